@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#
+# cpool build.  `make` builds everything into build/; `make check` runs the
+# unit tests on the host and the lab tests under QEMU on both kernels.
+# Sources are found by wildcard, so a new file needs no edit here.
+
+BUILD		?= build
+PREFIX		?= /usr/local
+DESTDIR		?=
+V		?= 0
+
+CC		?= cc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+PKG_CONFIG	?= pkg-config
+
+ifeq ($(V),0)
+Q		:= @
+msg		= @printf '  %-8s %s\n' "$(1)" "$(2)";
+else
+Q		:=
+msg		=
+endif
+
+PKGS		:= libbpf libcgroup hwloc inih jansson sqlite3 libmicrohttpd libelf
+WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+		   -Wmissing-prototypes -Wstrict-prototypes
+CPPFLAGS	+= -Iinclude -I$(BUILD)/include -D_GNU_SOURCE
+BASE_CFLAGS	:= -std=gnu11 -g $(WARN) -MMD -MP -fno-omit-frame-pointer
+CFLAGS		?= -O2
+SAN_FLAGS	:= -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+pkg_cflags	= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+pkg_libs	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LDLIBS		+= $(pkg_libs) -lm -lpthread
+
+# ---- sources ---------------------------------------------------------------
+LIB_SRCS	:= $(sort $(wildcard userspace/lib/*.c userspace/sys/*.c))
+CLI_SRCS	:= $(sort $(wildcard userspace/cpool/*.c))
+DAEMON_SRCS	:= $(sort $(wildcard userspace/cpoold/*.c))
+BPF_SRCS	:= $(sort $(wildcard bpf/*.bpf.c))
+UNIT_SRCS	:= $(sort $(wildcard tests/unit/test_*.c))
+LAB_SRCS	:= $(sort $(wildcard tests/lab/test_*.c))
+FUZZ_SRCS	:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_SAN_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+BPF_OBJS	:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+SKELS		:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/include/cpool/skel/%.skel.h)
+UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+LAB_BINS	:= $(LAB_SRCS:tests/lab/%.c=$(BUILD)/tests/lab/%)
+
+LIBCPOOL	:= $(BUILD)/libcpool.a
+LIBCPOOL_SAN	:= $(BUILD)/san/libcpool.a
+PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
+VMLINUX_H	:= $(BUILD)/include/vmlinux.h
+DEPS_STAMP	:= $(BUILD)/.deps-ok
+
+.PHONY: all deps check check-unit check-lab unit-tests install clean format help
+.DELETE_ON_ERROR:
+# Test objects are intermediates of a pattern chain; keep them for incremental builds.
+.SECONDARY:
+
+all: $(PROGRAMS) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS)
+
+help:
+	@echo "make            build programs, library, BPF objects and unit tests"
+	@echo "make check      unit tests on the host, then lab tests (QEMU, kernels 6.1 and 6.12)"
+	@echo "make check-unit unit tests only (ASan + UBSan)"
+	@echo "make check-lab  lab tests only"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make format     clang-format every C file"
+
+# tools/deps.sh is quiet and quick when all is there; the stamp only spares
+# the dpkg queries on every incremental build.
+$(DEPS_STAMP): tools/deps.sh
+	$(call msg,DEPS,tools/deps.sh)
+	$(Q)tools/deps.sh
+	$(Q)mkdir -p $(@D) && touch $@
+
+deps:
+	$(Q)tools/deps.sh
+
+# ---- BPF -------------------------------------------------------------------
+$(VMLINUX_H): | $(DEPS_STAMP)
+	$(Q)mkdir -p $(@D)
+	$(Q)if [ ! -r /sys/kernel/btf/vmlinux ]; then \
+		echo "error: /sys/kernel/btf/vmlinux is missing: the build kernel needs CONFIG_DEBUG_INFO_BTF=y to generate vmlinux.h" >&2; \
+		exit 1; fi
+	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: bpftool not found: install the Debian package 'bpftool' (tools/deps.sh)" >&2; exit 1; }
+	$(call msg,VMLINUX,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+BPF_ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+		   -I$(BUILD)/include -Iinclude -Ibpf
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/include/cpool/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- userspace -------------------------------------------------------------
+# Skeletons are generated headers: every object waits for them (order-only),
+# and -MMD records the real dependency after the first build.
+$(BUILD)/obj/%.o: %.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(pkg_cflags) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(SAN_FLAGS) $(pkg_cflags) -c $< -o $@
+
+$(LIBCPOOL): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBCPOOL_SAN): $(LIB_SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/cpool: $(CLI_OBJS) $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/cpoold: $(DAEMON_OBJS) $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
+# ---- tests -----------------------------------------------------------------
+$(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)
+	$(call msg,LD-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(LIBCPOOL_SAN) $(LDFLAGS) $(LDLIBS)
+
+# Lab tests run under TCG, where sanitizers would only slow them down.
+$(BUILD)/tests/lab/%: $(BUILD)/obj/tests/lab/%.o $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
+unit-tests: $(UNIT_BINS)
+
+# Tests find the sources and ../shared (real topologies and traces) through
+# these; where ../shared is absent the tests that need it skip with the reason.
+TEST_ENV	:= CPOOL_SRCDIR=$(CURDIR) CPOOL_BUILD=$(abspath $(BUILD)) \
+		   CPOOL_SHARED=$(abspath ../shared) \
+		   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+check-unit: $(UNIT_BINS)
+	$(Q)$(TEST_ENV) prove --exec '' $(UNIT_BINS)
+
+LAB_KERNELS	?= 6.1 6.12
+LAB_SHAPES	?= 2x2 4x1
+
+check-lab: all
+	$(Q)tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) \
+		$(foreach s,$(LAB_SHAPES),--numa $(s))
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory check-lab
+
+# ---- install ---------------------------------------------------------------
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(BUILD)/cpool $(DESTDIR)$(PREFIX)/bin/cpool
+	$(if $(DAEMON_SRCS),install -m 0755 $(BUILD)/cpoold $(DESTDIR)$(PREFIX)/sbin/cpoold)
+
+format:
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(DAEMON_SRCS) $(BPF_SRCS) $(UNIT_SRCS) \
+		$(wildcard include/cpool/*.h userspace/*/*.h bpf/*.h tests/*.h)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
