@@ -57,7 +57,7 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-lab unit-tests install clean format help
+.PHONY: all deps check check-unit check-lab unit-tests fuzz install clean format help
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
@@ -169,6 +169,19 @@ check-lab: all
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-lab
+
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME, built
+# with clang against the library sources (not libcpool.a: every object
+# needs the fuzzer's coverage instrumentation).
+FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_FLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(SKELS) $(DEPS_STAMP)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(pkg_cflags) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
 
 # ---- install ---------------------------------------------------------------
 install: $(PROGRAMS)
