@@ -20,10 +20,8 @@ ok() { # ok STATUS DESCRIPTION
 		failed=$((failed + 1))
 	fi
 }
-has_word() { # has_word WORD LIST...
-	w=$1
-	shift
-	for x in $*; do [ "$x" = "$w" ] && return 0; done
+has_word() { # has_word WORD "SPACE SEPARATED LIST"
+	case " $2 " in *" $1 "*) return 0 ;; esac
 	return 1
 }
 
@@ -36,16 +34,17 @@ ok $? "$cg is cgroup2 (statfs type: $type)"
 avail=$(cat $cg/cgroup.controllers 2>&1)
 echo "# cgroup.controllers: $avail"
 for c in $controllers; do
-	has_word $c $avail
+	has_word "$c" "$avail"
 	ok $? "controller $c is available at the root"
 done
 
-err=$(echo "+cpuset +cpu +io +memory +pids" 2>&1 >$cg/cgroup.subtree_control)
+# shellcheck disable=SC2086 # one word per controller
+err=$(printf '+%s ' $controllers 2>&1 >$cg/cgroup.subtree_control)
 ok $? "enabling $controllers in the root's cgroup.subtree_control works${err:+ ($err)}"
 
 enabled=$(cat $cg/cgroup.subtree_control)
 missing=
-for c in $controllers; do has_word $c $enabled || missing="$missing $c"; done
+for c in $controllers; do has_word "$c" "$enabled" || missing="$missing $c"; done
 [ -z "$missing" ]
 ok $? "root's cgroup.subtree_control lists them (has: $enabled)"
 
@@ -55,7 +54,7 @@ ok $? "creating child cgroup $child works"
 
 child_ctl=$(cat $child/cgroup.controllers 2>&1)
 missing=
-for c in $controllers; do has_word $c $child_ctl || missing="$missing $c"; done
+for c in $controllers; do has_word "$c" "$child_ctl" || missing="$missing $c"; done
 [ -z "$missing" ]
 ok $? "the child has the controllers (has: $child_ctl)"
 

@@ -85,7 +85,10 @@ got=$(cat /sys/devices/system/cpu/online)
 [ "$got" = "$want" ]
 ok $? "online CPUs are $want (got: $got)"
 
-extra=$(ls -d $sysnode/node[0-9]* | sed 's|.*/node||' | awk -v n="$nodes" '$1 >= n' | paste -sd' ')
+extra=
+for d in "$sysnode"/node[0-9]*; do
+	[ "${d##*/node}" -lt "$nodes" ] || extra="$extra${extra:+ }${d##*/node}"
+done
 [ -z "$extra" ]
 ok $? "no nodes beyond node $((nodes - 1))${extra:+ (found: $extra)}"
 
