@@ -15,9 +15,9 @@
 #include "cpool/topology.h"
 
 struct hm_node {
-	int cores;    /* 0: memory-only */
-	int smt;      /* threads per core */
-	int l3;	      /* L3 groups in the node (cores split evenly) */
+	int cores; /* 0: memory-only */
+	int smt; /* threads per core */
+	int l3; /* L3 groups in the node (cores split evenly) */
 	int package;
 	uint64_t memory; /* 0: 1 GiB */
 };
@@ -58,7 +58,9 @@ static inline int handmade_topology(struct cpool_topology *t, const struct hm_no
 		t->nodes[i].package = spec[i].package;
 		t->nodes[i].memory = spec[i].memory ? spec[i].memory : (uint64_t)1 << 30;
 		for (int j = 0; j < n; j++)
-			t->distance[i * n + j] = i == j ? 10 : spec[i].package == spec[j].package ? 16 : 32;
+			t->distance[i * n + j] = i == j				    ? 10 :
+						 spec[i].package == spec[j].package ? 16 :
+										      32;
 		if (!spec[i].cores)
 			continue;
 		if (groups > spec[i].cores)
@@ -78,8 +80,7 @@ static inline int handmade_topology(struct cpool_topology *t, const struct hm_no
 				t->cores[core].nr_pus = spec[i].smt;
 				for (int s = 0; s < spec[i].smt; s++, pu++) {
 					t->pus[pu].core = core;
-					t->pus[pu].os = interleave ? s * total_cores + core
-								   : pu;
+					t->pus[pu].os = interleave ? s * total_cores + core : pu;
 				}
 			}
 			g++;

@@ -76,7 +76,8 @@ static void good_file(void)
 	is_int(c.vs[0].smt, CPOOL_SMT_THREADS, "db smt threads");
 	ok(c.vs[0].exclusive, "exclusive defaults to yes");
 	is_int(c.vs[0].limits.cpu_weight, 200, "cpu_weight");
-	is_int((int64_t)c.vs[0].limits.cpu_max_quota_us, 250000, "cpu_max 250% is 250 ms per 100 ms");
+	is_int((int64_t)c.vs[0].limits.cpu_max_quota_us, 250000,
+	       "cpu_max 250% is 250 ms per 100 ms");
 	is_int((int64_t)c.vs[0].limits.cpu_max_period_us, 100000, "cpu_max period");
 	is_int((int64_t)c.vs[0].limits.memory_high, (int64_t)60 << 30, "memory_high");
 	is_int(c.vs[0].limits.pids_max, 4096, "pids_max");
@@ -100,74 +101,87 @@ static void good_file(void)
 
 static void bad_files(void)
 {
-	error_is("[pool]\nname = a\n[pool]\n", "pool.ini:3: duplicate section [pool]; there is one [pool]",
-		 "duplicate [pool]");
+	error_is("[pool]\nname = a\n[pool]\n",
+		 "pool.ini:3: duplicate section [pool]; there is one [pool]", "duplicate [pool]");
 	error_is("[vserver a]\ncpus = 2\n\n[vserver a]\ncpus = 4\n",
-		 "pool.ini:4: duplicate [vserver a]; the first is on line 1", "duplicate vserver name");
-	error_is("[pool]\nnmae = x\n",
-		 "pool.ini:2: [pool] unknown key 'nmae'; valid keys: name, reserved_cpus, placement",
-		 "unknown pool key");
-	error_is("[vserver db]\ncpus = 4\ncpu = 4\n",
-		 "pool.ini:3: [vserver db] unknown key 'cpu'; valid keys: cpus, memory, numa, mems, "
-		 "exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max",
-		 "unknown vserver key");
+		 "pool.ini:4: duplicate [vserver a]; the first is on line 1",
+		 "duplicate vserver name");
+	error_is(
+		"[pool]\nnmae = x\n",
+		"pool.ini:2: [pool] unknown key 'nmae'; valid keys: name, reserved_cpus, placement",
+		"unknown pool key");
+	error_is(
+		"[vserver db]\ncpus = 4\ncpu = 4\n",
+		"pool.ini:3: [vserver db] unknown key 'cpu'; valid keys: cpus, memory, numa, mems, "
+		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max",
+		"unknown vserver key");
 	error_is("[pool]\n[servers]\ncpus = 3\n",
 		 "pool.ini:2: unknown section [servers]; valid sections: [pool], [vserver NAME]",
 		 "unknown section, even without keys");
-	error_is("[vserver db]\ncpus = 4-x\n",
-		 "pool.ini:2: [vserver db] key 'cpus': '4-x' is not a CPU count or list (at 'x'); write "
-		 "a count (8) or a list of CPUs and ranges (4-7,12)",
-		 "bad cpulist syntax");
-	error_is("[vserver db]\ncpus = 0\n",
-		 "pool.ini:2: [vserver db] key 'cpus': '0' is not valid; cpus is a count of at least 1 "
-		 "or a CPU list such as 4-7,12",
-		 "zero CPUs");
-	error_is("[vserver db]\ncpus = 4\nnuma = remote\n",
-		 "pool.ini:3: [vserver db] key 'numa': 'remote' is not valid; use local, spread or any",
-		 "bad numa");
+	error_is(
+		"[vserver db]\ncpus = 4-x\n",
+		"pool.ini:2: [vserver db] key 'cpus': '4-x' is not a CPU count or list (at 'x'); write "
+		"a count (8) or a list of CPUs and ranges (4-7,12)",
+		"bad cpulist syntax");
+	error_is(
+		"[vserver db]\ncpus = 0\n",
+		"pool.ini:2: [vserver db] key 'cpus': '0' is not valid; cpus is a count of at least 1 "
+		"or a CPU list such as 4-7,12",
+		"zero CPUs");
+	error_is(
+		"[vserver db]\ncpus = 4\nnuma = remote\n",
+		"pool.ini:3: [vserver db] key 'numa': 'remote' is not valid; use local, spread or any",
+		"bad numa");
 	error_is("[vserver db]\ncpus = 4\nmemory = 12Q\n",
 		 "pool.ini:3: [vserver db] key 'memory': '12Q' is not a size; write bytes with an "
 		 "optional K, M, G or T suffix, e.g. 16G",
 		 "bad memory size");
-	error_is("[vserver db]\ncpus = 4\nsmt = half\n",
-		 "pool.ini:3: [vserver db] key 'smt': 'half' is not valid; use full-cores or threads",
-		 "bad smt");
+	error_is(
+		"[vserver db]\ncpus = 4\nsmt = half\n",
+		"pool.ini:3: [vserver db] key 'smt': 'half' is not valid; use full-cores or threads",
+		"bad smt");
 	error_is("[vserver db]\ncpus = 4\nexclusive = maybe\n",
 		 "pool.ini:3: [vserver db] key 'exclusive': 'maybe' is not valid; use yes or no",
 		 "bad exclusive");
-	error_is("[vserver db]\ncpus = 4\ncpu_weight = 0\n",
-		 "pool.ini:3: [vserver db] key 'cpu_weight': '0' is not valid; use a number from 1 to "
-		 "10000",
-		 "cpu_weight out of range");
+	error_is(
+		"[vserver db]\ncpus = 4\ncpu_weight = 0\n",
+		"pool.ini:3: [vserver db] key 'cpu_weight': '0' is not valid; use a number from 1 to "
+		"10000",
+		"cpu_weight out of range");
 	ok(strstr(parse_err("[vserver db]\ncpus = 4\ncpu_max = 5 seconds\n"),
-		  "pool.ini:3: [vserver db] key 'cpu_max': '5 seconds' is not valid; use max") == err,
+		  "pool.ini:3: [vserver db] key 'cpu_max': '5 seconds' is not valid; use max") ==
+		   err,
 	   "bad cpu_max");
 	ok(strstr(parse_err("[vserver db]\ncpus = 4\npids_max = -1\n"), "pool.ini:3:") == err,
 	   "bad pids_max");
-	error_is("[vserver db]\ncpus = 4\nmems = one\n",
-		 "pool.ini:3: [vserver db] key 'mems': 'one' is not a NUMA node list (at 'one'); write "
-		 "nodes and ranges, e.g. 0-1,3",
-		 "bad mems");
+	error_is(
+		"[vserver db]\ncpus = 4\nmems = one\n",
+		"pool.ini:3: [vserver db] key 'mems': 'one' is not a NUMA node list (at 'one'); write "
+		"nodes and ranges, e.g. 0-1,3",
+		"bad mems");
 	error_is("[pool]\nplacement = random-fit\n",
 		 "pool.ini:2: [pool] key 'placement': 'random-fit' is not valid; use first-fit, "
 		 "best-fit, worst-fit, balanced",
 		 "bad placement");
-	error_is("[pool]\nreserved_cpus = 0-\n",
-		 "pool.ini:2: [pool] key 'reserved_cpus': '0-' is not a CPU list (at ''); write CPUs "
-		 "and ranges such as 0,40 or none",
-		 "bad reserved_cpus");
-	error_is("cpus = 4\n",
-		 "pool.ini:1: key 'cpus' outside any section; put it under [pool] or [vserver NAME]",
-		 "key before any section");
+	error_is(
+		"[pool]\nreserved_cpus = 0-\n",
+		"pool.ini:2: [pool] key 'reserved_cpus': '0-' is not a CPU list (at ''); write CPUs "
+		"and ranges such as 0,40 or none",
+		"bad reserved_cpus");
+	error_is(
+		"cpus = 4\n",
+		"pool.ini:1: key 'cpus' outside any section; put it under [pool] or [vserver NAME]",
+		"key before any section");
 	error_is("[vserver db]\nnuma = local\n",
 		 "pool.ini:1: [vserver db] has no 'cpus' key; give a count (8) or a list (4-7)",
 		 "a vserver without cpus");
-	error_is("[vserver a/b]\ncpus = 2\n",
-		 "pool.ini:1: [vserver a/b]: 'a/b' is not a valid name; use 1-64 characters of A-Z a-z "
-		 "0-9 _ . - not starting with '.'",
-		 "bad vserver name");
-	error_is("[vserver db]\ncpus = 2\ncpus = 4\n", "pool.ini:3: [vserver db] key 'cpus' is set twice",
-		 "duplicate key");
+	error_is(
+		"[vserver a/b]\ncpus = 2\n",
+		"pool.ini:1: [vserver a/b]: 'a/b' is not a valid name; use 1-64 characters of A-Z a-z "
+		"0-9 _ . - not starting with '.'",
+		"bad vserver name");
+	error_is("[vserver db]\ncpus = 2\ncpus = 4\n",
+		 "pool.ini:3: [vserver db] key 'cpus' is set twice", "duplicate key");
 	error_is("[pool]\nthis line has no equals sign\n",
 		 "pool.ini:2: not a [section] or key = value line", "garbage line");
 	error_is("[pool\nname = x\n", "pool.ini:1: section header without ']'", "unclosed section");
@@ -217,7 +231,8 @@ static void spec_keys(void)
 	       "spec: cpu_max=max PERIOD");
 	is_int((int64_t)s.limits.cpu_max_period_us, 50000, "period kept");
 	is_int(cpool_vs_spec_set(&s, "pids_max", "max", why, sizeof(why)), 0, "pids_max=max");
-	is_int(cpool_vs_spec_set(&s, "bogus", "1", why, sizeof(why)), -ENOENT, "unknown key: -ENOENT");
+	is_int(cpool_vs_spec_set(&s, "bogus", "1", why, sizeof(why)), -ENOENT,
+	       "unknown key: -ENOENT");
 }
 
 int main(void)

@@ -62,7 +62,8 @@ static void check_model(const struct cpool_topology *t, const char *what)
 				ok_nodes = false;
 		if (!cpool_cpuset_subset(&t->nodes[n].adopted_cpus, &t->nodes[n].cpus))
 			ok_nodes = false;
-		for (int g = t->nodes[n].first_l3; g < t->nodes[n].first_l3 + t->nodes[n].nr_l3; g++)
+		for (int g = t->nodes[n].first_l3; g < t->nodes[n].first_l3 + t->nodes[n].nr_l3;
+		     g++)
 			if (t->l3[g].node != n ||
 			    !cpool_cpuset_subset(&t->l3[g].cpus, &t->nodes[n].cpus))
 				ok_l3 = false;
@@ -143,7 +144,8 @@ static void shared_topologies(void)
 		is_int(t.nr_packages, 8, "4distances: 8 packages");
 		is_str(fmt(&t.nodes[node_by_os(&t, 1)].cpus), "0-1",
 		       "4distances: node 1 holds PUs 0-1 (ids permuted)");
-		is_str(fmt(&t.nodes[node_by_os(&t, 5)].cpus), "6-7", "4distances: node 5 holds 6-7");
+		is_str(fmt(&t.nodes[node_by_os(&t, 5)].cpus), "6-7",
+		       "4distances: node 5 holds 6-7");
 		is_int(cpool_topology_distance(&t, 0, 7), 20,
 		       "4distances: the NUMA matrix, not the made-up package ones");
 		check_model(&t, "4distances");
