@@ -235,9 +235,31 @@ static void spec_keys(void)
 	       "unknown key: -ENOENT");
 }
 
+static void documented_example(void)
+{
+	const char *src = getenv("CPOOL_SRCDIR");
+	struct cpool_pool_config c;
+	char path[1024];
+
+	if (!src) {
+		skip(2, "CPOOL_SRCDIR is not set");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/docs/pool.ini.example", src);
+	if (!ok(cpool_config_load(&c, path, err, sizeof(err)) == 0,
+		"docs/pool.ini.example parses")) {
+		diag("%s", err);
+		skip(1, "did not parse");
+		return;
+	}
+	is_int(c.nr_vs, 4, "docs/pool.ini.example has its four VSs");
+	cpool_config_free(&c);
+}
+
 int main(void)
 {
 	good_file();
+	documented_example();
 	bad_files();
 	file_io();
 	spec_keys();
