@@ -256,8 +256,68 @@ static void documented_example(void)
 	cpool_config_free(&c);
 }
 
+/* Random lines from a vocabulary of near-misses: never a crash, always a verdict. */
+static void garbage(void)
+{
+	static const char *const lines[] = {
+		"[pool]\n",
+		"[vserver a]\n",
+		"[vserver b]\n",
+		"[vserver]\n",
+		"[ vserver  c ]\n",
+		"[\n",
+		"]\n",
+		"cpus = 4\n",
+		"cpus = 4-7,12\n",
+		"cpus = -1\n",
+		"cpus =\n",
+		"= 4\n",
+		"numa = local\n",
+		"mems = 0-\n",
+		"memory = 1.5G\n",
+		"memory = G\n",
+		"cpu_max = 100%\n",
+		"cpu_max = %\n",
+		"cpu_max = max max\n",
+		"pids_max = max\n",
+		"name = x\n",
+		"reserved_cpus = none\n",
+		"placement = balanced\n",
+		"; c\n",
+		"# c\n",
+		"  continued\n",
+		"\n",
+		"smt = threads ; inline\n",
+		"x\n",
+		"\xef\xbb\xbf[pool]\n",
+		"cpus = 4095\n",
+		"cpus = 4096\n",
+	};
+	unsigned seed = 7;
+	int verdicts = 0;
+
+	for (int i = 0; i < 3000; i++) {
+		char text[2048] = "";
+		struct cpool_pool_config c;
+		int n = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12, r;
+
+		for (int k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			strncat(text, lines[(seed >> 16) % (sizeof(lines) / sizeof(lines[0]))],
+				sizeof(text) - strlen(text) - 1);
+		}
+		err[0] = '\0';
+		r = cpool_config_parse_string(&c, text, "fuzz.ini", err, sizeof(err));
+		if (r == 0)
+			cpool_config_free(&c);
+		verdicts += r == 0 || (r == -EINVAL && strncmp(err, "fuzz.ini:", 9) == 0);
+	}
+	is_int(verdicts, 3000, "3000 random configs: each parses or fails with file:line");
+}
+
 int main(void)
 {
+	garbage();
 	good_file();
 	documented_example();
 	bad_files();

@@ -77,6 +77,12 @@ static int parse_vs_arg(const char *arg, struct cpool_vs_spec *s, char *why, siz
 		if (!tok)
 			break;
 		*eq = '\0';
+		if (!tok[0]) {
+			snprintf(why, len, "--vs: '=%s' has no key; keys: %s", eq + 1,
+				 cpool_vs_spec_keys());
+			err = -EINVAL;
+			break;
+		}
 		snprintf(key, sizeof(key), "%s", tok);
 		snprintf(value, sizeof(value), "%s", eq + 1);
 	}
