@@ -41,7 +41,10 @@ struct cpool_topo_node {
 	int near;
 };
 
-/* The cores that share an L3 cache and a home node (a whole node without L3). */
+/*
+ * The cores that share an L3 cache and a home node.  Without L3 information,
+ * a node's cores in one package form one group (normally the whole node).
+ */
 struct cpool_topo_l3 {
 	int node; /* node index */
 	int package; /* package index or -1 */

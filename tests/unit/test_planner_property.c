@@ -161,8 +161,7 @@ static void check_state(const struct cpool_topology *t, struct cpool_planner *p,
 		violation(seed, "the free list is not what nobody has");
 }
 
-static void random_spec(const struct cpool_topology *t, struct cpool_vs_spec *s, int idx,
-			const struct cpool_cpuset *free_cpus)
+static void random_spec(const struct cpool_topology *t, struct cpool_vs_spec *s, int idx)
 {
 	char name[16];
 	int max = t->nr_pus / 3 + 1;
@@ -195,7 +194,6 @@ static void random_spec(const struct cpool_topology *t, struct cpool_vs_spec *s,
 		for (int i = core->first_pu; i < core->first_pu + core->nr_pus; i++)
 			cpool_cpuset_set(&s->cpu_list, t->pus[i].os);
 		s->cpus = core->nr_pus;
-		(void)free_cpus;
 	}
 }
 
@@ -238,7 +236,7 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 			bool uniform = true, full_free = false;
 
 			cpool_planner_free_cpus(p, &free_cpus);
-			random_spec(t, &x->spec, i, &free_cpus);
+			random_spec(t, &x->spec, i);
 			x->whole = x->spec.exclusive && x->spec.smt == CPOOL_SMT_FULL_CORES;
 			capacity(t, &free_cpus, x->whole, cap);
 			for (int n = 0; n < t->nr_nodes; n++) {

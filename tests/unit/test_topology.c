@@ -343,7 +343,8 @@ static void synthetic(void)
 	} else {
 		is_int(t.nr_nodes, 1, "no NUMA level: one node holds every CPU");
 		is_int(t.nodes[0].nr_cpus, 8, "no NUMA level: 8 CPUs in it");
-		is_int(t.nodes[0].nr_l3, 1, "no L3: the node's CPUs form one group");
+		is_int(t.nodes[0].nr_l3, 2,
+		       "no L3: a node's CPUs form one group per package (never across packages)");
 		cpool_topology_free(&t);
 	}
 	is_int(cpool_topology_load(&t, NULL, "bogus:3", err, sizeof(err)), -EINVAL,

@@ -32,8 +32,7 @@ struct cpool_planner {
 	/* The PUs taken for the VS being placed, to undo a failed attempt. */
 	int *journal;
 	int nr_journal;
-	int *scratch; /* nr_nodes + nr_l3 + nr_cores ints for orderings */
-	int *scratch2;
+	int *node_count; /* per node, for home_node() */
 };
 
 static const char *const numa_names[] = { "any", "local", "spread" };
@@ -188,7 +187,6 @@ int cpool_planner_new(struct cpool_planner **out, const struct cpool_topology *t
 		      const struct cpool_cpuset *reserved, char *why, size_t whylen)
 {
 	struct cpool_planner *p = calloc(1, sizeof(*p));
-	size_t nscratch = (size_t)(t->nr_nodes + t->nr_l3 + t->nr_cores + t->nr_packages + 2);
 
 	*out = NULL;
 	if (!p)
@@ -201,10 +199,9 @@ int cpool_planner_new(struct cpool_planner **out, const struct cpool_topology *t
 	p->l3_whole = calloc((size_t)t->nr_l3 + 1, sizeof(int));
 	p->node_free = calloc((size_t)t->nr_nodes, sizeof(int));
 	p->node_whole = calloc((size_t)t->nr_nodes, sizeof(int));
-	p->scratch = calloc(nscratch, sizeof(int));
-	p->scratch2 = calloc(nscratch, sizeof(int));
+	p->node_count = calloc((size_t)t->nr_nodes, sizeof(int));
 	if (!p->owner || !p->journal || !p->core_free || !p->l3_free || !p->l3_whole ||
-	    !p->node_free || !p->node_whole || !p->scratch || !p->scratch2) {
+	    !p->node_free || !p->node_whole || !p->node_count) {
 		cpool_planner_free(p);
 		return fail(why, whylen, -ENOMEM, "out of memory");
 	}
@@ -245,8 +242,7 @@ void cpool_planner_free(struct cpool_planner *p)
 	free(p->l3_whole);
 	free(p->node_free);
 	free(p->node_whole);
-	free(p->scratch);
-	free(p->scratch2);
+	free(p->node_count);
 	free(p->vs);
 	free(p);
 }
@@ -1013,7 +1009,7 @@ int cpool_planner_release(struct cpool_planner *p, const char *name)
 static int home_node(const struct cpool_planner *p, int owner)
 {
 	const struct cpool_topology *t = p->t;
-	int *count = p->scratch, best = 0;
+	int *count = p->node_count, best = 0;
 
 	memset(count, 0, sizeof(int) * (size_t)t->nr_nodes);
 	for (int pu = 0; pu < t->nr_pus; pu++)

@@ -74,6 +74,8 @@ static int by_group(const void *x, const void *y)
 		return (a->node > b->node) - (a->node < b->node);
 	if (a->l3 != b->l3)
 		return (a->l3 > b->l3) - (a->l3 < b->l3);
+	if (a->package != b->package)
+		return (a->package > b->package) - (a->package < b->package);
 	return (a->order > b->order) - (a->order < b->order);
 }
 
@@ -301,7 +303,9 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 		for (int c = 0; c < nr_cores; c++) {
 			struct cpool_topo_core *core = &t->cores[c];
 
-			if (c == 0 || rc[c].node != rc[c - 1].node || rc[c].l3 != rc[c - 1].l3) {
+			/* Without an L3, cores still never share a group across packages. */
+			if (c == 0 || rc[c].node != rc[c - 1].node || rc[c].l3 != rc[c - 1].l3 ||
+			    rc[c].package != rc[c - 1].package) {
 				struct cpool_topo_l3 *g = &t->l3[t->nr_l3++];
 
 				g->node = rc[c].node;
@@ -326,13 +330,14 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 	t->nr_cores = nr_cores;
 	t->nr_pus = nr_pus;
 	t->nr_packages = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
-	for (int n = 0; n < nr_nodes; n++)
-		if (t->nodes[n].package < 0)
-			for (int c = 0; c < nr_cores; c++)
-				if (t->cores[c].node == n) {
+	/* A node outside any package takes its own CPUs' package, not adopted ones'. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int n = 0; n < nr_nodes; n++)
+			for (int c = 0; t->nodes[n].package < 0 && c < nr_cores; c++)
+				if (t->cores[c].node == n &&
+				    (pass || !cpool_cpuset_isset(&t->nodes[n].adopted_cpus,
+								 t->pus[t->cores[c].first_pu].os)))
 					t->nodes[n].package = t->cores[c].package;
-					break;
-				}
 	read_distances(t, topo);
 	ret = cpool_topology_finish(t);
 	/* A memory-only node is near the CPUs hwloc attaches it to. */
