@@ -95,7 +95,7 @@ static void shared_topologies(void)
 
 	snprintf(path, sizeof(path), "%s/topologies/README.md", dir ? dir : "");
 	if (!dir || access(path, R_OK)) {
-		skip(71, "CPOOL_SHARED is not set or has no topologies/ (real hwloc exports)");
+		skip(72, "CPOOL_SHARED is not set or has no topologies/ (real hwloc exports)");
 		return;
 	}
 
@@ -197,6 +197,8 @@ static void shared_topologies(void)
 		is_str(fmt(&adopted), "0-1,12-15", "8n2c: CPUs without local memory are adopted");
 		is_str(fmt(&t.nodes[node_by_os(&t, 1)].adopted_cpus), "",
 		       "8n2c: node 1's own CPUs are local");
+		is_int(t.nodes[node_by_os(&t, 2)].nr_l3, 4,
+		       "8n2c: adopted CPUs of other packages form their own groups");
 		check_model(&t, "8n2c");
 		cpool_topology_free(&t);
 	} else {
