@@ -31,7 +31,8 @@
  *     (re-)entered the queue.  Jobs arriving at the same instant enter in
  *     (submit, index) order; arrivals at an instant are enqueued before the
  *     call for that instant, so an arrival is queued ahead of a job the call
- *     preempts at the same instant.
+ *     preempts at the same instant.  fcfs and easy never re-queue, and
+ *     take this order as first-come-first-served order.
  *   - done_us is the work done up to now (running jobs included).
  *   - vs[].free_cpus counts CPUs not used by running jobs.
  *   - measured fields are the collector's latest (or the simulator's).

@@ -22,7 +22,7 @@
 struct tjob {
 	const char *id;
 	double submit, runtime;
-	int cpus;     /* 0 = 1 */
+	int cpus; /* 0 = 1 */
 	int priority;
 	double estimate; /* 0 = runtime */
 	const char *vs;

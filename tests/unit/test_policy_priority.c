@@ -18,13 +18,15 @@ static void priority(void)
 			{ "P4", 0, 1, 1, 5 },  { "P5", 0, 5, 1, 2 },
 		};
 		static const struct texp e[] = {
-			{ "P1", 6, 16, 6, 6, 16 },    { "P2", 0, 1, 0, 0, 1 },   { "P3", 16, 18, 16, 16, 18 },
-			{ "P4", 18, 19, 18, 18, 19 }, { "P5", 1, 6, 1, 1, 6 },
+			{ "P1", 6, 16, 6, 6, 16 },    { "P2", 0, 1, 0, 0, 1 },
+			{ "P3", 16, 18, 16, 16, 18 }, { "P4", 18, 19, 18, 18, 19 },
+			{ "P5", 1, 6, 1, 1, 6 },
 		};
 
 		run_slots(&c, &p, 1, t, N_OF(t));
 		expect_jobs(&c, "priority silberschatz", e, N_OF(e));
-		is_double(c.res.summary.mean_wait, 8.2, 1e-9, "priority silberschatz: mean wait 8.2");
+		is_double(c.res.summary.mean_wait, 8.2, 1e-9,
+			  "priority silberschatz: mean wait 8.2");
 		case_free(&c);
 	}
 	{
@@ -33,7 +35,9 @@ static void priority(void)
 		 * B(1, 2, prio 1), C(2, 1, prio 2).  A 0-5, B 5-7, C 7-8.
 		 */
 		static const struct tjob t[] = {
-			{ "A", 0, 5, 1, 3 }, { "B", 1, 2, 1, 1 }, { "C", 2, 1, 1, 2 },
+			{ "A", 0, 5, 1, 3 },
+			{ "B", 1, 2, 1, 1 },
+			{ "C", 2, 1, 1, 2 },
 		};
 		static const struct texp e[] = {
 			{ "A", 0, 5, 0, 0, 5 },
@@ -52,7 +56,9 @@ static void priority(void)
 		 * M 4-5, L 5-6.
 		 */
 		static const struct tjob t[] = {
-			{ "A", 0, 4, 1, 0 }, { "L", 0, 1, 1, 5 }, { "M", 3, 1, 1, 2 },
+			{ "A", 0, 4, 1, 0 },
+			{ "L", 0, 1, 1, 5 },
+			{ "M", 3, 1, 1, 2 },
 		};
 		static const struct texp plain[] = {
 			{ "A", 0, 4, 0, 0, 4 },
@@ -91,7 +97,10 @@ static void priority_preemptive(void)
 		 * tie at 3, A submitted first: A 4-8 (4 left); C 8-10.
 		 */
 		static const struct tjob t[] = {
-			{ "A", 0, 5, 1, 3 }, { "B", 1, 2, 1, 1 }, { "C", 2, 2, 1, 3 }, { "D", 3, 1, 1, 2 },
+			{ "A", 0, 5, 1, 3 },
+			{ "B", 1, 2, 1, 1 },
+			{ "C", 2, 2, 1, 3 },
+			{ "D", 3, 1, 1, 2 },
 		};
 		static const struct texp e[] = {
 			{ "A", 0, 8, 3, 0, 8 },
@@ -165,8 +174,9 @@ static void hrrn(void)
 			{ "A", 0, 3 }, { "B", 2, 6 }, { "C", 4, 4 }, { "D", 6, 5 }, { "E", 8, 2 },
 		};
 		static const struct texp e[] = {
-			{ "A", 0, 3, 0, 0, 3 },	  { "B", 3, 9, 1, 1, 7 },  { "C", 9, 13, 5, 5, 9 },
-			{ "D", 15, 20, 9, 9, 14 }, { "E", 13, 15, 5, 5, 7 },
+			{ "A", 0, 3, 0, 0, 3 },	  { "B", 3, 9, 1, 1, 7 },
+			{ "C", 9, 13, 5, 5, 9 },  { "D", 15, 20, 9, 9, 14 },
+			{ "E", 13, 15, 5, 5, 7 },
 		};
 
 		run_slots(&c, &p, 1, t, N_OF(t));

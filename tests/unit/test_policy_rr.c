@@ -33,7 +33,8 @@ int main(void)
 		p = rr(4);
 		run_slots(&c, &p, 1, t, N_OF(t));
 		expect_jobs(&c, "rr q=4 silberschatz", e, N_OF(e));
-		is_double(c.res.summary.mean_wait, 17.0 / 3, 1e-9, "rr silberschatz: mean wait 17/3");
+		is_double(c.res.summary.mean_wait, 17.0 / 3, 1e-9,
+			  "rr silberschatz: mean wait 17/3");
 		is_int((int64_t)c.res.preemptions, 1, "rr silberschatz: P1 preempted once");
 		case_free(&c);
 	}
@@ -53,8 +54,9 @@ int main(void)
 			{ "A", 0, 3 }, { "B", 2, 6 }, { "C", 4, 4 }, { "D", 6, 5 }, { "E", 8, 2 },
 		};
 		static const struct texp e[] = {
-			{ "A", 0, 4, 1, 0, 4 },	   { "B", 2, 18, 10, 0, 16 }, { "C", 5, 17, 9, 1, 13 },
-			{ "D", 7, 20, 9, 1, 14 }, { "E", 10, 15, 5, 2, 7 },
+			{ "A", 0, 4, 1, 0, 4 },	  { "B", 2, 18, 10, 0, 16 },
+			{ "C", 5, 17, 9, 1, 13 }, { "D", 7, 20, 9, 1, 14 },
+			{ "E", 10, 15, 5, 2, 7 },
 		};
 
 		p = rr(1);
@@ -72,8 +74,9 @@ int main(void)
 			{ "A", 0, 3 }, { "B", 2, 6 }, { "C", 4, 4 }, { "D", 6, 5 }, { "E", 8, 2 },
 		};
 		static const struct texp e[] = {
-			{ "A", 0, 3, 0, 0, 3 },	    { "B", 3, 17, 9, 1, 15 },  { "C", 7, 11, 3, 3, 7 },
-			{ "D", 11, 20, 9, 5, 14 }, { "E", 17, 19, 9, 9, 11 },
+			{ "A", 0, 3, 0, 0, 3 },	   { "B", 3, 17, 9, 1, 15 },
+			{ "C", 7, 11, 3, 3, 7 },   { "D", 11, 20, 9, 5, 14 },
+			{ "E", 17, 19, 9, 9, 11 },
 		};
 
 		p = rr(4);

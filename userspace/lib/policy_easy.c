@@ -77,7 +77,7 @@ int policy_easy(const struct cpool_policy *p, const struct cpool_snapshot *s, st
 	size_t pos = 0;
 	int ret = -ENOMEM;
 
-	if (!s->n_queued)
+	if (!s->n_queued || !policy_any_free(s))
 		return 0;
 	avail = policy_free_copy(s);
 	if (!avail)

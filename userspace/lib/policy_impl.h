@@ -30,6 +30,14 @@ static inline void policy_emit(struct policy_out *o, enum cpool_decision_kind ki
 	};
 }
 
+static inline bool policy_any_free(const struct cpool_snapshot *s)
+{
+	for (int v = 0; v < s->n_vs; v++)
+		if (s->vs[v].free_cpus > 0)
+			return true;
+	return false;
+}
+
 /* Free CPUs per VS, copied from the snapshot so decisions can spend them. */
 int *policy_free_copy(const struct cpool_snapshot *s);
 

@@ -232,6 +232,34 @@ static int64_t aging_wake(const struct cpool_policy *p, const struct cpool_snaps
 	return wake;
 }
 
+/*
+ * FCFS rank is (submit, input order), which is the ready-queue order for a
+ * policy that never re-queues: walk the queue instead of ranking it, so a
+ * long queue behind a blocked head costs nothing.
+ */
+static int policy_fcfs(const struct cpool_policy *p, const struct cpool_snapshot *s,
+		       struct policy_out *o)
+{
+	int *avail;
+
+	if (!policy_any_free(s))
+		return 0;
+	avail = policy_free_copy(s);
+	if (!avail)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_queued; i++) {
+		struct cpool_pjob *j = s->queued[i];
+		int v = cpool_policy_place(p, s, avail, j->job->cpus, j->job->vs);
+
+		if (v < 0)
+			break;
+		avail[v] -= j->job->cpus;
+		policy_emit(o, CPOOL_DECIDE_START, j, v, j->level, j->level_used_us);
+	}
+	free(avail);
+	return 0;
+}
+
 int policy_ordered(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		   struct policy_out *o, int64_t *wake_at)
 {
@@ -242,6 +270,11 @@ int policy_ordered(const struct cpool_policy *p, const struct cpool_snapshot *s,
 	size_t first = o->n;
 
 	if (!s->n_queued)
+		return 0;
+	if (p->sched == CPOOL_SCHED_FCFS)
+		return policy_fcfs(p, s, o);
+	/* Without a free CPU only preemption could start anything: skip the scan. */
+	if (!pre && !policy_any_free(s))
 		return 0;
 	free_cpus = policy_free_copy(s);
 	gone = calloc(s->n_running + 1, sizeof(*gone));
