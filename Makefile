@@ -57,7 +57,7 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-lab unit-tests install clean format help
+.PHONY: all deps check check-unit check-lab unit-tests install clean format help bench
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
@@ -71,6 +71,7 @@ help:
 	@echo "make check-lab  lab tests only"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make format     clang-format every C file"
+	@echo "make bench      build the benchmarks tools/bench-*.c into build/tools/"
 
 # tools/deps.sh is quiet and quick when all is there; the stamp only spares
 # the dpkg queries on every incremental build.
@@ -169,6 +170,18 @@ check-lab: all
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-lab
+
+# ---- benchmarks ------------------------------------------------------------
+# tools/bench-NAME.c -> build/tools/bench-NAME, optimised, no sanitizers.
+BENCH_SRCS	:= $(sort $(wildcard tools/bench-*.c))
+BENCH_BINS	:= $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
+
+bench: $(BENCH_BINS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
 
 # ---- install ---------------------------------------------------------------
 install: $(PROGRAMS)
