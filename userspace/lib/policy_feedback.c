@@ -23,11 +23,21 @@
 #include "cpool/policy.h"
 #include "policy_impl.h"
 
-struct cand {
-	struct cpool_pjob *job;
+/* A job the call itself preempted: it waits behind every queued job. */
+struct requeued {
+	size_t r; /* index into running[] */
 	int level;
 	int64_t used;
 	bool started;
+};
+
+/* A waiting job: queued[i] (requeued == NULL) or one preempted in this call. */
+struct cand {
+	struct cpool_pjob *job;
+	size_t i;
+	struct requeued *rq;
+	int level;
+	int64_t used;
 };
 
 struct fb {
@@ -37,60 +47,115 @@ struct fb {
 	int levels;
 	const int64_t *q;
 	int *avail;
-	struct cand *c; /* waiting jobs: queued ones in queue order, then those we preempt */
-	size_t n_c, head;
+	/*
+	 * Queued jobs started by this call: all of queued[0..cursor) and those
+	 * listed in taken[].  With rr the started ones are always a prefix, so
+	 * nothing here grows with the queue.
+	 */
+	size_t cursor;
+	size_t *taken;
+	size_t n_taken, cap_taken;
+	struct requeued *rq;
+	size_t n_rq;
 	/* Per running job: its state as decided so far. */
 	bool *gone;
 	int *level;
 	int64_t *used;
 };
 
-/* The first waiting job by (level, queue position). */
-static struct cand *best_waiting(struct fb *f)
+static int clamp_level(const struct fb *f, int l)
 {
-	struct cand *best = NULL;
+	return l < 0 ? 0 : l >= f->levels ? f->levels - 1 : l;
+}
 
-	while (f->head < f->n_c && f->c[f->head].started)
-		f->head++;
-	for (size_t i = f->head; i < f->n_c; i++) {
-		struct cand *c = &f->c[i];
+static bool is_taken(const struct fb *f, size_t i)
+{
+	if (i < f->cursor)
+		return true;
+	for (size_t k = 0; k < f->n_taken; k++)
+		if (f->taken[k] == i)
+			return true;
+	return false;
+}
 
-		if (c->started || (best && c->level >= best->level))
+/* The first waiting job by (level, queue position); false when none. */
+static bool best_waiting(struct fb *f, struct cand *best)
+{
+	const struct cpool_snapshot *s = f->s;
+	bool found = false;
+
+	for (size_t i = f->cursor; i < s->n_queued; i++) {
+		int l;
+
+		if (is_taken(f, i))
 			continue;
-		best = c;
-		if (best->level == 0)
-			break;
+		l = clamp_level(f, s->queued[i]->level);
+		if (found && l >= best->level)
+			continue;
+		*best = (struct cand){ s->queued[i], i, NULL, l, s->queued[i]->level_used_us };
+		found = true;
+		if (l == 0)
+			return true;
 	}
-	return best;
+	for (size_t k = 0; k < f->n_rq; k++) {
+		struct requeued *q = &f->rq[k];
+
+		if (q->started || (found && q->level >= best->level))
+			continue;
+		*best = (struct cand){ s->running[q->r], 0, q, q->level, q->used };
+		found = true;
+	}
+	return found;
 }
 
 static bool someone_waits_at(struct fb *f, int level)
 {
-	struct cand *b = best_waiting(f);
+	struct cand b;
 
-	return b && b->level <= level;
+	return best_waiting(f, &b) && b.level <= level;
 }
 
-static void start(struct fb *f, struct cand *c, int v)
+static int start(struct fb *f, const struct cand *c, int v)
 {
 	f->avail[v] -= c->job->job->cpus;
-	c->started = true;
+	if (c->rq) {
+		c->rq->started = true;
+	} else if (c->i == f->cursor) {
+		f->cursor++;
+		while (f->cursor < f->s->n_queued && is_taken(f, f->cursor))
+			f->cursor++;
+	} else {
+		if (f->n_taken == f->cap_taken) {
+			size_t cap = f->cap_taken ? 2 * f->cap_taken : 16;
+			size_t *t = realloc(f->taken, cap * sizeof(*t));
+
+			if (!t)
+				return -ENOMEM;
+			f->taken = t;
+			f->cap_taken = cap;
+		}
+		f->taken[f->n_taken++] = c->i;
+	}
 	policy_emit(f->o, CPOOL_DECIDE_START, c->job, v, c->level, c->used);
+	return 0;
 }
 
 /* Start waiting jobs in order while the first one fits. */
-static void fill(struct fb *f)
+static int fill(struct fb *f)
 {
-	struct cand *c;
+	struct cand c;
 
-	while ((c = best_waiting(f))) {
-		int v = cpool_policy_place(f->p, f->s, f->avail, c->job->job->cpus,
-					   c->job->job->vs);
+	while (best_waiting(f, &c)) {
+		int v = cpool_policy_place(f->p, f->s, f->avail, c.job->job->cpus, c.job->job->vs);
+		int ret;
 
 		if (v < 0)
-			return;
-		start(f, c, v);
+			return 0;
+		ret = start(f, &c, v);
+		if (ret)
+			return ret;
 	}
+	return 0;
 }
 
 static void preempt(struct fb *f, size_t r)
@@ -99,7 +164,7 @@ static void preempt(struct fb *f, size_t r)
 
 	f->gone[r] = true;
 	f->avail[j->vs] += j->job->cpus;
-	f->c[f->n_c++] = (struct cand){ .job = j, .level = f->level[r], .used = f->used[r] };
+	f->rq[f->n_rq++] = (struct requeued){ .r = r, .level = f->level[r], .used = f->used[r] };
 	policy_emit(f->o, CPOOL_DECIDE_PREEMPT, j, -1, f->level[r], f->used[r]);
 }
 
@@ -130,6 +195,7 @@ static int expire(struct fb *f)
 	const struct cpool_snapshot *s = f->s;
 	size_t *order = malloc((s->n_running + 1) * sizeof(*order));
 	size_t n = 0;
+	int ret = 0;
 
 	if (!order)
 		return -ENOMEM;
@@ -137,7 +203,7 @@ static int expire(struct fb *f)
 		if (expired(f, r))
 			order[n++] = r;
 	qsort_r(order, n, sizeof(*order), by_slice, (void *)s);
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < n && !ret; k++) {
 		size_t r = order[k];
 		int L = f->level[r];
 		int newl = L == f->levels - 1 ? L : L + 1;
@@ -146,45 +212,44 @@ static int expire(struct fb *f)
 		f->used[r] = 0;
 		if (someone_waits_at(f, newl)) {
 			preempt(f, r);
-			fill(f);
+			ret = fill(f);
 		} else if (newl != L) {
-			policy_emit(f->o, CPOOL_DECIDE_RENEW, s->running[r], s->running[r]->vs,
-				    newl, 0);
+			policy_emit(f->o, CPOOL_DECIDE_RENEW, s->running[r], s->running[r]->vs, newl, 0);
 		}
 	}
 	free(order);
-	return 0;
+	return ret;
 }
 
 /* A waiting job at a better level than running ones takes their CPUs. */
-static void preempt_worse(struct fb *f)
+static int preempt_worse(struct fb *f)
 {
 	const struct cpool_snapshot *s = f->s;
-	struct cand *c;
+	struct cand c;
 
-	while ((c = best_waiting(f))) {
+	while (best_waiting(f, &c)) {
 		int *room = policy_free_copy(s);
 		int v;
 
 		if (!room)
-			return;
+			return -ENOMEM;
 		for (int i = 0; i < s->n_vs; i++)
 			room[i] = f->avail[i];
 		for (size_t r = 0; r < s->n_running; r++)
-			if (!f->gone[r] && f->level[r] > c->level)
+			if (!f->gone[r] && f->level[r] > c.level)
 				room[s->running[r]->vs] += s->running[r]->job->cpus;
-		v = cpool_policy_place(f->p, s, room, c->job->job->cpus, c->job->job->vs);
+		v = cpool_policy_place(f->p, s, room, c.job->job->cpus, c.job->job->vs);
 		free(room);
 		if (v < 0)
-			return;
-		while (f->avail[v] < c->job->job->cpus) {
+			return 0;
+		while (f->avail[v] < c.job->job->cpus) {
 			size_t w = s->n_running;
 
 			/* Worst level first; among equals the latest slice (least sunk). */
 			for (size_t r = 0; r < s->n_running; r++) {
 				const struct cpool_pjob *j = s->running[r];
 
-				if (f->gone[r] || j->vs != v || f->level[r] <= c->level)
+				if (f->gone[r] || j->vs != v || f->level[r] <= c.level)
 					continue;
 				if (w == s->n_running || f->level[r] > f->level[w] ||
 				    (f->level[r] == f->level[w] &&
@@ -192,17 +257,20 @@ static void preempt_worse(struct fb *f)
 					w = r;
 			}
 			if (w == s->n_running)
-				return;
+				return 0;
 			preempt(f, w);
 		}
-		start(f, c, v);
+		if (start(f, &c, v))
+			return -ENOMEM;
 	}
+	return 0;
 }
 
 static int64_t next_wake(struct fb *f)
 {
 	const struct cpool_snapshot *s = f->s;
-	bool waiting = best_waiting(f) != NULL;
+	struct cand c;
+	bool waiting = best_waiting(f, &c);
 	int64_t wake = CPOOL_NEVER;
 
 	for (size_t i = 0; i < f->o->n; i++) {
@@ -255,39 +323,33 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	if (!s->n_queued && !s->n_running)
 		return 0;
 	f.avail = policy_free_copy(s);
-	f.c = malloc((s->n_queued + s->n_running + 1) * sizeof(*f.c));
+	f.rq = malloc((s->n_running + 1) * sizeof(*f.rq));
 	f.gone = calloc(s->n_running + 1, sizeof(*f.gone));
 	f.level = malloc((s->n_running + 1) * sizeof(*f.level));
 	f.used = malloc((s->n_running + 1) * sizeof(*f.used));
-	if (!f.avail || !f.c || !f.gone || !f.level || !f.used)
+	if (!f.avail || !f.rq || !f.gone || !f.level || !f.used)
 		goto out;
-	for (size_t i = 0; i < s->n_queued; i++) {
-		const struct cpool_pjob *j = s->queued[i];
-		int l = j->level < 0 ? 0 : j->level >= f.levels ? f.levels - 1 : j->level;
-
-		f.c[f.n_c++] =
-			(struct cand){ .job = s->queued[i], .level = l, .used = j->level_used_us };
-	}
 	for (size_t r = 0; r < s->n_running; r++) {
 		const struct cpool_pjob *j = s->running[r];
 
-		f.level[r] = j->level < 0 ? 0 : j->level >= f.levels ? f.levels - 1 : j->level;
-		f.used[r] = j->level_used_us + (s->now_us - j->slice_start_us);
 		if (j->vs < 0 || j->vs >= s->n_vs) {
 			ret = -EINVAL;
 			goto out;
 		}
+		f.level[r] = clamp_level(&f, j->level);
+		f.used[r] = j->level_used_us + (s->now_us - j->slice_start_us);
 	}
-	fill(&f);
-	ret = expire(&f);
-	if (ret)
-		goto out;
-	preempt_worse(&f);
-	*wake_at = next_wake(&f);
-	ret = 0;
+	ret = fill(&f);
+	if (!ret)
+		ret = expire(&f);
+	if (!ret)
+		ret = preempt_worse(&f);
+	if (!ret)
+		*wake_at = next_wake(&f);
 out:
 	free(f.avail);
-	free(f.c);
+	free(f.rq);
+	free(f.taken);
 	free(f.gone);
 	free(f.level);
 	free(f.used);

@@ -40,8 +40,13 @@ struct sim {
 	size_t next_arrival;
 	struct sjob **heap; /* running jobs by (end, index) */
 	size_t n_heap;
-	struct cpool_pjob **queue; /* ready-queue order; NULL = removed this round */
-	size_t n_queue;
+	/*
+	 * The ready queue is queue[0..n_queue), a window at qhead into qbuf:
+	 * starts at its head (fcfs, rr, easy) just move the window, so a long
+	 * queue costs nothing per event; others compact it.
+	 */
+	struct cpool_pjob **qbuf, **queue;
+	size_t qcap, qhead, n_queue;
 	struct cpool_pjob **running;
 	size_t n_running;
 	struct svs *vs;
@@ -179,6 +184,12 @@ static void enqueue(struct sim *s, struct sjob *j)
 	j->pj.vs = -1;
 	j->pj.seq = s->seq++;
 	j->pj.ready_since_us = s->now;
+	if (s->qhead + s->n_queue == s->qcap) {
+		/* Only n jobs exist, and qcap > n: sliding the window back always makes room. */
+		memmove(s->qbuf, s->queue, s->n_queue * sizeof(*s->queue));
+		s->qhead = 0;
+		s->queue = s->qbuf;
+	}
 	s->queue[s->n_queue++] = &j->pj;
 }
 
@@ -259,10 +270,19 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 	return -EPROTO;
 }
 
-static void queue_compact(struct sim *s)
+/* Drop the @started jobs from the queue, keeping its order. */
+static void queue_compact(struct sim *s, size_t started)
 {
 	size_t k = 0;
 
+	while (k < s->n_queue && ((struct sjob *)s->queue[k])->state != JOB_QUEUED)
+		k++;
+	s->qhead += k;
+	s->queue += k;
+	s->n_queue -= k;
+	if (k == started)
+		return;
+	k = 0;
 	for (size_t i = 0; i < s->n_queue; i++)
 		if (((struct sjob *)s->queue[i])->state == JOB_QUEUED)
 			s->queue[k++] = s->queue[i];
@@ -273,7 +293,7 @@ static int decide(struct sim *s, int64_t *wake)
 {
 	struct cpool_snapshot snap;
 	size_t need = s->n_queue + 2 * s->n_running + 4;
-	bool started = false;
+	size_t started = 0;
 	int n;
 
 	for (size_t r = 0; r < s->n_running; r++) {
@@ -319,10 +339,10 @@ static int decide(struct sim *s, int64_t *wake)
 
 		if (ret)
 			return ret;
-		started |= s->dec[i].kind == CPOOL_DECIDE_START;
+		started += s->dec[i].kind == CPOOL_DECIDE_START;
 	}
 	if (started)
-		queue_compact(s);
+		queue_compact(s, started);
 	return 0;
 }
 
@@ -386,9 +406,10 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	}
 	s->arrivals = malloc((s->n + 1) * sizeof(*s->arrivals));
 	s->heap = malloc((s->n + 1) * sizeof(*s->heap));
-	s->queue = malloc((2 * s->n + 1) * sizeof(*s->queue));
+	s->qcap = s->n + 1;
+	s->qbuf = s->queue = malloc(s->qcap * sizeof(*s->queue));
 	s->running = malloc((s->n + 1) * sizeof(*s->running));
-	if (!s->arrivals || !s->heap || !s->queue || !s->running)
+	if (!s->arrivals || !s->heap || !s->qbuf || !s->running)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
 		s->arrivals[i] = &s->j[i];
@@ -479,7 +500,7 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 	free(s.j);
 	free(s.arrivals);
 	free(s.heap);
-	free(s.queue);
+	free(s.qbuf);
 	free(s.running);
 	free(s.vs);
 	free(s.vstate);
