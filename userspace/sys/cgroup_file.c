@@ -153,6 +153,13 @@ int cg_mkdir(const struct cpool_cg_pool *pool, const char *rel, bool controllers
 	/* libcgroup's create is mkdir -p: refuse here so an existing tree is never taken over. */
 	if (stat(path, &st) == 0)
 		return cpool_cg_fail(e, EEXIST, "create cgroup %s: %s", path, strerror(EEXIST));
+	/* libcgroup 2.0.2 creates nothing for a cgroup named with no controller. */
+	if (!controllers) {
+		if (mkdir(path, 0755) < 0)
+			return cpool_cg_fail(e, errno, "create cgroup %s: %s", path,
+					     strerror(errno));
+		return 0;
+	}
 	cg = cgroup_new_cgroup(name);
 	if (!cg)
 		return cpool_cg_fail(e, ENOMEM, "create cgroup %s: out of memory", path);
@@ -160,10 +167,10 @@ int cg_mkdir(const struct cpool_cg_pool *pool, const char *rel, bool controllers
 	 * Naming the controllers makes libcgroup enable each in the parents'
 	 * cgroup.subtree_control on the way down.
 	 */
-	for (int i = 0; controllers && i < cg_nr_controllers && !code; i++)
+	for (int i = 0; i < cg_nr_controllers && !code; i++)
 		if (!cgroup_add_controller(cg, cg_controllers[i]))
 			code = ECGFAIL;
-	if (!code && controllers && pool->have_io && !cgroup_add_controller(cg, "io"))
+	if (!code && pool->have_io && !cgroup_add_controller(cg, "io"))
 		code = ECGFAIL;
 	if (!code)
 		code = cgroup_create_cgroup(cg, 1);

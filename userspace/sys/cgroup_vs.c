@@ -207,6 +207,26 @@ static int pool_cpus_cover(struct cpool_cg_pool *pool, const struct cpool_cpuset
 	return cg_write_file(pool->path, "cpuset.cpus.partition", "root", e);
 }
 
+/* The pool root stays a partition only while some VS asks for one. */
+static int pool_partition_release(struct cpool_cg_pool *pool, struct cpool_cg_error *e)
+{
+	struct cpool_cg_partition_state ps;
+	struct cpool_vserver *all;
+	bool any = false;
+	int n, err;
+
+	err = read_partition(pool->path, &ps, e);
+	if (err || ps.kind == CPOOL_CG_PART_MEMBER)
+		return err;
+	err = read_all(pool, NULL, &all, &n, e);
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++)
+		any |= all[i].exclusive;
+	free(all);
+	return any ? 0 : cg_write_file(pool->path, "cpuset.cpus.partition", "member", e);
+}
+
 static int apply(struct cpool_cg_pool *pool, const struct cpool_vserver *vs,
 		 struct cpool_cg_vs_state *st, struct cpool_cg_error *e)
 {
@@ -225,6 +245,8 @@ static int apply(struct cpool_cg_pool *pool, const struct cpool_vserver *vs,
 	/* Leaving a partition first: a member takes any cpus, a partition only exclusive ones. */
 	if (!vs->exclusive && ps.kind != CPOOL_CG_PART_MEMBER) {
 		err = cg_write_file(dir, "cpuset.cpus.partition", "member", e);
+		if (!err)
+			err = pool_partition_release(pool, e);
 		if (err)
 			return err;
 	}
@@ -333,6 +355,7 @@ int cpool_cg_vs_create(struct cpool_cg_pool *pool, const struct cpool_vserver *v
 		 */
 		cg_abs_path(pool, vs->name, dir, sizeof(dir));
 		rmdir(dir);
+		pool_partition_release(pool, NULL);
 	}
 	return err;
 }
@@ -386,5 +409,7 @@ int cpool_cg_vs_destroy(struct cpool_cg_pool *pool, const char *name, int timeou
 	free(jobs);
 	if (!err && rmdir(dir) < 0)
 		err = cpool_cg_fail(e, errno, "remove %s: %s", dir, strerror(errno));
+	if (!err)
+		err = pool_partition_release(pool, e);
 	return err;
 }
