@@ -195,8 +195,15 @@ int cpool_cg_vs_destroy(struct cpool_cg_pool *pool, const char *name, int timeou
  */
 int cpool_cg_freeze(const struct cpool_cg_pool *pool, const char *rel, bool freeze, int timeout_ms,
 		    struct cpool_cg_error *e);
-/* cgroup.kill (5.14+), else SIGKILL to every pid until none is left. */
+/* cgroup.kill (5.14+), else cpool_cg_kill_signal(). */
 int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_error *e);
+/*
+ * The fallback for kernels without cgroup.kill: freeze so nothing forks,
+ * SIGKILL every pid in the subtree, thaw.  Public so the lab tests it on
+ * kernels that have cgroup.kill.
+ */
+int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel,
+			 struct cpool_cg_error *e);
 /* Wait until cgroup.events says "populated 0"; -ETIMEDOUT after @timeout_ms. */
 int cpool_cg_wait_empty(const struct cpool_cg_pool *pool, const char *rel, int timeout_ms,
 			struct cpool_cg_error *e);

@@ -35,6 +35,8 @@ struct cpool_launch_spec {
 	const char *stderr_path;
 	const struct cpool_rlimit *rlimits;
 	int nr_rlimits;
+	/* Take the fork + cgroup.procs path of kernels without clone3 (for its test). */
+	bool force_fork;
 };
 
 struct cpool_job_proc {

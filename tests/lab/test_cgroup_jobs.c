@@ -408,6 +408,52 @@ static void test_forkbomb(const struct cpool_job_proc *bystander)
 	is_int(cpool_cg_vs_destroy(&pool, "bomb", 10000, &err), 0, "VS destroyed");
 }
 
+/* The paths of older kernels: fork + cgroup.procs, and kill by signals. */
+static void test_fallbacks(void)
+{
+	char *argv[] = { "sh", "-c", "sleep 60 & sleep 60 & wait", NULL };
+	struct cpool_launch_spec s = { 0 };
+	struct cpool_job_proc p;
+	struct cpool_job_exit x;
+	char leaf[PATH_MAX], want[PATH_MAX], path[64], buf[PATH_MAX];
+	struct cpool_cg_events ev;
+	int i;
+
+	cpool_cg_job_create(&pool, "a", "forked", leaf, sizeof(leaf), &err);
+	s.cgroup = leaf;
+	s.argv = argv;
+	s.envp = env;
+	s.as_caller = true;
+	s.force_fork = true;
+	if (!is_int(cpool_launch(&s, &p, &err), 0, "fork + cgroup.procs start"))
+		diag("%s", err.msg);
+	ok(!p.via_clone3 && p.pidfd >= 0, "fallback used, pidfd from pidfd_open");
+	snprintf(want, sizeof(want), "0::/%s/a/forked", pool.root);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)p.pid);
+	is_str(lab_read(path, buf, sizeof(buf)), want, "the forked job is in its leaf");
+	for (i = 0; i < 200; i++) {
+		char procs[PATH_MAX + 16], text[256];
+		int lines = 0;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", leaf);
+		lab_slurp(procs, text, sizeof(text));
+		for (char *c = text; *c; c++)
+			lines += *c == '\n';
+		if (lines >= 3)
+			break;
+		lab_sleep_ms(50);
+	}
+	ok(i < 200, "three processes in the leaf");
+	if (!is_int(cpool_cg_kill_signal(&pool, "a/forked", &err), 0, "killed by signals"))
+		diag("%s", err.msg);
+	is_int(cpool_cg_wait_empty(&pool, "a/forked", 20000, &err), 0, "the leaf empties");
+	cpool_cg_read_events(&pool, "a/forked", &ev, &err);
+	ok(!ev.populated && !ev.frozen, "not populated, not left frozen");
+	cpool_launch_wait(&p, 30000, &x, &err);
+	is_int(x.signal, SIGKILL, "the shell died of SIGKILL");
+	is_int(cpool_cg_job_destroy(&pool, "a", "forked", 10000, &err), 0, "leaf removed");
+}
+
 int main(int argc, char **argv)
 {
 	struct cpool_job_proc a, b;
@@ -433,6 +479,7 @@ int main(int argc, char **argv)
 	test_exit_report();
 	test_launch_errors();
 	test_uid();
+	test_fallbacks();
 	test_cpu(&a, &b);
 	test_numa();
 	test_oom(&a);

@@ -352,6 +352,41 @@ static void test_delegated(void)
 	ok(!lab_exists(dp.path), "nothing left of it");
 }
 
+/* The daemon's own place: system/cpoold, on the reserved CPUs. */
+static void test_enter_system(void)
+{
+	struct cpool_cpuset reserved;
+	char want[PATH_MAX], buf[PATH_MAX], list[64];
+	int status;
+	pid_t pid;
+
+	cpool_cpuset_zero(&reserved);
+	cpool_cpuset_set(&reserved, cpool_cpuset_first(&pool.machine_cpus));
+	pid = fork();
+	if (pid == 0) {
+		struct cpool_cg_pool own;
+		struct cpool_cg_error e;
+
+		/* A fresh handle, as the daemon has at start. */
+		if (cpool_cg_pool_open(&own, pool.root, &e) ||
+		    cpool_cg_enter_system(&own, &reserved, &e))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	lab_sleep_ms(500);
+	snprintf(want, sizeof(want), "0::/%s/system/cpoold", pool.root);
+	snprintf(list, sizeof(list), "/proc/%d/cgroup", (int)pid);
+	is_str(lab_read(list, buf, sizeof(buf)), want, "the daemon moved itself to system/cpoold");
+	cpool_cpuset_format(&reserved, list, sizeof(list));
+	is_str(lab_status(pid, "Cpus_allowed_list", buf, sizeof(buf)), list,
+	       "and runs on the reserved CPUs only");
+	is_int(cpool_cg_vs_destroy(&pool, CPOOL_CG_SYSTEM_VS, 10000, &err), 0,
+	       "system VS destroyed");
+	waitpid(pid, &status, 0);
+	ok(WIFSIGNALED(status), "its process was killed with it");
+}
+
 int main(void)
 {
 	lab_require();
@@ -364,6 +399,7 @@ int main(void)
 	test_partition();
 	test_adopt();
 	test_delegated();
+	test_enter_system();
 	if (!is_int(cpool_cg_pool_destroy(&pool, 10000, &err), 0, "pool destroyed"))
 		diag("%s", err.msg);
 	ok(!lab_exists(pool.path), "destroy leaves no cgroup behind");

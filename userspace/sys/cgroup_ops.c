@@ -164,10 +164,18 @@ int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpoo
 	err = cg_write_file(dir, "cgroup.kill", "1", e);
 	if (err != -ENOENT)
 		return err;
-	/*
-	 * Older kernels: freeze so nothing forks while we walk the tree, signal
-	 * every pid (SIGKILL reaches frozen tasks), then thaw so they die.
-	 */
+	return cpool_cg_kill_signal(pool, rel, e);
+}
+
+int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel,
+			 struct cpool_cg_error *e)
+{
+	char dir[PATH_MAX];
+	int err = dir_of(pool, rel, dir, sizeof(dir), e);
+
+	if (err)
+		return err;
+	/* Frozen, nothing forks while we walk the tree; SIGKILL still reaches frozen tasks. */
 	err = cpool_cg_freeze(pool, rel, true, 5000, e);
 	if (!err)
 		err = signal_tree(dir, e);

@@ -264,11 +264,16 @@ int cpool_launch(const struct cpool_launch_spec *spec, struct cpool_job_proc *jo
 		goto out_cg;
 	}
 	c->report_fd = pipefd[1];
-	pid = spawn_clone3(c, cgroup_fd, &pidfd);
-	if (pid == 0)
-		child_run(c);
-	if (pid > 0)
-		job->via_clone3 = true;
+	if (spec->force_fork) {
+		pid = -1;
+		errno = ENOSYS;
+	} else {
+		pid = spawn_clone3(c, cgroup_fd, &pidfd);
+		if (pid == 0)
+			child_run(c);
+		if (pid > 0)
+			job->via_clone3 = true;
+	}
 	/* ENOSYS: no clone3 (< 5.3); E2BIG: a clone3 without CLONE_INTO_CGROUP (< 5.7). */
 	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
 		c->procs_fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
