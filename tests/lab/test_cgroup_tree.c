@@ -371,6 +371,9 @@ static void test_enter_system(void)
 		if (cpool_cg_pool_open(&own, pool.root, &e) ||
 		    cpool_cg_enter_system(&own, &reserved, &e))
 			_exit(1);
+		/* Destroying its own VS would kill the daemon: refused. */
+		if (cpool_cg_vs_destroy(&own, CPOOL_CG_SYSTEM_VS, 1000, &e) != -EBUSY)
+			_exit(2);
 		pause();
 		_exit(0);
 	}
@@ -381,6 +384,7 @@ static void test_enter_system(void)
 	cpool_cpuset_format(&reserved, list, sizeof(list));
 	is_str(lab_status(pid, "Cpus_allowed_list", buf, sizeof(buf)), list,
 	       "and runs on the reserved CPUs only");
+	ok(lab_alive(pid), "it refused to destroy its own VS (and is alive)");
 	is_int(cpool_cg_vs_destroy(&pool, CPOOL_CG_SYSTEM_VS, 10000, &err), 0,
 	       "system VS destroyed");
 	waitpid(pid, &status, 0);

@@ -40,6 +40,9 @@ int cg_write_file(const char *dir, const char *file, const char *value, struct c
 int cg_list_children(const char *dir, char (**names)[CPOOL_VS_NAME_MAX + 1], int *count,
 		     struct cpool_cg_error *e);
 
+/* True when the calling process lives in @rel of the pool ("" = anywhere in it). */
+bool cg_self_inside(const struct cpool_cg_pool *pool, const char *rel);
+
 /* Controllers a VS distributes to its job leaves. */
 extern const char *const cg_controllers[];
 extern const int cg_nr_controllers;

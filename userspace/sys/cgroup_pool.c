@@ -49,6 +49,17 @@ static int own_cgroup(char *buf, size_t len)
 	return err;
 }
 
+bool cg_self_inside(const struct cpool_cg_pool *pool, const char *rel)
+{
+	char own[PATH_MAX], want[PATH_MAX];
+	size_t n;
+
+	if (own_cgroup(own, sizeof(own)) || cg_rel_name(pool, rel, want, sizeof(want)))
+		return false;
+	n = strlen(want);
+	return strncmp(own, want, n) == 0 && (own[n] == '/' || own[n] == '\0');
+}
+
 static bool is_delegated(const char *rel)
 {
 	char path[PATH_MAX], val[8] = "";
@@ -269,15 +280,11 @@ int cpool_cg_pool_open(struct cpool_cg_pool *pool, const char *root, struct cpoo
 int cpool_cg_pool_destroy(struct cpool_cg_pool *pool, int timeout_ms, struct cpool_cg_error *e)
 {
 	char(*names)[CPOOL_VS_NAME_MAX + 1];
-	char own[PATH_MAX];
-	size_t n = strlen(pool->root);
 	int count, err;
 
-	if (own_cgroup(own, sizeof(own)) == 0 && strncmp(own, pool->root, n) == 0 &&
-	    (own[n] == '/' || own[n] == '\0'))
-		return cpool_cg_fail(e, EBUSY,
-				     "destroy pool %s: the calling process lives in it (/%s)",
-				     pool->path, own);
+	if (cg_self_inside(pool, ""))
+		return cpool_cg_fail(e, EBUSY, "destroy pool %s: the calling process lives in it",
+				     pool->path);
 	err = cpool_cg_vs_list(pool, &names, &count, e);
 	if (err)
 		return err;

@@ -391,6 +391,9 @@ int cpool_cg_vs_destroy(struct cpool_cg_pool *pool, const char *name, int timeou
 	cg_abs_path(pool, name, dir, sizeof(dir));
 	if (access(dir, F_OK) < 0)
 		return cpool_cg_fail(e, errno, "destroy vserver %s: %s", dir, strerror(errno));
+	if (cg_self_inside(pool, name))
+		return cpool_cg_fail(e, EBUSY,
+				     "destroy vserver %s: the calling process lives in it", dir);
 	err = cpool_cg_kill(pool, name, e);
 	if (!err)
 		err = cpool_cg_wait_empty(pool, name, timeout_ms, e);
