@@ -6,6 +6,7 @@
  * destroy leaving nothing.
  */
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #include "lab.h"
 
@@ -352,6 +353,51 @@ static void test_delegated(void)
 	ok(!lab_exists(dp.path), "nothing left of it");
 }
 
+/*
+ * cpool_cg_default_root: our own cgroup when systemd started us
+ * (INVOCATION_ID) with Delegate=yes (trusted.delegate=1 on it), else
+ * <pool name> below the root.  The child plays the service.
+ */
+static void test_default_root(void)
+{
+	char svc[128], path[PATH_MAX], procs[PATH_MAX + 16];
+	int status;
+	pid_t pid;
+
+	snprintf(svc, sizeof(svc), "%s-svc", lab_pool_root("tree"));
+	snprintf(path, sizeof(path), "%s/%s", CPOOL_CG_MOUNT, svc);
+	ok(mkdir(path, 0755) == 0, "a service-like cgroup made");
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	pid = fork();
+	if (pid == 0) {
+		struct cpool_cg_error e;
+		char root[256];
+		FILE *f = fopen(procs, "we");
+
+		if (!f || fprintf(f, "0") < 0 || fclose(f) != 0)
+			_exit(10);
+		unsetenv("INVOCATION_ID");
+		if (cpool_cg_default_root("cpool", root, sizeof(root), &e) || strcmp(root, "cpool"))
+			_exit(11); /* not under systemd */
+		setenv("INVOCATION_ID", "0123456789abcdef", 1);
+		if (cpool_cg_default_root("cpool", root, sizeof(root), &e) || strcmp(root, "cpool"))
+			_exit(12); /* under systemd, not delegated */
+		if (setxattr(path, "trusted.delegate", "1", 1, 0) < 0)
+			_exit(13);
+		if (cpool_cg_default_root("cpool", root, sizeof(root), &e) || strcmp(root, svc))
+			_exit(14); /* delegated: our own cgroup */
+		if (cpool_cg_default_root("../x", root, sizeof(root), &e) != -EINVAL)
+			_exit(15);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status), "child ran");
+	is_int(WEXITSTATUS(status), 0,
+	       "pool root: 'cpool' without systemd or delegation, the service cgroup with it "
+	       "(exit code says which step failed)");
+	ok(rmdir(path) == 0, "service-like cgroup removed");
+}
+
 /* The daemon's own place: system/cpoold, on the reserved CPUs. */
 static void test_enter_system(void)
 {
@@ -404,6 +450,7 @@ int main(void)
 	test_adopt();
 	test_delegated();
 	test_enter_system();
+	test_default_root();
 	if (!is_int(cpool_cg_pool_destroy(&pool, 10000, &err), 0, "pool destroyed"))
 		diag("%s", err.msg);
 	ok(!lab_exists(pool.path), "destroy leaves no cgroup behind");
