@@ -122,7 +122,7 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 			return cpool_reply_error(req->id, -ENOMEM, "out of memory");
 		return NULL; /* answered when the job ends */
 	}
-	if (j->rec.state == CPOOL_JOB_CANCELLED)
+	if (j->cancel_requested)
 		return cpool_reply_error(req->id, -EALREADY, "job %lld is being cancelled",
 					 (long long)req->u.job);
 	r = jobs_cancel(d, j, err, sizeof(err));

@@ -60,6 +60,7 @@ struct djob {
 	struct cpool_cpuset cpus; /* its CPUs while running */
 	char leaf[2 * CPOOL_VS_NAME_MAX + 2]; /* "vs/job-ID" */
 	struct waiter *waiters;
+	bool cancel_requested; /* killed; its end is accounted as cancelled */
 	struct djob *next;
 };
 
@@ -67,6 +68,7 @@ struct cpoold {
 	/* options */
 	const char *config_path;
 	const char *socket_path;
+	mode_t socket_mode;
 	const char *state_dir;
 	const char *record_dir;
 	const char *cgroup_root; /* NULL: cpool_cg_default_root() */

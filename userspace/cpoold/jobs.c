@@ -215,12 +215,15 @@ static void retire(struct cpoold *d, struct djob *j)
 
 static void fail_job(struct cpoold *d, struct djob *j, const char *why)
 {
+	/* @why may be j->rec.error itself: copy before freeing. */
+	char *copy = strdup(why);
+
 	free(j->rec.error);
-	j->rec.error = strdup(why);
+	j->rec.error = copy;
 	j->rec.state = CPOOL_JOB_FAILED;
 	j->rec.end_time = now_s();
 	j->rec.exit_code = -1;
-	log_warn("job %lld could not start: %s", (long long)j->rec.id, why);
+	log_warn("job %lld could not start: %s", (long long)j->rec.id, why ? copy : "");
 	retire(d, j);
 }
 
@@ -228,7 +231,7 @@ static void fail_job(struct cpoold *d, struct djob *j, const char *why)
 static void finish_from_record(struct cpoold *d, struct djob *j, const struct cpool_job_record *rec)
 {
 	struct vsrv *v = pool_find(d, j->pol.vs);
-	bool cancelled = j->rec.state == CPOOL_JOB_CANCELLED;
+	bool cancelled = j->cancel_requested;
 
 	if (v && jobs_running(j))
 		pool_give_cpus(v, &j->cpus);
@@ -451,29 +454,19 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 		return 0;
 	}
 	/*
-	 * Running or frozen: kill the whole leaf (SIGKILL reaches frozen tasks);
-	 * the supervisor records the end and the job is accounted as cancelled.
+	 * Running or frozen: kill the whole leaf (SIGKILL reaches frozen tasks,
+	 * and thawing lets them die at once).  The job keeps its CPUs and its
+	 * state until its supervisor records the end, which is then accounted
+	 * as cancelled, with the signal and CPU time it really had.
 	 */
 	if (cpool_cg_kill(&d->pool, j->leaf, &e)) {
 		snprintf(err, errlen, "%s", e.msg);
 		return e.err;
 	}
-	if (j->rec.state == CPOOL_JOB_FROZEN)
-		cpool_cg_freeze(&d->pool, j->leaf, false, FREEZE_TIMEOUT_MS, &e);
-	/* The CPUs are given back when its supervisor reports the end. */
-	if (j->rec.state == CPOOL_JOB_FROZEN) {
-		/* Frozen jobs hold no CPUs; mark it so the end accounts nothing twice. */
-		j->rec.state = CPOOL_JOB_CANCELLED;
-	} else {
-		struct vsrv *v = pool_find(d, j->pol.vs);
-
-		if (v)
-			pool_give_cpus(v, &j->cpus);
-		j->rec.run_time += now_s() - j->rec.start_time;
-		j->rec.state = CPOOL_JOB_CANCELLED;
-	}
-	cpool_store_job_update(d->store, &j->rec);
-	sched_kick(d);
+	if (j->rec.state == CPOOL_JOB_FROZEN &&
+	    cpool_cg_freeze(&d->pool, j->leaf, false, FREEZE_TIMEOUT_MS, &e))
+		log_warn("job %lld: thaw to let it die: %s", (long long)j->rec.id, e.msg);
+	j->cancel_requested = true;
 	return 0;
 }
 

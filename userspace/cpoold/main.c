@@ -32,6 +32,8 @@ static void usage(FILE *out)
 		"  -c, --config FILE      pool configuration (default " DEFAULT_CONFIG ")\n"
 		"  -f, --foreground       stay in the foreground (systemd, tests)\n"
 		"      --socket PATH      API socket (default " CPOOL_DEFAULT_SOCKET ")\n"
+		"      --socket-mode MODE permissions of the socket (default 0660: root and group\n"
+		"                         cpool; 0666 lets every local user submit)\n"
 		"      --state-dir DIR    database directory (default " DEFAULT_STATE_DIR ")\n"
 		"      --record-dir DIR   job supervisor records (default " CPOOL_DEFAULT_RECORD_DIR
 		")\n"
@@ -130,7 +132,7 @@ static void load_policy(struct cpoold *d)
 static int start(struct cpoold *d)
 {
 	struct cpool_apiserver_opts o = { .path = d->socket_path,
-					  .mode = 0660,
+					  .mode = d->socket_mode,
 					  .gid = (gid_t)-1,
 					  .handler = api_handle,
 					  .on_close = api_client_closed,
@@ -197,6 +199,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "socket-mode", required_argument, NULL, 'M' },
 		{ "state-dir", required_argument, NULL, 'D' },
 		{ "record-dir", required_argument, NULL, 'R' },
 		{ "cgroup-root", required_argument, NULL, 'G' },
@@ -211,6 +214,7 @@ int main(int argc, char **argv)
 		.socket_path = CPOOL_DEFAULT_SOCKET,
 		.state_dir = DEFAULT_STATE_DIR,
 		.record_dir = CPOOL_DEFAULT_RECORD_DIR,
+		.socket_mode = 0660,
 	};
 	int ready[2] = { -1, -1 };
 	int c, r;
@@ -226,6 +230,19 @@ int main(int argc, char **argv)
 		case 'S':
 			d.socket_path = optarg;
 			break;
+		case 'M': {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+
+			if (*end || m > 0777) {
+				fprintf(stderr,
+					"cpoold: --socket-mode %s: an octal mode like 0660\n",
+					optarg);
+				return 2;
+			}
+			d.socket_mode = (mode_t)m;
+			break;
+		}
 		case 'D':
 			d.state_dir = optarg;
 			break;

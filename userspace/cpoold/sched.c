@@ -73,6 +73,9 @@ static void schedule(struct cpoold *d)
 		};
 	}
 	for (struct djob *j = d->jobs; j; j = j->next) {
+		/* A killed job keeps its CPUs (v->busy) until it is gone; not scheduled. */
+		if (j->cancel_requested)
+			continue;
 		switch (j->rec.state) {
 		case CPOOL_JOB_RUNNING:
 			j->pj.vs = pool_index(d, j->pol.vs);
@@ -86,7 +89,7 @@ static void schedule(struct cpoold *d)
 			j->pj.done_us = (int64_t)(j->rec.run_time * 1e6);
 			queued[nq++] = &j->pj;
 			break;
-		default: /* cancelled, waiting for its supervisor to report */
+		default:
 			break;
 		}
 	}
