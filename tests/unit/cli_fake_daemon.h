@@ -111,6 +111,14 @@ static json_t *fake_wait(const struct cpool_request *req)
 		return cpool_reply_ok(req->id,
 				      fake_record_of(5, "failed", -1, 0, false,
 						     "exec /nope: No such file or directory"));
+	case 8: { /* ends while the daemon is down: answered once "released" exists */
+		char path[160];
+
+		snprintf(path, sizeof(path), "%s/released", fake.dir);
+		if (access(path, F_OK))
+			return NULL;
+		return cpool_reply_ok(req->id, fake_record_of(8, "done", 8, 0, false, NULL));
+	}
 	case 6: { /* cancelled while queued */
 		json_t *r = fake_record_of(6, "cancelled", -1, 0, false, NULL);
 
@@ -216,19 +224,12 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 	}
 }
 
-static void fake_start(void)
+/* (Re)starts the daemon on fake.sock, as a restarted cpoold would. */
+static void fake_serve(void)
 {
-	const char *build = getenv("CPOOL_BUILD");
 	int ready[2];
 	char c;
 
-	snprintf(fake.cpool, sizeof(fake.cpool), "%s/cpool", build ? build : "build");
-	snprintf(fake.dir, sizeof(fake.dir), "/tmp/cpool-cli-test.XXXXXX");
-	if (!mkdtemp(fake.dir))
-		bail_out("mkdtemp: %s", strerror(errno));
-	snprintf(fake.sock, sizeof(fake.sock), "%s/cpool.sock", fake.dir);
-	snprintf(fake.log, sizeof(fake.log), "%s/requests", fake.dir);
-	snprintf(fake.err, sizeof(fake.err), "%s/stderr", fake.dir);
 	if (pipe(ready))
 		bail_out("pipe");
 	fake.pid = fork();
@@ -255,6 +256,27 @@ static void fake_start(void)
 	if (read(ready[0], &c, 1) != 1)
 		bail_out("the fake daemon did not start");
 	close(ready[0]);
+}
+
+/* As kill -9 of cpoold: connections drop, the socket file stays behind. */
+static void fake_kill(void)
+{
+	kill(fake.pid, SIGKILL);
+	waitpid(fake.pid, NULL, 0);
+}
+
+static void fake_start(void)
+{
+	const char *build = getenv("CPOOL_BUILD");
+
+	snprintf(fake.cpool, sizeof(fake.cpool), "%s/cpool", build ? build : "build");
+	snprintf(fake.dir, sizeof(fake.dir), "/tmp/cpool-cli-test.XXXXXX");
+	if (!mkdtemp(fake.dir))
+		bail_out("mkdtemp: %s", strerror(errno));
+	snprintf(fake.sock, sizeof(fake.sock), "%s/cpool.sock", fake.dir);
+	snprintf(fake.log, sizeof(fake.log), "%s/requests", fake.dir);
+	snprintf(fake.err, sizeof(fake.err), "%s/stderr", fake.dir);
+	fake_serve();
 	setenv("CPOOL_SOCKET", fake.sock, 1);
 }
 
@@ -262,8 +284,7 @@ static void fake_stop(void)
 {
 	char cmd[256];
 
-	kill(fake.pid, SIGTERM);
-	waitpid(fake.pid, NULL, 0);
+	fake_kill();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fake.dir);
 	if (system(cmd) != 0)
 		diag("cleanup of %s failed", fake.dir);

@@ -18,8 +18,9 @@ static bool env_has(const json_t *args, const char *entry)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(args, "env"), i,
-			   v) if (strcmp(json_string_value(v), entry) == 0) return true;
+	json_array_foreach(json_object_get(args, "env"), i, v)
+		if (strcmp(json_string_value(v), entry) == 0)
+			return true;
 	return false;
 }
 
@@ -183,6 +184,36 @@ static void test_wait(void)
 	is_int(cli(NULL, "wait -3"), 2, "wait a negative id: usage error");
 }
 
+/* cpool wait outlives a restart of the daemon, and gets the status from the new one. */
+static void test_wait_restart(void)
+{
+	char cmd[2048], path[160];
+	size_t n;
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s wait 8 2>%s", fake.cpool, fake.err);
+	f = popen(cmd, "r");
+	if (!f)
+		bail_out("popen");
+	usleep(300 * 1000); /* it is waiting now: job 8 is not answered yet */
+	fake_kill();
+	snprintf(path, sizeof(path), "%s/released", fake.dir);
+	if (close(open(path, O_CREAT | O_WRONLY, 0600)))
+		bail_out("create %s", path);
+	usleep(300 * 1000); /* the daemon is down for a while */
+	fake_serve();
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	slurp(fake.err, err_out, sizeof(err_out));
+	is_int(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 8,
+	       "wait across a daemon restart: the job's exit 8, from the new daemon");
+	ok(strstr(err_out, "waiting up to") != NULL && count_lines(err_out) == 1,
+	   "and one line says it lost the daemon and waits for it");
+	unlink(path);
+}
+
 static void test_history(void)
 {
 	double now = fake_now();
@@ -263,6 +294,7 @@ int main(void)
 	test_ps();
 	test_cancel();
 	test_wait();
+	test_wait_restart();
 	test_history();
 	fake_stop();
 	done_testing();

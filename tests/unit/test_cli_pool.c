@@ -174,15 +174,17 @@ static void pty_read(int master, char *screen, size_t len, const char *until, in
  * cpool top on a real terminal (a pty): raw mode while it runs, the terminal
  * as it was after it ends by @keys or by @sig.  Returns the exit status.
  */
-static int top_on_tty(const char *keys, int sig, const char *how)
+static char screen[1 << 16];
+
+static int top_on_tty(const char *keys, int sig, const char *how, unsigned short rows)
 {
-	static char screen[1 << 16];
+	struct winsize ws = { .ws_row = rows, .ws_col = 80 };
 	struct termios before, during, after;
 	int master, slave, st = 0;
 	char name[128];
 	pid_t pid;
 
-	if (openpty(&master, &slave, NULL, NULL, NULL))
+	if (openpty(&master, &slave, NULL, NULL, &ws))
 		bail_out("openpty: %s", strerror(errno));
 	tcgetattr(slave, &before);
 	pid = fork();
@@ -232,10 +234,14 @@ static int top_on_tty(const char *keys, int sig, const char *how)
 
 static void test_top_tty(void)
 {
-	is_int(top_on_tty("q", 0, "q"), 0, "top on a tty: q quits with 0");
-	is_int(top_on_tty("\003", 0, "^C"), 128 + SIGINT, "top on a tty: ^C ends it with 130");
-	is_int(top_on_tty(NULL, SIGTERM, "SIGTERM"), 128 + SIGTERM,
+	is_int(top_on_tty("q", 0, "q", 24), 0, "top on a tty: q quits with 0");
+	ok(strstr(screen, "   2 [                    ]   0%") != NULL, "top on a tty: CPU bars");
+	is_int(top_on_tty("\003", 0, "^C", 24), 128 + SIGINT, "top on a tty: ^C ends it with 130");
+	is_int(top_on_tty(NULL, SIGTERM, "SIGTERM", 24), 128 + SIGTERM,
 	       "top on a tty: SIGTERM ends it with 143");
+	is_int(top_on_tty("q", 0, "9 rows", 9), 0, "top on a 9-row terminal");
+	ok(strstr(screen, "    0-3     +@ :\r\n") != NULL,
+	   "top: one character per CPU when bars would not fit the screen");
 }
 
 static void test_errors(void)

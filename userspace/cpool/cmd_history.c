@@ -58,8 +58,7 @@ static void print_records(const json_t *jobs)
 	size_t i;
 	json_t *j;
 
-	json_array_foreach(jobs, i, j)
-	{
+	json_array_foreach(jobs, i, j) {
 		long long peak = cli_json_int(j, "peak_memory", -1);
 		char mem[32] = "-";
 

@@ -29,8 +29,7 @@ static void print_jobs(const json_t *jobs)
 	size_t i;
 	json_t *j;
 
-	json_array_foreach(jobs, i, j)
-	{
+	json_array_foreach(jobs, i, j) {
 		double estimate = cli_json_num(j, "estimate", 0);
 		char est[32], age[32];
 

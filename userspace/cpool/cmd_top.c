@@ -97,8 +97,7 @@ static void draw_vservers(FILE *f, const json_t *list)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		double rul = cli_json_num(v, "rul", -1);
 		char p50[32], p99[32];
 
@@ -119,32 +118,64 @@ static void draw_vservers(FILE *f, const json_t *list)
 	cli_table_free(t);
 }
 
-/* As many bars per line as fit; narrower bars when the CPUs would not fit the screen. */
+static double cpu_util(const json_t *c)
+{
+	double util = cli_json_num(c, "util", 0);
+
+	return util < 0 ? 0 : util > 1 ? 1 : util;
+}
+
+/* One character per CPU, for machines whose bars would not fit the screen. */
+static void draw_cpu_map(FILE *f, const json_t *cpus, int cols)
+{
+	static const char shades[] = " .:-=+*#%@";
+	size_t n = json_array_size(cpus), i;
+	int per_line = cols - 12 >= 8 ? (cols - 12) / 8 * 8 : 8;
+	json_t *c;
+
+	fprintf(f, "(one character per CPU, idle ' ' .:-=+*#%% '@' busy)\n");
+	json_array_foreach(cpus, i, c) {
+		if (i % (size_t)per_line == 0)
+			fprintf(f, "%5lld-%-5lld ", cli_json_int(c, "cpu", (long long)i),
+				cli_json_int(json_array_get(cpus, i + (size_t)per_line - 1 < n ?
+									  i + (size_t)per_line - 1 :
+									  n - 1),
+					     "cpu", (long long)n - 1));
+		fputc(shades[(int)(cpu_util(c) * 9 + 0.5)], f);
+		if ((i + 1) % (size_t)per_line == 0 || i + 1 == n)
+			fputc('\n', f);
+	}
+}
+
+/*
+ * As many bars per line as fit; narrower bars, then a map of one character
+ * per CPU, when the lines would not fit the screen (a redraw that scrolls
+ * flickers and hides the top).
+ */
 static void draw_cpus(FILE *f, const json_t *cpus, int cols, int rows_left)
 {
 	size_t n = json_array_size(cpus), i;
-	int bar = 20, cell, per_line;
+	int bar = 20, per_line = 1;
 	json_t *c;
 
-	cell = bar + 14; /* "%4d [" bar "] %3d%%" and a gap */
-	per_line = cols / cell > 0 ? cols / cell : 1;
-	if (rows_left > 0 && (int)((n + (size_t)per_line - 1) / (size_t)per_line) > rows_left) {
-		bar = 8;
-		cell = bar + 14;
-		per_line = cols / cell > 0 ? cols / cell : 1;
-	}
-	json_array_foreach(cpus, i, c)
-	{
-		double util = cli_json_num(c, "util", 0);
-		int fill;
+	for (;; bar = 8) {
+		int cell = bar + 14; /* "%4d [" bar "] %3d%%" and a gap */
 
-		if (util < 0)
-			util = 0;
-		if (util > 1)
-			util = 1;
-		fill = (int)(util * bar + 0.5);
+		per_line = cols / cell > 0 ? cols / cell : 1;
+		if (rows_left <= 0 ||
+		    (n + (size_t)per_line - 1) / (size_t)per_line <= (size_t)rows_left)
+			break;
+		if (bar == 8) {
+			draw_cpu_map(f, cpus, cols);
+			return;
+		}
+	}
+	json_array_foreach(cpus, i, c) {
+		double util = cpu_util(c);
+		int fill = (int)(util * bar + 0.5);
+
 		fprintf(f, "%4lld [%.*s%*s] %3.0f%%", cli_json_int(c, "cpu", (long long)i), fill,
-			"########################################", bar - fill, "", util * 100);
+			"####################", bar - fill, "", util * 100);
 		fputs((i + 1) % (size_t)per_line == 0 || i + 1 == n ? "\n" : "   ", f);
 	}
 }
@@ -169,15 +200,15 @@ static void draw(const json_t *snap, bool clear)
 	cli_format_duration(cli_json_num(snap, "interval", 1), interval, sizeof(interval));
 	if (clear)
 		fputs("\033[H\033[2J", f);
+	/* One line that fits 80 columns: a wrapped header would push the frame off screen. */
 	fprintf(f, "cpool top  %s  measured over %s%s%s\n\n", when, interval,
-		json_is_true(json_object_get(snap, "degraded")) ?
-			"  (degraded: from cgroup files and /proc, no BPF)" :
-			"",
-		clear ? "  q quits" : "");
+		json_is_true(json_object_get(snap, "degraded")) ? "  degraded: no BPF" : "",
+		clear ? "  (q quits)" : "");
 	draw_vservers(f, vservers);
 	fprintf(f, "\nCPU utilisation\n");
+	/* A frame for a script (--once) may be as long as it needs. */
 	draw_cpus(f, json_object_get(snap, "cpus"), cols,
-		  rows - 6 - (int)json_array_size(vservers));
+		  clear ? rows - 6 - (int)json_array_size(vservers) : 0);
 	fclose(f);
 	fwrite(frame, 1, len, stdout);
 	fflush(stdout);

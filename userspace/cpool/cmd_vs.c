@@ -34,8 +34,7 @@ static void print_vservers(const json_t *list)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		long long max = cli_json_int(v, "memory_max", 0);
 		double rul = cli_json_num(v, "rul", -1), p99 = cli_json_num(v, "rq_p99_us", -1);
 		char mem[32] = "max", lat[32];

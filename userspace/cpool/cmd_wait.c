@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* cpool wait: wait for a job to end and take its exit status as our own. */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_common.h"
 #include "command.h"
 
 #define PROG "cpool wait"
+/* Long enough for systemd to restart a crashed daemon, short enough to notice one that is gone. */
+#define RECONNECT_SECONDS 60
 
 static void usage(FILE *out)
 {
@@ -15,7 +19,8 @@ static void usage(FILE *out)
 		"Wait until the job ends, then exit as it did: its exit code, or 128 + the\n"
 		"signal that killed it (137 for SIGKILL, as a shell reports it).  A job that\n"
 		"never started (it could not be executed, or was cancelled while queued)\n"
-		"makes the exit status 1, with the reason on stderr.\n"
+		"makes the exit status 1, with the reason on stderr.  When cpoold is\n"
+		"restarted meanwhile, wait reconnects (for up to a minute) and goes on.\n"
 		"\n"
 		"  --json             also print the job's accounting record (as in history)\n" CLI_SOCKET_HELP
 		"  --help             this text\n");
@@ -56,6 +61,45 @@ static int job_status(long long id, const json_t *rec)
 	return CLI_EXIT_FAILED;
 }
 
+/*
+ * The daemon may be restarted while we wait (it keeps every job and its
+ * exit status across a restart): a hang-up is not the job's end, so
+ * reconnect and ask again rather than fail the caller's script.
+ */
+static int wait_job(struct cpool_apiclient *client, const char *socket, long long id, json_t **rec)
+{
+	double deadline = 0;
+	char err[1024];
+	int r;
+
+	for (;;) {
+		r = cpool_apiclient_call(client, CPOOL_OP_WAIT,
+					 json_pack("{s:I}", "job", (json_int_t)id), rec, -1, err,
+					 sizeof(err));
+		cpool_apiclient_close(client);
+		if (r != -ECONNRESET && r != -EPIPE)
+			break;
+		if (!deadline) {
+			fprintf(stderr,
+				PROG ": job %lld: %s; waiting up to %d s for cpoold to come back\n",
+				id, err, RECONNECT_SECONDS);
+			deadline = cli_now() + RECONNECT_SECONDS;
+		}
+		client = NULL;
+		while (!client && cli_now() < deadline) {
+			nanosleep(&(struct timespec){ .tv_nsec = 200000000 }, NULL);
+			if (cpool_apiclient_connect(socket, &client, err, sizeof(err)))
+				client = NULL;
+		}
+		if (!client)
+			break;
+		deadline = 0; /* back: a later loss gets its own minute */
+	}
+	if (r)
+		cli_fail(PROG, "job %lld: %s", id, err);
+	return r;
+}
+
 static int cmd_wait(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,7 +110,6 @@ static int cmd_wait(int argc, char **argv)
 	};
 	struct cpool_apiclient *client;
 	const char *socket = NULL;
-	char prefix[64];
 	bool json = false;
 	json_t *rec;
 	long long id;
@@ -95,10 +138,7 @@ static int cmd_wait(int argc, char **argv)
 	client = cli_connect(PROG, socket);
 	if (!client)
 		return CLI_EXIT_FAILED;
-	snprintf(prefix, sizeof(prefix), PROG ": job %lld", id);
-	r = cli_request(client, prefix, CPOOL_OP_WAIT, json_pack("{s:I}", "job", (json_int_t)id),
-			&rec, -1);
-	cpool_apiclient_close(client);
+	r = wait_job(client, socket, id, &rec);
 	if (r)
 		return CLI_EXIT_FAILED;
 	if (json)
