@@ -292,8 +292,11 @@ struct cli_table {
 
 struct cli_table *cli_table_new(const struct cli_column *cols, int ncols)
 {
-	struct cli_table *t = calloc(1, sizeof(*t));
+	struct cli_table *t;
 
+	if (ncols < 1 || ncols > CLI_TABLE_MAX_COLUMNS)
+		return NULL;
+	t = calloc(1, sizeof(*t));
 	if (t) {
 		t->cols = cols;
 		t->ncols = ncols;
@@ -329,40 +332,42 @@ void cli_table_cell(struct cli_table *t, const char *fmt, ...)
 	t->cells[t->count++] = s;
 }
 
+static void table_line(const struct cli_table *t, const size_t *width, char *const *cells,
+		       size_t count, FILE *out)
+{
+	for (int c = 0; c < t->ncols; c++) {
+		const char *s = (size_t)c < count ? cells[c] : "";
+
+		if (c)
+			fputs("  ", out);
+		if (t->cols[c].right)
+			fprintf(out, "%*s", (int)width[c], s);
+		else
+			fprintf(out, "%-*s", c == t->ncols - 1 ? 0 : (int)width[c], s);
+	}
+	fputc('\n', out);
+}
+
 void cli_table_print(const struct cli_table *t, FILE *out)
 {
-	size_t rows, width[64] = { 0 };
-	int n;
+	size_t width[CLI_TABLE_MAX_COLUMNS];
+	char *headers[CLI_TABLE_MAX_COLUMNS];
 
-	if (!t)
+	if (!t || t->ncols < 1 || t->ncols > CLI_TABLE_MAX_COLUMNS)
 		return;
-	n = t->ncols < 64 ? t->ncols : 64;
-	rows = (t->count + (size_t)n - 1) / (size_t)n;
-	for (int c = 0; c < n; c++)
-		width[c] = strlen(t->cols[c].header);
+	for (int c = 0; c < t->ncols; c++) {
+		headers[c] = (char *)t->cols[c].header;
+		width[c] = strlen(headers[c]);
+	}
 	for (size_t i = 0; i < t->count; i++) {
 		size_t w = strlen(t->cells[i]);
 
-		if (w > width[i % (size_t)n])
-			width[i % (size_t)n] = w;
+		if (w > width[i % (size_t)t->ncols])
+			width[i % (size_t)t->ncols] = w;
 	}
-	for (size_t r = 0; r <= rows; r++) {
-		for (int c = 0; c < n; c++) {
-			size_t i = (r - 1) * (size_t)n + (size_t)c;
-			const char *s = r == 0	     ? t->cols[c].header :
-					i < t->count ? t->cells[i] :
-						       "";
-			bool last = c == n - 1;
-
-			if (c)
-				fputs("  ", out);
-			if (t->cols[c].right)
-				fprintf(out, "%*s", (int)width[c], s);
-			else
-				fprintf(out, "%-*s", last ? 0 : (int)width[c], s);
-		}
-		fputc('\n', out);
-	}
+	table_line(t, width, headers, (size_t)t->ncols, out);
+	for (size_t i = 0; i < t->count; i += (size_t)t->ncols)
+		table_line(t, width, t->cells + i, t->count - i, out);
 }
 
 void cli_table_free(struct cli_table *t)

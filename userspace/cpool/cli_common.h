@@ -106,8 +106,10 @@ struct cli_column {
 };
 struct cli_table;
 
+#define CLI_TABLE_MAX_COLUMNS 32
+
 struct cli_table *cli_table_new(const struct cli_column *cols, int ncols);
-/* Appends one cell; rows fill left to right. */
+/* Appends one cell; rows fill left to right.  At most CLI_TABLE_MAX_COLUMNS. */
 void cli_table_cell(struct cli_table *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_table_print(const struct cli_table *t, FILE *out);
