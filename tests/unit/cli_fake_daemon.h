@@ -120,7 +120,7 @@ static json_t *fake_wait(const struct cpool_request *req)
 		return cpool_reply_ok(req->id, fake_record_of(8, "done", 8, 0, false, NULL));
 	}
 	case 6: { /* cancelled while queued */
-		json_t *r = fake_record_of(6, "cancelled", -1, 0, false, NULL);
+		json_t *r = fake_record_of(6, "cancelled", 0, 0, false, NULL); /* 0: never set */
 
 		json_object_del(r, "start");
 		return cpool_reply_ok(req->id, r);

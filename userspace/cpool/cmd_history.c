@@ -38,7 +38,7 @@ static void exit_cell(struct cli_table *t, const json_t *rec)
 
 	if (sig > 0)
 		cli_table_cell(t, "%s%s", cli_signal_name(sig), oom ? "/oom" : "");
-	else if (code >= 0 && !json_object_get(rec, "error"))
+	else if (code >= 0 && json_object_get(rec, "start") && !json_object_get(rec, "error"))
 		cli_table_cell(t, "%lld%s", code, oom ? "/oom" : "");
 	else
 		cli_table_cell(t, "-");

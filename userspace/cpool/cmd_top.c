@@ -158,6 +158,10 @@ static void draw_cpus(FILE *f, const json_t *cpus, int cols, int rows_left)
 	int bar = 20, per_line = 1;
 	json_t *c;
 
+	if (!n) {
+		fprintf(f, "(cpoold sent no per-CPU measurements)\n");
+		return;
+	}
 	for (;; bar = 8) {
 		int cell = bar + 14; /* "%4d [" bar "] %3d%%" and a gap */
 

@@ -46,16 +46,17 @@ static int job_status(long long id, const json_t *rec)
 							  "");
 		return 128 + sig;
 	}
+	/* Before exit_code: a job that never ran has none worth taking (it may read 0). */
+	if (strcmp(state, "cancelled") == 0 && !json_object_get(rec, "start")) {
+		fprintf(stderr, PROG ": job %lld was cancelled before it started\n", id);
+		return CLI_EXIT_FAILED;
+	}
 	if (code >= 0 && code <= 255) {
 		if (oom)
 			fprintf(stderr,
 				"job %lld: a process of the job was killed for lack of memory\n",
 				id);
 		return (int)code;
-	}
-	if (strcmp(state, "cancelled") == 0) {
-		fprintf(stderr, PROG ": job %lld was cancelled before it started\n", id);
-		return CLI_EXIT_FAILED;
 	}
 	fprintf(stderr, PROG ": job %lld ended in state '%s' without an exit status\n", id, state);
 	return CLI_EXIT_FAILED;
