@@ -99,11 +99,14 @@ static int cmd_vs(int argc, char **argv)
 		const char *name;
 		enum cpool_op op;
 		int min_args, max_args; /* after the verb */
+		const char *synopsis;
 	} verbs[] = {
-		{ "list", CPOOL_OP_VS_LIST, 0, 0 },
-		{ "create", CPOOL_OP_VS_CREATE, 2, 1 << 20 },
-		{ "resize", CPOOL_OP_VS_RESIZE, 2, 1 << 20 },
-		{ "destroy", CPOOL_OP_VS_DESTROY, 1, 1 },
+		{ "list", CPOOL_OP_VS_LIST, 0, 0, "[--json]" },
+		{ "create", CPOOL_OP_VS_CREATE, 2, 1 << 20,
+		  "NAME KEY=VALUE... (e.g. cpus=4 memory=2G)" },
+		{ "resize", CPOOL_OP_VS_RESIZE, 2, 1 << 20,
+		  "NAME KEY=VALUE... (only the keys to change)" },
+		{ "destroy", CPOOL_OP_VS_DESTROY, 1, 1, "NAME" },
 	};
 	const char *socket = NULL, *verb;
 	char prog[64];
@@ -143,14 +146,7 @@ static int cmd_vs(int argc, char **argv)
 	}
 	n = argc - optind;
 	if (n < verbs[v].min_args || n > verbs[v].max_args)
-		return cli_usage_error(
-			prog, "%s",
-			verbs[v].op == CPOOL_OP_VS_LIST	   ? "takes no arguments" :
-			verbs[v].op == CPOOL_OP_VS_DESTROY ? "usage: cpool vs destroy NAME" :
-			n == 0 ? "which virtual server? NAME KEY=VALUE..." :
-			verbs[v].op == CPOOL_OP_VS_CREATE ?
-				 "give the new VS's keys, e.g. cpus=4" :
-				 "nothing to set: give KEY=VALUE, e.g. cpus=4");
+		return cli_usage_error(prog, "expected: %s %s", prog, verbs[v].synopsis);
 	if (n && !argv[optind][0])
 		return cli_usage_error(prog, "the name is empty");
 	if (verbs[v].op == CPOOL_OP_VS_CREATE || verbs[v].op == CPOOL_OP_VS_RESIZE) {
