@@ -119,6 +119,14 @@ static json_t *fake_wait(const struct cpool_request *req)
 			return NULL;
 		return cpool_reply_ok(req->id, fake_record_of(8, "done", 8, 0, false, NULL));
 	}
+	case 10: /* cancelled while running; the daemon did not record the signal */
+		return cpool_reply_ok(req->id, fake_record_of(10, "cancelled", 0, 0, false, NULL));
+	case 11: { /* could not start, and the reason was lost */
+		json_t *r = fake_record_of(11, "failed", 0, 0, false, NULL);
+
+		json_object_del(r, "start");
+		return cpool_reply_ok(req->id, r);
+	}
 	case 6: { /* cancelled while queued */
 		json_t *r = fake_record_of(6, "cancelled", 0, 0, false, NULL); /* 0: never set */
 

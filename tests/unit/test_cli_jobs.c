@@ -170,6 +170,11 @@ static void test_wait(void)
 	       "with the reason");
 	is_int(cli(NULL, "wait 6"), 1, "wait: a job cancelled while queued: exit 1");
 	is_str(err_out, "cpool wait: job 6 was cancelled before it started\n", "and says so");
+	is_int(cli(NULL, "wait 10"), 1, "wait: a cancelled job is a failure even with exit_code 0");
+	is_str(err_out, "cpool wait: job 10 was cancelled\n", "and says so");
+	is_int(cli(NULL, "wait 11"), 1, "wait: a failed job is a failure even with exit_code 0");
+	is_str(err_out, "cpool wait: job 11 did not start: the daemon gave no reason\n",
+	       "and says so");
 	is_int(cli(NULL, "wait 404"), 1, "wait: unknown job: exit 1");
 	is_str(err_out, "cpool wait: job 404: no job 404\n", "with the daemon's message");
 	is_int(cli(NULL, "wait --json 3"), 3, "wait --json keeps the status");

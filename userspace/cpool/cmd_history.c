@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* cpool history: accounting of ended jobs, like sacct. */
 #include <errno.h>
+#include <string.h>
 
 #include "cli_common.h"
 #include "command.h"
@@ -38,7 +39,7 @@ static void exit_cell(struct cli_table *t, const json_t *rec)
 
 	if (sig > 0)
 		cli_table_cell(t, "%s%s", cli_signal_name(sig), oom ? "/oom" : "");
-	else if (code >= 0 && json_object_get(rec, "start") && !json_object_get(rec, "error"))
+	else if (code >= 0 && strcmp(cli_json_str(rec, "state", ""), "done") == 0)
 		cli_table_cell(t, "%lld%s", code, oom ? "/oom" : "");
 	else
 		cli_table_cell(t, "-");

@@ -26,7 +26,12 @@ static void usage(FILE *out)
 		"  --help             this text\n");
 }
 
-/* The job's outcome as this process's exit status, explained on stderr when not plain. */
+/*
+ * The job's outcome as this process's exit status, explained on stderr when
+ * not plain.  Only a job that ran to its end ("done") passes on its exit
+ * code: a failed or cancelled job never makes wait succeed, whatever
+ * exit_code its record carries.
+ */
 static int job_status(long long id, const json_t *rec)
 {
 	const char *error = cli_json_str(rec, "error", NULL);
@@ -34,21 +39,23 @@ static int job_status(long long id, const json_t *rec)
 	long long code = cli_json_int(rec, "exit_code", -1);
 	int sig = (int)cli_json_int(rec, "signal", 0);
 	bool oom = json_is_true(json_object_get(rec, "oom"));
+	bool cancelled = strcmp(state, "cancelled") == 0;
 
-	if (error) {
-		fprintf(stderr, PROG ": job %lld did not start: %s\n", id, error);
+	if (error || strcmp(state, "failed") == 0) {
+		fprintf(stderr, PROG ": job %lld did not start: %s\n", id,
+			error ? error : "the daemon gave no reason");
 		return CLI_EXIT_FAILED;
 	}
 	if (sig > 0 && sig < 128) {
 		fprintf(stderr, "job %lld killed by %s%s\n", id, cli_signal_name(sig),
-			oom				? " (out of memory)" :
-			strcmp(state, "cancelled") == 0 ? " (cancelled)" :
-							  "");
+			oom	  ? " (out of memory)" :
+			cancelled ? " (cancelled)" :
+				    "");
 		return 128 + sig;
 	}
-	/* Before exit_code: a job that never ran has none worth taking (it may read 0). */
-	if (strcmp(state, "cancelled") == 0 && !json_object_get(rec, "start")) {
-		fprintf(stderr, PROG ": job %lld was cancelled before it started\n", id);
+	if (cancelled) {
+		fprintf(stderr, PROG ": job %lld was cancelled%s\n", id,
+			json_object_get(rec, "start") ? "" : " before it started");
 		return CLI_EXIT_FAILED;
 	}
 	if (code >= 0 && code <= 255) {
