@@ -125,6 +125,7 @@ static void test_top(void)
 	ok(strstr(out, "batch") && strstr(out, "1.5ms") && strstr(out, "2.5s"),
 	   "top --once: latencies in readable units");
 	ok(strstr(out, "degraded") != NULL, "top --once: says when metrics are degraded");
+	ok(strstr(out, "measured over 1.0s") != NULL, "top --once: the daemon's interval");
 	ok(strstr(out, "[##########          ]  50%") != NULL, "top --once: cpu 0 half full");
 	ok(strstr(out, "[####################] 100%") != NULL, "top --once: cpu 1 full");
 	ok(strstr(out, "[                    ]   0%") != NULL, "top --once: cpu 2 idle");

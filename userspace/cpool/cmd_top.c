@@ -189,7 +189,7 @@ static void draw(const json_t *snap, bool clear)
 	json_t *vservers = json_object_get(snap, "vservers");
 	double t = cli_json_num(snap, "time", cli_now());
 	time_t secs = (time_t)t;
-	char *frame = NULL, when[32], interval[32];
+	char *frame = NULL, when[32], interval[64];
 	size_t len = 0;
 	struct tm tm;
 	int cols, rows;
@@ -201,11 +201,16 @@ static void draw(const json_t *snap, bool clear)
 		return;
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	cli_format_duration(cli_json_num(snap, "interval", 1), interval, sizeof(interval));
+	interval[0] = '\0';
+	if (json_is_number(json_object_get(snap, "interval"))) {
+		strcpy(interval, "  measured over ");
+		cli_format_duration(cli_json_num(snap, "interval", 0), interval + strlen(interval),
+				    sizeof(interval) - strlen(interval));
+	}
 	if (clear)
 		fputs("\033[H\033[2J", f);
 	/* One line that fits 80 columns: a wrapped header would push the frame off screen. */
-	fprintf(f, "cpool top  %s  measured over %s%s%s\n\n", when, interval,
+	fprintf(f, "cpool top  %s%s%s%s\n\n", when, interval,
 		json_is_true(json_object_get(snap, "degraded")) ? "  degraded: no BPF" : "",
 		clear ? "  (q quits)" : "");
 	draw_vservers(f, vservers);
