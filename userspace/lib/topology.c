@@ -11,7 +11,8 @@
 #define DIST_LOCAL 10
 #define DIST_REMOTE 20
 
-static void set_err(char *err, size_t len, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) void set_err(char *err, size_t len, const char *fmt,
+							  ...)
 {
 	va_list ap;
 
