@@ -468,6 +468,13 @@ static void memory_ledger(void)
 	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)), 0,
 	       "adopting 2G fits");
 	is_int((int)charged(p, "live", 1), 2, "and is charged");
+	cpool_planner_release(p, "x");
+	snprintf(vs.name, sizeof(vs.name), "nomems");
+	cpool_cpuset_parse(&vs.cpus, "0", NULL);
+	cpool_cpuset_zero(&vs.mems);
+	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)), 0,
+	       "adopting a VS with empty mems");
+	is_int((int)charged(p, "nomems", 0), 2, "is charged where its CPU is, as mems inherit all");
 	cpool_planner_free(p);
 	cpool_topology_free(&t);
 }

@@ -343,6 +343,9 @@ static void memory_charge(const struct cpool_topology *t, const struct cpool_cpu
 	memset(weight, 0, sizeof(weight));
 	if (!bytes)
 		return;
+	/* An adopted VS with empty mems uses its parent's, as the kernel does: every node. */
+	if (cpool_cpuset_empty(mems))
+		mems = &t->mems;
 	for (int c = cpool_cpuset_first(cpus); c >= 0; c = cpool_cpuset_next(cpus, c)) {
 		int n = cpool_topology_node_of_cpu(t, c);
 
