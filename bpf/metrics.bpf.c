@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Scheduler metrics for cpool: per-CPU busy/idle time and switches, per
+ * cgroup run time, run-queue latency and who preempted whom.
+ *
+ * Everything is counted in kernel and read by polling; nothing is sent per
+ * event.  The hot path (sched_switch) takes one timestamp, touches a
+ * per-CPU array, at most two per-CPU hash entries and the task local
+ * storage of prev and next: per-CPU values need no atomics and task
+ * storage avoids a pid-keyed hash.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "cpool/bpf_metrics.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TASK_RUNNING 0
+
+/* Knobs set by the collector before load. */
+const volatile bool track_rqlat = true;
+const volatile bool track_preemptors = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpool_bpf_cpu);
+} cpu_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CPOOL_BPF_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct cpool_bpf_cgroup);
+} cgroup_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CPOOL_BPF_MAX_PREEMPT_PAIRS);
+	__type(key, struct cpool_bpf_preempt_key);
+	__type(value, __u64);
+} preemptions SEC(".maps");
+
+/* When the task became runnable without running yet; 0 = not waiting. */
+struct task_wait {
+	__u64 since_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_wait);
+} task_waits SEC(".maps");
+
+/* Initial value for new entries: too big for the BPF stack. */
+static const struct cpool_bpf_cgroup zero_cgroup;
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+/* The cgroup v2 id, read directly: tp_btf pointers need no probe_read. */
+static __always_inline __u64 task_cgroup_id(struct task_struct *t)
+{
+	return t->cgroups->dfl_cgrp->kn->id;
+}
+
+static __always_inline struct cpool_bpf_cgroup *cgroup_entry(__u64 id, struct cpool_bpf_cpu *c)
+{
+	struct cpool_bpf_cgroup *cg = bpf_map_lookup_elem(&cgroup_stats, &id);
+	long err;
+
+	if (cg)
+		return cg;
+	err = bpf_map_update_elem(&cgroup_stats, &id, &zero_cgroup, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU created it */) {
+		c->failed_updates++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&cgroup_stats, &id);
+}
+
+static __always_inline void count_preemption(__u64 victim, __u64 preemptor, struct cpool_bpf_cpu *c)
+{
+	struct cpool_bpf_preempt_key key = { .victim = victim, .preemptor = preemptor };
+	__u64 one = 1, *n;
+	long err;
+
+	n = bpf_map_lookup_elem(&preemptions, &key);
+	if (n) {
+		(*n)++;
+		return;
+	}
+	err = bpf_map_update_elem(&preemptions, &key, &one, BPF_NOEXIST);
+	if (err && err != -17)
+		c->failed_updates++;
+}
+
+static __always_inline void mark_waiting(struct task_struct *t, __u64 now, bool overwrite)
+{
+	struct task_wait *w;
+
+	w = bpf_task_storage_get(&task_waits, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/* A wakeup of a task already queued (preempted, then woken) keeps the older start. */
+	if (w && (overwrite || !w->since_ns))
+		w->since_ns = now;
+}
+
+/*
+ * A task woken while still on a CPU (it had not finished going to sleep)
+ * never waits in a run queue: the kernel's run_delay skips it, so do we.
+ */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(cpool_wakeup, struct task_struct *p)
+{
+	if (track_rqlat && !p->on_cpu)
+		mark_waiting(p, bpf_ktime_get_ns(), false);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(cpool_wakeup_new, struct task_struct *p)
+{
+	if (track_rqlat)
+		mark_waiting(p, bpf_ktime_get_ns(), false);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 next_id, prev_id;
+	/*
+	 * prev->__state rather than the tracepoint's prev_state argument: a
+	 * sleeper with a signal pending stays runnable although prev_state
+	 * says otherwise, and the kernel's run_delay follows __state.
+	 */
+	bool prev_runnable = prev->pid && prev->__state == TASK_RUNNING;
+	struct cpool_bpf_cpu *c;
+	struct task_wait *w;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&cpu_stats, &zero);
+	if (!c)
+		return 0;
+
+	next_id = next->pid ? task_cgroup_id(next) : 0;
+	prev_id = c->cur_cgroup;
+
+	if (c->last_switch_ns) {
+		__u64 ran = now - c->last_switch_ns;
+
+		if (!prev_id) {
+			c->idle_ns += ran;
+		} else {
+			c->busy_ns += ran;
+			prev_cg = cgroup_entry(prev_id, c);
+			if (prev_cg) {
+				prev_cg->run_ns += ran;
+				if (prev_runnable)
+					prev_cg->preempted++;
+			}
+			if (prev_runnable && next_id && track_preemptors)
+				count_preemption(prev_id, next_id, c);
+		}
+	}
+	c->last_switch_ns = now;
+	c->cur_cgroup = next_id;
+	c->switches++;
+
+	if (track_rqlat && prev_runnable)
+		mark_waiting(prev, now, true);
+
+	if (!next_id)
+		return 0;
+	next_cg = next_id == prev_id && prev_cg ? prev_cg : cgroup_entry(next_id, c);
+	if (!next_cg)
+		return 0;
+	next_cg->scheduled++;
+	if (!track_rqlat)
+		return 0;
+	w = bpf_task_storage_get(&task_waits, next, NULL, 0);
+	if (w && w->since_ns) {
+		__u64 wait = now - w->since_ns;
+		__u32 slot = log2_u64(wait);
+
+		w->since_ns = 0;
+		if (slot >= CPOOL_BPF_HIST_SLOTS)
+			slot = CPOOL_BPF_HIST_SLOTS - 1;
+		next_cg->rqlat_hist[slot]++;
+		next_cg->rqlat_sum_ns += wait;
+		next_cg->rqlat_count++;
+	}
+	return 0;
+}
