@@ -11,6 +11,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
 #include "cpool/bpf_metrics.h"
@@ -22,6 +23,14 @@ char LICENSE[] SEC("license") = "GPL";
 /* Knobs set by the collector before load. */
 const volatile bool track_rqlat = true;
 const volatile bool track_preemptors = true;
+/*
+ * Run-queue waits from the kernel's own sched_info.last_queued (set when
+ * the task is queued, in rq->clock) instead of wakeup hooks and task
+ * storage: cheaper, and the same start and clock as schedstat's run_delay.
+ * The collector clears it on kernels without CONFIG_SCHED_INFO or
+ * CONFIG_FAIR_GROUP_SCHED (the way to this CPU's rq without a ksym).
+ */
+const volatile bool use_sched_info = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -44,9 +53,14 @@ struct {
 	__type(value, __u64);
 } preemptions SEC(".maps");
 
-/* When the task became runnable without running yet; 0 = not waiting. */
+/*
+ * Per task.  With sched_info: run_delay as it stood after the task's last
+ * arrival on a CPU.  Without: when it became runnable (0 = not waiting).
+ */
 struct task_wait {
 	__u64 since_ns;
+	__u64 run_delay;
+	__u64 seen;
 };
 
 struct {
@@ -136,7 +150,7 @@ static __always_inline void mark_waiting(struct task_struct *t, __u64 now, bool 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(cpool_wakeup, struct task_struct *p)
 {
-	if (track_rqlat && !p->on_cpu)
+	if (track_rqlat && !use_sched_info && !p->on_cpu)
 		mark_waiting(p, bpf_ktime_get_ns(), false);
 	return 0;
 }
@@ -144,7 +158,7 @@ int BPF_PROG(cpool_wakeup, struct task_struct *p)
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(cpool_wakeup_new, struct task_struct *p)
 {
-	if (track_rqlat)
+	if (track_rqlat && !use_sched_info)
 		mark_waiting(p, bpf_ktime_get_ns(), false);
 	return 0;
 }
@@ -154,7 +168,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 {
 	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
 	__u64 now = bpf_ktime_get_ns();
-	__u64 next_id, prev_id;
+	__u64 next_id, prev_id, wait = 0;
 	/*
 	 * prev->__state rather than the tracepoint's prev_state argument: a
 	 * sleeper with a signal pending stays runnable although prev_state
@@ -162,7 +176,6 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	 */
 	bool prev_runnable = prev->pid && prev->__state == TASK_RUNNING;
 	struct cpool_bpf_cpu *c;
-	struct task_wait *w;
 	__u32 zero = 0;
 
 	c = bpf_map_lookup_elem(&cpu_stats, &zero);
@@ -181,7 +194,14 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 			c->busy_ns += ran;
 			prev_cg = cgroup_entry(prev_id, c);
 			if (prev_cg) {
-				prev_cg->run_ns += ran;
+				/*
+				 * The scheduler updated prev's sum_exec_runtime before this
+				 * tracepoint: its gain is exactly what cpu.stat was charged.
+				 */
+				__u64 exec = prev->se.sum_exec_runtime;
+
+				if (exec > c->cur_exec_start)
+					prev_cg->run_ns += exec - c->cur_exec_start;
 				if (prev_runnable)
 					prev_cg->preempted++;
 			}
@@ -191,9 +211,10 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	}
 	c->last_switch_ns = now;
 	c->cur_cgroup = next_id;
+	c->cur_exec_start = next->se.sum_exec_runtime;
 	c->switches++;
 
-	if (track_rqlat && prev_runnable)
+	if (track_rqlat && !use_sched_info && prev_runnable)
 		mark_waiting(prev, now, true);
 
 	if (!next_id)
@@ -204,15 +225,65 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	next_cg->scheduled++;
 	if (!track_rqlat)
 		return 0;
-	w = bpf_task_storage_get(&task_waits, next, NULL, 0);
-	if (w && w->since_ns) {
-		__u64 wait = now - w->since_ns;
-		__u32 slot = log2_u64(wait);
 
+	if (use_sched_info && bpf_core_field_exists(next->sched_info.last_queued) &&
+	    bpf_core_field_exists(next->se.cfs_rq)) {
+		/*
+		 * The wait is what sched_info_arrive() will add to run_delay right
+		 * after this tracepoint, plus what sched_info_dequeue() added while
+		 * the task was moved between run queues: the growth of run_delay
+		 * since the task last arrived.  Every task's se.cfs_rq points into
+		 * its CPU's rq, here this one: rq->clock without the runqueues
+		 * ksym (not every kernel puts per-CPU data in kallsyms).
+		 */
+		__u64 queued = next->sched_info.last_queued, clock, total;
+		struct task_wait *w;
+
+		total = next->sched_info.run_delay;
+		if (queued) {
+			clock = next->se.cfs_rq->rq->clock;
+			if (clock > queued)
+				total += clock - queued;
+		}
+		w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!w) {
+			c->failed_updates++;
+			return 0;
+		}
+		if (w->seen) {
+			if (total < w->run_delay) { /* not ours to explain: restart */
+				w->run_delay = total;
+				return 0;
+			}
+			wait = total - w->run_delay;
+		} else {
+			/* First sight: only a task that never ran before has a known start. */
+			w->seen = 1;
+			w->run_delay = total;
+			if (next->sched_info.pcount)
+				return 0;
+			wait = total;
+		}
+		w->run_delay = total;
+	} else {
+		struct task_wait *w;
+
+		w = bpf_task_storage_get(&task_waits, next, NULL, 0);
+		if (!w || !w->since_ns)
+			return 0;
+		wait = now - w->since_ns;
 		w->since_ns = 0;
+	}
+
+	{
+		/* 64-bit and fenced: older verifiers lose the bound of a narrowed copy. */
+		__u64 slot = log2_u64(wait);
+
 		if (slot >= CPOOL_BPF_HIST_SLOTS)
 			slot = CPOOL_BPF_HIST_SLOTS - 1;
-		next_cg->rqlat_hist[slot]++;
+		barrier_var(slot);
+		if (slot < CPOOL_BPF_HIST_SLOTS)
+			next_cg->rqlat_hist[slot]++;
 		next_cg->rqlat_sum_ns += wait;
 		next_cg->rqlat_count++;
 	}

@@ -34,6 +34,7 @@ struct cpool_bpf_cpu {
 	__u64 last_switch_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last switch; 0 = none yet */
 	__u64 cur_cgroup; /* cgroup v2 id of the running task; 0 = the idle task */
 	__u64 failed_updates; /* map updates that failed (map full, no memory) */
+	__u64 cur_exec_start; /* se.sum_exec_runtime of the running task when it came in */
 };
 
 /* Per cgroup (BPF_MAP_TYPE_PERCPU_HASH keyed by the __u64 cgroup v2 id). */

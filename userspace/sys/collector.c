@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "cpool/bpf_metrics.h"
@@ -53,12 +54,16 @@ static char libbpf_last_msg[200];
 static int libbpf_capture(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char line[sizeof(libbpf_last_msg)];
+	va_list copy;
 	size_t n;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	if (getenv("CPOOL_BPF_DEBUG"))
-		vfprintf(stderr, fmt, ap);
+	if (getenv("CPOOL_BPF_DEBUG")) {
+		va_copy(copy, ap);
+		vfprintf(stderr, fmt, copy);
+		va_end(copy);
+	}
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
@@ -95,6 +100,37 @@ static char *find_cgroup2_mount(void)
 	return dir;
 }
 
+static bool btf_has_member(const struct btf *btf, const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (strcmp(btf__name_by_offset(btf, m[i].name_off), member) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Can the program read run-queue waits from the kernel's own bookkeeping?
+ * Needs sched_info.last_queued (CONFIG_SCHED_INFO) and the se.cfs_rq->rq
+ * path to rq->clock (CONFIG_FAIR_GROUP_SCHED).
+ */
+static bool kernel_has_sched_info(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!btf)
+		return false;
+	ok = btf_has_member(btf, "sched_info", "last_queued") &&
+	     btf_has_member(btf, "sched_entity", "cfs_rq") && btf_has_member(btf, "cfs_rq", "rq") &&
+	     btf_has_member(btf, "rq", "clock");
+	btf__free(btf);
+	return ok;
+}
+
 static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts *o)
 {
 	struct metrics_bpf *skel;
@@ -119,6 +155,12 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 	}
 	skel->rodata->track_rqlat = !o->no_rqlat;
 	skel->rodata->track_preemptors = !o->no_preemptors;
+	skel->rodata->use_sched_info = kernel_has_sched_info();
+	if (skel->rodata->use_sched_info || o->no_rqlat) {
+		/* Waits come from the kernel's own bookkeeping: no wakeup hooks to pay for. */
+		bpf_program__set_autoload(skel->progs.cpool_wakeup, false);
+		bpf_program__set_autoload(skel->progs.cpool_wakeup_new, false);
+	}
 	err = bpf_map__set_max_entries(skel->maps.cgroup_stats, c->max_cgroups);
 	if (err) {
 		snprintf(c->reason, sizeof(c->reason), "sizing the cgroup map: %s", strerror(-err));
