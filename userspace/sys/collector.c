@@ -529,6 +529,18 @@ static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kme
 			bpf_map_delete_elem(fd, &s->cgroups[i].id);
 }
 
+static void warm_path_cache(struct cpool_collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	__u64 key, next, *pkey = NULL;
+
+	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
+		key = next;
+		pkey = &key;
+		cpool_collector_cgroup_path(c, key);
+	}
+}
+
 static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
 {
 	int fd = bpf_map__fd(c->skel->maps.cpu_stats);
@@ -539,7 +551,13 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 	uint64_t now;
 	int err;
 
-	/* Cgroups first: time charged after this read shows as in-flight below. */
+	/*
+	 * Resolve new ids first: a rescan of the cgroup tree is slow, and it
+	 * must not fall between the counters and the cgroup files read beside
+	 * them, or the two would cover different windows.
+	 */
+	warm_path_cache(c);
+	/* Cgroups before CPUs: time charged after this read shows as in-flight below. */
 	err = read_bpf_cgroups(c, s, &cap);
 	if (!err)
 		err = read_bpf_preempts(c, s);
