@@ -168,7 +168,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 {
 	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
 	__u64 now = bpf_ktime_get_ns();
-	__u64 next_id, prev_id, wait = 0;
+	__u64 next_id, prev_id, wait = 0, queued = 0, clock = 0;
 	/*
 	 * prev->__state rather than the tracepoint's prev_state argument: a
 	 * sleeper with a signal pending stays runnable although prev_state
@@ -184,12 +184,33 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 
 	next_id = next->pid ? task_cgroup_id(next) : 0;
 	prev_id = c->cur_cgroup;
+	if (next_id && use_sched_info && bpf_core_field_exists(next->sched_info.last_queued) &&
+	    bpf_core_field_exists(next->se.cfs_rq)) {
+		/*
+		 * When next was queued, in rq->clock.  Every task's se.cfs_rq
+		 * points into its CPU's rq, here this one: rq->clock without the
+		 * runqueues ksym (not every kernel puts per-CPU data in kallsyms).
+		 */
+		queued = next->sched_info.last_queued;
+		if (queued)
+			clock = next->se.cfs_rq->rq->clock;
+	}
 
 	if (c->last_switch_ns) {
 		__u64 ran = now - c->last_switch_ns;
 
 		if (!prev_id) {
-			c->idle_ns += ran;
+			/*
+			 * Like /proc/stat, idle ends when the task that ends it is
+			 * woken onto this CPU, not at this switch: the way from the
+			 * wakeup through tick restart to here is work.
+			 */
+			__u64 woke = clock > queued && queued ? clock - queued : 0;
+
+			if (woke > ran)
+				woke = ran;
+			c->idle_ns += ran - woke;
+			c->busy_ns += woke;
 		} else {
 			c->busy_ns += ran;
 			prev_cg = cgroup_entry(prev_id, c);
@@ -232,19 +253,13 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 		 * The wait is what sched_info_arrive() will add to run_delay right
 		 * after this tracepoint, plus what sched_info_dequeue() added while
 		 * the task was moved between run queues: the growth of run_delay
-		 * since the task last arrived.  Every task's se.cfs_rq points into
-		 * its CPU's rq, here this one: rq->clock without the runqueues
-		 * ksym (not every kernel puts per-CPU data in kallsyms).
+		 * since the task last arrived.
 		 */
-		__u64 queued = next->sched_info.last_queued, clock, total;
+		__u64 total = next->sched_info.run_delay;
 		struct task_wait *w;
 
-		total = next->sched_info.run_delay;
-		if (queued) {
-			clock = next->se.cfs_rq->rq->clock;
-			if (clock > queued)
-				total += clock - queued;
-		}
+		if (queued && clock > queued)
+			total += clock - queued;
 		w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!w) {
 			c->failed_updates++;

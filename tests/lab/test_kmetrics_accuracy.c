@@ -272,28 +272,59 @@ static double rel_err(double got, double want)
 
 static struct cpool_collector *col;
 
+/*
+ * Stops (or resumes) every worker and waits until each is off its CPU.  A
+ * snapshot and the kernel's references cannot be read at one instant; with
+ * the load stopped nothing they compare changes between the reads.
+ */
+static void freeze(bool stop)
+{
+	for (int g = 0; g < nall_groups; g++) {
+		for (int i = 0; i < all_groups[g]->npids; i++) {
+			pid_t pid = all_groups[g]->pids[i];
+			int st;
+
+			kill(pid, stop ? SIGSTOP : SIGCONT);
+			if (stop)
+				waitpid(pid, &st, WUNTRACED);
+		}
+	}
+}
+
+/* One edge of a window: the snapshot and the references around it. */
+static void edge(struct cpool_kmetrics_snapshot *s, uint64_t *idle, int *ncpu_stat,
+		 const struct group *job, uint64_t *delay)
+{
+	static uint64_t before[CPOOL_MAX_CPUS];
+	int err, n = 0;
+
+	freeze(true);
+	if (idle)
+		proc_stat_idle(before, CPOOL_MAX_CPUS);
+	err = cpool_collector_read(col, s);
+	if (idle) {
+		/* CPUs idle on while we read: take the middle of the bracket. */
+		n = proc_stat_idle(idle, CPOOL_MAX_CPUS);
+		for (int i = 0; i < n; i++)
+			idle[i] = (idle[i] + before[i]) / 2;
+		*ncpu_stat = n;
+	}
+	if (job)
+		*delay = run_delay_sum(job);
+	freeze(false);
+	if (err)
+		bail_out("collector read: %s", strerror(-err));
+}
+
 static void window(struct cpool_kmetrics_snapshot *d, uint64_t *idle0, uint64_t *idle1,
 		   int *ncpu_stat, const struct group *job, uint64_t *delay)
 {
 	struct cpool_kmetrics_snapshot a, b;
 	uint64_t delay0 = 0, delay1 = 0;
-	int err;
 
-	err = cpool_collector_read(col, &a);
-	if (idle0)
-		*ncpu_stat = proc_stat_idle(idle0, CPOOL_MAX_CPUS);
-	if (job)
-		delay0 = run_delay_sum(job);
-	if (err)
-		bail_out("collector read: %s", strerror(-err));
+	edge(&a, idle0, ncpu_stat, job, &delay0);
 	sleep_s(window_s);
-	err = cpool_collector_read(col, &b);
-	if (idle1)
-		proc_stat_idle(idle1, CPOOL_MAX_CPUS);
-	if (job)
-		delay1 = run_delay_sum(job);
-	if (err)
-		bail_out("collector read: %s", strerror(-err));
+	edge(&b, idle1, ncpu_stat, job, &delay1);
 	if (cpool_kmetrics_diff(&a, &b, d))
 		bail_out("diff: out of memory");
 	if (delay)
@@ -493,7 +524,8 @@ int main(void)
 		struct sched_param sp = { .sched_priority = 50 };
 
 		if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
-			diag("sched_setscheduler(SCHED_FIFO): %s: references may lag", strerror(errno));
+			diag("sched_setscheduler(SCHED_FIFO): %s: references may lag",
+			     strerror(errno));
 	}
 	if (cpool_collector_open(NULL, &col))
 		bail_out("collector: out of memory");
