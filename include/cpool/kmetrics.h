@@ -123,4 +123,22 @@ cpool_kmetrics_find_cgroup(const struct cpool_kmetrics_snapshot *s, uint64_t id)
 size_t cpool_kmetrics_top_preemptors(const struct cpool_kmetrics_snapshot *d, uint64_t victim,
 				     struct cpool_kmetrics_preempt *out, size_t max);
 
+/*
+ * Parsers of the kernel's text files, for the collector's degraded mode
+ * and the cgroup columns.  Unknown keys are ignored.
+ *
+ * cpu.stat: usage_usec, nr_throttled, throttled_usec.  Sets
+ * have_cpu_stat; -EINVAL (and nothing set) without usage_usec.
+ */
+int cpool_kmetrics_parse_cpu_stat(const char *text, struct cpool_kmetrics_cgstat *st);
+/* cpu.pressure: "some ... total=N".  Sets have_psi; -EINVAL without it. */
+int cpool_kmetrics_parse_pressure(const char *text, struct cpool_kmetrics_cgstat *st);
+/*
+ * /proc/stat: one cpool_kmetrics_cpu per "cpuN" line (not the "cpu"
+ * total), busy = user+nice+system+irq+softirq+steal, idle = idle+iowait,
+ * converted from @hz ticks to ns; switches 0.  *@cpus is allocated (free
+ * it); returns the number of CPUs, -EINVAL when there is none, -ENOMEM.
+ */
+int cpool_kmetrics_parse_proc_stat(const char *text, long hz, struct cpool_kmetrics_cpu **cpus);
+
 #endif /* CPOOL_KMETRICS_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* Kernel-metrics math on hand-computed snapshots. */
+#include <errno.h>
 #include <math.h>
 
 #include "../tap.h"
@@ -209,8 +210,65 @@ static void test_quantiles(void)
 	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 1.0, 1e-12, "bucket 0 spans [0, 2)");
 }
 
+static void test_parsers(void)
+{
+	struct cpool_kmetrics_cgstat st = { 0 };
+	struct cpool_kmetrics_cpu *cpus = NULL;
+	const char *stat = "cpu  10 0 5 100 1 0 0 0 0 0\n"
+			   "cpu0 4 1 2 50 1 1 1 2 3 0\n"
+			   "cpu2 6 0 3 50 0 0 0 0 0 0\n"
+			   "intr 12345 0 0\nctxt 999\n";
+
+	is_int(cpool_kmetrics_parse_cpu_stat("usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n"
+					     "nr_periods 10\nnr_throttled 3\nthrottled_usec 2500\n",
+					     &st),
+	       0, "cpu.stat parses");
+	ok(st.have_cpu_stat && st.usage_usec == 1500 && st.nr_throttled == 3 &&
+		   st.throttled_usec == 2500,
+	   "cpu.stat: usage, throttling");
+	st = (struct cpool_kmetrics_cgstat){ 0 };
+	is_int(cpool_kmetrics_parse_cpu_stat("usage_usec 7\nuser_usec 7\nsystem_usec 0\n", &st), 0,
+	       "cpu.stat without the cpu controller (no throttling keys)");
+	ok(st.usage_usec == 7 && st.nr_throttled == 0 && st.throttled_usec == 0,
+	   "throttling then reads 0");
+	st = (struct cpool_kmetrics_cgstat){ 0 };
+	is_int(cpool_kmetrics_parse_cpu_stat("user_usec 7\n", &st), -EINVAL,
+	       "no usage_usec: refused");
+	ok(!st.have_cpu_stat, "and nothing set");
+	is_int(cpool_kmetrics_parse_cpu_stat("usage_usec x\n", &st), -EINVAL,
+	       "garbage value refused");
+	is_int(cpool_kmetrics_parse_cpu_stat("usage_usec_total 5\n", &st), -EINVAL,
+	       "key prefix is no match");
+
+	is_int(cpool_kmetrics_parse_pressure("some avg10=0.00 avg60=0.00 avg300=0.00 total=4242\n"
+					     "full avg10=0.00 avg60=0.00 avg300=0.00 total=17\n",
+					     &st),
+	       0, "cpu.pressure parses");
+	ok(st.have_psi && st.psi_some_usec == 4242, "PSI some total, not full");
+	st = (struct cpool_kmetrics_cgstat){ 0 };
+	is_int(cpool_kmetrics_parse_pressure("full avg10=0.00 total=17\n", &st), -EINVAL,
+	       "no some line: refused");
+	ok(!st.have_psi, "and nothing set");
+
+	is_int(cpool_kmetrics_parse_proc_stat(stat, 100, &cpus), 2,
+	       "two per-CPU lines, total line skipped");
+	if (cpus) {
+		is_int(cpus[0].cpu, 0, "cpu0");
+		is_int((int64_t)cpus[0].busy_ns, (4 + 1 + 2 + 1 + 1 + 2) * 10000000LL,
+		       "busy = user+nice+system+irq+softirq+steal, 10 ms ticks");
+		is_int((int64_t)cpus[0].idle_ns, (50 + 1) * 10000000LL, "idle = idle+iowait");
+		is_int(cpus[1].cpu, 2, "numbering kept (cpu1 offline)");
+		is_int((int64_t)cpus[1].busy_ns, 9 * 10000000LL, "cpu2 busy");
+	}
+	free(cpus);
+	is_int(cpool_kmetrics_parse_proc_stat("intr 1\n", 100, &cpus), -EINVAL,
+	       "no CPU lines: refused");
+	is_int(cpool_kmetrics_parse_proc_stat(stat, 0, &cpus), -EINVAL, "no tick rate: refused");
+}
+
 int main(void)
 {
+	test_parsers();
 	test_cpus();
 	test_cgroups();
 	test_quantiles();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* Kernel-metrics math: differencing snapshots, RUL, histogram quantiles. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,4 +283,104 @@ size_t cpool_kmetrics_top_preemptors(const struct cpool_kmetrics_snapshot *d, ui
 		}
 	}
 	return n;
+}
+
+/* The value after "key " at the start of a line, or -EINVAL. */
+static int keyed_u64(const char *text, const char *key, uint64_t *v)
+{
+	size_t klen = strlen(key);
+
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char *end;
+
+		if (strncmp(line, key, klen) != 0 || line[klen] != ' ')
+			continue;
+		errno = 0;
+		*v = strtoull(line + klen + 1, &end, 10);
+		if (errno || end == line + klen + 1)
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int cpool_kmetrics_parse_cpu_stat(const char *text, struct cpool_kmetrics_cgstat *st)
+{
+	uint64_t usage, v;
+
+	if (keyed_u64(text, "usage_usec", &usage))
+		return -EINVAL;
+	st->have_cpu_stat = true;
+	st->usage_usec = usage;
+	st->nr_throttled = keyed_u64(text, "nr_throttled", &v) ? 0 : v;
+	st->throttled_usec = keyed_u64(text, "throttled_usec", &v) ? 0 : v;
+	return 0;
+}
+
+int cpool_kmetrics_parse_pressure(const char *text, struct cpool_kmetrics_cgstat *st)
+{
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *eol = strchr(line, '\n'), *t;
+		unsigned long long v;
+
+		if (strncmp(line, "some ", 5) != 0)
+			continue;
+		t = strstr(line, "total=");
+		if (!t || (eol && t > eol) || sscanf(t, "total=%llu", &v) != 1)
+			return -EINVAL;
+		st->psi_some_usec = v;
+		st->have_psi = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int cpool_kmetrics_parse_proc_stat(const char *text, long hz, struct cpool_kmetrics_cpu **cpus)
+{
+	struct cpool_kmetrics_cpu *out = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t ns_per_tick;
+
+	*cpus = NULL;
+	if (hz <= 0)
+		return -EINVAL;
+	ns_per_tick = 1000000000ull / (uint64_t)hz;
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		unsigned long long user, nice, sys, idle, iowait = 0, irq = 0, softirq = 0,
+							  steal = 0;
+		int cpu, got;
+
+		if (strncmp(line, "cpu", 3) != 0 || line[3] < '0' || line[3] > '9')
+			continue;
+		got = sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &user,
+			     &nice, &sys, &idle, &iowait, &irq, &softirq, &steal);
+		if (got < 5 || cpu < 0)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			struct cpool_kmetrics_cpu *m = realloc(out, ncap * sizeof(*m));
+
+			if (!m) {
+				free(out);
+				return -ENOMEM;
+			}
+			out = m;
+			cap = ncap;
+		}
+		/* guest and guest_nice are already inside user and nice. */
+		out[n++] = (struct cpool_kmetrics_cpu){
+			.cpu = cpu,
+			.busy_ns = (user + nice + sys + irq + softirq + steal) * ns_per_tick,
+			.idle_ns = (idle + iowait) * ns_per_tick,
+		};
+	}
+	if (!n) {
+		free(out);
+		return -EINVAL;
+	}
+	*cpus = out;
+	return (int)n;
 }

@@ -345,53 +345,63 @@ const char *cpool_collector_cgroup_path(struct cpool_collector *c, uint64_t id)
 
 /* ---- cgroup files ---------------------------------------------------------- */
 
-static FILE *open_cgroup_file(const struct cpool_collector *c, const char *rel, const char *file)
+/* Reads a small kernel text file whole; NULL when it cannot. */
+static char *read_text(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (cap - len < 1024) {
+			char *n = realloc(buf, cap + 4096);
+
+			if (!n)
+				break;
+			buf = n;
+			cap += 4096;
+		}
+		got = fread(buf + len, 1, cap - len - 1, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+static char *read_cgroup_file(const struct cpool_collector *c, const char *rel, const char *file)
 {
 	char path[PATH_MAX];
 
 	if (snprintf(path, sizeof(path), "%s%s/%s", c->cgroup_root, strcmp(rel, "/") ? rel : "",
 		     file) >= (int)sizeof(path))
 		return NULL;
-	return fopen(path, "re");
+	return read_text(path);
 }
 
 static void read_cgstat(const struct cpool_collector *c, const char *rel,
 			struct cpool_kmetrics_cgstat *st)
 {
-	char key[64], line[256];
-	unsigned long long v;
-	FILE *f;
+	char *text;
 
 	memset(st, 0, sizeof(*st));
 	if (!c->cgroup_root || !rel)
 		return;
-	f = open_cgroup_file(c, rel, "cpu.stat");
-	if (f) {
-		while (fscanf(f, "%63s %llu", key, &v) == 2) {
-			if (strcmp(key, "usage_usec") == 0) {
-				st->usage_usec = v;
-				st->have_cpu_stat = true;
-			} else if (strcmp(key, "nr_throttled") == 0) {
-				st->nr_throttled = v;
-			} else if (strcmp(key, "throttled_usec") == 0) {
-				st->throttled_usec = v;
-			}
-		}
-		fclose(f);
-	}
-	f = open_cgroup_file(c, rel, "cpu.pressure");
-	if (f) {
-		while (fgets(line, sizeof(line), f)) {
-			const char *t = strstr(line, "total=");
-
-			if (strncmp(line, "some ", 5) == 0 && t &&
-			    sscanf(t, "total=%llu", &v) == 1) {
-				st->psi_some_usec = v;
-				st->have_psi = true;
-			}
-		}
-		fclose(f);
-	}
+	text = read_cgroup_file(c, rel, "cpu.stat");
+	if (text)
+		cpool_kmetrics_parse_cpu_stat(text, st);
+	free(text);
+	text = read_cgroup_file(c, rel, "cpu.pressure");
+	if (text)
+		cpool_kmetrics_parse_pressure(text, st);
+	free(text);
 }
 
 /* ---- snapshot assembly ----------------------------------------------------- */
@@ -629,47 +639,16 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 
 static int read_proc_stat(struct cpool_kmetrics_snapshot *s)
 {
-	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
-	long hz = sysconf(_SC_CLK_TCK);
-	size_t cap = 0;
-	char line[512];
-	FILE *f;
-	int cpu;
+	char *text = read_text("/proc/stat");
+	int n;
 
-	f = fopen("/proc/stat", "re");
-	if (!f)
-		return -errno;
-	if (hz <= 0)
-		hz = 100;
-	while (fgets(line, sizeof(line), f)) {
-		struct cpool_kmetrics_cpu *o;
-
-		if (strncmp(line, "cpu", 3) != 0 || line[3] < '0' || line[3] > '9')
-			continue;
-		steal = 0;
-		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &user,
-			   &nice, &sys, &idle, &iowait, &irq, &softirq, &steal) < 8)
-			continue;
-		if (s->ncpus == cap) {
-			size_t ncap = cap ? 2 * cap : 64;
-			struct cpool_kmetrics_cpu *n = realloc(s->cpus, ncap * sizeof(*n));
-
-			if (!n) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			s->cpus = n;
-			cap = ncap;
-		}
-		o = &s->cpus[s->ncpus++];
-		o->cpu = cpu;
-		/* guest time is already inside user. */
-		o->busy_ns = (user + nice + sys + irq + softirq + steal) *
-			     (1000000000ull / (uint64_t)hz);
-		o->idle_ns = (idle + iowait) * (1000000000ull / (uint64_t)hz);
-		o->switches = 0;
-	}
-	fclose(f);
+	if (!text)
+		return -errno ? -errno : -EIO;
+	n = cpool_kmetrics_parse_proc_stat(text, sysconf(_SC_CLK_TCK), &s->cpus);
+	free(text);
+	if (n < 0)
+		return n;
+	s->ncpus = (size_t)n;
 	return 0;
 }
 
