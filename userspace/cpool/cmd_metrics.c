@@ -29,6 +29,8 @@ struct metrics_opts {
 	bool hist;
 	bool all;
 	bool no_bpf;
+	bool no_rqlat;
+	bool no_preemptors;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -43,6 +45,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cpool metrics [--interval S] [--count N] [--json] [--hist] [--all] [--no-bpf]\n"
+		"                     [--no-rqlat] [--no-preemptors]\n"
 		"\n"
 		"Per-CPU utilization and per-cgroup run time, run-queue latency and preemptions,\n"
 		"measured by eBPF in the scheduler; every interval until --count or Ctrl-C.\n"
@@ -53,6 +56,8 @@ static void usage(FILE *out)
 		"  -H, --hist        run-queue latency histograms per cgroup\n"
 		"  -a, --all         also cgroups that did not run in the interval\n"
 		"      --no-bpf      degraded mode on purpose (/proc/stat, cpu.stat, cpu.pressure)\n"
+		"      --no-rqlat    skip run-queue latency in the kernel (cheaper switches)\n"
+		"      --no-preemptors  skip who-preempted-whom in the kernel\n"
 		"\n"
 		"Without BPF (no BTF, no privilege, verifier refusal) it says why and reports\n"
 		"from /proc/stat and the cgroups' cpu.stat and cpu.pressure, marked \"degraded\".\n");
@@ -67,6 +72,8 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 		{ "hist", no_argument, NULL, 'H' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "no-bpf", no_argument, NULL, 'B' },
+		{ "no-rqlat", no_argument, NULL, 'R' },
+		{ "no-preemptors", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -106,6 +113,12 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 			break;
 		case 'B':
 			o->no_bpf = true;
+			break;
+		case 'R':
+			o->no_rqlat = true;
+			break;
+		case 'P':
+			o->no_preemptors = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -444,6 +457,8 @@ static int cmd_metrics(int argc, char **argv)
 		return err < 0 ? 0 : err;
 
 	copts.no_bpf = o.no_bpf;
+	copts.no_rqlat = o.no_rqlat;
+	copts.no_preemptors = o.no_preemptors;
 	err = cpool_collector_open(&copts, &col);
 	if (err) {
 		fprintf(stderr, "cpool metrics: starting the collector: %s\n", strerror(-err));
