@@ -77,8 +77,9 @@ void cpool_kmetrics_snapshot_sort(struct cpool_kmetrics_snapshot *s);
 
 /*
  * @out = @cur - @prev.  A CPU, cgroup or pair missing from @prev counts from
- * zero; a counter that went backwards (entry recreated) counts from zero
- * too.  Items only in @prev are dropped.  Paths are copied from @cur.  Both
+ * zero, except a new cgroup's cpu.stat/cpu.pressure values, which have no
+ * baseline and are left out (have_* false); a counter that went backwards
+ * (entry recreated) counts from zero too.  Items only in @prev are dropped.  Paths are copied from @cur.  Both
  * inputs must be sorted.  Returns 0 or -ENOMEM (then @out is empty).
  */
 int cpool_kmetrics_diff(const struct cpool_kmetrics_snapshot *prev,

@@ -103,6 +103,10 @@ static void test_cgroups(void)
 	prev_cg[2] = (struct cpool_kmetrics_cgroup){ .id = 8, .run_ns = 5 }; /* gone by now */
 
 	cur_cg[0] = (struct cpool_kmetrics_cgroup){ .id = 9, .run_ns = 70, .path = path9 };
+	cur_cg[0].stat = (struct cpool_kmetrics_cgstat){ .have_cpu_stat = true,
+							 .usage_usec = 123456789,
+							 .have_psi = true,
+							 .psi_some_usec = 99 };
 	cur_cg[1] = (struct cpool_kmetrics_cgroup){ .id = 5,
 						    .run_ns = 3000,
 						    .scheduled = 15,
@@ -153,6 +157,8 @@ static void test_cgroups(void)
 	   "a reset entry counts from zero, histogram included");
 	cg = cpool_kmetrics_find_cgroup(&d, 9);
 	ok(cg && cg->run_ns == 70, "a cgroup new in the window counts from zero");
+	ok(cg && !cg->stat.have_cpu_stat && !cg->stat.have_psi && cg->stat.usage_usec == 0,
+	   "but its cpu.stat and cpu.pressure, which have no baseline, are left out");
 	ok(cpool_kmetrics_find_cgroup(&d, 8) == NULL,
 	   "a cgroup gone from the newer snapshot is dropped");
 

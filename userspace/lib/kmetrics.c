@@ -139,11 +139,13 @@ int cpool_kmetrics_diff(const struct cpool_kmetrics_snapshot *prev,
 		if (j < prev->ncgroups && prev->cgroups[j].id == c->id)
 			p = &prev->cgroups[j];
 		diff_cgroup(o, p, c);
-		if (p == &none_cg) {
-			/* Appeared in the window: its cgroup files count from zero as well. */
-			o->stat.have_cpu_stat = c->stat.have_cpu_stat;
-			o->stat.have_psi = c->stat.have_psi;
-		}
+		/*
+		 * New in the window: BPF counters started at zero, but cpu.stat
+		 * and cpu.pressure count since the cgroup was made and have no
+		 * baseline here: left out rather than shown as a burst.
+		 */
+		if (p == &none_cg)
+			memset(&o->stat, 0, sizeof(o->stat));
 		if (c->path) {
 			o->path = strdup(c->path);
 			if (!o->path)
