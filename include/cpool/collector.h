@@ -21,6 +21,12 @@ struct cpool_collector_opts {
 	bool no_bpf; /* degraded mode on purpose */
 	bool no_rqlat; /* skip run-queue latency (cheaper) */
 	bool no_preemptors; /* skip who-preempted-whom */
+	/*
+	 * Measure run-queue waits with wakeup hooks and task storage in
+	 * CLOCK_MONOTONIC even where the kernel keeps sched_info (the path
+	 * kernels without CONFIG_SCHED_INFO take); for tests.
+	 */
+	bool rqlat_from_wakeups;
 	uint32_t max_cgroups; /* 0: CPOOL_BPF_MAX_CGROUPS */
 	const char *cgroup_root; /* NULL: the cgroup2 mount from /proc/self/mounts */
 };

@@ -522,6 +522,48 @@ static void check_noisy_neighbour(void)
 	stop_group(&hog);
 }
 
+/*
+ * Kernels without CONFIG_SCHED_INFO take the wakeup-hook path; the lab's
+ * kernels have it, so force it: it must load (the verifier never sees it
+ * otherwise) and measure the waits of an overcommitted CPU.
+ */
+static void check_wakeup_path(void)
+{
+	struct cpool_collector_opts o = { .rqlat_from_wakeups = true };
+	struct cpool_kmetrics_snapshot a, b, d;
+	struct cpool_collector *wc = NULL;
+	static struct group crowd;
+	const struct cpool_kmetrics_cgroup *cg;
+
+	if (cpool_collector_open(&o, &wc) || !wc)
+		bail_out("collector: out of memory");
+	if (!ok(!cpool_collector_degraded(wc), "wakeup-hook path loads and attaches")) {
+		diag("reason: %s", cpool_collector_reason(wc));
+		skip(1, "not loaded");
+		cpool_collector_close(wc);
+		return;
+	}
+	make_group(&crowd, "crowd", 0);
+	spawn(&crowd, 0, BUSY);
+	spawn(&crowd, 0, BUSY);
+	spawn(&crowd, 0, SLEEPER);
+	sleep_s(0.3);
+	if (cpool_collector_read(wc, &a))
+		bail_out("collector read failed");
+	sleep_s(1.0);
+	if (cpool_collector_read(wc, &b) || cpool_kmetrics_diff(&a, &b, &d))
+		bail_out("collector read failed");
+	cg = cg_of(&d, &crowd);
+	print_lat("crowd (wakeup-hook path)", cg);
+	ok(cg->rqlat_count > 0 && cg->rqlat_sum_ns > 0,
+	   "wakeup-hook path measures run-queue waits");
+	cpool_kmetrics_snapshot_free(&a);
+	cpool_kmetrics_snapshot_free(&b);
+	cpool_kmetrics_snapshot_free(&d);
+	stop_group(&crowd);
+	cpool_collector_close(wc);
+}
+
 static void check_degraded(void)
 {
 	struct cpool_collector_opts o = { .no_bpf = true };
@@ -592,6 +634,8 @@ int main(void)
 	check_noisy_neighbour();
 	check_degraded();
 	cpool_collector_close(col);
+	col = NULL;
+	check_wakeup_path();
 	done_testing();
 	return exit_status();
 }

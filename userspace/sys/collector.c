@@ -155,7 +155,7 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 	}
 	skel->rodata->track_rqlat = !o->no_rqlat;
 	skel->rodata->track_preemptors = !o->no_preemptors;
-	skel->rodata->use_sched_info = kernel_has_sched_info();
+	skel->rodata->use_sched_info = !o->rqlat_from_wakeups && kernel_has_sched_info();
 	if (skel->rodata->use_sched_info || o->no_rqlat) {
 		/* Waits come from the kernel's own bookkeeping: no wakeup hooks to pay for. */
 		bpf_program__set_autoload(skel->progs.cpool_wakeup, false);
