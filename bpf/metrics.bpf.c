@@ -169,6 +169,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
 	__u64 now = bpf_ktime_get_ns();
 	__u64 next_id, prev_id, wait = 0, queued = 0, clock = 0;
+	bool matched;
 	/*
 	 * prev->__state rather than the tracepoint's prev_state argument: a
 	 * sleeper with a signal pending stays runnable although prev_state
@@ -184,6 +185,16 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 
 	next_id = next->pid ? task_cgroup_id(next) : 0;
 	prev_id = c->cur_cgroup;
+	/*
+	 * What this CPU recorded at the last switch belongs to prev only if
+	 * prev is the task switched in then; otherwise (a switch this
+	 * program did not see) charge prev's own cgroup by the clock.
+	 */
+	matched = c->cur_task == (__u64)prev;
+	if (!matched && c->last_switch_ns) {
+		c->unmatched++;
+		prev_id = prev->pid ? task_cgroup_id(prev) : 0;
+	}
 	if (next_id && use_sched_info && bpf_core_field_exists(next->sched_info.last_queued) &&
 	    bpf_core_field_exists(next->se.cfs_rq)) {
 		/*
@@ -221,7 +232,9 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 				 */
 				__u64 exec = prev->se.sum_exec_runtime;
 
-				if (exec > c->cur_exec_start)
+				if (!matched)
+					prev_cg->run_ns += ran;
+				else if (exec > c->cur_exec_start)
 					prev_cg->run_ns += exec - c->cur_exec_start;
 				if (prev_runnable)
 					prev_cg->preempted++;
@@ -233,6 +246,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	c->last_switch_ns = now;
 	c->cur_cgroup = next_id;
 	c->cur_exec_start = next->se.sum_exec_runtime;
+	c->cur_task = (__u64)next;
 	c->switches++;
 
 	if (track_rqlat && !use_sched_info && prev_runnable)

@@ -35,6 +35,8 @@ struct cpool_bpf_cpu {
 	__u64 cur_cgroup; /* cgroup v2 id of the running task; 0 = the idle task */
 	__u64 failed_updates; /* map updates that failed (map full, no memory) */
 	__u64 cur_exec_start; /* se.sum_exec_runtime of the running task when it came in */
+	__u64 cur_task; /* that task (its address, as a tag) */
+	__u64 unmatched; /* switches whose prev was not the task last switched in here */
 };
 
 /* Per cgroup (BPF_MAP_TYPE_PERCPU_HASH keyed by the __u64 cgroup v2 id). */

@@ -67,6 +67,8 @@ struct cpool_kmetrics_snapshot {
 	size_t npreempts;
 	struct cpool_kmetrics_preempt *preempts; /* sorted by (victim, preemptor) */
 	uint64_t failed_updates; /* BPF map updates that failed: counts may be low */
+	/* switches whose prev the programs had not seen switched in (charged by the clock) */
+	uint64_t unmatched_switches;
 };
 
 /* Frees the arrays and paths; the struct itself is the caller's. */

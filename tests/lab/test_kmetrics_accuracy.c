@@ -405,8 +405,9 @@ static void check_mixed_load(int ncpus)
 	sleep_s(0.5);
 
 	window(&d, idle0, idle1, &nstat, &mixed, &delay);
-	diag("mixed load: window %.3f s, %zu CPUs, %" PRIu64 " failed map updates",
-	     (double)d.time_ns / 1e9, d.ncpus, d.failed_updates);
+	diag("mixed load: window %.3f s, %zu CPUs, %" PRIu64 " failed map updates, %" PRIu64
+	     " switches with an unseen prev",
+	     (double)d.time_ns / 1e9, d.ncpus, d.failed_updates, d.unmatched_switches);
 	is_int((int64_t)d.failed_updates, 0, "no failed BPF map updates");
 
 	for (int i = 0; i < 2; i++) {

@@ -41,9 +41,15 @@ static void test_cpus(void)
 
 	snap_init(&prev, 1000000000, cpus_prev, 2, NULL, 0, NULL, 0);
 	snap_init(&cur, 1500000000, cpus_cur, 3, NULL, 0, NULL, 0);
+	prev.failed_updates = 2;
+	cur.failed_updates = 5;
+	prev.unmatched_switches = 1;
+	cur.unmatched_switches = 4;
 	is_int(prev.cpus[0].cpu, 0, "sort puts cpu 0 first");
 	is_int(cpool_kmetrics_diff(&prev, &cur, &d), 0, "diff succeeds");
 	is_int((int64_t)d.time_ns, 500000000, "window is the time between snapshots");
+	is_int((int64_t)d.failed_updates, 3, "failed updates in the window");
+	is_int((int64_t)d.unmatched_switches, 3, "unmatched switches in the window");
 	is_int((int64_t)d.ncpus, 3, "every CPU of the newer snapshot");
 	is_int((int64_t)d.cpus[0].busy_ns, 300, "cpu0 busy delta");
 	is_int((int64_t)d.cpus[0].idle_ns, 700, "cpu0 idle delta");

@@ -202,6 +202,9 @@ static json_t *report_json(const struct cpool_kmetrics_snapshot *d, const struct
 		json_object_set_new(root, "reason", json_string(d->reason));
 	json_object_set_new(root, "interval_ns", json_integer((json_int_t)d->time_ns));
 	json_object_set_new(root, "failed_updates", json_integer((json_int_t)d->failed_updates));
+	if (!d->degraded)
+		json_object_set_new(root, "unmatched_switches",
+				    json_integer((json_int_t)d->unmatched_switches));
 
 	for (size_t i = 0; i < d->ncpus; i++) {
 		const struct cpool_kmetrics_cpu *c = &d->cpus[i];

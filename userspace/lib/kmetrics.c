@@ -108,6 +108,7 @@ int cpool_kmetrics_diff(const struct cpool_kmetrics_snapshot *prev,
 	out->degraded = cur->degraded;
 	memcpy(out->reason, cur->reason, sizeof(out->reason));
 	out->failed_updates = sub(cur->failed_updates, prev->failed_updates);
+	out->unmatched_switches = sub(cur->unmatched_switches, prev->unmatched_switches);
 	out->cpus = calloc(cur->ncpus ? cur->ncpus : 1, sizeof(*out->cpus));
 	out->cgroups = calloc(cur->ncgroups ? cur->ncgroups : 1, sizeof(*out->cgroups));
 	out->preempts = calloc(cur->npreempts ? cur->npreempts : 1, sizeof(*out->preempts));

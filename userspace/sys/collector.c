@@ -597,6 +597,7 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 		uint64_t inflight = 0;
 
 		s->failed_updates += v->failed_updates;
+		s->unmatched_switches += v->unmatched;
 		if (!cpool_cpuset_isset(&online, i))
 			continue;
 		o = &s->cpus[s->ncpus++];
