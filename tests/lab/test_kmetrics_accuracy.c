@@ -526,7 +526,8 @@ static void check_noisy_neighbour(void)
 /*
  * Kernels without CONFIG_SCHED_INFO take the wakeup-hook path; the lab's
  * kernels have it, so force it: it must load (the verifier never sees it
- * otherwise) and measure the waits of an overcommitted CPU.
+ * otherwise) and measure the waits of an overcommitted CPU.  Not counted
+ * at all unless asked for (see main()).
  */
 static void check_wakeup_path(void)
 {
@@ -636,7 +637,17 @@ int main(void)
 	check_degraded();
 	cpool_collector_close(col);
 	col = NULL;
-	check_wakeup_path();
+	/*
+	 * Opt-in: on 6.12 under TCG, turning the sched_wakeup tracepoint on or
+	 * off while CPUs wake tasks once ended in "Oops: int3" at the
+	 * tracepoint's patched nop in ttwu_do_activate (a stale int3 from
+	 * text_poke_bp: TCG's cross-modifying code), which kills the whole lab
+	 * run.  Passed on 6.1 (lab) and 6.18 (host).
+	 */
+	if (getenv("CPOOL_LAB_WAKEUP_PATH"))
+		check_wakeup_path();
+	else
+		diag("wakeup-hook path not run: set CPOOL_LAB_WAKEUP_PATH=1 (may oops a TCG guest)");
 	done_testing();
 	return exit_status();
 }
