@@ -321,6 +321,32 @@ static void test_launch_failure(void)
 	json_decref(res);
 }
 
+/* The kernel's view while a VS is busy: BPF measurements reach top. */
+static void test_measurements(void)
+{
+	int64_t id = submit_as(0, sh_job("i=0; while [ $i -lt 100000000 ]; do i=$((i+1)); done", "a"));
+	json_t *res = NULL, *a = NULL, *v;
+	size_t i;
+
+	lab_sleep_ms(2500); /* two collector intervals */
+	is_int(call_as(0, CPOOL_OP_TOP, NULL, &res, 5000), 0, "top");
+	ok(json_is_false(json_object_get(res, "degraded")), "metrics come from BPF, not degraded");
+	is_int((int64_t)json_array_size(json_object_get(res, "cpus")), sysconf(_SC_NPROCESSORS_ONLN),
+	       "one utilization figure per CPU");
+	json_array_foreach(json_object_get(res, "vservers"), i, v)
+		if (strcmp(jstr(v, "name"), "a") == 0)
+			a = v;
+	ok(a && jnum(a, "rul") > 0.9, "the busy VS measures near 100%% utilization (%.2f)",
+	   a ? jnum(a, "rul") : -1.0);
+	json_decref(res);
+	call_as(0, CPOOL_OP_CANCEL, json_pack("{s:I}", "job", (json_int_t)id), &res, 5000);
+	json_decref(res);
+	res = wait_job(0, id);
+	ok(json_object_get(res, "rq_latency_mean_us") != NULL,
+	   "the job's run-queue latency is in its accounting");
+	json_decref(res);
+}
+
 static void test_bad_requests(void)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -429,6 +455,10 @@ static void test_thousand_queued(void)
 		json_decref(res);
 	}
 	is_int(queued, 1000, "all 1000 wait behind the job that holds the VS");
+	/* A fresh connection: the rate limit (burst 1000) is per connection. */
+	cpool_apiclient_close(c);
+	if (cpool_apiclient_connect(sock, &c, err, sizeof(err)))
+		bail_out("%s", err);
 	for (int64_t id = first; id && id <= last; id++) {
 		if (cpool_apiclient_call(c, CPOOL_OP_CANCEL,
 					 json_pack("{s:I}", "job", (json_int_t)id), &res, 10000,
@@ -468,6 +498,7 @@ int main(void)
 	test_mixed_jobs();
 	test_permissions();
 	test_launch_failure();
+	test_measurements();
 	test_bad_requests();
 	test_kill9_recovery();
 	test_thousand_queued();

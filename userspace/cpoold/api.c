@@ -208,7 +208,9 @@ static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
 			json_object_set_new(o, "rq_p50_us", json_integer(d->vs[i].rq_p50_us));
 		json_array_append_new(vs, o);
 	}
-	return cpool_reply_ok(req->id, json_pack("{s:f, s:o}", "time", now_s(), "vservers", vs));
+	return cpool_reply_ok(req->id, json_pack("{s:f, s:b, s:f, s:o, s:o}", "time", now_s(),
+						 "degraded", metrics_degraded(d), "interval", 1.0,
+						 "vservers", vs, "cpus", metrics_top_cpus(d)));
 }
 
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
@@ -218,10 +220,10 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 
 	switch (req->op) {
 	case CPOOL_OP_HELLO:
-		return cpool_reply_ok(req->id,
-				      json_pack("{s:s, s:i, s:i, s:s}", "version", CPOOL_VERSION,
-						"protocol", CPOOL_PROTO_VERSION, "uid", (int)p->uid,
-						"pool", d->cfg.name));
+		return cpool_reply_ok(
+			req->id, json_pack("{s:s, s:i, s:i, s:s, s:b}", "version", CPOOL_VERSION,
+					   "protocol", CPOOL_PROTO_VERSION, "uid", (int)p->uid,
+					   "pool", d->cfg.name, "degraded", metrics_degraded(d)));
 	case CPOOL_OP_SUBMIT: {
 		char err[512];
 		int64_t id;

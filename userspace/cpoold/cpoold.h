@@ -6,6 +6,7 @@
  *   jobs.c    the job table, persistence, supervisors, recovery
  *   sched.c   the policy: snapshot in, decisions out, applied
  *   api.c     the requests of the API socket
+ *   metrics.c the collector's measurements, per VS, CPU and job
  *   log.c     messages on stderr (the journal under systemd)
  * Everything runs on one thread, in the event loop.
  */
@@ -17,6 +18,7 @@
 
 #include "cpool/apiserver.h"
 #include "cpool/cgroup.h"
+#include "cpool/collector.h"
 #include "cpool/config.h"
 #include "cpool/evloop.h"
 #include "cpool/job.h"
@@ -60,6 +62,7 @@ struct djob {
 	struct cpool_cpuset cpus; /* its CPUs while running */
 	char leaf[2 * CPOOL_VS_NAME_MAX + 2]; /* "vs/job-ID" */
 	struct waiter *waiters;
+	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
 	struct djob *next;
 };
@@ -88,6 +91,9 @@ struct cpoold {
 	struct cpool_policy policy;
 	struct djob *jobs; /* live: queued, running, frozen; in id order */
 	uint64_t next_seq;
+	struct cpool_collector *collector;
+	struct cpool_kmetrics_snapshot last, window; /* last read; last interval's delta */
+	bool have_last;
 	struct cpool_evsource *sched_timer;
 	bool sched_pending;
 	bool stopping;
@@ -127,6 +133,12 @@ void sched_init(struct cpoold *d);
 void sched_kick(struct cpoold *d);
 int64_t now_us(void);
 double now_s(void);
+
+/* metrics.c */
+int metrics_init(struct cpoold *d);
+void metrics_close(struct cpoold *d);
+json_t *metrics_top_cpus(struct cpoold *d);
+bool metrics_degraded(struct cpoold *d);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

@@ -306,7 +306,9 @@ static char **strv_from_json(const char *text)
 		return NULL;
 	}
 	v = calloc(json_array_size(a) + 1, sizeof(*v));
-	json_array_foreach(a, i, s) if (v) v[i] = strdup(json_string_value(s) ?: "");
+	json_array_foreach(a, i, s)
+		if (v)
+			v[i] = strdup(json_string_value(s) ?: "");
 	json_decref(a);
 	return v;
 }

@@ -174,6 +174,9 @@ static int start(struct cpoold *d)
 		return -errno;
 	}
 	sched_init(d);
+	r = metrics_init(d);
+	if (r)
+		return r;
 	r = jobs_recover(d);
 	if (r) {
 		log_err("recover jobs from the store: %s", cpool_store_errmsg(d->store));
@@ -303,6 +306,7 @@ int main(int argc, char **argv)
 		return 1;
 	r = cpool_evloop_run(d.loop);
 	cpool_apiserver_close(d.api);
+	metrics_close(&d);
 	pool_teardown(&d);
 	cpool_store_close(d.store);
 	return r ? 1 : 0;

@@ -100,8 +100,7 @@ static int spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(keys, key, v)
-	{
+	json_object_foreach(keys, key, v) {
 		char val[64], why[512];
 		const char *text = val;
 		int r;
@@ -174,8 +173,7 @@ static int load_api_vservers(struct cpoold *d)
 		return 0;
 	names = json_loads(list, 0, NULL);
 	free(list);
-	json_array_foreach(names, i, n)
-	{
+	json_array_foreach(names, i, n) {
 		const char *name = json_string_value(n);
 		char key[128], *spec_text, err[512];
 		struct cpool_vs_spec spec;
