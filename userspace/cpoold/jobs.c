@@ -197,8 +197,10 @@ static void retire(struct cpoold *d, struct djob *j)
 
 		if (slash) {
 			*slash = '\0';
+			/* Gone already when its whole VS was destroyed. */
 			if (cpool_cg_job_destroy(&d->pool, j->leaf, slash + 1, DESTROY_TIMEOUT_MS,
-						 &e))
+						 &e) &&
+			    e.err != -ENOENT)
 				log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
 			*slash = '/';
 		}

@@ -237,7 +237,7 @@ int main(int argc, char **argv)
 			char *end;
 			unsigned long m = strtoul(optarg, &end, 8);
 
-			if (*end || m > 0777) {
+			if (!*optarg || *end || m > 0777) {
 				fprintf(stderr,
 					"cpoold: --socket-mode %s: an octal mode like 0660\n",
 					optarg);

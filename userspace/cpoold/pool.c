@@ -329,12 +329,13 @@ int pool_setup(struct cpoold *d)
 			log_warn(
 				"vserver %s: changed behind cpool's back (%s); configuration re-applied",
 				a->name, drift);
-		else if (a->action == CPOOL_CG_ADOPT_UNKNOWN)
+		else if (a->action == CPOOL_CG_ADOPT_UNKNOWN &&
+			 strcmp(a->name, CPOOL_CG_SYSTEM_VS) != 0)
 			log_warn(
 				"vserver %s: in the pool's cgroup tree but not configured; left alone "
 				"(%d jobs)",
 				a->name, a->jobs);
-		else
+		else if (a->action != CPOOL_CG_ADOPT_UNKNOWN)
 			log_info("vserver %s: %s", a->name, cpool_cg_adopt_action_name(a->action));
 	}
 	for (int i = 0; i < d->n_vs; i++) {
