@@ -5,9 +5,9 @@
  *
  * Everything is counted in kernel and read by polling; nothing is sent per
  * event.  The hot path (sched_switch) takes one timestamp, touches a
- * per-CPU array, at most two per-CPU hash entries and the task local
- * storage of prev and next: per-CPU values need no atomics and task
- * storage avoids a pid-keyed hash.
+ * per-CPU array, one per-CPU hash entry per cgroup involved (plus one for
+ * the pair on a preemption) and the task local storage of next: per-CPU
+ * values need no atomics and task storage avoids a pid-keyed hash.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <mntent.h>
@@ -131,6 +132,29 @@ static bool kernel_has_sched_info(void)
 	return ok;
 }
 
+/*
+ * A CPU's times start at its first switch after attach; one that idles
+ * without a switch would show nothing at all.  Visiting every CPU makes a
+ * switch on each (to us, then back to what ran).
+ */
+static void prime_cpus(void)
+{
+	cpu_set_t saved, one;
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		return;
+	for (long cpu = 0; cpu < n && cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &saved))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) == 0)
+			sched_yield();
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
 static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts *o)
 {
 	struct metrics_bpf *skel;
@@ -182,6 +206,7 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 		goto cleanup;
 	}
 	c->skel = skel;
+	prime_cpus();
 	return 0;
 
 cleanup:
