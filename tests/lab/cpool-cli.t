@@ -63,7 +63,13 @@ is() { # is GOT WANT DESCRIPTION
 	ok $s "$3"
 	[ $s -eq 0 ] || echo "#   got '$1', want '$2'"
 }
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# nobody may not reach the checkout (a home directory of mode 0700): give it
+# its own copy of the CLI.
+cp "$cpool" "$dir/cpool" && chmod 0755 "$dir/cpool"
+as_nobody() { # as_nobody cpool ARGS...
+	shift
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$dir/cpool" "$@"
+}
 
 cat >"$dir/pool.ini" <<'EOF'
 [pool]
@@ -141,19 +147,19 @@ is "$state" running "cpool ps --json shows the sleeper running"
 ok $? "cpool ps lists it by name"
 
 # --- a non-root user --------------------------------------------------------
-idn=$(as_nobody "$cpool" submit -- /bin/sh -c 'id -u >'"$dir"'/who')
+idn=$(as_nobody cpool submit -- /bin/sh -c 'id -u >'"$dir"'/who')
 [[ "$idn" =~ ^[0-9]+$ ]]
 ok $? "a non-root user submits a job ($idn)"
-as_nobody "$cpool" wait "$idn"
+as_nobody cpool wait "$idn"
 is $? 0 "and waits for it"
 is "$(cat "$dir/who" 2>/dev/null)" 65534 "the job ran as its submitter"
-seen=$(as_nobody "$cpool" ps --json | jq --argjson id "$idc" '[.jobs[] | select(.id == $id)] | length')
+seen=$(as_nobody cpool ps --json | jq --argjson id "$idc" '[.jobs[] | select(.id == $id)] | length')
 is "$seen" 0 "the non-root user does not see root's job in ps"
-as_nobody "$cpool" cancel "$idc" >/dev/null 2>"$dir/cancel.err"
+as_nobody cpool cancel "$idc" >/dev/null 2>"$dir/cancel.err"
 is $? 1 "the non-root user cannot cancel root's job (exit 1)"
 grep -qi "another user\|permission\|EPERM" "$dir/cancel.err"
 ok $? "and is told why: $(cat "$dir/cancel.err")"
-as_nobody "$cpool" vs create mine cpus=1 >/dev/null 2>&1
+as_nobody cpool vs create mine cpus=1 >/dev/null 2>&1
 is $? 1 "the non-root user cannot create a virtual server"
 
 "$cpool" cancel "$idc" >/dev/null
