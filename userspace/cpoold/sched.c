@@ -122,6 +122,7 @@ static void schedule(struct cpoold *d)
 			break;
 		case CPOOL_DECIDE_START:
 			pj->level = dec[i].level;
+			pj->level_used_us = dec[i].level_used_us;
 			pj->slice_start_us = now;
 			if (pj->first_start_us < 0)
 				pj->first_start_us = now;
