@@ -202,7 +202,8 @@ static int expire(struct fb *f)
 	for (size_t r = 0; r < s->n_running; r++)
 		if (expired(f, r))
 			order[n++] = r;
-	qsort_r(order, n, sizeof(*order), by_slice, (void *)s);
+	if (n > 1)
+		qsort_r(order, n, sizeof(*order), by_slice, (void *)s);
 	for (size_t k = 0; k < n && !ret; k++) {
 		size_t r = order[k];
 		int L = f->level[r];
@@ -214,7 +215,8 @@ static int expire(struct fb *f)
 			preempt(f, r);
 			ret = fill(f);
 		} else if (newl != L) {
-			policy_emit(f->o, CPOOL_DECIDE_RENEW, s->running[r], s->running[r]->vs, newl, 0);
+			policy_emit(f->o, CPOOL_DECIDE_RENEW, s->running[r], s->running[r]->vs,
+				    newl, 0);
 		}
 	}
 	free(order);
