@@ -72,7 +72,8 @@ struct cpool_sim_result {
 
 /*
  * Run @n jobs through the simulated pool.  Returns 0, -EINVAL (bad pool or
- * policy), -ENOMEM, -EDEADLK (queued jobs could never start: a policy
+ * policy), -ENOMEM, -ERANGE (last submit + all runtimes, times the CPUs,
+ * beyond int64 microseconds), -EDEADLK (queued jobs could never start: a policy
  * bug), -EPROTO (a policy decided something impossible).  @res must be
  * released with cpool_sim_result_free() in every case.
  */

@@ -460,8 +460,11 @@ static int cmd_sim(int argc, char **argv)
 	ret = cpool_sim_run(&cfg, trace.jobs, trace.n_jobs, &res);
 	if (ret) {
 		fprintf(stderr, "cpool sim: simulating %s under %s: %s\n", trace_path, policy,
-			ret == -EPROTO ? "the policy decided something impossible (a bug)" :
-					 strerror(-ret));
+			ret == -EPROTO ?
+				"the policy decided something impossible (a bug)" :
+			ret == -ERANGE ?
+				"the trace spans too long (submit + all runtimes) to simulate" :
+				strerror(-ret));
 		goto out;
 	}
 	if (res.n_skipped)

@@ -361,7 +361,8 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	const struct cpool_policy *p = &cfg->policy;
 
 	s->cfg = cfg;
-	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0)
+	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0 ||
+	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
 		return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
@@ -403,6 +404,20 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 			.state = JOB_FUTURE,
 		};
 		s->n++;
+	}
+	{
+		/*
+		 * Everything the run adds up (end times, busy CPU time) stays
+		 * below span x CPUs; refuse what would not fit in int64.
+		 */
+		double span = 0;
+
+		for (size_t i = 0; i < s->n; i++)
+			span = fmax(span, (double)s->j[i].pj.job->submit_us);
+		for (size_t i = 0; i < s->n; i++)
+			span += (double)s->j[i].pj.job->runtime_us + (double)cfg->switch_cost_us;
+		if (span * (res->total_cpus + 1) > 0x1p61)
+			return -ERANGE;
 	}
 	s->arrivals = malloc((s->n + 1) * sizeof(*s->arrivals));
 	s->heap = malloc((s->n + 1) * sizeof(*s->heap));

@@ -84,7 +84,7 @@ static int to_us(const char *text, int64_t *us)
 {
 	double s;
 
-	if (cpool_parse_duration(text, &s) || s > 9e12)
+	if (cpool_parse_duration(text, &s) || s > CPOOL_JOB_TIME_MAX_S)
 		return -EINVAL;
 	*us = llround(s * CPOOL_USEC_PER_SEC);
 	return 0;
