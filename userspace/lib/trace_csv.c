@@ -182,7 +182,10 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace
 				for (c = 0; c < COL__COUNT; c++)
 					if (strcasecmp(name, col_names[c]) == 0)
 						break;
-				if (c == COL__COUNT)
+				if (!*name)
+					ret = fail(err, line, "header", "column %d has no name",
+						   i + 1);
+				else if (c == COL__COUNT)
 					ret = fail(
 						err, line, name,
 						"unknown column (known: id, submit, runtime, cpus, mem, priority, estimate, vs)");
