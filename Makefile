@@ -41,6 +41,7 @@ BPF_SRCS	:= $(sort $(wildcard bpf/*.bpf.c))
 UNIT_SRCS	:= $(sort $(wildcard tests/unit/test_*.c))
 LAB_SRCS	:= $(sort $(wildcard tests/lab/test_*.c))
 FUZZ_SRCS	:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRCS	:= $(sort $(wildcard tools/bench-*.c))
 
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_SAN_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
@@ -50,6 +51,7 @@ BPF_OBJS	:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 SKELS		:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/include/cpool/skel/%.skel.h)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 LAB_BINS	:= $(LAB_SRCS:tests/lab/%.c=$(BUILD)/tests/lab/%)
+BENCH_BINS	:= $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
 
 LIBCPOOL	:= $(BUILD)/libcpool.a
 LIBCPOOL_SAN	:= $(BUILD)/san/libcpool.a
@@ -57,21 +59,21 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-lab unit-tests install clean format help bench
+.PHONY: all deps check check-unit check-lab unit-tests bench fuzz install clean format help
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
 
-all: $(PROGRAMS) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS)
+all: $(PROGRAMS) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
 
 help:
 	@echo "make            build programs, library, BPF objects and unit tests"
 	@echo "make check      unit tests on the host, then lab tests (QEMU, kernels 6.1 and 6.12)"
 	@echo "make check-unit unit tests only (ASan + UBSan)"
 	@echo "make check-lab  lab tests only"
+	@echo "make bench      build the benchmarks tools/bench-*.c into $(BUILD)/tools/"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make format     clang-format every C file"
-	@echo "make bench      build the benchmarks tools/bench-*.c into build/tools/"
 
 # tools/deps.sh is quiet and quick when all is there; the stamp only spares
 # the dpkg queries on every incremental build.
@@ -150,6 +152,14 @@ $(BUILD)/tests/lab/%: $(BUILD)/obj/tests/lab/%.o $(LIBCPOOL)
 
 unit-tests: $(UNIT_BINS)
 
+# Benchmarks: tools/bench-NAME.c -> build/tools/bench-NAME, optimised, no sanitizers.
+$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
+bench: $(BENCH_BINS)
+
 # Tests find the sources and ../shared (real topologies and traces) through
 # these; where ../shared is absent the tests that need it skip with the reason.
 TEST_ENV	:= CPOOL_SRCDIR=$(CURDIR) CPOOL_BUILD=$(abspath $(BUILD)) \
@@ -172,17 +182,18 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-lab
 
-# ---- benchmarks ------------------------------------------------------------
-# tools/bench-NAME.c -> build/tools/bench-NAME, optimised, no sanitizers.
-BENCH_SRCS	:= $(sort $(wildcard tools/bench-*.c))
-BENCH_BINS	:= $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME, built
+# with clang against the library sources (not libcpool.a: every object
+# needs the fuzzer's coverage instrumentation).
+FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_FLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
 
-bench: $(BENCH_BINS)
-
-$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIBCPOOL)
-	$(call msg,LD,$@)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(SKELS) $(DEPS_STAMP)
+	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(pkg_cflags) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
 
 # ---- install ---------------------------------------------------------------
 install: $(PROGRAMS)
@@ -191,7 +202,7 @@ install: $(PROGRAMS)
 	$(if $(DAEMON_SRCS),install -m 0755 $(BUILD)/cpoold $(DESTDIR)$(PREFIX)/sbin/cpoold)
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(DAEMON_SRCS) $(BPF_SRCS) $(UNIT_SRCS) \
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(DAEMON_SRCS) $(BPF_SRCS) $(UNIT_SRCS) $(BENCH_SRCS) \
 		$(wildcard include/cpool/*.h userspace/*/*.h bpf/*.h tests/*.h)
 
 clean:

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * cpoold's API socket: a Unix stream socket speaking newline-delimited JSON
+ * (include/cpool/protocol.h).  It frames lines, enforces size, rate and
+ * connection limits, learns the caller's identity from SO_PEERCRED, and
+ * hands each parsed request to the daemon's handler.
+ */
+#ifndef CPOOL_APISERVER_H
+#define CPOOL_APISERVER_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "cpool/evloop.h"
+#include "cpool/protocol.h"
+
+struct cpool_apiserver;
+struct cpool_client;
+
+struct cpool_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * Returns the reply to send now (stolen), or NULL when the handler will
+ * answer later with cpool_client_send() (e.g. "wait" until a job ends).
+ */
+typedef json_t *(*cpool_api_handler)(struct cpool_client *client, const struct cpool_peer *peer,
+				     const struct cpool_request *req, void *data);
+/* The client is going away: forget every pointer to it. */
+typedef void (*cpool_api_close_fn)(struct cpool_client *client, void *data);
+
+struct cpool_apiserver_opts {
+	const char *path;
+	mode_t mode;	   /* of the socket file, e.g. 0660 */
+	gid_t gid;	   /* (gid_t)-1: leave the group alone */
+	int max_clients;   /* 0 = 256 */
+	double rate;	   /* requests per second per client; 0 = 200 */
+	double burst;	   /* 0 = 1000 */
+	size_t max_output; /* bytes queued for a slow reader; 0 = 16 MiB */
+	cpool_api_handler handler;
+	cpool_api_close_fn on_close;
+	void *data;
+};
+
+/*
+ * Creates the socket (and its directory).  A stale socket file left by a
+ * dead daemon is replaced; a live one is -EADDRINUSE.  *err says what failed.
+ */
+int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver_opts *opts,
+			 struct cpool_apiserver **out, char *err, size_t errlen);
+/* Closes every client (calling on_close) and removes the socket file. */
+void cpool_apiserver_close(struct cpool_apiserver *srv);
+
+/* Queues @msg (stolen) for the client; -EPIPE when it is gone or too slow. */
+int cpool_client_send(struct cpool_client *client, json_t *msg);
+const struct cpool_peer *cpool_client_peer(const struct cpool_client *client);
+int cpool_apiserver_client_count(const struct cpool_apiserver *srv);
+
+#endif /* CPOOL_APISERVER_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The pool configuration (/etc/cpool/pool.ini, docs/config.md): one [pool]
+ * section and one [vserver NAME] section per virtual server.  Parsed with
+ * libinih; every error names the file, the line and the key, and says
+ * what would be valid.
+ */
+#ifndef CPOOL_CONFIG_H
+#define CPOOL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cpool/cpuset.h"
+#include "cpool/fit.h"
+#include "cpool/planner.h"
+#include "cpool/vserver.h"
+
+struct cpool_pool_config {
+	char name[CPOOL_VS_NAME_MAX + 1]; /* cgroup subtree; default "cpool" */
+	bool reserved_set; /* false: the planner's default */
+	struct cpool_cpuset reserved;
+	enum cpool_fit placement; /* default first-fit */
+	int nr_vs;
+	struct cpool_vs_spec *vs; /* in file order */
+};
+
+/*
+ * Parse @path.  Returns 0, or a negative errno with "FILE:LINE: ..." in
+ * @err (-ENOENT etc. for an unreadable file, -EINVAL for bad content).
+ */
+int cpool_config_load(struct cpool_pool_config *c, const char *path, char *err, size_t errlen);
+/* The same over text in memory; @name stands for the file in messages. */
+int cpool_config_parse_string(struct cpool_pool_config *c, const char *text, const char *name,
+			      char *err, size_t errlen);
+void cpool_config_free(struct cpool_pool_config *c);
+
+/*
+ * Set one [vserver] key on @spec: cpus, memory, numa, mems, exclusive,
+ * smt, cpu_weight, cpu_max, memory_high, pids_max.  Shared by the config
+ * file and "cpool plan --vs".  Returns 0, or -EINVAL (-ENOENT for an
+ * unknown key) with what is wrong and what is valid in @why (without the
+ * file:line prefix).
+ */
+int cpool_vs_spec_set(struct cpool_vs_spec *spec, const char *key, const char *value, char *why,
+		      size_t whylen);
+/* "cpus, memory, numa, ...": for messages. */
+const char *cpool_vs_spec_keys(void);
+
+#endif /* CPOOL_CONFIG_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A small epoll event loop: file descriptors (sockets, pidfds, timerfds,
+ * signalfds) with a callback each.  cpoold runs everything on one thread
+ * through this, so no state needs a lock.
+ */
+#ifndef CPOOL_EVLOOP_H
+#define CPOOL_EVLOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cpool_evloop;
+struct cpool_evsource;
+
+/* @events is the epoll mask that fired (EPOLLIN, EPOLLHUP, ...). */
+typedef void (*cpool_ev_fn)(struct cpool_evsource *src, uint32_t events, void *data);
+
+int cpool_evloop_new(struct cpool_evloop **loop);
+void cpool_evloop_free(struct cpool_evloop *loop);
+
+/* Watches @fd (not owned) for @events; *src (optional) is the handle to remove it. */
+int cpool_evloop_add(struct cpool_evloop *loop, int fd, uint32_t events, cpool_ev_fn fn, void *data,
+		     struct cpool_evsource **src);
+int cpool_evloop_modify(struct cpool_evsource *src, uint32_t events);
+/* Safe from inside any callback, including the source's own. */
+void cpool_evloop_remove(struct cpool_evsource *src);
+int cpool_evsource_fd(const struct cpool_evsource *src);
+
+/* A periodic or one-shot timer on CLOCK_MONOTONIC (a timerfd), in nanoseconds. */
+int cpool_evloop_add_timer(struct cpool_evloop *loop, uint64_t first_ns, uint64_t interval_ns,
+			   cpool_ev_fn fn, void *data, struct cpool_evsource **src);
+int cpool_evloop_timer_set(struct cpool_evsource *src, uint64_t first_ns, uint64_t interval_ns);
+
+/* Runs until cpool_evloop_quit(); returns its code, or a negative errno from epoll. */
+int cpool_evloop_run(struct cpool_evloop *loop);
+/* One round: waits at most @timeout_ms (-1 = forever); returns events handled. */
+int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms);
+void cpool_evloop_quit(struct cpool_evloop *loop, int code);
+
+#endif /* CPOOL_EVLOOP_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The cpoold API: newline-delimited JSON over a Unix stream socket, one
+ * request object per line, one reply per request (docs/protocol.md).
+ * This module only parses and validates requests and builds replies; it
+ * neither reads sockets nor knows who the caller is.
+ */
+#ifndef CPOOL_PROTOCOL_H
+#define CPOOL_PROTOCOL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CPOOL_PROTO_VERSION 1
+/* A request line longer than this is refused unread (and the peer dropped). */
+#define CPOOL_PROTO_MAX_LINE (64 * 1024)
+#define CPOOL_PROTO_MAX_ARGS 4096 /* argv or env entries */
+
+enum cpool_op {
+	CPOOL_OP_HELLO,
+	CPOOL_OP_SUBMIT,
+	CPOOL_OP_PS,
+	CPOOL_OP_CANCEL,
+	CPOOL_OP_WAIT,
+	CPOOL_OP_HISTORY,
+	CPOOL_OP_VS_LIST,
+	CPOOL_OP_VS_CREATE,
+	CPOOL_OP_VS_RESIZE,
+	CPOOL_OP_VS_DESTROY,
+	CPOOL_OP_POLICY_GET,
+	CPOOL_OP_POLICY_SET,
+	CPOOL_OP_TOP,
+	CPOOL_OP__COUNT,
+};
+
+struct cpool_submit_req {
+	const char **argv; /* NULL-terminated, argc >= 1 */
+	int argc;
+	const char **env; /* NULL-terminated; NULL when not given */
+	int envc;
+	const char *vs;	  /* NULL: let placement choose */
+	const char *name; /* NULL: derived from argv[0] */
+	const char *cwd;  /* NULL: "/" */
+	const char *stdout_path;
+	const char *stderr_path;
+	int cpus;	   /* >= 1 */
+	uint64_t mem;	   /* bytes; 0 = VS default */
+	double estimate;   /* seconds; 0 = unknown */
+	int priority;	   /* -20..19, lower is more urgent */
+};
+
+struct cpool_vs_req {
+	const char *name;
+	/* Config-style keys and string values ("cpus": "4", "memory": "2G"),
+	 * validated by the config module so API and pool.ini agree. */
+	json_t *spec; /* borrowed object, may be NULL for destroy */
+};
+
+struct cpool_request {
+	json_int_t id;
+	enum cpool_op op;
+	union {
+		struct cpool_submit_req submit;
+		int64_t job; /* cancel, wait */
+		struct {
+			double since; /* unix time, 0 = all */
+			int64_t uid;  /* -1 = caller's own (or all, for root) */
+			bool all_users;
+		} history;
+		struct cpool_vs_req vs;
+		struct {
+			const char *policy;    /* NULL = unchanged */
+			const char *placement; /* NULL = unchanged */
+			double quantum;	       /* seconds; 0 = unchanged */
+		} policy;
+	} u;
+	json_t *root; /* owns every borrowed string above */
+};
+
+const char *cpool_op_name(enum cpool_op op);
+
+/*
+ * Parse one request line (without the newline).  On error returns a
+ * negative errno (-EINVAL for a malformed or invalid request, -EMSGSIZE for
+ * an oversized one, -EPROTO for a version mismatch) and writes a message
+ * for the reply into @err; req->id is still set when the line had one.
+ */
+int cpool_request_parse(const char *line, size_t len, struct cpool_request *req, char *err,
+			size_t errlen);
+void cpool_request_free(struct cpool_request *req);
+
+/* {"v":1,"id":ID,"ok":true,"result":RESULT}; steals @result (NULL = {}). */
+json_t *cpool_reply_ok(json_int_t id, json_t *result);
+/* {"v":1,"id":ID,"ok":false,"error":{"errno":"EPERM","code":1,"message":MSG}} */
+json_t *cpool_reply_error(json_int_t id, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Build a request line for clients; steals @args (NULL = {}). */
+json_t *cpool_request_new(json_int_t id, enum cpool_op op, json_t *args);
+/* Compact one-line encoding with the trailing '\n'; malloc'd, NULL on ENOMEM. */
+char *cpool_message_encode(const json_t *msg);
+
+/* Symbolic errno name ("EPERM"), or "EIO" for unknown values. */
+const char *cpool_errno_name(int err);
+
+#endif /* CPOOL_PROTOCOL_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * cpoold's durable state in SQLite (WAL): virtual servers, every job and its
+ * whole lifecycle, accounting at exit, and periodic per-VS metric samples.
+ * A job row is written before the submitter gets its id, so a kill -9 of
+ * the daemon at any moment loses no acknowledged submission.
+ */
+#ifndef CPOOL_STORE_H
+#define CPOOL_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct cpool_store;
+
+enum cpool_job_state {
+	CPOOL_JOB_QUEUED,
+	CPOOL_JOB_RUNNING,
+	CPOOL_JOB_FROZEN, /* preempted: its cgroup is frozen */
+	CPOOL_JOB_DONE,	  /* exited (any status) */
+	CPOOL_JOB_FAILED, /* could not be started */
+	CPOOL_JOB_CANCELLED,
+	CPOOL_JOB__COUNT,
+};
+
+/* A job as the daemon tracks it; times are unix seconds (0 = not yet). */
+struct cpool_jobrec {
+	int64_t id;
+	char *name;
+	uid_t uid;
+	gid_t gid;
+	char *argv_json; /* JSON array of strings */
+	char *env_json;	 /* JSON array or NULL */
+	char *cwd;
+	char *stdout_path;
+	char *stderr_path;
+	char *vs; /* requested VS, or the one placement chose */
+	int cpus;
+	uint64_t mem;
+	double estimate;
+	int priority;
+	enum cpool_job_state state;
+	double submit_time, first_start, start_time, end_time;
+	double run_time; /* wall seconds spent running (not frozen) */
+	pid_t pid;
+	char *cgroup; /* leaf cgroup path */
+	char *cpuset;
+	/* accounting at exit */
+	int exit_code; /* -1 when killed by a signal */
+	int signal;
+	bool oom;
+	uint64_t cpu_usec;
+	uint64_t peak_mem;
+	uint64_t rq_lat_sum_ns, rq_lat_count, rq_lat_p99_ns;
+	char *error; /* why it failed to start */
+};
+
+struct cpool_vs_sample {
+	double time;
+	const char *vs;
+	double rul;
+	uint64_t cpu_usec;
+	uint64_t rq_p50_ns, rq_p99_ns;
+	int queued, running;
+	bool degraded;
+};
+
+const char *cpool_job_state_name(enum cpool_job_state s);
+int cpool_job_state_parse(const char *name, enum cpool_job_state *s);
+
+/* Opens or creates the database (and its schema); *err gets a message. */
+int cpool_store_open(const char *path, struct cpool_store **store, char *err, size_t errlen);
+void cpool_store_close(struct cpool_store *store);
+/* The last SQLite error, for the message at the edge. */
+const char *cpool_store_errmsg(struct cpool_store *store);
+
+int cpool_store_begin(struct cpool_store *store);
+int cpool_store_commit(struct cpool_store *store);
+int cpool_store_rollback(struct cpool_store *store);
+
+/* Inserts @job (its id is assigned and written back). */
+int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job);
+/* Rewrites every mutable column of the row with @job->id. */
+int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec *job);
+/* -ENOENT when there is no such job. */
+int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job);
+void cpool_jobrec_free(struct cpool_jobrec *job);
+
+struct cpool_job_filter {
+	bool active_only;  /* queued, running, frozen */
+	bool finished_only;
+	double since;	   /* submit_time >= since */
+	int64_t uid;	   /* -1 = any */
+};
+/* Calls @fn for each matching job in id order; stops early on a non-zero return. */
+int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *filter,
+			    int (*fn)(const struct cpool_jobrec *job, void *ctx), void *ctx);
+
+int cpool_store_vs_put(struct cpool_store *store, const char *name, const char *spec_json,
+		       const char *cpus, const char *mems);
+int cpool_store_vs_delete(struct cpool_store *store, const char *name);
+int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s);
+
+/* Key/value settings that survive restarts (policy, placement, quantum). */
+int cpool_store_setting_put(struct cpool_store *store, const char *key, const char *value);
+/* Returns a malloc'd value, or NULL when unset. */
+char *cpool_store_setting_get(struct cpool_store *store, const char *key);
+
+#endif /* CPOOL_STORE_H */

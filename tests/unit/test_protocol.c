@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tap.h"
+#include "cpool/protocol.h"
+
+static char err[512];
+
+static int parse(const char *line, struct cpool_request *req)
+{
+	err[0] = '\0';
+	return cpool_request_parse(line, strlen(line), req, err, sizeof(err));
+}
+
+/* Parses, frees, and returns the result; the error text stays in err. */
+static int parse_only(const char *line)
+{
+	struct cpool_request req;
+	int r = parse(line, &req);
+
+	cpool_request_free(&req);
+	return r;
+}
+
+int main(void)
+{
+	struct cpool_request req;
+	json_t *msg;
+	char *line, *big;
+	int r;
+
+	r = parse("{\"v\":1,\"id\":7,\"op\":\"submit\",\"args\":{\"argv\":[\"/bin/echo\",\"hi\"],"
+		  "\"cpus\":2,\"mem\":1048576,\"estimate\":1.5,\"priority\":-5,\"vs\":\"db\","
+		  "\"env\":[\"A=1\"],\"cwd\":\"/tmp\"}}",
+		  &req);
+	is_int(r, 0, "valid submit parses");
+	is_int(req.id, 7, "id kept");
+	is_int(req.op, CPOOL_OP_SUBMIT, "op");
+	is_int(req.u.submit.argc, 2, "argc");
+	is_str(req.u.submit.argv[1], "hi", "argv[1]");
+	ok(req.u.submit.argv[2] == NULL, "argv is NULL-terminated");
+	is_int(req.u.submit.cpus, 2, "cpus");
+	is_int((int64_t)req.u.submit.mem, 1048576, "mem");
+	is_double(req.u.submit.estimate, 1.5, 0, "estimate");
+	is_int(req.u.submit.priority, -5, "priority");
+	is_str(req.u.submit.vs, "db", "vs");
+	is_str(req.u.submit.env[0], "A=1", "env");
+	is_str(req.u.submit.cwd, "/tmp", "cwd");
+	cpool_request_free(&req);
+
+	r = parse("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"]}}", &req);
+	is_int(r, 0, "minimal submit");
+	is_int(req.u.submit.cpus, 1, "cpus defaults to 1");
+	ok(req.u.submit.vs == NULL && req.u.submit.env == NULL, "absent optionals are NULL");
+	cpool_request_free(&req);
+
+	r = parse("{\"v\":1,\"id\":3,\"op\":\"cancel\",\"args\":{\"job\":42}}", &req);
+	ok(r == 0 && req.u.job == 42, "cancel job 42");
+	cpool_request_free(&req);
+	r = parse("{\"v\":1,\"id\":3,\"op\":\"ps\"}", &req);
+	ok(r == 0 && req.op == CPOOL_OP_PS, "ps without args");
+	cpool_request_free(&req);
+	r = parse("{\"v\":1,\"id\":4,\"op\":\"vs.create\",\"args\":{\"name\":\"db\",\"spec\":{\"cpus\":\"4\",\"exclusive\":true}}}",
+		  &req);
+	ok(r == 0 && strcmp(req.u.vs.name, "db") == 0 && json_is_object(req.u.vs.spec), "vs.create");
+	cpool_request_free(&req);
+	r = parse("{\"v\":1,\"id\":5,\"op\":\"policy.set\",\"args\":{\"policy\":\"sjf\",\"quantum\":0.1}}", &req);
+	ok(r == 0 && strcmp(req.u.policy.policy, "sjf") == 0, "policy.set");
+	cpool_request_free(&req);
+
+	/* Malformed and invalid requests: an error code, a message, never a crash. */
+	is_int(parse_only("{\"v\":1,\"id\":2,\"op\":"), -EINVAL, "truncated JSON");
+	ok(strstr(err, "malformed JSON") != NULL, "message says malformed: %s", err);
+	is_int(parse_only("[1,2]"), -EINVAL, "not an object");
+	is_int(parse_only("{\"v\":2,\"id\":1,\"op\":\"ps\"}"), -EPROTO, "wrong version");
+	is_int(parse_only("{\"id\":1,\"op\":\"ps\"}"), -EPROTO, "missing version");
+	is_int(parse_only("{\"v\":1,\"id\":\"x\",\"op\":\"ps\"}"), -EINVAL, "string id");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"reboot\"}"), -EINVAL, "unknown op");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{}}"), -EINVAL, "submit without argv");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[]}}"), -EINVAL, "empty argv");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"\"]}}"), -EINVAL, "empty argv[0]");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[1]}}"), -EINVAL, "non-string argv");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"a\\u0000b\"]}}"), -EINVAL,
+	       "NUL inside argv");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"cpus\":0}}"), -EINVAL,
+	       "zero cpus");
+	ok(strstr(err, "args.cpus") != NULL, "message names the key: %s", err);
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"priority\":99}}"),
+	       -EINVAL, "priority out of range");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"cwd\":\"rel\"}}"),
+	       -EINVAL, "relative cwd");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"env\":[\"NOEQ\"]}}"),
+	       -EINVAL, "env without =");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estmate\":3}}"),
+	       -EINVAL, "misspelt key");
+	ok(strstr(err, "estmate") != NULL, "message names the unknown key: %s", err);
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":-1}}"),
+	       -EINVAL, "negative estimate");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"cancel\",\"args\":{}}"), -EINVAL, "cancel without job");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"vs.create\",\"args\":{\"name\":\"x\"}}"), -EINVAL,
+	       "vs.create without spec");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"policy.set\",\"args\":{}}"), -EINVAL, "empty policy.set");
+	is_int(parse_only("{\"v\":1,\"v\":1,\"id\":1,\"op\":\"ps\"}"), -EINVAL, "duplicate keys");
+
+	r = parse("{\"v\":1,\"id\":9,\"op\":\"nope\"}", &req);
+	is_int(req.id, 9, "id survives a later error, so the reply can carry it");
+	cpool_request_free(&req);
+
+	big = malloc(CPOOL_PROTO_MAX_LINE + 2);
+	memset(big, ' ', CPOOL_PROTO_MAX_LINE + 1);
+	big[CPOOL_PROTO_MAX_LINE + 1] = '\0';
+	is_int(cpool_request_parse(big, CPOOL_PROTO_MAX_LINE + 1, &req, err, sizeof(err)), -EMSGSIZE,
+	       "oversized request");
+	cpool_request_free(&req);
+	free(big);
+
+	msg = cpool_reply_error(9, -EPERM, "only root may %s", "create a VS");
+	line = cpool_message_encode(msg);
+	is_str(line, "{\"v\":1,\"id\":9,\"ok\":false,\"error\":{\"errno\":\"EPERM\",\"code\":1,"
+		     "\"message\":\"only root may create a VS\"}}\n",
+	       "error reply encoding");
+	free(line);
+	json_decref(msg);
+
+	msg = cpool_reply_ok(3, json_pack("{s:I}", "job", (json_int_t)12));
+	line = cpool_message_encode(msg);
+	is_str(line, "{\"v\":1,\"id\":3,\"ok\":true,\"result\":{\"job\":12}}\n", "ok reply encoding");
+	free(line);
+	json_decref(msg);
+
+	/* What the client builds, the daemon accepts. */
+	msg = cpool_request_new(11, CPOOL_OP_WAIT, json_pack("{s:I}", "job", (json_int_t)5));
+	line = cpool_message_encode(msg);
+	r = parse(line, &req);
+	ok(r == 0 && req.op == CPOOL_OP_WAIT && req.u.job == 5 && req.id == 11, "client request round trip");
+	cpool_request_free(&req);
+	free(line);
+	json_decref(msg);
+
+	is_str(cpool_errno_name(-ENOENT), "ENOENT", "errno name");
+	is_str(cpool_op_name(CPOOL_OP_VS_LIST), "vs.list", "op name");
+
+	done_testing();
+	return exit_status();
+}

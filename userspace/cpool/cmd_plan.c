@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* cpool plan: what the planner would give each virtual server; touches nothing. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "cpool/config.h"
+#include "cpool/planner.h"
+#include "cpool/topology.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cpool plan --config POOL.ini [--topology FILE.xml | --synthetic DESC]\n"
+		"                  [--free CPULIST] [--fit NAME] [--json]\n"
+		"       cpool plan [--topology FILE.xml | --synthetic DESC] [--free CPULIST]\n"
+		"                  --vs 'cpus=N,numa=any,exclusive=yes[,smt=threads]' [--fit NAME] "
+		"[--json]\n"
+		"\n"
+		"Print which CPUs and memory nodes each virtual server would get, without\n"
+		"touching the kernel.  With --vs, answer for one VS (keys as in [vserver] of\n"
+		"docs/config.md, comma-separated); there nothing is reserved, and only the\n"
+		"CPUs of --free are available.\n"
+		"\n"
+		"  --config FILE     the pool configuration (docs/config.md)\n"
+		"  --topology FILE   an hwloc XML export instead of this machine\n"
+		"  --synthetic DESC  an hwloc synthetic machine, e.g. \"pack:2 numa:2 core:8 pu:2\"\n"
+		"  --free CPULIST    only these CPUs may be given out (default: all)\n"
+		"  --vs SPEC         one VS: cpus=N or cpus=LIST, numa=, mems=, exclusive=, smt=\n"
+		"  --fit NAME        %s (default: the config's placement, or first-fit)\n"
+		"  --json            JSON; with --vs {\"cpus\": LIST, \"mems\": LIST} or {\"error\": ...}\n"
+		"  --help            this text\n",
+		cpool_fit_names());
+}
+
+static void list(const struct cpool_cpuset *s, char *buf, size_t len)
+{
+	cpool_cpuset_format(s, buf, len);
+}
+
+/* "cpus=4-7,12,numa=local": a piece without '=' continues the previous value. */
+static int parse_vs_arg(const char *arg, struct cpool_vs_spec *s, char *why, size_t len)
+{
+	char *copy = strdup(arg), *save = NULL, *tok, key[32] = "", value[1024] = "";
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	cpool_vs_spec_init(s, "vs");
+	for (tok = strtok_r(copy, ",", &save);; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = tok ? strchr(tok, '=') : NULL;
+
+		if (tok && !eq) {
+			if (!key[0]) {
+				snprintf(why, len, "--vs: '%s' is not KEY=VALUE", tok);
+				err = -EINVAL;
+				break;
+			}
+			strncat(value, ",", sizeof(value) - strlen(value) - 1);
+			strncat(value, tok, sizeof(value) - strlen(value) - 1);
+			continue;
+		}
+		if (key[0]) {
+			char msg[400];
+
+			err = cpool_vs_spec_set(s, key, value, msg, sizeof(msg));
+			if (err) {
+				snprintf(why, len, "--vs: %s%s%s", err == -ENOENT ? "" : key,
+					 err == -ENOENT ? "" : ": ", msg);
+				break;
+			}
+		}
+		if (!tok)
+			break;
+		*eq = '\0';
+		if (!tok[0]) {
+			snprintf(why, len, "--vs: '=%s' has no key; keys: %s", eq + 1,
+				 cpool_vs_spec_keys());
+			err = -EINVAL;
+			break;
+		}
+		snprintf(key, sizeof(key), "%s", tok);
+		snprintf(value, sizeof(value), "%s", eq + 1);
+	}
+	free(copy);
+	if (!err && !s->cpus) {
+		snprintf(why, len, "--vs: needs cpus=N or cpus=LIST");
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static int one_question(const struct cpool_topology *t, const char *vs_arg,
+			const struct cpool_cpuset *avail, const char *fit_name, bool json)
+{
+	struct cpool_planner *p = NULL;
+	struct cpool_vs_spec spec;
+	struct cpool_vserver out;
+	struct cpool_cpuset none;
+	enum cpool_fit fit = CPOOL_FIT_FIRST;
+	char why[512] = "", cpus[4096], mems[1024];
+	int err;
+
+	cpool_cpuset_zero(&none);
+	err = parse_vs_arg(vs_arg, &spec, why, sizeof(why));
+	if (!err && fit_name && cpool_fit_parse(fit_name, &fit)) {
+		snprintf(why, sizeof(why), "--fit: '%s' is not valid; use %s", fit_name,
+			 cpool_fit_names());
+		err = -EINVAL;
+	}
+	if (!err)
+		err = cpool_planner_new(&p, t, &none, why, sizeof(why));
+	if (!err) {
+		if (avail)
+			cpool_planner_restrict(p, avail);
+		err = cpool_planner_place(p, &spec, fit, &out, why, sizeof(why));
+	}
+	cpool_planner_free(p);
+	if (err) {
+		if (json) {
+			json_t *o = json_pack("{s:s}", "error", why);
+
+			json_dumpf(o, stdout, 0);
+			printf("\n");
+			json_decref(o);
+		} else {
+			fprintf(stderr, "cpool plan: %s\n", why);
+		}
+		return 1;
+	}
+	list(&out.cpus, cpus, sizeof(cpus));
+	list(&out.mems, mems, sizeof(mems));
+	if (json) {
+		json_t *o = json_pack("{s:s,s:s}", "cpus", cpus, "mems", mems);
+
+		json_dumpf(o, stdout, 0);
+		printf("\n");
+		json_decref(o);
+	} else {
+		printf("cpus %s mems %s\n", cpus, mems);
+	}
+	return 0;
+}
+
+static int whole_plan(const struct cpool_topology *t, const char *config,
+		      const struct cpool_cpuset *avail, const char *fit_name, bool json)
+{
+	struct cpool_pool_config c;
+	struct cpool_planner *p = NULL;
+	struct cpool_vserver *out = NULL;
+	char(*errs)[256] = NULL;
+	char why[512], cpus[4096], mems[1024], reserved[1024];
+	enum cpool_fit fit;
+	int failed = 0, ret = 1;
+
+	if (cpool_config_load(&c, config, why, sizeof(why))) {
+		fprintf(stderr, "cpool plan: %s\n", why);
+		return 1;
+	}
+	fit = c.placement;
+	if (fit_name && cpool_fit_parse(fit_name, &fit)) {
+		fprintf(stderr, "cpool plan: --fit: '%s' is not valid; use %s\n", fit_name,
+			cpool_fit_names());
+		goto out;
+	}
+	if (cpool_planner_new(&p, t, c.reserved_set ? &c.reserved : NULL, why, sizeof(why))) {
+		fprintf(stderr, "cpool plan: %s: %s\n", config, why);
+		goto out;
+	}
+	if (avail)
+		cpool_planner_restrict(p, avail);
+	out = calloc((size_t)(c.nr_vs ? c.nr_vs : 1), sizeof(*out));
+	errs = calloc((size_t)(c.nr_vs ? c.nr_vs : 1), sizeof(*errs));
+	if (!out || !errs) {
+		fprintf(stderr, "cpool plan: out of memory\n");
+		goto out;
+	}
+	failed = cpool_planner_place_all(p, c.vs, c.nr_vs, fit, out, errs);
+	list(cpool_planner_reserved(p), reserved, sizeof(reserved));
+	if (json) {
+		json_t *root = json_object(), *arr = json_array(), *earr = json_array();
+
+		json_object_set_new(root, "pool", json_string(c.name));
+		json_object_set_new(root, "topology", json_string(t->source));
+		json_object_set_new(root, "reserved_cpus", json_string(reserved));
+		json_object_set_new(root, "placement", json_string(cpool_fit_name(fit)));
+		for (int i = 0; i < c.nr_vs; i++) {
+			const struct cpool_vs_spec *s = &c.vs[i];
+			json_t *o;
+
+			if (errs[i][0]) {
+				json_array_append_new(earr, json_string(errs[i]));
+				continue;
+			}
+			list(&out[i].cpus, cpus, sizeof(cpus));
+			list(&out[i].mems, mems, sizeof(mems));
+			o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:b}", "name", s->name, "cpus",
+				      cpus, "mems", mems, "count", cpool_cpuset_count(&out[i].cpus),
+				      "numa", cpool_numa_name(s->numa), "smt",
+				      cpool_smt_name(s->smt), "exclusive", s->exclusive);
+			json_array_append_new(arr, o);
+		}
+		json_object_set_new(root, "vservers", arr);
+		json_object_set_new(root, "errors", earr);
+		json_dumpf(root, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(root);
+	} else {
+		printf("pool %s on %s: reserved CPUs %s, placement %s\n", c.name, t->source,
+		       reserved[0] ? reserved : "none", cpool_fit_name(fit));
+		printf("%-20s %5s %-8s %-10s %-24s %s\n", "VSERVER", "CPUS", "NUMA", "SMT",
+		       "CPU LIST", "MEMS");
+		for (int i = 0; i < c.nr_vs; i++) {
+			const struct cpool_vs_spec *s = &c.vs[i];
+
+			if (errs[i][0])
+				continue;
+			list(&out[i].cpus, cpus, sizeof(cpus));
+			list(&out[i].mems, mems, sizeof(mems));
+			printf("%-20s %5d %-8s %-10s %-24s %s\n", s->name,
+			       cpool_cpuset_count(&out[i].cpus), cpool_numa_name(s->numa),
+			       cpool_smt_name(s->smt), cpus, mems);
+		}
+	}
+	for (int i = 0; i < c.nr_vs; i++)
+		if (errs[i][0])
+			fprintf(stderr, "cpool plan: %s\n", errs[i]);
+	ret = failed ? 1 : 0;
+out:
+	free(out);
+	free(errs);
+	cpool_planner_free(p);
+	cpool_config_free(&c);
+	return ret;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "topology", required_argument, NULL, 't' },
+		{ "synthetic", required_argument, NULL, 's' },
+		{ "free", required_argument, NULL, 'f' },
+		{ "vs", required_argument, NULL, 'v' },
+		{ "fit", required_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = NULL, *xml = NULL, *synthetic = NULL, *vs = NULL, *fit = NULL,
+		   *free_arg = NULL;
+	struct cpool_cpuset avail;
+	struct cpool_topology t;
+	bool json = false;
+	char err[512];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "c:t:s:f:v:F:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 't':
+			xml = optarg;
+			break;
+		case 's':
+			synthetic = optarg;
+			break;
+		case 'f':
+			free_arg = optarg;
+			break;
+		case 'v':
+			vs = optarg;
+			break;
+		case 'F':
+			fit = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc || (xml && synthetic) || !!config == !!vs) {
+		fprintf(stderr, "cpool plan: %s\n",
+			optind < argc	 ? "unexpected argument" :
+			xml && synthetic ? "--topology and --synthetic exclude each other" :
+					   "give either --config or --vs");
+		usage(stderr);
+		return 2;
+	}
+	if (free_arg) {
+		const char *bad = NULL;
+
+		if (cpool_cpuset_parse(&avail, free_arg, &bad)) {
+			fprintf(stderr, "cpool plan: --free: '%s' is not a CPU list (at '%s')\n",
+				free_arg, bad ? bad : free_arg);
+			return 2;
+		}
+	}
+	if (cpool_topology_load(&t, xml, synthetic, err, sizeof(err))) {
+		fprintf(stderr, "cpool plan: %s\n", err);
+		return 1;
+	}
+	if (vs)
+		ret = one_question(&t, vs, free_arg ? &avail : NULL, fit, json);
+	else
+		ret = whole_plan(&t, config, free_arg ? &avail : NULL, fit, json);
+	cpool_topology_free(&t);
+	return ret;
+}
+
+CPOOL_COMMAND(plan, "plan", "show which CPUs and memory nodes each virtual server would get",
+	      cmd_plan);

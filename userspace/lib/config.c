@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cpool/config.h"
+#include "cpool/units.h"
+
+static __attribute__((format(printf, 4, 5))) int say(char *why, size_t len, int err,
+						     const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && len) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+static int parse_uint(const char *text, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	const char *p = text;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > max)
+			return -ERANGE;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *text, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (int i = 0; i < 4; i++) {
+		if (strcasecmp(text, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(text, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * cpu_max: "max", "200%" (of one CPU, over the kernel's 100 ms period), or
+ * the kernel's own "QUOTA PERIOD" in microseconds ("max PERIOD" too).
+ */
+static int parse_cpu_max(const char *text, uint64_t *quota, uint64_t *period)
+{
+	unsigned long long q = 0, per = 0;
+	char a[64], b[64], extra[2];
+	int n = sscanf(text, "%63s %63s %1s", a, b, extra);
+	size_t len;
+
+	if (n < 1 || n > 2)
+		return -EINVAL;
+	len = strlen(a);
+	if (n == 1 && len > 1 && a[len - 1] == '%') {
+		double pct;
+		char *end;
+
+		a[len - 1] = '\0';
+		if (!isdigit((unsigned char)a[0]))
+			return -EINVAL;
+		pct = strtod(a, &end);
+		if (*end || pct <= 0 || pct > 100000)
+			return -EINVAL;
+		*quota = (uint64_t)(pct * 1000.0 + 0.5); /* 100000 us period / 100 % */
+		*period = 100000;
+		return *quota >= 1000 ? 0 : -EINVAL;
+	}
+	if (strcmp(a, "max") != 0) {
+		if (parse_uint(a, 1000000000000ULL, &q) || q < 1000)
+			return -EINVAL;
+	}
+	if (n == 2 && (parse_uint(b, 1000000, &per) || per < 1000))
+		return -EINVAL;
+	*quota = q;
+	*period = per;
+	return 0;
+}
+
+const char *cpool_vs_spec_keys(void)
+{
+	return "cpus, memory, numa, mems, exclusive, smt, cpu_weight, cpu_max, memory_high, "
+	       "pids_max";
+}
+
+int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *value, char *why,
+		      size_t len)
+{
+	unsigned long long u;
+	const char *bad = NULL;
+	int err;
+
+	if (strcmp(key, "cpus") == 0) {
+		if (parse_uint(value, 100000, &u) == 0) {
+			if (u == 0)
+				return say(why, len, -EINVAL,
+					   "'%s' is not valid; cpus is a count of at least 1 or a "
+					   "CPU list such as 4-7,12",
+					   value);
+			s->cpus = (int)u;
+			s->cpus_explicit = false;
+			return 0;
+		}
+		err = cpool_cpuset_parse(&s->cpu_list, value, &bad);
+		if (err || cpool_cpuset_empty(&s->cpu_list))
+			return say(why, len, -EINVAL,
+				   "'%s' is not a CPU count or list%s%s%s; write a count (8) or a "
+				   "list of CPUs and ranges (4-7,12)",
+				   value, bad ? " (at '" : "", bad ? bad : "", bad ? "')" : "");
+		s->cpus_explicit = true;
+		s->cpus = cpool_cpuset_count(&s->cpu_list);
+		return 0;
+	}
+	if (strcmp(key, "memory") == 0 || strcmp(key, "memory_high") == 0) {
+		uint64_t bytes;
+
+		if (cpool_parse_size(value, &bytes) || bytes == 0)
+			return say(why, len, -EINVAL,
+				   "'%s' is not a size; write bytes with an optional K, M, G or T "
+				   "suffix, e.g. 16G",
+				   value);
+		if (key[6] == '\0')
+			s->limits.memory_max = bytes;
+		else
+			s->limits.memory_high = bytes;
+		return 0;
+	}
+	if (strcmp(key, "numa") == 0) {
+		if (cpool_numa_parse(value, &s->numa))
+			return say(why, len, -EINVAL, "'%s' is not valid; use local, spread or any",
+				   value);
+		return 0;
+	}
+	if (strcmp(key, "mems") == 0) {
+		err = cpool_cpuset_parse(&s->mems, value, &bad);
+		if (err || cpool_cpuset_empty(&s->mems))
+			return say(why, len, -EINVAL,
+				   "'%s' is not a NUMA node list%s%s%s; write nodes and ranges, "
+				   "e.g. 0-1,3",
+				   value, bad ? " (at '" : "", bad ? bad : "", bad ? "')" : "");
+		s->mems_explicit = true;
+		return 0;
+	}
+	if (strcmp(key, "exclusive") == 0) {
+		if (parse_bool(value, &s->exclusive))
+			return say(why, len, -EINVAL, "'%s' is not valid; use yes or no", value);
+		return 0;
+	}
+	if (strcmp(key, "smt") == 0) {
+		if (cpool_smt_parse(value, &s->smt))
+			return say(why, len, -EINVAL,
+				   "'%s' is not valid; use full-cores or threads", value);
+		return 0;
+	}
+	if (strcmp(key, "cpu_weight") == 0) {
+		if (parse_uint(value, 10000, &u) || u < 1)
+			return say(why, len, -EINVAL,
+				   "'%s' is not valid; use a number from 1 to 10000", value);
+		s->limits.cpu_weight = (uint32_t)u;
+		return 0;
+	}
+	if (strcmp(key, "cpu_max") == 0) {
+		if (parse_cpu_max(value, &s->limits.cpu_max_quota_us, &s->limits.cpu_max_period_us))
+			return say(why, len, -EINVAL,
+				   "'%s' is not valid; use max, a share of one CPU such as 250%%, "
+				   "or QUOTA PERIOD in microseconds (at least 1000) such as "
+				   "\"200000 100000\"",
+				   value);
+		return 0;
+	}
+	if (strcmp(key, "pids_max") == 0) {
+		if (strcmp(value, "max") == 0) {
+			s->limits.pids_max = 0;
+			return 0;
+		}
+		if (parse_uint(value, 4194304, &u) || u < 1)
+			return say(why, len, -EINVAL,
+				   "'%s' is not valid; use max or a number from 1 to 4194304",
+				   value);
+		s->limits.pids_max = (uint32_t)u;
+		return 0;
+	}
+	return say(why, len, -ENOENT, "unknown key '%s'; valid keys: %s", key,
+		   cpool_vs_spec_keys());
+}
+
+/* ---- the file ------------------------------------------------------------- */
+
+enum section { SEC_NONE, SEC_POOL, SEC_VSERVER, SEC_BAD };
+
+#define MAX_KEYS 16
+
+struct parse {
+	struct cpool_pool_config *c;
+	const char *file;
+	FILE *in;
+	int line;
+	enum section sec;
+	int vs; /* index of the current [vserver] */
+	bool pool_seen;
+	char seen[MAX_KEYS][16]; /* keys of the current section, for duplicates */
+	int nr_seen;
+	int err;
+	char *msg;
+	size_t msglen;
+};
+
+static __attribute__((format(printf, 2, 3))) void error_at(struct parse *ps, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (ps->err)
+		return; /* the first error is the one to fix */
+	ps->err = -EINVAL;
+	if (!ps->msg || !ps->msglen)
+		return;
+	n = snprintf(ps->msg, ps->msglen, "%s:%d: ", ps->file, ps->line);
+	if (n < 0 || (size_t)n >= ps->msglen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ps->msg + n, ps->msglen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void begin_section(struct parse *ps, const char *head)
+{
+	char name[256];
+	const char *p;
+	size_t n;
+
+	ps->nr_seen = 0;
+	if (strcmp(head, "pool") == 0) {
+		if (ps->pool_seen)
+			error_at(ps, "duplicate section [pool]; there is one [pool]");
+		ps->pool_seen = true;
+		ps->sec = SEC_POOL;
+		return;
+	}
+	ps->sec = SEC_BAD;
+	if (strncmp(head, "vserver", 7) != 0 || !isspace((unsigned char)head[7])) {
+		error_at(ps, "unknown section [%s]; valid sections: [pool], [vserver NAME]", head);
+		return;
+	}
+	for (p = head + 7; isspace((unsigned char)*p); p++)
+		;
+	n = strlen(p);
+	while (n && isspace((unsigned char)p[n - 1]))
+		n--;
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	if (cpool_vs_name_check(name)) {
+		error_at(ps,
+			 "[vserver %s]: '%s' is not a valid name; use 1-%d characters of A-Z a-z "
+			 "0-9 _ . - not starting with '.'",
+			 name, name, CPOOL_VS_NAME_MAX);
+		return;
+	}
+	for (int i = 0; i < ps->c->nr_vs; i++)
+		if (strcmp(ps->c->vs[i].name, name) == 0) {
+			error_at(ps, "duplicate [vserver %s]; the first is on line %d", name,
+				 ps->c->vs[i].line);
+			return;
+		}
+	{
+		struct cpool_vs_spec *grown =
+			realloc(ps->c->vs, sizeof(*grown) * (size_t)(ps->c->nr_vs + 1));
+
+		if (!grown) {
+			ps->err = -ENOMEM;
+			return;
+		}
+		ps->c->vs = grown;
+		cpool_vs_spec_init(&grown[ps->c->nr_vs], name);
+		grown[ps->c->nr_vs].line = ps->line;
+		ps->vs = ps->c->nr_vs++;
+		ps->sec = SEC_VSERVER;
+	}
+}
+
+/*
+ * inih's handler gets no line number in Debian's build (INI_HANDLER_LINENO
+ * is 0), so our reader counts lines, and sees the section headers itself:
+ * inih reports a section only when it has keys, and an empty or misspelt
+ * one must not vanish silently.
+ */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	char *p;
+	size_t n;
+
+	if (ps->err)
+		return NULL;
+	if (!fgets(str, num, ps->in))
+		return NULL;
+	ps->line++;
+	n = strlen(str);
+	if (n && str[n - 1] != '\n' && !feof(ps->in)) {
+		error_at(ps, "line longer than %d characters", num - 2);
+		return NULL;
+	}
+	for (p = str; isspace((unsigned char)*p); p++)
+		;
+	if (*p == '[') {
+		char *end = strchr(p, ']');
+
+		if (!end) {
+			error_at(ps, "section header without ']'");
+			return NULL;
+		}
+		*end = '\0';
+		begin_section(ps, p + 1);
+		*end = ']';
+	}
+	return str;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse *ps = user;
+	struct cpool_pool_config *c = ps->c;
+	char why[256];
+
+	if (ps->err)
+		return 0;
+	if (ps->sec == SEC_BAD)
+		return 1; /* already reported at the header */
+	if (ps->sec == SEC_NONE) {
+		error_at(ps, "key '%s' outside any section; put it under [pool] or [vserver NAME]",
+			 key);
+		return 0;
+	}
+	for (int i = 0; i < ps->nr_seen; i++)
+		if (strcmp(ps->seen[i], key) == 0) {
+			error_at(ps, "[%s] key '%s' is set twice", section, key);
+			return 0;
+		}
+	if (ps->nr_seen < MAX_KEYS)
+		snprintf(ps->seen[ps->nr_seen++], sizeof(ps->seen[0]), "%s", key);
+	if (ps->sec == SEC_POOL) {
+		if (strcmp(key, "name") == 0) {
+			if (cpool_vs_name_check(value)) {
+				error_at(
+					ps,
+					"[pool] key 'name': '%s' is not valid; use 1-%d characters "
+					"of A-Z a-z 0-9 _ . - not starting with '.'",
+					value, CPOOL_VS_NAME_MAX);
+				return 0;
+			}
+			snprintf(c->name, sizeof(c->name), "%s", value);
+		} else if (strcmp(key, "reserved_cpus") == 0) {
+			const char *bad = NULL;
+
+			c->reserved_set = true;
+			if (strcmp(value, "none") == 0 || value[0] == '\0') {
+				cpool_cpuset_zero(&c->reserved);
+			} else if (cpool_cpuset_parse(&c->reserved, value, &bad)) {
+				error_at(ps,
+					 "[pool] key 'reserved_cpus': '%s' is not a CPU list (at "
+					 "'%s'); write CPUs and ranges such as 0,40 or none",
+					 value, bad ? bad : value);
+				return 0;
+			}
+		} else if (strcmp(key, "placement") == 0) {
+			if (cpool_fit_parse(value, &c->placement)) {
+				error_at(ps, "[pool] key 'placement': '%s' is not valid; use %s",
+					 value, cpool_fit_names());
+				return 0;
+			}
+		} else {
+			error_at(
+				ps,
+				"[pool] unknown key '%s'; valid keys: name, reserved_cpus, placement",
+				key);
+			return 0;
+		}
+		return 1;
+	}
+	if (cpool_vs_spec_set(&c->vs[ps->vs], key, value, why, sizeof(why))) {
+		if (strncmp(why, "unknown", 7) == 0)
+			error_at(ps, "[%s] %s", section, why);
+		else
+			error_at(ps, "[%s] key '%s': %s", section, key, why);
+		return 0;
+	}
+	return 1;
+}
+
+static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file, char *err,
+			size_t errlen)
+{
+	struct parse ps = { .c = c, .file = file, .in = in, .msg = err, .msglen = errlen };
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "cpool");
+	c->placement = CPOOL_FIT_FIRST;
+	if (err && errlen)
+		err[0] = '\0';
+	r = ini_parse_stream(reader, &ps, handler, &ps);
+	if (!ps.err && r > 0) {
+		ps.line = r;
+		error_at(&ps, "not a [section] or key = value line");
+	}
+	if (!ps.err && r < 0)
+		ps.err = -ENOMEM;
+	for (int i = 0; !ps.err && i < c->nr_vs; i++)
+		if (!c->vs[i].cpus) {
+			ps.line = c->vs[i].line;
+			error_at(&ps,
+				 "[vserver %s] has no 'cpus' key; give a count (8) or a list (4-7)",
+				 c->vs[i].name);
+		}
+	if (ps.err)
+		cpool_config_free(c);
+	return ps.err;
+}
+
+int cpool_config_load(struct cpool_pool_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *in = fopen(path, "r");
+	int ret;
+
+	if (!in) {
+		ret = -errno;
+		memset(c, 0, sizeof(*c));
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = parse_stream(c, in, path, err, errlen);
+	fclose(in);
+	return ret;
+}
+
+int cpool_config_parse_string(struct cpool_pool_config *c, const char *text, const char *name,
+			      char *err, size_t errlen)
+{
+	size_t n = strlen(text);
+	/* fmemopen refuses a zero-sized buffer; an empty file is one blank line. */
+	FILE *in = n ? fmemopen((void *)text, n, "r") : fmemopen((void *)"\n", 1, "r");
+	int ret;
+
+	if (!in) {
+		memset(c, 0, sizeof(*c));
+		return -ENOMEM;
+	}
+	ret = parse_stream(c, in, name, err, errlen);
+	fclose(in);
+	return ret;
+}
+
+void cpool_config_free(struct cpool_pool_config *c)
+{
+	free(c->vs);
+	c->vs = NULL;
+	c->nr_vs = 0;
+}

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpool/protocol.h"
+
+static const char *const op_names[CPOOL_OP__COUNT] = {
+	[CPOOL_OP_HELLO] = "hello",
+	[CPOOL_OP_SUBMIT] = "submit",
+	[CPOOL_OP_PS] = "ps",
+	[CPOOL_OP_CANCEL] = "cancel",
+	[CPOOL_OP_WAIT] = "wait",
+	[CPOOL_OP_HISTORY] = "history",
+	[CPOOL_OP_VS_LIST] = "vs.list",
+	[CPOOL_OP_VS_CREATE] = "vs.create",
+	[CPOOL_OP_VS_RESIZE] = "vs.resize",
+	[CPOOL_OP_VS_DESTROY] = "vs.destroy",
+	[CPOOL_OP_POLICY_GET] = "policy.get",
+	[CPOOL_OP_POLICY_SET] = "policy.set",
+	[CPOOL_OP_TOP] = "top",
+};
+
+/* The keys each op accepts in "args"; anything else is a typo to report. */
+static const char *const op_keys[CPOOL_OP__COUNT][16] = {
+	[CPOOL_OP_SUBMIT] = { "argv", "env", "vs", "name", "cwd", "stdout", "stderr", "cpus", "mem",
+			      "estimate", "priority" },
+	[CPOOL_OP_CANCEL] = { "job" },
+	[CPOOL_OP_WAIT] = { "job" },
+	[CPOOL_OP_HISTORY] = { "since", "uid", "all" },
+	[CPOOL_OP_VS_CREATE] = { "name", "spec" },
+	[CPOOL_OP_VS_RESIZE] = { "name", "spec" },
+	[CPOOL_OP_VS_DESTROY] = { "name" },
+	[CPOOL_OP_POLICY_SET] = { "policy", "placement", "quantum" },
+};
+
+const char *cpool_op_name(enum cpool_op op)
+{
+	return (unsigned)op < CPOOL_OP__COUNT ? op_names[op] : NULL;
+}
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Optional string; the reply names the key when the type is wrong. */
+static int get_string(json_t *args, const char *key, const char **out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(args, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return fail(err, errlen, -EINVAL, "args.%s: expected a string", key);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return fail(err, errlen, -EINVAL, "args.%s: contains a NUL byte", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int get_int(json_t *args, const char *key, int64_t min, int64_t max, int64_t *out,
+		   char *err, size_t errlen)
+{
+	json_t *v = json_object_get(args, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return fail(err, errlen, -EINVAL, "args.%s: expected an integer", key);
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return fail(err, errlen, -EINVAL, "args.%s: %lld is out of range %lld..%lld", key,
+			    (long long)json_integer_value(v), (long long)min, (long long)max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int get_number(json_t *args, const char *key, double *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(args, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_number(v))
+		return fail(err, errlen, -EINVAL, "args.%s: expected a number", key);
+	*out = json_number_value(v);
+	if (!isfinite(*out) || *out < 0)
+		return fail(err, errlen, -EINVAL, "args.%s: must be a finite number >= 0", key);
+	return 0;
+}
+
+/* A JSON array of strings becomes a NULL-terminated vector borrowing them. */
+static int get_strv(json_t *args, const char *key, const char ***out, int *count, char *err,
+		    size_t errlen)
+{
+	json_t *arr = json_object_get(args, key), *v;
+	const char **vec;
+	size_t i;
+
+	*out = NULL;
+	*count = 0;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return fail(err, errlen, -EINVAL, "args.%s: expected an array of strings", key);
+	if (json_array_size(arr) > CPOOL_PROTO_MAX_ARGS)
+		return fail(err, errlen, -E2BIG, "args.%s: more than %d entries", key,
+			    CPOOL_PROTO_MAX_ARGS);
+	vec = calloc(json_array_size(arr) + 1, sizeof(*vec));
+	if (!vec)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+			free(vec);
+			return fail(err, errlen, -EINVAL, "args.%s[%zu]: expected a string without NUL bytes",
+				    key, i);
+		}
+		vec[i] = json_string_value(v);
+	}
+	*out = vec;
+	*count = (int)json_array_size(arr);
+	return 0;
+}
+
+static int check_keys(enum cpool_op op, json_t *args, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(args, key, v) {
+		bool known = false;
+
+		for (int i = 0; i < 16 && op_keys[op][i]; i++)
+			known |= strcmp(key, op_keys[op][i]) == 0;
+		if (!known)
+			return fail(err, errlen, -EINVAL, "op %s: unknown argument '%s'", op_names[op],
+				    key);
+	}
+	return 0;
+}
+
+static int parse_submit(json_t *args, struct cpool_submit_req *s, char *err, size_t errlen)
+{
+	int64_t cpus = 1, prio = 0, mem = 0;
+	int r;
+
+	s->estimate = 0;
+	if ((r = get_strv(args, "argv", &s->argv, &s->argc, err, errlen)) ||
+	    (r = get_strv(args, "env", &s->env, &s->envc, err, errlen)) ||
+	    (r = get_string(args, "vs", &s->vs, err, errlen)) ||
+	    (r = get_string(args, "name", &s->name, err, errlen)) ||
+	    (r = get_string(args, "cwd", &s->cwd, err, errlen)) ||
+	    (r = get_string(args, "stdout", &s->stdout_path, err, errlen)) ||
+	    (r = get_string(args, "stderr", &s->stderr_path, err, errlen)) ||
+	    (r = get_int(args, "cpus", 1, 4096, &cpus, err, errlen)) ||
+	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, err, errlen)) ||
+	    (r = get_int(args, "priority", -20, 19, &prio, err, errlen)) ||
+	    (r = get_number(args, "estimate", &s->estimate, err, errlen)))
+		return r;
+	if (s->argc < 1 || s->argv[0][0] == '\0')
+		return fail(err, errlen, -EINVAL, "args.argv: a non-empty command is required");
+	for (int i = 0; i < s->envc; i++)
+		if (!strchr(s->env[i], '='))
+			return fail(err, errlen, -EINVAL, "args.env[%d]: expected NAME=VALUE", i);
+	if (s->cwd && s->cwd[0] != '/')
+		return fail(err, errlen, -EINVAL, "args.cwd: must be an absolute path");
+	s->cpus = (int)cpus;
+	s->priority = (int)prio;
+	s->mem = (uint64_t)mem;
+	return 0;
+}
+
+static int parse_vs(enum cpool_op op, json_t *args, struct cpool_vs_req *vs, char *err,
+		    size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	int r;
+
+	if ((r = get_string(args, "name", &vs->name, err, errlen)))
+		return r;
+	if (!vs->name)
+		return fail(err, errlen, -EINVAL, "args.name: a virtual server name is required");
+	vs->spec = json_object_get(args, "spec");
+	if (op == CPOOL_OP_VS_DESTROY)
+		return 0;
+	if (!json_is_object(vs->spec))
+		return fail(err, errlen, -EINVAL, "args.spec: expected an object of config keys");
+	json_object_foreach(vs->spec, key, v) {
+		if (!json_is_string(v) && !json_is_integer(v) && !json_is_boolean(v))
+			return fail(err, errlen, -EINVAL,
+				    "args.spec.%s: expected a string, integer or boolean", key);
+	}
+	return 0;
+}
+
+int cpool_request_parse(const char *line, size_t len, struct cpool_request *req, char *err,
+			size_t errlen)
+{
+	json_t *root, *args, *v;
+	json_error_t jerr;
+	const char *op;
+	int r = 0;
+
+	memset(req, 0, sizeof(*req));
+	req->id = -1;
+	if (len > CPOOL_PROTO_MAX_LINE)
+		return fail(err, errlen, -EMSGSIZE, "request of %zu bytes exceeds the limit of %d",
+			    len, CPOOL_PROTO_MAX_LINE);
+	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return fail(err, errlen, -EINVAL, "malformed JSON at column %d: %s", jerr.column,
+			    jerr.text);
+	req->root = root;
+	if (!json_is_object(root))
+		return fail(err, errlen, -EINVAL, "a request must be a JSON object");
+	v = json_object_get(root, "id");
+	if (v && !json_is_integer(v))
+		return fail(err, errlen, -EINVAL, "id: expected an integer");
+	if (v)
+		req->id = json_integer_value(v);
+	v = json_object_get(root, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != CPOOL_PROTO_VERSION)
+		return fail(err, errlen, -EPROTO, "protocol version: this daemon speaks v=%d",
+			    CPOOL_PROTO_VERSION);
+	v = json_object_get(root, "op");
+	if (!json_is_string(v))
+		return fail(err, errlen, -EINVAL, "op: expected a string");
+	op = json_string_value(v);
+	for (req->op = 0; req->op < CPOOL_OP__COUNT; req->op++)
+		if (strcmp(op, op_names[req->op]) == 0)
+			break;
+	if (req->op == CPOOL_OP__COUNT)
+		return fail(err, errlen, -EINVAL, "op: unknown operation '%.64s'", op);
+	args = json_object_get(root, "args");
+	if (args && !json_is_object(args))
+		return fail(err, errlen, -EINVAL, "args: expected an object");
+	if (!args)
+		args = json_object(); /* borrowed below; freed with root */
+	else
+		json_incref(args);
+	if ((r = check_keys(req->op, args, err, errlen)))
+		goto out;
+
+	switch (req->op) {
+	case CPOOL_OP_SUBMIT:
+		r = parse_submit(args, &req->u.submit, err, errlen);
+		break;
+	case CPOOL_OP_CANCEL:
+	case CPOOL_OP_WAIT:
+		req->u.job = -1;
+		r = get_int(args, "job", 1, INT64_MAX, &req->u.job, err, errlen);
+		if (!r && req->u.job < 0)
+			r = fail(err, errlen, -EINVAL, "args.job: a job id is required");
+		break;
+	case CPOOL_OP_HISTORY: {
+		json_t *all = json_object_get(args, "all");
+
+		req->u.history.uid = -1;
+		r = get_number(args, "since", &req->u.history.since, err, errlen);
+		if (!r)
+			r = get_int(args, "uid", 0, UINT32_MAX - 1, &req->u.history.uid, err, errlen);
+		if (!r && all && !json_is_boolean(all))
+			r = fail(err, errlen, -EINVAL, "args.all: expected true or false");
+		req->u.history.all_users = json_is_true(all);
+		break;
+	}
+	case CPOOL_OP_VS_CREATE:
+	case CPOOL_OP_VS_RESIZE:
+	case CPOOL_OP_VS_DESTROY:
+		r = parse_vs(req->op, args, &req->u.vs, err, errlen);
+		break;
+	case CPOOL_OP_POLICY_SET:
+		r = get_string(args, "policy", &req->u.policy.policy, err, errlen);
+		if (!r)
+			r = get_string(args, "placement", &req->u.policy.placement, err, errlen);
+		if (!r)
+			r = get_number(args, "quantum", &req->u.policy.quantum, err, errlen);
+		if (!r && !req->u.policy.policy && !req->u.policy.placement && !req->u.policy.quantum)
+			r = fail(err, errlen, -EINVAL, "policy.set: nothing to set");
+		break;
+	default:
+		break;
+	}
+out:
+	/* Strings stay valid: args is still referenced from root (or is the
+	 * empty object we made, which holds none). */
+	json_decref(args);
+	return r;
+}
+
+void cpool_request_free(struct cpool_request *req)
+{
+	if (req->op == CPOOL_OP_SUBMIT) {
+		free(req->u.submit.argv);
+		free(req->u.submit.env);
+	}
+	json_decref(req->root);
+	memset(req, 0, sizeof(*req));
+}
+
+json_t *cpool_reply_ok(json_int_t id, json_t *result)
+{
+	return json_pack("{s:i, s:I, s:b, s:o}", "v", CPOOL_PROTO_VERSION, "id", id, "ok", 1,
+			 "result", result ? result : json_object());
+}
+
+const char *cpool_errno_name(int err)
+{
+	static const struct {
+		int code;
+		const char *name;
+	} names[] = {
+		{ EPERM, "EPERM" },	{ ENOENT, "ENOENT" },	  { ESRCH, "ESRCH" },
+		{ EIO, "EIO" },		{ E2BIG, "E2BIG" },	  { EAGAIN, "EAGAIN" },
+		{ ENOMEM, "ENOMEM" },	{ EACCES, "EACCES" },	  { EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" },	{ EINVAL, "EINVAL" },	  { ENOSPC, "ENOSPC" },
+		{ ERANGE, "ERANGE" },	{ EPROTO, "EPROTO" },	  { EMSGSIZE, "EMSGSIZE" },
+		{ ENOTSUP, "ENOTSUP" }, { ECANCELED, "ECANCELED" }, { ETIMEDOUT, "ETIMEDOUT" },
+	};
+
+	if (err < 0)
+		err = -err;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].code == err)
+			return names[i].name;
+	return "EIO";
+}
+
+json_t *cpool_reply_error(json_int_t id, int err, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (err < 0)
+		err = -err;
+	return json_pack("{s:i, s:I, s:b, s:{s:s, s:i, s:s}}", "v", CPOOL_PROTO_VERSION, "id", id,
+			 "ok", 0, "error", "errno", cpool_errno_name(err), "code", err, "message",
+			 msg);
+}
+
+json_t *cpool_request_new(json_int_t id, enum cpool_op op, json_t *args)
+{
+	return json_pack("{s:i, s:I, s:s, s:o}", "v", CPOOL_PROTO_VERSION, "id", id, "op",
+			 cpool_op_name(op), "args", args ? args : json_object());
+}
+
+char *cpool_message_encode(const json_t *msg)
+{
+	char *body = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII), *line;
+	size_t n;
+
+	if (!body)
+		return NULL;
+	/* JSON_ENSURE_ASCII escapes any raw newline, so one message is one line. */
+	n = strlen(body);
+	line = realloc(body, n + 2);
+	if (!line) {
+		free(body);
+		return NULL;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	return line;
+}

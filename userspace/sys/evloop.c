@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "cpool/evloop.h"
+
+struct cpool_evsource {
+	struct cpool_evloop *loop;
+	int fd;
+	bool owns_fd; /* timers own their timerfd */
+	bool dead;    /* removed while the loop may still hold its pointer */
+	cpool_ev_fn fn;
+	void *data;
+	struct cpool_evsource *next_dead;
+};
+
+struct cpool_evloop {
+	int epfd;
+	bool quit;
+	int code;
+	bool dispatching;
+	struct cpool_evsource *dead; /* freed after the current round */
+};
+
+int cpool_evloop_new(struct cpool_evloop **out)
+{
+	struct cpool_evloop *loop = calloc(1, sizeof(*loop));
+
+	if (!loop)
+		return -ENOMEM;
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0) {
+		int r = -errno;
+
+		free(loop);
+		return r;
+	}
+	*out = loop;
+	return 0;
+}
+
+static void reap_dead(struct cpool_evloop *loop)
+{
+	while (loop->dead) {
+		struct cpool_evsource *s = loop->dead;
+
+		loop->dead = s->next_dead;
+		free(s);
+	}
+}
+
+void cpool_evloop_free(struct cpool_evloop *loop)
+{
+	if (!loop)
+		return;
+	reap_dead(loop);
+	close(loop->epfd);
+	free(loop);
+}
+
+int cpool_evloop_add(struct cpool_evloop *loop, int fd, uint32_t events, cpool_ev_fn fn, void *data,
+		     struct cpool_evsource **out)
+{
+	struct cpool_evsource *s = calloc(1, sizeof(*s));
+	struct epoll_event ev = { .events = events };
+
+	if (!s)
+		return -ENOMEM;
+	s->loop = loop;
+	s->fd = fd;
+	s->fn = fn;
+	s->data = data;
+	ev.data.ptr = s;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int r = -errno;
+
+		free(s);
+		return r;
+	}
+	if (out)
+		*out = s;
+	return 0;
+}
+
+int cpool_evloop_modify(struct cpool_evsource *s, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	return epoll_ctl(s->loop->epfd, EPOLL_CTL_MOD, s->fd, &ev) < 0 ? -errno : 0;
+}
+
+void cpool_evloop_remove(struct cpool_evsource *s)
+{
+	if (!s || s->dead)
+		return;
+	epoll_ctl(s->loop->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	if (s->owns_fd)
+		close(s->fd);
+	s->dead = true;
+	/* Events for it may still be pending in this round's batch. */
+	s->next_dead = s->loop->dead;
+	s->loop->dead = s;
+	if (!s->loop->dispatching)
+		reap_dead(s->loop);
+}
+
+int cpool_evsource_fd(const struct cpool_evsource *s)
+{
+	return s->fd;
+}
+
+int cpool_evloop_timer_set(struct cpool_evsource *s, uint64_t first_ns, uint64_t interval_ns)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(first_ns / 1000000000),
+			      .tv_nsec = (long)(first_ns % 1000000000) },
+		.it_interval = { .tv_sec = (time_t)(interval_ns / 1000000000),
+				 .tv_nsec = (long)(interval_ns % 1000000000) },
+	};
+
+	/* A zero it_value disarms; a "now" timer must still fire. */
+	if (first_ns == 0 && interval_ns == 0)
+		its.it_value.tv_nsec = 0;
+	else if (first_ns == 0)
+		its.it_value.tv_nsec = 1;
+	return timerfd_settime(s->fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+int cpool_evloop_add_timer(struct cpool_evloop *loop, uint64_t first_ns, uint64_t interval_ns,
+			   cpool_ev_fn fn, void *data, struct cpool_evsource **out)
+{
+	struct cpool_evsource *s;
+	int fd, r;
+
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	r = cpool_evloop_add(loop, fd, EPOLLIN, fn, data, &s);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	s->owns_fd = true;
+	r = cpool_evloop_timer_set(s, first_ns, interval_ns);
+	if (r) {
+		cpool_evloop_remove(s);
+		return r;
+	}
+	if (out)
+		*out = s;
+	return 0;
+}
+
+int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms)
+{
+	struct epoll_event evs[64];
+	int n;
+
+	n = epoll_wait(loop->epfd, evs, 64, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	loop->dispatching = true;
+	for (int i = 0; i < n; i++) {
+		struct cpool_evsource *s = evs[i].data.ptr;
+
+		if (s->dead)
+			continue;
+		if (s->owns_fd) {
+			uint64_t ticks;
+
+			/* Drain the timerfd so level-triggered epoll does not spin. */
+			if (read(s->fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
+				continue;
+		}
+		s->fn(s, evs[i].events, s->data);
+	}
+	loop->dispatching = false;
+	reap_dead(loop);
+	return n;
+}
+
+int cpool_evloop_run(struct cpool_evloop *loop)
+{
+	loop->quit = false;
+	while (!loop->quit) {
+		int r = cpool_evloop_once(loop, -1);
+
+		if (r < 0)
+			return r;
+	}
+	return loop->code;
+}
+
+void cpool_evloop_quit(struct cpool_evloop *loop, int code)
+{
+	loop->quit = true;
+	loop->code = code;
+}

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* SQLite persistence for cpoold: see include/cpool/store.h. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpool/store.h"
+
+#define SCHEMA_VERSION 1
+/* unixepoch('subsec') needs SQLite 3.42; Debian 12 has 3.40. */
+#define SQL_NOW "((julianday('now') - 2440587.5) * 86400.0)"
+
+struct cpool_store {
+	sqlite3 *db;
+	sqlite3_stmt *job_insert, *job_update, *job_get;
+};
+
+static const char *const state_names[CPOOL_JOB__COUNT] = {
+	[CPOOL_JOB_QUEUED] = "queued", [CPOOL_JOB_RUNNING] = "running",
+	[CPOOL_JOB_FROZEN] = "frozen", [CPOOL_JOB_DONE] = "done",
+	[CPOOL_JOB_FAILED] = "failed", [CPOOL_JOB_CANCELLED] = "cancelled",
+};
+
+const char *cpool_job_state_name(enum cpool_job_state s)
+{
+	return (unsigned)s < CPOOL_JOB__COUNT ? state_names[s] : "unknown";
+}
+
+int cpool_job_state_parse(const char *name, enum cpool_job_state *s)
+{
+	for (int i = 0; i < CPOOL_JOB__COUNT; i++) {
+		if (strcmp(name, state_names[i]) == 0) {
+			*s = (enum cpool_job_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS vservers(name TEXT PRIMARY KEY, spec TEXT, cpus TEXT,"
+	"  mems TEXT, updated REAL NOT NULL DEFAULT " SQL_NOW ");"
+	"CREATE TABLE IF NOT EXISTS jobs("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, uid INTEGER NOT NULL,"
+	"  gid INTEGER NOT NULL, argv TEXT NOT NULL, env TEXT, cwd TEXT, stdout TEXT,"
+	"  stderr TEXT, vs TEXT, cpus INTEGER NOT NULL, mem INTEGER NOT NULL,"
+	"  estimate REAL NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL,"
+	"  submit_time REAL NOT NULL, first_start REAL, start_time REAL, end_time REAL,"
+	"  run_time REAL NOT NULL DEFAULT 0, pid INTEGER, cgroup TEXT, cpuset TEXT,"
+	"  exit_code INTEGER, signal INTEGER, oom INTEGER NOT NULL DEFAULT 0,"
+	"  cpu_usec INTEGER, peak_mem INTEGER, rq_lat_sum_ns INTEGER,"
+	"  rq_lat_count INTEGER, rq_lat_p99_ns INTEGER, error TEXT);"
+	"CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);"
+	"CREATE INDEX IF NOT EXISTS jobs_submit ON jobs(submit_time);"
+	"CREATE TABLE IF NOT EXISTS samples(time REAL NOT NULL, vs TEXT NOT NULL, rul REAL,"
+	"  cpu_usec INTEGER, rq_p50_ns INTEGER, rq_p99_ns INTEGER, queued INTEGER,"
+	"  running INTEGER, degraded INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS samples_time ON samples(vs, time);";
+
+#define JOB_COLUMNS                                                                        \
+	"id, name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem, estimate,"     \
+	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
+	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
+	" rq_lat_count, rq_lat_p99_ns, error"
+
+static int sql_error(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_PERM:
+	case SQLITE_READONLY:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	default:
+		return -EIO;
+	}
+}
+
+const char *cpool_store_errmsg(struct cpool_store *store)
+{
+	return sqlite3_errmsg(store->db);
+}
+
+static int exec(struct cpool_store *store, const char *sql)
+{
+	return sql_error(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
+}
+
+int cpool_store_begin(struct cpool_store *store)
+{
+	return exec(store, "BEGIN IMMEDIATE");
+}
+
+int cpool_store_commit(struct cpool_store *store)
+{
+	return exec(store, "COMMIT");
+}
+
+int cpool_store_rollback(struct cpool_store *store)
+{
+	return exec(store, "ROLLBACK");
+}
+
+static int prepare_statements(struct cpool_store *store)
+{
+	int rc;
+
+	rc = sqlite3_prepare_v2(
+		store->db,
+		"INSERT INTO jobs(name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem,"
+		" estimate, priority, state, submit_time) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		-1, &store->job_insert, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(
+			store->db,
+			"UPDATE jobs SET vs=?, state=?, first_start=?, start_time=?, end_time=?,"
+			" run_time=?, pid=?, cgroup=?, cpuset=?, exit_code=?, signal=?, oom=?,"
+			" cpu_usec=?, peak_mem=?, rq_lat_sum_ns=?, rq_lat_count=?, rq_lat_p99_ns=?,"
+			" error=? WHERE id=?",
+			-1, &store->job_update, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(store->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id=?", -1,
+					&store->job_get, NULL);
+	return sql_error(rc);
+}
+
+int cpool_store_open(const char *path, struct cpool_store **out, char *err, size_t errlen)
+{
+	struct cpool_store *store = calloc(1, sizeof(*store));
+	char *version = NULL;
+	int rc, r;
+
+	if (!store)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &store->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = sql_error(rc);
+		snprintf(err, errlen, "open %s: %s", path,
+			 store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(store->db, 5000);
+	/*
+	 * WAL + synchronous=NORMAL survives a crash of the daemon (kill -9):
+	 * committed transactions are in the WAL file, which the OS keeps.  Only
+	 * a power loss can lose the last transactions, never corrupt the file.
+	 */
+	if ((r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
+	    (r = exec(store, schema))) {
+		snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
+		goto fail;
+	}
+	version = cpool_store_setting_get(store, "schema_version");
+	if (!version) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%d", SCHEMA_VERSION);
+		r = cpool_store_setting_put(store, "schema_version", v);
+		if (r) {
+			snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
+			goto fail;
+		}
+	} else if (atoi(version) != SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %s, this cpoold knows %d", path, version,
+			 SCHEMA_VERSION);
+		r = -EPROTO;
+		goto fail;
+	}
+	r = prepare_statements(store);
+	if (r) {
+		snprintf(err, errlen, "prepare statements on %s: %s", path, sqlite3_errmsg(store->db));
+		goto fail;
+	}
+	free(version);
+	*out = store;
+	return 0;
+fail:
+	free(version);
+	cpool_store_close(store);
+	return r;
+}
+
+void cpool_store_close(struct cpool_store *store)
+{
+	if (!store)
+		return;
+	sqlite3_finalize(store->job_insert);
+	sqlite3_finalize(store->job_update);
+	sqlite3_finalize(store->job_get);
+	sqlite3_close(store->db);
+	free(store);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* 0 means "not yet" for times: stored as NULL so queries can tell. */
+static void bind_time(sqlite3_stmt *st, int i, double t)
+{
+	if (t > 0)
+		sqlite3_bind_double(st, i, t);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : sql_error(rc);
+}
+
+int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
+{
+	sqlite3_stmt *st = store->job_insert;
+	int r;
+
+	bind_text(st, 1, job->name);
+	sqlite3_bind_int64(st, 2, job->uid);
+	sqlite3_bind_int64(st, 3, job->gid);
+	bind_text(st, 4, job->argv_json);
+	bind_text(st, 5, job->env_json);
+	bind_text(st, 6, job->cwd);
+	bind_text(st, 7, job->stdout_path);
+	bind_text(st, 8, job->stderr_path);
+	bind_text(st, 9, job->vs);
+	sqlite3_bind_int(st, 10, job->cpus);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)job->mem);
+	sqlite3_bind_double(st, 12, job->estimate);
+	sqlite3_bind_int(st, 13, job->priority);
+	bind_text(st, 14, cpool_job_state_name(job->state));
+	sqlite3_bind_double(st, 15, job->submit_time);
+	r = step_done(st);
+	if (!r)
+		job->id = sqlite3_last_insert_rowid(store->db);
+	return r;
+}
+
+int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec *job)
+{
+	sqlite3_stmt *st = store->job_update;
+	bool ended = job->state == CPOOL_JOB_DONE;
+	int r;
+
+	bind_text(st, 1, job->vs);
+	bind_text(st, 2, cpool_job_state_name(job->state));
+	bind_time(st, 3, job->first_start);
+	bind_time(st, 4, job->start_time);
+	bind_time(st, 5, job->end_time);
+	sqlite3_bind_double(st, 6, job->run_time);
+	if (job->pid > 0)
+		sqlite3_bind_int(st, 7, job->pid);
+	bind_text(st, 8, job->cgroup);
+	bind_text(st, 9, job->cpuset);
+	/* Exit accounting only exists once the job has ended: NULL before. */
+	if (ended) {
+		sqlite3_bind_int(st, 10, job->exit_code);
+		sqlite3_bind_int(st, 11, job->signal);
+		sqlite3_bind_int64(st, 13, (sqlite3_int64)job->cpu_usec);
+		sqlite3_bind_int64(st, 14, (sqlite3_int64)job->peak_mem);
+		sqlite3_bind_int64(st, 15, (sqlite3_int64)job->rq_lat_sum_ns);
+		sqlite3_bind_int64(st, 16, (sqlite3_int64)job->rq_lat_count);
+		sqlite3_bind_int64(st, 17, (sqlite3_int64)job->rq_lat_p99_ns);
+	}
+	sqlite3_bind_int(st, 12, job->oom);
+	bind_text(st, 18, job->error);
+	sqlite3_bind_int64(st, 19, job->id);
+	r = step_done(st);
+	if (!r && sqlite3_changes(store->db) == 0)
+		r = -ENOENT;
+	return r;
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? strdup((const char *)s) : NULL;
+}
+
+static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
+{
+	const unsigned char *state;
+
+	memset(job, 0, sizeof(*job));
+	job->id = sqlite3_column_int64(st, 0);
+	job->name = dup_col(st, 1);
+	job->uid = (uid_t)sqlite3_column_int64(st, 2);
+	job->gid = (gid_t)sqlite3_column_int64(st, 3);
+	job->argv_json = dup_col(st, 4);
+	job->env_json = dup_col(st, 5);
+	job->cwd = dup_col(st, 6);
+	job->stdout_path = dup_col(st, 7);
+	job->stderr_path = dup_col(st, 8);
+	job->vs = dup_col(st, 9);
+	job->cpus = sqlite3_column_int(st, 10);
+	job->mem = (uint64_t)sqlite3_column_int64(st, 11);
+	job->estimate = sqlite3_column_double(st, 12);
+	job->priority = sqlite3_column_int(st, 13);
+	state = sqlite3_column_text(st, 14);
+	if (!state || cpool_job_state_parse((const char *)state, &job->state))
+		job->state = CPOOL_JOB_FAILED;
+	job->submit_time = sqlite3_column_double(st, 15);
+	job->first_start = sqlite3_column_double(st, 16);
+	job->start_time = sqlite3_column_double(st, 17);
+	job->end_time = sqlite3_column_double(st, 18);
+	job->run_time = sqlite3_column_double(st, 19);
+	job->pid = sqlite3_column_int(st, 20);
+	job->cgroup = dup_col(st, 21);
+	job->cpuset = dup_col(st, 22);
+	job->exit_code = sqlite3_column_int(st, 23);
+	job->signal = sqlite3_column_int(st, 24);
+	job->oom = sqlite3_column_int(st, 25);
+	job->cpu_usec = (uint64_t)sqlite3_column_int64(st, 26);
+	job->peak_mem = (uint64_t)sqlite3_column_int64(st, 27);
+	job->rq_lat_sum_ns = (uint64_t)sqlite3_column_int64(st, 28);
+	job->rq_lat_count = (uint64_t)sqlite3_column_int64(st, 29);
+	job->rq_lat_p99_ns = (uint64_t)sqlite3_column_int64(st, 30);
+	job->error = dup_col(st, 31);
+}
+
+int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
+{
+	sqlite3_stmt *st = store->job_get;
+	int rc, r = 0;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_job(st, job);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : sql_error(rc);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
+}
+
+void cpool_jobrec_free(struct cpool_jobrec *job)
+{
+	free(job->name);
+	free(job->argv_json);
+	free(job->env_json);
+	free(job->cwd);
+	free(job->stdout_path);
+	free(job->stderr_path);
+	free(job->vs);
+	free(job->cgroup);
+	free(job->cpuset);
+	free(job->error);
+	memset(job, 0, sizeof(*job));
+}
+
+int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *f,
+			    int (*fn)(const struct cpool_jobrec *job, void *ctx), void *ctx)
+{
+	const char *state_clause = "";
+	char sql[1024];
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	if (f->active_only)
+		state_clause = " AND state IN ('queued','running','frozen')";
+	else if (f->finished_only)
+		state_clause = " AND state IN ('done','failed','cancelled')";
+	snprintf(sql, sizeof(sql),
+		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= ?1 AND (?2 < 0 OR uid = ?2)%s"
+		 " ORDER BY id",
+		 state_clause);
+	rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_error(rc);
+	sqlite3_bind_double(st, 1, f->since);
+	sqlite3_bind_int64(st, 2, f->uid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cpool_jobrec job;
+
+		read_job(st, &job);
+		r = fn(&job, ctx);
+		cpool_jobrec_free(&job);
+		if (r)
+			break;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = sql_error(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int exec_bound(struct cpool_store *store, const char *sql, int n, const char *const *texts)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_error(rc);
+	for (int i = 0; i < n; i++)
+		bind_text(st, i + 1, texts[i]);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_error(rc);
+}
+
+int cpool_store_vs_put(struct cpool_store *store, const char *name, const char *spec_json,
+		       const char *cpus, const char *mems)
+{
+	const char *v[] = { name, spec_json, cpus, mems };
+
+	return exec_bound(store,
+			  "INSERT INTO vservers(name, spec, cpus, mems) VALUES(?,?,?,?)"
+			  " ON CONFLICT(name) DO UPDATE SET spec=excluded.spec, cpus=excluded.cpus,"
+			  " mems=excluded.mems, updated=" SQL_NOW,
+			  4, v);
+}
+
+int cpool_store_vs_delete(struct cpool_store *store, const char *name)
+{
+	const char *v[] = { name };
+	int r = exec_bound(store, "DELETE FROM vservers WHERE name=?", 1, v);
+
+	if (!r && sqlite3_changes(store->db) == 0)
+		r = -ENOENT;
+	return r;
+}
+
+int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store->db,
+				"INSERT INTO samples(time, vs, rul, cpu_usec, rq_p50_ns, rq_p99_ns,"
+				" queued, running, degraded) VALUES(?,?,?,?,?,?,?,?,?)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_error(rc);
+	sqlite3_bind_double(st, 1, s->time);
+	bind_text(st, 2, s->vs);
+	sqlite3_bind_double(st, 3, s->rul);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->cpu_usec);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)s->rq_p50_ns);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->rq_p99_ns);
+	sqlite3_bind_int(st, 7, s->queued);
+	sqlite3_bind_int(st, 8, s->running);
+	sqlite3_bind_int(st, 9, s->degraded);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_error(rc);
+}
+
+int cpool_store_setting_put(struct cpool_store *store, const char *key, const char *value)
+{
+	const char *v[] = { key, value };
+
+	return exec_bound(store,
+			  "INSERT INTO meta(key, value) VALUES(?,?)"
+			  " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+			  2, v);
+}
+
+char *cpool_store_setting_get(struct cpool_store *store, const char *key)
+{
+	sqlite3_stmt *st;
+	char *value = NULL;
+
+	if (sqlite3_prepare_v2(store->db, "SELECT value FROM meta WHERE key=?", -1, &st, NULL))
+		return NULL;
+	bind_text(st, 1, key);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		value = dup_col(st, 0);
+	sqlite3_finalize(st);
+	return value;
+}
