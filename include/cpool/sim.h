@@ -87,26 +87,18 @@ void cpool_sim_record_metrics(const struct cpool_sim_record *r, struct cpool_job
 /* A pool of @n one-CPU slots: one VS "slots" with CPUs 0..n-1.  -EINVAL for n out of range. */
 int cpool_sim_slots(int n, struct cpool_vserver *vs);
 
-/* Where a pool file is wrong: "FILE:LINE: KEY: MESSAGE". */
-struct cpool_sim_pool_error {
-	size_t line;
-	char key[80];
-	char message[192];
-};
+struct cpool_pool_config;
+struct cpool_topology;
 
 /*
- * The simulated pool from a pool configuration (the INI file of the
- * planner, issue 3): one VS per [vserver NAME] with the CPU count of its
- * `cpus` (a count, or a list such as "4-7,12").  The simulator needs no
- * more than counts; the planner will place the same VSs on a topology.
- * Known keys the simulation does not use are accepted; unknown sections
- * and keys, duplicate names and bad values are errors.  *@placement is set
- * from [pool] placement when present (else left alone).
- * Returns 0, -EINVAL with @err, -ENOENT etc. from opening, -ENOMEM.
+ * The simulated pool from a pool configuration planned on a topology (the
+ * plan "cpool plan" shows): *@vs (malloc'ed, @n_vs entries) in file
+ * order.  Returns 0, or a negative errno with the reason in @err: the
+ * planner's (e.g. "vserver db: numa=local needs 12 CPUs on one node; ...")
+ * when a VS does not fit, since a simulation of part of the pool would
+ * answer another question.
  */
-int cpool_sim_pool_load(const char *path, struct cpool_vserver **vs, int *n_vs,
-			enum cpool_place *placement, struct cpool_sim_pool_error *err);
-int cpool_sim_pool_parse(const char *text, struct cpool_vserver **vs, int *n_vs,
-			 enum cpool_place *placement, struct cpool_sim_pool_error *err);
+int cpool_sim_pool_plan(const struct cpool_pool_config *c, const struct cpool_topology *t,
+			struct cpool_vserver **vs, int *n_vs, char *err, size_t errlen);
 
 #endif /* CPOOL_SIM_H */

@@ -100,6 +100,28 @@ int main(void)
 	   "summary has p99_wait, throughput, mean_response");
 	json_decref(root);
 
+	/* The planned pool: 2 nodes x 4 cores, CPU 0 reserved, VSs of 3 and 2. */
+	write_file("pool.ini", "[pool]\nreserved_cpus = 0\nplacement = worst-fit\n"
+			       "[vserver db]\ncpus = 3\nnuma = local\n[vserver web]\ncpus = 2\n");
+	st = run(
+		cpool,
+		"sim --trace rr.csv --policy fcfs --config pool.ini --synthetic 'pack:1 numa:2 core:4 pu:1' --json",
+		out, sizeof(out));
+	root = json_loads(out, 0, &jerr);
+	sum = json_object_get(root, "summary");
+	ok(st == 0 && json_integer_value(json_object_get(sum, "cpus")) == 5,
+	   "--config on a synthetic machine: the planned 5 CPUs");
+	is_str(json_string_value(json_object_get(sum, "placement")), "worst-fit",
+	       "--config: [pool] placement is the default");
+	json_decref(root);
+	write_file("huge.ini", "[vserver big]\ncpus = 64\n");
+	st = run(
+		cpool,
+		"sim --trace rr.csv --policy fcfs --config huge.ini --synthetic 'pack:1 numa:2 core:4 pu:1'",
+		out, sizeof(out));
+	ok(st != 0 && strstr(out, "vserver big"),
+	   "--config that does not fit: the planner's reason");
+
 	st = run(cpool, "sim --trace rr.csv --policy sjf --slots 1", out, sizeof(out));
 	ok(st == 0 && strstr(out, "turnaround") && strstr(out, "P2"), "text output has a table");
 
