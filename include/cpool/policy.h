@@ -147,7 +147,7 @@ struct cpool_decision {
 };
 
 /*
- * Decisions go into @out (array of @max); at most n_queued + 2 * n_running
+ * Decisions go into @out (array of @max); at most n_queued + 3 * n_running
  * are ever needed.  Returns the number written, or -ENOSPC when @max was too
  * small (nothing is lost: call again with room), -EINVAL for a bad policy.
  * *@wake_at is the instant the policy must be called again even if no
@@ -175,7 +175,7 @@ const char *cpool_place_names(void);
  */
 int cpool_policy_place(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		       const int *avail, int cpus, const char *vs_name);
-/* Whether the admission rule lets new jobs onto VS @i. */
+/* Whether the admission rule lets new jobs onto @vs (its measured p99 is within the bound). */
 bool cpool_policy_admits(const struct cpool_policy *p, const struct cpool_vs_state *vs);
 
 /*

@@ -292,7 +292,7 @@ static void queue_compact(struct sim *s, size_t started)
 static int decide(struct sim *s, int64_t *wake)
 {
 	struct cpool_snapshot snap;
-	size_t need = s->n_queue + 2 * s->n_running + 4;
+	size_t need = s->n_queue + 3 * s->n_running + 4;
 	size_t started = 0;
 	int n;
 
