@@ -108,11 +108,21 @@ static bool best_waiting(struct fb *f, struct cand *best)
 	return found;
 }
 
+/*
+ * Someone waits at @level or better who could run at all now: a job held
+ * off by admission on every VS it may use is no reason to preempt (the
+ * CPU would only idle).
+ */
 static bool someone_waits_at(struct fb *f, int level)
 {
 	struct cand b;
 
-	return best_waiting(f, &b) && b.level <= level;
+	if (!best_waiting(f, &b) || b.level > level)
+		return false;
+	for (int v = 0; v < f->s->n_vs; v++)
+		if (policy_vs_eligible(f->p, &f->s->vs[v], b.job->job))
+			return true;
+	return false;
 }
 
 static int start(struct fb *f, const struct cand *c, int v)

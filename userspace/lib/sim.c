@@ -57,6 +57,8 @@ struct sim {
 	uint64_t seq;
 	int busy_cpus;
 	bool measure;
+	/* A VS's measurement changed while decisions were applied: ask again. */
+	bool measure_changed;
 };
 
 /* ---- completion heap, indexed so a preempted job's completion can be removed ---- */
@@ -147,9 +149,10 @@ static void busy_change(struct sim *s, int v, int delta)
 	}
 	x->free_cpus -= delta;
 	s->busy_cpus += delta;
-	if (x->free_cpus == x->cpus) {
+	if (x->free_cpus == x->cpus && x->n_rq) {
 		x->n_rq = 0;
 		x->rq_p99_us = 0;
+		s->measure_changed = true;
 	}
 }
 
@@ -465,9 +468,20 @@ static int loop(struct sim *s, struct cpool_sim_result *res)
 			enqueue(s, s->arrivals[s->next_arrival++]);
 		if (wake == t)
 			wake = CPOOL_NEVER;
-		ret = decide(s, &wake);
-		if (ret)
-			return ret;
+		/*
+		 * Preemptions can idle a VS and so clear its measured latency,
+		 * which can admit jobs the policy just held: the daemon sees
+		 * that at its next measurement, the simulator asks again at
+		 * once.  Each round empties a VS, so this ends.
+		 */
+		for (int round = 0;; round++) {
+			s->measure_changed = false;
+			ret = decide(s, &wake);
+			if (ret)
+				return ret;
+			if (!s->measure_changed || round > s->cfg->n_vs)
+				break;
+		}
 	}
 	if (s->n_queue || s->n_running)
 		return -EDEADLK;
