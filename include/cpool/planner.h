@@ -91,7 +91,7 @@ int cpool_planner_adopt(struct cpool_planner *p, const struct cpool_vserver *vs,
 int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *spec,
 			enum cpool_fit fit, struct cpool_vserver *out, char *why, size_t whylen);
 
-/* Give back a VS's CPUs.  -ENOENT when unknown. */
+/* Give back a VS's CPUs and memory.  -ENOENT when unknown. */
 int cpool_planner_release(struct cpool_planner *p, const char *name);
 
 /*
@@ -105,6 +105,22 @@ int cpool_planner_resize(struct cpool_planner *p, const char *name, int cpus,
 
 /* The placed VS called @name, or NULL. */
 const struct cpool_vserver *cpool_planner_find(const struct cpool_planner *p, const char *name);
+
+/*
+ * The memory ledger.  A VS's memory (its limits.memory_max, the "memory"
+ * key) is charged to the nodes of its mems by CPU share: each memory node
+ * of its mems gets the fraction of the memory that its CPUs there are of
+ * all its CPUs on memory nodes of its mems (first-touch allocation puts
+ * memory next to the CPU that touches it); when none of its CPUs is on a
+ * node of its mems (mems names only, say, an MCDRAM node), evenly across
+ * its mems nodes that have memory.  A placement, adoption or resize that
+ * would charge a node past its memory fails (-ENOSPC, "vserver db:
+ * memory=48G needs 48G on node 1; 32G is free there"); placement prefers
+ * nodes with room for both CPUs and memory.  @node is a node index.
+ */
+uint64_t cpool_planner_memory_free(const struct cpool_planner *p, int node);
+/* What VS @name is charged on node index @node; 0 for an unknown VS. */
+uint64_t cpool_planner_memory_charged(const struct cpool_planner *p, const char *name, int node);
 
 /* CPUs nobody has and that may be given out. */
 void cpool_planner_free_cpus(const struct cpool_planner *p, struct cpool_cpuset *out);

@@ -24,8 +24,11 @@ struct cpool_topo_node {
 	const char *subtype; /* "DRAM", "MCDRAM", ... or NULL; points into the model */
 	/*
 	 * CPUs the planner gives out with this node: its own CPUs plus CPUs
-	 * without local memory that are nearest to it.  Empty for memory-only
-	 * nodes, which never receive CPUs.
+	 * without local memory (on a memoryless node, or on none) whose
+	 * locality is nearest to it by the distance matrix.  Only nodes with
+	 * memory and CPUs of their own adopt.  Empty for memory-only nodes
+	 * (a memoryless node's CPUs all go elsewhere, so it becomes one),
+	 * which never receive CPUs.
 	 */
 	struct cpool_cpuset cpus;
 	struct cpool_cpuset adopted_cpus; /* the subset without local memory */

@@ -113,6 +113,60 @@ int main(void)
 	is_int(run(args), 0, "topo text: exit 0");
 	ok(strstr(out, "node 1") && strstr(out, "cpus 4-7"), "topo text lists node 1's CPUs");
 
+	/* The plan shows each VS's memory and what every node has left. */
+	{
+		char path[] = "/tmp/cpool-plan-XXXXXX";
+		int fd = mkstemp(path);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		const char *mem_syn = "--synthetic 'pack:2 numa:2(memory=8GiB) core:2 pu:2'";
+
+		if (!f)
+			bail_out("cannot write a temporary config");
+		fputs("[pool]\nreserved_cpus = none\n"
+		      "[vserver db]\ncpus = 2\nnuma = local\nmemory = 6G\n"
+		      "[vserver app]\ncpus = 2\nnuma = local\nmemory = 6G\n"
+		      "[vserver web]\ncpus = 2\nnuma = local\n"
+		      "[vserver big]\ncpus = 2\nnuma = local\nmemory = 9G\n",
+		      f);
+		fclose(f);
+		snprintf(args, sizeof(args), "plan --config %s %s --json", path, mem_syn);
+		is_int(run(args), 1, "plan --config with a VS that cannot fit: exit 1");
+		{
+			json_t *root = json_loads(out, 0, NULL);
+			json_t *vss = json_object_get(root, "vservers");
+			json_t *nodes = json_object_get(root, "nodes");
+			json_t *app = json_array_get(vss, 1), *web = json_array_get(vss, 2);
+
+			is_str(json_string_value(json_object_get(app, "mems")), "1",
+			       "app: node 0 has the CPUs but not 6G more, so node 1");
+			is_int(json_integer_value(json_object_get(app, "memory")), (int64_t)6 << 30,
+			       "app: its memory in bytes");
+			ok(json_is_null(json_object_get(web, "memory")),
+			   "web: no memory set is null");
+			is_int(json_integer_value(
+				       json_object_get(json_array_get(nodes, 0), "free")),
+			       (int64_t)2 << 30, "node 0: 2G left");
+			is_int(json_integer_value(
+				       json_object_get(json_array_get(nodes, 1), "charged")),
+			       (int64_t)6 << 30, "node 1: 6G charged");
+			is_int(json_integer_value(
+				       json_object_get(json_array_get(nodes, 3), "free")),
+			       (int64_t)8 << 30, "node 3: untouched");
+			is_str(json_string_value(
+				       json_array_get(json_object_get(root, "errors"), 0)),
+			       "vserver big: memory=9G needs 9G on node 2; 8G is free there",
+			       "big: the reason names the node and what is free");
+			json_decref(root);
+		}
+		snprintf(args, sizeof(args), "plan --config %s %s", path, mem_syn);
+		run(args);
+		ok(strstr(out, "MEMORY") && strstr(out, " 6G ") && strstr(out, "FREE"),
+		   "plan text: a MEMORY column and the per-node table");
+		ok(strstr(out, "\n0              8G         6G         2G\n") != NULL,
+		   "plan text: node 0 has 8G, 6G charged, 2G free");
+		unlink(path);
+	}
+
 	if (!shared || !src) {
 		skip(3, "CPOOL_SHARED or CPOOL_SRCDIR unset");
 	} else {

@@ -266,8 +266,11 @@ static void memory_only_nodes(void)
 	       "with node 0 free again, b gets its CPUs there");
 	is_str(planner_util_mems, "1", "and mems is as asked");
 	is_str(place_str(p, "c", "cpus=2;numa=local;memory=20G", FF),
-	       "ERR: vserver c: memory=20G exceeds the 16G of its nodes 0",
+	       "ERR: vserver c: memory=20G needs 20G on node 0; 16G is free there",
 	       "memory beyond its node's is refused");
+	is_str(place_str(p, "c", "cpus=2;mems=0;memory=20G", FF),
+	       "ERR: vserver c: memory=20G exceeds the 16G of its nodes 0",
+	       "memory beyond all of its explicit nodes is refused as such");
 	is_str(place_str(p, "d", "cpus=2;numa=local;memory=8G", FF), "2-3",
 	       "memory within its node's is fine");
 	cpool_planner_free(p);
@@ -386,11 +389,102 @@ static void shared_machines(void)
 	cpool_topology_free(&t);
 }
 
+#define GIB ((uint64_t)1 << 30)
+
+static uint64_t charged(const struct cpool_planner *p, const char *name, int node)
+{
+	return cpool_planner_memory_charged(p, name, node) / GIB;
+}
+
+/*
+ * Memory is one budget per node shared by all VSs: two nodes of 4 cores
+ * (CPUs 0-3, 4-7) and 32G each.
+ */
+static void memory_ledger(void)
+{
+	const struct hm_node spec[] = { { 4, 1, 1, 0, 32 * GIB }, { 4, 1, 1, 1, 32 * GIB } };
+	struct cpool_topology t;
+	struct cpool_planner *p;
+	struct cpool_vserver out, vs;
+	char why[256];
+
+	if (handmade_topology(&t, spec, 2, false))
+		bail_out("handmade topology");
+	p = planner_with(&t, "");
+	is_str(place_str(p, "a", "cpus=2;numa=local;memory=24G", FF), "0-1",
+	       "a: first fit, node 0");
+	is_int((int)(cpool_planner_memory_free(p, 0) / GIB), 8, "node 0 has 8G left");
+	is_str(place_str(p, "b", "cpus=2;numa=local;memory=16G", FF), "4-5",
+	       "b: node 0 has the CPUs but not the memory, so node 1");
+	is_str(planner_util_mems, "1", "b: mems follow");
+	is_str(place_str(p, "c", "cpus=1;numa=local;memory=20G", FF),
+	       "ERR: vserver c: memory=20G needs 20G on node 1; 16G is free there",
+	       "c: no node has 20G free; the reason names the roomiest");
+	is_str(place_str(p, "c", "cpus=2;numa=any;memory=28G", FF),
+	       "ERR: vserver c: memory=28G needs 28G on node 0; 8G is free there",
+	       "c (any): no split of 28G fits; first fit names node 0");
+	is_str(place_str(p, "c", "cpus=2;numa=spread;memory=28G", FF),
+	       "ERR: vserver c: memory=28G needs 14G on node 0; 8G is free there",
+	       "c (spread): split by CPU share, node 0 would be overcommitted");
+	is_str(place_str(p, "c", "cpus=1;numa=any;memory=8G", FF), "2",
+	       "c: 8G still fits node 0 exactly");
+	is_int((int)charged(p, "c", 0), 8, "c: all of it on the node of its CPU");
+	is_int((int)charged(p, "c", 1), 0, "c: none on the other node, though mems has both");
+	is_int((int)cpool_planner_memory_free(p, 0), 0, "node 0 is full");
+	cpool_planner_release(p, "a");
+	is_int((int)(cpool_planner_memory_free(p, 0) / GIB), 24, "release gives a's 24G back");
+	is_int(cpool_planner_release(p, "c"), 0, "release c");
+	is_int(cpool_planner_release(p, "b"), 0, "release b");
+	is_int((int)(cpool_planner_memory_free(p, 1) / GIB), 32, "node 1 is whole again");
+
+	/* Shrinking moves memory with the CPUs: refused when the node is full. */
+	is_str(place_str(p, "x", "cpus=4;numa=spread;memory=32G", FF), "0-1,4-5", "x: spread 2+2");
+	is_int((int)charged(p, "x", 0), 16, "x: half its memory on node 0");
+	is_int((int)charged(p, "x", 1), 16, "x: half on node 1");
+	is_str(place_str(p, "y", "cpus=1;numa=local;memory=16G", FF), "2", "y: node 0's last 16G");
+	is_int(cpool_planner_resize(p, "x", 2, &out, why, sizeof(why)), -ENOSPC,
+	       "x cannot shrink onto node 0 alone");
+	is_str(why, "vserver x: memory=32G needs 32G on node 0; 16G is free there", "and says why");
+	cpool_cpuset_format(&cpool_planner_find(p, "x")->cpus, why, sizeof(why));
+	is_str(why, "0-1,4-5", "x keeps its CPUs");
+	is_int((int)(cpool_planner_memory_free(p, 0) / GIB), 0, "node 0's ledger is unchanged");
+	is_int((int)(cpool_planner_memory_free(p, 1) / GIB), 16, "node 1's too");
+	is_int(cpool_planner_resize(p, "x", 6, &out, why, sizeof(why)), 0, "x grows to 6");
+	is_int((int)charged(p, "x", 0) + (int)charged(p, "x", 1), 32,
+	       "x: its charges still add up to 32G");
+	ok(cpool_planner_memory_free(p, 0) + cpool_planner_memory_free(p, 1) == 16 * GIB,
+	   "the ledger still holds 32G + 16G of 64G");
+
+	/* A live VS that does not fit the ledger is refused. */
+	memset(&vs, 0, sizeof(vs));
+	snprintf(vs.name, sizeof(vs.name), "live");
+	cpool_cpuset_parse(&vs.cpus, "7", NULL);
+	cpool_cpuset_parse(&vs.mems, "1", NULL);
+	vs.limits.memory_max = 40 * GIB;
+	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)), -ENOSPC,
+	       "adopting 40G onto a 32G node fails");
+	ok(cpool_planner_find(p, "live") == NULL, "and leaves nothing behind");
+	vs.limits.memory_max = 2 * GIB;
+	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)), 0,
+	       "adopting 2G fits");
+	is_int((int)charged(p, "live", 1), 2, "and is charged");
+	cpool_planner_release(p, "x");
+	snprintf(vs.name, sizeof(vs.name), "nomems");
+	cpool_cpuset_parse(&vs.cpus, "0", NULL);
+	cpool_cpuset_zero(&vs.mems);
+	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)), 0,
+	       "adopting a VS with empty mems");
+	is_int((int)charged(p, "nomems", 0), 2, "is charged where its CPU is, as mems inherit all");
+	cpool_planner_free(p);
+	cpool_topology_free(&t);
+}
+
 int main(void)
 {
 	two_socket_smt();
 	fits();
 	memory_only_nodes();
+	memory_ledger();
 	whole_plan();
 	shared_machines();
 	done_testing();

@@ -9,7 +9,9 @@
  *   free list is exactly what nobody has; a request fails only when it
  *   truly cannot fit; a full-node request gets a whole node; growth keeps
  *   the old CPUs, shrinking keeps a subset; the same run twice gives the
- *   same plans.
+ *   same plans; the memory ledger: per node the VSs' charges add up to what
+ *   the planner says is used and never pass the node's memory, each VS's
+ *   charges add up to its memory and fall only on its mems.
  * Failures are counted and the first few described, so a broken invariant
  * shows as one failed test with its seed.
  */
@@ -44,6 +46,7 @@ struct vs_rec {
 
 struct counters {
 	long places, placed, releases, resizes, checks;
+	long placed_memory, refused_memory; /* VSs with a memory size */
 };
 
 static int violations;
@@ -154,6 +157,40 @@ static void check_state(const struct cpool_topology *t, struct cpool_planner *p,
 		}
 		cpool_cpuset_or(&used, &used, c);
 	}
+	/* The memory ledger. */
+	for (int n = 0; n < t->nr_nodes; n++) {
+		uint64_t sum = 0, mem = t->nodes[n].memory;
+
+		for (int i = 0; i < MAX_VS; i++)
+			if (v[i].live)
+				sum += cpool_planner_memory_charged(p, v[i].vs.name, n);
+		if (sum > mem)
+			violation(seed, "node %d: %llu bytes charged, it has %llu", t->nodes[n].os,
+				  (unsigned long long)sum, (unsigned long long)mem);
+		if (sum + cpool_planner_memory_free(p, n) != mem)
+			violation(seed, "node %d: charges %llu + free %llu != memory %llu",
+				  t->nodes[n].os, (unsigned long long)sum,
+				  (unsigned long long)cpool_planner_memory_free(p, n),
+				  (unsigned long long)mem);
+	}
+	for (int i = 0; i < MAX_VS; i++) {
+		uint64_t sum = 0;
+
+		if (!v[i].live)
+			continue;
+		for (int n = 0; n < t->nr_nodes; n++) {
+			uint64_t c = cpool_planner_memory_charged(p, v[i].vs.name, n);
+
+			sum += c;
+			if (c && !cpool_cpuset_isset(&v[i].vs.mems, t->nodes[n].os))
+				violation(seed, "vserver %s charged on node %d outside its mems",
+					  v[i].vs.name, t->nodes[n].os);
+		}
+		if (sum != v[i].vs.limits.memory_max)
+			violation(seed, "vserver %s: charges add up to %llu, memory is %llu",
+				  v[i].vs.name, (unsigned long long)sum,
+				  (unsigned long long)v[i].vs.limits.memory_max);
+	}
 	cpool_cpuset_andnot(&expect_free, &t->cpus, &used);
 	cpool_cpuset_andnot(&expect_free, &expect_free, reserved);
 	cpool_planner_free_cpus(p, &got_free);
@@ -176,6 +213,15 @@ static void random_spec(const struct cpool_topology *t, struct cpool_vs_spec *s,
 		s->cpus = (s->cpus + t->smt - 1) / t->smt * t->smt;
 		if (rnd(20) == 0)
 			s->cpus += 1; /* sometimes not whole cores: must be refused */
+	}
+	if (rnd(3) == 0) {
+		/* Up to half the largest node: enough to run some nodes dry. */
+		uint64_t most = 0;
+
+		for (int n = 0; n < t->nr_nodes; n++)
+			if (t->nodes[n].memory > most)
+				most = t->nodes[n].memory;
+		s->limits.memory_max = most / 2 / 64 * (1 + rnd(64)) + rnd(4096);
 	}
 	if (rnd(10) == 0) {
 		s->mems_explicit = true;
@@ -259,6 +305,7 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 				int per[t->nr_nodes], lo = 1 << 30, hi = 0;
 
 				total.placed++;
+				total.placed_memory += x->spec.limits.memory_max != 0;
 				x->live = true;
 				cpool_cpuset_format(&x->vs.cpus, buf, sizeof(buf));
 				at += (size_t)snprintf(log + at, at < loglen ? loglen - at : 0,
@@ -295,7 +342,7 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 							x->vs.name);
 				}
 			} else if (r == -ENOSPC && !x->spec.mems_explicit &&
-				   !x->spec.cpus_explicit &&
+				   !x->spec.cpus_explicit && !x->spec.limits.memory_max &&
 				   t->smt == t->nodes[t->cores[0].node].smt) {
 				/* Refused: it must truly not fit. */
 				if (x->spec.numa == CPOOL_NUMA_LOCAL && best >= x->spec.cpus)
@@ -318,6 +365,8 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 			} else if (r != -ENOSPC && r != -EBUSY) {
 				violation(seed, "%s: unexpected error %d: %s", x->vs.name, r, why);
 			}
+			if (r && strstr(why, " free there"))
+				total.refused_memory++;
 			if (r == -EBUSY && !x->spec.cpus_explicit)
 				violation(seed, "%s: -EBUSY without an explicit list", x->vs.name);
 		} else if (x->live && kind < 6) {
@@ -355,6 +404,8 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 				if (r != -ENOSPC)
 					violation(seed, "%s: resize error %d: %s", x->vs.name, r,
 						  why);
+				if (strstr(why, " free there"))
+					total.refused_memory++;
 			}
 		}
 		check_state(t, p, v, seed);
@@ -458,6 +509,9 @@ int main(void)
 	ok(total.placed > 1000 && total.releases > 100 && total.resizes > 300,
 	   "the runs exercised enough: %ld placements tried, %ld placed, %ld releases, %ld resizes",
 	   total.places, total.placed, total.releases, total.resizes);
+	ok(total.placed_memory > 300 && total.refused_memory > 30,
+	   "the memory ledger was exercised: %ld placed with memory, %ld refused for memory",
+	   total.placed_memory, total.refused_memory);
 	diag("%d runs, %ld state checks", runs, total.checks);
 	done_testing();
 	return exit_status();

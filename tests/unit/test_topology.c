@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <errno.h>
+#include <hwloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -73,6 +74,91 @@ static void check_model(const struct cpool_topology *t, const char *what)
 	ok(ok_nodes && sum == t->nr_pus && cpool_cpuset_equal(&seen, &t->cpus),
 	   "%s: every CPU belongs to exactly one node", what);
 	ok(ok_l3, "%s: L3 groups lie within their node", what);
+}
+
+/* The matrix's smallest distance from a node of @local to node @os; -1 when absent. */
+static int from_locality(const struct hwloc_distances_s *d, hwloc_obj_t *local, int nl, int os)
+{
+	int to = -1, best = -1;
+
+	for (unsigned j = 0; j < d->nbobjs; j++)
+		if ((int)d->objs[j]->os_index == os)
+			to = (int)j;
+	for (int l = 0; l < nl && to >= 0; l++)
+		for (unsigned j = 0; j < d->nbobjs; j++) {
+			int v = (int)d->values[j * d->nbobjs + (unsigned)to];
+
+			if (d->objs[j] == local[l] && (best < 0 || v < best))
+				best = v;
+		}
+	return best;
+}
+
+static int check_orphans_by_matrix(const char *path, const struct cpool_topology *t,
+				   const char *what)
+{
+	struct hwloc_distances_s *d = NULL;
+	unsigned nr = 1, npu;
+	hwloc_topology_t topo;
+	int checked = 0, bad = 0, nn;
+
+	if (hwloc_topology_init(&topo) || hwloc_topology_set_xml(topo, path) ||
+	    hwloc_topology_load(topo))
+		bail_out("%s: hwloc cannot load %s", what, path);
+	if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &nr, &d,
+					HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) ||
+	    nr == 0)
+		bail_out("%s: no NUMA latency matrix", what);
+	nn = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+	npu = (unsigned)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+	for (unsigned i = 0; i < npu; i++) {
+		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, i), local[64];
+		int nl = 0, got, best = -1, n = cpool_topology_node_of_cpu(t, (int)pu->os_index);
+		bool has_local = false;
+
+		for (int k = 0; k < nn; k++) {
+			hwloc_obj_t node =
+				hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, (unsigned)k);
+
+			has_local = has_local || (node->attr->numanode.local_memory &&
+						  hwloc_bitmap_isset(node->cpuset, pu->os_index));
+		}
+		if (has_local)
+			continue;
+		checked++;
+		for (hwloc_obj_t o = pu; o && !nl; o = o->parent)
+			for (int k = 0; k < nn && nl < 64; k++) {
+				hwloc_obj_t node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE,
+									 (unsigned)k);
+
+				if (hwloc_bitmap_intersects(node->cpuset, o->cpuset))
+					local[nl++] = node;
+			}
+		got = from_locality(d, local, nl, n < 0 ? -1 : t->nodes[n].os);
+		for (int m = 0; m < t->nr_nodes; m++) {
+			struct cpool_cpuset own;
+			int dm;
+
+			cpool_cpuset_andnot(&own, &t->nodes[m].cpus, &t->nodes[m].adopted_cpus);
+			if (cpool_cpuset_empty(&own) || !t->nodes[m].memory)
+				continue;
+			dm = from_locality(d, local, nl, t->nodes[m].os);
+			if (dm >= 0 && (best < 0 || dm < best))
+				best = dm;
+		}
+		if (n < 0 || !t->nodes[n].memory || got < 0 || got != best) {
+			if (bad++ < 5)
+				diag("%s: CPU %u went to node %d at distance %d; the nearest memory "
+				     "node is at %d",
+				     what, pu->os_index, n < 0 ? -1 : t->nodes[n].os, got, best);
+		}
+	}
+	ok(bad == 0,
+	   "%s: each of its %d CPUs without local memory went to the nearest memory node by the matrix",
+	   what, checked);
+	hwloc_distances_release(topo, d);
+	hwloc_topology_destroy(topo);
+	return checked;
 }
 
 static int load_shared(struct cpool_topology *t, const char *dir, const char *file)
@@ -199,10 +285,17 @@ static void shared_topologies(void)
 		       "8n2c: node 1's own CPUs are local");
 		is_int(t.nodes[node_by_os(&t, 2)].nr_l3, 4,
 		       "8n2c: adopted CPUs of other packages form their own groups");
+		{
+			char xml[1024];
+
+			snprintf(xml, sizeof(xml), "%s/topologies/16amd64-8n2c-cpusets.xml", dir);
+			is_int(check_orphans_by_matrix(xml, &t, "8n2c"), 6,
+			       "8n2c: CPUs 0-1 and 12-15 checked against the matrix");
+		}
 		check_model(&t, "8n2c");
 		cpool_topology_free(&t);
 	} else {
-		skip(9, "did not load");
+		skip(11, "did not load");
 	}
 }
 
@@ -317,6 +410,99 @@ static void tiny_machine(void)
 	cpool_topology_free(&t);
 }
 
+/*
+ * Where CPUs without local memory went, checked against the source's NUMA
+ * latency matrix straight from hwloc, independently of the model's code:
+ * such a CPU's locality is the nodes sharing CPUs with its smallest
+ * ancestor that shares any (its own memoryless node, else its package's,
+ * its group's, ...); it must go to a node with memory and CPUs of its own
+ * whose distance from that locality is the smallest any such node has.
+ * Returns how many such CPUs there were.
+ */
+/*
+ * CPUs 4-5 sit on node 2, which has no memory; CPUs 6-7 on no node at all.
+ * In the tree node 2 and its CPUs share a group with node 0, but the matrix
+ * puts node 2 at 12 from node 1 and 30 from node 0.
+ */
+static const char memless_xml[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<!DOCTYPE topology SYSTEM \"hwloc2.dtd\">\n"
+	"<topology version=\"2.0\">\n"
+	" <object type=\"Machine\" os_index=\"0\" cpuset=\"0x000000ff\" complete_cpuset=\"0x000000ff\" allowed_cpuset=\"0x000000ff\" nodeset=\"0x00000007\" complete_nodeset=\"0x00000007\" allowed_nodeset=\"0x00000007\" gp_index=\"1\">\n"
+	"  <object type=\"Group\" cpuset=\"0x000000f3\" complete_cpuset=\"0x000000f3\" nodeset=\"0x00000005\" complete_nodeset=\"0x00000005\" gp_index=\"19\" kind=\"1001\" subkind=\"0\">\n"
+	"   <object type=\"Package\" os_index=\"0\" cpuset=\"0x00000003\" complete_cpuset=\"0x00000003\" nodeset=\"0x00000001\" complete_nodeset=\"0x00000001\" gp_index=\"7\">\n"
+	"    <object type=\"NUMANode\" os_index=\"0\" cpuset=\"0x00000003\" complete_cpuset=\"0x00000003\" nodeset=\"0x00000001\" complete_nodeset=\"0x00000001\" gp_index=\"2\" local_memory=\"4294967296\"/>\n"
+	"    <object type=\"Core\" os_index=\"0\" cpuset=\"0x00000001\" complete_cpuset=\"0x00000001\" nodeset=\"0x00000001\" complete_nodeset=\"0x00000001\" gp_index=\"4\">\n"
+	"     <object type=\"PU\" os_index=\"0\" cpuset=\"0x00000001\" complete_cpuset=\"0x00000001\" nodeset=\"0x00000001\" complete_nodeset=\"0x00000001\" gp_index=\"3\"/>\n"
+	"    </object>\n"
+	"    <object type=\"Core\" os_index=\"1\" cpuset=\"0x00000002\" complete_cpuset=\"0x00000002\" nodeset=\"0x00000001\" complete_nodeset=\"0x00000001\" gp_index=\"6\">\n"
+	"     <object type=\"PU\" os_index=\"1\" cpuset=\"0x00000002\" complete_cpuset=\"0x00000002\" nodeset=\"0x00000001\" complete_nodeset=\"0x00000001\" gp_index=\"5\"/>\n"
+	"    </object>\n"
+	"   </object>\n"
+	"   <object type=\"Package\" os_index=\"2\" cpuset=\"0x00000030\" complete_cpuset=\"0x00000030\" nodeset=\"0x00000004\" complete_nodeset=\"0x00000004\" gp_index=\"13\">\n"
+	"    <object type=\"NUMANode\" os_index=\"2\" cpuset=\"0x00000030\" complete_cpuset=\"0x00000030\" nodeset=\"0x00000004\" complete_nodeset=\"0x00000004\" gp_index=\"8\"/>\n"
+	"    <object type=\"Core\" os_index=\"4\" cpuset=\"0x00000010\" complete_cpuset=\"0x00000010\" nodeset=\"0x00000004\" complete_nodeset=\"0x00000004\" gp_index=\"10\">\n"
+	"     <object type=\"PU\" os_index=\"4\" cpuset=\"0x00000010\" complete_cpuset=\"0x00000010\" nodeset=\"0x00000004\" complete_nodeset=\"0x00000004\" gp_index=\"9\"/>\n"
+	"    </object>\n"
+	"    <object type=\"Core\" os_index=\"5\" cpuset=\"0x00000020\" complete_cpuset=\"0x00000020\" nodeset=\"0x00000004\" complete_nodeset=\"0x00000004\" gp_index=\"12\">\n"
+	"     <object type=\"PU\" os_index=\"5\" cpuset=\"0x00000020\" complete_cpuset=\"0x00000020\" nodeset=\"0x00000004\" complete_nodeset=\"0x00000004\" gp_index=\"11\"/>\n"
+	"    </object>\n"
+	"   </object>\n"
+	"   <object type=\"Package\" os_index=\"3\" cpuset=\"0x000000c0\" complete_cpuset=\"0x000000c0\" nodeset=\"0x00000000\" complete_nodeset=\"0x00000000\" gp_index=\"18\">\n"
+	"    <object type=\"Core\" os_index=\"6\" cpuset=\"0x00000040\" complete_cpuset=\"0x00000040\" nodeset=\"0x00000000\" complete_nodeset=\"0x00000000\" gp_index=\"15\">\n"
+	"     <object type=\"PU\" os_index=\"6\" cpuset=\"0x00000040\" complete_cpuset=\"0x00000040\" nodeset=\"0x00000000\" complete_nodeset=\"0x00000000\" gp_index=\"14\"/>\n"
+	"    </object>\n"
+	"    <object type=\"Core\" os_index=\"7\" cpuset=\"0x00000080\" complete_cpuset=\"0x00000080\" nodeset=\"0x00000000\" complete_nodeset=\"0x00000000\" gp_index=\"17\">\n"
+	"     <object type=\"PU\" os_index=\"7\" cpuset=\"0x00000080\" complete_cpuset=\"0x00000080\" nodeset=\"0x00000000\" complete_nodeset=\"0x00000000\" gp_index=\"16\"/>\n"
+	"    </object>\n"
+	"   </object>\n"
+	"  </object>\n"
+	"  <object type=\"Package\" os_index=\"1\" cpuset=\"0x0000000c\" complete_cpuset=\"0x0000000c\" nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"25\">\n"
+	"   <object type=\"NUMANode\" os_index=\"1\" cpuset=\"0x0000000c\" complete_cpuset=\"0x0000000c\" nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"20\" local_memory=\"4294967296\"/>\n"
+	"   <object type=\"Core\" os_index=\"2\" cpuset=\"0x00000004\" complete_cpuset=\"0x00000004\" nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"22\">\n"
+	"    <object type=\"PU\" os_index=\"2\" cpuset=\"0x00000004\" complete_cpuset=\"0x00000004\" nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"21\"/>\n"
+	"   </object>\n"
+	"   <object type=\"Core\" os_index=\"3\" cpuset=\"0x00000008\" complete_cpuset=\"0x00000008\" nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"24\">\n"
+	"    <object type=\"PU\" os_index=\"3\" cpuset=\"0x00000008\" complete_cpuset=\"0x00000008\" nodeset=\"0x00000002\" complete_nodeset=\"0x00000002\" gp_index=\"23\"/>\n"
+	"   </object>\n"
+	"  </object>\n"
+	" </object>\n"
+	" <distances2 type=\"NUMANode\" nbobjs=\"3\" kind=\"5\" indexing=\"os\">\n"
+	"  <indexes length=\"6\">0 1 2 </indexes>\n"
+	"  <u64values length=\"27\">10 30 30 30 10 12 30 12 10 </u64values>\n"
+	" </distances2>\n"
+	"</topology>\n";
+
+static void memoryless_node(void)
+{
+	char path[] = "/tmp/cpool-topo-XXXXXX", err[256];
+	struct cpool_topology t;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!f)
+		bail_out("cannot write a temporary XML");
+	fputs(memless_xml, f);
+	fclose(f);
+	if (!ok(cpool_topology_load(&t, path, NULL, err, sizeof(err)) == 0, "memless XML loads")) {
+		diag("%s", err);
+		unlink(path);
+		skip(7, "did not load");
+		return;
+	}
+	is_str(fmt(&t.nodes[node_by_os(&t, 1)].adopted_cpus), "4-5",
+	       "memless: a memoryless node's CPUs go to the memory node nearest it by distance");
+	is_str(fmt(&t.nodes[node_by_os(&t, 0)].adopted_cpus), "6-7",
+	       "memless: CPUs on no node go to the nearest memory node of their group");
+	is_int(t.nodes[node_by_os(&t, 2)].nr_cpus, 0, "memless: node 2 gives out no CPUs");
+	is_int(t.nodes[node_by_os(&t, 2)].near, node_by_os(&t, 1),
+	       "memless: node 2 is near node 1");
+	is_int(check_orphans_by_matrix(path, &t, "memless"), 4, "memless: 4 such CPUs");
+	check_model(&t, "memless");
+	unlink(path);
+	cpool_topology_free(&t);
+}
+
 static void synthetic(void)
 {
 	struct cpool_topology t;
@@ -382,6 +568,7 @@ int main(void)
 {
 	shared_topologies();
 	tiny_machine();
+	memoryless_node();
 	synthetic();
 	handmade();
 	done_testing();

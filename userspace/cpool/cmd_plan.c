@@ -11,6 +11,7 @@
 #include "cpool/config.h"
 #include "cpool/planner.h"
 #include "cpool/topology.h"
+#include "cpool/units.h"
 
 static void usage(FILE *out)
 {
@@ -40,6 +41,54 @@ static void usage(FILE *out)
 static void list(const struct cpool_cpuset *s, char *buf, size_t len)
 {
 	cpool_cpuset_format(s, buf, len);
+}
+
+/* "64G", or "-" when not set. */
+static void size_text(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes)
+		cpool_format_size(bytes, buf, len);
+	else
+		snprintf(buf, len, "-");
+}
+
+/* Per node: its memory, what the plan charges there and what is left. */
+static json_t *nodes_json(const struct cpool_topology *t, const struct cpool_planner *p)
+{
+	json_t *arr = json_array();
+
+	for (int n = 0; n < t->nr_nodes; n++) {
+		uint64_t mem = t->nodes[n].memory, left = cpool_planner_memory_free(p, n);
+
+		json_array_append_new(arr, json_pack("{s:i,s:I,s:I,s:I}", "node", t->nodes[n].os,
+						     "memory", (json_int_t)mem, "charged",
+						     (json_int_t)(mem - left), "free",
+						     (json_int_t)left));
+	}
+	return arr;
+}
+
+/* Node sizes are rarely round: "370.5G" reads better than "388492316K". */
+static void node_size(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes < ((uint64_t)1 << 30) || bytes % ((uint64_t)1 << 30) == 0)
+		cpool_format_size(bytes, buf, len);
+	else
+		snprintf(buf, len, "%.1fG", (double)bytes / (double)((uint64_t)1 << 30));
+}
+
+static void nodes_text(const struct cpool_topology *t, const struct cpool_planner *p)
+{
+	printf("\n%-6s %10s %10s %10s\n", "NODE", "MEMORY", "CHARGED", "FREE");
+	for (int n = 0; n < t->nr_nodes; n++) {
+		uint64_t mem = t->nodes[n].memory, left = cpool_planner_memory_free(p, n);
+		char a[32], b[32], c[32];
+
+		node_size(mem, a, sizeof(a));
+		node_size(mem - left, b, sizeof(b));
+		node_size(left, c, sizeof(c));
+		printf("%-6d %10s %10s %10s\n", t->nodes[n].os, a, b, c);
+	}
 }
 
 /* "cpus=4-7,12,numa=local": a piece without '=' continues the previous value. */
@@ -153,7 +202,7 @@ static int whole_plan(const struct cpool_topology *t, const char *config,
 	struct cpool_planner *p = NULL;
 	struct cpool_vserver *out = NULL;
 	char(*errs)[256] = NULL;
-	char why[512], cpus[4096], mems[1024], reserved[1024];
+	char why[512], cpus[4096], mems[1024], reserved[1024], mem[32];
 	enum cpool_fit fit;
 	int failed = 0, ret = 1;
 
@@ -202,9 +251,15 @@ static int whole_plan(const struct cpool_topology *t, const char *config,
 				      cpus, "mems", mems, "count", cpool_cpuset_count(&out[i].cpus),
 				      "numa", cpool_numa_name(s->numa), "smt",
 				      cpool_smt_name(s->smt), "exclusive", s->exclusive);
+			/* Bytes, null when the VS sets no memory (nothing charged). */
+			json_object_set_new(o, "memory",
+					    s->limits.memory_max ?
+						    json_integer((json_int_t)s->limits.memory_max) :
+						    json_null());
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(root, "vservers", arr);
+		json_object_set_new(root, "nodes", nodes_json(t, p));
 		json_object_set_new(root, "errors", earr);
 		json_dumpf(root, stdout, JSON_INDENT(2));
 		printf("\n");
@@ -212,8 +267,8 @@ static int whole_plan(const struct cpool_topology *t, const char *config,
 	} else {
 		printf("pool %s on %s: reserved CPUs %s, placement %s\n", c.name, t->source,
 		       reserved[0] ? reserved : "none", cpool_fit_name(fit));
-		printf("%-20s %5s %-8s %-10s %-24s %s\n", "VSERVER", "CPUS", "NUMA", "SMT",
-		       "CPU LIST", "MEMS");
+		printf("%-20s %5s %-8s %-10s %7s %-24s %s\n", "VSERVER", "CPUS", "NUMA", "SMT",
+		       "MEMORY", "CPU LIST", "MEMS");
 		for (int i = 0; i < c.nr_vs; i++) {
 			const struct cpool_vs_spec *s = &c.vs[i];
 
@@ -221,10 +276,12 @@ static int whole_plan(const struct cpool_topology *t, const char *config,
 				continue;
 			list(&out[i].cpus, cpus, sizeof(cpus));
 			list(&out[i].mems, mems, sizeof(mems));
-			printf("%-20s %5d %-8s %-10s %-24s %s\n", s->name,
+			size_text(s->limits.memory_max, mem, sizeof(mem));
+			printf("%-20s %5d %-8s %-10s %7s %-24s %s\n", s->name,
 			       cpool_cpuset_count(&out[i].cpus), cpool_numa_name(s->numa),
-			       cpool_smt_name(s->smt), cpus, mems);
+			       cpool_smt_name(s->smt), mem, cpus, mems);
 		}
+		nodes_text(t, p);
 	}
 	for (int i = 0; i < c.nr_vs; i++)
 		if (errs[i][0])

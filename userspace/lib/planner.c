@@ -33,6 +33,13 @@ struct cpool_planner {
 	int *journal;
 	int nr_journal;
 	int *node_count; /* per node, for home_node() */
+	/*
+	 * The memory ledger: bytes charged per node index, and per VS slot
+	 * what it was charged (charge[slot * nr_nodes + node]), so release and
+	 * resize give back exactly what was taken.
+	 */
+	uint64_t *mem_used;
+	uint64_t *charge;
 };
 
 static const char *const numa_names[] = { "any", "local", "spread" };
@@ -200,8 +207,9 @@ int cpool_planner_new(struct cpool_planner **out, const struct cpool_topology *t
 	p->node_free = calloc((size_t)t->nr_nodes, sizeof(int));
 	p->node_whole = calloc((size_t)t->nr_nodes, sizeof(int));
 	p->node_count = calloc((size_t)t->nr_nodes, sizeof(int));
+	p->mem_used = calloc((size_t)t->nr_nodes, sizeof(uint64_t));
 	if (!p->owner || !p->journal || !p->core_free || !p->l3_free || !p->l3_whole ||
-	    !p->node_free || !p->node_whole || !p->node_count) {
+	    !p->node_free || !p->node_whole || !p->node_count || !p->mem_used) {
 		cpool_planner_free(p);
 		return fail(why, whylen, -ENOMEM, "out of memory");
 	}
@@ -243,6 +251,8 @@ void cpool_planner_free(struct cpool_planner *p)
 	free(p->node_free);
 	free(p->node_whole);
 	free(p->node_count);
+	free(p->mem_used);
+	free(p->charge);
 	free(p->vs);
 	free(p);
 }
@@ -285,17 +295,140 @@ const struct cpool_vserver *cpool_planner_find(const struct cpool_planner *p, co
 
 static int new_slot(struct cpool_planner *p)
 {
+	size_t nn = (size_t)p->t->nr_nodes;
 	struct placed *grown;
+	uint64_t *charge;
 
 	for (int i = 0; i < p->nr_vs; i++)
 		if (!p->vs[i].in_use)
 			return i;
+	charge = realloc(p->charge, sizeof(*charge) * nn * (size_t)(p->nr_vs + 1));
+	if (!charge)
+		return -ENOMEM;
+	p->charge = charge;
+	memset(&p->charge[nn * (size_t)p->nr_vs], 0, sizeof(*charge) * nn);
 	grown = realloc(p->vs, sizeof(*grown) * (size_t)(p->nr_vs + 1));
 	if (!grown)
 		return -ENOMEM;
 	p->vs = grown;
 	memset(&p->vs[p->nr_vs], 0, sizeof(*p->vs));
 	return p->nr_vs++;
+}
+
+/* ---- the memory ledger ---------------------------------------------------- */
+
+/* a * b / c without overflow, rounded down; c > 0. */
+static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c)
+{
+	return (uint64_t)((unsigned __int128)a * b / c);
+}
+
+/*
+ * What a VS of @bytes with @cpus and @mems charges each node (@out, per
+ * node index): split by CPU share -- each memory node of its mems gets the
+ * part of @bytes that its CPUs there have of all its CPUs on memory nodes
+ * of its mems, as first-touch allocation puts memory next to the CPU that
+ * touches it.  When none of its CPUs sits on a node of its mems (mems names
+ * only memory-only nodes, say MCDRAM), evenly across the mems nodes that
+ * have memory.  Rounding remainders go to the first node with the largest
+ * share, so the parts add up to @bytes exactly.
+ */
+static void memory_charge(const struct cpool_topology *t, const struct cpool_cpuset *cpus,
+			  const struct cpool_cpuset *mems, uint64_t bytes, uint64_t *out)
+{
+	uint64_t weight[t->nr_nodes], total = 0, given = 0;
+	int top = -1;
+
+	memset(out, 0, sizeof(*out) * (size_t)t->nr_nodes);
+	memset(weight, 0, sizeof(weight));
+	if (!bytes)
+		return;
+	/* An adopted VS with empty mems uses its parent's, as the kernel does: every node. */
+	if (cpool_cpuset_empty(mems))
+		mems = &t->mems;
+	for (int c = cpool_cpuset_first(cpus); c >= 0; c = cpool_cpuset_next(cpus, c)) {
+		int n = cpool_topology_node_of_cpu(t, c);
+
+		if (n >= 0 && t->nodes[n].memory && cpool_cpuset_isset(mems, t->nodes[n].os))
+			weight[n]++, total++;
+	}
+	if (!total)
+		for (int n = 0; n < t->nr_nodes; n++)
+			if (t->nodes[n].memory && cpool_cpuset_isset(mems, t->nodes[n].os))
+				weight[n] = 1, total++;
+	/* mems with no memory at all: charge the first node, which cannot hold it. */
+	for (int n = 0; !total && n < t->nr_nodes; n++)
+		if (cpool_cpuset_isset(mems, t->nodes[n].os))
+			weight[n] = total = 1;
+	if (!total)
+		return;
+	for (int n = 0; n < t->nr_nodes; n++) {
+		out[n] = mul_div(bytes, weight[n], total);
+		given += out[n];
+		if (weight[n] && (top < 0 || weight[n] > weight[top]))
+			top = n;
+	}
+	out[top] += bytes - given;
+}
+
+static uint64_t node_memory_free(const struct cpool_planner *p, int n)
+{
+	uint64_t mem = p->t->nodes[n].memory;
+
+	return p->mem_used[n] < mem ? mem - p->mem_used[n] : 0;
+}
+
+/*
+ * Can slot @owner trade its current charge for @charge?  Only nodes whose
+ * charge grows are checked, so a VS never fails to shrink.
+ */
+static int memory_check(const struct cpool_planner *p, int owner, const char *name, uint64_t bytes,
+			const uint64_t *charge, char *why, size_t len)
+{
+	const struct cpool_topology *t = p->t;
+	const uint64_t *old = &p->charge[(size_t)owner * (size_t)t->nr_nodes];
+
+	for (int n = 0; n < t->nr_nodes; n++) {
+		uint64_t avail = node_memory_free(p, n) + old[n];
+		char want[32], need[32], have[32];
+
+		if (charge[n] <= old[n] || charge[n] <= avail)
+			continue;
+		cpool_format_size(bytes, want, sizeof(want));
+		cpool_format_size(charge[n], need, sizeof(need));
+		cpool_format_size(avail, have, sizeof(have));
+		return fail(why, len, -ENOSPC,
+			    "vserver %s: memory=%s needs %s on node %d; %s is free there", name,
+			    want, need, t->nodes[n].os, have);
+	}
+	return 0;
+}
+
+static void memory_commit(struct cpool_planner *p, int owner, const uint64_t *charge)
+{
+	size_t nn = (size_t)p->t->nr_nodes;
+	uint64_t *mine = &p->charge[(size_t)owner * nn];
+
+	for (size_t n = 0; n < nn; n++) {
+		p->mem_used[n] = p->mem_used[n] - mine[n] + charge[n];
+		mine[n] = charge[n];
+	}
+}
+
+uint64_t cpool_planner_memory_free(const struct cpool_planner *p, int node)
+{
+	if (node < 0 || node >= p->t->nr_nodes)
+		return 0;
+	return node_memory_free(p, node);
+}
+
+uint64_t cpool_planner_memory_charged(const struct cpool_planner *p, const char *name, int node)
+{
+	int i = find_vs(p, name);
+
+	if (i < 0 || node < 0 || node >= p->t->nr_nodes)
+		return 0;
+	return p->charge[(size_t)i * (size_t)p->t->nr_nodes + (size_t)node];
 }
 
 /* ---- choosing ------------------------------------------------------------- */
@@ -801,11 +934,65 @@ static int largest(const struct cpool_planner *p, const int *elig, int ne, bool 
 	return best;
 }
 
+/*
+ * How many of this VS's CPUs node elig[i] can take without overcommitting
+ * its memory, assuming memory follows CPUs (memory_charge): a node with F
+ * bytes free holds F / (bytes / cpus) of them.  Nodes outside explicit mems
+ * charge nothing, so only their CPUs count.
+ */
+static void memory_caps(const struct cpool_planner *p, const struct cpool_vs_spec *s,
+			const int *elig, int ne, const int *caps, int gran, int *mcaps)
+{
+	const struct cpool_topology *t = p->t;
+	uint64_t bytes = s->limits.memory_max;
+
+	for (int i = 0; i < ne; i++) {
+		const struct cpool_topo_node *node = &t->nodes[elig[i]];
+		uint64_t fit;
+
+		mcaps[i] = caps[i];
+		if (!bytes || (s->mems_explicit && !cpool_cpuset_isset(&s->mems, node->os)))
+			continue;
+		fit = mul_div(node_memory_free(p, elig[i]), (uint64_t)s->cpus, bytes);
+		if (fit < (uint64_t)mcaps[i])
+			mcaps[i] = (int)fit / gran * gran;
+	}
+}
+
+/* Which nodes give how many CPUs; 0, or -ENOSPC when @caps cannot hold it. */
+static int plan_nodes(struct cpool_planner *p, const struct cpool_vs_spec *s, const int *elig,
+		      int ne, const int *caps, enum cpool_fit fit, int gran, struct want *w,
+		      int *nw)
+{
+	int i;
+
+	*nw = 0;
+	switch (s->numa) {
+	case CPOOL_NUMA_LOCAL:
+		i = choose_nodes(p, elig, ne, caps, fit, s->cpus);
+		if (i < 0)
+			return -ENOSPC;
+		w[(*nw)++] = (struct want){ elig[i], s->cpus };
+		return 0;
+	case CPOOL_NUMA_SPREAD:
+		return plan_spread(p, elig, ne, caps, fit, s->cpus, gran, w, nw);
+	case CPOOL_NUMA_ANY:
+	default:
+		i = choose_nodes(p, elig, ne, caps, fit, s->cpus);
+		if (i >= 0) {
+			w[(*nw)++] = (struct want){ elig[i], s->cpus };
+			return 0;
+		}
+		return plan_any_multi(p, elig, ne, caps, fit, s->cpus, w, nw);
+	}
+}
+
 static int place_count(struct cpool_planner *p, const struct cpool_vs_spec *s, enum cpool_fit fit,
 		       bool whole, int owner, char *why, size_t len)
 {
 	const struct cpool_topology *t = p->t;
-	int ne, elig[t->nr_nodes], caps[t->nr_nodes], total = 0, nw = 0, err, bn, big;
+	int ne, elig[t->nr_nodes], caps[t->nr_nodes], mcaps[t->nr_nodes],
+		total = 0, nw = 0, err, bn, big, gran = whole ? t->smt : 1;
 	struct want w[t->nr_nodes];
 	const char *unit = whole && t->smt > 1 ? " in whole cores" : "";
 
@@ -825,42 +1012,43 @@ static int place_count(struct cpool_planner *p, const struct cpool_vs_spec *s, e
 			    s->name, s->cpus, unit, total, all,
 			    ne < t->nr_nodes ? " of its nodes" : "");
 	}
-	switch (s->numa) {
-	case CPOOL_NUMA_LOCAL: {
-		int i = choose_nodes(p, elig, ne, caps, fit, s->cpus);
+	/* Nodes with room for its memory too, when there are such. */
+	memory_caps(p, s, elig, ne, caps, gran, mcaps);
+	err = plan_nodes(p, s, elig, ne, mcaps, fit, gran, w, &nw);
+	if (err && s->limits.memory_max && s->numa == CPOOL_NUMA_LOCAL &&
+	    !plan_nodes(p, s, elig, ne, caps, fit, gran, w, &nw)) {
+		/* The CPUs are there but not the memory: name the roomiest such node. */
+		int m = -1;
+		char want[32], have[32];
 
-		if (i < 0)
+		for (int i = 0; i < ne; i++)
+			if (caps[i] >= s->cpus &&
+			    (m < 0 || node_memory_free(p, elig[i]) > node_memory_free(p, m)))
+				m = elig[i];
+		cpool_format_size(s->limits.memory_max, want, sizeof(want));
+		cpool_format_size(node_memory_free(p, m), have, sizeof(have));
+		return fail(why, len, -ENOSPC,
+			    "vserver %s: memory=%s needs %s on node %d; %s is free there", s->name,
+			    want, want, t->nodes[m].os, have);
+	}
+	/* Otherwise by CPUs alone; the ledger then says which node lacks memory. */
+	if (err && s->limits.memory_max)
+		err = plan_nodes(p, s, elig, ne, caps, fit, gran, w, &nw);
+	if (err) {
+		if (s->numa == CPOOL_NUMA_LOCAL)
 			return fail(why, len, -ENOSPC,
 				    "vserver %s: numa=local needs %d CPUs on one node; the "
 				    "largest free is %d (node %d)%s",
 				    s->name, s->cpus, big, t->nodes[bn].os,
 				    unit[0] ? ", counting whole cores" : "");
-		w[nw++] = (struct want){ elig[i], s->cpus };
-		break;
-	}
-	case CPOOL_NUMA_SPREAD:
-		err = plan_spread(p, elig, ne, caps, fit, s->cpus, whole ? t->smt : 1, w, &nw);
-		if (err)
+		if (s->numa == CPOOL_NUMA_SPREAD)
 			return fail(
 				why, len, err,
 				"vserver %s: numa=spread cannot split %d CPUs%s evenly over the "
 				"free nodes",
 				s->name, s->cpus, unit);
-		break;
-	case CPOOL_NUMA_ANY: {
-		int i = choose_nodes(p, elig, ne, caps, fit, s->cpus);
-
-		if (i >= 0) {
-			w[nw++] = (struct want){ elig[i], s->cpus };
-			break;
-		}
-		err = plan_any_multi(p, elig, ne, caps, fit, s->cpus, w, &nw);
-		if (err)
-			return fail(why, len, err,
-				    "vserver %s: needs %d CPUs%s; no set of nodes has them",
-				    s->name, s->cpus, unit);
-		break;
-	}
+		return fail(why, len, err, "vserver %s: needs %d CPUs%s; no set of nodes has them",
+			    s->name, s->cpus, unit);
 	}
 	for (int i = 0; i < nw; i++)
 		if (pick_in_node(p, w[i].node, w[i].cpus, whole, fit, owner))
@@ -900,6 +1088,7 @@ int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *s, 
 {
 	const struct cpool_topology *t = p->t;
 	bool whole = s->smt == CPOOL_SMT_FULL_CORES && s->exclusive;
+	uint64_t charge[t->nr_nodes];
 	int slot, err;
 	struct placed *pl;
 
@@ -943,10 +1132,15 @@ int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *s, 
 			default_mems(t, s->numa, &pl->vs.cpus, &pl->vs.mems);
 		err = check_memory(p, s->name, &pl->vs.mems, s->limits.memory_max, why, whylen);
 	}
+	if (!err) {
+		memory_charge(t, &pl->vs.cpus, &pl->vs.mems, s->limits.memory_max, charge);
+		err = memory_check(p, slot, s->name, s->limits.memory_max, charge, why, whylen);
+	}
 	if (err) {
 		undo(p);
 		return err;
 	}
+	memory_commit(p, slot, charge);
 	pl->vs.exclusive = s->exclusive;
 	pl->vs.limits = s->limits;
 	pl->numa = s->numa;
@@ -962,6 +1156,7 @@ int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *s, 
 int cpool_planner_adopt(struct cpool_planner *p, const struct cpool_vserver *vs, enum cpool_smt smt,
 			char *why, size_t whylen)
 {
+	uint64_t charge[p->t->nr_nodes];
 	struct cpool_vs_spec s;
 	int slot, err;
 
@@ -976,10 +1171,15 @@ int cpool_planner_adopt(struct cpool_planner *p, const struct cpool_vserver *vs,
 		return fail(why, whylen, slot, "out of memory");
 	p->nr_journal = 0;
 	err = check_explicit(p, &s, false, slot, why, whylen);
+	if (!err) {
+		memory_charge(p->t, &vs->cpus, &vs->mems, vs->limits.memory_max, charge);
+		err = memory_check(p, slot, vs->name, vs->limits.memory_max, charge, why, whylen);
+	}
 	if (err) {
 		undo(p);
 		return err;
 	}
+	memory_commit(p, slot, charge);
 	p->nr_journal = 0;
 	memset(&p->vs[slot], 0, sizeof(p->vs[slot]));
 	p->vs[slot].vs = *vs;
@@ -993,9 +1193,12 @@ int cpool_planner_adopt(struct cpool_planner *p, const struct cpool_vserver *vs,
 int cpool_planner_release(struct cpool_planner *p, const char *name)
 {
 	int i = find_vs(p, name);
+	uint64_t none[p->t->nr_nodes > 0 ? p->t->nr_nodes : 1];
 
 	if (i < 0)
 		return -ENOENT;
+	memset(none, 0, sizeof(none));
+	memory_commit(p, i, none);
 	for (int pu = 0; pu < p->t->nr_pus; pu++)
 		if (p->owner[pu] == i)
 			give_pu(p, pu);
@@ -1096,7 +1299,10 @@ static int grow(struct cpool_planner *p, int owner, int need, bool whole, char *
 	return 0;
 }
 
-/* Give back @drop PUs: farthest nodes first, lone threads before whole cores. */
+/*
+ * Give back @drop PUs: farthest nodes first, lone threads before whole
+ * cores.  The journal records them, for unshrink().
+ */
 static void shrink(struct cpool_planner *p, int owner, int drop, bool whole)
 {
 	const struct cpool_topology *t = p->t;
@@ -1132,13 +1338,22 @@ static void shrink(struct cpool_planner *p, int owner, int drop, bool whole)
 			for (int i = core->first_pu; i < core->first_pu + core->nr_pus; i++)
 				if (p->owner[i] == owner) {
 					give_pu(p, i);
+					p->journal[p->nr_journal++] = i;
 					drop--;
 				}
 		} else {
 			give_pu(p, best);
+			p->journal[p->nr_journal++] = best;
 			drop--;
 		}
 	}
+}
+
+/* Take back what shrink() gave, when the memory ledger refuses the result. */
+static void unshrink(struct cpool_planner *p, int owner)
+{
+	while (p->nr_journal)
+		take_pu(p, p->journal[--p->nr_journal], owner);
 }
 
 int cpool_planner_resize(struct cpool_planner *p, const char *name, int cpus,
@@ -1146,6 +1361,8 @@ int cpool_planner_resize(struct cpool_planner *p, const char *name, int cpus,
 {
 	const struct cpool_topology *t = p->t;
 	int i = find_vs(p, name), have, err = 0;
+	uint64_t charge[t->nr_nodes];
+	struct cpool_cpuset cpus_now, mems_now;
 	struct placed *pl;
 	bool whole;
 
@@ -1168,15 +1385,32 @@ int cpool_planner_resize(struct cpool_planner *p, const char *name, int cpus,
 	} else if (cpus < have) {
 		shrink(p, i, have - cpus, whole);
 	}
-	p->nr_journal = 0;
-	if (err)
+	if (err) {
+		p->nr_journal = 0;
 		return err;
-	cpool_cpuset_zero(&pl->vs.cpus);
+	}
+	/* The memory follows the CPUs: the new split must fit the ledger. */
+	cpool_cpuset_zero(&cpus_now);
 	for (int pu = 0; pu < t->nr_pus; pu++)
 		if (p->owner[pu] == i)
-			cpool_cpuset_set(&pl->vs.cpus, t->pus[pu].os);
+			cpool_cpuset_set(&cpus_now, t->pus[pu].os);
+	mems_now = pl->vs.mems;
 	if (!pl->mems_explicit)
-		default_mems(t, pl->numa, &pl->vs.cpus, &pl->vs.mems);
+		default_mems(t, pl->numa, &cpus_now, &mems_now);
+	memory_charge(t, &cpus_now, &mems_now, pl->vs.limits.memory_max, charge);
+	err = memory_check(p, i, name, pl->vs.limits.memory_max, charge, why, whylen);
+	if (err) {
+		if (cpus > have)
+			undo(p);
+		else
+			unshrink(p, i);
+		p->nr_journal = 0;
+		return err;
+	}
+	p->nr_journal = 0;
+	memory_commit(p, i, charge);
+	pl->vs.cpus = cpus_now;
+	pl->vs.mems = mems_now;
 	if (out)
 		*out = pl->vs;
 	return 0;

@@ -11,7 +11,8 @@
 #define DIST_LOCAL 10
 #define DIST_REMOTE 20
 
-static void set_err(char *err, size_t len, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) void set_err(char *err, size_t len, const char *fmt,
+							  ...)
 {
 	va_list ap;
 
@@ -154,6 +155,87 @@ static void read_distances(struct cpool_topology *t, hwloc_topology_t topo)
 		hwloc_distances_release(topo, d[i]);
 }
 
+static bool has_memory(const struct raw_node *r)
+{
+	return r->obj->attr && r->obj->attr->numanode.local_memory > 0;
+}
+
+/*
+ * The NUMA locality nearest a CPU without local memory, in @local (per node
+ * index): the nodes hwloc calls local to the CPU itself (memoryless nodes
+ * that hold it), else those local to its nearest ancestor -- nodes whose
+ * CPUs lie within or around the ancestor's and share some with it (a node
+ * without CPUs shares none, so a CPU-less memory node is never the
+ * locality).  With @want_cpus the walk goes on until the locality holds a
+ * node in @cpu_node: without a distance matrix only the tree says "near".
+ */
+static bool nearest_locality(hwloc_topology_t topo, hwloc_obj_t pu, const struct cpool_topology *t,
+			     const bool *cpu_node, bool want_cpus, bool *local)
+{
+	hwloc_obj_t objs[t->nr_nodes];
+
+	for (hwloc_obj_t o = pu; o; o = o->parent) {
+		struct hwloc_location loc = { .type = HWLOC_LOCATION_TYPE_CPUSET };
+		unsigned long flags = HWLOC_LOCAL_NUMANODE_FLAG_LARGER_LOCALITY;
+		unsigned nr = (unsigned)t->nr_nodes;
+		bool any = false, cpus = false;
+
+		if (!o->cpuset)
+			continue;
+		if (o != pu)
+			flags |= HWLOC_LOCAL_NUMANODE_FLAG_SMALLER_LOCALITY;
+		loc.location.cpuset = o->cpuset;
+		if (hwloc_get_local_numanode_objs(topo, &loc, &nr, objs, flags) < 0)
+			continue;
+		memset(local, 0, sizeof(*local) * (size_t)t->nr_nodes);
+		for (unsigned k = 0; k < nr && k < (unsigned)t->nr_nodes; k++) {
+			int n = cpool_topology_node_index(t, (int)objs[k]->os_index);
+
+			if (n < 0 || !objs[k]->cpuset ||
+			    !hwloc_bitmap_intersects(objs[k]->cpuset, o->cpuset))
+				continue;
+			local[n] = any = true;
+			cpus = cpus || cpu_node[n];
+		}
+		if (any && (cpus || !want_cpus))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The node that gives out a CPU without local memory: among nodes with CPUs
+ * (and memory) of their own, the one nearest its locality by the distance
+ * matrix -- the smallest distance from any node of the locality -- ties to
+ * node_better().  Without a matrix the fallback 10/20 makes this "a node of
+ * the locality", found by walking up the tree.
+ */
+static int home_of_orphan(hwloc_topology_t topo, hwloc_obj_t pu, const struct cpool_topology *t,
+			  const struct raw_node *raw, const bool *cpu_node)
+{
+	bool local[t->nr_nodes];
+	int best = -1, best_d = 0;
+
+	if (!nearest_locality(topo, pu, t, cpu_node, !t->distance_measured, local))
+		memset(local, 0, sizeof(local));
+	for (int m = 0; m < t->nr_nodes; m++) {
+		int d = -1;
+
+		if (!cpu_node[m])
+			continue;
+		for (int l = 0; l < t->nr_nodes; l++)
+			if (local[l] && (d < 0 || cpool_topology_distance(t, l, m) < d))
+				d = cpool_topology_distance(t, l, m);
+		if (d < 0)
+			d = 1 << 30; /* no locality at all: node_better() alone decides */
+		if (best < 0 || d < best_d || (d == best_d && node_better(&raw[m], &raw[best]))) {
+			best = m;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
 static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, size_t errlen)
 {
 	int nr_nodes = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
@@ -162,6 +244,7 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 	struct raw_core *rc = NULL;
 	hwloc_obj_t *pu_objs = NULL, *core_objs = NULL;
 	int *pu_node = NULL;
+	bool *cpu_node = NULL, memory_known = false;
 	int nr_cores = 0, ret = -ENOMEM;
 
 	if (nr_nodes <= 0 || nr_pus <= 0) {
@@ -173,13 +256,14 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 	core_objs = calloc((size_t)nr_pus, sizeof(*core_objs));
 	pu_node = calloc((size_t)nr_pus, sizeof(*pu_node));
 	rc = calloc((size_t)nr_pus, sizeof(*rc));
+	cpu_node = calloc((size_t)nr_nodes, sizeof(*cpu_node));
 	t->nodes = calloc((size_t)nr_nodes, sizeof(*t->nodes));
 	t->distance = calloc((size_t)nr_nodes * (size_t)nr_nodes, sizeof(*t->distance));
 	t->pus = calloc((size_t)nr_pus, sizeof(*t->pus));
 	t->cores = calloc((size_t)nr_pus, sizeof(*t->cores));
 	t->l3 = calloc((size_t)nr_pus, sizeof(*t->l3));
-	if (!raw || !pu_objs || !core_objs || !pu_node || !rc || !t->nodes || !t->distance ||
-	    !t->pus || !t->cores || !t->l3)
+	if (!raw || !pu_objs || !core_objs || !pu_node || !rc || !cpu_node || !t->nodes ||
+	    !t->distance || !t->pus || !t->cores || !t->l3)
 		goto out;
 
 	for (int i = 0; i < nr_nodes; i++) {
@@ -205,8 +289,18 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 		n->subtype = keep_string(t, raw[i].obj->subtype);
 		n->package = package_of(raw[i].obj);
 		cpool_cpuset_set(&t->mems, n->os);
+		memory_known = memory_known || has_memory(&raw[i]);
 	}
+	/* Orphan CPUs go by distance, so the matrix comes first. */
+	read_distances(t, topo);
 
+	/*
+	 * Home node of each PU: first the nodes with memory that claim it; a
+	 * memoryless node's CPUs are orphans like CPUs no node claims, since
+	 * cpuset.mems cannot name a node without memory.  A source that gives
+	 * no node memory (or no node both CPUs and memory) keeps the claims.
+	 */
+again:
 	/* Home node of each PU: first those some node claims, then the orphans. */
 	for (int i = 0; i < nr_pus; i++) {
 		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
@@ -222,27 +316,31 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 		for (int n = 0; n < nr_nodes; n++)
 			if (raw[n].obj->cpuset &&
 			    hwloc_bitmap_isset(raw[n].obj->cpuset, pu->os_index) &&
+			    (has_memory(&raw[n]) || !memory_known) &&
 			    (best < 0 || node_better(&raw[n], &raw[best])))
 				best = n;
 		pu_node[i] = best;
-		if (best >= 0)
+		if (best >= 0) {
 			cpool_cpuset_set(&t->nodes[best].cpus, (int)pu->os_index);
+			cpu_node[best] = true;
+		}
+	}
+	if (memory_known) {
+		bool any = false;
+
+		for (int n = 0; n < nr_nodes; n++)
+			any = any || cpu_node[n];
+		if (!any) {
+			memory_known = false;
+			goto again;
+		}
 	}
 	for (int i = 0; i < nr_pus; i++) {
-		int best = -1;
+		int best;
 
 		if (pu_node[i] >= 0)
 			continue;
-		/* No local memory: the nearest node with CPUs in the tree, then any. */
-		for (hwloc_obj_t o = pu_objs[i]->parent; o && best < 0; o = o->parent) {
-			if (!o->nodeset)
-				continue;
-			for (int n = 0; n < nr_nodes; n++)
-				if (hwloc_bitmap_isset(o->nodeset, (unsigned)raw[n].os) &&
-				    !cpool_cpuset_empty(&t->nodes[n].cpus) &&
-				    (best < 0 || node_better(&raw[n], &raw[best])))
-					best = n;
-		}
+		best = home_of_orphan(topo, pu_objs[i], t, raw, cpu_node);
 		if (best < 0) {
 			set_err(err, errlen, "CPU %u has no NUMA node with CPUs to belong to",
 				pu_objs[i]->os_index);
@@ -338,7 +436,6 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 				    (pass || !cpool_cpuset_isset(&t->nodes[n].adopted_cpus,
 								 t->pus[t->cores[c].first_pu].os)))
 					t->nodes[n].package = t->cores[c].package;
-	read_distances(t, topo);
 	ret = cpool_topology_finish(t);
 	/* A memory-only node is near the CPUs hwloc attaches it to. */
 	for (int n = 0; !ret && n < nr_nodes; n++) {
@@ -357,6 +454,7 @@ out:
 	free(pu_objs);
 	free(core_objs);
 	free(pu_node);
+	free(cpu_node);
 	free(rc);
 	if (ret == -ENOMEM)
 		set_err(err, errlen, "out of memory");
