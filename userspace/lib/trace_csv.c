@@ -222,7 +222,7 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace
 		}
 	}
 	if (!ret && !header)
-		ret = fail(err, line, "header",
+		ret = fail(err, line ? line : 1, "header",
 			   "no header row (id,submit,runtime,cpus,mem,priority)");
 	free(fields);
 	free(buf);
