@@ -167,7 +167,8 @@ TEST_ENV	:= CPOOL_SRCDIR=$(CURDIR) CPOOL_BUILD=$(abspath $(BUILD)) \
 		   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-check-unit: $(UNIT_BINS)
+# The programs too: some unit tests run the CLI end to end ($(CPOOL_BUILD)/cpool).
+check-unit: $(UNIT_BINS) $(PROGRAMS)
 	$(Q)$(TEST_ENV) prove --exec '' $(UNIT_BINS)
 
 LAB_KERNELS	?= 6.1 6.12

@@ -19,6 +19,8 @@
 
 #define CPOOL_JOB_ID_MAX 31
 #define CPOOL_USEC_PER_SEC 1000000LL
+/* Longest time a trace may give (about 31 years): keeps every sum in int64 microseconds. */
+#define CPOOL_JOB_TIME_MAX_S 1e9
 
 struct cpool_job {
 	char id[CPOOL_JOB_ID_MAX + 1];

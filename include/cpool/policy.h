@@ -12,11 +12,12 @@
  *                                 <---------- decisions + wake_at
  *     apply decisions in order:
  *       PREEMPT: stop the job (daemon: freeze its cgroup), put it at the
- *                tail of the ready queue (new seq, ready_since = now),
- *                store level; its CPUs are free
+ *                tail of the ready queue (new seq, ready_since = now);
+ *                its CPUs are free
  *       START:   run the job on VS (daemon: thaw or launch in the VS),
- *                slice_start = now, first start if none, store level
- *       RENEW:   the job keeps running; slice_start = now, store level
+ *                slice_start = now, first_start = now if still -1
+ *       RENEW:   the job keeps running; slice_start = now
+ *       and for all three store the decision's level and level_used_us
  *     arm a timer for wake_at (if not CPOOL_NEVER)
  *
  * Decisions are applied in the order given: the PREEMPTs that make room
@@ -33,9 +34,13 @@
  *     call for that instant, so an arrival is queued ahead of a job the call
  *     preempts at the same instant.  fcfs and easy never re-queue, and
  *     take this order as first-come-first-served order.
+ *   - a new job enters with first_start_us = -1, vs = -1, level = 0,
+ *     level_used_us = 0, ready_since_us = its arrival.
  *   - done_us is the work done up to now (running jobs included).
  *   - vs[].free_cpus counts CPUs not used by running jobs.
- *   - measured fields are the collector's latest (or the simulator's).
+ *   - measured fields are the collector's latest (or the simulator's);
+ *     call again when they change, since admission may now let jobs in.
+ *   - the jobs in decisions are the snapshot's own pointers.
  */
 #ifndef CPOOL_POLICY_H
 #define CPOOL_POLICY_H
@@ -147,7 +152,7 @@ struct cpool_decision {
 };
 
 /*
- * Decisions go into @out (array of @max); at most n_queued + 2 * n_running
+ * Decisions go into @out (array of @max); at most n_queued + 3 * n_running
  * are ever needed.  Returns the number written, or -ENOSPC when @max was too
  * small (nothing is lost: call again with room), -EINVAL for a bad policy.
  * *@wake_at is the instant the policy must be called again even if no
@@ -175,7 +180,7 @@ const char *cpool_place_names(void);
  */
 int cpool_policy_place(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		       const int *avail, int cpus, const char *vs_name);
-/* Whether the admission rule lets new jobs onto VS @i. */
+/* Whether the admission rule lets new jobs onto @vs (its measured p99 is within the bound). */
 bool cpool_policy_admits(const struct cpool_policy *p, const struct cpool_vs_state *vs);
 
 /*

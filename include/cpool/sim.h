@@ -72,7 +72,8 @@ struct cpool_sim_result {
 
 /*
  * Run @n jobs through the simulated pool.  Returns 0, -EINVAL (bad pool or
- * policy), -ENOMEM, -EDEADLK (queued jobs could never start: a policy
+ * policy), -ENOMEM, -ERANGE (last submit + all runtimes, times the CPUs,
+ * beyond int64 microseconds), -EDEADLK (queued jobs could never start: a policy
  * bug), -EPROTO (a policy decided something impossible).  @res must be
  * released with cpool_sim_result_free() in every case.
  */
@@ -85,5 +86,19 @@ void cpool_sim_record_metrics(const struct cpool_sim_record *r, struct cpool_job
 
 /* A pool of @n one-CPU slots: one VS "slots" with CPUs 0..n-1.  -EINVAL for n out of range. */
 int cpool_sim_slots(int n, struct cpool_vserver *vs);
+
+struct cpool_pool_config;
+struct cpool_topology;
+
+/*
+ * The simulated pool from a pool configuration planned on a topology (the
+ * plan "cpool plan" shows): *@vs (malloc'ed, @n_vs entries) in file
+ * order.  Returns 0, or a negative errno with the reason in @err: the
+ * planner's (e.g. "vserver db: numa=local needs 12 CPUs on one node; ...")
+ * when a VS does not fit, since a simulation of part of the pool would
+ * answer another question.
+ */
+int cpool_sim_pool_plan(const struct cpool_pool_config *c, const struct cpool_topology *t,
+			struct cpool_vserver **vs, int *n_vs, char *err, size_t errlen);
 
 #endif /* CPOOL_SIM_H */

@@ -206,6 +206,66 @@ static void generated(void)
 	cpool_trace_free(&t);
 }
 
+/*
+ * Several VSs, every placement, with and without admission, under every
+ * policy: it always finishes and conserves work.  (Admission once
+ * deadlocked rr: preemptions emptied a VS, clearing its latency, after the
+ * policy had held jobs for it.)
+ */
+static void placements(void)
+{
+	char *text = generate_swf(800, 32);
+	FILE *in = fmemopen(text, strlen(text), "r");
+	struct cpool_vserver vs[3];
+	struct cpool_trace t;
+	struct cpool_trace_error e;
+	size_t bad = 0, runs = 0;
+
+	if (cpool_trace_read(in, CPOOL_TRACE_SWF, &t, &e))
+		bail_out("generated trace does not parse");
+	fclose(in);
+	free(text);
+	memset(vs, 0, sizeof(vs));
+	for (int v = 0; v < 3; v++) {
+		snprintf(vs[v].name, sizeof(vs[v].name), "vs%d", v);
+		cpool_cpuset_set_range(&vs[v].cpus, v * 32, v * 32 + (v == 2 ? 63 : 31));
+	}
+	for (int pl = 0; pl < CPOOL_PLACE__COUNT; pl++) {
+		for (int admit = 0; admit < 2; admit++) {
+			for (int sc = 0; sc < CPOOL_SCHED__COUNT; sc++) {
+				struct cpool_sim_config cfg = { .vs = vs, .n_vs = 3 };
+				struct cpool_sim_result r;
+				int64_t work = 0;
+				int ret;
+
+				cfg.policy =
+					policy_named((enum cpool_sched)sc, 60 * CPOOL_USEC_PER_SEC);
+				cfg.policy.place = (enum cpool_place)pl;
+				cfg.policy.admit_p99_us = admit ? 600 * CPOOL_USEC_PER_SEC : 0;
+				ret = cpool_sim_run(&cfg, t.jobs, t.n_jobs, &r);
+				for (size_t i = 0; i < r.n_records; i++)
+					work += r.records[i].job->runtime_us *
+						r.records[i].job->cpus;
+				runs++;
+				if (ret || r.busy_cpu_us != work ||
+				    r.n_records + r.n_skipped != t.n_jobs) {
+					bad++;
+					diag("%s %s admission %s: %s",
+					     cpool_place_name(cfg.policy.place),
+					     cpool_sched_name(cfg.policy.sched),
+					     admit ? "on" : "off",
+					     ret ? strerror(-ret) : "work not conserved");
+				}
+				cpool_sim_result_free(&r);
+			}
+		}
+	}
+	is_int((int64_t)bad, 0,
+	       "3 VSs: every placement x admission x policy finishes, work conserved");
+	is_int((int64_t)runs, 2 * CPOOL_PLACE__COUNT * CPOOL_SCHED__COUNT, "all combinations ran");
+	cpool_trace_free(&t);
+}
+
 static void real(void)
 {
 	static const struct {
@@ -311,6 +371,7 @@ int main(void)
 
 	interface();
 	generated();
+	placements();
 	real();
 	is_int(cpool_sim_run(&cfg, NULL, 0, &r), -EINVAL, "a pool without VSs is refused");
 	cpool_sim_result_free(&r);

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "cpool/config.h"
+#include "cpool/topology.h"
 #include "cpool/job.h"
 #include "cpool/policy.h"
 #include "cpool/sim.h"
@@ -21,7 +23,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cpool sim --trace FILE --policy NAME [--quantum MS] [--placement NAME]\n"
-		"                 (--slots N | --pool SPEC | --config pool.ini) [--json]\n"
+		"                 (--slots N | --pool SPEC | --config pool.ini [--topology FILE |\n"
+		"                 --synthetic DESC]) [--json]\n"
 		"                 [--switch-cost MS] [--aging MS] [--mlfq-quanta MS,MS,...]\n"
 		"                 [--admit-p99 MS] [--format csv|swf]\n"
 		"\n"
@@ -34,7 +37,10 @@ static void usage(FILE *out)
 		"  --quantum MS        rr quantum (default 100 ms); a bare number is ms\n"
 		"  --slots N           N one-CPU slots (one VS 'slots' of N CPUs)\n"
 		"  --pool SPEC         VSs by CPU count: '4,4,8' (named vs0, vs1, ...) or 'db:4,web:8'\n"
-		"  --config pool.ini   the planned pool (needs the planner, issue 3)\n"
+		"  --config pool.ini   the planned pool: the file's VSs placed by the planner\n"
+		"                      ([pool] placement is also the default job placement)\n"
+		"  --topology FILE     plan on an hwloc XML export instead of this machine\n"
+		"  --synthetic DESC    plan on an hwloc synthetic machine ('pack:2 numa:2 core:8')\n"
 		"  --switch-cost MS    charged at every dispatch (default 0)\n"
 		"  --aging MS          priority policies: one level better per MS waited\n"
 		"  --mlfq-quanta LIST  mlfq levels' quanta; 0 last = FCFS (default 100,200,0)\n"
@@ -129,6 +135,39 @@ static int parse_quanta(const char *text, struct cpool_policy *p)
 			ret = -EINVAL;
 	p->mlfq_levels = n;
 	return ret;
+}
+
+/*
+ * The planned pool: the config's VSs placed on the topology (the live
+ * machine unless --topology or --synthetic), as "cpool plan" shows it.
+ * Returns 0 or the exit status.
+ */
+static int plan_pool(const char *config, const char *xml, const char *synthetic,
+		     struct cpool_vserver **vs, int *n_vs, enum cpool_place *place,
+		     bool place_given)
+{
+	struct cpool_pool_config c;
+	struct cpool_topology t;
+	char why[512];
+	int ret;
+
+	if (cpool_config_load(&c, config, why, sizeof(why))) {
+		fprintf(stderr, "cpool sim: %s\n", why);
+		return 1;
+	}
+	if (cpool_topology_load(&t, xml, synthetic, why, sizeof(why))) {
+		fprintf(stderr, "cpool sim: %s\n", why);
+		cpool_config_free(&c);
+		return 1;
+	}
+	ret = cpool_sim_pool_plan(&c, &t, vs, n_vs, why, sizeof(why));
+	if (ret)
+		fprintf(stderr, "cpool sim: %s on %s: %s\n", config, t.source, why);
+	else if (!place_given)
+		*place = (enum cpool_place)c.placement; /* the fit names are shared */
+	cpool_topology_free(&t);
+	cpool_config_free(&c);
+	return ret ? 1 : 0;
 }
 
 static void progress(size_t finished, size_t total, void *arg)
@@ -270,13 +309,14 @@ static int cmd_sim(int argc, char **argv)
 		{ 0 },
 	};
 	const char *trace_path = NULL, *config = NULL, *pool = NULL, *policy = NULL;
+	const char *xml = NULL, *synthetic = NULL;
 	enum cpool_trace_format format = CPOOL_TRACE_AUTO;
 	struct cpool_sim_config cfg = { 0 };
 	struct cpool_sim_result res = { 0 };
 	struct cpool_trace trace = { 0 };
 	struct cpool_trace_error terr;
 	struct cpool_vserver *vs = NULL;
-	bool json = false;
+	bool json = false, placement_given = false;
 	int slots = 0, opt, ret, status = 1;
 	char *end;
 
@@ -296,6 +336,7 @@ static int cmd_sim(int argc, char **argv)
 			}
 			break;
 		case 'P':
+			placement_given = true;
 			if (cpool_place_parse(optarg, &cfg.policy.place)) {
 				fprintf(stderr,
 					"cpool sim: --placement: unknown '%s' (known: %s)\n",
@@ -327,10 +368,11 @@ static int cmd_sim(int argc, char **argv)
 			config = optarg;
 			break;
 		case OPT_TOPO:
+			xml = optarg;
+			break;
 		case OPT_SYNTH:
-			fprintf(stderr,
-				"cpool sim: --topology and --synthetic go with --config, which needs the planner (issue 3)\n");
-			return 2;
+			synthetic = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -396,13 +438,20 @@ static int cmd_sim(int argc, char **argv)
 		fprintf(stderr, "cpool sim: give exactly one of --slots, --pool, --config\n");
 		return 2;
 	}
-	if (config) {
-		fprintf(stderr,
-			"cpool sim: --config %s: needs the planner (issue 3), not in this build; use --slots or --pool\n",
-			config);
+	if ((xml || synthetic) && !config) {
+		fprintf(stderr, "cpool sim: --topology and --synthetic go with --config\n");
 		return 2;
 	}
-	if (pool) {
+	if (xml && synthetic) {
+		fprintf(stderr, "cpool sim: --topology and --synthetic exclude each other\n");
+		return 2;
+	}
+	if (config) {
+		ret = plan_pool(config, xml, synthetic, &vs, &cfg.n_vs, &cfg.policy.place,
+				placement_given);
+		if (ret)
+			return ret;
+	} else if (pool) {
 		ret = parse_pool(pool, &vs, &cfg.n_vs);
 		if (ret) {
 			fprintf(stderr,
@@ -439,8 +488,11 @@ static int cmd_sim(int argc, char **argv)
 	ret = cpool_sim_run(&cfg, trace.jobs, trace.n_jobs, &res);
 	if (ret) {
 		fprintf(stderr, "cpool sim: simulating %s under %s: %s\n", trace_path, policy,
-			ret == -EPROTO ? "the policy decided something impossible (a bug)" :
-					 strerror(-ret));
+			ret == -EPROTO ?
+				"the policy decided something impossible (a bug)" :
+			ret == -ERANGE ?
+				"the trace spans too long (submit + all runtimes) to simulate" :
+				strerror(-ret));
 		goto out;
 	}
 	if (res.n_skipped)

@@ -108,11 +108,21 @@ static bool best_waiting(struct fb *f, struct cand *best)
 	return found;
 }
 
+/*
+ * Someone waits at @level or better who could run at all now: a job held
+ * off by admission on every VS it may use is no reason to preempt (the
+ * CPU would only idle).
+ */
 static bool someone_waits_at(struct fb *f, int level)
 {
 	struct cand b;
 
-	return best_waiting(f, &b) && b.level <= level;
+	if (!best_waiting(f, &b) || b.level > level)
+		return false;
+	for (int v = 0; v < f->s->n_vs; v++)
+		if (policy_vs_eligible(f->p, &f->s->vs[v], b.job->job))
+			return true;
+	return false;
 }
 
 static int start(struct fb *f, const struct cand *c, int v)
@@ -187,7 +197,10 @@ static bool expired(const struct fb *f, size_t r)
 
 	if (q <= 0)
 		return false;
-	return L == f->levels - 1 ? used > 0 && used % q == 0 : used >= q;
+	/* used < q first: it spares the division for almost every job. */
+	if (used < q)
+		return false;
+	return L == f->levels - 1 ? used % q == 0 : true;
 }
 
 static int expire(struct fb *f)
@@ -202,7 +215,18 @@ static int expire(struct fb *f)
 	for (size_t r = 0; r < s->n_running; r++)
 		if (expired(f, r))
 			order[n++] = r;
-	qsort_r(order, n, sizeof(*order), by_slice, (void *)s);
+	if (n > 32) {
+		qsort_r(order, n, sizeof(*order), by_slice, (void *)s);
+	} else {
+		/* A few expire at once, usually: insertion sort, no allocation. */
+		for (size_t a = 1; a < n; a++) {
+			size_t x = order[a], b = a;
+
+			for (; b > 0 && by_slice(&x, &order[b - 1], (void *)s) < 0; b--)
+				order[b] = order[b - 1];
+			order[b] = x;
+		}
+	}
 	for (size_t k = 0; k < n && !ret; k++) {
 		size_t r = order[k];
 		int L = f->level[r];
@@ -214,7 +238,8 @@ static int expire(struct fb *f)
 			preempt(f, r);
 			ret = fill(f);
 		} else if (newl != L) {
-			policy_emit(f->o, CPOOL_DECIDE_RENEW, s->running[r], s->running[r]->vs, newl, 0);
+			policy_emit(f->o, CPOOL_DECIDE_RENEW, s->running[r], s->running[r]->vs,
+				    newl, 0);
 		}
 	}
 	free(order);
@@ -293,7 +318,7 @@ static int64_t next_wake(struct fb *f)
 
 		if (f->gone[r] || q <= 0 || (L == f->levels - 1 && !waiting))
 			continue;
-		t = s->now_us + (L == f->levels - 1 ? q - used % q : q - used);
+		t = s->now_us + (used < q ? q - used : L == f->levels - 1 ? q - used % q : 0);
 		if (t < wake)
 			wake = t;
 	}
@@ -320,15 +345,18 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 			if (f.q[l] < 0 || (f.q[l] == 0 && l != f.levels - 1))
 				return -EINVAL;
 	}
-	if (!s->n_queued && !s->n_running)
+	/* Nobody waits and (rr) nobody can be demoted: nothing to decide, no timer. */
+	if (!s->n_queued && (f.levels == 1 || !s->n_running))
 		return 0;
 	f.avail = policy_free_copy(s);
-	f.rq = malloc((s->n_running + 1) * sizeof(*f.rq));
-	f.gone = calloc(s->n_running + 1, sizeof(*f.gone));
-	f.level = malloc((s->n_running + 1) * sizeof(*f.level));
-	f.used = malloc((s->n_running + 1) * sizeof(*f.used));
-	if (!f.avail || !f.rq || !f.gone || !f.level || !f.used)
+	/* One block for the per-running-job arrays: this runs at every event. */
+	f.rq = calloc(s->n_running + 1,
+		      sizeof(*f.rq) + sizeof(*f.used) + sizeof(*f.level) + sizeof(*f.gone));
+	if (!f.avail || !f.rq)
 		goto out;
+	f.used = (int64_t *)(f.rq + s->n_running + 1);
+	f.level = (int *)(f.used + s->n_running + 1);
+	f.gone = (bool *)(f.level + s->n_running + 1);
 	for (size_t r = 0; r < s->n_running; r++) {
 		const struct cpool_pjob *j = s->running[r];
 
@@ -350,8 +378,5 @@ out:
 	free(f.avail);
 	free(f.rq);
 	free(f.taken);
-	free(f.gone);
-	free(f.level);
-	free(f.used);
 	return ret;
 }

@@ -221,11 +221,15 @@ static int64_t aging_wake(const struct cpool_policy *p, const struct cpool_snaps
 		if (started)
 			continue;
 		e = eff_priority(p, q, s->now_us);
+		/*
+		 * A job that beats the worst already waits for room (or for
+		 * admission), which only an event can bring: no timer, or a
+		 * long blocked queue would wake us at every aging step.
+		 */
+		if (e < worst)
+			continue;
 		steps = (s->now_us - q->ready_since_us) / p->aging_us + (e - worst) + 1;
 		t = q->ready_since_us + (int64_t)steps * p->aging_us;
-		if (t <= s->now_us) /* beats the worst already: more aging may free more room */
-			t = q->ready_since_us +
-			    ((s->now_us - q->ready_since_us) / p->aging_us + 1) * p->aging_us;
 		if (t < wake)
 			wake = t;
 	}

@@ -55,10 +55,32 @@ static double measured_key(enum cpool_place place, const struct cpool_vs_state *
 	return place == CPOOL_PLACE_LEAST_LOADED ? v->rul : (double)v->rq_p99_us;
 }
 
+/* first-, best- and worst-fit are the planner's (fit.h), over the VSs this job may use. */
+static int place_fit(const struct cpool_policy *p, const struct cpool_snapshot *s, const int *avail,
+		     int cpus, const char *vs_name)
+{
+	long stack[64] = { 0 }, *cand = stack;
+	int pick;
+
+	if (s->n_vs > 64) {
+		cand = malloc((size_t)s->n_vs * sizeof(*cand));
+		if (!cand)
+			return -1;
+	}
+	for (int i = 0; i < s->n_vs; i++) {
+		const struct cpool_vs_state *v = &s->vs[i];
+
+		cand[i] = name_matches(v, vs_name) && cpool_policy_admits(p, v) ? avail[i] : -1;
+	}
+	pick = cpool_fit_choose((enum cpool_fit)p->place, cand, s->n_vs, cpus);
+	if (cand != stack)
+		free(cand);
+	return pick;
+}
+
 int cpool_policy_place(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		       const int *avail, int cpus, const char *vs_name)
 {
-	long stack[64] = { 0 }, *cand = stack;
 	int pick = -1;
 
 	if (!avail) {
@@ -71,25 +93,19 @@ int cpool_policy_place(const struct cpool_policy *p, const struct cpool_snapshot
 		free(f);
 		return pick;
 	}
+	if (s->n_vs == 1) {
+		/* One VS (a pool of slots): every placement agrees; skip the candidate array. */
+		const struct cpool_vs_state *v = &s->vs[0];
+
+		return avail[0] >= cpus && name_matches(v, vs_name) && cpool_policy_admits(p, v) ?
+			       0 :
+			       -1;
+	}
 	switch (p->place) {
 	case CPOOL_PLACE_FIRST_FIT:
 	case CPOOL_PLACE_BEST_FIT:
 	case CPOOL_PLACE_WORST_FIT:
-		if (s->n_vs > 64) {
-			cand = malloc((size_t)s->n_vs * sizeof(*cand));
-			if (!cand)
-				return -1;
-		}
-		for (int i = 0; i < s->n_vs; i++) {
-			const struct cpool_vs_state *v = &s->vs[i];
-
-			cand[i] = name_matches(v, vs_name) && cpool_policy_admits(p, v) ? avail[i] :
-											  -1;
-		}
-		pick = cpool_fit_choose((enum cpool_fit)p->place, cand, s->n_vs, cpus);
-		if (cand != stack)
-			free(cand);
-		return pick;
+		return place_fit(p, s, avail, cpus, vs_name);
 	case CPOOL_PLACE_BALANCED:
 		/* Keep the fraction of each VS left free even: the largest (free - need) / cpus. */
 		for (int i = 0; i < s->n_vs; i++) {

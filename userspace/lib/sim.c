@@ -57,6 +57,8 @@ struct sim {
 	uint64_t seq;
 	int busy_cpus;
 	bool measure;
+	/* A VS's measurement changed while decisions were applied: ask again. */
+	bool measure_changed;
 };
 
 /* ---- completion heap, indexed so a preempted job's completion can be removed ---- */
@@ -147,9 +149,10 @@ static void busy_change(struct sim *s, int v, int delta)
 	}
 	x->free_cpus -= delta;
 	s->busy_cpus += delta;
-	if (x->free_cpus == x->cpus) {
+	if (x->free_cpus == x->cpus && x->n_rq) {
 		x->n_rq = 0;
 		x->rq_p99_us = 0;
+		s->measure_changed = true;
 	}
 }
 
@@ -292,7 +295,7 @@ static void queue_compact(struct sim *s, size_t started)
 static int decide(struct sim *s, int64_t *wake)
 {
 	struct cpool_snapshot snap;
-	size_t need = s->n_queue + 2 * s->n_running + 4;
+	size_t need = s->n_queue + 3 * s->n_running + 4;
 	size_t started = 0;
 	int n;
 
@@ -361,7 +364,8 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	const struct cpool_policy *p = &cfg->policy;
 
 	s->cfg = cfg;
-	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0)
+	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0 ||
+	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
 		return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
@@ -403,6 +407,20 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 			.state = JOB_FUTURE,
 		};
 		s->n++;
+	}
+	{
+		/*
+		 * Everything the run adds up (end times, busy CPU time) stays
+		 * below span x CPUs; refuse what would not fit in int64.
+		 */
+		double span = 0;
+
+		for (size_t i = 0; i < s->n; i++)
+			span = fmax(span, (double)s->j[i].pj.job->submit_us);
+		for (size_t i = 0; i < s->n; i++)
+			span += (double)s->j[i].pj.job->runtime_us + (double)cfg->switch_cost_us;
+		if (span * (res->total_cpus + 1) > 0x1p61)
+			return -ERANGE;
 	}
 	s->arrivals = malloc((s->n + 1) * sizeof(*s->arrivals));
 	s->heap = malloc((s->n + 1) * sizeof(*s->heap));
@@ -450,9 +468,20 @@ static int loop(struct sim *s, struct cpool_sim_result *res)
 			enqueue(s, s->arrivals[s->next_arrival++]);
 		if (wake == t)
 			wake = CPOOL_NEVER;
-		ret = decide(s, &wake);
-		if (ret)
-			return ret;
+		/*
+		 * Preemptions can idle a VS and so clear its measured latency,
+		 * which can admit jobs the policy just held: the daemon sees
+		 * that at its next measurement, the simulator asks again at
+		 * once.  Each round empties a VS, so this ends.
+		 */
+		for (int round = 0;; round++) {
+			s->measure_changed = false;
+			ret = decide(s, &wake);
+			if (ret)
+				return ret;
+			if (!s->measure_changed || round > s->cfg->n_vs)
+				break;
+		}
 	}
 	if (s->n_queue || s->n_running)
 		return -EDEADLK;

@@ -84,7 +84,7 @@ static int to_us(const char *text, int64_t *us)
 {
 	double s;
 
-	if (cpool_parse_duration(text, &s) || s > 9e12)
+	if (cpool_parse_duration(text, &s) || s > CPOOL_JOB_TIME_MAX_S)
 		return -EINVAL;
 	*us = llround(s * CPOOL_USEC_PER_SEC);
 	return 0;
@@ -182,7 +182,10 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace
 				for (c = 0; c < COL__COUNT; c++)
 					if (strcasecmp(name, col_names[c]) == 0)
 						break;
-				if (c == COL__COUNT)
+				if (!*name)
+					ret = fail(err, line, "header", "column %d has no name",
+						   i + 1);
+				else if (c == COL__COUNT)
 					ret = fail(
 						err, line, name,
 						"unknown column (known: id, submit, runtime, cpus, mem, priority, estimate, vs)");
@@ -219,7 +222,7 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace
 		}
 	}
 	if (!ret && !header)
-		ret = fail(err, line, "header",
+		ret = fail(err, line ? line : 1, "header",
 			   "no header row (id,submit,runtime,cpus,mem,priority)");
 	free(fields);
 	free(buf);

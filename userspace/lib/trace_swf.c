@@ -118,13 +118,12 @@ int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_trace
 			break;
 		}
 		snprintf(job.id, sizeof(job.id), "%.0f", f[0]);
-		/* Times past ~30 years of log would overflow nothing, but are not a log. */
-		if (f[1] < 0 || f[1] > 1e12) {
-			cpool_trace_skip(trace, line, "field %s is %.0f", swf_names[1], f[1]);
+		if (f[1] < 0 || f[1] > CPOOL_JOB_TIME_MAX_S) {
+			cpool_trace_skip(trace, line, "field %s is %g", swf_names[1], f[1]);
 			continue;
 		}
-		if (f[3] < 0 || f[3] > 1e12) {
-			cpool_trace_skip(trace, line, "field %s is %.0f", swf_names[3], f[3]);
+		if (f[3] < 0 || f[3] > CPOOL_JOB_TIME_MAX_S) {
+			cpool_trace_skip(trace, line, "field %s is %g", swf_names[3], f[3]);
 			continue;
 		}
 		/* Allocated processors are what ran; requested stands in when unknown. */
@@ -141,7 +140,8 @@ int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_trace
 		job.submit_us = sec_to_us(f[1]);
 		job.runtime_us = sec_to_us(f[3]);
 		/* Requested time is the user's estimate; logs without it estimate exactly. */
-		job.estimate_us = f[8] > 0 && f[8] <= 1e12 ? sec_to_us(f[8]) : job.runtime_us;
+		job.estimate_us =
+			f[8] > 0 && f[8] <= CPOOL_JOB_TIME_MAX_S ? sec_to_us(f[8]) : job.runtime_us;
 		kb = f[9] > 0 ? f[9] : f[6] > 0 ? f[6] : 0;
 		if (kb * 1024.0 * job.cpus < 1.8e19)
 			job.mem = (uint64_t)(kb * 1024.0) * (uint64_t)job.cpus;
