@@ -19,6 +19,7 @@
 
 #include "cpoold.h"
 #include "cpool/apiclient.h"
+#include "cpool/fsutil.h"
 #include "cpool/version.h"
 
 #define DEFAULT_CONFIG "/etc/cpool/pool.ini"
@@ -86,24 +87,6 @@ static void on_signal(struct cpool_evsource *src, uint32_t events, void *data)
 	cpool_evloop_quit(d->loop, 0);
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void load_policy(struct cpoold *d)
 {
 	char *v;
@@ -143,7 +126,7 @@ static int start(struct cpoold *d)
 	sigset_t mask;
 	int r, sfd;
 
-	r = mkdir_p(d->state_dir, 0700);
+	r = cpool_mkdir_p(d->state_dir, 0700);
 	if (r) {
 		log_err("create the state directory %s: %s", d->state_dir, strerror(-r));
 		return r;

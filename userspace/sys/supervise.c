@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpool/fsutil.h"
 #include "cpool/supervise.h"
 
 /* What the supervisor tells cpoold once the job runs or has failed to. */
@@ -112,24 +113,6 @@ static int write_record(const char *dir, const struct cpool_job_record *rec, con
 	return 0;
 }
 
-static int ensure_dir(const char *dir)
-{
-	char buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void send_report(int fd, const struct start_report *rep)
 {
 	ssize_t w;
@@ -222,7 +205,7 @@ int cpool_supervise_start(const struct cpool_launch_spec *spec, int64_t job_id,
 	ssize_t n;
 	pid_t pid;
 
-	r = ensure_dir(record_dir);
+	r = cpool_mkdir_p(record_dir, 0700);
 	if (r)
 		return cpool_cg_fail(e, -r, "create the job record directory %s: %s", record_dir,
 				     strerror(-r));
