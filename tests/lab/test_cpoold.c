@@ -352,6 +352,34 @@ static void test_measurements(void)
 	json_decref(res);
 }
 
+/* rr on a one-CPU VS: two CPU-bound jobs take turns (freeze and thaw). */
+static void test_preemption(void)
+{
+	const char *burn = "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done";
+	json_t *res, *r1, *r2;
+	int64_t a, b;
+
+	is_int(call_as(0, CPOOL_OP_POLICY_SET,
+		       json_pack("{s:s, s:f}", "policy", "rr", "quantum", 0.1), &res, 5000),
+	       0, "policy set to rr, 100 ms");
+	json_decref(res);
+	a = submit_as(0, sh_job(burn, "a"));
+	b = submit_as(0, sh_job(burn, "a"));
+	r1 = wait_job(0, a);
+	r2 = wait_job(0, b);
+	ok(r1 && r2 && jnum(r2, "start") < jnum(r1, "end"),
+	   "the second job started before the first ended: the first was preempted");
+	ok(r1 && jnum(r1, "run_time") < jnum(r1, "turnaround") - 0.2,
+	   "the first job spent time frozen (ran %.2f s of %.2f s)", r1 ? jnum(r1, "run_time") : 0,
+	   r1 ? jnum(r1, "turnaround") : 0);
+	ok(r1 && r2 && jint(r1, "exit_code") == 0 && jint(r2, "exit_code") == 0,
+	   "both finished normally");
+	json_decref(r1);
+	json_decref(r2);
+	call_as(0, CPOOL_OP_POLICY_SET, json_pack("{s:s}", "policy", "fcfs"), &res, 5000);
+	json_decref(res);
+}
+
 static void test_bad_requests(void)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -504,6 +532,7 @@ int main(void)
 	test_permissions();
 	test_launch_failure();
 	test_measurements();
+	test_preemption();
 	test_bad_requests();
 	test_kill9_recovery();
 	test_thousand_queued();

@@ -204,8 +204,15 @@ static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
 		json_t *o = pool_vs_json(d, &d->vs[i]);
 
 		json_object_del(o, "spec");
-		if (d->vs[i].measured)
+		if (d->vs[i].measured) {
+			struct cpool_kmetrics_cpu_sum sum;
+
 			json_object_set_new(o, "rq_p50_us", json_integer(d->vs[i].rq_p50_us));
+			/* The window's raw times, so a client can weigh RUL itself. */
+			cpool_kmetrics_cpu_sum(&d->window, &d->vs[i].vs.cpus, &sum);
+			json_object_set_new(o, "busy_ns", json_integer((json_int_t)sum.busy_ns));
+			json_object_set_new(o, "idle_ns", json_integer((json_int_t)sum.idle_ns));
+		}
 		json_array_append_new(vs, o);
 	}
 	return cpool_reply_ok(req->id, json_pack("{s:f, s:b, s:f, s:o, s:o}", "time", now_s(),

@@ -95,6 +95,7 @@ struct cpoold {
 	struct cpool_kmetrics_snapshot last, window; /* last read; last interval's delta */
 	bool have_last;
 	struct cpool_evsource *sched_timer;
+	int64_t wake_at; /* when the policy asked to be called again */
 	bool sched_pending;
 	bool stopping;
 };

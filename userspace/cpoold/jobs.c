@@ -118,6 +118,10 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "wait", json_real(m.wait));
 		json_object_set_new(o, "response", json_real(m.response));
 		json_object_set_new(o, "turnaround", json_real(m.turnaround));
+		json_object_set_new(o, "rq_latency_count",
+				    json_integer((json_int_t)r->rq_lat_count));
+		json_object_set_new(o, "rq_latency_sum_ns",
+				    json_integer((json_int_t)r->rq_lat_sum_ns));
 		if (r->rq_lat_count) {
 			json_object_set_new(o, "rq_latency_mean_us",
 					    json_real((double)r->rq_lat_sum_ns / 1e3 /

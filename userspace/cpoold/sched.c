@@ -47,6 +47,14 @@ static void schedule(struct cpoold *d)
 	int64_t now = now_us(), wake = CPOOL_NEVER;
 	int n;
 
+	/*
+	 * A due wake-up is decided at the instant it was due, not when the
+	 * timer got round to firing: rr counts quanta from the slice start
+	 * and expires a job only exactly at a quantum boundary.
+	 */
+	if (d->wake_at != CPOOL_NEVER && now >= d->wake_at)
+		now = d->wake_at;
+	d->wake_at = CPOOL_NEVER;
 	for (struct djob *j = d->jobs; j; j = j->next)
 		total++;
 	if (!total || !d->n_vs)
@@ -142,6 +150,7 @@ out:
 	free(running);
 	free(vs);
 	free(dec);
+	d->wake_at = wake;
 	if (wake != CPOOL_NEVER && d->sched_timer) {
 		int64_t delay = wake - now_us();
 
@@ -162,6 +171,7 @@ static void on_timer(struct cpool_evsource *src, uint32_t events, void *data)
 
 void sched_init(struct cpoold *d)
 {
+	d->wake_at = CPOOL_NEVER;
 	if (cpool_evloop_add_timer(d->loop, 0, 0, on_timer, d, &d->sched_timer))
 		log_err("scheduling timer: %m");
 }
