@@ -167,7 +167,8 @@ TEST_ENV	:= CPOOL_SRCDIR=$(CURDIR) CPOOL_BUILD=$(abspath $(BUILD)) \
 		   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-check-unit: $(UNIT_BINS)
+# The programs too: some unit tests run the CLI end to end ($(CPOOL_BUILD)/cpool).
+check-unit: $(UNIT_BINS) $(PROGRAMS)
 	$(Q)$(TEST_ENV) prove --exec '' $(UNIT_BINS)
 
 LAB_KERNELS	?= 6.1 6.12
@@ -195,10 +196,20 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(SKELS) $(DEPS_STAMP)
 fuzz: $(FUZZ_BINS)
 
 # ---- install ---------------------------------------------------------------
+# The unit goes where systemd looks for packaged units of this prefix
+# (/usr/lib/systemd/system, /usr/local/lib/systemd/system).
+UNITDIR		:= $(PREFIX)/lib/systemd/system
+DOCDIR		:= $(PREFIX)/share/doc/cpool
+
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(BUILD)/cpool $(DESTDIR)$(PREFIX)/bin/cpool
 	$(if $(DAEMON_SRCS),install -m 0755 $(BUILD)/cpoold $(DESTDIR)$(PREFIX)/sbin/cpoold)
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		userspace/cpoold/cpoold.service > $(DESTDIR)$(UNITDIR)/cpoold.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cpoold.service
+	install -m 0644 docs/pool.ini.example docs/daemon.md $(DESTDIR)$(DOCDIR)/
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(DAEMON_SRCS) $(BPF_SRCS) $(UNIT_SRCS) $(BENCH_SRCS) \

@@ -230,6 +230,15 @@ int cpool_cg_job_destroy(const struct cpool_cg_pool *pool, const char *vs, const
 int cpool_cg_job_list(const struct cpool_cg_pool *pool, const char *vs,
 		      char (**names)[CPOOL_VS_NAME_MAX + 1], int *count, struct cpool_cg_error *e);
 
+/*
+ * Confine a job leaf ("vs/job") to @cpus (a subset of its VS's; NULL keeps
+ * the VS's) and @memory_max bytes (0: the VS's limit).  Changing the CPUs of
+ * a frozen leaf is how a preempted job resumes on other CPUs.
+ */
+int cpool_cg_job_limit(const struct cpool_cg_pool *pool, const char *rel,
+		       const struct cpool_cpuset *cpus, uint64_t memory_max,
+		       struct cpool_cg_error *e);
+
 /* Move the calling process into system/cpoold (the daemon's own leaf). */
 int cpool_cg_enter_system(struct cpool_cg_pool *pool, const struct cpool_cpuset *cpus,
 			  struct cpool_cg_error *e);

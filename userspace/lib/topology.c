@@ -549,6 +549,13 @@ int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const ch
 	}
 	/* Another machine's XML: do not check it against this system. */
 	hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+	/*
+	 * The whole machine, not the CPUs the calling process may use: cpoold
+	 * may run where cpuset partitions (its own pool's, after a restart)
+	 * have taken most CPUs away from it.
+	 */
+	if (!xml_file && !synthetic)
+		hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
 	if (xml_file && hwloc_topology_set_xml(topo, xml_file) < 0) {
 		ret = errno ? -errno : -EINVAL;
 		set_err(err, errlen, "%s: cannot read as hwloc XML: %s", xml_file, strerror(-ret));

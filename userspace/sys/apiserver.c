@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cpool/apiserver.h"
+#include "cpool/fsutil.h"
 
 struct cpool_client {
 	struct cpool_apiserver *srv;
@@ -159,9 +160,10 @@ static void handle_line(struct cpool_client *c, const char *line, size_t len)
 	if (!take_token(c)) {
 		/* Parse only for the id, so the client can match the refusal. */
 		cpool_request_parse(line, len, &req, err, sizeof(err));
-		cpool_client_send(c, cpool_reply_error(req.id, -EAGAIN,
-						       "rate limit: at most %.0f requests per second",
-						       c->srv->opts.rate));
+		cpool_client_send(c,
+				  cpool_reply_error(req.id, -EAGAIN,
+						    "rate limit: at most %.0f requests per second",
+						    c->srv->opts.rate));
 		cpool_request_free(&req);
 		return;
 	}
@@ -236,8 +238,9 @@ static void accept_event(struct cpool_evsource *src, uint32_t events, void *data
 	if (fd < 0)
 		return;
 	if (srv->nclients >= srv->opts.max_clients) {
-		static const char msg[] = "{\"v\":1,\"id\":-1,\"ok\":false,\"error\":{\"errno\":"
-					  "\"EBUSY\",\"code\":16,\"message\":\"too many clients\"}}\n";
+		static const char msg[] =
+			"{\"v\":1,\"id\":-1,\"ok\":false,\"error\":{\"errno\":"
+			"\"EBUSY\",\"code\":16,\"message\":\"too many clients\"}}\n";
 
 		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 			/* The refusal is best effort; the close says the rest. */
@@ -302,9 +305,7 @@ static int mkdir_parent(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return cpool_mkdir_p(dir, 0755);
 }
 
 int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver_opts *opts,

@@ -193,6 +193,33 @@ static int read_set(const char *dir, const char *file, struct cpool_cpuset *set,
 	return 0;
 }
 
+/*
+ * CPUs that cpuset partitions below the pool took out of the cgroup2
+ * root's effective set still belong to the machine: a restarted daemon must
+ * be able to plan them again.  Partitions are the pool root and its VSs.
+ */
+static int add_partitioned_cpus(struct cpool_cg_pool *pool, struct cpool_cg_error *e)
+{
+	char(*names)[CPOOL_VS_NAME_MAX + 1] = NULL;
+	struct cpool_cpuset set;
+	int count = 0, err;
+
+	err = read_set(pool->path, "cpuset.cpus.effective", &set, e);
+	if (err)
+		return err;
+	cpool_cpuset_or(&pool->machine_cpus, &pool->machine_cpus, &set);
+	err = cg_list_children(pool->path, &names, &count, e);
+	for (int i = 0; !err && i < count; i++) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s/%s", pool->path, names[i]);
+		if (read_set(dir, "cpuset.cpus.effective", &set, NULL) == 0)
+			cpool_cpuset_or(&pool->machine_cpus, &pool->machine_cpus, &set);
+	}
+	free(names);
+	return err;
+}
+
 /* Move every process of the pool root into system/cpoold (created plain). */
 static int evacuate_root(struct cpool_cg_pool *pool, struct cpool_cg_error *e)
 {
@@ -255,6 +282,10 @@ int cpool_cg_pool_open(struct cpool_cg_pool *pool, const char *root, struct cpoo
 			return cpool_cg_fail(e, errno, "stat %s: %s", pool->path, strerror(errno));
 		/* The pool root itself: libcgroup enables our controllers in its parents. */
 		err = cg_mkdir(pool, "", true, e);
+		if (err)
+			return err;
+	} else {
+		err = add_partitioned_cpus(pool, e);
 		if (err)
 			return err;
 	}

@@ -264,7 +264,8 @@ int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
 int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec *job)
 {
 	sqlite3_stmt *st = store->job_update;
-	bool ended = job->state == CPOOL_JOB_DONE;
+	bool ended = job->state == CPOOL_JOB_DONE || job->state == CPOOL_JOB_FAILED ||
+		     job->state == CPOOL_JOB_CANCELLED;
 	int r;
 
 	bind_text(st, 1, job->vs);

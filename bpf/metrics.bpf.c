@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Scheduler metrics for cpool: per-CPU busy/idle time and switches, per
+ * cgroup run time, run-queue latency and who preempted whom.
+ *
+ * Everything is counted in kernel and read by polling; nothing is sent per
+ * event.  The hot path (sched_switch) takes one timestamp, touches a
+ * per-CPU array, one per-CPU hash entry per cgroup involved (plus one for
+ * the pair on a preemption) and the task local storage of next: per-CPU
+ * values need no atomics and task storage avoids a pid-keyed hash.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "cpool/bpf_metrics.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TASK_RUNNING 0
+
+/* Knobs set by the collector before load. */
+const volatile bool track_rqlat = true;
+const volatile bool track_preemptors = true;
+/*
+ * Run-queue waits from the kernel's own sched_info.last_queued (set when
+ * the task is queued, in rq->clock) instead of wakeup hooks and task
+ * storage: cheaper, and the same start and clock as schedstat's run_delay.
+ * The collector clears it on kernels without CONFIG_SCHED_INFO or
+ * CONFIG_FAIR_GROUP_SCHED (the way to this CPU's rq without a ksym).
+ */
+const volatile bool use_sched_info = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpool_bpf_cpu);
+} cpu_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CPOOL_BPF_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct cpool_bpf_cgroup);
+} cgroup_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CPOOL_BPF_MAX_PREEMPT_PAIRS);
+	__type(key, struct cpool_bpf_preempt_key);
+	__type(value, __u64);
+} preemptions SEC(".maps");
+
+/*
+ * Per task.  With sched_info: run_delay as it stood after the task's last
+ * arrival on a CPU.  Without: when it became runnable (0 = not waiting).
+ */
+struct task_wait {
+	__u64 since_ns;
+	__u64 run_delay;
+	__u64 seen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_wait);
+} task_waits SEC(".maps");
+
+/* Initial value for new entries: too big for the BPF stack. */
+static const struct cpool_bpf_cgroup zero_cgroup;
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+/* The cgroup v2 id, read directly: tp_btf pointers need no probe_read. */
+static __always_inline __u64 task_cgroup_id(struct task_struct *t)
+{
+	return t->cgroups->dfl_cgrp->kn->id;
+}
+
+static __always_inline struct cpool_bpf_cgroup *cgroup_entry(__u64 id, struct cpool_bpf_cpu *c)
+{
+	struct cpool_bpf_cgroup *cg = bpf_map_lookup_elem(&cgroup_stats, &id);
+	long err;
+
+	if (cg)
+		return cg;
+	err = bpf_map_update_elem(&cgroup_stats, &id, &zero_cgroup, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU created it */) {
+		c->failed_updates++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&cgroup_stats, &id);
+}
+
+static __always_inline void count_preemption(__u64 victim, __u64 preemptor, struct cpool_bpf_cpu *c)
+{
+	struct cpool_bpf_preempt_key key = { .victim = victim, .preemptor = preemptor };
+	__u64 one = 1, *n;
+	long err;
+
+	n = bpf_map_lookup_elem(&preemptions, &key);
+	if (n) {
+		(*n)++;
+		return;
+	}
+	err = bpf_map_update_elem(&preemptions, &key, &one, BPF_NOEXIST);
+	if (err && err != -17)
+		c->failed_updates++;
+}
+
+static __always_inline void mark_waiting(struct task_struct *t, __u64 now, bool overwrite)
+{
+	struct task_wait *w;
+
+	w = bpf_task_storage_get(&task_waits, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/* A wakeup of a task already queued (preempted, then woken) keeps the older start. */
+	if (w && (overwrite || !w->since_ns))
+		w->since_ns = now;
+}
+
+/*
+ * A task woken while still on a CPU (it had not finished going to sleep)
+ * never waits in a run queue: the kernel's run_delay skips it, so do we.
+ */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(cpool_wakeup, struct task_struct *p)
+{
+	if (track_rqlat && !use_sched_info && !p->on_cpu)
+		mark_waiting(p, bpf_ktime_get_ns(), false);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(cpool_wakeup_new, struct task_struct *p)
+{
+	if (track_rqlat && !use_sched_info)
+		mark_waiting(p, bpf_ktime_get_ns(), false);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 next_id, prev_id, wait = 0, queued = 0, clock = 0;
+	bool matched;
+	/*
+	 * prev->__state rather than the tracepoint's prev_state argument: a
+	 * sleeper with a signal pending stays runnable although prev_state
+	 * says otherwise, and the kernel's run_delay follows __state.
+	 */
+	bool prev_runnable = prev->pid && prev->__state == TASK_RUNNING;
+	struct cpool_bpf_cpu *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&cpu_stats, &zero);
+	if (!c)
+		return 0;
+
+	next_id = next->pid ? task_cgroup_id(next) : 0;
+	prev_id = c->cur_cgroup;
+	/*
+	 * What this CPU recorded at the last switch belongs to prev only if
+	 * prev is the task switched in then; otherwise (a switch this
+	 * program did not see) charge prev's own cgroup by the clock.
+	 */
+	matched = c->cur_task == (__u64)prev;
+	if (!matched && c->last_switch_ns) {
+		c->unmatched++;
+		prev_id = prev->pid ? task_cgroup_id(prev) : 0;
+	}
+	if (next_id && use_sched_info && bpf_core_field_exists(next->sched_info.last_queued) &&
+	    bpf_core_field_exists(next->se.cfs_rq)) {
+		/*
+		 * When next was queued, in rq->clock.  Every task's se.cfs_rq
+		 * points into its CPU's rq, here this one: rq->clock without the
+		 * runqueues ksym (not every kernel puts per-CPU data in kallsyms).
+		 */
+		queued = next->sched_info.last_queued;
+		if (queued)
+			clock = next->se.cfs_rq->rq->clock;
+	}
+
+	if (c->last_switch_ns) {
+		__u64 ran = now - c->last_switch_ns;
+
+		if (!prev_id) {
+			/*
+			 * Like /proc/stat, idle ends when the task that ends it is
+			 * woken onto this CPU, not at this switch: the way from the
+			 * wakeup through tick restart to here is work.
+			 */
+			__u64 woke = clock > queued && queued ? clock - queued : 0;
+
+			if (woke > ran)
+				woke = ran;
+			c->idle_ns += ran - woke;
+			c->busy_ns += woke;
+		} else {
+			c->busy_ns += ran;
+			prev_cg = cgroup_entry(prev_id, c);
+			if (prev_cg) {
+				/*
+				 * The scheduler updated prev's sum_exec_runtime before this
+				 * tracepoint: its gain is exactly what cpu.stat was charged.
+				 */
+				__u64 exec = prev->se.sum_exec_runtime;
+
+				if (!matched)
+					prev_cg->run_ns += ran;
+				else if (exec > c->cur_exec_start)
+					prev_cg->run_ns += exec - c->cur_exec_start;
+				if (prev_runnable)
+					prev_cg->preempted++;
+			}
+			if (prev_runnable && next_id && track_preemptors)
+				count_preemption(prev_id, next_id, c);
+		}
+	}
+	c->last_switch_ns = now;
+	c->cur_cgroup = next_id;
+	c->cur_exec_start = next->se.sum_exec_runtime;
+	c->cur_task = (__u64)next;
+	c->switches++;
+
+	if (track_rqlat && !use_sched_info && prev_runnable)
+		mark_waiting(prev, now, true);
+
+	if (!next_id)
+		return 0;
+	next_cg = next_id == prev_id && prev_cg ? prev_cg : cgroup_entry(next_id, c);
+	if (!next_cg)
+		return 0;
+	next_cg->scheduled++;
+	if (!track_rqlat)
+		return 0;
+
+	if (use_sched_info && bpf_core_field_exists(next->sched_info.last_queued) &&
+	    bpf_core_field_exists(next->se.cfs_rq)) {
+		/*
+		 * The wait is what sched_info_arrive() will add to run_delay right
+		 * after this tracepoint, plus what sched_info_dequeue() added while
+		 * the task was moved between run queues: the growth of run_delay
+		 * since the task last arrived.
+		 */
+		__u64 total = next->sched_info.run_delay;
+		struct task_wait *w;
+
+		if (queued && clock > queued)
+			total += clock - queued;
+		w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!w) {
+			c->failed_updates++;
+			return 0;
+		}
+		if (w->seen) {
+			if (total < w->run_delay) { /* not ours to explain: restart */
+				w->run_delay = total;
+				return 0;
+			}
+			wait = total - w->run_delay;
+		} else {
+			/* First sight: only a task that never ran before has a known start. */
+			w->seen = 1;
+			w->run_delay = total;
+			if (next->sched_info.pcount)
+				return 0;
+			wait = total;
+		}
+		w->run_delay = total;
+	} else {
+		struct task_wait *w;
+
+		w = bpf_task_storage_get(&task_waits, next, NULL, 0);
+		if (!w || !w->since_ns)
+			return 0;
+		wait = now - w->since_ns;
+		w->since_ns = 0;
+	}
+
+	{
+		/* 64-bit and fenced: older verifiers lose the bound of a narrowed copy. */
+		__u64 slot = log2_u64(wait);
+
+		if (slot >= CPOOL_BPF_HIST_SLOTS)
+			slot = CPOOL_BPF_HIST_SLOTS - 1;
+		barrier_var(slot);
+		if (slot < CPOOL_BPF_HIST_SLOTS)
+			next_cg->rqlat_hist[slot]++;
+		next_cg->rqlat_sum_ns += wait;
+		next_cg->rqlat_count++;
+	}
+	return 0;
+}

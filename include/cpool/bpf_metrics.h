@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Map layouts shared by bpf/metrics.bpf.c and the collector.  Only __u64 /
+ * __u32 members so the same structs compile under vmlinux.h (BPF side) and
+ * <linux/types.h> (userspace) with identical layout.
+ */
+#ifndef CPOOL_BPF_METRICS_H
+#define CPOOL_BPF_METRICS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/*
+ * log2 buckets of run-queue latency in ns: bucket 0 holds [0, 2), bucket k
+ * holds [2^k, 2^(k+1)); the last one also takes everything longer
+ * (2^35 ns is 34 s).
+ */
+#define CPOOL_BPF_HIST_SLOTS 36
+
+/* Default map sizes; the collector may change them before load. */
+#define CPOOL_BPF_MAX_CGROUPS 1024
+#define CPOOL_BPF_MAX_PREEMPT_PAIRS 8192
+
+/*
+ * One per CPU (a BPF_MAP_TYPE_PERCPU_ARRAY of one element): written only by
+ * that CPU's sched_switch, so plain adds suffice.  last_switch_ns and
+ * cur_cgroup let the reader add the time of whatever runs right now.
+ */
+struct cpool_bpf_cpu {
+	__u64 busy_ns;
+	__u64 idle_ns;
+	__u64 switches;
+	__u64 last_switch_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last switch; 0 = none yet */
+	__u64 cur_cgroup; /* cgroup v2 id of the running task; 0 = the idle task */
+	__u64 failed_updates; /* map updates that failed (map full, no memory) */
+	__u64 cur_exec_start; /* se.sum_exec_runtime of the running task when it came in */
+	__u64 cur_task; /* that task (its address, as a tag) */
+	__u64 unmatched; /* switches whose prev was not the task last switched in here */
+};
+
+/* Per cgroup (BPF_MAP_TYPE_PERCPU_HASH keyed by the __u64 cgroup v2 id). */
+struct cpool_bpf_cgroup {
+	__u64 run_ns; /* time its tasks ran, between switches */
+	__u64 scheduled; /* times one of its tasks was switched in */
+	__u64 preempted; /* times one of its tasks was switched out still runnable */
+	__u64 rqlat_count; /* waits measured (wakeup or preemption -> running) */
+	__u64 rqlat_sum_ns;
+	__u64 rqlat_hist[CPOOL_BPF_HIST_SLOTS];
+};
+
+/* Key of the preemption map (BPF_MAP_TYPE_PERCPU_HASH, value: __u64 count). */
+struct cpool_bpf_preempt_key {
+	__u64 victim; /* cgroup of the task switched out while runnable */
+	__u64 preemptor; /* cgroup of the task that took the CPU */
+};
+
+#endif /* CPOOL_BPF_METRICS_H */

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The kernel-metrics collector: loads and attaches bpf/metrics.bpf.c and
+ * reads its maps into cpool_kmetrics snapshots.  Where BPF cannot run (no
+ * BTF, no privilege, verifier refusal) it falls back to a degraded mode
+ * built from /proc/stat and the cgroups' cpu.stat and cpu.pressure, says
+ * why once, and marks every snapshot "degraded".  Opening never fails for
+ * lack of BPF.
+ */
+#ifndef CPOOL_COLLECTOR_H
+#define CPOOL_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpool/kmetrics.h"
+
+struct cpool_collector;
+
+struct cpool_collector_opts {
+	bool no_bpf; /* degraded mode on purpose */
+	bool no_rqlat; /* skip run-queue latency (cheaper) */
+	bool no_preemptors; /* skip who-preempted-whom */
+	/*
+	 * Measure run-queue waits with wakeup hooks and task storage in
+	 * CLOCK_MONOTONIC even where the kernel keeps sched_info (the path
+	 * kernels without CONFIG_SCHED_INFO take); for tests.
+	 */
+	bool rqlat_from_wakeups;
+	uint32_t max_cgroups; /* 0: CPOOL_BPF_MAX_CGROUPS */
+	const char *cgroup_root; /* NULL: the cgroup2 mount from /proc/self/mounts */
+};
+
+/*
+ * @opts may be NULL.  Returns 0 (check cpool_collector_degraded()), or
+ * -ENOMEM.  A BPF failure is not an error: its reason is kept.
+ */
+int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_collector **out);
+void cpool_collector_close(struct cpool_collector *c);
+
+bool cpool_collector_degraded(const struct cpool_collector *c);
+/* Why degraded ("" when not). */
+const char *cpool_collector_reason(const struct cpool_collector *c);
+/* The cgroup2 mount the paths are relative to, or NULL when there is none. */
+const char *cpool_collector_cgroup_root(const struct cpool_collector *c);
+
+/*
+ * Fills @snap (cumulative counters, sorted); free it with
+ * cpool_kmetrics_snapshot_free().  Returns 0 or a negative errno.
+ */
+int cpool_collector_read(struct cpool_collector *c, struct cpool_kmetrics_snapshot *snap);
+
+/*
+ * The path (relative to the cgroup2 mount) of the cgroup with this id,
+ * rescanning the tree at most once per call; NULL when not found.
+ */
+const char *cpool_collector_cgroup_path(struct cpool_collector *c, uint64_t id);
+
+#endif /* CPOOL_COLLECTOR_H */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A deterministic discrete-event simulator of a pool running a workload
+ * under a policy.  It calls the same cpool_policy_decide() the daemon
+ * does, at the same kinds of events (arrival, completion, the policy's own
+ * wake-up), so what is measured here is what the daemon would do.
+ *
+ * The pool is a list of virtual servers, each with its CPUs: the planner's
+ * output (struct cpool_vserver) plugs in directly; "N one-CPU slots" is one
+ * VS of N CPUs (cpool_sim_slots).  A job runs on one VS, on as many CPUs
+ * as it asks for, for its runtime; it is never slowed by its neighbours.
+ *
+ * The "measured" state that least-loaded, lowest-latency and admission
+ * read comes from the simulated pool:
+ *   rul        busy fraction of the VS's CPUs, exponentially averaged over
+ *              CPOOL_SIM_RUL_TAU_US (what a collector sampling busy time
+ *              would report);
+ *   rq_p99_us  p99 of the ready-queue waits of the last
+ *              CPOOL_SIM_RQ_SAMPLES jobs started on the VS; an idle VS
+ *              reports none (the kernel has nothing queued there), so
+ *              admission can always make progress.
+ *
+ * Same input, same output: events at one instant are handled in a fixed
+ * order (completions, then arrivals in (submit, input) order, then the
+ * policy), and nothing depends on addresses or the clock.  Memory is
+ * linear in the number of jobs.
+ */
+#ifndef CPOOL_SIM_H
+#define CPOOL_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpool/job.h"
+#include "cpool/metrics.h"
+#include "cpool/policy.h"
+#include "cpool/vserver.h"
+
+#define CPOOL_SIM_RUL_TAU_US (60 * CPOOL_USEC_PER_SEC)
+#define CPOOL_SIM_RQ_SAMPLES 64
+
+struct cpool_sim_config {
+	const struct cpool_vserver *vs;
+	int n_vs;
+	struct cpool_policy policy;
+	/* Charged at every dispatch (start or resume): the CPUs are busy, the job makes no progress. */
+	int64_t switch_cost_us;
+	/* Called every few thousand finished jobs; NULL for none. */
+	void (*progress)(size_t finished, size_t total, void *arg);
+	void *progress_arg;
+};
+
+struct cpool_sim_record {
+	const struct cpool_job *job;
+	int64_t first_start_us;
+	int64_t end_us;
+	int vs; /* where it finished */
+	unsigned preemptions;
+};
+
+struct cpool_sim_result {
+	struct cpool_sim_record *records; /* simulated jobs, in input order */
+	size_t n_records;
+	size_t n_skipped; /* jobs that could never run on this pool */
+	char first_skip[160];
+	int total_cpus;
+	int64_t busy_cpu_us;
+	uint64_t events;
+	uint64_t preemptions;
+	struct cpool_pool_summary summary;
+};
+
+/*
+ * Run @n jobs through the simulated pool.  Returns 0, -EINVAL (bad pool or
+ * policy), -ENOMEM, -ERANGE (last submit + all runtimes, times the CPUs,
+ * beyond int64 microseconds), -EDEADLK (queued jobs could never start: a policy
+ * bug), -EPROTO (a policy decided something impossible).  @res must be
+ * released with cpool_sim_result_free() in every case.
+ */
+int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jobs, size_t n,
+		  struct cpool_sim_result *res);
+void cpool_sim_result_free(struct cpool_sim_result *res);
+
+/* Per-job metrics of a record (seconds), by the one definition in metrics.h. */
+void cpool_sim_record_metrics(const struct cpool_sim_record *r, struct cpool_job_metrics *m);
+
+/* A pool of @n one-CPU slots: one VS "slots" with CPUs 0..n-1.  -EINVAL for n out of range. */
+int cpool_sim_slots(int n, struct cpool_vserver *vs);
+
+struct cpool_pool_config;
+struct cpool_topology;
+
+/*
+ * The simulated pool from a pool configuration planned on a topology (the
+ * plan "cpool plan" shows): *@vs (malloc'ed, @n_vs entries) in file
+ * order.  Returns 0, or a negative errno with the reason in @err: the
+ * planner's (e.g. "vserver db: numa=local needs 12 CPUs on one node; ...")
+ * when a VS does not fit, since a simulation of part of the pool would
+ * answer another question.
+ */
+int cpool_sim_pool_plan(const struct cpool_pool_config *c, const struct cpool_topology *t,
+			struct cpool_vserver **vs, int *n_vs, char *err, size_t errlen);
+
+#endif /* CPOOL_SIM_H */

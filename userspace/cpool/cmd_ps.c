@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* cpool ps: the queued, running and preempted jobs the caller may see. */
+#include "cli_common.h"
+#include "command.h"
+
+#define PROG "cpool ps"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: cpool ps [--json]\n"
+		     "\n"
+		     "List the jobs that are queued, running or frozen (preempted): yours, or\n"
+		     "everyone's for root.  AGE counts from submission.\n"
+		     "\n"
+		     "  --json             the daemon's answer, {\"jobs\": [...]}\n" CLI_SOCKET_HELP
+		     "  --help             this text\n");
+}
+
+static const struct cli_column columns[] = {
+	{ "ID", true },	      { "USER", false }, { "STATE", false },
+	{ "VS", false },      { "CPUS", true },	 { "PRIO", true },
+	{ "ESTIMATE", true }, { "AGE", true },	 { "NAME", false },
+};
+
+static void print_jobs(const json_t *jobs)
+{
+	struct cli_table *t = cli_table_new(columns, sizeof(columns) / sizeof(columns[0]));
+	double now = cli_now();
+	size_t i;
+	json_t *j;
+
+	json_array_foreach(jobs, i, j) {
+		double estimate = cli_json_num(j, "estimate", 0);
+		char est[32], age[32];
+
+		if (estimate > 0)
+			cli_format_duration(estimate, est, sizeof(est));
+		else
+			snprintf(est, sizeof(est), "-");
+		cli_format_duration(now - cli_json_num(j, "submit", now), age, sizeof(age));
+		cli_table_cell(t, "%lld", cli_json_int(j, "id", 0));
+		cli_table_cell(t, "%s", cli_user_name((uid_t)cli_json_int(j, "user", 0)));
+		cli_table_cell(t, "%s", cli_json_str(j, "state", "?"));
+		cli_table_cell(t, "%s", cli_json_str(j, "vs", "-"));
+		cli_table_cell(t, "%lld", cli_json_int(j, "cpus", 1));
+		cli_table_cell(t, "%lld", cli_json_int(j, "priority", 0));
+		cli_table_cell(t, "%s", est);
+		cli_table_cell(t, "%s", age);
+		cli_table_cell(t, "%s", cli_json_str(j, "name", ""));
+	}
+	cli_table_print(t, stdout);
+	cli_table_free(t);
+}
+
+static int cmd_ps(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_JSON_OPTION,
+		CLI_SOCKET_OPTION,
+		CLI_HELP_OPTION,
+		{ 0 },
+	};
+	const char *socket = NULL;
+	bool json = false;
+	json_t *result;
+	int c, r;
+
+	while ((c = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
+		switch (c) {
+		case CLI_OPT_JSON:
+			json = true;
+			break;
+		case CLI_OPT_SOCKET:
+			socket = optarg;
+			break;
+		case CLI_OPT_HELP:
+			usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+	r = cli_call(PROG, socket, CPOOL_OP_PS, NULL, &result);
+	if (r)
+		return r;
+	if (json)
+		cli_print_json(result);
+	else
+		print_jobs(json_object_get(result, "jobs"));
+	json_decref(result);
+	return CLI_EXIT_OK;
+}
+
+CPOOL_COMMAND(ps, "ps", "list queued and running jobs", cmd_ps);

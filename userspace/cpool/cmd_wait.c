@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* cpool wait: wait for a job to end and take its exit status as our own. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_common.h"
+#include "command.h"
+
+#define PROG "cpool wait"
+/* Long enough for systemd to restart a crashed daemon, short enough to notice one that is gone. */
+#define RECONNECT_SECONDS 60
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cpool wait ID [--json]\n"
+		"\n"
+		"Wait until the job ends, then exit as it did: its exit code, or 128 + the\n"
+		"signal that killed it (137 for SIGKILL, as a shell reports it).  A job that\n"
+		"never started (it could not be executed, or was cancelled while queued)\n"
+		"makes the exit status 1, with the reason on stderr.  When cpoold is\n"
+		"restarted meanwhile, wait reconnects (for up to a minute) and goes on.\n"
+		"\n"
+		"  --json             also print the job's accounting record (as in history)\n" CLI_SOCKET_HELP
+		"  --help             this text\n");
+}
+
+/*
+ * The job's outcome as this process's exit status, explained on stderr when
+ * not plain.  Only a job that ran to its end ("done") passes on its exit
+ * code: a failed or cancelled job never makes wait succeed, whatever
+ * exit_code its record carries.
+ */
+static int job_status(long long id, const json_t *rec)
+{
+	const char *error = cli_json_str(rec, "error", NULL);
+	const char *state = cli_json_str(rec, "state", "");
+	long long code = cli_json_int(rec, "exit_code", -1);
+	int sig = (int)cli_json_int(rec, "signal", 0);
+	bool oom = json_is_true(json_object_get(rec, "oom"));
+	bool cancelled = strcmp(state, "cancelled") == 0;
+
+	if (error || strcmp(state, "failed") == 0) {
+		fprintf(stderr, PROG ": job %lld did not start: %s\n", id,
+			error ? error : "the daemon gave no reason");
+		return CLI_EXIT_FAILED;
+	}
+	if (sig > 0 && sig < 128) {
+		fprintf(stderr, "job %lld killed by %s%s\n", id, cli_signal_name(sig),
+			oom	  ? " (out of memory)" :
+			cancelled ? " (cancelled)" :
+				    "");
+		return 128 + sig;
+	}
+	if (cancelled) {
+		fprintf(stderr, PROG ": job %lld was cancelled%s\n", id,
+			json_object_get(rec, "start") ? "" : " before it started");
+		return CLI_EXIT_FAILED;
+	}
+	if (code >= 0 && code <= 255) {
+		if (oom)
+			fprintf(stderr,
+				"job %lld: a process of the job was killed for lack of memory\n",
+				id);
+		return (int)code;
+	}
+	fprintf(stderr, PROG ": job %lld ended in state '%s' without an exit status\n", id, state);
+	return CLI_EXIT_FAILED;
+}
+
+/*
+ * The daemon may be restarted while we wait (it keeps every job and its
+ * exit status across a restart): a hang-up is not the job's end, so
+ * reconnect and ask again rather than fail the caller's script.
+ */
+static int wait_job(struct cpool_apiclient *client, const char *socket, long long id, json_t **rec)
+{
+	double deadline = 0;
+	char err[1024];
+	int r;
+
+	for (;;) {
+		r = cpool_apiclient_call(client, CPOOL_OP_WAIT,
+					 json_pack("{s:I}", "job", (json_int_t)id), rec, -1, err,
+					 sizeof(err));
+		cpool_apiclient_close(client);
+		if (r != -ECONNRESET && r != -EPIPE)
+			break;
+		if (!deadline) {
+			fprintf(stderr,
+				PROG ": job %lld: %s; waiting up to %d s for cpoold to come back\n",
+				id, err, RECONNECT_SECONDS);
+			deadline = cli_now() + RECONNECT_SECONDS;
+		}
+		client = NULL;
+		while (!client && cli_now() < deadline) {
+			nanosleep(&(struct timespec){ .tv_nsec = 200000000 }, NULL);
+			if (cpool_apiclient_connect(socket, &client, err, sizeof(err)))
+				client = NULL;
+		}
+		if (!client)
+			break;
+		deadline = 0; /* back: a later loss gets its own minute */
+	}
+	if (r)
+		cli_fail(PROG, "job %lld: %s", id, err);
+	return r;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_JSON_OPTION,
+		CLI_SOCKET_OPTION,
+		CLI_HELP_OPTION,
+		{ 0 },
+	};
+	struct cpool_apiclient *client;
+	const char *socket = NULL;
+	bool json = false;
+	json_t *rec;
+	long long id;
+	int c, r;
+
+	while ((c = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
+		switch (c) {
+		case CLI_OPT_JSON:
+			json = true;
+			break;
+		case CLI_OPT_SOCKET:
+			socket = optarg;
+			break;
+		case CLI_OPT_HELP:
+			usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(PROG, optind >= argc ? "which job? cpool wait ID" :
+							      "one job at a time: cpool wait ID");
+	if (cli_parse_long(argv[optind], 1, INT64_MAX, &id))
+		return cli_usage_error(PROG, "'%s' is not a job id", argv[optind]);
+	client = cli_connect(PROG, socket);
+	if (!client)
+		return CLI_EXIT_FAILED;
+	r = wait_job(client, socket, id, &rec);
+	if (r)
+		return CLI_EXIT_FAILED;
+	if (json)
+		cli_print_json(rec);
+	r = job_status(id, rec);
+	json_decref(rec);
+	return r;
+}
+
+CPOOL_COMMAND(wait, "wait", "wait for a job; its exit status becomes cpool's", cmd_wait);

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The API requests (docs/protocol.md): permissions from the caller's
+ * SO_PEERCRED identity, then the pool, job and policy operations.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpoold.h"
+#include "cpool/version.h"
+
+static bool is_root(const struct cpool_peer *p)
+{
+	return p->uid == 0;
+}
+
+static json_t *refuse_non_root(const struct cpool_request *req)
+{
+	return cpool_reply_error(req->id, -EPERM, "only root may %s the pool (%s)",
+				 req->op == CPOOL_OP_POLICY_SET ? "change the policy of" : "change",
+				 cpool_op_name(req->op));
+}
+
+/* A job the caller may see: their own, or any for root. */
+static bool visible(const struct cpool_peer *p, uid_t owner)
+{
+	return is_root(p) || p->uid == owner;
+}
+
+static json_t *op_ps(struct cpoold *d, const struct cpool_peer *p, const struct cpool_request *req)
+{
+	json_t *jobs = json_array();
+
+	for (struct djob *j = d->jobs; j; j = j->next)
+		if (visible(p, j->rec.uid))
+			json_array_append_new(jobs, jobs_json(&j->rec));
+	return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
+}
+
+struct history_ctx {
+	json_t *jobs;
+};
+
+static int add_history(const struct cpool_jobrec *r, void *ctx)
+{
+	struct history_ctx *h = ctx;
+
+	json_array_append_new(h->jobs, jobs_json(r));
+	return 0;
+}
+
+static json_t *op_history(struct cpoold *d, const struct cpool_peer *p,
+			  const struct cpool_request *req)
+{
+	struct cpool_job_filter f = { .finished_only = true, .since = req->u.history.since };
+	struct history_ctx h = { .jobs = json_array() };
+	int r;
+
+	if (req->u.history.uid >= 0) {
+		if (!is_root(p) && (uid_t)req->u.history.uid != p->uid) {
+			json_decref(h.jobs);
+			return cpool_reply_error(req->id, -EPERM,
+						 "only root may read other users' history");
+		}
+		f.uid = req->u.history.uid;
+	} else {
+		f.uid = is_root(p) ? -1 : (int64_t)p->uid;
+	}
+	r = cpool_store_job_foreach(d->store, &f, add_history, &h);
+	if (r) {
+		json_decref(h.jobs);
+		return cpool_reply_error(req->id, r, "read the history: %s",
+					 cpool_store_errmsg(d->store));
+	}
+	return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", h.jobs));
+}
+
+static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		      const struct cpool_request *req)
+{
+	struct djob *j = jobs_find(d, req->u.job);
+	struct cpool_jobrec rec;
+	char err[512];
+	int r;
+
+	if (!j) {
+		/* Ended jobs live only in the store. */
+		r = cpool_store_job_get(d->store, req->u.job, &rec);
+		if (r == -ENOENT || (r == 0 && !visible(p, rec.uid))) {
+			if (r == 0)
+				cpool_jobrec_free(&rec);
+			return cpool_reply_error(req->id, -ENOENT, "no job %lld",
+						 (long long)req->u.job);
+		}
+		if (r)
+			return cpool_reply_error(req->id, r, "read job %lld: %s",
+						 (long long)req->u.job,
+						 cpool_store_errmsg(d->store));
+		if (req->op == CPOOL_OP_CANCEL) {
+			cpool_jobrec_free(&rec);
+			return cpool_reply_error(req->id, -EALREADY, "job %lld has already ended",
+						 (long long)req->u.job);
+		}
+		{
+			json_t *reply = cpool_reply_ok(req->id, jobs_json(&rec));
+
+			cpool_jobrec_free(&rec);
+			return reply;
+		}
+	}
+	if (!visible(p, j->rec.uid))
+		return req->op == CPOOL_OP_CANCEL ?
+			       cpool_reply_error(req->id, -EPERM,
+						 "job %lld belongs to another user",
+						 (long long)req->u.job) :
+			       cpool_reply_error(req->id, -ENOENT, "no job %lld",
+						 (long long)req->u.job);
+	if (req->op == CPOOL_OP_WAIT) {
+		if (jobs_add_waiter(j, c, req->id))
+			return cpool_reply_error(req->id, -ENOMEM, "out of memory");
+		return NULL; /* answered when the job ends */
+	}
+	if (j->cancel_requested)
+		return cpool_reply_error(req->id, -EALREADY, "job %lld is being cancelled",
+					 (long long)req->u.job);
+	r = jobs_cancel(d, j, err, sizeof(err));
+	if (r)
+		return cpool_reply_error(req->id, r, "cancel job %lld: %s", (long long)req->u.job,
+					 err);
+	return cpool_reply_ok(req->id, json_pack("{s:I, s:s}", "job", (json_int_t)req->u.job,
+						 "state", "cancelled"));
+}
+
+static json_t *op_vs(struct cpoold *d, const struct cpool_peer *p, const struct cpool_request *req)
+{
+	char err[1024] = "";
+	int r;
+
+	if (!is_root(p))
+		return refuse_non_root(req);
+	switch (req->op) {
+	case CPOOL_OP_VS_CREATE:
+		r = pool_vs_create(d, req->u.vs.name, req->u.vs.spec, err, sizeof(err));
+		break;
+	case CPOOL_OP_VS_RESIZE:
+		r = pool_vs_resize(d, req->u.vs.name, req->u.vs.spec, err, sizeof(err));
+		break;
+	default:
+		r = pool_vs_destroy(d, req->u.vs.name, err, sizeof(err));
+		if (!r)
+			return cpool_reply_ok(req->id, json_pack("{s:s}", "name", req->u.vs.name));
+		break;
+	}
+	if (r)
+		return cpool_reply_error(req->id, r, "%s", err);
+	sched_kick(d);
+	return cpool_reply_ok(req->id, pool_vs_json(d, pool_find(d, req->u.vs.name)));
+}
+
+static json_t *policy_json(const struct cpool_policy *pol)
+{
+	return json_pack("{s:s, s:s, s:f}", "policy", cpool_sched_name(pol->sched), "placement",
+			 cpool_place_name(pol->place), "quantum", (double)pol->quantum_us / 1e6);
+}
+
+static json_t *op_policy_set(struct cpoold *d, const struct cpool_peer *p,
+			     const struct cpool_request *req)
+{
+	struct cpool_policy pol = d->policy;
+	char buf[32];
+
+	if (!is_root(p))
+		return refuse_non_root(req);
+	if (req->u.policy.policy && cpool_sched_parse(req->u.policy.policy, &pol.sched))
+		return cpool_reply_error(req->id, -EINVAL, "policy '%s': use one of %s",
+					 req->u.policy.policy, cpool_sched_names());
+	if (req->u.policy.placement && cpool_place_parse(req->u.policy.placement, &pol.place))
+		return cpool_reply_error(req->id, -EINVAL, "placement '%s': use one of %s",
+					 req->u.policy.placement, cpool_place_names());
+	if (req->u.policy.quantum) {
+		if (req->u.policy.quantum < 0.001 || req->u.policy.quantum > 3600)
+			return cpool_reply_error(req->id, -EINVAL, "quantum %g s: use 1 ms to 1 h",
+						 req->u.policy.quantum);
+		pol.quantum_us = (int64_t)(req->u.policy.quantum * 1e6);
+	}
+	d->policy = pol;
+	cpool_store_setting_put(d->store, "policy", cpool_sched_name(pol.sched));
+	cpool_store_setting_put(d->store, "placement", cpool_place_name(pol.place));
+	snprintf(buf, sizeof(buf), "%lld", (long long)pol.quantum_us);
+	cpool_store_setting_put(d->store, "quantum_us", buf);
+	log_info("policy %s, placement %s, quantum %lld us", cpool_sched_name(pol.sched),
+		 cpool_place_name(pol.place), (long long)pol.quantum_us);
+	sched_kick(d);
+	return cpool_reply_ok(req->id, policy_json(&pol));
+}
+
+static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
+{
+	json_t *vs = json_array();
+
+	for (int i = 0; i < d->n_vs; i++) {
+		json_t *o = pool_vs_json(d, &d->vs[i]);
+
+		json_object_del(o, "spec");
+		if (d->vs[i].measured) {
+			struct cpool_kmetrics_cpu_sum sum;
+
+			json_object_set_new(o, "rq_p50_us", json_integer(d->vs[i].rq_p50_us));
+			/* The window's raw times, so a client can weigh RUL itself. */
+			cpool_kmetrics_cpu_sum(&d->window, &d->vs[i].vs.cpus, &sum);
+			json_object_set_new(o, "busy_ns", json_integer((json_int_t)sum.busy_ns));
+			json_object_set_new(o, "idle_ns", json_integer((json_int_t)sum.idle_ns));
+		}
+		json_array_append_new(vs, o);
+	}
+	return cpool_reply_ok(req->id, json_pack("{s:f, s:b, s:f, s:o, s:o}", "time", now_s(),
+						 "degraded", metrics_degraded(d), "interval", 1.0,
+						 "vservers", vs, "cpus", metrics_top_cpus(d)));
+}
+
+json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
+		   const struct cpool_request *req, void *data)
+{
+	struct cpoold *d = data;
+
+	switch (req->op) {
+	case CPOOL_OP_HELLO:
+		return cpool_reply_ok(
+			req->id, json_pack("{s:s, s:i, s:i, s:s, s:b}", "version", CPOOL_VERSION,
+					   "protocol", CPOOL_PROTO_VERSION, "uid", (int)p->uid,
+					   "pool", d->cfg.name, "degraded", metrics_degraded(d)));
+	case CPOOL_OP_SUBMIT: {
+		char err[512];
+		int64_t id;
+		int r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, err, sizeof(err));
+
+		if (r)
+			return cpool_reply_error(req->id, r, "%s", err);
+		return cpool_reply_ok(req->id, json_pack("{s:I}", "job", (json_int_t)id));
+	}
+	case CPOOL_OP_PS:
+		return op_ps(d, p, req);
+	case CPOOL_OP_CANCEL:
+	case CPOOL_OP_WAIT:
+		return op_job(d, c, p, req);
+	case CPOOL_OP_HISTORY:
+		return op_history(d, p, req);
+	case CPOOL_OP_VS_LIST: {
+		json_t *list = json_array();
+
+		for (int i = 0; i < d->n_vs; i++)
+			json_array_append_new(list, pool_vs_json(d, &d->vs[i]));
+		return cpool_reply_ok(req->id, json_pack("{s:o}", "vservers", list));
+	}
+	case CPOOL_OP_VS_CREATE:
+	case CPOOL_OP_VS_RESIZE:
+	case CPOOL_OP_VS_DESTROY:
+		return op_vs(d, p, req);
+	case CPOOL_OP_POLICY_GET:
+		return cpool_reply_ok(req->id, policy_json(&d->policy));
+	case CPOOL_OP_POLICY_SET:
+		return op_policy_set(d, p, req);
+	case CPOOL_OP_TOP:
+		return op_top(d, req);
+	default:
+		return cpool_reply_error(req->id, -EINVAL, "unknown operation");
+	}
+}
+
+void api_client_closed(struct cpool_client *c, void *data)
+{
+	jobs_forget_client(data, c);
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * cpoold's state, shared by its files:
+ *   main.c    options, start-up, signals, the event loop
+ *   pool.c    virtual servers: plan, cgroups, CPUs given to jobs
+ *   jobs.c    the job table, persistence, supervisors, recovery
+ *   sched.c   the policy: snapshot in, decisions out, applied
+ *   api.c     the requests of the API socket
+ *   metrics.c the collector's measurements, per VS, CPU and job
+ *   log.c     messages on stderr (the journal under systemd)
+ * Everything runs on one thread, in the event loop.
+ */
+#ifndef CPOOLD_H
+#define CPOOLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpool/apiserver.h"
+#include "cpool/cgroup.h"
+#include "cpool/collector.h"
+#include "cpool/config.h"
+#include "cpool/evloop.h"
+#include "cpool/job.h"
+#include "cpool/planner.h"
+#include "cpool/policy.h"
+#include "cpool/store.h"
+#include "cpool/supervise.h"
+#include "cpool/topology.h"
+
+/* ---- log.c ---- */
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+extern enum log_level log_threshold;
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+struct waiter {
+	struct cpool_client *client;
+	json_int_t id;
+	struct waiter *next;
+};
+
+struct vsrv {
+	struct cpool_vs_spec spec; /* as configured or created */
+	struct cpool_vserver vs; /* as placed: cpus, mems, limits */
+	struct cpool_cg_vs_state cg;
+	struct cpool_cpuset busy; /* CPUs given to running jobs */
+	bool measured;
+	double rul;
+	int64_t rq_p50_us, rq_p99_us;
+};
+
+struct djob {
+	struct cpool_jobrec rec; /* what the store keeps */
+	struct cpool_job pol; /* the policy's view of the job */
+	struct cpool_pjob pj;
+	struct cpool_supervisor sup;
+	struct cpool_evsource *sup_src;
+	struct cpool_cpuset cpus; /* its CPUs while running */
+	char leaf[2 * CPOOL_VS_NAME_MAX + 2]; /* "vs/job-ID" */
+	struct waiter *waiters;
+	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
+	bool cancel_requested; /* killed; its end is accounted as cancelled */
+	struct djob *next;
+};
+
+struct cpoold {
+	/* options */
+	const char *config_path;
+	const char *socket_path;
+	mode_t socket_mode;
+	const char *state_dir;
+	const char *record_dir;
+	const char *cgroup_root; /* NULL: cpool_cg_default_root() */
+	bool foreground;
+
+	struct cpool_evloop *loop;
+	struct cpool_apiserver *api;
+	struct cpool_store *store;
+
+	struct cpool_topology *topo;
+	struct cpool_pool_config cfg;
+	struct cpool_planner *planner;
+	struct cpool_cg_pool pool;
+	struct vsrv *vs;
+	int n_vs;
+
+	struct cpool_policy policy;
+	struct djob *jobs; /* live: queued, running, frozen; in id order */
+	uint64_t next_seq;
+	struct cpool_collector *collector;
+	struct cpool_kmetrics_snapshot last, window; /* last read; last interval's delta */
+	bool have_last;
+	struct cpool_evsource *sched_timer;
+	int64_t wake_at; /* when the policy asked to be called again */
+	bool sched_pending;
+	bool stopping;
+};
+
+/* pool.c */
+int pool_setup(struct cpoold *d);
+void pool_teardown(struct cpoold *d);
+struct vsrv *pool_find(struct cpoold *d, const char *name);
+int pool_index(struct cpoold *d, const char *name);
+/* Choose @n CPUs of @v not busy; -ENOSPC when too few. */
+int pool_take_cpus(struct vsrv *v, int n, struct cpool_cpuset *out);
+void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus);
+int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
+int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
+int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen);
+json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
+
+/* jobs.c */
+int jobs_recover(struct cpoold *d);
+struct djob *jobs_find(struct cpoold *d, int64_t id);
+int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
+		int64_t *id, char *err, size_t errlen);
+/* Start or resume @j on VS @vs_index (a START decision). */
+int jobs_start(struct cpoold *d, struct djob *j, int vs_index);
+/* Stop @j and free its CPUs (a PREEMPT decision): its cgroup is frozen. */
+int jobs_preempt(struct cpoold *d, struct djob *j);
+int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen);
+json_t *jobs_json(const struct cpool_jobrec *r);
+int jobs_add_waiter(struct djob *j, struct cpool_client *c, json_int_t id);
+void jobs_forget_client(struct cpoold *d, struct cpool_client *c);
+bool jobs_running(const struct djob *j);
+
+/* sched.c */
+void sched_init(struct cpoold *d);
+/* Ask for a scheduling round soon (after the current event). */
+void sched_kick(struct cpoold *d);
+int64_t now_us(void);
+double now_s(void);
+
+/* metrics.c */
+int metrics_init(struct cpoold *d);
+void metrics_close(struct cpoold *d);
+json_t *metrics_top_cpus(struct cpoold *d);
+bool metrics_degraded(struct cpoold *d);
+
+/* api.c */
+json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,
+		   const struct cpool_request *req, void *data);
+void api_client_closed(struct cpool_client *c, void *data);
+
+#endif /* CPOOLD_H */

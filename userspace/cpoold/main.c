@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * cpoold: builds or adopts the pool, recovers the jobs of an earlier life,
+ * then serves the API and runs the scheduler on one event loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cpoold.h"
+#include "cpool/apiclient.h"
+#include "cpool/fsutil.h"
+#include "cpool/version.h"
+
+#define DEFAULT_CONFIG "/etc/cpool/pool.ini"
+#define DEFAULT_STATE_DIR "/var/lib/cpool"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cpoold [-c CONFIG] [--foreground] [OPTIONS]\n"
+		"\n"
+		"  -c, --config FILE      pool configuration (default " DEFAULT_CONFIG ")\n"
+		"  -f, --foreground       stay in the foreground (systemd, tests)\n"
+		"      --socket PATH      API socket (default " CPOOL_DEFAULT_SOCKET ")\n"
+		"      --socket-mode MODE permissions of the socket (default 0660: root and group\n"
+		"                         cpool; 0666 lets every local user submit)\n"
+		"      --state-dir DIR    database directory (default " DEFAULT_STATE_DIR ")\n"
+		"      --record-dir DIR   job supervisor records (default " CPOOL_DEFAULT_RECORD_DIR
+		")\n"
+		"      --cgroup-root REL  pool cgroup below /sys/fs/cgroup (default: delegated\n"
+		"                         systemd subtree, else the [pool] name)\n"
+		"  -v, --verbose          debug messages\n"
+		"  -q, --quiet            warnings and errors only\n"
+		"  -h, --help, -V, --version\n");
+}
+
+/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(addr.sun_path))
+		return;
+	strcpy(addr.sun_path, path);
+	if (addr.sun_path[0] == '@') /* abstract namespace */
+		addr.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&addr, len) < 0)
+		log_debug("sd_notify: %s", strerror(errno));
+	close(fd);
+}
+
+static void on_signal(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct cpoold *d = data;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(cpool_evsource_fd(src), &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		log_info("SIGHUP: configuration changes take effect at restart, or through "
+			 "'cpool vs'");
+		return;
+	}
+	log_info("%s: stopping; running jobs keep running under their supervisors",
+		 strsignal((int)si.ssi_signo));
+	d->stopping = true;
+	notify("STOPPING=1");
+	cpool_evloop_quit(d->loop, 0);
+}
+
+static void load_policy(struct cpoold *d)
+{
+	char *v;
+
+	cpool_policy_init(&d->policy);
+	d->policy.place = (enum cpool_place)d->cfg.placement; /* the fits share their order */
+	if ((v = cpool_store_setting_get(d->store, "policy"))) {
+		cpool_sched_parse(v, &d->policy.sched);
+		free(v);
+	}
+	if ((v = cpool_store_setting_get(d->store, "placement"))) {
+		cpool_place_parse(v, &d->policy.place);
+		free(v);
+	}
+	if ((v = cpool_store_setting_get(d->store, "quantum_us"))) {
+		long long q = atoll(v);
+
+		if (q > 0)
+			d->policy.quantum_us = q;
+		free(v);
+	}
+	log_info("policy %s, placement %s", cpool_sched_name(d->policy.sched),
+		 cpool_place_name(d->policy.place));
+}
+
+static int start(struct cpoold *d)
+{
+	struct cpool_apiserver_opts o = { .path = d->socket_path,
+					  .mode = d->socket_mode,
+					  .gid = (gid_t)-1,
+					  .handler = api_handle,
+					  .on_close = api_client_closed,
+					  .data = d };
+	struct cpool_evsource *sigsrc;
+	char path[4096], err[1024];
+	struct group *grp;
+	sigset_t mask;
+	int r, sfd;
+
+	r = cpool_mkdir_p(d->state_dir, 0700);
+	if (r) {
+		log_err("create the state directory %s: %s", d->state_dir, strerror(-r));
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/state.db", d->state_dir);
+	r = cpool_store_open(path, &d->store, err, sizeof(err));
+	if (r) {
+		log_err("%s", err);
+		return r;
+	}
+	r = pool_setup(d);
+	if (r)
+		return r;
+	load_policy(d);
+
+	r = cpool_evloop_new(&d->loop);
+	if (r)
+		return r;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || cpool_evloop_add(d->loop, sfd, EPOLLIN, on_signal, d, &sigsrc) < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	sched_init(d);
+	r = metrics_init(d);
+	if (r)
+		return r;
+	r = jobs_recover(d);
+	if (r) {
+		log_err("recover jobs from the store: %s", cpool_store_errmsg(d->store));
+		return r;
+	}
+	grp = getgrnam("cpool");
+	if (grp)
+		o.gid = grp->gr_gid;
+	r = cpool_apiserver_open(d->loop, &o, &d->api, err, sizeof(err));
+	if (r) {
+		log_err("%s", err);
+		return r;
+	}
+	sched_kick(d);
+	log_info("cpoold %s ready on %s", CPOOL_VERSION, d->socket_path);
+	notify("READY=1");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "socket-mode", required_argument, NULL, 'M' },
+		{ "state-dir", required_argument, NULL, 'D' },
+		{ "record-dir", required_argument, NULL, 'R' },
+		{ "cgroup-root", required_argument, NULL, 'G' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct cpoold d = {
+		.config_path = DEFAULT_CONFIG,
+		.socket_path = CPOOL_DEFAULT_SOCKET,
+		.state_dir = DEFAULT_STATE_DIR,
+		.record_dir = CPOOL_DEFAULT_RECORD_DIR,
+		.socket_mode = 0660,
+	};
+	int ready[2] = { -1, -1 };
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:fvqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			d.foreground = true;
+			break;
+		case 'S':
+			d.socket_path = optarg;
+			break;
+		case 'M': {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+
+			if (!*optarg || *end || m > 0777) {
+				fprintf(stderr,
+					"cpoold: --socket-mode %s: an octal mode like 0660\n",
+					optarg);
+				return 2;
+			}
+			d.socket_mode = (mode_t)m;
+			break;
+		}
+		case 'D':
+			d.state_dir = optarg;
+			break;
+		case 'R':
+			d.record_dir = optarg;
+			break;
+		case 'G':
+			d.cgroup_root = optarg;
+			break;
+		case 'v':
+			log_threshold = LOG_DEBUG;
+			break;
+		case 'q':
+			log_threshold = LOG_WARN;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("cpoold %s\n", CPOOL_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!d.foreground) {
+		pid_t pid;
+		char status = 1;
+
+		/* The parent exits only when the daemon is serving, or says why not. */
+		if (pipe(ready) < 0 || (pid = fork()) < 0) {
+			perror("cpoold: fork");
+			return 1;
+		}
+		if (pid > 0) {
+			close(ready[1]);
+			if (read(ready[0], &status, 1) != 1)
+				status = 1;
+			return status;
+		}
+		close(ready[0]);
+		setsid();
+	}
+	r = start(&d);
+	if (ready[1] >= 0) {
+		char status = r ? 1 : 0;
+
+		if (write(ready[1], &status, 1) < 0)
+			log_debug("report start-up to the parent: %s", strerror(errno));
+		close(ready[1]);
+	}
+	if (r)
+		return 1;
+	r = cpool_evloop_run(d.loop);
+	cpool_apiserver_close(d.api);
+	metrics_close(&d);
+	pool_teardown(&d);
+	cpool_store_close(d.store);
+	return r ? 1 : 0;
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* The supervisor's start and exit records as JSON (see supervise.h). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpool/supervise.h"
+
+char *cpool_job_record_encode(const struct cpool_job_record *r)
+{
+	json_t *o = json_pack("{s:I, s:i, s:I, s:i, s:f, s:b}", "job", (json_int_t)r->job_id,
+			      "supervisor_pid", (int)r->supervisor_pid, "supervisor_start",
+			      (json_int_t)r->supervisor_start, "job_pid", (int)r->job_pid,
+			      "start_time", r->start_time, "ended", r->ended);
+	char *text;
+
+	if (!o)
+		return NULL;
+	if (r->launch_failed) {
+		json_object_set_new(o, "launch_failed", json_true());
+		json_object_set_new(o, "error", json_string(r->error));
+	}
+	if (r->ended) {
+		const struct cpool_job_exit *x = &r->exit;
+
+		json_object_set_new(o, "end_time", json_real(r->end_time));
+		json_object_set_new(o, "exit",
+				    json_pack("{s:b, s:i, s:i, s:b, s:b, s:I, s:I, s:b}", "exited",
+					      x->exited, "status", x->status, "signal", x->signal,
+					      "core_dumped", x->core_dumped, "oom_killed",
+					      x->oom_killed, "cpu_usec", (json_int_t)x->cpu_usec,
+					      "memory_peak", (json_int_t)x->memory_peak,
+					      "have_memory_peak", x->have_memory_peak));
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
+}
+
+int cpool_job_record_decode(const char *text, struct cpool_job_record *r)
+{
+	json_int_t job = 0, sup_start = 0, cpu = 0, peak = 0;
+	int sup_pid = 0, job_pid = 0, ended = 0;
+	json_error_t jerr;
+	json_t *o, *x;
+
+	memset(r, 0, sizeof(*r));
+	o = json_loads(text, 0, &jerr);
+	if (!o)
+		return -EINVAL;
+	if (json_unpack(o, "{s:I, s:i, s:I, s:i, s:F, s:b}", "job", &job, "supervisor_pid",
+			&sup_pid, "supervisor_start", &sup_start, "job_pid", &job_pid, "start_time",
+			&r->start_time, "ended", &ended)) {
+		json_decref(o);
+		return -EINVAL;
+	}
+	r->job_id = job;
+	r->supervisor_pid = sup_pid;
+	r->supervisor_start = (uint64_t)sup_start;
+	r->job_pid = job_pid;
+	r->ended = ended;
+	r->launch_failed = json_is_true(json_object_get(o, "launch_failed"));
+	if (json_is_string(json_object_get(o, "error")))
+		snprintf(r->error, sizeof(r->error), "%s",
+			 json_string_value(json_object_get(o, "error")));
+	x = json_object_get(o, "exit");
+	if (r->ended) {
+		int exited = 0, core = 0, oom = 0, have_peak = 0;
+
+		if (json_unpack(o, "{s:F}", "end_time", &r->end_time) ||
+		    json_unpack(x, "{s:b, s:i, s:i, s:b, s:b, s:I, s:I, s:b}", "exited", &exited,
+				"status", &r->exit.status, "signal", &r->exit.signal, "core_dumped",
+				&core, "oom_killed", &oom, "cpu_usec", &cpu, "memory_peak", &peak,
+				"have_memory_peak", &have_peak)) {
+			json_decref(o);
+			return -EINVAL;
+		}
+		r->exit.exited = exited;
+		r->exit.core_dumped = core;
+		r->exit.oom_killed = oom;
+		r->exit.cpu_usec = (uint64_t)cpu;
+		r->exit.memory_peak = (uint64_t)peak;
+		r->exit.have_memory_peak = have_peak;
+	}
+	json_decref(o);
+	return 0;
+}

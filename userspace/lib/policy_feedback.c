@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Time-sliced policies: rr, and mlfq of which rr is the one-level case.
+ *
+ * A job's level and the service it had at that level travel in the job
+ * (level, level_used_us) and come back in decisions.  Quantum edges:
+ *   - a job finishing early frees its CPUs at once (the caller's
+ *     completion event; nothing to do here);
+ *   - at an expiry, a job is preempted only if someone waits at its
+ *     (new) level or better; alone, it keeps running;
+ *   - arrivals at the expiry instant are already queued when we are
+ *     called, so they are ahead of the job preempted now, which goes to
+ *     the tail;
+ *   - at the last level (all of rr) quanta are counted from the slice
+ *     start modulo the quantum, so a job running alone needs no timer and
+ *     a newcomer waits for the job's next quantum boundary.
+ * Above the last level, using up a level's quantum in total (across
+ * preemptions by better levels) demotes the job one level.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cpool/policy.h"
+#include "policy_impl.h"
+
+/* A job the call itself preempted: it waits behind every queued job. */
+struct requeued {
+	size_t r; /* index into running[] */
+	int level;
+	int64_t used;
+	bool started;
+};
+
+/* A waiting job: queued[i] (requeued == NULL) or one preempted in this call. */
+struct cand {
+	struct cpool_pjob *job;
+	size_t i;
+	struct requeued *rq;
+	int level;
+	int64_t used;
+};
+
+struct fb {
+	const struct cpool_policy *p;
+	const struct cpool_snapshot *s;
+	struct policy_out *o;
+	int levels;
+	const int64_t *q;
+	int *avail;
+	/*
+	 * Queued jobs started by this call: all of queued[0..cursor) and those
+	 * listed in taken[].  With rr the started ones are always a prefix, so
+	 * nothing here grows with the queue.
+	 */
+	size_t cursor;
+	size_t *taken;
+	size_t n_taken, cap_taken;
+	struct requeued *rq;
+	size_t n_rq;
+	/* Per running job: its state as decided so far. */
+	bool *gone;
+	int *level;
+	int64_t *used;
+};
+
+static int clamp_level(const struct fb *f, int l)
+{
+	return l < 0 ? 0 : l >= f->levels ? f->levels - 1 : l;
+}
+
+static bool is_taken(const struct fb *f, size_t i)
+{
+	if (i < f->cursor)
+		return true;
+	for (size_t k = 0; k < f->n_taken; k++)
+		if (f->taken[k] == i)
+			return true;
+	return false;
+}
+
+/* The first waiting job by (level, queue position); false when none. */
+static bool best_waiting(struct fb *f, struct cand *best)
+{
+	const struct cpool_snapshot *s = f->s;
+	bool found = false;
+
+	for (size_t i = f->cursor; i < s->n_queued; i++) {
+		int l;
+
+		if (is_taken(f, i))
+			continue;
+		l = clamp_level(f, s->queued[i]->level);
+		if (found && l >= best->level)
+			continue;
+		*best = (struct cand){ s->queued[i], i, NULL, l, s->queued[i]->level_used_us };
+		found = true;
+		if (l == 0)
+			return true;
+	}
+	for (size_t k = 0; k < f->n_rq; k++) {
+		struct requeued *q = &f->rq[k];
+
+		if (q->started || (found && q->level >= best->level))
+			continue;
+		*best = (struct cand){ s->running[q->r], 0, q, q->level, q->used };
+		found = true;
+	}
+	return found;
+}
+
+/*
+ * Someone waits at @level or better who could run at all now: a job held
+ * off by admission on every VS it may use is no reason to preempt (the
+ * CPU would only idle).
+ */
+static bool someone_waits_at(struct fb *f, int level)
+{
+	struct cand b;
+
+	if (!best_waiting(f, &b) || b.level > level)
+		return false;
+	for (int v = 0; v < f->s->n_vs; v++)
+		if (policy_vs_eligible(f->p, &f->s->vs[v], b.job->job))
+			return true;
+	return false;
+}
+
+static int start(struct fb *f, const struct cand *c, int v)
+{
+	f->avail[v] -= c->job->job->cpus;
+	if (c->rq) {
+		c->rq->started = true;
+	} else if (c->i == f->cursor) {
+		f->cursor++;
+		while (f->cursor < f->s->n_queued && is_taken(f, f->cursor))
+			f->cursor++;
+	} else {
+		if (f->n_taken == f->cap_taken) {
+			size_t cap = f->cap_taken ? 2 * f->cap_taken : 16;
+			size_t *t = realloc(f->taken, cap * sizeof(*t));
+
+			if (!t)
+				return -ENOMEM;
+			f->taken = t;
+			f->cap_taken = cap;
+		}
+		f->taken[f->n_taken++] = c->i;
+	}
+	policy_emit(f->o, CPOOL_DECIDE_START, c->job, v, c->level, c->used);
+	return 0;
+}
+
+/* Start waiting jobs in order while the first one fits. */
+static int fill(struct fb *f)
+{
+	struct cand c;
+
+	while (best_waiting(f, &c)) {
+		int v = cpool_policy_place(f->p, f->s, f->avail, c.job->job->cpus, c.job->job->vs);
+		int ret;
+
+		if (v < 0)
+			return 0;
+		ret = start(f, &c, v);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void preempt(struct fb *f, size_t r)
+{
+	struct cpool_pjob *j = f->s->running[r];
+
+	f->gone[r] = true;
+	f->avail[j->vs] += j->job->cpus;
+	f->rq[f->n_rq++] = (struct requeued){ .r = r, .level = f->level[r], .used = f->used[r] };
+	policy_emit(f->o, CPOOL_DECIDE_PREEMPT, j, -1, f->level[r], f->used[r]);
+}
+
+/* Who expires first: the earliest slice start, then queue order (a total order). */
+static int by_slice(const void *a, const void *b, void *snap)
+{
+	const struct cpool_snapshot *s = snap;
+	const struct cpool_pjob *x = s->running[*(const size_t *)a];
+	const struct cpool_pjob *y = s->running[*(const size_t *)b];
+
+	if (x->slice_start_us != y->slice_start_us)
+		return x->slice_start_us < y->slice_start_us ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static bool expired(const struct fb *f, size_t r)
+{
+	int L = f->level[r];
+	int64_t q = f->q[L], used = f->used[r];
+
+	if (q <= 0)
+		return false;
+	/* used < q first: it spares the division for almost every job. */
+	if (used < q)
+		return false;
+	return L == f->levels - 1 ? used % q == 0 : true;
+}
+
+static int expire(struct fb *f)
+{
+	const struct cpool_snapshot *s = f->s;
+	size_t *order = malloc((s->n_running + 1) * sizeof(*order));
+	size_t n = 0;
+	int ret = 0;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t r = 0; r < s->n_running; r++)
+		if (expired(f, r))
+			order[n++] = r;
+	if (n > 32) {
+		qsort_r(order, n, sizeof(*order), by_slice, (void *)s);
+	} else {
+		/* A few expire at once, usually: insertion sort, no allocation. */
+		for (size_t a = 1; a < n; a++) {
+			size_t x = order[a], b = a;
+
+			for (; b > 0 && by_slice(&x, &order[b - 1], (void *)s) < 0; b--)
+				order[b] = order[b - 1];
+			order[b] = x;
+		}
+	}
+	for (size_t k = 0; k < n && !ret; k++) {
+		size_t r = order[k];
+		int L = f->level[r];
+		int newl = L == f->levels - 1 ? L : L + 1;
+
+		f->level[r] = newl;
+		f->used[r] = 0;
+		if (someone_waits_at(f, newl)) {
+			preempt(f, r);
+			ret = fill(f);
+		} else if (newl != L) {
+			policy_emit(f->o, CPOOL_DECIDE_RENEW, s->running[r], s->running[r]->vs,
+				    newl, 0);
+		}
+	}
+	free(order);
+	return ret;
+}
+
+/* A waiting job at a better level than running ones takes their CPUs. */
+static int preempt_worse(struct fb *f)
+{
+	const struct cpool_snapshot *s = f->s;
+	struct cand c;
+
+	while (best_waiting(f, &c)) {
+		int *room = policy_free_copy(s);
+		int v;
+
+		if (!room)
+			return -ENOMEM;
+		for (int i = 0; i < s->n_vs; i++)
+			room[i] = f->avail[i];
+		for (size_t r = 0; r < s->n_running; r++)
+			if (!f->gone[r] && f->level[r] > c.level)
+				room[s->running[r]->vs] += s->running[r]->job->cpus;
+		v = cpool_policy_place(f->p, s, room, c.job->job->cpus, c.job->job->vs);
+		free(room);
+		if (v < 0)
+			return 0;
+		while (f->avail[v] < c.job->job->cpus) {
+			size_t w = s->n_running;
+
+			/* Worst level first; among equals the latest slice (least sunk). */
+			for (size_t r = 0; r < s->n_running; r++) {
+				const struct cpool_pjob *j = s->running[r];
+
+				if (f->gone[r] || j->vs != v || f->level[r] <= c.level)
+					continue;
+				if (w == s->n_running || f->level[r] > f->level[w] ||
+				    (f->level[r] == f->level[w] &&
+				     j->slice_start_us > s->running[w]->slice_start_us))
+					w = r;
+			}
+			if (w == s->n_running)
+				return 0;
+			preempt(f, w);
+		}
+		if (start(f, &c, v))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int64_t next_wake(struct fb *f)
+{
+	const struct cpool_snapshot *s = f->s;
+	struct cand c;
+	bool waiting = best_waiting(f, &c);
+	int64_t wake = CPOOL_NEVER;
+
+	for (size_t i = 0; i < f->o->n; i++) {
+		const struct cpool_decision *d = &f->o->d[i];
+		int64_t q, t;
+
+		if (d->kind != CPOOL_DECIDE_START)
+			continue;
+		q = f->q[d->level];
+		if (q <= 0 || (d->level == f->levels - 1 && !waiting))
+			continue;
+		t = s->now_us +
+		    (d->level == f->levels - 1 ? q - d->level_used_us % q : q - d->level_used_us);
+		if (t < wake)
+			wake = t;
+	}
+	for (size_t r = 0; r < s->n_running; r++) {
+		int L = f->level[r];
+		int64_t q = f->q[L], used = f->used[r], t;
+
+		if (f->gone[r] || q <= 0 || (L == f->levels - 1 && !waiting))
+			continue;
+		t = s->now_us + (used < q ? q - used : L == f->levels - 1 ? q - used % q : 0);
+		if (t < wake)
+			wake = t;
+	}
+	return wake;
+}
+
+int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s,
+		    struct policy_out *o, int64_t *wake_at)
+{
+	struct fb f = { .p = p, .s = s, .o = o };
+	int ret = -ENOMEM;
+
+	if (p->sched == CPOOL_SCHED_RR) {
+		f.levels = 1;
+		f.q = &p->quantum_us;
+		if (p->quantum_us <= 0)
+			return -EINVAL;
+	} else {
+		f.levels = p->mlfq_levels;
+		f.q = p->mlfq_quantum_us;
+		if (f.levels < 1 || f.levels > CPOOL_MLFQ_MAX_LEVELS)
+			return -EINVAL;
+		for (int l = 0; l < f.levels; l++)
+			if (f.q[l] < 0 || (f.q[l] == 0 && l != f.levels - 1))
+				return -EINVAL;
+	}
+	/* Nobody waits and (rr) nobody can be demoted: nothing to decide, no timer. */
+	if (!s->n_queued && (f.levels == 1 || !s->n_running))
+		return 0;
+	f.avail = policy_free_copy(s);
+	/* One block for the per-running-job arrays: this runs at every event. */
+	f.rq = calloc(s->n_running + 1,
+		      sizeof(*f.rq) + sizeof(*f.used) + sizeof(*f.level) + sizeof(*f.gone));
+	if (!f.avail || !f.rq)
+		goto out;
+	f.used = (int64_t *)(f.rq + s->n_running + 1);
+	f.level = (int *)(f.used + s->n_running + 1);
+	f.gone = (bool *)(f.level + s->n_running + 1);
+	for (size_t r = 0; r < s->n_running; r++) {
+		const struct cpool_pjob *j = s->running[r];
+
+		if (j->vs < 0 || j->vs >= s->n_vs) {
+			ret = -EINVAL;
+			goto out;
+		}
+		f.level[r] = clamp_level(&f, j->level);
+		f.used[r] = j->level_used_us + (s->now_us - j->slice_start_us);
+	}
+	ret = fill(&f);
+	if (!ret)
+		ret = expire(&f);
+	if (!ret)
+		ret = preempt_worse(&f);
+	if (!ret)
+		*wake_at = next_wake(&f);
+out:
+	free(f.avail);
+	free(f.rq);
+	free(f.taken);
+	return ret;
+}

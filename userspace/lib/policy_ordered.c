@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The policies that rank jobs by one key: fcfs, sjf, srtf, priority,
+ * priority-preemptive and hrrn.  Jobs start in rank order; the best-ranked
+ * job that cannot be placed blocks the ones behind it (the strict rule
+ * whose relaxation is what EASY backfilling is about).  The preemptive
+ * ones make room by preempting running jobs ranked strictly worse,
+ * worst first, on one VS.
+ *
+ * Ties break by submit time, then input order: that makes the rank a
+ * total order, which is what lets selection work without marks ("the best
+ * job ranked after the last one started").
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cpool/policy.h"
+#include "policy_impl.h"
+
+static bool preemptive(enum cpool_sched s)
+{
+	return s == CPOOL_SCHED_SRTF || s == CPOOL_SCHED_PRIORITY_PREEMPT;
+}
+
+static bool is_priority(enum cpool_sched s)
+{
+	return s == CPOOL_SCHED_PRIORITY || s == CPOOL_SCHED_PRIORITY_PREEMPT;
+}
+
+static int64_t remaining(const struct cpool_pjob *j)
+{
+	int64_t r = j->job->estimate_us - j->done_us;
+
+	/* A job past its estimate is about to finish, as far as anyone knows. */
+	return r > 0 ? r : 0;
+}
+
+/* Effective priority: a running job keeps the one it started with. */
+static long long eff_priority(const struct cpool_policy *p, const struct cpool_pjob *j, int64_t now)
+{
+	if (j->vs >= 0)
+		return j->level;
+	if (p->aging_us <= 0 || now <= j->ready_since_us)
+		return j->job->priority;
+	return (long long)j->job->priority - (now - j->ready_since_us) / p->aging_us;
+}
+
+/* The policy's own key alone: <0 when @a ranks before @b, 0 on a tie. */
+static int cmp_primary(const struct cpool_policy *p, const struct cpool_pjob *a,
+		       const struct cpool_pjob *b, int64_t now)
+{
+	switch (p->sched) {
+	case CPOOL_SCHED_SJF:
+		if (a->job->estimate_us != b->job->estimate_us)
+			return a->job->estimate_us < b->job->estimate_us ? -1 : 1;
+		break;
+	case CPOOL_SCHED_SRTF: {
+		int64_t ra = remaining(a), rb = remaining(b);
+
+		if (ra != rb)
+			return ra < rb ? -1 : 1;
+		break;
+	}
+	case CPOOL_SCHED_PRIORITY:
+	case CPOOL_SCHED_PRIORITY_PREEMPT: {
+		long long pa = eff_priority(p, a, now), pb = eff_priority(p, b, now);
+
+		if (pa != pb)
+			return pa < pb ? -1 : 1;
+		break;
+	}
+	case CPOOL_SCHED_HRRN: {
+		/*
+		 * Ratio (waited + s) / s compared exactly by cross-multiplying;
+		 * waited counts from submit (HRRN never preempts).  A zero
+		 * estimate has an infinite ratio.
+		 */
+		__int128 sa = a->job->estimate_us, sb = b->job->estimate_us;
+		__int128 wa = now - a->job->submit_us, wb = now - b->job->submit_us;
+		__int128 l, r;
+
+		if (sa == 0 || sb == 0) {
+			if ((sa == 0) != (sb == 0))
+				return sa == 0 ? -1 : 1;
+			break;
+		}
+		l = (wa + sa) * sb;
+		r = (wb + sb) * sa;
+		if (l != r)
+			return l > r ? -1 : 1;
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* The total order: the key, then submit time, then input order. */
+static int cmp_key(const struct cpool_policy *p, const struct cpool_pjob *a,
+		   const struct cpool_pjob *b, int64_t now)
+{
+	int c = cmp_primary(p, a, b, now);
+
+	if (c)
+		return c;
+	if (a->job->submit_us != b->job->submit_us)
+		return a->job->submit_us < b->job->submit_us ? -1 : 1;
+	if (a->job->index != b->job->index)
+		return a->job->index < b->job->index ? -1 : 1;
+	return 0;
+}
+
+/* Preemption needs a strictly better key: a tie never preempts (no ping-pong). */
+static bool outranks(const struct cpool_policy *p, const struct cpool_pjob *a,
+		     const struct cpool_pjob *b, int64_t now)
+{
+	return cmp_primary(p, a, b, now) < 0;
+}
+
+/* The best queued job ranked strictly after @last (NULL: the best of all). */
+static struct cpool_pjob *next_best(const struct cpool_policy *p, const struct cpool_snapshot *s,
+				    const struct cpool_pjob *last)
+{
+	struct cpool_pjob *best = NULL;
+
+	for (size_t i = 0; i < s->n_queued; i++) {
+		struct cpool_pjob *q = s->queued[i];
+
+		if (last && cmp_key(p, last, q, s->now_us) >= 0)
+			continue;
+		if (!best || cmp_key(p, q, best, s->now_us) < 0)
+			best = q;
+	}
+	return best;
+}
+
+/*
+ * Make room for @job by preempting running jobs ranked strictly worse, on
+ * the first VS (in placement order of the room it could have) where that
+ * is enough.  Returns the VS or -1 (nothing emitted then).
+ */
+static int preempt_for(const struct cpool_policy *p, const struct cpool_snapshot *s, int *avail,
+		       bool *gone, struct cpool_pjob *job, struct policy_out *o)
+{
+	int *room = policy_free_copy(s);
+	int v;
+
+	if (!room)
+		return -1;
+	for (int i = 0; i < s->n_vs; i++)
+		room[i] = avail[i];
+	for (size_t r = 0; r < s->n_running; r++) {
+		struct cpool_pjob *run = s->running[r];
+
+		if (!gone[r] && run->vs >= 0 && run->vs < s->n_vs &&
+		    outranks(p, job, run, s->now_us))
+			room[run->vs] += run->job->cpus;
+	}
+	v = cpool_policy_place(p, s, room, job->job->cpus, job->job->vs);
+	free(room);
+	if (v < 0)
+		return -1;
+	while (avail[v] < job->job->cpus) {
+		size_t worst = s->n_running;
+
+		for (size_t r = 0; r < s->n_running; r++) {
+			struct cpool_pjob *run = s->running[r];
+
+			if (gone[r] || run->vs != v || !outranks(p, job, run, s->now_us))
+				continue;
+			if (worst == s->n_running ||
+			    cmp_key(p, run, s->running[worst], s->now_us) > 0)
+				worst = r;
+		}
+		if (worst == s->n_running)
+			return -1; /* cannot happen: room said enough */
+		gone[worst] = true;
+		avail[v] += s->running[worst]->job->cpus;
+		policy_emit(o, CPOOL_DECIDE_PREEMPT, s->running[worst], -1,
+			    s->running[worst]->level, 0);
+	}
+	return v;
+}
+
+/*
+ * priority-preemptive with aging: the instant the first queued job's
+ * aged priority beats the worst running one's, or CPOOL_NEVER.
+ */
+static int64_t aging_wake(const struct cpool_policy *p, const struct cpool_snapshot *s,
+			  const bool *gone, const struct policy_out *o, size_t first_decision)
+{
+	long long worst = 0;
+	bool any = false;
+	int64_t wake = CPOOL_NEVER;
+
+	for (size_t r = 0; r < s->n_running; r++) {
+		if (gone[r])
+			continue;
+		if (!any || s->running[r]->level > worst)
+			worst = s->running[r]->level;
+		any = true;
+	}
+	for (size_t d = first_decision; d < o->n; d++) {
+		if (o->d[d].kind != CPOOL_DECIDE_START)
+			continue;
+		if (!any || o->d[d].level > worst)
+			worst = o->d[d].level;
+		any = true;
+	}
+	if (!any)
+		return CPOOL_NEVER;
+	for (size_t i = 0; i < s->n_queued; i++) {
+		const struct cpool_pjob *q = s->queued[i];
+		bool started = false;
+		long long e, steps;
+		int64_t t;
+
+		for (size_t d = first_decision; d < o->n && !started; d++)
+			started = o->d[d].kind == CPOOL_DECIDE_START && o->d[d].job == q;
+		if (started)
+			continue;
+		e = eff_priority(p, q, s->now_us);
+		/*
+		 * A job that beats the worst already waits for room (or for
+		 * admission), which only an event can bring: no timer, or a
+		 * long blocked queue would wake us at every aging step.
+		 */
+		if (e < worst)
+			continue;
+		steps = (s->now_us - q->ready_since_us) / p->aging_us + (e - worst) + 1;
+		t = q->ready_since_us + (int64_t)steps * p->aging_us;
+		if (t < wake)
+			wake = t;
+	}
+	return wake;
+}
+
+/*
+ * FCFS rank is (submit, input order), which is the ready-queue order for a
+ * policy that never re-queues: walk the queue instead of ranking it, so a
+ * long queue behind a blocked head costs nothing.
+ */
+static int policy_fcfs(const struct cpool_policy *p, const struct cpool_snapshot *s,
+		       struct policy_out *o)
+{
+	int *avail;
+
+	if (!policy_any_free(s))
+		return 0;
+	avail = policy_free_copy(s);
+	if (!avail)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_queued; i++) {
+		struct cpool_pjob *j = s->queued[i];
+		int v = cpool_policy_place(p, s, avail, j->job->cpus, j->job->vs);
+
+		if (v < 0)
+			break;
+		avail[v] -= j->job->cpus;
+		policy_emit(o, CPOOL_DECIDE_START, j, v, j->level, j->level_used_us);
+	}
+	free(avail);
+	return 0;
+}
+
+int policy_ordered(const struct cpool_policy *p, const struct cpool_snapshot *s,
+		   struct policy_out *o, int64_t *wake_at)
+{
+	bool pre = preemptive(p->sched);
+	struct cpool_pjob *job, *last = NULL;
+	bool *gone = NULL;
+	int *free_cpus;
+	size_t first = o->n;
+
+	if (!s->n_queued)
+		return 0;
+	if (p->sched == CPOOL_SCHED_FCFS)
+		return policy_fcfs(p, s, o);
+	/* Without a free CPU only preemption could start anything: skip the scan. */
+	if (!pre && !policy_any_free(s))
+		return 0;
+	free_cpus = policy_free_copy(s);
+	gone = calloc(s->n_running + 1, sizeof(*gone));
+	if (!free_cpus || !gone) {
+		free(free_cpus);
+		free(gone);
+		return -ENOMEM;
+	}
+	while ((job = next_best(p, s, last))) {
+		int v = cpool_policy_place(p, s, free_cpus, job->job->cpus, job->job->vs);
+
+		if (v < 0 && pre)
+			v = preempt_for(p, s, free_cpus, gone, job, o);
+		if (v < 0)
+			break;
+		free_cpus[v] -= job->job->cpus;
+		policy_emit(o, CPOOL_DECIDE_START, job, v,
+			    is_priority(p->sched) ? (int)eff_priority(p, job, s->now_us) :
+						    job->level,
+			    0);
+		last = job;
+	}
+	if (p->sched == CPOOL_SCHED_PRIORITY_PREEMPT && p->aging_us > 0)
+		*wake_at = aging_wake(p, s, gone, o, first);
+	free(free_cpus);
+	free(gone);
+	return 0;
+}

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpool/metrics.h"
+#include "cpool/policy.h"
+#include "cpool/sim.h"
+
+enum { JOB_FUTURE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct sjob {
+	struct cpool_pjob pj;
+	int64_t work_start_us; /* slice start + switch cost */
+	int64_t done_base_us; /* done at work_start */
+	int64_t end_us; /* completion: heap key while running, then the end */
+	size_t heap_pos;
+	size_t run_pos;
+	int state;
+	unsigned preemptions;
+};
+
+struct svs {
+	int cpus, free_cpus;
+	int64_t since_us; /* the busy count has been constant since */
+	double ema; /* rul averaged up to since_us */
+	int64_t rq[CPOOL_SIM_RQ_SAMPLES];
+	int n_rq, rq_next;
+	int64_t rq_p99_us;
+};
+
+struct sim {
+	const struct cpool_sim_config *cfg;
+	struct sjob *j;
+	size_t n;
+	struct sjob **arrivals; /* by (submit, index) */
+	size_t next_arrival;
+	struct sjob **heap; /* running jobs by (end, index) */
+	size_t n_heap;
+	/*
+	 * The ready queue is queue[0..n_queue), a window at qhead into qbuf:
+	 * starts at its head (fcfs, rr, easy) just move the window, so a long
+	 * queue costs nothing per event; others compact it.
+	 */
+	struct cpool_pjob **qbuf, **queue;
+	size_t qcap, qhead, n_queue;
+	struct cpool_pjob **running;
+	size_t n_running;
+	struct svs *vs;
+	struct cpool_vs_state *vstate;
+	struct cpool_decision *dec;
+	size_t dec_cap;
+	int64_t now;
+	uint64_t seq;
+	int busy_cpus;
+	bool measure;
+	/* A VS's measurement changed while decisions were applied: ask again. */
+	bool measure_changed;
+};
+
+/* ---- completion heap, indexed so a preempted job's completion can be removed ---- */
+
+static bool heap_before(const struct sjob *a, const struct sjob *b)
+{
+	if (a->end_us != b->end_us)
+		return a->end_us < b->end_us;
+	return a->pj.job->index < b->pj.job->index;
+}
+
+static void heap_set(struct sim *s, size_t i, struct sjob *j)
+{
+	s->heap[i] = j;
+	j->heap_pos = i;
+}
+
+static void heap_up(struct sim *s, size_t i)
+{
+	struct sjob *j = s->heap[i];
+
+	while (i > 0 && heap_before(j, s->heap[(i - 1) / 2])) {
+		heap_set(s, i, s->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(s, i, j);
+}
+
+static void heap_down(struct sim *s, size_t i)
+{
+	struct sjob *j = s->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= s->n_heap)
+			break;
+		if (c + 1 < s->n_heap && heap_before(s->heap[c + 1], s->heap[c]))
+			c++;
+		if (!heap_before(s->heap[c], j))
+			break;
+		heap_set(s, i, s->heap[c]);
+		i = c;
+	}
+	heap_set(s, i, j);
+}
+
+static void heap_push(struct sim *s, struct sjob *j)
+{
+	s->heap[s->n_heap++] = j;
+	heap_up(s, s->n_heap - 1);
+}
+
+static void heap_remove(struct sim *s, struct sjob *j)
+{
+	size_t i = j->heap_pos;
+	struct sjob *last = s->heap[--s->n_heap];
+
+	if (i == s->n_heap)
+		return;
+	heap_set(s, i, last);
+	heap_up(s, i);
+	heap_down(s, last->heap_pos);
+}
+
+/* ---- measured state ---- */
+
+static double busy_frac(const struct svs *v)
+{
+	return v->cpus ? (double)(v->cpus - v->free_cpus) / v->cpus : 0;
+}
+
+/* The average of a piecewise-constant signal, exactly: fold in the interval since the last change. */
+static double rul_at(const struct svs *v, int64_t now)
+{
+	double decay = exp(-(double)(now - v->since_us) / (double)CPOOL_SIM_RUL_TAU_US);
+
+	return v->ema * decay + busy_frac(v) * (1 - decay);
+}
+
+static void busy_change(struct sim *s, int v, int delta)
+{
+	struct svs *x = &s->vs[v];
+
+	if (s->measure) {
+		x->ema = rul_at(x, s->now);
+		x->since_us = s->now;
+	}
+	x->free_cpus -= delta;
+	s->busy_cpus += delta;
+	if (x->free_cpus == x->cpus && x->n_rq) {
+		x->n_rq = 0;
+		x->rq_p99_us = 0;
+		s->measure_changed = true;
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void rq_sample(struct svs *x, int64_t wait)
+{
+	int64_t sorted[CPOOL_SIM_RQ_SAMPLES];
+	size_t rank;
+
+	x->rq[x->rq_next] = wait;
+	x->rq_next = (x->rq_next + 1) % CPOOL_SIM_RQ_SAMPLES;
+	if (x->n_rq < CPOOL_SIM_RQ_SAMPLES)
+		x->n_rq++;
+	memcpy(sorted, x->rq, (size_t)x->n_rq * sizeof(*sorted));
+	qsort(sorted, (size_t)x->n_rq, sizeof(*sorted), cmp_i64);
+	/* Nearest rank, as cpool_percentile_sorted. */
+	rank = (size_t)ceil(0.99 * x->n_rq);
+	x->rq_p99_us = sorted[rank ? rank - 1 : 0];
+}
+
+/* ---- job transitions ---- */
+
+static void enqueue(struct sim *s, struct sjob *j)
+{
+	j->state = JOB_QUEUED;
+	j->pj.vs = -1;
+	j->pj.seq = s->seq++;
+	j->pj.ready_since_us = s->now;
+	if (s->qhead + s->n_queue == s->qcap) {
+		/* Only n jobs exist, and qcap > n: sliding the window back always makes room. */
+		memmove(s->qbuf, s->queue, s->n_queue * sizeof(*s->queue));
+		s->qhead = 0;
+		s->queue = s->qbuf;
+	}
+	s->queue[s->n_queue++] = &j->pj;
+}
+
+static void run_remove(struct sim *s, struct sjob *j)
+{
+	struct cpool_pjob *last = s->running[--s->n_running];
+
+	s->running[j->run_pos] = last;
+	((struct sjob *)last)->run_pos = j->run_pos;
+}
+
+static int64_t done_now(const struct sim *s, const struct sjob *j)
+{
+	return j->done_base_us + (s->now > j->work_start_us ? s->now - j->work_start_us : 0);
+}
+
+static void finish(struct sim *s, struct sjob *j)
+{
+	run_remove(s, j);
+	busy_change(s, j->pj.vs, -j->pj.job->cpus);
+	j->pj.done_us = j->pj.job->runtime_us;
+	j->state = JOB_DONE;
+}
+
+static int apply(struct sim *s, const struct cpool_decision *d)
+{
+	struct sjob *j = (struct sjob *)d->job;
+
+	/* pj is the first member: the policy hands back our own pointers. */
+	if (!j || j < s->j || j >= s->j + s->n)
+		return -EPROTO;
+	switch (d->kind) {
+	case CPOOL_DECIDE_PREEMPT:
+		if (j->state != JOB_RUNNING)
+			return -EPROTO;
+		heap_remove(s, j);
+		run_remove(s, j);
+		j->pj.done_us = done_now(s, j);
+		busy_change(s, j->pj.vs, -j->pj.job->cpus);
+		j->pj.level = d->level;
+		j->pj.level_used_us = d->level_used_us;
+		j->preemptions++;
+		enqueue(s, j);
+		return 0;
+	case CPOOL_DECIDE_START: {
+		int v = d->vs;
+
+		if (j->state != JOB_QUEUED || v < 0 || v >= s->cfg->n_vs ||
+		    s->vs[v].free_cpus < j->pj.job->cpus)
+			return -EPROTO;
+		/* Taken out of the queue array after the round (order kept, one pass). */
+		j->state = JOB_RUNNING;
+		j->pj.vs = v;
+		j->pj.level = d->level;
+		j->pj.level_used_us = d->level_used_us;
+		if (j->pj.first_start_us < 0)
+			j->pj.first_start_us = s->now;
+		j->pj.slice_start_us = s->now;
+		j->work_start_us = s->now + s->cfg->switch_cost_us;
+		j->done_base_us = j->pj.done_us;
+		j->end_us = j->work_start_us + (j->pj.job->runtime_us - j->pj.done_us);
+		if (s->measure)
+			rq_sample(&s->vs[v], s->now - j->pj.ready_since_us);
+		busy_change(s, v, j->pj.job->cpus);
+		j->run_pos = s->n_running;
+		s->running[s->n_running++] = &j->pj;
+		heap_push(s, j);
+		return 0;
+	}
+	case CPOOL_DECIDE_RENEW:
+		if (j->state != JOB_RUNNING)
+			return -EPROTO;
+		j->pj.slice_start_us = s->now;
+		j->pj.level = d->level;
+		j->pj.level_used_us = d->level_used_us;
+		return 0;
+	}
+	return -EPROTO;
+}
+
+/* Drop the @started jobs from the queue, keeping its order. */
+static void queue_compact(struct sim *s, size_t started)
+{
+	size_t k = 0;
+
+	while (k < s->n_queue && ((struct sjob *)s->queue[k])->state != JOB_QUEUED)
+		k++;
+	s->qhead += k;
+	s->queue += k;
+	s->n_queue -= k;
+	if (k == started)
+		return;
+	k = 0;
+	for (size_t i = 0; i < s->n_queue; i++)
+		if (((struct sjob *)s->queue[i])->state == JOB_QUEUED)
+			s->queue[k++] = s->queue[i];
+	s->n_queue = k;
+}
+
+static int decide(struct sim *s, int64_t *wake)
+{
+	struct cpool_snapshot snap;
+	size_t need = s->n_queue + 3 * s->n_running + 4;
+	size_t started = 0;
+	int n;
+
+	for (size_t r = 0; r < s->n_running; r++) {
+		struct sjob *j = (struct sjob *)s->running[r];
+
+		j->pj.done_us = done_now(s, j);
+	}
+	for (int v = 0; v < s->cfg->n_vs; v++) {
+		s->vstate[v].free_cpus = s->vs[v].free_cpus;
+		if (s->measure) {
+			s->vstate[v].rul = rul_at(&s->vs[v], s->now);
+			s->vstate[v].rq_p99_us = s->vs[v].rq_p99_us;
+		}
+	}
+	if (need > s->dec_cap) {
+		struct cpool_decision *d = realloc(s->dec, need * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		s->dec = d;
+		s->dec_cap = need;
+	}
+	snap = (struct cpool_snapshot){
+		.now_us = s->now,
+		.queued = s->queue,
+		.n_queued = s->n_queue,
+		.running = s->running,
+		.n_running = s->n_running,
+		.vs = s->vstate,
+		.n_vs = s->cfg->n_vs,
+	};
+	n = cpool_policy_decide(&s->cfg->policy, &snap, s->dec, s->dec_cap, wake);
+	if (n < 0)
+		return n == -ENOSPC ? -EPROTO : n;
+	if (*wake != CPOOL_NEVER && *wake <= s->now)
+		return -EPROTO;
+	/*
+	 * Preempted jobs are appended to the queue while started ones are
+	 * still in it: the array needs room for both until compaction.
+	 */
+	for (int i = 0; i < n; i++) {
+		int ret = apply(s, &s->dec[i]);
+
+		if (ret)
+			return ret;
+		started += s->dec[i].kind == CPOOL_DECIDE_START;
+	}
+	if (started)
+		queue_compact(s, started);
+	return 0;
+}
+
+static int by_arrival(const void *a, const void *b)
+{
+	const struct sjob *x = *(struct sjob *const *)a, *y = *(struct sjob *const *)b;
+
+	if (x->pj.job->submit_us != y->pj.job->submit_us)
+		return x->pj.job->submit_us < y->pj.job->submit_us ? -1 : 1;
+	return (x->pj.job->index > y->pj.job->index) - (x->pj.job->index < y->pj.job->index);
+}
+
+static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct cpool_job *jobs,
+		 size_t n, struct cpool_sim_result *res)
+{
+	const struct cpool_policy *p = &cfg->policy;
+
+	s->cfg = cfg;
+	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0 ||
+	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
+		return -EINVAL;
+	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
+	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
+	if (!s->vs || !s->vstate)
+		return -ENOMEM;
+	s->measure = p->place == CPOOL_PLACE_LEAST_LOADED ||
+		     p->place == CPOOL_PLACE_LOWEST_LATENCY || p->admit_p99_us > 0;
+	for (int v = 0; v < cfg->n_vs; v++) {
+		int c = cpool_cpuset_count(&cfg->vs[v].cpus);
+
+		if (c < 1)
+			return -EINVAL;
+		s->vs[v].cpus = s->vs[v].free_cpus = c;
+		s->vstate[v] = (struct cpool_vs_state){
+			.name = cfg->vs[v].name,
+			.cpus = c,
+			.free_cpus = c,
+			.measured = s->measure,
+		};
+		res->total_cpus += c;
+	}
+	s->j = calloc(n + 1, sizeof(*s->j));
+	res->records = calloc(n + 1, sizeof(*res->records));
+	if (!s->j || !res->records)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct cpool_job *job = &jobs[i];
+
+		if (job->cpus < 1 || job->runtime_us < 0 ||
+		    !cpool_policy_runnable(s->vstate, cfg->n_vs, job->cpus, job->vs)) {
+			if (res->n_skipped++ == 0)
+				snprintf(res->first_skip, sizeof(res->first_skip),
+					 "job %s: %d CPUs%s%s: no VS of this pool can run it",
+					 job->id, job->cpus, job->vs[0] ? " on VS " : "", job->vs);
+			continue;
+		}
+		s->j[s->n] = (struct sjob){
+			.pj = { .job = job, .first_start_us = -1, .vs = -1 },
+			.state = JOB_FUTURE,
+		};
+		s->n++;
+	}
+	{
+		/*
+		 * Everything the run adds up (end times, busy CPU time) stays
+		 * below span x CPUs; refuse what would not fit in int64.
+		 */
+		double span = 0;
+
+		for (size_t i = 0; i < s->n; i++)
+			span = fmax(span, (double)s->j[i].pj.job->submit_us);
+		for (size_t i = 0; i < s->n; i++)
+			span += (double)s->j[i].pj.job->runtime_us + (double)cfg->switch_cost_us;
+		if (span * (res->total_cpus + 1) > 0x1p61)
+			return -ERANGE;
+	}
+	s->arrivals = malloc((s->n + 1) * sizeof(*s->arrivals));
+	s->heap = malloc((s->n + 1) * sizeof(*s->heap));
+	s->qcap = s->n + 1;
+	s->qbuf = s->queue = malloc(s->qcap * sizeof(*s->queue));
+	s->running = malloc((s->n + 1) * sizeof(*s->running));
+	if (!s->arrivals || !s->heap || !s->qbuf || !s->running)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++)
+		s->arrivals[i] = &s->j[i];
+	qsort(s->arrivals, s->n, sizeof(*s->arrivals), by_arrival);
+	return 0;
+}
+
+static int loop(struct sim *s, struct cpool_sim_result *res)
+{
+	int64_t wake = CPOOL_NEVER;
+	size_t finished = 0;
+
+	if (s->n)
+		s->now = s->arrivals[0]->pj.job->submit_us;
+	for (;;) {
+		int64_t t = wake;
+		int ret;
+
+		if (s->next_arrival < s->n && s->arrivals[s->next_arrival]->pj.job->submit_us < t)
+			t = s->arrivals[s->next_arrival]->pj.job->submit_us;
+		if (s->n_heap && s->heap[0]->end_us < t)
+			t = s->heap[0]->end_us;
+		if (t == CPOOL_NEVER)
+			break;
+		res->busy_cpu_us += (int64_t)s->busy_cpus * (t - s->now);
+		s->now = t;
+		res->events++;
+		while (s->n_heap && s->heap[0]->end_us == t) {
+			struct sjob *j = s->heap[0];
+
+			heap_remove(s, j);
+			finish(s, j);
+			if (++finished % 4096 == 0 && s->cfg->progress)
+				s->cfg->progress(finished, s->n, s->cfg->progress_arg);
+		}
+		while (s->next_arrival < s->n &&
+		       s->arrivals[s->next_arrival]->pj.job->submit_us == t)
+			enqueue(s, s->arrivals[s->next_arrival++]);
+		if (wake == t)
+			wake = CPOOL_NEVER;
+		/*
+		 * Preemptions can idle a VS and so clear its measured latency,
+		 * which can admit jobs the policy just held: the daemon sees
+		 * that at its next measurement, the simulator asks again at
+		 * once.  Each round empties a VS, so this ends.
+		 */
+		for (int round = 0;; round++) {
+			s->measure_changed = false;
+			ret = decide(s, &wake);
+			if (ret)
+				return ret;
+			if (!s->measure_changed || round > s->cfg->n_vs)
+				break;
+		}
+	}
+	if (s->n_queue || s->n_running)
+		return -EDEADLK;
+	return 0;
+}
+
+int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jobs, size_t n,
+		  struct cpool_sim_result *res)
+{
+	struct sim s = { 0 };
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = setup(&s, cfg, jobs, n, res);
+	if (!ret)
+		ret = loop(&s, res);
+	if (!ret) {
+		struct cpool_job_times *t = malloc((s.n + 1) * sizeof(*t));
+
+		for (size_t i = 0; i < s.n; i++) {
+			struct sjob *j = &s.j[i];
+
+			res->records[i] = (struct cpool_sim_record){
+				.job = j->pj.job,
+				.first_start_us = j->pj.first_start_us,
+				.end_us = j->end_us,
+				.vs = j->pj.vs,
+				.preemptions = j->preemptions,
+			};
+			res->preemptions += j->preemptions;
+			if (t)
+				t[i] = (struct cpool_job_times){
+					.submit = cpool_us_to_s(j->pj.job->submit_us),
+					.first_start = cpool_us_to_s(j->pj.first_start_us),
+					.end = cpool_us_to_s(j->end_us),
+					.runtime = cpool_us_to_s(j->pj.job->runtime_us),
+				};
+		}
+		res->n_records = s.n;
+		ret = t ? cpool_metrics_summary(t, s.n, res->total_cpus,
+						cpool_us_to_s(res->busy_cpu_us), &res->summary) :
+			  -ENOMEM;
+		free(t);
+	}
+	free(s.j);
+	free(s.arrivals);
+	free(s.heap);
+	free(s.qbuf);
+	free(s.running);
+	free(s.vs);
+	free(s.vstate);
+	free(s.dec);
+	return ret;
+}
+
+void cpool_sim_result_free(struct cpool_sim_result *res)
+{
+	free(res->records);
+	memset(res, 0, sizeof(*res));
+}
+
+void cpool_sim_record_metrics(const struct cpool_sim_record *r, struct cpool_job_metrics *m)
+{
+	struct cpool_job_times t = {
+		.submit = cpool_us_to_s(r->job->submit_us),
+		.first_start = cpool_us_to_s(r->first_start_us),
+		.end = cpool_us_to_s(r->end_us),
+		.runtime = cpool_us_to_s(r->job->runtime_us),
+	};
+
+	cpool_metrics_job(&t, m);
+}
+
+int cpool_sim_slots(int n, struct cpool_vserver *vs)
+{
+	if (n < 1 || n > CPOOL_MAX_CPUS)
+		return -EINVAL;
+	memset(vs, 0, sizeof(*vs));
+	strcpy(vs->name, "slots");
+	cpool_cpuset_set_range(&vs->cpus, 0, n - 1);
+	return 0;
+}

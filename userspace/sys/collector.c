@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Kernel-metrics collector: BPF skeleton lifecycle, map reads, cgroup id to
+ * path resolution, and the degraded mode from /proc/stat and cgroup files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <mntent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "cpool/bpf_metrics.h"
+#include "cpool/collector.h"
+#include "cpool/cpuset.h"
+#include "cpool/skel/metrics.skel.h"
+
+_Static_assert(CPOOL_BPF_HIST_SLOTS == CPOOL_KMETRICS_HIST_SLOTS, "histogram sizes differ");
+
+/* Degraded mode reports at most this many cgroups per read. */
+#define DEGRADED_MAX_CGROUPS 4096
+
+struct cgroup_name {
+	uint64_t id;
+	char *path;
+};
+
+struct cpool_collector {
+	struct metrics_bpf *skel;
+	int ncpus_possible;
+	uint32_t max_cgroups;
+	char reason[CPOOL_KMETRICS_REASON_MAX];
+	char *cgroup_root;
+	/* id -> path, sorted by id; rebuilt when an unknown id shows up */
+	struct cgroup_name *names;
+	size_t nnames;
+	bool rescanned; /* during the current read */
+};
+
+/* libbpf's last warning, to explain a failed load in one line. */
+static char libbpf_last_msg[200];
+
+static int libbpf_capture(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[sizeof(libbpf_last_msg)];
+	va_list copy;
+	size_t n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	if (getenv("CPOOL_BPF_DEBUG")) {
+		va_copy(copy, ap);
+		vfprintf(stderr, fmt, copy);
+		va_end(copy);
+	}
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		line[--n] = '\0';
+	/* Keep the first real complaint: later lines are usually "failed to load object". */
+	if (!libbpf_last_msg[0] && n)
+		memcpy(libbpf_last_msg, line, n + 1);
+	return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static char *find_cgroup2_mount(void)
+{
+	FILE *f = setmntent("/proc/self/mounts", "r");
+	struct mntent *m;
+	char *dir = NULL;
+
+	if (!f)
+		return NULL;
+	while ((m = getmntent(f))) {
+		if (strcmp(m->mnt_type, "cgroup2") == 0) {
+			dir = strdup(m->mnt_dir);
+			break;
+		}
+	}
+	endmntent(f);
+	return dir;
+}
+
+static bool btf_has_member(const struct btf *btf, const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (strcmp(btf__name_by_offset(btf, m[i].name_off), member) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Can the program read run-queue waits from the kernel's own bookkeeping?
+ * Needs sched_info.last_queued (CONFIG_SCHED_INFO) and the se.cfs_rq->rq
+ * path to rq->clock (CONFIG_FAIR_GROUP_SCHED).
+ */
+static bool kernel_has_sched_info(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!btf)
+		return false;
+	ok = btf_has_member(btf, "sched_info", "last_queued") &&
+	     btf_has_member(btf, "sched_entity", "cfs_rq") && btf_has_member(btf, "cfs_rq", "rq") &&
+	     btf_has_member(btf, "rq", "clock");
+	btf__free(btf);
+	return ok;
+}
+
+/*
+ * A CPU's times start at its first switch after attach; one that idles
+ * without a switch would show nothing at all.  Visiting every CPU makes a
+ * switch on each (to us, then back to what ran).
+ */
+static void prime_cpus(void)
+{
+	cpu_set_t saved, one;
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		return;
+	for (long cpu = 0; cpu < n && cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &saved))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) == 0)
+			sched_yield();
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
+static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts *o)
+{
+	struct metrics_bpf *skel;
+	int err;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(
+			c->reason, sizeof(c->reason),
+			"kernel BTF /sys/kernel/btf/vmlinux is unavailable (%s): CONFIG_DEBUG_INFO_BTF=y is needed",
+			strerror(errno));
+		return -ENOENT;
+	}
+	libbpf_last_msg[0] = '\0';
+	libbpf_set_print(libbpf_capture);
+
+	skel = metrics_bpf__open();
+	if (!skel) {
+		err = -errno;
+		snprintf(c->reason, sizeof(c->reason), "opening the BPF object: %s",
+			 strerror(-err));
+		goto cleanup;
+	}
+	skel->rodata->track_rqlat = !o->no_rqlat;
+	skel->rodata->track_preemptors = !o->no_preemptors;
+	skel->rodata->use_sched_info = !o->rqlat_from_wakeups && kernel_has_sched_info();
+	if (skel->rodata->use_sched_info || o->no_rqlat) {
+		/* Waits come from the kernel's own bookkeeping: no wakeup hooks to pay for. */
+		bpf_program__set_autoload(skel->progs.cpool_wakeup, false);
+		bpf_program__set_autoload(skel->progs.cpool_wakeup_new, false);
+	}
+	err = bpf_map__set_max_entries(skel->maps.cgroup_stats, c->max_cgroups);
+	if (err) {
+		snprintf(c->reason, sizeof(c->reason), "sizing the cgroup map: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	err = metrics_bpf__load(skel);
+	if (err) {
+		snprintf(c->reason, sizeof(c->reason), "loading the BPF programs: %s%s%s%s",
+			 strerror(-err),
+			 err == -EPERM ? " (needs root, or CAP_BPF and CAP_PERFMON)" : "",
+			 libbpf_last_msg[0] ? ": " : "", libbpf_last_msg);
+		goto cleanup;
+	}
+	err = metrics_bpf__attach(skel);
+	if (err) {
+		snprintf(c->reason, sizeof(c->reason), "attaching to the sched tracepoints: %s%s%s",
+			 strerror(-err), libbpf_last_msg[0] ? ": " : "", libbpf_last_msg);
+		goto cleanup;
+	}
+	c->skel = skel;
+	prime_cpus();
+	return 0;
+
+cleanup:
+	metrics_bpf__destroy(skel);
+	return err;
+}
+
+int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_collector **out)
+{
+	static const struct cpool_collector_opts defaults;
+	const struct cpool_collector_opts *o = opts ? opts : &defaults;
+	struct cpool_collector *c;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->max_cgroups = o->max_cgroups ? o->max_cgroups : CPOOL_BPF_MAX_CGROUPS;
+	c->cgroup_root = o->cgroup_root ? strdup(o->cgroup_root) : find_cgroup2_mount();
+	if (o->cgroup_root && !c->cgroup_root) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->ncpus_possible = libbpf_num_possible_cpus();
+	if (c->ncpus_possible <= 0) {
+		snprintf(c->reason, sizeof(c->reason), "counting possible CPUs: %s",
+			 strerror(-c->ncpus_possible));
+		c->ncpus_possible = 0;
+	} else if (o->no_bpf) {
+		snprintf(c->reason, sizeof(c->reason), "BPF disabled by request");
+	} else {
+		load_bpf(c, o);
+	}
+	*out = c;
+	return 0;
+}
+
+void cpool_collector_close(struct cpool_collector *c)
+{
+	if (!c)
+		return;
+	metrics_bpf__destroy(c->skel);
+	for (size_t i = 0; i < c->nnames; i++)
+		free(c->names[i].path);
+	free(c->names);
+	free(c->cgroup_root);
+	free(c);
+}
+
+bool cpool_collector_degraded(const struct cpool_collector *c)
+{
+	return !c->skel;
+}
+
+const char *cpool_collector_reason(const struct cpool_collector *c)
+{
+	return c->skel ? "" : c->reason;
+}
+
+const char *cpool_collector_cgroup_root(const struct cpool_collector *c)
+{
+	return c->cgroup_root;
+}
+
+/* ---- cgroup ids and paths -------------------------------------------------- */
+
+/* nftw has no user pointer: the walk in progress is held here. */
+static struct {
+	struct cgroup_name *names;
+	size_t n, cap;
+	size_t root_len;
+	bool nomem;
+} walk;
+
+static int walk_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *rel = path + walk.root_len;
+
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	if (walk.n == walk.cap) {
+		size_t cap = walk.cap ? 2 * walk.cap : 256;
+		struct cgroup_name *n = realloc(walk.names, cap * sizeof(*n));
+
+		if (!n)
+			goto nomem;
+		walk.names = n;
+		walk.cap = cap;
+	}
+	walk.names[walk.n].id = (uint64_t)st->st_ino;
+	walk.names[walk.n].path = strdup(*rel ? rel : "/");
+	if (!walk.names[walk.n].path)
+		goto nomem;
+	walk.n++;
+	return 0;
+nomem:
+	walk.nomem = true;
+	return 1;
+}
+
+static int by_name_id(const void *a, const void *b)
+{
+	const struct cgroup_name *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void free_names(struct cgroup_name *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i].path);
+	free(names);
+}
+
+/* The cgroup id is the inode number of the cgroup's directory. */
+static int rescan_cgroups(struct cpool_collector *c)
+{
+	int err;
+
+	if (!c->cgroup_root)
+		return -ENOENT;
+	memset(&walk, 0, sizeof(walk));
+	walk.root_len = strlen(c->cgroup_root);
+	while (walk.root_len > 1 && c->cgroup_root[walk.root_len - 1] == '/')
+		walk.root_len--;
+	err = nftw(c->cgroup_root, walk_one, 32, FTW_PHYS | FTW_MOUNT);
+	if (walk.nomem || err) {
+		free_names(walk.names, walk.n);
+		return walk.nomem ? -ENOMEM : -errno;
+	}
+	if (walk.n)
+		qsort(walk.names, walk.n, sizeof(*walk.names), by_name_id);
+	free_names(c->names, c->nnames);
+	c->names = walk.names;
+	c->nnames = walk.n;
+	return 0;
+}
+
+static const char *lookup_name(const struct cpool_collector *c, uint64_t id)
+{
+	struct cgroup_name key = { .id = id }, *hit;
+
+	if (!c->nnames)
+		return NULL;
+	hit = bsearch(&key, c->names, c->nnames, sizeof(key), by_name_id);
+	return hit ? hit->path : NULL;
+}
+
+const char *cpool_collector_cgroup_path(struct cpool_collector *c, uint64_t id)
+{
+	const char *p = lookup_name(c, id);
+
+	if (p || c->rescanned)
+		return p;
+	c->rescanned = true;
+	if (rescan_cgroups(c))
+		return NULL;
+	return lookup_name(c, id);
+}
+
+/* ---- cgroup files ---------------------------------------------------------- */
+
+/* Reads a small kernel text file whole; NULL when it cannot. */
+static char *read_text(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (cap - len < 1024) {
+			char *n = realloc(buf, cap + 4096);
+
+			if (!n)
+				break;
+			buf = n;
+			cap += 4096;
+		}
+		got = fread(buf + len, 1, cap - len - 1, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+static char *read_cgroup_file(const struct cpool_collector *c, const char *rel, const char *file)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s%s/%s", c->cgroup_root, strcmp(rel, "/") ? rel : "",
+		     file) >= (int)sizeof(path))
+		return NULL;
+	return read_text(path);
+}
+
+static void read_cgstat(const struct cpool_collector *c, const char *rel,
+			struct cpool_kmetrics_cgstat *st)
+{
+	char *text;
+
+	memset(st, 0, sizeof(*st));
+	if (!c->cgroup_root || !rel)
+		return;
+	text = read_cgroup_file(c, rel, "cpu.stat");
+	if (text)
+		cpool_kmetrics_parse_cpu_stat(text, st);
+	free(text);
+	text = read_cgroup_file(c, rel, "cpu.pressure");
+	if (text)
+		cpool_kmetrics_parse_pressure(text, st);
+	free(text);
+}
+
+/* ---- snapshot assembly ----------------------------------------------------- */
+
+static struct cpool_kmetrics_cgroup *add_cgroup(struct cpool_kmetrics_snapshot *s, size_t *cap,
+						uint64_t id)
+{
+	struct cpool_kmetrics_cgroup *cg;
+
+	if (s->ncgroups == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 64;
+		struct cpool_kmetrics_cgroup *n = realloc(s->cgroups, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->cgroups = n;
+		*cap = ncap;
+	}
+	cg = &s->cgroups[s->ncgroups++];
+	memset(cg, 0, sizeof(*cg));
+	cg->id = id;
+	return cg;
+}
+
+static int online_cpus(struct cpool_cpuset *set)
+{
+	char buf[4096];
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	int err = -errno;
+
+	if (!f)
+		return err;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return cpool_cpuset_parse(set, buf, NULL);
+}
+
+static int read_bpf_cgroups(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s,
+			    size_t *cap)
+{
+	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	size_t vsz = sizeof(struct cpool_bpf_cgroup);
+	struct cpool_bpf_cgroup *vals;
+	__u64 key, next;
+	__u64 *pkey = NULL;
+	int err = 0;
+
+	vals = calloc((size_t)c->ncpus_possible, vsz);
+	if (!vals)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
+		struct cpool_kmetrics_cgroup *cg;
+
+		key = next;
+		pkey = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue; /* deleted meanwhile */
+		cg = add_cgroup(s, cap, key);
+		if (!cg) {
+			err = -ENOMEM;
+			break;
+		}
+		for (int i = 0; i < c->ncpus_possible; i++) {
+			const struct cpool_bpf_cgroup *v = &vals[i];
+
+			cg->run_ns += v->run_ns;
+			cg->scheduled += v->scheduled;
+			cg->preempted += v->preempted;
+			cg->rqlat_count += v->rqlat_count;
+			cg->rqlat_sum_ns += v->rqlat_sum_ns;
+			for (int k = 0; k < CPOOL_BPF_HIST_SLOTS; k++)
+				cg->rqlat_hist[k] += v->rqlat_hist[k];
+		}
+	}
+	free(vals);
+	return err;
+}
+
+static int read_bpf_preempts(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
+{
+	int fd = bpf_map__fd(c->skel->maps.preemptions);
+	struct cpool_bpf_preempt_key key, next, *pkey = NULL;
+	size_t cap = 0;
+	__u64 *vals;
+	int err = 0;
+
+	vals = calloc((size_t)c->ncpus_possible, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
+		struct cpool_kmetrics_preempt *p;
+
+		key = next;
+		pkey = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		if (s->npreempts == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			struct cpool_kmetrics_preempt *n = realloc(s->preempts, ncap * sizeof(*n));
+
+			if (!n) {
+				err = -ENOMEM;
+				break;
+			}
+			s->preempts = n;
+			cap = ncap;
+		}
+		p = &s->preempts[s->npreempts++];
+		p->victim = key.victim;
+		p->preemptor = key.preemptor;
+		p->count = 0;
+		for (int i = 0; i < c->ncpus_possible; i++)
+			p->count += vals[i];
+	}
+	free(vals);
+	return err;
+}
+
+/*
+ * Cgroups that are gone keep their map entries: when the map fills up, drop
+ * the entries of ids with no directory left (the ids are never reused).
+ */
+static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
+{
+	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+
+	if (s->ncgroups < (size_t)c->max_cgroups * 3 / 4 || !c->cgroup_root)
+		return;
+	for (size_t i = 0; i < s->ncgroups; i++)
+		if (!s->cgroups[i].path)
+			bpf_map_delete_elem(fd, &s->cgroups[i].id);
+}
+
+static void warm_path_cache(struct cpool_collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	__u64 key, next, *pkey = NULL;
+
+	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
+		key = next;
+		pkey = &key;
+		cpool_collector_cgroup_path(c, key);
+	}
+}
+
+static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
+{
+	int fd = bpf_map__fd(c->skel->maps.cpu_stats);
+	struct cpool_bpf_cpu *vals;
+	struct cpool_cpuset online;
+	size_t cap = 0;
+	__u32 zero = 0;
+	uint64_t now;
+	int err;
+
+	/*
+	 * Resolve new ids first: a rescan of the cgroup tree is slow, and it
+	 * must not fall between the counters and the cgroup files read beside
+	 * them, or the two would cover different windows.
+	 */
+	warm_path_cache(c);
+	/* Cgroups before CPUs: time charged after this read shows as in-flight below. */
+	err = read_bpf_cgroups(c, s, &cap);
+	if (!err)
+		err = read_bpf_preempts(c, s);
+	if (err)
+		return err;
+
+	vals = calloc((size_t)c->ncpus_possible, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, vals)) {
+		err = -errno;
+		free(vals);
+		return err;
+	}
+	now = monotonic_ns();
+	s->time_ns = now;
+	if (online_cpus(&online))
+		cpool_cpuset_set_range(&online, 0, c->ncpus_possible - 1);
+	s->cpus = calloc((size_t)c->ncpus_possible, sizeof(*s->cpus));
+	if (!s->cpus) {
+		free(vals);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < c->ncpus_possible; i++) {
+		const struct cpool_bpf_cpu *v = &vals[i];
+		struct cpool_kmetrics_cpu *o;
+		uint64_t inflight = 0;
+
+		s->failed_updates += v->failed_updates;
+		s->unmatched_switches += v->unmatched;
+		if (!cpool_cpuset_isset(&online, i))
+			continue;
+		o = &s->cpus[s->ncpus++];
+		o->cpu = i;
+		o->busy_ns = v->busy_ns;
+		o->idle_ns = v->idle_ns;
+		o->switches = v->switches;
+		/* Whatever runs now has not been charged yet. */
+		if (v->last_switch_ns && now > v->last_switch_ns)
+			inflight = now - v->last_switch_ns;
+		if (!inflight)
+			continue;
+		if (!v->cur_cgroup) {
+			o->idle_ns += inflight;
+		} else {
+			struct cpool_kmetrics_cgroup *cg = NULL;
+
+			o->busy_ns += inflight;
+			for (size_t k = 0; k < s->ncgroups && !cg; k++)
+				if (s->cgroups[k].id == v->cur_cgroup)
+					cg = &s->cgroups[k];
+			if (!cg)
+				cg = add_cgroup(s, &cap, v->cur_cgroup);
+			if (cg)
+				cg->run_ns += inflight;
+		}
+	}
+	free(vals);
+
+	for (size_t i = 0; i < s->ncgroups; i++) {
+		const char *p = cpool_collector_cgroup_path(c, s->cgroups[i].id);
+
+		if (p && !(s->cgroups[i].path = strdup(p)))
+			return -ENOMEM;
+		read_cgstat(c, p, &s->cgroups[i].stat);
+	}
+	prune_dead_cgroups(c, s);
+	return 0;
+}
+
+static int read_proc_stat(struct cpool_kmetrics_snapshot *s)
+{
+	char *text = read_text("/proc/stat");
+	int n;
+
+	if (!text)
+		return -errno ? -errno : -EIO;
+	n = cpool_kmetrics_parse_proc_stat(text, sysconf(_SC_CLK_TCK), &s->cpus);
+	free(text);
+	if (n < 0)
+		return n;
+	s->ncpus = (size_t)n;
+	return 0;
+}
+
+static int read_degraded(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
+{
+	size_t cap = 0;
+	int err;
+
+	s->degraded = true;
+	snprintf(s->reason, sizeof(s->reason), "%s", c->reason);
+	err = read_proc_stat(s);
+	s->time_ns = monotonic_ns();
+	if (err)
+		return err;
+	if (!c->cgroup_root || rescan_cgroups(c))
+		return 0; /* no cgroup2: CPU rows only */
+	for (size_t i = 0; i < c->nnames && i < DEGRADED_MAX_CGROUPS; i++) {
+		struct cpool_kmetrics_cgroup *cg = add_cgroup(s, &cap, c->names[i].id);
+
+		if (!cg)
+			return -ENOMEM;
+		cg->path = strdup(c->names[i].path);
+		if (!cg->path)
+			return -ENOMEM;
+		read_cgstat(c, cg->path, &cg->stat);
+		cg->run_ns = cg->stat.usage_usec * 1000;
+	}
+	return 0;
+}
+
+int cpool_collector_read(struct cpool_collector *c, struct cpool_kmetrics_snapshot *snap)
+{
+	int err;
+
+	memset(snap, 0, sizeof(*snap));
+	c->rescanned = false;
+	err = c->skel ? read_bpf(c, snap) : read_degraded(c, snap);
+	if (err) {
+		cpool_kmetrics_snapshot_free(snap);
+		return err;
+	}
+	cpool_kmetrics_snapshot_sort(snap);
+	return 0;
+}
