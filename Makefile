@@ -59,7 +59,7 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-lab unit-tests bench fuzz install clean format help
+.PHONY: all deps check check-unit check-lab unit-tests bench fuzz install clean format help demo run
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
@@ -67,6 +67,8 @@ DEPS_STAMP	:= $(BUILD)/.deps-ok
 all: $(PROGRAMS) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
 
 help:
+	@echo "make demo       deps, build, and compare three policies on live jobs in the lab (build/demo/)"
+	@echo "sudo make run   the same against this machine (needs the unified cgroup v2 hierarchy)"
 	@echo "make            build programs, library, BPF objects and unit tests"
 	@echo "make check      unit tests on the host, then lab tests (QEMU, kernels 6.1 and 6.12)"
 	@echo "make check-unit unit tests only (ASan + UBSan)"
@@ -194,6 +196,15 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(SKELS) $(DEPS_STAMP)
 	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(pkg_cflags) -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
+
+# ---- demo -----------------------------------------------------------------
+# tools/demo installs what is missing and builds before it boots the lab.
+demo:
+	$(Q)tools/demo
+
+# The demo against this machine: cpoold on docs/bench-pool.ini, then the bench.
+run: all
+	$(Q)tools/demo --host
 
 # ---- install ---------------------------------------------------------------
 # The unit goes where systemd looks for packaged units of this prefix

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * cpool bench end to end: a trace built so that SJF must beat FCFS on mean
+ * wait, replayed through a live cpoold on one CPU under both policies.
+ *
+ * On a 1-CPU VS a long job starts first; while it runs a medium job
+ * arrives, then three short ones.  FCFS runs the medium one next, SJF the
+ * short ones: the short jobs' waits shrink by more than the medium one's
+ * grows.  The measured mean wait must follow, and the measured RUL must be
+ * within 10 % of the simulator's.
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <sys/wait.h>
+
+#include "cpool/apiclient.h"
+#include "lab.h"
+
+static char dir[] = "/tmp/cpool-bench-lab.XXXXXX";
+static char sock[256], ini[256], trace[256], out[256], logpath[256];
+static const char *root;
+static pid_t daemon_pid;
+
+static void start_daemon(void)
+{
+	char bin[PATH_MAX], statedir[300], recdir[300];
+
+	snprintf(bin, sizeof(bin), "%s/cpoold", getenv("CPOOL_BUILD") ?: "build");
+	snprintf(statedir, sizeof(statedir), "%s/state", dir);
+	snprintf(recdir, sizeof(recdir), "%s/records", dir);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		dup2(fd, 2);
+		execl(bin, "cpoold", "-c", ini, "--foreground", "--socket", sock, "--state-dir",
+		      statedir, "--record-dir", recdir, "--cgroup-root", root, "--socket-mode",
+		      "0600", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		struct cpool_apiclient *c;
+		char err[256];
+
+		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)) == 0) {
+			cpool_apiclient_close(c);
+			return;
+		}
+		if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid)
+			break;
+		lab_sleep_ms(100);
+	}
+	bail_out("cpoold did not start");
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		bail_out("writing %s: %s", path, strerror(errno));
+}
+
+static json_t *run_by_policy(json_t *results, const char *policy)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(results, "runs"), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "policy")) ?: "", policy) == 0)
+			return r;
+	return NULL;
+}
+
+static double side(json_t *run, const char *which, const char *key)
+{
+	return json_number_value(json_object_get(json_object_get(run, which), key));
+}
+
+/* Measured start of job @id in @run; -1 when absent. */
+static double measured_start(json_t *run, const char *id)
+{
+	size_t i;
+	json_t *j;
+
+	json_array_foreach(json_object_get(run, "jobs"), i, j)
+		if (strcmp(json_string_value(json_object_get(j, "id")) ?: "", id) == 0) {
+			json_t *m = json_object_get(j, "measured");
+
+			return json_is_object(m) && json_object_get(m, "start") ?
+				       json_number_value(json_object_get(m, "start")) :
+				       -1;
+		}
+	return -1;
+}
+
+/* Where the time went, when RUL is off: each job's measured life. */
+static void dump_jobs(json_t *run)
+{
+	size_t i;
+	json_t *j;
+
+	json_array_foreach(json_object_get(run, "jobs"), i, j)
+		diag("%-7s runtime %.2f  submit %.3f start %.3f end %.3f cpu_time %.3f",
+		     json_string_value(json_object_get(j, "id")),
+		     json_number_value(json_object_get(j, "runtime")),
+		     side(j, "measured", "submit"), side(j, "measured", "start"),
+		     side(j, "measured", "end"), side(j, "measured", "cpu_time"));
+}
+
+/* Every job's recorded CPU time is its work: the burner counts its own CPU clock. */
+static void check_burn(json_t *run, const char *policy)
+{
+	int exact = 0, n = 0;
+	size_t i;
+	json_t *j;
+
+	json_array_foreach(json_object_get(run, "jobs"), i, j) {
+		double want = json_number_value(json_object_get(j, "runtime")) *
+			      (double)json_integer_value(json_object_get(j, "cpus"));
+		double got = side(j, "measured", "cpu_time");
+
+		n++;
+		/*
+		 * Never less than the work (a job must not end early); above it by
+		 * the exec and start-up of the cpool binary, which under TCG can
+		 * take most of a second of system time.
+		 */
+		if (got >= want * 0.98 && got <= want * 1.1 + 1.0)
+			exact++;
+		else
+			diag("%s job %s: cpu_time %.3f s for %.3f s of work", policy,
+			     json_string_value(json_object_get(j, "id")), got, want);
+	}
+	is_int(exact, n, "every burner did its CPU-seconds of work, no more");
+}
+
+int main(void)
+{
+	char cmd[2048], path[512], log[16384];
+	struct cpool_cg_pool pool;
+	struct cpool_cg_error e;
+	json_error_t jerr;
+	json_t *res, *fcfs, *sjf;
+	int status;
+
+	lab_require();
+	root = lab_pool_root("bench");
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp: %s", strerror(errno));
+	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
+	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
+	snprintf(trace, sizeof(trace), "%s/trace.csv", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
+	write_file(ini, "[pool]\nname = benchlab\n\n[vserver one]\ncpus = 1\n");
+	/* Seconds before --time-scale 3: work 4.4 s, 13.2 s live per policy. */
+	write_file(trace, "id,submit,runtime,cpus,mem,priority,estimate\n"
+			  "long,0,2.0,1,0,0,2.0\n"
+			  "medium,0.1,1.5,1,0,0,1.5\n"
+			  "short1,0.2,0.3,1,0,0,0.3\n"
+			  "short2,0.3,0.3,1,0,0,0.3\n"
+			  "short3,0.4,0.3,1,0,0,0.3\n");
+	start_daemon();
+
+	/*
+	 * The burners are this binary (/proc/self/exe): run it from tmpfs, since
+	 * the lab's checkout is 9p without a page cache and every exec would read
+	 * it from the host again, off the CPU, inside the measured jobs.
+	 */
+	snprintf(cmd, sizeof(cmd),
+		 "cp '%s/cpool' '%s/cpool' && '%s/cpool' bench --socket '%s' --trace '%s' "
+		 "--policies fcfs,sjf --time-scale 3 --out '%s' > '%s/bench.out' 2>&1",
+		 getenv("CPOOL_BUILD") ?: "build", dir, dir, sock, trace, out, dir);
+	status = system(cmd);
+	snprintf(path, sizeof(path), "%s/bench.out", dir);
+	diag("%s", lab_slurp(path, log, sizeof(log)));
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "cpool bench runs fcfs and sjf (status %d)",
+	   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ok(strstr(log, "mean wait") && strstr(log, "PREDICTED") && strstr(log, "MEASURED"),
+	   "and prints the predicted-vs-measured table");
+
+	snprintf(path, sizeof(path), "%s/results.json", out);
+	res = json_load_file(path, 0, &jerr);
+	ok(res != NULL, "results.json is JSON (%s)", res ? "ok" : jerr.text);
+	fcfs = run_by_policy(res, "fcfs");
+	sjf = run_by_policy(res, "sjf");
+	ok(fcfs && sjf, "both runs are in the report");
+	if (fcfs && sjf) {
+		double fw = side(fcfs, "measured", "mean_wait"),
+		       sw = side(sjf, "measured", "mean_wait");
+
+		is_int(json_integer_value(
+			       json_object_get(json_object_get(fcfs, "measured"), "jobs")),
+		       5, "fcfs: all five jobs measured");
+		is_int(json_integer_value(
+			       json_object_get(json_object_get(sjf, "measured"), "jobs")),
+		       5, "sjf: all five jobs measured");
+		ok(side(sjf, "predicted", "mean_wait") < side(fcfs, "predicted", "mean_wait"),
+		   "the simulator predicts SJF's mean wait below FCFS's (%.3f < %.3f s)",
+		   side(sjf, "predicted", "mean_wait"), side(fcfs, "predicted", "mean_wait"));
+		ok(sw < fw, "measured: SJF's mean wait is below FCFS's (%.3f < %.3f s)", sw, fw);
+		ok(measured_start(fcfs, "medium") < measured_start(fcfs, "short1"),
+		   "fcfs ran the medium job before the short ones");
+		ok(measured_start(sjf, "short3") < measured_start(sjf, "medium"),
+		   "sjf ran the short jobs before the medium one");
+		for (int k = 0; k < 2; k++) {
+			json_t *run = k ? sjf : fcfs;
+			double p = side(run, "predicted", "rul"), m = side(run, "measured", "rul");
+
+			if (!ok(p > 0 && fabs(m - p) <= 0.1 * p,
+				"%s: measured RUL %.3f within 10%% of the predicted %.3f",
+				k ? "sjf" : "fcfs", m, p))
+				dump_jobs(run);
+			check_burn(run, k ? "sjf" : "fcfs");
+		}
+	}
+	json_decref(res);
+	snprintf(path, sizeof(path), "%s/results.csv", out);
+	ok(strncmp(lab_read(path, log, sizeof(log)),
+		   "policy,job,metric,predicted,measured,difference", 47) == 0,
+	   "results.csv has its header");
+	snprintf(path, sizeof(path), "%s/wait-cdf.png", out);
+	ok(lab_exists(path), "gnuplot drew the wait CDF");
+	snprintf(path, sizeof(path), "%s/utilization.svg", out);
+	ok(lab_exists(path), "and the utilization plot as SVG");
+
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, NULL, 0);
+	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
+		diag("cleanup: %s", e.msg);
+	if (exit_status())
+		diag("daemon log:\n%s", lab_slurp(logpath, log, sizeof(log)));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		diag("cleanup of %s failed", dir);
+	done_testing();
+	return exit_status();
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * cpool bench: what the replay (cmd_bench.c) hands the report
+ * (bench_report.c).  Times of a run are seconds since the run's replay
+ * started (its first submission), predicted and measured alike, so the two
+ * sit on one axis.
+ */
+#ifndef CPOOL_CLI_BENCH_H
+#define CPOOL_CLI_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cpool/job.h"
+#include "cpool/metrics.h"
+#include "cpool/policy.h"
+#include "cpool/vserver.h"
+
+#define BENCH_STATE_MAX 16
+
+struct bench_job {
+	const struct cpool_job *job; /* the scaled trace's job */
+	long long daemon_id; /* 0 until submitted */
+	/* The simulator's prediction. */
+	double p_start, p_end;
+	int p_vs; /* index into bench.vs, -1 when the simulator skipped it */
+	/* What cpoold recorded. */
+	bool m_ended; /* a record came back */
+	bool m_ok; /* ... and the job ran to its end with status 0 */
+	double m_submit, m_start, m_end;
+	double m_cpu_time; /* user + system CPU seconds of its cgroup */
+	double m_rq_mean_us; /* < 0: not measured */
+	char m_vs[CPOOL_VS_NAME_MAX + 1];
+	char m_state[BENCH_STATE_MAX];
+};
+
+struct bench_run {
+	struct cpool_policy policy;
+	struct bench_job *jobs;
+	size_t n_jobs;
+	double t0; /* unix time of the first submission */
+	struct cpool_pool_summary pred, meas;
+	double pred_busy_cpu_s, meas_busy_cpu_s;
+	size_t meas_failed; /* jobs without a good record: left out of the summary */
+	double meas_rq_mean_us; /* mean of the jobs' means; < 0: not measured */
+	/* Utilization per VS from `top`, one row a second: util[i * n_vs + v]. */
+	double *util_t;
+	double *util;
+	size_t n_util, cap_util;
+	bool measured;
+};
+
+struct bench {
+	const char *trace_path;
+	double time_scale;
+	char out_dir[4096];
+	struct cpool_vserver *vs;
+	int n_vs;
+	int total_cpus;
+	struct cpool_job *jobs; /* scaled, first submit at 0 */
+	size_t n_jobs;
+	struct bench_run *runs;
+	size_t n_runs;
+};
+
+/*
+ * Per-job measured and predicted metrics by metrics.h.  @measured picks
+ * which; false when the job has no such figures.
+ */
+bool bench_job_metrics(const struct bench_job *j, bool measured, struct cpool_job_metrics *m);
+
+/* The summaries of a finished run, from its jobs, by cpool_metrics_summary(). */
+int bench_run_summarise(const struct bench *b, struct bench_run *r);
+
+/* results.json, results.csv, the gnuplot data and script, the plots. */
+int bench_write_results(const struct bench *b, const char *prog);
+/* The comparison table on @out. */
+void bench_print_table(const struct bench *b, FILE *out);
+
+#endif /* CPOOL_CLI_BENCH_H */

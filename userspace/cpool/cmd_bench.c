@@ -1,0 +1,816 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * cpool bench: replay a trace through cpoold as live processes (cpool
+ * burn), one policy after another, and next to each run the simulator's
+ * prediction for the same trace, pool and policy.
+ *
+ * One connection, one loop per run: submit each job at its (scaled)
+ * instant, sample `top` every second, watch `ps` until the run's jobs have
+ * left it, then read their accounting from `history`.  The pool is drained
+ * before each run so that runs never overlap.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cli_common.h"
+#include "command.h"
+#include "cpool/sim.h"
+
+#define PROG "cpool bench"
+#define POLL_PS_S 0.25
+#define POLL_TOP_S 1.0
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cpool bench --trace FILE --policies NAME,NAME,... [--placement NAME]\n"
+		"                   [--time-scale X] [--out DIR] [--run-timeout S] [--no-warm-up]\n"
+		"                   [--socket PATH]\n"
+		"\n"
+		"Replays the trace through cpoold as live processes ('cpool burn' doing each\n"
+		"job's CPU-seconds on its CPUs), once per policy, draining the pool between\n"
+		"runs, and runs the simulator on the same trace, pool and policy.  Writes\n"
+		"results.json, results.csv and plots (gnuplot, PNG and SVG) to DIR and prints\n"
+		"predicted and measured figures side by side.  Changing the policy needs root.\n"
+		"\n"
+		"  --trace FILE       CSV (header row) or SWF trace\n"
+		"  --policies LIST    scheduling policies, in order: %s\n"
+		"  --placement NAME   %s\n"
+		"                     (default: the daemon's current placement)\n"
+		"  --time-scale X     multiply submit times, runtimes and estimates by X\n"
+		"                     (default 1; 0.1 replays a 10-minute trace in 1 minute)\n"
+		"  --out DIR          where the report goes (default build/bench-YYYYmmdd-HHMMSS)\n"
+		"  --run-timeout S    give up on a run after S seconds (default: 5 x the\n"
+		"                     predicted makespan + 60 s); its jobs are cancelled\n"
+		"  --no-warm-up       skip the short job run on every VS before the first run\n"
+		"                     (which keeps first-time costs out of the first policy)\n" CLI_SOCKET_HELP
+		"  --help             this text\n",
+		cpool_sched_names(), cpool_place_names());
+}
+
+/* ---- the pool and the policy as the daemon has them ------------------------ */
+
+static int load_pool(struct cpool_apiclient *c, struct bench *b)
+{
+	json_t *res, *v;
+	size_t i;
+	int ret = cli_request(c, PROG ": vs.list", CPOOL_OP_VS_LIST, NULL, &res, CLI_TIMEOUT_MS);
+
+	if (ret)
+		return ret;
+	b->n_vs = (int)json_array_size(json_object_get(res, "vservers"));
+	b->vs = calloc((size_t)(b->n_vs ?: 1), sizeof(*b->vs));
+	if (!b->vs) {
+		json_decref(res);
+		return -ENOMEM;
+	}
+	json_array_foreach(json_object_get(res, "vservers"), i, v) {
+		struct cpool_vserver *x = &b->vs[i];
+		const char *cpus = cli_json_str(v, "cpus", "");
+
+		snprintf(x->name, sizeof(x->name), "%s", cli_json_str(v, "name", "?"));
+		if (cpool_cpuset_parse(&x->cpus, cpus, NULL) || cpool_cpuset_count(&x->cpus) < 1) {
+			cli_fail(PROG, "vs.list: VS '%s' has CPU list '%s', which is not one",
+				 x->name, cpus);
+			json_decref(res);
+			return -EPROTO;
+		}
+		cpool_cpuset_parse(&x->mems, cli_json_str(v, "mems", ""), NULL);
+		b->total_cpus += cpool_cpuset_count(&x->cpus);
+	}
+	json_decref(res);
+	if (!b->n_vs) {
+		cli_fail(PROG, "the pool has no virtual server to run jobs in");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* The daemon's policy, to start from (placement, quantum) and to restore. */
+static int load_policy(struct cpool_apiclient *c, struct cpool_policy *p, json_t **saved)
+{
+	json_t *res;
+	int ret = cli_request(c, PROG ": policy.get", CPOOL_OP_POLICY_GET, NULL, &res,
+			      CLI_TIMEOUT_MS);
+
+	if (ret)
+		return ret;
+	cpool_policy_init(p);
+	cpool_sched_parse(cli_json_str(res, "policy", "fcfs"), &p->sched);
+	cpool_place_parse(cli_json_str(res, "placement", "first-fit"), &p->place);
+	if (cli_json_num(res, "quantum", 0) > 0)
+		p->quantum_us = llround(cli_json_num(res, "quantum", 0) * CPOOL_USEC_PER_SEC);
+	*saved = res;
+	return 0;
+}
+
+/* ---- the trace ------------------------------------------------------------- */
+
+static int by_submit(const void *a, const void *b)
+{
+	const struct cpool_job *x = a, *y = b;
+
+	if (x->submit_us != y->submit_us)
+		return x->submit_us < y->submit_us ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/*
+ * The trace as it is replayed: times scaled, the first submission at 0,
+ * in submission order (so daemon ids, which grow, follow the array).
+ */
+static int scale_trace(struct bench *b, const struct cpool_trace *t)
+{
+	int64_t first = INT64_MAX;
+
+	b->jobs = calloc(t->n_jobs ?: 1, sizeof(*b->jobs));
+	if (!b->jobs)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_jobs; i++)
+		if (t->jobs[i].submit_us < first)
+			first = t->jobs[i].submit_us;
+	for (size_t i = 0; i < t->n_jobs; i++) {
+		struct cpool_job *j = &b->jobs[i];
+
+		*j = t->jobs[i];
+		j->submit_us = llround((double)(j->submit_us - first) * b->time_scale);
+		j->runtime_us = llround((double)j->runtime_us * b->time_scale);
+		j->estimate_us = llround((double)j->estimate_us * b->time_scale);
+		if (j->estimate_us < 1)
+			j->estimate_us = 1;
+	}
+	qsort(b->jobs, t->n_jobs, sizeof(*b->jobs), by_submit);
+	b->n_jobs = t->n_jobs;
+	return 0;
+}
+
+/* ---- the prediction -------------------------------------------------------- */
+
+static int predict(const struct bench *b, struct bench_run *r)
+{
+	struct cpool_sim_config cfg = { .vs = b->vs, .n_vs = b->n_vs, .policy = r->policy };
+	struct cpool_sim_result res = { 0 };
+	int ret = cpool_sim_run(&cfg, b->jobs, b->n_jobs, &res);
+
+	if (ret) {
+		cli_fail(PROG, "simulating %s: %s", cpool_sched_name(r->policy.sched),
+			 ret == -EPROTO ? "the policy decided something impossible (a bug)" :
+					  strerror(-ret));
+		cpool_sim_result_free(&res);
+		return ret;
+	}
+	for (size_t i = 0; i < res.n_records; i++) {
+		const struct cpool_sim_record *x = &res.records[i];
+		struct bench_job *j = &r->jobs[x->job - b->jobs];
+
+		j->p_start = cpool_us_to_s(x->first_start_us);
+		j->p_end = cpool_us_to_s(x->end_us);
+		j->p_vs = x->vs;
+	}
+	if (res.n_skipped)
+		fprintf(stderr, "%s: %zu job(s) can never run on this pool (first: %s); left out\n",
+			PROG, res.n_skipped, res.first_skip);
+	cpool_sim_result_free(&res);
+	return 0;
+}
+
+/* ---- progress -------------------------------------------------------------- */
+
+struct progress {
+	bool tty;
+	double last;
+	double started;
+	double ratio; /* measured / predicted makespan of the runs so far */
+};
+
+static void progress_show(struct progress *pg, const struct bench *b, size_t run, size_t submitted,
+			  size_t done, double elapsed, bool force)
+{
+	double now = cli_now(), left = 0;
+	char e[32], l[32];
+
+	if (!force && now - pg->last < (pg->tty ? 0.25 : 10.0))
+		return;
+	pg->last = now;
+	left = fmax(0, b->runs[run].pred.makespan * pg->ratio - elapsed);
+	for (size_t i = run + 1; i < b->n_runs; i++)
+		left += b->runs[i].pred.makespan * pg->ratio + 1;
+	cli_format_duration(now - pg->started, e, sizeof(e));
+	cli_format_duration(left, l, sizeof(l));
+	fprintf(stderr,
+		"%s%s: run %zu/%zu %-8s %zu/%zu submitted, %zu done, %s elapsed, ~%s left%s",
+		pg->tty ? "\r" : "", PROG, run + 1, b->n_runs,
+		cpool_sched_name(b->runs[run].policy.sched), submitted, b->n_jobs, done, e, l,
+		pg->tty ? "   " : "\n");
+	fflush(stderr);
+}
+
+static void progress_end(struct progress *pg)
+{
+	if (pg->tty)
+		fputc('\n', stderr);
+}
+
+/* ---- the live run ---------------------------------------------------------- */
+
+static void sleep_s(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL); /* a signal cuts it short: the loop looks at the flag */
+}
+
+/* Jobs in the pool, all users' (root) or ours; -errno when ps fails. */
+static int count_in_pool(struct cpool_apiclient *c, const struct bench_run *r, size_t submitted,
+			 int *ours)
+{
+	json_t *res, *j;
+	size_t i;
+	int ret = cli_request(c, PROG ": ps", CPOOL_OP_PS, NULL, &res, CLI_TIMEOUT_MS);
+
+	if (ret)
+		return ret;
+	*ours = 0;
+	json_array_foreach(json_object_get(res, "jobs"), i, j) {
+		long long id = cli_json_int(j, "id", -1);
+
+		for (size_t k = 0; k < submitted; k++)
+			if (r && r->jobs[k].daemon_id == id) {
+				(*ours)++;
+				break;
+			}
+	}
+	ret = (int)json_array_size(json_object_get(res, "jobs"));
+	json_decref(res);
+	return ret;
+}
+
+static int drain(struct cpool_apiclient *c, struct progress *pg)
+{
+	bool said = false;
+	int n, ours;
+
+	while ((n = count_in_pool(c, NULL, 0, &ours)) > 0 && !interrupted) {
+		if (!said) {
+			if (pg->tty)
+				fputc('\n', stderr);
+			fprintf(stderr, "%s: waiting for %d job(s) to leave the pool\n", PROG, n);
+			said = true;
+		}
+		sleep_s(POLL_PS_S);
+	}
+	return n < 0 ? n : 0;
+}
+
+static int set_policy(struct cpool_apiclient *c, const struct cpool_policy *p)
+{
+	json_t *args = json_pack("{s:s, s:s, s:f}", "policy", cpool_sched_name(p->sched),
+				 "placement", cpool_place_name(p->place), "quantum",
+				 cpool_us_to_s(p->quantum_us)),
+	       *res = NULL;
+	int ret = cli_request(c, PROG ": policy.set", CPOOL_OP_POLICY_SET, args, &res,
+			      CLI_TIMEOUT_MS);
+
+	if (ret == -EPERM)
+		fprintf(stderr, "%s: changing the policy needs root (run as root or with sudo)\n",
+			PROG);
+	json_decref(res);
+	return ret;
+}
+
+static int submit_job(struct cpool_apiclient *c, const char *self, const struct bench_run *r,
+		      struct bench_job *j)
+{
+	const struct cpool_job *t = j->job;
+	char secs[32], cpus[16], mem[32], name[64];
+	json_t *argv, *args, *res;
+	int ret;
+
+	snprintf(secs, sizeof(secs), "%.6f", cpool_us_to_s(t->runtime_us));
+	snprintf(cpus, sizeof(cpus), "%d", t->cpus);
+	snprintf(name, sizeof(name), "bench-%s-%s", cpool_sched_name(r->policy.sched), t->id);
+	argv = json_pack("[s, s, s, s, s, s]", self, "burn", "--cpu-seconds", secs, "--cpus", cpus);
+	if (t->mem) {
+		snprintf(mem, sizeof(mem), "%llu", (unsigned long long)t->mem);
+		json_array_append_new(argv, json_string("--mem"));
+		json_array_append_new(argv, json_string(mem));
+	}
+	args = json_pack("{s:o, s:[s], s:s, s:s, s:i, s:f, s:i}", "argv", argv, "env",
+			 "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/", "name", name, "cpus",
+			 t->cpus, "estimate", cpool_us_to_s(t->estimate_us), "priority",
+			 t->priority < -20 ? -20 :
+			 t->priority > 19  ? 19 :
+					     t->priority);
+	/* The burner's own heap, stacks and binary on top of what it touches. */
+	if (t->mem)
+		json_object_set_new(args, "mem", json_integer((json_int_t)(t->mem + (64 << 20))));
+	if (t->vs[0])
+		json_object_set_new(args, "vs", json_string(t->vs));
+	ret = cli_request(c, PROG ": submit", CPOOL_OP_SUBMIT, args, &res, CLI_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	j->daemon_id = cli_json_int(res, "job", 0);
+	json_decref(res);
+	return j->daemon_id > 0 ? 0 : -EPROTO;
+}
+
+static int vs_index(const struct bench *b, const char *name)
+{
+	for (int v = 0; v < b->n_vs; v++)
+		if (strcmp(b->vs[v].name, name) == 0)
+			return v;
+	return -1;
+}
+
+static int sample_top(struct cpool_apiclient *c, const struct bench *b, struct bench_run *r)
+{
+	json_t *res, *v;
+	size_t i;
+	double *row;
+	int ret = cli_request(c, PROG ": top", CPOOL_OP_TOP, NULL, &res, CLI_TIMEOUT_MS);
+
+	if (ret)
+		return ret;
+	if (r->n_util == r->cap_util) {
+		size_t cap = r->cap_util ? r->cap_util * 2 : 64;
+		double *t = realloc(r->util_t, cap * sizeof(*t));
+		double *u = t ? realloc(r->util, cap * (size_t)b->n_vs * sizeof(*u)) : NULL;
+
+		if (t)
+			r->util_t = t;
+		if (!u) {
+			json_decref(res);
+			return -ENOMEM;
+		}
+		r->util = u;
+		r->cap_util = cap;
+	}
+	row = &r->util[r->n_util * (size_t)b->n_vs];
+	for (int k = 0; k < b->n_vs; k++)
+		row[k] = NAN;
+	json_array_foreach(json_object_get(res, "vservers"), i, v) {
+		int k = vs_index(b, cli_json_str(v, "name", ""));
+
+		if (k >= 0)
+			row[k] = cli_json_num(v, "rul", NAN);
+	}
+	r->util_t[r->n_util++] = cli_json_num(res, "time", cli_now()) - r->t0;
+	json_decref(res);
+	return 0;
+}
+
+static struct bench_job *find_job(struct bench_run *r, long long id)
+{
+	size_t lo = 0, hi = r->n_jobs;
+
+	/* Ids grow with submission, and jobs are in submission order. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		long long x = r->jobs[mid].daemon_id;
+
+		if (x == id)
+			return &r->jobs[mid];
+		if (x == 0 || x > id)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static int read_history(struct cpool_apiclient *c, struct bench_run *r)
+{
+	json_t *res, *rec;
+	size_t i;
+	int ret = cli_request(c, PROG ": history", CPOOL_OP_HISTORY,
+			      json_pack("{s:f}", "since", r->t0 - 5), &res, CLI_TIMEOUT_MS);
+
+	if (ret)
+		return ret;
+	json_array_foreach(json_object_get(res, "jobs"), i, rec) {
+		struct bench_job *j = find_job(r, cli_json_int(rec, "id", -1));
+
+		if (!j)
+			continue;
+		j->m_ended = true;
+		snprintf(j->m_state, sizeof(j->m_state), "%s", cli_json_str(rec, "state", "?"));
+		snprintf(j->m_vs, sizeof(j->m_vs), "%s", cli_json_str(rec, "vs", ""));
+		j->m_submit = cli_json_num(rec, "submit", 0) - r->t0;
+		j->m_start = cli_json_num(rec, "start", 0) - r->t0;
+		j->m_end = cli_json_num(rec, "end", 0) - r->t0;
+		j->m_cpu_time = cli_json_num(rec, "cpu_time", 0);
+		j->m_rq_mean_us = cli_json_num(rec, "rq_latency_mean_us", -1);
+		j->m_ok = strcmp(j->m_state, "done") == 0 &&
+			  cli_json_int(rec, "exit_code", -1) == 0 &&
+			  cli_json_num(rec, "start", 0) > 0;
+	}
+	json_decref(res);
+	return 0;
+}
+
+static void cancel_ours(struct cpool_apiclient *c, struct bench_run *r, size_t submitted)
+{
+	for (size_t k = 0; k < submitted; k++) {
+		json_t *res = NULL;
+		char err[256];
+
+		cpool_apiclient_call(c, CPOOL_OP_CANCEL,
+				     json_pack("{s:I}", "job", (json_int_t)r->jobs[k].daemon_id),
+				     &res, CLI_TIMEOUT_MS, err, sizeof(err));
+		json_decref(res);
+	}
+}
+
+static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b, size_t idx,
+		    double timeout, struct progress *pg)
+{
+	struct bench_run *r = &b->runs[idx];
+	double next_top = 0, next_ps = POLL_PS_S, limit;
+	size_t next = 0;
+	int ret, ours = 0;
+
+	ret = drain(c, pg);
+	if (!ret)
+		ret = set_policy(c, &r->policy);
+	if (ret)
+		return ret;
+	limit = timeout > 0 ? timeout : 5 * r->pred.makespan + 60;
+	r->t0 = cli_now();
+	for (;;) {
+		double now = cli_now() - r->t0, wake;
+
+		if (interrupted || now > limit) {
+			progress_end(pg);
+			if (!interrupted)
+				fprintf(stderr,
+					"%s: run %s passed its limit of %.0f s; cancelling its jobs\n",
+					PROG, cpool_sched_name(r->policy.sched), limit);
+			cancel_ours(c, r, next);
+			return interrupted ? -EINTR : -ETIMEDOUT;
+		}
+		while (next < r->n_jobs && cpool_us_to_s(r->jobs[next].job->submit_us) <= now) {
+			ret = submit_job(c, self, r, &r->jobs[next]);
+			if (ret) {
+				cancel_ours(c, r, next);
+				return ret;
+			}
+			next++;
+		}
+		if (now >= next_top) {
+			ret = sample_top(c, b, r);
+			if (ret)
+				return ret;
+			next_top += POLL_TOP_S;
+		}
+		if (now >= next_ps) {
+			ret = count_in_pool(c, r, next, &ours);
+			if (ret < 0)
+				return ret;
+			if (next == r->n_jobs && ours == 0)
+				break;
+			next_ps += POLL_PS_S;
+		}
+		progress_show(pg, b, idx, next, next - (size_t)ours, now, false);
+		wake = fmin(next_top, next_ps);
+		if (next < r->n_jobs)
+			wake = fmin(wake, cpool_us_to_s(r->jobs[next].job->submit_us));
+		sleep_s(wake - (cli_now() - r->t0));
+	}
+	sample_top(c, b, r);
+	progress_show(pg, b, idx, next, next, cli_now() - r->t0, true);
+	ret = read_history(c, r);
+	if (ret)
+		return ret;
+	r->measured = true;
+	return bench_run_summarise(b, r);
+}
+
+/*
+ * One short burner on every VS before the first run, waited for: what a
+ * first job pays once (the burner's binary and libraries read into the
+ * page cache, the daemon's first launch into each VS) is then not charged
+ * to the first policy.
+ */
+static int warm_up(struct cpool_apiclient *c, const char *self, const struct bench *b,
+		   struct progress *pg)
+{
+	int ret;
+
+	ret = drain(c, pg);
+	for (int v = 0; !ret && v < b->n_vs; v++) {
+		json_t *res = NULL;
+
+		ret = cli_request(c, PROG ": submit (warm-up)", CPOOL_OP_SUBMIT,
+				  json_pack("{s:[s, s, s, s], s:[s], s:s, s:s, s:s, s:f}", "argv",
+					    self, "burn", "--cpu-seconds", "0.05", "env",
+					    "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/", "name",
+					    "bench-warm-up", "vs", b->vs[v].name, "estimate", 0.05),
+				  &res, CLI_TIMEOUT_MS);
+		json_decref(res);
+	}
+	return ret ? ret : drain(c, pg);
+}
+
+/* ---- options --------------------------------------------------------------- */
+
+static int parse_policies(const char *list, const struct cpool_policy *base, struct bench *b)
+{
+	char *copy = strdup(list), *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *tok = strtok_r(copy, ",", &save); tok && !ret;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct bench_run *grown = realloc(b->runs, (b->n_runs + 1) * sizeof(*grown));
+
+		if (!grown) {
+			ret = -ENOMEM;
+			break;
+		}
+		b->runs = grown;
+		memset(&b->runs[b->n_runs], 0, sizeof(b->runs[0]));
+		b->runs[b->n_runs].policy = *base;
+		if (cpool_sched_parse(tok, &b->runs[b->n_runs].policy.sched)) {
+			cli_usage_error(PROG, "--policies: unknown '%s' (known: %s)", tok,
+					cpool_sched_names());
+			ret = -EINVAL;
+		}
+		b->n_runs++;
+	}
+	free(copy);
+	if (!ret && !b->n_runs) {
+		cli_usage_error(PROG, "--policies: no policy named");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void bench_free(struct bench *b)
+{
+	for (size_t i = 0; i < b->n_runs; i++) {
+		free(b->runs[i].jobs);
+		free(b->runs[i].util_t);
+		free(b->runs[i].util);
+	}
+	free(b->runs);
+	free(b->jobs);
+	free(b->vs);
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "trace", required_argument, NULL, 't' },
+		{ "policies", required_argument, NULL, 'p' },
+		{ "placement", required_argument, NULL, 'P' },
+		{ "time-scale", required_argument, NULL, 'x' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "run-timeout", required_argument, NULL, 'T' },
+		{ "no-warm-up", no_argument, NULL, 'W' },
+		CLI_SOCKET_OPTION,
+		CLI_HELP_OPTION,
+		{ 0 },
+	};
+	const char *policies = NULL, *placement = NULL, *socket = NULL, *out = NULL;
+	struct bench b = { .time_scale = 1 };
+	struct cpool_trace trace = { 0 };
+	struct cpool_trace_error terr;
+	struct cpool_apiclient *c = NULL;
+	struct cpool_policy base;
+	struct progress pg = { .ratio = 1.1 };
+	json_t *saved = NULL;
+	char self[PATH_MAX];
+	double timeout = 0;
+	bool warm = true;
+	enum cpool_place place;
+	int opt, ret, status = CLI_EXIT_FAILED;
+	ssize_t n;
+	char *end;
+
+	while ((opt = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
+		switch (opt) {
+		case 't':
+			b.trace_path = optarg;
+			break;
+		case 'p':
+			policies = optarg;
+			break;
+		case 'P':
+			if (cpool_place_parse(optarg, &place))
+				return cli_usage_error(PROG,
+						       "--placement: unknown '%s' (known: %s)",
+						       optarg, cpool_place_names());
+			placement = optarg;
+			break;
+		case 'x':
+			b.time_scale = strtod(optarg, &end);
+			if (end == optarg || *end || !(b.time_scale > 0) || b.time_scale > 1e6)
+				return cli_usage_error(
+					PROG, "--time-scale: '%s' is not a number > 0", optarg);
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'T':
+			timeout = strtod(optarg, &end);
+			if (end == optarg || *end || !(timeout > 0))
+				return cli_usage_error(
+					PROG, "--run-timeout: '%s' is not seconds > 0", optarg);
+			break;
+		case 'W':
+			warm = false;
+			break;
+		case CLI_OPT_SOCKET:
+			socket = optarg;
+			break;
+		case CLI_OPT_HELP:
+			usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+	if (!b.trace_path || !policies)
+		return cli_usage_error(PROG, "--trace and --policies are required");
+	/* Validate the names before touching anything. */
+	cpool_policy_init(&base);
+	if (parse_policies(policies, &base, &b)) {
+		bench_free(&b);
+		return CLI_EXIT_USAGE;
+	}
+
+	ret = cpool_trace_load(b.trace_path, CPOOL_TRACE_AUTO, &trace, &terr);
+	if (ret == -EINVAL && terr.line) {
+		cli_fail(PROG, "%s:%zu: field %s: %s", b.trace_path, terr.line, terr.field,
+			 terr.message);
+		goto out;
+	} else if (ret) {
+		cli_fail(PROG, "reading %s: %s", b.trace_path, strerror(-ret));
+		goto out;
+	}
+	if (trace.n_skipped)
+		fprintf(stderr, "%s: %s: skipped %zu job(s) that cannot run (first: %s)\n", PROG,
+			b.trace_path, trace.n_skipped, trace.first_skip);
+	if (!trace.n_jobs) {
+		cli_fail(PROG, "%s: no job to replay", b.trace_path);
+		goto out;
+	}
+	if (scale_trace(&b, &trace)) {
+		cli_fail(PROG, "out of memory");
+		goto out;
+	}
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		cli_fail(PROG, "finding the cpool binary (/proc/self/exe): %s", strerror(errno));
+		goto out;
+	}
+	self[n] = '\0';
+
+	c = cli_connect(PROG, socket);
+	if (!c)
+		goto out;
+	if (load_pool(c, &b) || load_policy(c, &base, &saved))
+		goto out;
+	if (placement)
+		cpool_place_parse(placement, &base.place);
+
+	if (out) {
+		snprintf(b.out_dir, sizeof(b.out_dir), "%s", out);
+	} else {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		strftime(b.out_dir, sizeof(b.out_dir), "build/bench-%Y%m%d-%H%M%S", &tm);
+	}
+	ret = make_dirs(b.out_dir);
+	if (ret) {
+		cli_fail(PROG, "creating %s: %s", b.out_dir, strerror(-ret));
+		goto out;
+	}
+
+	for (size_t i = 0; i < b.n_runs; i++) {
+		struct bench_run *r = &b.runs[i];
+		enum cpool_sched s = r->policy.sched;
+
+		r->policy = base;
+		r->policy.sched = s;
+		r->n_jobs = b.n_jobs;
+		r->jobs = calloc(b.n_jobs, sizeof(*r->jobs));
+		if (!r->jobs) {
+			cli_fail(PROG, "out of memory");
+			goto out;
+		}
+		for (size_t k = 0; k < b.n_jobs; k++) {
+			r->jobs[k].job = &b.jobs[k];
+			r->jobs[k].p_vs = -1;
+			r->jobs[k].m_rq_mean_us = -1;
+		}
+		if (predict(&b, r) || bench_run_summarise(&b, r))
+			goto out;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	pg.tty = isatty(STDERR_FILENO);
+	pg.started = cli_now();
+	fprintf(stderr, "%s: %zu jobs x %zu policies on %d VS (%d CPUs), placement %s, scale %g\n",
+		PROG, b.n_jobs, b.n_runs, b.n_vs, b.total_cpus, cpool_place_name(base.place),
+		b.time_scale);
+	if (warm) {
+		ret = warm_up(c, self, &b, &pg);
+		if (ret)
+			goto restore;
+	}
+	for (size_t i = 0; i < b.n_runs; i++) {
+		ret = run_live(c, self, &b, i, timeout, &pg);
+		if (ret == -EINTR) {
+			fprintf(stderr, "%s: interrupted; the runs so far are in the report\n",
+				PROG);
+			break;
+		}
+		if (ret && ret != -ETIMEDOUT)
+			goto restore;
+		if (b.runs[i].measured && b.runs[i].pred.makespan > 0) {
+			double ratio = b.runs[i].meas.makespan / b.runs[i].pred.makespan;
+
+			pg.ratio = i == 0 ? ratio : (pg.ratio + ratio) / 2;
+		}
+	}
+	progress_end(&pg);
+
+	ret = bench_write_results(&b, PROG);
+	bench_print_table(&b, stdout);
+	printf("\nreport: %s/results.json, results.csv, *.png, *.svg\n", b.out_dir);
+	status = ret || interrupted ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+	for (size_t i = 0; i < b.n_runs; i++)
+		if (!b.runs[i].measured || b.runs[i].meas_failed)
+			status = CLI_EXIT_FAILED;
+
+restore:
+	/* Leave the daemon with the policy it had. */
+	if (saved) {
+		json_t *res = NULL;
+		char err[256];
+
+		json_object_del(saved, "quantum_us");
+		if (cpool_apiclient_call(c, CPOOL_OP_POLICY_SET, json_incref(saved), &res,
+					 CLI_TIMEOUT_MS, err, sizeof(err)))
+			fprintf(stderr, "%s: restoring the policy: %s\n", PROG, err);
+		json_decref(res);
+	}
+out:
+	json_decref(saved);
+	if (c)
+		cpool_apiclient_close(c);
+	cpool_trace_free(&trace);
+	bench_free(&b);
+	return status;
+}
+
+CPOOL_COMMAND(bench, "bench",
+	      "replay a trace as live jobs under several policies, next to the simulator",
+	      cmd_bench);

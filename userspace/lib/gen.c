@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The workload generator.  xoshiro256** (Blackman and Vigna) for its
+ * period and speed, seeded through splitmix64 so that close seeds (1, 2,
+ * 3) give unrelated streams.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpool/cpuset.h"
+#include "cpool/gen.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void cpool_rng_seed(struct cpool_rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t cpool_rng_next(struct cpool_rng *r)
+{
+	uint64_t *s = r->s, result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+double cpool_rng_uniform(struct cpool_rng *r)
+{
+	return (double)(cpool_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+double cpool_rng_normal(struct cpool_rng *r)
+{
+	/* 1 - u is in (0, 1]: log never sees 0. */
+	double u1 = 1.0 - cpool_rng_uniform(r), u2 = cpool_rng_uniform(r);
+
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+static int fail(char *err, size_t len, const char *text, const char *why)
+{
+	snprintf(err, len, "'%s': %s", text, why);
+	return -EINVAL;
+}
+
+/* A whole-text number; for @integer a whole number too. */
+static int number(const char *text, int integer, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(*v))
+		return -EINVAL;
+	if (integer && *v != floor(*v))
+		return -EINVAL;
+	return 0;
+}
+
+int cpool_dist_parse(const char *text, int integer, struct cpool_dist *d, char *err, size_t len)
+{
+	const char *colon = strchr(text, ':'), *p;
+	char buf[512], *dash;
+	size_t klen;
+
+	memset(d, 0, sizeof(*d));
+	d->integer = integer;
+	if (!colon)
+		return fail(err, len, text, "expected KIND:PARAMETERS");
+	klen = (size_t)(colon - text);
+	p = colon + 1;
+	if (strlen(p) >= sizeof(buf))
+		return fail(err, len, text, "too long");
+	strcpy(buf, p);
+	if (klen == 5 && strncmp(text, "fixed", 5) == 0) {
+		d->kind = CPOOL_DIST_FIXED;
+		if (number(buf, integer, &d->a) || d->a < 0)
+			return fail(err, len, text,
+				    integer ? "fixed:N needs a whole number >= 0" :
+					      "fixed:V needs a number >= 0");
+	} else if (!integer && klen == 3 && strncmp(text, "exp", 3) == 0) {
+		d->kind = CPOOL_DIST_EXP;
+		if (number(buf, 0, &d->a) || d->a <= 0)
+			return fail(err, len, text, "exp:MEAN needs a mean > 0");
+	} else if (!integer && klen == 9 && strncmp(text, "lognormal", 9) == 0) {
+		char *comma = strchr(buf, ',');
+
+		d->kind = CPOOL_DIST_LOGNORMAL;
+		if (!comma)
+			return fail(err, len, text, "lognormal:MU,SIGMA needs two numbers");
+		*comma = '\0';
+		if (number(buf, 0, &d->a) || number(comma + 1, 0, &d->b) || d->b < 0 || d->a > 20)
+			return fail(err, len, text,
+				    "lognormal:MU,SIGMA needs MU <= 20 and SIGMA >= 0");
+	} else if (klen == 7 && strncmp(text, "uniform", 7) == 0) {
+		/* A '-' after the first character: "-1-3" is -1..3 for priorities. */
+		d->kind = CPOOL_DIST_UNIFORM;
+		dash = buf[0] ? strchr(buf + 1, '-') : NULL;
+		if (!dash)
+			return fail(err, len, text, "uniform:A-B needs two numbers");
+		*dash = '\0';
+		if (number(buf, integer, &d->a) || number(dash + 1, integer, &d->b) ||
+		    d->b < d->a || (!integer && d->a < 0))
+			return fail(err, len, text,
+				    integer ? "uniform:A-B needs whole numbers A <= B" :
+					      "uniform:A-B needs numbers 0 <= A <= B");
+	} else if (klen == 6 && strncmp(text, "choice", 6) == 0) {
+		char *save = NULL;
+
+		d->kind = CPOOL_DIST_CHOICE;
+		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (d->n_choices == CPOOL_DIST_MAX_CHOICES)
+				return fail(err, len, text, "at most 32 choices");
+			if (number(tok, integer, &d->choice[d->n_choices]) ||
+			    (!integer && d->choice[d->n_choices] < 0))
+				return fail(err, len, text,
+					    integer ? "choice:V,V,... needs whole numbers" :
+						      "choice:V,V,... needs numbers >= 0");
+			d->n_choices++;
+		}
+		if (!d->n_choices)
+			return fail(err, len, text, "choice: needs at least one value");
+	} else {
+		return fail(
+			err, len, text,
+			integer ?
+				"known: fixed:N, uniform:A-B, choice:A,B,..." :
+				"known: fixed:S, exp:MEAN, lognormal:MU,SIGMA, uniform:A-B, choice:A,B,...");
+	}
+	return 0;
+}
+
+double cpool_dist_sample(const struct cpool_dist *d, struct cpool_rng *r)
+{
+	switch (d->kind) {
+	case CPOOL_DIST_FIXED:
+		return d->a;
+	case CPOOL_DIST_EXP:
+		return -d->a * log(1.0 - cpool_rng_uniform(r));
+	case CPOOL_DIST_LOGNORMAL:
+		return exp(d->a + d->b * cpool_rng_normal(r));
+	case CPOOL_DIST_UNIFORM:
+		if (d->integer)
+			return d->a + (double)(cpool_rng_next(r) % (uint64_t)(d->b - d->a + 1));
+		return d->a + (d->b - d->a) * cpool_rng_uniform(r);
+	case CPOOL_DIST_CHOICE:
+		return d->choice[cpool_rng_next(r) % (uint64_t)d->n_choices];
+	}
+	return 0;
+}
+
+double cpool_dist_mean(const struct cpool_dist *d)
+{
+	double sum = 0;
+
+	switch (d->kind) {
+	case CPOOL_DIST_FIXED:
+	case CPOOL_DIST_EXP:
+		return d->a;
+	case CPOOL_DIST_LOGNORMAL:
+		return exp(d->a + d->b * d->b / 2);
+	case CPOOL_DIST_UNIFORM:
+		return (d->a + d->b) / 2;
+	case CPOOL_DIST_CHOICE:
+		for (int i = 0; i < d->n_choices; i++)
+			sum += d->choice[i];
+		return d->n_choices ? sum / d->n_choices : 0;
+	}
+	return 0;
+}
+
+void cpool_gen_init(struct cpool_gen_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->jobs = 10;
+	cfg->arrival = CPOOL_ARRIVAL_POISSON;
+	cfg->rate = 1;
+	cfg->runtime.kind = CPOOL_DIST_EXP;
+	cfg->runtime.a = 10;
+	cfg->cpus.kind = CPOOL_DIST_FIXED;
+	cfg->cpus.a = 1;
+	cfg->cpus.integer = 1;
+	cfg->priority.kind = CPOOL_DIST_FIXED;
+	cfg->priority.integer = 1;
+	cfg->seed = 1;
+}
+
+int cpool_gen_parse_arrival(const char *text, struct cpool_gen_config *cfg, char *err, size_t len)
+{
+	double v;
+
+	if (strncmp(text, "poisson:", 8) == 0 && !number(text + 8, 0, &v) && v > 0 && v < 1e6) {
+		cfg->arrival = CPOOL_ARRIVAL_POISSON;
+		cfg->rate = v;
+		return 0;
+	}
+	if (strncmp(text, "fixed:", 6) == 0 && !number(text + 6, 0, &v) && v > 0 && v < 1e9) {
+		cfg->arrival = CPOOL_ARRIVAL_FIXED;
+		cfg->rate = 1.0 / v;
+		return 0;
+	}
+	return fail(err, len, text,
+		    "expected poisson:RATE (jobs per second > 0) or fixed:INTERVAL (seconds > 0)");
+}
+
+static int64_t ms_to_us(double seconds)
+{
+	return (int64_t)llround(seconds * 1000.0) * 1000;
+}
+
+int cpool_gen_trace(const struct cpool_gen_config *cfg, struct cpool_trace *trace)
+{
+	struct cpool_rng r;
+	double t = 0;
+	int ret;
+
+	memset(trace, 0, sizeof(*trace));
+	cpool_rng_seed(&r, cfg->seed);
+	for (size_t i = 0; i < cfg->jobs; i++) {
+		struct cpool_job job;
+		double rt, cpus, prio;
+
+		memset(&job, 0, sizeof(job));
+		/* Draw in a fixed order so that one knob does not shift the others' streams. */
+		if (i > 0)
+			t += cfg->arrival == CPOOL_ARRIVAL_POISSON ?
+				     -log(1.0 - cpool_rng_uniform(&r)) / cfg->rate :
+				     1.0 / cfg->rate;
+		rt = cpool_dist_sample(&cfg->runtime, &r);
+		cpus = cpool_dist_sample(&cfg->cpus, &r);
+		prio = cpool_dist_sample(&cfg->priority, &r);
+		if (cpus < 1 || cpus > CPOOL_MAX_CPUS || prio < -1000000 || prio > 1000000) {
+			cpool_trace_free(trace);
+			return -EINVAL;
+		}
+		snprintf(job.id, sizeof(job.id), "%zu", i + 1);
+		job.submit_us = ms_to_us(t);
+		job.runtime_us = ms_to_us(fmin(rt, 1e9));
+		if (job.runtime_us < 1000)
+			job.runtime_us = 1000;
+		job.estimate_us = job.runtime_us;
+		job.cpus = (int)cpus;
+		job.priority = (int)prio;
+		job.mem = cfg->mem;
+		ret = cpool_trace_append(trace, &job);
+		if (ret) {
+			cpool_trace_free(trace);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Seconds with as many decimals as the microseconds need. */
+static void put_seconds(FILE *out, int64_t us)
+{
+	char buf[48], *e;
+
+	snprintf(buf, sizeof(buf), "%s%lld.%06lld", us < 0 ? "-" : "", llabs(us) / 1000000LL,
+		 llabs(us) % 1000000LL);
+	e = buf + strlen(buf) - 1;
+	while (*e == '0')
+		*e-- = '\0';
+	if (*e == '.')
+		*e = '\0';
+	fputs(buf, out);
+}
+
+int cpool_trace_write_csv(FILE *out, const struct cpool_job *jobs, size_t n)
+{
+	fputs("id,submit,runtime,cpus,mem,priority,estimate\n", out);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%s,", jobs[i].id);
+		put_seconds(out, jobs[i].submit_us);
+		fputc(',', out);
+		put_seconds(out, jobs[i].runtime_us);
+		fprintf(out, ",%d,%" PRIu64 ",%d,", jobs[i].cpus, jobs[i].mem, jobs[i].priority);
+		put_seconds(out, jobs[i].estimate_us);
+		fputc('\n', out);
+	}
+	return ferror(out) ? -EIO : 0;
+}
