@@ -31,6 +31,12 @@ const volatile bool track_preemptors = true;
  * CONFIG_FAIR_GROUP_SCHED (the way to this CPU's rq without a ksym).
  */
 const volatile bool use_sched_info = true;
+/*
+ * Idle as /proc/stat counts it (set by the collector when the four
+ * tick-sched functions below exist; see "NO_HZ idle").  Otherwise idle is
+ * the idle task's time up to the queueing of the task that ends it.
+ */
+const volatile bool nohz_idle = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -208,9 +214,18 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	}
 
 	if (c->last_switch_ns) {
-		__u64 ran = now - c->last_switch_ns;
+		__u64 ran = now - c->last_switch_ns, counted;
 
-		if (!prev_id) {
+		if (!prev_id && nohz_idle) {
+			/* A span the idle loop left open (a missed hook) ends here. */
+			if (c->nohz_idle_start && now > c->nohz_idle_start)
+				c->idle_ns += now - c->nohz_idle_start;
+			c->nohz_idle_start = 0;
+			c->nohz_inidle = 0;
+			/* Of the idle task's time, what the idle hooks did not count is work. */
+			counted = c->idle_ns - c->idle_at_switch_in;
+			c->busy_ns += counted < ran ? ran - counted : 0;
+		} else if (!prev_id) {
 			/*
 			 * Like /proc/stat, idle ends when the task that ends it is
 			 * woken onto this CPU, not at this switch: the way from the
@@ -244,6 +259,11 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 		}
 	}
 	c->last_switch_ns = now;
+	if (!next_id) {
+		c->idle_at_switch_in = c->idle_ns;
+		c->nohz_idle_start = 0;
+		c->nohz_inidle = 0;
+	}
 	c->cur_cgroup = next_id;
 	c->cur_exec_start = next->se.sum_exec_runtime;
 	c->cur_task = (__u64)next;
@@ -315,6 +335,95 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 			next_cg->rqlat_hist[slot]++;
 		next_cg->rqlat_sum_ns += wait;
 		next_cg->rqlat_count++;
+	}
+	return 0;
+}
+
+/*
+ * NO_HZ idle.  /proc/stat idle is tick_sched.idle_sleeptime (fs/proc/stat.c
+ * get_idle_time -> get_cpu_idle_time_us), not the idle task's time: it
+ * opens in tick_nohz_idle_enter, closes at every interrupt taken while idle
+ * (irq_enter_rcu -> tick_irq_enter -> tick_nohz_stop_idle), reopens at
+ * irq exit (tick_nohz_irq_exit, while still in the idle loop) and closes for
+ * good in tick_nohz_idle_exit; the idle task's time before and after the
+ * loop and every interrupt (and the softirqs run on its exit) fall outside.
+ * Under TCG interrupts are slow and that gap is 4-13 % of a window.
+ *
+ * The kernel's own per-CPU irq time (cpu_irqtime) cannot close it: Debian
+ * builds without CONFIG_IRQ_TIME_ACCOUNTING, and where it exists it starts
+ * after tick_irq_enter and ends before the nohz restart, so it misses part
+ * of the span.  Hooking the four functions that move idle_sleeptime counts
+ * the same spans by the same clock (ktime_get = bpf_ktime_get_ns).  They
+ * run only on an idle CPU (irq_enter_rcu calls tick_irq_enter only when the
+ * idle task was interrupted, irq exit tick_nohz_irq_exit only on an idle
+ * CPU), so they cost nothing on a busy one and add nothing to the switch.
+ * Time that idle_sleeptime puts in iowait is idle here: compare with
+ * /proc/stat idle + iowait.  A span is counted only after this CPU's first
+ * switch, where busy/idle accounting starts.
+ */
+static __always_inline struct cpool_bpf_cpu *nohz_cpu(void)
+{
+	__u32 zero = 0;
+	struct cpool_bpf_cpu *c = bpf_map_lookup_elem(&cpu_stats, &zero);
+
+	return c && c->last_switch_ns && !c->cur_cgroup ? c : NULL;
+}
+
+static __always_inline void nohz_close(struct cpool_bpf_cpu *c)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (c->nohz_idle_start && now > c->nohz_idle_start)
+		c->idle_ns += now - c->nohz_idle_start;
+	c->nohz_idle_start = 0;
+}
+
+SEC("fentry/tick_nohz_idle_enter")
+int BPF_PROG(cpool_idle_enter)
+{
+	struct cpool_bpf_cpu *c = nohz_cpu();
+
+	if (c) {
+		c->nohz_inidle = 1;
+		c->nohz_idle_start = bpf_ktime_get_ns();
+	}
+	return 0;
+}
+
+SEC("fentry/tick_irq_enter")
+int BPF_PROG(cpool_idle_irq_enter)
+{
+	struct cpool_bpf_cpu *c = nohz_cpu();
+
+	if (c)
+		nohz_close(c);
+	return 0;
+}
+
+/*
+ * fentry, not fexit: each hook reads the clock one trampoline before the
+ * kernel does, at the opening as at the closing of a span, so the offsets
+ * cancel; an fexit here would open every span late by the whole call
+ * (measured: 1.4 % of the window lost on a CPU woken ~1000 times a second).
+ */
+SEC("fentry/tick_nohz_irq_exit")
+int BPF_PROG(cpool_idle_irq_exit)
+{
+	struct cpool_bpf_cpu *c = nohz_cpu();
+
+	if (c && c->nohz_inidle)
+		c->nohz_idle_start = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("fentry/tick_nohz_idle_exit")
+int BPF_PROG(cpool_idle_exit)
+{
+	struct cpool_bpf_cpu *c = nohz_cpu();
+
+	if (c) {
+		nohz_close(c);
+		c->nohz_inidle = 0;
 	}
 	return 0;
 }

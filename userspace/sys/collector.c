@@ -118,6 +118,23 @@ static bool btf_has_member(const struct btf *btf, const char *type, const char *
  * Needs sched_info.last_queued (CONFIG_SCHED_INFO) and the se.cfs_rq->rq
  * path to rq->clock (CONFIG_FAIR_GROUP_SCHED).
  */
+/*
+ * The idle-loop hooks of metrics.bpf.c ("NO_HZ idle"): all four or none,
+ * or spans would open and never close.
+ */
+static bool kernel_has_nohz_hooks(void)
+{
+	static const char *const fns[] = { "tick_nohz_idle_enter", "tick_irq_enter",
+					   "tick_nohz_irq_exit", "tick_nohz_idle_exit" };
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok = btf != NULL;
+
+	for (size_t i = 0; ok && i < sizeof(fns) / sizeof(fns[0]); i++)
+		ok = btf__find_by_name_kind(btf, fns[i], BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return ok;
+}
+
 static bool kernel_has_sched_info(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -184,6 +201,13 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 		/* Waits come from the kernel's own bookkeeping: no wakeup hooks to pay for. */
 		bpf_program__set_autoload(skel->progs.cpool_wakeup, false);
 		bpf_program__set_autoload(skel->progs.cpool_wakeup_new, false);
+	}
+	skel->rodata->nohz_idle = !o->idle_from_switches && kernel_has_nohz_hooks();
+	if (!skel->rodata->nohz_idle) {
+		bpf_program__set_autoload(skel->progs.cpool_idle_enter, false);
+		bpf_program__set_autoload(skel->progs.cpool_idle_irq_enter, false);
+		bpf_program__set_autoload(skel->progs.cpool_idle_irq_exit, false);
+		bpf_program__set_autoload(skel->progs.cpool_idle_exit, false);
 	}
 	err = bpf_map__set_max_entries(skel->maps.cgroup_stats, c->max_cgroups);
 	if (err) {
@@ -264,6 +288,13 @@ bool cpool_collector_degraded(const struct cpool_collector *c)
 const char *cpool_collector_reason(const struct cpool_collector *c)
 {
 	return c->skel ? "" : c->reason;
+}
+
+const char *cpool_collector_idle_source(const struct cpool_collector *c)
+{
+	if (!c->skel)
+		return "proc-stat";
+	return c->skel->rodata->nohz_idle ? "nohz" : "switches";
 }
 
 const char *cpool_collector_cgroup_root(const struct cpool_collector *c)
@@ -635,7 +666,16 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 			inflight = now - v->last_switch_ns;
 		if (!inflight)
 			continue;
-		if (!v->cur_cgroup) {
+		if (!v->cur_cgroup && c->skel->rodata->nohz_idle) {
+			/* The same split the next switch will make. */
+			uint64_t open = v->nohz_idle_start && now > v->nohz_idle_start ?
+						now - v->nohz_idle_start :
+						0;
+			uint64_t counted = v->idle_ns - v->idle_at_switch_in + open;
+
+			o->idle_ns += open;
+			o->busy_ns += counted < inflight ? inflight - counted : 0;
+		} else if (!v->cur_cgroup) {
 			o->idle_ns += inflight;
 		} else {
 			struct cpool_kmetrics_cgroup *cg = NULL;
