@@ -343,24 +343,34 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
  * NO_HZ idle.  /proc/stat idle is tick_sched.idle_sleeptime (fs/proc/stat.c
  * get_idle_time -> get_cpu_idle_time_us), not the idle task's time: it
  * opens in tick_nohz_idle_enter, closes at every interrupt taken while idle
- * (irq_enter_rcu -> tick_irq_enter -> tick_nohz_stop_idle), reopens at
- * irq exit (tick_nohz_irq_exit, while still in the idle loop) and closes for
- * good in tick_nohz_idle_exit; the idle task's time before and after the
- * loop and every interrupt (and the softirqs run on its exit) fall outside.
- * Under TCG interrupts are slow and that gap is 4-13 % of a window.
+ * (irq_enter_rcu -> tick_irq_enter -> tick_nohz_irq_enter ->
+ * tick_nohz_stop_idle), reopens at irq exit (tick_irq_exit ->
+ * tick_nohz_irq_exit, only while in the idle loop with nothing to run) and
+ * closes for good in tick_nohz_idle_exit.  The idle task's time before and
+ * after the loop, every interrupt and the softirqs run on its exit fall
+ * outside.  Under TCG interrupts are slow and that gap was 4-13 % of a
+ * window.
  *
- * The kernel's own per-CPU irq time (cpu_irqtime) cannot close it: Debian
- * builds without CONFIG_IRQ_TIME_ACCOUNTING, and where it exists it starts
- * after tick_irq_enter and ends before the nohz restart, so it misses part
- * of the span.  Hooking the four functions that move idle_sleeptime counts
- * the same spans by the same clock (ktime_get = bpf_ktime_get_ns).  They
- * run only on an idle CPU (irq_enter_rcu calls tick_irq_enter only when the
- * idle task was interrupted, irq exit tick_nohz_irq_exit only on an idle
- * CPU), so they cost nothing on a busy one and add nothing to the switch.
- * Time that idle_sleeptime puts in iowait is idle here: compare with
- * /proc/stat idle + iowait.  A span is counted only after this CPU's first
- * switch, where busy/idle accounting starts.
+ * The kernel's per-CPU irq time (cpu_irqtime) cannot close it: Debian
+ * builds without CONFIG_IRQ_TIME_ACCOUNTING, and where it exists it does not
+ * cover tick_irq_enter..tick_nohz_irq_exit, nor the loop's edges.  Instead
+ * this follows the four functions that open and close idle_sleeptime
+ * spans.  They run only on an idle CPU (irq_enter_rcu calls tick_irq_enter
+ * only when it interrupted the idle task, irq exit tick_nohz_irq_exit only
+ * on an idle CPU), so a busy CPU pays nothing and the switch nothing more.
+ *
+ * The span edges are the kernel's own timestamps: tick_nohz_start_idle and
+ * tick_nohz_stop_idle both store theirs in tick_sched.idle_entrytime, read
+ * here after the call.  A clock read of our own cannot be at the kernel's
+ * instant: under TCG the clocksource is the emulated HPET, one read costs
+ * 100-400 us, and separate reads left 1-3 % of the window between the two
+ * (measured on 6.1 and 6.12).  Without the tick_cpu_sched symbol in BTF,
+ * our own clock after the call stands in.  Time that idle_sleeptime puts
+ * in iowait is idle here: compare with /proc/stat idle + iowait.  Spans
+ * count only after this CPU's first switch, where its accounting starts.
  */
+extern struct tick_sched tick_cpu_sched __ksym __weak;
+
 static __always_inline struct cpool_bpf_cpu *nohz_cpu(void)
 {
 	__u32 zero = 0;
@@ -369,28 +379,42 @@ static __always_inline struct cpool_bpf_cpu *nohz_cpu(void)
 	return c && c->last_switch_ns && !c->cur_cgroup ? c : NULL;
 }
 
+/* When the kernel last opened or closed this CPU's idle span. */
+static __always_inline __u64 nohz_edge(void)
+{
+	if (&tick_cpu_sched) {
+		struct tick_sched *ts = bpf_this_cpu_ptr(&tick_cpu_sched);
+
+		return ts->idle_entrytime;
+	}
+	return bpf_ktime_get_ns();
+}
+
 static __always_inline void nohz_close(struct cpool_bpf_cpu *c)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 end;
 
-	if (c->nohz_idle_start && now > c->nohz_idle_start)
-		c->idle_ns += now - c->nohz_idle_start;
+	if (!c->nohz_idle_start)
+		return;
+	end = nohz_edge();
+	if (end > c->nohz_idle_start)
+		c->idle_ns += end - c->nohz_idle_start;
 	c->nohz_idle_start = 0;
 }
 
-SEC("fentry/tick_nohz_idle_enter")
+SEC("fexit/tick_nohz_idle_enter")
 int BPF_PROG(cpool_idle_enter)
 {
 	struct cpool_bpf_cpu *c = nohz_cpu();
 
 	if (c) {
 		c->nohz_inidle = 1;
-		c->nohz_idle_start = bpf_ktime_get_ns();
+		c->nohz_idle_start = nohz_edge();
 	}
 	return 0;
 }
 
-SEC("fentry/tick_irq_enter")
+SEC("fexit/tick_irq_enter")
 int BPF_PROG(cpool_idle_irq_enter)
 {
 	struct cpool_bpf_cpu *c = nohz_cpu();
@@ -400,23 +424,17 @@ int BPF_PROG(cpool_idle_irq_enter)
 	return 0;
 }
 
-/*
- * fentry, not fexit: each hook reads the clock one trampoline before the
- * kernel does, at the opening as at the closing of a span, so the offsets
- * cancel; an fexit here would open every span late by the whole call
- * (measured: 1.4 % of the window lost on a CPU woken ~1000 times a second).
- */
-SEC("fentry/tick_nohz_irq_exit")
+SEC("fexit/tick_nohz_irq_exit")
 int BPF_PROG(cpool_idle_irq_exit)
 {
 	struct cpool_bpf_cpu *c = nohz_cpu();
 
 	if (c && c->nohz_inidle)
-		c->nohz_idle_start = bpf_ktime_get_ns();
+		c->nohz_idle_start = nohz_edge();
 	return 0;
 }
 
-SEC("fentry/tick_nohz_idle_exit")
+SEC("fexit/tick_nohz_idle_exit")
 int BPF_PROG(cpool_idle_exit)
 {
 	struct cpool_bpf_cpu *c = nohz_cpu();
