@@ -172,21 +172,13 @@ static void prime_cpus(void)
 	sched_setaffinity(0, sizeof(saved), &saved);
 }
 
-static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts *o)
+static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector_opts *o,
+			 bool nohz_idle)
 {
 	struct metrics_bpf *skel;
 	int err;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		snprintf(
-			c->reason, sizeof(c->reason),
-			"kernel BTF /sys/kernel/btf/vmlinux is unavailable (%s): CONFIG_DEBUG_INFO_BTF=y is needed",
-			strerror(errno));
-		return -ENOENT;
-	}
 	libbpf_last_msg[0] = '\0';
-	libbpf_set_print(libbpf_capture);
-
 	skel = metrics_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -202,7 +194,7 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 		bpf_program__set_autoload(skel->progs.cpool_wakeup, false);
 		bpf_program__set_autoload(skel->progs.cpool_wakeup_new, false);
 	}
-	skel->rodata->nohz_idle = !o->idle_from_switches && kernel_has_nohz_hooks();
+	skel->rodata->nohz_idle = nohz_idle;
 	if (!skel->rodata->nohz_idle) {
 		bpf_program__set_autoload(skel->progs.cpool_idle_enter, false);
 		bpf_program__set_autoload(skel->progs.cpool_idle_irq_enter, false);
@@ -235,6 +227,30 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 
 cleanup:
 	metrics_bpf__destroy(skel);
+	return err;
+}
+
+static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts *o)
+{
+	bool nohz_idle = !o->idle_from_switches && kernel_has_nohz_hooks();
+	int err;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(
+			c->reason, sizeof(c->reason),
+			"kernel BTF /sys/kernel/btf/vmlinux is unavailable (%s): CONFIG_DEBUG_INFO_BTF=y is needed",
+			strerror(errno));
+		return -ENOENT;
+	}
+	libbpf_set_print(libbpf_capture);
+	err = load_bpf_once(c, o, nohz_idle);
+	/*
+	 * The idle-loop programs are fentry/fexit, which some kernels refuse
+	 * (no BPF trampolines: the 6.18 Firecracker guest here answers EPERM)
+	 * where tp_btf loads: idle from the switches beats no BPF at all.
+	 */
+	if (err && nohz_idle)
+		err = load_bpf_once(c, o, false);
 	return err;
 }
 
