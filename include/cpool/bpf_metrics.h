@@ -23,8 +23,9 @@
 #define CPOOL_BPF_MAX_PREEMPT_PAIRS 8192
 
 /*
- * One per CPU (a BPF_MAP_TYPE_PERCPU_ARRAY of one element): written only by
- * that CPU's sched_switch, so plain adds suffice.  last_switch_ns and
+ * One per CPU (a BPF_MAP_TYPE_PERCPU_ARRAY of one element): written only on
+ * that CPU, by its sched_switch (interrupts off) and its idle-loop hooks
+ * (which never run inside a switch), so plain adds suffice.  last_switch_ns and
  * cur_cgroup let the reader add the time of whatever runs right now.
  */
 struct cpool_bpf_cpu {
