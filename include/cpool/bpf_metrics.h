@@ -23,8 +23,9 @@
 #define CPOOL_BPF_MAX_PREEMPT_PAIRS 8192
 
 /*
- * One per CPU (a BPF_MAP_TYPE_PERCPU_ARRAY of one element): written only by
- * that CPU's sched_switch, so plain adds suffice.  last_switch_ns and
+ * One per CPU (a BPF_MAP_TYPE_PERCPU_ARRAY of one element): written only on
+ * that CPU, by its sched_switch (interrupts off) and its idle-loop hooks
+ * (which never run inside a switch), so plain adds suffice.  last_switch_ns and
  * cur_cgroup let the reader add the time of whatever runs right now.
  */
 struct cpool_bpf_cpu {
@@ -37,6 +38,16 @@ struct cpool_bpf_cpu {
 	__u64 cur_exec_start; /* se.sum_exec_runtime of the running task when it came in */
 	__u64 cur_task; /* that task (its address, as a tag) */
 	__u64 unmatched; /* switches whose prev was not the task last switched in here */
+	/*
+	 * NO_HZ idle, kept like the kernel's tick_sched (see metrics.bpf.c):
+	 * when the current idle span began (0 = none open), whether the idle
+	 * loop is between tick_nohz_idle_enter and _exit, and idle_ns when
+	 * the idle task was switched in (what it accrued since is idle, the
+	 * rest of its time busy).
+	 */
+	__u64 nohz_idle_start;
+	__u64 nohz_inidle;
+	__u64 idle_at_switch_in;
 };
 
 /* Per cgroup (BPF_MAP_TYPE_PERCPU_HASH keyed by the __u64 cgroup v2 id). */

@@ -27,6 +27,12 @@ struct cpool_collector_opts {
 	 * kernels without CONFIG_SCHED_INFO take); for tests.
 	 */
 	bool rqlat_from_wakeups;
+	/*
+	 * Idle = the idle task's time (to the queueing of the task that ends
+	 * it) even where the kernel's NO_HZ idle-loop functions can be hooked
+	 * (the path other kernels take); for tests and benchmarks.
+	 */
+	bool idle_from_switches;
 	uint32_t max_cgroups; /* 0: CPOOL_BPF_MAX_CGROUPS */
 	const char *cgroup_root; /* NULL: the cgroup2 mount from /proc/self/mounts */
 };
@@ -41,6 +47,11 @@ void cpool_collector_close(struct cpool_collector *c);
 bool cpool_collector_degraded(const struct cpool_collector *c);
 /* Why degraded ("" when not). */
 const char *cpool_collector_reason(const struct cpool_collector *c);
+/*
+ * What per-CPU idle measures: "nohz" (the kernel's NO_HZ idle spans, as in
+ * /proc/stat), "switches" (the idle task's time) or "proc-stat" (degraded).
+ */
+const char *cpool_collector_idle_source(const struct cpool_collector *c);
 /* The cgroup2 mount the paths are relative to, or NULL when there is none. */
 const char *cpool_collector_cgroup_root(const struct cpool_collector *c);
 

@@ -118,6 +118,23 @@ static bool btf_has_member(const struct btf *btf, const char *type, const char *
  * Needs sched_info.last_queued (CONFIG_SCHED_INFO) and the se.cfs_rq->rq
  * path to rq->clock (CONFIG_FAIR_GROUP_SCHED).
  */
+/*
+ * The idle-loop hooks of metrics.bpf.c ("NO_HZ idle"): all four or none,
+ * or spans would open and never close.
+ */
+static bool kernel_has_nohz_hooks(void)
+{
+	static const char *const fns[] = { "tick_nohz_idle_enter", "tick_irq_enter",
+					   "tick_nohz_irq_exit", "tick_nohz_idle_exit" };
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok = btf != NULL;
+
+	for (size_t i = 0; ok && i < sizeof(fns) / sizeof(fns[0]); i++)
+		ok = btf__find_by_name_kind(btf, fns[i], BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return ok;
+}
+
 static bool kernel_has_sched_info(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -155,21 +172,13 @@ static void prime_cpus(void)
 	sched_setaffinity(0, sizeof(saved), &saved);
 }
 
-static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts *o)
+static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector_opts *o,
+			 bool nohz_idle)
 {
 	struct metrics_bpf *skel;
 	int err;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		snprintf(
-			c->reason, sizeof(c->reason),
-			"kernel BTF /sys/kernel/btf/vmlinux is unavailable (%s): CONFIG_DEBUG_INFO_BTF=y is needed",
-			strerror(errno));
-		return -ENOENT;
-	}
 	libbpf_last_msg[0] = '\0';
-	libbpf_set_print(libbpf_capture);
-
 	skel = metrics_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -184,6 +193,13 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 		/* Waits come from the kernel's own bookkeeping: no wakeup hooks to pay for. */
 		bpf_program__set_autoload(skel->progs.cpool_wakeup, false);
 		bpf_program__set_autoload(skel->progs.cpool_wakeup_new, false);
+	}
+	skel->rodata->nohz_idle = nohz_idle;
+	if (!skel->rodata->nohz_idle) {
+		bpf_program__set_autoload(skel->progs.cpool_idle_enter, false);
+		bpf_program__set_autoload(skel->progs.cpool_idle_irq_enter, false);
+		bpf_program__set_autoload(skel->progs.cpool_idle_irq_exit, false);
+		bpf_program__set_autoload(skel->progs.cpool_idle_exit, false);
 	}
 	err = bpf_map__set_max_entries(skel->maps.cgroup_stats, c->max_cgroups);
 	if (err) {
@@ -211,6 +227,30 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 
 cleanup:
 	metrics_bpf__destroy(skel);
+	return err;
+}
+
+static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts *o)
+{
+	bool nohz_idle = !o->idle_from_switches && kernel_has_nohz_hooks();
+	int err;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(
+			c->reason, sizeof(c->reason),
+			"kernel BTF /sys/kernel/btf/vmlinux is unavailable (%s): CONFIG_DEBUG_INFO_BTF=y is needed",
+			strerror(errno));
+		return -ENOENT;
+	}
+	libbpf_set_print(libbpf_capture);
+	err = load_bpf_once(c, o, nohz_idle);
+	/*
+	 * The idle-loop programs are fentry/fexit, which some kernels refuse
+	 * (no BPF trampolines: the 6.18 Firecracker guest here answers EPERM)
+	 * where tp_btf loads: idle from the switches beats no BPF at all.
+	 */
+	if (err && nohz_idle)
+		err = load_bpf_once(c, o, false);
 	return err;
 }
 
@@ -264,6 +304,13 @@ bool cpool_collector_degraded(const struct cpool_collector *c)
 const char *cpool_collector_reason(const struct cpool_collector *c)
 {
 	return c->skel ? "" : c->reason;
+}
+
+const char *cpool_collector_idle_source(const struct cpool_collector *c)
+{
+	if (!c->skel)
+		return "proc-stat";
+	return c->skel->rodata->nohz_idle ? "nohz" : "switches";
 }
 
 const char *cpool_collector_cgroup_root(const struct cpool_collector *c)
@@ -635,7 +682,16 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 			inflight = now - v->last_switch_ns;
 		if (!inflight)
 			continue;
-		if (!v->cur_cgroup) {
+		if (!v->cur_cgroup && c->skel->rodata->nohz_idle) {
+			/* The same split the next switch will make. */
+			uint64_t open = v->nohz_idle_start && now > v->nohz_idle_start ?
+						now - v->nohz_idle_start :
+						0;
+			uint64_t counted = v->idle_ns - v->idle_at_switch_in + open;
+
+			o->idle_ns += open;
+			o->busy_ns += counted < inflight ? inflight - counted : 0;
+		} else if (!v->cur_cgroup) {
 			o->idle_ns += inflight;
 		} else {
 			struct cpool_kmetrics_cgroup *cg = NULL;
