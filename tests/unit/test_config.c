@@ -136,6 +136,10 @@ static void bad_files(void)
 		 "pool.ini:3: [vserver db] key 'memory': '12Q' is not a size; write bytes with an "
 		 "optional K, M, G or T suffix, e.g. 16G",
 		 "bad memory size");
+	error_is("[vserver db]\ncpus = 4\nmemory = 0\n",
+		 "pool.ini:3: [vserver db] key 'memory': a limit of 0 bytes would stop every "
+		 "process; leave the key out for no limit, or give a size such as 512M",
+		 "zero memory limit");
 	error_is(
 		"[vserver db]\ncpus = 4\nsmt = half\n",
 		"pool.ini:3: [vserver db] key 'smt': 'half' is not valid; use full-cores or threads",

@@ -140,11 +140,15 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	if (strcmp(key, "memory") == 0 || strcmp(key, "memory_high") == 0) {
 		uint64_t bytes;
 
-		if (cpool_parse_size(value, &bytes) || bytes == 0)
+		if (cpool_parse_size(value, &bytes))
 			return say(why, len, -EINVAL,
 				   "'%s' is not a size; write bytes with an optional K, M, G or T "
 				   "suffix, e.g. 16G",
 				   value);
+		if (bytes == 0)
+			return say(why, len, -EINVAL,
+				   "a limit of 0 bytes would stop every process; leave the key out "
+				   "for no limit, or give a size such as 512M");
 		if (key[6] == '\0')
 			s->limits.memory_max = bytes;
 		else
