@@ -77,6 +77,9 @@ void cpool_trace_free(struct cpool_trace *trace);
 int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace_error *err);
 int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_trace_error *err);
 
+/* Internal to the readers: fill @err (line, field, message) and return -EINVAL. */
+int cpool_trace_fail(struct cpool_trace_error *err, size_t line, const char *field, const char *fmt,
+		     ...) __attribute__((format(printf, 4, 5)));
 /* Internal to the readers: append a job (sets index), -ENOMEM. */
 int cpool_trace_append(struct cpool_trace *trace, const struct cpool_job *job);
 /* Count a skipped job, remembering the first reason. */

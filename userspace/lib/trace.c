@@ -10,6 +10,19 @@
 
 #include "cpool/job.h"
 
+int cpool_trace_fail(struct cpool_trace_error *err, size_t line, const char *field, const char *fmt,
+		     ...)
+{
+	va_list ap;
+
+	err->line = line;
+	snprintf(err->field, sizeof(err->field), "%s", field);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
 int cpool_trace_append(struct cpool_trace *trace, const struct cpool_job *job)
 {
 	if (trace->n_jobs == trace->cap) {

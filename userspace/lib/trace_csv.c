@@ -36,21 +36,6 @@ static const char *const col_names[COL__COUNT] = {
 };
 #define COL__REQUIRED COL_ESTIMATE
 
-static int fail(struct cpool_trace_error *err, size_t line, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct cpool_trace_error *err, size_t line, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->line = line;
-	snprintf(err->field, sizeof(err->field), "%s", field);
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static char *trim(char *s)
 {
 	char *e;
@@ -111,32 +96,35 @@ static int parse_row(char **f, const int *pos, size_t line, struct cpool_job *jo
 	memset(job, 0, sizeof(*job));
 	v = f[pos[COL_ID]];
 	if (!*v)
-		return fail(err, line, "id", "empty");
+		return cpool_trace_fail(err, line, "id", "empty");
 	if (strlen(v) > CPOOL_JOB_ID_MAX)
-		return fail(err, line, "id", "'%.40s' is longer than %d characters", v,
-			    CPOOL_JOB_ID_MAX);
+		return cpool_trace_fail(err, line, "id", "'%.40s' is longer than %d characters", v,
+					CPOOL_JOB_ID_MAX);
 	strcpy(job->id, v);
 	if (to_us(f[pos[COL_SUBMIT]], &job->submit_us))
-		return fail(err, line, "submit", "'%.40s' is not a time in seconds",
-			    f[pos[COL_SUBMIT]]);
+		return cpool_trace_fail(err, line, "submit", "'%.40s' is not a time in seconds",
+					f[pos[COL_SUBMIT]]);
 	if (to_us(f[pos[COL_RUNTIME]], &job->runtime_us))
-		return fail(err, line, "runtime", "'%.40s' is not a time in seconds",
-			    f[pos[COL_RUNTIME]]);
+		return cpool_trace_fail(err, line, "runtime", "'%.40s' is not a time in seconds",
+					f[pos[COL_RUNTIME]]);
 	if (to_int(f[pos[COL_CPUS]], 1, CPOOL_MAX_CPUS, &job->cpus))
-		return fail(err, line, "cpus", "'%.40s' is not a CPU count (1..%d)",
-			    f[pos[COL_CPUS]], CPOOL_MAX_CPUS);
+		return cpool_trace_fail(err, line, "cpus", "'%.40s' is not a CPU count (1..%d)",
+					f[pos[COL_CPUS]], CPOOL_MAX_CPUS);
 	v = f[pos[COL_MEM]];
 	if (*v && cpool_parse_size(v, &job->mem))
-		return fail(err, line, "mem", "'%.40s' is not a size (bytes, or with K/M/G)", v);
+		return cpool_trace_fail(err, line, "mem",
+					"'%.40s' is not a size (bytes, or with K/M/G)", v);
 	if (to_int(f[pos[COL_PRIORITY]], INT_MIN / 2, INT_MAX / 2, &job->priority))
-		return fail(err, line, "priority", "'%.40s' is not an integer",
-			    f[pos[COL_PRIORITY]]);
+		return cpool_trace_fail(err, line, "priority", "'%.40s' is not an integer",
+					f[pos[COL_PRIORITY]]);
 	job->estimate_us = job->runtime_us;
 	if (pos[COL_ESTIMATE] >= 0 && *(v = f[pos[COL_ESTIMATE]]) && to_us(v, &job->estimate_us))
-		return fail(err, line, "estimate", "'%.40s' is not a time in seconds", v);
+		return cpool_trace_fail(err, line, "estimate", "'%.40s' is not a time in seconds",
+					v);
 	if (pos[COL_VS] >= 0 && *(v = f[pos[COL_VS]])) {
 		if (cpool_vs_name_check(v))
-			return fail(err, line, "vs", "'%.40s' is not a virtual server name", v);
+			return cpool_trace_fail(err, line, "vs",
+						"'%.40s' is not a virtual server name", v);
 		strcpy(job->vs, v);
 	}
 	return 0;
@@ -157,7 +145,7 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace
 
 		line++;
 		if ((size_t)len != strlen(buf)) {
-			ret = fail(err, line, "line", "contains a NUL byte");
+			ret = cpool_trace_fail(err, line, "line", "contains a NUL byte");
 			break;
 		}
 		p = trim(buf);
@@ -183,21 +171,23 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace
 					if (strcasecmp(name, col_names[c]) == 0)
 						break;
 				if (!*name)
-					ret = fail(err, line, "header", "column %d has no name",
-						   i + 1);
+					ret = cpool_trace_fail(err, line, "header",
+							       "column %d has no name", i + 1);
 				else if (c == COL__COUNT)
-					ret = fail(
+					ret = cpool_trace_fail(
 						err, line, name,
 						"unknown column (known: id, submit, runtime, cpus, mem, priority, estimate, vs)");
 				else if (pos[c] >= 0)
-					ret = fail(err, line, name, "column named twice");
+					ret = cpool_trace_fail(err, line, name,
+							       "column named twice");
 				else
 					pos[c] = i;
 			}
 			for (int c = 0; c < COL__REQUIRED && !ret; c++)
 				if (pos[c] < 0)
-					ret = fail(err, line, col_names[c],
-						   "required column missing from the header");
+					ret = cpool_trace_fail(
+						err, line, col_names[c],
+						"required column missing from the header");
 			if (ret)
 				break;
 			header = true;
@@ -205,7 +195,8 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace
 		}
 		n = split(p, fields, n_cols);
 		if (n != n_cols) {
-			ret = fail(err, line, "line", "%d fields, the header has %d", n, n_cols);
+			ret = cpool_trace_fail(err, line, "line", "%d fields, the header has %d", n,
+					       n_cols);
 			break;
 		}
 		for (int i = 0; i < n; i++)
@@ -222,8 +213,8 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace
 		}
 	}
 	if (!ret && !header)
-		ret = fail(err, line ? line : 1, "header",
-			   "no header row (id,submit,runtime,cpus,mem,priority)");
+		ret = cpool_trace_fail(err, line ? line : 1, "header",
+				       "no header row (id,submit,runtime,cpus,mem,priority)");
 	free(fields);
 	free(buf);
 	return ret;

@@ -38,21 +38,6 @@ static const char *const swf_names[SWF_FIELDS] = {
 	"18 (think time)",
 };
 
-static int fail(struct cpool_trace_error *err, size_t line, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct cpool_trace_error *err, size_t line, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->line = line;
-	snprintf(err->field, sizeof(err->field), "%s", field);
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* SWF values are integers, but some converted logs write decimals: take both. */
 static int parse_fields(char *p, double *v, size_t line, struct cpool_trace_error *err)
 {
@@ -66,21 +51,22 @@ static int parse_fields(char *p, double *v, size_t line, struct cpool_trace_erro
 		if (!*p)
 			break;
 		if (n == SWF_FIELDS)
-			return fail(err, line, "line", "more than %d fields", SWF_FIELDS);
+			return cpool_trace_fail(err, line, "line", "more than %d fields",
+						SWF_FIELDS);
 		errno = 0;
 		v[n] = strtod(p, &end);
 		if (end == p || errno || !isfinite(v[n]) ||
 		    (*end && !isspace((unsigned char)*end))) {
 			size_t len = strcspn(p, " \t\r\n");
 
-			return fail(err, line, swf_names[n], "'%.*s' is not a number",
-				    (int)(len > 40 ? 40 : len), p);
+			return cpool_trace_fail(err, line, swf_names[n], "'%.*s' is not a number",
+						(int)(len > 40 ? 40 : len), p);
 		}
 		p = end;
 		n++;
 	}
 	if (n != SWF_FIELDS)
-		return fail(err, line, "line", "%d fields, SWF has %d", n, SWF_FIELDS);
+		return cpool_trace_fail(err, line, "line", "%d fields, SWF has %d", n, SWF_FIELDS);
 	return 0;
 }
 
@@ -104,7 +90,7 @@ int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_trace
 
 		line++;
 		if ((size_t)len != strlen(buf)) {
-			ret = fail(err, line, "line", "contains a NUL byte");
+			ret = cpool_trace_fail(err, line, "line", "contains a NUL byte");
 			break;
 		}
 		if (!*p || *p == ';')
@@ -114,7 +100,8 @@ int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_trace
 			break;
 		memset(&job, 0, sizeof(job));
 		if (f[0] < 0 || f[0] > 1e15) {
-			ret = fail(err, line, swf_names[0], "job number %.0f out of range", f[0]);
+			ret = cpool_trace_fail(err, line, swf_names[0],
+					       "job number %.0f out of range", f[0]);
 			break;
 		}
 		snprintf(job.id, sizeof(job.id), "%.0f", f[0]);
