@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 
 #include "cpool/apiclient.h"
-#include "lab.h"
+#include "lab_cpoold.h"
 
 static char dir[] = "/tmp/cpool-bench-lab.XXXXXX";
 static char sock[256], ini[256], trace[256], out[256], logpath[256];
@@ -24,34 +24,7 @@ static pid_t daemon_pid;
 
 static void start_daemon(void)
 {
-	char bin[PATH_MAX], statedir[300], recdir[300];
-
-	snprintf(bin, sizeof(bin), "%s/cpoold", getenv("CPOOL_BUILD") ?: "build");
-	snprintf(statedir, sizeof(statedir), "%s/state", dir);
-	snprintf(recdir, sizeof(recdir), "%s/records", dir);
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		dup2(fd, 2);
-		execl(bin, "cpoold", "-c", ini, "--foreground", "--socket", sock, "--state-dir",
-		      statedir, "--record-dir", recdir, "--cgroup-root", root, "--socket-mode",
-		      "0600", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		struct cpool_apiclient *c;
-		char err[256];
-
-		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)) == 0) {
-			cpool_apiclient_close(c);
-			return;
-		}
-		if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid)
-			break;
-		lab_sleep_ms(100);
-	}
-	bail_out("cpoold did not start");
+	daemon_pid = lab_start_cpoold(dir, ini, root, "0600", false);
 }
 
 static void write_file(const char *path, const char *text)

@@ -17,50 +17,19 @@
 #include <sys/wait.h>
 
 #include "cpool/apiclient.h"
-#include "lab.h"
+#include "lab_cpoold.h"
 
 #define U1 65534 /* nobody */
 #define U2 1 /* daemon */
 
 static char dir[] = "/tmp/cpoold-lab.XXXXXX";
-static char sock[256], ini[256], statedir[256], recdir[256], logpath[256];
+static char sock[256], ini[256], logpath[256];
 static const char *root;
 static pid_t daemon_pid;
 
 static void start_daemon(void)
 {
-	char bin[PATH_MAX];
-
-	snprintf(bin, sizeof(bin), "%s/cpoold", getenv("CPOOL_BUILD") ?: "build");
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		dup2(fd, 2);
-		execl(bin, "cpoold", "-c", ini, "--foreground", "--socket", sock, "--state-dir",
-		      statedir, "--record-dir", recdir, "--cgroup-root", root, "--socket-mode",
-		      "0666", "-v", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		struct cpool_apiclient *c;
-		char err[256];
-
-		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)) == 0) {
-			cpool_apiclient_close(c);
-			return;
-		}
-		if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid)
-			break;
-		lab_sleep_ms(100);
-	}
-	{
-		static char log[1 << 20];
-		size_t n = strlen(lab_slurp(logpath, log, sizeof(log)));
-
-		diag("the end of the daemon's log:\n%s", log + (n > 4000 ? n - 4000 : 0));
-	}
-	bail_out("cpoold did not start");
+	daemon_pid = lab_start_cpoold(dir, ini, root, "0666", true);
 }
 
 /*
@@ -519,8 +488,6 @@ int main(void)
 		bail_out("mkdtemp: %s", strerror(errno));
 	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
 	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
-	snprintf(statedir, sizeof(statedir), "%s/state", dir);
-	snprintf(recdir, sizeof(recdir), "%s/records", dir);
 	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
 	f = fopen(ini, "w");
 	fprintf(f, "[pool]\nname = labpool\n\n[vserver a]\ncpus = 1\n\n"
