@@ -57,10 +57,21 @@ struct fb {
 	size_t n_taken, cap_taken;
 	struct requeued *rq;
 	size_t n_rq;
+	/* rq[0..rq_first) are all started: best_waiting need not look there. */
+	size_t rq_first;
 	/* Per running job: its state as decided so far. */
 	bool *gone;
 	int *level;
 	int64_t *used;
+	/*
+	 * used % quantum for a job past its first quantum at the last level,
+	 * computed once per call: expire() and next_wake() both need it and
+	 * the division is the costliest step of a scan over running jobs.
+	 */
+	int64_t *phase;
+	/* Scratch of n_running + 1 entries for expire() and of n_vs for preempt_worse(). */
+	size_t *order;
+	int *room;
 };
 
 static int clamp_level(const struct fb *f, int l)
@@ -97,13 +108,17 @@ static bool best_waiting(struct fb *f, struct cand *best)
 		if (l == 0)
 			return true;
 	}
-	for (size_t k = 0; k < f->n_rq; k++) {
+	while (f->rq_first < f->n_rq && f->rq[f->rq_first].started)
+		f->rq_first++;
+	for (size_t k = f->rq_first; k < f->n_rq; k++) {
 		struct requeued *q = &f->rq[k];
 
 		if (q->started || (found && q->level >= best->level))
 			continue;
 		*best = (struct cand){ s->running[q->r], 0, q, q->level, q->used };
 		found = true;
+		if (q->level == 0)
+			return true;
 	}
 	return found;
 }
@@ -197,21 +212,18 @@ static bool expired(const struct fb *f, size_t r)
 
 	if (q <= 0)
 		return false;
-	/* used < q first: it spares the division for almost every job. */
 	if (used < q)
 		return false;
-	return L == f->levels - 1 ? used % q == 0 : true;
+	return L == f->levels - 1 ? f->phase[r] == 0 : true;
 }
 
 static int expire(struct fb *f)
 {
 	const struct cpool_snapshot *s = f->s;
-	size_t *order = malloc((s->n_running + 1) * sizeof(*order));
+	size_t *order = f->order;
 	size_t n = 0;
 	int ret = 0;
 
-	if (!order)
-		return -ENOMEM;
 	for (size_t r = 0; r < s->n_running; r++)
 		if (expired(f, r))
 			order[n++] = r;
@@ -242,7 +254,6 @@ static int expire(struct fb *f)
 				    newl, 0);
 		}
 	}
-	free(order);
 	return ret;
 }
 
@@ -251,20 +262,28 @@ static int preempt_worse(struct fb *f)
 {
 	const struct cpool_snapshot *s = f->s;
 	struct cand c;
+	bool first = true;
 
-	while (best_waiting(f, &c)) {
-		int *room = policy_free_copy(s);
+	for (; best_waiting(f, &c); first = false) {
+		int *room = f->room;
+		bool worse = false;
 		int v;
 
-		if (!room)
-			return -ENOMEM;
 		for (int i = 0; i < s->n_vs; i++)
 			room[i] = f->avail[i];
 		for (size_t r = 0; r < s->n_running; r++)
-			if (!f->gone[r] && f->level[r] > c.level)
+			if (!f->gone[r] && f->level[r] > c.level) {
 				room[s->running[r]->vs] += s->running[r]->job->cpus;
+				worse = true;
+			}
+		/*
+		 * Nobody to preempt (always so with rr) and nothing changed
+		 * since fill() failed to place this very job in avail: it
+		 * would fail again.
+		 */
+		if (!worse && first)
+			return 0;
 		v = cpool_policy_place(f->p, s, room, c.job->job->cpus, c.job->job->vs);
-		free(room);
 		if (v < 0)
 			return 0;
 		while (f->avail[v] < c.job->job->cpus) {
@@ -318,7 +337,7 @@ static int64_t next_wake(struct fb *f)
 
 		if (f->gone[r] || q <= 0 || (L == f->levels - 1 && !waiting))
 			continue;
-		t = s->now_us + (used < q ? q - used : L == f->levels - 1 ? q - used % q : 0);
+		t = s->now_us + (used < q ? q - used : L == f->levels - 1 ? q - f->phase[r] : 0);
 		if (t < wake)
 			wake = t;
 	}
@@ -349,14 +368,22 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	if (!s->n_queued && (f.levels == 1 || !s->n_running))
 		return 0;
 	f.avail = policy_free_copy(s);
-	/* One block for the per-running-job arrays: this runs at every event. */
-	f.rq = calloc(s->n_running + 1,
-		      sizeof(*f.rq) + sizeof(*f.used) + sizeof(*f.level) + sizeof(*f.gone));
+	/*
+	 * One block for the per-running-job arrays and the scratch: this runs
+	 * at every event.  Widest elements first, so each array is aligned.
+	 */
+	f.rq = malloc((s->n_running + 1) * (sizeof(*f.rq) + sizeof(*f.used) + sizeof(*f.phase) +
+					    sizeof(*f.order) + sizeof(*f.level) +
+					    sizeof(*f.gone)) +
+		      (size_t)(s->n_vs + 1) * sizeof(*f.room));
 	if (!f.avail || !f.rq)
 		goto out;
 	f.used = (int64_t *)(f.rq + s->n_running + 1);
-	f.level = (int *)(f.used + s->n_running + 1);
-	f.gone = (bool *)(f.level + s->n_running + 1);
+	f.phase = f.used + s->n_running + 1;
+	f.order = (size_t *)(f.phase + s->n_running + 1);
+	f.level = (int *)(f.order + s->n_running + 1);
+	f.room = f.level + s->n_running + 1;
+	f.gone = (bool *)(f.room + s->n_vs + 1);
 	for (size_t r = 0; r < s->n_running; r++) {
 		const struct cpool_pjob *j = s->running[r];
 
@@ -364,8 +391,14 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 			ret = -EINVAL;
 			goto out;
 		}
-		f.level[r] = clamp_level(&f, j->level);
-		f.used[r] = j->level_used_us + (s->now_us - j->slice_start_us);
+		int L = clamp_level(&f, j->level);
+		int64_t used = j->level_used_us + (s->now_us - j->slice_start_us);
+
+		f.level[r] = L;
+		f.used[r] = used;
+		f.gone[r] = false;
+		/* used >= q first: it spares the division for most jobs at upper levels. */
+		f.phase[r] = L == f.levels - 1 && f.q[L] > 0 && used >= f.q[L] ? used % f.q[L] : 0;
 	}
 	ret = fill(&f);
 	if (!ret)
