@@ -72,6 +72,16 @@ struct fb {
 	/* Scratch of n_running + 1 entries for expire() and of n_vs for preempt_worse(). */
 	size_t *order;
 	int *room;
+	/*
+	 * Filled by note_running() in the one scan over running jobs: those
+	 * expiring now are order[0..n_expiring); of the others, the earliest
+	 * quantum edge at the last level and above it.  Only expire() and
+	 * preempt_worse() change running jobs, so next_wake() need look again
+	 * only at the expiring ones, unless preempt_worse() preempted some.
+	 */
+	size_t n_expiring;
+	int64_t edge_last, edge_upper;
+	bool worse_preempted;
 };
 
 static int clamp_level(const struct fb *f, int l)
@@ -221,12 +231,9 @@ static int expire(struct fb *f)
 {
 	const struct cpool_snapshot *s = f->s;
 	size_t *order = f->order;
-	size_t n = 0;
+	size_t n = f->n_expiring;
 	int ret = 0;
 
-	for (size_t r = 0; r < s->n_running; r++)
-		if (expired(f, r))
-			order[n++] = r;
 	if (n > 32) {
 		qsort_r(order, n, sizeof(*order), by_slice, (void *)s);
 	} else {
@@ -264,6 +271,9 @@ static int preempt_worse(struct fb *f)
 	struct cand c;
 	bool first = true;
 
+	/* One level (rr): nobody runs at a worse level than a waiting job. */
+	if (f->levels == 1)
+		return 0;
 	for (; best_waiting(f, &c); first = false) {
 		int *room = f->room;
 		bool worse = false;
@@ -303,11 +313,24 @@ static int preempt_worse(struct fb *f)
 			if (w == s->n_running)
 				return 0;
 			preempt(f, w);
+			f->worse_preempted = true;
 		}
 		if (start(f, &c, v))
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* @wake, or the end of running job @r's quantum if earlier and it matters. */
+static int64_t earlier_edge(const struct fb *f, size_t r, bool waiting, int64_t wake)
+{
+	int L = f->level[r];
+	int64_t q = f->q[L], used = f->used[r], t;
+
+	if (f->gone[r] || q <= 0 || (L == f->levels - 1 && !waiting))
+		return wake;
+	t = f->s->now_us + (used < q ? q - used : L == f->levels - 1 ? q - f->phase[r] : 0);
+	return t < wake ? t : wake;
 }
 
 static int64_t next_wake(struct fb *f)
@@ -331,23 +354,55 @@ static int64_t next_wake(struct fb *f)
 		if (t < wake)
 			wake = t;
 	}
-	for (size_t r = 0; r < s->n_running; r++) {
-		int L = f->level[r];
-		int64_t q = f->q[L], used = f->used[r], t;
-
-		if (f->gone[r] || q <= 0 || (L == f->levels - 1 && !waiting))
-			continue;
-		t = s->now_us + (used < q ? q - used : L == f->levels - 1 ? q - f->phase[r] : 0);
-		if (t < wake)
-			wake = t;
+	if (f->worse_preempted) {
+		for (size_t r = 0; r < s->n_running; r++)
+			wake = earlier_edge(f, r, waiting, wake);
+		return wake;
 	}
+	if (f->edge_upper < wake)
+		wake = f->edge_upper;
+	if (waiting && f->edge_last < wake)
+		wake = f->edge_last;
+	for (size_t k = 0; k < f->n_expiring; k++)
+		wake = earlier_edge(f, f->order[k], waiting, wake);
 	return wake;
+}
+
+/* Running job @r as the call finds it: its level, service, and when its quantum ends. */
+static void note_running(struct fb *f, size_t r)
+{
+	const struct cpool_pjob *j = f->s->running[r];
+	int L = clamp_level(f, j->level);
+	int64_t q = f->q[L];
+	int64_t used = j->level_used_us + (f->s->now_us - j->slice_start_us);
+	int64_t t;
+
+	f->level[r] = L;
+	f->used[r] = used;
+	f->gone[r] = false;
+	/* used >= q first: it spares the division for most jobs at upper levels. */
+	f->phase[r] = L == f->levels - 1 && q > 0 && used >= q ? used % q : 0;
+	if (q <= 0)
+		return;
+	if (expired(f, r)) {
+		f->order[f->n_expiring++] = r;
+		return;
+	}
+	t = f->s->now_us + (used < q ? q - used : q - f->phase[r]);
+	if (L == f->levels - 1) {
+		if (t < f->edge_last)
+			f->edge_last = t;
+	} else if (t < f->edge_upper) {
+		f->edge_upper = t;
+	}
 }
 
 int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		    struct policy_out *o, int64_t *wake_at)
 {
-	struct fb f = { .p = p, .s = s, .o = o };
+	struct fb f = {
+		.p = p, .s = s, .o = o, .edge_last = CPOOL_NEVER, .edge_upper = CPOOL_NEVER
+	};
 	int ret = -ENOMEM;
 
 	if (p->sched == CPOOL_SCHED_RR) {
@@ -373,8 +428,7 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	 * at every event.  Widest elements first, so each array is aligned.
 	 */
 	f.rq = malloc((s->n_running + 1) * (sizeof(*f.rq) + sizeof(*f.used) + sizeof(*f.phase) +
-					    sizeof(*f.order) + sizeof(*f.level) +
-					    sizeof(*f.gone)) +
+					    sizeof(*f.order) + sizeof(*f.level) + sizeof(*f.gone)) +
 		      (size_t)(s->n_vs + 1) * sizeof(*f.room));
 	if (!f.avail || !f.rq)
 		goto out;
@@ -385,20 +439,11 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	f.room = f.level + s->n_running + 1;
 	f.gone = (bool *)(f.room + s->n_vs + 1);
 	for (size_t r = 0; r < s->n_running; r++) {
-		const struct cpool_pjob *j = s->running[r];
-
-		if (j->vs < 0 || j->vs >= s->n_vs) {
+		if (s->running[r]->vs < 0 || s->running[r]->vs >= s->n_vs) {
 			ret = -EINVAL;
 			goto out;
 		}
-		int L = clamp_level(&f, j->level);
-		int64_t used = j->level_used_us + (s->now_us - j->slice_start_us);
-
-		f.level[r] = L;
-		f.used[r] = used;
-		f.gone[r] = false;
-		/* used >= q first: it spares the division for most jobs at upper levels. */
-		f.phase[r] = L == f.levels - 1 && f.q[L] > 0 && used >= f.q[L] ? used % f.q[L] : 0;
+		note_running(&f, r);
 	}
 	ret = fill(&f);
 	if (!ret)
