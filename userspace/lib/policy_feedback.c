@@ -40,6 +40,13 @@ struct cand {
 	int64_t used;
 };
 
+/* A job expiring now, with its sort key copied out of the snapshot. */
+struct expiring {
+	int64_t slice_start_us;
+	uint64_t seq;
+	size_t r; /* index into running[] */
+};
+
 struct fb {
 	const struct cpool_policy *p;
 	const struct cpool_snapshot *s;
@@ -70,7 +77,7 @@ struct fb {
 	 */
 	int64_t *phase;
 	/* Scratch of n_running + 1 entries for expire() and of n_vs for preempt_worse(). */
-	size_t *order;
+	struct expiring *order;
 	int *room;
 	/*
 	 * Filled by note_running() in the one scan over running jobs: those
@@ -83,6 +90,19 @@ struct fb {
 	int64_t edge_last, edge_upper;
 	bool worse_preempted;
 };
+
+/*
+ * a % q (q > 0) without the division when a is under 2q: at every event
+ * for every running job at the last level, and most jobs are there.
+ */
+static int64_t rem(int64_t a, int64_t q)
+{
+	if (a >= 0 && a < q)
+		return a;
+	if (a >= q && a - q < q)
+		return a - q;
+	return a % q;
+}
 
 static int clamp_level(const struct fb *f, int l)
 {
@@ -204,11 +224,9 @@ static void preempt(struct fb *f, size_t r)
 }
 
 /* Who expires first: the earliest slice start, then queue order (a total order). */
-static int by_slice(const void *a, const void *b, void *snap)
+static int by_slice(const void *a, const void *b)
 {
-	const struct cpool_snapshot *s = snap;
-	const struct cpool_pjob *x = s->running[*(const size_t *)a];
-	const struct cpool_pjob *y = s->running[*(const size_t *)b];
+	const struct expiring *x = a, *y = b;
 
 	if (x->slice_start_us != y->slice_start_us)
 		return x->slice_start_us < y->slice_start_us ? -1 : 1;
@@ -230,24 +248,25 @@ static bool expired(const struct fb *f, size_t r)
 static int expire(struct fb *f)
 {
 	const struct cpool_snapshot *s = f->s;
-	size_t *order = f->order;
+	struct expiring *order = f->order;
 	size_t n = f->n_expiring;
 	int ret = 0;
 
 	if (n > 32) {
-		qsort_r(order, n, sizeof(*order), by_slice, (void *)s);
+		qsort(order, n, sizeof(*order), by_slice);
 	} else {
 		/* A few expire at once, usually: insertion sort, no allocation. */
 		for (size_t a = 1; a < n; a++) {
-			size_t x = order[a], b = a;
+			struct expiring x = order[a];
+			size_t b = a;
 
-			for (; b > 0 && by_slice(&x, &order[b - 1], (void *)s) < 0; b--)
+			for (; b > 0 && by_slice(&x, &order[b - 1]) < 0; b--)
 				order[b] = order[b - 1];
 			order[b] = x;
 		}
 	}
 	for (size_t k = 0; k < n && !ret; k++) {
-		size_t r = order[k];
+		size_t r = order[k].r;
 		int L = f->level[r];
 		int newl = L == f->levels - 1 ? L : L + 1;
 
@@ -349,8 +368,8 @@ static int64_t next_wake(struct fb *f)
 		q = f->q[d->level];
 		if (q <= 0 || (d->level == f->levels - 1 && !waiting))
 			continue;
-		t = s->now_us +
-		    (d->level == f->levels - 1 ? q - d->level_used_us % q : q - d->level_used_us);
+		t = s->now_us + (d->level == f->levels - 1 ? q - rem(d->level_used_us, q) :
+							     q - d->level_used_us);
 		if (t < wake)
 			wake = t;
 	}
@@ -364,7 +383,7 @@ static int64_t next_wake(struct fb *f)
 	if (waiting && f->edge_last < wake)
 		wake = f->edge_last;
 	for (size_t k = 0; k < f->n_expiring; k++)
-		wake = earlier_edge(f, f->order[k], waiting, wake);
+		wake = earlier_edge(f, f->order[k].r, waiting, wake);
 	return wake;
 }
 
@@ -381,11 +400,11 @@ static void note_running(struct fb *f, size_t r)
 	f->used[r] = used;
 	f->gone[r] = false;
 	/* used >= q first: it spares the division for most jobs at upper levels. */
-	f->phase[r] = L == f->levels - 1 && q > 0 && used >= q ? used % q : 0;
+	f->phase[r] = L == f->levels - 1 && q > 0 && used >= q ? rem(used, q) : 0;
 	if (q <= 0)
 		return;
 	if (expired(f, r)) {
-		f->order[f->n_expiring++] = r;
+		f->order[f->n_expiring++] = (struct expiring){ j->slice_start_us, j->seq, r };
 		return;
 	}
 	t = f->s->now_us + (used < q ? q - used : q - f->phase[r]);
@@ -405,7 +424,7 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	};
 	union {
 		struct requeued rq[1];
-		char bytes[16384];
+		char bytes[32768];
 	} stack;
 	void *heap = NULL;
 	size_t need;
@@ -443,7 +462,7 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 		goto out;
 	f.used = (int64_t *)(f.rq + s->n_running + 1);
 	f.phase = f.used + s->n_running + 1;
-	f.order = (size_t *)(f.phase + s->n_running + 1);
+	f.order = (struct expiring *)(f.phase + s->n_running + 1);
 	f.level = (int *)(f.order + s->n_running + 1);
 	f.room = f.level + s->n_running + 1;
 	f.avail = f.room + s->n_vs + 1;
