@@ -91,6 +91,31 @@ int main(void)
 		case_free(&c);
 	}
 	{
+		/*
+		 * Preempting for one job can make room for the next without
+		 * another preemption.  Two slots, levels 1 s, FCFS.  L(0, 10,
+		 * 2 CPUs) demoted at 1 while alone.  A(3, 0.5) and B(3, 0.5)
+		 * arrive at level 0: nothing is free, so L is preempted for A,
+		 * and B takes the CPU L left over: A and B 3-3.5.  L resumes
+		 * at 3.5 with 7 s left: ends 10.5.
+		 */
+		static const double q[] = { 1, 0 };
+		static const struct tjob t[] = { { "L", 0, 10, 2 },
+						 { "A", 3, 0.5 },
+						 { "B", 3, 0.5 } };
+		static const struct texp e[] = {
+			{ "L", 0, 10.5, 0.5, 0, 10.5 },
+			{ "A", 3, 3.5, 0, 0, 0.5 },
+			{ "B", 3, 3.5, 0, 0, 0.5 },
+		};
+
+		p = mlfq(2, q);
+		run_slots(&c, &p, 2, t, N_OF(t));
+		expect_jobs(&c, "mlfq preemption leaves room for the next job", e, N_OF(e));
+		is_int((int64_t)c.res.preemptions, 1, "mlfq: L preempted once, for A and B");
+		case_free(&c);
+	}
+	{
 		/* One level is plain round robin: the Silberschatz q = 4 numbers. */
 		static const double q[] = { 4 };
 		static const struct tjob t[] = { { "P1", 0, 24 }, { "P2", 0, 3 }, { "P3", 0, 3 } };
