@@ -36,6 +36,10 @@
  *     take this order as first-come-first-served order.
  *   - a new job enters with first_start_us = -1, vs = -1, level = 0,
  *     level_used_us = 0, ready_since_us = its arrival.
+ *   - at a wake-up, now_us is the wake_at asked for, not the (later)
+ *     instant a timer fired: rr and mlfq expire a job only exactly at a
+ *     quantum boundary.  The simulator's clock is exact; the daemon passes
+ *     the due instant.
  *   - done_us is the work done up to now (running jobs included).
  *   - vs[].free_cpus counts CPUs not used by running jobs.
  *   - measured fields are the collector's latest (or the simulator's);

@@ -111,6 +111,8 @@ void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus);
 int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
 int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
 int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen);
+/* Jobs pinned to @v: running, and queued or frozen. */
+void pool_vs_jobs(struct cpoold *d, const struct vsrv *v, int *running, int *queued);
 json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
 
 /* jobs.c */

@@ -79,19 +79,14 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 		double p50 = cpool_kmetrics_hist_quantile(hist[v], CPOOL_KMETRICS_HIST_SLOTS, 0.5);
 		double p99 = cpool_kmetrics_hist_quantile(hist[v], CPOOL_KMETRICS_HIST_SLOTS, 0.99);
 		struct cpool_vs_sample sample;
-		int queued = 0, running = 0;
+		int queued, running;
 
 		s->measured = !isnan(rul);
 		s->rul = isnan(rul) ? 0 : rul;
 		/* No wait measured in the window: nothing was queued there. */
 		s->rq_p50_us = isnan(p50) ? 0 : (int64_t)(p50 / 1000);
 		s->rq_p99_us = isnan(p99) ? 0 : (int64_t)(p99 / 1000);
-		for (struct djob *j = d->jobs; j; j = j->next) {
-			if (strcmp(j->pol.vs, s->vs.name) != 0)
-				continue;
-			running += jobs_running(j);
-			queued += !jobs_running(j);
-		}
+		pool_vs_jobs(d, s, &running, &queued);
 		sample = (struct cpool_vs_sample){ .time = t,
 						   .vs = s->vs.name,
 						   .rul = s->rul,

@@ -510,20 +510,24 @@ int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen
 	return 0;
 }
 
-json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v)
+void pool_vs_jobs(struct cpoold *d, const struct vsrv *v, int *running, int *queued)
 {
-	char cpus[8192], mems[1024];
-	int running = 0, queued = 0;
-	json_t *o;
-
+	*running = *queued = 0;
 	for (struct djob *j = d->jobs; j; j = j->next) {
 		if (strcmp(j->pol.vs, v->vs.name) != 0)
 			continue;
-		if (jobs_running(j))
-			running++;
-		else
-			queued++;
+		*running += jobs_running(j);
+		*queued += !jobs_running(j);
 	}
+}
+
+json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v)
+{
+	char cpus[8192], mems[1024];
+	int running, queued;
+	json_t *o;
+
+	pool_vs_jobs(d, v, &running, &queued);
 	cpool_cpuset_format(&v->vs.cpus, cpus, sizeof(cpus));
 	cpool_cpuset_format(&v->vs.mems, mems, sizeof(mems));
 	o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I, s:i, s:i, s:i, s:i, s:o}", "name", v->vs.name,
