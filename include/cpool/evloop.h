@@ -33,6 +33,24 @@ int cpool_evloop_add_timer(struct cpool_evloop *loop, uint64_t first_ns, uint64_
 int cpool_evloop_timer_set(struct cpool_evsource *src, uint64_t first_ns, uint64_t interval_ns);
 
 /* Runs until cpool_evloop_quit(); returns its code, or a negative errno from epoll. */
+/*
+ * How long the loop's rounds took (CLOCK_MONOTONIC): a round is one
+ * epoll_wait's worth of callbacks, so its length is the longest any event
+ * waited behind another.  stall_window_ns is the longest since the last
+ * reset_window read (for a scraper or a benchmark's interval);
+ * last_round_ns is when the latest round ended (a watchdog's heartbeat).
+ */
+struct cpool_evloop_stats {
+	uint64_t rounds;
+	uint64_t busy_ns;
+	uint64_t stall_max_ns;
+	uint64_t stall_window_ns;
+	uint64_t last_round_ns;
+};
+
+void cpool_evloop_stats(struct cpool_evloop *loop, struct cpool_evloop_stats *out,
+			bool reset_window);
+
 int cpool_evloop_run(struct cpool_evloop *loop);
 /* One round: waits at most @timeout_ms (-1 = forever); returns events handled. */
 int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../tap.h"
@@ -14,6 +15,18 @@ static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
 	(void)events;
 	if (++ticks == 3)
 		cpool_evloop_quit(data, 42);
+}
+
+/* Holds the loop for 30 ms: the stall figures must see at least that. */
+static void on_slow(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	char c;
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+
+	(void)events;
+	(void)data;
+	if (read(cpool_evsource_fd(src), &c, 1) == 1)
+		nanosleep(&ts, NULL);
 }
 
 /* Removes itself and another ready source in the same round. */
@@ -36,7 +49,8 @@ int main(void)
 	int p1[2], p2[2];
 
 	is_int(cpool_evloop_new(&loop), 0, "new loop");
-	is_int(cpool_evloop_add_timer(loop, 1000000, 1000000, on_tick, loop, &t), 0, "1 ms periodic timer");
+	is_int(cpool_evloop_add_timer(loop, 1000000, 1000000, on_tick, loop, &t), 0,
+	       "1 ms periodic timer");
 	is_int(cpool_evloop_run(loop), 42, "run returns the quit code");
 	is_int(ticks, 3, "timer fired three times");
 	cpool_evloop_timer_set(t, 0, 0);
@@ -53,6 +67,27 @@ int main(void)
 	cpool_evloop_once(loop, 100);
 	is_int(reads, 1, "a source removed in this round is not called (no use after free)");
 	is_int(cpool_evloop_once(loop, 20), 0, "removed sources never fire again");
+
+	struct cpool_evloop_stats st;
+	struct cpool_evsource *slow;
+	int p3[2];
+
+	if (pipe(p3))
+		bail_out("pipe");
+	cpool_evloop_add(loop, p3[0], EPOLLIN, on_slow, NULL, &slow);
+	if (write(p3[1], "z", 1) != 1)
+		bail_out("write");
+	cpool_evloop_once(loop, 100);
+	cpool_evloop_stats(loop, &st, true);
+	ok(st.stall_max_ns >= 30000000ull, "a 30 ms callback is the longest stall (%llu ns)",
+	   (unsigned long long)st.stall_max_ns);
+	ok(st.stall_window_ns >= 30000000ull, "and the window's longest");
+	ok(st.rounds >= 4 && st.busy_ns >= st.stall_max_ns, "rounds and busy time add up");
+	ok(st.last_round_ns > 0, "the last round's end is stamped");
+	cpool_evloop_stats(loop, &st, false);
+	is_int((long long)st.stall_window_ns, 0, "reading with reset empties the window");
+	ok(st.stall_max_ns >= 30000000ull, "but not the all-time maximum");
+	cpool_evloop_remove(slow);
 	cpool_evloop_free(loop);
 	done_testing();
 	return exit_status();

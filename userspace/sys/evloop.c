@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpool/evloop.h"
@@ -12,7 +13,7 @@ struct cpool_evsource {
 	struct cpool_evloop *loop;
 	int fd;
 	bool owns_fd; /* timers own their timerfd */
-	bool dead;    /* removed while the loop may still hold its pointer */
+	bool dead; /* removed while the loop may still hold its pointer */
 	cpool_ev_fn fn;
 	void *data;
 	struct cpool_evsource *next_dead;
@@ -24,6 +25,7 @@ struct cpool_evloop {
 	int code;
 	bool dispatching;
 	struct cpool_evsource *dead; /* freed after the current round */
+	struct cpool_evloop_stats stats;
 };
 
 int cpool_evloop_new(struct cpool_evloop **out)
@@ -155,14 +157,49 @@ int cpool_evloop_add_timer(struct cpool_evloop *loop, uint64_t first_ns, uint64_
 	return 0;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A round's dispatch time is how long every other event waited behind it:
+ * the figure that says whether anything in the daemon blocks the loop.
+ */
+static void account_round(struct cpool_evloop *loop, uint64_t start_ns)
+{
+	uint64_t ns = monotonic_ns() - start_ns;
+
+	loop->stats.rounds++;
+	loop->stats.busy_ns += ns;
+	if (ns > loop->stats.stall_max_ns)
+		loop->stats.stall_max_ns = ns;
+	if (ns > loop->stats.stall_window_ns)
+		loop->stats.stall_window_ns = ns;
+	loop->stats.last_round_ns = start_ns + ns;
+}
+
+void cpool_evloop_stats(struct cpool_evloop *loop, struct cpool_evloop_stats *out,
+			bool reset_window)
+{
+	*out = loop->stats;
+	if (reset_window)
+		loop->stats.stall_window_ns = 0;
+}
+
 int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms)
 {
 	struct epoll_event evs[64];
+	uint64_t start_ns;
 	int n;
 
 	n = epoll_wait(loop->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	start_ns = monotonic_ns();
 	loop->dispatching = true;
 	for (int i = 0; i < n; i++) {
 		struct cpool_evsource *s = evs[i].data.ptr;
@@ -180,6 +217,8 @@ int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms)
 	}
 	loop->dispatching = false;
 	reap_dead(loop);
+	if (n > 0)
+		account_round(loop, start_ns);
 	return n;
 }
 
