@@ -135,8 +135,7 @@ struct rank_ref {
 	int64_t lo, hi;
 };
 
-static long long primary_key(const struct cpool_policy *p, const struct cpool_pjob *j,
-			     int64_t now)
+static long long primary_key(const struct cpool_policy *p, const struct cpool_pjob *j, int64_t now)
 {
 	switch (p->sched) {
 	case CPOOL_SCHED_SJF:
@@ -190,9 +189,10 @@ static int cmp_aged(const struct cpool_policy *p, struct rank_ref *ref, const st
 }
 
 /* cmp_key(@q, ref->job), for policy @sched (a constant where inlined). */
-static inline __attribute__((always_inline)) int
-cmp_to_ref(const struct cpool_policy *p, enum cpool_sched sched, const struct cpool_pjob *q,
-	   struct rank_ref *ref, int64_t now)
+static inline __attribute__((always_inline)) int cmp_to_ref(const struct cpool_policy *p,
+							    enum cpool_sched sched,
+							    const struct cpool_pjob *q,
+							    struct rank_ref *ref, int64_t now)
 {
 	const struct cpool_pjob *b = ref->job;
 	int c;
