@@ -408,6 +408,42 @@ int planner_pick_in_group(struct cpool_planner *p, int g, int need, bool whole, 
 	return need;
 }
 
+/*
+ * smt=threads (and shared VSs): do @whole_pus PUs in wholly free cores hold
+ * all of @need but what is left of its last core?  Then lone threads,
+ * whose sibling is busy, serve at most that remainder.
+ */
+static bool cores_hold(const struct cpool_planner *p, int whole_pus, int need)
+{
+	return whole_pus >= need - need % p->t->smt;
+}
+
+/* Take @need PUs from the roomiest groups of [@first, @end) first; returns the PUs missing. */
+static int take_roomiest_groups(struct cpool_planner *p, int first, int end, int need, bool whole,
+				int owner)
+{
+	while (need > 0) {
+		int best = -1, bc = 0, ask, left;
+
+		for (int g = first; g < end; g++) {
+			int c = cap_of(whole, p->l3_free[g], p->l3_whole[g]);
+
+			if (c > bc) {
+				best = g;
+				bc = c;
+			}
+		}
+		if (best < 0)
+			break;
+		ask = need < bc ? need : bc;
+		left = planner_pick_in_group(p, best, ask, whole, owner);
+		need -= ask - left;
+		if (left)
+			break;
+	}
+	return need;
+}
+
 int planner_pick_in_node(struct cpool_planner *p, int n, int need, bool whole, enum cpool_fit fit,
 			 int owner)
 {
@@ -430,8 +466,11 @@ int planner_pick_in_node(struct cpool_planner *p, int n, int need, bool whole, e
 		if (need == 0)
 			return 0;
 	}
-	/* The rest from one group, chosen by the fit algorithm. */
-	{
+	/*
+	 * The rest from one group, chosen by the fit algorithm; with threads,
+	 * among the groups whose whole cores hold it when there are such.
+	 */
+	for (int core_first = !whole && t->smt > 1; core_first >= 0; core_first--) {
 		size_t mark = p->ints_top;
 		int *cand = scratch_take(p, node->nr_l3), *cap = scratch_take(p, node->nr_l3),
 		    *size = scratch_take(p, node->nr_l3);
@@ -440,7 +479,7 @@ int planner_pick_in_node(struct cpool_planner *p, int n, int need, bool whole, e
 		for (int g = first; g < end; g++) {
 			int c = cap_of(whole, p->l3_free[g], p->l3_whole[g]);
 
-			if (c >= need) {
+			if (c >= need && (!core_first || cores_hold(p, p->l3_whole[g], need))) {
 				cand[nc] = g;
 				cap[nc] = c;
 				size[nc] = t->l3[g].nr_cpus;
@@ -453,27 +492,13 @@ int planner_pick_in_node(struct cpool_planner *p, int n, int need, bool whole, e
 		if (pick >= 0)
 			return planner_pick_in_group(p, pick, need, whole, owner);
 	}
-	/* Or from several: the roomiest first, so as few as possible. */
-	while (need > 0) {
-		int best = -1, bc = 0;
+	/* Or from several: the roomiest first, so as few as possible; whole cores before threads. */
+	if (!whole && t->smt > 1) {
+		int bulk = need - need % t->smt;
 
-		for (int g = first; g < end; g++) {
-			int c = cap_of(whole, p->l3_free[g], p->l3_whole[g]);
-
-			if (c > bc) {
-				best = g;
-				bc = c;
-			}
-		}
-		if (best < 0)
-			break;
-		int left = planner_pick_in_group(p, best, need < bc ? need : bc, whole, owner);
-
-		need -= (need < bc ? need : bc) - left;
-		if (left)
-			break;
+		need = need - bulk + take_roomiest_groups(p, first, end, bulk, true, owner);
 	}
-	return need;
+	return take_roomiest_groups(p, first, end, need, whole, owner);
 }
 
 int planner_node_cap(const struct cpool_planner *p, int n, bool whole)
@@ -531,6 +556,27 @@ static int choose_nodes(struct cpool_planner *p, const int *elig, int ne, const 
 	return pick;
 }
 
+/*
+ * choose_nodes(), but with @threads among the nodes whose whole cores hold
+ * the request (cores_hold) when there are such.
+ */
+static int choose_nodes_cores_first(struct cpool_planner *p, const int *elig, int ne,
+				    const int *want_cap, enum cpool_fit fit, int need, bool threads)
+{
+	if (threads) {
+		size_t mark = p->ints_top;
+		int *held = scratch_take(p, ne), pick;
+
+		for (int i = 0; i < ne; i++)
+			held[i] = cores_hold(p, p->node_whole[elig[i]], need) ? want_cap[i] : 0;
+		pick = choose_nodes(p, elig, ne, held, fit, need);
+		scratch_give_back(p, mark);
+		if (pick >= 0)
+			return pick;
+	}
+	return choose_nodes(p, elig, ne, want_cap, fit, need);
+}
+
 /* Node @node's package slot: its package, or nr_packages for nodes without one. */
 static int package_slot(const struct cpool_topology *t, int node)
 {
@@ -585,8 +631,8 @@ static int take_roomiest_package(struct cpool_planner *p, const int *elig, int n
 
 /* The rest from package slot @pk: its largest @k-1 nodes whole, the last one by the fit algorithm. */
 static int take_from_package(struct cpool_planner *p, const int *elig, int ne, const int *caps,
-			     int *used, int pk, int k, enum cpool_fit fit, struct want *w, int *nw,
-			     int need)
+			     int *used, int pk, int k, enum cpool_fit fit, bool threads,
+			     struct want *w, int *nw, int need)
 {
 	size_t mark = p->ints_top;
 	int *sub = scratch_take(p, ne), *subcap = scratch_take(p, ne), ns = 0, pick;
@@ -608,7 +654,7 @@ static int take_from_package(struct cpool_planner *p, const int *elig, int ne, c
 			subcap[ns] = caps[i];
 			ns++;
 		}
-	pick = choose_nodes(p, sub, ns, subcap, fit, need);
+	pick = choose_nodes_cores_first(p, sub, ns, subcap, fit, need, threads);
 	if (pick >= 0) {
 		for (int i = 0; i < ne; i++)
 			if (elig[i] == sub[pick])
@@ -621,7 +667,7 @@ static int take_from_package(struct cpool_planner *p, const int *elig, int ne, c
 
 /* numa=any across nodes: as few packages, then as few nodes, as possible. */
 static int plan_any_multi(struct cpool_planner *p, const int *elig, int ne, const int *caps,
-			  enum cpool_fit fit, int need, struct want *w, int *nw)
+			  enum cpool_fit fit, bool threads, int need, struct want *w, int *nw)
 {
 	const struct cpool_topology *t = p->t;
 	int np = t->nr_packages + 1; /* package slots */
@@ -662,7 +708,8 @@ static int plan_any_multi(struct cpool_planner *p, const int *elig, int ne, cons
 				nc++;
 			}
 		bestp = cand[choose(fit, pcap, psize, nc)];
-		err = take_from_package(p, elig, ne, caps, used, bestp, bestk, fit, w, nw, need);
+		err = take_from_package(p, elig, ne, caps, used, bestp, bestk, fit, threads, w, nw,
+					need);
 		need = 0;
 	}
 	scratch_give_back(p, mark);
@@ -836,12 +883,14 @@ static int plan_nodes(struct cpool_planner *p, const struct cpool_vs_spec *s, co
 		      int ne, const int *caps, enum cpool_fit fit, int gran, struct want *w,
 		      int *nw)
 {
+	/* Single threads allowed: whole free cores first (cores_hold). */
+	bool threads = gran == 1 && p->t->smt > 1;
 	int i;
 
 	*nw = 0;
 	switch (s->numa) {
 	case CPOOL_NUMA_LOCAL:
-		i = choose_nodes(p, elig, ne, caps, fit, s->cpus);
+		i = choose_nodes_cores_first(p, elig, ne, caps, fit, s->cpus, threads);
 		if (i < 0)
 			return -ENOSPC;
 		w[(*nw)++] = (struct want){ elig[i], s->cpus };
@@ -850,12 +899,12 @@ static int plan_nodes(struct cpool_planner *p, const struct cpool_vs_spec *s, co
 		return plan_spread(p, elig, ne, caps, fit, s->cpus, gran, w, nw);
 	case CPOOL_NUMA_ANY:
 	default:
-		i = choose_nodes(p, elig, ne, caps, fit, s->cpus);
+		i = choose_nodes_cores_first(p, elig, ne, caps, fit, s->cpus, threads);
 		if (i >= 0) {
 			w[(*nw)++] = (struct want){ elig[i], s->cpus };
 			return 0;
 		}
-		return plan_any_multi(p, elig, ne, caps, fit, s->cpus, w, nw);
+		return plan_any_multi(p, elig, ne, caps, fit, threads, s->cpus, w, nw);
 	}
 }
 
