@@ -11,20 +11,6 @@
 #define FF CPOOL_FIT_FIRST
 #define BF CPOOL_FIT_BEST
 
-static void adopt(struct cpool_planner *p, const char *name, const char *cpus)
-{
-	struct cpool_vserver vs;
-	char why[256];
-
-	memset(&vs, 0, sizeof(vs));
-	snprintf(vs.name, sizeof(vs.name), "%s", name);
-	if (cpool_cpuset_parse(&vs.cpus, cpus, NULL))
-		bail_out("adopt %s: bad list %s", name, cpus);
-	vs.exclusive = true;
-	if (cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)))
-		bail_out("adopt %s: %s", name, why);
-}
-
 /* Cores (of 2 threads, numbered 2c and 2c+1) that @list touches. */
 static int cores_spanned(const char *list)
 {

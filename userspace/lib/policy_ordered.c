@@ -97,19 +97,23 @@ static int cmp_primary(const struct cpool_policy *p, const struct cpool_pjob *a,
 	return 0;
 }
 
-/* The total order: the key, then submit time, then input order. */
-static int cmp_key(const struct cpool_policy *p, const struct cpool_pjob *a,
-		   const struct cpool_pjob *b, int64_t now)
+/* What breaks a tie of keys: submit time, then input order. */
+static inline int cmp_ties(const struct cpool_pjob *a, const struct cpool_pjob *b)
 {
-	int c = cmp_primary(p, a, b, now);
-
-	if (c)
-		return c;
 	if (a->job->submit_us != b->job->submit_us)
 		return a->job->submit_us < b->job->submit_us ? -1 : 1;
 	if (a->job->index != b->job->index)
 		return a->job->index < b->job->index ? -1 : 1;
 	return 0;
+}
+
+/* The total order: the key, then the ties. */
+static int cmp_key(const struct cpool_policy *p, const struct cpool_pjob *a,
+		   const struct cpool_pjob *b, int64_t now)
+{
+	int c = cmp_primary(p, a, b, now);
+
+	return c ? c : cmp_ties(a, b);
 }
 
 /* Preemption needs a strictly better key: a tie never preempts (no ping-pong). */
@@ -213,13 +217,7 @@ static inline __attribute__((always_inline)) int cmp_to_ref(const struct cpool_p
 		c = cmp_primary(p, q, b, now);
 		break;
 	}
-	if (c)
-		return c;
-	if (q->job->submit_us != b->job->submit_us)
-		return q->job->submit_us < b->job->submit_us ? -1 : 1;
-	if (q->job->index != b->job->index)
-		return q->job->index < b->job->index ? -1 : 1;
-	return 0;
+	return c ? c : cmp_ties(q, b);
 }
 
 /*
