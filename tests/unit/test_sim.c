@@ -289,7 +289,8 @@ static void real(void)
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", traces, logs[i].file);
-		if (!ok(!cpool_trace_load(path, CPOOL_TRACE_AUTO, &t, &e), "%s loads", logs[i].file)) {
+		if (!ok(!cpool_trace_load(path, CPOOL_TRACE_AUTO, &t, &e), "%s loads",
+			logs[i].file)) {
 			diag("%s:%zu: %s: %s", path, e.line, e.field, e.message);
 			cpool_trace_free(&t);
 			continue;

@@ -130,7 +130,7 @@ int main(void)
 				"[vserver a]\ncpus = 2\nnuma = local\n[vserver b]\ncpus = 4\n",
 				path, NULL, &vs, &n, NULL, why, sizeof(why));
 			ok(ret == 0 && n == 2 && cpool_cpuset_count(&vs[1].cpus) == 4,
-				   "planned on a real machine's topology (%s)", ret ? why : "ok");
+			   "planned on a real machine's topology (%s)", ret ? why : "ok");
 			if (!ret)
 				free(vs);
 		}
