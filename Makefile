@@ -59,7 +59,7 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-lab unit-tests bench fuzz install clean format help demo run
+.PHONY: all deps check check-unit check-unit-noshared check-lab unit-tests bench fuzz install clean format help demo run
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
@@ -72,6 +72,7 @@ help:
 	@echo "make            build programs, library, BPF objects and unit tests"
 	@echo "make check      unit tests on the host, then lab tests (QEMU, kernels 6.1 and 6.12)"
 	@echo "make check-unit unit tests only (ASan + UBSan)"
+	@echo "make check-unit-noshared  unit tests as a fresh clone without ../shared runs them"
 	@echo "make check-lab  lab tests only"
 	@echo "make bench      build the benchmarks tools/bench-*.c into $(BUILD)/tools/"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
@@ -162,16 +163,24 @@ $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIBCPOOL)
 
 bench: $(BENCH_BINS)
 
-# Tests find the sources and ../shared (real topologies and traces) through
-# these; where ../shared is absent the tests that need it skip with the reason.
+# Tests find the sources and the shared real-world data (hwloc topologies,
+# SWF traces; ../shared unless CPOOL_SHARED says otherwise) through these.
+# Where that directory or its topologies/ or traces/ is missing, the tests
+# that need it skip with the reason (tests/unit/shared_data.h).
+CPOOL_SHARED	?= $(abspath ../shared)
 TEST_ENV	:= CPOOL_SRCDIR=$(CURDIR) CPOOL_BUILD=$(abspath $(BUILD)) \
-		   CPOOL_SHARED=$(abspath ../shared) \
+		   CPOOL_SHARED=$(CPOOL_SHARED) \
 		   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # The programs too: some unit tests run the CLI end to end ($(CPOOL_BUILD)/cpool).
 check-unit: $(UNIT_BINS) $(PROGRAMS)
 	$(Q)$(TEST_ENV) prove --exec '' $(UNIT_BINS)
+
+# The unit suite as a fresh clone runs it, with no shared data beside it:
+# every test that wants the data must skip, none may fail.
+check-unit-noshared: $(UNIT_BINS) $(PROGRAMS)
+	$(Q)$(MAKE) --no-print-directory check-unit CPOOL_SHARED=$(abspath $(BUILD))/no-shared-data
 
 LAB_KERNELS	?= 6.1 6.12
 LAB_SHAPES	?= 2x2 4x1

@@ -27,6 +27,7 @@
 #include "cpool/job.h"
 #include "cpool/policy.h"
 #include "cpool/sim.h"
+#include "../tests/unit/shared_data.h"
 
 /* rr and mlfq slices: see the note printed with the results. */
 #define BENCH_QUANTUM_US (60 * CPOOL_USEC_PER_SEC)
@@ -377,7 +378,7 @@ int main(int argc, char **argv)
 	};
 	size_t n = 100000;
 	int slots = 256, ret;
-	const char *shared = getenv("CPOOL_SHARED");
+	const char *no_data, *traces = shared_data_dir("traces", &no_data);
 	struct cpool_trace t;
 	bool all_fast = true, one_load = false;
 	double t0;
@@ -442,14 +443,14 @@ int main(int argc, char **argv)
 	}
 	if (!one_load)
 		offered_load = default_loads[0];
-	if (!shared || !*shared) {
-		printf("\nreal traces: skipped, CPOOL_SHARED is not set\n");
+	if (!traces) {
+		printf("\nreal traces: skipped, %s\n", no_data);
 	} else {
 		for (size_t i = 0; i < 3; i++) {
 			struct cpool_trace_error e;
-			char path[4096];
+			char path[8192];
 
-			snprintf(path, sizeof(path), "%s/traces/%s", shared, logs[i].file);
+			snprintf(path, sizeof(path), "%s/%s", traces, logs[i].file);
 			t0 = now_s();
 			ret = cpool_trace_load(path, CPOOL_TRACE_AUTO, &t, &e);
 			if (ret) {

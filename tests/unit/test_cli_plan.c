@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
+#include "shared_data.h"
 
 static char cpool[1024], out[1 << 16];
 
@@ -43,7 +44,6 @@ static const char *json_str(const char *key)
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD"), *src = getenv("CPOOL_SRCDIR");
-	const char *shared = getenv("CPOOL_SHARED");
 	const char *syn = "--synthetic 'pack:2 numa:2 core:2 pu:2'";
 	char args[1024];
 
@@ -167,13 +167,20 @@ int main(void)
 		unlink(path);
 	}
 
-	if (!shared || !src) {
-		skip(3, "CPOOL_SHARED or CPOOL_SRCDIR unset");
+	const char *no_data, *topologies = shared_data_dir("topologies", &no_data);
+
+	if (!src) {
+		skip(3, "CPOOL_SRCDIR is not set: docs/pool.ini.example is not at hand");
+	} else if (!topologies) {
+		skip(3, no_data);
 	} else {
-		snprintf(args, sizeof(args),
-			 "plan --config %s/docs/pool.ini.example --topology %s/topologies/"
-			 "memorysidecaches.xml --json",
-			 src, shared);
+		int len = snprintf(args, sizeof(args),
+				   "plan --config %s/docs/pool.ini.example --topology %s/%s --json",
+				   src, topologies, "memorysidecaches.xml");
+
+		if (len >= (int)sizeof(args))
+			bail_out("the plan command for %s is over %zu bytes", topologies,
+				 sizeof(args));
 		is_int(run(args), 0, "the documented example plans on memorysidecaches");
 		{
 			json_t *root = json_loads(out, 0, NULL);

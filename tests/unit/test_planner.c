@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
+#include "shared_data.h"
 #include "cpool/planner.h"
 #include "handmade_topo.h"
 #include "planner_util.h"
@@ -322,16 +323,16 @@ static void whole_plan(void)
 
 static void shared_machines(void)
 {
-	const char *dir = getenv("CPOOL_SHARED");
+	const char *no_data, *dir = shared_data_dir("topologies", &no_data);
 	struct cpool_topology t;
 	struct cpool_planner *p;
-	char path[1024], err[256];
+	char path[8192], err[256];
 
-	snprintf(path, sizeof(path), "%s/topologies/memorysidecaches.xml", dir ? dir : "");
-	if (!dir || access(path, R_OK)) {
-		skip(8, "CPOOL_SHARED is not set or lacks topologies/ (real hwloc exports)");
+	if (!dir) {
+		skip(8, no_data);
 		return;
 	}
+	snprintf(path, sizeof(path), "%s/memorysidecaches.xml", dir);
 	if (cpool_topology_load(&t, path, NULL, err, sizeof(err)))
 		bail_out("%s", err);
 	p = planner_with(&t, NULL);
@@ -361,7 +362,7 @@ static void shared_machines(void)
 	cpool_planner_free(p);
 	cpool_topology_free(&t);
 
-	snprintf(path, sizeof(path), "%s/topologies/64intel64-fakeKNL-SNC4-hybrid.xml", dir);
+	snprintf(path, sizeof(path), "%s/64intel64-fakeKNL-SNC4-hybrid.xml", dir);
 	if (cpool_topology_load(&t, path, NULL, err, sizeof(err)))
 		bail_out("%s", err);
 	p = planner_with(&t, NULL);

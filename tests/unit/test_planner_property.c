@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
+#include "shared_data.h"
 #include "cpool/planner.h"
 #include "handmade_topo.h"
 
@@ -459,7 +460,7 @@ static void random_handmade(struct cpool_topology *t, uint64_t seed)
 
 int main(void)
 {
-	const char *dir = getenv("CPOOL_SHARED");
+	const char *no_data, *dir = shared_data_dir("topologies", &no_data);
 	static const char *const shared[] = {
 		"memorysidecaches.xml",	      "28intel64-2p2g7c-CoDgroups.v1tov2.xml",
 		"16amd64-4distances.xml",     "64intel64-fakeKNL-SNC4-hybrid.xml",
@@ -491,17 +492,18 @@ int main(void)
 	is_int(nondet, 0, "every run repeated gives the same plans");
 
 	if (!dir) {
-		skip(2, "CPOOL_SHARED is not set (real hwloc exports)");
+		skip(2, no_data);
 	} else {
 		int before = violations, loaded = 0;
 
 		for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
-			char path[1024];
+			char path[8192];
 
-			snprintf(path, sizeof(path), "%s/topologies/%s", dir, shared[i]);
-			if (access(path, R_OK) ||
-			    cpool_topology_load(&t, path, NULL, err, sizeof(err)))
+			snprintf(path, sizeof(path), "%s/%s", dir, shared[i]);
+			if (cpool_topology_load(&t, path, NULL, err, sizeof(err))) {
+				diag("%s", err);
 				continue;
+			}
 			loaded++;
 			for (uint64_t seed = 1; seed <= 25; seed++, runs++)
 				run_twice(&t, 5000 + seed * 7 + i, &nondet);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../tap.h"
+#include "shared_data.h"
 #include "cpool/job.h"
 #include "cpool/policy.h"
 #include "cpool/sim.h"
@@ -276,20 +277,21 @@ static void real(void)
 		{ "NASA-iPSC-1993-3.1-cln.swf", 128 },
 		{ "lublin_256.swf", 256 },
 	};
-	const char *shared = getenv("CPOOL_SHARED");
+	const char *no_data, *traces = shared_data_dir("traces", &no_data);
 
 	for (size_t i = 0; i < 3; i++) {
 		struct cpool_trace t;
 		struct cpool_trace_error e;
-		char path[4096];
+		char path[8192];
 
-		if (!shared || !*shared) {
-			skip(1, "CPOOL_SHARED is not set: the real traces are not here");
+		if (!traces) {
+			skip(1, no_data);
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/traces/%s", shared, logs[i].file);
-		if (cpool_trace_load(path, CPOOL_TRACE_AUTO, &t, &e)) {
-			skip(1, "a real trace is missing or unreadable in CPOOL_SHARED/traces");
+		snprintf(path, sizeof(path), "%s/%s", traces, logs[i].file);
+		if (!ok(!cpool_trace_load(path, CPOOL_TRACE_AUTO, &t, &e), "%s loads",
+			logs[i].file)) {
+			diag("%s:%zu: %s: %s", path, e.line, e.field, e.message);
 			cpool_trace_free(&t);
 			continue;
 		}

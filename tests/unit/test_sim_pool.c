@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../tap.h"
+#include "shared_data.h"
 #include "cpool/config.h"
 #include "cpool/sim.h"
 #include "cpool/topology.h"
@@ -118,22 +119,18 @@ int main(void)
 	ok(ret == -EINVAL && strstr(why, "vserver"), "a pool without VSs is refused (%s)", why);
 
 	{
-		const char *shared = getenv("CPOOL_SHARED");
-		char path[4096];
+		const char *no_data, *topologies = shared_data_dir("topologies", &no_data);
+		char path[8192];
 
-		if (!shared || !*shared) {
-			skip(1, "CPOOL_SHARED is not set: no real topology");
+		if (!topologies) {
+			skip(1, no_data);
 		} else {
-			snprintf(path, sizeof(path), "%s/topologies/%s", shared,
-				 "16amd64-4distances.xml");
+			snprintf(path, sizeof(path), "%s/16amd64-4distances.xml", topologies);
 			ret = plan_text(
 				"[vserver a]\ncpus = 2\nnuma = local\n[vserver b]\ncpus = 4\n",
 				path, NULL, &vs, &n, NULL, why, sizeof(why));
-			if (ret == -ENOENT || (ret && strstr(why, "No such file")))
-				skip(1, "that topology is not in CPOOL_SHARED/topologies");
-			else
-				ok(ret == 0 && n == 2 && cpool_cpuset_count(&vs[1].cpus) == 4,
-				   "planned on a real machine's topology (%s)", ret ? why : "ok");
+			ok(ret == 0 && n == 2 && cpool_cpuset_count(&vs[1].cpus) == 4,
+			   "planned on a real machine's topology (%s)", ret ? why : "ok");
 			if (!ret)
 				free(vs);
 		}

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
+#include "shared_data.h"
 #include "cpool/topology.h"
 #include "handmade_topo.h"
 
@@ -163,10 +164,10 @@ static int check_orphans_by_matrix(const char *path, const struct cpool_topology
 
 static int load_shared(struct cpool_topology *t, const char *dir, const char *file)
 {
-	char path[1024], err[256];
+	char path[8192], err[256];
 	int r;
 
-	snprintf(path, sizeof(path), "%s/topologies/%s", dir, file);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	r = cpool_topology_load(t, path, NULL, err, sizeof(err));
 	if (!ok(r == 0, "%s loads", file))
 		diag("%s", err);
@@ -175,13 +176,11 @@ static int load_shared(struct cpool_topology *t, const char *dir, const char *fi
 
 static void shared_topologies(void)
 {
-	const char *dir = getenv("CPOOL_SHARED");
+	const char *no_data, *dir = shared_data_dir("topologies", &no_data);
 	struct cpool_topology t;
-	char path[1024];
 
-	snprintf(path, sizeof(path), "%s/topologies/README.md", dir ? dir : "");
-	if (!dir || access(path, R_OK)) {
-		skip(72, "CPOOL_SHARED is not set or has no topologies/ (real hwloc exports)");
+	if (!dir) {
+		skip(72, no_data);
 		return;
 	}
 
@@ -286,9 +285,9 @@ static void shared_topologies(void)
 		is_int(t.nodes[node_by_os(&t, 2)].nr_l3, 4,
 		       "8n2c: adopted CPUs of other packages form their own groups");
 		{
-			char xml[1024];
+			char xml[8192];
 
-			snprintf(xml, sizeof(xml), "%s/topologies/16amd64-8n2c-cpusets.xml", dir);
+			snprintf(xml, sizeof(xml), "%s/16amd64-8n2c-cpusets.xml", dir);
 			is_int(check_orphans_by_matrix(xml, &t, "8n2c"), 6,
 			       "8n2c: CPUs 0-1 and 12-15 checked against the matrix");
 		}

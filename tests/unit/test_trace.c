@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../tap.h"
+#include "shared_data.h"
 #include "cpool/job.h"
 
 static int read_text(const char *text, enum cpool_trace_format f, struct cpool_trace *t,
@@ -170,24 +171,20 @@ static void real_traces(void)
 		{ "NASA-iPSC-1993-3.1-cln.swf", 18239, 0 },
 		{ "lublin_256.swf", 10000, 0 },
 	};
-	const char *shared = getenv("CPOOL_SHARED");
+	const char *no_data, *traces = shared_data_dir("traces", &no_data);
 
 	for (size_t i = 0; i < 3; i++) {
 		struct cpool_trace t;
 		struct cpool_trace_error e;
-		char path[4096];
+		char path[8192];
 		int ret;
 
-		if (!shared || !*shared) {
-			skip(3, "CPOOL_SHARED is not set: the real traces are not here");
+		if (!traces) {
+			skip(3, no_data);
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/traces/%s", shared, logs[i].file);
+		snprintf(path, sizeof(path), "%s/%s", traces, logs[i].file);
 		ret = cpool_trace_load(path, CPOOL_TRACE_AUTO, &t, &e);
-		if (ret == -ENOENT) {
-			skip(3, "a real trace is missing from CPOOL_SHARED/traces");
-			continue;
-		}
 		is_int(ret, 0, logs[i].file);
 		if (ret)
 			diag("%s:%zu: %s: %s", path, e.line, e.field, e.message);
