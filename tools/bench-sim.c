@@ -97,7 +97,7 @@ static char *synthetic_swf(size_t n, int slots)
 
 static int load_synthetic(size_t n, int slots, struct cpool_trace *t)
 {
-	struct cpool_trace_error e;
+	struct cpool_error e;
 	char *text = synthetic_swf(n, slots);
 	FILE *in;
 	int ret;
@@ -429,7 +429,7 @@ int main(int argc, char **argv)
 		printf("\nreal traces: skipped, CPOOL_SHARED is not set\n");
 	} else {
 		for (size_t i = 0; i < 3; i++) {
-			struct cpool_trace_error e;
+			struct cpool_error e;
 			char path[4096];
 
 			snprintf(path, sizeof(path), "%s/traces/%s", shared, logs[i].file);

@@ -631,7 +631,7 @@ static int cmd_bench(int argc, char **argv)
 		CLI_END,
 	};
 	struct cpool_trace trace = { 0 };
-	struct cpool_trace_error terr;
+	struct cpool_error terr;
 	struct cpool_apiclient *c = NULL;
 	struct cpool_policy base;
 	struct progress pg = { .ratio = 1.1 };
@@ -660,12 +660,8 @@ static int cmd_bench(int argc, char **argv)
 	}
 
 	ret = cpool_trace_load(b.trace_path, CPOOL_TRACE_AUTO, &trace, &terr);
-	if (ret == -EINVAL && terr.line) {
-		cli_fail(PROG, "%s:%zu: field %s: %s", b.trace_path, terr.line, terr.field,
-			 terr.message);
-		goto out;
-	} else if (ret) {
-		cli_fail(PROG, "reading %s: %s", b.trace_path, strerror(-ret));
+	if (ret) {
+		cli_fail_error(PROG, &terr);
 		goto out;
 	}
 	if (trace.n_skipped)

@@ -338,7 +338,7 @@ static int cmd_sim(int argc, char **argv)
 	};
 	struct cpool_sim_result res = { 0 };
 	struct cpool_trace trace = { 0 };
-	struct cpool_trace_error terr;
+	struct cpool_error terr;
 	struct cpool_vserver *vs = NULL;
 	struct cli_args a;
 	int ret, status = 1;
@@ -390,12 +390,8 @@ static int cmd_sim(int argc, char **argv)
 	cfg.vs = vs;
 
 	ret = cpool_trace_load(trace_path, format, &trace, &terr);
-	if (ret == -EINVAL && terr.line) {
-		fprintf(stderr, "cpool sim: %s:%zu: field %s: %s\n", trace_path, terr.line,
-			terr.field, terr.message);
-		goto out;
-	} else if (ret) {
-		fprintf(stderr, "cpool sim: reading %s: %s\n", trace_path, strerror(-ret));
+	if (ret) {
+		cli_fail_error(PROG, &terr);
 		goto out;
 	}
 	if (trace.n_skipped)

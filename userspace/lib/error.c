@@ -6,15 +6,22 @@
 
 #include "cpool/error.h"
 
+int cpool_error_vset(struct cpool_error *e, int err, const char *fmt, va_list ap)
+{
+	if (!e)
+		return err;
+	e->err = err;
+	e->line = 0;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	return err;
+}
+
 int cpool_error_set(struct cpool_error *e, int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!e)
-		return err;
-	e->err = err;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	cpool_error_vset(e, err, fmt, ap);
 	va_end(ap);
 	return err;
 }
