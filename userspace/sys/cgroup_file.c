@@ -25,7 +25,8 @@ static void lib_init_once(void)
 	lib_code = cgroup_init();
 }
 
-int cg_lib_fail(struct cpool_error *e, int code, const char *op, const char *path)
+/* Turn a libcgroup ECG* code into a negative errno and a message. */
+static int cg_lib_fail(struct cpool_error *e, int code, const char *op, const char *path)
 {
 	int sys = cgroup_get_last_errno();
 	int err;
@@ -203,6 +204,19 @@ int cg_read_file(const char *dir, const char *file, char *buf, size_t len, struc
 	}
 	close(fd);
 	buf[n] = '\0';
+	return 0;
+}
+
+int cg_read_set(const char *dir, const char *file, struct cpool_cpuset *set, struct cpool_error *e)
+{
+	char buf[8192];
+	int err = cg_read_file(dir, file, buf, sizeof(buf), e);
+
+	if (err)
+		return err;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (cpool_cpuset_parse(set, buf, NULL))
+		return cpool_cg_fail(e, EINVAL, "parse %s/%s: '%s' is not a list", dir, file, buf);
 	return 0;
 }
 

@@ -10,8 +10,6 @@
 
 /* libcgroup must be initialised once per process; later calls are free. */
 int cg_lib_init(struct cpool_error *e);
-/* Turn a libcgroup ECG* code into a negative errno and a message. */
-int cg_lib_fail(struct cpool_error *e, int code, const char *op, const char *path);
 
 /* "<pool>/<rel>" relative to the mount (libcgroup's names) and absolute. */
 int cg_rel_name(const struct cpool_cg_pool *pool, const char *rel, char *buf, size_t len);
@@ -34,6 +32,8 @@ int cg_read_pids(const char *dir, int **pids, int *count, struct cpool_error *e)
 /* Direct file access, for what libcgroup 2.0.2 has no call for (see each caller). */
 int cg_read_file(const char *dir, const char *file, char *buf, size_t len, struct cpool_error *e);
 int cg_write_file(const char *dir, const char *file, const char *value, struct cpool_error *e);
+/* A CPU or node list file (cpuset.cpus, cpuset.mems.effective, ...). */
+int cg_read_set(const char *dir, const char *file, struct cpool_cpuset *set, struct cpool_error *e);
 
 /* Sorted names of the sub-cgroups of @dir. */
 int cg_list_children(const char *dir, char (**names)[CPOOL_VS_NAME_MAX + 1], int *count,
