@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
 #include "cpool/error.h"
 #include "cpool/protocol.h"
 
-static const char *const op_names[CPOOL_OP__COUNT] = {
+static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_HELLO] = "hello",
 	[CPOOL_OP_SUBMIT] = "submit",
 	[CPOOL_OP_PS] = "ps",
@@ -38,9 +39,11 @@ static const char *const op_keys[CPOOL_OP__COUNT][16] = {
 	[CPOOL_OP_POLICY_SET] = { "policy", "placement", "quantum" },
 };
 
+static struct cpool_enum_names op_names = CPOOL_ENUM_NAMES(op_table);
+
 const char *cpool_op_name(enum cpool_op op)
 {
-	return (unsigned)op < CPOOL_OP__COUNT ? op_names[op] : NULL;
+	return cpool_enum_name(&op_names, (int)op);
 }
 
 /* Optional string; the reply names the key when the type is wrong. */
@@ -140,7 +143,7 @@ static int check_keys(enum cpool_op op, json_t *args, char *err, size_t errlen)
 			known |= strcmp(key, op_keys[op][i]) == 0;
 		if (!known)
 			return cpool_error_format(err, errlen, -EINVAL,
-						  "op %s: unknown argument '%s'", op_names[op],
+						  "op %s: unknown argument '%s'", op_table[op],
 						  key);
 	}
 	return 0;
@@ -213,6 +216,7 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 	json_t *root, *args, *v;
 	json_error_t jerr;
 	const char *op;
+	int op_value;
 	int r = 0;
 
 	memset(req, 0, sizeof(*req));
@@ -242,12 +246,10 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 	if (!json_is_string(v))
 		return cpool_error_format(err, errlen, -EINVAL, "op: expected a string");
 	op = json_string_value(v);
-	for (req->op = 0; req->op < CPOOL_OP__COUNT; req->op++)
-		if (strcmp(op, op_names[req->op]) == 0)
-			break;
-	if (req->op == CPOOL_OP__COUNT)
+	if (cpool_enum_parse(&op_names, op, &op_value))
 		return cpool_error_format(err, errlen, -EINVAL, "op: unknown operation '%.64s'",
 					  op);
+	req->op = (enum cpool_op)op_value;
 	args = json_object_get(root, "args");
 	if (args && !json_is_object(args))
 		return cpool_error_format(err, errlen, -EINVAL, "args: expected an object");
