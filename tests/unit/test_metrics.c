@@ -15,7 +15,7 @@ int main(void)
 	struct cpool_job_times z = { 0, 4, 4, 0 };
 	/* A long wait on a short job: TAT 30, bsld 30 / 10 = 3. */
 	struct cpool_job_times l = { 0, 29, 30, 1 };
-	double v[] = { 5, 1, 4, 2, 3, 10, 9, 8, 7, 6 };
+	const double v[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 	double one = 42;
 
 	cpool_metrics_job(&a, &m);
