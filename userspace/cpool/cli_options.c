@@ -155,18 +155,27 @@ int cli_parse(const struct cli_spec *spec, const struct cli_option *opts, int ar
 	}
 	args->argc = argc - optind;
 	args->argv = argv + optind;
+	if (args->argc && !spec->operands)
+		return cli_usage_error(spec->prog, "unexpected argument '%s'", args->argv[0]);
 	return CLI_PARSED;
+}
+
+/* "PROG: MESSAGE" on stderr. */
+static void put_message(const char *prog, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
 }
 
 int cli_usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_message(prog, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	fprintf(stderr, "Try '%s --help'.\n", prog);
 	return CLI_EXIT_USAGE;
 }
 
@@ -174,11 +183,9 @@ int cli_fail(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_message(prog, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return CLI_EXIT_FAILED;
 }
 

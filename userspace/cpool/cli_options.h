@@ -53,6 +53,7 @@ struct cli_spec {
 	const char *about; /* what the command does, one paragraph or more */
 	const char *json_help; /* non-NULL: the command takes --json/-j, which does this */
 	bool socket; /* the command talks to cpoold: --socket PATH */
+	bool operands; /* it takes arguments besides options (IDs, CMD); else any is an error */
 	bool options_first; /* options end at the first operand (cpool submit ls -l) */
 	const char *epilog; /* after the options, or NULL */
 };

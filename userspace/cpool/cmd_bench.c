@@ -648,8 +648,6 @@ static int cmd_bench(int argc, char **argv)
 	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (ret != CLI_PARSED)
 		return ret;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	if (!b.trace_path || !policies)
 		return cli_usage_error(PROG, "--trace and --policies are required");
 	/* Validate the names before touching anything. */

@@ -85,8 +85,6 @@ static int cmd_burn(int argc, char **argv)
 	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (ret != CLI_PARSED)
 		return ret;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	if (seconds < 0)
 		return cli_usage_error(PROG, "--cpu-seconds is required");
 

@@ -12,6 +12,7 @@ static const struct cli_spec cmd_spec = {
 		 "queued one never starts.  Each ID succeeds or fails on its own; the exit\n"
 		 "status is 1 when any failed.",
 	.socket = true,
+	.operands = true,
 };
 
 static int cmd_cancel(int argc, char **argv)

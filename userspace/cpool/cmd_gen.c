@@ -85,8 +85,6 @@ static int cmd_gen(int argc, char **argv)
 	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (ret != CLI_PARSED)
 		return ret;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	if (!jobs)
 		return cli_usage_error(PROG, "--jobs is required");
 	cfg.jobs = (size_t)jobs;

@@ -116,8 +116,6 @@ static int cmd_history(int argc, char **argv)
 	int r;
 
 	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
-	if (r == CLI_PARSED && a.argc)
-		r = cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	if (r != CLI_PARSED) {
 		json_decref(args);
 		return r;

@@ -78,8 +78,6 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (r != CLI_PARSED)
 		return r;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	o->json = a.json;
 	return CLI_PARSED;
 }

@@ -314,8 +314,6 @@ static int cmd_plan(int argc, char **argv)
 	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (ret != CLI_PARSED)
 		return ret;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	if (xml && synthetic)
 		return cli_usage_error(PROG, "--topology and --synthetic exclude each other");
 	if (!!config == !!vs)

@@ -71,8 +71,6 @@ static int cmd_policy(int argc, char **argv)
 	if (!set && (policy || placement || quantum))
 		return cli_usage_error(prog, "--%s is for 'cpool policy set'",
 				       policy ? "policy" : placement ? "placement" : "quantum");
-	if (a.argc)
-		return cli_usage_error(prog, "unexpected argument");
 	if (set) {
 		if (!policy && !placement && !quantum)
 			return cli_usage_error(

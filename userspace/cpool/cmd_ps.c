@@ -59,8 +59,6 @@ static int cmd_ps(int argc, char **argv)
 	r = cli_parse(&cmd_spec, NULL, argc, argv, &a);
 	if (r != CLI_PARSED)
 		return r;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	r = cli_call(PROG, a.socket, CPOOL_OP_PS, NULL, &result);
 	if (r)
 		return r;

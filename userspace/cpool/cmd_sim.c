@@ -350,8 +350,6 @@ static int cmd_sim(int argc, char **argv)
 	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (ret != CLI_PARSED)
 		return ret;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	if (!trace_path || !policy)
 		return cli_usage_error(PROG, "--trace and --policy are required");
 	if (cpool_sched_parse(policy, &cfg.policy.sched))

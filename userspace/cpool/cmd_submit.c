@@ -21,6 +21,7 @@ static const struct cli_spec cmd_spec = {
 		 "directory, with this environment; no shell is involved.",
 	.json_help = "print {\"job\": ID}",
 	.socket = true,
+	.operands = true,
 	/* Options end at CMD, so "cpool submit ls -l" passes -l to ls. */
 	.options_first = true,
 };

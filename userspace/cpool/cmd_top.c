@@ -286,8 +286,6 @@ static int cmd_top(int argc, char **argv)
 	if (ret != CLI_PARSED)
 		return ret;
 	ret = CLI_EXIT_OK;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	client = cli_connect(PROG, a.socket);
 	if (!client)
 		return CLI_EXIT_FAILED;

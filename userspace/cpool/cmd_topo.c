@@ -143,8 +143,6 @@ static int cmd_topo(int argc, char **argv)
 	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (r != CLI_PARSED)
 		return r;
-	if (a.argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", a.argv[0]);
 	if (xml && synthetic)
 		return cli_usage_error(PROG, "--topology and --synthetic exclude each other");
 	if (cpool_topology_load(&t, xml, synthetic, err, sizeof(err)))

@@ -18,6 +18,7 @@ static const struct cli_spec cmd_spec = {
 		 "CPUs back.  Only root changes the pool.",
 	.json_help = "the daemon's answer as JSON",
 	.socket = true,
+	.operands = true,
 };
 
 static const struct cli_column columns[] = {

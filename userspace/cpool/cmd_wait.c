@@ -21,6 +21,7 @@ static const struct cli_spec cmd_spec = {
 		 "restarted meanwhile, wait reconnects (for up to a minute) and goes on.",
 	.json_help = "also print the job's accounting record (as in history)",
 	.socket = true,
+	.operands = true,
 };
 
 /*
