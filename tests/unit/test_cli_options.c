@@ -89,6 +89,10 @@ static void test_usage_errors(void)
 	is_int(count_lines(err_out), 2, "in two lines");
 	is_int(cli(NULL, "ps --json=yes"), 2, "a value to a flag: exit 2");
 	ok(strstr(err_out, "cpool ps: --json takes no value") != NULL, "a value to a flag, said");
+	is_int(cli(NULL, "history --s 1h"), 2, "an ambiguous abbreviation: exit 2");
+	ok(strstr(err_out, "cpool history: '--s' is ambiguous") != NULL,
+	   "an ambiguous abbreviation, said so");
+	is_int(cli(NULL, "history --si 1h --u 0"), 0, "a unique abbreviation is the option");
 	is_int(cli(NULL, "ps -x"), 2, "an unknown letter: exit 2");
 	ok(strstr(err_out, "cpool ps: unknown option '-x'") != NULL, "an unknown letter, said");
 	is_int(cli(NULL, "top --interval 5ms"), 2, "a value out of range: exit 2");
@@ -105,6 +109,7 @@ static void test_usage_errors(void)
 	   "sim: the known policies listed");
 	is_int(cli(NULL, "gen --jobs 3 --seed -1"), 2, "gen --seed -1: exit 2");
 	ok(strstr(err_out, "cpool gen: --seed: '-1' is not") != NULL, "gen --seed: said");
+	is_int(cli(NULL, "ps -j -x"), 2, "a usage error after a good option: exit 2");
 	is_int(fake_request_count(), 0, "no usage error sent anything");
 }
 

@@ -99,6 +99,18 @@ static void name_option(const struct cli_option *all, int n, int optopt_value, c
 		snprintf(buf, len, "%s", typed ? typed : "?");
 }
 
+/* How many long names start with @typed ("--s": --socket, --since), for the message. */
+static int prefix_matches(const struct cli_option *all, int n, const char *typed)
+{
+	int count = 0;
+
+	if (strncmp(typed, "--", 2) || !typed[2])
+		return 0;
+	for (int i = 0; i < n; i++)
+		count += strncmp(all[i].name, typed + 2, strlen(typed + 2)) == 0;
+	return count;
+}
+
 int cli_parse(const struct cli_spec *spec, const struct cli_option *opts, int argc, char **argv,
 	      struct cli_args *args)
 {
@@ -140,6 +152,9 @@ int cli_parse(const struct cli_spec *spec, const struct cli_option *opts, int ar
 				return cli_usage_error(spec->prog, "%s needs a value", which);
 			if (optopt >= LONG_ONLY_BASE || (optopt && find_letter(all, n, optopt) >= 0))
 				return cli_usage_error(spec->prog, "%s takes no value", which);
+			if (prefix_matches(all, n, which) > 1)
+				return cli_usage_error(spec->prog, "'%s' is ambiguous: spell it out",
+						       which);
 			return cli_usage_error(spec->prog, "unknown option '%s'", which);
 		}
 		i = c >= LONG_ONLY_BASE ? c - LONG_ONLY_BASE : find_letter(all, n, c);
