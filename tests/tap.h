@@ -124,10 +124,10 @@ static inline bool tap_cmp_ok(bool pass, int64_t a, const char *op, int64_t b, c
  * cmp_ok(a, op, b, name): integers compared with the C operator @op (<, <=,
  * ==, !=, >=, >); a failure prints both values and the operator.
  */
-#define cmp_ok(a, op, b, name)                                                                 \
-	({                                                                                     \
-		int64_t a_ = (a), b_ = (b);                                                    \
-		tap_cmp_ok(a_ op b_, a_, #op, b_, __FILE__, __LINE__, (name));                 \
+#define cmp_ok(a, op, b, name)                                                 \
+	({                                                                     \
+		int64_t a_ = (a), b_ = (b);                                    \
+		tap_cmp_ok(a_ op b_, a_, #op, b_, __FILE__, __LINE__, (name)); \
 	})
 
 /* Doubles compared within an absolute tolerance. */

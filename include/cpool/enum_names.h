@@ -22,8 +22,10 @@ struct cpool_enum_names {
 	char list[CPOOL_ENUM_LIST_MAX]; /* built on first use by cpool_enum_list() */
 };
 
-#define CPOOL_ENUM_NAMES(table)                                                                \
-	{ .names = (table), .count = (int)(sizeof(table) / sizeof((table)[0])) }
+#define CPOOL_ENUM_NAMES(table)                                                      \
+	{                                                                            \
+		.names = (table), .count = (int)(sizeof(table) / sizeof((table)[0])) \
+	}
 
 /* The name of @value, or NULL when it has none. */
 const char *cpool_enum_name(const struct cpool_enum_names *e, int value);

@@ -24,7 +24,9 @@ static const struct {
 	{ "bench", { "--trace FILE", "--policies LIST", "--no-warm-up", "--socket PATH" }, false },
 	{ "gen", { "--jobs N", "--arrival A", "--seed S" }, false },
 	{ "burn", { "--cpu-seconds S", "--cpus N", "--mem SIZE" }, false },
-	{ "sim", { "--trace FILE", "--policy NAME", "--mlfq-quanta LIST", "--format csv|swf" }, true },
+	{ "sim",
+	  { "--trace FILE", "--policy NAME", "--mlfq-quanta LIST", "--format csv|swf" },
+	  true },
 	{ "plan", { "-c, --config FILE", "-t, --topology FILE", "-F, --fit NAME" }, true },
 	{ "topo", { "-t, --topology FILE", "-s, --synthetic DESC" }, true },
 	{ "metrics", { "-i, --interval S", "-c, --count N", "-H, --hist", "--no-bpf" }, true },
@@ -78,8 +80,8 @@ static void test_usage_errors(void)
 
 		is_int(cli(NULL, "%s --frobnicate", cmd), 2, named("%s --frobnicate: exit 2", cmd));
 		snprintf(want, sizeof(want), "cpool %s: unknown option '--frobnicate'\n", cmd);
-		ok(strncmp(err_out, want, strlen(want)) == 0, "%s: the command and the option named",
-		   cmd);
+		ok(strncmp(err_out, want, strlen(want)) == 0,
+		   "%s: the command and the option named", cmd);
 		snprintf(want, sizeof(want), "Try 'cpool %s --help'.\n", cmd);
 		ok(strstr(err_out, want) != NULL, "%s: points at --help", cmd);
 	}
@@ -116,15 +118,15 @@ static void test_usage_errors(void)
 /* -j is --json wherever --json is: same request, same output. */
 static void test_short_json(void)
 {
-	static const char *const listings[] = { "ps", "history", "vs list", "policy get",
-						"top" };
+	static const char *const listings[] = { "ps", "history", "vs list", "policy get", "top" };
 	char long_out[sizeof(out)];
 	json_t *args;
 
 	for (size_t i = 0; i < sizeof(listings) / sizeof(listings[0]); i++) {
 		json_t *j;
 
-		is_int(cli(NULL, "%s --json", listings[i]), 0, named("%s --json: exit 0", listings[i]));
+		is_int(cli(NULL, "%s --json", listings[i]), 0,
+		       named("%s --json: exit 0", listings[i]));
 		memcpy(long_out, out, sizeof(out));
 		is_int(cli(NULL, "%s -j", listings[i]), 0, named("%s -j: exit 0", listings[i]));
 		j = json_loads(out, 0, NULL);
@@ -132,7 +134,8 @@ static void test_short_json(void)
 		json_decref(j);
 		/* The fake's jobs and snapshots carry the time: compare the rest byte for byte. */
 		if (!strcmp(listings[i], "vs list") || !strcmp(listings[i], "policy get"))
-			is_str(out, long_out, named("%s -j prints what --json prints", listings[i]));
+			is_str(out, long_out,
+			       named("%s -j prints what --json prints", listings[i]));
 	}
 	is_int(cli(NULL, "wait -j 3"), 3, "wait -j: the job's status");
 	ok(strstr(out, "\"exit_code\": 3") != NULL, "wait -j prints the record");

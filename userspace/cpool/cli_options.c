@@ -34,7 +34,8 @@ static int all_options(const struct cli_spec *spec, const struct cli_option *opt
 	if (spec->socket)
 		all[n++] = (struct cli_option)CLI_STRING(
 			0, "socket", "PATH", &args->socket,
-			"cpoold's API socket (default: $CPOOL_SOCKET, else\n" CPOOL_DEFAULT_SOCKET ")");
+			"cpoold's API socket (default: $CPOOL_SOCKET, else\n" CPOOL_DEFAULT_SOCKET
+			")");
 	all[n++] = (struct cli_option){ .name = "help", .letter = 'h', .help = "this text" };
 	all[n] = (struct cli_option)CLI_END;
 	return n;
@@ -127,9 +128,9 @@ int cli_parse(const struct cli_spec *spec, const struct cli_option *opts, int ar
 		*s++ = '+';
 	*s++ = ':'; /* a missing argument is ':', not '?' */
 	for (int i = 0; i < n; i++) {
-		longopts[i] = (struct option){ all[i].name,
-					       all[i].arg ? required_argument : no_argument, NULL,
-					       all[i].letter ? all[i].letter : LONG_ONLY_BASE + i };
+		longopts[i] =
+			(struct option){ all[i].name, all[i].arg ? required_argument : no_argument,
+					 NULL, all[i].letter ? all[i].letter : LONG_ONLY_BASE + i };
 		if (all[i].letter) {
 			*s++ = (char)all[i].letter;
 			if (all[i].arg)
@@ -150,11 +151,12 @@ int cli_parse(const struct cli_spec *spec, const struct cli_option *opts, int ar
 			name_option(all, n, optopt, argv[optind - 1], which, sizeof(which));
 			if (c == ':')
 				return cli_usage_error(spec->prog, "%s needs a value", which);
-			if (optopt >= LONG_ONLY_BASE || (optopt && find_letter(all, n, optopt) >= 0))
+			if (optopt >= LONG_ONLY_BASE ||
+			    (optopt && find_letter(all, n, optopt) >= 0))
 				return cli_usage_error(spec->prog, "%s takes no value", which);
 			if (prefix_matches(all, n, which) > 1)
-				return cli_usage_error(spec->prog, "'%s' is ambiguous: spell it out",
-						       which);
+				return cli_usage_error(spec->prog,
+						       "'%s' is ambiguous: spell it out", which);
 			return cli_usage_error(spec->prog, "unknown option '%s'", which);
 		}
 		i = c >= LONG_ONLY_BASE ? c - LONG_ONLY_BASE : find_letter(all, n, c);
@@ -257,8 +259,8 @@ int cli_set_int(const struct cli_option *o, const char *arg, struct cpool_error 
 	if (!cli_parse_long(arg, min, max, o->target))
 		return 0;
 	if (has_upper(o))
-		return cpool_error_set(e, -EINVAL, "'%s' is not a whole number %lld..%lld", arg, min,
-				       max);
+		return cpool_error_set(e, -EINVAL, "'%s' is not a whole number %lld..%lld", arg,
+				       min, max);
 	if (has_lower(o))
 		return cpool_error_set(e, -EINVAL, "'%s' is not a whole number of at least %lld",
 				       arg, min);

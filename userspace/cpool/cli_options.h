@@ -96,30 +96,44 @@ int cli_parse_long(const char *text, long long min, long long max, long long *ou
  * compile time: a long long option cannot be pointed at an int.
  */
 #define CLI_TARGET_(type, var) ((void *)(1 ? (var) : (type *)0))
-#define CLI_FLAG(letter_, name_, var, help_)                                                  \
-	{ .name = (name_), .letter = (letter_), .help = (help_), .set = cli_set_flag,          \
-	  .target = CLI_TARGET_(bool, var) }
-#define CLI_STRING(letter_, name_, arg_, var, help_)                                          \
-	{ .name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_),                \
-	  .set = cli_set_string, .target = CLI_TARGET_(const char *, var) }
-#define CLI_INT(letter_, name_, arg_, var, min_, max_, help_)                                 \
-	{ .name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_),                \
-	  .set = cli_set_int, .target = CLI_TARGET_(long long, var), .min = (double)(min_),    \
-	  .max = (double)(max_) }
+#define CLI_FLAG(letter_, name_, var, help_)                                                \
+	{                                                                                   \
+		.name = (name_), .letter = (letter_), .help = (help_), .set = cli_set_flag, \
+		.target = CLI_TARGET_(bool, var)                                            \
+	}
+#define CLI_STRING(letter_, name_, arg_, var, help_)                                  \
+	{                                                                             \
+		.name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_), \
+		.set = cli_set_string, .target = CLI_TARGET_(const char *, var)       \
+	}
+#define CLI_INT(letter_, name_, arg_, var, min_, max_, help_)                                     \
+	{                                                                                         \
+		.name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_),             \
+		.set = cli_set_int, .target = CLI_TARGET_(long long, var), .min = (double)(min_), \
+		.max = (double)(max_)                                                             \
+	}
 /* Seconds from "90s", "5m", "250ms", "2" (seconds); min..max when not both 0. */
-#define CLI_DURATION(letter_, name_, arg_, var, min_, max_, help_)                            \
-	{ .name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_),                \
-	  .set = cli_set_duration, .target = CLI_TARGET_(double, var), .min = (min_),          \
-	  .max = (max_) }
+#define CLI_DURATION(letter_, name_, arg_, var, min_, max_, help_)                          \
+	{                                                                                   \
+		.name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_),       \
+		.set = cli_set_duration, .target = CLI_TARGET_(double, var), .min = (min_), \
+		.max = (max_)                                                               \
+	}
 /* Bytes from "512M", "2G"; at most max_ when it is not 0. */
-#define CLI_SIZE(letter_, name_, arg_, var, max_, help_)                                      \
-	{ .name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_),                \
-	  .set = cli_set_size, .target = CLI_TARGET_(uint64_t, var), .max = (double)(max_) }
+#define CLI_SIZE(letter_, name_, arg_, var, max_, help_)                                         \
+	{                                                                                        \
+		.name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_),            \
+		.set = cli_set_size, .target = CLI_TARGET_(uint64_t, var), .max = (double)(max_) \
+	}
 /* A command's own setter, for values that are not one of the above. */
-#define CLI_CUSTOM(letter_, name_, arg_, fn, target_, help_)                                  \
-	{ .name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_), .set = (fn),   \
-	  .target = (target_) }
-#define CLI_END                                                                               \
-	{ .name = NULL }
+#define CLI_CUSTOM(letter_, name_, arg_, fn, target_, help_)                                       \
+	{                                                                                          \
+		.name = (name_), .letter = (letter_), .arg = (arg_), .help = (help_), .set = (fn), \
+		.target = (target_)                                                                \
+	}
+#define CLI_END              \
+	{                    \
+		.name = NULL \
+	}
 
 #endif /* CPOOL_CLI_OPTIONS_H */

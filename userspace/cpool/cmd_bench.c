@@ -39,9 +39,10 @@ static void on_signal(int sig)
 
 static const struct cli_spec cmd_spec = {
 	.prog = PROG,
-	.usage = "usage: cpool bench --trace FILE --policies NAME,NAME,... [--placement NAME]\n"
-		 "                   [--time-scale X] [--out DIR] [--run-timeout S] [--no-warm-up]\n"
-		 "                   [--socket PATH]",
+	.usage =
+		"usage: cpool bench --trace FILE --policies NAME,NAME,... [--placement NAME]\n"
+		"                   [--time-scale X] [--out DIR] [--run-timeout S] [--no-warm-up]\n"
+		"                   [--socket PATH]",
 	.about = "Replays the trace through cpoold as live processes ('cpool burn' doing each\n"
 		 "job's CPU-seconds on its CPUs), once per policy, draining the pool between\n"
 		 "runs, and runs the simulator on the same trace, pool and policy.  Writes\n"
@@ -616,7 +617,10 @@ static int cmd_bench(int argc, char **argv)
 		CLI_STRING(0, "trace", "FILE", &b.trace_path, "CSV (header row) or SWF trace"),
 		CLI_STRING(0, "policies", "LIST", &policies, policies_help),
 		CLI_CUSTOM(0, "placement", "NAME", set_placement, &placement, placement_help),
-		{ .name = "time-scale", .arg = "X", .set = set_positive, .target = &b.time_scale,
+		{ .name = "time-scale",
+		  .arg = "X",
+		  .set = set_positive,
+		  .target = &b.time_scale,
 		  .max = 1e6,
 		  .help = "multiply submit times, runtimes and estimates by X\n"
 			  "(default 1; 0.1 replays a 10-minute trace in 1 minute)" },

@@ -15,9 +15,10 @@
 
 static const struct cli_spec cmd_spec = {
 	.prog = PROG,
-	.usage = "usage: cpool gen --jobs N [--arrival poisson:RATE|fixed:S]\n"
-		 "                 [--runtime exp:MEAN|lognormal:MU,SIGMA|fixed:S|uniform:A-B]\n"
-		 "                 [--cpus DIST] [--priority DIST] [--mem SIZE] [--seed S] > trace.csv",
+	.usage =
+		"usage: cpool gen --jobs N [--arrival poisson:RATE|fixed:S]\n"
+		"                 [--runtime exp:MEAN|lognormal:MU,SIGMA|fixed:S|uniform:A-B]\n"
+		"                 [--cpus DIST] [--priority DIST] [--mem SIZE] [--seed S] > trace.csv",
 	.about = "Writes a workload as a CSV trace (id,submit,runtime,cpus,mem,priority,estimate;\n"
 		 "seconds, to the millisecond).  The same seed gives the same trace everywhere.",
 };
@@ -64,15 +65,26 @@ static int cmd_gen(int argc, char **argv)
 		CLI_CUSTOM(0, "arrival", "A", set_arrival, &cfg,
 			   "poisson:RATE (jobs per second, default poisson:1) or\n"
 			   "fixed:S (one job every S seconds); the first job is at 0"),
-		{ .name = "runtime", .arg = "DIST", .set = set_dist, .target = &cfg.runtime,
+		{ .name = "runtime",
+		  .arg = "DIST",
+		  .set = set_dist,
+		  .target = &cfg.runtime,
 		  .help = "seconds of work per CPU (default exp:10): exp:MEAN,\n"
 			  "lognormal:MU,SIGMA (of ln seconds), fixed:S, uniform:A-B,\n"
 			  "choice:S,S,..." },
-		{ .name = "cpus", .arg = "DIST", .set = set_dist, .target = &cfg.cpus, .min = 1,
+		{ .name = "cpus",
+		  .arg = "DIST",
+		  .set = set_dist,
+		  .target = &cfg.cpus,
+		  .min = 1,
 		  .help = "CPUs per job (default fixed:1): fixed:N, uniform:A-B,\n"
 			  "choice:N,N,..." },
-		{ .name = "priority", .arg = "DIST", .set = set_dist, .target = &cfg.priority,
-		  .min = 1, .help = "as --cpus, -20..19 (default fixed:0)" },
+		{ .name = "priority",
+		  .arg = "DIST",
+		  .set = set_dist,
+		  .target = &cfg.priority,
+		  .min = 1,
+		  .help = "as --cpus, -20..19 (default fixed:0)" },
 		CLI_SIZE(0, "mem", "SIZE", &cfg.mem, 0, "memory per job (e.g. 64M; default none)"),
 		CLI_CUSTOM(0, "seed", "S", set_seed, &cfg.seed, "PRNG seed (default 1)"),
 		CLI_END,

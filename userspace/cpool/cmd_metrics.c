@@ -44,13 +44,15 @@ static void on_signal(int sig)
 
 static const struct cli_spec cmd_spec = {
 	.prog = PROG,
-	.usage = "usage: cpool metrics [--interval S] [--count N] [--json] [--hist] [--all] [--no-bpf]\n"
-		 "                     [--no-rqlat] [--no-preemptors]",
+	.usage =
+		"usage: cpool metrics [--interval S] [--count N] [--json] [--hist] [--all] [--no-bpf]\n"
+		"                     [--no-rqlat] [--no-preemptors]",
 	.about = "Per-CPU utilization and per-cgroup run time, run-queue latency and preemptions,\n"
 		 "measured by eBPF in the scheduler; every interval until --count or Ctrl-C.",
 	.json_help = "one JSON object per report, one per line",
-	.epilog = "Without BPF (no BTF, no privilege, verifier refusal) it says why and reports\n"
-		  "from /proc/stat and the cgroups' cpu.stat and cpu.pressure, marked \"degraded\".",
+	.epilog =
+		"Without BPF (no BTF, no privilege, verifier refusal) it says why and reports\n"
+		"from /proc/stat and the cgroups' cpu.stat and cpu.pressure, marked \"degraded\".",
 };
 
 /* Returns CLI_PARSED, or the exit status (after --help or a usage error). */

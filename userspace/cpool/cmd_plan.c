@@ -17,11 +17,12 @@
 
 static const struct cli_spec cmd_spec = {
 	.prog = PROG,
-	.usage = "usage: cpool plan --config POOL.ini [--topology FILE.xml | --synthetic DESC]\n"
-		 "                  [--free CPULIST] [--fit NAME] [--json]\n"
-		 "       cpool plan [--topology FILE.xml | --synthetic DESC] [--free CPULIST]\n"
-		 "                  --vs 'cpus=N,numa=any,exclusive=yes[,smt=threads]' [--fit NAME] "
-		 "[--json]",
+	.usage =
+		"usage: cpool plan --config POOL.ini [--topology FILE.xml | --synthetic DESC]\n"
+		"                  [--free CPULIST] [--fit NAME] [--json]\n"
+		"       cpool plan [--topology FILE.xml | --synthetic DESC] [--free CPULIST]\n"
+		"                  --vs 'cpus=N,numa=any,exclusive=yes[,smt=threads]' [--fit NAME] "
+		"[--json]",
 	.about = "Print which CPUs and memory nodes each virtual server would get, without\n"
 		 "touching the kernel.  With --vs, answer for one VS (keys as in [vserver] of\n"
 		 "docs/config.md, comma-separated); there nothing is reserved, and only the\n"
@@ -293,8 +294,10 @@ static int cmd_plan(int argc, char **argv)
 	struct cpool_cpuset avail;
 	char fit_help[256];
 	const struct cli_option opts[] = {
-		CLI_STRING('c', "config", "FILE", &config, "the pool configuration (docs/config.md)"),
-		CLI_STRING('t', "topology", "FILE", &xml, "an hwloc XML export instead of this machine"),
+		CLI_STRING('c', "config", "FILE", &config,
+			   "the pool configuration (docs/config.md)"),
+		CLI_STRING('t', "topology", "FILE", &xml,
+			   "an hwloc XML export instead of this machine"),
 		CLI_STRING('s', "synthetic", "DESC", &synthetic,
 			   "an hwloc synthetic machine, e.g. \"pack:2 numa:2 core:8 pu:2\""),
 		CLI_STRING('f', "free", "CPULIST", &free_arg,

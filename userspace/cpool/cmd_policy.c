@@ -70,7 +70,9 @@ static int cmd_policy(int argc, char **argv)
 		return r;
 	if (!set && (policy || placement || quantum))
 		return cli_usage_error(prog, "--%s is for 'cpool policy set'",
-				       policy ? "policy" : placement ? "placement" : "quantum");
+				       policy	 ? "policy" :
+				       placement ? "placement" :
+						   "quantum");
 	if (set) {
 		if (!policy && !placement && !quantum)
 			return cli_usage_error(

@@ -23,11 +23,12 @@
 
 static const struct cli_spec cmd_spec = {
 	.prog = PROG,
-	.usage = "usage: cpool sim --trace FILE --policy NAME [--quantum MS] [--placement NAME]\n"
-		 "                 (--slots N | --pool SPEC | --config pool.ini [--topology FILE |\n"
-		 "                 --synthetic DESC]) [--json]\n"
-		 "                 [--switch-cost MS] [--aging MS] [--mlfq-quanta MS,MS,...]\n"
-		 "                 [--admit-p99 MS] [--format csv|swf]",
+	.usage =
+		"usage: cpool sim --trace FILE --policy NAME [--quantum MS] [--placement NAME]\n"
+		"                 (--slots N | --pool SPEC | --config pool.ini [--topology FILE |\n"
+		"                 --synthetic DESC]) [--json]\n"
+		"                 [--switch-cost MS] [--aging MS] [--mlfq-quanta MS,MS,...]\n"
+		"                 [--admit-p99 MS] [--format csv|swf]",
 	.about = "Replays the trace (CSV with a header row, or SWF) through a simulated pool\n"
 		 "and prints each job (id, submit, start, end, wait, response, turnaround, in\n"
 		 "seconds) and the pool summary.",
@@ -296,9 +297,11 @@ static int set_format(const struct cli_option *o, const char *arg, struct cpool_
 	return 0;
 }
 
-#define SIM_MS(name_, var, min_, help_)                                                       \
-	{ .name = (name_), .arg = "MS", .help = (help_), .set = set_ms,                        \
-	  .target = CLI_TARGET_(int64_t, var), .min = (min_) }
+#define SIM_MS(name_, var, min_, help_)                                       \
+	{                                                                     \
+		.name = (name_), .arg = "MS", .help = (help_), .set = set_ms, \
+		.target = CLI_TARGET_(int64_t, var), .min = (min_)            \
+	}
 
 static int cmd_sim(int argc, char **argv)
 {
@@ -325,7 +328,8 @@ static int cmd_sim(int argc, char **argv)
 			   "plan on an hwloc XML export instead of this machine"),
 		CLI_STRING(0, "synthetic", "DESC", &synthetic,
 			   "plan on an hwloc synthetic machine ('pack:2 numa:2 core:8')"),
-		SIM_MS("switch-cost", &cfg.switch_cost_us, 0, "charged at every dispatch (default 0)"),
+		SIM_MS("switch-cost", &cfg.switch_cost_us, 0,
+		       "charged at every dispatch (default 0)"),
 		SIM_MS("aging", &cfg.policy.aging_us, 0,
 		       "priority policies: one level better per MS waited"),
 		CLI_CUSTOM(0, "mlfq-quanta", "LIST", set_quanta, &cfg.policy,

@@ -76,7 +76,8 @@ static int cmd_submit(int argc, char **argv)
 		CLI_STRING(0, "name", "NAME", &name, "a label (default: the program's name)"),
 		CLI_STRING(0, "stdout", "FILE", &out_path,
 			   "where the job's output goes (default /dev/null)"),
-		CLI_STRING(0, "stderr", "FILE", &err_path, "where its errors go (default /dev/null)"),
+		CLI_STRING(0, "stderr", "FILE", &err_path,
+			   "where its errors go (default /dev/null)"),
 		CLI_END,
 	};
 	char cwd[PATH_MAX];

@@ -272,7 +272,8 @@ static int cmd_top(int argc, char **argv)
 	const struct cli_option opts[] = {
 		CLI_DURATION(0, "interval", "DUR", &interval, 0.1, 3600,
 			     "between refreshes (default 1s, at least 100ms)"),
-		CLI_FLAG(0, "once", &once, "print one frame, without clearing the screen, and exit"),
+		CLI_FLAG(0, "once", &once,
+			 "print one frame, without clearing the screen, and exit"),
 		CLI_END,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };

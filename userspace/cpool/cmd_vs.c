@@ -118,8 +118,8 @@ static int cmd_vs(int argc, char **argv)
 		if (strcmp(verb, verbs[v].name) == 0)
 			break;
 	if (v == sizeof(verbs) / sizeof(verbs[0]))
-		return cli_usage_error(cmd_spec.prog, "'%s' is not one of list, create, resize, destroy",
-				       verb);
+		return cli_usage_error(cmd_spec.prog,
+				       "'%s' is not one of list, create, resize, destroy", verb);
 	snprintf(prog, sizeof(prog), "cpool vs %s", verb);
 	verb_spec.prog = prog;
 	r = cli_parse(&verb_spec, NULL, argc - 1, argv + 1, &a);
