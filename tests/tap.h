@@ -8,6 +8,7 @@
  *	ok(x > 0, "x is positive");
  *	is_int(got, 42, "answer");
  *	is_str(name, "db", "vserver name");
+ *	cmp_ok(used, <=, limit, "within the limit");	any C comparison operator
  *	skip(2, "needs ../shared");	counts 2 skipped tests, with the reason
  *	return exit_status();
  *
@@ -109,6 +110,25 @@ static inline bool tap_is_str(const char *got, const char *want, bool equal, con
 #define isnt_int(got, want, name) tap_is_int((got), (want), false, __FILE__, __LINE__, (name))
 #define is_str(got, want, name) tap_is_str((got), (want), true, __FILE__, __LINE__, (name))
 #define isnt_str(got, want, name) tap_is_str((got), (want), false, __FILE__, __LINE__, (name))
+
+static inline bool tap_cmp_ok(bool pass, int64_t a, const char *op, int64_t b, const char *file,
+			      int line, const char *name)
+{
+	tap_ok(pass, file, line, "%s", name);
+	if (!pass)
+		printf("#     %" PRId64 "\n#         %s\n#     %" PRId64 "\n", a, op, b);
+	return pass;
+}
+
+/*
+ * cmp_ok(a, op, b, name): integers compared with the C operator @op (<, <=,
+ * ==, !=, >=, >); a failure prints both values and the operator.
+ */
+#define cmp_ok(a, op, b, name)                                                 \
+	({                                                                     \
+		int64_t a_ = (a), b_ = (b);                                    \
+		tap_cmp_ok(a_ op b_, a_, #op, b_, __FILE__, __LINE__, (name)); \
+	})
 
 /* Doubles compared within an absolute tolerance. */
 #define is_double(got, want, tol, name)                                                        \

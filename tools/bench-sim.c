@@ -105,7 +105,7 @@ static char *synthetic_swf(size_t n, int slots)
 
 static int load_synthetic(size_t n, int slots, struct cpool_trace *t)
 {
-	struct cpool_trace_error e;
+	struct cpool_error e;
 	char *text = synthetic_swf(n, slots);
 	FILE *in;
 	int ret;
@@ -447,7 +447,7 @@ int main(int argc, char **argv)
 		printf("\nreal traces: skipped, %s\n", no_data);
 	} else {
 		for (size_t i = 0; i < 3; i++) {
-			struct cpool_trace_error e;
+			struct cpool_error e;
 			char path[8192];
 
 			snprintf(path, sizeof(path), "%s/%s", traces, logs[i].file);

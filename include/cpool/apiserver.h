@@ -56,7 +56,6 @@ void cpool_apiserver_close(struct cpool_apiserver *srv);
 
 /* Queues @msg (stolen) for the client; -EPIPE when it is gone or too slow. */
 int cpool_client_send(struct cpool_client *client, json_t *msg);
-const struct cpool_peer *cpool_client_peer(const struct cpool_client *client);
 int cpool_apiserver_client_count(const struct cpool_apiserver *srv);
 
 #endif /* CPOOL_APISERVER_H */

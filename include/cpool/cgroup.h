@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "cpool/cpuset.h"
+#include "cpool/error.h"
 #include "cpool/vserver.h"
 
 #define CPOOL_CG_MOUNT "/sys/fs/cgroup"
@@ -35,12 +36,14 @@
 #define CPOOL_CG_CPU_PERIOD_MIN 1000ULL
 #define CPOOL_CG_CPU_PERIOD_MAX 1000000ULL
 
-struct cpool_cg_error {
-	int err; /* negative errno, as returned */
-	char msg[1024]; /* "operation path: reason" */
-};
+/*
+ * The old name of struct cpool_error ("operation path: reason"), kept while
+ * the cgroup, launch and supervise code and cpoold still spell it so; new
+ * code says struct cpool_error.
+ */
+#define cpool_cg_error cpool_error
 
-/* Fill @e (may be NULL) and return -@err (err > 0). */
+/* cpool_error_set() with a positive errno: fills @e (may be NULL) and returns -@err. */
 int cpool_cg_fail(struct cpool_cg_error *e, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -18,9 +18,8 @@ struct cpool_cpuset {
 };
 
 void cpool_cpuset_zero(struct cpool_cpuset *s);
-/* Out-of-range numbers are ignored by set/clear and never "set". */
+/* Out-of-range numbers are ignored by set and never "set". */
 void cpool_cpuset_set(struct cpool_cpuset *s, int cpu);
-void cpool_cpuset_clear(struct cpool_cpuset *s, int cpu);
 bool cpool_cpuset_isset(const struct cpool_cpuset *s, int cpu);
 void cpool_cpuset_set_range(struct cpool_cpuset *s, int first, int last);
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpool/error.h"
 #include "cpool/vserver.h"
 
 #define CPOOL_JOB_ID_MAX 31
@@ -52,34 +53,30 @@ struct cpool_trace {
 	char first_skip[160];
 };
 
-/* Where a trace is malformed: reported as "FILE:LINE: field NAME: MESSAGE". */
-struct cpool_trace_error {
-	size_t line;
-	char field[32];
-	char message[128];
-};
-
 /*
- * Read a trace.  Returns 0, or -EINVAL with @err filled (line, field,
- * message) for malformed input, -ENOMEM, or -errno from reading.  Jobs that
+ * Read a trace.  Returns 0, or -EINVAL with @err filled for malformed
+ * input (err->line, and a message "field NAME: what is wrong"), -ENOMEM, or -errno from reading.  Jobs that
  * are well-formed but cannot run are skipped and counted in @trace, never an
  * error.  Jobs keep file order in @trace->jobs; index is that order.
  * cpool_trace_free() releases @trace in every case.
  */
 int cpool_trace_read(FILE *in, enum cpool_trace_format format, struct cpool_trace *trace,
-		     struct cpool_trace_error *err);
-/* Opens @path; -errno from fopen with err->line = 0. */
+		     struct cpool_error *err);
+/*
+ * Opens @path and reads it; every error's message is complete, with the
+ * path: "FILE:LINE: field NAME: ...", "reading FILE: No such file or directory".
+ */
 int cpool_trace_load(const char *path, enum cpool_trace_format format, struct cpool_trace *trace,
-		     struct cpool_trace_error *err);
+		     struct cpool_error *err);
 void cpool_trace_free(struct cpool_trace *trace);
 
 /* Format-specific readers used by cpool_trace_read (same contract). */
-int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace_error *err);
-int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_trace_error *err);
+int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_error *err);
+int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_error *err);
 
-/* Internal to the readers: fill @err (line, field, message) and return -EINVAL. */
-int cpool_trace_fail(struct cpool_trace_error *err, size_t line, const char *field, const char *fmt,
-		     ...) __attribute__((format(printf, 4, 5)));
+/* Internal to the readers: fill @err ("field NAME: ...", line) and return -EINVAL. */
+int cpool_trace_fail(struct cpool_error *err, size_t line, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Internal to the readers: append a job (sets index), -ENOMEM. */
 int cpool_trace_append(struct cpool_trace *trace, const struct cpool_job *job);
 /* Count a skipped job, remembering the first reason. */

@@ -61,8 +61,6 @@ double cpool_metrics_rul(double total, double idle);
  * or below it) of @n values sorted ascending; 0 for n == 0.  p in [0, 100].
  */
 double cpool_percentile_sorted(const double *sorted, size_t n, double p);
-/* Same, sorting @values in place first. */
-double cpool_percentile(double *values, size_t n, double p);
 
 /*
  * Summary of @n finished jobs on a pool of @cpus CPUs that were busy

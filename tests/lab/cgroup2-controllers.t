@@ -6,20 +6,10 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 	echo "Bail out! not inside the lab (run through tools/lab)"
 	exit 1
 fi
+. "$(dirname "$0")/tap.sh"
 
 cg=/sys/fs/cgroup
 controllers="cpuset cpu io memory pids"
-n=0
-failed=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
 has_word() { # has_word WORD "SPACE SEPARATED LIST"
 	case " $2 " in *" $1 "*) return 0 ;; esac
 	return 1

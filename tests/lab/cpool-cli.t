@@ -7,6 +7,7 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 	echo "Bail out! not inside the lab (run through tools/lab)"
 	exit 1
 fi
+. "$(dirname "$0")/tap.sh"
 
 top=${CPOOL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${CPOOL_BUILD:-$top/build}
@@ -47,22 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 failed=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-is() { # is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	local s=$?
-	ok $s "$3"
-	[ $s -eq 0 ] || echo "#   got '$1', want '$2'"
-}
 # nobody may not reach the checkout (a home directory of mode 0700): give it
 # its own copy of the CLI.
 cp "$cpool" "$dir/cpool" && chmod 0755 "$dir/cpool"

@@ -6,15 +6,11 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 	echo "Bail out! not inside the lab (run through tools/lab)"
 	exit 1
 fi
+. "$(dirname "$0")/tap.sh"
 
 top=${CPOOL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 cpool=${CPOOL_BUILD:-$top/build}/cpool
 cg=/sys/fs/cgroup/cpool-lab-metrics-cli.$$
-n=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
 busy=
 tmp=$(mktemp -d)
 cleanup() {
@@ -59,3 +55,4 @@ ok $? "degraded mode warns once on stderr with the reason"
 json=$("$cpool" metrics --no-bpf --json --interval 0.2 --count 1 2>/dev/null)
 echo "$json" | python3 -c 'import json,sys; r=json.load(sys.stdin); sys.exit(0 if r["degraded"] and r["mode"]=="degraded" and r["reason"] else 1)'
 ok $? "degraded JSON carries mode, degraded and reason"
+[ "$failed" -eq 0 ]

@@ -6,6 +6,7 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 	echo "Bail out! not inside the lab (run through tools/lab)"
 	exit 1
 fi
+. "$(dirname "$0")/tap.sh"
 
 shape=${CPOOL_LAB_SHAPE:-}
 # SHAPE -> "$@" = CPU count of each node
@@ -40,17 +41,6 @@ range() { # range FIRST LAST -> sysfs list syntax
 	if [ "$1" -eq "$2" ]; then echo "$1"; else echo "$1-$2"; fi
 }
 
-n=0
-failed=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
 
 echo "1..$((2 * nodes + 4))"
 echo "# shape $shape: $nodes nodes, $total CPUs"

@@ -273,6 +273,19 @@ static void fake_kill(void)
 	waitpid(fake.pid, NULL, 0);
 }
 
+/* False, with a skip, when build/cpool is not there to test. */
+static bool fake_cpool_built(void)
+{
+	const char *build = getenv("CPOOL_BUILD");
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/cpool", build ? build : "build");
+	if (access(path, X_OK) == 0)
+		return true;
+	skip(1, "build/cpool is not built (make builds it; CPOOL_BUILD points at it)");
+	return false;
+}
+
 static void fake_start(void)
 {
 	const char *build = getenv("CPOOL_BUILD");

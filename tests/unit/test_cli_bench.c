@@ -42,7 +42,7 @@ static void gen(void)
 	const char *args = "gen --jobs 50 --arrival poisson:2 --runtime lognormal:0,1 "
 			   "--cpus uniform:1-4 --priority choice:-5,0,5 --mem 1M --seed 11";
 	struct cpool_trace t;
-	struct cpool_trace_error e;
+	struct cpool_error e;
 	char *first;
 	FILE *in;
 	int bad = 0;

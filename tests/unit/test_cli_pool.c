@@ -289,12 +289,7 @@ static void test_errors(void)
 
 int main(void)
 {
-	const char *build = getenv("CPOOL_BUILD");
-	char path[1024];
-
-	snprintf(path, sizeof(path), "%s/cpool", build ? build : "build");
-	if (access(path, X_OK)) {
-		skip(1, "build/cpool is not built (make builds it; CPOOL_BUILD points at it)");
+	if (!fake_cpool_built()) {
 		done_testing();
 		return exit_status();
 	}

@@ -95,7 +95,7 @@ static void gen_trace_roundtrip(void)
 {
 	struct cpool_gen_config cfg;
 	struct cpool_trace a, b, back;
-	struct cpool_trace_error e;
+	struct cpool_error e;
 	char err[256], *text = NULL;
 	size_t len = 0;
 	FILE *f;

@@ -175,7 +175,7 @@ static void generated(void)
 	char *text = generate_swf(3000, 64);
 	FILE *in = fmemopen(text, strlen(text), "r");
 	struct cpool_trace t;
-	struct cpool_trace_error e;
+	struct cpool_error e;
 
 	is_int(cpool_trace_read(in, CPOOL_TRACE_SWF, &t, &e), 0, "generated SWF parses");
 	is_int((int64_t)t.n_skipped, 3, "generated: the 3 jobs without processors are skipped");
@@ -219,7 +219,7 @@ static void placements(void)
 	FILE *in = fmemopen(text, strlen(text), "r");
 	struct cpool_vserver vs[3];
 	struct cpool_trace t;
-	struct cpool_trace_error e;
+	struct cpool_error e;
 	size_t bad = 0, runs = 0;
 
 	if (cpool_trace_read(in, CPOOL_TRACE_SWF, &t, &e))
@@ -281,7 +281,7 @@ static void real(void)
 
 	for (size_t i = 0; i < 3; i++) {
 		struct cpool_trace t;
-		struct cpool_trace_error e;
+		struct cpool_error e;
 		char path[8192];
 
 		if (!traces) {
@@ -291,7 +291,7 @@ static void real(void)
 		snprintf(path, sizeof(path), "%s/%s", traces, logs[i].file);
 		if (!ok(!cpool_trace_load(path, CPOOL_TRACE_AUTO, &t, &e), "%s loads",
 			logs[i].file)) {
-			diag("%s:%zu: %s: %s", path, e.line, e.field, e.message);
+			diag("%s", e.msg);
 			cpool_trace_free(&t);
 			continue;
 		}

@@ -13,42 +13,6 @@
 #include "cli_common.h"
 #include "cpool/units.h"
 
-int cli_getopt(int argc, char **argv, const char *prog, const char *shortopts,
-	       const struct option *longopts)
-{
-	int c;
-
-	argv[0] = (char *)prog; /* getopt names its own messages after argv[0] */
-	c = getopt_long(argc, argv, shortopts, longopts, NULL);
-	if (c == '?' || c == ':')
-		fprintf(stderr, "Try '%s --help'.\n", prog);
-	return c;
-}
-
-int cli_usage_error(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", prog);
-	return CLI_EXIT_USAGE;
-}
-
-int cli_fail(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return CLI_EXIT_FAILED;
-}
-
 struct cpool_apiclient *cli_connect(const char *prog, const char *socket)
 {
 	struct cpool_apiclient *c = NULL;
@@ -93,23 +57,6 @@ void cli_print_json(const json_t *value)
 	json_dumpf(value, stdout, JSON_INDENT(2));
 	putchar('\n');
 	fflush(stdout);
-}
-
-int cli_parse_long(const char *text, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	if (!text || !*text || isspace((unsigned char)*text))
-		return -EINVAL;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE || v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
 }
 
 static bool all_digits(const char *s, bool allow_dot)

@@ -1,63 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * What the commands that talk to cpoold share: the --socket option, one
- * place that reports errors (once, prefixed with the command), tables,
+ * What the commands that talk to cpoold share: connecting and one request
+ * with its error reported once (prefixed with the command), tables,
  * durations and times as people read them, and user names.
  */
 #ifndef CPOOL_CLI_COMMON_H
 #define CPOOL_CLI_COMMON_H
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "cli_options.h"
 #include "cpool/apiclient.h"
-
-/* Exit statuses of every daemon command. */
-#define CLI_EXIT_OK 0
-#define CLI_EXIT_FAILED 1 /* the daemon refused, or could not be reached */
-#define CLI_EXIT_USAGE 2
 
 /* How long a request other than "wait" may take before we give up. */
 #define CLI_TIMEOUT_MS 30000
-
-/* Long-only option values, out of the range of short option letters. */
-enum {
-	CLI_OPT_SOCKET = 0x100,
-	CLI_OPT_JSON,
-	CLI_OPT_HELP,
-};
-
-#define CLI_SOCKET_OPTION                                         \
-	{                                                         \
-		"socket", required_argument, NULL, CLI_OPT_SOCKET \
-	}
-#define CLI_JSON_OPTION                                 \
-	{                                               \
-		"json", no_argument, NULL, CLI_OPT_JSON \
-	}
-#define CLI_HELP_OPTION                                 \
-	{                                               \
-		"help", no_argument, NULL, CLI_OPT_HELP \
-	}
-#define CLI_SOCKET_HELP                                                            \
-	"  --socket PATH      cpoold's API socket (default: $CPOOL_SOCKET, else\n" \
-	"                     " CPOOL_DEFAULT_SOCKET ")\n"
-
-/*
- * getopt_long over a command's own options; names its messages after @prog
- * ("cpool submit") by putting it in argv[0].
- */
-int cli_getopt(int argc, char **argv, const char *prog, const char *shortopts,
-	       const struct option *longopts);
-
-/* "PROG: MESSAGE" and a pointer to --help on stderr; returns CLI_EXIT_USAGE. */
-int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "PROG: MESSAGE" on stderr; returns CLI_EXIT_FAILED. */
-int cli_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Connects to @socket (NULL: $CPOOL_SOCKET or the default); reports failure itself. */
 struct cpool_apiclient *cli_connect(const char *prog, const char *socket);
@@ -73,8 +33,6 @@ int cli_call(const char *prog, const char *socket, enum cpool_op op, json_t *arg
 /* The whole value on stdout, indented, with a newline. */
 void cli_print_json(const json_t *value);
 
-/* Strict integer: the whole text, base 10, within min..max. */
-int cli_parse_long(const char *text, long long min, long long max, long long *out);
 /* --since: a unix time, "2026-11-28[T10:00[:00]]" (local time), or "1h" ago. */
 int cli_parse_time(const char *text, double now, double *out);
 /* A user name or a numeric uid. */

@@ -37,33 +37,19 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage =
 		"usage: cpool bench --trace FILE --policies NAME,NAME,... [--placement NAME]\n"
 		"                   [--time-scale X] [--out DIR] [--run-timeout S] [--no-warm-up]\n"
-		"                   [--socket PATH]\n"
-		"\n"
-		"Replays the trace through cpoold as live processes ('cpool burn' doing each\n"
-		"job's CPU-seconds on its CPUs), once per policy, draining the pool between\n"
-		"runs, and runs the simulator on the same trace, pool and policy.  Writes\n"
-		"results.json, results.csv and plots (gnuplot, PNG and SVG) to DIR and prints\n"
-		"predicted and measured figures side by side.  Changing the policy needs root.\n"
-		"\n"
-		"  --trace FILE       CSV (header row) or SWF trace\n"
-		"  --policies LIST    scheduling policies, in order: %s\n"
-		"  --placement NAME   %s\n"
-		"                     (default: the daemon's current placement)\n"
-		"  --time-scale X     multiply submit times, runtimes and estimates by X\n"
-		"                     (default 1; 0.1 replays a 10-minute trace in 1 minute)\n"
-		"  --out DIR          where the report goes (default build/bench-YYYYmmdd-HHMMSS)\n"
-		"  --run-timeout S    give up on a run after S seconds (default: 5 x the\n"
-		"                     predicted makespan + 60 s); its jobs are cancelled\n"
-		"  --no-warm-up       skip the short job run on every VS before the first run\n"
-		"                     (which keeps first-time costs out of the first policy)\n" CLI_SOCKET_HELP
-		"  --help             this text\n",
-		cpool_sched_names(), cpool_place_names());
-}
+		"                   [--socket PATH]",
+	.about = "Replays the trace through cpoold as live processes ('cpool burn' doing each\n"
+		 "job's CPU-seconds on its CPUs), once per policy, draining the pool between\n"
+		 "runs, and runs the simulator on the same trace, pool and policy.  Writes\n"
+		 "results.json, results.csv and plots (gnuplot, PNG and SVG) to DIR and prints\n"
+		 "predicted and measured figures side by side.  Changing the policy needs root.",
+	.socket = true,
+};
 
 /* ---- the pool and the policy as the daemon has them ------------------------ */
 
@@ -597,81 +583,75 @@ static void bench_free(struct bench *b)
 	free(b->vs);
 }
 
+/* A number above 0 (and at most o->max when set): --time-scale, --run-timeout. */
+static int set_positive(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	double *v = o->target;
+	char *end;
+
+	*v = strtod(arg, &end);
+	if (end == arg || *end || !(*v > 0) || (o->max > 0 && *v > o->max))
+		return cpool_error_set(e, -EINVAL, "'%s' is not a number above 0", arg);
+	return 0;
+}
+
+static int set_placement(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	enum cpool_place place;
+
+	if (cpool_place_parse(arg, &place))
+		return cpool_error_set(e, -EINVAL, "unknown '%s' (known: %s)", arg,
+				       cpool_place_names());
+	*(const char **)o->target = arg;
+	return 0;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "trace", required_argument, NULL, 't' },
-		{ "policies", required_argument, NULL, 'p' },
-		{ "placement", required_argument, NULL, 'P' },
-		{ "time-scale", required_argument, NULL, 'x' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "run-timeout", required_argument, NULL, 'T' },
-		{ "no-warm-up", no_argument, NULL, 'W' },
-		CLI_SOCKET_OPTION,
-		CLI_HELP_OPTION,
-		{ 0 },
-	};
-	const char *policies = NULL, *placement = NULL, *socket = NULL, *out = NULL;
+	const char *policies = NULL, *placement = NULL, *out = NULL;
 	struct bench b = { .time_scale = 1 };
+	double timeout = 0;
+	bool no_warm_up = false;
+	char policies_help[256], placement_help[256];
+	const struct cli_option opts[] = {
+		CLI_STRING(0, "trace", "FILE", &b.trace_path, "CSV (header row) or SWF trace"),
+		CLI_STRING(0, "policies", "LIST", &policies, policies_help),
+		CLI_CUSTOM(0, "placement", "NAME", set_placement, &placement, placement_help),
+		{ .name = "time-scale",
+		  .arg = "X",
+		  .set = set_positive,
+		  .target = &b.time_scale,
+		  .max = 1e6,
+		  .help = "multiply submit times, runtimes and estimates by X\n"
+			  "(default 1; 0.1 replays a 10-minute trace in 1 minute)" },
+		CLI_STRING(0, "out", "DIR", &out,
+			   "where the report goes (default build/bench-YYYYmmdd-HHMMSS)"),
+		CLI_CUSTOM(0, "run-timeout", "S", set_positive, &timeout,
+			   "give up on a run after S seconds (default: 5 x the\n"
+			   "predicted makespan + 60 s); its jobs are cancelled"),
+		CLI_FLAG(0, "no-warm-up", &no_warm_up,
+			 "skip the short job run on every VS before the first run\n"
+			 "(which keeps first-time costs out of the first policy)"),
+		CLI_END,
+	};
 	struct cpool_trace trace = { 0 };
-	struct cpool_trace_error terr;
+	struct cpool_error terr;
 	struct cpool_apiclient *c = NULL;
 	struct cpool_policy base;
 	struct progress pg = { .ratio = 1.1 };
+	struct cli_args a;
 	json_t *saved = NULL;
 	char self[PATH_MAX];
-	double timeout = 0;
-	bool warm = true;
-	enum cpool_place place;
-	int opt, ret, status = CLI_EXIT_FAILED;
+	int ret, status = CLI_EXIT_FAILED;
 	ssize_t n;
-	char *end;
 
-	while ((opt = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
-		switch (opt) {
-		case 't':
-			b.trace_path = optarg;
-			break;
-		case 'p':
-			policies = optarg;
-			break;
-		case 'P':
-			if (cpool_place_parse(optarg, &place))
-				return cli_usage_error(PROG,
-						       "--placement: unknown '%s' (known: %s)",
-						       optarg, cpool_place_names());
-			placement = optarg;
-			break;
-		case 'x':
-			b.time_scale = strtod(optarg, &end);
-			if (end == optarg || *end || !(b.time_scale > 0) || b.time_scale > 1e6)
-				return cli_usage_error(
-					PROG, "--time-scale: '%s' is not a number > 0", optarg);
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'T':
-			timeout = strtod(optarg, &end);
-			if (end == optarg || *end || !(timeout > 0))
-				return cli_usage_error(
-					PROG, "--run-timeout: '%s' is not seconds > 0", optarg);
-			break;
-		case 'W':
-			warm = false;
-			break;
-		case CLI_OPT_SOCKET:
-			socket = optarg;
-			break;
-		case CLI_OPT_HELP:
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+	snprintf(policies_help, sizeof(policies_help), "scheduling policies, in order: %s",
+		 cpool_sched_names());
+	snprintf(placement_help, sizeof(placement_help),
+		 "%s\n(default: the daemon's current placement)", cpool_place_names());
+	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (!b.trace_path || !policies)
 		return cli_usage_error(PROG, "--trace and --policies are required");
 	/* Validate the names before touching anything. */
@@ -682,12 +662,8 @@ static int cmd_bench(int argc, char **argv)
 	}
 
 	ret = cpool_trace_load(b.trace_path, CPOOL_TRACE_AUTO, &trace, &terr);
-	if (ret == -EINVAL && terr.line) {
-		cli_fail(PROG, "%s:%zu: field %s: %s", b.trace_path, terr.line, terr.field,
-			 terr.message);
-		goto out;
-	} else if (ret) {
-		cli_fail(PROG, "reading %s: %s", b.trace_path, strerror(-ret));
+	if (ret) {
+		cli_fail_error(PROG, &terr);
 		goto out;
 	}
 	if (trace.n_skipped)
@@ -709,7 +685,7 @@ static int cmd_bench(int argc, char **argv)
 	}
 	self[n] = '\0';
 
-	c = cli_connect(PROG, socket);
+	c = cli_connect(PROG, a.socket);
 	if (!c)
 		goto out;
 	if (load_pool(c, &b) || load_policy(c, &base, &saved))
@@ -760,7 +736,7 @@ static int cmd_bench(int argc, char **argv)
 	fprintf(stderr, "%s: %zu jobs x %zu policies on %d VS (%d CPUs), placement %s, scale %g\n",
 		PROG, b.n_jobs, b.n_runs, b.n_vs, b.total_cpus, cpool_place_name(base.place),
 		b.time_scale);
-	if (warm) {
+	if (!no_warm_up) {
 		ret = warm_up(c, self, &b, &pg);
 		if (ret)
 			goto restore;

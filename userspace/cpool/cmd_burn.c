@@ -23,19 +23,13 @@
 #define PROG "cpool burn"
 #define BURN_MAX_THREADS 1024
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: cpool burn --cpu-seconds S [--cpus N] [--mem SIZE]\n"
-		     "\n"
-		     "Does S seconds of CPU work on each of N threads (measured by each\n"
-		     "thread's own CPU clock, so time spent preempted or frozen does not\n"
-		     "count) and touches SIZE bytes of memory once, then exits 0.\n"
-		     "\n"
-		     "  --cpu-seconds S    CPU time per thread (a duration: 2, 2.5s, 300ms)\n"
-		     "  --cpus N           threads (default 1)\n"
-		     "  --mem SIZE         memory to touch once and hold until the end (64M)\n"
-		     "  --help             this text\n");
-}
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage = "usage: cpool burn --cpu-seconds S [--cpus N] [--mem SIZE]",
+	.about = "Does S seconds of CPU work on each of N threads (measured by each\n"
+		 "thread's own CPU clock, so time spent preempted or frozen does not\n"
+		 "count) and touches SIZE bytes of memory once, then exits 0.",
+};
 
 static double thread_cpu_seconds(void)
 {
@@ -71,46 +65,26 @@ static void *burn(void *arg)
 
 static int cmd_burn(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "cpu-seconds", required_argument, NULL, 's' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "mem", required_argument, NULL, 'm' },
-		CLI_HELP_OPTION,
-		{ 0 },
-	};
-	struct burner *b;
 	double seconds = -1;
 	uint64_t mem = 0;
 	long long cpus = 1;
+	const struct cli_option opts[] = {
+		CLI_DURATION(0, "cpu-seconds", "S", &seconds, 0, 1e7,
+			     "CPU time per thread (a duration: 2, 2.5s, 300ms)"),
+		CLI_INT(0, "cpus", "N", &cpus, 1, BURN_MAX_THREADS, "threads (default 1)"),
+		CLI_SIZE(0, "mem", "SIZE", &mem, SIZE_MAX / 2,
+			 "memory to touch once and hold until the end (64M)"),
+		CLI_END,
+	};
+	struct burner *b;
 	void *region = NULL;
-	int opt, ret;
+	struct cli_args a;
+	int ret;
 	bool failed = false;
 
-	while ((opt = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
-		switch (opt) {
-		case 's':
-			if (cpool_parse_duration(optarg, &seconds) || seconds < 0 || seconds > 1e7)
-				return cli_usage_error(
-					PROG, "--cpu-seconds: '%s' is not a duration", optarg);
-			break;
-		case 'c':
-			if (cli_parse_long(optarg, 1, BURN_MAX_THREADS, &cpus))
-				return cli_usage_error(PROG, "--cpus: '%s' is not 1..%d", optarg,
-						       BURN_MAX_THREADS);
-			break;
-		case 'm':
-			if (cpool_parse_size(optarg, &mem) || mem > SIZE_MAX / 2)
-				return cli_usage_error(PROG, "--mem: '%s' is not a size", optarg);
-			break;
-		case CLI_OPT_HELP:
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (seconds < 0)
 		return cli_usage_error(PROG, "--cpu-seconds is required");
 

@@ -9,21 +9,14 @@
 
 #define PROG "cpool history"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: cpool history [--since TIME] [--user USER] [--json]\n"
-		"\n"
-		"Accounting of ended jobs, oldest first: exit status, CPU time, wait (submit\n"
-		"to first start), response, turnaround and peak memory.\n"
-		"\n"
-		"  --since TIME       jobs submitted since TIME: a unix time (1764355200), a\n"
-		"                     local date or time (2026-11-28, 2026-11-28T10:00), or a\n"
-		"                     duration ago (30m, 1h, 2d)\n"
-		"  --user USER        only this user's jobs (a name or a uid; others' need root)\n"
-		"  --json             the daemon's answer, {\"jobs\": [...]}\n" CLI_SOCKET_HELP
-		"  --help             this text\n");
-}
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage = "usage: cpool history [--since TIME] [--user USER] [--json]",
+	.about = "Accounting of ended jobs, oldest first: exit status, CPU time, wait (submit\n"
+		 "to first start), response, turnaround and peak memory.",
+	.json_help = "the daemon's answer, {\"jobs\": [...]}",
+	.socket = true,
+};
 
 static const struct cli_column columns[] = {
 	{ "ID", true },	      { "USER", false },      { "NAME", false },    { "VS", false },
@@ -81,69 +74,56 @@ static void print_records(const json_t *jobs)
 	cli_table_free(t);
 }
 
+/* --since into the request: args is the request's json object. */
+static int set_since(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	double since;
+
+	if (cli_parse_time(arg, cli_now(), &since) || since < 0)
+		return cpool_error_set(e, -EINVAL,
+				       "'%s' is not a unix time, a date like 2026-11-28T10:00 or "
+				       "a duration ago like 1h",
+				       arg);
+	json_object_set_new(o->target, "since", json_real(since));
+	return 0;
+}
+
+static int set_user(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	uid_t uid;
+	int r = cli_parse_user(arg, &uid);
+
+	if (r)
+		return cpool_error_set(e, r, "%s '%s'", r == -ENOENT ? "no such user" : "not a uid",
+				       arg);
+	json_object_set_new(o->target, "uid", json_integer(uid));
+	return 0;
+}
+
 static int cmd_history(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "since", required_argument, NULL, 's' },
-		{ "user", required_argument, NULL, 'u' },
-		CLI_JSON_OPTION,
-		CLI_SOCKET_OPTION,
-		CLI_HELP_OPTION,
-		{ 0 },
-	};
-	const char *socket = NULL;
 	json_t *args = json_object(), *result;
-	bool json = false;
-	double since;
-	uid_t uid;
-	int c, r;
+	const struct cli_option opts[] = {
+		CLI_CUSTOM(0, "since", "TIME", set_since, args,
+			   "jobs submitted since TIME: a unix time (1764355200), a\n"
+			   "local date or time (2026-11-28, 2026-11-28T10:00), or a\n"
+			   "duration ago (30m, 1h, 2d)"),
+		CLI_CUSTOM(0, "user", "USER", set_user, args,
+			   "only this user's jobs (a name or a uid; others' need root)"),
+		CLI_END,
+	};
+	struct cli_args a;
+	int r;
 
-	while ((c = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
-		switch (c) {
-		case 's':
-			if (cli_parse_time(optarg, cli_now(), &since) || since < 0) {
-				json_decref(args);
-				return cli_usage_error(
-					PROG,
-					"--since: '%s' is not a unix time, a date like "
-					"2026-11-28T10:00 or a duration ago like 1h",
-					optarg);
-			}
-			json_object_set_new(args, "since", json_real(since));
-			break;
-		case 'u':
-			r = cli_parse_user(optarg, &uid);
-			if (r) {
-				json_decref(args);
-				return cli_usage_error(PROG, "--user: %s '%s'",
-						       r == -ENOENT ? "no such user" : "not a uid",
-						       optarg);
-			}
-			json_object_set_new(args, "uid", json_integer(uid));
-			break;
-		case CLI_OPT_JSON:
-			json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket = optarg;
-			break;
-		case CLI_OPT_HELP:
-			json_decref(args);
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			json_decref(args);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
+	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (r != CLI_PARSED) {
 		json_decref(args);
-		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+		return r;
 	}
-	r = cli_call(PROG, socket, CPOOL_OP_HISTORY, args, &result);
+	r = cli_call(PROG, a.socket, CPOOL_OP_HISTORY, args, &result);
 	if (r)
 		return r;
-	if (json)
+	if (a.json)
 		cli_print_json(result);
 	else
 		print_records(json_object_get(result, "jobs"));

@@ -4,7 +4,6 @@
  * interval — standalone, like bcc's runqlat, no daemon needed.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -15,16 +14,18 @@
 
 #include <jansson.h>
 
+#include "cli_options.h"
 #include "command.h"
 #include "cpool/collector.h"
 #include "cpool/kmetrics.h"
 #include "cpool/units.h"
 
+#define PROG "cpool metrics"
 #define TOP_PREEMPTORS 3
 
 struct metrics_opts {
 	double interval_s;
-	long count; /* 0: until interrupted */
+	long long count; /* 0: until interrupted */
 	bool json;
 	bool hist;
 	bool all;
@@ -41,99 +42,46 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage =
 		"usage: cpool metrics [--interval S] [--count N] [--json] [--hist] [--all] [--no-bpf]\n"
-		"                     [--no-rqlat] [--no-preemptors]\n"
-		"\n"
-		"Per-CPU utilization and per-cgroup run time, run-queue latency and preemptions,\n"
-		"measured by eBPF in the scheduler; every interval until --count or Ctrl-C.\n"
-		"\n"
-		"  -i, --interval S  seconds between reports, e.g. 1, 250ms (default 1, least 100ms)\n"
-		"  -c, --count N     stop after N reports (default: run until interrupted)\n"
-		"  -j, --json        one JSON object per report, one per line\n"
-		"  -H, --hist        run-queue latency histograms per cgroup\n"
-		"  -a, --all         also cgroups that did not run in the interval\n"
-		"      --no-bpf      degraded mode on purpose (/proc/stat, cpu.stat, cpu.pressure)\n"
-		"      --no-rqlat    skip run-queue latency in the kernel (cheaper switches)\n"
-		"      --no-preemptors  skip who-preempted-whom in the kernel\n"
-		"\n"
+		"                     [--no-rqlat] [--no-preemptors]",
+	.about = "Per-CPU utilization and per-cgroup run time, run-queue latency and preemptions,\n"
+		 "measured by eBPF in the scheduler; every interval until --count or Ctrl-C.",
+	.json_help = "one JSON object per report, one per line",
+	.epilog =
 		"Without BPF (no BTF, no privilege, verifier refusal) it says why and reports\n"
-		"from /proc/stat and the cgroups' cpu.stat and cpu.pressure, marked \"degraded\".\n");
-}
+		"from /proc/stat and the cgroups' cpu.stat and cpu.pressure, marked \"degraded\".",
+};
 
+/* Returns CLI_PARSED, or the exit status (after --help or a usage error). */
 static int parse_args(int argc, char **argv, struct metrics_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "hist", no_argument, NULL, 'H' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "no-bpf", no_argument, NULL, 'B' },
-		{ "no-rqlat", no_argument, NULL, 'R' },
-		{ "no-preemptors", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	const struct cli_option opts[] = {
+		CLI_DURATION('i', "interval", "S", &o->interval_s, 0.1, 0,
+			     "seconds between reports, e.g. 1, 250ms (default 1, least 100ms)"),
+		CLI_INT('c', "count", "N", &o->count, 1, 0,
+			"stop after N reports (default: run until interrupted)"),
+		CLI_FLAG('H', "hist", &o->hist, "run-queue latency histograms per cgroup"),
+		CLI_FLAG('a', "all", &o->all, "also cgroups that did not run in the interval"),
+		CLI_FLAG(0, "no-bpf", &o->no_bpf,
+			 "degraded mode on purpose (/proc/stat, cpu.stat, cpu.pressure)"),
+		CLI_FLAG(0, "no-rqlat", &o->no_rqlat,
+			 "skip run-queue latency in the kernel (cheaper switches)"),
+		CLI_FLAG(0, "no-preemptors", &o->no_preemptors,
+			 "skip who-preempted-whom in the kernel"),
+		CLI_END,
 	};
-	char *end;
-	int opt;
+	struct cli_args a;
+	int r;
 
 	*o = (struct metrics_opts){ .interval_s = 1.0 };
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "i:c:jHah", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			if (cpool_parse_duration(optarg, &o->interval_s) || o->interval_s < 0.1) {
-				fprintf(stderr,
-					"cpool metrics: --interval '%s': a duration of at least 100ms is needed\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'c':
-			errno = 0;
-			o->count = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || o->count < 1) {
-				fprintf(stderr,
-					"cpool metrics: --count '%s': a positive whole number is needed\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'H':
-			o->hist = true;
-			break;
-		case 'a':
-			o->all = true;
-			break;
-		case 'B':
-			o->no_bpf = true;
-			break;
-		case 'R':
-			o->no_rqlat = true;
-			break;
-		case 'P':
-			o->no_preemptors = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "cpool metrics: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	return 0;
+	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (r != CLI_PARSED)
+		return r;
+	o->json = a.json;
+	return CLI_PARSED;
 }
 
 static bool cgroup_active(const struct cpool_kmetrics_cgroup *cg)
@@ -456,8 +404,8 @@ static int cmd_metrics(int argc, char **argv)
 	int err, status = 0;
 
 	err = parse_args(argc, argv, &o);
-	if (err)
-		return err < 0 ? 0 : err;
+	if (err != CLI_PARSED)
+		return err;
 
 	copts.no_bpf = o.no_bpf;
 	copts.no_rqlat = o.no_rqlat;

@@ -1,42 +1,34 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* cpool plan: what the planner would give each virtual server; touches nothing. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_options.h"
 #include "command.h"
 #include "cpool/config.h"
 #include "cpool/planner.h"
 #include "cpool/topology.h"
 #include "cpool/units.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
+#define PROG "cpool plan"
+
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage =
 		"usage: cpool plan --config POOL.ini [--topology FILE.xml | --synthetic DESC]\n"
 		"                  [--free CPULIST] [--fit NAME] [--json]\n"
 		"       cpool plan [--topology FILE.xml | --synthetic DESC] [--free CPULIST]\n"
 		"                  --vs 'cpus=N,numa=any,exclusive=yes[,smt=threads]' [--fit NAME] "
-		"[--json]\n"
-		"\n"
-		"Print which CPUs and memory nodes each virtual server would get, without\n"
-		"touching the kernel.  With --vs, answer for one VS (keys as in [vserver] of\n"
-		"docs/config.md, comma-separated); there nothing is reserved, and only the\n"
-		"CPUs of --free are available.\n"
-		"\n"
-		"  --config FILE     the pool configuration (docs/config.md)\n"
-		"  --topology FILE   an hwloc XML export instead of this machine\n"
-		"  --synthetic DESC  an hwloc synthetic machine, e.g. \"pack:2 numa:2 core:8 pu:2\"\n"
-		"  --free CPULIST    only these CPUs may be given out (default: all)\n"
-		"  --vs SPEC         one VS: cpus=N or cpus=LIST, numa=, mems=, exclusive=, smt=\n"
-		"  --fit NAME        %s (default: the config's placement, or first-fit)\n"
-		"  --json            JSON; with --vs {\"cpus\": LIST, \"mems\": LIST} or {\"error\": ...}\n"
-		"  --help            this text\n",
-		cpool_fit_names());
-}
+		"[--json]",
+	.about = "Print which CPUs and memory nodes each virtual server would get, without\n"
+		 "touching the kernel.  With --vs, answer for one VS (keys as in [vserver] of\n"
+		 "docs/config.md, comma-separated); there nothing is reserved, and only the\n"
+		 "CPUs of --free are available.",
+	.json_help = "JSON; with --vs {\"cpus\": LIST, \"mems\": LIST} or {\"error\": ...}",
+};
 
 static void list(const struct cpool_cpuset *s, char *buf, size_t len)
 {
@@ -297,81 +289,51 @@ out:
 
 static int cmd_plan(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "topology", required_argument, NULL, 't' },
-		{ "synthetic", required_argument, NULL, 's' },
-		{ "free", required_argument, NULL, 'f' },
-		{ "vs", required_argument, NULL, 'v' },
-		{ "fit", required_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *config = NULL, *xml = NULL, *synthetic = NULL, *vs = NULL, *fit = NULL,
 		   *free_arg = NULL;
 	struct cpool_cpuset avail;
+	char fit_help[256];
+	const struct cli_option opts[] = {
+		CLI_STRING('c', "config", "FILE", &config,
+			   "the pool configuration (docs/config.md)"),
+		CLI_STRING('t', "topology", "FILE", &xml,
+			   "an hwloc XML export instead of this machine"),
+		CLI_STRING('s', "synthetic", "DESC", &synthetic,
+			   "an hwloc synthetic machine, e.g. \"pack:2 numa:2 core:8 pu:2\""),
+		CLI_STRING('f', "free", "CPULIST", &free_arg,
+			   "only these CPUs may be given out (default: all)"),
+		CLI_STRING('v', "vs", "SPEC", &vs,
+			   "one VS: cpus=N or cpus=LIST, numa=, mems=, exclusive=, smt="),
+		CLI_STRING('F', "fit", "NAME", &fit, fit_help),
+		CLI_END,
+	};
 	struct cpool_topology t;
-	bool json = false;
+	struct cli_args a;
 	char err[512];
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "c:t:s:f:v:F:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 't':
-			xml = optarg;
-			break;
-		case 's':
-			synthetic = optarg;
-			break;
-		case 'f':
-			free_arg = optarg;
-			break;
-		case 'v':
-			vs = optarg;
-			break;
-		case 'F':
-			fit = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc || (xml && synthetic) || !!config == !!vs) {
-		fprintf(stderr, "cpool plan: %s\n",
-			optind < argc	 ? "unexpected argument" :
-			xml && synthetic ? "--topology and --synthetic exclude each other" :
-					   "give either --config or --vs");
-		usage(stderr);
-		return 2;
-	}
+	snprintf(fit_help, sizeof(fit_help), "%s (default: the config's placement, or first-fit)",
+		 cpool_fit_names());
+	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (ret != CLI_PARSED)
+		return ret;
+	if (xml && synthetic)
+		return cli_usage_error(PROG, "--topology and --synthetic exclude each other");
+	if (!!config == !!vs)
+		return cli_usage_error(PROG, "give either --config or --vs");
 	if (free_arg) {
 		const char *bad = NULL;
 
-		if (cpool_cpuset_parse(&avail, free_arg, &bad)) {
-			fprintf(stderr, "cpool plan: --free: '%s' is not a CPU list (at '%s')\n",
-				free_arg, bad ? bad : free_arg);
-			return 2;
-		}
+		if (cpool_cpuset_parse(&avail, free_arg, &bad))
+			return cli_usage_error(PROG, "--free: '%s' is not a CPU list (at '%s')",
+					       free_arg, bad ? bad : free_arg);
 	}
-	if (cpool_topology_load(&t, xml, synthetic, err, sizeof(err))) {
-		fprintf(stderr, "cpool plan: %s\n", err);
-		return 1;
-	}
+	if (cpool_topology_load(&t, xml, synthetic, err, sizeof(err)))
+		return cli_fail(PROG, "%s", err);
 	if (vs)
-		ret = one_question(&t, vs, free_arg ? &avail : NULL, fit, json);
+		ret = one_question(&t, vs, free_arg ? &avail : NULL, fit, a.json);
 	else
-		ret = whole_plan(&t, config, free_arg ? &avail : NULL, fit, json);
+		ret = whole_plan(&t, config, free_arg ? &avail : NULL, fit, a.json);
 	cpool_topology_free(&t);
 	return ret;
 }

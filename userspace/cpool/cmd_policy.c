@@ -1,28 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* cpool policy: the scheduling and placement policy in force; root changes it. */
+#include <errno.h>
 #include <string.h>
 
 #include "cli_common.h"
 #include "command.h"
 #include "cpool/units.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: cpool policy get [--json]\n"
-		"       cpool policy set [--policy NAME] [--placement NAME] [--quantum DURATION]\n"
-		"\n"
-		"The scheduling policy (fcfs, sjf, srtf, rr, priority, easy, ...), the\n"
-		"placement policy (first-fit, best-fit, ...; docs/policies.md) and the time\n"
-		"quantum of the preemptive policies.  A change applies from the next\n"
-		"scheduling decision and survives a restart.  Only root changes them.\n"
-		"\n"
-		"  --policy NAME      the scheduling policy\n"
-		"  --placement NAME   the placement policy\n"
-		"  --quantum DUR      e.g. 100ms, 1s\n"
-		"  --json             the daemon's answer as JSON\n" CLI_SOCKET_HELP
-		"  --help             this text\n");
-}
+static const struct cli_spec cmd_spec = {
+	.prog = "cpool policy",
+	.usage = "usage: cpool policy get [--json]\n"
+		 "       cpool policy set [--policy NAME] [--placement NAME] [--quantum DURATION]",
+	.about = "The scheduling policy (fcfs, sjf, srtf, rr, priority, easy, ...), the\n"
+		 "placement policy (first-fit, best-fit, ...; docs/policies.md) and the time\n"
+		 "quantum of the preemptive policies.  A change applies from the next\n"
+		 "scheduling decision and survives a restart.  Only root changes them.",
+	.json_help = "the daemon's answer as JSON",
+	.socket = true,
+};
 
 static void print_policy(const json_t *p)
 {
@@ -34,89 +29,67 @@ static void print_policy(const json_t *p)
 	printf("quantum    %s\n", q);
 }
 
+static int set_quantum(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	double *quantum = o->target;
+
+	if (cpool_parse_duration(arg, quantum) || *quantum <= 0)
+		return cpool_error_set(e, -EINVAL, "'%s' is not a duration above 0 like 100ms",
+				       arg);
+	return 0;
+}
+
 static int cmd_policy(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "placement", required_argument, NULL, 'P' },
-		{ "quantum", required_argument, NULL, 'q' },
-		CLI_JSON_OPTION,
-		CLI_SOCKET_OPTION,
-		CLI_HELP_OPTION,
-		{ 0 },
+	const char *policy = NULL, *placement = NULL;
+	double quantum = 0;
+	const struct cli_option opts[] = {
+		CLI_STRING(0, "policy", "NAME", &policy, "the scheduling policy"),
+		CLI_STRING(0, "placement", "NAME", &placement, "the placement policy"),
+		CLI_CUSTOM(0, "quantum", "DUR", set_quantum, &quantum, "e.g. 100ms, 1s"),
+		CLI_END,
 	};
-	const char *socket = NULL;
+	struct cli_spec verb_spec = cmd_spec;
 	char prog[32];
-	bool json = false, set;
-	json_t *args, *result;
-	double quantum;
-	int c, r;
+	struct cli_args a;
+	json_t *args = NULL, *result;
+	bool set;
+	int r;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(argc < 2 ? stderr : stdout);
+		cli_help(&cmd_spec, opts, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	if (strcmp(argv[1], "get") && strcmp(argv[1], "set"))
-		return cli_usage_error("cpool policy", "'%s' is not get or set", argv[1]);
+		return cli_usage_error(cmd_spec.prog, "'%s' is not get or set", argv[1]);
 	set = strcmp(argv[1], "set") == 0;
 	snprintf(prog, sizeof(prog), "cpool policy %s", argv[1]);
-	argc--;
-	argv++;
-	args = json_object();
-	while ((c = cli_getopt(argc, argv, prog, "", opts)) != -1) {
-		const char *key = c == 'p' ? "policy" : c == 'P' ? "placement" : "quantum";
-
-		switch (c) {
-		case 'p':
-		case 'P':
-		case 'q':
-			if (!set) {
-				json_decref(args);
-				return cli_usage_error(prog, "--%s is for 'cpool policy set'", key);
-			}
-			if (c != 'q') {
-				json_object_set_new(args, key, json_string(optarg));
-				break;
-			}
-			if (cpool_parse_duration(optarg, &quantum) || quantum <= 0) {
-				json_decref(args);
-				return cli_usage_error(prog,
-						       "--quantum: '%s' is not a duration above 0 "
-						       "like 100ms",
-						       optarg);
-			}
-			json_object_set_new(args, key, json_real(quantum));
-			break;
-		case CLI_OPT_JSON:
-			json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket = optarg;
-			break;
-		case CLI_OPT_HELP:
-			json_decref(args);
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			json_decref(args);
-			return CLI_EXIT_USAGE;
-		}
+	verb_spec.prog = prog;
+	r = cli_parse(&verb_spec, opts, argc - 1, argv + 1, &a);
+	if (r != CLI_PARSED)
+		return r;
+	if (!set && (policy || placement || quantum))
+		return cli_usage_error(prog, "--%s is for 'cpool policy set'",
+				       policy	 ? "policy" :
+				       placement ? "placement" :
+						   "quantum");
+	if (set) {
+		if (!policy && !placement && !quantum)
+			return cli_usage_error(
+				prog, "nothing to set: give --policy, --placement or --quantum");
+		args = json_object();
+		if (policy)
+			json_object_set_new(args, "policy", json_string(policy));
+		if (placement)
+			json_object_set_new(args, "placement", json_string(placement));
+		if (quantum)
+			json_object_set_new(args, "quantum", json_real(quantum));
 	}
-	if (optind < argc || (set && !json_object_size(args))) {
-		json_decref(args);
-		return cli_usage_error(
-			prog, optind < argc ?
-				      "unexpected argument" :
-				      "nothing to set: give --policy, --placement or --quantum");
-	}
-	if (!set) {
-		json_decref(args);
-		args = NULL;
-	}
-	r = cli_call(prog, socket, set ? CPOOL_OP_POLICY_SET : CPOOL_OP_POLICY_GET, args, &result);
+	r = cli_call(prog, a.socket, set ? CPOOL_OP_POLICY_SET : CPOOL_OP_POLICY_GET, args,
+		     &result);
 	if (r)
 		return r;
-	if (json)
+	if (a.json)
 		cli_print_json(result);
 	else if (json_object_get(result, "policy"))
 		print_policy(result); /* set answers with the policy now in force */

@@ -5,16 +5,14 @@
 
 #define PROG "cpool ps"
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: cpool ps [--json]\n"
-		     "\n"
-		     "List the jobs that are queued, running or frozen (preempted): yours, or\n"
-		     "everyone's for root.  AGE counts from submission.\n"
-		     "\n"
-		     "  --json             the daemon's answer, {\"jobs\": [...]}\n" CLI_SOCKET_HELP
-		     "  --help             this text\n");
-}
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage = "usage: cpool ps [--json]",
+	.about = "List the jobs that are queued, running or frozen (preempted): yours, or\n"
+		 "everyone's for root.  AGE counts from submission.",
+	.json_help = "the daemon's answer, {\"jobs\": [...]}",
+	.socket = true,
+};
 
 static const struct cli_column columns[] = {
 	{ "ID", true },	      { "USER", false }, { "STATE", false },
@@ -54,38 +52,17 @@ static void print_jobs(const json_t *jobs)
 
 static int cmd_ps(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_JSON_OPTION,
-		CLI_SOCKET_OPTION,
-		CLI_HELP_OPTION,
-		{ 0 },
-	};
-	const char *socket = NULL;
-	bool json = false;
+	struct cli_args a;
 	json_t *result;
-	int c, r;
+	int r;
 
-	while ((c = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
-		switch (c) {
-		case CLI_OPT_JSON:
-			json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket = optarg;
-			break;
-		case CLI_OPT_HELP:
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-	r = cli_call(PROG, socket, CPOOL_OP_PS, NULL, &result);
+	r = cli_parse(&cmd_spec, NULL, argc, argv, &a);
+	if (r != CLI_PARSED)
+		return r;
+	r = cli_call(PROG, a.socket, CPOOL_OP_PS, NULL, &result);
 	if (r)
 		return r;
-	if (json)
+	if (a.json)
 		cli_print_json(result);
 	else
 		print_jobs(json_object_get(result, "jobs"));

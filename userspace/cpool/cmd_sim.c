@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* cpool sim: replay a trace through a simulated pool under a policy. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_options.h"
 #include "command.h"
 #include "cpool/config.h"
 #include "cpool/topology.h"
@@ -19,35 +19,21 @@
 
 #define PROGRESS_MIN_JOBS 50000
 
-static void usage(FILE *out)
-{
-	fprintf(out,
+#define PROG "cpool sim"
+
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage =
 		"usage: cpool sim --trace FILE --policy NAME [--quantum MS] [--placement NAME]\n"
 		"                 (--slots N | --pool SPEC | --config pool.ini [--topology FILE |\n"
 		"                 --synthetic DESC]) [--json]\n"
 		"                 [--switch-cost MS] [--aging MS] [--mlfq-quanta MS,MS,...]\n"
-		"                 [--admit-p99 MS] [--format csv|swf]\n"
-		"\n"
-		"Replays the trace (CSV with a header row, or SWF) through a simulated pool\n"
-		"and prints each job (id, submit, start, end, wait, response, turnaround, in\n"
-		"seconds) and the pool summary.\n"
-		"\n"
-		"  --policy NAME       %s\n"
-		"  --placement NAME    %s (default first-fit)\n"
-		"  --quantum MS        rr quantum (default 100 ms); a bare number is ms\n"
-		"  --slots N           N one-CPU slots (one VS 'slots' of N CPUs)\n"
-		"  --pool SPEC         VSs by CPU count: '4,4,8' (named vs0, vs1, ...) or 'db:4,web:8'\n"
-		"  --config pool.ini   the planned pool: the file's VSs placed by the planner\n"
-		"                      ([pool] placement is also the default job placement)\n"
-		"  --topology FILE     plan on an hwloc XML export instead of this machine\n"
-		"  --synthetic DESC    plan on an hwloc synthetic machine ('pack:2 numa:2 core:8')\n"
-		"  --switch-cost MS    charged at every dispatch (default 0)\n"
-		"  --aging MS          priority policies: one level better per MS waited\n"
-		"  --mlfq-quanta LIST  mlfq levels' quanta; 0 last = FCFS (default 100,200,0)\n"
-		"  --admit-p99 MS      hold jobs off VSs whose run-queue p99 is above MS\n"
-		"  --json              {\"jobs\": [...], \"summary\": {...}}\n",
-		cpool_sched_names(), cpool_place_names());
-}
+		"                 [--admit-p99 MS] [--format csv|swf]",
+	.about = "Replays the trace (CSV with a header row, or SWF) through a simulated pool\n"
+		 "and prints each job (id, submit, start, end, wait, response, turnaround, in\n"
+		 "seconds) and the pool summary.",
+	.json_help = "{\"jobs\": [...], \"summary\": {...}}",
+};
 
 /* Milliseconds when bare ("100"), else any duration ("2s", "250us"). */
 static int parse_ms(const char *text, int64_t *us)
@@ -278,190 +264,125 @@ nomem:
 	return -ENOMEM;
 }
 
+/* A duration in microseconds (parse_ms); above 0 when o->min is set. */
+static int set_ms(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	int64_t *us = o->target;
+
+	if (parse_ms(arg, us) || (o->min > 0 && *us <= 0))
+		return cpool_error_set(e, -EINVAL, "'%s' is not a %sduration", arg,
+				       o->min > 0 ? "positive " : "");
+	return 0;
+}
+
+static int set_quanta(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	if (parse_quanta(arg, o->target))
+		return cpool_error_set(e, -EINVAL,
+				       "'%s' is not 1..%d durations, all but the last > 0", arg,
+				       CPOOL_MLFQ_MAX_LEVELS);
+	return 0;
+}
+
+static int set_format(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	enum cpool_trace_format *format = o->target;
+
+	if (strcmp(arg, "csv") == 0)
+		*format = CPOOL_TRACE_CSV;
+	else if (strcmp(arg, "swf") == 0)
+		*format = CPOOL_TRACE_SWF;
+	else
+		return cpool_error_set(e, -EINVAL, "'%s' is not csv or swf", arg);
+	return 0;
+}
+
+#define SIM_MS(name_, var, min_, help_)                                       \
+	{                                                                     \
+		.name = (name_), .arg = "MS", .help = (help_), .set = set_ms, \
+		.target = CLI_TARGET_(int64_t, var), .min = (min_)            \
+	}
+
 static int cmd_sim(int argc, char **argv)
 {
-	enum {
-		OPT_SWITCH = 256,
-		OPT_AGING,
-		OPT_QUANTA,
-		OPT_ADMIT,
-		OPT_FORMAT,
-		OPT_TOPO,
-		OPT_SYNTH
-	};
-	static const struct option opts[] = {
-		{ "trace", required_argument, NULL, 't' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "quantum", required_argument, NULL, 'q' },
-		{ "placement", required_argument, NULL, 'P' },
-		{ "slots", required_argument, NULL, 'n' },
-		{ "pool", required_argument, NULL, 'V' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "topology", required_argument, NULL, OPT_TOPO },
-		{ "synthetic", required_argument, NULL, OPT_SYNTH },
-		{ "json", no_argument, NULL, 'j' },
-		{ "switch-cost", required_argument, NULL, OPT_SWITCH },
-		{ "aging", required_argument, NULL, OPT_AGING },
-		{ "mlfq-quanta", required_argument, NULL, OPT_QUANTA },
-		{ "admit-p99", required_argument, NULL, OPT_ADMIT },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *trace_path = NULL, *config = NULL, *pool = NULL, *policy = NULL;
-	const char *xml = NULL, *synthetic = NULL;
+	const char *placement = NULL, *xml = NULL, *synthetic = NULL;
 	enum cpool_trace_format format = CPOOL_TRACE_AUTO;
 	struct cpool_sim_config cfg = { 0 };
+	long long slots = 0;
+	char policy_help[256], placement_help[256];
+	const struct cli_option opts[] = {
+		CLI_STRING(0, "trace", "FILE", &trace_path, "CSV (header row) or SWF trace"),
+		CLI_STRING(0, "policy", "NAME", &policy, policy_help),
+		CLI_STRING(0, "placement", "NAME", &placement, placement_help),
+		SIM_MS("quantum", &cfg.policy.quantum_us, 1,
+		       "rr quantum (default 100 ms); a bare number is ms"),
+		CLI_INT(0, "slots", "N", &slots, 1, CPOOL_MAX_CPUS,
+			"N one-CPU slots (one VS 'slots' of N CPUs)"),
+		CLI_STRING(0, "pool", "SPEC", &pool,
+			   "VSs by CPU count: '4,4,8' (named vs0, vs1, ...) or 'db:4,web:8'"),
+		CLI_STRING(0, "config", "pool.ini", &config,
+			   "the planned pool: the file's VSs placed by the planner\n"
+			   "([pool] placement is also the default job placement)"),
+		CLI_STRING(0, "topology", "FILE", &xml,
+			   "plan on an hwloc XML export instead of this machine"),
+		CLI_STRING(0, "synthetic", "DESC", &synthetic,
+			   "plan on an hwloc synthetic machine ('pack:2 numa:2 core:8')"),
+		SIM_MS("switch-cost", &cfg.switch_cost_us, 0,
+		       "charged at every dispatch (default 0)"),
+		SIM_MS("aging", &cfg.policy.aging_us, 0,
+		       "priority policies: one level better per MS waited"),
+		CLI_CUSTOM(0, "mlfq-quanta", "LIST", set_quanta, &cfg.policy,
+			   "mlfq levels' quanta; 0 last = FCFS (default 100,200,0)"),
+		SIM_MS("admit-p99", &cfg.policy.admit_p99_us, 0,
+		       "hold jobs off VSs whose run-queue p99 is above MS"),
+		CLI_CUSTOM(0, "format", "csv|swf", set_format, &format,
+			   "the trace's format (default: from its content)"),
+		CLI_END,
+	};
 	struct cpool_sim_result res = { 0 };
 	struct cpool_trace trace = { 0 };
-	struct cpool_trace_error terr;
+	struct cpool_error terr;
 	struct cpool_vserver *vs = NULL;
-	bool json = false, placement_given = false;
-	int slots = 0, opt, ret, status = 1;
-	char *end;
+	struct cli_args a;
+	int ret, status = 1;
 
+	snprintf(policy_help, sizeof(policy_help), "%s", cpool_sched_names());
+	snprintf(placement_help, sizeof(placement_help), "%s (default first-fit)",
+		 cpool_place_names());
 	cpool_policy_init(&cfg.policy);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			trace_path = optarg;
-			break;
-		case 'p':
-			policy = optarg;
-			if (cpool_sched_parse(optarg, &cfg.policy.sched)) {
-				fprintf(stderr, "cpool sim: --policy: unknown '%s' (known: %s)\n",
-					optarg, cpool_sched_names());
-				return 2;
-			}
-			break;
-		case 'P':
-			placement_given = true;
-			if (cpool_place_parse(optarg, &cfg.policy.place)) {
-				fprintf(stderr,
-					"cpool sim: --placement: unknown '%s' (known: %s)\n",
-					optarg, cpool_place_names());
-				return 2;
-			}
-			break;
-		case 'q':
-			if (parse_ms(optarg, &cfg.policy.quantum_us) ||
-			    cfg.policy.quantum_us <= 0) {
-				fprintf(stderr,
-					"cpool sim: --quantum: '%s' is not a positive duration\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'n':
-			slots = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end || slots < 1 || slots > CPOOL_MAX_CPUS) {
-				fprintf(stderr, "cpool sim: --slots: '%s' is not 1..%d\n", optarg,
-					CPOOL_MAX_CPUS);
-				return 2;
-			}
-			break;
-		case 'V':
-			pool = optarg;
-			break;
-		case 'c':
-			config = optarg;
-			break;
-		case OPT_TOPO:
-			xml = optarg;
-			break;
-		case OPT_SYNTH:
-			synthetic = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case OPT_SWITCH:
-			if (parse_ms(optarg, &cfg.switch_cost_us)) {
-				fprintf(stderr,
-					"cpool sim: --switch-cost: '%s' is not a duration\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case OPT_AGING:
-			if (parse_ms(optarg, &cfg.policy.aging_us)) {
-				fprintf(stderr, "cpool sim: --aging: '%s' is not a duration\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case OPT_QUANTA:
-			if (parse_quanta(optarg, &cfg.policy)) {
-				fprintf(stderr,
-					"cpool sim: --mlfq-quanta: '%s' is not 1..%d durations, all but the last > 0\n",
-					optarg, CPOOL_MLFQ_MAX_LEVELS);
-				return 2;
-			}
-			break;
-		case OPT_ADMIT:
-			if (parse_ms(optarg, &cfg.policy.admit_p99_us)) {
-				fprintf(stderr, "cpool sim: --admit-p99: '%s' is not a duration\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "csv") == 0) {
-				format = CPOOL_TRACE_CSV;
-			} else if (strcmp(optarg, "swf") == 0) {
-				format = CPOOL_TRACE_SWF;
-			} else {
-				fprintf(stderr, "cpool sim: --format: '%s' is not csv or swf\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "cpool sim: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-	if (!trace_path || !policy) {
-		fprintf(stderr,
-			"cpool sim: --trace and --policy are required ('cpool sim --help')\n");
-		return 2;
-	}
-	if (!!slots + !!pool + !!config != 1) {
-		fprintf(stderr, "cpool sim: give exactly one of --slots, --pool, --config\n");
-		return 2;
-	}
-	if ((xml || synthetic) && !config) {
-		fprintf(stderr, "cpool sim: --topology and --synthetic go with --config\n");
-		return 2;
-	}
-	if (xml && synthetic) {
-		fprintf(stderr, "cpool sim: --topology and --synthetic exclude each other\n");
-		return 2;
-	}
+	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (ret != CLI_PARSED)
+		return ret;
+	if (!trace_path || !policy)
+		return cli_usage_error(PROG, "--trace and --policy are required");
+	if (cpool_sched_parse(policy, &cfg.policy.sched))
+		return cli_usage_error(PROG, "--policy: unknown '%s' (known: %s)", policy,
+				       cpool_sched_names());
+	if (placement && cpool_place_parse(placement, &cfg.policy.place))
+		return cli_usage_error(PROG, "--placement: unknown '%s' (known: %s)", placement,
+				       cpool_place_names());
+	if (!!slots + !!pool + !!config != 1)
+		return cli_usage_error(PROG, "give exactly one of --slots, --pool, --config");
+	if ((xml || synthetic) && !config)
+		return cli_usage_error(PROG, "--topology and --synthetic go with --config");
+	if (xml && synthetic)
+		return cli_usage_error(PROG, "--topology and --synthetic exclude each other");
 	if (config) {
 		ret = plan_pool(config, xml, synthetic, &vs, &cfg.n_vs, &cfg.policy.place,
-				placement_given);
+				placement != NULL);
 		if (ret)
 			return ret;
 	} else if (pool) {
 		ret = parse_pool(pool, &vs, &cfg.n_vs);
-		if (ret) {
-			fprintf(stderr,
-				"cpool sim: --pool: '%s' is not a list of CPU counts ('4,4' or 'db:4,web:8')\n",
-				pool);
-			return 2;
-		}
+		if (ret)
+			return cli_usage_error(PROG,
+					       "--pool: '%s' is not a list of CPU counts ('4,4' or "
+					       "'db:4,web:8')",
+					       pool);
 	} else {
 		vs = calloc(1, sizeof(*vs));
-		if (!vs || cpool_sim_slots(slots, vs)) {
+		if (!vs || cpool_sim_slots((int)slots, vs)) {
 			fprintf(stderr, "cpool sim: out of memory\n");
 			free(vs);
 			return 1;
@@ -471,12 +392,8 @@ static int cmd_sim(int argc, char **argv)
 	cfg.vs = vs;
 
 	ret = cpool_trace_load(trace_path, format, &trace, &terr);
-	if (ret == -EINVAL && terr.line) {
-		fprintf(stderr, "cpool sim: %s:%zu: field %s: %s\n", trace_path, terr.line,
-			terr.field, terr.message);
-		goto out;
-	} else if (ret) {
-		fprintf(stderr, "cpool sim: reading %s: %s\n", trace_path, strerror(-ret));
+	if (ret) {
+		cli_fail_error(PROG, &terr);
 		goto out;
 	}
 	if (trace.n_skipped)
@@ -499,7 +416,7 @@ static int cmd_sim(int argc, char **argv)
 		fprintf(stderr,
 			"cpool sim: skipped %zu job(s) no VS of this pool can hold (first: %s)\n",
 			res.n_skipped, res.first_skip);
-	if (json) {
+	if (a.json) {
 		ret = print_json(&cfg, &res);
 		if (ret) {
 			fprintf(stderr, "cpool sim: writing JSON: %s\n", strerror(-ret));

@@ -14,24 +14,17 @@
 
 extern char **environ;
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: cpool submit [OPTIONS] [--] CMD [ARGS...]\n"
-		     "\n"
-		     "Queue CMD as a job and print its id.  The job runs as you, in the current\n"
-		     "directory, with this environment; no shell is involved.\n"
-		     "\n"
-		     "  --vs NAME          the virtual server (default: placement chooses)\n"
-		     "  --cpus N           CPUs (default 1)\n"
-		     "  --mem SIZE         memory limit, e.g. 512M, 2G (default: the VS's)\n"
-		     "  --estimate DUR     expected run time, e.g. 90s, 5m (for sjf, srtf, easy)\n"
-		     "  --priority P       -20..19, lower is more urgent (default 0)\n"
-		     "  --name NAME        a label (default: the program's name)\n"
-		     "  --stdout FILE      where the job's output goes (default /dev/null)\n"
-		     "  --stderr FILE      where its errors go (default /dev/null)\n"
-		     "  --json             print {\"job\": ID}\n" CLI_SOCKET_HELP
-		     "  --help             this text\n");
-}
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage = "usage: cpool submit [OPTIONS] [--] CMD [ARGS...]",
+	.about = "Queue CMD as a job and print its id.  The job runs as you, in the current\n"
+		 "directory, with this environment; no shell is involved.",
+	.json_help = "print {\"job\": ID}",
+	.socket = true,
+	.operands = true,
+	/* Options end at CMD, so "cpool submit ls -l" passes -l to ls. */
+	.options_first = true,
+};
 
 /* Relative to the directory we were run in, as a person means it. */
 static char *absolute(const char *path, const char *cwd)
@@ -67,80 +60,36 @@ static json_t *string_array(char **v, int n)
 
 static int cmd_submit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "vs", required_argument, NULL, 'v' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "estimate", required_argument, NULL, 'e' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "stdout", required_argument, NULL, 'o' },
-		{ "stderr", required_argument, NULL, 'E' },
-		CLI_JSON_OPTION,
-		CLI_SOCKET_OPTION,
-		CLI_HELP_OPTION,
-		{ 0 },
-	};
-	const char *vs = NULL, *name = NULL, *out_path = NULL, *err_path = NULL, *socket = NULL;
+	const char *vs = NULL, *name = NULL, *out_path = NULL, *err_path = NULL;
 	long long cpus = 1, priority = 0;
 	uint64_t mem = 0;
 	double estimate = 0;
+	const struct cli_option opts[] = {
+		CLI_STRING(0, "vs", "NAME", &vs, "the virtual server (default: placement chooses)"),
+		CLI_INT(0, "cpus", "N", &cpus, 1, 4096, "CPUs (default 1)"),
+		CLI_SIZE(0, "mem", "SIZE", &mem, INT64_MAX,
+			 "memory limit, e.g. 512M, 2G (default: the VS's)"),
+		CLI_DURATION(0, "estimate", "DUR", &estimate, 0, 0,
+			     "expected run time, e.g. 90s, 5m (for sjf, srtf, easy)"),
+		CLI_INT(0, "priority", "P", &priority, -20, 19,
+			"-20..19, lower is more urgent (default 0)"),
+		CLI_STRING(0, "name", "NAME", &name, "a label (default: the program's name)"),
+		CLI_STRING(0, "stdout", "FILE", &out_path,
+			   "where the job's output goes (default /dev/null)"),
+		CLI_STRING(0, "stderr", "FILE", &err_path,
+			   "where its errors go (default /dev/null)"),
+		CLI_END,
+	};
 	char cwd[PATH_MAX];
-	bool json = false;
+	struct cli_args a;
 	json_t *args, *result;
 	size_t size;
-	int c, r;
+	int r;
 
-	/* '+': options end at CMD, so "cpool submit ls -l" passes -l to ls. */
-	while ((c = cli_getopt(argc, argv, PROG, "+", opts)) != -1) {
-		switch (c) {
-		case 'v':
-			vs = optarg;
-			break;
-		case 'c':
-			if (cli_parse_long(optarg, 1, 4096, &cpus))
-				return cli_usage_error(PROG, "--cpus: '%s' is not a number 1..4096",
-						       optarg);
-			break;
-		case 'm':
-			if (cpool_parse_size(optarg, &mem) || mem > INT64_MAX)
-				return cli_usage_error(
-					PROG, "--mem: '%s' is not a size like 512M or 2G", optarg);
-			break;
-		case 'e':
-			if (cpool_parse_duration(optarg, &estimate))
-				return cli_usage_error(
-					PROG, "--estimate: '%s' is not a duration like 90s or 5m",
-					optarg);
-			break;
-		case 'p':
-			if (cli_parse_long(optarg, -20, 19, &priority))
-				return cli_usage_error(
-					PROG, "--priority: '%s' is not a number -20..19", optarg);
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'o':
-			out_path = optarg;
-			break;
-		case 'E':
-			err_path = optarg;
-			break;
-		case CLI_OPT_JSON:
-			json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket = optarg;
-			break;
-		case CLI_OPT_HELP:
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc || !argv[optind][0])
+	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (r != CLI_PARSED)
+		return r;
+	if (a.argc < 1 || !a.argv[0][0])
 		return cli_usage_error(PROG,
 				       "no command given: cpool submit [OPTIONS] -- CMD [ARGS...]");
 	if ((vs && !*vs) || (name && !*name) || (out_path && !*out_path) ||
@@ -150,7 +99,7 @@ static int cmd_submit(int argc, char **argv)
 		return cli_fail(PROG, "cannot tell the current directory: %s", strerror(errno));
 
 	args = json_object();
-	json_object_set_new(args, "argv", string_array(argv + optind, argc - optind));
+	json_object_set_new(args, "argv", string_array(a.argv, a.argc));
 	json_object_set_new(args, "env", string_array(environ, -1));
 	json_object_set_new(args, "cwd", json_string(cwd));
 	json_object_set_new(args, "cpus", json_integer(cpus));
@@ -182,14 +131,14 @@ static int cmd_submit(int argc, char **argv)
 				"(env -u NAME cpool submit ...)",
 				size, CPOOL_PROTO_MAX_LINE);
 	}
-	r = cli_call(PROG, socket, CPOOL_OP_SUBMIT, args, &result);
+	r = cli_call(PROG, a.socket, CPOOL_OP_SUBMIT, args, &result);
 	if (r)
 		return r;
 	if (!json_is_integer(json_object_get(result, "job"))) {
 		json_decref(result);
 		return cli_fail(PROG, "the daemon's reply has no job id");
 	}
-	if (json)
+	if (a.json)
 		cli_print_json(result);
 	else
 		printf("%lld\n", cli_json_int(result, "job", 0));

@@ -22,20 +22,15 @@
 /* Short, so that ^C (handled between frames) is never long delayed by a stuck daemon. */
 #define TOP_TIMEOUT_MS 5000
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: cpool top [--interval DURATION] [--once] [--json]\n"
-		"\n"
-		"Live view of the pool: per virtual server its run utilisation (RUL), run-queue\n"
-		"latency (p50, p99), queued and running jobs; per CPU a utilisation bar.\n"
-		"Refreshes every interval; q quits.\n"
-		"\n"
-		"  --interval DUR     between refreshes (default 1s, at least 100ms)\n"
-		"  --once             print one frame, without clearing the screen, and exit\n"
-		"  --json             print one snapshot as the daemon gives it, and exit\n" CLI_SOCKET_HELP
-		"  --help             this text\n");
-}
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage = "usage: cpool top [--interval DURATION] [--once] [--json]",
+	.about = "Live view of the pool: per virtual server its run utilisation (RUL), run-queue\n"
+		 "latency (p50, p99), queued and running jobs; per CPU a utilisation bar.\n"
+		 "Refreshes every interval; q quits.",
+	.json_help = "print one snapshot as the daemon gives it, and exit",
+	.socket = true,
+};
 
 static volatile sig_atomic_t stop_signal;
 static struct termios saved_termios;
@@ -272,60 +267,35 @@ static bool wait_for_key(bool *watch_stdin, int ms, const sigset_t *unblocked)
 
 static int cmd_top(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "once", no_argument, NULL, '1' },
-		CLI_JSON_OPTION,
-		CLI_SOCKET_OPTION,
-		CLI_HELP_OPTION,
-		{ 0 },
+	bool once = false, watch_stdin = true;
+	double interval = 1;
+	const struct cli_option opts[] = {
+		CLI_DURATION(0, "interval", "DUR", &interval, 0.1, 3600,
+			     "between refreshes (default 1s, at least 100ms)"),
+		CLI_FLAG(0, "once", &once,
+			 "print one frame, without clearing the screen, and exit"),
+		CLI_END,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct cpool_apiclient *client;
-	const char *socket = NULL;
-	bool json = false, once = false, watch_stdin = true;
 	sigset_t block, unblocked;
-	double interval = 1;
+	struct cli_args a;
 	json_t *snap;
-	int c, ret = CLI_EXIT_OK;
+	int ret = CLI_EXIT_OK;
 
-	while ((c = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
-		switch (c) {
-		case 'i':
-			if (cpool_parse_duration(optarg, &interval) || interval < 0.1 ||
-			    interval > 3600)
-				return cli_usage_error(PROG,
-						       "--interval: '%s' is not a duration from "
-						       "100ms to 1h",
-						       optarg);
-			break;
-		case '1':
-			once = true;
-			break;
-		case CLI_OPT_JSON:
-			json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket = optarg;
-			break;
-		case CLI_OPT_HELP:
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-	client = cli_connect(PROG, socket);
+	ret = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (ret != CLI_PARSED)
+		return ret;
+	ret = CLI_EXIT_OK;
+	client = cli_connect(PROG, a.socket);
 	if (!client)
 		return CLI_EXIT_FAILED;
-	if (json || once) {
+	if (a.json || once) {
 		if (cli_request(client, PROG, CPOOL_OP_TOP, NULL, &snap, CLI_TIMEOUT_MS)) {
 			cpool_apiclient_close(client);
 			return CLI_EXIT_FAILED;
 		}
-		if (json)
+		if (a.json)
 			cli_print_json(snap);
 		else
 			draw(snap, false);

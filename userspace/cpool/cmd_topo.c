@@ -1,28 +1,24 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* cpool topo: the machine as the planner sees it. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_options.h"
 #include "command.h"
 #include "cpool/topology.h"
 #include "cpool/units.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: cpool topo [--topology FILE.xml | --synthetic DESC] [--json]\n"
-		"\n"
-		"Print the machine: per NUMA node its CPUs (Linux numbers), memory, SMT and\n"
-		"L3 groups, then the node distance matrix.\n"
-		"\n"
-		"  --topology FILE   an hwloc XML export (lstopo FILE.xml) instead of this machine\n"
-		"  --synthetic DESC  an hwloc synthetic machine, e.g. \"pack:2 numa:2 core:8 pu:2\"\n"
-		"  --json            one JSON object\n"
-		"  --help            this text\n");
-}
+#define PROG "cpool topo"
+
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage = "usage: cpool topo [--topology FILE.xml | --synthetic DESC] [--json]",
+	.about = "Print the machine: per NUMA node its CPUs (Linux numbers), memory, SMT and\n"
+		 "L3 groups, then the node distance matrix.",
+	.json_help = "one JSON object",
+};
 
 static char *cpulist(const struct cpool_cpuset *s)
 {
@@ -131,50 +127,27 @@ static void topo_print(const struct cpool_topology *t)
 
 static int cmd_topo(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "topology", required_argument, NULL, 't' },
-		{ "synthetic", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *xml = NULL, *synthetic = NULL;
+	const struct cli_option opts[] = {
+		CLI_STRING('t', "topology", "FILE", &xml,
+			   "an hwloc XML export (lstopo FILE.xml) instead of this machine"),
+		CLI_STRING('s', "synthetic", "DESC", &synthetic,
+			   "an hwloc synthetic machine, e.g. \"pack:2 numa:2 core:8 pu:2\""),
+		CLI_END,
+	};
 	struct cpool_topology t;
-	bool json = false;
+	struct cli_args a;
 	char err[512];
-	int c;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "t:s:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			xml = optarg;
-			break;
-		case 's':
-			synthetic = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc || (xml && synthetic)) {
-		fprintf(stderr, "cpool topo: %s\n",
-			optind < argc ? "unexpected argument" :
-					"--topology and --synthetic exclude each other");
-		usage(stderr);
-		return 2;
-	}
-	if (cpool_topology_load(&t, xml, synthetic, err, sizeof(err))) {
-		fprintf(stderr, "cpool topo: %s\n", err);
-		return 1;
-	}
-	if (json) {
+	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
+	if (r != CLI_PARSED)
+		return r;
+	if (xml && synthetic)
+		return cli_usage_error(PROG, "--topology and --synthetic exclude each other");
+	if (cpool_topology_load(&t, xml, synthetic, err, sizeof(err)))
+		return cli_fail(PROG, "%s", err);
+	if (a.json) {
 		json_t *root = topo_json(&t);
 
 		json_dumpf(root, stdout, JSON_INDENT(2));

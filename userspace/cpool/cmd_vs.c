@@ -6,21 +6,20 @@
 #include "command.h"
 #include "cpool/units.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: cpool vs list [--json]\n"
-		     "       cpool vs create NAME KEY=VALUE... [--json]\n"
-		     "       cpool vs resize NAME KEY=VALUE... [--json]\n"
-		     "       cpool vs destroy NAME\n"
-		     "\n"
-		     "The pool's virtual servers.  KEY=VALUE are the keys of a [vserver] section\n"
-		     "of pool.ini (docs/config.md), e.g. cpus=4 memory=2G numa=local; resize\n"
-		     "changes only the keys given.  destroy kills the VS's jobs and gives its\n"
-		     "CPUs back.  Only root changes the pool.\n"
-		     "\n"
-		     "  --json             the daemon's answer as JSON\n" CLI_SOCKET_HELP
-		     "  --help             this text\n");
-}
+static const struct cli_spec cmd_spec = {
+	.prog = "cpool vs",
+	.usage = "usage: cpool vs list [--json]\n"
+		 "       cpool vs create NAME KEY=VALUE... [--json]\n"
+		 "       cpool vs resize NAME KEY=VALUE... [--json]\n"
+		 "       cpool vs destroy NAME",
+	.about = "The pool's virtual servers.  KEY=VALUE are the keys of a [vserver] section\n"
+		 "of pool.ini (docs/config.md), e.g. cpus=4 memory=2G numa=local; resize\n"
+		 "changes only the keys given.  destroy kills the VS's jobs and gives its\n"
+		 "CPUs back.  Only root changes the pool.",
+	.json_help = "the daemon's answer as JSON",
+	.socket = true,
+	.operands = true,
+};
 
 static const struct cli_column columns[] = {
 	{ "NAME", false },   { "CPUS", false },	  { "MEMS", false },  { "EXCL", false },
@@ -64,7 +63,7 @@ static void print_vservers(const json_t *list)
 /* "cpus=4" "memory=2G" -> {"cpus": "4", "memory": "2G"}; NULL after a usage error. */
 static json_t *parse_spec(const char *prog, char **kv, int n)
 {
-	json_t *spec = json_object();
+	json_t *keys = json_object();
 
 	for (int i = 0; i < n; i++) {
 		const char *eq = strchr(kv[i], '=');
@@ -73,28 +72,22 @@ static json_t *parse_spec(const char *prog, char **kv, int n)
 		if (!eq || eq == kv[i] || (size_t)(eq - kv[i]) >= sizeof(key)) {
 			cli_usage_error(prog, "'%s' is not KEY=VALUE (e.g. cpus=4 memory=2G)",
 					kv[i]);
-			json_decref(spec);
+			json_decref(keys);
 			return NULL;
 		}
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv[i]), kv[i]);
-		if (json_object_get(spec, key)) {
+		if (json_object_get(keys, key)) {
 			cli_usage_error(prog, "'%s' is given twice", key);
-			json_decref(spec);
+			json_decref(keys);
 			return NULL;
 		}
-		json_object_set_new(spec, key, json_string(eq + 1));
+		json_object_set_new(keys, key, json_string(eq + 1));
 	}
-	return spec;
+	return keys;
 }
 
 static int cmd_vs(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_JSON_OPTION,
-		CLI_SOCKET_OPTION,
-		CLI_HELP_OPTION,
-		{ 0 },
-	};
 	static const struct {
 		const char *name;
 		enum cpool_op op;
@@ -108,15 +101,16 @@ static int cmd_vs(int argc, char **argv)
 		  "NAME KEY=VALUE... (only the keys to change)" },
 		{ "destroy", CPOOL_OP_VS_DESTROY, 1, 1, "NAME" },
 	};
-	const char *socket = NULL, *verb;
+	struct cli_spec verb_spec = cmd_spec;
+	const char *verb;
 	char prog[64];
-	bool json = false;
+	struct cli_args a;
 	json_t *args = NULL, *result;
 	size_t v;
-	int c, n, r;
+	int n, r;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(argc < 2 ? stderr : stdout);
+		cli_help(&cmd_spec, NULL, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	verb = argv[1];
@@ -124,49 +118,36 @@ static int cmd_vs(int argc, char **argv)
 		if (strcmp(verb, verbs[v].name) == 0)
 			break;
 	if (v == sizeof(verbs) / sizeof(verbs[0]))
-		return cli_usage_error("cpool vs",
+		return cli_usage_error(cmd_spec.prog,
 				       "'%s' is not one of list, create, resize, destroy", verb);
 	snprintf(prog, sizeof(prog), "cpool vs %s", verb);
-	argc--;
-	argv++;
-	while ((c = cli_getopt(argc, argv, prog, "", opts)) != -1) {
-		switch (c) {
-		case CLI_OPT_JSON:
-			json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket = optarg;
-			break;
-		case CLI_OPT_HELP:
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	n = argc - optind;
+	verb_spec.prog = prog;
+	r = cli_parse(&verb_spec, NULL, argc - 1, argv + 1, &a);
+	if (r != CLI_PARSED)
+		return r;
+	n = a.argc;
 	if (n < verbs[v].min_args || n > verbs[v].max_args)
 		return cli_usage_error(prog, "expected: %s %s", prog, verbs[v].synopsis);
-	if (n && !argv[optind][0])
+	if (n && !a.argv[0][0])
 		return cli_usage_error(prog, "the name is empty");
 	if (verbs[v].op == CPOOL_OP_VS_CREATE || verbs[v].op == CPOOL_OP_VS_RESIZE) {
-		json_t *spec = parse_spec(prog, argv + optind + 1, n - 1);
+		json_t *keys = parse_spec(prog, a.argv + 1, n - 1);
 
-		if (!spec)
+		if (!keys)
 			return CLI_EXIT_USAGE;
-		args = json_pack("{s:s, s:o}", "name", argv[optind], "spec", spec);
+		args = json_pack("{s:s, s:o}", "name", a.argv[0], "spec", keys);
 	} else if (verbs[v].op == CPOOL_OP_VS_DESTROY) {
-		args = json_pack("{s:s}", "name", argv[optind]);
+		args = json_pack("{s:s}", "name", a.argv[0]);
 	}
-	r = cli_call(prog, socket, verbs[v].op, args, &result);
+	r = cli_call(prog, a.socket, verbs[v].op, args, &result);
 	if (r)
 		return r;
-	if (json) {
+	if (a.json) {
 		cli_print_json(result);
 	} else if (verbs[v].op == CPOOL_OP_VS_LIST) {
 		print_vservers(json_object_get(result, "vservers"));
 	} else if (verbs[v].op == CPOOL_OP_VS_DESTROY) {
-		printf("vs %s destroyed\n", argv[optind]);
+		printf("vs %s destroyed\n", a.argv[0]);
 	} else {
 		json_t *one = json_pack("[O]", result);
 

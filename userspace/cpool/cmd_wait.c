@@ -11,20 +11,18 @@
 /* Long enough for systemd to restart a crashed daemon, short enough to notice one that is gone. */
 #define RECONNECT_SECONDS 60
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: cpool wait ID [--json]\n"
-		"\n"
-		"Wait until the job ends, then exit as it did: its exit code, or 128 + the\n"
-		"signal that killed it (137 for SIGKILL, as a shell reports it).  A job that\n"
-		"never started (it could not be executed, or was cancelled while queued)\n"
-		"makes the exit status 1, with the reason on stderr.  When cpoold is\n"
-		"restarted meanwhile, wait reconnects (for up to a minute) and goes on.\n"
-		"\n"
-		"  --json             also print the job's accounting record (as in history)\n" CLI_SOCKET_HELP
-		"  --help             this text\n");
-}
+static const struct cli_spec cmd_spec = {
+	.prog = PROG,
+	.usage = "usage: cpool wait ID [--json]",
+	.about = "Wait until the job ends, then exit as it did: its exit code, or 128 + the\n"
+		 "signal that killed it (137 for SIGKILL, as a shell reports it).  A job that\n"
+		 "never started (it could not be executed, or was cancelled while queued)\n"
+		 "makes the exit status 1, with the reason on stderr.  When cpoold is\n"
+		 "restarted meanwhile, wait reconnects (for up to a minute) and goes on.",
+	.json_help = "also print the job's accounting record (as in history)",
+	.socket = true,
+	.operands = true,
+};
 
 /*
  * The job's outcome as this process's exit status, explained on stderr when
@@ -110,46 +108,27 @@ static int wait_job(struct cpool_apiclient *client, const char *socket, long lon
 
 static int cmd_wait(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_JSON_OPTION,
-		CLI_SOCKET_OPTION,
-		CLI_HELP_OPTION,
-		{ 0 },
-	};
 	struct cpool_apiclient *client;
-	const char *socket = NULL;
-	bool json = false;
+	struct cli_args a;
 	json_t *rec;
 	long long id;
-	int c, r;
+	int r;
 
-	while ((c = cli_getopt(argc, argv, PROG, "", opts)) != -1) {
-		switch (c) {
-		case CLI_OPT_JSON:
-			json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket = optarg;
-			break;
-		case CLI_OPT_HELP:
-			usage(stdout);
-			return CLI_EXIT_OK;
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage_error(PROG, optind >= argc ? "which job? cpool wait ID" :
-							      "one job at a time: cpool wait ID");
-	if (cli_parse_long(argv[optind], 1, INT64_MAX, &id))
-		return cli_usage_error(PROG, "'%s' is not a job id", argv[optind]);
-	client = cli_connect(PROG, socket);
+	r = cli_parse(&cmd_spec, NULL, argc, argv, &a);
+	if (r != CLI_PARSED)
+		return r;
+	if (a.argc != 1)
+		return cli_usage_error(PROG, a.argc < 1 ? "which job? cpool wait ID" :
+							  "one job at a time: cpool wait ID");
+	if (cli_parse_long(a.argv[0], 1, INT64_MAX, &id))
+		return cli_usage_error(PROG, "'%s' is not a job id", a.argv[0]);
+	client = cli_connect(PROG, a.socket);
 	if (!client)
 		return CLI_EXIT_FAILED;
-	r = wait_job(client, socket, id, &rec);
+	r = wait_job(client, a.socket, id, &rec);
 	if (r)
 		return CLI_EXIT_FAILED;
-	if (json)
+	if (a.json)
 		cli_print_json(rec);
 	r = job_status(id, rec);
 	json_decref(rec);

@@ -2,7 +2,9 @@
 /*
  * Subcommands of the cpool CLI register themselves with CPOOL_COMMAND() in
  * their own file, so adding a command never edits a shared table: the
- * linker gathers the pointers into the "cpool_commands" section.
+ * linker gathers the pointers into the "cpool_commands" section.  A
+ * command parses its options with cli_parse() (cli_options.h): one table
+ * gives the parser, the --help text and the usage errors.
  */
 #ifndef CPOOL_CLI_COMMAND_H
 #define CPOOL_CLI_COMMAND_H

@@ -6,22 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpool/error.h"
 #include "cpool/cgroup.h"
-
-static int refuse(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int refuse(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && len) {
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 static int check_set(const char *vs, const char *what, const struct cpool_cpuset *set,
 		     const struct cpool_cpuset *machine, char *why, size_t len)
@@ -30,13 +16,14 @@ static int check_set(const char *vs, const char *what, const struct cpool_cpuset
 	char have[256], list[256];
 
 	if (cpool_cpuset_empty(set))
-		return refuse(why, len, "vserver %s: %s is empty", vs, what);
+		return cpool_error_format(why, len, -EINVAL, "vserver %s: %s is empty", vs, what);
 	cpool_cpuset_andnot(&outside, set, machine);
 	if (!cpool_cpuset_empty(&outside)) {
 		cpool_cpuset_format(&outside, list, sizeof(list));
 		cpool_cpuset_format(machine, have, sizeof(have));
-		return refuse(why, len, "vserver %s: %s %s not on this machine (it has %s)", vs,
-			      what, list, have);
+		return cpool_error_format(why, len, -EINVAL,
+					  "vserver %s: %s %s not on this machine (it has %s)", vs,
+					  what, list, have);
 	}
 	return 0;
 }
@@ -45,10 +32,11 @@ static int check_memory(const char *vs, const char *knob, uint64_t bytes, char *
 {
 	/* 0 means "not set"; anything set must leave room for a process to start. */
 	if (bytes && bytes < CPOOL_CG_MEMORY_FLOOR)
-		return refuse(why, len,
-			      "vserver %s: %s %" PRIu64 " bytes is below the %llu MiB floor: "
-			      "no process could start",
-			      vs, knob, bytes, CPOOL_CG_MEMORY_FLOOR >> 20);
+		return cpool_error_format(why, len, -EINVAL,
+					  "vserver %s: %s %" PRIu64
+					  " bytes is below the %llu MiB floor: "
+					  "no process could start",
+					  vs, knob, bytes, CPOOL_CG_MEMORY_FLOOR >> 20);
 	return 0;
 }
 
@@ -60,10 +48,11 @@ int cpool_cg_vs_check(const struct cpool_vserver *vs, const struct cpool_cpuset 
 	int err;
 
 	if (memchr(vs->name, '\0', sizeof(vs->name)) == NULL || cpool_vs_name_check(vs->name))
-		return refuse(why, why_len,
-			      "vserver name '%.*s' is invalid: use 1-%d of [A-Za-z0-9_.-], "
-			      "not starting with '.' (no '/', no '..')",
-			      CPOOL_VS_NAME_MAX, vs->name, CPOOL_VS_NAME_MAX);
+		return cpool_error_format(
+			why, why_len, -EINVAL,
+			"vserver name '%.*s' is invalid: use 1-%d of [A-Za-z0-9_.-], "
+			"not starting with '.' (no '/', no '..')",
+			CPOOL_VS_NAME_MAX, vs->name, CPOOL_VS_NAME_MAX);
 	err = check_set(vs->name, "cpus", &vs->cpus, machine_cpus, why, why_len);
 	if (!err)
 		err = check_set(vs->name, "mems", &vs->mems, machine_mems, why, why_len);
@@ -74,20 +63,23 @@ int cpool_cg_vs_check(const struct cpool_vserver *vs, const struct cpool_cpuset 
 	if (err)
 		return err;
 	if (l->memory_max && l->memory_min > l->memory_max)
-		return refuse(why, why_len, "vserver %s: memory.min is above memory.max", vs->name);
+		return cpool_error_format(why, why_len, -EINVAL,
+					  "vserver %s: memory.min is above memory.max", vs->name);
 	if (l->cpu_weight > 10000)
-		return refuse(why, why_len, "vserver %s: cpu.weight %u is outside 1..10000",
-			      vs->name, l->cpu_weight);
+		return cpool_error_format(why, why_len, -EINVAL,
+					  "vserver %s: cpu.weight %u is outside 1..10000", vs->name,
+					  l->cpu_weight);
 	if (l->cpu_max_period_us && (l->cpu_max_period_us < CPOOL_CG_CPU_PERIOD_MIN ||
 				     l->cpu_max_period_us > CPOOL_CG_CPU_PERIOD_MAX))
-		return refuse(why, why_len,
-			      "vserver %s: cpu.max period %" PRIu64 " us is outside %llu..%llu",
-			      vs->name, l->cpu_max_period_us, CPOOL_CG_CPU_PERIOD_MIN,
-			      CPOOL_CG_CPU_PERIOD_MAX);
+		return cpool_error_format(
+			why, why_len, -EINVAL,
+			"vserver %s: cpu.max period %" PRIu64 " us is outside %llu..%llu", vs->name,
+			l->cpu_max_period_us, CPOOL_CG_CPU_PERIOD_MIN, CPOOL_CG_CPU_PERIOD_MAX);
 	if (l->cpu_max_quota_us && l->cpu_max_quota_us < CPOOL_CG_CPU_PERIOD_MIN)
-		return refuse(why, why_len,
-			      "vserver %s: cpu.max quota %" PRIu64 " us is below %llu us", vs->name,
-			      l->cpu_max_quota_us, CPOOL_CG_CPU_PERIOD_MIN);
+		return cpool_error_format(why, why_len, -EINVAL,
+					  "vserver %s: cpu.max quota %" PRIu64
+					  " us is below %llu us",
+					  vs->name, l->cpu_max_quota_us, CPOOL_CG_CPU_PERIOD_MIN);
 
 	for (int i = 0; i < nr_others; i++) {
 		const struct cpool_vserver *o = &others[i];
@@ -101,8 +93,9 @@ int cpool_cg_vs_check(const struct cpool_vserver *vs, const struct cpool_cpuset 
 			continue;
 		cpool_cpuset_and(&both, &vs->cpus, &o->cpus);
 		cpool_cpuset_format(&both, list, sizeof(list));
-		return refuse(why, why_len, "vserver %s: cpus %s overlap %svserver %s", vs->name,
-			      list, o->exclusive ? "exclusive " : "", o->name);
+		return cpool_error_format(why, why_len, -EINVAL,
+					  "vserver %s: cpus %s overlap %svserver %s", vs->name,
+					  list, o->exclusive ? "exclusive " : "", o->name);
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
 #include "cpool/cgroup.h"
 
 int cpool_cg_flat_get(const char *text, const char *key, uint64_t *value)
@@ -102,7 +103,7 @@ int cpool_cg_pids_events_parse(const char *text, uint64_t *max)
 	return cpool_cg_flat_get(text, "max", max) ? -EINVAL : 0;
 }
 
-static const char *const partition_names[] = {
+static const char *const partition_table[] = {
 	[CPOOL_CG_PART_MEMBER] = "member",
 	[CPOOL_CG_PART_ROOT] = "root",
 	[CPOOL_CG_PART_ISOLATED] = "isolated",
@@ -110,11 +111,11 @@ static const char *const partition_names[] = {
 	[CPOOL_CG_PART_ISOLATED_INVALID] = "isolated invalid",
 };
 
+static struct cpool_enum_names partition_names = CPOOL_ENUM_NAMES(partition_table);
+
 const char *cpool_cg_partition_name(enum cpool_cg_partition kind)
 {
-	if ((unsigned)kind >= sizeof(partition_names) / sizeof(partition_names[0]))
-		return NULL;
-	return partition_names[kind];
+	return cpool_enum_name(&partition_names, (int)kind);
 }
 
 int cpool_cg_partition_parse(const char *text, struct cpool_cg_partition_state *st)

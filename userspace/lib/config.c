@@ -8,21 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cpool/error.h"
 #include "cpool/config.h"
 #include "cpool/units.h"
-
-static __attribute__((format(printf, 4, 5))) int say(char *why, size_t len, int err,
-						     const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && len) {
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static int parse_uint(const char *text, unsigned long long max, unsigned long long *out)
 {
@@ -119,20 +107,22 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	if (strcmp(key, "cpus") == 0) {
 		if (parse_uint(value, 100000, &u) == 0) {
 			if (u == 0)
-				return say(why, len, -EINVAL,
-					   "'%s' is not valid; cpus is a count of at least 1 or a "
-					   "CPU list such as 4-7,12",
-					   value);
+				return cpool_error_format(
+					why, len, -EINVAL,
+					"'%s' is not valid; cpus is a count of at least 1 or a "
+					"CPU list such as 4-7,12",
+					value);
 			s->cpus = (int)u;
 			s->cpus_explicit = false;
 			return 0;
 		}
 		err = cpool_cpuset_parse(&s->cpu_list, value, &bad);
 		if (err || cpool_cpuset_empty(&s->cpu_list))
-			return say(why, len, -EINVAL,
-				   "'%s' is not a CPU count or list%s%s%s; write a count (8) or a "
-				   "list of CPUs and ranges (4-7,12)",
-				   value, bad ? " (at '" : "", bad ? bad : "", bad ? "')" : "");
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"'%s' is not a CPU count or list%s%s%s; write a count (8) or a "
+				"list of CPUs and ranges (4-7,12)",
+				value, bad ? " (at '" : "", bad ? bad : "", bad ? "')" : "");
 		s->cpus_explicit = true;
 		s->cpus = cpool_cpuset_count(&s->cpu_list);
 		return 0;
@@ -141,14 +131,16 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 		uint64_t bytes;
 
 		if (cpool_parse_size(value, &bytes))
-			return say(why, len, -EINVAL,
-				   "'%s' is not a size; write bytes with an optional K, M, G or T "
-				   "suffix, e.g. 16G",
-				   value);
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"'%s' is not a size; write bytes with an optional K, M, G or T "
+				"suffix, e.g. 16G",
+				value);
 		if (bytes == 0)
-			return say(why, len, -EINVAL,
-				   "a limit of 0 bytes would stop every process; leave the key out "
-				   "for no limit, or give a size such as 512M");
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"a limit of 0 bytes would stop every process; leave the key out "
+				"for no limit, or give a size such as 512M");
 		if (key[6] == '\0')
 			s->limits.memory_max = bytes;
 		else
@@ -157,45 +149,51 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	}
 	if (strcmp(key, "numa") == 0) {
 		if (cpool_numa_parse(value, &s->numa))
-			return say(why, len, -EINVAL, "'%s' is not valid; use local, spread or any",
-				   value);
+			return cpool_error_format(why, len, -EINVAL,
+						  "'%s' is not valid; use local, spread or any",
+						  value);
 		return 0;
 	}
 	if (strcmp(key, "mems") == 0) {
 		err = cpool_cpuset_parse(&s->mems, value, &bad);
 		if (err || cpool_cpuset_empty(&s->mems))
-			return say(why, len, -EINVAL,
-				   "'%s' is not a NUMA node list%s%s%s; write nodes and ranges, "
-				   "e.g. 0-1,3",
-				   value, bad ? " (at '" : "", bad ? bad : "", bad ? "')" : "");
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"'%s' is not a NUMA node list%s%s%s; write nodes and ranges, "
+				"e.g. 0-1,3",
+				value, bad ? " (at '" : "", bad ? bad : "", bad ? "')" : "");
 		s->mems_explicit = true;
 		return 0;
 	}
 	if (strcmp(key, "exclusive") == 0) {
 		if (parse_bool(value, &s->exclusive))
-			return say(why, len, -EINVAL, "'%s' is not valid; use yes or no", value);
+			return cpool_error_format(why, len, -EINVAL,
+						  "'%s' is not valid; use yes or no", value);
 		return 0;
 	}
 	if (strcmp(key, "smt") == 0) {
 		if (cpool_smt_parse(value, &s->smt))
-			return say(why, len, -EINVAL,
-				   "'%s' is not valid; use full-cores or threads", value);
+			return cpool_error_format(why, len, -EINVAL,
+						  "'%s' is not valid; use full-cores or threads",
+						  value);
 		return 0;
 	}
 	if (strcmp(key, "cpu_weight") == 0) {
 		if (parse_uint(value, 10000, &u) || u < 1)
-			return say(why, len, -EINVAL,
-				   "'%s' is not valid; use a number from 1 to 10000", value);
+			return cpool_error_format(why, len, -EINVAL,
+						  "'%s' is not valid; use a number from 1 to 10000",
+						  value);
 		s->limits.cpu_weight = (uint32_t)u;
 		return 0;
 	}
 	if (strcmp(key, "cpu_max") == 0) {
 		if (parse_cpu_max(value, &s->limits.cpu_max_quota_us, &s->limits.cpu_max_period_us))
-			return say(why, len, -EINVAL,
-				   "'%s' is not valid; use max, a share of one CPU such as 250%%, "
-				   "or QUOTA PERIOD in microseconds (at least 1000) such as "
-				   "\"200000 100000\"",
-				   value);
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"'%s' is not valid; use max, a share of one CPU such as 250%%, "
+				"or QUOTA PERIOD in microseconds (at least 1000) such as "
+				"\"200000 100000\"",
+				value);
 		return 0;
 	}
 	if (strcmp(key, "pids_max") == 0) {
@@ -204,14 +202,14 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 			return 0;
 		}
 		if (parse_uint(value, 4194304, &u) || u < 1)
-			return say(why, len, -EINVAL,
-				   "'%s' is not valid; use max or a number from 1 to 4194304",
-				   value);
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"'%s' is not valid; use max or a number from 1 to 4194304", value);
 		s->limits.pids_max = (uint32_t)u;
 		return 0;
 	}
-	return say(why, len, -ENOENT, "unknown key '%s'; valid keys: %s", key,
-		   cpool_vs_spec_keys());
+	return cpool_error_format(why, len, -ENOENT, "unknown key '%s'; valid keys: %s", key,
+				  cpool_vs_spec_keys());
 }
 
 /* ---- the file ------------------------------------------------------------- */

@@ -19,12 +19,6 @@ void cpool_cpuset_set(struct cpool_cpuset *s, int cpu)
 		s->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);
 }
 
-void cpool_cpuset_clear(struct cpool_cpuset *s, int cpu)
-{
-	if (cpu >= 0 && cpu < CPOOL_MAX_CPUS)
-		s->bits[cpu / 64] &= ~(UINT64_C(1) << (cpu % 64));
-}
-
 bool cpool_cpuset_isset(const struct cpool_cpuset *s, int cpu)
 {
 	if (cpu < 0 || cpu >= CPOOL_MAX_CPUS)

@@ -3,36 +3,35 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
 #include "cpool/fit.h"
 
-static const char *const fit_names[CPOOL_FIT__COUNT] = {
+static const char *const fit_table[CPOOL_FIT__COUNT] = {
 	[CPOOL_FIT_FIRST] = "first-fit",
 	[CPOOL_FIT_BEST] = "best-fit",
 	[CPOOL_FIT_WORST] = "worst-fit",
 	[CPOOL_FIT_BALANCED] = "balanced",
 };
 
+static struct cpool_enum_names fit_names = CPOOL_ENUM_NAMES(fit_table);
+
 const char *cpool_fit_name(enum cpool_fit fit)
 {
-	if ((unsigned)fit >= CPOOL_FIT__COUNT)
-		return NULL;
-	return fit_names[fit];
+	return cpool_enum_name(&fit_names, (int)fit);
 }
 
 int cpool_fit_parse(const char *name, enum cpool_fit *fit)
 {
-	for (int i = 0; i < CPOOL_FIT__COUNT; i++) {
-		if (strcmp(name, fit_names[i]) == 0) {
-			*fit = (enum cpool_fit)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v, err = cpool_enum_parse(&fit_names, name, &v);
+
+	if (!err)
+		*fit = (enum cpool_fit)v;
+	return err;
 }
 
 const char *cpool_fit_names(void)
 {
-	return "first-fit, best-fit, worst-fit, balanced";
+	return cpool_enum_list(&fit_names);
 }
 
 int cpool_fit_choose(enum cpool_fit fit, const long *free, int n, long need)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/error.h"
 #include "cpool/cpuset.h"
 #include "cpool/gen.h"
 
@@ -59,12 +60,6 @@ double cpool_rng_normal(struct cpool_rng *r)
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
-static int fail(char *err, size_t len, const char *text, const char *why)
-{
-	snprintf(err, len, "'%s': %s", text, why);
-	return -EINVAL;
-}
-
 /* A whole-text number; for @integer a whole number too. */
 static int number(const char *text, int integer, double *v)
 {
@@ -88,63 +83,72 @@ int cpool_dist_parse(const char *text, int integer, struct cpool_dist *d, char *
 	memset(d, 0, sizeof(*d));
 	d->integer = integer;
 	if (!colon)
-		return fail(err, len, text, "expected KIND:PARAMETERS");
+		return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+					  "expected KIND:PARAMETERS");
 	klen = (size_t)(colon - text);
 	p = colon + 1;
 	if (strlen(p) >= sizeof(buf))
-		return fail(err, len, text, "too long");
+		return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text, "too long");
 	strcpy(buf, p);
 	if (klen == 5 && strncmp(text, "fixed", 5) == 0) {
 		d->kind = CPOOL_DIST_FIXED;
 		if (number(buf, integer, &d->a) || d->a < 0)
-			return fail(err, len, text,
-				    integer ? "fixed:N needs a whole number >= 0" :
-					      "fixed:V needs a number >= 0");
+			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+						  integer ? "fixed:N needs a whole number >= 0" :
+							    "fixed:V needs a number >= 0");
 	} else if (!integer && klen == 3 && strncmp(text, "exp", 3) == 0) {
 		d->kind = CPOOL_DIST_EXP;
 		if (number(buf, 0, &d->a) || d->a <= 0)
-			return fail(err, len, text, "exp:MEAN needs a mean > 0");
+			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+						  "exp:MEAN needs a mean > 0");
 	} else if (!integer && klen == 9 && strncmp(text, "lognormal", 9) == 0) {
 		char *comma = strchr(buf, ',');
 
 		d->kind = CPOOL_DIST_LOGNORMAL;
 		if (!comma)
-			return fail(err, len, text, "lognormal:MU,SIGMA needs two numbers");
+			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+						  "lognormal:MU,SIGMA needs two numbers");
 		*comma = '\0';
 		if (number(buf, 0, &d->a) || number(comma + 1, 0, &d->b) || d->b < 0 || d->a > 20)
-			return fail(err, len, text,
-				    "lognormal:MU,SIGMA needs MU <= 20 and SIGMA >= 0");
+			return cpool_error_format(
+				err, len, -EINVAL, "\'%s\': %s", text,
+				"lognormal:MU,SIGMA needs MU <= 20 and SIGMA >= 0");
 	} else if (klen == 7 && strncmp(text, "uniform", 7) == 0) {
 		/* A '-' after the first character: "-1-3" is -1..3 for priorities. */
 		d->kind = CPOOL_DIST_UNIFORM;
 		dash = buf[0] ? strchr(buf + 1, '-') : NULL;
 		if (!dash)
-			return fail(err, len, text, "uniform:A-B needs two numbers");
+			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+						  "uniform:A-B needs two numbers");
 		*dash = '\0';
 		if (number(buf, integer, &d->a) || number(dash + 1, integer, &d->b) ||
 		    d->b < d->a || (!integer && d->a < 0))
-			return fail(err, len, text,
-				    integer ? "uniform:A-B needs whole numbers A <= B" :
-					      "uniform:A-B needs numbers 0 <= A <= B");
+			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+						  integer ?
+							  "uniform:A-B needs whole numbers A <= B" :
+							  "uniform:A-B needs numbers 0 <= A <= B");
 	} else if (klen == 6 && strncmp(text, "choice", 6) == 0) {
 		char *save = NULL;
 
 		d->kind = CPOOL_DIST_CHOICE;
 		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (d->n_choices == CPOOL_DIST_MAX_CHOICES)
-				return fail(err, len, text, "at most 32 choices");
+				return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+							  "at most 32 choices");
 			if (number(tok, integer, &d->choice[d->n_choices]) ||
 			    (!integer && d->choice[d->n_choices] < 0))
-				return fail(err, len, text,
-					    integer ? "choice:V,V,... needs whole numbers" :
-						      "choice:V,V,... needs numbers >= 0");
+				return cpool_error_format(
+					err, len, -EINVAL, "\'%s\': %s", text,
+					integer ? "choice:V,V,... needs whole numbers" :
+						  "choice:V,V,... needs numbers >= 0");
 			d->n_choices++;
 		}
 		if (!d->n_choices)
-			return fail(err, len, text, "choice: needs at least one value");
+			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+						  "choice: needs at least one value");
 	} else {
-		return fail(
-			err, len, text,
+		return cpool_error_format(
+			err, len, -EINVAL, "\'%s\': %s", text,
 			integer ?
 				"known: fixed:N, uniform:A-B, choice:A,B,..." :
 				"known: fixed:S, exp:MEAN, lognormal:MU,SIGMA, uniform:A-B, choice:A,B,...");
@@ -221,8 +225,9 @@ int cpool_gen_parse_arrival(const char *text, struct cpool_gen_config *cfg, char
 		cfg->rate = 1.0 / v;
 		return 0;
 	}
-	return fail(err, len, text,
-		    "expected poisson:RATE (jobs per second > 0) or fixed:INTERVAL (seconds > 0)");
+	return cpool_error_format(
+		err, len, -EINVAL, "\'%s\': %s", text,
+		"expected poisson:RATE (jobs per second > 0) or fixed:INTERVAL (seconds > 0)");
 }
 
 static int64_t ms_to_us(double seconds)

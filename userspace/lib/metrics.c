@@ -46,12 +46,6 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-double cpool_percentile(double *values, size_t n, double p)
-{
-	qsort(values, n, sizeof(*values), cmp_double);
-	return cpool_percentile_sorted(values, n, p);
-}
-
 int cpool_metrics_summary(const struct cpool_job_times *t, size_t n, int cpus, double busy_cpu_s,
 			  struct cpool_pool_summary *s)
 {

@@ -3,10 +3,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
 #include "cpool/policy.h"
 #include "policy_impl.h"
 
-static const char *const sched_names[CPOOL_SCHED__COUNT] = {
+static const char *const sched_table[CPOOL_SCHED__COUNT] = {
 	[CPOOL_SCHED_FCFS] = "fcfs",	     [CPOOL_SCHED_SJF] = "sjf",
 	[CPOOL_SCHED_SRTF] = "srtf",	     [CPOOL_SCHED_RR] = "rr",
 	[CPOOL_SCHED_PRIORITY] = "priority", [CPOOL_SCHED_PRIORITY_PREEMPT] = "priority-preemptive",
@@ -14,7 +15,7 @@ static const char *const sched_names[CPOOL_SCHED__COUNT] = {
 	[CPOOL_SCHED_EASY] = "easy",
 };
 
-static const char *const place_names[CPOOL_PLACE__COUNT] = {
+static const char *const place_table[CPOOL_PLACE__COUNT] = {
 	[CPOOL_PLACE_FIRST_FIT] = "first-fit",
 	[CPOOL_PLACE_BEST_FIT] = "best-fit",
 	[CPOOL_PLACE_WORST_FIT] = "worst-fit",
@@ -23,46 +24,45 @@ static const char *const place_names[CPOOL_PLACE__COUNT] = {
 	[CPOOL_PLACE_LOWEST_LATENCY] = "lowest-latency",
 };
 
+static struct cpool_enum_names sched_names = CPOOL_ENUM_NAMES(sched_table);
+static struct cpool_enum_names place_names = CPOOL_ENUM_NAMES(place_table);
+
 const char *cpool_sched_name(enum cpool_sched s)
 {
-	return (unsigned)s < CPOOL_SCHED__COUNT ? sched_names[s] : NULL;
+	return cpool_enum_name(&sched_names, (int)s);
 }
 
 int cpool_sched_parse(const char *name, enum cpool_sched *s)
 {
-	for (int i = 0; i < CPOOL_SCHED__COUNT; i++) {
-		if (strcmp(name, sched_names[i]) == 0) {
-			*s = (enum cpool_sched)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v, err = cpool_enum_parse(&sched_names, name, &v);
+
+	if (!err)
+		*s = (enum cpool_sched)v;
+	return err;
 }
 
 const char *cpool_sched_names(void)
 {
-	return "fcfs, sjf, srtf, rr, priority, priority-preemptive, hrrn, mlfq, easy";
+	return cpool_enum_list(&sched_names);
 }
 
 const char *cpool_place_name(enum cpool_place p)
 {
-	return (unsigned)p < CPOOL_PLACE__COUNT ? place_names[p] : NULL;
+	return cpool_enum_name(&place_names, (int)p);
 }
 
 int cpool_place_parse(const char *name, enum cpool_place *p)
 {
-	for (int i = 0; i < CPOOL_PLACE__COUNT; i++) {
-		if (strcmp(name, place_names[i]) == 0) {
-			*p = (enum cpool_place)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v, err = cpool_enum_parse(&place_names, name, &v);
+
+	if (!err)
+		*p = (enum cpool_place)v;
+	return err;
 }
 
 const char *cpool_place_names(void)
 {
-	return "first-fit, best-fit, worst-fit, balanced, least-loaded, lowest-latency";
+	return cpool_enum_list(&place_names);
 }
 
 void cpool_policy_init(struct cpool_policy *p)

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
+#include "cpool/error.h"
 #include "cpool/protocol.h"
 
-static const char *const op_names[CPOOL_OP__COUNT] = {
+static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_HELLO] = "hello",
 	[CPOOL_OP_SUBMIT] = "submit",
 	[CPOOL_OP_PS] = "ps",
@@ -37,21 +39,11 @@ static const char *const op_keys[CPOOL_OP__COUNT][16] = {
 	[CPOOL_OP_POLICY_SET] = { "policy", "placement", "quantum" },
 };
 
+static struct cpool_enum_names op_names = CPOOL_ENUM_NAMES(op_table);
+
 const char *cpool_op_name(enum cpool_op op)
 {
-	return (unsigned)op < CPOOL_OP__COUNT ? op_names[op] : NULL;
-}
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
+	return cpool_enum_name(&op_names, (int)op);
 }
 
 /* Optional string; the reply names the key when the type is wrong. */
@@ -63,9 +55,10 @@ static int get_string(json_t *args, const char *key, const char **out, char *err
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return fail(err, errlen, -EINVAL, "args.%s: expected a string", key);
+		return cpool_error_format(err, errlen, -EINVAL, "args.%s: expected a string", key);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return fail(err, errlen, -EINVAL, "args.%s: contains a NUL byte", key);
+		return cpool_error_format(err, errlen, -EINVAL, "args.%s: contains a NUL byte",
+					  key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -78,10 +71,12 @@ static int get_int(json_t *args, const char *key, int64_t min, int64_t max, int6
 	if (!v)
 		return 0;
 	if (!json_is_integer(v))
-		return fail(err, errlen, -EINVAL, "args.%s: expected an integer", key);
+		return cpool_error_format(err, errlen, -EINVAL, "args.%s: expected an integer",
+					  key);
 	if (json_integer_value(v) < min || json_integer_value(v) > max)
-		return fail(err, errlen, -EINVAL, "args.%s: %lld is out of range %lld..%lld", key,
-			    (long long)json_integer_value(v), (long long)min, (long long)max);
+		return cpool_error_format(
+			err, errlen, -EINVAL, "args.%s: %lld is out of range %lld..%lld", key,
+			(long long)json_integer_value(v), (long long)min, (long long)max);
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -93,10 +88,11 @@ static int get_number(json_t *args, const char *key, double *out, char *err, siz
 	if (!v)
 		return 0;
 	if (!json_is_number(v))
-		return fail(err, errlen, -EINVAL, "args.%s: expected a number", key);
+		return cpool_error_format(err, errlen, -EINVAL, "args.%s: expected a number", key);
 	*out = json_number_value(v);
 	if (!isfinite(*out) || *out < 0)
-		return fail(err, errlen, -EINVAL, "args.%s: must be a finite number >= 0", key);
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.%s: must be a finite number >= 0", key);
 	return 0;
 }
 
@@ -113,18 +109,20 @@ static int get_strv(json_t *args, const char *key, const char ***out, int *count
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr))
-		return fail(err, errlen, -EINVAL, "args.%s: expected an array of strings", key);
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.%s: expected an array of strings", key);
 	if (json_array_size(arr) > CPOOL_PROTO_MAX_ARGS)
-		return fail(err, errlen, -E2BIG, "args.%s: more than %d entries", key,
-			    CPOOL_PROTO_MAX_ARGS);
+		return cpool_error_format(err, errlen, -E2BIG, "args.%s: more than %d entries", key,
+					  CPOOL_PROTO_MAX_ARGS);
 	vec = calloc(json_array_size(arr) + 1, sizeof(*vec));
 	if (!vec)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return cpool_error_format(err, errlen, -ENOMEM, "out of memory");
 	json_array_foreach(arr, i, v) {
 		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
 			free(vec);
-			return fail(err, errlen, -EINVAL, "args.%s[%zu]: expected a string without NUL bytes",
-				    key, i);
+			return cpool_error_format(
+				err, errlen, -EINVAL,
+				"args.%s[%zu]: expected a string without NUL bytes", key, i);
 		}
 		vec[i] = json_string_value(v);
 	}
@@ -144,8 +142,9 @@ static int check_keys(enum cpool_op op, json_t *args, char *err, size_t errlen)
 		for (int i = 0; i < 16 && op_keys[op][i]; i++)
 			known |= strcmp(key, op_keys[op][i]) == 0;
 		if (!known)
-			return fail(err, errlen, -EINVAL, "op %s: unknown argument '%s'", op_names[op],
-				    key);
+			return cpool_error_format(err, errlen, -EINVAL,
+						  "op %s: unknown argument '%s'", op_table[op],
+						  key);
 	}
 	return 0;
 }
@@ -169,12 +168,15 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, char *err, siz
 	    (r = get_number(args, "estimate", &s->estimate, err, errlen)))
 		return r;
 	if (s->argc < 1 || s->argv[0][0] == '\0')
-		return fail(err, errlen, -EINVAL, "args.argv: a non-empty command is required");
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.argv: a non-empty command is required");
 	for (int i = 0; i < s->envc; i++)
 		if (!strchr(s->env[i], '='))
-			return fail(err, errlen, -EINVAL, "args.env[%d]: expected NAME=VALUE", i);
+			return cpool_error_format(err, errlen, -EINVAL,
+						  "args.env[%d]: expected NAME=VALUE", i);
 	if (s->cwd && s->cwd[0] != '/')
-		return fail(err, errlen, -EINVAL, "args.cwd: must be an absolute path");
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.cwd: must be an absolute path");
 	s->cpus = (int)cpus;
 	s->priority = (int)prio;
 	s->mem = (uint64_t)mem;
@@ -191,16 +193,19 @@ static int parse_vs(enum cpool_op op, json_t *args, struct cpool_vs_req *vs, cha
 	if ((r = get_string(args, "name", &vs->name, err, errlen)))
 		return r;
 	if (!vs->name)
-		return fail(err, errlen, -EINVAL, "args.name: a virtual server name is required");
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.name: a virtual server name is required");
 	vs->spec = json_object_get(args, "spec");
 	if (op == CPOOL_OP_VS_DESTROY)
 		return 0;
 	if (!json_is_object(vs->spec))
-		return fail(err, errlen, -EINVAL, "args.spec: expected an object of config keys");
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.spec: expected an object of config keys");
 	json_object_foreach(vs->spec, key, v) {
 		if (!json_is_string(v) && !json_is_integer(v) && !json_is_boolean(v))
-			return fail(err, errlen, -EINVAL,
-				    "args.spec.%s: expected a string, integer or boolean", key);
+			return cpool_error_format(
+				err, errlen, -EINVAL,
+				"args.spec.%s: expected a string, integer or boolean", key);
 	}
 	return 0;
 }
@@ -211,41 +216,43 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 	json_t *root, *args, *v;
 	json_error_t jerr;
 	const char *op;
+	int op_value;
 	int r = 0;
 
 	memset(req, 0, sizeof(*req));
 	req->id = -1;
 	if (len > CPOOL_PROTO_MAX_LINE)
-		return fail(err, errlen, -EMSGSIZE, "request of %zu bytes exceeds the limit of %d",
-			    len, CPOOL_PROTO_MAX_LINE);
+		return cpool_error_format(err, errlen, -EMSGSIZE,
+					  "request of %zu bytes exceeds the limit of %d", len,
+					  CPOOL_PROTO_MAX_LINE);
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(err, errlen, -EINVAL, "malformed JSON at column %d: %s", jerr.column,
-			    jerr.text);
+		return cpool_error_format(err, errlen, -EINVAL, "malformed JSON at column %d: %s",
+					  jerr.column, jerr.text);
 	req->root = root;
 	if (!json_is_object(root))
-		return fail(err, errlen, -EINVAL, "a request must be a JSON object");
+		return cpool_error_format(err, errlen, -EINVAL, "a request must be a JSON object");
 	v = json_object_get(root, "id");
 	if (v && !json_is_integer(v))
-		return fail(err, errlen, -EINVAL, "id: expected an integer");
+		return cpool_error_format(err, errlen, -EINVAL, "id: expected an integer");
 	if (v)
 		req->id = json_integer_value(v);
 	v = json_object_get(root, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != CPOOL_PROTO_VERSION)
-		return fail(err, errlen, -EPROTO, "protocol version: this daemon speaks v=%d",
-			    CPOOL_PROTO_VERSION);
+		return cpool_error_format(err, errlen, -EPROTO,
+					  "protocol version: this daemon speaks v=%d",
+					  CPOOL_PROTO_VERSION);
 	v = json_object_get(root, "op");
 	if (!json_is_string(v))
-		return fail(err, errlen, -EINVAL, "op: expected a string");
+		return cpool_error_format(err, errlen, -EINVAL, "op: expected a string");
 	op = json_string_value(v);
-	for (req->op = 0; req->op < CPOOL_OP__COUNT; req->op++)
-		if (strcmp(op, op_names[req->op]) == 0)
-			break;
-	if (req->op == CPOOL_OP__COUNT)
-		return fail(err, errlen, -EINVAL, "op: unknown operation '%.64s'", op);
+	if (cpool_enum_parse(&op_names, op, &op_value))
+		return cpool_error_format(err, errlen, -EINVAL, "op: unknown operation '%.64s'",
+					  op);
+	req->op = (enum cpool_op)op_value;
 	args = json_object_get(root, "args");
 	if (args && !json_is_object(args))
-		return fail(err, errlen, -EINVAL, "args: expected an object");
+		return cpool_error_format(err, errlen, -EINVAL, "args: expected an object");
 	if (!args)
 		args = json_object(); /* borrowed below; freed with root */
 	else
@@ -262,7 +269,8 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 		req->u.job = -1;
 		r = get_int(args, "job", 1, INT64_MAX, &req->u.job, err, errlen);
 		if (!r && req->u.job < 0)
-			r = fail(err, errlen, -EINVAL, "args.job: a job id is required");
+			r = cpool_error_format(err, errlen, -EINVAL,
+					       "args.job: a job id is required");
 		break;
 	case CPOOL_OP_HISTORY: {
 		json_t *all = json_object_get(args, "all");
@@ -272,7 +280,8 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 		if (!r)
 			r = get_int(args, "uid", 0, UINT32_MAX - 1, &req->u.history.uid, err, errlen);
 		if (!r && all && !json_is_boolean(all))
-			r = fail(err, errlen, -EINVAL, "args.all: expected true or false");
+			r = cpool_error_format(err, errlen, -EINVAL,
+					       "args.all: expected true or false");
 		req->u.history.all_users = json_is_true(all);
 		break;
 	}
@@ -288,7 +297,7 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 		if (!r)
 			r = get_number(args, "quantum", &req->u.policy.quantum, err, errlen);
 		if (!r && !req->u.policy.policy && !req->u.policy.placement && !req->u.policy.quantum)
-			r = fail(err, errlen, -EINVAL, "policy.set: nothing to set");
+			r = cpool_error_format(err, errlen, -EINVAL, "policy.set: nothing to set");
 		break;
 	default:
 		break;

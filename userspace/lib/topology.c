@@ -6,22 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/error.h"
 #include "cpool/topology.h"
 
 #define DIST_LOCAL 10
 #define DIST_REMOTE 20
-
-static __attribute__((format(printf, 3, 4))) void set_err(char *err, size_t len, const char *fmt,
-							  ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * A Linux CPU belongs to exactly one node, but hwloc gives CPU-less nodes
@@ -247,7 +236,8 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 	int nr_cores = 0, ret = -ENOMEM;
 
 	if (nr_nodes <= 0 || nr_pus <= 0) {
-		set_err(err, errlen, "the topology has %d NUMA nodes and %d PUs", nr_nodes, nr_pus);
+		cpool_error_format(err, errlen, 0, "the topology has %d NUMA nodes and %d PUs",
+				   nr_nodes, nr_pus);
 		return -EINVAL;
 	}
 	raw = calloc((size_t)nr_nodes, sizeof(*raw));
@@ -275,8 +265,9 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 		raw[i].os = (int)o->os_index;
 		raw[i].weight = o->cpuset ? hwloc_bitmap_weight(o->cpuset) : 0;
 		if (raw[i].os >= CPOOL_MAX_CPUS) {
-			set_err(err, errlen, "NUMA node %d is past the %d cpool supports",
-				raw[i].os, CPOOL_MAX_CPUS);
+			cpool_error_format(err, errlen, 0,
+					   "NUMA node %d is past the %d cpool supports", raw[i].os,
+					   CPOOL_MAX_CPUS);
 			ret = -ERANGE;
 			goto out;
 		}
@@ -310,8 +301,8 @@ again:
 
 		pu_objs[i] = pu;
 		if (pu->os_index >= CPOOL_MAX_CPUS) {
-			set_err(err, errlen, "CPU %u is past the %d cpool supports", pu->os_index,
-				CPOOL_MAX_CPUS);
+			cpool_error_format(err, errlen, 0, "CPU %u is past the %d cpool supports",
+					   pu->os_index, CPOOL_MAX_CPUS);
 			ret = -ERANGE;
 			goto out;
 		}
@@ -344,8 +335,9 @@ again:
 			continue;
 		best = home_of_orphan(topo, pu_objs[i], t, raw, cpu_node, local, node_objs);
 		if (best < 0) {
-			set_err(err, errlen, "CPU %u has no NUMA node with CPUs to belong to",
-				pu_objs[i]->os_index);
+			cpool_error_format(err, errlen, 0,
+					   "CPU %u has no NUMA node with CPUs to belong to",
+					   pu_objs[i]->os_index);
 			ret = -EINVAL;
 			goto out;
 		}
@@ -461,7 +453,7 @@ out:
 	free(node_objs);
 	free(rc);
 	if (ret == -ENOMEM)
-		set_err(err, errlen, "out of memory");
+		cpool_error_format(err, errlen, 0, "out of memory");
 	return ret;
 }
 
@@ -548,7 +540,7 @@ int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const ch
 
 	memset(t, 0, sizeof(*t));
 	if (hwloc_topology_init(&topo) < 0) {
-		set_err(err, errlen, "hwloc_topology_init: %s", strerror(errno));
+		cpool_error_format(err, errlen, 0, "hwloc_topology_init: %s", strerror(errno));
 		return -ENOMEM;
 	}
 	/* Another machine's XML: do not check it against this system. */
@@ -562,12 +554,14 @@ int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const ch
 		hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
 	if (xml_file && hwloc_topology_set_xml(topo, xml_file) < 0) {
 		ret = errno ? -errno : -EINVAL;
-		set_err(err, errlen, "%s: cannot read as hwloc XML: %s", xml_file, strerror(-ret));
+		cpool_error_format(err, errlen, 0, "%s: cannot read as hwloc XML: %s", xml_file,
+				   strerror(-ret));
 		goto out;
 	}
 	if (synthetic && hwloc_topology_set_synthetic(topo, synthetic) < 0) {
 		ret = -EINVAL;
-		set_err(err, errlen,
+		cpool_error_format(
+			err, errlen, 0,
 			"'%s' is not an hwloc synthetic description (e.g. \"pack:2 numa:2 core:8 "
 			"pu:2\")",
 			synthetic);
@@ -575,11 +569,11 @@ int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const ch
 	}
 	if (hwloc_topology_load(topo) < 0) {
 		ret = errno ? -errno : -EINVAL;
-		set_err(err, errlen, "%s: hwloc cannot load the topology: %s",
-			xml_file  ? xml_file :
-			synthetic ? synthetic :
-				    "this machine",
-			strerror(-ret));
+		cpool_error_format(err, errlen, 0, "%s: hwloc cannot load the topology: %s",
+				   xml_file  ? xml_file :
+				   synthetic ? synthetic :
+					       "this machine",
+				   strerror(-ret));
 		goto out;
 	}
 	ret = build(t, topo, err, errlen);

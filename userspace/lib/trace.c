@@ -10,16 +10,17 @@
 
 #include "cpool/job.h"
 
-int cpool_trace_fail(struct cpool_trace_error *err, size_t line, const char *field, const char *fmt,
-		     ...)
+int cpool_trace_fail(struct cpool_error *err, size_t line, const char *field, const char *fmt, ...)
 {
+	char what[CPOOL_ERROR_MSG_MAX / 2];
 	va_list ap;
 
-	err->line = line;
-	snprintf(err->field, sizeof(err->field), "%s", field);
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	cpool_error_set(err, -EINVAL, "field %s: %s", field, what);
+	if (err)
+		err->line = line;
 	return -EINVAL;
 }
 
@@ -86,7 +87,7 @@ static enum cpool_trace_format sniff(FILE *in)
 }
 
 int cpool_trace_read(FILE *in, enum cpool_trace_format format, struct cpool_trace *trace,
-		     struct cpool_trace_error *err)
+		     struct cpool_error *err)
 {
 	memset(trace, 0, sizeof(*trace));
 	memset(err, 0, sizeof(*err));
@@ -105,7 +106,7 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 int cpool_trace_load(const char *path, enum cpool_trace_format format, struct cpool_trace *trace,
-		     struct cpool_trace_error *err)
+		     struct cpool_error *err)
 {
 	FILE *in;
 	int ret;
@@ -118,10 +119,14 @@ int cpool_trace_load(const char *path, enum cpool_trace_format format, struct cp
 		format = CPOOL_TRACE_CSV;
 	in = fopen(path, "re");
 	if (!in)
-		return -errno;
+		return cpool_error_set(err, -errno, "reading %s: %s", path, strerror(errno));
 	ret = cpool_trace_read(in, format, trace, err);
 	if (!ret && ferror(in))
 		ret = -EIO;
 	fclose(in);
+	if (ret && err->line)
+		cpool_error_prefix(err, "%s:%zu", path, err->line);
+	else if (ret)
+		cpool_error_set(err, ret, "reading %s: %s", path, strerror(-ret));
 	return ret;
 }

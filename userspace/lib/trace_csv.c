@@ -89,7 +89,7 @@ static int to_int(const char *text, long min, long max, int *v)
 }
 
 static int parse_row(char **f, const int *pos, size_t line, struct cpool_job *job,
-		     struct cpool_trace_error *err)
+		     struct cpool_error *err)
 {
 	const char *v;
 
@@ -130,7 +130,7 @@ static int parse_row(char **f, const int *pos, size_t line, struct cpool_job *jo
 	return 0;
 }
 
-int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_trace_error *err)
+int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_error *err)
 {
 	int pos[COL__COUNT], n_cols = 0, ret = 0;
 	char **fields = NULL;

@@ -39,7 +39,7 @@ static const char *const swf_names[SWF_FIELDS] = {
 };
 
 /* SWF values are integers, but some converted logs write decimals: take both. */
-static int parse_fields(char *p, double *v, size_t line, struct cpool_trace_error *err)
+static int parse_fields(char *p, double *v, size_t line, struct cpool_error *err)
 {
 	int n = 0;
 
@@ -75,7 +75,7 @@ static int64_t sec_to_us(double s)
 	return llround(s * CPOOL_USEC_PER_SEC);
 }
 
-int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_trace_error *err)
+int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_error *err)
 {
 	char *buf = NULL;
 	size_t cap = 0, line = 0;

@@ -124,11 +124,6 @@ int cpool_client_send(struct cpool_client *c, json_t *msg)
 	return 0;
 }
 
-const struct cpool_peer *cpool_client_peer(const struct cpool_client *c)
-{
-	return &c->peer;
-}
-
 int cpool_apiserver_client_count(const struct cpool_apiserver *srv)
 {
 	return srv->nclients;

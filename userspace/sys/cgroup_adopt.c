@@ -6,20 +6,19 @@
 #include <string.h>
 
 #include "cgroup_internal.h"
+#include "cpool/enum_names.h"
+
+static const char *const adopt_action_table[] = {
+	[CPOOL_CG_ADOPT_KEPT] = "kept",
+	[CPOOL_CG_ADOPT_CREATED] = "created",
+	[CPOOL_CG_ADOPT_CORRECTED] = "corrected",
+	[CPOOL_CG_ADOPT_UNKNOWN] = "unknown",
+};
+static struct cpool_enum_names adopt_action_names = CPOOL_ENUM_NAMES(adopt_action_table);
 
 const char *cpool_cg_adopt_action_name(enum cpool_cg_adopt_action a)
 {
-	switch (a) {
-	case CPOOL_CG_ADOPT_KEPT:
-		return "kept";
-	case CPOOL_CG_ADOPT_CREATED:
-		return "created";
-	case CPOOL_CG_ADOPT_CORRECTED:
-		return "corrected";
-	case CPOOL_CG_ADOPT_UNKNOWN:
-		return "unknown";
-	}
-	return NULL;
+	return cpool_enum_name(&adopt_action_names, (int)a);
 }
 
 static int count_jobs(struct cpool_cg_pool *pool, struct cpool_cg_adopt_entry *ent,

@@ -25,7 +25,8 @@ static void lib_init_once(void)
 	lib_code = cgroup_init();
 }
 
-int cg_lib_fail(struct cpool_cg_error *e, int code, const char *op, const char *path)
+/* Turn a libcgroup ECG* code into a negative errno and a message. */
+static int cg_lib_fail(struct cpool_error *e, int code, const char *op, const char *path)
 {
 	int sys = cgroup_get_last_errno();
 	int err;
@@ -53,7 +54,7 @@ int cg_lib_fail(struct cpool_cg_error *e, int code, const char *op, const char *
 	return cpool_cg_fail(e, err, "%s %s: %s", op, path, cgroup_strerror(code));
 }
 
-int cg_lib_init(struct cpool_cg_error *e)
+int cg_lib_init(struct cpool_error *e)
 {
 	pthread_once(&lib_once, lib_init_once);
 	if (lib_code)
@@ -61,7 +62,7 @@ int cg_lib_init(struct cpool_cg_error *e)
 	return 0;
 }
 
-int cg_rel_check(const char *rel, struct cpool_cg_error *e)
+int cg_rel_check(const char *rel, struct cpool_error *e)
 {
 	char part[CPOOL_VS_NAME_MAX + 2];
 	const char *p = rel;
@@ -110,7 +111,7 @@ int cg_abs_path(const struct cpool_cg_pool *pool, const char *rel, char *buf, si
 }
 
 int cg_set(const struct cpool_cg_pool *pool, const char *rel, const char *controller,
-	   const char *file, const char *value, struct cpool_cg_error *e)
+	   const char *file, const char *value, struct cpool_error *e)
 {
 	char name[PATH_MAX], path[PATH_MAX];
 	struct cgroup_controller *c;
@@ -140,7 +141,7 @@ int cg_set(const struct cpool_cg_pool *pool, const char *rel, const char *contro
 }
 
 int cg_mkdir(const struct cpool_cg_pool *pool, const char *rel, bool controllers,
-	     struct cpool_cg_error *e)
+	     struct cpool_error *e)
 {
 	char name[PATH_MAX], path[PATH_MAX];
 	struct cgroup *cg;
@@ -184,7 +185,7 @@ int cg_mkdir(const struct cpool_cg_pool *pool, const char *rel, bool controllers
 	return 0;
 }
 
-int cg_read_file(const char *dir, const char *file, char *buf, size_t len, struct cpool_cg_error *e)
+int cg_read_file(const char *dir, const char *file, char *buf, size_t len, struct cpool_error *e)
 {
 	char path[PATH_MAX];
 	ssize_t n;
@@ -206,7 +207,20 @@ int cg_read_file(const char *dir, const char *file, char *buf, size_t len, struc
 	return 0;
 }
 
-int cg_write_file(const char *dir, const char *file, const char *value, struct cpool_cg_error *e)
+int cg_read_set(const char *dir, const char *file, struct cpool_cpuset *set, struct cpool_error *e)
+{
+	char buf[8192];
+	int err = cg_read_file(dir, file, buf, sizeof(buf), e);
+
+	if (err)
+		return err;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (cpool_cpuset_parse(set, buf, NULL))
+		return cpool_cg_fail(e, EINVAL, "parse %s/%s: '%s' is not a list", dir, file, buf);
+	return 0;
+}
+
+int cg_write_file(const char *dir, const char *file, const char *value, struct cpool_error *e)
 {
 	char path[PATH_MAX];
 	size_t len = strlen(value);
@@ -235,7 +249,7 @@ static int cmp_names(const void *a, const void *b)
 }
 
 int cg_list_children(const char *dir, char (**names)[CPOOL_VS_NAME_MAX + 1], int *count,
-		     struct cpool_cg_error *e)
+		     struct cpool_error *e)
 {
 	char(*list)[CPOOL_VS_NAME_MAX + 1] = NULL;
 	struct dirent *d;
@@ -270,7 +284,7 @@ int cg_list_children(const char *dir, char (**names)[CPOOL_VS_NAME_MAX + 1], int
 	return 0;
 }
 
-int cg_read_pids(const char *dir, int **pids, int *count, struct cpool_cg_error *e)
+int cg_read_pids(const char *dir, int **pids, int *count, struct cpool_error *e)
 {
 	char path[PATH_MAX];
 	int *list = NULL, n = 0, cap = 0, pid;

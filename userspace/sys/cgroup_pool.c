@@ -178,21 +178,6 @@ static int root_controllers(struct cpool_cg_pool *pool, struct cpool_cg_error *e
 	return 0;
 }
 
-static int read_set(const char *dir, const char *file, struct cpool_cpuset *set,
-		    struct cpool_cg_error *e)
-{
-	char buf[8192];
-	int err = cg_read_file(dir, file, buf, sizeof(buf), e);
-
-	if (err)
-		return err;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (cpool_cpuset_parse(set, buf, NULL))
-		return cpool_cg_fail(e, EINVAL, "parse %s/%s: '%s' is not a CPU list", dir, file,
-				     buf);
-	return 0;
-}
-
 /*
  * CPUs that cpuset partitions below the pool took out of the cgroup2
  * root's effective set still belong to the machine: a restarted daemon must
@@ -204,7 +189,7 @@ static int add_partitioned_cpus(struct cpool_cg_pool *pool, struct cpool_cg_erro
 	struct cpool_cpuset set;
 	int count = 0, err;
 
-	err = read_set(pool->path, "cpuset.cpus.effective", &set, e);
+	err = cg_read_set(pool->path, "cpuset.cpus.effective", &set, e);
 	if (err)
 		return err;
 	cpool_cpuset_or(&pool->machine_cpus, &pool->machine_cpus, &set);
@@ -213,7 +198,7 @@ static int add_partitioned_cpus(struct cpool_cg_pool *pool, struct cpool_cg_erro
 		char dir[PATH_MAX];
 
 		snprintf(dir, sizeof(dir), "%s/%s", pool->path, names[i]);
-		if (read_set(dir, "cpuset.cpus.effective", &set, NULL) == 0)
+		if (cg_read_set(dir, "cpuset.cpus.effective", &set, NULL) == 0)
 			cpool_cpuset_or(&pool->machine_cpus, &pool->machine_cpus, &set);
 	}
 	free(names);
@@ -272,9 +257,9 @@ int cpool_cg_pool_open(struct cpool_cg_pool *pool, const char *root, struct cpoo
 		return cpool_cg_fail(e, ENAMETOOLONG, "pool root %s: too long", root);
 	err = root_controllers(pool, e);
 	if (!err)
-		err = read_set(CPOOL_CG_MOUNT, "cpuset.cpus.effective", &pool->machine_cpus, e);
+		err = cg_read_set(CPOOL_CG_MOUNT, "cpuset.cpus.effective", &pool->machine_cpus, e);
 	if (!err)
-		err = read_set(CPOOL_CG_MOUNT, "cpuset.mems.effective", &pool->machine_mems, e);
+		err = cg_read_set(CPOOL_CG_MOUNT, "cpuset.mems.effective", &pool->machine_mems, e);
 	if (err)
 		return err;
 	if (stat(pool->path, &st) < 0) {

@@ -10,20 +10,6 @@
 
 #include "cgroup_internal.h"
 
-static int read_set(const char *dir, const char *file, struct cpool_cpuset *set,
-		    struct cpool_cg_error *e)
-{
-	char buf[8192];
-	int err = cg_read_file(dir, file, buf, sizeof(buf), e);
-
-	if (err)
-		return err;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (cpool_cpuset_parse(set, buf, NULL))
-		return cpool_cg_fail(e, EINVAL, "parse %s/%s: '%s' is not a list", dir, file, buf);
-	return 0;
-}
-
 /* "max" or a number, as memory.max, memory.high, pids.max write it; "max" reads as 0. */
 static int read_max(const char *dir, const char *file, uint64_t *value, struct cpool_cg_error *e)
 {
@@ -63,9 +49,9 @@ static int read_state(const char *dir, struct cpool_cg_vs_state *st, struct cpoo
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	err = read_set(dir, "cpuset.cpus.effective", &st->cpus_effective, e);
+	err = cg_read_set(dir, "cpuset.cpus.effective", &st->cpus_effective, e);
 	if (!err)
-		err = read_set(dir, "cpuset.mems.effective", &st->mems_effective, e);
+		err = cg_read_set(dir, "cpuset.mems.effective", &st->mems_effective, e);
 	if (!err)
 		err = read_partition(dir, &st->partition, e);
 	return err;
@@ -90,9 +76,9 @@ int cpool_cg_vs_read(const struct cpool_cg_pool *pool, const char *name, struct 
 	cg_abs_path(pool, name, dir, sizeof(dir));
 	if (!st)
 		st = &local;
-	err = read_set(dir, "cpuset.cpus", &vs->cpus, e);
+	err = cg_read_set(dir, "cpuset.cpus", &vs->cpus, e);
 	if (!err)
-		err = read_set(dir, "cpuset.mems", &vs->mems, e);
+		err = cg_read_set(dir, "cpuset.mems", &vs->mems, e);
 	if (!err)
 		err = read_state(dir, st, e);
 	if (!err)
@@ -175,7 +161,7 @@ static int pool_cpus_cover(struct cpool_cg_pool *pool, const struct cpool_cpuset
 	char list[8192];
 	int err;
 
-	err = read_set(pool->path, "cpuset.cpus", &have, e);
+	err = cg_read_set(pool->path, "cpuset.cpus", &have, e);
 	if (err)
 		return err;
 	if (cpool_cpuset_empty(&have) && !make_partition)
