@@ -146,6 +146,14 @@ $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(LIBCPOOL_SAN) $(LDFLAGS) $(LDLIBS)
 
+# tests/unit/test_cpoold_*.c test the daemon's own code: they link its
+# objects too, all but main.c (the test is the main).
+DAEMON_SAN_OBJS	:= $(filter-out %/cpoold/main.o,$(DAEMON_SRCS:%.c=$(BUILD)/san/%.o))
+$(BUILD)/tests/unit/test_cpoold_%: $(BUILD)/san/tests/unit/test_cpoold_%.o $(DAEMON_SAN_OBJS) $(LIBCPOOL_SAN)
+	$(call msg,LD-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(DAEMON_SAN_OBJS) $(LIBCPOOL_SAN) $(LDFLAGS) $(LDLIBS)
+
 # Lab tests run under TCG, where sanitizers would only slow them down.
 $(BUILD)/tests/lab/%: $(BUILD)/obj/tests/lab/%.o $(LIBCPOOL)
 	$(call msg,LD,$@)

@@ -489,10 +489,14 @@ int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen
 		snprintf(err, errlen, "no vserver %s", name);
 		return -ENOENT;
 	}
-	/* Its jobs end first, through the normal path, so each is accounted. */
-	for (struct djob *j = d->jobs; j; j = j->next) {
+	/*
+	 * Its jobs end first, through the normal path, so each is accounted.
+	 * Cancelling a queued job frees it: step past it before.
+	 */
+	for (struct djob *j = d->jobs, *next; j; j = next) {
 		char why[256];
 
+		next = j->next;
 		if (strcmp(j->rec.vs ?: "", name) == 0 || strcmp(j->pol.vs, name) == 0)
 			jobs_cancel(d, j, why, sizeof(why));
 	}
