@@ -32,6 +32,12 @@
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern enum log_level log_threshold;
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Copies @in to @out with control characters as \xNN and '\' doubled, so
+ * text from users can neither end a log line nor forge one; truncates to
+ * fit.  Returns the length written.  log_msg() applies it to every message.
+ */
+size_t log_escape(const char *in, char *out, size_t outlen);
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
