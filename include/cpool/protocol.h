@@ -17,6 +17,8 @@
 /* A request line longer than this is refused unread (and the peer dropped). */
 #define CPOOL_PROTO_MAX_LINE (64 * 1024)
 #define CPOOL_PROTO_MAX_ARGS 4096 /* argv or env entries */
+/* Any duration (estimate, quantum), in seconds: 366 days. */
+#define CPOOL_PROTO_MAX_DURATION (366 * 24 * 3600)
 
 enum cpool_op {
 	CPOOL_OP_HELLO,

@@ -100,6 +100,24 @@ static int get_number(json_t *args, const char *key, double *out, char *err, siz
 	return 0;
 }
 
+/*
+ * A duration in seconds.  Bounded, so that converting it to microseconds
+ * (int64_t) can never overflow, and a job cannot sort first under SJF by
+ * claiming 1e300 seconds wrapped to a negative number.
+ */
+static int get_duration(json_t *args, const char *key, double *out, char *err, size_t errlen)
+{
+	int r = get_number(args, key, out, err, errlen);
+
+	if (r)
+		return r;
+	if (*out > CPOOL_PROTO_MAX_DURATION)
+		return fail(err, errlen, -ERANGE,
+			    "args.%s: %g s is more than the limit of %d s (366 days)", key, *out,
+			    CPOOL_PROTO_MAX_DURATION);
+	return 0;
+}
+
 /* A JSON array of strings becomes a NULL-terminated vector borrowing them. */
 static int get_strv(json_t *args, const char *key, const char ***out, int *count, char *err,
 		    size_t errlen)
@@ -166,7 +184,7 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, char *err, siz
 	    (r = get_int(args, "cpus", 1, 4096, &cpus, err, errlen)) ||
 	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, err, errlen)) ||
 	    (r = get_int(args, "priority", -20, 19, &prio, err, errlen)) ||
-	    (r = get_number(args, "estimate", &s->estimate, err, errlen)))
+	    (r = get_duration(args, "estimate", &s->estimate, err, errlen)))
 		return r;
 	if (s->argc < 1 || s->argv[0][0] == '\0')
 		return fail(err, errlen, -EINVAL, "args.argv: a non-empty command is required");
@@ -286,7 +304,7 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 		if (!r)
 			r = get_string(args, "placement", &req->u.policy.placement, err, errlen);
 		if (!r)
-			r = get_number(args, "quantum", &req->u.policy.quantum, err, errlen);
+			r = get_duration(args, "quantum", &req->u.policy.quantum, err, errlen);
 		if (!r && !req->u.policy.policy && !req->u.policy.placement && !req->u.policy.quantum)
 			r = fail(err, errlen, -EINVAL, "policy.set: nothing to set");
 		break;
