@@ -234,7 +234,10 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 	case CPOOL_OP_SUBMIT: {
 		char err[512];
 		int64_t id;
-		int r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, err, sizeof(err));
+		int r = limits_check_submit(d, p->uid, &req->u.submit, err, sizeof(err));
+
+		if (!r)
+			r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, err, sizeof(err));
 
 		if (r)
 			return cpool_reply_error(req->id, r, "%s", err);

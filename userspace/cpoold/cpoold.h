@@ -104,6 +104,8 @@ struct cpoold {
 	int64_t wake_at; /* when the policy asked to be called again */
 	bool sched_pending;
 	bool stopping;
+	struct user_bucket *buckets; /* limits.c: submissions per uid */
+	int n_buckets;
 };
 
 /* pool.c */
@@ -148,6 +150,14 @@ int metrics_init(struct cpoold *d);
 void metrics_close(struct cpoold *d);
 json_t *metrics_top_cpus(struct cpoold *d);
 bool metrics_degraded(struct cpoold *d);
+
+/* limits.c: [limits] of pool.ini, for everyone but root */
+/* 0, or why @uid may not submit @s now (-EPERM, -EDQUOT, -EAGAIN) in @err. */
+int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_req *s, char *err,
+			size_t errlen);
+/* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
+bool limits_refuse_start(struct cpoold *d, const struct djob *j);
+void limits_free(struct cpoold *d);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

@@ -168,6 +168,10 @@ static int start(struct cpoold *d)
 	grp = getgrnam("cpool");
 	if (grp)
 		o.gid = grp->gr_gid;
+	o.max_clients = d->cfg.limits.max_connections;
+	o.root_clients = d->cfg.limits.root_connections;
+	o.max_clients_per_uid = d->cfg.limits.connections_per_user;
+	o.idle_timeout = d->cfg.limits.idle_timeout;
 	r = cpool_apiserver_open(d->loop, &o, &d->api, err, sizeof(err));
 	if (r) {
 		log_err("%s", err);
@@ -291,6 +295,7 @@ int main(int argc, char **argv)
 	cpool_apiserver_close(d.api);
 	metrics_close(&d);
 	pool_teardown(&d);
+	limits_free(&d);
 	cpool_store_close(d.store);
 	return r ? 1 : 0;
 }

@@ -346,6 +346,7 @@ const char *cpool_errno_name(int err)
 		{ EEXIST, "EEXIST" },	{ EINVAL, "EINVAL" },	  { ENOSPC, "ENOSPC" },
 		{ ERANGE, "ERANGE" },	{ EPROTO, "EPROTO" },	  { EMSGSIZE, "EMSGSIZE" },
 		{ ENOTSUP, "ENOTSUP" }, { ECANCELED, "ECANCELED" }, { ETIMEDOUT, "ETIMEDOUT" },
+		{ EDQUOT, "EDQUOT" },
 	};
 
 	if (err < 0)
