@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "history_pages.h"
 #include "cpool/units.h"
 
 #define PROG "cpool history"
@@ -140,7 +141,7 @@ static int cmd_history(int argc, char **argv)
 		json_decref(args);
 		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
 	}
-	r = cli_call(PROG, socket, CPOOL_OP_HISTORY, args, &result);
+	r = cli_history_all(PROG, socket, args, &result);
 	if (r)
 		return r;
 	if (json)

@@ -30,7 +30,7 @@ static const char *const op_keys[CPOOL_OP__COUNT][16] = {
 			      "estimate", "priority" },
 	[CPOOL_OP_CANCEL] = { "job" },
 	[CPOOL_OP_WAIT] = { "job" },
-	[CPOOL_OP_HISTORY] = { "since", "uid", "all" },
+	[CPOOL_OP_HISTORY] = { "since", "uid", "all", "after", "limit" },
 	[CPOOL_OP_VS_CREATE] = { "name", "spec" },
 	[CPOOL_OP_VS_RESIZE] = { "name", "spec" },
 	[CPOOL_OP_VS_DESTROY] = { "name" },
@@ -292,6 +292,14 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 		if (!r && all && !json_is_boolean(all))
 			r = fail(err, errlen, -EINVAL, "args.all: expected true or false");
 		req->u.history.all_users = json_is_true(all);
+		if (!r)
+			r = get_int(args, "after", 0, INT64_MAX, &req->u.history.after, err, errlen);
+		if (!r) {
+			int64_t limit = CPOOL_PROTO_HISTORY_PAGE;
+
+			r = get_int(args, "limit", 1, CPOOL_PROTO_HISTORY_MAX, &limit, err, errlen);
+			req->u.history.limit = (int)limit;
+		}
 		break;
 	}
 	case CPOOL_OP_VS_CREATE:
