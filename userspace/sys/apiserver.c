@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cpool/apiserver.h"
-#include "cpool/fsutil.h"
+#include "cpool/safedir.h"
 
 struct cpool_client {
 	struct cpool_apiserver *srv;
@@ -449,17 +449,28 @@ static int remove_stale_socket(const char *path, const struct sockaddr_un *addr)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-static int mkdir_parent(const char *path)
+/*
+ * The socket's directory, checked from "/" (safedir.h): nobody else can
+ * then rename or replace what is in it, so the socket's own name is safe.
+ */
+static int open_parent(const char *path, char *name, size_t namelen, char *err, size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	return cpool_mkdir_p(dir, 0755);
+	if (!slash) {
+		snprintf(name, namelen, "%s", dir);
+		snprintf(dir, sizeof(dir), ".");
+	} else {
+		snprintf(name, namelen, "%s", slash + 1);
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	return cpool_safe_dir_open(dir, 0755, geteuid(), err, errlen);
 }
 
 int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver_opts *opts,
@@ -467,8 +478,10 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 {
 	struct cpool_apiserver *srv;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char name[sizeof(addr.sun_path)], why[512];
 	const char *what;
-	int r;
+	mode_t old_umask;
+	int dirfd, r;
 
 	if (strlen(opts->path) >= sizeof(addr.sun_path)) {
 		snprintf(err, errlen, "socket path %s: longer than %zu bytes", opts->path,
@@ -498,9 +511,13 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 		return -ENOMEM;
 	}
 
-	what = "create the directory of";
-	if ((r = mkdir_parent(opts->path)))
-		goto fail;
+	dirfd = open_parent(opts->path, name, sizeof(name), why, sizeof(why));
+	if (dirfd < 0) {
+		snprintf(err, errlen, "the directory of socket %s: %s", opts->path, why);
+		free(srv->path);
+		free(srv);
+		return dirfd;
+	}
 	what = "replace the stale socket";
 	if ((r = remove_stale_socket(opts->path, &addr)))
 		goto fail;
@@ -510,18 +527,22 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 		r = -errno;
 		goto fail;
 	}
+	/*
+	 * bind() creates the file with 0777 & ~umask: under the umask of the
+	 * mode asked for, it is born with that mode, and no chmod by path is
+	 * needed (Linux has no fchmod for the file of a socket; fchmod on
+	 * the fd changes only the socket's own inode).
+	 */
 	what = "bind";
-	if (bind(srv->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		r = -errno;
+	old_umask = umask(~opts->mode & 0777);
+	r = bind(srv->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
+	umask(old_umask);
+	if (r)
 		goto fail;
-	}
-	what = "set the mode of";
-	if (chmod(opts->path, opts->mode) < 0) {
-		r = -errno;
-		goto fail;
-	}
+	/* The group by name in the checked directory, never through a symlink. */
 	what = "set the group of";
-	if (opts->gid != (gid_t)-1 && chown(opts->path, (uid_t)-1, opts->gid) < 0) {
+	if (opts->gid != (gid_t)-1 &&
+	    fchownat(dirfd, name, (uid_t)-1, opts->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -546,9 +567,11 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 			goto fail;
 		}
 	}
+	close(dirfd);
 	*out = srv;
 	return 0;
 fail:
+	close(dirfd);
 	snprintf(err, errlen, "%s socket %s: %s", what, opts->path,
 		 r == -EADDRINUSE ? "another cpoold is already listening there" : strerror(-r));
 	if (srv->fd >= 0) {
