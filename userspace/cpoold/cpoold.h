@@ -116,6 +116,8 @@ int pool_index(struct cpoold *d, const char *name);
 /* Choose @n CPUs of @v not busy; -ENOSPC when too few. */
 int pool_take_cpus(struct vsrv *v, int n, struct cpool_cpuset *out);
 void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus);
+/* The keys of a vs.create or vs.resize request onto @spec (the fuzz target's entry too). */
+int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_t errlen);
 int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
 int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
 int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen);
