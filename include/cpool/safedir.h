@@ -19,6 +19,13 @@
  * root or @owner.  Returns an O_PATH directory fd, or a negative errno with
  * the offending component and what is wrong with it in @err.
  */
-int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, char *err, size_t errlen);
+int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned flags, char *err,
+			size_t errlen);
+/*
+ * @flags: the directory itself may be a sticky root-owned one like /tmp.
+ * For the socket's: bind() makes a new name, never follows a symlink
+ * there, and nobody may remove or rename it in a sticky directory.
+ */
+#define CPOOL_SAFE_DIR_STICKY_OK 1u
 
 #endif /* CPOOL_SAFEDIR_H */

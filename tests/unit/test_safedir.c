@@ -12,6 +12,7 @@
 
 static char top[] = "/tmp/cpool-test-safedir.XXXXXX";
 static char err[1024];
+static unsigned flags;
 
 static int try_open(const char *rel, mode_t mode)
 {
@@ -20,7 +21,7 @@ static int try_open(const char *rel, mode_t mode)
 
 	snprintf(path, sizeof(path), "%s/%s", top, rel);
 	err[0] = '\0';
-	fd = cpool_safe_dir_open(path, mode, geteuid(), err, sizeof(err));
+	fd = cpool_safe_dir_open(path, mode, geteuid(), flags, err, sizeof(err));
 	if (fd >= 0) {
 		close(fd);
 		return 0;
@@ -64,7 +65,7 @@ int main(void)
 		skip(1, "needs root to plant other users' directories");
 		return exit_status();
 	}
-	plan(19);
+	plan(21);
 	umask(077);
 	if (!mkdtemp(top))
 		bail_out("mkdtemp: %s", strerror(errno));
@@ -87,6 +88,10 @@ int main(void)
 	mk("sticky", 01777, 0);
 	is_int(try_open("sticky/x", 0700), 0, "a sticky root-owned ancestor is allowed (like /tmp)");
 	is_int(try_open("sticky", 0700), -EPERM, "but not as the directory itself");
+	flags = CPOOL_SAFE_DIR_STICKY_OK;
+	is_int(try_open("sticky", 0700), 0, "unless asked for (a socket's directory)");
+	is_int(try_open("open", 0700), -EPERM, "which still refuses one without the sticky bit");
+	flags = 0;
 
 	link_("state", "good-link", 0);
 	is_int(try_open("good-link/db", 0700), 0, "a root-owned symlink is followed");

@@ -124,7 +124,7 @@ static int trust_dirs(struct cpoold *d)
 	char err[1024];
 
 	for (int i = 0; i < 2; i++) {
-		int fd = cpool_safe_dir_open(dirs[i], 0700, geteuid(), err, sizeof(err));
+		int fd = cpool_safe_dir_open(dirs[i], 0700, geteuid(), 0, err, sizeof(err));
 
 		if (fd < 0) {
 			log_err("the %s directory %s: %s", what[i], dirs[i], err);
@@ -133,6 +133,17 @@ static int trust_dirs(struct cpoold *d)
 		close(fd);
 	}
 	return 0;
+}
+
+/* The loop's figures at exit, for tools/bench-daemon until an API request gives them. */
+static void log_loop_stats(struct cpoold *d)
+{
+	struct cpool_evloop_stats st;
+
+	cpool_evloop_stats(d->loop, &st, false);
+	log_info("event loop: %llu rounds, %.3f s busy, longest stall %.3f ms",
+		 (unsigned long long)st.rounds, (double)st.busy_ns / 1e9,
+		 (double)st.stall_max_ns / 1e6);
 }
 
 static int start(struct cpoold *d)
@@ -315,6 +326,7 @@ int main(int argc, char **argv)
 	if (r)
 		return 1;
 	r = cpool_evloop_run(d.loop);
+	log_loop_stats(&d);
 	cpool_apiserver_close(d.api);
 	metrics_close(&d);
 	pool_teardown(&d);

@@ -470,7 +470,7 @@ static int open_parent(const char *path, char *name, size_t namelen, char *err, 
 		else
 			*slash = '\0';
 	}
-	return cpool_safe_dir_open(dir, 0755, geteuid(), err, errlen);
+	return cpool_safe_dir_open(dir, 0755, geteuid(), CPOOL_SAFE_DIR_STICKY_OK, err, errlen);
 }
 
 int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver_opts *opts,

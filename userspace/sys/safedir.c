@@ -40,7 +40,8 @@ static int check_dir(const struct stat *st, const char *shown, bool last, uid_t 
 	return -EPERM;
 }
 
-int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, char *err, size_t errlen)
+int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned flags, char *err,
+			size_t errlen)
 {
 	/* rest: what is left to walk; shown: the path walked so far, for messages. */
 	char rest[PATH_MAX], shown[PATH_MAX], name[NAME_MAX + 1], target[PATH_MAX];
@@ -179,7 +180,8 @@ restart:
 				snprintf(shown, sizeof(shown), "/");
 			continue;
 		}
-		if ((r = check_dir(&st, shown, last, owner, err, errlen)))
+		if ((r = check_dir(&st, shown, last && !(flags & CPOOL_SAFE_DIR_STICKY_OK), owner,
+				   err, errlen)))
 			goto fail;
 		next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
