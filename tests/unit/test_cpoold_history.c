@@ -5,8 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../tap.h"
-#include "../../userspace/cpoold/cpoold.h"
+#include "cpoold_fixture.h"
 
 static char dir[] = "/tmp/cpool-test-cpoold-history.XXXXXX";
 
@@ -29,18 +28,14 @@ static json_t *ask(struct cpoold *d, uid_t uid, const char *line)
 
 int main(void)
 {
-	struct cpoold d = { 0 };
-	char path[4096], err[512], line[256];
+	struct cpoold d;
+	char line[256];
 	json_t *reply, *jobs;
 	int64_t after = 0, seen = 0, last = 0, pages = 0;
 	bool ordered = true;
 
 	plan(9);
-	if (!mkdtemp(dir))
-		bail_out("mkdtemp: %s", strerror(errno));
-	snprintf(path, sizeof(path), "%s/state.db", dir);
-	if (cpool_store_open(path, &d.store, err, sizeof(err)))
-		bail_out("%s", err);
+	fixture_open(&d, dir);
 	/* 1 200 ended jobs, every third of uid 1000. */
 	cpool_store_begin(d.store);
 	for (int i = 0; i < 1200; i++) {
@@ -95,9 +90,6 @@ int main(void)
 		  "args.limit"), "naming the key");
 	json_decref(reply);
 
-	cpool_store_close(d.store);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	if (system(path) != 0)
-		diag("could not remove %s", dir);
+	fixture_close(&d, dir);
 	return exit_status();
 }

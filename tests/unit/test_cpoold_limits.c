@@ -5,8 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../tap.h"
-#include "../../userspace/cpoold/cpoold.h"
+#include "cpoold_fixture.h"
 
 static char dir[] = "/tmp/cpool-test-cpoold-limits.XXXXXX";
 static char err[512];
@@ -30,19 +29,12 @@ static int submit(struct cpoold *d, uid_t uid, int prio, int cpus)
 
 int main(void)
 {
-	struct cpoold d = { 0 };
+	struct cpoold d;
 	struct vsrv vs = { 0 };
-	char path[4096];
 	int r, n;
 
 	plan(19);
-	log_threshold = LOG_WARN;
-	if (!mkdtemp(dir))
-		bail_out("mkdtemp: %s", strerror(errno));
-	snprintf(path, sizeof(path), "%s/state.db", dir);
-	if (cpool_store_open(path, &d.store, err, sizeof(err)))
-		bail_out("%s", err);
-	d.record_dir = dir;
+	fixture_open(&d, dir);
 	snprintf(vs.vs.name, sizeof(vs.vs.name), "v");
 	cpool_cpuset_set_range(&vs.vs.cpus, 0, 7);
 	d.vs = &vs;
@@ -116,12 +108,6 @@ int main(void)
 	is_int(submit(&d, 1000, 0, 1), 0, "queued_jobs_per_user = 0 is no limit");
 	ok(d.n_buckets <= 4, "the bucket table holds the users seen (%d)", d.n_buckets);
 
-	while (d.jobs)
-		jobs_cancel(&d, d.jobs, err, sizeof(err));
-	limits_free(&d);
-	cpool_store_close(d.store);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	if (system(path) != 0)
-		diag("could not remove %s", dir);
+	fixture_close(&d, dir);
 	return exit_status();
 }

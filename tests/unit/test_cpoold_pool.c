@@ -11,8 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../tap.h"
-#include "../../userspace/cpoold/cpoold.h"
+#include "cpoold_fixture.h"
 
 static char dir[] = "/tmp/cpool-test-cpoold-pool.XXXXXX";
 
@@ -44,20 +43,13 @@ static int count_cancelled(const struct cpool_jobrec *r, void *ctx)
 int main(void)
 {
 	struct vsrv vs[2];
-	struct cpoold d = { 0 };
+	struct cpoold d;
 	struct cpool_job_filter f = { .finished_only = true, .uid = -1 };
-	char path[4096], err[1024];
+	char err[1024];
 	int cancelled = 0, r;
 
 	plan(8);
-	log_threshold = LOG_WARN;
-	if (!mkdtemp(dir))
-		bail_out("mkdtemp: %s", strerror(errno));
-	snprintf(path, sizeof(path), "%s/state.db", dir);
-	if (cpool_store_open(path, &d.store, err, sizeof(err)))
-		bail_out("%s", err);
-	d.record_dir = dir;
-	snprintf(d.pool.path, sizeof(d.pool.path), "%s", dir);
+	fixture_open(&d, dir);
 	memset(vs, 0, sizeof(vs));
 	snprintf(vs[0].vs.name, sizeof(vs[0].vs.name), "doomed");
 	cpool_cpuset_set_range(&vs[0].vs.cpus, 0, 1);
@@ -83,14 +75,6 @@ int main(void)
 	is_int(cancelled, 3, "each cancel is stored");
 	ok(d.n_vs == 2, "the VS stays listed when its cgroup could not be removed");
 
-	while (d.jobs) {
-		char why[256];
-
-		jobs_cancel(&d, d.jobs, why, sizeof(why));
-	}
-	cpool_store_close(d.store);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	if (system(path) != 0)
-		diag("could not remove %s", dir);
+	fixture_close(&d, dir);
 	return exit_status();
 }
