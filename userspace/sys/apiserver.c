@@ -272,6 +272,8 @@ static bool read_input(struct cpool_client *c)
 		c->in = p;
 		c->in_cap = cap;
 	}
+	if (c->in_len == c->in_cap)
+		return true; /* full of lines not yet answered: read when they are */
 	n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		return false;
@@ -302,7 +304,8 @@ static void client_event(struct cpool_evsource *src, uint32_t events, void *data
 			return;
 		}
 		handle_lines(c);
-		if (!c->closing && c->in_len == CPOOL_PROTO_MAX_LINE + 1) {
+		if (!c->closing && c->in_len == CPOOL_PROTO_MAX_LINE + 1 &&
+		    !memchr(c->in, '\n', c->in_len)) {
 			/* No way to find the next request boundary: answer and hang up. */
 			cpool_client_send(c, cpool_reply_error(-1, -EMSGSIZE,
 							       "request longer than %d bytes",
