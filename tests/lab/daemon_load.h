@@ -146,7 +146,8 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 		bail_out("%s: %s", ini, strerror(errno));
 	fprintf(f, "[pool]\nname = load\n\n[vserver a]\ncpus = 2\nexclusive = no\nsmt = threads\n");
 	fclose(f);
-	pid = lab_start_cpoold(dir, ini, cg_root, "0600", false);
+	/* Verbose: the loop's figures are logged at info level when it stops. */
+	pid = lab_start_cpoold(dir, ini, cg_root, "0600", true);
 
 	/* The baseline: the same daemon, empty. */
 	lab_sleep_ms(1000);
