@@ -37,7 +37,7 @@ struct cpool_apiserver_opts {
 	mode_t mode;	   /* of the socket file, e.g. 0660 */
 	gid_t gid;	   /* (gid_t)-1: leave the group alone */
 	int max_clients;   /* 0 = 256 */
-	int root_clients;  /* of max_clients, kept for uid 0 */
+	int root_clients; /* of max_clients, kept for uid 0 */
 	int max_clients_per_uid; /* 0 = no limit of its own */
 	double idle_timeout; /* seconds; a client silent this long is closed; 0 = never */
 	double rate;	   /* requests per second per client; 0 = 200 */

@@ -74,7 +74,7 @@ struct cpool_request {
 			int64_t uid;  /* -1 = caller's own (or all, for root) */
 			bool all_users;
 			int64_t after; /* the cursor: jobs with a larger id; 0 = from the first */
-			int limit;     /* jobs per page, 1..CPOOL_PROTO_HISTORY_MAX */
+			int limit; /* jobs per page, 1..CPOOL_PROTO_HISTORY_MAX */
 		} history;
 		struct cpool_vs_req vs;
 		struct {

@@ -40,8 +40,9 @@ static json_t *handler(struct cpool_client *c, const struct cpool_peer *peer,
 static void setup(void)
 {
 	static char dir[] = "/tmp/cpool-fuzz-api.XXXXXX";
-	struct cpool_apiserver_opts o = { .mode = 0600, .gid = (gid_t)-1, .rate = 1e9,
-					  .burst = 1e9, .handler = handler };
+	struct cpool_apiserver_opts o = {
+		.mode = 0600, .gid = (gid_t)-1, .rate = 1e9, .burst = 1e9, .handler = handler
+	};
 	char err[512];
 
 	if (!mkdtemp(dir) || cpool_evloop_new(&loop))

@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    req.op == CPOOL_OP_VS_CREATE && cpool_vs_name_check(req.u.vs.name) == 0) {
 		cpool_vs_spec_init(&spec, req.u.vs.name);
 		if (pool_spec_apply(&spec, req.u.vs.spec, err, sizeof(err)) == 0 &&
-		    cpool_planner_place(planner, &spec, CPOOL_FIT_FIRST, &out, err, sizeof(err)) == 0)
+		    cpool_planner_place(planner, &spec, CPOOL_FIT_FIRST, &out, err, sizeof(err)) ==
+			    0)
 			cpool_planner_release(planner, req.u.vs.name);
 	}
 	cpool_request_free(&req);

@@ -14,8 +14,8 @@
 #include "lab_cpoold.h"
 
 struct daemon_load {
-	int queued;   /* submissions that wait */
-	int live;     /* processes run through the pool */
+	int queued; /* submissions that wait */
+	int live; /* processes run through the pool */
 	double idle_s; /* length of each idle measurement */
 	/* results */
 	int accepted, seen_queued, cancelled, ended_ok, history;
@@ -49,7 +49,8 @@ static double load_cpu_s(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	lab_slurp(path, buf, sizeof(buf));
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -103,7 +104,8 @@ static int load_count_jobs(struct load_conn *lc, const char *state)
 	if (load_call(lc, CPOOL_OP_PS, NULL, &res))
 		return -1;
 	json_array_foreach(json_object_get(res, "jobs"), i, j)
-		n += !state || strcmp(json_string_value(json_object_get(j, "state")) ?: "", state) == 0;
+		n += !state ||
+		     strcmp(json_string_value(json_object_get(j, "state")) ?: "", state) == 0;
 	json_decref(res);
 	return n;
 }
@@ -155,8 +157,8 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	L->idle_cpu_empty = load_idle_cpu(pid, L->idle_s);
 
 	if (load_call(&lc, CPOOL_OP_SUBMIT,
-		      json_pack("{s:[s,s], s:s, s:i, s:s}", "argv", "/bin/sleep", "100000", "vs", "a",
-				"cpus", 2, "cwd", "/"),
+		      json_pack("{s:[s,s], s:s, s:i, s:s}", "argv", "/bin/sleep", "100000", "vs",
+				"a", "cpus", 2, "cwd", "/"),
 		      &res) == 0)
 		blocker = json_integer_value(json_object_get(res, "job"));
 	json_decref(res);
@@ -219,8 +221,10 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 			if (load_call(&lc, CPOOL_OP_HISTORY, args, &res))
 				break;
 			json_array_foreach(json_object_get(res, "jobs"), i, j)
-				L->ended_ok += strcmp(json_string_value(json_object_get(j, "state")) ?: "", "done") == 0 &&
-					       json_integer_value(json_object_get(j, "exit_code")) == 0;
+				L->ended_ok +=
+					strcmp(json_string_value(json_object_get(j, "state")) ?: "",
+					       "done") == 0 &&
+					json_integer_value(json_object_get(j, "exit_code")) == 0;
 			after = json_integer_value(json_object_get(res, "next"));
 			json_decref(res);
 		} while (after);

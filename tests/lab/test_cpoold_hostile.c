@@ -18,7 +18,7 @@
 #include "lab_cpoold.h"
 
 #define EVIL 65534 /* nobody */
-#define OTHER 1	   /* daemon: an innocent user */
+#define OTHER 1 /* daemon: an innocent user */
 /* Root's answer within this, even under TCG; real hardware is held to 50 ms by the issue. */
 #define LIVENESS_MS 3000
 
@@ -46,7 +46,8 @@ static bool root_answered(const char *when)
 	int r = cpool_apiclient_connect(sock, &c, err, sizeof(err));
 
 	if (!r) {
-		r = cpool_apiclient_call(c, CPOOL_OP_HELLO, NULL, &res, LIVENESS_MS, err, sizeof(err));
+		r = cpool_apiclient_call(c, CPOOL_OP_HELLO, NULL, &res, LIVENESS_MS, err,
+					 sizeof(err));
 		cpool_apiclient_close(c);
 	}
 	json_decref(res);
@@ -57,8 +58,8 @@ static bool root_answered(const char *when)
 	return r == 0 && ms < LIVENESS_MS;
 }
 
-static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **res,
-		char *err, size_t errlen)
+static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **res, char *err,
+		size_t errlen)
 {
 	*res = NULL;
 	return cpool_apiclient_call(c, op, args, res, 10000, err, errlen);
@@ -204,8 +205,8 @@ static void flood(FILE *out, void *arg)
 			break;
 		r = call(c, CPOOL_OP_SUBMIT,
 			 json_pack("{s:[s,s,s], s:[s,s], s:s, s:s}", "argv", "/bin/sh", "-c",
-				   "id -u > \"$OUT\"-$$", "env", "PATH=/usr/bin:/bin", out_env, "cwd",
-				   dir, "vs", "a"),
+				   "id -u > \"$OUT\"-$$", "env", "PATH=/usr/bin:/bin", out_env,
+				   "cwd", dir, "vs", "a"),
 			 &res, err, sizeof(err));
 		json_decref(res);
 		if (r == 0)
@@ -240,7 +241,8 @@ static void never_reads(FILE *out, void *arg)
 		while (mono_ms() - t0 < 3000) {
 			static const char req[] = "{\"v\":1,\"id\":1,\"op\":\"ps\"}\n";
 
-			if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1)
+			if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) ==
+			    (ssize_t)sizeof(req) - 1)
 				sent++;
 			else if (errno == EAGAIN)
 				lab_sleep_ms(10);
@@ -402,7 +404,8 @@ int main(void)
 
 	/* 256 idle sockets. */
 	as_user(&idle, EVIL, open_many, NULL);
-	is_int(report_int(&idle, "kept"), 32, "of 256 connections the user keeps 32 (connections_per_user)");
+	is_int(report_int(&idle, "kept"), 32,
+	       "of 256 connections the user keeps 32 (connections_per_user)");
 	ok(strstr(report_str(&idle, "said"), "connections_per_user"),
 	   "the rest are told which limit: %s", report_str(&idle, "said"));
 	ok(root_answered("with 32 idle sockets held"), "root is answered");
@@ -435,7 +438,8 @@ int main(void)
 	ok(report_int(&flooder, "ok") >= 20 && report_int(&flooder, "ok") <= 39,
 	   "the burst and what the rate adds are accepted, never past the queue limit of 40");
 	is_int(report_int(&flooder, "other"), 0, "every refusal is EAGAIN or EDQUOT");
-	ok(report_int(&flooder, "again") > 0 && strstr(report_str(&flooder, "said_again"), "submit_rate"),
+	ok(report_int(&flooder, "again") > 0 &&
+		   strstr(report_str(&flooder, "said_again"), "submit_rate"),
 	   "the rate refusal names submit_rate: %s", report_str(&flooder, "said_again"));
 	if (report_int(&flooder, "quota"))
 		ok(strstr(report_str(&flooder, "said_quota"), "queued_jobs_per_user"),
@@ -446,14 +450,16 @@ int main(void)
 
 	/* Priority, estimate, log injection: one request each, after the bucket refills. */
 	lab_sleep_ms(2000);
-	r = submit_as(EVIL,
-		      json_pack("{s:[s], s:i, s:s}", "argv", "/bin/true", "priority", -5, "vs", "a"),
-		      said, sizeof(said), NULL);
+	r = submit_as(
+		EVIL,
+		json_pack("{s:[s], s:i, s:s}", "argv", "/bin/true", "priority", -5, "vs", "a"),
+		said, sizeof(said), NULL);
 	is_int(r, -EPERM, "a negative priority is refused to a user");
 	ok(strstr(said, "only root"), "saying it is root's: %s", said);
-	r = submit_as(EVIL,
-		      json_pack("{s:[s], s:f, s:s}", "argv", "/bin/true", "estimate", 1e300, "vs", "a"),
-		      said, sizeof(said), NULL);
+	r = submit_as(
+		EVIL,
+		json_pack("{s:[s], s:f, s:s}", "argv", "/bin/true", "estimate", 1e300, "vs", "a"),
+		said, sizeof(said), NULL);
 	is_int(r, -ERANGE, "an estimate of 1e300 s is refused");
 	ok(strstr(said, "366 days"), "with the bound: %s", said);
 
@@ -506,7 +512,8 @@ int main(void)
 		lab_slurp(logpath, log, sizeof(log));
 		ok(strstr(log, "\\x0a<0>") != NULL, "the injected text reached the log escaped");
 		for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			forged |= strncmp(line, "<0>", 3) == 0 || strstr(line, "cpoold: emergency") == line;
+			forged |= strncmp(line, "<0>", 3) == 0 ||
+				  strstr(line, "cpoold: emergency") == line;
 		ok(!forged, "no log line was forged");
 	}
 	diag("root's slowest answer: %.1f ms (bound here %d ms; the issue's target on real "

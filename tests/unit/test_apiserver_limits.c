@@ -38,7 +38,12 @@ static json_t *handler(struct cpool_client *c, const struct cpool_peer *peer,
 		return NULL;
 	}
 	/* A reply of some size, so a few hundred fill a socket buffer. */
-	return cpool_reply_ok(req->id, json_pack("{s:s%}", "pad", "................................................................................................................................................................................................................................................................", (size_t)256));
+	return cpool_reply_ok(
+		req->id,
+		json_pack(
+			"{s:s%}", "pad",
+			"................................................................................................................................................................................................................................................................",
+			(size_t)256));
 }
 
 static void on_close(struct cpool_client *c, void *data)
@@ -152,9 +157,13 @@ static void end_children(void)
 
 static void connection_limits(void)
 {
-	struct cpool_apiserver_opts o = { .path = path, .mode = 0666, .gid = (gid_t)-1,
-					  .max_clients = 6, .root_clients = 2,
-					  .max_clients_per_uid = 2, .handler = handler,
+	struct cpool_apiserver_opts o = { .path = path,
+					  .mode = 0666,
+					  .gid = (gid_t)-1,
+					  .max_clients = 6,
+					  .root_clients = 2,
+					  .max_clients_per_uid = 2,
+					  .handler = handler,
 					  .on_close = on_close };
 	struct cpool_apiserver *srv;
 	char err[256], buf[512], a[8], b[8];
@@ -191,17 +200,22 @@ static void connection_limits(void)
 
 static void idle_timeout(void)
 {
-	struct cpool_apiserver_opts o = { .path = path, .mode = 0600, .gid = (gid_t)-1,
-					  .idle_timeout = 0.2, .handler = handler,
+	struct cpool_apiserver_opts o = { .path = path,
+					  .mode = 0600,
+					  .gid = (gid_t)-1,
+					  .idle_timeout = 0.2,
+					  .handler = handler,
 					  .on_close = on_close };
 	struct cpool_apiserver *srv;
 	char err[256], buf[512];
 	int quiet, waiter;
 
-	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0, "server with a 0.2 s idle timeout");
+	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0,
+	       "server with a 0.2 s idle timeout");
 	quiet = connect_client();
 	waiter = connect_client();
-	if (send(waiter, "{\"v\":1,\"id\":5,\"op\":\"wait\",\"args\":{\"job\":1}}\n", 44, MSG_NOSIGNAL) < 0)
+	if (send(waiter, "{\"v\":1,\"id\":5,\"op\":\"wait\",\"args\":{\"job\":1}}\n", 44,
+		 MSG_NOSIGNAL) < 0)
 		bail_out("send: %s", strerror(errno));
 	ok(strstr(first_word(quiet, buf, sizeof(buf), true), "ETIMEDOUT") != NULL,
 	   "a silent client is told it timed out");
@@ -219,16 +233,22 @@ static void idle_timeout(void)
 
 static void back_pressure(void)
 {
-	struct cpool_apiserver_opts o = { .path = path, .mode = 0600, .gid = (gid_t)-1,
-					  .rate = 1e6, .burst = 1e6, .max_output = 1 << 20,
-					  .handler = handler, .on_close = on_close };
+	struct cpool_apiserver_opts o = { .path = path,
+					  .mode = 0600,
+					  .gid = (gid_t)-1,
+					  .rate = 1e6,
+					  .burst = 1e6,
+					  .max_output = 1 << 20,
+					  .handler = handler,
+					  .on_close = on_close };
 	const int total = 4000;
 	struct cpool_apiserver *srv;
 	char err[256], *chunk;
 	int fd, sent = 0, replies = 0, handled_paused;
 	size_t used = 0, cap = 1 << 16;
 
-	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0, "server with a 1 MiB output cap");
+	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0,
+	       "server with a 1 MiB output cap");
 	fd = connect_client();
 	handled = 0;
 	/* About 1.2 MB of replies are asked for, and none is read yet. */
@@ -244,9 +264,11 @@ static void back_pressure(void)
 	}
 	pump(200);
 	handled_paused = handled;
-	diag("%d requests sent before the socket filled, %d handled while no reply was read", sent, handled_paused);
+	diag("%d requests sent before the socket filled, %d handled while no reply was read", sent,
+	     handled_paused);
 	ok(handled_paused < total, "the server stops reading a client whose replies are unread");
-	is_int(cpool_apiserver_client_count(srv), 1, "and keeps it, rather than dropping it at the cap");
+	is_int(cpool_apiserver_client_count(srv), 1,
+	       "and keeps it, rather than dropping it at the cap");
 	chunk = malloc(cap);
 	while (sent < total || replies < sent) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -255,7 +277,8 @@ static void back_pressure(void)
 		pump(1);
 		while (sent < total) {
 			char line[64];
-			int k = snprintf(line, sizeof(line), "{\"v\":1,\"id\":%d,\"op\":\"ps\"}\n", sent);
+			int k = snprintf(line, sizeof(line), "{\"v\":1,\"id\":%d,\"op\":\"ps\"}\n",
+					 sent);
 
 			if (send(fd, line, (size_t)k, MSG_NOSIGNAL | MSG_DONTWAIT) != k)
 				break;

@@ -39,9 +39,13 @@ int main(void)
 	/* 1 200 ended jobs, every third of uid 1000. */
 	cpool_store_begin(d.store);
 	for (int i = 0; i < 1200; i++) {
-		struct cpool_jobrec r = { .name = (char *)"j", .uid = i % 3 ? 0 : 1000,
-					  .argv_json = (char *)"[\"/bin/true\"]", .cwd = (char *)"/",
-					  .cpus = 1, .state = CPOOL_JOB_DONE, .submit_time = 1000 + i,
+		struct cpool_jobrec r = { .name = (char *)"j",
+					  .uid = i % 3 ? 0 : 1000,
+					  .argv_json = (char *)"[\"/bin/true\"]",
+					  .cwd = (char *)"/",
+					  .cpus = 1,
+					  .state = CPOOL_JOB_DONE,
+					  .submit_time = 1000 + i,
 					  .end_time = 2000 + i };
 
 		if (cpool_store_job_insert(d.store, &r))
@@ -58,20 +62,23 @@ int main(void)
 	json_decref(reply);
 
 	do {
-		snprintf(line, sizeof(line),
-			 "{\"v\":1,\"id\":2,\"op\":\"history\",\"args\":{\"limit\":70,\"after\":%lld}}",
-			 (long long)after);
+		snprintf(
+			line, sizeof(line),
+			"{\"v\":1,\"id\":2,\"op\":\"history\",\"args\":{\"limit\":70,\"after\":%lld}}",
+			(long long)after);
 		reply = ask(&d, 0, line);
 		jobs = json_object_get(json_object_get(reply, "result"), "jobs");
 		for (size_t i = 0; i < json_array_size(jobs); i++) {
-			int64_t id = json_integer_value(json_object_get(json_array_get(jobs, i), "id"));
+			int64_t id =
+				json_integer_value(json_object_get(json_array_get(jobs, i), "id"));
 
 			ordered &= id > last;
 			last = id;
 			seen++;
 		}
 		pages++;
-		after = json_integer_value(json_object_get(json_object_get(reply, "result"), "next"));
+		after = json_integer_value(
+			json_object_get(json_object_get(reply, "result"), "next"));
 		json_decref(reply);
 	} while (after && pages < 100);
 	is_int(seen, 1200, "paging with limit 70 gives every job");
@@ -84,10 +91,13 @@ int main(void)
 	ok(!json_object_get(json_object_get(reply, "result"), "next"), "and, all there, no cursor");
 	json_decref(reply);
 
-	reply = ask(&d, 0, "{\"v\":1,\"id\":4,\"op\":\"history\",\"args\":{\"limit\":1200,\"after\":3}}");
+	reply = ask(&d, 0,
+		    "{\"v\":1,\"id\":4,\"op\":\"history\",\"args\":{\"limit\":1200,\"after\":3}}");
 	ok(json_is_false(json_object_get(reply, "ok")), "a limit past the maximum is refused");
-	ok(strstr(json_string_value(json_object_get(json_object_get(reply, "error"), "message")) ?: "",
-		  "args.limit"), "naming the key");
+	ok(strstr(json_string_value(json_object_get(json_object_get(reply, "error"), "message")) ?:
+												   "",
+		  "args.limit"),
+	   "naming the key");
 	json_decref(reply);
 
 	fixture_close(&d, dir);

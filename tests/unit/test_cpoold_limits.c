@@ -73,7 +73,8 @@ int main(void)
 			if (j->rec.uid == 1000 && k < 3)
 				mine[k++] = j;
 		mine[0]->rec.state = CPOOL_JOB_RUNNING;
-		ok(!limits_refuse_start(&d, mine[1]), "2 + 2 CPUs are within running_cpus_per_user = 4");
+		ok(!limits_refuse_start(&d, mine[1]),
+		   "2 + 2 CPUs are within running_cpus_per_user = 4");
 		mine[1]->rec.state = CPOOL_JOB_RUNNING;
 		ok(limits_refuse_start(&d, mine[2]), "2 more would be 6: the start is refused");
 		mine[1]->rec.state = CPOOL_JOB_QUEUED;

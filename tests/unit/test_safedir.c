@@ -70,7 +70,8 @@ int main(void)
 	if (!mkdtemp(top))
 		bail_out("mkdtemp: %s", strerror(errno));
 
-	is_int(try_open("state/db", 0700), 0, "missing directories are created below a sticky /tmp");
+	is_int(try_open("state/db", 0700), 0,
+	       "missing directories are created below a sticky /tmp");
 	is_int(mode_of("state/db"), 0700, "the last with the mode asked for");
 	is_int(mode_of("state"), 0755, "the parents 0755, whatever the umask");
 	is_int(try_open("state/db", 0700), 0, "an existing private directory is trusted");
@@ -86,7 +87,8 @@ int main(void)
 	mk("group", 0770, 0);
 	is_int(try_open("group/x", 0700), -EPERM, "a group-writable ancestor is refused");
 	mk("sticky", 01777, 0);
-	is_int(try_open("sticky/x", 0700), 0, "a sticky root-owned ancestor is allowed (like /tmp)");
+	is_int(try_open("sticky/x", 0700), 0,
+	       "a sticky root-owned ancestor is allowed (like /tmp)");
 	is_int(try_open("sticky", 0700), -EPERM, "but not as the directory itself");
 	flags = CPOOL_SAFE_DIR_STICKY_OK;
 	is_int(try_open("sticky", 0700), 0, "unless asked for (a socket's directory)");

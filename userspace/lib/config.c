@@ -261,8 +261,9 @@ static int limits_set(struct cpool_user_limits *l, const char *key, const char *
 		if (strcmp(key, limits_counts[i].key) != 0)
 			continue;
 		if (parse_uint(value, limits_counts[i].max, &u) || u < limits_counts[i].min)
-			return say(why, len, -EINVAL, "'%s' is not valid; use a number from %llu to %llu%s",
-				   value, limits_counts[i].min, limits_counts[i].max,
+			return say(why, len, -EINVAL,
+				   "'%s' is not valid; use a number from %llu to %llu%s", value,
+				   limits_counts[i].min, limits_counts[i].max,
 				   limits_counts[i].min ? "" : " (0: no limit)");
 		*(int *)((char *)l + limits_counts[i].offset) = (int)u;
 		return 0;
@@ -281,9 +282,10 @@ static int limits_set(struct cpool_user_limits *l, const char *key, const char *
 	}
 	if (strcmp(key, "idle_timeout") == 0) {
 		if (cpool_parse_duration(value, &v) || v < 1 || v > 86400)
-			return say(why, len, -EINVAL,
-				   "'%s' is not valid; use a duration from 1s to 1d, e.g. 300 or 5m",
-				   value);
+			return say(
+				why, len, -EINVAL,
+				"'%s' is not valid; use a duration from 1s to 1d, e.g. 300 or 5m",
+				value);
 		l->idle_timeout = v;
 		return 0;
 	}

@@ -293,7 +293,8 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 			r = fail(err, errlen, -EINVAL, "args.all: expected true or false");
 		req->u.history.all_users = json_is_true(all);
 		if (!r)
-			r = get_int(args, "after", 0, INT64_MAX, &req->u.history.after, err, errlen);
+			r = get_int(args, "after", 0, INT64_MAX, &req->u.history.after, err,
+				    errlen);
 		if (!r) {
 			int64_t limit = CPOOL_PROTO_HISTORY_PAGE;
 

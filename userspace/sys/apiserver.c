@@ -33,7 +33,7 @@ struct cpool_client {
 	double tokens;
 	double last_refill;
 	double last_active; /* a request read or a reply byte sent */
-	int owed;	    /* replies the handler deferred (wait) */
+	int owed; /* replies the handler deferred (wait) */
 	bool in_handler;
 	bool closing; /* flush what is queued, then close */
 };
@@ -338,9 +338,10 @@ static void idle_event(struct cpool_evsource *src, uint32_t events, void *data)
 			continue;
 		if (!c->out_len) {
 			/* Best effort: a goodbye the client can match to nothing it sent. */
-			cpool_client_send(c, cpool_reply_error(-1, -ETIMEDOUT,
-							       "closed after %.0f s without a request",
-							       srv->opts.idle_timeout));
+			cpool_client_send(c,
+					  cpool_reply_error(-1, -ETIMEDOUT,
+							    "closed after %.0f s without a request",
+							    srv->opts.idle_timeout));
 		}
 		client_free(c);
 	}

@@ -36,7 +36,8 @@ static int check_dir(const struct stat *st, const char *shown, bool last, uid_t 
 	if (!last && (st->st_mode & S_ISVTX) && st->st_uid == 0)
 		return 0;
 	snprintf(err, errlen, "%s: writable by %s (mode %04o); refusing to trust it", shown,
-		 st->st_mode & S_IWOTH ? "every user" : "its group", (unsigned)(st->st_mode & 07777));
+		 st->st_mode & S_IWOTH ? "every user" : "its group",
+		 (unsigned)(st->st_mode & 07777));
 	return -EPERM;
 }
 
@@ -58,7 +59,8 @@ int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned fla
 		char cwd[PATH_MAX];
 
 		if (!getcwd(cwd, sizeof(cwd))) {
-			snprintf(err, errlen, "%s: the current directory: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: the current directory: %s", path,
+				 strerror(errno));
 			return -errno;
 		}
 		r = snprintf(rest, sizeof(rest), "%s/%s", cwd, path);
@@ -90,7 +92,8 @@ restart:
 		slash = strchr(p, '/');
 		n = slash ? (size_t)(slash - p) : strlen(p);
 		if (n > NAME_MAX) {
-			snprintf(err, errlen, "%s: a component longer than %d bytes", path, NAME_MAX);
+			snprintf(err, errlen, "%s: a component longer than %d bytes", path,
+				 NAME_MAX);
 			r = -ENAMETOOLONG;
 			goto fail;
 		}
@@ -144,8 +147,8 @@ restart:
 
 			if (!trusted_owner(st.st_uid, owner)) {
 				snprintf(err, errlen,
-					 "%s: a symlink owned by uid %u; refusing to follow it", shown,
-					 (unsigned)st.st_uid);
+					 "%s: a symlink owned by uid %u; refusing to follow it",
+					 shown, (unsigned)st.st_uid);
 				r = -EPERM;
 				goto fail;
 			}
