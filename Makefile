@@ -59,7 +59,7 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-unit-noshared check-lab unit-tests bench fuzz install clean format help demo run
+.PHONY: all deps check check-unit check-unit-noshared check-lab check-fuzz unit-tests bench fuzz fuzz-build install clean format help demo run
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
@@ -74,6 +74,8 @@ help:
 	@echo "make check-unit unit tests only (ASan + UBSan)"
 	@echo "make check-unit-noshared  unit tests as a fresh clone without ../shared runs them"
 	@echo "make check-lab  lab tests only"
+	@echo "make check-fuzz build the fuzz targets (clang) and replay their seed corpora"
+	@echo "make fuzz       run each fuzz target FUZZ_SECONDS (default 60), niced"
 	@echo "make bench      build the benchmarks tools/bench-*.c into $(BUILD)/tools/"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make format     clang-format every C file"
@@ -147,6 +149,14 @@ $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(LIBCPOOL_SAN) $(LDFLAGS) $(LDLIBS)
 
+# tests/unit/test_cpoold_*.c test the daemon's own code: they link its
+# objects too, all but main.c (the test is the main).
+DAEMON_SAN_OBJS	:= $(filter-out %/cpoold/main.o,$(DAEMON_SRCS:%.c=$(BUILD)/san/%.o))
+$(BUILD)/tests/unit/test_cpoold_%: $(BUILD)/san/tests/unit/test_cpoold_%.o $(DAEMON_SAN_OBJS) $(LIBCPOOL_SAN)
+	$(call msg,LD-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(DAEMON_SAN_OBJS) $(LIBCPOOL_SAN) $(LDFLAGS) $(LDLIBS)
+
 # Lab tests run under TCG, where sanitizers would only slow them down.
 $(BUILD)/tests/lab/%: $(BUILD)/obj/tests/lab/%.o $(LIBCPOOL)
 	$(call msg,LD,$@)
@@ -191,20 +201,65 @@ check-lab: all
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory check-lab
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME, built
-# with clang against the library sources (not libcpool.a: every object
-# needs the fuzzer's coverage instrumentation).
+# with clang against objects of their own (build/fuzzobj/: every object
+# needs the fuzzer's coverage instrumentation, so libcpool.a will not do).
+# fuzz_cpoold_NAME.c targets link the daemon's code too, all but main.c.
+# Each target's seed corpus is tests/fuzz/corpus/NAME.
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_FLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
+# clang, unlike gcc, counts a va_list forwarded to vfprintf as a non-literal format.
+FUZZ_CFLAGS	:= -std=gnu11 -g -O1 -fno-omit-frame-pointer \
+		   -fsanitize=fuzzer-no-link,address,undefined $(WARN) -Wno-format-nonliteral -MMD -MP
+FUZZ_LDFLAGS	:= -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_DAEMON_OBJS := $(filter-out %/cpoold/main.o,$(DAEMON_SRCS:%.c=$(BUILD)/fuzzobj/%.o))
+FUZZ_SECONDS	?= 60
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(SKELS) $(DEPS_STAMP)
-	$(call msg,FUZZ,$@)
+$(BUILD)/fuzzobj/%.o: %.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) $(pkg_cflags) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $(pkg_cflags) -c $< -o $@
 
+$(BUILD)/fuzz/fuzz_cpoold_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_cpoold_%.o $(FUZZ_DAEMON_OBJS) $(FUZZ_LIB_OBJS)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Every target replays its seed corpus, input by input: a regression test
+# of seconds, in "make check".
+check-fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		name=$${f##*/fuzz_}; \
+		printf '  %-8s %s\n' REPLAY "$$f tests/fuzz/corpus/$$name"; \
+		$$f -runs=1 tests/fuzz/corpus/$$name/* > $(BUILD)/fuzz/$${f##*/}.replay.log 2>&1 \
+			|| { cat $(BUILD)/fuzz/$${f##*/}.replay.log; exit 1; }; \
+	done
+
+# A campaign: each target FUZZ_SECONDS, one at a time, at the lowest CPU
+# priority (the machine is shared).  New inputs go to build/fuzz/corpus/,
+# never into the seeds; a crash leaves its input in build/fuzz/.
 fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		name=$${f##*/fuzz_}; \
+		mkdir -p $(BUILD)/fuzz/corpus/$$name; \
+		echo "fuzz_$$name: $(FUZZ_SECONDS) s"; \
+		nice -n 19 $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/fuzz_$$name- \
+			$(BUILD)/fuzz/corpus/$$name tests/fuzz/corpus/$$name 2>&1 | \
+			grep -E '^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' || true; \
+		test -z "$$(ls $(BUILD)/fuzz/fuzz_$$name-* 2>/dev/null)" || \
+			{ echo "fuzz_$$name: a finding, see $(BUILD)/fuzz/fuzz_$$name-*"; exit 1; }; \
+	done
 
 # ---- demo -----------------------------------------------------------------
 # tools/demo installs what is missing and builds before it boots the lab.

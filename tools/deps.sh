@@ -6,7 +6,7 @@
 set -eu
 
 PKGS="
-build-essential pkg-config clang llvm
+build-essential pkg-config clang llvm libclang-rt-14-dev
 libbpf-dev libelf-dev zlib1g-dev bpftool
 libcgroup-dev libhwloc-dev hwloc
 libinih-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev

@@ -37,6 +37,9 @@ struct cpool_apiserver_opts {
 	mode_t mode;	   /* of the socket file, e.g. 0660 */
 	gid_t gid;	   /* (gid_t)-1: leave the group alone */
 	int max_clients;   /* 0 = 256 */
+	int root_clients; /* of max_clients, kept for uid 0 */
+	int max_clients_per_uid; /* 0 = no limit of its own */
+	double idle_timeout; /* seconds; a client silent this long is closed; 0 = never */
 	double rate;	   /* requests per second per client; 0 = 200 */
 	double burst;	   /* 0 = 1000 */
 	size_t max_output; /* bytes queued for a slow reader; 0 = 16 MiB */
@@ -54,7 +57,12 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 /* Closes every client (calling on_close) and removes the socket file. */
 void cpool_apiserver_close(struct cpool_apiserver *srv);
 
-/* Queues @msg (stolen) for the client; -EPIPE when it is gone or too slow. */
+/*
+ * Queues @msg (stolen) for the client; -EPIPE when it is gone or too slow.
+ * A handler that answered NULL (a reply owed later) pays the debt with its
+ * next cpool_client_send() outside the handler: until then the client is
+ * not idle, whatever the timeout.
+ */
 int cpool_client_send(struct cpool_client *client, json_t *msg);
 int cpool_apiserver_client_count(const struct cpool_apiserver *srv);
 

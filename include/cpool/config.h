@@ -16,6 +16,23 @@
 #include "cpool/planner.h"
 #include "cpool/vserver.h"
 
+/*
+ * [limits]: what one user (uid) may take of a shared pool.  Root is bound
+ * only by max_connections; 0 in a per-user count means no limit.
+ */
+struct cpool_user_limits {
+	int max_connections; /* API connections in all; default 256 */
+	int root_connections; /* of those, kept for root; default 4 */
+	int connections_per_user; /* default 32 */
+	int queued_jobs_per_user; /* queued or frozen; default 1000 */
+	int running_cpus_per_user; /* CPUs of running jobs; default 0 (none) */
+	double submit_rate; /* submissions per second per user; default 10 */
+	int submit_burst; /* default 100 */
+	double idle_timeout; /* seconds a silent connection is kept; default 300 */
+};
+
+void cpool_user_limits_default(struct cpool_user_limits *l);
+
 struct cpool_pool_config {
 	char name[CPOOL_VS_NAME_MAX + 1]; /* cgroup subtree; default "cpool" */
 	bool reserved_set; /* false: the planner's default */
@@ -23,6 +40,7 @@ struct cpool_pool_config {
 	enum cpool_fit placement; /* default first-fit */
 	int nr_vs;
 	struct cpool_vs_spec *vs; /* in file order */
+	struct cpool_user_limits limits;
 };
 
 /*

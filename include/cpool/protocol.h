@@ -17,6 +17,11 @@
 /* A request line longer than this is refused unread (and the peer dropped). */
 #define CPOOL_PROTO_MAX_LINE (64 * 1024)
 #define CPOOL_PROTO_MAX_ARGS 4096 /* argv or env entries */
+/* history answers in pages: a reply holds this many jobs unless asked for fewer. */
+#define CPOOL_PROTO_HISTORY_PAGE 500
+#define CPOOL_PROTO_HISTORY_MAX 1000
+/* Any duration (estimate, quantum), in seconds: 366 days. */
+#define CPOOL_PROTO_MAX_DURATION (366 * 24 * 3600)
 
 enum cpool_op {
 	CPOOL_OP_HELLO,
@@ -68,6 +73,8 @@ struct cpool_request {
 			double since; /* unix time, 0 = all */
 			int64_t uid;  /* -1 = caller's own (or all, for root) */
 			bool all_users;
+			int64_t after; /* the cursor: jobs with a larger id; 0 = from the first */
+			int limit; /* jobs per page, 1..CPOOL_PROTO_HISTORY_MAX */
 		} history;
 		struct cpool_vs_req vs;
 		struct {

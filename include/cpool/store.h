@@ -92,6 +92,7 @@ struct cpool_job_filter {
 	bool finished_only;
 	double since;	   /* submit_time >= since */
 	int64_t uid;	   /* -1 = any */
+	int64_t after_id;  /* id > after_id; 0 = any */
 };
 /* Calls @fn for each matching job in id order; stops early on a non-zero return. */
 int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *filter,

@@ -25,6 +25,7 @@
 
 /* Fixed ids and names the canned replies react to. */
 #define FAKE_UID_NOBODY 4242424 /* a uid without a passwd entry */
+#define FAKE_UID_PAGED 4242425	/* whose history is answered in pages */
 
 static struct {
 	char dir[64], sock[128], log[128], err[128], cpool[1024];
@@ -181,6 +182,16 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 	case CPOOL_OP_HISTORY: {
 		json_t *jobs = json_array();
 
+		/* uid FAKE_UID_PAGED's history comes in two pages, as a long one would. */
+		if (req->u.history.uid == FAKE_UID_PAGED && !req->u.history.after) {
+			json_array_append_new(jobs, fake_record_of(3, "done", 3, 0, false, NULL));
+			json_array_append_new(jobs, fake_record_of(9, "done", -1, 9, true, NULL));
+			return cpool_reply_ok(req->id, json_pack("{s:o, s:i}", "jobs", jobs, "next", 9));
+		}
+		if (req->u.history.uid == FAKE_UID_PAGED) {
+			json_array_append_new(jobs, fake_record_of(11, "failed", -1, 0, false, "exec failed"));
+			return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
+		}
 		json_array_append_new(jobs, fake_record_of(3, "done", 3, 0, false, NULL));
 		json_array_append_new(jobs, fake_record_of(9, "done", -1, 9, true, NULL));
 		json_array_append_new(jobs,

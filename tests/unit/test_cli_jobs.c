@@ -266,6 +266,21 @@ static void test_history(void)
 		  "--since 2026-11-28T10:00");
 	json_decref(a);
 
+	is_int(cli(NULL, "history --user %d --json", FAKE_UID_PAGED), 0, "a history in pages");
+	root = json_loads(out, 0, NULL);
+	is_int((int64_t)json_array_size(json_object_get(root, "jobs")), 3,
+	       "history: the pages are shown as one list");
+	is_int(json_integer_value(
+		       json_object_get(json_array_get(json_object_get(root, "jobs"), 2), "id")),
+	       11, "history: the second page last");
+	json_decref(root);
+	a = fake_requests();
+	is_int((int64_t)json_array_size(a), 2, "history: one request per page");
+	is_int(json_integer_value(json_object_get(
+		       json_object_get(json_array_get(a, 1), "args"), "after")),
+	       9, "history: the second asks for the jobs after the first page's cursor");
+	json_decref(a);
+
 	snprintf(arg, sizeof(arg), "history --since 30m --json");
 	is_int(cli(NULL, "%s", arg), 0, "history --json: exit 0");
 	root = json_loads(out, 0, NULL);

@@ -116,7 +116,7 @@ static void bad_files(void)
 		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max",
 		"unknown vserver key");
 	error_is("[pool]\n[servers]\ncpus = 3\n",
-		 "pool.ini:2: unknown section [servers]; valid sections: [pool], [vserver NAME]",
+		 "pool.ini:2: unknown section [servers]; valid sections: [pool], [limits], [vserver NAME]",
 		 "unknown section, even without keys");
 	error_is(
 		"[vserver db]\ncpus = 4-x\n",
@@ -319,8 +319,74 @@ static void garbage(void)
 	is_int(verdicts, 3000, "3000 random configs: each parses or fails with file:line");
 }
 
+static void user_limits(void)
+{
+	struct cpool_pool_config c;
+	static const char text[] = "[limits]\n"
+				   "connections_per_user = 8\n"
+				   "root_connections = 2\n"
+				   "queued_jobs_per_user = 0\n"
+				   "running_cpus_per_user = 16\n"
+				   "submit_rate = 2.5\n"
+				   "submit_burst = 20\n"
+				   "idle_timeout = 2m\n";
+
+	is_int(cpool_config_parse_string(&c, "", "pool.ini", err, sizeof(err)), 0,
+	       "an empty file has default limits");
+	is_int(c.limits.max_connections, 256, "default max_connections");
+	is_int(c.limits.root_connections, 4, "default root_connections");
+	is_int(c.limits.connections_per_user, 32, "default connections_per_user");
+	is_int(c.limits.queued_jobs_per_user, 1000, "default queued_jobs_per_user");
+	is_int(c.limits.running_cpus_per_user, 0, "default running_cpus_per_user: no limit");
+	is_double(c.limits.submit_rate, 10, 0, "default submit_rate");
+	is_int(c.limits.submit_burst, 100, "default submit_burst");
+	is_double(c.limits.idle_timeout, 300, 0, "default idle_timeout");
+	cpool_config_free(&c);
+
+	is_int(cpool_config_parse_string(&c, text, "pool.ini", err, sizeof(err)), 0,
+	       "a [limits] section parses");
+	diag("%s", err);
+	is_int(c.limits.connections_per_user, 8, "connections_per_user");
+	is_int(c.limits.root_connections, 2, "root_connections");
+	is_int(c.limits.queued_jobs_per_user, 0, "queued_jobs_per_user 0: no limit");
+	is_int(c.limits.running_cpus_per_user, 16, "running_cpus_per_user");
+	is_double(c.limits.submit_rate, 2.5, 0, "submit_rate");
+	is_int(c.limits.submit_burst, 20, "submit_burst");
+	is_double(c.limits.idle_timeout, 120, 0, "idle_timeout 2m");
+	is_int(c.limits.max_connections, 256, "an unset key keeps its default");
+	cpool_config_free(&c);
+
+	error_is("[limits]\nsubmit_rate = 0\n",
+		 "pool.ini:2: [limits] key 'submit_rate': '0' is not valid; use submissions per "
+		 "second, more than 0 and at most 1000000 (e.g. 10 or 0.5)",
+		 "a submit_rate of 0 is refused");
+	error_is("[limits]\nqueued_jobs_per_user = -1\n",
+		 "pool.ini:2: [limits] key 'queued_jobs_per_user': '-1' is not valid; use a number "
+		 "from 0 to 10000000 (0: no limit)",
+		 "a negative count is refused, with the range");
+	error_is("[limits]\nidle_timeout = forever\n",
+		 "pool.ini:2: [limits] key 'idle_timeout': 'forever' is not valid; use a duration "
+		 "from 1s to 1d, e.g. 300 or 5m",
+		 "a bad idle_timeout");
+	error_is("[limits]\nmax_jobs = 3\n",
+		 "pool.ini:2: [limits] unknown key 'max_jobs'; valid keys: max_connections, "
+		 "root_connections, connections_per_user, queued_jobs_per_user, "
+		 "running_cpus_per_user, submit_rate, submit_burst, idle_timeout",
+		 "an unknown key lists the valid ones");
+	error_is("[limits]\nrunning_cpus_per_user = 1\nrunning_cpus_per_user = 2\n",
+		 "pool.ini:3: [limits] key 'running_cpus_per_user' is set twice",
+		 "a long key given twice is caught");
+	error_is("[limits]\n[limits]\n", "pool.ini:2: duplicate section [limits]; the first is on line 1",
+		 "a second [limits]");
+	error_is("\n[limits]\nmax_connections = 4\nroot_connections = 4\n",
+		 "pool.ini:2: [limits] root_connections (4) must be less than max_connections (4), "
+		 "or no other user could connect",
+		 "root cannot keep every slot");
+}
+
 int main(void)
 {
+	user_limits();
 	garbage();
 	good_file();
 	documented_example();

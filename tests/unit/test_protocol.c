@@ -98,6 +98,14 @@ int main(void)
 	ok(strstr(err, "estmate") != NULL, "message names the unknown key: %s", err);
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":-1}}"),
 	       -EINVAL, "negative estimate");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":1e300}}"),
+	       -ERANGE, "an estimate of 1e300 s is refused, not wrapped");
+	ok(strstr(err, "args.estimate") && strstr(err, "31622400"), "the refusal names the key and the limit: %s",
+	   err);
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":31622400}}"),
+	       0, "an estimate of exactly 366 days is accepted");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"policy.set\",\"args\":{\"quantum\":1e19}}"),
+	       -ERANGE, "a quantum is bounded too");
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"cancel\",\"args\":{}}"), -EINVAL, "cancel without job");
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"vs.create\",\"args\":{\"name\":\"x\"}}"), -EINVAL,
 	       "vs.create without spec");

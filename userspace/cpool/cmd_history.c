@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "history_pages.h"
 #include "cpool/units.h"
 
 #define PROG "cpool history"
@@ -120,7 +121,7 @@ static int cmd_history(int argc, char **argv)
 		json_decref(args);
 		return r;
 	}
-	r = cli_call(PROG, a.socket, CPOOL_OP_HISTORY, args, &result);
+	r = cli_history_all(PROG, a.socket, args, &result);
 	if (r)
 		return r;
 	if (a.json)

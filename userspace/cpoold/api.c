@@ -39,23 +39,49 @@ static json_t *op_ps(struct cpoold *d, const struct cpool_peer *p, const struct 
 	return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
 }
 
+/*
+ * One page of history: at most @limit jobs, and the cursor of the next
+ * page when there is one, so no reply (and no loop round) grows with the
+ * whole history.
+ */
 struct history_ctx {
 	json_t *jobs;
+	int limit;
+	int64_t next; /* 0: this page is the last */
 };
 
 static int add_history(const struct cpool_jobrec *r, void *ctx)
 {
 	struct history_ctx *h = ctx;
 
+	if ((int)json_array_size(h->jobs) == h->limit) {
+		/* One more than the page holds: there is a next page. */
+		h->next = json_integer_value(
+			json_object_get(json_array_get(h->jobs, (size_t)h->limit - 1), "id"));
+		return 1;
+	}
 	json_array_append_new(h->jobs, jobs_json(r));
 	return 0;
+}
+
+static json_t *history_page(json_int_t id, struct history_ctx *h)
+{
+	json_t *result = json_pack("{s:o}", "jobs", h->jobs);
+
+	if (h->next)
+		json_object_set_new(result, "next", json_integer(h->next));
+	return cpool_reply_ok(id, result);
 }
 
 static json_t *op_history(struct cpoold *d, const struct cpool_peer *p,
 			  const struct cpool_request *req)
 {
-	struct cpool_job_filter f = { .finished_only = true, .since = req->u.history.since };
-	struct history_ctx h = { .jobs = json_array() };
+	struct cpool_job_filter f = { .finished_only = true,
+				      .since = req->u.history.since,
+				      .after_id = req->u.history.after };
+	struct history_ctx h = { .jobs = json_array(),
+				 .limit = req->u.history.limit > 0 ? req->u.history.limit :
+								     CPOOL_PROTO_HISTORY_PAGE };
 	int r;
 
 	if (req->u.history.uid >= 0) {
@@ -69,12 +95,14 @@ static json_t *op_history(struct cpoold *d, const struct cpool_peer *p,
 		f.uid = is_root(p) ? -1 : (int64_t)p->uid;
 	}
 	r = cpool_store_job_foreach(d->store, &f, add_history, &h);
+	if (r == 1)
+		r = 0; /* stopped at the page's end */
 	if (r) {
 		json_decref(h.jobs);
 		return cpool_reply_error(req->id, r, "read the history: %s",
 					 cpool_store_errmsg(d->store));
 	}
-	return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", h.jobs));
+	return history_page(req->id, &h);
 }
 
 static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
@@ -234,7 +262,10 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 	case CPOOL_OP_SUBMIT: {
 		char err[512];
 		int64_t id;
-		int r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, err, sizeof(err));
+		int r = limits_check_submit(d, p->uid, &req->u.submit, err, sizeof(err));
+
+		if (!r)
+			r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, err, sizeof(err));
 
 		if (r)
 			return cpool_reply_error(req->id, r, "%s", err);

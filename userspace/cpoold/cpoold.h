@@ -32,6 +32,12 @@
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern enum log_level log_threshold;
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Copies @in to @out with control characters as \xNN and '\' doubled, so
+ * text from users can neither end a log line nor forge one; truncates to
+ * fit.  Returns the length written.  log_msg() applies it to every message.
+ */
+size_t log_escape(const char *in, char *out, size_t outlen);
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
@@ -98,6 +104,8 @@ struct cpoold {
 	int64_t wake_at; /* when the policy asked to be called again */
 	bool sched_pending;
 	bool stopping;
+	struct user_bucket *buckets; /* limits.c: submissions per uid */
+	int n_buckets;
 };
 
 /* pool.c */
@@ -108,6 +116,8 @@ int pool_index(struct cpoold *d, const char *name);
 /* Choose @n CPUs of @v not busy; -ENOSPC when too few. */
 int pool_take_cpus(struct vsrv *v, int n, struct cpool_cpuset *out);
 void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus);
+/* The keys of a vs.create or vs.resize request onto @spec (the fuzz target's entry too). */
+int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_t errlen);
 int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
 int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
 int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen);
@@ -142,6 +152,14 @@ int metrics_init(struct cpoold *d);
 void metrics_close(struct cpoold *d);
 json_t *metrics_top_cpus(struct cpoold *d);
 bool metrics_degraded(struct cpoold *d);
+
+/* limits.c: [limits] of pool.ini, for everyone but root */
+/* 0, or why @uid may not submit @s now (-EPERM, -EDQUOT, -EAGAIN) in @err. */
+int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_req *s, char *err,
+			size_t errlen);
+/* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
+bool limits_refuse_start(struct cpoold *d, const struct djob *j);
+void limits_free(struct cpoold *d);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

@@ -19,7 +19,7 @@
 
 #include "cpoold.h"
 #include "cpool/apiclient.h"
-#include "cpool/fsutil.h"
+#include "cpool/safedir.h"
 #include "cpool/version.h"
 
 #define DEFAULT_CONFIG "/etc/cpool/pool.ini"
@@ -112,6 +112,40 @@ static void load_policy(struct cpoold *d)
 		 cpool_place_name(d->policy.place));
 }
 
+/*
+ * The state and record directories, created or checked from "/": one
+ * another user controls could swap the database or plant a job record
+ * that root would then run (safedir.h).
+ */
+static int trust_dirs(struct cpoold *d)
+{
+	const char *const dirs[] = { d->state_dir, d->record_dir };
+	const char *const what[] = { "state", "job record" };
+	char err[1024];
+
+	for (int i = 0; i < 2; i++) {
+		int fd = cpool_safe_dir_open(dirs[i], 0700, geteuid(), 0, err, sizeof(err));
+
+		if (fd < 0) {
+			log_err("the %s directory %s: %s", what[i], dirs[i], err);
+			return fd;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* The loop's figures at exit, for tools/bench-daemon until an API request gives them. */
+static void log_loop_stats(struct cpoold *d)
+{
+	struct cpool_evloop_stats st;
+
+	cpool_evloop_stats(d->loop, &st, false);
+	log_info("event loop: %llu rounds, %.3f s busy, longest stall %.3f ms",
+		 (unsigned long long)st.rounds, (double)st.busy_ns / 1e9,
+		 (double)st.stall_max_ns / 1e6);
+}
+
 static int start(struct cpoold *d)
 {
 	struct cpool_apiserver_opts o = { .path = d->socket_path,
@@ -126,11 +160,8 @@ static int start(struct cpoold *d)
 	sigset_t mask;
 	int r, sfd;
 
-	r = cpool_mkdir_p(d->state_dir, 0700);
-	if (r) {
-		log_err("create the state directory %s: %s", d->state_dir, strerror(-r));
+	if ((r = trust_dirs(d)))
 		return r;
-	}
 	snprintf(path, sizeof(path), "%s/state.db", d->state_dir);
 	r = cpool_store_open(path, &d->store, err, sizeof(err));
 	if (r) {
@@ -168,6 +199,10 @@ static int start(struct cpoold *d)
 	grp = getgrnam("cpool");
 	if (grp)
 		o.gid = grp->gr_gid;
+	o.max_clients = d->cfg.limits.max_connections;
+	o.root_clients = d->cfg.limits.root_connections;
+	o.max_clients_per_uid = d->cfg.limits.connections_per_user;
+	o.idle_timeout = d->cfg.limits.idle_timeout;
 	r = cpool_apiserver_open(d->loop, &o, &d->api, err, sizeof(err));
 	if (r) {
 		log_err("%s", err);
@@ -204,6 +239,9 @@ int main(int argc, char **argv)
 	};
 	int ready[2] = { -1, -1 };
 	int c, r;
+
+	/* Whatever the daemon creates (database, records) is its own alone. */
+	umask(077);
 
 	while ((c = getopt_long(argc, argv, "c:fvqhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -288,9 +326,11 @@ int main(int argc, char **argv)
 	if (r)
 		return 1;
 	r = cpool_evloop_run(d.loop);
+	log_loop_stats(&d);
 	cpool_apiserver_close(d.api);
 	metrics_close(&d);
 	pool_teardown(&d);
+	limits_free(&d);
 	cpool_store_close(d.store);
 	return r ? 1 : 0;
 }

@@ -95,7 +95,7 @@ static json_t *spec_json(const struct cpool_vs_spec *s)
 }
 
 /* Apply config-style keys (strings, integers or booleans) to @spec. */
-static int spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_t errlen)
+int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_t errlen)
 {
 	const char *key;
 	json_t *v;
@@ -187,7 +187,7 @@ static int load_api_vservers(struct cpoold *d)
 		spec_obj = spec_text ? json_loads(spec_text, 0, NULL) : NULL;
 		free(spec_text);
 		cpool_vs_spec_init(&spec, name);
-		r = spec_obj ? spec_apply(&spec, spec_obj, err, sizeof(err)) : -EINVAL;
+		r = spec_obj ? pool_spec_apply(&spec, spec_obj, err, sizeof(err)) : -EINVAL;
 		json_decref(spec_obj);
 		if (!r)
 			r = cpool_planner_place(d->planner, &spec, d->cfg.placement, &out, err,
@@ -391,7 +391,7 @@ int pool_vs_create(struct cpoold *d, const char *name, json_t *keys, char *err, 
 		return -EEXIST;
 	}
 	cpool_vs_spec_init(&spec, name);
-	if ((r = spec_apply(&spec, keys, err, errlen)))
+	if ((r = pool_spec_apply(&spec, keys, err, errlen)))
 		return r;
 	r = cpool_planner_place(d->planner, &spec, d->cfg.placement, &out, err, errlen);
 	if (r)
@@ -429,7 +429,7 @@ int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, char *err, 
 		return -ENOENT;
 	}
 	spec = v->spec;
-	if ((r = spec_apply(&spec, keys, err, errlen)))
+	if ((r = pool_spec_apply(&spec, keys, err, errlen)))
 		return r;
 	if (spec.numa != v->spec.numa || spec.smt != v->spec.smt || spec.cpus_explicit ||
 	    spec.mems_explicit != v->spec.mems_explicit) {
@@ -489,10 +489,14 @@ int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen
 		snprintf(err, errlen, "no vserver %s", name);
 		return -ENOENT;
 	}
-	/* Its jobs end first, through the normal path, so each is accounted. */
-	for (struct djob *j = d->jobs; j; j = j->next) {
+	/*
+	 * Its jobs end first, through the normal path, so each is accounted.
+	 * Cancelling a queued job frees it: step past it before.
+	 */
+	for (struct djob *j = d->jobs, *next; j; j = next) {
 		char why[256];
 
+		next = j->next;
 		if (strcmp(j->rec.vs ?: "", name) == 0 || strcmp(j->pol.vs, name) == 0)
 			jobs_cancel(d, j, why, sizeof(why));
 	}

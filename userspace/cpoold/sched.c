@@ -129,6 +129,8 @@ static void schedule(struct cpoold *d)
 			pj->level_used_us = dec[i].level_used_us;
 			break;
 		case CPOOL_DECIDE_START:
+			if (limits_refuse_start(d, j))
+				break;
 			pj->level = dec[i].level;
 			pj->level_used_us = dec[i].level_used_us;
 			pj->slice_start_us = now;

@@ -212,9 +212,98 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 				  cpool_vs_spec_keys());
 }
 
+/* ---- [limits] ------------------------------------------------------------- */
+
+void cpool_user_limits_default(struct cpool_user_limits *l)
+{
+	*l = (struct cpool_user_limits){
+		.max_connections = 256,
+		.root_connections = 4,
+		.connections_per_user = 32,
+		.queued_jobs_per_user = 1000,
+		.running_cpus_per_user = 0,
+		.submit_rate = 10,
+		.submit_burst = 100,
+		.idle_timeout = 300,
+	};
+}
+
+static const char limits_keys[] = "max_connections, root_connections, connections_per_user, "
+				  "queued_jobs_per_user, running_cpus_per_user, submit_rate, "
+				  "submit_burst, idle_timeout";
+
+/* Counts of [limits]: the key, where it lives, and the range that is sane. */
+static const struct {
+	const char *key;
+	size_t offset;
+	unsigned long long min, max;
+} limits_counts[] = {
+	{ "max_connections", offsetof(struct cpool_user_limits, max_connections), 1, 65536 },
+	{ "root_connections", offsetof(struct cpool_user_limits, root_connections), 0, 65536 },
+	{ "connections_per_user", offsetof(struct cpool_user_limits, connections_per_user), 0,
+	  65536 },
+	{ "queued_jobs_per_user", offsetof(struct cpool_user_limits, queued_jobs_per_user), 0,
+	  10000000 },
+	{ "running_cpus_per_user", offsetof(struct cpool_user_limits, running_cpus_per_user), 0,
+	  100000 },
+	{ "submit_burst", offsetof(struct cpool_user_limits, submit_burst), 1, 1000000 },
+};
+
+static int limits_set(struct cpool_user_limits *l, const char *key, const char *value, char *why,
+		      size_t len)
+{
+	unsigned long long u;
+	double v;
+
+	for (size_t i = 0; i < sizeof(limits_counts) / sizeof(limits_counts[0]); i++) {
+		if (strcmp(key, limits_counts[i].key) != 0)
+			continue;
+		if (parse_uint(value, limits_counts[i].max, &u) || u < limits_counts[i].min)
+			return cpool_error_format(why, len, -EINVAL,
+				   "'%s' is not valid; use a number from %llu to %llu%s", value,
+				   limits_counts[i].min, limits_counts[i].max,
+				   limits_counts[i].min ? "" : " (0: no limit)");
+		*(int *)((char *)l + limits_counts[i].offset) = (int)u;
+		return 0;
+	}
+	if (strcmp(key, "submit_rate") == 0) {
+		char *end;
+
+		v = strtod(value, &end);
+		if (end == value || *end || !(v > 0) || v > 1e6)
+			return cpool_error_format(why, len, -EINVAL,
+				   "'%s' is not valid; use submissions per second, more than 0 and "
+				   "at most 1000000 (e.g. 10 or 0.5)",
+				   value);
+		l->submit_rate = v;
+		return 0;
+	}
+	if (strcmp(key, "idle_timeout") == 0) {
+		if (cpool_parse_duration(value, &v) || v < 1 || v > 86400)
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"'%s' is not valid; use a duration from 1s to 1d, e.g. 300 or 5m",
+				value);
+		l->idle_timeout = v;
+		return 0;
+	}
+	return cpool_error_format(why, len, -ENOENT, "unknown key '%s'; valid keys: %s", key, limits_keys);
+}
+
+/* Counts that only make sense together; @why gets what to change. */
+static int limits_check(const struct cpool_user_limits *l, char *why, size_t len)
+{
+	if (l->root_connections >= l->max_connections)
+		return cpool_error_format(why, len, -EINVAL,
+			   "root_connections (%d) must be less than max_connections (%d), or "
+			   "no other user could connect",
+			   l->root_connections, l->max_connections);
+	return 0;
+}
+
 /* ---- the file ------------------------------------------------------------- */
 
-enum section { SEC_NONE, SEC_POOL, SEC_VSERVER, SEC_BAD };
+enum section { SEC_NONE, SEC_POOL, SEC_VSERVER, SEC_LIMITS, SEC_BAD };
 
 #define MAX_KEYS 16
 
@@ -226,7 +315,8 @@ struct parse {
 	enum section sec;
 	int vs; /* index of the current [vserver] */
 	bool pool_seen;
-	char seen[MAX_KEYS][16]; /* keys of the current section, for duplicates */
+	int limits_line; /* of the [limits] header; 0 = none yet */
+	char seen[MAX_KEYS][32]; /* keys of the current section, for duplicates */
 	int nr_seen;
 	int err;
 	char *msg;
@@ -265,9 +355,19 @@ static void begin_section(struct parse *ps, const char *head)
 		ps->sec = SEC_POOL;
 		return;
 	}
+	if (strcmp(head, "limits") == 0) {
+		if (ps->limits_line)
+			error_at(ps, "duplicate section [limits]; the first is on line %d",
+				 ps->limits_line);
+		ps->limits_line = ps->line;
+		ps->sec = SEC_LIMITS;
+		return;
+	}
 	ps->sec = SEC_BAD;
 	if (strncmp(head, "vserver", 7) != 0 || !isspace((unsigned char)head[7])) {
-		error_at(ps, "unknown section [%s]; valid sections: [pool], [vserver NAME]", head);
+		error_at(ps,
+			 "unknown section [%s]; valid sections: [pool], [limits], [vserver NAME]",
+			 head);
 		return;
 	}
 	for (p = head + 7; isspace((unsigned char)*p); p++)
@@ -407,6 +507,16 @@ static int handler(void *user, const char *section, const char *key, const char 
 		}
 		return 1;
 	}
+	if (ps->sec == SEC_LIMITS) {
+		if (limits_set(&c->limits, key, value, why, sizeof(why))) {
+			if (strncmp(why, "unknown", 7) == 0)
+				error_at(ps, "[limits] %s", why);
+			else
+				error_at(ps, "[limits] key '%s': %s", key, why);
+			return 0;
+		}
+		return 1;
+	}
 	if (cpool_vs_spec_set(&c->vs[ps->vs], key, value, why, sizeof(why))) {
 		if (strncmp(why, "unknown", 7) == 0)
 			error_at(ps, "[%s] %s", section, why);
@@ -426,6 +536,7 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "cpool");
 	c->placement = CPOOL_FIT_FIRST;
+	cpool_user_limits_default(&c->limits);
 	if (err && errlen)
 		err[0] = '\0';
 	r = ini_parse_stream(reader, &ps, handler, &ps);
@@ -435,6 +546,14 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	}
 	if (!ps.err && r < 0)
 		ps.err = -ENOMEM;
+	if (!ps.err && ps.limits_line) {
+		char why[256];
+
+		if (limits_check(&c->limits, why, sizeof(why))) {
+			ps.line = ps.limits_line;
+			error_at(&ps, "[limits] %s", why);
+		}
+	}
 	for (int i = 0; !ps.err && i < c->nr_vs; i++)
 		if (!c->vs[i].cpus) {
 			ps.line = c->vs[i].line;

@@ -32,7 +32,7 @@ static const char *const op_keys[CPOOL_OP__COUNT][16] = {
 			      "estimate", "priority" },
 	[CPOOL_OP_CANCEL] = { "job" },
 	[CPOOL_OP_WAIT] = { "job" },
-	[CPOOL_OP_HISTORY] = { "since", "uid", "all" },
+	[CPOOL_OP_HISTORY] = { "since", "uid", "all", "after", "limit" },
 	[CPOOL_OP_VS_CREATE] = { "name", "spec" },
 	[CPOOL_OP_VS_RESIZE] = { "name", "spec" },
 	[CPOOL_OP_VS_DESTROY] = { "name" },
@@ -93,6 +93,24 @@ static int get_number(json_t *args, const char *key, double *out, char *err, siz
 	if (!isfinite(*out) || *out < 0)
 		return cpool_error_format(err, errlen, -EINVAL,
 					  "args.%s: must be a finite number >= 0", key);
+	return 0;
+}
+
+/*
+ * A duration in seconds.  Bounded, so that converting it to microseconds
+ * (int64_t) can never overflow, and a job cannot sort first under SJF by
+ * claiming 1e300 seconds wrapped to a negative number.
+ */
+static int get_duration(json_t *args, const char *key, double *out, char *err, size_t errlen)
+{
+	int r = get_number(args, key, out, err, errlen);
+
+	if (r)
+		return r;
+	if (*out > CPOOL_PROTO_MAX_DURATION)
+		return cpool_error_format(err, errlen, -ERANGE,
+			    "args.%s: %g s is more than the limit of %d s (366 days)", key, *out,
+			    CPOOL_PROTO_MAX_DURATION);
 	return 0;
 }
 
@@ -165,7 +183,7 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, char *err, siz
 	    (r = get_int(args, "cpus", 1, 4096, &cpus, err, errlen)) ||
 	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, err, errlen)) ||
 	    (r = get_int(args, "priority", -20, 19, &prio, err, errlen)) ||
-	    (r = get_number(args, "estimate", &s->estimate, err, errlen)))
+	    (r = get_duration(args, "estimate", &s->estimate, err, errlen)))
 		return r;
 	if (s->argc < 1 || s->argv[0][0] == '\0')
 		return cpool_error_format(err, errlen, -EINVAL,
@@ -283,6 +301,15 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 			r = cpool_error_format(err, errlen, -EINVAL,
 					       "args.all: expected true or false");
 		req->u.history.all_users = json_is_true(all);
+		if (!r)
+			r = get_int(args, "after", 0, INT64_MAX, &req->u.history.after, err,
+				    errlen);
+		if (!r) {
+			int64_t limit = CPOOL_PROTO_HISTORY_PAGE;
+
+			r = get_int(args, "limit", 1, CPOOL_PROTO_HISTORY_MAX, &limit, err, errlen);
+			req->u.history.limit = (int)limit;
+		}
 		break;
 	}
 	case CPOOL_OP_VS_CREATE:
@@ -295,7 +322,7 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 		if (!r)
 			r = get_string(args, "placement", &req->u.policy.placement, err, errlen);
 		if (!r)
-			r = get_number(args, "quantum", &req->u.policy.quantum, err, errlen);
+			r = get_duration(args, "quantum", &req->u.policy.quantum, err, errlen);
 		if (!r && !req->u.policy.policy && !req->u.policy.placement && !req->u.policy.quantum)
 			r = cpool_error_format(err, errlen, -EINVAL, "policy.set: nothing to set");
 		break;
@@ -337,6 +364,7 @@ const char *cpool_errno_name(int err)
 		{ EEXIST, "EEXIST" },	{ EINVAL, "EINVAL" },	  { ENOSPC, "ENOSPC" },
 		{ ERANGE, "ERANGE" },	{ EPROTO, "EPROTO" },	  { EMSGSIZE, "EMSGSIZE" },
 		{ ENOTSUP, "ENOTSUP" }, { ECANCELED, "ECANCELED" }, { ETIMEDOUT, "ETIMEDOUT" },
+		{ EDQUOT, "EDQUOT" },
 	};
 
 	if (err < 0)

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cpool/apiserver.h"
-#include "cpool/fsutil.h"
+#include "cpool/safedir.h"
 
 struct cpool_client {
 	struct cpool_apiserver *srv;
@@ -21,12 +21,20 @@ struct cpool_client {
 	struct cpool_evsource *src;
 	int fd;
 	struct cpool_peer peer;
+	/*
+	 * Both buffers exist only while they hold bytes: an idle client costs
+	 * this struct, not 64 KiB of line buffer, and a burst of replies is
+	 * given back once it is sent.
+	 */
 	char *in;
-	size_t in_len;
+	size_t in_len, in_cap;
 	char *out;
-	size_t out_len, out_cap;
+	size_t out_off, out_len, out_cap; /* unsent bytes: out[out_off, out_len) */
 	double tokens;
 	double last_refill;
+	double last_active; /* a request read or a reply byte sent */
+	int owed; /* replies the handler deferred (wait) */
+	bool in_handler;
 	bool closing; /* flush what is queued, then close */
 };
 
@@ -36,9 +44,13 @@ struct cpool_apiserver {
 	char *path;
 	int fd;
 	struct cpool_evsource *src;
+	struct cpool_evsource *idle_timer;
 	struct cpool_client *clients;
 	int nclients;
 };
+
+/* The first buffer of a client; grown by doubling up to the line limit. */
+#define IN_CHUNK 4096
 
 static double now_mono(void)
 {
@@ -68,57 +80,94 @@ static void client_free(struct cpool_client *c)
 	free(c);
 }
 
+static void drop_output(struct cpool_client *c)
+{
+	free(c->out);
+	c->out = NULL;
+	c->out_off = c->out_len = c->out_cap = 0;
+}
+
+/*
+ * Back-pressure: while a reply is unsent the client is not read, so its
+ * next requests wait in the kernel's socket buffer, not in ours.
+ */
+static void watch(struct cpool_client *c)
+{
+	cpool_evloop_modify(c->src, c->out_len ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
+}
+
 static int flush_output(struct cpool_client *c)
 {
-	while (c->out_len) {
-		ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			return -errno;
 		}
-		memmove(c->out, c->out + n, c->out_len - (size_t)n);
-		c->out_len -= (size_t)n;
+		c->out_off += (size_t)n;
+		c->last_active = now_mono();
 	}
-	cpool_evloop_modify(c->src, EPOLLIN | EPOLLRDHUP | (c->out_len ? EPOLLOUT : 0));
+	if (c->out_off == c->out_len)
+		drop_output(c);
+	watch(c);
 	return 0;
 }
 
 int cpool_client_send(struct cpool_client *c, json_t *msg)
 {
 	char *line = cpool_message_encode(msg);
-	size_t n;
+	size_t n, pending = c->out_len - c->out_off;
 
 	json_decref(msg);
+	if (!c->in_handler && c->owed > 0)
+		c->owed--;
 	if (!line)
 		return -ENOMEM;
-	n = strlen(line);
-	/* A reader that does not read must not make the daemon hoard memory. */
-	if (c->out_len + n > c->srv->opts.max_output) {
+	if (c->closing) {
 		free(line);
-		c->closing = true;
-		c->out_len = 0;
 		return -EPIPE;
 	}
-	if (c->out_len + n > c->out_cap) {
-		size_t cap = (c->out_len + n) * 2;
-		char *p = realloc(c->out, cap);
-
-		if (!p) {
-			free(line);
-			return -ENOMEM;
-		}
-		c->out = p;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, line, n);
-	c->out_len += n;
-	free(line);
-	if (flush_output(c) < 0) {
-		/* Freed on its next event (the error or hang-up wakes it). */
+	n = strlen(line);
+	/* A reader that does not read must not make the daemon hoard memory. */
+	if (pending + n > c->srv->opts.max_output) {
+		free(line);
 		c->closing = true;
-		c->out_len = 0;
+		drop_output(c);
+		return -EPIPE;
+	}
+	if (!c->out_len) {
+		/* Nothing pending: the encoded line is the buffer. */
+		c->out = line;
+		c->out_len = c->out_cap = n;
+		c->out_off = 0;
+	} else {
+		if (c->out_off) {
+			memmove(c->out, c->out + c->out_off, pending);
+			c->out_off = 0;
+			c->out_len = pending;
+		}
+		if (c->out_len + n > c->out_cap) {
+			size_t cap = (c->out_len + n) * 2;
+			char *p = realloc(c->out, cap);
+
+			if (!p) {
+				free(line);
+				return -ENOMEM;
+			}
+			c->out = p;
+			c->out_cap = cap;
+		}
+		memcpy(c->out + c->out_len, line, n);
+		c->out_len += n;
+		free(line);
+	}
+	if (flush_output(c) < 0) {
+		/* Freed on its next event (the error or hang-up wakes it), or by the sweep. */
+		c->closing = true;
+		drop_output(c);
 		return -EPIPE;
 	}
 	return 0;
@@ -166,17 +215,73 @@ static void handle_line(struct cpool_client *c, const char *line, size_t len)
 	if (r) {
 		cpool_client_send(c, cpool_reply_error(req.id, r, "%s", err));
 	} else {
+		c->in_handler = true;
 		reply = c->srv->opts.handler(c, &c->peer, &req, c->srv->opts.data);
+		c->in_handler = false;
 		if (reply)
 			cpool_client_send(c, reply);
+		else
+			c->owed++;
 	}
 	cpool_request_free(&req);
+}
+
+/* The complete lines read so far, one at a time, each once its predecessor's reply is out. */
+static void handle_lines(struct cpool_client *c)
+{
+	size_t done = 0;
+	char *nl;
+
+	while (!c->closing && !c->out_len && (nl = memchr(c->in + done, '\n', c->in_len - done))) {
+		size_t len = (size_t)(nl - (c->in + done));
+
+		handle_line(c, c->in + done, len);
+		done += len + 1;
+	}
+	if (!done)
+		return;
+	memmove(c->in, c->in + done, c->in_len - done);
+	c->in_len -= done;
+	if (!c->in_len) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+}
+
+/* Reads what the socket has; false when the client is gone. */
+static bool read_input(struct cpool_client *c)
+{
+	const size_t max = CPOOL_PROTO_MAX_LINE + 1;
+	ssize_t n;
+
+	if (c->in_len == c->in_cap) {
+		size_t cap = c->in_cap ? c->in_cap * 2 : IN_CHUNK;
+		char *p;
+
+		if (cap > max)
+			cap = max;
+		p = realloc(c->in, cap);
+		if (!p)
+			return true; /* try again on the next event */
+		c->in = p;
+		c->in_cap = cap;
+	}
+	if (c->in_len == c->in_cap)
+		return true; /* full of lines not yet answered: read when they are */
+	n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		return false;
+	if (n > 0) {
+		c->in_len += (size_t)n;
+		c->last_active = now_mono();
+	}
+	return true;
 }
 
 static void client_event(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct cpool_client *c = data;
-	const size_t max = CPOOL_PROTO_MAX_LINE + 1;
 
 	(void)src;
 	if (events & EPOLLOUT) {
@@ -184,28 +289,18 @@ static void client_event(struct cpool_evsource *src, uint32_t events, void *data
 			client_free(c);
 			return;
 		}
+		/* Requests read before the pause are answered before any new one is read. */
+		if (!c->out_len)
+			handle_lines(c);
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) {
-		ssize_t n;
-		char *nl;
-
-		if (!c->closing) {
-			n = recv(c->fd, c->in + c->in_len, max - c->in_len, MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-				client_free(c);
-				return;
-			}
-			if (n > 0)
-				c->in_len += (size_t)n;
+	if (!c->closing && !c->out_len && (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
+		if (!read_input(c)) {
+			client_free(c);
+			return;
 		}
-		while (!c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
-			size_t len = (size_t)(nl - c->in);
-
-			handle_line(c, c->in, len);
-			memmove(c->in, nl + 1, c->in_len - len - 1);
-			c->in_len -= len + 1;
-		}
-		if (!c->closing && c->in_len == max) {
+		handle_lines(c);
+		if (!c->closing && c->in_len == CPOOL_PROTO_MAX_LINE + 1 &&
+		    !memchr(c->in, '\n', c->in_len)) {
 			/* No way to find the next request boundary: answer and hang up. */
 			cpool_client_send(c, cpool_reply_error(-1, -EMSGSIZE,
 							       "request longer than %d bytes",
@@ -219,12 +314,79 @@ static void client_event(struct cpool_evsource *src, uint32_t events, void *data
 	}
 }
 
+/* Sweeps out clients silent past the idle timeout, and those already condemned. */
+static void idle_event(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct cpool_apiserver *srv = data;
+	double now = now_mono();
+
+	(void)src;
+	(void)events;
+	for (struct cpool_client *c = srv->clients, *next; c; c = next) {
+		next = c->next;
+		if (c->closing) {
+			client_free(c);
+			continue;
+		}
+		/* A client waiting for a job's end is silent by design. */
+		if (c->owed > 0 || now - c->last_active < srv->opts.idle_timeout)
+			continue;
+		if (!c->out_len) {
+			/* Best effort: a goodbye the client can match to nothing it sent. */
+			cpool_client_send(c,
+					  cpool_reply_error(-1, -ETIMEDOUT,
+							    "closed after %.0f s without a request",
+							    srv->opts.idle_timeout));
+		}
+		client_free(c);
+	}
+}
+
+static int count_uid(const struct cpool_apiserver *srv, uid_t uid)
+{
+	int n = 0;
+
+	for (const struct cpool_client *c = srv->clients; c; c = c->next)
+		n += c->peer.uid == uid;
+	return n;
+}
+
+/* NULL when @uid may connect now, else why not. */
+static const char *refuse_client(const struct cpool_apiserver *srv, uid_t uid, char *buf,
+				 size_t len)
+{
+	const struct cpool_apiserver_opts *o = &srv->opts;
+
+	if (srv->nclients >= o->max_clients) {
+		snprintf(buf, len, "too many clients: at most %d connections (max_connections)",
+			 o->max_clients);
+		return buf;
+	}
+	if (uid == 0)
+		return NULL;
+	if (srv->nclients >= o->max_clients - o->root_clients) {
+		snprintf(buf, len,
+			 "too many clients: the last %d of %d connections are kept for root "
+			 "(root_connections)",
+			 o->root_clients, o->max_clients);
+		return buf;
+	}
+	if (o->max_clients_per_uid && count_uid(srv, uid) >= o->max_clients_per_uid) {
+		snprintf(buf, len,
+			 "too many connections of uid %u: at most %d (connections_per_user)",
+			 (unsigned)uid, o->max_clients_per_uid);
+		return buf;
+	}
+	return NULL;
+}
+
 static void accept_event(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct cpool_apiserver *srv = data;
 	struct cpool_client *c;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	char why[256];
 	int fd;
 
 	(void)src;
@@ -232,28 +394,24 @@ static void accept_event(struct cpool_evsource *src, uint32_t events, void *data
 	fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (srv->nclients >= srv->opts.max_clients) {
-		static const char msg[] =
-			"{\"v\":1,\"id\":-1,\"ok\":false,\"error\":{\"errno\":"
-			"\"EBUSY\",\"code\":16,\"message\":\"too many clients\"}}\n";
-
-		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-			/* The refusal is best effort; the close says the rest. */
-		}
-		close(fd);
-		return;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(fd);
 		return;
 	}
+	if (refuse_client(srv, cred.uid, why, sizeof(why))) {
+		json_t *msg = cpool_reply_error(-1, -EBUSY, "%s", why);
+		char *line = msg ? cpool_message_encode(msg) : NULL;
+
+		json_decref(msg);
+		if (line && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* The refusal is best effort; the close says the rest. */
+		}
+		free(line);
+		close(fd);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
-	if (c)
-		c->in = malloc(CPOOL_PROTO_MAX_LINE + 1);
-	if (!c || !c->in ||
-	    cpool_evloop_add(srv->loop, fd, EPOLLIN | EPOLLRDHUP, client_event, c, &c->src)) {
-		if (c)
-			free(c->in);
+	if (!c || cpool_evloop_add(srv->loop, fd, EPOLLIN | EPOLLRDHUP, client_event, c, &c->src)) {
 		free(c);
 		close(fd);
 		return;
@@ -262,7 +420,7 @@ static void accept_event(struct cpool_evsource *src, uint32_t events, void *data
 	c->fd = fd;
 	c->peer = (struct cpool_peer){ .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
 	c->tokens = srv->opts.burst;
-	c->last_refill = now_mono();
+	c->last_refill = c->last_active = now_mono();
 	c->next = srv->clients;
 	if (srv->clients)
 		srv->clients->prev = c;
@@ -290,17 +448,28 @@ static int remove_stale_socket(const char *path, const struct sockaddr_un *addr)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-static int mkdir_parent(const char *path)
+/*
+ * The socket's directory, checked from "/" (safedir.h): nobody else can
+ * then rename or replace what is in it, so the socket's own name is safe.
+ */
+static int open_parent(const char *path, char *name, size_t namelen, char *err, size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	return cpool_mkdir_p(dir, 0755);
+	if (!slash) {
+		snprintf(name, namelen, "%s", dir);
+		snprintf(dir, sizeof(dir), ".");
+	} else {
+		snprintf(name, namelen, "%s", slash + 1);
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	return cpool_safe_dir_open(dir, 0755, geteuid(), CPOOL_SAFE_DIR_STICKY_OK, err, errlen);
 }
 
 int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver_opts *opts,
@@ -308,8 +477,10 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 {
 	struct cpool_apiserver *srv;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char name[sizeof(addr.sun_path)], why[512];
 	const char *what;
-	int r;
+	mode_t old_umask;
+	int dirfd, r;
 
 	if (strlen(opts->path) >= sizeof(addr.sun_path)) {
 		snprintf(err, errlen, "socket path %s: longer than %zu bytes", opts->path,
@@ -330,6 +501,8 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 		srv->opts.burst = 1000;
 	if (!srv->opts.max_output)
 		srv->opts.max_output = 16 << 20;
+	if (srv->opts.root_clients < 0 || srv->opts.root_clients >= srv->opts.max_clients)
+		srv->opts.root_clients = 0;
 	srv->fd = -1;
 	srv->path = strdup(opts->path);
 	if (!srv->path) {
@@ -337,9 +510,13 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 		return -ENOMEM;
 	}
 
-	what = "create the directory of";
-	if ((r = mkdir_parent(opts->path)))
-		goto fail;
+	dirfd = open_parent(opts->path, name, sizeof(name), why, sizeof(why));
+	if (dirfd < 0) {
+		snprintf(err, errlen, "the directory of socket %s: %s", opts->path, why);
+		free(srv->path);
+		free(srv);
+		return dirfd;
+	}
 	what = "replace the stale socket";
 	if ((r = remove_stale_socket(opts->path, &addr)))
 		goto fail;
@@ -349,18 +526,22 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 		r = -errno;
 		goto fail;
 	}
+	/*
+	 * bind() creates the file with 0777 & ~umask: under the umask of the
+	 * mode asked for, it is born with that mode, and no chmod by path is
+	 * needed (Linux has no fchmod for the file of a socket; fchmod on
+	 * the fd changes only the socket's own inode).
+	 */
 	what = "bind";
-	if (bind(srv->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		r = -errno;
+	old_umask = umask(~opts->mode & 0777);
+	r = bind(srv->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
+	umask(old_umask);
+	if (r)
 		goto fail;
-	}
-	what = "set the mode of";
-	if (chmod(opts->path, opts->mode) < 0) {
-		r = -errno;
-		goto fail;
-	}
+	/* The group by name in the checked directory, never through a symlink. */
 	what = "set the group of";
-	if (opts->gid != (gid_t)-1 && chown(opts->path, (uid_t)-1, opts->gid) < 0) {
+	if (opts->gid != (gid_t)-1 &&
+	    fchownat(dirfd, name, (uid_t)-1, opts->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -372,9 +553,24 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 	what = "watch";
 	if ((r = cpool_evloop_add(loop, srv->fd, EPOLLIN, accept_event, srv, &srv->src)))
 		goto fail;
+	if (srv->opts.idle_timeout > 0) {
+		/* A sweep a few times per timeout: a client lives at most 1.25 timeouts idle. */
+		uint64_t every = (uint64_t)(srv->opts.idle_timeout * 1e9 / 4);
+
+		if (every < 10000000)
+			every = 10000000;
+		what = "set the idle timer of";
+		if ((r = cpool_evloop_add_timer(loop, every, every, idle_event, srv,
+						&srv->idle_timer))) {
+			cpool_evloop_remove(srv->src);
+			goto fail;
+		}
+	}
+	close(dirfd);
 	*out = srv;
 	return 0;
 fail:
+	close(dirfd);
 	snprintf(err, errlen, "%s socket %s: %s", what, opts->path,
 		 r == -EADDRINUSE ? "another cpoold is already listening there" : strerror(-r));
 	if (srv->fd >= 0) {
@@ -393,6 +589,8 @@ void cpool_apiserver_close(struct cpool_apiserver *srv)
 		return;
 	while (srv->clients)
 		client_free(srv->clients);
+	if (srv->idle_timer)
+		cpool_evloop_remove(srv->idle_timer);
 	cpool_evloop_remove(srv->src);
 	close(srv->fd);
 	unlink(srv->path);

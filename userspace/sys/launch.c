@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -134,6 +135,7 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *c)
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(c, STAGE_SIGNALS, errno);
 	setsid();
+	umask(022); /* not cpoold's 077: the user's files as a login would make them */
 	/* Limits before dropping privileges, so a hard limit may be raised. */
 	for (int i = 0; i < s->nr_rlimits; i++)
 		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].limit) < 0)

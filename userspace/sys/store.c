@@ -389,7 +389,8 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 	else if (f->finished_only)
 		state_clause = " AND state IN ('done','failed','cancelled')";
 	snprintf(sql, sizeof(sql),
-		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= ?1 AND (?2 < 0 OR uid = ?2)%s"
+		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= ?1 AND (?2 < 0 OR uid = ?2)"
+		 " AND id > ?3%s"
 		 " ORDER BY id",
 		 state_clause);
 	rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
@@ -397,6 +398,7 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 		return sql_error(rc);
 	sqlite3_bind_double(st, 1, f->since);
 	sqlite3_bind_int64(st, 2, f->uid);
+	sqlite3_bind_int64(st, 3, f->after_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct cpool_jobrec job;
 

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Directories the daemon trusts (state, job records, the socket's): every
+ * component from "/" must be out of other users' reach, or a user who
+ * controls one could swap in their own files, or plant a job.
+ */
+#ifndef CPOOL_SAFEDIR_H
+#define CPOOL_SAFEDIR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Opens @path (created when missing: parents 0755, the last @mode), walking
+ * it one component at a time without following a symlink it has not
+ * checked.  Each directory must be owned by root or @owner and writable by
+ * no one else; an ancestor may be world-writable only with the sticky bit
+ * and root as owner (/tmp).  A symlink is followed only when it is owned by
+ * root or @owner.  Returns an O_PATH directory fd, or a negative errno with
+ * the offending component and what is wrong with it in @err.
+ */
+int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned flags, char *err,
+			size_t errlen);
+/*
+ * @flags: the directory itself may be a sticky root-owned one like /tmp.
+ * For the socket's: bind() makes a new name, never follows a symlink
+ * there, and nobody may remove or rename it in a sticky directory.
+ */
+#define CPOOL_SAFE_DIR_STICKY_OK 1u
+
+#endif /* CPOOL_SAFEDIR_H */

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A load on the built cpoold, shared by the lab test test_cpoold_load (a
+ * small size, checked for correctness) and tools/bench-daemon (the full
+ * size, figures against targets): N queued submissions behind a job that
+ * holds the VS, then, once they are cancelled, M live processes run
+ * through the pool.  Measured: the daemon's RSS, its CPU while idle (with
+ * and without the queue) and its event loop's longest stall, as cpoold
+ * logs it at exit.
+ */
+#ifndef CPOOL_TESTS_DAEMON_LOAD_H
+#define CPOOL_TESTS_DAEMON_LOAD_H
+
+#include "lab_cpoold.h"
+
+struct daemon_load {
+	int queued; /* submissions that wait */
+	int live; /* processes run through the pool */
+	double idle_s; /* length of each idle measurement */
+	/* results */
+	int accepted, seen_queued, cancelled, ended_ok, history;
+	long rss_empty_kb, rss_queued_kb, rss_peak_kb;
+	double idle_cpu_empty, idle_cpu_queued; /* fraction of one core */
+	double submit_s, cancel_s, live_s;
+	double stall_ms;
+};
+
+static double load_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long load_status_kb(pid_t pid, const char *key)
+{
+	char buf[128];
+
+	return atol(lab_status(pid, key, buf, sizeof(buf)));
+}
+
+/* utime + stime of @pid, in seconds. */
+static double load_cpu_s(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	unsigned long ut = 0, st = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	lab_slurp(path, buf, sizeof(buf));
+	p = strrchr(buf, ')');
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double load_idle_cpu(pid_t pid, double seconds)
+{
+	double c0 = load_cpu_s(pid), t0 = load_mono_s();
+
+	lab_sleep_ms((int)(seconds * 1000));
+	return (load_cpu_s(pid) - c0) / (load_mono_s() - t0);
+}
+
+/* A connection per 900 requests: each has a burst of 1000 before its rate limit. */
+struct load_conn {
+	const char *sock;
+	struct cpool_apiclient *c;
+	int used;
+};
+
+static int load_call(struct load_conn *lc, enum cpool_op op, json_t *args, json_t **res)
+{
+	char err[512];
+	int r;
+
+	if (lc->c && lc->used >= 900) {
+		cpool_apiclient_close(lc->c);
+		lc->c = NULL;
+	}
+	if (!lc->c) {
+		if ((r = cpool_apiclient_connect(lc->sock, &lc->c, err, sizeof(err)))) {
+			json_decref(args);
+			diag("connect: %s", err);
+			return r;
+		}
+		lc->used = 0;
+	}
+	lc->used++;
+	*res = NULL;
+	r = cpool_apiclient_call(lc->c, op, args, res, 60000, err, sizeof(err));
+	if (r)
+		diag("%s: %s", cpool_op_name(op), err);
+	return r;
+}
+
+static int load_count_jobs(struct load_conn *lc, const char *state)
+{
+	json_t *res, *j;
+	size_t i;
+	int n = 0;
+
+	if (load_call(lc, CPOOL_OP_PS, NULL, &res))
+		return -1;
+	json_array_foreach(json_object_get(res, "jobs"), i, j)
+		n += !state ||
+		     strcmp(json_string_value(json_object_get(j, "state")) ?: "", state) == 0;
+	json_decref(res);
+	return n;
+}
+
+/* Every ended job, page by page as the CLI reads them. */
+static int load_count_history(struct load_conn *lc)
+{
+	json_int_t after = 0;
+	int n = 0;
+
+	do {
+		json_t *res, *args = json_object();
+
+		if (after)
+			json_object_set_new(args, "after", json_integer(after));
+		if (load_call(lc, CPOOL_OP_HISTORY, args, &res))
+			return -1;
+		n += (int)json_array_size(json_object_get(res, "jobs"));
+		after = json_integer_value(json_object_get(res, "next"));
+		json_decref(res);
+	} while (after);
+	return n;
+}
+
+static void daemon_load_run(struct daemon_load *L, const char *dir, const char *cg_root)
+{
+	char ini[PATH_MAX], sock[PATH_MAX], logpath[PATH_MAX];
+	struct load_conn lc = { .sock = sock };
+	int64_t blocker = 0, *ids;
+	double t0;
+	json_t *res;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
+	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
+	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
+	f = fopen(ini, "w");
+	if (!f)
+		bail_out("%s: %s", ini, strerror(errno));
+	fprintf(f, "[pool]\nname = load\n\n[vserver a]\ncpus = 2\nexclusive = no\nsmt = threads\n");
+	fclose(f);
+	/* Verbose: the loop's figures are logged at info level when it stops. */
+	pid = lab_start_cpoold(dir, ini, cg_root, "0600", true);
+
+	/* The baseline: the same daemon, empty. */
+	lab_sleep_ms(1000);
+	L->rss_empty_kb = load_status_kb(pid, "VmRSS");
+	L->idle_cpu_empty = load_idle_cpu(pid, L->idle_s);
+
+	if (load_call(&lc, CPOOL_OP_SUBMIT,
+		      json_pack("{s:[s,s], s:s, s:i, s:s}", "argv", "/bin/sleep", "100000", "vs",
+				"a", "cpus", 2, "cwd", "/"),
+		      &res) == 0)
+		blocker = json_integer_value(json_object_get(res, "job"));
+	json_decref(res);
+
+	ids = calloc((size_t)L->queued, sizeof(*ids));
+	t0 = load_mono_s();
+	for (int i = 0; i < L->queued; i++) {
+		if (load_call(&lc, CPOOL_OP_SUBMIT,
+			      json_pack("{s:[s], s:s, s:s, s:[s]}", "argv", "/bin/true", "vs", "a",
+					"cwd", "/", "env", "PATH=/usr/bin:/bin"),
+			      &res))
+			break;
+		ids[L->accepted++] = json_integer_value(json_object_get(res, "job"));
+		json_decref(res);
+	}
+	L->submit_s = load_mono_s() - t0;
+	L->seen_queued = load_count_jobs(&lc, "queued");
+	lab_sleep_ms(1000);
+	L->rss_queued_kb = load_status_kb(pid, "VmRSS");
+	L->idle_cpu_queued = load_idle_cpu(pid, L->idle_s);
+
+	t0 = load_mono_s();
+	for (int i = 0; i < L->accepted; i++) {
+		if (load_call(&lc, CPOOL_OP_CANCEL, json_pack("{s:I}", "job", (json_int_t)ids[i]),
+			      &res) == 0)
+			L->cancelled++;
+		json_decref(res);
+	}
+	L->cancel_s = load_mono_s() - t0;
+	free(ids);
+	load_call(&lc, CPOOL_OP_CANCEL, json_pack("{s:I}", "job", (json_int_t)blocker), &res);
+	json_decref(res);
+	for (int i = 0; i < 600 && load_count_jobs(&lc, NULL) > 0; i++)
+		lab_sleep_ms(100);
+
+	/* Live processes: all submitted, then waited for. */
+	t0 = load_mono_s();
+	for (int i = 0; i < L->live; i++) {
+		if (load_call(&lc, CPOOL_OP_SUBMIT,
+			      json_pack("{s:[s], s:s, s:s}", "argv", "/bin/true", "vs", "a", "cwd",
+					"/"),
+			      &res))
+			break;
+		json_decref(res);
+	}
+	for (int i = 0; i < 36000 && load_count_jobs(&lc, NULL) > 0; i++)
+		lab_sleep_ms(100);
+	L->live_s = load_mono_s() - t0;
+	L->history = load_count_history(&lc);
+	/* The live ones ended "done" with exit 0; the cancelled ones as cancelled. */
+	{
+		json_int_t after = 0;
+
+		do {
+			json_t *args = json_object(), *j;
+			size_t i;
+
+			if (after)
+				json_object_set_new(args, "after", json_integer(after));
+			if (load_call(&lc, CPOOL_OP_HISTORY, args, &res))
+				break;
+			json_array_foreach(json_object_get(res, "jobs"), i, j)
+				L->ended_ok +=
+					strcmp(json_string_value(json_object_get(j, "state")) ?: "",
+					       "done") == 0 &&
+					json_integer_value(json_object_get(j, "exit_code")) == 0;
+			after = json_integer_value(json_object_get(res, "next"));
+			json_decref(res);
+		} while (after);
+	}
+	L->rss_peak_kb = load_status_kb(pid, "VmHWM");
+	if (lc.c)
+		cpool_apiclient_close(lc.c);
+
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	{
+		static char log[1 << 22];
+		const char *p;
+
+		lab_slurp(logpath, log, sizeof(log));
+		p = strstr(log, "longest stall ");
+		L->stall_ms = p ? atof(p + strlen("longest stall ")) : -1;
+	}
+}
+
+#endif /* CPOOL_TESTS_DAEMON_LOAD_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * A struct cpoold for the tests of the daemon's own code: its store in a
+ * temporary directory, its records there too, and a pool cgroup path that
+ * is that directory, so any cgroup operation fails with ENOENT instead of
+ * touching the host's cgroups.
+ */
+#ifndef CPOOL_TESTS_CPOOLD_FIXTURE_H
+#define CPOOL_TESTS_CPOOLD_FIXTURE_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tap.h"
+#include "../../userspace/cpoold/cpoold.h"
+
+/* @dir: a mkdtemp template, filled in. */
+static void fixture_open(struct cpoold *d, char *dir)
+{
+	char path[4096], err[512];
+
+	memset(d, 0, sizeof(*d));
+	log_threshold = LOG_WARN;
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	if (cpool_store_open(path, &d->store, err, sizeof(err)))
+		bail_out("%s", err);
+	d->record_dir = dir;
+	snprintf(d->pool.path, sizeof(d->pool.path), "%s", dir);
+}
+
+/* Cancels what is left, closes the store, removes the directory. */
+static void fixture_close(struct cpoold *d, const char *dir)
+{
+	char cmd[4096];
+
+	while (d->jobs) {
+		char why[256];
+
+		jobs_cancel(d, d->jobs, why, sizeof(why));
+	}
+	limits_free(d);
+	cpool_store_close(d->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+}
+
+#endif /* CPOOL_TESTS_CPOOLD_FIXTURE_H */

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * bench-daemon: the built cpoold under the load of issue 12 — 10 000
+ * queued submissions, then 1 000 live processes — with its RSS, its CPU
+ * while idle and its event loop's longest stall, each beside the same
+ * daemon's empty baseline measured in the same run, and the targets
+ * (RSS < 64 MB, idle CPU < 1 % of a core, stall < 10 ms on real
+ * hardware).  Needs root and cgroup v2: run it in the lab,
+ *
+ *	/work/bin/labslot tools/lab --kernel 6.12 -- build/tools/bench-daemon
+ *
+ * or on a host with a unified hierarchy.  --queued N and --live N change
+ * the sizes.
+ */
+#include <getopt.h>
+
+#include "../tests/lab/daemon_load.h"
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "queued", required_argument, NULL, 'q' },
+					      { "live", required_argument, NULL, 'l' },
+					      { 0 } };
+	struct daemon_load L = { .queued = 10000, .live = 1000, .idle_s = 5 };
+	char dir[] = "/tmp/bench-daemon.XXXXXX", cmd[256];
+	const char *root = lab_pool_root("bench-daemon");
+	struct cpool_cg_pool pool;
+	struct cpool_cg_error e;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'q')
+			L.queued = atoi(optarg);
+		else if (c == 'l')
+			L.live = atoi(optarg);
+		else
+			return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench-daemon: needs root (it runs cpoold and its cgroups)\n");
+		return 2;
+	}
+	if (!mkdtemp(dir)) {
+		perror("bench-daemon: mkdtemp");
+		return 1;
+	}
+	daemon_load_run(&L, dir, root);
+
+	printf("cpoold under %d queued submissions, then %d live processes\n", L.queued, L.live);
+	printf("  submissions accepted %d, seen queued %d, cancelled %d; live ended ok %d\n",
+	       L.accepted, L.seen_queued, L.cancelled, L.ended_ok);
+	printf("  RSS empty          %8.1f MB (baseline)\n", L.rss_empty_kb / 1024.0);
+	printf("  RSS with queue     %8.1f MB  x%.2f of baseline\n", L.rss_queued_kb / 1024.0,
+	       (double)L.rss_queued_kb / (double)(L.rss_empty_kb ?: 1));
+	printf("  RSS peak           %8.1f MB  x%.2f of baseline  target < 64 MB: %s\n",
+	       L.rss_peak_kb / 1024.0, (double)L.rss_peak_kb / (double)(L.rss_empty_kb ?: 1),
+	       L.rss_peak_kb < 64 * 1024 ? "met" : "MISSED");
+	printf("  idle CPU empty     %8.3f %% of a core (baseline)\n", L.idle_cpu_empty * 100);
+	printf("  idle CPU queued    %8.3f %% of a core  target < 1 %%: %s\n",
+	       L.idle_cpu_queued * 100, L.idle_cpu_queued < 0.01 ? "met" : "MISSED");
+	printf("  longest loop stall %8.1f ms  target < 10 ms on real hardware: %s\n", L.stall_ms,
+	       L.stall_ms >= 0 && L.stall_ms < 10 ? "met" : "missed here");
+	printf("  submit %.0f/s, cancel %.0f/s, live %.1f processes/s\n", L.queued / L.submit_s,
+	       L.queued / L.cancel_s, L.live / L.live_s);
+
+	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
+		fprintf(stderr, "bench-daemon: cleanup: %s\n", e.msg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "bench-daemon: cleanup of %s failed\n", dir);
+	return L.accepted == L.queued && L.ended_ok == L.live ? 0 : 1;
+}

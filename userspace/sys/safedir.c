@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cpool/safedir.h"
+
+#define MAX_SYMLINKS 40 /* as the kernel's own path walk */
+
+static bool trusted_owner(uid_t uid, uid_t owner)
+{
+	return uid == 0 || uid == owner;
+}
+
+/* 0 when the directory @st, reached as @shown, may be trusted; @last: the target itself. */
+static int check_dir(const struct stat *st, const char *shown, bool last, uid_t owner, char *err,
+		     size_t errlen)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", shown);
+		return -ENOTDIR;
+	}
+	if (!trusted_owner(st->st_uid, owner)) {
+		snprintf(err, errlen, "%s: owned by uid %u, not by root%s; refusing to trust it",
+			 shown, (unsigned)st->st_uid, owner ? " or the daemon's user" : "");
+		return -EPERM;
+	}
+	if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	/* Others may add to a sticky root-owned directory, but not touch what is ours. */
+	if (!last && (st->st_mode & S_ISVTX) && st->st_uid == 0)
+		return 0;
+	snprintf(err, errlen, "%s: writable by %s (mode %04o); refusing to trust it", shown,
+		 st->st_mode & S_IWOTH ? "every user" : "its group",
+		 (unsigned)(st->st_mode & 07777));
+	return -EPERM;
+}
+
+int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned flags, char *err,
+			size_t errlen)
+{
+	/* rest: what is left to walk; shown: the path walked so far, for messages. */
+	char rest[PATH_MAX], shown[PATH_MAX], name[NAME_MAX + 1], target[PATH_MAX];
+	int dir, links = 0, r;
+	struct stat st;
+
+	if (!path || !*path) {
+		snprintf(err, errlen, "an empty directory name");
+		return -EINVAL;
+	}
+	if (path[0] == '/') {
+		r = snprintf(rest, sizeof(rest), "%s", path);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd))) {
+			snprintf(err, errlen, "%s: the current directory: %s", path,
+				 strerror(errno));
+			return -errno;
+		}
+		r = snprintf(rest, sizeof(rest), "%s/%s", cwd, path);
+	}
+	if (r < 0 || (size_t)r >= sizeof(rest)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+restart:
+	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0 || fstat(dir, &st) < 0) {
+		snprintf(err, errlen, "/: %s", strerror(errno));
+		r = -errno;
+		goto fail;
+	}
+	snprintf(shown, sizeof(shown), "/");
+	if ((r = check_dir(&st, "/", false, owner, err, errlen)))
+		goto fail;
+	for (;;) {
+		char *p = rest, *slash;
+		bool last;
+		size_t n;
+		int next;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n > NAME_MAX) {
+			snprintf(err, errlen, "%s: a component longer than %d bytes", path,
+				 NAME_MAX);
+			r = -ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		memmove(rest, p + n, strlen(p + n) + 1);
+		for (p = rest; *p == '/'; p++)
+			;
+		last = !*p;
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			/* Only in a path a user typed; the walk is simpler without it. */
+			snprintf(err, errlen, "%s: '..' is not allowed in the daemon's directories",
+				 path);
+			r = -EINVAL;
+			goto fail;
+		}
+		if (strlen(shown) + n + 2 < sizeof(shown))
+			snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), "%s%s",
+				 strcmp(shown, "/") ? "/" : "", name);
+		if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT) {
+				snprintf(err, errlen, "%s: %s", shown, strerror(errno));
+				r = -errno;
+				goto fail;
+			}
+			if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST) {
+				snprintf(err, errlen, "create %s: %s", shown, strerror(errno));
+				r = -errno;
+				goto fail;
+			}
+			/* The mode is set on what we opened, whatever the umask made of it. */
+			next = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0 || fchmod(next, last ? mode : 0755) < 0) {
+				snprintf(err, errlen, "create %s: %s", shown, strerror(errno));
+				r = -errno;
+				if (next >= 0)
+					close(next);
+				goto fail;
+			}
+			close(next);
+			if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				snprintf(err, errlen, "%s: %s", shown, strerror(errno));
+				r = -errno;
+				goto fail;
+			}
+		}
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t len;
+
+			if (!trusted_owner(st.st_uid, owner)) {
+				snprintf(err, errlen,
+					 "%s: a symlink owned by uid %u; refusing to follow it",
+					 shown, (unsigned)st.st_uid);
+				r = -EPERM;
+				goto fail;
+			}
+			if (++links > MAX_SYMLINKS) {
+				snprintf(err, errlen, "%s: too many symlinks", path);
+				r = -ELOOP;
+				goto fail;
+			}
+			len = readlinkat(dir, name, target, sizeof(target) - 1);
+			if (len < 0) {
+				snprintf(err, errlen, "%s: %s", shown, strerror(errno));
+				r = -errno;
+				goto fail;
+			}
+			target[len] = '\0';
+			if ((size_t)len + strlen(rest) + 2 >= sizeof(rest)) {
+				snprintf(err, errlen, "%s: path too long", path);
+				r = -ENAMETOOLONG;
+				goto fail;
+			}
+			/* The link's text goes in front of what is left, and the walk goes on. */
+			memmove(rest + len + 1, rest, strlen(rest) + 1);
+			memcpy(rest, target, (size_t)len);
+			rest[len] = '/';
+			if (target[0] == '/') {
+				close(dir);
+				goto restart;
+			}
+			/* Relative: from the directory holding the link; shown loses the link's name. */
+			*strrchr(shown, '/') = '\0';
+			if (!*shown)
+				snprintf(shown, sizeof(shown), "/");
+			continue;
+		}
+		if ((r = check_dir(&st, shown, last && !(flags & CPOOL_SAFE_DIR_STICKY_OK), owner,
+				   err, errlen)))
+			goto fail;
+		next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			snprintf(err, errlen, "%s: %s", shown, strerror(errno));
+			r = -errno;
+			goto fail;
+		}
+		/* What was opened is what was checked: a swap in between would show here. */
+		{
+			struct stat again;
+
+			if (fstat(next, &again) < 0 || again.st_ino != st.st_ino ||
+			    again.st_dev != st.st_dev) {
+				snprintf(err, errlen, "%s: replaced while it was checked", shown);
+				close(next);
+				r = -EAGAIN;
+				goto fail;
+			}
+		}
+		close(dir);
+		dir = next;
+	}
+	return dir;
+fail:
+	if (dir >= 0)
+		close(dir);
+	return r;
+}
