@@ -254,13 +254,18 @@ static json_t *report_json(const struct cpool_kmetrics_snapshot *d, const struct
 			json_object_set_new(j, "preempted",
 					    json_integer((json_int_t)cg->preempted));
 			for (int k = 0; o->hist && k < CPOOL_KMETRICS_HIST_SLOTS; k++)
-				json_array_append_new(h,
-						      json_integer((json_int_t)cg->rqlat_hist[k]));
+				if (cg->rqlat_hist[k])
+					json_array_append_new(
+						h, json_pack("{s:I, s:I, s:I}", "lo_ns",
+							     (json_int_t)cpool_kmetrics_hist_lower(k),
+							     "hi_ns",
+							     (json_int_t)(cpool_kmetrics_hist_lower(k + 1) - 1),
+							     "count", (json_int_t)cg->rqlat_hist[k]));
 			json_object_set_new(
 				j, "rqlat",
 				json_pack(
-					"{s:I, s:I, s:o, s:o, s:o, s:o}", "count",
-					(json_int_t)cg->rqlat_count, "sum_ns",
+					"{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "count",
+					(json_int_t)cg->rqlat_count, "zero", (json_int_t)cg->rqlat_hist[0], "sum_ns",
 					(json_int_t)cg->rqlat_sum_ns, "mean_ns",
 					json_num(cpool_kmetrics_mean(cg->rqlat_sum_ns,
 								     cg->rqlat_count)),
@@ -274,7 +279,7 @@ static json_t *report_json(const struct cpool_kmetrics_snapshot *d, const struct
 					json_num(cpool_kmetrics_hist_quantile(
 						cg->rqlat_hist, CPOOL_KMETRICS_HIST_SLOTS, 0.99))));
 			if (o->hist)
-				json_object_set_new(json_object_get(j, "rqlat"), "hist_log2_ns", h);
+				json_object_set_new(json_object_get(j, "rqlat"), "hist_ns", h);
 			else
 				json_decref(h);
 			for (size_t k = 0; k < ntop; k++)
@@ -339,7 +344,10 @@ static void print_hist(FILE *out, const uint64_t *hist)
 	fprintf(out, "    %21s : %-10s %s\n", "run-queue wait (ns)", "count", "distribution");
 	for (int k = first; k <= last; k++) {
 		int stars = (int)(hist[k] * 40 / max);
-		uint64_t lo = cpool_kmetrics_hist_lower(k), hi = k ? 2 * lo - 1 : 1;
+		uint64_t lo = cpool_kmetrics_hist_lower(k), hi = cpool_kmetrics_hist_lower(k + 1) - 1;
+
+		if (!hist[k])
+			continue;
 
 		fprintf(out, "    %10" PRIu64 " -> %-10" PRIu64 ": %-10" PRIu64 " |%-40.*s|\n", lo,
 			hi, hist[k], stars, "****************************************");
