@@ -17,8 +17,11 @@
 
 #include "command.h"
 #include "cpool/collector.h"
+#include "cpool/fsutil.h"
 #include "cpool/kmetrics.h"
+#include "cpool/promfamilies.h"
 #include "cpool/units.h"
+#include "cpool/vserver.h"
 
 #define TOP_PREEMPTORS 3
 
@@ -31,7 +34,12 @@ struct metrics_opts {
 	bool no_bpf;
 	bool no_rqlat;
 	bool no_preemptors;
+	int format; /* 0: text or --json; else PROM_TEXT or PROM_OPENMETRICS */
+	const char *output; /* --output FILE: replaced atomically at each report */
+	const char *pool; /* --pool NAME: cgroups under /NAME/VS count for VS */
 };
+
+enum { PROM_TEXT = 1, PROM_OPENMETRICS };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -46,6 +54,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: cpool metrics [--interval S] [--count N] [--json] [--hist] [--all] [--no-bpf]\n"
 		"                     [--no-rqlat] [--no-preemptors]\n"
+		"                     [--format prometheus|openmetrics [--output FILE] [--pool NAME]]\n"
 		"\n"
 		"Per-CPU utilization and per-cgroup run time, run-queue latency and preemptions,\n"
 		"measured by eBPF in the scheduler; every interval until --count or Ctrl-C.\n"
@@ -58,6 +67,10 @@ static void usage(FILE *out)
 		"      --no-bpf      degraded mode on purpose (/proc/stat, cpu.stat, cpu.pressure)\n"
 		"      --no-rqlat    skip run-queue latency in the kernel (cheaper switches)\n"
 		"      --no-preemptors  skip who-preempted-whom in the kernel\n"
+		"  -f, --format F    prometheus (text 0.0.4, for node_exporter's textfile collector)\n"
+		"                    or openmetrics: counters since start, per CPU and per VS\n"
+		"  -o, --output FILE with --format: replace FILE atomically at each report\n"
+		"      --pool NAME   with --format: the pool whose VSs are labelled (default cpool)\n"
 		"\n"
 		"Without BPF (no BTF, no privilege, verifier refusal) it says why and reports\n"
 		"from /proc/stat and the cgroups' cpu.stat and cpu.pressure, marked \"degraded\".\n");
@@ -74,15 +87,18 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 		{ "no-bpf", no_argument, NULL, 'B' },
 		{ "no-rqlat", no_argument, NULL, 'R' },
 		{ "no-preemptors", no_argument, NULL, 'P' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "pool", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char *end;
 	int opt;
 
-	*o = (struct metrics_opts){ .interval_s = 1.0 };
+	*o = (struct metrics_opts){ .interval_s = 1.0, .pool = "cpool" };
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "i:c:jHah", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:c:jHahf:o:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (cpool_parse_duration(optarg, &o->interval_s) || o->interval_s < 0.1) {
@@ -120,6 +136,24 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 		case 'P':
 			o->no_preemptors = true;
 			break;
+		case 'f':
+			if (strcmp(optarg, "prometheus") == 0) {
+				o->format = PROM_TEXT;
+			} else if (strcmp(optarg, "openmetrics") == 0) {
+				o->format = PROM_OPENMETRICS;
+			} else {
+				fprintf(stderr,
+					"cpool metrics: --format '%s': use prometheus or openmetrics\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'p':
+			o->pool = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -127,6 +161,10 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (o->output && !o->format) {
+		fprintf(stderr, "cpool metrics: --output needs --format prometheus or openmetrics\n");
+		return 2;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "cpool metrics: unexpected argument '%s'\n", argv[optind]);
@@ -438,6 +476,82 @@ static void report_text(FILE *out, const struct cpool_kmetrics_snapshot *d,
 	free(rows);
 }
 
+/* "/POOL/VS" or below, and the VS's name; whole-subtree sums need BPF's own-task figures. */
+static bool vs_of(const char *path, const char *pool, char *vs, size_t len, bool *vs_itself)
+{
+	size_t plen = strlen(pool), n;
+
+	if (!path || path[0] != '/' || strncmp(path + 1, pool, plen) != 0 || path[1 + plen] != '/')
+		return false;
+	path += 2 + plen;
+	n = strcspn(path, "/");
+	if (!n || n >= len)
+		return false;
+	memcpy(vs, path, n);
+	vs[n] = '\0';
+	*vs_itself = path[n] == '\0';
+	return true;
+}
+
+/* The families of cpoold's /metrics that need no daemon, from counters since start. */
+static int report_prom(const struct cpool_kmetrics_snapshot *cum, const struct metrics_opts *o)
+{
+	struct cpool_prom_vs *vs = calloc(cum->ncgroups + 1, sizeof(*vs));
+	uint64_t(*hist)[CPOOL_KMETRICS_HIST_SLOTS] = calloc(cum->ncgroups + 1, sizeof(*hist));
+	char(*names)[CPOOL_VS_NAME_MAX + 1] = calloc(cum->ncgroups + 1, sizeof(*names));
+	struct cpool_prom_input in = { .cpus = cum->cpus,
+				       .ncpus = cum->ncpus,
+				       .degraded = cum->degraded,
+				       .failed_updates = cum->failed_updates };
+	struct cpool_prom p;
+	size_t nvs = 0;
+	int err = -ENOMEM;
+
+	if (!vs || !hist || !names)
+		goto out;
+	for (size_t i = 0; i < cum->ncgroups; i++) {
+		const struct cpool_kmetrics_cgroup *cg = &cum->cgroups[i];
+		char name[CPOOL_VS_NAME_MAX + 1];
+		bool itself;
+		size_t k;
+
+		/* Degraded, run_ns is cpu.stat's usage: the VS's own cgroup holds the subtree's. */
+		if (!vs_of(cg->path, o->pool, name, sizeof(name), &itself) || (cum->degraded && !itself))
+			continue;
+		for (k = 0; k < nvs && strcmp(names[k], name) != 0; k++)
+			;
+		if (k == nvs) {
+			memcpy(names[nvs], name, sizeof(name));
+			vs[nvs] = (struct cpool_prom_vs){ .name = names[nvs], .rq_hist = hist[nvs] };
+			nvs++;
+		}
+		vs[k].run_ns += cg->run_ns;
+		vs[k].preempted += cg->preempted;
+		vs[k].rq_count += cg->rqlat_count;
+		vs[k].rq_sum_ns += cg->rqlat_sum_ns;
+		for (int s = 0; s < CPOOL_KMETRICS_HIST_SLOTS; s++)
+			hist[k][s] += cg->rqlat_hist[s];
+	}
+	in.vs = vs;
+	in.nvs = nvs;
+	cpool_prom_init(&p, o->format == PROM_OPENMETRICS);
+	cpool_prom_render(&p, &in);
+	err = cpool_prom_finish(&p);
+	if (!err && o->output) {
+		err = cpool_write_file_atomic(o->output, p.buf, p.len);
+		if (err)
+			fprintf(stderr, "cpool metrics: write %s: %s\n", o->output, strerror(-err));
+	} else if (!err) {
+		fwrite(p.buf, 1, p.len, stdout);
+	}
+	cpool_prom_free(&p);
+out:
+	free(vs);
+	free(hist);
+	free(names);
+	return err;
+}
+
 static void sleep_until(struct timespec *next, double interval_s)
 {
 	long ns = (long)((interval_s - (long)interval_s) * 1e9);
@@ -502,7 +616,12 @@ static int cmd_metrics(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if (o.json) {
+		if (o.format) {
+			if (report_prom(&cur, &o)) {
+				status = 1;
+				break;
+			}
+		} else if (o.json) {
 			json_t *j = report_json(&delta, &o);
 
 			if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0) {
