@@ -165,9 +165,10 @@ int BPF_PROG(cpool_wakeup_new, struct task_struct *p)
  * idle.  Returns prev's cgroup entry (NULL for the idle task or when it
  * cannot be had).
  */
-static __always_inline struct cpool_bpf_cgroup *
-charge_prev(struct cpool_bpf_cpu *c, struct task_struct *prev, __u64 prev_id, bool matched,
-	    bool prev_runnable, __u64 now, __u64 woke)
+static __always_inline struct cpool_bpf_cgroup *charge_prev(struct cpool_bpf_cpu *c,
+							    struct task_struct *prev, __u64 prev_id,
+							    bool matched, bool prev_runnable,
+							    __u64 now, __u64 woke)
 {
 	__u64 ran = now - c->last_switch_ns, counted;
 	struct cpool_bpf_cgroup *cg;
@@ -224,7 +225,7 @@ charge_prev(struct cpool_bpf_cpu *c, struct task_struct *prev, __u64 prev_id, bo
  * queues.  Returns false when there is no wait to count.
  */
 static __always_inline bool wait_from_sched_info(struct task_struct *next, __u64 pending,
-						  struct cpool_bpf_cpu *c, __u64 *wait)
+						 struct cpool_bpf_cpu *c, __u64 *wait)
 {
 	__u64 total = next->sched_info.run_delay + pending;
 	struct task_wait *w;
@@ -341,8 +342,9 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 
 	if (!next_id)
 		return 0;
-	next_cg = next_id == prev_id && prev_cg ? prev_cg :
-						  lookup_or_init(&cgroup_stats, &next_id, &zero_cgroup, c);
+	next_cg = next_id == prev_id && prev_cg ?
+			  prev_cg :
+			  lookup_or_init(&cgroup_stats, &next_id, &zero_cgroup, c);
 	if (!next_cg)
 		return 0;
 	next_cg->scheduled++;

@@ -24,7 +24,8 @@
 #define CPOOL_BPF_HIST_SUB_BITS 2
 #define CPOOL_BPF_HIST_SUB (1 << CPOOL_BPF_HIST_SUB_BITS)
 #define CPOOL_BPF_HIST_MAX_LOG2 35
-#define CPOOL_BPF_HIST_SLOTS ((CPOOL_BPF_HIST_MAX_LOG2 - CPOOL_BPF_HIST_SUB_BITS + 2) * CPOOL_BPF_HIST_SUB)
+#define CPOOL_BPF_HIST_SLOTS \
+	((CPOOL_BPF_HIST_MAX_LOG2 - CPOOL_BPF_HIST_SUB_BITS + 2) * CPOOL_BPF_HIST_SUB)
 
 /* floor(log2(v)) for v > 0, branch-free (the verifier sees no loop). */
 static inline __attribute__((always_inline)) __u32 cpool_log2_u64(__u64 v)

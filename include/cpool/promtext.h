@@ -48,9 +48,9 @@ void cpool_prom_counter(struct cpool_prom *p, const char *name, const struct cpo
  * this adds them up), @count values in all, @sum their sum.  @bounds
  * ascending, in the family's unit.
  */
-void cpool_prom_histogram(struct cpool_prom *p, const char *name,
-			  const struct cpool_prom_label *l, size_t nl, const double *bounds,
-			  const uint64_t *bucket, size_t nbounds, uint64_t count, double sum);
+void cpool_prom_histogram(struct cpool_prom *p, const char *name, const struct cpool_prom_label *l,
+			  size_t nl, const double *bounds, const uint64_t *bucket, size_t nbounds,
+			  uint64_t count, double sum);
 
 /*
  * A run-queue histogram of the log-linear layout (cpool_hist_slot(), ns)

@@ -115,9 +115,10 @@ static void bad_files(void)
 		"pool.ini:3: [vserver db] unknown key 'cpu'; valid keys: cpus, memory, numa, mems, "
 		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max",
 		"unknown vserver key");
-	error_is("[pool]\n[servers]\ncpus = 3\n",
-		 "pool.ini:2: unknown section [servers]; valid sections: [pool], [vserver NAME], [metrics]",
-		 "unknown section, even without keys");
+	error_is(
+		"[pool]\n[servers]\ncpus = 3\n",
+		"pool.ini:2: unknown section [servers]; valid sections: [pool], [vserver NAME], [metrics]",
+		"unknown section, even without keys");
 	error_is(
 		"[vserver db]\ncpus = 4-x\n",
 		"pool.ini:2: [vserver db] key 'cpus': '4-x' is not a CPU count or list (at 'x'); write "
@@ -327,11 +328,13 @@ static void metrics_section(void)
 		   strcmp(c.metrics_listen, CPOOL_METRICS_LISTEN_DEFAULT) == 0,
 	   "[metrics] listen defaults to loopback");
 	cpool_config_free(&c);
-	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = off\n", "pool.ini", err, sizeof(err)) == 0 &&
+	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = off\n", "pool.ini", err,
+				     sizeof(err)) == 0 &&
 		   c.metrics_listen[0] == '\0',
 	   "listen = off disables the endpoint");
 	cpool_config_free(&c);
-	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = [::1]:9100\n", "pool.ini", err, sizeof(err)) == 0 &&
+	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = [::1]:9100\n", "pool.ini", err,
+				     sizeof(err)) == 0 &&
 		   strcmp(c.metrics_listen, "[::1]:9100") == 0,
 	   "an IPv6 listen address");
 	cpool_config_free(&c);
@@ -343,7 +346,8 @@ static void metrics_section(void)
 		 "pool.ini:2: [metrics] key 'listen': '127.0.0.1:70000' is not valid; use off, "
 		 "IPv4:PORT (127.0.0.1:9464) or [IPv6]:PORT ([::1]:9464)",
 		 "a port out of range is refused");
-	error_is("[metrics]\nport = 1\n", "pool.ini:2: [metrics] unknown key 'port'; valid keys: listen",
+	error_is("[metrics]\nport = 1\n",
+		 "pool.ini:2: [metrics] unknown key 'port'; valid keys: listen",
 		 "unknown [metrics] key");
 }
 

@@ -32,9 +32,17 @@ static struct cpool_prom full_output(void)
 	static const struct cpool_prom_state_count st = { "queued", 1 };
 	static const struct cpool_prom_seconds sec;
 	struct cpool_prom_vs vs = { .name = "a", .have_rul = true, .rul = 0.5, .rq_hist = hist };
-	struct cpool_prom_input in = { .cpus = &cpu, .ncpus = 1, .vs = &vs, .nvs = 1,
-				       .daemon = true, .live = &st, .nlive = 1, .ended = &st,
-				       .nended = 1, .job_wait = &sec, .job_response = &sec };
+	struct cpool_prom_input in = { .cpus = &cpu,
+				       .ncpus = 1,
+				       .vs = &vs,
+				       .nvs = 1,
+				       .daemon = true,
+				       .live = &st,
+				       .nlive = 1,
+				       .ended = &st,
+				       .nended = 1,
+				       .job_wait = &sec,
+				       .job_response = &sec };
 	struct cpool_prom p;
 
 	cpool_prom_init(&p, false);
@@ -67,10 +75,8 @@ int main(void)
 		done_testing();
 		return exit_status();
 	}
-	json_array_foreach(json_object_get(dash, "panels"), i, panel)
-	{
-		json_array_foreach(json_object_get(panel, "targets"), k, target)
-		{
+	json_array_foreach(json_object_get(dash, "panels"), i, panel) {
+		json_array_foreach(json_object_get(panel, "targets"), k, target) {
 			const char *expr = json_string_value(json_object_get(target, "expr"));
 
 			if (!expr)
@@ -84,7 +90,8 @@ int main(void)
 					s++;
 					continue;
 				}
-				while ((isalnum((unsigned char)s[n]) || s[n] == '_') && n < sizeof(name) - 1)
+				while ((isalnum((unsigned char)s[n]) || s[n] == '_') &&
+				       n < sizeof(name) - 1)
 					n++;
 				memcpy(name, s, n);
 				name[n] = '\0';
@@ -93,7 +100,8 @@ int main(void)
 				if (!exported(out.buf, name)) {
 					missing++;
 					diag("panel '%s' asks for %s, which is not exported",
-					     json_string_value(json_object_get(panel, "title")), name);
+					     json_string_value(json_object_get(panel, "title")),
+					     name);
 				}
 			}
 		}

@@ -201,8 +201,10 @@ static void test_quantiles(void)
 	is_int((int64_t)cpool_kmetrics_hist_lower(8), 8, "bucket 8 starts at 8");
 	is_int((int64_t)cpool_kmetrics_hist_lower(9), 10, "bucket 9 starts at 10: width 2");
 	is_int((int64_t)cpool_kmetrics_hist_lower(s1024), 1024, "1024 starts its bucket");
-	is_int((int64_t)cpool_kmetrics_hist_lower(s1024 + 1), 1280, "four sub-buckets per power of two");
-	is_int((int64_t)cpool_kmetrics_hist_lower(SLOTS), (int64_t)UINT64_MAX, "past the last bucket");
+	is_int((int64_t)cpool_kmetrics_hist_lower(s1024 + 1), 1280,
+	       "four sub-buckets per power of two");
+	is_int((int64_t)cpool_kmetrics_hist_lower(SLOTS), (int64_t)UINT64_MAX,
+	       "past the last bucket");
 	is_int(cpool_hist_slot(UINT64_MAX), SLOTS - 1, "the last bucket takes everything longer");
 
 	/* Every value lies in its bucket, and the bucket is at most 1/4 of its lower bound wide. */
@@ -242,11 +244,13 @@ static void test_quantiles(void)
 	/* An idle host: most waits end in the switch right after their wakeup, timed 0. */
 	h[0] = 60;
 	h[cpool_hist_slot(2000)] = 40;
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 0.0, 0, "waits timed 0 give p50 = 0, not 1.2 ns");
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 0.0, 0,
+		  "waits timed 0 give p50 = 0, not 1.2 ns");
 	h[0] = 0;
 	h[cpool_hist_slot(2000)] = 0;
 	h[5] = 4;
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 5.0, 0, "a bucket of width 1 is exact");
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 5.0, 0,
+		  "a bucket of width 1 is exact");
 }
 
 static void test_parsers(void)

@@ -163,7 +163,8 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 		}
 	}
 	if (o->output && !o->format) {
-		fprintf(stderr, "cpool metrics: --output needs --format prometheus or openmetrics\n");
+		fprintf(stderr,
+			"cpool metrics: --output needs --format prometheus or openmetrics\n");
 		return 2;
 	}
 	if (optind < argc) {
@@ -294,16 +295,20 @@ static json_t *report_json(const struct cpool_kmetrics_snapshot *d, const struct
 			for (int k = 0; o->hist && k < CPOOL_KMETRICS_HIST_SLOTS; k++)
 				if (cg->rqlat_hist[k])
 					json_array_append_new(
-						h, json_pack("{s:I, s:I, s:I}", "lo_ns",
-							     (json_int_t)cpool_kmetrics_hist_lower(k),
-							     "hi_ns",
-							     (json_int_t)(cpool_kmetrics_hist_lower(k + 1) - 1),
-							     "count", (json_int_t)cg->rqlat_hist[k]));
+						h,
+						json_pack("{s:I, s:I, s:I}", "lo_ns",
+							  (json_int_t)cpool_kmetrics_hist_lower(k),
+							  "hi_ns",
+							  (json_int_t)(cpool_kmetrics_hist_lower(
+									       k + 1) -
+								       1),
+							  "count", (json_int_t)cg->rqlat_hist[k]));
 			json_object_set_new(
 				j, "rqlat",
 				json_pack(
 					"{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "count",
-					(json_int_t)cg->rqlat_count, "zero", (json_int_t)cg->rqlat_hist[0], "sum_ns",
+					(json_int_t)cg->rqlat_count, "zero",
+					(json_int_t)cg->rqlat_hist[0], "sum_ns",
 					(json_int_t)cg->rqlat_sum_ns, "mean_ns",
 					json_num(cpool_kmetrics_mean(cg->rqlat_sum_ns,
 								     cg->rqlat_count)),
@@ -382,7 +387,8 @@ static void print_hist(FILE *out, const uint64_t *hist)
 	fprintf(out, "    %21s : %-10s %s\n", "run-queue wait (ns)", "count", "distribution");
 	for (int k = first; k <= last; k++) {
 		int stars = (int)(hist[k] * 40 / max);
-		uint64_t lo = cpool_kmetrics_hist_lower(k), hi = cpool_kmetrics_hist_lower(k + 1) - 1;
+		uint64_t lo = cpool_kmetrics_hist_lower(k),
+			 hi = cpool_kmetrics_hist_lower(k + 1) - 1;
 
 		if (!hist[k])
 			continue;
@@ -516,13 +522,15 @@ static int report_prom(const struct cpool_kmetrics_snapshot *cum, const struct m
 		size_t k;
 
 		/* Degraded, run_ns is cpu.stat's usage: the VS's own cgroup holds the subtree's. */
-		if (!vs_of(cg->path, o->pool, name, sizeof(name), &itself) || (cum->degraded && !itself))
+		if (!vs_of(cg->path, o->pool, name, sizeof(name), &itself) ||
+		    (cum->degraded && !itself))
 			continue;
 		for (k = 0; k < nvs && strcmp(names[k], name) != 0; k++)
 			;
 		if (k == nvs) {
 			memcpy(names[nvs], name, sizeof(name));
-			vs[nvs] = (struct cpool_prom_vs){ .name = names[nvs], .rq_hist = hist[nvs] };
+			vs[nvs] =
+				(struct cpool_prom_vs){ .name = names[nvs], .rq_hist = hist[nvs] };
 			nvs++;
 		}
 		vs[k].run_ns += cg->run_ns;

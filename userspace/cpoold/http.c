@@ -53,7 +53,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
 }
 
 static enum MHD_Result reply_static(struct MHD_Connection *conn, unsigned int status,
-				   const char *msg)
+				    const char *msg)
 {
 	return reply(conn, status, "text/plain", (char *)msg, strlen(msg), true);
 }

@@ -204,10 +204,9 @@ static void publish(struct cpoold *d)
 		const struct vs_totals *tot = vs_totals(d, s->vs.name);
 		static const uint64_t none[CPOOL_KMETRICS_HIST_SLOTS];
 
-		vs[v] = (struct cpool_prom_vs){ .name = s->vs.name,
-						.have_rul = s->measured,
-						.rul = s->rul,
-						.rq_hist = none };
+		vs[v] = (struct cpool_prom_vs){
+			.name = s->vs.name, .have_rul = s->measured, .rul = s->rul, .rq_hist = none
+		};
 		if (tot) {
 			vs[v].run_ns = tot->run_ns;
 			vs[v].preempted = tot->preempted;
@@ -248,8 +247,8 @@ static void publish(struct cpoold *d)
 void metrics_job_ended(struct cpoold *d, const struct cpool_jobrec *r)
 {
 	struct cpool_job_times t = { .submit = r->submit_time,
-				     .first_start = r->first_start > 0 ? r->first_start :
-									 r->end_time,
+				     .first_start =
+					     r->first_start > 0 ? r->first_start : r->end_time,
 				     .end = r->end_time,
 				     .runtime = r->run_time };
 	struct cpool_job_metrics m;

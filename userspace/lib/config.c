@@ -274,7 +274,8 @@ static void begin_section(struct parse *ps, const char *head)
 	}
 	ps->sec = SEC_BAD;
 	if (strncmp(head, "vserver", 7) != 0 || !isspace((unsigned char)head[7])) {
-		error_at(ps, "unknown section [%s]; valid sections: [pool], [vserver NAME], [metrics]",
+		error_at(ps,
+			 "unknown section [%s]; valid sections: [pool], [vserver NAME], [metrics]",
 			 head);
 		return;
 	}

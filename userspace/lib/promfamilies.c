@@ -25,10 +25,10 @@ const char *const cpool_prom_family_names[] = {
 
 static void cpu_family(struct cpool_prom *p, const struct cpool_prom_input *in, bool idle)
 {
-	cpool_prom_family(p, idle ? "cpool_cpu_idle_seconds" : "cpool_cpu_busy_seconds",
-			  CPOOL_PROM_COUNTER,
-			  idle ? "Time the CPU was idle (NO_HZ idle, or the idle task's time in cpoold)" :
-				 "Time the CPU was not idle");
+	cpool_prom_family(
+		p, idle ? "cpool_cpu_idle_seconds" : "cpool_cpu_busy_seconds", CPOOL_PROM_COUNTER,
+		idle ? "Time the CPU was idle (NO_HZ idle, or the idle task's time in cpoold)" :
+		       "Time the CPU was not idle");
 	for (size_t i = 0; i < in->ncpus; i++) {
 		char cpu[16];
 		struct cpool_prom_label l = { "cpu", cpu };
@@ -43,8 +43,9 @@ static void cpu_family(struct cpool_prom *p, const struct cpool_prom_input *in, 
 static void vs_families(struct cpool_prom *p, const struct cpool_prom_input *in)
 {
 	if (in->daemon) {
-		cpool_prom_family(p, "cpool_vs_rul", CPOOL_PROM_GAUGE,
-				  "Resource utilization level of the VS's CPUs over the last interval, 0..1");
+		cpool_prom_family(
+			p, "cpool_vs_rul", CPOOL_PROM_GAUGE,
+			"Resource utilization level of the VS's CPUs over the last interval, 0..1");
 		for (size_t i = 0; i < in->nvs; i++) {
 			struct cpool_prom_label l = { "vs", in->vs[i].name };
 
@@ -57,7 +58,8 @@ static void vs_families(struct cpool_prom *p, const struct cpool_prom_input *in)
 	for (size_t i = 0; i < in->nvs; i++) {
 		struct cpool_prom_label l = { "vs", in->vs[i].name };
 
-		cpool_prom_counter(p, "cpool_vs_run_seconds", &l, 1, (double)in->vs[i].run_ns / 1e9);
+		cpool_prom_counter(p, "cpool_vs_run_seconds", &l, 1,
+				   (double)in->vs[i].run_ns / 1e9);
 	}
 	cpool_prom_family(p, "cpool_vs_preemptions", CPOOL_PROM_COUNTER,
 			  "Times a task of the VS was switched out while still runnable");

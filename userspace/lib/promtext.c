@@ -136,9 +136,9 @@ void cpool_prom_counter(struct cpool_prom *p, const char *name, const struct cpo
 	put_sample(p, name, "_total", l, nl, NULL, v);
 }
 
-void cpool_prom_histogram(struct cpool_prom *p, const char *name,
-			  const struct cpool_prom_label *l, size_t nl, const double *bounds,
-			  const uint64_t *bucket, size_t nbounds, uint64_t count, double sum)
+void cpool_prom_histogram(struct cpool_prom *p, const char *name, const struct cpool_prom_label *l,
+			  size_t nl, const double *bounds, const uint64_t *bucket, size_t nbounds,
+			  uint64_t count, double sum)
 {
 	uint64_t cum = 0;
 	char le[32];
