@@ -100,11 +100,21 @@ static int promtool(const struct cpool_prom *p, char *out, size_t outlen)
 	return st;
 }
 
+static void lint(const struct cpool_prom *p, const char *what)
+{
+	char out[4096];
+	int st = promtool(p, out, sizeof(out));
+
+	if (st == -1)
+		skip(1, "promtool is not installed (tools/deps.sh installs prometheus)");
+	else
+		ok(st == 0, "promtool check metrics accepts %s%s%s", what, st ? ": " : "",
+		   st ? out : "");
+}
+
 int main(void)
 {
 	struct cpool_prom p;
-	char out[4096];
-	int st;
 
 	render(&p, false, true);
 	is_int(cpool_prom_finish(&p), 0, "text format renders");
@@ -137,12 +147,7 @@ int main(void)
 	   "a wait past a day is in +Inf");
 	ok(has_line(&p, "cpool_queue_length 2"), "queue length");
 	ok(!strstr(p.buf, "# EOF"), "no # EOF in text 0.0.4");
-	st = promtool(&p, out, sizeof(out));
-	if (st == -1)
-		skip(1, "promtool is not installed (tools/deps.sh installs prometheus)");
-	else
-		ok(st == 0, "promtool check metrics accepts the text format%s%s", st ? ": " : "",
-		   st ? out : "");
+	lint(&p, "text format");
 	cpool_prom_free(&p);
 
 	render(&p, true, true);
@@ -165,12 +170,7 @@ int main(void)
 	is_int(cpool_prom_finish(&p), 0, "textfile output (no daemon) renders");
 	ok(!strstr(p.buf, "cpool_jobs") && !strstr(p.buf, "cpool_vs_rul"),
 	   "without the daemon: no job families, no RUL");
-	st = promtool(&p, out, sizeof(out));
-	if (st == -1)
-		skip(1, "promtool is not installed");
-	else
-		ok(st == 0, "promtool check metrics accepts the textfile output%s%s",
-		   st ? ": " : "", st ? out : "");
+	lint(&p, "textfile output");
 	cpool_prom_free(&p);
 
 	ok(cpool_prom_accepts_openmetrics(
