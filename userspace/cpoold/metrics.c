@@ -166,6 +166,22 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 
 static const char *const live_states[] = { "queued", "running", "frozen" };
 
+/*
+ * Forgets the totals of destroyed VSs: VS names come from API users, so
+ * keeping every name ever seen would grow without bound.  A VS made again
+ * under that name starts from zero, a reset Prometheus's rate() absorbs.
+ */
+static void prune_totals(struct cpoold *d)
+{
+	struct metrics_export *x = d->export;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < x->nvs; i++)
+		if (pool_find(d, x->vs[i].name))
+			x->vs[kept++] = x->vs[i];
+	x->nvs = kept;
+}
+
 /* Renders both formats from the daemon's figures and hands them to the server. */
 static void publish(struct cpoold *d)
 {
@@ -277,6 +293,8 @@ static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
 	if (d->have_last && cpool_kmetrics_diff(&d->last, &cur, &delta) == 0) {
 		cpool_kmetrics_snapshot_free(&d->window);
 		d->window = delta;
+		if (d->export)
+			prune_totals(d);
 		fold(d, &d->window);
 		/* Policies that read measurements may now decide differently. */
 		if (d->policy.place >= CPOOL_PLACE_LEAST_LOADED || d->policy.admit_p99_us)
