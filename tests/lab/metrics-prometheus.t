@@ -24,6 +24,9 @@ for t in jq curl promtool prometheus; do
 	command -v $t >/dev/null || { echo "Bail out! $t is missing (tools/deps.sh)"; exit 1; }
 done
 
+# The lab VM boots with loopback down: the endpoint and Prometheus need it.
+ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null
+
 dir=$(mktemp -d /tmp/cpool-prom.XXXXXX)
 root=cpool-lab-prom-$$
 cg=/sys/fs/cgroup/$root
@@ -69,6 +72,7 @@ for _ in $(seq 300); do
 	sleep 0.2
 done
 if [ ! -s "$dir/m.txt" ]; then
+	curl -sS "http://127.0.0.1:$port/metrics" 2>&1 | head -3 | sed 's/^/# curl: /'
 	sed 's/^/# /' "$dir/cpoold.log"
 	echo "Bail out! cpoold did not serve /metrics"
 	exit 1
