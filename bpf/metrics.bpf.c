@@ -19,6 +19,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define TASK_RUNNING 0
+#define EEXIST 17 /* errno values are not in vmlinux.h */
 
 /* Knobs set by the collector before load. */
 const volatile bool track_rqlat = true;
@@ -79,27 +80,25 @@ struct {
 /* Initial value for new entries: too big for the BPF stack. */
 static const struct cpool_bpf_cgroup zero_cgroup;
 
-static __always_inline __u32 log2_u64(__u64 v)
+/*
+ * The entry of @key, created from @init when missing.  Another CPU may
+ * create it between our lookup and update (EEXIST): the lookup after
+ * finds theirs.  A failed creation (map full, no memory) is counted.
+ */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *init,
+					    struct cpool_bpf_cpu *c)
 {
-	__u32 r = 0, shift;
+	void *val = bpf_map_lookup_elem(map, key);
+	long err;
 
-	shift = (v > 0xffffffffULL) << 5;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xffff) << 4;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xff) << 3;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xf) << 2;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0x3) << 1;
-	v >>= shift;
-	r |= shift;
-	r |= (v >> 1);
-	return r;
+	if (val)
+		return val;
+	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		c->failed_updates++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
 }
 
 /* The cgroup v2 id, read directly: tp_btf pointers need no probe_read. */
@@ -108,35 +107,25 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 	return t->cgroups->dfl_cgrp->kn->id;
 }
 
-static __always_inline struct cpool_bpf_cgroup *cgroup_entry(__u64 id, struct cpool_bpf_cpu *c)
+/*
+ * Whether waits come from the kernel's sched_info (and this kernel has the
+ * fields that path reads); a constant once loaded, so the verifier prunes
+ * the other path.
+ */
+static __always_inline bool waits_from_sched_info(struct task_struct *t)
 {
-	struct cpool_bpf_cgroup *cg = bpf_map_lookup_elem(&cgroup_stats, &id);
-	long err;
-
-	if (cg)
-		return cg;
-	err = bpf_map_update_elem(&cgroup_stats, &id, &zero_cgroup, BPF_NOEXIST);
-	if (err && err != -17 /* EEXIST: another CPU created it */) {
-		c->failed_updates++;
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&cgroup_stats, &id);
+	return use_sched_info && bpf_core_field_exists(t->sched_info.last_queued) &&
+	       bpf_core_field_exists(t->se.cfs_rq);
 }
 
 static __always_inline void count_preemption(__u64 victim, __u64 preemptor, struct cpool_bpf_cpu *c)
 {
 	struct cpool_bpf_preempt_key key = { .victim = victim, .preemptor = preemptor };
-	__u64 one = 1, *n;
-	long err;
+	__u64 zero = 0, *n;
 
-	n = bpf_map_lookup_elem(&preemptions, &key);
-	if (n) {
+	n = lookup_or_init(&preemptions, &key, &zero, c);
+	if (n)
 		(*n)++;
-		return;
-	}
-	err = bpf_map_update_elem(&preemptions, &key, &one, BPF_NOEXIST);
-	if (err && err != -17)
-		c->failed_updates++;
 }
 
 static __always_inline void mark_waiting(struct task_struct *t, __u64 now, bool overwrite)
@@ -169,19 +158,134 @@ int BPF_PROG(cpool_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
+/*
+ * Charges what ran on this CPU since the last switch: the idle task's time
+ * split into idle and busy, or prev's run time to its cgroup.  @woke: how
+ * long next has been queued (sched_info path), the end of the idle task's
+ * idle.  Returns prev's cgroup entry (NULL for the idle task or when it
+ * cannot be had).
+ */
+static __always_inline struct cpool_bpf_cgroup *charge_prev(struct cpool_bpf_cpu *c,
+							    struct task_struct *prev, __u64 prev_id,
+							    bool matched, bool prev_runnable,
+							    __u64 now, __u64 woke)
+{
+	__u64 ran = now - c->last_switch_ns, counted;
+	struct cpool_bpf_cgroup *cg;
+
+	if (!prev_id && nohz_idle) {
+		/* A span the idle loop left open (a missed hook) ends here. */
+		if (c->nohz_idle_start && now > c->nohz_idle_start)
+			c->idle_ns += now - c->nohz_idle_start;
+		c->nohz_idle_start = 0;
+		c->nohz_inidle = 0;
+		/* Of the idle task's time, what the idle hooks did not count is work. */
+		counted = c->idle_ns - c->idle_at_switch_in;
+		c->busy_ns += counted < ran ? ran - counted : 0;
+		return NULL;
+	}
+	if (!prev_id) {
+		/*
+		 * Like /proc/stat, idle ends when the task that ends it is
+		 * woken onto this CPU, not at this switch: the way from the
+		 * wakeup through tick restart to here is work.
+		 */
+		if (woke > ran)
+			woke = ran;
+		c->idle_ns += ran - woke;
+		c->busy_ns += woke;
+		return NULL;
+	}
+	c->busy_ns += ran;
+	cg = lookup_or_init(&cgroup_stats, &prev_id, &zero_cgroup, c);
+	if (!cg)
+		return NULL;
+	if (!matched) {
+		cg->run_ns += ran;
+	} else {
+		/*
+		 * The scheduler updated prev's sum_exec_runtime before this
+		 * tracepoint: its gain is exactly what cpu.stat was charged.
+		 */
+		__u64 exec = prev->se.sum_exec_runtime;
+
+		if (exec > c->cur_exec_start)
+			cg->run_ns += exec - c->cur_exec_start;
+	}
+	if (prev_runnable)
+		cg->preempted++;
+	return cg;
+}
+
+/*
+ * next's wait from sched_info, the kernel's own bookkeeping: the growth of
+ * run_delay since next last arrived on a CPU.  That is what
+ * sched_info_arrive() is about to add (@pending: rq->clock - last_queued)
+ * plus what sched_info_dequeue() added while next was moved between run
+ * queues.  Returns false when there is no wait to count.
+ */
+static __always_inline bool wait_from_sched_info(struct task_struct *next, __u64 pending,
+						 struct cpool_bpf_cpu *c, __u64 *wait)
+{
+	__u64 total = next->sched_info.run_delay + pending;
+	struct task_wait *w;
+
+	w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w) {
+		c->failed_updates++;
+		return false;
+	}
+	if (!w->seen) {
+		/* First sight: only a task that never ran before has a known start. */
+		w->seen = 1;
+		w->run_delay = total;
+		*wait = total;
+		return !next->sched_info.pcount;
+	}
+	if (total < w->run_delay) { /* not ours to explain: restart */
+		w->run_delay = total;
+		return false;
+	}
+	*wait = total - w->run_delay;
+	w->run_delay = total;
+	return true;
+}
+
+/* next's wait from the wakeup programs' stamp (kernels without sched_info). */
+static __always_inline bool wait_from_wakeup(struct task_struct *next, __u64 now, __u64 *wait)
+{
+	struct task_wait *w = bpf_task_storage_get(&task_waits, next, NULL, 0);
+
+	if (!w || !w->since_ns)
+		return false;
+	*wait = now - w->since_ns;
+	w->since_ns = 0;
+	return true;
+}
+
+static __always_inline void hist_add(struct cpool_bpf_cgroup *cg, __u64 wait)
+{
+	/* 64-bit and fenced: older verifiers lose the bound of a narrowed copy. */
+	__u64 slot = cpool_hist_slot(wait);
+
+	barrier_var(slot);
+	if (slot < CPOOL_BPF_HIST_SLOTS)
+		cg->rqlat_hist[slot]++;
+	cg->rqlat_sum_ns += wait;
+	cg->rqlat_count++;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
-	__u64 now = bpf_ktime_get_ns();
-	__u64 next_id, prev_id, wait = 0, queued = 0, clock = 0;
-	bool matched;
+	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg;
+	__u64 now = bpf_ktime_get_ns(), next_id, prev_id, pending = 0, wait = 0;
 	/*
 	 * prev->__state rather than the tracepoint's prev_state argument: a
 	 * sleeper with a signal pending stays runnable although prev_state
 	 * says otherwise, and the kernel's run_delay follows __state.
 	 */
-	bool prev_runnable = prev->pid && prev->__state == TASK_RUNNING;
+	bool prev_runnable = prev->pid && prev->__state == TASK_RUNNING, matched, counted;
 	struct cpool_bpf_cpu *c;
 	__u32 zero = 0;
 
@@ -201,62 +305,26 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 		c->unmatched++;
 		prev_id = prev->pid ? task_cgroup_id(prev) : 0;
 	}
-	if (next_id && use_sched_info && bpf_core_field_exists(next->sched_info.last_queued) &&
-	    bpf_core_field_exists(next->se.cfs_rq)) {
+	if (next_id && waits_from_sched_info(next)) {
 		/*
-		 * When next was queued, in rq->clock.  Every task's se.cfs_rq
-		 * points into its CPU's rq, here this one: rq->clock without the
-		 * runqueues ksym (not every kernel puts per-CPU data in kallsyms).
+		 * How long next has been queued, in rq->clock.  Every task's
+		 * se.cfs_rq points into its CPU's rq, here this one: rq->clock
+		 * without the runqueues ksym (not every kernel puts per-CPU data
+		 * in kallsyms).
 		 */
-		queued = next->sched_info.last_queued;
-		if (queued)
-			clock = next->se.cfs_rq->rq->clock;
+		__u64 queued = next->sched_info.last_queued;
+
+		if (queued) {
+			__u64 clock = next->se.cfs_rq->rq->clock;
+
+			pending = clock > queued ? clock - queued : 0;
+		}
 	}
 
 	if (c->last_switch_ns) {
-		__u64 ran = now - c->last_switch_ns, counted;
-
-		if (!prev_id && nohz_idle) {
-			/* A span the idle loop left open (a missed hook) ends here. */
-			if (c->nohz_idle_start && now > c->nohz_idle_start)
-				c->idle_ns += now - c->nohz_idle_start;
-			c->nohz_idle_start = 0;
-			c->nohz_inidle = 0;
-			/* Of the idle task's time, what the idle hooks did not count is work. */
-			counted = c->idle_ns - c->idle_at_switch_in;
-			c->busy_ns += counted < ran ? ran - counted : 0;
-		} else if (!prev_id) {
-			/*
-			 * Like /proc/stat, idle ends when the task that ends it is
-			 * woken onto this CPU, not at this switch: the way from the
-			 * wakeup through tick restart to here is work.
-			 */
-			__u64 woke = clock > queued && queued ? clock - queued : 0;
-
-			if (woke > ran)
-				woke = ran;
-			c->idle_ns += ran - woke;
-			c->busy_ns += woke;
-		} else {
-			c->busy_ns += ran;
-			prev_cg = cgroup_entry(prev_id, c);
-			if (prev_cg) {
-				/*
-				 * The scheduler updated prev's sum_exec_runtime before this
-				 * tracepoint: its gain is exactly what cpu.stat was charged.
-				 */
-				__u64 exec = prev->se.sum_exec_runtime;
-
-				if (!matched)
-					prev_cg->run_ns += ran;
-				else if (exec > c->cur_exec_start)
-					prev_cg->run_ns += exec - c->cur_exec_start;
-				if (prev_runnable)
-					prev_cg->preempted++;
-			}
-			if (prev_runnable && next_id && track_preemptors)
-				count_preemption(prev_id, next_id, c);
-		}
+		prev_cg = charge_prev(c, prev, prev_id, matched, prev_runnable, now, pending);
+		if (prev_id && prev_runnable && next_id && track_preemptors)
+			count_preemption(prev_id, next_id, c);
 	}
 	c->last_switch_ns = now;
 	if (!next_id) {
@@ -274,68 +342,20 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 
 	if (!next_id)
 		return 0;
-	next_cg = next_id == prev_id && prev_cg ? prev_cg : cgroup_entry(next_id, c);
+	next_cg = next_id == prev_id && prev_cg ?
+			  prev_cg :
+			  lookup_or_init(&cgroup_stats, &next_id, &zero_cgroup, c);
 	if (!next_cg)
 		return 0;
 	next_cg->scheduled++;
 	if (!track_rqlat)
 		return 0;
-
-	if (use_sched_info && bpf_core_field_exists(next->sched_info.last_queued) &&
-	    bpf_core_field_exists(next->se.cfs_rq)) {
-		/*
-		 * The wait is what sched_info_arrive() will add to run_delay right
-		 * after this tracepoint, plus what sched_info_dequeue() added while
-		 * the task was moved between run queues: the growth of run_delay
-		 * since the task last arrived.
-		 */
-		__u64 total = next->sched_info.run_delay;
-		struct task_wait *w;
-
-		if (queued && clock > queued)
-			total += clock - queued;
-		w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!w) {
-			c->failed_updates++;
-			return 0;
-		}
-		if (w->seen) {
-			if (total < w->run_delay) { /* not ours to explain: restart */
-				w->run_delay = total;
-				return 0;
-			}
-			wait = total - w->run_delay;
-		} else {
-			/* First sight: only a task that never ran before has a known start. */
-			w->seen = 1;
-			w->run_delay = total;
-			if (next->sched_info.pcount)
-				return 0;
-			wait = total;
-		}
-		w->run_delay = total;
-	} else {
-		struct task_wait *w;
-
-		w = bpf_task_storage_get(&task_waits, next, NULL, 0);
-		if (!w || !w->since_ns)
-			return 0;
-		wait = now - w->since_ns;
-		w->since_ns = 0;
-	}
-
-	{
-		/* 64-bit and fenced: older verifiers lose the bound of a narrowed copy. */
-		__u64 slot = log2_u64(wait);
-
-		if (slot >= CPOOL_BPF_HIST_SLOTS)
-			slot = CPOOL_BPF_HIST_SLOTS - 1;
-		barrier_var(slot);
-		if (slot < CPOOL_BPF_HIST_SLOTS)
-			next_cg->rqlat_hist[slot]++;
-		next_cg->rqlat_sum_ns += wait;
-		next_cg->rqlat_count++;
-	}
+	if (waits_from_sched_info(next))
+		counted = wait_from_sched_info(next, pending, c, &wait);
+	else
+		counted = wait_from_wakeup(next, now, &wait);
+	if (counted)
+		hist_add(next_cg, wait);
 	return 0;
 }
 
@@ -348,8 +368,8 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
  * tick_nohz_irq_exit, only while in the idle loop with nothing to run) and
  * closes for good in tick_nohz_idle_exit.  The idle task's time before and
  * after the loop, every interrupt and the softirqs run on its exit fall
- * outside.  Under TCG interrupts are slow and that gap was 4-13 % of a
- * window.
+ * outside (under emulation, a large part of a window: docs/metrics.md,
+ * "Idle").
  *
  * The kernel's per-CPU irq time (cpu_irqtime) cannot close it: Debian
  * builds without CONFIG_IRQ_TIME_ACCOUNTING, and where it exists it does not
@@ -363,9 +383,8 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
  * The span edges are the kernel's own timestamps: tick_nohz_start_idle and
  * tick_nohz_stop_idle both store theirs in tick_sched.idle_entrytime, read
  * here after the call.  A clock read of our own cannot be at the kernel's
- * instant: under TCG the clocksource is the emulated HPET, the programs
- * that read it took 24-461 us a run, and separate reads left BPF idle
- * 0.35-2.9 % of the window below /proc/stat (lab, 6.1 and 6.12).  Without
+ * instant (under emulation the clock read itself is slow; the lab's
+ * figures are in docs/metrics.md).  Without
  * the tick_cpu_sched symbol in BTF, our own clock after the call stands
  * in.  Time that idle_sleeptime puts in iowait is idle here: compare with
  * /proc/stat idle + iowait.  Spans count only after this CPU's first

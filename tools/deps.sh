@@ -14,6 +14,7 @@ perl jq
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 linux-image-amd64 linux-image-6.12-amd64
 gnuplot-nox linux-perf bpftrace
+prometheus curl
 "
 
 missing=""

@@ -12,11 +12,68 @@
 #endif
 
 /*
- * log2 buckets of run-queue latency in ns: bucket 0 holds [0, 2), bucket k
- * holds [2^k, 2^(k+1)); the last one also takes everything longer
- * (2^35 ns is 34 s).
+ * Run-queue latency in ns, log-linear: every power of two is cut into
+ * CPOOL_BPF_HIST_SUB equal sub-buckets.  Values below 2 * SUB have
+ * buckets of width 1 (exact); above, bucket width / lower bound <= 1 / SUB,
+ * so any value inside a bucket is within 25 % of the true one (log2
+ * buckets: 100 %).  Bucket 0 holds exactly the waits that took no time on
+ * the kernel's clock.  The last bucket also takes everything longer
+ * (2^36 ns is 69 s).  cpool_hist_slot() and cpool_hist_lower() are the
+ * only definitions of the layout, for the BPF side and userspace alike.
  */
-#define CPOOL_BPF_HIST_SLOTS 36
+#define CPOOL_BPF_HIST_SUB_BITS 2
+#define CPOOL_BPF_HIST_SUB (1 << CPOOL_BPF_HIST_SUB_BITS)
+#define CPOOL_BPF_HIST_MAX_LOG2 35
+#define CPOOL_BPF_HIST_SLOTS \
+	((CPOOL_BPF_HIST_MAX_LOG2 - CPOOL_BPF_HIST_SUB_BITS + 2) * CPOOL_BPF_HIST_SUB)
+
+/* floor(log2(v)) for v > 0, branch-free (the verifier sees no loop). */
+static inline __attribute__((always_inline)) __u32 cpool_log2_u64(__u64 v)
+{
+	__u32 r, shift;
+
+	r = (v > 0xffffffffULL) << 5;
+	v >>= r;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (__u32)(v >> 1);
+	return r;
+}
+
+/* The bucket of @v ns. */
+static inline __attribute__((always_inline)) __u32 cpool_hist_slot(__u64 v)
+{
+	__u32 e, slot;
+
+	if (v < 2 * CPOOL_BPF_HIST_SUB)
+		return (__u32)v;
+	e = cpool_log2_u64(v);
+	slot = ((e - CPOOL_BPF_HIST_SUB_BITS + 1) << CPOOL_BPF_HIST_SUB_BITS) |
+	       (__u32)((v >> (e - CPOOL_BPF_HIST_SUB_BITS)) & (CPOOL_BPF_HIST_SUB - 1));
+	return slot < CPOOL_BPF_HIST_SLOTS ? slot : CPOOL_BPF_HIST_SLOTS - 1;
+}
+
+/* The smallest value in bucket @slot (cpool_hist_lower(slot + 1) is past its end). */
+static inline __u64 cpool_hist_lower(__u32 slot)
+{
+	__u32 e;
+
+	if (slot < 2 * CPOOL_BPF_HIST_SUB)
+		return slot;
+	e = (slot >> CPOOL_BPF_HIST_SUB_BITS) + CPOOL_BPF_HIST_SUB_BITS - 1;
+	return (__u64)(CPOOL_BPF_HIST_SUB + (slot & (CPOOL_BPF_HIST_SUB - 1)))
+	       << (e - CPOOL_BPF_HIST_SUB_BITS);
+}
 
 /* Default map sizes; the collector may change them before load. */
 #define CPOOL_BPF_MAX_CGROUPS 1024

@@ -41,7 +41,18 @@ struct cpool_pool_config {
 	int nr_vs;
 	struct cpool_vs_spec *vs; /* in file order */
 	struct cpool_user_limits limits;
+	/* [metrics] listen: "HOST:PORT" of cpoold's /metrics, "" = off */
+	char metrics_listen[64];
 };
+
+#define CPOOL_METRICS_LISTEN_DEFAULT "127.0.0.1:9464"
+
+/*
+ * "IPv4:PORT" or "[IPv6]:PORT" into @addr (a struct sockaddr_in or
+ * sockaddr_in6 in @addr's storage); -EINVAL when it is neither.
+ */
+struct sockaddr_storage;
+int cpool_listen_parse(const char *text, struct sockaddr_storage *addr);
 
 /*
  * Parse @path.  Returns 0, or a negative errno with "FILE:LINE: ..." in

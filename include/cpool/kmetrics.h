@@ -3,7 +3,7 @@
  * Kernel-level metrics: snapshots of cumulative counters taken by the
  * collector (userspace/sys/collector.c) and the pure math over them —
  * differencing two snapshots, utilization (RUL) over a set of CPUs,
- * run-queue latency percentiles from log2 histograms.
+ * run-queue latency percentiles from log-linear histograms.
  *
  * A snapshot holds counters since the programs were attached; a delta holds
  * what happened between two snapshots.  Same structs for both: a delta is a
@@ -16,9 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpool/bpf_metrics.h"
 #include "cpool/cpuset.h"
 
-#define CPOOL_KMETRICS_HIST_SLOTS 36
+/* The log-linear layout of bpf_metrics.h (cpool_hist_slot()). */
+#define CPOOL_KMETRICS_HIST_SLOTS CPOOL_BPF_HIST_SLOTS
 #define CPOOL_KMETRICS_REASON_MAX 512
 
 struct cpool_kmetrics_cpu {
@@ -105,15 +107,19 @@ double cpool_kmetrics_rul(const struct cpool_kmetrics_snapshot *d, const struct 
 double cpool_kmetrics_rate(uint64_t count, uint64_t window_ns);
 
 /*
- * The q-quantile (0 < q <= 1) of a log2 histogram in ns, interpolated
- * linearly inside the bucket; NaN when empty.
+ * The q-quantile (0 < q <= 1) of a histogram in ns (layout of
+ * cpool_hist_slot()), interpolated linearly inside a bucket; exact in
+ * the buckets of width 1, so waits the kernel timed as 0 give 0.  NaN
+ * when empty.  Worst case: 25 % above or below the true value.
  */
 double cpool_kmetrics_hist_quantile(const uint64_t *hist, int slots, double q);
 /* sum / count, NaN when count is 0. */
 double cpool_kmetrics_mean(uint64_t sum, uint64_t count);
 
-/* Lower bound in ns of histogram bucket @slot (0, 2, 4, 8, ...). */
+/* Lower bound in ns of histogram bucket @slot; UINT64_MAX past the last. */
 uint64_t cpool_kmetrics_hist_lower(int slot);
+/* How many of @hist's values are below @bound ns, counting whole buckets only: @bound must be a bucket edge. */
+uint64_t cpool_kmetrics_hist_below(const uint64_t *hist, int slots, uint64_t bound);
 
 /* A cgroup by id in a sorted snapshot, or NULL. */
 const struct cpool_kmetrics_cgroup *

@@ -116,7 +116,7 @@ static void bad_files(void)
 		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max",
 		"unknown vserver key");
 	error_is("[pool]\n[servers]\ncpus = 3\n",
-		 "pool.ini:2: unknown section [servers]; valid sections: [pool], [limits], [vserver NAME]",
+		 "pool.ini:2: unknown section [servers]; valid sections: [pool], [limits], [metrics], [vserver NAME]",
 		 "unknown section, even without keys");
 	error_is(
 		"[vserver db]\ncpus = 4-x\n",
@@ -384,9 +384,41 @@ static void user_limits(void)
 		 "root cannot keep every slot");
 }
 
+static void metrics_section(void)
+{
+	struct cpool_pool_config c;
+
+	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", err, sizeof(err)) == 0 &&
+		   strcmp(c.metrics_listen, CPOOL_METRICS_LISTEN_DEFAULT) == 0,
+	   "[metrics] listen defaults to loopback");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = off\n", "pool.ini", err,
+				     sizeof(err)) == 0 &&
+		   c.metrics_listen[0] == '\0',
+	   "listen = off disables the endpoint");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = [::1]:9100\n", "pool.ini", err,
+				     sizeof(err)) == 0 &&
+		   strcmp(c.metrics_listen, "[::1]:9100") == 0,
+	   "an IPv6 listen address");
+	cpool_config_free(&c);
+	error_is("[metrics]\nlisten = localhost:9464\n",
+		 "pool.ini:2: [metrics] key 'listen': 'localhost:9464' is not valid; use off, "
+		 "IPv4:PORT (127.0.0.1:9464) or [IPv6]:PORT ([::1]:9464)",
+		 "a host name is refused (no resolver in the daemon's start-up)");
+	error_is("[metrics]\nlisten = 127.0.0.1:70000\n",
+		 "pool.ini:2: [metrics] key 'listen': '127.0.0.1:70000' is not valid; use off, "
+		 "IPv4:PORT (127.0.0.1:9464) or [IPv6]:PORT ([::1]:9464)",
+		 "a port out of range is refused");
+	error_is("[metrics]\nport = 1\n",
+		 "pool.ini:2: [metrics] unknown key 'port'; valid keys: listen",
+		 "unknown [metrics] key");
+}
+
 int main(void)
 {
 	user_limits();
+	metrics_section();
 	garbage();
 	good_file();
 	documented_example();

@@ -191,35 +191,66 @@ static void test_cgroups(void)
 static void test_quantiles(void)
 {
 	uint64_t h[SLOTS] = { 0 };
+	int s1024 = (int)cpool_hist_slot(1024), bad = 0;
+	double worst = 0;
 
 	ok(isnan(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5)), "empty histogram: NaN");
 	ok(isnan(cpool_kmetrics_mean(0, 0)), "mean of nothing: NaN");
-	is_int((int64_t)cpool_kmetrics_hist_lower(0), 0, "bucket 0 starts at 0");
-	is_int((int64_t)cpool_kmetrics_hist_lower(1), 2, "bucket 1 starts at 2");
-	is_int((int64_t)cpool_kmetrics_hist_lower(10), 1024, "bucket 10 starts at 1024");
+	is_int((int64_t)cpool_kmetrics_hist_lower(0), 0, "bucket 0 holds exactly 0");
+	is_int((int64_t)cpool_kmetrics_hist_lower(1), 1, "bucket 1 holds exactly 1");
+	is_int((int64_t)cpool_kmetrics_hist_lower(8), 8, "bucket 8 starts at 8");
+	is_int((int64_t)cpool_kmetrics_hist_lower(9), 10, "bucket 9 starts at 10: width 2");
+	is_int((int64_t)cpool_kmetrics_hist_lower(s1024), 1024, "1024 starts its bucket");
+	is_int((int64_t)cpool_kmetrics_hist_lower(s1024 + 1), 1280,
+	       "four sub-buckets per power of two");
+	is_int((int64_t)cpool_kmetrics_hist_lower(SLOTS), (int64_t)UINT64_MAX,
+	       "past the last bucket");
+	is_int(cpool_hist_slot(UINT64_MAX), SLOTS - 1, "the last bucket takes everything longer");
 
-	h[10] = 100; /* [1024, 2048) */
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 1536.0, 1e-9, "p50 mid-bucket");
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.9), 1024 + 0.9 * 1024, 1e-9,
+	/* Every value lies in its bucket, and the bucket is at most 1/4 of its lower bound wide. */
+	for (uint64_t v = 1; v < (1ULL << 36); v = v * 5 / 4 + 1) {
+		int k = (int)cpool_hist_slot(v);
+		uint64_t lo = cpool_kmetrics_hist_lower(k), hi = cpool_kmetrics_hist_lower(k + 1);
+		double err = (double)(hi - lo - 1) / (double)lo;
+
+		if (v < lo || v >= hi)
+			bad++;
+		if (k + 1 < SLOTS && err > worst)
+			worst = err;
+	}
+	is_int(bad, 0, "each value within its bucket's bounds");
+	ok(worst <= 0.25, "worst-case relative width %.3f <= 0.25", worst);
+
+	h[s1024] = 100; /* [1024, 1280) */
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 1152.0, 1e-9, "p50 mid-bucket");
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.9), 1024 + 0.9 * 256, 1e-9,
 		  "p90 interpolated");
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 1.0), 2048.0, 1e-9, "p100 = bucket end");
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 1.0), 1280.0, 1e-9, "p100 = bucket end");
 	ok(isnan(cpool_kmetrics_hist_quantile(h, SLOTS, 0)), "q = 0 refused");
 	ok(isnan(cpool_kmetrics_hist_quantile(h, SLOTS, 1.5)), "q > 1 refused");
+	is_int((int64_t)cpool_kmetrics_hist_below(h, SLOTS, 1024), 0, "none below 1024");
+	is_int((int64_t)cpool_kmetrics_hist_below(h, SLOTS, 1280), 100, "all below 1280");
 
-	h[10] = 0;
-	h[3] = 50; /* [8, 16) */
-	h[20] = 50; /* [1 Mi, 2 Mi) */
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 16.0, 1e-9,
+	h[s1024] = 0;
+	h[cpool_hist_slot(12)] = 50; /* [12, 14) */
+	h[cpool_hist_slot(1 << 20)] = 50; /* [1 Mi, 1.25 Mi) */
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 14.0, 1e-9,
 		  "p50 at the end of the lower mode");
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.9), 1048576.0 * 1.8, 1e-6,
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.9), 1048576.0 * (1 + 0.25 * 0.8), 1e-6,
 		  "p90 in the upper mode");
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.99), 1048576.0 * (1 + 49.0 / 50), 1e-6,
-		  "p99 in the upper mode");
 
 	for (int i = 0; i < SLOTS; i++)
 		h[i] = 0;
-	h[0] = 4; /* [0, 2) */
-	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 1.0, 1e-12, "bucket 0 spans [0, 2)");
+	/* An idle host: most waits end in the switch right after their wakeup, timed 0. */
+	h[0] = 60;
+	h[cpool_hist_slot(2000)] = 40;
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 0.0, 0,
+		  "waits timed 0 give p50 = 0, not 1.2 ns");
+	h[0] = 0;
+	h[cpool_hist_slot(2000)] = 0;
+	h[5] = 4;
+	is_double(cpool_kmetrics_hist_quantile(h, SLOTS, 0.5), 5.0, 0,
+		  "a bucket of width 1 is exact");
 }
 
 static void test_parsers(void)

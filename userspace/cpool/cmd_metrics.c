@@ -17,8 +17,11 @@
 #include "cli_options.h"
 #include "command.h"
 #include "cpool/collector.h"
+#include "cpool/fsutil.h"
 #include "cpool/kmetrics.h"
+#include "cpool/promfamilies.h"
 #include "cpool/units.h"
+#include "cpool/vserver.h"
 
 #define PROG "cpool metrics"
 #define TOP_PREEMPTORS 3
@@ -32,7 +35,12 @@ struct metrics_opts {
 	bool no_bpf;
 	bool no_rqlat;
 	bool no_preemptors;
+	int format; /* 0: text or --json; else PROM_TEXT or PROM_OPENMETRICS */
+	const char *output; /* --output FILE: replaced atomically at each report */
+	const char *pool; /* --pool NAME: cgroups under /NAME/VS count for VS */
 };
+
+enum { PROM_TEXT = 1, PROM_OPENMETRICS };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -46,7 +54,8 @@ static const struct cli_spec cmd_spec = {
 	.prog = PROG,
 	.usage =
 		"usage: cpool metrics [--interval S] [--count N] [--json] [--hist] [--all] [--no-bpf]\n"
-		"                     [--no-rqlat] [--no-preemptors]",
+		"                     [--no-rqlat] [--no-preemptors]\n"
+		"                     [--format prometheus|openmetrics [--output FILE] [--pool NAME]]",
 	.about = "Per-CPU utilization and per-cgroup run time, run-queue latency and preemptions,\n"
 		 "measured by eBPF in the scheduler; every interval until --count or Ctrl-C.",
 	.json_help = "one JSON object per report, one per line",
@@ -54,6 +63,19 @@ static const struct cli_spec cmd_spec = {
 		"Without BPF (no BTF, no privilege, verifier refusal) it says why and reports\n"
 		"from /proc/stat and the cgroups' cpu.stat and cpu.pressure, marked \"degraded\".",
 };
+
+static int set_format(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	int *format = o->target;
+
+	if (strcmp(arg, "prometheus") == 0)
+		*format = PROM_TEXT;
+	else if (strcmp(arg, "openmetrics") == 0)
+		*format = PROM_OPENMETRICS;
+	else
+		return cpool_error_set(e, -EINVAL, "'%s': use prometheus or openmetrics", arg);
+	return 0;
+}
 
 /* Returns CLI_PARSED, or the exit status (after --help or a usage error). */
 static int parse_args(int argc, char **argv, struct metrics_opts *o)
@@ -71,16 +93,25 @@ static int parse_args(int argc, char **argv, struct metrics_opts *o)
 			 "skip run-queue latency in the kernel (cheaper switches)"),
 		CLI_FLAG(0, "no-preemptors", &o->no_preemptors,
 			 "skip who-preempted-whom in the kernel"),
+		CLI_CUSTOM('f', "format", "F", set_format, &o->format,
+			   "prometheus (text 0.0.4, for node_exporter's textfile collector)\n"
+			   "or openmetrics: counters since start, per CPU and per VS"),
+		CLI_STRING('o', "output", "FILE", &o->output,
+			   "with --format: replace FILE atomically at each report"),
+		CLI_STRING(0, "pool", "NAME", &o->pool,
+			   "with --format: the pool whose VSs are labelled (default cpool)"),
 		CLI_END,
 	};
 	struct cli_args a;
 	int r;
 
-	*o = (struct metrics_opts){ .interval_s = 1.0 };
+	*o = (struct metrics_opts){ .interval_s = 1.0, .pool = "cpool" };
 	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (r != CLI_PARSED)
 		return r;
 	o->json = a.json;
+	if (o->output && !o->format)
+		return cli_usage_error(PROG, "--output needs --format prometheus or openmetrics");
 	return CLI_PARSED;
 }
 
@@ -202,13 +233,22 @@ static json_t *report_json(const struct cpool_kmetrics_snapshot *d, const struct
 			json_object_set_new(j, "preempted",
 					    json_integer((json_int_t)cg->preempted));
 			for (int k = 0; o->hist && k < CPOOL_KMETRICS_HIST_SLOTS; k++)
-				json_array_append_new(h,
-						      json_integer((json_int_t)cg->rqlat_hist[k]));
+				if (cg->rqlat_hist[k])
+					json_array_append_new(
+						h,
+						json_pack("{s:I, s:I, s:I}", "lo_ns",
+							  (json_int_t)cpool_kmetrics_hist_lower(k),
+							  "hi_ns",
+							  (json_int_t)(cpool_kmetrics_hist_lower(
+									       k + 1) -
+								       1),
+							  "count", (json_int_t)cg->rqlat_hist[k]));
 			json_object_set_new(
 				j, "rqlat",
 				json_pack(
-					"{s:I, s:I, s:o, s:o, s:o, s:o}", "count",
-					(json_int_t)cg->rqlat_count, "sum_ns",
+					"{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "count",
+					(json_int_t)cg->rqlat_count, "zero",
+					(json_int_t)cg->rqlat_hist[0], "sum_ns",
 					(json_int_t)cg->rqlat_sum_ns, "mean_ns",
 					json_num(cpool_kmetrics_mean(cg->rqlat_sum_ns,
 								     cg->rqlat_count)),
@@ -222,7 +262,7 @@ static json_t *report_json(const struct cpool_kmetrics_snapshot *d, const struct
 					json_num(cpool_kmetrics_hist_quantile(
 						cg->rqlat_hist, CPOOL_KMETRICS_HIST_SLOTS, 0.99))));
 			if (o->hist)
-				json_object_set_new(json_object_get(j, "rqlat"), "hist_log2_ns", h);
+				json_object_set_new(json_object_get(j, "rqlat"), "hist_ns", h);
 			else
 				json_decref(h);
 			for (size_t k = 0; k < ntop; k++)
@@ -287,7 +327,11 @@ static void print_hist(FILE *out, const uint64_t *hist)
 	fprintf(out, "    %21s : %-10s %s\n", "run-queue wait (ns)", "count", "distribution");
 	for (int k = first; k <= last; k++) {
 		int stars = (int)(hist[k] * 40 / max);
-		uint64_t lo = cpool_kmetrics_hist_lower(k), hi = k ? 2 * lo - 1 : 1;
+		uint64_t lo = cpool_kmetrics_hist_lower(k),
+			 hi = cpool_kmetrics_hist_lower(k + 1) - 1;
+
+		if (!hist[k])
+			continue;
 
 		fprintf(out, "    %10" PRIu64 " -> %-10" PRIu64 ": %-10" PRIu64 " |%-40.*s|\n", lo,
 			hi, hist[k], stars, "****************************************");
@@ -378,6 +422,84 @@ static void report_text(FILE *out, const struct cpool_kmetrics_snapshot *d,
 	free(rows);
 }
 
+/* "/POOL/VS" or below, and the VS's name; whole-subtree sums need BPF's own-task figures. */
+static bool vs_of(const char *path, const char *pool, char *vs, size_t len, bool *vs_itself)
+{
+	size_t plen = strlen(pool), n;
+
+	if (!path || path[0] != '/' || strncmp(path + 1, pool, plen) != 0 || path[1 + plen] != '/')
+		return false;
+	path += 2 + plen;
+	n = strcspn(path, "/");
+	if (!n || n >= len)
+		return false;
+	memcpy(vs, path, n);
+	vs[n] = '\0';
+	*vs_itself = path[n] == '\0';
+	return true;
+}
+
+/* The families of cpoold's /metrics that need no daemon, from counters since start. */
+static int report_prom(const struct cpool_kmetrics_snapshot *cum, const struct metrics_opts *o)
+{
+	struct cpool_prom_vs *vs = calloc(cum->ncgroups + 1, sizeof(*vs));
+	uint64_t(*hist)[CPOOL_KMETRICS_HIST_SLOTS] = calloc(cum->ncgroups + 1, sizeof(*hist));
+	char(*names)[CPOOL_VS_NAME_MAX + 1] = calloc(cum->ncgroups + 1, sizeof(*names));
+	struct cpool_prom_input in = { .cpus = cum->cpus,
+				       .ncpus = cum->ncpus,
+				       .degraded = cum->degraded,
+				       .failed_updates = cum->failed_updates };
+	struct cpool_prom p;
+	size_t nvs = 0;
+	int err = -ENOMEM;
+
+	if (!vs || !hist || !names)
+		goto out;
+	for (size_t i = 0; i < cum->ncgroups; i++) {
+		const struct cpool_kmetrics_cgroup *cg = &cum->cgroups[i];
+		char name[CPOOL_VS_NAME_MAX + 1];
+		bool itself;
+		size_t k;
+
+		/* Degraded, run_ns is cpu.stat's usage: the VS's own cgroup holds the subtree's. */
+		if (!vs_of(cg->path, o->pool, name, sizeof(name), &itself) ||
+		    (cum->degraded && !itself))
+			continue;
+		for (k = 0; k < nvs && strcmp(names[k], name) != 0; k++)
+			;
+		if (k == nvs) {
+			memcpy(names[nvs], name, sizeof(name));
+			vs[nvs] =
+				(struct cpool_prom_vs){ .name = names[nvs], .rq_hist = hist[nvs] };
+			nvs++;
+		}
+		vs[k].run_ns += cg->run_ns;
+		vs[k].preempted += cg->preempted;
+		vs[k].rq_count += cg->rqlat_count;
+		vs[k].rq_sum_ns += cg->rqlat_sum_ns;
+		for (int s = 0; s < CPOOL_KMETRICS_HIST_SLOTS; s++)
+			hist[k][s] += cg->rqlat_hist[s];
+	}
+	in.vs = vs;
+	in.nvs = nvs;
+	cpool_prom_init(&p, o->format == PROM_OPENMETRICS);
+	cpool_prom_render(&p, &in);
+	err = cpool_prom_finish(&p);
+	if (!err && o->output) {
+		err = cpool_write_file_atomic(o->output, p.buf, p.len);
+		if (err)
+			fprintf(stderr, "cpool metrics: write %s: %s\n", o->output, strerror(-err));
+	} else if (!err) {
+		fwrite(p.buf, 1, p.len, stdout);
+	}
+	cpool_prom_free(&p);
+out:
+	free(vs);
+	free(hist);
+	free(names);
+	return err;
+}
+
 static void sleep_until(struct timespec *next, double interval_s)
 {
 	long ns = (long)((interval_s - (long)interval_s) * 1e9);
@@ -442,7 +564,12 @@ static int cmd_metrics(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if (o.json) {
+		if (o.format) {
+			if (report_prom(&cur, &o)) {
+				status = 1;
+				break;
+			}
+		} else if (o.json) {
 			json_t *j = report_json(&delta, &o);
 
 			if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0) {

@@ -7,8 +7,10 @@
  *   sched.c   the policy: snapshot in, decisions out, applied
  *   api.c     the requests of the API socket
  *   metrics.c the collector's measurements, per VS, CPU and job
+ *   http.c    /metrics for Prometheus (its own thread, a published copy)
  *   log.c     messages on stderr (the journal under systemd)
- * Everything runs on one thread, in the event loop.
+ * Everything runs on one thread, in the event loop, except libmicrohttpd's
+ * thread in http.c, which touches nothing but the documents it is given.
  */
 #ifndef CPOOLD_H
 #define CPOOLD_H
@@ -100,6 +102,8 @@ struct cpoold {
 	struct cpool_collector *collector;
 	struct cpool_kmetrics_snapshot last, window; /* last read; last interval's delta */
 	bool have_last;
+	struct metrics_export *export; /* cumulative figures for /metrics (metrics.c) */
+	struct http_server *http; /* /metrics server, NULL when off (http.c) */
 	struct cpool_evsource *sched_timer;
 	int64_t wake_at; /* when the policy asked to be called again */
 	bool sched_pending;
@@ -152,6 +156,14 @@ int metrics_init(struct cpoold *d);
 void metrics_close(struct cpoold *d);
 json_t *metrics_top_cpus(struct cpoold *d);
 bool metrics_degraded(struct cpoold *d);
+/* A job ended (done, failed, cancelled): its wait and response for /metrics. */
+void metrics_job_ended(struct cpoold *d, const struct cpool_jobrec *r);
+
+/* http.c: /metrics served from documents the loop publishes. */
+int http_start(struct cpoold *d, const char *listen);
+/* Takes @text and @om (malloc'd) for the next scrapes. */
+void http_publish(struct cpoold *d, char *text, size_t text_len, char *om, size_t om_len);
+void http_stop(struct cpoold *d);
 
 /* limits.c: [limits] of pool.ini, for everyone but root */
 /* 0, or why @uid may not submit @s now (-EPERM, -EDQUOT, -EAGAIN) in @err. */

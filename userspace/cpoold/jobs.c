@@ -214,6 +214,7 @@ static void retire(struct cpoold *d, struct djob *j)
 	log_info("job %lld %s (exit %d, signal %d%s)", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), j->rec.exit_code, j->rec.signal,
 		 j->rec.oom ? ", out of memory" : "");
+	metrics_job_ended(d, &j->rec);
 	unlink_job(d, j);
 	free_job(j);
 	sched_kick(d);

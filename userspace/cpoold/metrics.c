@@ -14,8 +14,46 @@
 #include <string.h>
 
 #include "cpoold.h"
+#include "cpool/metrics.h"
+#include "cpool/promfamilies.h"
 
 #define METRICS_INTERVAL_NS 1000000000ULL
+/* Event-loop stalls are exported as the longest round of the last minute. */
+#define STALL_WINDOWS 60
+
+/* A VS's counters since cpoold started, kept by name: VSs come and go. */
+struct vs_totals {
+	char name[CPOOL_VS_NAME_MAX + 1];
+	uint64_t run_ns, preempted, rq_count, rq_sum_ns;
+	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS];
+};
+
+struct metrics_export {
+	struct vs_totals *vs;
+	size_t nvs;
+	uint64_t ended[CPOOL_JOB__COUNT];
+	struct cpool_prom_seconds wait, response;
+	uint64_t stall_ns[STALL_WINDOWS];
+	unsigned int stall_next;
+	double store_write_s;
+};
+
+static struct vs_totals *vs_totals(struct cpoold *d, const char *name)
+{
+	struct metrics_export *x = d->export;
+	struct vs_totals *grown;
+
+	for (size_t i = 0; i < x->nvs; i++)
+		if (strcmp(x->vs[i].name, name) == 0)
+			return &x->vs[i];
+	grown = realloc(x->vs, (x->nvs + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	x->vs = grown;
+	memset(&grown[x->nvs], 0, sizeof(*grown));
+	snprintf(grown[x->nvs].name, sizeof(grown->name), "%s", name);
+	return &grown[x->nvs++];
+}
 
 /* "/pool/vs/job-12" or "pool/vs/job-12" -> VS index and job id (0 if none). */
 static int locate(struct cpoold *d, const char *path, int64_t *job)
@@ -60,6 +98,18 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 			continue;
 		for (int s = 0; s < CPOOL_KMETRICS_HIST_SLOTS; s++)
 			hist[v][s] += cg->rqlat_hist[s];
+		if (d->export) {
+			struct vs_totals *tot = vs_totals(d, d->vs[v].vs.name);
+
+			if (tot) {
+				tot->run_ns += cg->run_ns;
+				tot->preempted += cg->preempted;
+				tot->rq_count += cg->rqlat_count;
+				tot->rq_sum_ns += cg->rqlat_sum_ns;
+				for (int s = 0; s < CPOOL_KMETRICS_HIST_SLOTS; s++)
+					tot->rq_hist[s] += cg->rqlat_hist[s];
+			}
+		}
 		if (id && (j = jobs_find(d, id))) {
 			j->rec.rq_lat_sum_ns += cg->rqlat_sum_ns;
 			j->rec.rq_lat_count += cg->rqlat_count;
@@ -101,10 +151,130 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 			cpool_kmetrics_cpu_sum(delta, &s->vs.cpus, &sum);
 			sample.cpu_usec = sum.busy_ns / 1000;
 		}
-		if (cpool_store_sample_insert(d->store, &sample))
-			log_debug("store a metrics sample: %s", cpool_store_errmsg(d->store));
+		{
+			int64_t t0 = now_us();
+
+			if (cpool_store_sample_insert(d->store, &sample))
+				log_debug("store a metrics sample: %s",
+					  cpool_store_errmsg(d->store));
+			if (d->export)
+				d->export->store_write_s = (double)(now_us() - t0) / 1e6;
+		}
 	}
 	free(hist);
+}
+
+static const char *const live_states[] = { "queued", "running", "frozen" };
+
+/*
+ * Forgets the totals of destroyed VSs: VS names come from API users, so
+ * keeping every name ever seen would grow without bound.  A VS made again
+ * under that name starts from zero, a reset Prometheus's rate() absorbs.
+ */
+static void prune_totals(struct cpoold *d)
+{
+	struct metrics_export *x = d->export;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < x->nvs; i++)
+		if (pool_find(d, x->vs[i].name))
+			x->vs[kept++] = x->vs[i];
+	x->nvs = kept;
+}
+
+/* Renders both formats from the daemon's figures and hands them to the server. */
+static void publish(struct cpoold *d)
+{
+	struct metrics_export *x = d->export;
+	struct cpool_prom_state_count live[3], ended[CPOOL_JOB__COUNT];
+	struct cpool_prom_vs *vs = calloc((size_t)d->n_vs + 1, sizeof(*vs));
+	struct cpool_evloop_stats st;
+	struct cpool_prom_input in;
+	struct cpool_prom text, om;
+	uint64_t stall = 0;
+	size_t nended = 0;
+
+	if (!vs)
+		return;
+	cpool_evloop_stats(d->loop, &st, true);
+	x->stall_ns[x->stall_next++ % STALL_WINDOWS] = st.stall_window_ns;
+	for (int i = 0; i < STALL_WINDOWS; i++)
+		if (x->stall_ns[i] > stall)
+			stall = x->stall_ns[i];
+	for (int i = 0; i < 3; i++)
+		live[i] = (struct cpool_prom_state_count){ live_states[i], 0 };
+	for (struct djob *j = d->jobs; j; j = j->next) {
+		if (j->rec.state == CPOOL_JOB_QUEUED)
+			live[0].n++;
+		else if (j->rec.state == CPOOL_JOB_RUNNING)
+			live[1].n++;
+		else if (j->rec.state == CPOOL_JOB_FROZEN)
+			live[2].n++;
+	}
+	for (int s = CPOOL_JOB_DONE; s < CPOOL_JOB__COUNT; s++)
+		ended[nended++] = (struct cpool_prom_state_count){
+			cpool_job_state_name((enum cpool_job_state)s), x->ended[s]
+		};
+	for (int v = 0; v < d->n_vs; v++) {
+		const struct vsrv *s = &d->vs[v];
+		const struct vs_totals *tot = vs_totals(d, s->vs.name);
+		static const uint64_t none[CPOOL_KMETRICS_HIST_SLOTS];
+
+		vs[v] = (struct cpool_prom_vs){
+			.name = s->vs.name, .have_rul = s->measured, .rul = s->rul, .rq_hist = none
+		};
+		if (tot) {
+			vs[v].run_ns = tot->run_ns;
+			vs[v].preempted = tot->preempted;
+			vs[v].rq_count = tot->rq_count;
+			vs[v].rq_sum_ns = tot->rq_sum_ns;
+			vs[v].rq_hist = tot->rq_hist;
+		}
+	}
+	in = (struct cpool_prom_input){ .cpus = d->last.cpus,
+					.ncpus = d->last.ncpus,
+					.vs = vs,
+					.nvs = (size_t)d->n_vs,
+					.degraded = metrics_degraded(d),
+					.failed_updates = d->last.failed_updates,
+					.daemon = true,
+					.queue_length = live[0].n + live[2].n,
+					.live = live,
+					.nlive = 3,
+					.ended = ended,
+					.nended = nended,
+					.job_wait = &x->wait,
+					.job_response = &x->response,
+					.evloop_stall_max_s = (double)stall / 1e9,
+					.store_write_s = x->store_write_s };
+	cpool_prom_init(&text, false);
+	cpool_prom_init(&om, true);
+	cpool_prom_render(&text, &in);
+	cpool_prom_render(&om, &in);
+	free(vs);
+	if (cpool_prom_finish(&text) || cpool_prom_finish(&om)) {
+		cpool_prom_free(&text);
+		cpool_prom_free(&om);
+		return; /* out of memory: scrapers get the last document */
+	}
+	http_publish(d, text.buf, text.len, om.buf, om.len);
+}
+
+void metrics_job_ended(struct cpoold *d, const struct cpool_jobrec *r)
+{
+	struct cpool_job_times t = { .submit = r->submit_time,
+				     .first_start =
+					     r->first_start > 0 ? r->first_start : r->end_time,
+				     .end = r->end_time,
+				     .runtime = r->run_time };
+	struct cpool_job_metrics m;
+
+	if (!d->export || r->state < CPOOL_JOB_DONE || r->state >= CPOOL_JOB__COUNT)
+		return;
+	d->export->ended[r->state]++;
+	cpool_metrics_job(&t, &m);
+	cpool_prom_seconds_observe(&d->export->wait, m.wait);
+	cpool_prom_seconds_observe(&d->export->response, m.response);
 }
 
 static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
@@ -123,6 +293,8 @@ static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
 	if (d->have_last && cpool_kmetrics_diff(&d->last, &cur, &delta) == 0) {
 		cpool_kmetrics_snapshot_free(&d->window);
 		d->window = delta;
+		if (d->export)
+			prune_totals(d);
 		fold(d, &d->window);
 		/* Policies that read measurements may now decide differently. */
 		if (d->policy.place >= CPOOL_PLACE_LEAST_LOADED || d->policy.admit_p99_us)
@@ -131,6 +303,8 @@ static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
 	cpool_kmetrics_snapshot_free(&d->last);
 	d->last = cur;
 	d->have_last = true;
+	if (d->http)
+		publish(d);
 }
 
 int metrics_init(struct cpoold *d)
@@ -155,12 +329,22 @@ int metrics_init(struct cpoold *d)
 	if (cpool_collector_degraded(d->collector))
 		log_warn("metrics degraded (cgroup files and /proc/stat, no run-queue latency): %s",
 			 cpool_collector_reason(d->collector));
+	d->export = calloc(1, sizeof(*d->export));
+	if (!d->export)
+		return -ENOMEM;
+	/* A port in use is reported and the daemon runs on: scheduling matters more. */
+	http_start(d, d->cfg.metrics_listen);
 	return cpool_evloop_add_timer(d->loop, METRICS_INTERVAL_NS, METRICS_INTERVAL_NS, on_tick, d,
 				      NULL);
 }
 
 void metrics_close(struct cpoold *d)
 {
+	http_stop(d);
+	if (d->export)
+		free(d->export->vs);
+	free(d->export);
+	d->export = NULL;
 	cpool_kmetrics_snapshot_free(&d->last);
 	cpool_kmetrics_snapshot_free(&d->window);
 	cpool_collector_close(d->collector);

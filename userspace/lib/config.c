@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -303,7 +304,7 @@ static int limits_check(const struct cpool_user_limits *l, char *why, size_t len
 
 /* ---- the file ------------------------------------------------------------- */
 
-enum section { SEC_NONE, SEC_POOL, SEC_VSERVER, SEC_LIMITS, SEC_BAD };
+enum section { SEC_NONE, SEC_POOL, SEC_VSERVER, SEC_LIMITS, SEC_METRICS, SEC_BAD };
 
 #define MAX_KEYS 16
 
@@ -363,10 +364,14 @@ static void begin_section(struct parse *ps, const char *head)
 		ps->sec = SEC_LIMITS;
 		return;
 	}
+	if (strcmp(head, "metrics") == 0) {
+		ps->sec = SEC_METRICS;
+		return;
+	}
 	ps->sec = SEC_BAD;
 	if (strncmp(head, "vserver", 7) != 0 || !isspace((unsigned char)head[7])) {
 		error_at(ps,
-			 "unknown section [%s]; valid sections: [pool], [limits], [vserver NAME]",
+			 "unknown section [%s]; valid sections: [pool], [limits], [metrics], [vserver NAME]",
 			 head);
 		return;
 	}
@@ -517,6 +522,27 @@ static int handler(void *user, const char *section, const char *key, const char 
 		}
 		return 1;
 	}
+	if (ps->sec == SEC_METRICS) {
+		struct sockaddr_storage addr;
+
+		if (strcmp(key, "listen") != 0) {
+			error_at(ps, "[metrics] unknown key '%s'; valid keys: listen", key);
+			return 0;
+		}
+		if (strcmp(value, "off") == 0) {
+			c->metrics_listen[0] = '\0';
+		} else if (strlen(value) >= sizeof(c->metrics_listen) ||
+			   cpool_listen_parse(value, &addr)) {
+			error_at(ps,
+				 "[metrics] key 'listen': '%s' is not valid; use off, IPv4:PORT "
+				 "(127.0.0.1:9464) or [IPv6]:PORT ([::1]:9464)",
+				 value);
+			return 0;
+		} else {
+			snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", value);
+		}
+		return 1;
+	}
 	if (cpool_vs_spec_set(&c->vs[ps->vs], key, value, why, sizeof(why))) {
 		if (strncmp(why, "unknown", 7) == 0)
 			error_at(ps, "[%s] %s", section, why);
@@ -537,6 +563,7 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	snprintf(c->name, sizeof(c->name), "cpool");
 	c->placement = CPOOL_FIT_FIRST;
 	cpool_user_limits_default(&c->limits);
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", CPOOL_METRICS_LISTEN_DEFAULT);
 	if (err && errlen)
 		err[0] = '\0';
 	r = ini_parse_stream(reader, &ps, handler, &ps);
@@ -605,4 +632,49 @@ void cpool_config_free(struct cpool_pool_config *c)
 	free(c->vs);
 	c->vs = NULL;
 	c->nr_vs = 0;
+}
+
+int cpool_listen_parse(const char *text, struct sockaddr_storage *addr)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon;
+	unsigned long port;
+	size_t n;
+	char *end;
+
+	memset(addr, 0, sizeof(*addr));
+	colon = strrchr(text, ':');
+	if (!colon || !colon[1])
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port == 0 || port > 65535 || !isdigit((unsigned char)colon[1]))
+		return -EINVAL;
+	n = (size_t)(colon - text);
+	if (text[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)addr;
+
+		if (n < 3 || text[n - 1] != ']' || n - 2 >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text + 1, n - 2);
+		host[n - 2] = '\0';
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return -EINVAL;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	{
+		struct sockaddr_in *a = (struct sockaddr_in *)addr;
+
+		if (!n || n >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text, n);
+		host[n] = '\0';
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return -EINVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		return 0;
+	}
 }

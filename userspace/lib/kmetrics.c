@@ -216,9 +216,18 @@ uint64_t cpool_kmetrics_hist_lower(int slot)
 {
 	if (slot <= 0)
 		return 0;
-	if (slot >= 64)
+	if (slot >= CPOOL_KMETRICS_HIST_SLOTS)
 		return UINT64_MAX;
-	return (uint64_t)1 << slot;
+	return cpool_hist_lower((uint32_t)slot);
+}
+
+/* Past the end of bucket @slot; the last one, open-ended, is given one more sub-bucket's width. */
+static double hist_upper(int slot)
+{
+	if (slot + 1 < CPOOL_KMETRICS_HIST_SLOTS)
+		return (double)cpool_hist_lower((uint32_t)slot + 1);
+	return 2.0 * (double)cpool_hist_lower((uint32_t)slot) -
+	       (double)cpool_hist_lower((uint32_t)slot - 1);
 }
 
 double cpool_kmetrics_hist_quantile(const uint64_t *hist, int slots, double q)
@@ -226,6 +235,8 @@ double cpool_kmetrics_hist_quantile(const uint64_t *hist, int slots, double q)
 	uint64_t total = 0, seen = 0;
 	double rank;
 
+	if (slots > CPOOL_KMETRICS_HIST_SLOTS)
+		slots = CPOOL_KMETRICS_HIST_SLOTS;
 	for (int i = 0; i < slots; i++)
 		total += hist[i];
 	if (!total || !(q > 0) || q > 1)
@@ -239,12 +250,24 @@ double cpool_kmetrics_hist_quantile(const uint64_t *hist, int slots, double q)
 			continue;
 		if ((double)(seen + hist[i]) >= rank) {
 			lo = (double)cpool_kmetrics_hist_lower(i);
-			hi = i == 0 ? 2.0 : 2.0 * lo;
+			hi = hist_upper(i);
+			/* Waits are whole ns: a bucket of width 1 holds one value. */
+			if (hi - lo <= 1.0)
+				return lo;
 			return lo + (hi - lo) * (rank - (double)seen) / (double)hist[i];
 		}
 		seen += hist[i];
 	}
 	return NAN; /* not reached: rank <= total */
+}
+
+uint64_t cpool_kmetrics_hist_below(const uint64_t *hist, int slots, uint64_t bound)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < slots && cpool_kmetrics_hist_lower(i + 1) <= bound; i++)
+		n += hist[i];
+	return n;
 }
 
 double cpool_kmetrics_mean(uint64_t sum, uint64_t count)
