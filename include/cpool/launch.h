@@ -31,7 +31,12 @@ struct cpool_launch_spec {
 	bool as_caller; /* keep the caller's ids (tests); else uid/gid below */
 	uid_t uid;
 	gid_t gid; /* primary group; supplementary groups come from uid's user */
-	const char *stdout_path; /* created (0644) as the job's user; NULL = /dev/null */
+	/*
+	 * Opened (created 0644) as the job's user, non-blocking, not following a
+	 * final symlink; a regular file or /dev/null, else the start fails
+	 * naming the path and its type.  NULL = /dev/null.
+	 */
+	const char *stdout_path;
 	const char *stderr_path;
 	const struct cpool_rlimit *rlimits;
 	int nr_rlimits;
@@ -70,6 +75,11 @@ int cpool_launch(const struct cpool_launch_spec *spec, struct cpool_job_proc *jo
  */
 int cpool_launch_wait(struct cpool_job_proc *job, int timeout_ms, struct cpool_job_exit *x,
 		      struct cpool_cg_error *e);
+/*
+ * Close every file descriptor >= @lowest except @keep (-1: none): close_range,
+ * or a walk of /proc/self/fd where the kernel lacks it.  Async-signal-safe.
+ */
+int cpool_close_fds_from(int lowest, int keep);
 /* Close the pidfd (the process is left alone). */
 void cpool_launch_release(struct cpool_job_proc *job);
 

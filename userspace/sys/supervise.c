@@ -153,12 +153,15 @@ supervisor_main(const struct cpool_launch_spec *spec, int64_t job_id, const char
 		dup2(devnull, 1);
 		dup2(devnull, 2);
 	}
-	/* Keep only the report pipe: the daemon's sockets and database are not ours. */
+	/*
+	 * Keep only the report pipe, close-on-exec (dup2 would clear that, and
+	 * the job would inherit it): the daemon's sockets and database are not ours.
+	 */
 	if (report_fd != 3) {
-		dup2(report_fd, 3);
+		dup3(report_fd, 3, O_CLOEXEC);
 		report_fd = 3;
 	}
-	syscall(SYS_close_range, 4U, ~0U, 0U);
+	cpool_close_fds_from(4, -1);
 
 	rec.supervisor_pid = getpid();
 	proc_starttime(rec.supervisor_pid, &rec.supervisor_start);
