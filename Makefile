@@ -59,7 +59,7 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-lab unit-tests bench fuzz install clean format help demo run
+.PHONY: all deps check check-unit check-layering check-lab unit-tests bench fuzz install clean format help demo run
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
@@ -169,8 +169,24 @@ TEST_ENV	:= CPOOL_SRCDIR=$(CURDIR) CPOOL_BUILD=$(abspath $(BUILD)) \
 		   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# userspace/lib is pure: none of its files may reach, even through another
+# header, a header whose functions live in userspace/sys.
+SYS_HEADERS	:= apiclient.h apiserver.h collector.h evloop.h fsutil.h launch.h store.h \
+		   supervise.h
+
+check-layering: | $(SKELS) $(DEPS_STAMP)
+	$(call msg,LAYERS,userspace/lib)
+	$(Q)fail=0; for f in $(wildcard userspace/lib/*.c); do \
+		deps=$$($(CC) $(CPPFLAGS) $(pkg_cflags) -MM $$f) || exit 1; \
+		for h in $$(echo "$$deps" | tr -s ' \\' '\n\n' | grep '^include/cpool/'); do \
+			case " $(SYS_HEADERS) " in *" $${h#include/cpool/} "*) \
+				echo "$$f: includes the sys header $$h (userspace/lib is pure)" >&2; \
+				fail=1;; esac; \
+		done; \
+	done; exit $$fail
+
 # The programs too: some unit tests run the CLI end to end ($(CPOOL_BUILD)/cpool).
-check-unit: $(UNIT_BINS) $(PROGRAMS)
+check-unit: check-layering $(UNIT_BINS) $(PROGRAMS)
 	$(Q)$(TEST_ENV) prove --exec '' $(UNIT_BINS)
 
 LAB_KERNELS	?= 6.1 6.12

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "cpool/cgroup.h"
+#include "cpool/job_record.h"
 
 struct cpool_rlimit {
 	int resource; /* RLIMIT_* */
@@ -51,16 +52,6 @@ struct cpool_job_proc {
 	char cgroup[PATH_MAX]; /* leaf, for the accounting at exit */
 };
 
-struct cpool_job_exit {
-	bool exited; /* normal exit: status is valid */
-	int status; /* exit status */
-	int signal; /* killing signal, 0 if exited */
-	bool core_dumped;
-	bool oom_killed; /* the leaf's memory.events oom_kill counted it */
-	uint64_t cpu_usec; /* the leaf's cpu.stat usage_usec: the job and all its children */
-	uint64_t memory_peak; /* the leaf's memory.peak (kernel 5.19+) */
-	bool have_memory_peak;
-};
 
 /*
  * Start @spec.  Returns once the program is exec'd (0) or has failed to be

@@ -33,19 +33,6 @@ struct cpool_supervisor {
 	bool is_child; /* ours to reap (false after a daemon restart) */
 };
 
-/* What the supervisor saw: the start record, completed by the exit record. */
-struct cpool_job_record {
-	int64_t job_id;
-	pid_t supervisor_pid;
-	uint64_t supervisor_start; /* /proc/PID/stat starttime: tells a reused pid */
-	pid_t job_pid;
-	double start_time; /* unix seconds */
-	bool ended;
-	double end_time;
-	bool launch_failed; /* the job never ran; error says why */
-	char error[1024];
-	struct cpool_job_exit exit;
-};
 
 /*
  * Fork the supervisor and have it start @spec.  Returns once the job runs
@@ -71,8 +58,5 @@ int cpool_job_record_read(const char *record_dir, int64_t job_id, struct cpool_j
 /* Forget a job's records once its accounting is stored. */
 void cpool_job_record_remove(const char *record_dir, int64_t job_id);
 
-/* Records as JSON text (pure; the files' format). */
-char *cpool_job_record_encode(const struct cpool_job_record *rec);
-int cpool_job_record_decode(const char *text, struct cpool_job_record *rec);
 
 #endif /* CPOOL_SUPERVISE_H */

@@ -17,28 +17,6 @@ struct cpool_store {
 	sqlite3_stmt *job_insert, *job_update, *job_get;
 };
 
-static const char *const state_names[CPOOL_JOB__COUNT] = {
-	[CPOOL_JOB_QUEUED] = "queued", [CPOOL_JOB_RUNNING] = "running",
-	[CPOOL_JOB_FROZEN] = "frozen", [CPOOL_JOB_DONE] = "done",
-	[CPOOL_JOB_FAILED] = "failed", [CPOOL_JOB_CANCELLED] = "cancelled",
-};
-
-const char *cpool_job_state_name(enum cpool_job_state s)
-{
-	return (unsigned)s < CPOOL_JOB__COUNT ? state_names[s] : "unknown";
-}
-
-int cpool_job_state_parse(const char *name, enum cpool_job_state *s)
-{
-	for (int i = 0; i < CPOOL_JOB__COUNT; i++) {
-		if (strcmp(name, state_names[i]) == 0) {
-			*s = (enum cpool_job_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS vservers(name TEXT PRIMARY KEY, spec TEXT, cpus TEXT,"
