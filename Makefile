@@ -47,6 +47,8 @@ LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_SAN_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+# The same daemon with named crash points, for the crash-injection lab test.
+DAEMON_CRASH_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/crash/%.o)
 BPF_OBJS	:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 SKELS		:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/include/cpool/skel/%.skel.h)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -64,7 +66,7 @@ DEPS_STAMP	:= $(BUILD)/.deps-ok
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
 
-all: $(PROGRAMS) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
+all: $(PROGRAMS) $(if $(DAEMON_SRCS),$(BUILD)/cpoold-crash) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
 
 help:
 	@echo "make demo       deps, build, and compare three policies on live jobs in the lab (build/demo/)"
@@ -139,6 +141,15 @@ $(BUILD)/cpool: $(CLI_OBJS) $(LIBCPOOL)
 $(BUILD)/cpoold: $(DAEMON_OBJS) $(LIBCPOOL)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/crash/%.o: %.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC-CRASH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -DCPOOL_CRASH_POINTS $(BASE_CFLAGS) $(CFLAGS) $(pkg_cflags) -c $< -o $@
+
+$(BUILD)/cpoold-crash: $(DAEMON_CRASH_OBJS) $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_CRASH_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
 
 # ---- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)

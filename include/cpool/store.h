@@ -79,7 +79,7 @@ int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobr
 void cpool_jobrec_free(struct cpool_jobrec *job);
 
 struct cpool_job_filter {
-	bool active_only;  /* queued, running, frozen */
+	bool active_only;  /* queued, starting, running, frozen */
 	bool finished_only;
 	double since;	   /* submit_time >= since */
 	int64_t uid;	   /* -1 = any */
