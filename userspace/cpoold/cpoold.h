@@ -64,6 +64,7 @@ struct djob {
 	struct cpool_evsource *start_timer; /* the start timeout, while STARTING */
 	bool start_timed_out; /* its leaf was killed: it ends failed, rec.error says why */
 	bool reconciling; /* after a restart: its supervisor has not written a record yet */
+	bool awaiting_exec; /* adopted while starting: its start record will show the exec */
 	struct cpool_evsource *freeze_src; /* cgroup.events while a freeze or thaw completes */
 	int freeze_fd;
 	bool freeze_want;

@@ -411,7 +411,7 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 {
 	bool cancelled = j->cancel_requested;
 
-	if (j->rec.state == CPOOL_JOB_RUNNING && j->rec.start_time > 0)
+	if (jobs_running(j) && j->rec.start_time > 0)
 		j->rec.run_time += rec->end_time - j->rec.start_time;
 	give_back_cpus(d, j);
 	if (rec->launch_failed) {
@@ -903,12 +903,15 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 	log_info("job %lld: never started before the restart; queued again", (long long)j->rec.id);
 }
 
-/* A live supervisor with a start record: watch it again, the cgroup as the store says. */
-static void adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_record *rec)
+/*
+ * A live supervisor with a start record: watch it again, the cgroup as the
+ * store says.  True when its exec is still to be seen in its start record.
+ */
+static bool adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_record *rec)
 {
 	if (watch_supervisor(d, j)) {
 		lose_job(d, j, "its supervisor cannot be watched");
-		return;
+		return false;
 	}
 	if (rec->job_pid > 0) {
 		j->rec.pid = rec->job_pid;
@@ -918,14 +921,19 @@ static void adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_r
 				log_err("job %lld: store its start: %s", (long long)j->rec.id,
 					cpool_store_errmsg(d->store));
 		}
-	} else if (arm_start_timer(d, j)) {
-		log_err("job %lld: start timer: %s", (long long)j->rec.id, strerror(errno));
+	} else {
+		/* Its exec shows in its start record: looked for with the reconciliation retries. */
+		j->awaiting_exec = true;
+		if (arm_start_timer(d, j))
+			log_err("job %lld: start timer: %s", (long long)j->rec.id,
+				strerror(errno));
 	}
 	/* cgroup.freeze as the stored state says: a crash may have come between the two. */
 	request_freeze(d, j, j->rec.state == CPOOL_JOB_FROZEN);
 	crash_point(CRASH_RECOVER_ADOPTED);
 	log_info("job %lld: %s, supervised by pid %d", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), (int)j->sup.pid);
+	return j->awaiting_exec;
 }
 
 /*
@@ -953,8 +961,7 @@ static bool reconcile_job(struct cpoold *d, struct djob *j)
 			j->reconciling = true;
 			return true;
 		}
-		adopt_job(d, j, &rec);
-		return false;
+		return adopt_job(d, j, &rec);
 	}
 	if (alive == 0 && r == -ENOENT && j->rec.state == CPOOL_JOB_STARTING) {
 		requeue_job(d, j);
@@ -980,6 +987,29 @@ static void on_reconcile_timer(struct cpool_evsource *src, uint32_t events, void
 	reconcile_pending(data);
 }
 
+/* An adopted starting job: running once its start record has the job's pid. */
+static bool check_adopted_exec(struct cpoold *d, struct djob *j)
+{
+	struct cpool_job_record rec;
+
+	if (j->rec.state != CPOOL_JOB_STARTING || !j->start_timer) {
+		j->awaiting_exec = false;
+		return false;
+	}
+	if (cpool_job_record_read(d->record_dir, j->rec.id, &rec) || rec.job_pid <= 0)
+		return true;
+	j->awaiting_exec = false;
+	cpool_evloop_remove(j->start_timer);
+	j->start_timer = NULL;
+	j->sup.job_pid = j->rec.pid = rec.job_pid;
+	j->rec.state = CPOOL_JOB_RUNNING;
+	if (cpool_store_job_update(d->store, &j->rec))
+		log_err("job %lld: store its start: %s", (long long)j->rec.id,
+			cpool_store_errmsg(d->store));
+	log_info("job %lld: exec'd; running", (long long)j->rec.id);
+	return false;
+}
+
 static void reconcile_pending(struct cpoold *d)
 {
 	struct djob *next;
@@ -989,6 +1019,8 @@ static void reconcile_pending(struct cpoold *d)
 		next = j->next;
 		if (j->reconciling)
 			again |= reconcile_job(d, j);
+		else if (j->awaiting_exec)
+			again |= check_adopted_exec(d, j);
 	}
 	if (!again)
 		return;

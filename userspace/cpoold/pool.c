@@ -492,9 +492,10 @@ int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen
 		return -ENOENT;
 	}
 	/* Its jobs end first, through the normal path, so each is accounted. */
-	for (struct djob *j = d->jobs; j; j = j->next) {
+	for (struct djob *j = d->jobs, *next; j; j = next) {
 		char why[256];
 
+		next = j->next; /* a queued job is retired (freed) at once */
 		if (strcmp(j->rec.vs ?: "", name) == 0 || strcmp(j->pol.vs, name) == 0)
 			jobs_cancel(d, j, why, sizeof(why));
 	}
