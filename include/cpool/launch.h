@@ -71,6 +71,8 @@ int cpool_launch_wait(struct cpool_job_proc *job, int timeout_ms, struct cpool_j
  * or a walk of /proc/self/fd where the kernel lacks it.  Async-signal-safe.
  */
 int cpool_close_fds_from(int lowest, int keep);
+/* The /proc/self/fd walk alone: public so that it is tested on kernels with close_range. */
+int cpool_close_fds_walk(int lowest, int keep);
 /* Close the pidfd (the process is left alone). */
 void cpool_launch_release(struct cpool_job_proc *job);
 

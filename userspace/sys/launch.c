@@ -135,7 +135,7 @@ struct dirent64_head {
 };
 
 /* Close every fd >= @lowest but @keep by walking /proc/self/fd (kernels before 5.9). */
-static int close_fds_walk(int lowest, int keep)
+int cpool_close_fds_walk(int lowest, int keep)
 {
 	char buf[4096] __attribute__((aligned(8)));
 	bool closed_any;
@@ -178,13 +178,13 @@ int cpool_close_fds_from(int lowest, int keep)
 
 	if (keep > lowest) {
 		if (syscall(SYS_close_range, first, (unsigned int)keep - 1, 0U) < 0)
-			return errno == ENOSYS ? close_fds_walk(lowest, keep) : -errno;
+			return errno == ENOSYS ? cpool_close_fds_walk(lowest, keep) : -errno;
 		first = (unsigned int)keep + 1;
 	} else if (keep == lowest) {
 		first = (unsigned int)keep + 1;
 	}
 	if (syscall(SYS_close_range, first, ~0U, 0U) < 0)
-		return errno == ENOSYS ? close_fds_walk(lowest, keep) : -errno;
+		return errno == ENOSYS ? cpool_close_fds_walk(lowest, keep) : -errno;
 	return 0;
 }
 
