@@ -18,7 +18,6 @@
 	X(LAUNCH_FORKED, "launch.forked")                                     \
 	X(LAUNCH_REPORT_READ, "launch.report-read")                           \
 	X(LAUNCH_RUNNING_STORED, "launch.running-stored")                     \
-	X(LAUNCH_TIMEOUT_KILLED, "launch.timeout-killed")                     \
 	X(EXIT_SUPERVISOR_ENDED, "exit.supervisor-ended")                     \
 	X(EXIT_BEFORE_STORE, "exit.before-store")                             \
 	X(EXIT_STORED, "exit.stored")                                         \
@@ -30,8 +29,6 @@
 	X(RESUME_STORED, "resume.stored")                                     \
 	X(CANCEL_KILLED, "cancel.killed")                                     \
 	X(CANCEL_QUEUED_STORED, "cancel.queued-stored")                       \
-	X(RECOVER_REQUEUED, "recover.requeued")                               \
-	X(RECOVER_ADOPTED, "recover.adopted")                                 \
 	X(VS_RESIZE_CGROUP_APPLIED, "vs-resize.cgroup-applied")               \
 	X(VS_RESIZE_STORED, "vs-resize.stored")                               \
 	X(VS_DESTROY_JOBS_KILLED, "vs-destroy.jobs-killed")                   \

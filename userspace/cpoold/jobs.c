@@ -499,7 +499,6 @@ static void start_timed_out(struct cpoold *d, struct djob *j)
 	if (cpool_cg_kill(&d->pool, j->leaf, &e))
 		log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
 	log_warn("job %lld %s", (long long)j->rec.id, why);
-	crash_point(CRASH_LAUNCH_TIMEOUT_KILLED);
 }
 
 static void on_start_timeout(struct cpool_evsource *src, uint32_t events, void *data)
@@ -899,7 +898,6 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 			cpool_store_errmsg(d->store));
 	else
 		cpool_job_record_remove(d->record_dir, j->rec.id);
-	crash_point(CRASH_RECOVER_REQUEUED);
 	log_info("job %lld: never started before the restart; queued again", (long long)j->rec.id);
 }
 
@@ -930,7 +928,6 @@ static bool adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_r
 	}
 	/* cgroup.freeze as the stored state says: a crash may have come between the two. */
 	request_freeze(d, j, j->rec.state == CPOOL_JOB_FROZEN);
-	crash_point(CRASH_RECOVER_ADOPTED);
 	log_info("job %lld: %s, supervised by pid %d", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), (int)j->sup.pid);
 	return j->awaiting_exec;
