@@ -63,7 +63,10 @@ static inline bool lab_cpoold_up(const char *dir, pid_t pid)
 			cpool_apiclient_close(c);
 			return true;
 		}
-		if (waitpid(pid, NULL, WNOHANG) == pid)
+		siginfo_t si = { 0 };
+
+		/* WNOWAIT: the caller reaps it, and learns how it died. */
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid)
 			return false;
 		lab_sleep_ms(100);
 	}

@@ -469,8 +469,11 @@ static void run_round(const char *point, int pass, int seq)
 	snprintf(rd.ini, sizeof(rd.ini), "%s/pool.ini", rd.dir);
 	snprintf(rd.root, sizeof(rd.root), "cpool-lab-crash-%d-%d", (int)getpid(), seq);
 	f = fopen(rd.ini, "w");
-	fprintf(f, "[pool]\nname = crashpool\nreserved_cpus = none\n\n"
-		   "[vserver x]\ncpus = 2\nsmt = threads\n\n"
+	/*
+	 * The first CPU is the system's, x (exclusive) and s take one each,
+	 * and the workload's VS t the last: 2x2 and 4x1 both have 4 CPUs.
+	 */
+	fprintf(f, "[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
 		   "[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\n");
 	fclose(f);
 	snprintf(crash_at, sizeof(crash_at), "%s:%d", point, pass);
@@ -488,6 +491,7 @@ static void run_round(const char *point, int pass, int seq)
 		diag("crash point %s is not reached by this test's workload: extend the workload "
 		     "or drop the point",
 		     crash_at);
+		lab_cpoold_log_tail(rd.dir, 3000);
 		cleanup(&rd, rd.daemon);
 		return;
 	}
