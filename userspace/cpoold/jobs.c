@@ -1055,6 +1055,39 @@ static int load_job(const struct cpool_jobrec *rec, void *ctx)
 }
 
 /*
+ * Leaves no started job owns: a crash after a job's end was stored but
+ * before its leaf was killed (its background processes may live on), or
+ * one created for a launch the crash cut short.  Killed and removed.
+ */
+static void remove_stray_leaves(struct cpoold *d)
+{
+	for (int i = 0; i < d->n_vs; i++) {
+		char(*names)[CPOOL_VS_NAME_MAX + 1] = NULL;
+		struct cpool_cg_error e = { 0 };
+		int n = 0;
+
+		if (cpool_cg_job_list(&d->pool, d->vs[i].vs.name, &names, &n, &e))
+			continue;
+		for (int k = 0; k < n; k++) {
+			char leaf[2 * CPOOL_VS_NAME_MAX + 2];
+			struct djob *j;
+			long long id;
+			char end;
+
+			if (sscanf(names[k], "job-%lld%c", &id, &end) != 1)
+				continue; /* not ours to judge */
+			j = jobs_find(d, id);
+			if (j && j->rec.state != CPOOL_JOB_QUEUED)
+				continue;
+			snprintf(leaf, sizeof(leaf), "%s/%s", d->vs[i].vs.name, names[k]);
+			log_info("removing the stray job leaf %s", leaf);
+			jobs_leaf_remove(d, leaf);
+		}
+		free(names);
+	}
+}
+
+/*
  * After a restart: every job the store calls active is matched with its
  * supervisor's lock and records.  The CPUs of every starting or running
  * job are taken before anything else, so the scheduler never hands them
@@ -1084,6 +1117,7 @@ int jobs_recover(struct cpoold *d)
 			cpool_cpuset_or(&v->busy, &v->busy, &j->cpus);
 		j->reconciling = true;
 	}
+	remove_stray_leaves(d);
 	reconcile_pending(d);
 	if (n)
 		log_info("reconciled %d started jobs with their supervisors", n);
