@@ -424,6 +424,27 @@ int cpool_job_record_read(const char *record_dir, int64_t job_id, struct cpool_j
 	return -ENOENT;
 }
 
+int cpool_job_cancel_mark(const char *record_dir, int64_t job_id)
+{
+	char path[4096];
+	int fd;
+
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+bool cpool_job_cancel_marked(const char *record_dir, int64_t job_id)
+{
+	char path[4096];
+
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
+	return access(path, F_OK) == 0;
+}
+
 void cpool_job_record_remove(const char *record_dir, int64_t job_id)
 {
 	char path[4096];
@@ -431,6 +452,8 @@ void cpool_job_record_remove(const char *record_dir, int64_t job_id)
 	record_path(path, sizeof(path), record_dir, job_id, "exit");
 	unlink(path);
 	record_path(path, sizeof(path), record_dir, job_id, "start");
+	unlink(path);
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
 	unlink(path);
 	lock_path(path, sizeof(path), record_dir, job_id);
 	unlink(path);
