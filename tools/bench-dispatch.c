@@ -445,6 +445,7 @@ static int run_phase(struct phase *ph, int n, bool fifo)
 		if (submit(c, "a", out, NULL, &last))
 			goto out;
 	}
+	fprintf(stderr, "bench-dispatch:   %d jobs queued behind the blocker\n", n);
 	stall_window_ms(); /* the window starts now */
 	probe = probe_start(probe_out);
 	if (fifo)
@@ -454,6 +455,7 @@ static int run_phase(struct phase *ph, int n, bool fifo)
 	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:I}", "job", last), &res, 600000,
 				 err, sizeof(err));
 	json_decref(res);
+	fprintf(stderr, "bench-dispatch:   the last job has ended\n");
 	if (fifo_user > 0)
 		waitpid(fifo_user, NULL, 0);
 	ph->stall_ms = stall_window_ms();
@@ -625,9 +627,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	base_gaps = calloc((size_t)n, sizeof(double));
+	fprintf(stderr, "bench-dispatch: baseline: %d fork+exec in a chain\n", n);
 	n_base = baseline_gaps(n, base_gaps);
+	fprintf(stderr, "bench-dispatch: baseline: the idle daemon for %d ms\n", IDLE_MS);
 	run_idle(&idle);
-	r = n_base < 1 || run_phase(&queued, n, false) || run_phase(&fifo, n, true);
+	fprintf(stderr, "bench-dispatch: %s\n", queued.name);
+	r = n_base < 1 || run_phase(&queued, n, false);
+	if (!r)
+		fprintf(stderr, "bench-dispatch: %s\n", fifo.name);
+	r = r || run_phase(&fifo, n, true);
 	stop_daemon();
 	if (r) {
 		fprintf(stderr, "bench-dispatch: a phase failed\n");

@@ -41,6 +41,7 @@ struct job {
 	enum kind kind;
 	uid_t owner;
 	int status; /* what its command exits with */
+	const char *vs;
 	int64_t id; /* 0 while unacknowledged: the crash may have taken the reply */
 };
 
@@ -99,6 +100,7 @@ static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const c
 	j->kind = kind;
 	j->owner = owner;
 	j->status = 10 + rd->n_jobs;
+	j->vs = vs;
 	snprintf(script, sizeof(script), "echo $$ >> %s/exec-%s; %s; exit %d", rd->dir, j->name,
 		 tail, j->status);
 	if (request(rd, owner, "submit",
@@ -249,15 +251,18 @@ static int sample_leaves(const char *vsdir, struct leaf *out, int max)
 
 static void __attribute__((noreturn)) sampler(const char *root, const char *dir)
 {
-	char vsdir[256], out[PATH_MAX], prev[4096] = "";
+	char vsdir[256], out[PATH_MAX], seen[PATH_MAX], prev[4096] = "";
 
 	snprintf(vsdir, sizeof(vsdir), "/sys/fs/cgroup/%s/x", root);
 	snprintf(out, sizeof(out), "%s/overlaps", dir);
+	snprintf(seen, sizeof(seen), "%s/sampled", dir);
 	for (;;) {
 		struct leaf l[32];
 		char now[4096] = "";
 		int n = sample_leaves(vsdir, l, 32);
 
+		if (n && !lab_exists(seen))
+			fclose(fopen(seen, "we"));
 		for (int a = 0; a < n; a++)
 			for (int b = a + 1; b < n; b++) {
 				struct cpool_cpuset both, both_eff;
@@ -348,7 +353,7 @@ static int check_round(struct round *rd)
 	json_t *hist = cli_json(rd, "history --json"), *ps = cli_json(rd, "ps --json");
 	json_t *jobs = json_object_get(hist, "jobs");
 	char path[PATH_MAX], buf[4096];
-	int bad = 0;
+	int bad = 0, ran_on_x = 0;
 
 	if (!json_is_array(jobs)) {
 		diag("cpool history --json gave no job list");
@@ -368,6 +373,7 @@ static int check_round(struct round *rd)
 
 		snprintf(path, sizeof(path), "%s/exec-%s", rd->dir, j->name);
 		lines = count_lines(path);
+		ran_on_x += lines && strcmp(j->vs, "x") == 0;
 		json_array_foreach(jobs, i, r)
 			if (strcmp(lab_jstr(r, "name"), j->name) == 0) {
 				rec = r;
@@ -421,6 +427,11 @@ static int check_round(struct round *rd)
 			     lines, state, json_dumps(rec, JSON_COMPACT));
 			bad++;
 		}
+	}
+	snprintf(path, sizeof(path), "%s/sampled", rd->dir);
+	if (ran_on_x && !lab_exists(path)) {
+		diag("%d jobs ran on x, but the sampler never saw a running leaf there", ran_on_x);
+		bad++;
 	}
 	snprintf(path, sizeof(path), "%s/overlaps", rd->dir);
 	if (lab_slurp(path, buf, sizeof(buf))[0]) {
