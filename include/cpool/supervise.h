@@ -95,7 +95,13 @@ void cpool_supervise_release(struct cpool_supervisor *sup);
 
 /* 0 with @rec filled from the exit (else start) record; -ENOENT without either. */
 int cpool_job_record_read(const char *record_dir, int64_t job_id, struct cpool_job_record *rec);
-/* Forget a job's records and lock once its accounting is stored. */
+/*
+ * A cancel survives a restart: marked (RECORD_DIR/ID.cancel) before the job
+ * is killed, so its end is accounted cancelled whoever reads it.
+ */
+int cpool_job_cancel_mark(const char *record_dir, int64_t job_id);
+bool cpool_job_cancel_marked(const char *record_dir, int64_t job_id);
+/* Forget a job's records, lock and cancel mark once its accounting is stored. */
 void cpool_job_record_remove(const char *record_dir, int64_t job_id);
 
 #endif /* CPOOL_SUPERVISE_H */

@@ -68,6 +68,9 @@ struct djob {
 	struct cpool_evsource *freeze_src; /* cgroup.events while a freeze or thaw completes */
 	int freeze_fd;
 	bool freeze_want;
+	bool cpus_held; /* its CPUs (cpus) are counted busy in its VS */
+	bool releasing; /* preempted: its CPUs are given back once the freeze completed */
+	struct cpool_evsource *release_timer; /* ... or when the freeze takes too long */
 	struct cpool_cpuset cpus; /* its CPUs while running */
 	char leaf[2 * CPOOL_VS_NAME_MAX + 2]; /* "vs/job-ID" */
 	struct waiter *waiters;

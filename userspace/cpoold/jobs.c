@@ -22,6 +22,12 @@
 
 /* What SJF, SRTF, HRRN and EASY assume of a job submitted without an estimate. */
 #define DEFAULT_ESTIMATE_S 3600.0
+/*
+ * A preempted job's CPUs wait for its freeze to complete (a task in a slow
+ * read freezes late) but not longer than this: a task that cannot be frozen
+ * cannot run either.
+ */
+#define RELEASE_TIMEOUT_NS (2000 * 1000 * 1000ULL)
 /* How often a job whose supervisor has not yet written its first record is looked at again. */
 #define RECONCILE_RETRY_NS (20 * 1000 * 1000ULL)
 
@@ -182,7 +188,7 @@ void jobs_forget_client(struct cpoold *d, struct cpool_client *c)
 static void stop_watching(struct djob *j)
 {
 	struct cpool_evsource **srcs[] = { &j->sup_src, &j->report_src, &j->start_timer,
-					   &j->freeze_src };
+					   &j->freeze_src, &j->release_timer };
 
 	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
 		if (*srcs[i])
@@ -292,6 +298,20 @@ void jobs_leaf_remove(struct cpoold *d, const char *leaf)
 		leaf_gc_free(d, g);
 }
 
+static void give_back_cpus(struct cpoold *d, struct djob *j)
+{
+	struct vsrv *v = pool_find(d, j->pol.vs);
+
+	if (j->release_timer) {
+		cpool_evloop_remove(j->release_timer);
+		j->release_timer = NULL;
+	}
+	if (v && j->cpus_held)
+		pool_give_cpus(v, &j->cpus);
+	j->cpus_held = j->releasing = false;
+	cpool_cpuset_zero(&j->cpus);
+}
+
 /* ---- freeze and thaw: asked for, confirmed by cgroup.events ---- */
 
 static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *data)
@@ -307,6 +327,10 @@ static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *
 	    ev.frozen != j->freeze_want)
 		return;
 	log_debug("job %lld %s", (long long)j->rec.id, j->freeze_want ? "frozen" : "thawed");
+	if (j->freeze_want && j->releasing) {
+		give_back_cpus(the_daemon, j);
+		sched_kick(the_daemon);
+	}
 	cpool_evloop_remove(j->freeze_src);
 	j->freeze_src = NULL;
 	close(j->freeze_fd);
@@ -375,15 +399,6 @@ static void retire(struct cpoold *d, struct djob *j)
 	unlink_job(d, j);
 	free_job(j);
 	sched_kick(d);
-}
-
-static void give_back_cpus(struct cpoold *d, struct djob *j)
-{
-	struct vsrv *v = pool_find(d, j->pol.vs);
-
-	if (v && jobs_running(j))
-		pool_give_cpus(v, &j->cpus);
-	cpool_cpuset_zero(&j->cpus);
 }
 
 static void set_error(struct djob *j, const char *why)
@@ -468,6 +483,7 @@ static void handle_report(struct cpoold *d, struct djob *j)
 	crash_point(CRASH_LAUNCH_RUNNING_STORED);
 	log_info("job %lld started on %s (CPUs %s, pid %d)", (long long)j->rec.id, j->pol.vs,
 		 j->rec.cpuset ?: "?", (int)j->rec.pid);
+	sched_kick(d); /* the policy sees it from now on */
 	/* Cancelled while starting: the kill may have come before the process existed. */
 	if (j->cancel_requested && cpool_cg_kill(&d->pool, j->leaf, &e))
 		log_warn("job %lld: cancel: %s", (long long)j->rec.id, e.msg);
@@ -673,12 +689,16 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	double t = now_s();
 	int r;
 
+	/* Resumed before its freeze completed: it gives the CPUs it still holds first. */
+	give_back_cpus(d, j);
 	r = pool_take_cpus(v, j->rec.cpus, &j->cpus);
 	if (r) {
-		log_err("job %lld: vserver %s has no %d free CPUs although the policy said so",
-			(long long)j->rec.id, v->vs.name, j->rec.cpus);
+		/* A preempted job's CPUs come back when its freeze completes: next round. */
+		log_debug("job %lld: vserver %s has no %d free CPUs yet", (long long)j->rec.id,
+			  v->vs.name, j->rec.cpus);
 		return r;
 	}
+	j->cpus_held = true;
 	crash_point(CRASH_LAUNCH_CPUS_TAKEN);
 	set_string(&j->rec.vs, v->vs.name);
 	/* Once started a job stays on its VS: its cgroup lives there. */
@@ -689,13 +709,13 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 		r = cpool_cg_job_limit(&d->pool, j->leaf, &j->cpus, 0, &e);
 		if (r) {
 			log_err("job %lld: resume: %s", (long long)j->rec.id, e.msg);
-			pool_give_cpus(v, &j->cpus);
+			give_back_cpus(d, j);
 			return r;
 		}
 		crash_point(CRASH_RESUME_CPUS_SET);
 		r = request_freeze(d, j, false);
 		if (r) {
-			pool_give_cpus(v, &j->cpus);
+			give_back_cpus(d, j);
 			return r;
 		}
 		crash_point(CRASH_RESUME_THAW_REQUESTED);
@@ -717,7 +737,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	if (r < 0) {
 		/* Nothing stored: still queued; the policy will try again. */
 		log_err("job %lld: %s", (long long)j->rec.id, e.msg);
-		pool_give_cpus(v, &j->cpus);
+		give_back_cpus(d, j);
 		j->rec.first_start = j->rec.start_time = 0;
 		return r;
 	}
@@ -731,19 +751,40 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	return 0;
 }
 
+static void on_release_timeout(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct djob *j = data;
+
+	(void)src;
+	(void)events;
+	cpool_evloop_remove(j->release_timer);
+	j->release_timer = NULL;
+	if (!j->releasing)
+		return;
+	log_warn("job %lld: its freeze has not completed after %llu ms: its CPUs are given "
+		 "back anyway",
+		 (long long)j->rec.id, RELEASE_TIMEOUT_NS / 1000000ULL);
+	give_back_cpus(the_daemon, j);
+	sched_kick(the_daemon);
+}
+
 int jobs_preempt(struct cpoold *d, struct djob *j)
 {
-	struct vsrv *v = pool_find(d, j->pol.vs);
 	int r;
 
 	if (j->rec.state != CPOOL_JOB_RUNNING)
 		return -EBUSY; /* a starting job is preempted once it runs */
+	/* Its CPUs stay busy until the freeze completed (on_freeze_events). */
+	j->releasing = true;
+	if (cpool_evloop_add_timer(d->loop, RELEASE_TIMEOUT_NS, 0, on_release_timeout, j,
+				   &j->release_timer))
+		log_err("job %lld: release timer: %s", (long long)j->rec.id, strerror(errno));
 	r = request_freeze(d, j, true);
-	if (r)
+	if (r) {
+		j->releasing = false;
 		return r;
+	}
 	crash_point(CRASH_PREEMPT_FREEZE_REQUESTED);
-	if (v)
-		pool_give_cpus(v, &j->cpus);
 	j->rec.run_time += now_s() - j->rec.start_time;
 	j->rec.state = CPOOL_JOB_FROZEN;
 	if (cpool_store_job_update(d->store, &j->rec))
@@ -757,13 +798,13 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 {
 	struct cpool_cg_error e = { 0 };
+	int r;
 
 	if (j->rec.state == CPOOL_JOB_QUEUED) {
 		j->rec.state = CPOOL_JOB_CANCELLED;
 		j->rec.end_time = now_s();
 		j->rec.exit_code = -1;
 		retire(d, j);
-		crash_point(CRASH_CANCEL_QUEUED_STORED);
 		return 0;
 	}
 	/*
@@ -773,6 +814,12 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 	 * then accounted as cancelled, with the signal and CPU time it really
 	 * had.  A starting job is killed again once its report says it exec'd.
 	 */
+	r = cpool_job_cancel_mark(d->record_dir, j->rec.id);
+	if (r) {
+		snprintf(err, errlen, "mark job %lld cancelled in %s: %s", (long long)j->rec.id,
+			 d->record_dir, strerror(-r));
+		return r;
+	}
 	if (cpool_cg_kill(&d->pool, j->leaf, &e)) {
 		snprintf(err, errlen, "%s", e.msg);
 		return e.err;
@@ -961,7 +1008,16 @@ static bool reconcile_job(struct cpoold *d, struct djob *j)
 		return adopt_job(d, j, &rec);
 	}
 	if (alive == 0 && r == -ENOENT && j->rec.state == CPOOL_JOB_STARTING) {
-		requeue_job(d, j);
+		if (j->cancel_requested) {
+			/* Cancelled before it ever had a process: it never will. */
+			give_back_cpus(d, j);
+			j->rec.state = CPOOL_JOB_CANCELLED;
+			j->rec.end_time = now_s();
+			j->rec.exit_code = -1;
+			retire(d, j);
+		} else {
+			requeue_job(d, j);
+		}
 		return false;
 	}
 	if (alive == 0 && r == 0)
@@ -1055,6 +1111,39 @@ static int load_job(const struct cpool_jobrec *rec, void *ctx)
 }
 
 /*
+ * Leaves no started job owns: a crash after a job's end was stored but
+ * before its leaf was killed (its background processes may live on), or
+ * one created for a launch the crash cut short.  Killed and removed.
+ */
+static void remove_stray_leaves(struct cpoold *d)
+{
+	for (int i = 0; i < d->n_vs; i++) {
+		char(*names)[CPOOL_VS_NAME_MAX + 1] = NULL;
+		struct cpool_cg_error e = { 0 };
+		int n = 0;
+
+		if (cpool_cg_job_list(&d->pool, d->vs[i].vs.name, &names, &n, &e))
+			continue;
+		for (int k = 0; k < n; k++) {
+			char leaf[2 * CPOOL_VS_NAME_MAX + 2];
+			struct djob *j;
+			long long id;
+			char end;
+
+			if (sscanf(names[k], "job-%lld%c", &id, &end) != 1)
+				continue; /* not ours to judge */
+			j = jobs_find(d, id);
+			if (j && j->rec.state != CPOOL_JOB_QUEUED)
+				continue;
+			snprintf(leaf, sizeof(leaf), "%s/%s", d->vs[i].vs.name, names[k]);
+			log_info("removing the stray job leaf %s", leaf);
+			jobs_leaf_remove(d, leaf);
+		}
+		free(names);
+	}
+}
+
+/*
  * After a restart: every job the store calls active is matched with its
  * supervisor's lock and records.  The CPUs of every starting or running
  * job are taken before anything else, so the scheduler never hands them
@@ -1080,10 +1169,14 @@ int jobs_recover(struct cpoold *d)
 			 (long long)j->rec.id);
 		snprintf(j->pol.vs, sizeof(j->pol.vs), "%s", j->rec.vs ?: "");
 		if (v && jobs_running(j) && j->rec.cpuset &&
-		    cpool_cpuset_parse(&j->cpus, j->rec.cpuset, NULL) == 0)
+		    cpool_cpuset_parse(&j->cpus, j->rec.cpuset, NULL) == 0) {
 			cpool_cpuset_or(&v->busy, &v->busy, &j->cpus);
+			j->cpus_held = true;
+		}
 		j->reconciling = true;
+		j->cancel_requested = cpool_job_cancel_marked(d->record_dir, j->rec.id);
 	}
+	remove_stray_leaves(d);
 	reconcile_pending(d);
 	if (n)
 		log_info("reconciled %d started jobs with their supervisors", n);

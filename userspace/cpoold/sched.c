@@ -96,7 +96,13 @@ static void schedule(struct cpoold *d)
 		if (j->cancel_requested)
 			continue;
 		switch (j->rec.state) {
-		case CPOOL_JOB_STARTING: /* holds its CPUs already */
+		case CPOOL_JOB_STARTING:
+			/*
+			 * Not the policy's until it runs (its CPUs are busy in
+			 * free_cpus): preempting a process that does not exist
+			 * yet would free nothing.
+			 */
+			break;
 		case CPOOL_JOB_RUNNING:
 			j->pj.vs = pool_index(d, j->pol.vs);
 			j->pj.done_us = (int64_t)(j->rec.run_time * 1e6) +

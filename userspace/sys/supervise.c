@@ -221,18 +221,29 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	_exit(0);
 }
 
-int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_cg_error *e)
+/* Create (when missing) the record directory and the job's lock file; the open fd, or -errno. */
+static int open_lock(const char *record_dir, int64_t job_id, char *lock, size_t len,
+		     struct cpool_cg_error *e)
 {
-	char lock[4096];
 	int r = cpool_mkdir_p(record_dir, 0700), fd;
 
 	if (r)
 		return cpool_cg_fail(e, -r, "create the job record directory %s: %s", record_dir,
 				     strerror(-r));
-	lock_path(lock, sizeof(lock), record_dir, job_id);
+	lock_path(lock, len, record_dir, job_id);
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return cpool_cg_fail(e, errno, "create %s: %s", lock, strerror(errno));
+	return fd;
+}
+
+int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_cg_error *e)
+{
+	char lock[4096];
+	int fd = open_lock(record_dir, job_id, lock, sizeof(lock), e);
+
+	if (fd < 0)
+		return fd;
 	close(fd);
 	return 0;
 }
@@ -247,14 +258,9 @@ int cpool_supervise_spawn(const struct cpool_launch_spec *spec, const struct cpo
 
 	memset(sup, 0, sizeof(*sup));
 	sup->pidfd = sup->report_fd = -1;
-	r = cpool_mkdir_p(record_dir, 0700);
-	if (r)
-		return cpool_cg_fail(e, -r, "create the job record directory %s: %s", record_dir,
-				     strerror(-r));
-	lock_path(lock, sizeof(lock), record_dir, job_id);
-	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	lock_fd = open_lock(record_dir, job_id, lock, sizeof(lock), e);
 	if (lock_fd < 0)
-		return cpool_cg_fail(e, errno, "open %s: %s", lock, strerror(errno));
+		return lock_fd;
 	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? EBUSY : errno;
 		close(lock_fd);
@@ -418,6 +424,27 @@ int cpool_job_record_read(const char *record_dir, int64_t job_id, struct cpool_j
 	return -ENOENT;
 }
 
+int cpool_job_cancel_mark(const char *record_dir, int64_t job_id)
+{
+	char path[4096];
+	int fd;
+
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+bool cpool_job_cancel_marked(const char *record_dir, int64_t job_id)
+{
+	char path[4096];
+
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
+	return access(path, F_OK) == 0;
+}
+
 void cpool_job_record_remove(const char *record_dir, int64_t job_id)
 {
 	char path[4096];
@@ -425,6 +452,8 @@ void cpool_job_record_remove(const char *record_dir, int64_t job_id)
 	record_path(path, sizeof(path), record_dir, job_id, "exit");
 	unlink(path);
 	record_path(path, sizeof(path), record_dir, job_id, "start");
+	unlink(path);
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
 	unlink(path);
 	lock_path(path, sizeof(path), record_dir, job_id);
 	unlink(path);
