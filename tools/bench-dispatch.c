@@ -43,8 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpool/apiclient.h"
-#include "cpool/cgroup.h"
+#include "bench_cpoold.h"
 
 #define NOBODY 65534
 #define PROBE_EVERY_MS 10
@@ -52,9 +51,12 @@
 #define IDLE_MS 3000
 #define FIFO_JOBS 3
 
-static char dir[] = "/tmp/bench-dispatch.XXXXXX";
-static char sock[256], logpath[256], root[64], self[PATH_MAX];
-static pid_t daemon_pid;
+static struct bench_cpoold bd = { .dir = "/tmp/bench-dispatch.XXXXXX" };
+static char self[PATH_MAX];
+/* The pool: a, the small VS the queue waits on; b, where the FIFO jobs go. */
+static const char pool_ini[] = "[pool]\nname = benchpool\n\n"
+			       "[vserver a]\ncpus = 1\nexclusive = no\nsmt = threads\n\n"
+			       "[vserver b]\ncpus = 1\nexclusive = no\nsmt = threads\n";
 
 static double mono_ms(void)
 {
@@ -87,72 +89,6 @@ static int stamp(const char *hold)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-static int start_daemon(const char *cpoold)
-{
-	char ini[256], statedir[256], recdir[256];
-	FILE *f;
-
-	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
-	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
-	snprintf(statedir, sizeof(statedir), "%s/state", dir);
-	snprintf(recdir, sizeof(recdir), "%s/records", dir);
-	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
-	snprintf(root, sizeof(root), "cpool-bench-dispatch-%d", (int)getpid());
-	f = fopen(ini, "w");
-	if (!f)
-		return -errno;
-	/* a: the small VS the queue waits on; b: where the FIFO jobs go. */
-	fprintf(f, "[pool]\nname = benchpool\n\n[vserver a]\ncpus = 1\nexclusive = no\n"
-		   "smt = threads\n\n[vserver b]\ncpus = 1\nexclusive = no\nsmt = threads\n");
-	fclose(f);
-	daemon_pid = fork();
-	if (daemon_pid < 0)
-		return -errno;
-	if (daemon_pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-		if (fd >= 0)
-			dup2(fd, 2);
-		execl(cpoold, "cpoold", "-c", ini, "--foreground", "--socket", sock, "--state-dir",
-		      statedir, "--record-dir", recdir, "--cgroup-root", root, "--socket-mode",
-		      "0666", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 600; i++) {
-		struct cpool_apiclient *c;
-		char err[256];
-
-		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)) == 0) {
-			cpool_apiclient_close(c);
-			return 0;
-		}
-		if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid) {
-			daemon_pid = 0;
-			break;
-		}
-		sleep_ms(100);
-	}
-	return -ETIMEDOUT;
-}
-
-static void stop_daemon(void)
-{
-	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
-	char cmd[512];
-
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, NULL, 0);
-	}
-	if (root[0] && cpool_cg_pool_open(&pool, root, &e) == 0 &&
-	    cpool_cg_pool_destroy(&pool, 10000, &e))
-		fprintf(stderr, "bench-dispatch: remove the pool cgroup %s: %s\n", root, e.msg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "bench-dispatch: could not remove %s\n", dir);
-}
-
 /*
  * The daemon's `stats`, asked by name on the wire (the request is newer
  * than some daemons this may run against): the longest stall of the loop
@@ -168,7 +104,7 @@ static double stall_window_ms(void)
 	json_t *reply;
 	int fd;
 
-	memcpy(a.sun_path, sock, strlen(sock) + 1);
+	memcpy(a.sun_path, bd.sock, strlen(bd.sock) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
@@ -225,7 +161,7 @@ static pid_t probe_start(const char *out)
 		FILE *f;
 
 		sigaction(SIGUSR1, &sa, NULL);
-		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)))
+		if (cpool_apiclient_connect(bd.sock, &c, err, sizeof(err)))
 			_exit(1);
 		while (!probe_stop && n < 100000) {
 			double t0 = mono_ms();
@@ -236,7 +172,7 @@ static pid_t probe_start(const char *out)
 			    !res) {
 				lat[n++] = 2000;
 				cpool_apiclient_close(c);
-				if (cpool_apiclient_connect(sock, &c, err, sizeof(err)))
+				if (cpool_apiclient_connect(bd.sock, &c, err, sizeof(err)))
 					_exit(1);
 			} else {
 				lat[n++] = mono_ms() - t0;
@@ -249,27 +185,6 @@ static pid_t probe_start(const char *out)
 			fprintf(f, "%.3f\n", lat[i]);
 		_exit(f && fclose(f) == 0 ? 0 : 1);
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted @v. */
-static double pct(const double *v, int n, double p)
-{
-	int k = (int)(p / 100.0 * n + 0.999999);
-
-	if (n == 0)
-		return 0;
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
 }
 
 struct probe_result {
@@ -293,7 +208,7 @@ static void probe_finish(pid_t pid, const char *out, struct probe_result *pr)
 	}
 	if (f)
 		fclose(f);
-	qsort(pr->lat, (size_t)pr->n, sizeof(double), cmp_double);
+	qsort(pr->lat, (size_t)pr->n, sizeof(double), bench_cmp_double);
 }
 
 static int read_stamps(const char *path, double *start, double *end)
@@ -311,10 +226,10 @@ static int gaps_from(double (*st)[2], int n, double *gaps)
 {
 	int g = 0;
 
-	qsort(st, (size_t)n, sizeof(*st), cmp_double);
+	qsort(st, (size_t)n, sizeof(*st), bench_cmp_double);
 	for (int i = 0; i + 1 < n; i++)
 		gaps[g++] = (st[i + 1][0] - st[i][1]) * 1e3;
-	qsort(gaps, (size_t)g, sizeof(double), cmp_double);
+	qsort(gaps, (size_t)g, sizeof(double), bench_cmp_double);
 	return g;
 }
 
@@ -325,7 +240,7 @@ static int baseline_gaps(int n, double *gaps)
 	char path[300];
 	int g;
 
-	snprintf(path, sizeof(path), "%s/base", dir);
+	snprintf(path, sizeof(path), "%s/base", bd.dir);
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();
 		int status;
@@ -357,7 +272,7 @@ static int submit(struct cpool_apiclient *c, const char *vs, const char *out, co
 	int r;
 
 	args = json_pack("{s:[s,s], s:[s], s:s, s:s, s:s}", "argv", self, "--stamp", "env",
-			 "PATH=/usr/bin:/bin", "cwd", dir, "stdout", out, "vs", vs);
+			 "PATH=/usr/bin:/bin", "cwd", bd.dir, "stdout", out, "vs", vs);
 	if (hold) {
 		json_array_append_new(json_object_get(args, "argv"), json_string("--hold"));
 		json_array_append_new(json_object_get(args, "argv"), json_string(hold));
@@ -392,13 +307,13 @@ static pid_t fifo_user_start(void)
 		json_t *res = NULL;
 		int fd;
 
-		snprintf(fifo, sizeof(fifo), "%s/fifo-%d", dir, i);
-		if (mkfifo(fifo, 0600) || cpool_apiclient_connect(sock, &c, err, sizeof(err)))
+		snprintf(fifo, sizeof(fifo), "%s/fifo-%d", bd.dir, i);
+		if (mkfifo(fifo, 0600) || cpool_apiclient_connect(bd.sock, &c, err, sizeof(err)))
 			_exit(1);
 		/* Refused or accepted, both are fine: only the daemon's liveness is measured. */
 		cpool_apiclient_call(c, CPOOL_OP_SUBMIT,
 				     json_pack("{s:[s], s:s, s:s, s:s}", "argv", "/bin/true", "cwd",
-					       dir, "stdout", fifo, "vs", "b"),
+					       bd.dir, "stdout", fifo, "vs", "b"),
 				     &res, 30000, err, sizeof(err));
 		json_decref(res);
 		cpool_apiclient_close(c);
@@ -431,20 +346,21 @@ static int run_phase(struct phase *ph, int n, bool fifo)
 	json_t *res;
 	int r = -1;
 
-	snprintf(hold, sizeof(hold), "%s/go-%s", dir, ph->name);
-	snprintf(probe_out, sizeof(probe_out), "%s/probe-%s", dir, ph->name);
-	if (cpool_apiclient_connect(sock, &c, err, sizeof(err))) {
+	snprintf(hold, sizeof(hold), "%s/go-%s", bd.dir, ph->name);
+	snprintf(probe_out, sizeof(probe_out), "%s/probe-%s", bd.dir, ph->name);
+	if (cpool_apiclient_connect(bd.sock, &c, err, sizeof(err))) {
 		fprintf(stderr, "bench-dispatch: %s\n", err);
 		return -1;
 	}
-	snprintf(out, sizeof(out), "%s/%s-blocker", dir, ph->name);
+	snprintf(out, sizeof(out), "%s/%s-blocker", bd.dir, ph->name);
 	if (submit(c, "a", out, hold, &id))
 		goto out;
 	for (int i = 0; i < n; i++) {
-		snprintf(out, sizeof(out), "%s/%s-%d", dir, ph->name, i);
+		snprintf(out, sizeof(out), "%s/%s-%d", bd.dir, ph->name, i);
 		if (submit(c, "a", out, NULL, &last))
 			goto out;
 	}
+	fprintf(stderr, "bench-dispatch:   %d jobs queued behind the blocker\n", n);
 	stall_window_ms(); /* the window starts now */
 	probe = probe_start(probe_out);
 	if (fifo)
@@ -454,6 +370,7 @@ static int run_phase(struct phase *ph, int n, bool fifo)
 	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:I}", "job", last), &res, 600000,
 				 err, sizeof(err));
 	json_decref(res);
+	fprintf(stderr, "bench-dispatch:   the last job has ended\n");
 	if (fifo_user > 0)
 		waitpid(fifo_user, NULL, 0);
 	ph->stall_ms = stall_window_ms();
@@ -463,7 +380,7 @@ static int run_phase(struct phase *ph, int n, bool fifo)
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		snprintf(out, sizeof(out), "%s/%s-%d", dir, ph->name, i);
+		snprintf(out, sizeof(out), "%s/%s-%d", bd.dir, ph->name, i);
 		if (read_stamps(out, &st[i][0], &st[i][1])) {
 			fprintf(stderr, "bench-dispatch: job %d of %s left no stamps\n", i,
 				ph->name);
@@ -486,7 +403,7 @@ static void run_idle(struct phase *ph)
 	char probe_out[300];
 	pid_t probe;
 
-	snprintf(probe_out, sizeof(probe_out), "%s/probe-idle", dir);
+	snprintf(probe_out, sizeof(probe_out), "%s/probe-idle", bd.dir);
 	stall_window_ms();
 	probe = probe_start(probe_out);
 	sleep_ms(IDLE_MS);
@@ -514,33 +431,17 @@ static void print_phase(const struct phase *ph, const struct phase *idle, const 
 	if (ph->n_gaps)
 		printf("  %-34s %10.3f ms   x%.1f fork+exec's %.3f ms (p90 %.3f ms, x%.1f; max "
 		       "%.3f ms)\n",
-		       "freed slot -> next exec, p50", pct(ph->gaps, ph->n_gaps, 50),
-		       ratio(pct(ph->gaps, ph->n_gaps, 50), pct(base_gaps, n_base, 50)),
-		       pct(base_gaps, n_base, 50), pct(ph->gaps, ph->n_gaps, 90),
-		       ratio(pct(ph->gaps, ph->n_gaps, 90), pct(base_gaps, n_base, 90)),
+		       "freed slot -> next exec, p50", bench_pct(ph->gaps, ph->n_gaps, 50),
+		       ratio(bench_pct(ph->gaps, ph->n_gaps, 50), bench_pct(base_gaps, n_base, 50)),
+		       bench_pct(base_gaps, n_base, 50), bench_pct(ph->gaps, ph->n_gaps, 90),
+		       ratio(bench_pct(ph->gaps, ph->n_gaps, 90), bench_pct(base_gaps, n_base, 90)),
 		       ph->gaps[ph->n_gaps - 1]);
 	printf("  %-34s %10.3f ms   x%.1f idle's %.3f ms (p99 %.3f ms, max %.3f ms)\n",
-	       "ps answered in, p50", pct(p->lat, p->n, 50),
-	       ratio(pct(p->lat, p->n, 50), pct(ip->lat, ip->n, 50)), pct(ip->lat, ip->n, 50),
-	       pct(p->lat, p->n, 99), p->n ? p->lat[p->n - 1] : 0);
+	       "ps answered in, p50", bench_pct(p->lat, p->n, 50),
+	       ratio(bench_pct(p->lat, p->n, 50), bench_pct(ip->lat, ip->n, 50)),
+	       bench_pct(ip->lat, ip->n, 50), bench_pct(p->lat, p->n, 99),
+	       p->n ? p->lat[p->n - 1] : 0);
 	printf("  %-34s %10d of %d   (target: 0)\n", "ps answered after 50 ms", p->late, p->n);
-}
-
-/* The lab's TCG guest shows itself in the CPU model name. */
-static bool under_tcg(void)
-{
-	char line[512];
-	bool tcg = false;
-	FILE *f = fopen("/proc/cpuinfo", "re");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "model name", 10) == 0) {
-			tcg = strstr(line, "TCG") != NULL;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return tcg;
 }
 
 static void usage(FILE *out)
@@ -560,28 +461,17 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct phase idle = { .name = "idle daemon (baseline)" };
-	struct phase queued = { .name = "100 jobs queued on a one-CPU VS" };
+	struct phase queued = { .name = "jobs queued on a one-CPU VS" };
 	struct phase fifo = { .name = "the same, while nobody submits FIFO-stdout jobs" };
-	char cpoold[PATH_MAX], *slash;
+	char cpoold[PATH_MAX];
 	double *base_gaps;
 	struct utsname u;
 	int n = 100, opt, n_base, r;
-	ssize_t len;
 
 	if (argc >= 2 && strcmp(argv[1], "--stamp") == 0)
 		return stamp(argc == 4 && strcmp(argv[2], "--hold") == 0 ? argv[3] : NULL);
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0) {
-		perror("bench-dispatch: /proc/self/exe");
+	if (bench_paths("bench-dispatch", self, sizeof(self), cpoold, sizeof(cpoold)))
 		return 1;
-	}
-	self[len] = '\0';
-	snprintf(cpoold, sizeof(cpoold), "%s", self);
-	slash = strrchr(cpoold, '/');
-	*slash = '\0';
-	slash = strrchr(cpoold, '/'); /* build/tools -> build */
-	if (slash)
-		strcpy(slash, "/cpoold");
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -608,36 +498,38 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* nobody makes its FIFOs here; the jobs (root's) write their stamps here. */
-	if (!mkdtemp(dir) || chmod(dir, 01777)) {
+	if (!mkdtemp(bd.dir) || chmod(bd.dir, 01777)) {
 		perror("bench-dispatch: mkdtemp");
 		return 1;
 	}
-	r = start_daemon(cpoold);
+	/* 0666: nobody submits too. */
+	r = bench_cpoold_start(&bd, cpoold, "bench-dispatch", pool_ini, "0666");
 	if (r) {
-		char cmd[600];
-
-		fprintf(stderr, "bench-dispatch: %s did not start (%s); its log:\n", cpoold,
-			strerror(-r));
-		snprintf(cmd, sizeof(cmd), "cat '%s' >&2", logpath);
-		if (system(cmd))
-			fprintf(stderr, "(no log)\n");
-		stop_daemon();
+		bench_cpoold_failed(&bd, "bench-dispatch", cpoold, r);
+		bench_cpoold_stop(&bd, "bench-dispatch");
 		return 1;
 	}
 	base_gaps = calloc((size_t)n, sizeof(double));
+	fprintf(stderr, "bench-dispatch: baseline: %d fork+exec in a chain\n", n);
 	n_base = baseline_gaps(n, base_gaps);
+	fprintf(stderr, "bench-dispatch: baseline: the idle daemon for %d ms\n", IDLE_MS);
 	run_idle(&idle);
-	r = n_base < 1 || run_phase(&queued, n, false) || run_phase(&fifo, n, true);
-	stop_daemon();
+	fprintf(stderr, "bench-dispatch: %s\n", queued.name);
+	r = n_base < 1 || run_phase(&queued, n, false);
+	if (!r)
+		fprintf(stderr, "bench-dispatch: %s\n", fifo.name);
+	r = r || run_phase(&fifo, n, true);
+	bench_cpoold_stop(&bd, "bench-dispatch");
 	if (r) {
 		fprintf(stderr, "bench-dispatch: a phase failed\n");
 		return 1;
 	}
 	uname(&u);
 	printf("dispatch: %d jobs per phase (kernel %s, NUMA shape %s%s)\n", n, u.release,
-	       getenv("CPOOL_LAB_SHAPE") ?: "of the host", under_tcg() ? ", TCG emulation" : "");
+	       getenv("CPOOL_LAB_SHAPE") ?: "of the host",
+	       bench_under_tcg() ? ", TCG emulation" : "");
 	printf("baseline: fork+exec chain, freed slot -> next exec p50 %.3f ms, p90 %.3f ms\n",
-	       pct(base_gaps, n_base, 50), pct(base_gaps, n_base, 90));
+	       bench_pct(base_gaps, n_base, 50), bench_pct(base_gaps, n_base, 90));
 	if (idle.stall_ms >= 0)
 		printf("baseline: idle loop's longest stall over %d ms: %.3f ms\n", IDLE_MS,
 		       idle.stall_ms);
@@ -646,7 +538,8 @@ int main(int argc, char **argv)
 	printf("\ntargets: every ps answered within %.0f ms (%s); longest stall under 10 ms "
 	       "on real hardware only (%s)\n",
 	       PROBE_TARGET_MS, queued.probe.late + fifo.probe.late ? "not met" : "met",
-	       under_tcg() ? "this is TCG emulation: not comparable" : "see the figures above");
+	       bench_under_tcg() ? "this is TCG emulation: not comparable" :
+				   "see the figures above");
 	free(base_gaps);
 	return 0;
 }
