@@ -47,6 +47,8 @@ LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_SAN_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+# The same daemon with named crash points, for the crash-injection lab test.
+DAEMON_CRASH_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/crash/%.o)
 BPF_OBJS	:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 SKELS		:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/include/cpool/skel/%.skel.h)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -59,12 +61,12 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-unit-noshared check-lab check-fuzz unit-tests bench fuzz fuzz-build install clean format help demo run
+.PHONY: all deps check check-unit check-unit-noshared check-layering check-lab check-fuzz unit-tests bench fuzz fuzz-build install clean format help demo run
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
 
-all: $(PROGRAMS) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
+all: $(PROGRAMS) $(if $(DAEMON_SRCS),$(BUILD)/cpoold-crash) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
 
 help:
 	@echo "make demo       deps, build, and compare three policies on live jobs in the lab (build/demo/)"
@@ -143,6 +145,15 @@ $(BUILD)/cpoold: $(DAEMON_OBJS) $(LIBCPOOL)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/crash/%.o: %.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC-CRASH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -DCPOOL_CRASH_POINTS $(BASE_CFLAGS) $(CFLAGS) $(pkg_cflags) -c $< -o $@
+
+$(BUILD)/cpoold-crash: $(DAEMON_CRASH_OBJS) $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_CRASH_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
 # ---- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)
 	$(call msg,LD-SAN,$@)
@@ -183,8 +194,24 @@ TEST_ENV	:= CPOOL_SRCDIR=$(CURDIR) CPOOL_BUILD=$(abspath $(BUILD)) \
 		   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# userspace/lib is pure: none of its files may reach, even through another
+# header, a header whose functions live in userspace/sys.
+SYS_HEADERS	:= apiclient.h apiserver.h collector.h evloop.h fsutil.h launch.h store.h \
+		   supervise.h
+
+check-layering: | $(SKELS) $(DEPS_STAMP)
+	$(call msg,LAYERS,userspace/lib)
+	$(Q)fail=0; for f in $(wildcard userspace/lib/*.c); do \
+		deps=$$($(CC) $(CPPFLAGS) $(pkg_cflags) -MM $$f) || exit 1; \
+		for h in $$(echo "$$deps" | tr -s ' \\' '\n\n' | grep '^include/cpool/'); do \
+			case " $(SYS_HEADERS) " in *" $${h#include/cpool/} "*) \
+				echo "$$f: includes the sys header $$h (userspace/lib is pure)" >&2; \
+				fail=1;; esac; \
+		done; \
+	done; exit $$fail
+
 # The programs too: some unit tests run the CLI end to end ($(CPOOL_BUILD)/cpool).
-check-unit: $(UNIT_BINS) $(PROGRAMS)
+check-unit: check-layering $(UNIT_BINS) $(PROGRAMS)
 	$(Q)$(TEST_ENV) prove --exec '' $(UNIT_BINS)
 
 # The unit suite as a fresh clone runs it, with no shared data beside it:

@@ -29,8 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpool/apiclient.h"
-#include "cpool/cgroup.h"
+#include "bench_cpoold.h"
 
 static double realtime_s(void)
 {
@@ -50,75 +49,10 @@ static int stamp(void)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-static char dir[] = "/tmp/bench-launch.XXXXXX";
-static char sock[256], logpath[256], root[64], self[PATH_MAX];
-static pid_t daemon_pid;
-
-static int start_daemon(const char *cpoold)
-{
-	char ini[256], statedir[256], recdir[256];
-	FILE *f;
-
-	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
-	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
-	snprintf(statedir, sizeof(statedir), "%s/state", dir);
-	snprintf(recdir, sizeof(recdir), "%s/records", dir);
-	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
-	snprintf(root, sizeof(root), "cpool-bench-launch-%d", (int)getpid());
-	f = fopen(ini, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "[pool]\nname = benchpool\n\n[vserver a]\ncpus = 1\n\n"
-		   "[vserver b]\ncpus = 2\nexclusive = no\nsmt = threads\n");
-	fclose(f);
-
-	daemon_pid = fork();
-	if (daemon_pid < 0)
-		return -errno;
-	if (daemon_pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-		if (fd >= 0)
-			dup2(fd, 2);
-		/* Not -v: debug logging on every job would be measured too. */
-		execl(cpoold, "cpoold", "-c", ini, "--foreground", "--socket", sock, "--state-dir",
-		      statedir, "--record-dir", recdir, "--cgroup-root", root, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 600; i++) {
-		struct cpool_apiclient *c;
-		char err[256];
-
-		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)) == 0) {
-			cpool_apiclient_close(c);
-			return 0;
-		}
-		if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid) {
-			daemon_pid = 0;
-			break;
-		}
-		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
-	}
-	return -ETIMEDOUT;
-}
-
-static void stop_daemon(void)
-{
-	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
-	char cmd[512];
-
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, NULL, 0);
-	}
-	if (root[0] && cpool_cg_pool_open(&pool, root, &e) == 0 &&
-	    cpool_cg_pool_destroy(&pool, 10000, &e))
-		fprintf(stderr, "bench-launch: remove the pool cgroup %s: %s\n", root, e.msg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "bench-launch: could not remove %s\n", dir);
-}
+static struct bench_cpoold bd = { .dir = "/tmp/bench-launch.XXXXXX" };
+static char self[PATH_MAX];
+static const char pool_ini[] = "[pool]\nname = benchpool\n\n[vserver a]\ncpus = 1\n\n"
+			       "[vserver b]\ncpus = 2\nexclusive = no\nsmt = threads\n";
 
 /* The stamp in @path; 0 when it is missing or unreadable. */
 static double read_stamp(const char *path)
@@ -167,7 +101,7 @@ static double cpool_once(struct cpool_apiclient *c, const char *vs, const char *
 	int r;
 
 	args = json_pack("{s:[s,s], s:[s], s:s, s:s, s:s}", "argv", self, "--stamp", "env",
-			 "PATH=/usr/bin:/bin", "cwd", dir, "stdout", path, "vs", vs);
+			 "PATH=/usr/bin:/bin", "cwd", bd.dir, "stdout", path, "vs", vs);
 	t0 = realtime_s();
 	r = cpool_apiclient_call(c, CPOOL_OP_SUBMIT, args, &res, 30000, err, sizeof(err));
 	if (r) {
@@ -192,42 +126,6 @@ static double cpool_once(struct cpool_apiclient *c, const char *vs, const char *
 	return read_stamp(path) - t0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted @v. */
-static double pct(const double *v, int n, double p)
-{
-	int k = (int)(p / 100.0 * n + 0.999999);
-
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
-}
-
-/* The lab's TCG guest shows itself in the CPU model name. */
-static bool under_tcg(void)
-{
-	char line[512];
-	bool tcg = false;
-	FILE *f = fopen("/proc/cpuinfo", "re");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "model name", 10) == 0) {
-			tcg = strstr(line, "TCG") != NULL;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return tcg;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: bench-launch [--jobs N] [--cpoold PATH] [--vs NAME]\n"
@@ -246,29 +144,18 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char cpoold[PATH_MAX], path[512], err[512], *slash;
+	char cpoold[PATH_MAX], path[512], err[512];
 	const char *vs = "a";
 	struct cpool_apiclient *c;
 	struct utsname u;
 	double *lat_c, *lat_b, p50c, p50b;
 	int n = 1000, opt, bad = 0, r;
-	ssize_t len;
 
 	if (argc == 2 && strcmp(argv[1], "--stamp") == 0)
 		return stamp();
 
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0) {
-		perror("bench-launch: /proc/self/exe");
+	if (bench_paths("bench-launch", self, sizeof(self), cpoold, sizeof(cpoold)))
 		return 1;
-	}
-	self[len] = '\0';
-	snprintf(cpoold, sizeof(cpoold), "%s", self);
-	slash = strrchr(cpoold, '/');
-	*slash = '\0';
-	slash = strrchr(cpoold, '/'); /* build/tools -> build */
-	if (slash)
-		strcpy(slash, "/cpoold");
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -297,30 +184,24 @@ int main(int argc, char **argv)
 				"tools/bench-launch (the lab)\n");
 		return 1;
 	}
-	if (!mkdtemp(dir) || chmod(dir, 0755)) {
+	if (!mkdtemp(bd.dir) || chmod(bd.dir, 0755)) {
 		perror("bench-launch: mkdtemp");
 		return 1;
 	}
-	r = start_daemon(cpoold);
+	r = bench_cpoold_start(&bd, cpoold, "bench-launch", pool_ini, "0660");
 	if (r) {
-		char cmd[600];
-
-		fprintf(stderr, "bench-launch: %s did not start (%s); its log:\n", cpoold,
-			strerror(-r));
-		snprintf(cmd, sizeof(cmd), "cat '%s' >&2", logpath);
-		if (system(cmd))
-			fprintf(stderr, "(no log)\n");
-		stop_daemon();
+		bench_cpoold_failed(&bd, "bench-launch", cpoold, r);
+		bench_cpoold_stop(&bd, "bench-launch");
 		return 1;
 	}
-	if (cpool_apiclient_connect(sock, &c, err, sizeof(err))) {
+	if (cpool_apiclient_connect(bd.sock, &c, err, sizeof(err))) {
 		fprintf(stderr, "bench-launch: %s\n", err);
-		stop_daemon();
+		bench_cpoold_stop(&bd, "bench-launch");
 		return 1;
 	}
 	lat_c = calloc((size_t)n, sizeof(*lat_c));
 	lat_b = calloc((size_t)n, sizeof(*lat_b));
-	snprintf(path, sizeof(path), "%s/stamp", dir);
+	snprintf(path, sizeof(path), "%s/stamp", bd.dir);
 	for (int i = 0; i < n && !bad; i++) {
 		lat_b[i] = baseline_once(path);
 		lat_c[i] = cpool_once(c, vs, path);
@@ -331,32 +212,33 @@ int main(int argc, char **argv)
 				lat_b[i], lat_c[i]);
 	}
 	cpool_apiclient_close(c);
-	stop_daemon();
+	bench_cpoold_stop(&bd, "bench-launch");
 	if (bad) {
 		free(lat_c);
 		free(lat_b);
 		return 1;
 	}
-	qsort(lat_c, (size_t)n, sizeof(*lat_c), cmp_double);
-	qsort(lat_b, (size_t)n, sizeof(*lat_b), cmp_double);
-	p50c = pct(lat_c, n, 50);
-	p50b = pct(lat_b, n, 50);
+	qsort(lat_c, (size_t)n, sizeof(*lat_c), bench_cmp_double);
+	qsort(lat_b, (size_t)n, sizeof(*lat_b), bench_cmp_double);
+	p50c = bench_pct(lat_c, n, 50);
+	p50b = bench_pct(lat_b, n, 50);
 	uname(&u);
 	printf("launch latency: %d jobs, one at a time, on vs %s (kernel %s, NUMA shape %s)\n", n,
 	       vs, u.release, getenv("CPOOL_LAB_SHAPE") ?: "of the host");
 	printf("%-30s %10s %10s %10s\n", "", "p50 ms", "p90 ms", "p99 ms");
 	printf("%-30s %10.3f %10.3f %10.3f\n", "cpool submit -> exec", p50c * 1e3,
-	       pct(lat_c, n, 90) * 1e3, pct(lat_c, n, 99) * 1e3);
+	       bench_pct(lat_c, n, 90) * 1e3, bench_pct(lat_c, n, 99) * 1e3);
 	printf("%-30s %10.3f %10.3f %10.3f\n", "baseline fork -> exec", p50b * 1e3,
-	       pct(lat_b, n, 90) * 1e3, pct(lat_b, n, 99) * 1e3);
+	       bench_pct(lat_b, n, 90) * 1e3, bench_pct(lat_b, n, 99) * 1e3);
 	printf("%-30s %10.1f %10.1f %10.1f\n", "ratio cpool/baseline", p50c / p50b,
-	       pct(lat_c, n, 90) / pct(lat_b, n, 90), pct(lat_c, n, 99) / pct(lat_b, n, 99));
+	       bench_pct(lat_c, n, 90) / bench_pct(lat_b, n, 90),
+	       bench_pct(lat_c, n, 99) / bench_pct(lat_b, n, 99));
 	/* Both pay the same exec and dynamic linking; this is what cpoold adds. */
 	printf("%-30s %10.3f %10.3f %10.3f\n", "difference cpool-baseline", (p50c - p50b) * 1e3,
-	       (pct(lat_c, n, 90) - pct(lat_b, n, 90)) * 1e3,
-	       (pct(lat_c, n, 99) - pct(lat_b, n, 99)) * 1e3);
+	       (bench_pct(lat_c, n, 90) - bench_pct(lat_b, n, 90)) * 1e3,
+	       (bench_pct(lat_c, n, 99) - bench_pct(lat_b, n, 99)) * 1e3);
 	printf("target: p50 <= 1 ms: %s (%ssee docs/performance.md)\n",
-	       p50c <= 1e-3 ? "met" : "not met", under_tcg() ? "TCG emulation; " : "");
+	       p50c <= 1e-3 ? "met" : "not met", bench_under_tcg() ? "TCG emulation; " : "");
 	free(lat_c);
 	free(lat_b);
 	return 0;

@@ -212,6 +212,20 @@ int cpool_cg_wait_empty(const struct cpool_cg_pool *pool, const char *rel, int t
 			struct cpool_cg_error *e);
 int cpool_cg_read_events(const struct cpool_cg_pool *pool, const char *rel,
 			 struct cpool_cg_events *ev, struct cpool_cg_error *e);
+/*
+ * For an event loop, which must not wait: ask for a freeze or thaw (write
+ * cgroup.freeze) without waiting for it, and watch cgroup.events.  *fd is
+ * an inotify descriptor (non-blocking, close-on-exec) readable at every
+ * change of @rel's cgroup.events; drain it (cpool_cg_events_drain), then
+ * cpool_cg_read_events says where things stand.
+ */
+int cpool_cg_freeze_request(const struct cpool_cg_pool *pool, const char *rel, bool freeze,
+			    struct cpool_cg_error *e);
+int cpool_cg_events_watch(const struct cpool_cg_pool *pool, const char *rel, int *fd,
+			  struct cpool_cg_error *e);
+void cpool_cg_events_drain(int fd);
+/* rmdir a cgroup: -EBUSY while populated, -ENOENT when gone already. */
+int cpool_cg_remove(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_error *e);
 
 struct cpool_cg_usage {
 	struct cpool_cg_cpu_stat cpu;

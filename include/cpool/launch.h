@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "cpool/cgroup.h"
+#include "cpool/job_record.h"
 
 struct cpool_rlimit {
 	int resource; /* RLIMIT_* */
@@ -31,7 +32,12 @@ struct cpool_launch_spec {
 	bool as_caller; /* keep the caller's ids (tests); else uid/gid below */
 	uid_t uid;
 	gid_t gid; /* primary group; supplementary groups come from uid's user */
-	const char *stdout_path; /* created (0644) as the job's user; NULL = /dev/null */
+	/*
+	 * Opened (created 0644) as the job's user, non-blocking, not following a
+	 * final symlink; a regular file or /dev/null, else the start fails
+	 * naming the path and its type.  NULL = /dev/null.
+	 */
+	const char *stdout_path;
 	const char *stderr_path;
 	const struct cpool_rlimit *rlimits;
 	int nr_rlimits;
@@ -46,16 +52,6 @@ struct cpool_job_proc {
 	char cgroup[PATH_MAX]; /* leaf, for the accounting at exit */
 };
 
-struct cpool_job_exit {
-	bool exited; /* normal exit: status is valid */
-	int status; /* exit status */
-	int signal; /* killing signal, 0 if exited */
-	bool core_dumped;
-	bool oom_killed; /* the leaf's memory.events oom_kill counted it */
-	uint64_t cpu_usec; /* the leaf's cpu.stat usage_usec: the job and all its children */
-	uint64_t memory_peak; /* the leaf's memory.peak (kernel 5.19+) */
-	bool have_memory_peak;
-};
 
 /*
  * Start @spec.  Returns once the program is exec'd (0) or has failed to be
@@ -70,6 +66,13 @@ int cpool_launch(const struct cpool_launch_spec *spec, struct cpool_job_proc *jo
  */
 int cpool_launch_wait(struct cpool_job_proc *job, int timeout_ms, struct cpool_job_exit *x,
 		      struct cpool_cg_error *e);
+/*
+ * Close every file descriptor >= @lowest except @keep (-1: none): close_range,
+ * or a walk of /proc/self/fd where the kernel lacks it.  Async-signal-safe.
+ */
+int cpool_close_fds_from(int lowest, int keep);
+/* The /proc/self/fd walk alone: public so that it is tested on kernels with close_range. */
+int cpool_close_fds_walk(int lowest, int keep);
 /* Close the pidfd (the process is left alone). */
 void cpool_launch_release(struct cpool_job_proc *job);
 

@@ -12,17 +12,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cpool/job_record.h"
+
 struct cpool_store;
 
-enum cpool_job_state {
-	CPOOL_JOB_QUEUED,
-	CPOOL_JOB_RUNNING,
-	CPOOL_JOB_FROZEN, /* preempted: its cgroup is frozen */
-	CPOOL_JOB_DONE,	  /* exited (any status) */
-	CPOOL_JOB_FAILED, /* could not be started */
-	CPOOL_JOB_CANCELLED,
-	CPOOL_JOB__COUNT,
-};
 
 /* A job as the daemon tracks it; times are unix seconds (0 = not yet). */
 struct cpool_jobrec {
@@ -66,8 +59,6 @@ struct cpool_vs_sample {
 	bool degraded;
 };
 
-const char *cpool_job_state_name(enum cpool_job_state s);
-int cpool_job_state_parse(const char *name, enum cpool_job_state *s);
 
 /* Opens or creates the database (and its schema); *err gets a message. */
 int cpool_store_open(const char *path, struct cpool_store **store, char *err, size_t errlen);
@@ -88,7 +79,7 @@ int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobr
 void cpool_jobrec_free(struct cpool_jobrec *job);
 
 struct cpool_job_filter {
-	bool active_only;  /* queued, running, frozen */
+	bool active_only;  /* queued, starting, running, frozen */
 	bool finished_only;
 	double since;	   /* submit_time >= since */
 	int64_t uid;	   /* -1 = any */

@@ -8,19 +8,26 @@
 #define CPOOL_TESTS_LAB_CPOOLD_H
 
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "cpool/apiclient.h"
 #include "lab.h"
 
-/* Bails out, with the end of the daemon's log, when it does not come up. */
-static inline pid_t lab_start_cpoold(const char *dir, const char *ini, const char *root,
-				     const char *socket_mode, bool verbose)
+/*
+ * Starts @bin (a cpoold build) on @dir's files without waiting for it;
+ * @crash_at, when set, goes to the daemon as CPOOL_CRASH_AT (cpoold-crash).
+ */
+static inline pid_t lab_spawn_cpoold(const char *bin, const char *dir, const char *ini,
+				     const char *root, const char *socket_mode, bool verbose,
+				     const char *crash_at)
 {
-	char bin[PATH_MAX], sock[PATH_MAX], state[PATH_MAX], rec[PATH_MAX], logpath[PATH_MAX];
+	char sock[PATH_MAX], state[PATH_MAX], rec[PATH_MAX], logpath[PATH_MAX];
 	pid_t pid;
 
-	snprintf(bin, sizeof(bin), "%s/cpoold", getenv("CPOOL_BUILD") ?: "build");
 	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
 	snprintf(state, sizeof(state), "%s/state", dir);
 	snprintf(rec, sizeof(rec), "%s/records", dir);
@@ -30,30 +37,202 @@ static inline pid_t lab_start_cpoold(const char *dir, const char *ini, const cha
 		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
 		dup2(fd, 2);
+		if (crash_at)
+			setenv("CPOOL_CRASH_AT", crash_at, 1);
+		else
+			unsetenv("CPOOL_CRASH_AT");
 		execl(bin, "cpoold", "-c", ini, "--foreground", "--socket", sock, "--state-dir",
 		      state, "--record-dir", rec, "--cgroup-root", root, "--socket-mode",
 		      socket_mode, verbose ? "-v" : "-q", (char *)NULL);
 		_exit(127);
 	}
+	return pid;
+}
+
+/* True once the daemon @pid answers on @dir/cpool.sock; false when it died or never did. */
+static inline bool lab_cpoold_up(const char *dir, pid_t pid)
+{
+	char sock[PATH_MAX];
+
+	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
 	for (int i = 0; i < 300; i++) {
 		struct cpool_apiclient *c;
 		char err[256];
 
 		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)) == 0) {
 			cpool_apiclient_close(c);
-			return pid;
+			return true;
 		}
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break;
+		siginfo_t si = { 0 };
+
+		/* WNOWAIT: the caller reaps it, and learns how it died. */
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid)
+			return false;
 		lab_sleep_ms(100);
 	}
-	{
-		static char log[1 << 20];
-		size_t n = strlen(lab_slurp(logpath, log, sizeof(log)));
+	return false;
+}
 
-		diag("the end of the daemon's log:\n%s", log + (n > 4000 ? n - 4000 : 0));
-	}
+static inline void lab_cpoold_log_tail(const char *dir, size_t bytes)
+{
+	static char log[1 << 20];
+	char logpath[PATH_MAX];
+	size_t n;
+
+	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
+	n = strlen(lab_slurp(logpath, log, sizeof(log)));
+	diag("the end of the daemon's log:\n%s", log + (n > bytes ? n - bytes : 0));
+}
+
+/* Bails out, with the end of the daemon's log, when it does not come up. */
+static inline pid_t lab_start_cpoold(const char *dir, const char *ini, const char *root,
+				     const char *socket_mode, bool verbose)
+{
+	char bin[PATH_MAX];
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/cpoold", getenv("CPOOL_BUILD") ?: "build");
+	pid = lab_spawn_cpoold(bin, dir, ini, root, socket_mode, verbose, NULL);
+	if (lab_cpoold_up(dir, pid))
+		return pid;
+	lab_cpoold_log_tail(dir, 4000);
 	bail_out("cpoold did not start");
+}
+
+/*
+ * One request on the wire, by the operation's name (so a test can ask for
+ * an operation this checkout's client does not know yet), as user @uid:
+ * root asks from this process, anyone else from a child that has taken the
+ * user's ids, so SO_PEERCRED sees that user.  Returns 0 and *result (the
+ * reply's "result"); or the reply's negative errno and *result its "error"
+ * object (for the message); or -ETIMEDOUT when no reply came within
+ * @timeout_ms, or another -errno of the transport, and *result NULL.
+ */
+static inline int lab_request_once(const char *sock, const char *op, json_t *args, json_t **result,
+				   int timeout_ms)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	json_t *msg = json_pack("{s:i, s:i, s:s, s:o}", "v", 1, "id", 1, "op", op, "args",
+				args ? args : json_object());
+	char *line = json_dumps(msg, JSON_COMPACT), buf[1 << 16];
+	struct timespec t0, t;
+	size_t used = 0;
+	int fd, r = 0;
+
+	json_decref(msg);
+	*result = NULL;
+	if (strlen(sock) >= sizeof(a.sun_path)) {
+		r = -ENAMETOOLONG;
+		fd = -1;
+		goto out;
+	}
+	memcpy(a.sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) != 1) {
+		r = -errno;
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!memchr(buf, '\n', used)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms -
+		       (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, left) == 0) {
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		n = read(fd, buf + used, sizeof(buf) - 1 - used);
+		if (n <= 0) {
+			r = n < 0 ? -errno : -ECONNRESET;
+			goto out;
+		}
+		used += (size_t)n;
+		if (used == sizeof(buf) - 1) {
+			r = -EMSGSIZE;
+			goto out;
+		}
+	}
+	buf[used] = '\0';
+	msg = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
+	if (json_is_true(json_object_get(msg, "ok"))) {
+		*result = json_incref(json_object_get(msg, "result"));
+	} else {
+		json_t *error = json_object_get(msg, "error");
+		json_t *code = json_object_get(error, "code");
+
+		r = code ? -(int)json_integer_value(code) : -EPROTO;
+		*result = json_incref(error);
+	}
+	json_decref(msg);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	return r;
+}
+
+static inline int lab_request(const char *sock, uid_t uid, const char *op, json_t *args,
+			      json_t **result, int timeout_ms)
+{
+	int p[2], status;
+	char buf[1 << 16];
+	ssize_t n, used = 0;
+	pid_t pid;
+
+	if (uid == 0)
+		return lab_request_once(sock, op, args, result, timeout_ms);
+	*result = NULL;
+	if (pipe2(p, O_CLOEXEC))
+		bail_out("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		json_t *res;
+		char *text;
+		int r;
+
+		/* Exit statuses carry the errno; EPERM says the ids could not be taken. */
+		if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+			_exit(EPERM);
+		r = lab_request_once(sock, op, args, &res, timeout_ms);
+		text = res ? json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		if (text && write(p[1], text, strlen(text)) < 0)
+			_exit(EPIPE);
+		_exit(-r & 0xff);
+	}
+	json_decref(args);
+	close(p[1]);
+	while ((n = read(p[0], buf + used, sizeof(buf) - 1 - (size_t)used)) > 0)
+		used += n;
+	buf[used] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	if (used)
+		*result = json_loads(buf, JSON_DECODE_ANY, NULL);
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+}
+
+/* The members of a JSON result, or a neutral value when absent. */
+static inline int64_t lab_jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static inline double lab_jnum(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static inline const char *lab_jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
 }
 
 #endif /* CPOOL_TESTS_LAB_CPOOLD_H */

@@ -237,6 +237,12 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 				  0.5, "rq_p50_us", 1500, "rq_p99_us", 2500000, "queued", 0,
 				  "running", 2, "cpus", "0-1", "cpus", "cpu", 0, "util", 0.5, "cpu",
 				  1, "util", 1.0, "cpu", 2, "util", 0.0, "cpu", 3, "util", 0.25));
+	case CPOOL_OP_STATS:
+		return cpool_reply_ok(req->id,
+				      json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "loop_rounds",
+						1234, "loop_stall_max_us", 2500, "loop_stall_window_us",
+						310, "queued", 100, "starting", 1, "running", 2,
+						"frozen", 0));
 	default:
 		return cpool_reply_ok(req->id,
 				      json_pack("{s:s, s:i}", "version", "0.1.0", "protocol", 1));

@@ -299,6 +299,28 @@ static void test_history(void)
 	is_int(fake_request_count(), 0, "nothing sent on usage errors");
 }
 
+static void test_stats(void)
+{
+	json_t *root, *a;
+
+	is_int(cli(NULL, "stats"), 0, "stats: exit 0");
+	diag("%s", out);
+	ok(strstr(out, "1234") != NULL, "stats: the loop's rounds");
+	ok(strstr(out, "2.500 ms") != NULL, "stats: the longest stall, in ms");
+	ok(strstr(out, "0.310 ms") != NULL, "stats: the longest since the last read");
+	ok(strstr(out, "100 queued, 1 starting, 2 running, 0 frozen") != NULL,
+	   "stats: the job counts");
+	a = fake_only_args("stats");
+	is_int(a ? (int64_t)json_object_size(a) : -1, 0, "stats sent one request, no arguments");
+	json_decref(a);
+	is_int(cli(NULL, "stats --json"), 0, "stats --json: exit 0");
+	root = json_loads(out, 0, NULL);
+	is_int(json_integer_value(json_object_get(root, "loop_stall_window_us")), 310,
+	       "stats --json: as the daemon gave it");
+	json_decref(root);
+	is_int(cli(NULL, "stats now"), 2, "stats with an argument: usage error");
+}
+
 int main(void)
 {
 	if (!fake_cpool_built()) {
@@ -312,6 +334,7 @@ int main(void)
 	test_wait();
 	test_wait_restart();
 	test_history();
+	test_stats();
 	fake_stop();
 	done_testing();
 	return exit_status();

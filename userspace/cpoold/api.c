@@ -248,6 +248,23 @@ static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
 						 "vservers", vs, "cpus", metrics_top_cpus(d)));
 }
 
+/* The event loop's health, for any user: a stalled loop answers nobody. */
+static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
+{
+	struct cpool_evloop_stats st;
+
+	cpool_evloop_stats(d->loop, &st, true);
+	return cpool_reply_ok(
+		req->id,
+		json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds",
+			  (json_int_t)st.rounds, "loop_stall_max_us",
+			  (json_int_t)(st.stall_max_ns / 1000), "loop_stall_window_us",
+			  (json_int_t)(st.stall_window_ns / 1000), "queued",
+			  jobs_count(d, CPOOL_JOB_QUEUED), "starting",
+			  jobs_count(d, CPOOL_JOB_STARTING), "running",
+			  jobs_count(d, CPOOL_JOB_RUNNING), "frozen", jobs_count(d, CPOOL_JOB_FROZEN)));
+}
+
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		   const struct cpool_request *req, void *data)
 {
@@ -295,6 +312,8 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		return op_policy_set(d, p, req);
 	case CPOOL_OP_TOP:
 		return op_top(d, req);
+	case CPOOL_OP_STATS:
+		return op_stats(d, req);
 	default:
 		return cpool_reply_error(req->id, -EINVAL, "unknown operation");
 	}

@@ -29,6 +29,7 @@
 #include "cpool/store.h"
 #include "cpool/supervise.h"
 #include "cpool/topology.h"
+#include "crash.h"
 
 /* ---- log.c ---- */
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -67,6 +68,17 @@ struct djob {
 	struct cpool_pjob pj;
 	struct cpool_supervisor sup;
 	struct cpool_evsource *sup_src;
+	struct cpool_evsource *report_src; /* the supervisor's start report, while STARTING */
+	struct cpool_evsource *start_timer; /* the start timeout, while STARTING */
+	bool start_timed_out; /* its leaf was killed: it ends failed, rec.error says why */
+	bool reconciling; /* after a restart: its supervisor has not written a record yet */
+	bool awaiting_exec; /* adopted while starting: its start record will show the exec */
+	struct cpool_evsource *freeze_src; /* cgroup.events while a freeze or thaw completes */
+	int freeze_fd;
+	bool freeze_want;
+	bool cpus_held; /* its CPUs (cpus) are counted busy in its VS */
+	bool releasing; /* preempted: its CPUs are given back once the freeze completed */
+	struct cpool_evsource *release_timer; /* ... or when the freeze takes too long */
 	struct cpool_cpuset cpus; /* its CPUs while running */
 	char leaf[2 * CPOOL_VS_NAME_MAX + 2]; /* "vs/job-ID" */
 	struct waiter *waiters;
@@ -84,6 +96,7 @@ struct cpoold {
 	const char *record_dir;
 	const char *cgroup_root; /* NULL: cpool_cg_default_root() */
 	bool foreground;
+	int start_timeout_ms; /* a launch not exec'd by then fails, its leaf killed */
 
 	struct cpool_evloop *loop;
 	struct cpool_apiserver *api;
@@ -110,6 +123,8 @@ struct cpoold {
 	bool stopping;
 	struct user_bucket *buckets; /* limits.c: submissions per uid */
 	int n_buckets;
+	struct cpool_evsource *reconcile_timer; /* retries jobs still reconciling */
+	struct leaf_gc *leaf_gc; /* killed leaves waiting to be empty to be removed */
 };
 
 /* pool.c */
@@ -142,14 +157,22 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen);
 json_t *jobs_json(const struct cpool_jobrec *r);
 int jobs_add_waiter(struct djob *j, struct cpool_client *c, json_int_t id);
 void jobs_forget_client(struct cpoold *d, struct cpool_client *c);
+/* Starting or running: it holds CPUs of its VS. */
 bool jobs_running(const struct djob *j);
+/* Kill and remove a job leaf ("vs/job-N") without waiting: rmdir once cgroup.events says empty. */
+void jobs_leaf_remove(struct cpoold *d, const char *leaf);
+int jobs_count(struct cpoold *d, enum cpool_job_state state);
 
 /* sched.c */
 void sched_init(struct cpoold *d);
 /* Ask for a scheduling round soon (after the current event). */
 void sched_kick(struct cpoold *d);
+/* The policy's and the timers' clock: CLOCK_MONOTONIC, microseconds. */
 int64_t now_us(void);
+/* Wall-clock unix seconds, for the records people read. */
 double now_s(void);
+/* A wall-clock instant (unix seconds) on the policy's clock. */
+int64_t wall_to_mono_us(double wall_s);
 
 /* metrics.c */
 int metrics_init(struct cpoold *d);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * The job table: submission, start and resume, preemption, the end of a
- * job (from its supervisor's exit record), cancel, and recovery after a
- * restart.  The store is written before anything is acknowledged, and a
- * job's exit record is removed only after its accounting is stored, so a
- * kill -9 of cpoold at any point loses nothing.
+ * The job table: submission, the write-ahead launch, resume, preemption,
+ * the end of a job (from its supervisor's exit record), cancel, and
+ * reconciliation after a restart (docs/daemon.md has the state table).
+ * The store is written before anything is acknowledged or started, and a
+ * job's records are removed only after its end is stored, so a kill -9 of
+ * cpoold at any instant loses nothing and runs nothing twice.  Nothing here
+ * waits for a process or a cgroup: reports, exits and cgroup.events come
+ * through the event loop.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -12,18 +15,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "cpoold.h"
 #include "cpool/metrics.h"
 
 /* What SJF, SRTF, HRRN and EASY assume of a job submitted without an estimate. */
 #define DEFAULT_ESTIMATE_S 3600.0
-#define FREEZE_TIMEOUT_MS 2000
-#define DESTROY_TIMEOUT_MS 5000
+/*
+ * A preempted job's CPUs wait for its freeze to complete (a task in a slow
+ * read freezes late) but not longer than this: a task that cannot be frozen
+ * cannot run either.
+ */
+#define RELEASE_TIMEOUT_NS (2000 * 1000 * 1000ULL)
+/* How often a job whose supervisor has not yet written its first record is looked at again. */
+#define RECONCILE_RETRY_NS (20 * 1000 * 1000ULL)
 
 bool jobs_running(const struct djob *j)
 {
-	return j->rec.state == CPOOL_JOB_RUNNING;
+	return j->rec.state == CPOOL_JOB_RUNNING || j->rec.state == CPOOL_JOB_STARTING;
+}
+
+int jobs_count(struct cpoold *d, enum cpool_job_state state)
+{
+	int n = 0;
+
+	for (struct djob *j = d->jobs; j; j = j->next)
+		n += j->rec.state == state;
+	return n;
 }
 
 struct djob *jobs_find(struct cpoold *d, int64_t id)
@@ -62,7 +81,7 @@ static void init_policy_view(struct cpoold *d, struct djob *j)
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%lld", (long long)j->rec.id);
-	p->submit_us = (int64_t)(j->rec.submit_time * 1e6);
+	p->submit_us = wall_to_mono_us(j->rec.submit_time);
 	p->estimate_us = (int64_t)(est * 1e6);
 	p->runtime_us = p->estimate_us;
 	p->cpus = j->rec.cpus;
@@ -74,11 +93,13 @@ static void init_policy_view(struct cpoold *d, struct djob *j)
 	memset(&j->pj, 0, sizeof(j->pj));
 	j->pj.job = p;
 	j->pj.done_us = (int64_t)(j->rec.run_time * 1e6);
-	j->pj.first_start_us = j->rec.first_start > 0 ? (int64_t)(j->rec.first_start * 1e6) : -1;
+	j->pj.first_start_us = j->rec.first_start > 0 ? wall_to_mono_us(j->rec.first_start) : -1;
 	j->pj.ready_since_us = now_us();
 	j->pj.seq = d->next_seq++;
 	j->pj.vs = -1;
 	j->sup.pidfd = -1;
+	j->sup.report_fd = -1;
+	j->freeze_fd = -1;
 }
 
 static json_t *time_or_null(double t)
@@ -164,6 +185,21 @@ void jobs_forget_client(struct cpoold *d, struct cpool_client *c)
 	}
 }
 
+static void stop_watching(struct djob *j)
+{
+	struct cpool_evsource **srcs[] = { &j->sup_src, &j->report_src, &j->start_timer,
+					   &j->freeze_src, &j->release_timer };
+
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		if (*srcs[i])
+			cpool_evloop_remove(*srcs[i]);
+		*srcs[i] = NULL;
+	}
+	if (j->freeze_fd >= 0)
+		close(j->freeze_fd);
+	j->freeze_fd = -1;
+}
+
 static void free_job(struct djob *j)
 {
 	while (j->waiters) {
@@ -176,74 +212,224 @@ static void free_job(struct djob *j)
 	free(j);
 }
 
+/* Event callbacks carry the job; the daemon is one per process. */
+static struct cpoold *the_daemon;
+
+/* ---- leaves: killed now, removed once cgroup.events says they are empty ---- */
+
+struct leaf_gc {
+	struct cpoold *d;
+	char leaf[2 * CPOOL_VS_NAME_MAX + 2];
+	int fd;
+	struct cpool_evsource *src;
+	struct leaf_gc *next;
+};
+
+static void leaf_gc_free(struct cpoold *d, struct leaf_gc *g)
+{
+	for (struct leaf_gc **pp = &d->leaf_gc; *pp; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	}
+	if (g->src)
+		cpool_evloop_remove(g->src);
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g);
+}
+
+/* 0 when removed (or gone), -EBUSY while processes remain, else the error (logged). */
+static int leaf_try_remove(struct cpoold *d, const char *leaf)
+{
+	struct cpool_cg_error e = { 0 };
+	int r = cpool_cg_remove(&d->pool, leaf, &e);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r && r != -EBUSY)
+		log_warn("remove job leaf %s: %s", leaf, e.msg);
+	return r;
+}
+
+static void on_leaf_events(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct leaf_gc *g = data;
+
+	(void)src;
+	(void)events;
+	cpool_cg_events_drain(g->fd);
+	if (leaf_try_remove(g->d, g->leaf) != -EBUSY)
+		leaf_gc_free(g->d, g);
+}
+
+void jobs_leaf_remove(struct cpoold *d, const char *leaf)
+{
+	struct cpool_cg_error e = { 0 };
+	struct leaf_gc *g;
+
+	if (!leaf[0])
+		return;
+	if (cpool_cg_kill(&d->pool, leaf, &e) && e.err != -ENOENT)
+		log_warn("kill job leaf %s: %s", leaf, e.msg);
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		leaf_try_remove(d, leaf);
+		return;
+	}
+	g->d = d;
+	g->fd = -1;
+	snprintf(g->leaf, sizeof(g->leaf), "%s", leaf);
+	/* Watch before the first try: an emptying between the two is not missed. */
+	if (cpool_cg_events_watch(&d->pool, leaf, &g->fd, &e) ||
+	    cpool_evloop_add(d->loop, g->fd, EPOLLIN, on_leaf_events, g, &g->src)) {
+		if (leaf_try_remove(d, leaf) == -EBUSY)
+			log_warn("job leaf %s: still populated and not watchable: left behind",
+				 leaf);
+		if (g->fd >= 0)
+			close(g->fd);
+		free(g);
+		return;
+	}
+	g->next = d->leaf_gc;
+	d->leaf_gc = g;
+	if (leaf_try_remove(d, leaf) != -EBUSY)
+		leaf_gc_free(d, g);
+}
+
+static void give_back_cpus(struct cpoold *d, struct djob *j)
+{
+	struct vsrv *v = pool_find(d, j->pol.vs);
+
+	if (j->release_timer) {
+		cpool_evloop_remove(j->release_timer);
+		j->release_timer = NULL;
+	}
+	if (v && j->cpus_held)
+		pool_give_cpus(v, &j->cpus);
+	j->cpus_held = j->releasing = false;
+	cpool_cpuset_zero(&j->cpus);
+}
+
+/* ---- freeze and thaw: asked for, confirmed by cgroup.events ---- */
+
+static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct djob *j = data;
+	struct cpool_cg_error e = { 0 };
+	struct cpool_cg_events ev;
+
+	(void)src;
+	(void)events;
+	cpool_cg_events_drain(j->freeze_fd);
+	if (cpool_cg_read_events(&the_daemon->pool, j->leaf, &ev, &e) == 0 &&
+	    ev.frozen != j->freeze_want)
+		return;
+	log_debug("job %lld %s", (long long)j->rec.id, j->freeze_want ? "frozen" : "thawed");
+	if (j->freeze_want && j->releasing) {
+		give_back_cpus(the_daemon, j);
+		sched_kick(the_daemon);
+	}
+	cpool_evloop_remove(j->freeze_src);
+	j->freeze_src = NULL;
+	close(j->freeze_fd);
+	j->freeze_fd = -1;
+}
+
+/* Write cgroup.freeze and watch for it to complete; the loop never waits for it. */
+static int request_freeze(struct cpoold *d, struct djob *j, bool freeze)
+{
+	struct cpool_cg_error e = { 0 };
+	int r;
+
+	if (j->freeze_src) {
+		cpool_evloop_remove(j->freeze_src);
+		j->freeze_src = NULL;
+		close(j->freeze_fd);
+		j->freeze_fd = -1;
+	}
+	r = cpool_cg_freeze_request(&d->pool, j->leaf, freeze, &e);
+	if (r) {
+		log_err("job %lld: %s: %s", (long long)j->rec.id, freeze ? "freeze" : "thaw",
+			e.msg);
+		return r;
+	}
+	j->freeze_want = freeze;
+	if (cpool_cg_events_watch(&d->pool, j->leaf, &j->freeze_fd, &e) == 0 &&
+	    cpool_evloop_add(d->loop, j->freeze_fd, EPOLLIN, on_freeze_events, j,
+			     &j->freeze_src) == 0)
+		on_freeze_events(j->freeze_src, 0, j); /* done already? */
+	else if (j->freeze_fd >= 0) {
+		close(j->freeze_fd);
+		j->freeze_fd = -1;
+	}
+	return 0;
+}
+
+/* ---- the end of a job ---- */
+
 /* The job has reached an end state: store it, answer its waiters, forget it. */
 static void retire(struct cpoold *d, struct djob *j)
 {
 	int r;
 
-	if (j->sup_src) {
-		cpool_evloop_remove(j->sup_src);
-		j->sup_src = NULL;
-	}
-	if (j->sup.pid > 0)
+	crash_point(CRASH_EXIT_BEFORE_STORE);
+	stop_watching(j);
+	if (j->sup.pid > 0 || j->sup.pidfd >= 0 || j->sup.report_fd >= 0)
 		cpool_supervise_release(&j->sup);
 	r = cpool_store_job_update(d->store, &j->rec);
 	if (r) {
-		/* Keep the exit record: the next start will account the job from it. */
+		/* Keep the records: the next start will account the job from them. */
 		log_err("job %lld: store its end: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));
 	} else {
+		crash_point(CRASH_EXIT_STORED);
 		cpool_job_record_remove(d->record_dir, j->rec.id);
+		crash_point(CRASH_EXIT_RECORDS_REMOVED);
 	}
-	if (j->leaf[0]) {
-		struct cpool_cg_error e = { 0 };
-		char *slash = strchr(j->leaf, '/');
-
-		if (slash) {
-			*slash = '\0';
-			/* Gone already when its whole VS was destroyed. */
-			if (cpool_cg_job_destroy(&d->pool, j->leaf, slash + 1, DESTROY_TIMEOUT_MS,
-						 &e) &&
-			    e.err != -ENOENT)
-				log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
-			*slash = '/';
-		}
-	}
+	/* Gone already when its whole VS was destroyed. */
+	jobs_leaf_remove(d, j->leaf);
 	for (struct waiter *w = j->waiters; w; w = w->next)
 		cpool_client_send(w->client, cpool_reply_ok(w->id, jobs_json(&j->rec)));
-	log_info("job %lld %s (exit %d, signal %d%s)", (long long)j->rec.id,
+	log_info("job %lld %s (exit %d, signal %d%s)%s%s", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), j->rec.exit_code, j->rec.signal,
-		 j->rec.oom ? ", out of memory" : "");
+		 j->rec.oom ? ", out of memory" : "", j->rec.error ? ": " : "",
+		 j->rec.error ?: "");
 	metrics_job_ended(d, &j->rec);
 	unlink_job(d, j);
 	free_job(j);
 	sched_kick(d);
 }
 
-static void fail_job(struct cpoold *d, struct djob *j, const char *why)
+static void set_error(struct djob *j, const char *why)
 {
 	/* @why may be j->rec.error itself: copy before freeing. */
-	char *copy = strdup(why);
+	char *copy = why ? strdup(why) : NULL;
 
 	free(j->rec.error);
 	j->rec.error = copy;
+}
+
+/* It did not run, or what it did is unknown: failed, with the reason. */
+static void fail_job(struct cpoold *d, struct djob *j, const char *why)
+{
+	give_back_cpus(d, j);
+	set_error(j, why);
 	j->rec.state = CPOOL_JOB_FAILED;
 	j->rec.end_time = now_s();
 	j->rec.exit_code = -1;
-	log_warn("job %lld could not start: %s", (long long)j->rec.id, why ? copy : "");
 	retire(d, j);
 }
 
 /* Account the end the supervisor recorded. */
 static void finish_from_record(struct cpoold *d, struct djob *j, const struct cpool_job_record *rec)
 {
-	struct vsrv *v = pool_find(d, j->pol.vs);
 	bool cancelled = j->cancel_requested;
 
-	if (v && jobs_running(j))
-		pool_give_cpus(v, &j->cpus);
 	if (jobs_running(j) && j->rec.start_time > 0)
 		j->rec.run_time += rec->end_time - j->rec.start_time;
+	give_back_cpus(d, j);
 	if (rec->launch_failed) {
 		fail_job(d, j, rec->error);
 		return;
@@ -254,14 +440,109 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 	j->rec.oom = rec->exit.oom_killed;
 	j->rec.cpu_usec = rec->exit.cpu_usec;
 	j->rec.peak_mem = rec->exit.memory_peak;
-	j->rec.state = cancelled ? CPOOL_JOB_CANCELLED : CPOOL_JOB_DONE;
+	if (rec->job_pid > 0)
+		j->rec.pid = rec->job_pid;
+	if (j->start_timed_out)
+		j->rec.state = CPOOL_JOB_FAILED; /* rec.error says why */
+	else
+		j->rec.state = cancelled ? CPOOL_JOB_CANCELLED : CPOOL_JOB_DONE;
 	if (rec->error[0] && !j->rec.error)
 		j->rec.error = strdup(rec->error);
 	retire(d, j);
 }
 
-/* Supervisor events carry the job; the daemon is one per process. */
-static struct cpoold *the_daemon;
+/* ---- the write-ahead launch ---- */
+
+static void handle_report(struct cpoold *d, struct djob *j)
+{
+	struct cpool_cg_error e = { 0 };
+	int r = cpool_supervise_read_report(&j->sup, &e);
+
+	if (r == -EAGAIN)
+		return;
+	if (j->report_src) {
+		cpool_evloop_remove(j->report_src);
+		j->report_src = NULL;
+	}
+	if (j->start_timer) {
+		cpool_evloop_remove(j->start_timer);
+		j->start_timer = NULL;
+	}
+	crash_point(CRASH_LAUNCH_REPORT_READ);
+	if (r && j->sup.job_pid <= 0) {
+		/* Not started: the supervisor's exit record (or its death) ends the job. */
+		set_error(j, e.msg);
+		return;
+	}
+	if (r)
+		log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
+	j->rec.state = CPOOL_JOB_RUNNING;
+	j->rec.pid = j->sup.job_pid;
+	if (cpool_store_job_update(d->store, &j->rec))
+		log_err("job %lld: store its start: %s", (long long)j->rec.id,
+			cpool_store_errmsg(d->store));
+	crash_point(CRASH_LAUNCH_RUNNING_STORED);
+	log_info("job %lld started on %s (CPUs %s, pid %d)", (long long)j->rec.id, j->pol.vs,
+		 j->rec.cpuset ?: "?", (int)j->rec.pid);
+	sched_kick(d); /* the policy sees it from now on */
+	/* Cancelled while starting: the kill may have come before the process existed. */
+	if (j->cancel_requested && cpool_cg_kill(&d->pool, j->leaf, &e))
+		log_warn("job %lld: cancel: %s", (long long)j->rec.id, e.msg);
+}
+
+static void on_report(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	(void)src;
+	(void)events;
+	handle_report(the_daemon, data);
+}
+
+static void start_timed_out(struct cpoold *d, struct djob *j)
+{
+	struct cpool_cg_error e = { 0 };
+	char why[512];
+
+	snprintf(why, sizeof(why),
+		 "did not start within %d ms (its program, working directory or output file "
+		 "may be on a file system that does not answer): its leaf was killed",
+		 d->start_timeout_ms);
+	set_error(j, why);
+	j->start_timed_out = true;
+	if (j->report_src) {
+		cpool_evloop_remove(j->report_src);
+		j->report_src = NULL;
+	}
+	/* It keeps its CPUs until its supervisor is gone: a process may still be there. */
+	if (cpool_cg_kill(&d->pool, j->leaf, &e))
+		log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
+	log_warn("job %lld %s", (long long)j->rec.id, why);
+}
+
+static void on_start_timeout(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct cpoold *d = the_daemon;
+	struct djob *j = data;
+	struct cpool_job_record rec;
+
+	(void)src;
+	(void)events;
+	cpool_evloop_remove(j->start_timer);
+	j->start_timer = NULL;
+	if (j->rec.state != CPOOL_JOB_STARTING)
+		return;
+	/* Adopted after a restart, it has no report pipe: its start record tells. */
+	if (!j->report_src && cpool_job_record_read(d->record_dir, j->rec.id, &rec) == 0 &&
+	    rec.job_pid > 0) {
+		j->sup.job_pid = rec.job_pid;
+		j->rec.state = CPOOL_JOB_RUNNING;
+		j->rec.pid = rec.job_pid;
+		if (cpool_store_job_update(d->store, &j->rec))
+			log_err("job %lld: store its start: %s", (long long)j->rec.id,
+				cpool_store_errmsg(d->store));
+		return;
+	}
+	start_timed_out(d, j);
+}
 
 static void on_supervisor_exit(struct cpool_evsource *src, uint32_t events, void *data)
 {
@@ -272,22 +553,16 @@ static void on_supervisor_exit(struct cpool_evsource *src, uint32_t events, void
 
 	(void)src;
 	(void)events;
-	cpool_evloop_remove(j->sup_src);
-	j->sup_src = NULL;
+	crash_point(CRASH_EXIT_SUPERVISOR_ENDED);
+	/* Its report, if any, is in the pipe: read it first, for the reason. */
+	if (j->report_src)
+		handle_report(d, j);
+	stop_watching(j);
 	cpool_supervise_release(&j->sup);
 	r = cpool_job_record_read(d->record_dir, j->rec.id, &rec);
 	if (r || !rec.ended) {
-		/* Only a kill of the supervisor itself ends it without a record. */
-		struct vsrv *v = pool_find(d, j->pol.vs);
-
-		if (v && jobs_running(j))
-			pool_give_cpus(v, &j->cpus);
-		j->rec.state = CPOOL_JOB_FAILED;
-		j->rec.end_time = now_s();
-		j->rec.exit_code = -1;
-		free(j->rec.error);
-		j->rec.error = strdup("its supervisor died without recording the job's end");
-		retire(d, j);
+		/* Only a kill of the supervisor, or a failure to write, ends it so. */
+		fail_job(d, j, j->rec.error ?: "its supervisor died without recording the job's end");
 		return;
 	}
 	finish_from_record(d, j, &rec);
@@ -298,6 +573,12 @@ static int watch_supervisor(struct cpoold *d, struct djob *j)
 	if (j->sup.pidfd < 0)
 		return -ESRCH;
 	return cpool_evloop_add(d->loop, j->sup.pidfd, EPOLLIN, on_supervisor_exit, j, &j->sup_src);
+}
+
+static int arm_start_timer(struct cpoold *d, struct djob *j)
+{
+	return cpool_evloop_add_timer(d->loop, (uint64_t)d->start_timeout_ms * 1000000ULL, 0,
+				      on_start_timeout, j, &j->start_timer);
 }
 
 /* JSON array of strings -> NULL-terminated vector of copies. */
@@ -327,30 +608,55 @@ static void strv_free(char **v)
 	free(v);
 }
 
-static int launch(struct cpoold *d, struct djob *j, struct vsrv *v)
+static void set_string(char **field, const char *value)
 {
-	struct cpool_cg_error e = { 0 };
-	char path[PATH_MAX], name[32], cpus[8192];
+	free(*field);
+	*field = value ? strdup(value) : NULL;
+}
+
+/*
+ * Store STARTING with the VS, leaf, CPUs and memory, then fork the
+ * supervisor: a restart finds either no process (and the job queued
+ * again) or the job's lock and records.  Returns once forked; the start
+ * report comes through the loop.  Non-zero: the job is still QUEUED
+ * (nothing stored, nothing started) and e says why.
+ */
+static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool_cg_error *e)
+{
+	char path[PATH_MAX], name[32], cpus[CPOOL_JOB_RECORD_CPUS_MAX];
 	char **argv = NULL, **env = NULL;
 	struct cpool_launch_spec spec;
+	struct cpool_job_place place;
 	int r;
 
 	snprintf(name, sizeof(name), "job-%lld", (long long)j->rec.id);
-	r = cpool_cg_job_create(&d->pool, v->vs.name, name, path, sizeof(path), &e);
-	if (r == -EEXIST) /* left over by a crash between create and launch */
+	r = cpool_cg_job_create(&d->pool, v->vs.name, name, path, sizeof(path), e);
+	if (r == -EEXIST) /* left over by a crash before the job was stored STARTING */
 		r = 0;
 	if (r)
-		goto fail;
+		return r;
 	snprintf(j->leaf, sizeof(j->leaf), "%s/%s", v->vs.name, name);
-	r = cpool_cg_job_limit(&d->pool, j->leaf, &j->cpus, j->rec.mem, &e);
+	crash_point(CRASH_LAUNCH_LEAF_CREATED);
+	r = cpool_cg_job_limit(&d->pool, j->leaf, &j->cpus, j->rec.mem, e);
+	if (!r)
+		r = cpool_supervise_prepare(d->record_dir, j->rec.id, e);
 	if (r)
-		goto fail;
+		return r;
+	cpool_cpuset_format(&j->cpus, cpus, sizeof(cpus));
+	j->rec.state = CPOOL_JOB_STARTING;
+	j->rec.pid = 0;
+	set_string(&j->rec.cgroup, path);
+	set_string(&j->rec.cpuset, cpus);
+	r = cpool_store_job_update(d->store, &j->rec);
+	if (r) {
+		j->rec.state = CPOOL_JOB_QUEUED;
+		return cpool_cg_fail(e, -r, "store the start of job %lld: %s", (long long)j->rec.id,
+				     cpool_store_errmsg(d->store));
+	}
+	crash_point(CRASH_LAUNCH_STARTING_STORED);
+
 	argv = strv_from_json(j->rec.argv_json);
 	env = strv_from_json(j->rec.env_json);
-	if (!argv || !argv[0]) {
-		r = cpool_cg_fail(&e, EINVAL, "job %lld has no command", (long long)j->rec.id);
-		goto fail;
-	}
 	memset(&spec, 0, sizeof(spec));
 	spec.cgroup = path;
 	spec.argv = argv;
@@ -360,27 +666,20 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v)
 	spec.gid = j->rec.gid;
 	spec.stdout_path = j->rec.stdout_path;
 	spec.stderr_path = j->rec.stderr_path;
-	r = cpool_supervise_start(&spec, j->rec.id, d->record_dir, &j->sup, &e);
+	place = (struct cpool_job_place){ .vs = v->vs.name, .cpus = cpus, .mem = j->rec.mem };
+	if (!argv || !argv[0])
+		r = cpool_cg_fail(e, EINVAL, "job %lld has no command", (long long)j->rec.id);
+	else
+		r = cpool_supervise_spawn(&spec, &place, j->rec.id, d->record_dir, &j->sup, e);
 	strv_free(argv);
 	strv_free(env);
-	argv = env = NULL;
 	if (r)
-		goto fail;
-	if (e.msg[0])
-		log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
-	cpool_cpuset_format(&j->cpus, cpus, sizeof(cpus));
-	j->rec.pid = j->sup.job_pid;
-	free(j->rec.cgroup);
-	j->rec.cgroup = strdup(path);
-	free(j->rec.cpuset);
-	j->rec.cpuset = strdup(cpus);
-	return watch_supervisor(d, j);
-fail:
-	strv_free(argv);
-	strv_free(env);
-	free(j->rec.error);
-	j->rec.error = strdup(e.msg);
-	return r;
+		return 1; /* stored STARTING, no process: the caller fails it */
+	crash_point(CRASH_LAUNCH_FORKED);
+	if (cpool_evloop_add(d->loop, j->sup.report_fd, EPOLLIN, on_report, j, &j->report_src) ||
+	    watch_supervisor(d, j) || arm_start_timer(d, j))
+		log_err("job %lld: watch its supervisor: %s", (long long)j->rec.id, strerror(errno));
+	return 0;
 }
 
 int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
@@ -391,62 +690,108 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	double t = now_s();
 	int r;
 
+	/* Resumed before its freeze completed: it gives the CPUs it still holds first. */
+	give_back_cpus(d, j);
 	r = pool_take_cpus(v, j->rec.cpus, &j->cpus);
 	if (r) {
-		log_err("job %lld: vserver %s has no %d free CPUs although the policy said so",
-			(long long)j->rec.id, v->vs.name, j->rec.cpus);
+		/* A preempted job's CPUs come back when its freeze completes: next round. */
+		log_debug("job %lld: vserver %s has no %d free CPUs yet", (long long)j->rec.id,
+			  v->vs.name, j->rec.cpus);
 		return r;
 	}
-	free(j->rec.vs);
-	j->rec.vs = strdup(v->vs.name);
+	j->cpus_held = true;
+	crash_point(CRASH_LAUNCH_CPUS_TAKEN);
+	set_string(&j->rec.vs, v->vs.name);
 	/* Once started a job stays on its VS: its cgroup lives there. */
 	snprintf(j->pol.vs, sizeof(j->pol.vs), "%s", v->vs.name);
 	if (resume) {
+		char cpus[CPOOL_JOB_RECORD_CPUS_MAX];
+
 		r = cpool_cg_job_limit(&d->pool, j->leaf, &j->cpus, 0, &e);
-		if (!r)
-			r = cpool_cg_freeze(&d->pool, j->leaf, false, FREEZE_TIMEOUT_MS, &e);
 		if (r) {
 			log_err("job %lld: resume: %s", (long long)j->rec.id, e.msg);
-			pool_give_cpus(v, &j->cpus);
+			give_back_cpus(d, j);
 			return r;
 		}
-	} else {
-		r = launch(d, j, v);
+		crash_point(CRASH_RESUME_CPUS_SET);
+		r = request_freeze(d, j, false);
 		if (r) {
-			pool_give_cpus(v, &j->cpus);
-			fail_job(d, j, j->rec.error ?: strerror(-r));
+			give_back_cpus(d, j);
 			return r;
 		}
-		j->rec.first_start = t;
+		crash_point(CRASH_RESUME_THAW_REQUESTED);
+		cpool_cpuset_format(&j->cpus, cpus, sizeof(cpus));
+		set_string(&j->rec.cpuset, cpus);
+		j->rec.state = CPOOL_JOB_RUNNING;
+		j->rec.start_time = t;
+		if (cpool_store_job_update(d->store, &j->rec))
+			log_err("job %lld: store its resumption: %s", (long long)j->rec.id,
+				cpool_store_errmsg(d->store));
+		crash_point(CRASH_RESUME_STORED);
+		log_info("job %lld resumed on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
+			 cpus);
+		return 0;
 	}
-	j->rec.state = CPOOL_JOB_RUNNING;
+	j->rec.first_start = t;
 	j->rec.start_time = t;
-	if (cpool_store_job_update(d->store, &j->rec))
-		log_err("job %lld: store its start: %s", (long long)j->rec.id,
-			cpool_store_errmsg(d->store));
-	log_info("job %lld %s on %s (CPUs %s)", (long long)j->rec.id,
-		 resume ? "resumed" : "started", v->vs.name, j->rec.cpuset ?: "?");
+	r = launch(d, j, v, &e);
+	if (r < 0) {
+		/* Nothing stored: still queued; the policy will try again. */
+		log_err("job %lld: %s", (long long)j->rec.id, e.msg);
+		give_back_cpus(d, j);
+		j->rec.first_start = j->rec.start_time = 0;
+		return r;
+	}
+	if (r > 0) {
+		/* STARTING is stored but no supervisor runs: nothing can have exec'd. */
+		fail_job(d, j, e.msg);
+		return -EIO;
+	}
+	log_debug("job %lld starting on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
+		  j->rec.cpuset);
 	return 0;
+}
+
+static void on_release_timeout(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct djob *j = data;
+
+	(void)src;
+	(void)events;
+	cpool_evloop_remove(j->release_timer);
+	j->release_timer = NULL;
+	if (!j->releasing)
+		return;
+	log_warn("job %lld: its freeze has not completed after %llu ms: its CPUs are given "
+		 "back anyway",
+		 (long long)j->rec.id, RELEASE_TIMEOUT_NS / 1000000ULL);
+	give_back_cpus(the_daemon, j);
+	sched_kick(the_daemon);
 }
 
 int jobs_preempt(struct cpoold *d, struct djob *j)
 {
-	struct cpool_cg_error e = { 0 };
-	struct vsrv *v = pool_find(d, j->pol.vs);
 	int r;
 
-	r = cpool_cg_freeze(&d->pool, j->leaf, true, FREEZE_TIMEOUT_MS, &e);
+	if (j->rec.state != CPOOL_JOB_RUNNING)
+		return -EBUSY; /* a starting job is preempted once it runs */
+	/* Its CPUs stay busy until the freeze completed (on_freeze_events). */
+	j->releasing = true;
+	if (cpool_evloop_add_timer(d->loop, RELEASE_TIMEOUT_NS, 0, on_release_timeout, j,
+				   &j->release_timer))
+		log_err("job %lld: release timer: %s", (long long)j->rec.id, strerror(errno));
+	r = request_freeze(d, j, true);
 	if (r) {
-		log_err("job %lld: preempt: %s", (long long)j->rec.id, e.msg);
+		j->releasing = false;
 		return r;
 	}
-	if (v)
-		pool_give_cpus(v, &j->cpus);
+	crash_point(CRASH_PREEMPT_FREEZE_REQUESTED);
 	j->rec.run_time += now_s() - j->rec.start_time;
 	j->rec.state = CPOOL_JOB_FROZEN;
 	if (cpool_store_job_update(d->store, &j->rec))
 		log_err("job %lld: store its preemption: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));
+	crash_point(CRASH_PREEMPT_STORED);
 	log_debug("job %lld preempted", (long long)j->rec.id);
 	return 0;
 }
@@ -454,31 +799,39 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 {
 	struct cpool_cg_error e = { 0 };
+	int r;
 
 	if (j->rec.state == CPOOL_JOB_QUEUED) {
 		j->rec.state = CPOOL_JOB_CANCELLED;
 		j->rec.end_time = now_s();
 		j->rec.exit_code = -1;
 		retire(d, j);
+		crash_point(CRASH_CANCEL_QUEUED_STORED);
 		return 0;
 	}
 	/*
-	 * Running or frozen: kill the whole leaf (SIGKILL reaches frozen tasks,
-	 * and thawing lets them die at once).  The job keeps its CPUs and its
-	 * state until its supervisor records the end, which is then accounted
-	 * as cancelled, with the signal and CPU time it really had.
+	 * Starting, running or frozen: kill the whole leaf (SIGKILL reaches
+	 * frozen tasks, and thawing lets them die at once).  The job keeps its
+	 * CPUs and its state until its supervisor records the end, which is
+	 * then accounted as cancelled, with the signal and CPU time it really
+	 * had.  A starting job is killed again once its report says it exec'd.
 	 */
+	r = cpool_job_cancel_mark(d->record_dir, j->rec.id);
+	if (r) {
+		snprintf(err, errlen, "mark job %lld cancelled in %s: %s", (long long)j->rec.id,
+			 d->record_dir, strerror(-r));
+		return r;
+	}
 	if (cpool_cg_kill(&d->pool, j->leaf, &e)) {
 		snprintf(err, errlen, "%s", e.msg);
 		return e.err;
 	}
-	if (j->rec.state == CPOOL_JOB_FROZEN &&
-	    cpool_cg_freeze(&d->pool, j->leaf, false, FREEZE_TIMEOUT_MS, &e))
-		log_warn("job %lld: thaw to let it die: %s", (long long)j->rec.id, e.msg);
+	crash_point(CRASH_CANCEL_KILLED);
+	if (j->rec.state == CPOOL_JOB_FROZEN)
+		request_freeze(d, j, false);
 	j->cancel_requested = true;
 	return 0;
 }
-
 int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
 		int64_t *id, char *err, size_t errlen)
 {
@@ -546,6 +899,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 	j->rec.submit_time = now_s();
 	json_decref(argv);
 	json_decref(env);
+	crash_point(CRASH_SUBMIT_BEFORE_STORE);
 	/* Durable before the submitter hears its id. */
 	r = cpool_store_job_insert(d->store, &j->rec);
 	if (r) {
@@ -553,12 +907,185 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 		free_job(j);
 		return r;
 	}
+	crash_point(CRASH_SUBMIT_STORED);
 	init_policy_view(d, j);
 	link_job(d, j);
 	*id = j->rec.id;
 	log_debug("job %lld submitted by uid %u", (long long)j->rec.id, (unsigned)uid);
 	sched_kick(d);
 	return 0;
+}
+
+/* ---- reconciliation after a restart ---- */
+
+/* Its supervisor is gone and what became of the job is unknown: failed, its leaf killed. */
+static void lose_job(struct cpoold *d, struct djob *j, const char *why)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "lost: %s", why);
+	log_warn("job %lld %s", (long long)j->rec.id, msg);
+	fail_job(d, j, msg);
+}
+
+/* Provably never exec'd: no supervisor lives and none wrote a record. */
+static void requeue_job(struct cpoold *d, struct djob *j)
+{
+	give_back_cpus(d, j);
+	jobs_leaf_remove(d, j->leaf);
+	j->leaf[0] = '\0';
+	j->rec.state = CPOOL_JOB_QUEUED;
+	j->rec.first_start = j->rec.start_time = 0;
+	j->rec.pid = 0;
+	set_string(&j->rec.cgroup, NULL);
+	set_string(&j->rec.cpuset, NULL);
+	j->pol.vs[0] = '\0';
+	snprintf(j->pol.vs, sizeof(j->pol.vs), "%s", j->rec.vs ?: "");
+	j->pj.first_start_us = -1;
+	if (cpool_store_job_update(d->store, &j->rec))
+		log_err("job %lld: store it queued again: %s", (long long)j->rec.id,
+			cpool_store_errmsg(d->store));
+	else
+		cpool_job_record_remove(d->record_dir, j->rec.id);
+	log_info("job %lld: never started before the restart; queued again", (long long)j->rec.id);
+}
+
+/*
+ * A live supervisor with a start record: watch it again, the cgroup as the
+ * store says.  True when its exec is still to be seen in its start record.
+ */
+static bool adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_record *rec)
+{
+	if (watch_supervisor(d, j)) {
+		lose_job(d, j, "its supervisor cannot be watched");
+		return false;
+	}
+	if (rec->job_pid > 0) {
+		j->rec.pid = rec->job_pid;
+		if (j->rec.state == CPOOL_JOB_STARTING) {
+			j->rec.state = CPOOL_JOB_RUNNING;
+			if (cpool_store_job_update(d->store, &j->rec))
+				log_err("job %lld: store its start: %s", (long long)j->rec.id,
+					cpool_store_errmsg(d->store));
+		}
+	} else {
+		/* Its exec shows in its start record: looked for with the reconciliation retries. */
+		j->awaiting_exec = true;
+		if (arm_start_timer(d, j))
+			log_err("job %lld: start timer: %s", (long long)j->rec.id,
+				strerror(errno));
+	}
+	/* cgroup.freeze as the stored state says: a crash may have come between the two. */
+	request_freeze(d, j, j->rec.state == CPOOL_JOB_FROZEN);
+	log_info("job %lld: %s, supervised by pid %d", (long long)j->rec.id,
+		 cpool_job_state_name(j->rec.state), (int)j->sup.pid);
+	return j->awaiting_exec;
+}
+
+/*
+ * One STARTING, RUNNING or FROZEN job after a restart: exactly one of
+ * adopted, ended with its recorded status, queued again (only when
+ * provably never exec'd), or lost.  The lock is asked first: when no
+ * supervisor holds it none can write anything more, so the records read
+ * after it are final.  Returns true when it must be looked at again (a
+ * supervisor alive that has not written its first record yet).
+ */
+static bool reconcile_job(struct cpoold *d, struct djob *j)
+{
+	int alive = cpool_supervise_alive(d->record_dir, j->rec.id);
+	struct cpool_job_record rec;
+	int r = cpool_job_record_read(d->record_dir, j->rec.id, &rec);
+
+	j->reconciling = false;
+	if (r == 0 && rec.ended) {
+		finish_from_record(d, j, &rec);
+		return false;
+	}
+	if (alive == 1) {
+		if (r || cpool_supervise_reattach(&rec, &j->sup)) {
+			/* Forked, not yet written; or it just ended: ask again shortly. */
+			j->reconciling = true;
+			return true;
+		}
+		return adopt_job(d, j, &rec);
+	}
+	if (alive == 0 && r == -ENOENT && j->rec.state == CPOOL_JOB_STARTING) {
+		if (j->cancel_requested) {
+			/* Cancelled before it ever had a process: it never will. */
+			give_back_cpus(d, j);
+			j->rec.state = CPOOL_JOB_CANCELLED;
+			j->rec.end_time = now_s();
+			j->rec.exit_code = -1;
+			retire(d, j);
+		} else {
+			requeue_job(d, j);
+		}
+		return false;
+	}
+	if (alive == 0 && r == 0)
+		lose_job(d, j,
+			 rec.job_pid > 0 ? "its supervisor was killed while the job ran" :
+					   "its supervisor was killed while starting it");
+	else if (alive == 0 || alive == -ENOENT)
+		lose_job(d, j, "its records are gone (was the machine rebooted?)");
+	else
+		lose_job(d, j, "its lock in the record directory cannot be read");
+	return false;
+}
+
+static void reconcile_pending(struct cpoold *d);
+
+static void on_reconcile_timer(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	(void)src;
+	(void)events;
+	reconcile_pending(data);
+}
+
+/* An adopted starting job: running once its start record has the job's pid. */
+static bool check_adopted_exec(struct cpoold *d, struct djob *j)
+{
+	struct cpool_job_record rec;
+
+	if (j->rec.state != CPOOL_JOB_STARTING || !j->start_timer) {
+		j->awaiting_exec = false;
+		return false;
+	}
+	if (cpool_job_record_read(d->record_dir, j->rec.id, &rec) || rec.job_pid <= 0)
+		return true;
+	j->awaiting_exec = false;
+	cpool_evloop_remove(j->start_timer);
+	j->start_timer = NULL;
+	j->sup.job_pid = j->rec.pid = rec.job_pid;
+	j->rec.state = CPOOL_JOB_RUNNING;
+	if (cpool_store_job_update(d->store, &j->rec))
+		log_err("job %lld: store its start: %s", (long long)j->rec.id,
+			cpool_store_errmsg(d->store));
+	log_info("job %lld: exec'd; running", (long long)j->rec.id);
+	return false;
+}
+
+static void reconcile_pending(struct cpoold *d)
+{
+	struct djob *next;
+	bool again = false;
+
+	for (struct djob *j = d->jobs; j; j = next) {
+		next = j->next;
+		if (j->reconciling)
+			again |= reconcile_job(d, j);
+		else if (j->awaiting_exec)
+			again |= check_adopted_exec(d, j);
+	}
+	if (!again)
+		return;
+	if (!d->reconcile_timer &&
+	    cpool_evloop_add_timer(d->loop, RECONCILE_RETRY_NS, 0, on_reconcile_timer, d,
+				   &d->reconcile_timer)) {
+		log_err("reconcile timer: %s", strerror(errno));
+		return;
+	}
+	cpool_evloop_timer_set(d->reconcile_timer, RECONCILE_RETRY_NS, 0);
 }
 
 static int load_job(const struct cpool_jobrec *rec, void *ctx)
@@ -586,84 +1113,74 @@ static int load_job(const struct cpool_jobrec *rec, void *ctx)
 }
 
 /*
- * After a restart: every job the store calls active is matched with what
- * its supervisor recorded.  Ended while we were down: accounted now.
- * Still running: watched again.  Queued: queued again, in id order.
+ * Leaves no started job owns: a crash after a job's end was stored but
+ * before its leaf was killed (its background processes may live on), or
+ * one created for a launch the crash cut short.  Killed and removed.
+ */
+static void remove_stray_leaves(struct cpoold *d)
+{
+	for (int i = 0; i < d->n_vs; i++) {
+		char(*names)[CPOOL_VS_NAME_MAX + 1] = NULL;
+		struct cpool_cg_error e = { 0 };
+		int n = 0;
+
+		if (cpool_cg_job_list(&d->pool, d->vs[i].vs.name, &names, &n, &e))
+			continue;
+		for (int k = 0; k < n; k++) {
+			char leaf[2 * CPOOL_VS_NAME_MAX + 2];
+			struct djob *j;
+			long long id;
+			char end;
+
+			if (sscanf(names[k], "job-%lld%c", &id, &end) != 1)
+				continue; /* not ours to judge */
+			j = jobs_find(d, id);
+			if (j && j->rec.state != CPOOL_JOB_QUEUED)
+				continue;
+			snprintf(leaf, sizeof(leaf), "%s/%s", d->vs[i].vs.name, names[k]);
+			log_info("removing the stray job leaf %s", leaf);
+			jobs_leaf_remove(d, leaf);
+		}
+		free(names);
+	}
+}
+
+/*
+ * After a restart: every job the store calls active is matched with its
+ * supervisor's lock and records.  The CPUs of every starting or running
+ * job are taken before anything else, so the scheduler never hands them
+ * out while its fate is being decided.
  */
 int jobs_recover(struct cpoold *d)
 {
 	struct cpool_job_filter f = { .active_only = true, .uid = -1 };
-	struct djob *next;
 	int r, n = 0;
 
 	the_daemon = d;
 	r = cpool_store_job_foreach(d->store, &f, load_job, d);
 	if (r)
 		return r;
-	for (struct djob *j = d->jobs; j; j = next) {
-		struct cpool_job_record rec;
+	for (struct djob *j = d->jobs; j; j = j->next) {
 		struct vsrv *v;
-		char name[32];
 
-		next = j->next;
+		if (j->rec.state == CPOOL_JOB_QUEUED)
+			continue;
 		n++;
-		snprintf(name, sizeof(name), "job-%lld", (long long)j->rec.id);
-		r = cpool_job_record_read(d->record_dir, j->rec.id, &rec);
-		if (r == -ENOENT && j->rec.state == CPOOL_JOB_QUEUED)
-			continue; /* never started */
 		v = pool_find(d, j->rec.vs ?: "");
-		if (!v) {
-			j->rec.state = CPOOL_JOB_FAILED;
-			j->rec.end_time = now_s();
-			j->rec.exit_code = -1;
-			j->rec.error = strdup("its vserver no longer exists");
-			retire(d, j);
-			continue;
-		}
-		snprintf(j->leaf, sizeof(j->leaf), "%s/%s", v->vs.name, name);
-		snprintf(j->pol.vs, sizeof(j->pol.vs), "%s", v->vs.name);
-		if (j->rec.cpuset && cpool_cpuset_parse(&j->cpus, j->rec.cpuset, NULL) == 0 &&
-		    j->rec.state != CPOOL_JOB_FROZEN)
+		snprintf(j->leaf, sizeof(j->leaf), "%s/job-%lld", j->rec.vs ?: "",
+			 (long long)j->rec.id);
+		snprintf(j->pol.vs, sizeof(j->pol.vs), "%s", j->rec.vs ?: "");
+		if (v && jobs_running(j) && j->rec.cpuset &&
+		    cpool_cpuset_parse(&j->cpus, j->rec.cpuset, NULL) == 0) {
 			cpool_cpuset_or(&v->busy, &v->busy, &j->cpus);
-		if (j->rec.state == CPOOL_JOB_QUEUED) {
-			/* Started just before the crash, its start not yet stored. */
-			j->rec.state = CPOOL_JOB_RUNNING;
-			j->rec.first_start = j->rec.start_time = rec.start_time;
-			j->rec.pid = rec.job_pid;
-			if (!rec.ended)
-				log_warn("job %lld: started before the crash; its CPUs are unknown",
-					 (long long)j->rec.id);
+			j->cpus_held = true;
 		}
-		if (r == 0 && rec.ended) {
-			finish_from_record(d, j, &rec);
-			continue;
-		}
-		r = cpool_supervise_reattach(d->record_dir, j->rec.id, &j->sup);
-		if (r == 0 && watch_supervisor(d, j) == 0) {
-			log_info("job %lld: %s, supervised by pid %d", (long long)j->rec.id,
-				 cpool_job_state_name(j->rec.state), (int)j->sup.pid);
-			continue;
-		}
-		/* Ended between our two reads, or the supervisor is gone. */
-		if (cpool_job_record_read(d->record_dir, j->rec.id, &rec) == 0 && rec.ended) {
-			finish_from_record(d, j, &rec);
-			continue;
-		}
-		j->rec.state = CPOOL_JOB_FAILED;
-		j->rec.end_time = now_s();
-		j->rec.exit_code = -1;
-		free(j->rec.error);
-		j->rec.error = strdup("lost: its supervisor is gone and left no exit record "
-				      "(was the machine rebooted?)");
-		{
-			struct vsrv *vv = pool_find(d, j->pol.vs);
-
-			if (vv)
-				pool_give_cpus(vv, &j->cpus);
-		}
-		retire(d, j);
+		j->reconciling = true;
+		j->cancel_requested = cpool_job_cancel_marked(d->record_dir, j->rec.id);
 	}
+	remove_stray_leaves(d);
+	reconcile_pending(d);
 	if (n)
-		log_info("recovered %d active jobs from the store", n);
+		log_info("reconciled %d started jobs with their supervisors", n);
 	return 0;
 }

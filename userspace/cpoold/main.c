@@ -20,10 +20,13 @@
 #include "cpoold.h"
 #include "cpool/apiclient.h"
 #include "cpool/safedir.h"
+#include "cpool/fsutil.h"
+#include "cpool/units.h"
 #include "cpool/version.h"
 
 #define DEFAULT_CONFIG "/etc/cpool/pool.ini"
 #define DEFAULT_STATE_DIR "/var/lib/cpool"
+#define DEFAULT_START_TIMEOUT_MS 30000
 
 static void usage(FILE *out)
 {
@@ -40,6 +43,8 @@ static void usage(FILE *out)
 		")\n"
 		"      --cgroup-root REL  pool cgroup below /sys/fs/cgroup (default: delegated\n"
 		"                         systemd subtree, else the [pool] name)\n"
+		"      --start-timeout DUR  a job not exec'd by then fails and its leaf is\n"
+		"                         killed (default 30s)\n"
 		"  -v, --verbose          debug messages\n"
 		"  -q, --quiet            warnings and errors only\n"
 		"  -h, --help, -V, --version\n");
@@ -224,6 +229,10 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'D' },
 		{ "record-dir", required_argument, NULL, 'R' },
 		{ "cgroup-root", required_argument, NULL, 'G' },
+		{ "start-timeout", required_argument, NULL, 'T' },
+#ifdef CPOOL_CRASH_POINTS
+		{ "crash-points", no_argument, NULL, 'X' },
+#endif
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -236,6 +245,7 @@ int main(int argc, char **argv)
 		.state_dir = DEFAULT_STATE_DIR,
 		.record_dir = CPOOL_DEFAULT_RECORD_DIR,
 		.socket_mode = 0660,
+		.start_timeout_ms = DEFAULT_START_TIMEOUT_MS,
 	};
 	int ready[2] = { -1, -1 };
 	int c, r;
@@ -276,6 +286,24 @@ int main(int argc, char **argv)
 		case 'G':
 			d.cgroup_root = optarg;
 			break;
+		case 'T': {
+			double sec;
+
+			if (cpool_parse_duration(optarg, &sec) || sec < 0.001 || sec > 86400) {
+				fprintf(stderr,
+					"cpoold: --start-timeout %s: a duration from 1ms to 1d, "
+					"like 30s\n",
+					optarg);
+				return 2;
+			}
+			d.start_timeout_ms = (int)(sec * 1000);
+			break;
+		}
+#ifdef CPOOL_CRASH_POINTS
+		case 'X':
+			crash_points_print();
+			return 0;
+#endif
 		case 'v':
 			log_threshold = LOG_DEBUG;
 			break;
@@ -297,6 +325,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+#ifdef CPOOL_CRASH_POINTS
+	if (crash_points_init())
+		return 2;
+#endif
 	if (!d.foreground) {
 		pid_t pid;
 		char status = 1;

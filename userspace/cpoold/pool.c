@@ -471,10 +471,12 @@ int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, char *err, 
 		snprintf(err, errlen, "%s", e.msg);
 		return r;
 	}
+	crash_point(CRASH_VS_RESIZE_CGROUP_APPLIED);
 	v->spec = spec;
 	v->vs = out;
 	persist_vs(d, v);
 	save_api_vservers(d);
+	crash_point(CRASH_VS_RESIZE_STORED);
 	log_info("vserver %s resized", name);
 	return 0;
 }
@@ -489,27 +491,27 @@ int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen
 		snprintf(err, errlen, "no vserver %s", name);
 		return -ENOENT;
 	}
-	/*
-	 * Its jobs end first, through the normal path, so each is accounted.
-	 * Cancelling a queued job frees it: step past it before.
-	 */
+	/* Its jobs end first, through the normal path, so each is accounted. */
 	for (struct djob *j = d->jobs, *next; j; j = next) {
 		char why[256];
 
-		next = j->next;
+		next = j->next; /* a queued job is retired (freed) at once */
 		if (strcmp(j->rec.vs ?: "", name) == 0 || strcmp(j->pol.vs, name) == 0)
 			jobs_cancel(d, j, why, sizeof(why));
 	}
+	crash_point(CRASH_VS_DESTROY_JOBS_KILLED);
 	r = cpool_cg_vs_destroy(&d->pool, name, 10000, &e);
 	if (r) {
 		snprintf(err, errlen, "%s", e.msg);
 		return r;
 	}
+	crash_point(CRASH_VS_DESTROY_CGROUP_REMOVED);
 	cpool_planner_release(d->planner, name);
 	cpool_store_vs_delete(d->store, name);
 	memmove(&d->vs[i], &d->vs[i + 1], (size_t)(d->n_vs - i - 1) * sizeof(d->vs[0]));
 	d->n_vs--;
 	save_api_vservers(d);
+	crash_point(CRASH_VS_DESTROY_STORED);
 	log_info("vserver %s destroyed", name);
 	return 0;
 }

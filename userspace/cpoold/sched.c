@@ -14,17 +14,28 @@
 
 #include "cpoold.h"
 
-int64_t now_us(void)
+static int64_t clock_us(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The timers' clock: a step of the wall clock must not shift a quantum. */
+int64_t now_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
 }
 
 double now_s(void)
 {
-	return (double)now_us() / 1e6;
+	return (double)clock_us(CLOCK_REALTIME) / 1e6;
+}
+
+int64_t wall_to_mono_us(double wall_s)
+{
+	return (int64_t)(wall_s * 1e6) - (clock_us(CLOCK_REALTIME) - now_us());
 }
 
 #define job_of(pj) ((struct djob *)((char *)(pj)-offsetof(struct djob, pj)))
@@ -85,10 +96,17 @@ static void schedule(struct cpoold *d)
 		if (j->cancel_requested)
 			continue;
 		switch (j->rec.state) {
+		case CPOOL_JOB_STARTING:
+			/*
+			 * Not the policy's until it runs (its CPUs are busy in
+			 * free_cpus): preempting a process that does not exist
+			 * yet would free nothing.
+			 */
+			break;
 		case CPOOL_JOB_RUNNING:
 			j->pj.vs = pool_index(d, j->pol.vs);
 			j->pj.done_us = (int64_t)(j->rec.run_time * 1e6) +
-					(now - (int64_t)(j->rec.start_time * 1e6));
+					(now - wall_to_mono_us(j->rec.start_time));
 			running[nr++] = &j->pj;
 			break;
 		case CPOOL_JOB_QUEUED:

@@ -1,24 +1,56 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
-/* The supervisor's start and exit records as JSON (see supervise.h). */
+/* Job states and the supervisor's records as JSON (see job_record.h). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cpool/supervise.h"
+#include "cpool/job_record.h"
+
+static const char *const state_names[CPOOL_JOB__COUNT] = {
+	[CPOOL_JOB_QUEUED] = "queued",	 [CPOOL_JOB_STARTING] = "starting",
+	[CPOOL_JOB_RUNNING] = "running", [CPOOL_JOB_FROZEN] = "frozen",
+	[CPOOL_JOB_DONE] = "done",	 [CPOOL_JOB_FAILED] = "failed",
+	[CPOOL_JOB_CANCELLED] = "cancelled",
+};
+
+const char *cpool_job_state_name(enum cpool_job_state s)
+{
+	return (unsigned)s < CPOOL_JOB__COUNT ? state_names[s] : "unknown";
+}
+
+int cpool_job_state_parse(const char *name, enum cpool_job_state *s)
+{
+	for (int i = 0; i < CPOOL_JOB__COUNT; i++) {
+		if (strcmp(name, state_names[i]) == 0) {
+			*s = (enum cpool_job_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+bool cpool_job_state_ended(enum cpool_job_state s)
+{
+	return s == CPOOL_JOB_DONE || s == CPOOL_JOB_FAILED || s == CPOOL_JOB_CANCELLED;
+}
 
 char *cpool_job_record_encode(const struct cpool_job_record *r)
 {
-	json_t *o = json_pack("{s:I, s:i, s:I, s:i, s:f, s:b}", "job", (json_int_t)r->job_id,
-			      "supervisor_pid", (int)r->supervisor_pid, "supervisor_start",
-			      (json_int_t)r->supervisor_start, "job_pid", (int)r->job_pid,
-			      "start_time", r->start_time, "ended", r->ended);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:i, s:I, s:i, s:I, s:f, s:b}", "job",
+			      (json_int_t)r->job_id, "vs", r->vs, "leaf", r->leaf, "cpus", r->cpus,
+			      "mem", (json_int_t)r->mem, "supervisor_pid", (int)r->supervisor_pid,
+			      "supervisor_start", (json_int_t)r->supervisor_start, "job_pid",
+			      (int)r->job_pid, "job_start", (json_int_t)r->job_start, "start_time",
+			      r->start_time, "ended", r->ended);
 	char *text;
 
 	if (!o)
 		return NULL;
 	if (r->launch_failed) {
 		json_object_set_new(o, "launch_failed", json_true());
+		json_object_set_new(o, "error", json_string(r->error));
+	} else if (r->error[0]) {
 		json_object_set_new(o, "error", json_string(r->error));
 	}
 	if (r->ended) {
@@ -38,9 +70,19 @@ char *cpool_job_record_encode(const struct cpool_job_record *r)
 	return text;
 }
 
+static int copy_string(json_t *o, const char *key, char *dst, size_t len)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	if (!v || strlen(v) >= len)
+		return -EINVAL;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
 int cpool_job_record_decode(const char *text, struct cpool_job_record *r)
 {
-	json_int_t job = 0, sup_start = 0, cpu = 0, peak = 0;
+	json_int_t job = 0, sup_start = 0, job_start = 0, mem = 0, cpu = 0, peak = 0;
 	int sup_pid = 0, job_pid = 0, ended = 0;
 	json_error_t jerr;
 	json_t *o, *x;
@@ -49,16 +91,22 @@ int cpool_job_record_decode(const char *text, struct cpool_job_record *r)
 	o = json_loads(text, 0, &jerr);
 	if (!o)
 		return -EINVAL;
-	if (json_unpack(o, "{s:I, s:i, s:I, s:i, s:F, s:b}", "job", &job, "supervisor_pid",
-			&sup_pid, "supervisor_start", &sup_start, "job_pid", &job_pid, "start_time",
-			&r->start_time, "ended", &ended)) {
+	if (json_unpack(o, "{s:I, s:I, s:i, s:I, s:i, s:I, s:F, s:b}", "job", &job, "mem", &mem,
+			"supervisor_pid", &sup_pid, "supervisor_start", &sup_start, "job_pid",
+			&job_pid, "job_start", &job_start, "start_time", &r->start_time, "ended",
+			&ended) ||
+	    copy_string(o, "vs", r->vs, sizeof(r->vs)) ||
+	    copy_string(o, "leaf", r->leaf, sizeof(r->leaf)) ||
+	    copy_string(o, "cpus", r->cpus, sizeof(r->cpus))) {
 		json_decref(o);
 		return -EINVAL;
 	}
 	r->job_id = job;
+	r->mem = (uint64_t)mem;
 	r->supervisor_pid = sup_pid;
 	r->supervisor_start = (uint64_t)sup_start;
 	r->job_pid = job_pid;
+	r->job_start = (uint64_t)job_start;
 	r->ended = ended;
 	r->launch_failed = json_is_true(json_object_get(o, "launch_failed"));
 	if (json_is_string(json_object_get(o, "error")))

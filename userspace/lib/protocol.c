@@ -24,6 +24,7 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_POLICY_GET] = "policy.get",
 	[CPOOL_OP_POLICY_SET] = "policy.set",
 	[CPOOL_OP_TOP] = "top",
+	[CPOOL_OP_STATS] = "stats",
 };
 
 /* The keys each op accepts in "args"; anything else is a typo to report. */

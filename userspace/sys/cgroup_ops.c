@@ -103,6 +103,58 @@ int cpool_cg_freeze(const struct cpool_cg_pool *pool, const char *rel, bool free
 	return err;
 }
 
+int cpool_cg_freeze_request(const struct cpool_cg_pool *pool, const char *rel, bool freeze,
+			    struct cpool_cg_error *e)
+{
+	char dir[PATH_MAX];
+	int err = dir_of(pool, rel, dir, sizeof(dir), e);
+
+	return err ? err : cg_write_file(dir, "cgroup.freeze", freeze ? "1" : "0", e);
+}
+
+int cpool_cg_events_watch(const struct cpool_cg_pool *pool, const char *rel, int *fd,
+			  struct cpool_cg_error *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	int err = dir_of(pool, rel, dir, sizeof(dir), e);
+
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	*fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (*fd < 0)
+		return cpool_cg_fail(e, errno, "inotify_init1 for %s: %s", path, strerror(errno));
+	if (inotify_add_watch(*fd, path, IN_MODIFY) < 0) {
+		err = cpool_cg_fail(e, errno, "inotify_add_watch %s: %s", path, strerror(errno));
+		close(*fd);
+		*fd = -1;
+	}
+	return err;
+}
+
+void cpool_cg_events_drain(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int cpool_cg_remove(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_error *e)
+{
+	char dir[PATH_MAX];
+	int err = cg_rel_check(rel, e);
+
+	if (err)
+		return err;
+	if (cg_abs_path(pool, rel, dir, sizeof(dir)))
+		return cpool_cg_fail(e, ENAMETOOLONG, "cgroup %s/%s: path too long", pool->path,
+				     rel);
+	if (rmdir(dir) < 0)
+		return cpool_cg_fail(e, errno, "remove %s: %s", dir, strerror(errno));
+	return 0;
+}
+
 int cpool_cg_wait_empty(const struct cpool_cg_pool *pool, const char *rel, int timeout_ms,
 			struct cpool_cg_error *e)
 {
@@ -242,16 +294,13 @@ int cpool_cg_job_create(const struct cpool_cg_pool *pool, const char *vs, const 
 	err = cg_rel_check(rel, e);
 	if (!err)
 		err = dir_of(pool, vs, dir, sizeof(dir), e);
-	if (!err)
-		err = cg_mkdir(pool, rel, true, e);
 	if (err)
 		return err;
+	/* The path first: a caller reusing a leaf left by a crash (-EEXIST) needs it too. */
 	cg_abs_path(pool, rel, dir, sizeof(dir));
-	if ((size_t)snprintf(path, path_len, "%s", dir) >= path_len) {
-		rmdir(dir);
+	if ((size_t)snprintf(path, path_len, "%s", dir) >= path_len)
 		return cpool_cg_fail(e, ENAMETOOLONG, "create job %s: path too long", dir);
-	}
-	return 0;
+	return cg_mkdir(pool, rel, true, e);
 }
 
 int cpool_cg_job_destroy(const struct cpool_cg_pool *pool, const char *vs, const char *job,

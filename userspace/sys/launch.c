@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ enum stage {
 	STAGE_STDIN,
 	STAGE_STDOUT,
 	STAGE_STDERR,
+	STAGE_FDS,
 	STAGE_EXEC,
 	STAGE_CGROUP,
 };
@@ -38,6 +40,7 @@ enum stage {
 struct child_report {
 	int stage;
 	int err;
+	unsigned int refused_type; /* S_IFMT of a refused stdout/stderr; 0 = errno says why */
 };
 
 struct child_ctx {
@@ -48,25 +51,140 @@ struct child_ctx {
 	int procs_fd; /* fallback only: the leaf's cgroup.procs */
 };
 
-static __attribute__((noreturn)) void child_fail(const struct child_ctx *c, int stage, int err)
+static __attribute__((noreturn)) void child_report_send(const struct child_ctx *c,
+							 const struct child_report *r)
 {
-	struct child_report r = { stage, err };
-
-	if (write(c->report_fd, &r, sizeof(r)) < 0)
+	if (write(c->report_fd, r, sizeof(*r)) < 0)
 		_exit(126);
 	_exit(127);
 }
 
-static int redirect(const char *path, int target, int flags)
+static __attribute__((noreturn)) void child_fail(const struct child_ctx *c, int stage, int err)
 {
-	int fd = open(path ? path : "/dev/null", flags | O_CLOEXEC, 0644);
+	struct child_report r = { stage, err, 0 };
 
+	child_report_send(c, &r);
+}
+
+/* The kernel's /dev/null: the one device a job's output may go to. */
+static bool is_dev_null(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
+/*
+ * Open a job's stdin/stdout/stderr as the job's user.  O_NONBLOCK: opening a
+ * FIFO without a peer would otherwise wait forever (a writer gets ENXIO
+ * instead).  The type is checked on the opened fd, so a path swapped after
+ * submission cannot slip a FIFO, socket or device past the check.  Returns
+ * the fd, -errno, or -EINVAL with *refused set to the S_IFMT of a refused file.
+ */
+static int open_job_file(const char *path, int flags, unsigned int *refused)
+{
+	struct stat st;
+	int fd, fl;
+
+	*refused = 0;
+	fd = open(path ? path : "/dev/null",
+		  flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (path ? O_NOFOLLOW : 0), 0644);
 	if (fd < 0)
-		return -1;
-	if (dup2(fd, target) < 0)
-		return -1; /* dup2 clears CLOEXEC on @target */
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		fl = -errno;
+		close(fd);
+		return fl;
+	}
+	if (!S_ISREG(st.st_mode) && !is_dev_null(&st)) {
+		*refused = st.st_mode & S_IFMT;
+		close(fd);
+		return -EINVAL;
+	}
+	/* The job gets ordinary blocking I/O. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		fl = -errno;
+		close(fd);
+		return fl;
+	}
+	return fd;
+}
+
+static void redirect(const struct child_ctx *c, int stage, const char *path, int target,
+		     int flags)
+{
+	struct child_report r = { stage, 0, 0 };
+	int fd = open_job_file(path, flags, &r.refused_type);
+
+	if (fd < 0) {
+		r.err = -fd;
+		child_report_send(c, &r);
+	}
+	if (dup2(fd, target) < 0) /* dup2 clears CLOEXEC on @target: wanted for 0-2 */
+		child_fail(c, stage, errno);
 	if (fd != target)
 		close(fd);
+}
+
+/* getdents64 records, read raw: opendir() allocates, which the child must not. */
+struct dirent64_head {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Close every fd >= @lowest but @keep by walking /proc/self/fd (kernels before 5.9). */
+int cpool_close_fds_walk(int lowest, int keep)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	bool closed_any;
+	long n;
+	int dfd;
+
+	do {
+		closed_any = false;
+		dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return -errno;
+		while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+			for (long off = 0; off < n;) {
+				struct dirent64_head *d = (struct dirent64_head *)(buf + off);
+				const char *p = d->d_name;
+				long fd = 0;
+
+				off += d->d_reclen;
+				if (*p < '0' || *p > '9')
+					continue;
+				for (; *p >= '0' && *p <= '9'; p++)
+					fd = fd * 10 + (*p - '0');
+				if (fd >= lowest && fd != keep && fd != dfd) {
+					close((int)fd);
+					closed_any = true;
+				}
+			}
+		}
+		close(dfd);
+		if (n < 0)
+			return -errno;
+		/* Closing while reading the directory may hide entries: read it again. */
+	} while (closed_any);
+	return 0;
+}
+
+int cpool_close_fds_from(int lowest, int keep)
+{
+	unsigned int first = (unsigned int)lowest;
+
+	if (keep > lowest) {
+		if (syscall(SYS_close_range, first, (unsigned int)keep - 1, 0U) < 0)
+			return errno == ENOSYS ? cpool_close_fds_walk(lowest, keep) : -errno;
+		first = (unsigned int)keep + 1;
+	} else if (keep == lowest) {
+		first = (unsigned int)keep + 1;
+	}
+	if (syscall(SYS_close_range, first, ~0U, 0U) < 0)
+		return errno == ENOSYS ? cpool_close_fds_walk(lowest, keep) : -errno;
 	return 0;
 }
 
@@ -123,7 +241,7 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *c)
 	const struct cpool_launch_spec *s = c->spec;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
-	int err;
+	int err, cwd_fd;
 
 	if (c->procs_fd >= 0 && write(c->procs_fd, "0", 1) != 1)
 		child_fail(c, STAGE_CGROUP, errno);
@@ -149,14 +267,18 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *c)
 			child_fail(c, STAGE_UID, errno);
 	}
 	/* As the job's user from here: it may only reach what the user may. */
-	if (chdir(s->cwd ? s->cwd : "/") < 0)
+	cwd_fd = open(s->cwd ? s->cwd : "/",
+		      O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (cwd_fd < 0 || fchdir(cwd_fd) < 0)
 		child_fail(c, STAGE_CHDIR, errno);
-	if (redirect(NULL, 0, O_RDONLY) < 0)
-		child_fail(c, STAGE_STDIN, errno);
-	if (redirect(s->stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC) < 0)
-		child_fail(c, STAGE_STDOUT, errno);
-	if (redirect(s->stderr_path, 2, O_WRONLY | O_CREAT | O_TRUNC) < 0)
-		child_fail(c, STAGE_STDERR, errno);
+	close(cwd_fd);
+	redirect(c, STAGE_STDIN, NULL, 0, O_RDONLY);
+	redirect(c, STAGE_STDOUT, s->stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC);
+	redirect(c, STAGE_STDERR, s->stderr_path, 2, O_WRONLY | O_CREAT | O_TRUNC);
+	/* The job holds fds 0-2 and nothing else of ours; the report fd closes at exec. */
+	err = cpool_close_fds_from(3, c->report_fd);
+	if (err)
+		child_fail(c, STAGE_FDS, -err);
 	err = exec_search(s->argv[0], s->argv, s->envp);
 	child_fail(c, STAGE_EXEC, err);
 }
@@ -207,6 +329,8 @@ static const char *stage_text(int stage, const struct cpool_launch_spec *s, char
 	case STAGE_STDERR:
 		snprintf(buf, len, "open stderr %s", s->stderr_path ? s->stderr_path : "/dev/null");
 		return buf;
+	case STAGE_FDS:
+		return "close inherited file descriptors";
 	case STAGE_EXEC:
 		snprintf(buf, len, "execve %s", s->argv[0]);
 		return buf;
@@ -215,6 +339,51 @@ static const char *stage_text(int stage, const struct cpool_launch_spec *s, char
 		return buf;
 	}
 	return "start job";
+}
+
+static const char *file_type_name(unsigned int type)
+{
+	switch (type) {
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFDIR:
+		return "a directory";
+	}
+	return "not a regular file";
+}
+
+/* The reason a child gave, as one sentence naming the path and what is wrong with it. */
+static int child_error(const struct cpool_launch_spec *spec, const struct child_report *r,
+		       struct cpool_cg_error *e)
+{
+	const char *which = r->stage == STAGE_STDOUT ? "stdout" : "stderr";
+	const char *path = r->stage == STAGE_STDOUT ? spec->stdout_path : spec->stderr_path;
+	bool output = r->stage == STAGE_STDOUT || r->stage == STAGE_STDERR;
+	char what[PATH_MAX + 64];
+
+	if (output && r->refused_type)
+		return cpool_cg_fail(e, EINVAL,
+				     "start %s: %s %s is %s: a job's output must be a regular "
+				     "file or /dev/null",
+				     spec->argv[0], which, path, file_type_name(r->refused_type));
+	/* Only a FIFO without a reader or a socket file answers a non-blocking open so. */
+	if (output && r->err == ENXIO)
+		return cpool_cg_fail(e, EINVAL,
+				     "start %s: %s %s is a FIFO or a socket: a job's output must "
+				     "be a regular file or /dev/null",
+				     spec->argv[0], which, path);
+	if (output && r->err == ELOOP)
+		return cpool_cg_fail(e, ELOOP,
+				     "start %s: %s %s is a symbolic link: give the file it points to",
+				     spec->argv[0], which, path);
+	return cpool_cg_fail(e, r->err, "start %s: %s: %s", spec->argv[0],
+			     stage_text(r->stage, spec, what, sizeof(what)), strerror(r->err));
 }
 
 static pid_t spawn_clone3(struct child_ctx *c, int cgroup_fd, int *pidfd)
@@ -235,7 +404,6 @@ int cpool_launch(const struct cpool_launch_spec *spec, struct cpool_job_proc *jo
 	struct child_ctx *c;
 	struct child_report r;
 	int pipefd[2], cgroup_fd, pidfd = -1, err;
-	char what[PATH_MAX + 64];
 	ssize_t n;
 	pid_t pid;
 
@@ -305,8 +473,7 @@ int cpool_launch(const struct cpool_launch_spec *spec, struct cpool_job_proc *jo
 		waitpid(pid, NULL, 0);
 		if (pidfd >= 0)
 			close(pidfd);
-		err = cpool_cg_fail(e, r.err, "start %s: %s: %s", spec->argv[0],
-				    stage_text(r.stage, spec, what, sizeof(what)), strerror(r.err));
+		err = child_error(spec, &r, e);
 		goto out_pipe;
 	}
 	job->pid = pid;

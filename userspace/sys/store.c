@@ -17,28 +17,6 @@ struct cpool_store {
 	sqlite3_stmt *job_insert, *job_update, *job_get;
 };
 
-static const char *const state_names[CPOOL_JOB__COUNT] = {
-	[CPOOL_JOB_QUEUED] = "queued", [CPOOL_JOB_RUNNING] = "running",
-	[CPOOL_JOB_FROZEN] = "frozen", [CPOOL_JOB_DONE] = "done",
-	[CPOOL_JOB_FAILED] = "failed", [CPOOL_JOB_CANCELLED] = "cancelled",
-};
-
-const char *cpool_job_state_name(enum cpool_job_state s)
-{
-	return (unsigned)s < CPOOL_JOB__COUNT ? state_names[s] : "unknown";
-}
-
-int cpool_job_state_parse(const char *name, enum cpool_job_state *s)
-{
-	for (int i = 0; i < CPOOL_JOB__COUNT; i++) {
-		if (strcmp(name, state_names[i]) == 0) {
-			*s = (enum cpool_job_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS vservers(name TEXT PRIMARY KEY, spec TEXT, cpus TEXT,"
@@ -125,18 +103,22 @@ static int prepare_statements(struct cpool_store *store)
 	rc = sqlite3_prepare_v2(
 		store->db,
 		"INSERT INTO jobs(name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem,"
-		" estimate, priority, state, submit_time) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" estimate, priority, state, submit_time) VALUES(:name, :uid, :gid, :argv, :env,"
+		" :cwd, :stdout, :stderr, :vs, :cpus, :mem, :estimate, :priority, :state,"
+		" :submit_time)",
 		-1, &store->job_insert, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
 			store->db,
-			"UPDATE jobs SET vs=?, state=?, first_start=?, start_time=?, end_time=?,"
-			" run_time=?, pid=?, cgroup=?, cpuset=?, exit_code=?, signal=?, oom=?,"
-			" cpu_usec=?, peak_mem=?, rq_lat_sum_ns=?, rq_lat_count=?, rq_lat_p99_ns=?,"
-			" error=? WHERE id=?",
+			"UPDATE jobs SET vs=:vs, state=:state, first_start=:first_start,"
+			" start_time=:start_time, end_time=:end_time, run_time=:run_time, pid=:pid,"
+			" cgroup=:cgroup, cpuset=:cpuset, exit_code=:exit_code, signal=:signal,"
+			" oom=:oom, cpu_usec=:cpu_usec, peak_mem=:peak_mem,"
+			" rq_lat_sum_ns=:rq_lat_sum_ns, rq_lat_count=:rq_lat_count,"
+			" rq_lat_p99_ns=:rq_lat_p99_ns, error=:error WHERE id=:id",
 			-1, &store->job_update, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(store->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id=?", -1,
+		rc = sqlite3_prepare_v2(store->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id=:id", -1,
 					&store->job_get, NULL);
 	return sql_error(rc);
 }
@@ -217,13 +199,34 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* Named parameters: a column added to a statement cannot shift the others. */
+static int param(sqlite3_stmt *st, const char *name)
+{
+	return sqlite3_bind_parameter_index(st, name);
+}
+
+static void set_text(sqlite3_stmt *st, const char *name, const char *s)
+{
+	bind_text(st, param(st, name), s);
+}
+
+static void set_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	sqlite3_bind_int64(st, param(st, name), v);
+}
+
+static void set_double(sqlite3_stmt *st, const char *name, double v)
+{
+	sqlite3_bind_double(st, param(st, name), v);
+}
+
 /* 0 means "not yet" for times: stored as NULL so queries can tell. */
-static void bind_time(sqlite3_stmt *st, int i, double t)
+static void set_time(sqlite3_stmt *st, const char *name, double t)
 {
 	if (t > 0)
-		sqlite3_bind_double(st, i, t);
+		set_double(st, name, t);
 	else
-		sqlite3_bind_null(st, i);
+		sqlite3_bind_null(st, param(st, name));
 }
 
 static int step_done(sqlite3_stmt *st)
@@ -240,21 +243,21 @@ int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
 	sqlite3_stmt *st = store->job_insert;
 	int r;
 
-	bind_text(st, 1, job->name);
-	sqlite3_bind_int64(st, 2, job->uid);
-	sqlite3_bind_int64(st, 3, job->gid);
-	bind_text(st, 4, job->argv_json);
-	bind_text(st, 5, job->env_json);
-	bind_text(st, 6, job->cwd);
-	bind_text(st, 7, job->stdout_path);
-	bind_text(st, 8, job->stderr_path);
-	bind_text(st, 9, job->vs);
-	sqlite3_bind_int(st, 10, job->cpus);
-	sqlite3_bind_int64(st, 11, (sqlite3_int64)job->mem);
-	sqlite3_bind_double(st, 12, job->estimate);
-	sqlite3_bind_int(st, 13, job->priority);
-	bind_text(st, 14, cpool_job_state_name(job->state));
-	sqlite3_bind_double(st, 15, job->submit_time);
+	set_text(st, ":name", job->name);
+	set_int(st, ":uid", job->uid);
+	set_int(st, ":gid", job->gid);
+	set_text(st, ":argv", job->argv_json);
+	set_text(st, ":env", job->env_json);
+	set_text(st, ":cwd", job->cwd);
+	set_text(st, ":stdout", job->stdout_path);
+	set_text(st, ":stderr", job->stderr_path);
+	set_text(st, ":vs", job->vs);
+	set_int(st, ":cpus", job->cpus);
+	set_int(st, ":mem", (int64_t)job->mem);
+	set_double(st, ":estimate", job->estimate);
+	set_int(st, ":priority", job->priority);
+	set_text(st, ":state", cpool_job_state_name(job->state));
+	set_double(st, ":submit_time", job->submit_time);
 	r = step_done(st);
 	if (!r)
 		job->id = sqlite3_last_insert_rowid(store->db);
@@ -264,33 +267,32 @@ int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
 int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec *job)
 {
 	sqlite3_stmt *st = store->job_update;
-	bool ended = job->state == CPOOL_JOB_DONE || job->state == CPOOL_JOB_FAILED ||
-		     job->state == CPOOL_JOB_CANCELLED;
+	bool ended = cpool_job_state_ended(job->state);
 	int r;
 
-	bind_text(st, 1, job->vs);
-	bind_text(st, 2, cpool_job_state_name(job->state));
-	bind_time(st, 3, job->first_start);
-	bind_time(st, 4, job->start_time);
-	bind_time(st, 5, job->end_time);
-	sqlite3_bind_double(st, 6, job->run_time);
+	set_text(st, ":vs", job->vs);
+	set_text(st, ":state", cpool_job_state_name(job->state));
+	set_time(st, ":first_start", job->first_start);
+	set_time(st, ":start_time", job->start_time);
+	set_time(st, ":end_time", job->end_time);
+	set_double(st, ":run_time", job->run_time);
 	if (job->pid > 0)
-		sqlite3_bind_int(st, 7, job->pid);
-	bind_text(st, 8, job->cgroup);
-	bind_text(st, 9, job->cpuset);
+		set_int(st, ":pid", job->pid);
+	set_text(st, ":cgroup", job->cgroup);
+	set_text(st, ":cpuset", job->cpuset);
 	/* Exit accounting only exists once the job has ended: NULL before. */
 	if (ended) {
-		sqlite3_bind_int(st, 10, job->exit_code);
-		sqlite3_bind_int(st, 11, job->signal);
-		sqlite3_bind_int64(st, 13, (sqlite3_int64)job->cpu_usec);
-		sqlite3_bind_int64(st, 14, (sqlite3_int64)job->peak_mem);
-		sqlite3_bind_int64(st, 15, (sqlite3_int64)job->rq_lat_sum_ns);
-		sqlite3_bind_int64(st, 16, (sqlite3_int64)job->rq_lat_count);
-		sqlite3_bind_int64(st, 17, (sqlite3_int64)job->rq_lat_p99_ns);
+		set_int(st, ":exit_code", job->exit_code);
+		set_int(st, ":signal", job->signal);
+		set_int(st, ":cpu_usec", (int64_t)job->cpu_usec);
+		set_int(st, ":peak_mem", (int64_t)job->peak_mem);
+		set_int(st, ":rq_lat_sum_ns", (int64_t)job->rq_lat_sum_ns);
+		set_int(st, ":rq_lat_count", (int64_t)job->rq_lat_count);
+		set_int(st, ":rq_lat_p99_ns", (int64_t)job->rq_lat_p99_ns);
 	}
-	sqlite3_bind_int(st, 12, job->oom);
-	bind_text(st, 18, job->error);
-	sqlite3_bind_int64(st, 19, job->id);
+	set_int(st, ":oom", job->oom);
+	set_text(st, ":error", job->error);
+	set_int(st, ":id", job->id);
 	r = step_done(st);
 	if (!r && sqlite3_changes(store->db) == 0)
 		r = -ENOENT;
@@ -350,7 +352,7 @@ int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobr
 	sqlite3_stmt *st = store->job_get;
 	int rc, r = 0;
 
-	sqlite3_bind_int64(st, 1, id);
+	set_int(st, ":id", id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		read_job(st, job);
@@ -385,20 +387,20 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 	int rc, r = 0;
 
 	if (f->active_only)
-		state_clause = " AND state IN ('queued','running','frozen')";
+		state_clause = " AND state IN ('queued','starting','running','frozen')";
 	else if (f->finished_only)
 		state_clause = " AND state IN ('done','failed','cancelled')";
 	snprintf(sql, sizeof(sql),
-		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= ?1 AND (?2 < 0 OR uid = ?2)"
-		 " AND id > ?3%s"
+		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= :since"
+		 " AND (:uid < 0 OR uid = :uid) AND id > :after%s"
 		 " ORDER BY id",
 		 state_clause);
 	rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_error(rc);
-	sqlite3_bind_double(st, 1, f->since);
-	sqlite3_bind_int64(st, 2, f->uid);
-	sqlite3_bind_int64(st, 3, f->after_id);
+	set_double(st, ":since", f->since);
+	set_int(st, ":uid", f->uid);
+	set_int(st, ":after", f->after_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct cpool_jobrec job;
 

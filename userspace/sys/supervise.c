@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -122,10 +123,15 @@ static void send_report(int fd, const struct start_report *rep)
 	while (w < 0 && errno == EINTR);
 }
 
+static void lock_path(char *buf, size_t len, const char *dir, int64_t id)
+{
+	record_path(buf, len, dir, id, "lock");
+}
+
 /* The supervisor itself: never returns. */
 static void __attribute__((noreturn))
-supervisor_main(const struct cpool_launch_spec *spec, int64_t job_id, const char *dir,
-		int report_fd)
+supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_place *place,
+		int64_t job_id, const char *dir, int report_fd, int lock_fd)
 {
 	struct cpool_job_record rec = { .job_id = job_id };
 	struct start_report rep = { 0 };
@@ -147,27 +153,45 @@ supervisor_main(const struct cpool_launch_spec *spec, int64_t job_id, const char
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/*
+	 * Keep only the report pipe (fd 3) and the job's lock (fd 4), both
+	 * close-on-exec (dup2 would clear that, and the job would inherit them):
+	 * the daemon's sockets and database are not ours.
+	 */
+	report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
+	lock_fd = fcntl(lock_fd, F_DUPFD_CLOEXEC, 10);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
 		dup2(devnull, 2);
 	}
-	/* Keep only the report pipe: the daemon's sockets and database are not ours. */
-	if (report_fd != 3) {
-		dup2(report_fd, 3);
-		report_fd = 3;
-	}
-	syscall(SYS_close_range, 4U, ~0U, 0U);
+	dup3(report_fd, 3, O_CLOEXEC);
+	dup3(lock_fd, 4, O_CLOEXEC);
+	report_fd = 3;
+	cpool_close_fds_from(5, -1);
 
 	rec.supervisor_pid = getpid();
 	proc_starttime(rec.supervisor_pid, &rec.supervisor_start);
 	rec.start_time = now_real();
+	snprintf(rec.vs, sizeof(rec.vs), "%s", place->vs ?: "");
+	snprintf(rec.leaf, sizeof(rec.leaf), "%s", spec->cgroup);
+	snprintf(rec.cpus, sizeof(rec.cpus), "%s", place->cpus ?: "");
+	rec.mem = place->mem;
+	/* Before the job process exists: a restart then knows whom to watch. */
+	r = write_record(dir, &rec, "start");
+	if (r) {
+		rep.err = r;
+		snprintf(rep.msg, sizeof(rep.msg), "write the start record in %s: %s", dir,
+			 strerror(-r));
+		send_report(report_fd, &rep);
+		_exit(0);
+	}
 	r = cpool_launch(spec, &proc, &e);
 	if (r) {
 		rec.launch_failed = true;
 		rec.ended = true;
-		rec.end_time = rec.start_time;
+		rec.end_time = now_real();
 		snprintf(rec.error, sizeof(rec.error), "%s", e.msg);
 		write_record(dir, &rec, "exit");
 		rep.err = r;
@@ -176,12 +200,13 @@ supervisor_main(const struct cpool_launch_spec *spec, int64_t job_id, const char
 		_exit(0);
 	}
 	rec.job_pid = proc.pid;
+	proc_starttime(proc.pid, &rec.job_start);
 	r = write_record(dir, &rec, "start");
 	rep.job_pid = proc.pid;
 	if (r) {
-		/* Without a start record a restarted daemon could not find us. */
+		/* The launching record still names us: a restart finds the job through it. */
 		rep.err = r;
-		snprintf(rep.msg, sizeof(rep.msg), "write the start record in %s: %s", dir,
+		snprintf(rep.msg, sizeof(rep.msg), "rewrite the start record in %s: %s", dir,
 			 strerror(-r));
 	}
 	send_report(report_fd, &rep);
@@ -196,83 +221,147 @@ supervisor_main(const struct cpool_launch_spec *spec, int64_t job_id, const char
 	_exit(0);
 }
 
-int cpool_supervise_start(const struct cpool_launch_spec *spec, int64_t job_id,
-			  const char *record_dir, struct cpool_supervisor *sup,
-			  struct cpool_cg_error *e)
+/* Create (when missing) the record directory and the job's lock file; the open fd, or -errno. */
+static int open_lock(const char *record_dir, int64_t job_id, char *lock, size_t len,
+		     struct cpool_cg_error *e)
 {
-	struct start_report rep;
-	int pfd[2], r;
-	ssize_t n;
-	pid_t pid;
+	int r = cpool_mkdir_p(record_dir, 0700), fd;
 
-	r = cpool_mkdir_p(record_dir, 0700);
 	if (r)
 		return cpool_cg_fail(e, -r, "create the job record directory %s: %s", record_dir,
 				     strerror(-r));
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return cpool_cg_fail(e, errno, "pipe for job %lld: %s", (long long)job_id,
-				     strerror(errno));
+	lock_path(lock, len, record_dir, job_id);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return cpool_cg_fail(e, errno, "create %s: %s", lock, strerror(errno));
+	return fd;
+}
+
+int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_cg_error *e)
+{
+	char lock[4096];
+	int fd = open_lock(record_dir, job_id, lock, sizeof(lock), e);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+int cpool_supervise_spawn(const struct cpool_launch_spec *spec, const struct cpool_job_place *place,
+			  int64_t job_id, const char *record_dir, struct cpool_supervisor *sup,
+			  struct cpool_cg_error *e)
+{
+	char lock[4096];
+	int pfd[2], lock_fd, r;
+	pid_t pid;
+
+	memset(sup, 0, sizeof(*sup));
+	sup->pidfd = sup->report_fd = -1;
+	lock_fd = open_lock(record_dir, job_id, lock, sizeof(lock), e);
+	if (lock_fd < 0)
+		return lock_fd;
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? EBUSY : errno;
+		close(lock_fd);
+		return cpool_cg_fail(e, r, "lock %s: %s", lock,
+				     r == EBUSY ? "a supervisor of this job is alive" :
+						  strerror(r));
+	}
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = errno;
+		close(lock_fd);
+		return cpool_cg_fail(e, r, "pipe for job %lld: %s", (long long)job_id, strerror(r));
+	}
 	pid = fork();
 	if (pid < 0) {
 		r = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		close(lock_fd);
 		return cpool_cg_fail(e, r, "fork the supervisor of job %lld: %s", (long long)job_id,
 				     strerror(r));
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		supervisor_main(spec, job_id, record_dir, pfd[1]);
+		supervisor_main(spec, place, job_id, record_dir, pfd[1], lock_fd);
 	}
+	/* The supervisor holds the lock now (same open file); ours goes. */
+	close(lock_fd);
 	close(pfd[1]);
-	do
-		n = read(pfd[0], &rep, sizeof(rep));
-	while (n < 0 && errno == EINTR);
-	close(pfd[0]);
-
-	memset(sup, 0, sizeof(*sup));
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	sup->job_id = job_id;
 	sup->pid = pid;
 	sup->is_child = true;
+	sup->report_fd = pfd[0];
 	sup->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (n != (ssize_t)sizeof(rep)) {
-		/* Died before reporting: only a kill could do that; reap it. */
-		cpool_supervise_release(sup);
-		return cpool_cg_fail(e, EIO, "the supervisor of job %lld died before starting it",
-				     (long long)job_id);
-	}
-	sup->job_pid = rep.job_pid;
-	if (rep.err && !rep.job_pid) {
-		cpool_supervise_release(sup);
-		return cpool_cg_fail(e, -rep.err, "%s", rep.msg);
-	}
-	if (rep.err) /* started, but a restart could not find it: say so, keep it */
-		cpool_cg_fail(e, -rep.err, "%s", rep.msg);
 	return 0;
 }
 
-int cpool_supervise_reattach(const char *record_dir, int64_t job_id, struct cpool_supervisor *sup)
+int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_cg_error *e)
 {
-	struct cpool_job_record rec;
-	uint64_t start;
-	int r;
+	struct start_report rep;
+	ssize_t n;
 
-	r = cpool_job_record_read(record_dir, job_id, &rec);
-	if (r)
-		return r;
-	if (rec.ended || proc_starttime(rec.supervisor_pid, &start) ||
-	    start != rec.supervisor_start)
-		return -ESRCH;
+	if (sup->report_fd < 0)
+		return cpool_cg_fail(e, EPIPE, "the start report of job %lld was read already",
+				     (long long)sup->job_id);
+	do
+		n = read(sup->report_fd, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return -EAGAIN;
+	close(sup->report_fd);
+	sup->report_fd = -1;
+	/* One write of less than PIPE_BUF: all of it or nothing. */
+	if (n != (ssize_t)sizeof(rep))
+		return cpool_cg_fail(e, EPIPE,
+				     "the supervisor of job %lld ended without reporting its start",
+				     (long long)sup->job_id);
+	rep.msg[sizeof(rep.msg) - 1] = '\0';
+	sup->job_pid = rep.job_pid;
+	if (rep.err)
+		return cpool_cg_fail(e, rep.err < 0 ? -rep.err : EIO, "%s", rep.msg);
+	return 0;
+}
+
+int cpool_supervise_alive(const char *record_dir, int64_t job_id)
+{
+	char lock[4096];
+	int fd, r;
+
+	lock_path(lock, sizeof(lock), record_dir, job_id);
+	fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		r = 0;
+	else
+		r = errno == EWOULDBLOCK ? 1 : -errno;
+	/* Closing drops a lock we took: no supervisor of this job is started meanwhile. */
+	close(fd);
+	return r;
+}
+
+int cpool_supervise_reattach(const struct cpool_job_record *rec, struct cpool_supervisor *sup)
+{
+	uint64_t start;
+
 	memset(sup, 0, sizeof(*sup));
-	sup->job_id = job_id;
-	sup->pid = rec.supervisor_pid;
-	sup->job_pid = rec.job_pid;
-	sup->pidfd = (int)syscall(SYS_pidfd_open, rec.supervisor_pid, 0);
+	sup->pidfd = sup->report_fd = -1;
+	if (rec->supervisor_pid <= 0 || proc_starttime(rec->supervisor_pid, &start) ||
+	    start != rec->supervisor_start)
+		return -ESRCH;
+	sup->job_id = rec->job_id;
+	sup->pid = rec->supervisor_pid;
+	sup->job_pid = rec->job_pid;
+	sup->pidfd = (int)syscall(SYS_pidfd_open, rec->supervisor_pid, 0);
 	if (sup->pidfd < 0)
 		return -ESRCH;
 	/* The pid could have been reused between the check and pidfd_open. */
-	if (proc_starttime(rec.supervisor_pid, &start) || start != rec.supervisor_start) {
+	if (proc_starttime(rec->supervisor_pid, &start) || start != rec->supervisor_start) {
 		close(sup->pidfd);
+		sup->pidfd = -1;
 		return -ESRCH;
 	}
 	return 0;
@@ -280,11 +369,14 @@ int cpool_supervise_reattach(const char *record_dir, int64_t job_id, struct cpoo
 
 void cpool_supervise_release(struct cpool_supervisor *sup)
 {
+	/* Called once its pidfd is readable: the zombie is there, this does not wait. */
 	if (sup->is_child && sup->pid > 0)
-		waitpid(sup->pid, NULL, 0);
+		waitpid(sup->pid, NULL, WNOHANG);
 	if (sup->pidfd >= 0)
 		close(sup->pidfd);
-	sup->pidfd = -1;
+	if (sup->report_fd >= 0)
+		close(sup->report_fd);
+	sup->pidfd = sup->report_fd = -1;
 	sup->pid = 0;
 }
 
@@ -332,6 +424,27 @@ int cpool_job_record_read(const char *record_dir, int64_t job_id, struct cpool_j
 	return -ENOENT;
 }
 
+int cpool_job_cancel_mark(const char *record_dir, int64_t job_id)
+{
+	char path[4096];
+	int fd;
+
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+bool cpool_job_cancel_marked(const char *record_dir, int64_t job_id)
+{
+	char path[4096];
+
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
+	return access(path, F_OK) == 0;
+}
+
 void cpool_job_record_remove(const char *record_dir, int64_t job_id)
 {
 	char path[4096];
@@ -339,5 +452,9 @@ void cpool_job_record_remove(const char *record_dir, int64_t job_id)
 	record_path(path, sizeof(path), record_dir, job_id, "exit");
 	unlink(path);
 	record_path(path, sizeof(path), record_dir, job_id, "start");
+	unlink(path);
+	record_path(path, sizeof(path), record_dir, job_id, "cancel");
+	unlink(path);
+	lock_path(path, sizeof(path), record_dir, job_id);
 	unlink(path);
 }

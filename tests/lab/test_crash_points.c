@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Crash injection: for every crash point build/cpoold-crash names
+ * (--crash-points), ROUNDS times (pass 1, 2, 3 of the point), the daemon
+ * is killed there by its own SIGKILL while a workload runs that goes
+ * through submit, launch, exit, preemption (rr), resume, cancel and a VS's
+ * create, resize and destroy.  Then a normal cpoold starts on the same
+ * state and every job must end exactly once, exec'd at most once, with
+ * its exact exit status, and `cpool ps` / `cpool history --json` must tell
+ * what the jobs' own files tell.  Meanwhile a sampler watches that no CPU
+ * of the exclusive VS is in two running leaves.
+ *
+ * Each job appends a line to its own file each time it is exec'd and
+ * exits with a status of its own.  A point the workload never reaches is
+ * a failure, named: a crash point nobody can trigger proves nothing.
+ *
+ * Rounds per point: 3 on the 2x2 shape, 1 on the others (a full sweep
+ * takes about 4 min a round under single-threaded TCG), or
+ * CPOOL_CRASH_ROUNDS; CPOOL_CRASH_ONLY (one point's name) narrows a run
+ * while working on one point.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+
+#include "lab_cpoold.h"
+
+#define NOBODY 65534
+#define MAX_POINTS 128
+#define MAX_JOBS 64
+#define ITERATIONS 3 /* each step of the workload passes at least 3 times */
+#define REPLY_MS 10000
+
+enum kind {
+	SHORT, /* must end done, with its status, exec'd exactly once */
+	CANCELLED, /* cancelled by us: cancelled, or done if it ended first; at most once */
+	IN_DESTROYED_VS, /* its VS is destroyed under it: ended, at most once */
+};
+
+struct job {
+	char name[32];
+	enum kind kind;
+	uid_t owner;
+	int status; /* what its command exits with */
+	const char *vs;
+	int64_t id; /* 0 while unacknowledged: the crash may have taken the reply */
+};
+
+struct round {
+	char dir[64], sock[128], ini[128], root[96];
+	const char *point;
+	int pass;
+	pid_t daemon, sampler;
+	int died_status;
+	bool died;
+	struct job jobs[MAX_JOBS];
+	int n_jobs;
+};
+
+static char crash_bin[PATH_MAX], normal_bin[PATH_MAX], cli_bin[PATH_MAX];
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* True once the crash daemon is gone; its wait status in rd->died_status. */
+static bool daemon_dead(struct round *rd)
+{
+	if (!rd->died && waitpid(rd->daemon, &rd->died_status, WNOHANG) == rd->daemon)
+		rd->died = true;
+	return rd->died;
+}
+
+static int request(struct round *rd, uid_t uid, const char *op, json_t *args, json_t **res)
+{
+	return lab_request(rd->sock, uid, op, args, res, REPLY_MS);
+}
+
+static void simple(struct round *rd, uid_t uid, const char *op, json_t *args)
+{
+	json_t *res;
+
+	request(rd, uid, op, args, &res);
+	json_decref(res);
+}
+
+static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
+			  const char *tail)
+{
+	struct job *j = &rd->jobs[rd->n_jobs];
+	char script[512];
+	json_t *res;
+
+	if (rd->n_jobs == MAX_JOBS)
+		bail_out("more than %d jobs in a round", MAX_JOBS);
+	snprintf(j->name, sizeof(j->name), "w%d", rd->n_jobs);
+	j->kind = kind;
+	j->owner = owner;
+	j->status = 10 + rd->n_jobs;
+	j->vs = vs;
+	snprintf(script, sizeof(script), "echo $$ >> %s/exec-%s; %s; exit %d", rd->dir, j->name,
+		 tail, j->status);
+	if (request(rd, owner, "submit",
+		    json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s}", "argv", "/bin/sh", "-c", script,
+			      "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name",
+			      j->name),
+		    &res) == 0)
+		j->id = lab_jint(res, "job");
+	json_decref(res);
+	rd->n_jobs++;
+	return j;
+}
+
+/* The job's state in root's ps, "" when it is not listed. */
+static void ps_state(struct round *rd, int64_t id, char *state, size_t len)
+{
+	json_t *res, *j;
+	size_t i;
+
+	state[0] = '\0';
+	if (request(rd, 0, "ps", NULL, &res))
+		return;
+	json_array_foreach(json_object_get(res, "jobs"), i, j)
+		if (lab_jint(j, "id") == id)
+			snprintf(state, len, "%s", lab_jstr(j, "state"));
+	json_decref(res);
+}
+
+static void wait_running(struct round *rd, const struct job *j)
+{
+	char state[32];
+
+	for (int t = 0; t < 50 && j->id > 0 && !daemon_dead(rd); t++) {
+		ps_state(rd, j->id, state, sizeof(state));
+		if (strcmp(state, "running") == 0)
+			return;
+		lab_sleep_ms(100);
+	}
+}
+
+static void cancel(struct round *rd, const struct job *j)
+{
+	if (j->id > 0)
+		simple(rd, j->owner, "cancel", json_pack("{s:I}", "job", (json_int_t)j->id));
+}
+
+/*
+ * One pass of every step: submissions from two users to both VSs (more
+ * jobs than the exclusive VS has CPUs, under rr: preempt and resume), a
+ * cancel of a running and of a queued job, and a VS created, given a job,
+ * resized and destroyed.  Stops as soon as the daemon is gone.
+ */
+static void workload(struct round *rd)
+{
+	simple(rd, 0, "policy.set", json_pack("{s:s, s:f}", "policy", "rr", "quantum", 0.1));
+	for (int it = 0; it < ITERATIONS && !daemon_dead(rd); it++) {
+		struct job *running, *queued, *doomed;
+
+		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
+			submit(rd, SHORT, i % 2 ? NOBODY : 0, "x", "sleep 0.3");
+		for (int i = 0; i < 2 && !daemon_dead(rd); i++)
+			submit(rd, SHORT, i % 2 ? 0 : NOBODY, "s", "sleep 0.2");
+		if (daemon_dead(rd))
+			break;
+		/* Under fcfs the second waits behind the first: a cancel of a queued job. */
+		simple(rd, 0, "policy.set", json_pack("{s:s}", "policy", "fcfs"));
+		running = submit(rd, CANCELLED, NOBODY, "s", "sleep 30");
+		wait_running(rd, running);
+		queued = submit(rd, CANCELLED, 0, "s", "true");
+		cancel(rd, queued);
+		cancel(rd, running);
+		simple(rd, 0, "policy.set",
+		       json_pack("{s:s, s:f}", "policy", "rr", "quantum", 0.1));
+		if (daemon_dead(rd))
+			break;
+		simple(rd, 0, "vs.create",
+		       json_pack("{s:s, s:{s:s, s:s, s:s}}", "name", "t", "spec", "cpus", "1",
+				 "exclusive", "no", "smt", "threads"));
+		doomed = submit(rd, IN_DESTROYED_VS, NOBODY, "t", "sleep 30");
+		wait_running(rd, doomed);
+		simple(rd, 0, "vs.resize",
+		       json_pack("{s:s, s:{s:s}}", "name", "t", "spec", "memory", "256M"));
+		simple(rd, 0, "vs.destroy", json_pack("{s:s}", "name", "t"));
+	}
+}
+
+/* No job of ours left in root's ps (or the daemon gone): true when all ended. */
+static bool wait_all_ended(struct round *rd, int timeout_ms, bool stop_on_death)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 200) {
+		json_t *res;
+		int r;
+
+		if (stop_on_death && daemon_dead(rd))
+			return false;
+		r = request(rd, 0, "ps", NULL, &res);
+		if (r == 0 && json_array_size(json_object_get(res, "jobs")) == 0) {
+			json_decref(res);
+			return true;
+		}
+		json_decref(res);
+		lab_sleep_ms(200);
+	}
+	return false;
+}
+
+/*
+ * The sampler: every 50 ms, the exclusive VS's running leaves (populated,
+ * not frozen) with the CPUs the daemon gave them (cpuset.cpus) and the
+ * kernel's (cpuset.cpus.effective).  An overlap seen in two samples in a
+ * row is written to DIR/overlaps: one alone may be the instant between a
+ * preemption's freeze and the next job's thaw.
+ */
+struct leaf {
+	char name[32], freeze[8];
+	struct cpool_cpuset cpus, effective;
+};
+
+static int sample_leaves(const char *vsdir, struct leaf *out, int max)
+{
+	DIR *d = opendir(vsdir);
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d)) && n < max) {
+		char sub[512], buf[256];
+
+		if (strncmp(de->d_name, "job-", 4) || strlen(de->d_name) >= sizeof(out[n].name))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", vsdir, de->d_name);
+		{
+			char ev[256], path[sizeof(sub) + 32];
+
+			snprintf(path, sizeof(path), "%s/cgroup.events", sub);
+			lab_slurp(path, ev, sizeof(ev));
+			if (!strstr(ev, "populated 1") || !strstr(ev, "frozen 0"))
+				continue;
+		}
+		memcpy(out[n].name, de->d_name, strlen(de->d_name) + 1);
+		lab_read2(sub, "cgroup.freeze", out[n].freeze, sizeof(out[n].freeze));
+		if (cpool_cpuset_parse(&out[n].cpus,
+				       lab_read2(sub, "cpuset.cpus", buf, sizeof(buf)), NULL) ||
+		    cpool_cpuset_parse(&out[n].effective,
+				       lab_read2(sub, "cpuset.cpus.effective", buf, sizeof(buf)),
+				       NULL))
+			continue; /* removed while we read it */
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void __attribute__((noreturn)) sampler(const char *root, const char *dir)
+{
+	char vsdir[256], out[PATH_MAX], seen[PATH_MAX], prev[4096] = "";
+
+	snprintf(vsdir, sizeof(vsdir), "/sys/fs/cgroup/%s/x", root);
+	snprintf(out, sizeof(out), "%s/overlaps", dir);
+	snprintf(seen, sizeof(seen), "%s/sampled", dir);
+	for (;;) {
+		struct leaf l[32];
+		char now[4096] = "";
+		int n = sample_leaves(vsdir, l, 32);
+
+		if (n && !lab_exists(seen))
+			fclose(fopen(seen, "we"));
+		for (int a = 0; a < n; a++)
+			for (int b = a + 1; b < n; b++) {
+				struct cpool_cpuset both, both_eff;
+				char line[256], s1[64], s2[64];
+
+				cpool_cpuset_and(&both, &l[a].cpus, &l[b].cpus);
+				cpool_cpuset_and(&both_eff, &l[a].effective, &l[b].effective);
+				if (cpool_cpuset_empty(&both) && cpool_cpuset_empty(&both_eff))
+					continue;
+				cpool_cpuset_format(&l[a].cpus, s1, sizeof(s1));
+				cpool_cpuset_format(&l[b].cpus, s2, sizeof(s2));
+				/* cgroup.freeze 1 while not yet frozen: its tasks still run. */
+				snprintf(line, sizeof(line),
+					 "%s (cpus %s, cgroup.freeze %s) and %s (cpus %s, "
+					 "cgroup.freeze %s)\n",
+					 l[a].name, s1, l[a].freeze, l[b].name, s2, l[b].freeze);
+				if (strstr(prev, line)) {
+					FILE *f = fopen(out, "ae");
+
+					if (f) {
+						fputs(line, f);
+						fclose(f);
+					}
+				}
+				if (strlen(now) + strlen(line) < sizeof(now))
+					strcat(now, line);
+			}
+		strcpy(prev, now);
+		lab_sleep_ms(50);
+	}
+}
+
+static int count_lines(const char *path)
+{
+	char buf[4096];
+	int n = 0;
+
+	for (const char *p = lab_slurp(path, buf, sizeof(buf)); *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* The CLI's JSON answer to `cpool ARGS` on the round's socket. */
+static json_t *cli_json(struct round *rd, const char *args)
+{
+	char cmd[PATH_MAX + 512], *out = NULL;
+	size_t cap = 0, used = 0;
+	FILE *p;
+	json_t *j;
+
+	snprintf(cmd, sizeof(cmd), "CPOOL_SOCKET='%s' '%s' %s", rd->sock, cli_bin, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	for (;;) {
+		if (used + 4096 > cap)
+			out = realloc(out, cap = cap * 2 + 8192);
+		size_t n = fread(out + used, 1, cap - used - 1, p);
+
+		if (!n)
+			break;
+		used += n;
+	}
+	pclose(p);
+	out[used] = '\0';
+	j = json_loads(out, 0, NULL);
+	free(out);
+	return j;
+}
+
+/* How often the log says job @id reached an end state. */
+static int ends_logged(struct round *rd, int64_t id)
+{
+	static char log[1 << 20];
+	char path[PATH_MAX], needle[64];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/cpoold.log", rd->dir);
+	lab_slurp(path, log, sizeof(log));
+	for (const char *state = "done\0failed\0cancelled\0"; *state; state += strlen(state) + 1) {
+		snprintf(needle, sizeof(needle), "job %lld %s (exit", (long long)id, state);
+		for (const char *p = log; (p = strstr(p, needle)); p++)
+			n++;
+	}
+	return n;
+}
+
+/* Every check after the restart; returns how many failed (each said in a diag). */
+static int check_round(struct round *rd)
+{
+	json_t *hist = cli_json(rd, "history --json"), *ps = cli_json(rd, "ps --json");
+	json_t *jobs = json_object_get(hist, "jobs");
+	char path[PATH_MAX], buf[4096];
+	int bad = 0, ran_on_x = 0;
+
+	if (!json_is_array(jobs)) {
+		diag("cpool history --json gave no job list");
+		bad++;
+	}
+	if (json_array_size(json_object_get(ps, "jobs")) != 0 || !ps) {
+		diag("cpool ps --json still lists jobs after all ended: %s",
+		     ps ? json_dumps(ps, JSON_COMPACT) : "(no answer)");
+		bad++;
+	}
+	for (int k = 0; k < rd->n_jobs; k++) {
+		struct job *j = &rd->jobs[k];
+		json_t *rec = NULL, *r;
+		int records = 0, lines;
+		const char *state;
+		size_t i;
+
+		snprintf(path, sizeof(path), "%s/exec-%s", rd->dir, j->name);
+		lines = count_lines(path);
+		ran_on_x += lines && strcmp(j->vs, "x") == 0;
+		json_array_foreach(jobs, i, r)
+			if (strcmp(lab_jstr(r, "name"), j->name) == 0) {
+				rec = r;
+				records++;
+			}
+		if (lines > 1) {
+			diag("job %s (id %lld) was exec'd %d times", j->name, (long long)j->id,
+			     lines);
+			bad++;
+		}
+		if (records > 1) {
+			diag("job %s is in the history %d times", j->name, records);
+			bad++;
+		}
+		if (!rec) {
+			if (j->id > 0 || lines) {
+				diag("job %s (id %lld, exec'd %d times) has no end in the history",
+				     j->name, (long long)j->id, lines);
+				bad++;
+			}
+			continue; /* the crash took the submission before it was stored */
+		}
+		if (j->id > 0 && lab_jint(rec, "id") != j->id) {
+			diag("job %s: submitted as id %lld, the history says %lld", j->name,
+			     (long long)j->id, (long long)lab_jint(rec, "id"));
+			bad++;
+		}
+		if (ends_logged(rd, lab_jint(rec, "id")) > 1) {
+			diag("job %s (id %lld) was ended %d times in the log", j->name,
+			     (long long)lab_jint(rec, "id"), ends_logged(rd, lab_jint(rec, "id")));
+			bad++;
+		}
+		state = lab_jstr(rec, "state");
+		if (lines && !json_object_get(rec, "start")) {
+			diag("job %s ran but its record has no start", j->name);
+			bad++;
+		}
+		if (strcmp(state, "done") == 0) {
+			if (lines != 1 || lab_jint(rec, "exit_code") != j->status ||
+			    lab_jint(rec, "signal") != 0) {
+				diag("job %s: done, exit %lld signal %lld, exec'd %d times; it exits %d",
+				     j->name, (long long)lab_jint(rec, "exit_code"),
+				     (long long)lab_jint(rec, "signal"), lines, j->status);
+				bad++;
+			}
+		} else if (j->kind == SHORT ||
+			   (j->kind == CANCELLED && strcmp(state, "cancelled")) ||
+			   (j->kind == IN_DESTROYED_VS && strcmp(state, "cancelled") &&
+			    strcmp(state, "failed"))) {
+			diag("job %s (exits %d, exec'd %d times) ended %s: %s", j->name, j->status,
+			     lines, state, json_dumps(rec, JSON_COMPACT));
+			bad++;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/sampled", rd->dir);
+	if (ran_on_x && !lab_exists(path)) {
+		diag("%d jobs ran on x, but the sampler never saw a running leaf there", ran_on_x);
+		bad++;
+	}
+	snprintf(path, sizeof(path), "%s/overlaps", rd->dir);
+	if (lab_slurp(path, buf, sizeof(buf))[0]) {
+		diag("CPUs of the exclusive VS in two running leaves at once:\n%s", buf);
+		bad++;
+	}
+	json_decref(hist);
+	json_decref(ps);
+	return bad;
+}
+
+static void cleanup(struct round *rd, pid_t daemon)
+{
+	struct cpool_cg_pool pool;
+	struct cpool_cg_error e;
+	char cmd[256];
+
+	if (rd->sampler > 0) {
+		kill(rd->sampler, SIGKILL);
+		waitpid(rd->sampler, NULL, 0);
+	}
+	if (daemon > 0) {
+		kill(daemon, SIGTERM);
+		waitpid(daemon, NULL, 0);
+	}
+	if (cpool_cg_pool_open(&pool, rd->root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
+		diag("cleanup of %s: %s", rd->root, e.msg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rd->dir);
+	if (system(cmd))
+		diag("cleanup of %s failed", rd->dir);
+}
+
+static void run_round(const char *point, int pass, int seq)
+{
+	struct round rd = { .point = point, .pass = pass };
+	char crash_at[160];
+	double t0 = mono_s();
+	pid_t normal = 0;
+	int bad = 0;
+	FILE *f;
+
+	snprintf(rd.dir, sizeof(rd.dir), "/tmp/crash-lab.XXXXXX");
+	if (!mkdtemp(rd.dir) || chmod(rd.dir, 01777))
+		bail_out("mkdtemp: %s", strerror(errno));
+	snprintf(rd.sock, sizeof(rd.sock), "%s/cpool.sock", rd.dir);
+	snprintf(rd.ini, sizeof(rd.ini), "%s/pool.ini", rd.dir);
+	snprintf(rd.root, sizeof(rd.root), "cpool-lab-crash-%d-%d", (int)getpid(), seq);
+	f = fopen(rd.ini, "w");
+	/*
+	 * The first CPU is the system's, x (exclusive) and s take one each,
+	 * and the workload's VS t the last: 2x2 and 4x1 both have 4 CPUs.
+	 */
+	fprintf(f, "[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
+		   "[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\n");
+	fclose(f);
+	snprintf(crash_at, sizeof(crash_at), "%s:%d", point, pass);
+
+	rd.sampler = fork();
+	if (rd.sampler == 0)
+		sampler(rd.root, rd.dir);
+	rd.daemon = lab_spawn_cpoold(crash_bin, rd.dir, rd.ini, rd.root, "0666", true, crash_at);
+	if (lab_cpoold_up(rd.dir, rd.daemon) || daemon_dead(&rd)) {
+		workload(&rd);
+		wait_all_ended(&rd, 60000, true);
+	}
+	if (!daemon_dead(&rd)) {
+		ok(0, "%s: the workload reaches it (pass %d)", crash_at, pass);
+		diag("crash point %s is not reached by this test's workload: extend the workload "
+		     "or drop the point",
+		     crash_at);
+		lab_cpoold_log_tail(rd.dir, 3000);
+		cleanup(&rd, rd.daemon);
+		return;
+	}
+	if (!WIFSIGNALED(rd.died_status) || WTERMSIG(rd.died_status) != SIGKILL) {
+		diag("%s: the crash daemon ended otherwise than by SIGKILL (status 0x%x)", crash_at,
+		     rd.died_status);
+		bad++;
+	}
+	normal = lab_spawn_cpoold(normal_bin, rd.dir, rd.ini, rd.root, "0666", true, NULL);
+	if (!lab_cpoold_up(rd.dir, normal)) {
+		ok(0, "%s: cpoold restarts after the crash", crash_at);
+		lab_cpoold_log_tail(rd.dir, 4000);
+		cleanup(&rd, 0);
+		return;
+	}
+	/* What a client would do again: the cancels and the destroy the crash may have eaten. */
+	for (int k = 0; k < rd.n_jobs; k++)
+		if (rd.jobs[k].kind == CANCELLED)
+			cancel(&rd, &rd.jobs[k]);
+	simple(&rd, 0, "vs.destroy", json_pack("{s:s}", "name", "t"));
+	if (!wait_all_ended(&rd, 90000, false)) {
+		diag("%s: jobs still active 90 s after the restart", crash_at);
+		bad++;
+	}
+	bad += check_round(&rd);
+	ok(bad == 0, "%s: %d jobs, each ended once with its own status, ran at most once (%.1f s)",
+	   crash_at, rd.n_jobs, mono_s() - t0);
+	if (bad)
+		lab_cpoold_log_tail(rd.dir, 6000);
+	cleanup(&rd, normal);
+}
+
+int main(void)
+{
+	const char *build = getenv("CPOOL_BUILD") ?: "build";
+	const char *only = getenv("CPOOL_CRASH_ONLY");
+	const char *shape = getenv("CPOOL_LAB_SHAPE") ?: "";
+	/* Three rounds a point on 2x2, one elsewhere: a full sweep is ~4 min a round under TCG. */
+	int rounds = atoi(getenv("CPOOL_CRASH_ROUNDS") ?: strcmp(shape, "2x2") ? "1" : "3");
+	int n = 0, seq = 0;
+	char cmd[PATH_MAX + 32], line[160], *points[MAX_POINTS];
+	double t0 = mono_s();
+	FILE *p;
+
+	lab_require();
+	snprintf(crash_bin, sizeof(crash_bin), "%s/cpoold-crash", build);
+	snprintf(normal_bin, sizeof(normal_bin), "%s/cpoold", build);
+	snprintf(cli_bin, sizeof(cli_bin), "%s/cpool", build);
+	if (!lab_exists(crash_bin)) {
+		ok(0, "%s exists (the daemon built with crash points)", crash_bin);
+		done_testing();
+		return exit_status();
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' --crash-points", crash_bin);
+	p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p) && n < MAX_POINTS) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] && (!only || strcmp(only, line) == 0))
+			points[n++] = strdup(line);
+	}
+	if (!p || pclose(p) != 0 || n == 0) {
+		ok(0, "%s --crash-points lists the crash points", crash_bin);
+		done_testing();
+		return exit_status();
+	}
+	diag("%d crash points, %d rounds each", n, rounds);
+	for (int i = 0; i < n; i++)
+		for (int pass = 1; pass <= rounds; pass++)
+			run_round(points[i], pass, seq++);
+	diag("%d rounds in %.0f s", seq, mono_s() - t0);
+	for (int i = 0; i < n; i++)
+		free(points[i]);
+	done_testing();
+	return exit_status();
+}

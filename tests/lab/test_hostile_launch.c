@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The hostile launches of issue 11, as an unprivileged user would try them:
+ * a FIFO as the job's stdout (the daemon must not block in its open), the
+ * job's own view of its fds (only 0, 1 and 2 may come from us), and a job
+ * that writes a forged start report to fd 3 (it must change nothing).
+ *
+ * "Still answers" is a liveness bound (LIVENESS_MS), far above any honest
+ * reply time under the lab's emulation: this is not a timing assertion.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+
+#include "lab_cpoold.h"
+
+#define NOBODY 65534
+#define LIVENESS_MS 10000
+
+static char dir[] = "/tmp/hostile-lab.XXXXXX";
+static char sock[256], ini[256];
+static const char *root;
+
+static json_t *sh_job(const char *script, const char *stdout_path)
+{
+	json_t *a = json_pack("{s:[s,s,s], s:[s], s:s, s:s}", "argv", "/bin/sh", "-c", script,
+			      "env", "PATH=/usr/bin:/bin", "cwd", dir, "vs", "a");
+
+	if (stdout_path)
+		json_object_set_new(a, "stdout", json_string(stdout_path));
+	return a;
+}
+
+/* The id of a job submitted as @uid, or the negative errno of the refusal (its message in @why). */
+static int64_t submit_as(uid_t uid, json_t *args, char *why, size_t whylen)
+{
+	json_t *res;
+	int r = lab_request(sock, uid, "submit", args, &res, LIVENESS_MS);
+	int64_t id = r ? r : lab_jint(res, "job");
+
+	if (why)
+		snprintf(why, whylen, "%s", r ? lab_jstr(res, "message") : "");
+	json_decref(res);
+	return id;
+}
+
+/* The ended job's record (NULL when the wait gave none within @timeout_ms). */
+static json_t *wait_job(uid_t uid, int64_t id, int timeout_ms)
+{
+	json_t *res;
+
+	if (lab_request(sock, uid, "wait", json_pack("{s:I}", "job", (json_int_t)id), &res,
+			timeout_ms))
+		return NULL;
+	return res;
+}
+
+static bool root_ps_answers(const char *when)
+{
+	json_t *res;
+	int r = lab_request(sock, 0, "ps", NULL, &res, LIVENESS_MS);
+
+	json_decref(res);
+	if (r)
+		diag("root's ps %s: %s", when, strerror(-r));
+	return r == 0;
+}
+
+/* The job's pid as the daemon's ps shows it; 0 when not listed. */
+static long ps_pid(int64_t id)
+{
+	json_t *res, *j;
+	long pid = 0;
+	size_t i;
+
+	if (lab_request(sock, 0, "ps", NULL, &res, LIVENESS_MS))
+		return 0;
+	json_array_foreach(json_object_get(res, "jobs"), i, j)
+		if (lab_jint(j, "id") == id)
+			pid = (long)lab_jint(j, "pid");
+	json_decref(res);
+	return pid;
+}
+
+static void make_fifo_as_nobody(const char *path)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(1);
+		_exit(mkfifo(path, 0600) ? 2 : 0);
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		bail_out("mkfifo %s as nobody", path);
+}
+
+/* (a) mkfifo /tmp/f; cpool submit --stdout /tmp/f -- true, as nobody. */
+static void test_fifo_stdout(void)
+{
+	char fifo[300], why[512] = "";
+	json_t *rec = NULL;
+	int64_t id;
+	bool answered;
+	int reader = -1;
+
+	snprintf(fifo, sizeof(fifo), "%s/f", dir);
+	make_fifo_as_nobody(fifo);
+	id = submit_as(NOBODY,
+		       json_pack("{s:[s], s:s, s:s, s:s}", "argv", "/bin/true", "cwd", dir,
+				 "stdout", fifo, "vs", "a"),
+		       why, sizeof(why));
+	if (id < 0)
+		diag("the FIFO submission was refused: %s (%s)", strerror((int)-id), why);
+	/* Give a blocking launch time to block: the job is queued, then started. */
+	lab_sleep_ms(1500);
+	answered = root_ps_answers("while nobody's job has a FIFO for stdout");
+	ok(answered, "root's ps answers while nobody's job has a FIFO with no reader as stdout");
+	if (!answered) {
+		/* Today's daemon is stuck in open(): a reader lets it go on. */
+		reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	}
+	if (id > 0) {
+		rec = wait_job(NOBODY, id, 30000);
+		ok(rec != NULL, "the FIFO job ends on its own");
+		if (rec) {
+			const char *state = lab_jstr(rec, "state");
+			const char *err = lab_jstr(rec, "error");
+
+			ok((strcmp(state, "failed") == 0 && strstr(err, fifo)) ||
+				   (strcmp(state, "done") == 0 && lab_jint(rec, "exit_code") == 0),
+			   "it either fails saying which file (%s: %s) or runs", state, err);
+		}
+	} else {
+		ok(id == -EINVAL || id == -EPERM || id == -ENXIO || id == -EOPNOTSUPP,
+		   "the submission is refused with a clear reason (%s)", strerror((int)-id));
+		ok(strstr(why, fifo) != NULL, "which names the file: %s", why);
+	}
+	json_decref(rec);
+	if (reader >= 0)
+		close(reader);
+	ok(root_ps_answers("after the FIFO job"), "the daemon serves root afterwards");
+}
+
+/*
+ * (b) sh -c 'ls -l /proc/$$/fd': 0, 1 and 2, and the directory ls opens
+ * to read (when the shell exec'd ls, $$ is ls itself).
+ */
+static void test_job_fds(void)
+{
+	char out[300], buf[8192], *line, *save;
+	int64_t id;
+	json_t *rec;
+	int std = 0, other = 0;
+
+	snprintf(out, sizeof(out), "%s/fds.out", dir);
+	id = submit_as(NOBODY, sh_job("ls -l /proc/$$/fd", out), NULL, 0);
+	ok(id > 0, "nobody submits sh -c 'ls -l /proc/$$/fd'");
+	rec = id > 0 ? wait_job(NOBODY, id, 60000) : NULL;
+	ok(rec && strcmp(lab_jstr(rec, "state"), "done") == 0 && lab_jint(rec, "exit_code") == 0,
+	   "the job ran");
+	json_decref(rec);
+	lab_slurp(out, buf, sizeof(buf));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *arrow = strstr(line, " -> ");
+		char *fd;
+
+		if (!arrow)
+			continue; /* "total 0" */
+		*arrow = '\0';
+		fd = strrchr(line, ' ') + 1;
+		if (strcmp(fd, "0") == 0 || strcmp(fd, "1") == 0 || strcmp(fd, "2") == 0) {
+			std++;
+		} else if (strncmp(arrow + 4, "/proc/", 6) == 0 && strstr(arrow + 4, "/fd")) {
+			/* ls reading the directory it lists */
+		} else {
+			other++;
+			diag("the job holds fd %s -> %s", fd, arrow + 4);
+		}
+	}
+	is_int(std, 3, "the job has fds 0, 1 and 2");
+	is_int(other, 0, "and no other fd of the daemon or its supervisor");
+}
+
+/* A start report as the supervisor writes it: {int err; pid_t job_pid; char msg[1024]}. */
+static void write_forged_report(const char *path, int err, pid_t pid)
+{
+	char rep[8 + 1024] = { 0 };
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	memcpy(rep, &err, 4);
+	memcpy(rep + 4, &pid, 4);
+	snprintf(rep + 8, 1024, "forged by the job");
+	if (fd < 0 || write(fd, rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+		bail_out("write %s", path);
+	close(fd);
+}
+
+/*
+ * (c) The job writes a report to fd 3 in one write (cat of a prepared
+ * file, so the pipe gets it whole): one claims another process is the job,
+ * one claims the launch failed while the job goes on.
+ */
+static void test_forged_report(void)
+{
+	char forged_pid[300], forged_fail[300], pidfile[300], script[1024], buf[64];
+	pid_t decoy = fork();
+	int64_t liar, staller;
+	json_t *rec;
+	long shown = 0;
+
+	if (decoy == 0) {
+		execl("/bin/sleep", "sleep", "120", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(forged_pid, sizeof(forged_pid), "%s/forged-pid", dir);
+	snprintf(forged_fail, sizeof(forged_fail), "%s/forged-fail", dir);
+	snprintf(pidfile, sizeof(pidfile), "%s/liar.pid", dir);
+	write_forged_report(forged_pid, 0, decoy);
+	write_forged_report(forged_fail, EPERM, 0);
+
+	snprintf(script, sizeof(script), "echo $$ > %s; cat %s >&3 2>/dev/null; sleep 3; exit 7",
+		 pidfile, forged_pid);
+	liar = submit_as(NOBODY, sh_job(script, NULL), NULL, 0);
+	ok(liar > 0, "nobody submits a job that writes a start report naming pid %d", (int)decoy);
+	for (int t = 0; t < 40 && !atoi(lab_read(pidfile, buf, sizeof(buf))); t++)
+		lab_sleep_ms(100);
+	lab_sleep_ms(500);
+	shown = ps_pid(liar);
+	ok(shown != decoy, "ps does not take the forged pid (shows %ld, the job is %s)", shown,
+	   lab_read(pidfile, buf, sizeof(buf)));
+	rec = liar > 0 ? wait_job(NOBODY, liar, 60000) : NULL;
+	ok(rec && strcmp(lab_jstr(rec, "state"), "done") == 0 && lab_jint(rec, "exit_code") == 7,
+	   "the job is accounted as what it did: done, exit 7 (%s, exit %lld)",
+	   rec ? lab_jstr(rec, "state") : "no record",
+	   rec ? (long long)lab_jint(rec, "exit_code") : 0);
+	json_decref(rec);
+	ok(lab_alive(decoy), "the process the forged report named is untouched");
+	kill(decoy, SIGKILL);
+	waitpid(decoy, NULL, 0);
+
+	snprintf(script, sizeof(script), "cat %s >&3 2>/dev/null; sleep 20; exit 8", forged_fail);
+	staller = submit_as(NOBODY, sh_job(script, NULL), NULL, 0);
+	ok(staller > 0, "nobody submits a job that reports its own launch as failed");
+	lab_sleep_ms(2000);
+	ok(root_ps_answers("while a job claims its launch failed"),
+	   "root's ps answers while that job runs on");
+	lab_request(sock, NOBODY, "cancel", json_pack("{s:I}", "job", (json_int_t)staller), &rec,
+		    LIVENESS_MS);
+	json_decref(rec);
+	rec = staller > 0 ? wait_job(NOBODY, staller, 60000) : NULL;
+	ok(rec && strcmp(lab_jstr(rec, "state"), "cancelled") == 0 &&
+		   !strstr(lab_jstr(rec, "error"), "forged"),
+	   "it ends as cancelled, not as the failure it forged (%s: %s)",
+	   rec ? lab_jstr(rec, "state") : "no record", rec ? lab_jstr(rec, "error") : "");
+	json_decref(rec);
+}
+
+int main(void)
+{
+	struct cpool_cg_pool pool;
+	struct cpool_cg_error e;
+	char cmd[512];
+	pid_t daemon_pid;
+	FILE *f;
+
+	lab_require();
+	root = lab_pool_root("hostile");
+	if (!mkdtemp(dir) || chmod(dir, 01777))
+		bail_out("mkdtemp: %s", strerror(errno));
+	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
+	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
+	f = fopen(ini, "w");
+	fprintf(f, "[pool]\nname = hostile\n\n[vserver a]\ncpus = 1\nexclusive = no\n"
+		   "smt = threads\n");
+	fclose(f);
+	daemon_pid = lab_start_cpoold(dir, ini, root, "0666", true);
+
+	test_job_fds();
+	test_forged_report();
+	test_fifo_stdout();
+
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, NULL, 0);
+	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
+		diag("cleanup: %s", e.msg);
+	if (exit_status())
+		lab_cpoold_log_tail(dir, 6000);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		diag("cleanup of %s failed", dir);
+	done_testing();
+	return exit_status();
+}

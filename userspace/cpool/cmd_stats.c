@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* cpool stats: how responsive the daemon's event loop is, and its job counts. */
+#include "cli_common.h"
+#include "command.h"
+
+static const struct cli_spec cmd_spec = {
+	.prog = "cpool stats",
+	.usage = "usage: cpool stats [--json]",
+	.about = "The daemon's event loop: rounds run, the longest round since it started and\n"
+		 "since the last 'stats' (which this read resets), and how many jobs are\n"
+		 "queued, starting, running and frozen.  A long round is a stall: every\n"
+		 "request waited that long.  Any user may ask.",
+	.json_help = "the daemon's answer",
+	.socket = true,
+};
+
+static void print_stats(const json_t *s)
+{
+	printf("loop rounds          %lld\n", cli_json_int(s, "loop_rounds", 0));
+	printf("longest stall        %.3f ms\n",
+	       (double)cli_json_int(s, "loop_stall_max_us", 0) / 1000.0);
+	printf("longest since last   %.3f ms\n",
+	       (double)cli_json_int(s, "loop_stall_window_us", 0) / 1000.0);
+	printf("jobs                 %lld queued, %lld starting, %lld running, %lld frozen\n",
+	       cli_json_int(s, "queued", 0), cli_json_int(s, "starting", 0),
+	       cli_json_int(s, "running", 0), cli_json_int(s, "frozen", 0));
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct cli_args a;
+	json_t *result;
+	int r;
+
+	r = cli_parse(&cmd_spec, NULL, argc, argv, &a);
+	if (r != CLI_PARSED)
+		return r;
+	r = cli_call(cmd_spec.prog, a.socket, CPOOL_OP_STATS, NULL, &result);
+	if (r)
+		return r;
+	if (a.json)
+		cli_print_json(result);
+	else
+		print_stats(result);
+	json_decref(result);
+	return CLI_EXIT_OK;
+}
+
+CPOOL_COMMAND(stats, "stats", "the daemon's event-loop stalls and job counts", cmd_stats);
