@@ -28,6 +28,7 @@
 	X(RESUME_THAW_REQUESTED, "resume.thaw-requested")                     \
 	X(RESUME_STORED, "resume.stored")                                     \
 	X(CANCEL_KILLED, "cancel.killed")                                     \
+	X(CANCEL_QUEUED_STORED, "cancel.queued-stored")                       \
 	X(VS_RESIZE_CGROUP_APPLIED, "vs-resize.cgroup-applied")               \
 	X(VS_RESIZE_STORED, "vs-resize.stored")                               \
 	X(VS_DESTROY_JOBS_KILLED, "vs-destroy.jobs-killed")                   \

@@ -805,6 +805,7 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 		j->rec.end_time = now_s();
 		j->rec.exit_code = -1;
 		retire(d, j);
+		crash_point(CRASH_CANCEL_QUEUED_STORED);
 		return 0;
 	}
 	/*

@@ -294,16 +294,13 @@ int cpool_cg_job_create(const struct cpool_cg_pool *pool, const char *vs, const 
 	err = cg_rel_check(rel, e);
 	if (!err)
 		err = dir_of(pool, vs, dir, sizeof(dir), e);
-	if (!err)
-		err = cg_mkdir(pool, rel, true, e);
 	if (err)
 		return err;
+	/* The path first: a caller reusing a leaf left by a crash (-EEXIST) needs it too. */
 	cg_abs_path(pool, rel, dir, sizeof(dir));
-	if ((size_t)snprintf(path, path_len, "%s", dir) >= path_len) {
-		rmdir(dir);
+	if ((size_t)snprintf(path, path_len, "%s", dir) >= path_len)
 		return cpool_cg_fail(e, ENAMETOOLONG, "create job %s: path too long", dir);
-	}
-	return 0;
+	return cg_mkdir(pool, rel, true, e);
 }
 
 int cpool_cg_job_destroy(const struct cpool_cg_pool *pool, const char *vs, const char *job,
