@@ -42,6 +42,7 @@ UNIT_SRCS	:= $(sort $(wildcard tests/unit/test_*.c))
 LAB_SRCS	:= $(sort $(wildcard tests/lab/test_*.c))
 FUZZ_SRCS	:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRCS	:= $(sort $(wildcard tools/bench-*.c))
+MAN_SRCS	:= $(sort $(wildcard docs/man/*.scd))
 
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_SAN_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
@@ -52,6 +53,7 @@ SKELS		:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/include/cpool/skel/%.skel.h)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 LAB_BINS	:= $(LAB_SRCS:tests/lab/%.c=$(BUILD)/tests/lab/%)
 BENCH_BINS	:= $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
+MAN_PAGES	:= $(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%)
 
 LIBCPOOL	:= $(BUILD)/libcpool.a
 LIBCPOOL_SAN	:= $(BUILD)/san/libcpool.a
@@ -59,12 +61,13 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-lab unit-tests bench fuzz install clean format help demo run
+.PHONY: all deps check check-unit check-lab unit-tests bench fuzz install uninstall clean format help demo run \
+	man deb check-deb
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
 
-all: $(PROGRAMS) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
+all: $(PROGRAMS) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS) $(MAN_PAGES)
 
 help:
 	@echo "make demo       deps, build, and compare three policies on live jobs in the lab (build/demo/)"
@@ -140,6 +143,16 @@ $(BUILD)/cpoold: $(DAEMON_OBJS) $(LIBCPOOL)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
 
+# ---- manual pages ----------------------------------------------------------
+# docs/man/NAME.SECTION.scd -> build/man/NAME.SECTION (scdoc); the name ends
+# in its section, so 'man -l build/man/cpool.1' renders it.
+$(BUILD)/man/%: docs/man/%.scd | $(DEPS_STAMP)
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
 # ---- tests -----------------------------------------------------------------
 $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)
 	$(call msg,LD-SAN,$@)
@@ -170,7 +183,7 @@ TEST_ENV	:= CPOOL_SRCDIR=$(CURDIR) CPOOL_BUILD=$(abspath $(BUILD)) \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # The programs too: some unit tests run the CLI end to end ($(CPOOL_BUILD)/cpool).
-check-unit: $(UNIT_BINS) $(PROGRAMS)
+check-unit: $(UNIT_BINS) $(PROGRAMS) $(MAN_PAGES)
 	$(Q)$(TEST_ENV) prove --exec '' $(UNIT_BINS)
 
 LAB_KERNELS	?= 6.1 6.12
