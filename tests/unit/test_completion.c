@@ -76,8 +76,8 @@ static void test_commands(void)
 	is_str(complete(NULL, "--"), "--help --version", "options before a command");
 	is_str(complete(NULL, "vs ''"), "create destroy list resize", "vs: its verbs");
 	is_str(complete(NULL, "policy ''"), "get set", "policy: its verbs");
-	is_str(complete(NULL, "vs create web me"), "memory= memory_high= mems=",
-	       "vs create: the keys of a [vserver] section");
+	is_str(complete(NULL, "vs create web me"),
+	       "memory= memory_high= mems=", "vs create: the keys of a [vserver] section");
 }
 
 /* Every option 'cpool CMD --help' shows is offered after "--". */
@@ -105,7 +105,8 @@ static void test_options(void)
 				missing++;
 			}
 		}
-		ok(n > 2 && missing == 0, "cpool %s --: every option its --help shows (%d mentions)", cmds[i], n);
+		ok(n > 2 && missing == 0,
+		   "cpool %s --: every option its --help shows (%d mentions)", cmds[i], n);
 	}
 	is_str(complete(NULL, "submit --cp"), "--cpus", "an option's prefix");
 	is_str(complete(NULL, "metrics --in"), "--interval", "metrics' option");
@@ -114,8 +115,7 @@ static void test_options(void)
 	is_str(complete(NULL, "metrics -i ''"), "", "-i takes a value: no option offered");
 	ok(has_word(complete(NULL, "submit --cpus 2 -- ech"), "echo"),
 	   "submit: the job's command is a command");
-	is_str(complete(NULL, "submit --cpus 2 --pla"), "",
-	       "submit: no option of another command");
+	is_str(complete(NULL, "submit --cpus 2 --pla"), "", "submit: no option of another command");
 }
 
 static void test_daemon(void)

@@ -178,8 +178,8 @@ static void compare(const char *what, const struct optset *help, const struct op
 			diag("%s: %s is in the man page but not in --help", what, page->name[i]);
 			extra++;
 		}
-	ok(missing == 0 && extra == 0, "%s: the man page and --help show the same %d options",
-	   what, help->n);
+	ok(missing == 0 && extra == 0, "%s: the man page and --help show the same %d options", what,
+	   help->n);
 }
 
 static char *slurp_file(const char *path)
@@ -285,8 +285,8 @@ static void test_render(const char *page)
 		bail_out("mkstemp");
 	close(fd);
 	/* The subshell keeps man's stderr in the file: run() merges only the outer one. */
-	snprintf(cmd, sizeof(cmd), "(MANWIDTH=80 man --warnings -l '%s/man/%s' 2>%s)", build,
-		 page, errpath);
+	snprintf(cmd, sizeof(cmd), "(MANWIDTH=80 man --warnings -l '%s/man/%s' 2>%s)", build, page,
+		 errpath);
 	run(cmd, out, sizeof(out));
 	f = fopen(errpath, "r");
 	if (f) {

@@ -54,7 +54,8 @@ int main(void)
 	}
 	if (!mkdtemp(root))
 		bail_out("mkdtemp: %s", strerror(errno));
-	is_int(run("systemd-tmpfiles", "--create", "cpool.tmpfiles"), 0, "systemd-tmpfiles --create");
+	is_int(run("systemd-tmpfiles", "--create", "cpool.tmpfiles"), 0,
+	       "systemd-tmpfiles --create");
 	check_dir("/var/lib/cpool", 0700);
 	check_dir("/run/cpool", 0755);
 	check_dir("/run/cpool/jobs", 0700);
