@@ -77,15 +77,25 @@ help:
 	@echo "make check-unit unit tests only (ASan + UBSan)"
 	@echo "make check-lab  lab tests only"
 	@echo "make bench      build the benchmarks tools/bench-*.c into $(BUILD)/tools/"
-	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); make uninstall removes the same files"
+	@echo "make man        the manual pages into $(BUILD)/man (man -l $(BUILD)/man/cpool.1)"
+	@echo "make deb        Debian packages cpool and cpoold into $(BUILD)/deb, checked by lintian"
+	@echo "make check-deb  install, use and purge them on a clean Debian root in the lab (root, network)"
 	@echo "make format     clang-format every C file"
 
 # tools/deps.sh is quiet and quick when all is there; the stamp only spares
 # the dpkg queries on every incremental build.
+# CPOOL_NO_DEPS=1: a package build, whose Build-Depends already hold what it
+# needs (deps.sh also wants QEMU and the lab's kernels).
+ifeq ($(CPOOL_NO_DEPS),1)
+$(DEPS_STAMP):
+	$(Q)mkdir -p $(@D) && touch $@
+else
 $(DEPS_STAMP): tools/deps.sh
 	$(call msg,DEPS,tools/deps.sh)
 	$(Q)tools/deps.sh
 	$(Q)mkdir -p $(@D) && touch $@
+endif
 
 deps:
 	$(Q)tools/deps.sh
@@ -221,19 +231,71 @@ run: all
 
 # ---- install ---------------------------------------------------------------
 # The unit goes where systemd looks for packaged units of this prefix
-# (/usr/lib/systemd/system, /usr/local/lib/systemd/system).
+# (/usr/lib/systemd/system, /usr/local/lib/systemd/system); sysusers.d and
+# tmpfiles.d beside it.  uninstall removes exactly what install puts.
 UNITDIR		:= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	:= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	:= $(PREFIX)/lib/tmpfiles.d
 DOCDIR		:= $(PREFIX)/share/doc/cpool
+MANDIR		:= $(PREFIX)/share/man
+COMPLETIONDIR	:= $(PREFIX)/share/bash-completion/completions
+DOC_FILES	:= docs/pool.ini.example docs/daemon.md
 
-install: $(PROGRAMS)
+install: $(PROGRAMS) $(MAN_PAGES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(BUILD)/cpool $(DESTDIR)$(PREFIX)/bin/cpool
 	$(if $(DAEMON_SRCS),install -m 0755 $(BUILD)/cpoold $(DESTDIR)$(PREFIX)/sbin/cpoold)
-	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR)
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
 		userspace/cpoold/cpoold.service > $(DESTDIR)$(UNITDIR)/cpoold.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/cpoold.service
-	install -m 0644 docs/pool.ini.example docs/daemon.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 userspace/cpoold/cpool.sysusers $(DESTDIR)$(SYSUSERSDIR)/cpool.conf
+	install -m 0644 userspace/cpoold/cpool.tmpfiles $(DESTDIR)$(TMPFILESDIR)/cpool.conf
+	install -m 0644 userspace/cpool/cpool.bash-completion $(DESTDIR)$(COMPLETIONDIR)/cpool
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	for p in $(MAN_PAGES); do \
+		install -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/cpool $(DESTDIR)$(PREFIX)/sbin/cpoold \
+		$(DESTDIR)$(UNITDIR)/cpoold.service $(DESTDIR)$(SYSUSERSDIR)/cpool.conf \
+		$(DESTDIR)$(TMPFILESDIR)/cpool.conf $(DESTDIR)$(COMPLETIONDIR)/cpool \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	for p in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/}; done
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@echo "uninstall: left alone: /etc/cpool, /var/lib/cpool (the database), /run/cpool, the group cpool"
+
+# ---- Debian packages -------------------------------------------------------
+# dpkg-buildpackage on a copy of the tracked files (as they are in the work
+# tree) in $(BUILD)/deb/cpool-VERSION, so the .debs land in $(BUILD)/deb and
+# nothing is written next to the checkout.  The unit tests are make
+# check-unit's job: DEB_BUILD_OPTIONS=nocheck unless you pass your own.
+VERSION		:= $(shell sed -n 's/^\#define CPOOL_VERSION "\(.*\)"/\1/p' include/cpool/version.h)
+DEB_ARCH	:= $(shell dpkg --print-architecture 2>/dev/null)
+DEB_DIR		:= $(BUILD)/deb
+DEB_BUILD_OPTIONS ?= nocheck
+
+deb: | $(DEPS_STAMP)
+	$(Q)v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
+		echo "error: debian/changelog is at $$v, include/cpool/version.h at $(VERSION)" >&2; exit 1; }
+	$(call msg,DEB,$(DEB_DIR)/cpool_$(VERSION)_$(DEB_ARCH).deb)
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/cpool-$(VERSION)
+	$(Q)git ls-files -z --cached --others --exclude-standard | xargs -0 tar -cf - --no-recursion | tar -xf - -C $(DEB_DIR)/cpool-$(VERSION)
+	$(Q)cd $(DEB_DIR)/cpool-$(VERSION) && DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc -b $(if $(filter 0,$(V)),>../build.log 2>&1 || \
+		{ tail -40 ../build.log >&2; exit 1; })
+	$(Q)cd $(DEB_DIR) && ls *.deb && lintian --info --display-info *.changes
+
+# The packages on a clean Debian root in the lab: install, run a job, purge
+# (tests/deb/install.t).  Not in check-lab: the root comes from the network
+# (tools/deb-root, cached in $(BUILD)/deb-root).
+DEB_KERNEL	?= 6.12
+
+check-deb: deb
+	$(Q)tools/deb-root $(DEB_DIR)/cpool_$(VERSION)_$(DEB_ARCH).deb $(DEB_DIR)/cpoold_$(VERSION)_$(DEB_ARCH).deb
+	$(Q)tools/lab --kernel $(DEB_KERNEL) --numa 2x2 --mem-per-node 1G --timeout 1800 -- \
+		prove -v tests/deb/install.t
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(DAEMON_SRCS) $(BPF_SRCS) $(UNIT_SRCS) $(BENCH_SRCS) \
@@ -242,4 +304,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -11,6 +11,7 @@ libbpf-dev libelf-dev zlib1g-dev bpftool
 libcgroup-dev libhwloc-dev hwloc
 libinih-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev
 perl jq scdoc man-db
+debhelper dpkg-dev fakeroot lintian debootstrap systemd
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 linux-image-amd64 linux-image-6.12-amd64
 gnuplot-nox linux-perf bpftrace
