@@ -304,4 +304,6 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+# Only the compilers' dependency files: build/deb and build/deb-root hold
+# Debian trees full of *.d names (tmpfiles.d, invoke-rc.d).
+-include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/bpf -name '*.d' -type f 2>/dev/null)

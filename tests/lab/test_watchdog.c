@@ -24,7 +24,7 @@
 #define WATCHDOG_USEC 2000000 /* 2 s: pings every 0.5 s */
 
 static char dir[] = "/tmp/cpoold-watchdog.XXXXXX";
-static char ini[64], notify_path[64], logpath[64], cpool_bin[1024];
+static char ini[64], notify_path[64], cpool_bin[1024];
 static const char *root;
 static int notify_fd;
 
@@ -120,7 +120,6 @@ int main(void)
 		bail_out("mkdtemp: %s", strerror(errno));
 	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
 	snprintf(notify_path, sizeof(notify_path), "%s/notify", dir);
-	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
 	snprintf(cpool_bin, sizeof(cpool_bin), "%s/cpool", getenv("CPOOL_BUILD") ?: "build");
 	f = fopen(ini, "w");
 	fprintf(f, "[pool]\nname = wdpool\n\n[vserver a]\ncpus = 1\n");
@@ -191,23 +190,7 @@ int main(void)
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 
-	{
-		struct cpool_cg_pool pool;
-		struct cpool_cg_error e;
-
-		if (cpool_cg_pool_open(&pool, root, &e) == 0 &&
-		    cpool_cg_pool_destroy(&pool, 10000, &e))
-			diag("cleanup: %s", e.msg);
-	}
-	if (exit_status()) {
-		static char log[1 << 20];
-		size_t n = strlen(lab_slurp(logpath, log, sizeof(log)));
-
-		diag("the end of the daemon's log:\n%s", log + (n > 8000 ? n - 8000 : 0));
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		diag("cleanup of %s failed", dir);
+	lab_cpoold_cleanup(dir, root);
 	done_testing();
 	return exit_status();
 }
