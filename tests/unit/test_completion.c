@@ -152,5 +152,6 @@ int main(void)
 	test_daemon();
 	test_no_daemon();
 	fake_stop();
+	done_testing();
 	return exit_status();
 }
