@@ -54,12 +54,12 @@ snapshot() {
 t0=$(now)
 mkdir -p "$r"
 tar -C "$r" -xf "$tar"
-ok $? "the clean root unpacked ($(du -sm "$r" | cut -f1) MiB, $(elapsed "$t0") s)"
+ok $? "the clean root unpacked ($(du -smx "$r" | cut -f1) MiB, $(elapsed "$t0") s)"
 mount --bind /dev "$r/dev" && mount --bind /dev/pts "$r/dev/pts" &&
 	mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
 	mount -t cgroup2 cgroup2 "$r/sys/fs/cgroup"
 ok $? "/dev, /proc, /sys and cgroup2 in the root"
-size0=$(du -sk "$r" | cut -f1)
+size0=$(du -skx "$r" | cut -f1)
 mkdir -p "$r/root/debs"
 cp $debs "$r/root/debs/"
 before=$(snapshot)
@@ -70,7 +70,7 @@ st=$?
 ok $st "dpkg -i cpool cpoold on the clean root ($(elapsed "$t1") s)"
 [ $st = 0 ] || diag </tmp/dpkg-i.log
 rm -rf "$r/root/debs"
-size1=$(du -sk "$r" | cut -f1)
+size1=$(du -skx "$r" | cut -f1)
 echo "# the root grew by $((size1 - size0)) KiB"
 in_root getent group cpool >/dev/null
 ok $? "postinst created the group cpool (sysusers.d)"
@@ -109,7 +109,8 @@ daemon=$!
 wait $listener
 ok $? "cpoold from ExecStart ($exec_start) sent READY=1 ($(elapsed "$t2") s)"
 diag </tmp/notify.log
-mode() { stat -c '%a %U:%G' "$r$1" 2>/dev/null; }
+# Names as the root knows them (the guest's own /etc/group differs).
+mode() { in_root stat -c '%a %U:%G' "$1" 2>/dev/null; }
 [ "$(mode /var/lib/cpool)" = "700 root:root" ]
 ok $? "/var/lib/cpool: 700 root:root ($(mode /var/lib/cpool))"
 [ "$(mode /run/cpool)" = "755 root:root" ]
