@@ -2,7 +2,8 @@
 /*
  * The sysusers.d and tmpfiles.d files, applied by systemd's own tools to an
  * empty root: the group cpool exists, and every directory cpoold keeps is
- * owned by root and writable by root alone (the hardening refuses others).
+ * owned by root and writable by root alone (the hardening refuses others);
+ * and systemd-analyze accepts the unit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,6 +42,24 @@ static void check_dir(const char *rel, mode_t want)
 	ok(!(st.st_mode & (S_IWGRP | S_IWOTH)), "%s is not group- or world-writable", rel);
 }
 
+/* The unit as make install writes it, pointed at the build, passes systemd-analyze verify. */
+static void test_unit(void)
+{
+	const char *src = getenv("CPOOL_SRCDIR") ?: ".", *build = getenv("CPOOL_BUILD") ?: "build";
+	char cmd[4096];
+
+	if (system("command -v systemd-analyze >/dev/null") != 0) {
+		skip(1, "no systemd-analyze");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "sed -e 's|@SBINDIR@|%s|g' -e 's|@DOCDIR@|%s/docs|g' "
+		 "'%s/userspace/cpoold/cpoold.service' > '%s/cpoold.service' && "
+		 "systemd-analyze verify --man=no '%s/cpoold.service'",
+		 build, src, src, root, root);
+	is_int(system(cmd), 0, "systemd-analyze verify cpoold.service");
+}
+
 int main(void)
 {
 	char group[256], line[256];
@@ -73,6 +92,7 @@ int main(void)
 	if (f)
 		fclose(f);
 	ok(found, "the group cpool is created");
+	test_unit();
 
 	snprintf(line, sizeof(line), "rm -rf '%s'", root);
 	if (system(line) != 0)
