@@ -42,6 +42,7 @@ UNIT_SRCS	:= $(sort $(wildcard tests/unit/test_*.c))
 LAB_SRCS	:= $(sort $(wildcard tests/lab/test_*.c))
 FUZZ_SRCS	:= $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRCS	:= $(sort $(wildcard tools/bench-*.c))
+MAN_SRCS	:= $(sort $(wildcard docs/man/*.scd))
 
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_SAN_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
@@ -54,6 +55,7 @@ SKELS		:= $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/include/cpool/skel/%.skel.h)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 LAB_BINS	:= $(LAB_SRCS:tests/lab/%.c=$(BUILD)/tests/lab/%)
 BENCH_BINS	:= $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
+MAN_PAGES	:= $(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%)
 
 LIBCPOOL	:= $(BUILD)/libcpool.a
 LIBCPOOL_SAN	:= $(BUILD)/san/libcpool.a
@@ -61,12 +63,14 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
-.PHONY: all deps check check-unit check-unit-noshared check-layering check-lab check-fuzz unit-tests bench fuzz fuzz-build install clean format help demo run
+.PHONY: all deps check check-unit check-unit-noshared check-layering check-lab check-fuzz unit-tests bench fuzz fuzz-build \
+	install uninstall clean format help demo run man deb check-deb
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
 
-all: $(PROGRAMS) $(if $(DAEMON_SRCS),$(BUILD)/cpoold-crash) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) $(BENCH_BINS)
+all: $(PROGRAMS) $(if $(DAEMON_SRCS),$(BUILD)/cpoold-crash) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) \
+	$(BENCH_BINS) $(MAN_PAGES)
 
 help:
 	@echo "make demo       deps, build, and compare three policies on live jobs in the lab (build/demo/)"
@@ -79,15 +83,25 @@ help:
 	@echo "make check-fuzz build the fuzz targets (clang) and replay their seed corpora"
 	@echo "make fuzz       run each fuzz target FUZZ_SECONDS (default 60), niced"
 	@echo "make bench      build the benchmarks tools/bench-*.c into $(BUILD)/tools/"
-	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); make uninstall removes the same files"
+	@echo "make man        the manual pages into $(BUILD)/man (man -l $(BUILD)/man/cpool.1)"
+	@echo "make deb        Debian packages cpool and cpoold into $(BUILD)/deb, checked by lintian"
+	@echo "make check-deb  install, use and purge them on a clean Debian root in the lab (root, network)"
 	@echo "make format     clang-format every C file"
 
 # tools/deps.sh is quiet and quick when all is there; the stamp only spares
 # the dpkg queries on every incremental build.
+# CPOOL_NO_DEPS=1: a package build, whose Build-Depends already hold what it
+# needs (deps.sh also wants QEMU and the lab's kernels).
+ifeq ($(CPOOL_NO_DEPS),1)
+$(DEPS_STAMP):
+	$(Q)mkdir -p $(@D) && touch $@
+else
 $(DEPS_STAMP): tools/deps.sh
 	$(call msg,DEPS,tools/deps.sh)
 	$(Q)tools/deps.sh
 	$(Q)mkdir -p $(@D) && touch $@
+endif
 
 deps:
 	$(Q)tools/deps.sh
@@ -154,8 +168,22 @@ $(BUILD)/cpoold-crash: $(DAEMON_CRASH_OBJS) $(LIBCPOOL)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_CRASH_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
 
+# ---- manual pages ----------------------------------------------------------
+# docs/man/NAME.SECTION.scd -> build/man/NAME.SECTION (scdoc); the name ends
+# in its section, so 'man -l build/man/cpool.1' renders it.
+$(BUILD)/man/%: docs/man/%.scd | $(DEPS_STAMP)
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
 # ---- tests -----------------------------------------------------------------
-$(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)
+# Static pattern rules, not two competing implicit ones: make may fall back
+# to the shorter rule when a daemon object is not built yet.
+UNIT_DAEMON_BINS := $(filter $(BUILD)/tests/unit/test_cpoold_%,$(UNIT_BINS))
+UNIT_PLAIN_BINS	:= $(filter-out $(UNIT_DAEMON_BINS),$(UNIT_BINS))
+$(UNIT_PLAIN_BINS): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)
 	$(call msg,LD-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(LIBCPOOL_SAN) $(LDFLAGS) $(LDLIBS)
@@ -163,7 +191,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(LIBCPOOL_SAN)
 # tests/unit/test_cpoold_*.c test the daemon's own code: they link its
 # objects too, all but main.c (the test is the main).
 DAEMON_SAN_OBJS	:= $(filter-out %/cpoold/main.o,$(DAEMON_SRCS:%.c=$(BUILD)/san/%.o))
-$(BUILD)/tests/unit/test_cpoold_%: $(BUILD)/san/tests/unit/test_cpoold_%.o $(DAEMON_SAN_OBJS) $(LIBCPOOL_SAN)
+$(UNIT_DAEMON_BINS): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(DAEMON_SAN_OBJS) $(LIBCPOOL_SAN)
 	$(call msg,LD-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $< $(DAEMON_SAN_OBJS) $(LIBCPOOL_SAN) $(LDFLAGS) $(LDLIBS)
@@ -211,7 +239,7 @@ check-layering: | $(SKELS) $(DEPS_STAMP)
 	done; exit $$fail
 
 # The programs too: some unit tests run the CLI end to end ($(CPOOL_BUILD)/cpool).
-check-unit: check-layering $(UNIT_BINS) $(PROGRAMS)
+check-unit: check-layering $(UNIT_BINS) $(PROGRAMS) $(MAN_PAGES)
 	$(Q)$(TEST_ENV) prove --exec '' $(UNIT_BINS)
 
 # The unit suite as a fresh clone runs it, with no shared data beside it:
@@ -250,12 +278,14 @@ $(BUILD)/fuzzobj/%.o: %.c | $(SKELS) $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $(pkg_cflags) -c $< -o $@
 
-$(BUILD)/fuzz/fuzz_cpoold_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_cpoold_%.o $(FUZZ_DAEMON_OBJS) $(FUZZ_LIB_OBJS)
+FUZZ_DAEMON_BINS := $(filter $(BUILD)/fuzz/fuzz_cpoold_%,$(FUZZ_BINS))
+FUZZ_PLAIN_BINS	:= $(filter-out $(FUZZ_DAEMON_BINS),$(FUZZ_BINS))
+$(FUZZ_DAEMON_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_DAEMON_OBJS) $(FUZZ_LIB_OBJS)
 	$(call msg,LD-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+$(FUZZ_PLAIN_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	$(call msg,LD-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
@@ -299,19 +329,71 @@ run: all
 
 # ---- install ---------------------------------------------------------------
 # The unit goes where systemd looks for packaged units of this prefix
-# (/usr/lib/systemd/system, /usr/local/lib/systemd/system).
+# (/usr/lib/systemd/system, /usr/local/lib/systemd/system); sysusers.d and
+# tmpfiles.d beside it.  uninstall removes exactly what install puts.
 UNITDIR		:= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	:= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	:= $(PREFIX)/lib/tmpfiles.d
 DOCDIR		:= $(PREFIX)/share/doc/cpool
+MANDIR		:= $(PREFIX)/share/man
+COMPLETIONDIR	:= $(PREFIX)/share/bash-completion/completions
+DOC_FILES	:= docs/pool.ini.example docs/daemon.md
 
-install: $(PROGRAMS)
+install: $(PROGRAMS) $(MAN_PAGES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(BUILD)/cpool $(DESTDIR)$(PREFIX)/bin/cpool
 	$(if $(DAEMON_SRCS),install -m 0755 $(BUILD)/cpoold $(DESTDIR)$(PREFIX)/sbin/cpoold)
-	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR)
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
 		userspace/cpoold/cpoold.service > $(DESTDIR)$(UNITDIR)/cpoold.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/cpoold.service
-	install -m 0644 docs/pool.ini.example docs/daemon.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 userspace/cpoold/cpool.sysusers $(DESTDIR)$(SYSUSERSDIR)/cpool.conf
+	install -m 0644 userspace/cpoold/cpool.tmpfiles $(DESTDIR)$(TMPFILESDIR)/cpool.conf
+	install -m 0644 userspace/cpool/cpool.bash-completion $(DESTDIR)$(COMPLETIONDIR)/cpool
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	for p in $(MAN_PAGES); do \
+		install -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/cpool $(DESTDIR)$(PREFIX)/sbin/cpoold \
+		$(DESTDIR)$(UNITDIR)/cpoold.service $(DESTDIR)$(SYSUSERSDIR)/cpool.conf \
+		$(DESTDIR)$(TMPFILESDIR)/cpool.conf $(DESTDIR)$(COMPLETIONDIR)/cpool \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	for p in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/}; done
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@echo "uninstall: left alone: /etc/cpool, /var/lib/cpool (the database), /run/cpool, the group cpool"
+
+# ---- Debian packages -------------------------------------------------------
+# dpkg-buildpackage on a copy of the tracked files (as they are in the work
+# tree) in $(BUILD)/deb/cpool-VERSION, so the .debs land in $(BUILD)/deb and
+# nothing is written next to the checkout.  The unit tests are make
+# check-unit's job: DEB_BUILD_OPTIONS=nocheck unless you pass your own.
+VERSION		:= $(shell sed -n 's/^\#define CPOOL_VERSION "\(.*\)"/\1/p' include/cpool/version.h)
+DEB_ARCH	:= $(shell dpkg --print-architecture 2>/dev/null)
+DEB_DIR		:= $(BUILD)/deb
+DEB_BUILD_OPTIONS ?= nocheck
+
+deb: | $(DEPS_STAMP)
+	$(Q)v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
+		echo "error: debian/changelog is at $$v, include/cpool/version.h at $(VERSION)" >&2; exit 1; }
+	$(call msg,DEB,$(DEB_DIR)/cpool_$(VERSION)_$(DEB_ARCH).deb)
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/cpool-$(VERSION)
+	$(Q)git ls-files -z --cached --others --exclude-standard | xargs -0 tar -cf - --no-recursion | tar -xf - -C $(DEB_DIR)/cpool-$(VERSION)
+	$(Q)cd $(DEB_DIR)/cpool-$(VERSION) && DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc -b $(if $(filter 0,$(V)),>../build.log 2>&1 || \
+		{ tail -40 ../build.log >&2; exit 1; })
+	$(Q)cd $(DEB_DIR) && ls *.deb && lintian --info --display-info *.changes
+
+# The packages on a clean Debian root in the lab: install, run a job, purge
+# (tests/deb/install.t).  Not in check-lab: the root comes from the network
+# (tools/deb-root, cached in $(BUILD)/deb-root).
+DEB_KERNEL	?= 6.12
+
+check-deb: deb
+	$(Q)tools/deb-root $(DEB_DIR)/cpool_$(VERSION)_$(DEB_ARCH).deb $(DEB_DIR)/cpoold_$(VERSION)_$(DEB_ARCH).deb
+	$(Q)tools/lab --kernel $(DEB_KERNEL) --numa 2x2 --mem-per-node 1G --timeout 1800 -- \
+		prove -v tests/deb/install.t
 
 # Every C file of the tree, whatever directory it is in (tests/lab,
 # tests/fuzz and tools too); not the build's generated headers.
@@ -329,4 +411,6 @@ check-format:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only the compilers' dependency files: build/deb and build/deb-root hold
+# Debian trees full of *.d names (tmpfiles.d, invoke-rc.d).
+-include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/bpf -name '*.d' -type f 2>/dev/null)

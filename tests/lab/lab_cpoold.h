@@ -235,4 +235,29 @@ static inline const char *lab_jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key)) ?: "";
 }
 
+/*
+ * After the daemon has stopped: the pool's cgroups destroyed, the end of
+ * DIR/cpoold.log shown when a test failed, DIR removed.
+ */
+static inline void lab_cpoold_cleanup(const char *dir, const char *root)
+{
+	struct cpool_cg_pool pool;
+	struct cpool_cg_error e;
+	char path[PATH_MAX], cmd[PATH_MAX + 16];
+
+	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
+		diag("cleanup: %s", e.msg);
+	if (exit_status()) {
+		static char log[1 << 20];
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/cpoold.log", dir);
+		n = strlen(lab_slurp(path, log, sizeof(log)));
+		diag("the end of the daemon's log:\n%s", log + (n > 8000 ? n - 8000 : 0));
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		diag("cleanup of %s failed", dir);
+}
+
 #endif /* CPOOL_TESTS_LAB_CPOOLD_H */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cpoold.h"
+#include "notify.h"
 #include "cpool/apiclient.h"
 #include "cpool/safedir.h"
 #include "cpool/fsutil.h"
@@ -50,28 +51,6 @@ static void usage(FILE *out)
 		"  -h, --help, -V, --version\n");
 }
 
-/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
-static void notify(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
-
-	if (!path || !*path || strlen(path) >= sizeof(addr.sun_path))
-		return;
-	strcpy(addr.sun_path, path);
-	if (addr.sun_path[0] == '@') /* abstract namespace */
-		addr.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&addr, len) < 0)
-		log_debug("sd_notify: %s", strerror(errno));
-	close(fd);
-}
-
 static void on_signal(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct cpoold *d = data;
@@ -88,7 +67,7 @@ static void on_signal(struct cpool_evsource *src, uint32_t events, void *data)
 	log_info("%s: stopping; running jobs keep running under their supervisors",
 		 strsignal((int)si.ssi_signo));
 	d->stopping = true;
-	notify("STOPPING=1");
+	notify_stopping();
 	cpool_evloop_quit(d->loop, 0);
 }
 
@@ -215,8 +194,7 @@ static int start(struct cpoold *d)
 	}
 	sched_kick(d);
 	log_info("cpoold %s ready on %s", CPOOL_VERSION, d->socket_path);
-	notify("READY=1");
-	return 0;
+	return notify_ready(d);
 }
 
 int main(int argc, char **argv)
