@@ -21,7 +21,7 @@ static void fixture_open(struct cpoold *d, char *dir)
 	char path[4096], err[512];
 
 	memset(d, 0, sizeof(*d));
-	log_threshold = LOG_WARN;
+	log_threshold = CPOOLD_LOG_WARN;
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/state.db", dir);

@@ -32,7 +32,8 @@
 #include "crash.h"
 
 /* ---- log.c ---- */
-enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/* Not LOG_ERR and friends: those are <syslog.h>'s, with other values. */
+enum log_level { CPOOLD_LOG_ERR, CPOOLD_LOG_WARN, CPOOLD_LOG_INFO, CPOOLD_LOG_DEBUG };
 extern enum log_level log_threshold;
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
@@ -41,10 +42,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(pri
  * fit.  Returns the length written.  log_msg() applies it to every message.
  */
 size_t log_escape(const char *in, char *out, size_t outlen);
-#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_err(...) log_msg(CPOOLD_LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(CPOOLD_LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(CPOOLD_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(CPOOLD_LOG_DEBUG, __VA_ARGS__)
 
 struct waiter {
 	struct cpool_client *client;

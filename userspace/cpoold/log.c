@@ -6,7 +6,7 @@
 
 #include "cpoold.h"
 
-enum log_level log_threshold = LOG_INFO;
+enum log_level log_threshold = CPOOLD_LOG_INFO;
 
 size_t log_escape(const char *in, char *out, size_t outlen)
 {

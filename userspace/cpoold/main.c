@@ -283,10 +283,10 @@ int main(int argc, char **argv)
 			return 0;
 #endif
 		case 'v':
-			log_threshold = LOG_DEBUG;
+			log_threshold = CPOOLD_LOG_DEBUG;
 			break;
 		case 'q':
-			log_threshold = LOG_WARN;
+			log_threshold = CPOOLD_LOG_WARN;
 			break;
 		case 'h':
 			usage(stdout);
