@@ -23,7 +23,7 @@ msg		=
 endif
 
 PKGS		:= libbpf libcgroup hwloc inih jansson sqlite3 libmicrohttpd libelf
-WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+WARN		:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla \
 		   -Wmissing-prototypes -Wstrict-prototypes
 CPPFLAGS	+= -Iinclude -I$(BUILD)/include -D_GNU_SOURCE
 BASE_CFLAGS	:= -std=gnu11 -g $(WARN) -MMD -MP -fno-omit-frame-pointer

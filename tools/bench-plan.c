@@ -81,22 +81,24 @@ static int naive_plan(const struct cpool_topology *t, const struct cpool_cpuset 
 static double mean_nodes(const struct cpool_topology *t, const struct cpool_vs_spec *s,
 			 const struct cpool_vserver *out)
 {
+	bool *seen = calloc((size_t)t->nr_nodes, sizeof(*seen));
 	long sum = 0, counted = 0;
 
+	if (!seen)
+		return -1;
 	for (int i = 0; i < NR_VS; i++) {
-		bool seen[t->nr_nodes];
-
 		if (s[i].numa == CPOOL_NUMA_SPREAD)
 			continue;
 		counted++;
 
-		memset(seen, 0, sizeof(seen));
+		memset(seen, 0, sizeof(*seen) * (size_t)t->nr_nodes);
 		for (int c = cpool_cpuset_first(&out[i].cpus); c >= 0;
 		     c = cpool_cpuset_next(&out[i].cpus, c))
 			seen[cpool_topology_node_of_cpu(t, c)] = true;
 		for (int n = 0; n < t->nr_nodes; n++)
 			sum += seen[n];
 	}
+	free(seen);
 	return counted ? (double)sum / (double)counted : 0.0;
 }
 

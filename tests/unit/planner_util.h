@@ -50,6 +50,21 @@ static inline const char *place_str(struct cpool_planner *p, const char *name, c
 	return planner_util_cpus;
 }
 
+/* A placed VS of exclusive threads at @cpus, as the live pool hands the planner. */
+static inline void adopt(struct cpool_planner *p, const char *name, const char *cpus)
+{
+	struct cpool_vserver vs;
+	char why[256];
+
+	memset(&vs, 0, sizeof(vs));
+	snprintf(vs.name, sizeof(vs.name), "%s", name);
+	if (cpool_cpuset_parse(&vs.cpus, cpus, NULL))
+		bail_out("adopt %s: bad CPU list %s", name, cpus);
+	vs.exclusive = true;
+	if (cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)))
+		bail_out("adopt %s: %s", name, why);
+}
+
 static inline struct cpool_planner *planner_with(const struct cpool_topology *t,
 						 const char *reserved)
 {

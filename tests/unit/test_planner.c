@@ -11,19 +11,6 @@
 
 #define FF CPOOL_FIT_FIRST
 
-static void adopt(struct cpool_planner *p, const char *name, const char *cpus)
-{
-	struct cpool_vserver vs;
-	char why[256];
-
-	memset(&vs, 0, sizeof(vs));
-	snprintf(vs.name, sizeof(vs.name), "%s", name);
-	cpool_cpuset_parse(&vs.cpus, cpus, NULL);
-	vs.exclusive = true;
-	if (cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)))
-		bail_out("adopt %s: %s", name, why);
-}
-
 /*
  * 2 packages x 2 nodes x 8 cores x 2 threads, contiguous numbering: node k
  * holds CPUs 16k..16k+15, core c holds 2c and 2c+1, L3 groups of 4 cores

@@ -24,6 +24,7 @@
 #include "handmade_topo.h"
 
 #define MAX_VS 48
+#define MAX_NODES 256 /* per-node arrays; every topology here has fewer */
 #define OPS 40
 
 static uint64_t rng_state;
@@ -67,6 +68,8 @@ static __attribute__((format(printf, 2, 3))) void violation(uint64_t seed, const
 
 static void node_counts(const struct cpool_topology *t, const struct cpool_cpuset *cpus, int *per)
 {
+	if (t->nr_nodes > MAX_NODES)
+		bail_out("%d NUMA nodes: raise MAX_NODES", t->nr_nodes);
 	memset(per, 0, sizeof(int) * (size_t)t->nr_nodes);
 	for (int c = cpool_cpuset_first(cpus); c >= 0; c = cpool_cpuset_next(cpus, c))
 		per[cpool_topology_node_of_cpu(t, c)]++;
@@ -74,7 +77,7 @@ static void node_counts(const struct cpool_topology *t, const struct cpool_cpuse
 
 static int nodes_used(const struct cpool_topology *t, const struct cpool_cpuset *cpus)
 {
-	int per[t->nr_nodes], n = 0;
+	int per[MAX_NODES], n = 0;
 
 	node_counts(t, cpus, per);
 	for (int i = 0; i < t->nr_nodes; i++)
@@ -98,6 +101,8 @@ static bool whole_cores(const struct cpool_topology *t, const struct cpool_cpuse
 static void capacity(const struct cpool_topology *t, const struct cpool_cpuset *free_cpus,
 		     bool whole, int *cap)
 {
+	if (t->nr_nodes > MAX_NODES)
+		bail_out("%d NUMA nodes: raise MAX_NODES", t->nr_nodes);
 	memset(cap, 0, sizeof(int) * (size_t)t->nr_nodes);
 	for (int c = 0; c < t->nr_cores; c++) {
 		const struct cpool_topo_core *core = &t->cores[c];
@@ -278,7 +283,7 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 		if (!x->live && kind < 17) {
 			struct cpool_cpuset free_cpus;
 			enum cpool_fit fit = (enum cpool_fit)rnd(CPOOL_FIT__COUNT);
-			int cap[t->nr_nodes], best = 0, sum = 0, nsize = -1;
+			int cap[MAX_NODES], best = 0, sum = 0, nsize = -1;
 			bool uniform = true, full_free = false;
 
 			cpool_planner_free_cpus(p, &free_cpus);
@@ -302,7 +307,7 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 			at += (size_t)snprintf(log + at, at < loglen ? loglen - at : 0, "P%d:%d;",
 					       i, r);
 			if (r == 0) {
-				int per[t->nr_nodes], lo = 1 << 30, hi = 0;
+				int per[MAX_NODES], lo = 1 << 30, hi = 0;
 
 				total.placed++;
 				total.placed_memory += x->spec.limits.memory_max != 0;

@@ -12,6 +12,7 @@
  * job ranked after the last one started").
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "cpool/policy.h"
@@ -96,19 +97,23 @@ static int cmp_primary(const struct cpool_policy *p, const struct cpool_pjob *a,
 	return 0;
 }
 
-/* The total order: the key, then submit time, then input order. */
-static int cmp_key(const struct cpool_policy *p, const struct cpool_pjob *a,
-		   const struct cpool_pjob *b, int64_t now)
+/* What breaks a tie of keys: submit time, then input order. */
+static inline int cmp_ties(const struct cpool_pjob *a, const struct cpool_pjob *b)
 {
-	int c = cmp_primary(p, a, b, now);
-
-	if (c)
-		return c;
 	if (a->job->submit_us != b->job->submit_us)
 		return a->job->submit_us < b->job->submit_us ? -1 : 1;
 	if (a->job->index != b->job->index)
 		return a->job->index < b->job->index ? -1 : 1;
 	return 0;
+}
+
+/* The total order: the key, then the ties. */
+static int cmp_key(const struct cpool_policy *p, const struct cpool_pjob *a,
+		   const struct cpool_pjob *b, int64_t now)
+{
+	int c = cmp_primary(p, a, b, now);
+
+	return c ? c : cmp_ties(a, b);
 }
 
 /* Preemption needs a strictly better key: a tie never preempts (no ping-pong). */
@@ -118,21 +123,184 @@ static bool outranks(const struct cpool_policy *p, const struct cpool_pjob *a,
 	return cmp_primary(p, a, b, now) < 0;
 }
 
-/* The best queued job ranked strictly after @last (NULL: the best of all). */
-static struct cpool_pjob *next_best(const struct cpool_policy *p, const struct cpool_snapshot *s,
-				    const struct cpool_pjob *last)
-{
-	struct cpool_pjob *best = NULL;
+/*
+ * One job's rank, to compare the queue against in a scan.  A scan at load
+ * 0.9 walks thousands of queued jobs at every event, so what can be is
+ * computed once per reference job rather than per comparison: its key,
+ * and for the aged priorities the range of waits that tie with it, so a
+ * queued job's aged priority is compared without a division.
+ */
+struct rank_ref {
+	const struct cpool_pjob *job;
+	long long key; /* sjf, srtf: the key; priority: the effective priority */
+	/* For a queued job of priority prio and wait w > 0: w < lo ranks after, w >= hi before. */
+	bool have_bounds;
+	int prio;
+	int64_t lo, hi;
+};
 
+static long long primary_key(const struct cpool_policy *p, const struct cpool_pjob *j, int64_t now)
+{
+	switch (p->sched) {
+	case CPOOL_SCHED_SJF:
+		return j->job->estimate_us;
+	case CPOOL_SCHED_SRTF:
+		return remaining(j);
+	case CPOOL_SCHED_PRIORITY:
+	case CPOOL_SCHED_PRIORITY_PREEMPT:
+		return eff_priority(p, j, now);
+	default:
+		return 0;
+	}
+}
+
+static void rank_ref_set(struct rank_ref *ref, const struct cpool_policy *p,
+			 const struct cpool_pjob *j, int64_t now)
+{
+	*ref = (struct rank_ref){ .job = j, .key = primary_key(p, j, now) };
+}
+
+static int64_t clamp_i64(__int128 v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* Sign of eff_priority(@q) - ref->key, as the aged priority of a queued job is. */
+static int cmp_aged(const struct cpool_policy *p, struct rank_ref *ref, const struct cpool_pjob *q,
+		    int64_t now)
+{
+	int64_t waited = now - q->ready_since_us;
+	long long e;
+
+	if (q->vs >= 0 || p->aging_us <= 0 || waited <= 0) {
+		e = eff_priority(p, q, now);
+		return (e > ref->key) - (e < ref->key);
+	}
+	if (!ref->have_bounds || ref->prio != q->job->priority) {
+		/* Equal when floor(waited / aging) is t = priority - key. */
+		__int128 t = (__int128)q->job->priority - ref->key;
+
+		ref->have_bounds = true;
+		ref->prio = q->job->priority;
+		if (t < 0) {
+			ref->lo = ref->hi = 1;
+		} else {
+			ref->lo = clamp_i64(t * p->aging_us);
+			ref->hi = clamp_i64((t + 1) * p->aging_us);
+		}
+	}
+	return waited >= ref->hi ? -1 : waited >= ref->lo ? 0 : 1;
+}
+
+/* cmp_key(@q, ref->job), for policy @sched (a constant where inlined). */
+static inline __attribute__((always_inline)) int cmp_to_ref(const struct cpool_policy *p,
+							    enum cpool_sched sched,
+							    const struct cpool_pjob *q,
+							    struct rank_ref *ref, int64_t now)
+{
+	const struct cpool_pjob *b = ref->job;
+	int c;
+
+	switch (sched) {
+	case CPOOL_SCHED_SJF:
+	case CPOOL_SCHED_SRTF: {
+		long long k = primary_key(p, q, now);
+
+		c = (k > ref->key) - (k < ref->key);
+		break;
+	}
+	case CPOOL_SCHED_PRIORITY:
+	case CPOOL_SCHED_PRIORITY_PREEMPT:
+		c = cmp_aged(p, ref, q, now);
+		break;
+	default:
+		c = cmp_primary(p, q, b, now);
+		break;
+	}
+	return c ? c : cmp_ties(q, b);
+}
+
+/*
+ * The queue in rank order, a few jobs at a time: one scan keeps the
+ * RANK_TOP best jobs ranked after a given one, as most calls start no more
+ * than that, and a scan is the whole cost of a call at high load.
+ */
+#define RANK_TOP 8
+
+struct ranking {
+	struct rank_ref top[RANK_TOP]; /* best first */
+	size_t n_top, next;
+	bool more; /* jobs ranked after top[n_top - 1] exist */
+};
+
+/*
+ * Fill @r with the best queued jobs ranked after @after (NULL: from the
+ * best of all); compiled once per policy so the comparison is straight code.
+ */
+static inline __attribute__((always_inline)) void
+scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpool_snapshot *s,
+	 struct rank_ref *after, struct ranking *r)
+{
+	r->n_top = r->next = 0;
+	r->more = false;
 	for (size_t i = 0; i < s->n_queued; i++) {
 		struct cpool_pjob *q = s->queued[i];
+		size_t k = r->n_top;
 
-		if (last && cmp_key(p, last, q, s->now_us) >= 0)
+		/* Each job is two dependent loads away: start them early. */
+		if (i + 32 < s->n_queued)
+			__builtin_prefetch(s->queued[i + 32]);
+		if (i + 16 < s->n_queued)
+			__builtin_prefetch(s->queued[i + 16]->job);
+
+		if (after && cmp_to_ref(p, sched, q, after, s->now_us) <= 0)
 			continue;
-		if (!best || cmp_key(p, q, best, s->now_us) < 0)
-			best = q;
+		if (k == RANK_TOP) {
+			r->more = true;
+			if (cmp_to_ref(p, sched, q, &r->top[k - 1], s->now_us) > 0)
+				continue;
+			k--;
+		} else {
+			r->n_top++;
+		}
+		for (; k > 0 && cmp_to_ref(p, sched, q, &r->top[k - 1], s->now_us) < 0; k--)
+			r->top[k] = r->top[k - 1];
+		rank_ref_set(&r->top[k], p, q, s->now_us);
 	}
-	return best;
+}
+
+static void rank_scan(const struct cpool_policy *p, const struct cpool_snapshot *s,
+		      struct rank_ref *after, struct ranking *r)
+{
+	switch (p->sched) {
+	case CPOOL_SCHED_SJF:
+		scan_top(p, CPOOL_SCHED_SJF, s, after, r);
+		break;
+	case CPOOL_SCHED_SRTF:
+		scan_top(p, CPOOL_SCHED_SRTF, s, after, r);
+		break;
+	case CPOOL_SCHED_PRIORITY:
+	case CPOOL_SCHED_PRIORITY_PREEMPT:
+		scan_top(p, CPOOL_SCHED_PRIORITY, s, after, r);
+		break;
+	default:
+		scan_top(p, p->sched, s, after, r);
+		break;
+	}
+}
+
+/* The next queued job in rank order, or NULL; @r starts zeroed. */
+static struct cpool_pjob *next_best(const struct cpool_policy *p, const struct cpool_snapshot *s,
+				    struct ranking *r)
+{
+	if (!r->n_top && !r->more) {
+		rank_scan(p, s, NULL, r);
+	} else if (r->next == r->n_top && r->more) {
+		struct rank_ref last = r->top[r->n_top - 1];
+
+		rank_scan(p, s, &last, r);
+	}
+	return r->next < r->n_top ? (struct cpool_pjob *)r->top[r->next++].job : NULL;
 }
 
 /*
@@ -268,7 +436,8 @@ int policy_ordered(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		   struct policy_out *o, int64_t *wake_at)
 {
 	bool pre = preemptive(p->sched);
-	struct cpool_pjob *job, *last = NULL;
+	struct ranking rank = { .n_top = 0 };
+	struct cpool_pjob *job;
 	bool *gone = NULL;
 	int *free_cpus;
 	size_t first = o->n;
@@ -287,7 +456,7 @@ int policy_ordered(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		free(gone);
 		return -ENOMEM;
 	}
-	while ((job = next_best(p, s, last))) {
+	while ((job = next_best(p, s, &rank))) {
 		int v = cpool_policy_place(p, s, free_cpus, job->job->cpus, job->job->vs);
 
 		if (v < 0 && pre)
@@ -299,7 +468,6 @@ int policy_ordered(const struct cpool_policy *p, const struct cpool_snapshot *s,
 			    is_priority(p->sched) ? (int)eff_priority(p, job, s->now_us) :
 						    job->level,
 			    0);
-		last = job;
 	}
 	if (p->sched == CPOOL_SCHED_PRIORITY_PREEMPT && p->aging_us > 0)
 		*wake_at = aging_wake(p, s, gone, o, first);

@@ -157,12 +157,11 @@ static bool has_memory(const struct raw_node *r)
  * without CPUs shares none, so a CPU-less memory node is never the
  * locality).  With @want_cpus the walk goes on until the locality holds a
  * node in @cpu_node: without a distance matrix only the tree says "near".
+ * @objs: scratch of nr_nodes entries.
  */
 static bool nearest_locality(hwloc_topology_t topo, hwloc_obj_t pu, const struct cpool_topology *t,
-			     const bool *cpu_node, bool want_cpus, bool *local)
+			     const bool *cpu_node, bool want_cpus, bool *local, hwloc_obj_t *objs)
 {
-	hwloc_obj_t objs[t->nr_nodes];
-
 	for (hwloc_obj_t o = pu; o; o = o->parent) {
 		struct hwloc_location loc = { .type = HWLOC_LOCATION_TYPE_CPUSET };
 		unsigned long flags = HWLOC_LOCAL_NUMANODE_FLAG_LARGER_LOCALITY;
@@ -200,13 +199,13 @@ static bool nearest_locality(hwloc_topology_t topo, hwloc_obj_t pu, const struct
  * the locality", found by walking up the tree.
  */
 static int home_of_orphan(hwloc_topology_t topo, hwloc_obj_t pu, const struct cpool_topology *t,
-			  const struct raw_node *raw, const bool *cpu_node)
+			  const struct raw_node *raw, const bool *cpu_node, bool *local,
+			  hwloc_obj_t *objs)
 {
-	bool local[t->nr_nodes];
 	int best = -1, best_d = 0;
 
-	if (!nearest_locality(topo, pu, t, cpu_node, !t->distance_measured, local))
-		memset(local, 0, sizeof(local));
+	if (!nearest_locality(topo, pu, t, cpu_node, !t->distance_measured, local, objs))
+		memset(local, 0, sizeof(*local) * (size_t)t->nr_nodes);
 	for (int m = 0; m < t->nr_nodes; m++) {
 		int d = -1;
 
@@ -231,9 +230,9 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 	int nr_pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
 	struct raw_node *raw = NULL;
 	struct raw_core *rc = NULL;
-	hwloc_obj_t *pu_objs = NULL, *core_objs = NULL;
+	hwloc_obj_t *pu_objs = NULL, *core_objs = NULL, *node_objs = NULL;
 	int *pu_node = NULL;
-	bool *cpu_node = NULL, memory_known = false;
+	bool *cpu_node = NULL, *local = NULL, memory_known = false;
 	int nr_cores = 0, ret = -ENOMEM;
 
 	if (nr_nodes <= 0 || nr_pus <= 0) {
@@ -247,13 +246,16 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 	pu_node = calloc((size_t)nr_pus, sizeof(*pu_node));
 	rc = calloc((size_t)nr_pus, sizeof(*rc));
 	cpu_node = calloc((size_t)nr_nodes, sizeof(*cpu_node));
+	/* Scratch for home_of_orphan(). */
+	local = calloc((size_t)nr_nodes, sizeof(*local));
+	node_objs = calloc((size_t)nr_nodes, sizeof(*node_objs));
 	t->nodes = calloc((size_t)nr_nodes, sizeof(*t->nodes));
 	t->distance = calloc((size_t)nr_nodes * (size_t)nr_nodes, sizeof(*t->distance));
 	t->pus = calloc((size_t)nr_pus, sizeof(*t->pus));
 	t->cores = calloc((size_t)nr_pus, sizeof(*t->cores));
 	t->l3 = calloc((size_t)nr_pus, sizeof(*t->l3));
-	if (!raw || !pu_objs || !core_objs || !pu_node || !rc || !cpu_node || !t->nodes ||
-	    !t->distance || !t->pus || !t->cores || !t->l3)
+	if (!raw || !pu_objs || !core_objs || !pu_node || !rc || !cpu_node || !local ||
+	    !node_objs || !t->nodes || !t->distance || !t->pus || !t->cores || !t->l3)
 		goto out;
 
 	for (int i = 0; i < nr_nodes; i++) {
@@ -331,7 +333,7 @@ again:
 
 		if (pu_node[i] >= 0)
 			continue;
-		best = home_of_orphan(topo, pu_objs[i], t, raw, cpu_node);
+		best = home_of_orphan(topo, pu_objs[i], t, raw, cpu_node, local, node_objs);
 		if (best < 0) {
 			cpool_error_format(err, errlen, 0,
 					   "CPU %u has no NUMA node with CPUs to belong to",
@@ -447,6 +449,8 @@ out:
 	free(core_objs);
 	free(pu_node);
 	free(cpu_node);
+	free(local);
+	free(node_objs);
 	free(rc);
 	if (ret == -ENOMEM)
 		cpool_error_format(err, errlen, 0, "out of memory");
