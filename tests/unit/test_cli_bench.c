@@ -73,6 +73,15 @@ static void gen(void)
 	is_int(run("gen --jobs 3 --cpus fixed:0"), 2, "gen: zero CPUs");
 	is_int(run("gen --jobs 3 --seed -1"), 2, "gen: a negative seed");
 	is_int(run("gen --jobs 3 extra"), 2, "gen: a stray argument");
+	is_int(run("gen --jobs 3 --estimate-error lognormal:0 2>&1"), 2,
+	       "gen: a zero estimate sigma is a usage error");
+	ok(strstr(out, "--estimate-error") && strstr(out, "lognormal:0"),
+	   "gen: ... naming the option and the value");
+	is_int(run("gen --jobs 3 --estimate-error over:0.9"), 2, "gen: an underestimating factor");
+	is_int(run("gen --jobs 3 --estimate-error normal:1"), 2, "gen: an unknown estimate error");
+	is_int(run("gen --jobs 20 --seed 3 --estimate-error over:2"), 0, "gen: over:2");
+	ok(strstr(out, "id,submit,runtime,cpus,mem,priority,estimate\n") == out,
+	   "gen: over:2 writes a trace");
 }
 
 /* CPU time of the children reaped so far, user + system, seconds. */
