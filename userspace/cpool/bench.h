@@ -36,6 +36,7 @@ struct bench_job {
 
 struct bench_run {
 	struct cpool_policy policy;
+	int repeat; /* 0..bench.n_repeats - 1 */
 	struct bench_job *jobs;
 	size_t n_jobs;
 	double t0; /* unix time of the first submission */
@@ -59,9 +60,39 @@ struct bench {
 	int total_cpus;
 	struct cpool_job *jobs; /* scaled, first submit at 0 */
 	size_t n_jobs;
+	/*
+	 * Round after round: runs[rep * n_policies + p], so that a drift of the
+	 * machine over the session spreads over every policy alike.
+	 */
 	struct bench_run *runs;
 	size_t n_runs;
+	size_t n_policies;
+	int n_repeats;
 };
+
+/* The figures compared, per run and per policy over its repeats. */
+enum bench_figure {
+	BENCH_F_RUL,
+	BENCH_F_MEAN_RESPONSE,
+	BENCH_F_MEAN_WAIT,
+	BENCH_F_P99_WAIT,
+	BENCH_F_THROUGHPUT,
+	BENCH_F_MAKESPAN,
+	BENCH_F_RQLAT,
+	BENCH_F__N
+};
+
+/* One figure of one run; NAN when the run has no such figure. */
+double bench_figure_value(const struct bench_run *r, int f, bool measured);
+
+/* A figure over a policy's repeats: the runs that have it (n), mean, sample SD (NAN below 2). */
+struct bench_stat {
+	double mean, sd;
+	size_t n;
+};
+
+void bench_policy_stat(const struct bench *b, size_t policy, int f, bool measured,
+		       struct bench_stat *s);
 
 /*
  * Per-job measured and predicted metrics by metrics.h.  @measured picks
