@@ -15,6 +15,7 @@
 #include "../tap.h"
 #include "cpool/job.h"
 /* The report on synthetic records, without a daemon: its sources, built in. */
+#include "../../userspace/cpool/bench_calibrate.c"
 #include "../../userspace/cpool/bench_report.c"
 #include "../../userspace/cpool/cli_common.c"
 #include "../../userspace/cpool/cli_options.c"
@@ -215,6 +216,7 @@ static void report_repeats(void)
 
 			j->job = &jobs[k];
 			j->p_vs = 0;
+			j->c_vs = -1;
 			j->p_start = k;
 			j->p_end = k + 1;
 			j->m_ok = j->m_ended = true;
@@ -225,24 +227,36 @@ static void report_repeats(void)
 			snprintf(j->m_state, sizeof(j->m_state), "done");
 			snprintf(j->m_vs, sizeof(j->m_vs), "a");
 		}
-		good &= bench_run_summarise(&b, r) == 0;
+		good &= bench_run_calibrate(&b, r) == 0 && r->calibrated;
 	}
-	ok(good, "report: six synthetic runs summarised");
-	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, true, &st);
+	ok(good, "report: six synthetic runs calibrated and summarised");
+	ok(fabs(runs[2].cal_dispatch_s - 0.5) < 1e-9 && runs[2].cal_dispatch_n == 1,
+	   "calibration: fcfs repeat 2's dispatch delay is 0.5 s after job 1's end (%.3f, %zu)",
+	   runs[2].cal_dispatch_s, runs[2].cal_dispatch_n);
+	ok(fabs(bj[2][1].c_start - 1.5) < 1e-6 && fabs(bj[2][1].c_end - 2.5) < 1e-6 &&
+		   fabs(bj[2][0].c_end - 1) < 1e-6,
+	   "calibration: the re-run starts job 2 at 1.5 s and ends it at 2.5 s (%.3f..%.3f)",
+	   bj[2][1].c_start, bj[2][1].c_end);
+	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, BENCH_CALIBRATED, &st);
+	ok(st.n == 3 && fabs(st.mean - 0.75) < 1e-6,
+	   "calibration: fcfs calibrated mean wait is the measured 0.75 s (%.4f)", st.mean);
+	bench_policy_stat(&b, 0, BENCH_F_MAKESPAN, BENCH_CALIBRATED, &st);
+	ok(fabs(st.mean - 2.5) < 1e-6, "calibration: and makespan 2.5 s (%.4f)", st.mean);
+	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, BENCH_MEASURED, &st);
 	ok(st.n == 3 && fabs(st.mean - 0.75) < 1e-9 && fabs(st.sd - 0.25) < 1e-9,
 	   "report: fcfs measured mean wait over 3 repeats: %zu runs, %.4f +- %.4f", st.n, st.mean,
 	   st.sd);
-	bench_policy_stat(&b, 0, BENCH_F_MAKESPAN, true, &st);
+	bench_policy_stat(&b, 0, BENCH_F_MAKESPAN, BENCH_MEASURED, &st);
 	ok(fabs(st.mean - 2.5) < 1e-9 && fabs(st.sd - 0.5) < 1e-9,
 	   "report: fcfs makespan 2.5 +- 0.5 (%.4f +- %.4f)", st.mean, st.sd);
-	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, false, &st);
+	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, BENCH_PREDICTED, &st);
 	ok(fabs(st.mean - 0.5) < 1e-9 && st.sd == 0, "report: the prediction 0.5 s, no spread");
-	bench_policy_stat(&b, 1, BENCH_F_MEAN_WAIT, true, &st);
+	bench_policy_stat(&b, 1, BENCH_F_MEAN_WAIT, BENCH_MEASURED, &st);
 	ok(fabs(st.mean - 0.5) < 1e-9 && st.sd == 0, "report: sjf measured 0.5 s every time");
-	bench_policy_stat(&b, 1, BENCH_F_RQLAT, false, &st);
+	bench_policy_stat(&b, 1, BENCH_F_RQLAT, BENCH_PREDICTED, &st);
 	ok(st.n == 0 && isnan(st.mean), "report: no predicted run-queue latency");
 	runs[4].measured = false; /* an interrupted last round */
-	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, true, &st);
+	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, BENCH_MEASURED, &st);
 	ok(st.n == 2 && fabs(st.mean - 0.625) < 1e-9,
 	   "report: a run that did not finish is left out (%zu runs, %.4f)", st.n, st.mean);
 	runs[4].measured = true;
@@ -252,7 +266,9 @@ static void report_repeats(void)
 	fclose(f);
 	snprintf(line, sizeof(line), "mean wait");
 	if (!ok(strstr(table, "SD") && strstr(table, "RUNS") && strstr(table, "0.750") &&
-			strstr(table, "0.250") && strstr(table, "+50.0"),
+			strstr(table, "0.250") && strstr(table, "-33.3") &&
+			strstr(table, "CALIBRATED") && strstr(table, "A PRIORI") &&
+			strstr(table, "pair(s) started in the other order"),
 		"report: the table has mean, SD, runs and the difference"))
 		diag("%s", table);
 	free(table);
@@ -262,8 +278,8 @@ static void report_repeats(void)
 	snprintf(b.out_dir, sizeof(b.out_dir), "%s", dir);
 	is_int(bench_write_results(&b, "test"), 0, "report: written");
 	slurp(dir, "compare.dat", text, sizeof(text));
-	ok(strstr(text, "\nfcfs 0.500000 0.750000 0.250000 ") != NULL,
-	   "report: compare.dat has fcfs's mean wait predicted, mean and SD");
+	ok(strstr(text, "\nfcfs 0.500000 0.750000 0.750000 0.250000 ") != NULL,
+	   "report: compare.dat has fcfs's mean wait a priori, calibrated, mean and SD");
 	res = json_loads(slurp(dir, "results.json", text, sizeof(text)), 0, NULL);
 	ok(res && json_integer_value(json_object_get(res, "repeats")) == 3,
 	   "report: results.json says 3 repeats");
@@ -299,6 +315,23 @@ static void report_repeats(void)
 		   "report: and said nothing: %s", text);
 	} else {
 		skip(2, "gnuplot is not installed");
+	}
+
+	/* The live run took job 2 first: a decision the calibrated fcfs did not take. */
+	bj[0][1].m_start = 0;
+	bj[0][1].m_end = 1;
+	bj[0][0].m_start = 1;
+	bj[0][0].m_end = 2;
+	is_int(bench_run_calibrate(&b, &runs[0]), 0, "gap: calibrated again");
+	{
+		struct bench_gap g;
+
+		bench_run_gap(&b, &runs[0], &g);
+		ok(g.swapped == 1 && g.other_vs == 0,
+		   "gap: one pair started in the other order, none on another VS (%zu, %zu)",
+		   g.swapped, g.other_vs);
+		ok(g.n_top == 2 && fabs(fabs(g.top[0]->m_start - g.top[0]->c_start) - 1) < 1e-6,
+		   "gap: the largest start differences are the two swapped jobs, 1 s each");
 	}
 	snprintf(line, sizeof(line), "rm -rf %s", dir);
 	if (system(line))

@@ -17,18 +17,26 @@
 #include "bench.h"
 #include "cli_common.h"
 
-bool bench_job_metrics(const struct bench_job *j, bool measured, struct cpool_job_metrics *m)
+bool bench_job_metrics(const struct bench_job *j, enum bench_side side, struct cpool_job_metrics *m)
 {
 	struct cpool_job_times t = { .submit = cpool_us_to_s(j->job->submit_us),
 				     .runtime = cpool_us_to_s(j->job->runtime_us) };
 
-	if (measured) {
+	switch (side) {
+	case BENCH_MEASURED:
 		if (!j->m_ok)
 			return false;
 		t.submit = j->m_submit;
 		t.first_start = j->m_start;
 		t.end = j->m_end;
-	} else {
+		break;
+	case BENCH_CALIBRATED:
+		if (j->c_vs < 0)
+			return false;
+		t.first_start = j->c_start;
+		t.end = j->c_end;
+		break;
+	default:
 		if (j->p_vs < 0)
 			return false;
 		t.first_start = j->p_start;
@@ -38,7 +46,7 @@ bool bench_job_metrics(const struct bench_job *j, bool measured, struct cpool_jo
 	return true;
 }
 
-static int summarise(const struct bench *b, struct bench_run *r, bool measured)
+static int summarise(const struct bench *b, struct bench_run *r, enum bench_side side)
 {
 	struct cpool_job_times *t = calloc(r->n_jobs ?: 1, sizeof(*t));
 	double busy = 0, rq = 0;
@@ -51,10 +59,11 @@ static int summarise(const struct bench *b, struct bench_run *r, bool measured)
 		const struct bench_job *j = &r->jobs[i];
 		struct cpool_job_metrics m;
 
-		if (!bench_job_metrics(j, measured, &m))
+		if (!bench_job_metrics(j, side, &m))
 			continue;
 		t[n].runtime = cpool_us_to_s(j->job->runtime_us);
-		if (measured) {
+		t[n].submit = cpool_us_to_s(j->job->submit_us);
+		if (side == BENCH_MEASURED) {
 			t[n].submit = j->m_submit;
 			t[n].first_start = j->m_start;
 			t[n].end = j->m_end;
@@ -63,19 +72,25 @@ static int summarise(const struct bench *b, struct bench_run *r, bool measured)
 				rq += j->m_rq_mean_us;
 				n_rq++;
 			}
+		} else if (side == BENCH_CALIBRATED) {
+			t[n].first_start = j->c_start;
+			t[n].end = j->c_end;
+			/* The CPUs were held from start to end (no preemption modelled in it). */
+			busy += (j->c_end - j->c_start) * j->job->cpus;
 		} else {
-			t[n].submit = cpool_us_to_s(j->job->submit_us);
 			t[n].first_start = j->p_start;
 			t[n].end = j->p_end;
 			busy += t[n].runtime * j->job->cpus;
 		}
 		n++;
 	}
-	if (measured) {
+	if (side == BENCH_MEASURED) {
 		r->meas_busy_cpu_s = busy;
 		r->meas_failed = r->n_jobs - n;
 		r->meas_rq_mean_us = n_rq ? rq / (double)n_rq : -1;
 		ret = cpool_metrics_summary(t, n, b->total_cpus, busy, &r->meas);
+	} else if (side == BENCH_CALIBRATED) {
+		ret = cpool_metrics_summary(t, n, b->total_cpus, busy, &r->cal);
 	} else {
 		r->pred_busy_cpu_s = busy;
 		ret = cpool_metrics_summary(t, n, b->total_cpus, busy, &r->pred);
@@ -86,10 +101,12 @@ static int summarise(const struct bench *b, struct bench_run *r, bool measured)
 
 int bench_run_summarise(const struct bench *b, struct bench_run *r)
 {
-	int ret = summarise(b, r, false);
+	int ret = summarise(b, r, BENCH_PREDICTED);
 
+	if (!ret && r->calibrated)
+		ret = summarise(b, r, BENCH_CALIBRATED);
 	if (!ret && r->measured) {
-		ret = summarise(b, r, true);
+		ret = summarise(b, r, BENCH_MEASURED);
 		if (!ret && r->meas_failed)
 			fprintf(stderr,
 				"cpool bench: %s: %zu job(s) did not run to a clean end; left out of the measured figures\n",
@@ -118,11 +135,14 @@ static const struct figure figures[BENCH_F__N] = {
 };
 
 /* NAN: no such figure (the simulator does not model the kernel's run queue). */
-double bench_figure_value(const struct bench_run *r, int f, bool measured)
+double bench_figure_value(const struct bench_run *r, int f, enum bench_side side)
 {
-	const struct cpool_pool_summary *s = measured ? &r->meas : &r->pred;
+	const struct cpool_pool_summary *s = side == BENCH_MEASURED   ? &r->meas :
+					     side == BENCH_CALIBRATED ? &r->cal :
+									&r->pred;
+	bool measured = side == BENCH_MEASURED;
 
-	if (measured && !r->measured)
+	if ((measured && !r->measured) || (side == BENCH_CALIBRATED && !r->calibrated))
 		return NAN;
 	switch (f) {
 	case BENCH_F_RUL:
@@ -149,14 +169,14 @@ static size_t n_policies(const struct bench *b)
 	return b->n_policies ? b->n_policies : b->n_runs;
 }
 
-void bench_policy_stat(const struct bench *b, size_t policy, int f, bool measured,
+void bench_policy_stat(const struct bench *b, size_t policy, int f, enum bench_side side,
 		       struct bench_stat *s)
 {
 	double sum = 0, sq = 0;
 
 	s->n = 0;
 	for (size_t i = policy; i < b->n_runs; i += n_policies(b)) {
-		double v = bench_figure_value(&b->runs[i], f, measured);
+		double v = bench_figure_value(&b->runs[i], f, side);
 
 		if (isnan(v))
 			continue;
@@ -165,7 +185,7 @@ void bench_policy_stat(const struct bench *b, size_t policy, int f, bool measure
 	}
 	s->mean = s->n ? sum / (double)s->n : NAN;
 	for (size_t i = policy; s->n > 1 && i < b->n_runs; i += n_policies(b)) {
-		double v = bench_figure_value(&b->runs[i], f, measured);
+		double v = bench_figure_value(&b->runs[i], f, side);
 
 		if (!isnan(v))
 			sq += (v - s->mean) * (v - s->mean);
@@ -182,39 +202,71 @@ static void number_cell(struct cli_table *t, bool sign, int decimals, double v)
 		cli_table_cell(t, sign ? "%+.*f" : "%.*f", decimals, v);
 }
 
+/* "job 7 +1.234 s, job 3 -0.500 s; 2 on another VS; 1 pair in the other order" */
+static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out)
+{
+	struct bench_gap g;
+
+	bench_run_gap(b, r, &g);
+	fprintf(out,
+		"  %-8s repeat %d: dispatch delay %.3f s (%zu samples); measured start - calibrated:",
+		cpool_sched_name(r->policy.sched), r->repeat + 1, r->cal_dispatch_s,
+		r->cal_dispatch_n);
+	for (size_t k = 0; k < g.n_top; k++)
+		fprintf(out, "%s job %s %+.3f s", k ? "," : "", g.top[k]->job->id,
+			g.top[k]->m_start - g.top[k]->c_start);
+	fprintf(out, "; %zu job(s) on another VS; %zu pair(s) started in the other order\n",
+		g.other_vs, g.swapped);
+}
+
 void bench_print_table(const struct bench *b, FILE *out)
 {
 	static const struct cli_column cols[] = {
-		{ "POLICY", false },   { "METRIC", false },  { "UNIT", false },
-		{ "PREDICTED", true }, { "MEASURED", true }, { "SD", true },
-		{ "RUNS", true },      { "DIFF", true },     { "DIFF%", true },
+		{ "POLICY", false },  { "METRIC", false },    { "UNIT", false },
+		{ "A PRIORI", true }, { "CALIBRATED", true }, { "MEASURED", true },
+		{ "SD", true },	      { "RUNS", true },	      { "PRIORI%", true },
+		{ "CALIB%", true },
 	};
-	struct cli_table *t = cli_table_new(cols, 9);
+	struct cli_table *t = cli_table_new(cols, 10);
+	bool any_cal = false;
 
 	for (size_t i = 0; i < n_policies(b); i++) {
 		for (int f = 0; f < BENCH_F__N; f++) {
-			struct bench_stat p, m;
+			struct bench_stat p, c, m;
 			double sc = figures[f].scale;
 
-			bench_policy_stat(b, i, f, false, &p);
-			bench_policy_stat(b, i, f, true, &m);
+			bench_policy_stat(b, i, f, BENCH_PREDICTED, &p);
+			bench_policy_stat(b, i, f, BENCH_CALIBRATED, &c);
+			bench_policy_stat(b, i, f, BENCH_MEASURED, &m);
 			cli_table_cell(t, "%s",
 				       f == 0 ? cpool_sched_name(b->runs[i].policy.sched) : "");
 			cli_table_cell(t, "%s", figures[f].label);
 			cli_table_cell(t, "%s", figures[f].unit);
 			number_cell(t, false, 3, p.mean * sc);
+			number_cell(t, false, 3, c.mean * sc);
 			number_cell(t, false, 3, m.mean * sc);
 			number_cell(t, false, 3, m.sd * sc);
 			cli_table_cell(t, "%zu", m.n);
-			number_cell(t, true, 3, (m.mean - p.mean) * sc);
 			number_cell(t, true, 1,
-				    p.mean == 0 ? NAN : (m.mean - p.mean) / fabs(p.mean) * 100);
+				    p.mean == 0 ? NAN : (p.mean - m.mean) / fabs(m.mean) * 100);
+			number_cell(t, true, 1,
+				    c.mean == 0 ? NAN : (c.mean - m.mean) / fabs(m.mean) * 100);
 		}
 	}
-	if (b->n_repeats > 1)
-		fprintf(out, "MEASURED: the mean over RUNS repeats, SD their standard deviation\n");
+	fprintf(out,
+		"A PRIORI: the simulator on the trace's runtimes; CALIBRATED: on the measured ones\n"
+		"and dispatch delay; MEASURED: the mean over RUNS repeats, SD their standard\n"
+		"deviation; PRIORI%% and CALIB%%: the prediction's error against the measurement.\n");
 	cli_table_print(t, out);
 	cli_table_free(t);
+	for (size_t i = 0; i < b->n_runs; i++)
+		any_cal |= b->runs[i].calibrated && b->runs[i].measured;
+	if (!any_cal)
+		return;
+	fprintf(out, "\nWhat separates the calibrated prediction from the measurement, per run:\n");
+	for (size_t i = 0; i < b->n_runs; i++)
+		if (b->runs[i].calibrated && b->runs[i].measured)
+			gap_line(b, &b->runs[i], out);
 }
 
 /* ---- results.json ------------------------------------------------------------ */
@@ -226,8 +278,11 @@ static json_t *num_or_null(double v)
 
 static json_t *summary_json(const struct bench_run *r, bool measured)
 {
-	json_t *o = json_object();
+	json_t *o;
 
+	if (measured && !r->measured)
+		return json_null();
+	o = json_object();
 	for (int f = 0; f < BENCH_F__N; f++)
 		json_object_set_new(o, figures[f].key,
 				    num_or_null(bench_figure_value(r, f, measured)));
@@ -282,22 +337,25 @@ static json_t *policies_json(const struct bench *b)
 	json_t *all = json_array();
 
 	for (size_t i = 0; i < n_policies(b); i++) {
-		json_t *pred = json_object(), *meas = json_object();
+		json_t *pred = json_object(), *meas = json_object(), *cal = json_object();
 
 		for (int f = 0; f < BENCH_F__N; f++) {
-			struct bench_stat p, m;
+			struct bench_stat p, c, m;
 
-			bench_policy_stat(b, i, f, false, &p);
-			bench_policy_stat(b, i, f, true, &m);
+			bench_policy_stat(b, i, f, BENCH_PREDICTED, &p);
+			bench_policy_stat(b, i, f, BENCH_CALIBRATED, &c);
+			bench_policy_stat(b, i, f, BENCH_MEASURED, &m);
 			json_object_set_new(pred, figures[f].key, num_or_null(p.mean));
+			json_object_set_new(cal, figures[f].key, num_or_null(c.mean));
 			json_object_set_new(meas, figures[f].key,
 					    json_pack("{s:o, s:o, s:I}", "mean",
 						      num_or_null(m.mean), "sd", num_or_null(m.sd),
 						      "runs", (json_int_t)m.n));
 		}
-		json_array_append_new(all, json_pack("{s:s, s:o, s:o}", "policy",
+		json_array_append_new(all, json_pack("{s:s, s:o, s:o, s:o}", "policy",
 						     cpool_sched_name(b->runs[i].policy.sched),
-						     "predicted", pred, "measured", meas));
+						     "predicted", pred, "calibrated", cal,
+						     "measured", meas));
 	}
 	return all;
 }
@@ -317,20 +375,25 @@ static int write_json(const struct bench *b, const char *path)
 	}
 	for (size_t i = 0; i < b->n_runs; i++) {
 		const struct bench_run *r = &b->runs[i];
-		json_t *jobs = json_array(), *util = json_array();
+		json_t *jobs = json_array(), *util = json_array(), *cal = json_null();
 
 		for (size_t k = 0; k < r->n_jobs; k++) {
 			const struct bench_job *j = &r->jobs[k];
 
-			json_array_append_new(
-				jobs,
-				json_pack("{s:s, s:i, s:f, s:f, s:f, s:i, s:o, s:o}", "id",
-					  j->job->id, "cpus", j->job->cpus, "submit",
-					  cpool_us_to_s(j->job->submit_us), "runtime",
-					  cpool_us_to_s(j->job->runtime_us), "estimate",
-					  cpool_us_to_s(j->job->estimate_us), "priority",
-					  j->job->priority, "predicted", job_side_json(b, j, false),
-					  "measured", job_side_json(b, j, true)));
+			json_t *o = json_pack(
+				"{s:s, s:i, s:f, s:f, s:f, s:i, s:o, s:o}", "id", j->job->id,
+				"cpus", j->job->cpus, "submit", cpool_us_to_s(j->job->submit_us),
+				"runtime", cpool_us_to_s(j->job->runtime_us), "estimate",
+				cpool_us_to_s(j->job->estimate_us), "priority", j->job->priority,
+				"predicted", job_side_json(b, j, false), "measured",
+				job_side_json(b, j, true));
+
+			json_object_set_new(o, "calibrated",
+					    j->c_vs < 0 ? json_null() :
+							  json_pack("{s:f, s:f, s:s}", "start",
+								    j->c_start, "end", j->c_end,
+								    "vs", b->vs[j->c_vs].name));
+			json_array_append_new(jobs, o);
 		}
 		for (size_t s = 0; s < r->n_util; s++) {
 			json_t *row = json_object();
@@ -342,14 +405,39 @@ static int write_json(const struct bench *b, const char *path)
 			json_array_append_new(
 				util, json_pack("{s:f, s:o}", "t", r->util_t[s], "rul", row));
 		}
+		if (r->calibrated) {
+			struct bench_gap g;
+			json_t *top = json_array();
+
+			bench_run_gap(b, r, &g);
+			for (size_t k = 0; k < g.n_top; k++)
+				json_array_append_new(
+					top, json_pack("{s:s, s:f, s:f}", "id", g.top[k]->job->id,
+						       "measured_start", g.top[k]->m_start,
+						       "calibrated_start", g.top[k]->c_start));
+			cal = json_object();
+			for (int f = 0; f < BENCH_F__N; f++)
+				json_object_set_new(
+					cal, figures[f].key,
+					num_or_null(bench_figure_value(r, f, BENCH_CALIBRATED)));
+			json_object_set_new(cal, "dispatch_delay", json_real(r->cal_dispatch_s));
+			json_object_set_new(cal, "dispatch_samples",
+					    json_integer((json_int_t)r->cal_dispatch_n));
+			json_object_set_new(cal, "largest_start_differences", top);
+			json_object_set_new(cal, "jobs_on_another_vs",
+					    json_integer((json_int_t)g.other_vs));
+			json_object_set_new(cal, "pairs_started_in_other_order",
+					    json_integer((json_int_t)g.swapped));
+		}
 		json_array_append_new(
-			runs, json_pack("{s:s, s:i, s:s, s:f, s:b, s:f, s:o, s:o, s:o, s:o}",
-					"policy", cpool_sched_name(r->policy.sched), "repeat",
-					r->repeat, "placement", cpool_place_name(r->policy.place),
-					"quantum", cpool_us_to_s(r->policy.quantum_us),
-					"measured_ok", r->measured, "start_time", r->t0,
-					"predicted", summary_json(r, false), "measured",
-					summary_json(r, true), "utilization", util, "jobs", jobs));
+			runs,
+			json_pack("{s:s, s:i, s:s, s:f, s:b, s:f, s:o, s:o, s:o, s:o, s:o}",
+				  "policy", cpool_sched_name(r->policy.sched), "repeat", r->repeat,
+				  "placement", cpool_place_name(r->policy.place), "quantum",
+				  cpool_us_to_s(r->policy.quantum_us), "measured_ok", r->measured,
+				  "start_time", r->t0, "predicted", summary_json(r, false),
+				  "calibrated", cal, "measured", summary_json(r, true),
+				  "utilization", util, "jobs", jobs));
 	}
 	json_object_set_new(root, "trace", json_string(b->trace_path));
 	json_object_set_new(root, "time_scale", json_real(b->time_scale));
@@ -605,21 +693,26 @@ static int write_plot_data(const struct bench *b)
 	f = open_in(b, "compare.dat");
 	if (!f)
 		return -errno;
-	fputs("# policy, then for mean wait, mean response, makespan, RUL: predicted, "
-	      "measured mean, measured SD (0 with one repeat)\n",
+	fputs("# policy, then for mean wait, mean response, makespan, RUL: a priori, "
+	      "calibrated (mean over the repeats), measured mean, measured SD (0 with one repeat)\n",
 	      f);
 	for (size_t i = 0; i < n_policies(b); i++) {
 		fputs(cpool_sched_name(b->runs[i].policy.sched), f);
 		for (int k = 0; k < 4; k++) {
-			struct bench_stat p, m;
+			struct bench_stat p, c, m;
 			double sc = figures[fs[k]].scale;
 
-			bench_policy_stat(b, i, fs[k], false, &p);
-			bench_policy_stat(b, i, fs[k], true, &m);
+			bench_policy_stat(b, i, fs[k], BENCH_PREDICTED, &p);
+			bench_policy_stat(b, i, fs[k], BENCH_CALIBRATED, &c);
+			bench_policy_stat(b, i, fs[k], BENCH_MEASURED, &m);
 			if (isnan(p.mean))
 				fputs(" ?", f);
 			else
 				fprintf(f, " %.6f", p.mean * sc);
+			if (isnan(c.mean))
+				fputs(" ?", f);
+			else
+				fprintf(f, " %.6f", c.mean * sc);
 			if (isnan(m.mean))
 				fputs(" ? ?", f);
 			else
@@ -684,7 +777,7 @@ static int write_plot_scripts(const struct bench *b)
 	      "set style histogram errorbars gap 1 lw 1\nset style fill solid 0.8 border -1\n"
 	      "set boxwidth 0.9\nset grid ytics\nset key top left horizontal\n"
 	      "set yrange [0:*]\nset offsets 0, 0, graph 0.2, 0\n"
-	      "set multiplot layout 2,2 title 'predicted vs measured (mean and SD over the repeats)'\n",
+	      "set multiplot layout 2,2 title 'a priori, calibrated and measured (mean and SD over the repeats)'\n",
 	      f);
 	{
 		const char *titles[] = { "mean wait (s)", "mean response (s)", "makespan (s)",
@@ -692,9 +785,10 @@ static int write_plot_scripts(const struct bench *b)
 
 		for (int k = 0; k < 4; k++)
 			fprintf(f,
-				"set title '%s'\nplot 'compare.dat' using %d:(0):xtic(1) title 'predicted' lc rgb '#7f9fbf', "
+				"set title '%s'\nplot 'compare.dat' using %d:(0):xtic(1) title 'a priori' lc rgb '#7f9fbf', "
+				"'' using %d:(0) title 'calibrated' lc rgb '#1b9e77', "
 				"'' using %d:%d title 'measured' lc rgb '#d95f02'\n",
-				titles[k], 2 + 3 * k, 3 + 3 * k, 4 + 3 * k);
+				titles[k], 2 + 4 * k, 3 + 4 * k, 4 + 4 * k, 5 + 4 * k);
 	}
 	fputs("unset multiplot\n", f);
 	fclose(f);

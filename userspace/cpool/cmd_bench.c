@@ -488,6 +488,10 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 	if (ret)
 		return ret;
 	r->measured = true;
+	ret = bench_run_calibrate(b, r);
+	if (ret)
+		cli_fail(PROG, "calibrating %s: %s", cpool_sched_name(r->policy.sched),
+			 strerror(-ret));
 	return bench_run_summarise(b, r);
 }
 
@@ -749,6 +753,7 @@ static int cmd_bench(int argc, char **argv)
 		for (size_t k = 0; k < b.n_jobs; k++) {
 			r->jobs[k].job = &b.jobs[k];
 			r->jobs[k].p_vs = -1;
+			r->jobs[k].c_vs = -1;
 			r->jobs[k].m_rq_mean_us = -1;
 		}
 		if (predict(&b, r) || bench_run_summarise(&b, r))
