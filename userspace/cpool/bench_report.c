@@ -666,30 +666,31 @@ static int write_wait_cdf(const struct bench *b, FILE *f)
 	return 0;
 }
 
-static int write_plot_data(const struct bench *b)
+static int write_data_file(const struct bench *b, const char *name,
+			   int (*write)(const struct bench *b, FILE *f))
 {
-	static const int fs[] = { BENCH_F_MEAN_WAIT, BENCH_F_MEAN_RESPONSE, BENCH_F_MAKESPAN,
-				  BENCH_F_RUL };
-	FILE *f = open_in(b, "utilization.dat");
+	FILE *f = open_in(b, name);
 	int ret;
 
 	if (!f)
 		return -errno;
-	ret = write_utilization(b, f);
+	ret = write(b, f);
 	if (fclose(f) && !ret)
 		ret = -errno;
+	return ret;
+}
+
+static int write_plot_data(const struct bench *b)
+{
+	static const int fs[] = { BENCH_F_MEAN_WAIT, BENCH_F_MEAN_RESPONSE, BENCH_F_MAKESPAN,
+				  BENCH_F_RUL };
+	int ret = write_data_file(b, "utilization.dat", write_utilization);
+	FILE *f;
+
+	if (!ret)
+		ret = write_data_file(b, "wait-cdf.dat", write_wait_cdf);
 	if (ret)
 		return ret;
-
-	f = open_in(b, "wait-cdf.dat");
-	if (!f)
-		return -errno;
-	ret = write_wait_cdf(b, f);
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (ret)
-		return ret;
-
 	f = open_in(b, "compare.dat");
 	if (!f)
 		return -errno;
