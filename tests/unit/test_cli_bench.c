@@ -338,11 +338,53 @@ static void report_repeats(void)
 		diag("could not remove %s", dir);
 }
 
+/* Three gaps after an end, 0.1, 0.1 and 3 s: the delay is their median, not the policy's 3 s wait. */
+static void dispatch_median(void)
+{
+	static const double start[] = { 0, 1.1, 2.2, 6.2 };
+	struct cpool_job jobs[4];
+	struct cpool_vserver vs = { .name = "a" };
+	struct bench_job bj[4];
+	struct bench_run r = { .jobs = bj, .n_jobs = 4, .measured = true };
+	struct bench b = { .vs = &vs,
+			   .n_vs = 1,
+			   .total_cpus = 1,
+			   .jobs = jobs,
+			   .n_jobs = 4,
+			   .runs = &r,
+			   .n_runs = 1 };
+
+	cpool_cpuset_parse(&vs.cpus, "0", NULL);
+	cpool_policy_init(&r.policy);
+	memset(jobs, 0, sizeof(jobs));
+	memset(bj, 0, sizeof(bj));
+	for (int k = 0; k < 4; k++) {
+		snprintf(jobs[k].id, sizeof(jobs[k].id), "%d", k + 1);
+		jobs[k].runtime_us = jobs[k].estimate_us = 1000000;
+		jobs[k].cpus = 1;
+		jobs[k].index = (size_t)k;
+		bj[k] = (struct bench_job){ .job = &jobs[k],
+					    .p_vs = -1,
+					    .c_vs = -1,
+					    .m_ok = true,
+					    .m_ended = true,
+					    .m_start = start[k],
+					    .m_end = start[k] + 1,
+					    .m_rq_mean_us = -1 };
+		snprintf(bj[k].m_vs, sizeof(bj[k].m_vs), "a");
+	}
+	is_int(bench_run_calibrate(&b, &r), 0, "dispatch delay: calibrated");
+	ok(r.cal_dispatch_n == 3 && fabs(r.cal_dispatch_s - 0.1) < 1e-9,
+	   "dispatch delay: the median 0.1 s of 3 gaps (%.3f s, %zu)", r.cal_dispatch_s,
+	   r.cal_dispatch_n);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
 
 	report_repeats();
+	dispatch_median();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

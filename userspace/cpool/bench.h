@@ -49,8 +49,8 @@ struct bench_run {
 	struct cpool_pool_summary pred, meas, cal;
 	/*
 	 * The calibration's inputs: each job's occupancy (start to end, which
-	 * includes its launch) and the daemon's mean dispatch delay (a queued
-	 * job's start after the end that freed its VS).
+	 * includes its launch) and the daemon's median dispatch delay (a
+	 * queued job's start after the end that freed its VS).
 	 */
 	double cal_dispatch_s;
 	size_t cal_dispatch_n;
@@ -107,6 +107,9 @@ struct bench_gap {
 };
 
 void bench_run_gap(const struct bench *b, const struct bench_run *r, struct bench_gap *g);
+
+/* qsort's comparison of doubles, ascending. */
+int bench_cmp_double(const void *x, const void *y);
 
 /* The figures compared, per run and per policy over its repeats. */
 enum bench_figure {

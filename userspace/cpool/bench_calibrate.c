@@ -14,13 +14,18 @@
 
 /*
  * The daemon's dispatch delay: for each job that was queued when a job on
- * its VS ended, its start minus the latest such end before it.  A start
- * that waited for more than one end counts once, after the last.
+ * its VS ended, its start minus the latest such end before it; their
+ * median.  Not the mean: where the policy holds a job back after an end
+ * (fcfs behind a wide job that does not fit yet) the gap is the policy's
+ * wait, seconds long, not the daemon's reaction, and the simulator models
+ * that wait itself.
  */
-static void dispatch_delay(const struct bench_run *r, double *mean, size_t *n)
+static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
 {
-	double sum = 0;
+	double *gap = calloc(r->n_jobs ?: 1, sizeof(*gap));
 
+	if (!gap)
+		return -ENOMEM;
 	*n = 0;
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
@@ -35,12 +40,13 @@ static void dispatch_delay(const struct bench_run *r, double *mean, size_t *n)
 			    x->m_end <= j->m_start && x->m_end > freed)
 				freed = x->m_end;
 		}
-		if (freed > j->m_submit) {
-			sum += j->m_start - freed;
-			(*n)++;
-		}
+		if (freed > j->m_submit)
+			gap[(*n)++] = j->m_start - freed;
 	}
-	*mean = *n ? sum / (double)*n : 0;
+	qsort(gap, *n, sizeof(*gap), bench_cmp_double);
+	*median = !*n ? 0 : *n % 2 ? gap[*n / 2] : (gap[*n / 2 - 1] + gap[*n / 2]) / 2;
+	free(gap);
+	return 0;
 }
 
 int bench_run_calibrate(const struct bench *b, struct bench_run *r)
@@ -51,9 +57,10 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	int64_t delay_us;
 	int ret;
 
-	if (!jobs)
+	if (!jobs || dispatch_delay(r, &r->cal_dispatch_s, &r->cal_dispatch_n)) {
+		free(jobs);
 		return -ENOMEM;
-	dispatch_delay(r, &r->cal_dispatch_s, &r->cal_dispatch_n);
+	}
 	delay_us = llround(fmax(0, r->cal_dispatch_s) * CPOOL_USEC_PER_SEC);
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];

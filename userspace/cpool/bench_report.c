@@ -517,7 +517,7 @@ static FILE *open_in(const struct bench *b, const char *name)
 	return fopen(path, "we");
 }
 
-static int cmp_double(const void *x, const void *y)
+int bench_cmp_double(const void *x, const void *y)
 {
 	double a = *(const double *)x, c = *(const double *)y;
 
@@ -615,7 +615,7 @@ static size_t sorted_waits(const struct bench_run *r, bool measured, double *w)
 		if (bench_job_metrics(&r->jobs[k], measured, &m))
 			w[n++] = fmax(0, m.wait);
 	}
-	qsort(w, n, sizeof(*w), cmp_double);
+	qsort(w, n, sizeof(*w), bench_cmp_double);
 	return n;
 }
 
