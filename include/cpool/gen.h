@@ -53,6 +53,34 @@ double cpool_dist_sample(const struct cpool_dist *d, struct cpool_rng *r);
 /* The distribution's mean (for a progress estimate and a sanity check). */
 double cpool_dist_mean(const struct cpool_dist *d);
 
+/*
+ * Noise on the estimates, because a user's requested time is rarely the
+ * runtime and exact estimates flatter sjf and easy.
+ */
+enum cpool_estimate_error_kind {
+	CPOOL_ESTIMATE_EXACT, /* estimate = runtime */
+	CPOOL_ESTIMATE_LOGNORMAL, /* lognormal:SIGMA: runtime x e^(SIGMA N(0,1)), median 1 */
+	CPOOL_ESTIMATE_OVER, /* over:FACTOR: runtime x FACTOR, always an overestimate */
+};
+
+#define CPOOL_ESTIMATE_SIGMA_MAX 3.0
+#define CPOOL_ESTIMATE_FACTOR_MAX 100.0
+/* A noisy estimate is at least 1 s (what a user asks for) and at most this. */
+#define CPOOL_ESTIMATE_MIN_US 1000000LL
+#define CPOOL_ESTIMATE_MAX_US (1000000000LL * 1000000LL)
+
+struct cpool_estimate_error {
+	enum cpool_estimate_error_kind kind;
+	double param; /* lognormal: sigma; over: factor */
+};
+
+/* "lognormal:SIGMA" (0 < SIGMA <= 3) or "over:FACTOR" (1 <= FACTOR <= 100); -EINVAL with @err. */
+int cpool_estimate_error_parse(const char *text, struct cpool_estimate_error *ee, char *err,
+			       size_t len);
+/* The estimate for @runtime_us, within CPOOL_ESTIMATE_MIN_US..MAX_US unless exact. */
+int64_t cpool_estimate_noisy(const struct cpool_estimate_error *ee, int64_t runtime_us,
+			     struct cpool_rng *r);
+
 enum cpool_arrival_kind {
 	CPOOL_ARRIVAL_POISSON, /* poisson:RATE jobs per second */
 	CPOOL_ARRIVAL_FIXED, /* fixed:INTERVAL seconds between jobs */
@@ -67,6 +95,7 @@ struct cpool_gen_config {
 	struct cpool_dist priority; /* integers */
 	uint64_t mem; /* bytes per job, 0 = none */
 	uint64_t seed;
+	struct cpool_estimate_error estimate_error; /* drawn from its own stream of @seed */
 };
 
 /* Defaults: poisson 1/s, exp:10 s runtimes, 1 CPU, priority 0, no memory, seed 1. */
@@ -76,7 +105,8 @@ int cpool_gen_parse_arrival(const char *text, struct cpool_gen_config *cfg, char
 
 /*
  * The workload: jobs "1".."N", the first submitted at 0, times rounded to
- * the millisecond, runtimes at least 1 ms, estimate = runtime.  Returns 0,
+ * the millisecond, runtimes at least 1 ms, estimate = runtime unless
+ * @cfg->estimate_error says otherwise.  Returns 0,
  * -EINVAL (a CPU count or priority out of range), -ENOMEM; @trace is then
  * released with cpool_trace_free().
  */

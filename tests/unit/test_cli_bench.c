@@ -14,8 +14,30 @@
 
 #include "../tap.h"
 #include "cpool/job.h"
+/* The report on synthetic records, without a daemon: its sources, built in. */
+#include "../../userspace/cpool/bench_calibrate.c"
+#include "../../userspace/cpool/bench_report.c"
+#include "../../userspace/cpool/cli_common.c"
+#include "../../userspace/cpool/cli_options.c"
 
 static char cpool[1024], out[1 << 16];
+
+/* Read @dir/@name into @buf (a string); "" when it is not there. */
+static const char *slurp(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[4200];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
 
 /* Run "cpool ARGS" (a shell fragment); stdout in out[], returns the exit status. */
 static int run(const char *args)
@@ -73,6 +95,15 @@ static void gen(void)
 	is_int(run("gen --jobs 3 --cpus fixed:0"), 2, "gen: zero CPUs");
 	is_int(run("gen --jobs 3 --seed -1"), 2, "gen: a negative seed");
 	is_int(run("gen --jobs 3 extra"), 2, "gen: a stray argument");
+	is_int(run("gen --jobs 3 --estimate-error lognormal:0 2>&1"), 2,
+	       "gen: a zero estimate sigma is a usage error");
+	ok(strstr(out, "--estimate-error") && strstr(out, "lognormal:0"),
+	   "gen: ... naming the option and the value");
+	is_int(run("gen --jobs 3 --estimate-error over:0.9"), 2, "gen: an underestimating factor");
+	is_int(run("gen --jobs 3 --estimate-error normal:1"), 2, "gen: an unknown estimate error");
+	is_int(run("gen --jobs 20 --seed 3 --estimate-error over:2"), 0, "gen: over:2");
+	ok(strstr(out, "id,submit,runtime,cpus,mem,priority,estimate\n") == out,
+	   "gen: over:2 writes a trace");
 }
 
 /* CPU time of the children reaped so far, user + system, seconds. */
@@ -127,9 +158,233 @@ static void bench_input(void)
 	unlink(path);
 }
 
+/*
+ * Two jobs of 1 s on a 1-CPU VS, both submitted at 0: the simulator runs
+ * them back to back.  fcfs measured: the second starts at 1, 1.5 and 2 s
+ * in three repeats (waits 0.5, 0.75, 1 s on average: mean 0.75, SD 0.25;
+ * makespans 2, 2.5, 3: mean 2.5, SD 0.5); sjf measured: always at 1 s.
+ */
+static void report_repeats(void)
+{
+	static const double fcfs_start[] = { 1, 1.5, 2 };
+	struct cpool_job jobs[2] = {
+		{ .id = "1", .runtime_us = 1000000, .estimate_us = 1000000, .cpus = 1 },
+		{ .id = "2", .runtime_us = 1000000, .estimate_us = 1000000, .cpus = 1 },
+	};
+	struct cpool_vserver vs = { .name = "a" };
+	struct bench_run runs[6];
+	struct bench_job bj[6][2];
+	double util_t[2] = { 0.1, 1.1 }, util[6][2];
+	struct bench b = { .vs = &vs,
+			   .n_vs = 1,
+			   .total_cpus = 1,
+			   .jobs = jobs,
+			   .n_jobs = 2,
+			   .runs = runs,
+			   .n_runs = 6,
+			   .n_policies = 2,
+			   .n_repeats = 3,
+			   .time_scale = 1,
+			   .trace_path = "synthetic.csv" };
+	struct bench_stat st;
+	char dir[] = "/tmp/cpool-bench-report.XXXXXX", text[1 << 15], line[256], *table = NULL;
+	size_t table_len = 0;
+	json_t *res;
+	FILE *f;
+	int good = 1;
+
+	cpool_cpuset_parse(&vs.cpus, "0", NULL);
+	memset(runs, 0, sizeof(runs));
+	memset(bj, 0, sizeof(bj));
+	for (int i = 0; i < 6; i++) {
+		struct bench_run *r = &runs[i];
+		bool fcfs = i % 2 == 0;
+
+		cpool_policy_init(&r->policy);
+		r->policy.sched = fcfs ? CPOOL_SCHED_FCFS : CPOOL_SCHED_SJF;
+		r->repeat = i / 2;
+		r->jobs = bj[i];
+		r->n_jobs = 2;
+		r->measured = true;
+		util[i][0] = 1;
+		util[i][1] = 0.5 + 0.1 * r->repeat;
+		r->util_t = util_t;
+		r->util = util[i];
+		r->n_util = r->cap_util = 2;
+		for (int k = 0; k < 2; k++) {
+			struct bench_job *j = &bj[i][k];
+
+			j->job = &jobs[k];
+			j->p_vs = 0;
+			j->c_vs = -1;
+			j->p_start = k;
+			j->p_end = k + 1;
+			j->m_ok = j->m_ended = true;
+			j->m_start = k ? (fcfs ? fcfs_start[r->repeat] : 1) : 0;
+			j->m_end = j->m_start + 1;
+			j->m_cpu_time = 1;
+			j->m_rq_mean_us = 10 * (r->repeat + 1);
+			snprintf(j->m_state, sizeof(j->m_state), "done");
+			snprintf(j->m_vs, sizeof(j->m_vs), "a");
+		}
+		good &= bench_run_calibrate(&b, r) == 0 && r->calibrated;
+	}
+	ok(good, "report: six synthetic runs calibrated and summarised");
+	ok(fabs(runs[2].cal_dispatch_s - 0.5) < 1e-9 && runs[2].cal_dispatch_n == 1,
+	   "calibration: fcfs repeat 2's dispatch delay is 0.5 s after job 1's end (%.3f, %zu)",
+	   runs[2].cal_dispatch_s, runs[2].cal_dispatch_n);
+	ok(fabs(bj[2][1].c_start - 1.5) < 1e-6 && fabs(bj[2][1].c_end - 2.5) < 1e-6 &&
+		   fabs(bj[2][0].c_end - 1) < 1e-6,
+	   "calibration: the re-run starts job 2 at 1.5 s and ends it at 2.5 s (%.3f..%.3f)",
+	   bj[2][1].c_start, bj[2][1].c_end);
+	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, BENCH_CALIBRATED, &st);
+	ok(st.n == 3 && fabs(st.mean - 0.75) < 1e-6,
+	   "calibration: fcfs calibrated mean wait is the measured 0.75 s (%.4f)", st.mean);
+	bench_policy_stat(&b, 0, BENCH_F_MAKESPAN, BENCH_CALIBRATED, &st);
+	ok(fabs(st.mean - 2.5) < 1e-6, "calibration: and makespan 2.5 s (%.4f)", st.mean);
+	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, BENCH_MEASURED, &st);
+	ok(st.n == 3 && fabs(st.mean - 0.75) < 1e-9 && fabs(st.sd - 0.25) < 1e-9,
+	   "report: fcfs measured mean wait over 3 repeats: %zu runs, %.4f +- %.4f", st.n, st.mean,
+	   st.sd);
+	bench_policy_stat(&b, 0, BENCH_F_MAKESPAN, BENCH_MEASURED, &st);
+	ok(fabs(st.mean - 2.5) < 1e-9 && fabs(st.sd - 0.5) < 1e-9,
+	   "report: fcfs makespan 2.5 +- 0.5 (%.4f +- %.4f)", st.mean, st.sd);
+	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, BENCH_PREDICTED, &st);
+	ok(fabs(st.mean - 0.5) < 1e-9 && st.sd == 0, "report: the prediction 0.5 s, no spread");
+	bench_policy_stat(&b, 1, BENCH_F_MEAN_WAIT, BENCH_MEASURED, &st);
+	ok(fabs(st.mean - 0.5) < 1e-9 && st.sd == 0, "report: sjf measured 0.5 s every time");
+	bench_policy_stat(&b, 1, BENCH_F_RQLAT, BENCH_PREDICTED, &st);
+	ok(st.n == 0 && isnan(st.mean), "report: no predicted run-queue latency");
+	runs[4].measured = false; /* an interrupted last round */
+	bench_policy_stat(&b, 0, BENCH_F_MEAN_WAIT, BENCH_MEASURED, &st);
+	ok(st.n == 2 && fabs(st.mean - 0.625) < 1e-9,
+	   "report: a run that did not finish is left out (%zu runs, %.4f)", st.n, st.mean);
+	runs[4].measured = true;
+
+	f = open_memstream(&table, &table_len);
+	bench_print_table(&b, f);
+	fclose(f);
+	snprintf(line, sizeof(line), "mean wait");
+	if (!ok(strstr(table, "SD") && strstr(table, "RUNS") && strstr(table, "0.750") &&
+			strstr(table, "0.250") && strstr(table, "-33.3") &&
+			strstr(table, "CALIBRATED") && strstr(table, "A PRIORI") &&
+			strstr(table, "pair(s) started in the other order"),
+		"report: the table has mean, SD, runs and the difference"))
+		diag("%s", table);
+	free(table);
+
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	snprintf(b.out_dir, sizeof(b.out_dir), "%s", dir);
+	is_int(bench_write_results(&b, "test"), 0, "report: written");
+	slurp(dir, "compare.dat", text, sizeof(text));
+	ok(strstr(text, "\nfcfs 0.500000 0.750000 0.750000 0.250000 ") != NULL,
+	   "report: compare.dat has fcfs's mean wait a priori, calibrated, mean and SD");
+	res = json_loads(slurp(dir, "results.json", text, sizeof(text)), 0, NULL);
+	ok(res && json_integer_value(json_object_get(res, "repeats")) == 3,
+	   "report: results.json says 3 repeats");
+	ok(res && fabs(json_real_value(json_object_get(
+			       json_object_get(
+				       json_object_get(
+					       json_array_get(json_object_get(res, "policies"), 0),
+					       "measured"),
+				       "mean_wait"),
+			       "sd")) -
+		       0.25) < 1e-9,
+	   "report: results.json has fcfs's mean wait SD");
+	json_decref(res);
+	slurp(dir, "results.csv", text, sizeof(text));
+	ok(strncmp(text, "policy,job,metric,predicted,measured,difference,repeat\n", 55) == 0 &&
+		   strstr(text, "fcfs,,mean_wait,0.5,1,0.5,2\n"),
+	   "report: results.csv rows carry their repeat");
+	slurp(dir, "wait-cdf.dat", text, sizeof(text));
+	ok(strstr(text, "# fcfs measured (3 complete repeats)") &&
+		   strstr(text, "1.500000 1.000000 0.500000"),
+	   "report: the measured wait CDF is the mean and SD of each rank");
+	slurp(dir, "utilization.gp", text, sizeof(text));
+	ok(strstr(text, "yerrorlines") != NULL, "report: utilization has error bars");
+	slurp(dir, "utilization.dat", text, sizeof(text));
+	ok(strstr(text, "\n1 60.0000 10.0000\n") != NULL,
+	   "report: utilization binned by second, mean and SD over the repeats");
+	slurp(dir, "compare.gp", text, sizeof(text));
+	ok(strstr(text, "histogram errorbars") != NULL, "report: the comparison has error bars");
+	if (access("/usr/bin/gnuplot", X_OK) == 0) {
+		snprintf(line, sizeof(line), "%s/compare.png", dir);
+		ok(access(line, F_OK) == 0, "report: gnuplot drew the comparison");
+		ok(slurp(dir, "gnuplot.log", text, sizeof(text))[0] == '\0',
+		   "report: and said nothing: %s", text);
+	} else {
+		skip(2, "gnuplot is not installed");
+	}
+
+	/* The live run took job 2 first: a decision the calibrated fcfs did not take. */
+	bj[0][1].m_start = 0;
+	bj[0][1].m_end = 1;
+	bj[0][0].m_start = 1;
+	bj[0][0].m_end = 2;
+	is_int(bench_run_calibrate(&b, &runs[0]), 0, "gap: calibrated again");
+	{
+		struct bench_gap g;
+
+		bench_run_gap(&b, &runs[0], &g);
+		ok(g.swapped == 1 && g.other_vs == 0,
+		   "gap: one pair started in the other order, none on another VS (%zu, %zu)",
+		   g.swapped, g.other_vs);
+		ok(g.n_top == 2 && fabs(fabs(g.top[0]->m_start - g.top[0]->c_start) - 1) < 1e-6,
+		   "gap: the largest start differences are the two swapped jobs, 1 s each");
+	}
+	snprintf(line, sizeof(line), "rm -rf %s", dir);
+	if (system(line))
+		diag("could not remove %s", dir);
+}
+
+/* Three gaps after an end, 0.1, 0.1 and 3 s: the delay is their median, not the policy's 3 s wait. */
+static void dispatch_median(void)
+{
+	static const double start[] = { 0, 1.1, 2.2, 6.2 };
+	struct cpool_job jobs[4];
+	struct cpool_vserver vs = { .name = "a" };
+	struct bench_job bj[4];
+	struct bench_run r = { .jobs = bj, .n_jobs = 4, .measured = true };
+	struct bench b = { .vs = &vs,
+			   .n_vs = 1,
+			   .total_cpus = 1,
+			   .jobs = jobs,
+			   .n_jobs = 4,
+			   .runs = &r,
+			   .n_runs = 1 };
+
+	cpool_cpuset_parse(&vs.cpus, "0", NULL);
+	cpool_policy_init(&r.policy);
+	memset(jobs, 0, sizeof(jobs));
+	memset(bj, 0, sizeof(bj));
+	for (int k = 0; k < 4; k++) {
+		snprintf(jobs[k].id, sizeof(jobs[k].id), "%d", k + 1);
+		jobs[k].runtime_us = jobs[k].estimate_us = 1000000;
+		jobs[k].cpus = 1;
+		jobs[k].index = (size_t)k;
+		bj[k] = (struct bench_job){ .job = &jobs[k],
+					    .p_vs = -1,
+					    .c_vs = -1,
+					    .m_ok = true,
+					    .m_ended = true,
+					    .m_start = start[k],
+					    .m_end = start[k] + 1,
+					    .m_rq_mean_us = -1 };
+		snprintf(bj[k].m_vs, sizeof(bj[k].m_vs), "a");
+	}
+	is_int(bench_run_calibrate(&b, &r), 0, "dispatch delay: calibrated");
+	ok(r.cal_dispatch_n == 3 && fabs(r.cal_dispatch_s - 0.1) < 1e-9,
+	   "dispatch delay: the median 0.1 s of 3 gaps (%.3f s, %zu)", r.cal_dispatch_s,
+	   r.cal_dispatch_n);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
+
+	report_repeats();
+	dispatch_median();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

@@ -152,12 +152,123 @@ static void gen_trace_roundtrip(void)
 	ok(a.jobs == NULL && a.n_jobs == 0, "gen: nothing left behind on failure");
 }
 
+static void estimate_error_parse(void)
+{
+	const char *bad[] = { "lognormal:0", "lognormal:-1", "lognormal:3.5", "lognormal:",
+			      "lognormal:x", "over:0.5",     "over:101",      "over:",
+			      "over:2x",     "gamma:1",	     "lognormal",     "" };
+	struct cpool_estimate_error ee;
+	char err[256];
+
+	is_int(cpool_estimate_error_parse("lognormal:0.5", &ee, err, sizeof(err)), 0,
+	       "estimate error: lognormal parses");
+	ok(ee.kind == CPOOL_ESTIMATE_LOGNORMAL && ee.param == 0.5, "lognormal sigma 0.5");
+	is_int(cpool_estimate_error_parse("over:2", &ee, err, sizeof(err)), 0,
+	       "estimate error: over parses");
+	ok(ee.kind == CPOOL_ESTIMATE_OVER && ee.param == 2, "over factor 2");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ok(cpool_estimate_error_parse(bad[i], &ee, err, sizeof(err)) == -EINVAL,
+		   "estimate error '%s' refused", bad[i]);
+		ok(strstr(err, bad[i]) != NULL && strlen(err) > strlen(bad[i]) + 4,
+		   "... with a message quoting it: %s", err);
+	}
+}
+
+/* Many jobs: the log-ratio of estimate to runtime is N(0, sigma) where no bound applies. */
+static void estimate_error_distribution(void)
+{
+	struct cpool_gen_config cfg;
+	struct cpool_trace exact, noisy, again;
+	char err[256];
+	double sum = 0, sum2 = 0, mean, sd;
+	size_t n = 0, above = 0, same = 1, same_shape = 1, bounded = 1, over_ok = 1;
+
+	cpool_gen_init(&cfg);
+	cfg.jobs = 20000;
+	cfg.seed = 5;
+	/* Runtimes of 100..200 s: the 1 s floor never applies at sigma 0.5. */
+	cpool_dist_parse("uniform:100-200", 0, &cfg.runtime, err, sizeof(err));
+	is_int(cpool_gen_trace(&cfg, &exact), 0, "gen without estimate noise");
+	cpool_estimate_error_parse("lognormal:0.5", &cfg.estimate_error, err, sizeof(err));
+	is_int(cpool_gen_trace(&cfg, &noisy), 0, "gen with lognormal:0.5");
+	is_int(cpool_gen_trace(&cfg, &again), 0, "gen again, same seed");
+	for (size_t i = 0; i < noisy.n_jobs; i++) {
+		const struct cpool_job *j = &noisy.jobs[i];
+		double lr = log((double)j->estimate_us / (double)j->runtime_us);
+
+		same &= j->estimate_us == again.jobs[i].estimate_us;
+		same_shape &= j->submit_us == exact.jobs[i].submit_us &&
+			      j->runtime_us == exact.jobs[i].runtime_us &&
+			      j->cpus == exact.jobs[i].cpus;
+		bounded &= j->estimate_us >= CPOOL_ESTIMATE_MIN_US &&
+			   j->estimate_us <= CPOOL_ESTIMATE_MAX_US && j->estimate_us % 1000 == 0;
+		above += j->estimate_us > j->runtime_us;
+		sum += lr;
+		sum2 += lr * lr;
+		n++;
+	}
+	mean = sum / (double)n;
+	sd = sqrt(sum2 / (double)n - mean * mean);
+	ok(same, "lognormal: one seed, the same estimates");
+	ok(same_shape, "lognormal: submits, runtimes and CPUs are those of the exact trace");
+	ok(bounded, "lognormal: estimates within 1 s..1e9 s, on the millisecond");
+	ok(fabs(mean) < 0.02, "lognormal: median ratio 1 (mean log-ratio %.4f)", mean);
+	ok(fabs(sd - 0.5) < 0.02, "lognormal: log-ratio sd %.4f near sigma 0.5", sd);
+	ok(above > n * 45 / 100 && above < n * 55 / 100,
+	   "lognormal: about half overestimate (%zu of %zu)", above, n);
+	cpool_trace_free(&again);
+
+	cfg.seed = 6;
+	is_int(cpool_gen_trace(&cfg, &again), 0, "gen with another seed");
+	same = 0;
+	for (size_t i = 0; i < again.n_jobs; i++)
+		same += (double)again.jobs[i].estimate_us / (double)again.jobs[i].runtime_us ==
+			(double)noisy.jobs[i].estimate_us / (double)noisy.jobs[i].runtime_us;
+	ok(same < 10, "lognormal: another seed, other noise (%zu equal ratios)", same);
+	cpool_trace_free(&again);
+	cpool_trace_free(&noisy);
+
+	cfg.seed = 5;
+	cpool_estimate_error_parse("over:3", &cfg.estimate_error, err, sizeof(err));
+	is_int(cpool_gen_trace(&cfg, &noisy), 0, "gen with over:3");
+	for (size_t i = 0; i < noisy.n_jobs; i++)
+		over_ok &= llabs(noisy.jobs[i].estimate_us - 3 * noisy.jobs[i].runtime_us) <= 500;
+	ok(over_ok, "over:3: every estimate is three times the runtime");
+	cpool_trace_free(&noisy);
+	cpool_trace_free(&exact);
+
+	/* Short jobs: the estimate never drops below 1 s, even at factor 1. */
+	cpool_dist_parse("uniform:0.01-0.5", 0, &cfg.runtime, err, sizeof(err));
+	cpool_estimate_error_parse("over:1", &cfg.estimate_error, err, sizeof(err));
+	cfg.jobs = 1000;
+	is_int(cpool_gen_trace(&cfg, &noisy), 0, "gen short jobs with over:1");
+	bounded = 1;
+	for (size_t i = 0; i < noisy.n_jobs; i++)
+		bounded &= noisy.jobs[i].estimate_us == CPOOL_ESTIMATE_MIN_US;
+	ok(bounded, "over:1 on sub-second jobs: every estimate is 1 s");
+	cpool_trace_free(&noisy);
+
+	/* The largest sigma on the longest runtimes stays bounded. */
+	cpool_dist_parse("fixed:1e9", 0, &cfg.runtime, err, sizeof(err));
+	cpool_estimate_error_parse("lognormal:3", &cfg.estimate_error, err, sizeof(err));
+	is_int(cpool_gen_trace(&cfg, &noisy), 0, "gen 1e9 s jobs with lognormal:3");
+	bounded = 1;
+	for (size_t i = 0; i < noisy.n_jobs; i++)
+		bounded &= noisy.jobs[i].estimate_us >= CPOOL_ESTIMATE_MIN_US &&
+			   noisy.jobs[i].estimate_us <= CPOOL_ESTIMATE_MAX_US;
+	ok(bounded, "lognormal:3 on 1e9 s jobs: estimates within the bounds");
+	cpool_trace_free(&noisy);
+}
+
 int main(void)
 {
 	rng_known();
 	dist_parse();
 	dist_means();
 	gen_trace_roundtrip();
+	estimate_error_parse();
+	estimate_error_distribution();
 	done_testing();
 	return exit_status();
 }

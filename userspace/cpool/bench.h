@@ -18,6 +18,9 @@
 
 #define BENCH_STATE_MAX 16
 
+/* Which figures: the simulator's on the trace, the live run's, the simulator's re-run on the live one's. */
+enum bench_side { BENCH_PREDICTED, BENCH_MEASURED, BENCH_CALIBRATED };
+
 struct bench_job {
 	const struct cpool_job *job; /* the scaled trace's job */
 	long long daemon_id; /* 0 until submitted */
@@ -30,16 +33,28 @@ struct bench_job {
 	double m_submit, m_start, m_end;
 	double m_cpu_time; /* user + system CPU seconds of its cgroup */
 	double m_rq_mean_us; /* < 0: not measured */
+	/* The simulator re-run with what was measured (bench_run_calibrate). */
+	double c_start, c_end;
+	int c_vs; /* -1: not calibrated */
 	char m_vs[CPOOL_VS_NAME_MAX + 1];
 	char m_state[BENCH_STATE_MAX];
 };
 
 struct bench_run {
 	struct cpool_policy policy;
+	int repeat; /* 0..bench.n_repeats - 1 */
 	struct bench_job *jobs;
 	size_t n_jobs;
 	double t0; /* unix time of the first submission */
-	struct cpool_pool_summary pred, meas;
+	struct cpool_pool_summary pred, meas, cal;
+	/*
+	 * The calibration's inputs: each job's occupancy (start to end, which
+	 * includes its launch) and the daemon's median dispatch delay (a
+	 * queued job's start after the end that freed its VS).
+	 */
+	double cal_dispatch_s;
+	size_t cal_dispatch_n;
+	bool calibrated;
 	double pred_busy_cpu_s, meas_busy_cpu_s;
 	size_t meas_failed; /* jobs without a good record: left out of the summary */
 	double meas_rq_mean_us; /* mean of the jobs' means; < 0: not measured */
@@ -59,15 +74,73 @@ struct bench {
 	int total_cpus;
 	struct cpool_job *jobs; /* scaled, first submit at 0 */
 	size_t n_jobs;
+	/*
+	 * Round after round: runs[rep * n_policies + p], so that a drift of the
+	 * machine over the session spreads over every policy alike.
+	 */
 	struct bench_run *runs;
 	size_t n_runs;
+	size_t n_policies;
+	int n_repeats;
 };
 
 /*
- * Per-job measured and predicted metrics by metrics.h.  @measured picks
- * which; false when the job has no such figures.
+ * The simulator again, with each job's measured occupancy (start to end)
+ * as its runtime (the trace's where the job has no clean record), and its
+ * CPUs held for the measured dispatch delay after its end: what is left
+ * between this and the measurement is the model's error, not its inputs'.
+ * Under a preempting policy the occupancy includes the time the job was
+ * frozen, so the calibration overstates runtimes there.  0 or -errno.
  */
-bool bench_job_metrics(const struct bench_job *j, bool measured, struct cpool_job_metrics *m);
+int bench_run_calibrate(const struct bench *b, struct bench_run *r);
+
+/*
+ * What the gap between calibrated and measured consists of: the jobs whose
+ * measured start differs most from the calibrated one (@top, up to @n_top,
+ * largest first), how many jobs ran on another VS than the calibrated
+ * simulation chose, and how many pairs of jobs started in the other order.
+ */
+struct bench_gap {
+	const struct bench_job *top[3];
+	size_t n_top;
+	size_t other_vs, swapped;
+};
+
+void bench_run_gap(const struct bench *b, const struct bench_run *r, struct bench_gap *g);
+
+/* qsort's comparison of doubles, ascending. */
+int bench_cmp_double(const void *x, const void *y);
+
+/* The figures compared, per run and per policy over its repeats. */
+enum bench_figure {
+	BENCH_F_RUL,
+	BENCH_F_MEAN_RESPONSE,
+	BENCH_F_MEAN_WAIT,
+	BENCH_F_P99_WAIT,
+	BENCH_F_THROUGHPUT,
+	BENCH_F_MAKESPAN,
+	BENCH_F_RQLAT,
+	BENCH_F__N
+};
+
+/* One figure of one run; NAN when the run has no such figure. */
+double bench_figure_value(const struct bench_run *r, int f, enum bench_side side);
+
+/* A figure over a policy's repeats: the runs that have it (n), mean, sample SD (NAN below 2). */
+struct bench_stat {
+	double mean, sd;
+	size_t n;
+};
+
+void bench_policy_stat(const struct bench *b, size_t policy, int f, enum bench_side side,
+		       struct bench_stat *s);
+
+/*
+ * Per-job predicted, measured or calibrated metrics by metrics.h; false
+ * when the job has no such figures.
+ */
+bool bench_job_metrics(const struct bench_job *j, enum bench_side side,
+		       struct cpool_job_metrics *m);
 
 /* The summaries of a finished run, from its jobs, by cpool_metrics_summary(). */
 int bench_run_summarise(const struct bench *b, struct bench_run *r);

@@ -17,18 +17,26 @@
 #include "bench.h"
 #include "cli_common.h"
 
-bool bench_job_metrics(const struct bench_job *j, bool measured, struct cpool_job_metrics *m)
+bool bench_job_metrics(const struct bench_job *j, enum bench_side side, struct cpool_job_metrics *m)
 {
 	struct cpool_job_times t = { .submit = cpool_us_to_s(j->job->submit_us),
 				     .runtime = cpool_us_to_s(j->job->runtime_us) };
 
-	if (measured) {
+	switch (side) {
+	case BENCH_MEASURED:
 		if (!j->m_ok)
 			return false;
 		t.submit = j->m_submit;
 		t.first_start = j->m_start;
 		t.end = j->m_end;
-	} else {
+		break;
+	case BENCH_CALIBRATED:
+		if (j->c_vs < 0)
+			return false;
+		t.first_start = j->c_start;
+		t.end = j->c_end;
+		break;
+	default:
 		if (j->p_vs < 0)
 			return false;
 		t.first_start = j->p_start;
@@ -38,7 +46,7 @@ bool bench_job_metrics(const struct bench_job *j, bool measured, struct cpool_jo
 	return true;
 }
 
-static int summarise(const struct bench *b, struct bench_run *r, bool measured)
+static int summarise(const struct bench *b, struct bench_run *r, enum bench_side side)
 {
 	struct cpool_job_times *t = calloc(r->n_jobs ?: 1, sizeof(*t));
 	double busy = 0, rq = 0;
@@ -51,10 +59,11 @@ static int summarise(const struct bench *b, struct bench_run *r, bool measured)
 		const struct bench_job *j = &r->jobs[i];
 		struct cpool_job_metrics m;
 
-		if (!bench_job_metrics(j, measured, &m))
+		if (!bench_job_metrics(j, side, &m))
 			continue;
 		t[n].runtime = cpool_us_to_s(j->job->runtime_us);
-		if (measured) {
+		t[n].submit = cpool_us_to_s(j->job->submit_us);
+		if (side == BENCH_MEASURED) {
 			t[n].submit = j->m_submit;
 			t[n].first_start = j->m_start;
 			t[n].end = j->m_end;
@@ -63,19 +72,25 @@ static int summarise(const struct bench *b, struct bench_run *r, bool measured)
 				rq += j->m_rq_mean_us;
 				n_rq++;
 			}
+		} else if (side == BENCH_CALIBRATED) {
+			t[n].first_start = j->c_start;
+			t[n].end = j->c_end;
+			/* The CPUs were held from start to end (no preemption modelled in it). */
+			busy += (j->c_end - j->c_start) * j->job->cpus;
 		} else {
-			t[n].submit = cpool_us_to_s(j->job->submit_us);
 			t[n].first_start = j->p_start;
 			t[n].end = j->p_end;
 			busy += t[n].runtime * j->job->cpus;
 		}
 		n++;
 	}
-	if (measured) {
+	if (side == BENCH_MEASURED) {
 		r->meas_busy_cpu_s = busy;
 		r->meas_failed = r->n_jobs - n;
 		r->meas_rq_mean_us = n_rq ? rq / (double)n_rq : -1;
 		ret = cpool_metrics_summary(t, n, b->total_cpus, busy, &r->meas);
+	} else if (side == BENCH_CALIBRATED) {
+		ret = cpool_metrics_summary(t, n, b->total_cpus, busy, &r->cal);
 	} else {
 		r->pred_busy_cpu_s = busy;
 		ret = cpool_metrics_summary(t, n, b->total_cpus, busy, &r->pred);
@@ -86,10 +101,12 @@ static int summarise(const struct bench *b, struct bench_run *r, bool measured)
 
 int bench_run_summarise(const struct bench *b, struct bench_run *r)
 {
-	int ret = summarise(b, r, false);
+	int ret = summarise(b, r, BENCH_PREDICTED);
 
+	if (!ret && r->calibrated)
+		ret = summarise(b, r, BENCH_CALIBRATED);
 	if (!ret && r->measured) {
-		ret = summarise(b, r, true);
+		ret = summarise(b, r, BENCH_MEASURED);
 		if (!ret && r->meas_failed)
 			fprintf(stderr,
 				"cpool bench: %s: %zu job(s) did not run to a clean end; left out of the measured figures\n",
@@ -107,82 +124,149 @@ struct figure {
 	double scale; /* shown = value * scale */
 };
 
-enum { F_RUL, F_MEAN_RESPONSE, F_MEAN_WAIT, F_P99_WAIT, F_THROUGHPUT, F_MAKESPAN, F_RQLAT, F__N };
-
-static const struct figure figures[F__N] = {
-	[F_RUL] = { "rul", "RUL", "%", 100 },
-	[F_MEAN_RESPONSE] = { "mean_response", "mean response", "s", 1 },
-	[F_MEAN_WAIT] = { "mean_wait", "mean wait", "s", 1 },
-	[F_P99_WAIT] = { "p99_wait", "p99 wait", "s", 1 },
-	[F_THROUGHPUT] = { "throughput", "throughput", "jobs/s", 1 },
-	[F_MAKESPAN] = { "makespan", "makespan", "s", 1 },
-	[F_RQLAT] = { "mean_rq_latency_us", "mean run-queue latency", "us", 1 },
+static const struct figure figures[BENCH_F__N] = {
+	[BENCH_F_RUL] = { "rul", "RUL", "%", 100 },
+	[BENCH_F_MEAN_RESPONSE] = { "mean_response", "mean response", "s", 1 },
+	[BENCH_F_MEAN_WAIT] = { "mean_wait", "mean wait", "s", 1 },
+	[BENCH_F_P99_WAIT] = { "p99_wait", "p99 wait", "s", 1 },
+	[BENCH_F_THROUGHPUT] = { "throughput", "throughput", "jobs/s", 1 },
+	[BENCH_F_MAKESPAN] = { "makespan", "makespan", "s", 1 },
+	[BENCH_F_RQLAT] = { "mean_rq_latency_us", "mean run-queue latency", "us", 1 },
 };
 
 /* NAN: no such figure (the simulator does not model the kernel's run queue). */
-static double figure_value(const struct bench_run *r, int f, bool measured)
+double bench_figure_value(const struct bench_run *r, int f, enum bench_side side)
 {
-	const struct cpool_pool_summary *s = measured ? &r->meas : &r->pred;
+	const struct cpool_pool_summary *s = side == BENCH_MEASURED   ? &r->meas :
+					     side == BENCH_CALIBRATED ? &r->cal :
+									&r->pred;
+	bool measured = side == BENCH_MEASURED;
 
-	if (measured && !r->measured)
+	if ((measured && !r->measured) || (side == BENCH_CALIBRATED && !r->calibrated))
 		return NAN;
 	switch (f) {
-	case F_RUL:
+	case BENCH_F_RUL:
 		return s->rul;
-	case F_MEAN_RESPONSE:
+	case BENCH_F_MEAN_RESPONSE:
 		return s->mean_response;
-	case F_MEAN_WAIT:
+	case BENCH_F_MEAN_WAIT:
 		return s->mean_wait;
-	case F_P99_WAIT:
+	case BENCH_F_P99_WAIT:
 		return s->p99_wait;
-	case F_THROUGHPUT:
+	case BENCH_F_THROUGHPUT:
 		return s->throughput;
-	case F_MAKESPAN:
+	case BENCH_F_MAKESPAN:
 		return s->makespan;
-	case F_RQLAT:
+	case BENCH_F_RQLAT:
 		return measured && r->meas_rq_mean_us >= 0 ? r->meas_rq_mean_us : NAN;
 	}
 	return NAN;
 }
 
+/* Older callers and tests that fill runs[] alone: one run per policy. */
+static size_t n_policies(const struct bench *b)
+{
+	return b->n_policies ? b->n_policies : b->n_runs;
+}
+
+void bench_policy_stat(const struct bench *b, size_t policy, int f, enum bench_side side,
+		       struct bench_stat *s)
+{
+	double sum = 0, sq = 0;
+
+	s->n = 0;
+	for (size_t i = policy; i < b->n_runs; i += n_policies(b)) {
+		double v = bench_figure_value(&b->runs[i], f, side);
+
+		if (isnan(v))
+			continue;
+		sum += v;
+		s->n++;
+	}
+	s->mean = s->n ? sum / (double)s->n : NAN;
+	for (size_t i = policy; s->n > 1 && i < b->n_runs; i += n_policies(b)) {
+		double v = bench_figure_value(&b->runs[i], f, side);
+
+		if (!isnan(v))
+			sq += (v - s->mean) * (v - s->mean);
+	}
+	s->sd = s->n > 1 ? sqrt(sq / (double)(s->n - 1)) : NAN;
+}
+
+/* "-" for no figure; @sign: a difference (+/-). */
+static void number_cell(struct cli_table *t, bool sign, int decimals, double v)
+{
+	if (isnan(v))
+		cli_table_cell(t, "-");
+	else
+		cli_table_cell(t, sign ? "%+.*f" : "%.*f", decimals, v);
+}
+
+/* "job 7 +1.234 s, job 3 -0.500 s; 2 on another VS; 1 pair in the other order" */
+static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out)
+{
+	struct bench_gap g;
+
+	bench_run_gap(b, r, &g);
+	fprintf(out,
+		"  %-8s repeat %d: dispatch delay %.3f s (%zu samples); measured start - calibrated:",
+		cpool_sched_name(r->policy.sched), r->repeat + 1, r->cal_dispatch_s,
+		r->cal_dispatch_n);
+	for (size_t k = 0; k < g.n_top; k++)
+		fprintf(out, "%s job %s %+.3f s", k ? "," : "", g.top[k]->job->id,
+			g.top[k]->m_start - g.top[k]->c_start);
+	fprintf(out, "; %zu job(s) on another VS; %zu pair(s) started in the other order\n",
+		g.other_vs, g.swapped);
+}
+
 void bench_print_table(const struct bench *b, FILE *out)
 {
 	static const struct cli_column cols[] = {
-		{ "POLICY", false },  { "METRIC", false }, { "UNIT", false }, { "PREDICTED", true },
-		{ "MEASURED", true }, { "DIFF", true },	   { "DIFF%", true },
+		{ "POLICY", false },  { "METRIC", false },    { "UNIT", false },
+		{ "A PRIORI", true }, { "CALIBRATED", true }, { "MEASURED", true },
+		{ "SD", true },	      { "RUNS", true },	      { "PRIORI%", true },
+		{ "CALIB%", true },
 	};
-	struct cli_table *t = cli_table_new(cols, 7);
+	struct cli_table *t = cli_table_new(cols, 10);
+	bool any_cal = false;
 
-	for (size_t i = 0; i < b->n_runs; i++) {
-		const struct bench_run *r = &b->runs[i];
-
-		for (int f = 0; f < F__N; f++) {
-			double p = figure_value(r, f, false), m = figure_value(r, f, true);
+	for (size_t i = 0; i < n_policies(b); i++) {
+		for (int f = 0; f < BENCH_F__N; f++) {
+			struct bench_stat p, c, m;
 			double sc = figures[f].scale;
 
-			cli_table_cell(t, "%s", f == 0 ? cpool_sched_name(r->policy.sched) : "");
+			bench_policy_stat(b, i, f, BENCH_PREDICTED, &p);
+			bench_policy_stat(b, i, f, BENCH_CALIBRATED, &c);
+			bench_policy_stat(b, i, f, BENCH_MEASURED, &m);
+			cli_table_cell(t, "%s",
+				       f == 0 ? cpool_sched_name(b->runs[i].policy.sched) : "");
 			cli_table_cell(t, "%s", figures[f].label);
 			cli_table_cell(t, "%s", figures[f].unit);
-			if (isnan(p))
-				cli_table_cell(t, "-");
-			else
-				cli_table_cell(t, "%.3f", p * sc);
-			if (isnan(m))
-				cli_table_cell(t, "-");
-			else
-				cli_table_cell(t, "%.3f", m * sc);
-			if (isnan(p) || isnan(m))
-				cli_table_cell(t, "-");
-			else
-				cli_table_cell(t, "%+.3f", (m - p) * sc);
-			if (isnan(p) || isnan(m) || p == 0)
-				cli_table_cell(t, "-");
-			else
-				cli_table_cell(t, "%+.1f", (m - p) / fabs(p) * 100);
+			number_cell(t, false, 3, p.mean * sc);
+			number_cell(t, false, 3, c.mean * sc);
+			number_cell(t, false, 3, m.mean * sc);
+			number_cell(t, false, 3, m.sd * sc);
+			cli_table_cell(t, "%zu", m.n);
+			number_cell(t, true, 1,
+				    p.mean == 0 ? NAN : (p.mean - m.mean) / fabs(m.mean) * 100);
+			number_cell(t, true, 1,
+				    c.mean == 0 ? NAN : (c.mean - m.mean) / fabs(m.mean) * 100);
 		}
 	}
+	fprintf(out,
+		"A PRIORI: the simulator on the trace's runtimes; CALIBRATED: on the measured ones\n"
+		"and dispatch delay; MEASURED: the mean over RUNS repeats, SD their standard\n"
+		"deviation; PRIORI%% and CALIB%%: the prediction's error against the measurement.\n");
 	cli_table_print(t, out);
 	cli_table_free(t);
+	for (size_t i = 0; i < b->n_runs; i++)
+		any_cal |= b->runs[i].calibrated && b->runs[i].measured;
+	if (!any_cal)
+		return;
+	fprintf(out, "\nWhat separates the calibrated prediction from the measurement, per run:\n");
+	for (size_t i = 0; i < b->n_runs; i++)
+		if (b->runs[i].calibrated && b->runs[i].measured)
+			gap_line(b, &b->runs[i], out);
 }
 
 /* ---- results.json ------------------------------------------------------------ */
@@ -194,10 +278,14 @@ static json_t *num_or_null(double v)
 
 static json_t *summary_json(const struct bench_run *r, bool measured)
 {
-	json_t *o = json_object();
+	json_t *o;
 
-	for (int f = 0; f < F__N; f++)
-		json_object_set_new(o, figures[f].key, num_or_null(figure_value(r, f, measured)));
+	if (measured && !r->measured)
+		return json_null();
+	o = json_object();
+	for (int f = 0; f < BENCH_F__N; f++)
+		json_object_set_new(o, figures[f].key,
+				    num_or_null(bench_figure_value(r, f, measured)));
 	json_object_set_new(o, "jobs",
 			    json_integer((json_int_t)(measured ? r->meas.jobs : r->pred.jobs)));
 	json_object_set_new(
@@ -243,6 +331,35 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 	return o;
 }
 
+/* Per policy: the prediction, and each measured figure's mean, SD and count over the repeats. */
+static json_t *policies_json(const struct bench *b)
+{
+	json_t *all = json_array();
+
+	for (size_t i = 0; i < n_policies(b); i++) {
+		json_t *pred = json_object(), *meas = json_object(), *cal = json_object();
+
+		for (int f = 0; f < BENCH_F__N; f++) {
+			struct bench_stat p, c, m;
+
+			bench_policy_stat(b, i, f, BENCH_PREDICTED, &p);
+			bench_policy_stat(b, i, f, BENCH_CALIBRATED, &c);
+			bench_policy_stat(b, i, f, BENCH_MEASURED, &m);
+			json_object_set_new(pred, figures[f].key, num_or_null(p.mean));
+			json_object_set_new(cal, figures[f].key, num_or_null(c.mean));
+			json_object_set_new(meas, figures[f].key,
+					    json_pack("{s:o, s:o, s:I}", "mean",
+						      num_or_null(m.mean), "sd", num_or_null(m.sd),
+						      "runs", (json_int_t)m.n));
+		}
+		json_array_append_new(all, json_pack("{s:s, s:o, s:o, s:o}", "policy",
+						     cpool_sched_name(b->runs[i].policy.sched),
+						     "predicted", pred, "calibrated", cal,
+						     "measured", meas));
+	}
+	return all;
+}
+
 static int write_json(const struct bench *b, const char *path)
 {
 	json_t *root = json_object(), *pool = json_array(), *runs = json_array();
@@ -258,20 +375,25 @@ static int write_json(const struct bench *b, const char *path)
 	}
 	for (size_t i = 0; i < b->n_runs; i++) {
 		const struct bench_run *r = &b->runs[i];
-		json_t *jobs = json_array(), *util = json_array();
+		json_t *jobs = json_array(), *util = json_array(), *cal = json_null();
 
 		for (size_t k = 0; k < r->n_jobs; k++) {
 			const struct bench_job *j = &r->jobs[k];
 
-			json_array_append_new(
-				jobs,
-				json_pack("{s:s, s:i, s:f, s:f, s:f, s:i, s:o, s:o}", "id",
-					  j->job->id, "cpus", j->job->cpus, "submit",
-					  cpool_us_to_s(j->job->submit_us), "runtime",
-					  cpool_us_to_s(j->job->runtime_us), "estimate",
-					  cpool_us_to_s(j->job->estimate_us), "priority",
-					  j->job->priority, "predicted", job_side_json(b, j, false),
-					  "measured", job_side_json(b, j, true)));
+			json_t *o = json_pack(
+				"{s:s, s:i, s:f, s:f, s:f, s:i, s:o, s:o}", "id", j->job->id,
+				"cpus", j->job->cpus, "submit", cpool_us_to_s(j->job->submit_us),
+				"runtime", cpool_us_to_s(j->job->runtime_us), "estimate",
+				cpool_us_to_s(j->job->estimate_us), "priority", j->job->priority,
+				"predicted", job_side_json(b, j, false), "measured",
+				job_side_json(b, j, true));
+
+			json_object_set_new(o, "calibrated",
+					    j->c_vs < 0 ? json_null() :
+							  json_pack("{s:f, s:f, s:s}", "start",
+								    j->c_start, "end", j->c_end,
+								    "vs", b->vs[j->c_vs].name));
+			json_array_append_new(jobs, o);
 		}
 		for (size_t s = 0; s < r->n_util; s++) {
 			json_t *row = json_object();
@@ -283,20 +405,47 @@ static int write_json(const struct bench *b, const char *path)
 			json_array_append_new(
 				util, json_pack("{s:f, s:o}", "t", r->util_t[s], "rul", row));
 		}
+		if (r->calibrated) {
+			struct bench_gap g;
+			json_t *top = json_array();
+
+			bench_run_gap(b, r, &g);
+			for (size_t k = 0; k < g.n_top; k++)
+				json_array_append_new(
+					top, json_pack("{s:s, s:f, s:f}", "id", g.top[k]->job->id,
+						       "measured_start", g.top[k]->m_start,
+						       "calibrated_start", g.top[k]->c_start));
+			cal = json_object();
+			for (int f = 0; f < BENCH_F__N; f++)
+				json_object_set_new(
+					cal, figures[f].key,
+					num_or_null(bench_figure_value(r, f, BENCH_CALIBRATED)));
+			json_object_set_new(cal, "dispatch_delay", json_real(r->cal_dispatch_s));
+			json_object_set_new(cal, "dispatch_samples",
+					    json_integer((json_int_t)r->cal_dispatch_n));
+			json_object_set_new(cal, "largest_start_differences", top);
+			json_object_set_new(cal, "jobs_on_another_vs",
+					    json_integer((json_int_t)g.other_vs));
+			json_object_set_new(cal, "pairs_started_in_other_order",
+					    json_integer((json_int_t)g.swapped));
+		}
 		json_array_append_new(
-			runs, json_pack("{s:s, s:s, s:f, s:b, s:f, s:o, s:o, s:o, s:o}", "policy",
-					cpool_sched_name(r->policy.sched), "placement",
-					cpool_place_name(r->policy.place), "quantum",
-					cpool_us_to_s(r->policy.quantum_us), "measured_ok",
-					r->measured, "start_time", r->t0, "predicted",
-					summary_json(r, false), "measured", summary_json(r, true),
-					"utilization", util, "jobs", jobs));
+			runs,
+			json_pack("{s:s, s:i, s:s, s:f, s:b, s:f, s:o, s:o, s:o, s:o, s:o}",
+				  "policy", cpool_sched_name(r->policy.sched), "repeat", r->repeat,
+				  "placement", cpool_place_name(r->policy.place), "quantum",
+				  cpool_us_to_s(r->policy.quantum_us), "measured_ok", r->measured,
+				  "start_time", r->t0, "predicted", summary_json(r, false),
+				  "calibrated", cal, "measured", summary_json(r, true),
+				  "utilization", util, "jobs", jobs));
 	}
 	json_object_set_new(root, "trace", json_string(b->trace_path));
 	json_object_set_new(root, "time_scale", json_real(b->time_scale));
 	json_object_set_new(root, "cpus", json_integer(b->total_cpus));
 	json_object_set_new(root, "pool", pool);
 	json_object_set_new(root, "runs", runs);
+	json_object_set_new(root, "repeats", json_integer(b->n_repeats ?: 1));
+	json_object_set_new(root, "policies", policies_json(b));
 	ret = json_dump_file(root, path, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
 	json_decref(root);
 	return ret ? -EIO : 0;
@@ -304,8 +453,8 @@ static int write_json(const struct bench *b, const char *path)
 
 /* ---- results.csv: one row per (policy, job or pool, metric) ------------------ */
 
-static void csv_row(FILE *f, const char *policy, const char *job, const char *metric, double p,
-		    double m)
+static void csv_row(FILE *f, const char *policy, int repeat, const char *job, const char *metric,
+		    double p, double m)
 {
 	fprintf(f, "%s,%s,%s,", policy, job, metric);
 	if (!isnan(p))
@@ -316,7 +465,7 @@ static void csv_row(FILE *f, const char *policy, const char *job, const char *me
 	fputc(',', f);
 	if (!isnan(p) && !isnan(m))
 		fprintf(f, "%.9g", m - p);
-	fputc('\n', f);
+	fprintf(f, ",%d\n", repeat);
 }
 
 static int write_csv(const struct bench *b, const char *path)
@@ -325,29 +474,30 @@ static int write_csv(const struct bench *b, const char *path)
 
 	if (!f)
 		return -errno;
-	fputs("policy,job,metric,predicted,measured,difference\n", f);
+	fputs("policy,job,metric,predicted,measured,difference,repeat\n", f);
 	for (size_t i = 0; i < b->n_runs; i++) {
 		const struct bench_run *r = &b->runs[i];
 		const char *pol = cpool_sched_name(r->policy.sched);
 
-		for (int fi = 0; fi < F__N; fi++)
-			csv_row(f, pol, "", figures[fi].key, figure_value(r, fi, false),
-				figure_value(r, fi, true));
+		for (int fi = 0; fi < BENCH_F__N; fi++)
+			csv_row(f, pol, r->repeat, "", figures[fi].key,
+				bench_figure_value(r, fi, false), bench_figure_value(r, fi, true));
 		for (size_t k = 0; k < r->n_jobs; k++) {
 			const struct bench_job *j = &r->jobs[k];
 			struct cpool_job_metrics p, m;
 			bool hp = bench_job_metrics(j, false, &p),
 			     hm = bench_job_metrics(j, true, &m);
 
-			csv_row(f, pol, j->job->id, "start", hp ? j->p_start : NAN,
+			csv_row(f, pol, r->repeat, j->job->id, "start", hp ? j->p_start : NAN,
 				hm ? j->m_start : NAN);
-			csv_row(f, pol, j->job->id, "end", hp ? j->p_end : NAN,
+			csv_row(f, pol, r->repeat, j->job->id, "end", hp ? j->p_end : NAN,
 				hm ? j->m_end : NAN);
-			csv_row(f, pol, j->job->id, "wait", hp ? p.wait : NAN, hm ? m.wait : NAN);
-			csv_row(f, pol, j->job->id, "response", hp ? p.response : NAN,
+			csv_row(f, pol, r->repeat, j->job->id, "wait", hp ? p.wait : NAN,
+				hm ? m.wait : NAN);
+			csv_row(f, pol, r->repeat, j->job->id, "response", hp ? p.response : NAN,
 				hm ? m.response : NAN);
-			csv_row(f, pol, j->job->id, "turnaround", hp ? p.turnaround : NAN,
-				hm ? m.turnaround : NAN);
+			csv_row(f, pol, r->repeat, j->job->id, "turnaround",
+				hp ? p.turnaround : NAN, hm ? m.turnaround : NAN);
 		}
 	}
 	if (ferror(f)) {
@@ -367,101 +517,207 @@ static FILE *open_in(const struct bench *b, const char *name)
 	return fopen(path, "we");
 }
 
-static int cmp_double(const void *x, const void *y)
+int bench_cmp_double(const void *x, const void *y)
 {
 	double a = *(const double *)x, c = *(const double *)y;
 
 	return (a > c) - (a < c);
 }
 
-static int write_plot_data(const struct bench *b)
+/* Mean and SD (0 below two values) of @n values @stride apart. */
+static void mean_sd(const double *v, size_t n, size_t stride, double *mean, double *sd)
 {
-	FILE *f = open_in(b, "utilization.dat");
-	double *w = malloc((b->n_jobs ?: 1) * sizeof(*w));
+	double sum = 0, sq = 0;
 
-	if (!f || !w) {
-		if (f)
-			fclose(f);
-		free(w);
-		return -errno;
-	}
-	/* One block per run (gnuplot "index i"): t, then one column per VS. */
-	for (size_t i = 0; i < b->n_runs; i++) {
-		const struct bench_run *r = &b->runs[i];
+	for (size_t i = 0; i < n; i++)
+		sum += v[i * stride];
+	*mean = n ? sum / (double)n : NAN;
+	for (size_t i = 0; n > 1 && i < n; i++)
+		sq += (v[i * stride] - *mean) * (v[i * stride] - *mean);
+	*sd = n > 1 ? sqrt(sq / (double)(n - 1)) : 0;
+}
 
-		fprintf(f, "# %s: t", cpool_sched_name(r->policy.sched));
-		for (int v = 0; v < b->n_vs; v++)
-			fprintf(f, " %s", b->vs[v].name);
+/*
+ * Utilization per policy: the 1 s samples of its repeats binned by whole
+ * second, one block per policy (gnuplot "index p"): t, then per VS the
+ * mean and SD in %.
+ */
+static int write_utilization(const struct bench *b, FILE *f)
+{
+	for (size_t p = 0; p < n_policies(b); p++) {
+		size_t bins = 1, nv = (size_t)b->n_vs;
+		double *sum, *sq, *cnt;
+
+		for (size_t i = p; i < b->n_runs; i += n_policies(b))
+			for (size_t k = 0; k < b->runs[i].n_util; k++)
+				if (b->runs[i].util_t[k] >= 0 &&
+				    (size_t)b->runs[i].util_t[k] + 1 > bins)
+					bins = (size_t)b->runs[i].util_t[k] + 1;
+		sum = calloc(bins * nv, sizeof(*sum));
+		sq = calloc(bins * nv, sizeof(*sq));
+		cnt = calloc(bins * nv, sizeof(*cnt));
+		if (!sum || !sq || !cnt) {
+			free(sum);
+			free(sq);
+			free(cnt);
+			return -ENOMEM;
+		}
+		for (size_t i = p; i < b->n_runs; i += n_policies(b)) {
+			const struct bench_run *r = &b->runs[i];
+
+			for (size_t k = 0; k < r->n_util; k++) {
+				size_t bin = r->util_t[k] >= 0 ? (size_t)r->util_t[k] : 0;
+
+				for (size_t v = 0; v < nv; v++) {
+					double u = r->util[k * nv + v] * 100;
+
+					if (isnan(u))
+						continue;
+					sum[bin * nv + v] += u;
+					sq[bin * nv + v] += u * u;
+					cnt[bin * nv + v]++;
+				}
+			}
+		}
+		fprintf(f, "# %s: t", cpool_sched_name(b->runs[p].policy.sched));
+		for (size_t v = 0; v < nv; v++)
+			fprintf(f, " %s sd", b->vs[v].name);
 		fputc('\n', f);
-		if (!r->n_util)
-			fputs("0 ?\n", f);
-		for (size_t s = 0; s < r->n_util; s++) {
-			fprintf(f, "%.3f", r->util_t[s]);
-			for (int v = 0; v < b->n_vs; v++) {
-				double u = r->util[s * (size_t)b->n_vs + (size_t)v];
+		for (size_t bin = 0; bin < bins; bin++) {
+			fprintf(f, "%zu", bin);
+			for (size_t v = 0; v < nv; v++) {
+				double n = cnt[bin * nv + v], m = n ? sum[bin * nv + v] / n : 0;
+				double var = n > 1 ? (sq[bin * nv + v] - n * m * m) / (n - 1) : 0;
 
-				if (isnan(u))
-					fputs(" ?", f);
+				if (!n)
+					fputs(" ? ?", f);
 				else
-					fprintf(f, " %.4f", u * 100);
+					fprintf(f, " %.4f %.4f", m, sqrt(fmax(0, var)));
 			}
 			fputc('\n', f);
 		}
 		fputs("\n\n", f);
+		free(sum);
+		free(sq);
+		free(cnt);
 	}
-	fclose(f);
+	return 0;
+}
 
-	/* Wait CDF: block 2i measured, 2i+1 predicted. */
-	f = open_in(b, "wait-cdf.dat");
-	if (!f) {
-		free(w);
-		return -errno;
+/* Sorted waits of a run's jobs (measured or predicted) into @w; their count. */
+static size_t sorted_waits(const struct bench_run *r, bool measured, double *w)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < r->n_jobs; k++) {
+		struct cpool_job_metrics m;
+
+		if (bench_job_metrics(&r->jobs[k], measured, &m))
+			w[n++] = fmax(0, m.wait);
 	}
-	for (size_t i = 0; i < b->n_runs; i++) {
-		for (int side = 1; side >= 0; side--) {
-			const struct bench_run *r = &b->runs[i];
-			size_t n = 0;
+	qsort(w, n, sizeof(*w), bench_cmp_double);
+	return n;
+}
 
-			for (size_t k = 0; k < r->n_jobs; k++) {
-				struct cpool_job_metrics m;
+/*
+ * Wait CDF per policy: block 2p measured, 2p+1 predicted; rows "wait
+ * fraction sd".  The measured curve is the mean, rank by rank, of the
+ * repeats where every job has a figure (a run with failures has fewer
+ * ranks and would mix quantiles); sd is the spread of that rank's wait.
+ */
+static int write_wait_cdf(const struct bench *b, FILE *f)
+{
+	size_t reps = (size_t)(b->n_repeats > 0 ? b->n_repeats : 1), nj = b->n_jobs ?: 1;
+	double *w = malloc(reps * nj * sizeof(*w)), mean, sd;
 
-				if (bench_job_metrics(&r->jobs[k], side, &m))
-					w[n++] = m.wait;
+	if (!w)
+		return -ENOMEM;
+	for (size_t p = 0; p < n_policies(b); p++) {
+		const char *name = cpool_sched_name(b->runs[p].policy.sched);
+		size_t used = 0, n = 0;
+
+		for (size_t i = p; i < b->n_runs && used < reps; i += n_policies(b)) {
+			size_t got = sorted_waits(&b->runs[i], true, &w[used * nj]);
+
+			if (b->runs[i].measured && got == b->n_jobs) {
+				n = got;
+				used++;
 			}
-			qsort(w, n, sizeof(*w), cmp_double);
-			fprintf(f, "# %s %s: wait fraction\n", cpool_sched_name(r->policy.sched),
-				side ? "measured" : "predicted");
-			/* From (first wait, 0), so each step function starts on the axis. */
-			fprintf(f, n ? "%.6f 0\n" : "0 ?\n", n ? fmax(0, w[0]) : 0.0);
-			for (size_t k = 0; k < n; k++)
-				fprintf(f, "%.6f %.6f\n", fmax(0, w[k]),
-					(double)(k + 1) / (double)n);
-			fputs("\n\n", f);
 		}
+		fprintf(f, "# %s measured (%zu complete repeats): wait fraction sd\n", name, used);
+		if (!used || !n)
+			fputs("0 ? ?\n", f);
+		for (size_t k = 0; used && k < n; k++) {
+			mean_sd(&w[k], used, nj, &mean, &sd);
+			/* From (first wait, 0), so each step function starts on the axis. */
+			if (k == 0)
+				fprintf(f, "%.6f 0 0\n", mean);
+			fprintf(f, "%.6f %.6f %.6f\n", mean, (double)(k + 1) / (double)n, sd);
+		}
+		fputs("\n\n", f);
+		n = sorted_waits(&b->runs[p], false, w);
+		fprintf(f, "# %s predicted: wait fraction sd\n", name);
+		fprintf(f, n ? "%.6f 0 0\n" : "0 ? ?\n", n ? w[0] : 0.0);
+		for (size_t k = 0; k < n; k++)
+			fprintf(f, "%.6f %.6f 0\n", w[k], (double)(k + 1) / (double)n);
+		fputs("\n\n", f);
 	}
-	fclose(f);
 	free(w);
+	return 0;
+}
 
+static int write_data_file(const struct bench *b, const char *name,
+			   int (*write)(const struct bench *b, FILE *f))
+{
+	FILE *f = open_in(b, name);
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = write(b, f);
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+static int write_plot_data(const struct bench *b)
+{
+	static const int fs[] = { BENCH_F_MEAN_WAIT, BENCH_F_MEAN_RESPONSE, BENCH_F_MAKESPAN,
+				  BENCH_F_RUL };
+	int ret = write_data_file(b, "utilization.dat", write_utilization);
+	FILE *f;
+
+	if (!ret)
+		ret = write_data_file(b, "wait-cdf.dat", write_wait_cdf);
+	if (ret)
+		return ret;
 	f = open_in(b, "compare.dat");
 	if (!f)
 		return -errno;
-	fputs("# policy pred_mean_wait meas_mean_wait pred_mean_response meas_mean_response "
-	      "pred_makespan meas_makespan pred_rul meas_rul\n",
+	fputs("# policy, then for mean wait, mean response, makespan, RUL: a priori, "
+	      "calibrated (mean over the repeats), measured mean, measured SD (0 with one repeat)\n",
 	      f);
-	for (size_t i = 0; i < b->n_runs; i++) {
-		const struct bench_run *r = &b->runs[i];
-		int fs[] = { F_MEAN_WAIT, F_MEAN_RESPONSE, F_MAKESPAN, F_RUL };
-
-		fputs(cpool_sched_name(r->policy.sched), f);
+	for (size_t i = 0; i < n_policies(b); i++) {
+		fputs(cpool_sched_name(b->runs[i].policy.sched), f);
 		for (int k = 0; k < 4; k++) {
-			for (int side = 0; side < 2; side++) {
-				double v = figure_value(r, fs[k], side);
+			struct bench_stat p, c, m;
+			double sc = figures[fs[k]].scale;
 
-				if (isnan(v))
-					fputs(" ?", f);
-				else
-					fprintf(f, " %.6f", v * figures[fs[k]].scale);
-			}
+			bench_policy_stat(b, i, fs[k], BENCH_PREDICTED, &p);
+			bench_policy_stat(b, i, fs[k], BENCH_CALIBRATED, &c);
+			bench_policy_stat(b, i, fs[k], BENCH_MEASURED, &m);
+			if (isnan(p.mean))
+				fputs(" ?", f);
+			else
+				fprintf(f, " %.6f", p.mean * sc);
+			if (isnan(c.mean))
+				fputs(" ?", f);
+			else
+				fprintf(f, " %.6f", c.mean * sc);
+			if (isnan(m.mean))
+				fputs(" ? ?", f);
+			else
+				fprintf(f, " %.6f %.6f", m.mean * sc, isnan(m.sd) ? 0 : m.sd * sc);
 		}
 		fputc('\n', f);
 	}
@@ -471,7 +727,7 @@ static int write_plot_data(const struct bench *b)
 static int write_plot_scripts(const struct bench *b)
 {
 	FILE *f = open_in(b, "utilization.gp");
-	int h = 220 * (int)b->n_runs + 60;
+	int h = 220 * (int)n_policies(b) + 60;
 
 	if (!f)
 		return -errno;
@@ -479,18 +735,18 @@ static int write_plot_scripts(const struct bench *b)
 	      "set yrange [0:105]\n",
 	      f);
 	fprintf(f,
-		"set multiplot layout %zu,1 title 'utilization per VS over time (cpool top, 1 s samples)'\n",
-		b->n_runs);
-	for (size_t i = 0; i < b->n_runs; i++) {
+		"set multiplot layout %zu,1 title 'utilization per VS over time (cpool top, 1 s bins: mean and SD over %d repeat(s))'\n",
+		n_policies(b), b->n_repeats ?: 1);
+	for (size_t i = 0; i < n_policies(b); i++) {
 		fprintf(f, "set title '%s'\nset ylabel 'RUL %%'\n",
 			cpool_sched_name(b->runs[i].policy.sched));
 		fprintf(f, "set xlabel '%s'\n",
-			i + 1 == b->n_runs ? "seconds since the first submission" : "");
+			i + 1 == n_policies(b) ? "seconds since the first submission" : "");
 		fputs("plot ", f);
 		for (int v = 0; v < b->n_vs; v++)
 			fprintf(f,
-				"%s'utilization.dat' index %zu using 1:%d with steps lw 2 title '%s'",
-				v ? ", " : "", i, v + 2, b->vs[v].name);
+				"%s'utilization.dat' index %zu using 1:%d:%d with yerrorlines lw 2 pt 7 ps 0.4 lc %d title '%s'",
+				v ? ", " : "", i, 2 * v + 2, 2 * v + 3, v + 1, b->vs[v].name);
 		fputc('\n', f);
 	}
 	fputs("unset multiplot\n", f);
@@ -500,16 +756,17 @@ static int write_plot_scripts(const struct bench *b)
 	if (!f)
 		return -errno;
 	fputs("set datafile missing '?'\nset grid\nset key bottom right\n"
-	      "set title 'wait time CDF: measured (solid) and predicted (dashed)'\n"
+	      "set title 'wait time CDF: measured (solid, mean and SD of each rank over the repeats) and predicted (dashed)'\n"
 	      "set xlabel 'wait (s)'\nset ylabel 'fraction of jobs'\nset yrange [0:1.02]\nplot ",
 	      f);
-	for (size_t i = 0; i < b->n_runs; i++) {
+	for (size_t i = 0; i < n_policies(b); i++) {
 		const char *n = cpool_sched_name(b->runs[i].policy.sched);
 
 		fprintf(f,
 			"%s'wait-cdf.dat' index %zu using 1:2 with steps lw 2 lc %zu title '%s measured', "
+			"'wait-cdf.dat' index %zu using 1:2:3 with xerrorbars pt 7 ps 0.3 lc %zu notitle, "
 			"'wait-cdf.dat' index %zu using 1:2 with steps lw 1 dt 2 lc %zu title '%s predicted'",
-			i ? ", \\\n     " : "", 2 * i, i + 1, n, 2 * i + 1, i + 1, n);
+			i ? ", \\\n     " : "", 2 * i, i + 1, n, 2 * i, i + 1, 2 * i + 1, i + 1, n);
 	}
 	fputc('\n', f);
 	fclose(f);
@@ -518,10 +775,10 @@ static int write_plot_scripts(const struct bench *b)
 	if (!f)
 		return -errno;
 	fputs("set datafile missing '?'\nset style data histogram\n"
-	      "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+	      "set style histogram errorbars gap 1 lw 1\nset style fill solid 0.8 border -1\n"
 	      "set boxwidth 0.9\nset grid ytics\nset key top left horizontal\n"
 	      "set yrange [0:*]\nset offsets 0, 0, graph 0.2, 0\n"
-	      "set multiplot layout 2,2 title 'predicted vs measured'\n",
+	      "set multiplot layout 2,2 title 'a priori, calibrated and measured (mean and SD over the repeats)'\n",
 	      f);
 	{
 		const char *titles[] = { "mean wait (s)", "mean response (s)", "makespan (s)",
@@ -529,9 +786,10 @@ static int write_plot_scripts(const struct bench *b)
 
 		for (int k = 0; k < 4; k++)
 			fprintf(f,
-				"set title '%s'\nplot 'compare.dat' using %d:xtic(1) title 'predicted' lc rgb '#7f9fbf', "
-				"'' using %d title 'measured' lc rgb '#d95f02'\n",
-				titles[k], 2 + 2 * k, 3 + 2 * k);
+				"set title '%s'\nplot 'compare.dat' using %d:(0):xtic(1) title 'a priori' lc rgb '#7f9fbf', "
+				"'' using %d:(0) title 'calibrated' lc rgb '#1b9e77', "
+				"'' using %d:%d title 'measured' lc rgb '#d95f02'\n",
+				titles[k], 2 + 4 * k, 3 + 4 * k, 4 + 4 * k, 5 + 4 * k);
 	}
 	fputs("unset multiplot\n", f);
 	fclose(f);

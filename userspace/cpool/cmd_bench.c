@@ -39,10 +39,9 @@ static void on_signal(int sig)
 
 static const struct cli_spec cmd_spec = {
 	.prog = PROG,
-	.usage =
-		"usage: cpool bench --trace FILE --policies NAME,NAME,... [--placement NAME]\n"
-		"                   [--time-scale X] [--out DIR] [--run-timeout S] [--no-warm-up]\n"
-		"                   [--socket PATH]",
+	.usage = "usage: cpool bench --trace FILE --policies NAME,NAME,... [--placement NAME]\n"
+		 "                   [--time-scale X] [--repeat N] [--out DIR] [--run-timeout S]\n"
+		 "                   [--no-warm-up] [--socket PATH]",
 	.about = "Replays the trace through cpoold as live processes ('cpool burn' doing each\n"
 		 "job's CPU-seconds on its CPUs), once per policy, draining the pool between\n"
 		 "runs, and runs the simulator on the same trace, pool and policy.  Writes\n"
@@ -489,6 +488,10 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 	if (ret)
 		return ret;
 	r->measured = true;
+	ret = bench_run_calibrate(b, r);
+	if (ret)
+		cli_fail(PROG, "calibrating %s: %s", cpool_sched_name(r->policy.sched),
+			 strerror(-ret));
 	return bench_run_summarise(b, r);
 }
 
@@ -553,6 +556,25 @@ static int parse_policies(const char *list, const struct cpool_policy *base, str
 	return ret;
 }
 
+/* N rounds of the policies: runs[rep * n_policies + p]. */
+static int add_repeats(struct bench *b, long long repeats)
+{
+	size_t n = b->n_runs * (size_t)repeats;
+	struct bench_run *grown = realloc(b->runs, n * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	b->runs = grown;
+	b->n_policies = b->n_runs;
+	b->n_repeats = (int)repeats;
+	for (size_t i = b->n_runs; i < n; i++)
+		b->runs[i] = b->runs[i % b->n_policies];
+	for (size_t i = 0; i < n; i++)
+		b->runs[i].repeat = (int)(i / b->n_policies);
+	b->n_runs = n;
+	return 0;
+}
+
 static int make_dirs(const char *path)
 {
 	char buf[4096];
@@ -611,6 +633,7 @@ static int cmd_bench(int argc, char **argv)
 	const char *policies = NULL, *placement = NULL, *out = NULL;
 	struct bench b = { .time_scale = 1 };
 	double timeout = 0;
+	long long repeats = 1;
 	bool no_warm_up = false;
 	char policies_help[256], placement_help[256];
 	const struct cli_option opts[] = {
@@ -624,6 +647,9 @@ static int cmd_bench(int argc, char **argv)
 		  .max = 1e6,
 		  .help = "multiply submit times, runtimes and estimates by X\n"
 			  "(default 1; 0.1 replays a 10-minute trace in 1 minute)" },
+		CLI_INT(0, "repeat", "N", &repeats, 1, 100,
+			"replay every policy N times (default 1), round after round;\n"
+			"the report gives the mean and standard deviation"),
 		CLI_STRING(0, "out", "DIR", &out,
 			   "where the report goes (default build/bench-YYYYmmdd-HHMMSS)"),
 		CLI_CUSTOM(0, "run-timeout", "S", set_positive, &timeout,
@@ -659,6 +685,10 @@ static int cmd_bench(int argc, char **argv)
 	if (parse_policies(policies, &base, &b)) {
 		bench_free(&b);
 		return CLI_EXIT_USAGE;
+	}
+	if (add_repeats(&b, repeats)) {
+		bench_free(&b);
+		return cli_fail(PROG, "out of memory");
 	}
 
 	ret = cpool_trace_load(b.trace_path, CPOOL_TRACE_AUTO, &trace, &terr);
@@ -723,6 +753,7 @@ static int cmd_bench(int argc, char **argv)
 		for (size_t k = 0; k < b.n_jobs; k++) {
 			r->jobs[k].job = &b.jobs[k];
 			r->jobs[k].p_vs = -1;
+			r->jobs[k].c_vs = -1;
 			r->jobs[k].m_rq_mean_us = -1;
 		}
 		if (predict(&b, r) || bench_run_summarise(&b, r))
@@ -733,9 +764,10 @@ static int cmd_bench(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	pg.tty = isatty(STDERR_FILENO);
 	pg.started = cli_now();
-	fprintf(stderr, "%s: %zu jobs x %zu policies on %d VS (%d CPUs), placement %s, scale %g\n",
-		PROG, b.n_jobs, b.n_runs, b.n_vs, b.total_cpus, cpool_place_name(base.place),
-		b.time_scale);
+	fprintf(stderr,
+		"%s: %zu jobs x %zu policies x %d repeat(s) on %d VS (%d CPUs), placement %s, scale %g\n",
+		PROG, b.n_jobs, b.n_policies, b.n_repeats, b.n_vs, b.total_cpus,
+		cpool_place_name(base.place), b.time_scale);
 	if (!no_warm_up) {
 		ret = warm_up(c, self, &b, &pg);
 		if (ret)

@@ -15,10 +15,10 @@
 
 static const struct cli_spec cmd_spec = {
 	.prog = PROG,
-	.usage =
-		"usage: cpool gen --jobs N [--arrival poisson:RATE|fixed:S]\n"
-		"                 [--runtime exp:MEAN|lognormal:MU,SIGMA|fixed:S|uniform:A-B]\n"
-		"                 [--cpus DIST] [--priority DIST] [--mem SIZE] [--seed S] > trace.csv",
+	.usage = "usage: cpool gen --jobs N [--arrival poisson:RATE|fixed:S]\n"
+		 "                 [--runtime exp:MEAN|lognormal:MU,SIGMA|fixed:S|uniform:A-B]\n"
+		 "                 [--cpus DIST] [--priority DIST] [--mem SIZE] [--seed S]\n"
+		 "                 [--estimate-error lognormal:SIGMA|over:FACTOR] > trace.csv",
 	.about = "Writes a workload as a CSV trace (id,submit,runtime,cpus,mem,priority,estimate;\n"
 		 "seconds, to the millisecond).  The same seed gives the same trace everywhere.",
 };
@@ -38,6 +38,15 @@ static int set_dist(const struct cli_option *o, const char *arg, struct cpool_er
 	char why[256];
 
 	if (cpool_dist_parse(arg, o->min != 0, o->target, why, sizeof(why)))
+		return cpool_error_set(e, -EINVAL, "%s", why);
+	return 0;
+}
+
+static int set_estimate_error(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	char why[256];
+
+	if (cpool_estimate_error_parse(arg, o->target, why, sizeof(why)))
 		return cpool_error_set(e, -EINVAL, "%s", why);
 	return 0;
 }
@@ -87,6 +96,12 @@ static int cmd_gen(int argc, char **argv)
 		  .help = "as --cpus, -20..19 (default fixed:0)" },
 		CLI_SIZE(0, "mem", "SIZE", &cfg.mem, 0, "memory per job (e.g. 64M; default none)"),
 		CLI_CUSTOM(0, "seed", "S", set_seed, &cfg.seed, "PRNG seed (default 1)"),
+		CLI_CUSTOM(
+			0, "estimate-error", "SPEC", set_estimate_error, &cfg.estimate_error,
+			"noisy estimates (default: estimate = runtime):\n"
+			"lognormal:SIGMA (runtime x e^(SIGMA N(0,1)), median 1, 0 < SIGMA <= 3)\n"
+			"or over:FACTOR (runtime x FACTOR, 1..100); at least 1 s,\n"
+			"on a stream of their own from --seed"),
 		CLI_END,
 	};
 	struct cpool_trace trace;

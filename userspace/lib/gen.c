@@ -195,6 +195,50 @@ double cpool_dist_mean(const struct cpool_dist *d)
 	return 0;
 }
 
+int cpool_estimate_error_parse(const char *text, struct cpool_estimate_error *ee, char *err,
+			       size_t len)
+{
+	double v;
+
+	memset(ee, 0, sizeof(*ee));
+	if (strncmp(text, "lognormal:", 10) == 0) {
+		if (number(text + 10, 0, &v) || v <= 0 || v > CPOOL_ESTIMATE_SIGMA_MAX)
+			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+						  "lognormal:SIGMA needs 0 < SIGMA <= 3");
+		ee->kind = CPOOL_ESTIMATE_LOGNORMAL;
+	} else if (strncmp(text, "over:", 5) == 0) {
+		if (number(text + 5, 0, &v) || v < 1 || v > CPOOL_ESTIMATE_FACTOR_MAX)
+			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+						  "over:FACTOR needs 1 <= FACTOR <= 100");
+		ee->kind = CPOOL_ESTIMATE_OVER;
+	} else {
+		return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
+					  "expected lognormal:SIGMA or over:FACTOR");
+	}
+	ee->param = v;
+	return 0;
+}
+
+int64_t cpool_estimate_noisy(const struct cpool_estimate_error *ee, int64_t runtime_us,
+			     struct cpool_rng *r)
+{
+	double us;
+
+	switch (ee->kind) {
+	case CPOOL_ESTIMATE_LOGNORMAL:
+		us = (double)runtime_us * exp(ee->param * cpool_rng_normal(r));
+		break;
+	case CPOOL_ESTIMATE_OVER:
+		us = (double)runtime_us * ee->param;
+		break;
+	default:
+		return runtime_us;
+	}
+	/* Whole milliseconds, like every time the generator writes. */
+	us = fmin(fmax(us, (double)CPOOL_ESTIMATE_MIN_US), (double)CPOOL_ESTIMATE_MAX_US);
+	return (int64_t)llround(us / 1000.0) * 1000;
+}
+
 void cpool_gen_init(struct cpool_gen_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -237,12 +281,17 @@ static int64_t ms_to_us(double seconds)
 
 int cpool_gen_trace(const struct cpool_gen_config *cfg, struct cpool_trace *trace)
 {
-	struct cpool_rng r;
+	struct cpool_rng r, noise;
 	double t = 0;
 	int ret;
 
 	memset(trace, 0, sizeof(*trace));
 	cpool_rng_seed(&r, cfg->seed);
+	/*
+	 * The estimate noise has a stream of its own, so that adding it leaves
+	 * the arrivals, runtimes and CPU counts of a seed as they were.
+	 */
+	cpool_rng_seed(&noise, cfg->seed ^ 0x6573746e6f697365ULL);
 	for (size_t i = 0; i < cfg->jobs; i++) {
 		struct cpool_job job;
 		double rt, cpus, prio;
@@ -265,7 +314,8 @@ int cpool_gen_trace(const struct cpool_gen_config *cfg, struct cpool_trace *trac
 		job.runtime_us = ms_to_us(fmin(rt, 1e9));
 		if (job.runtime_us < 1000)
 			job.runtime_us = 1000;
-		job.estimate_us = job.runtime_us;
+		job.estimate_us =
+			cpool_estimate_noisy(&cfg->estimate_error, job.runtime_us, &noise);
 		job.cpus = (int)cpus;
 		job.priority = (int)prio;
 		job.mem = cfg->mem;

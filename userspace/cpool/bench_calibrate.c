@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The calibrated prediction of cpool bench: the simulator re-run with the
+ * runtimes and the dispatch cost the live run showed, and what still
+ * separates it from the measurement.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "cpool/sim.h"
+
+/*
+ * The daemon's dispatch delay: for each job that was queued when a job on
+ * its VS ended, its start minus the latest such end before it; their
+ * median.  Not the mean: where the policy holds a job back after an end
+ * (fcfs behind a wide job that does not fit yet) the gap is the policy's
+ * wait, seconds long, not the daemon's reaction, and the simulator models
+ * that wait itself.
+ */
+static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
+{
+	double *gap = calloc(r->n_jobs ?: 1, sizeof(*gap));
+
+	if (!gap)
+		return -ENOMEM;
+	*n = 0;
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		const struct bench_job *j = &r->jobs[i];
+		double freed = -INFINITY;
+
+		if (!j->m_ok)
+			continue;
+		for (size_t k = 0; k < r->n_jobs; k++) {
+			const struct bench_job *x = &r->jobs[k];
+
+			if (k != i && x->m_ok && strcmp(x->m_vs, j->m_vs) == 0 &&
+			    x->m_end <= j->m_start && x->m_end > freed)
+				freed = x->m_end;
+		}
+		if (freed > j->m_submit)
+			gap[(*n)++] = j->m_start - freed;
+	}
+	qsort(gap, *n, sizeof(*gap), bench_cmp_double);
+	*median = !*n ? 0 : *n % 2 ? gap[*n / 2] : (gap[*n / 2 - 1] + gap[*n / 2]) / 2;
+	free(gap);
+	return 0;
+}
+
+int bench_run_calibrate(const struct bench *b, struct bench_run *r)
+{
+	struct cpool_sim_config cfg = { .vs = b->vs, .n_vs = b->n_vs, .policy = r->policy };
+	struct cpool_sim_result res = { 0 };
+	struct cpool_job *jobs = calloc(r->n_jobs ?: 1, sizeof(*jobs));
+	int64_t delay_us;
+	int ret;
+
+	if (!jobs || dispatch_delay(r, &r->cal_dispatch_s, &r->cal_dispatch_n)) {
+		free(jobs);
+		return -ENOMEM;
+	}
+	delay_us = llround(fmax(0, r->cal_dispatch_s) * CPOOL_USEC_PER_SEC);
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		const struct bench_job *j = &r->jobs[i];
+
+		jobs[i] = *j->job;
+		/*
+		 * Occupancy, not CPU time: under a policy that never preempts
+		 * it is how long the job held its CPUs, launch included.  Its
+		 * CPUs stay unavailable for the dispatch delay after it ends,
+		 * until the daemon starts the next job: the simulated job holds
+		 * them that much longer, and its own end is that much earlier.
+		 */
+		if (j->m_ok && j->m_end > j->m_start)
+			jobs[i].runtime_us = llround((j->m_end - j->m_start) * CPOOL_USEC_PER_SEC);
+		jobs[i].runtime_us += delay_us;
+		r->jobs[i].c_vs = -1;
+	}
+	ret = cpool_sim_run(&cfg, jobs, r->n_jobs, &res);
+	for (size_t i = 0; !ret && i < res.n_records; i++) {
+		const struct cpool_sim_record *x = &res.records[i];
+		struct bench_job *j = &r->jobs[x->job - jobs];
+
+		j->c_start = cpool_us_to_s(x->first_start_us);
+		j->c_end = cpool_us_to_s(x->end_us - delay_us);
+		j->c_vs = x->vs;
+	}
+	cpool_sim_result_free(&res);
+	free(jobs);
+	if (ret)
+		return ret;
+	r->calibrated = true;
+	return bench_run_summarise(b, r);
+}
+
+void bench_run_gap(const struct bench *b, const struct bench_run *r, struct bench_gap *g)
+{
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		const struct bench_job *j = &r->jobs[i];
+		double d;
+		size_t at;
+
+		if (!j->m_ok || j->c_vs < 0)
+			continue;
+		g->other_vs += strcmp(b->vs[j->c_vs].name, j->m_vs) != 0;
+		for (size_t k = i + 1; k < r->n_jobs; k++) {
+			const struct bench_job *x = &r->jobs[k];
+
+			if (x->m_ok && x->c_vs >= 0 &&
+			    (j->c_start - x->c_start) * (j->m_start - x->m_start) < 0)
+				g->swapped++;
+		}
+		/* Insertion into the top three by |measured - calibrated start|. */
+		d = fabs(j->m_start - j->c_start);
+		for (at = g->n_top;
+		     at > 0 && fabs(g->top[at - 1]->m_start - g->top[at - 1]->c_start) < d; at--)
+			;
+		if (at >= 3)
+			continue;
+		memmove(&g->top[at + 1], &g->top[at],
+			(size_t)(g->n_top - at - (g->n_top == 3)) * sizeof(g->top[0]));
+		g->top[at] = j;
+		if (g->n_top < 3)
+			g->n_top++;
+	}
+}
