@@ -64,7 +64,7 @@ VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
 .PHONY: all deps check check-unit check-unit-noshared check-layering check-lab check-fuzz unit-tests bench fuzz fuzz-build \
-	install uninstall clean format help demo run man deb check-deb
+	install uninstall clean format help demo run man deb check-deb check-crash
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
@@ -80,6 +80,7 @@ help:
 	@echo "make check-unit unit tests only (ASan + UBSan)"
 	@echo "make check-unit-noshared  unit tests as a fresh clone without ../shared runs them"
 	@echo "make check-lab  lab tests only"
+	@echo "make check-crash the crash-point sweep, three rounds a point, on both kernels"
 	@echo "make check-fuzz build the fuzz targets (clang) and replay their seed corpora"
 	@echo "make fuzz       run each fuzz target FUZZ_SECONDS (default 60), niced"
 	@echo "make bench      build the benchmarks tools/bench-*.c into $(BUILD)/tools/"
@@ -253,6 +254,12 @@ LAB_SHAPES	?= 2x2 4x1
 check-lab: all
 	$(Q)tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) \
 		$(foreach s,$(LAB_SHAPES),--numa $(s))
+
+# The crash-point sweep three times a point on each kernel (~12 min a
+# kernel under TCG): check-lab runs it once a point per kernel and shape.
+check-crash: all
+	$(Q)CPOOL_CRASH_ROUNDS=3 tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) \
+		--numa 2x2 --test $(BUILD)/tests/lab/test_crash_points
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
