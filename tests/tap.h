@@ -57,8 +57,8 @@ static inline void plan(int n)
 	fflush(stdout);
 }
 
-static inline __attribute__((format(printf, 4, 5))) bool
-tap_ok(bool pass, const char *file, int line, const char *fmt, ...)
+static inline __attribute__((format(printf, 4, 5))) bool tap_ok(bool pass, const char *file,
+								int line, const char *fmt, ...)
 {
 	char name[1024];
 	va_list ap;
@@ -78,8 +78,8 @@ tap_ok(bool pass, const char *file, int line, const char *fmt, ...)
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-static inline bool tap_is_int(int64_t got, int64_t want, bool equal, const char *file,
-			      int line, const char *name)
+static inline bool tap_is_int(int64_t got, int64_t want, bool equal, const char *file, int line,
+			      const char *name)
 {
 	bool pass = equal ? got == want : got != want;
 
@@ -99,7 +99,8 @@ static inline bool tap_is_str(const char *got, const char *want, bool equal, con
 
 	tap_ok(pass, file, line, "%s", name);
 	if (!pass) {
-		printf("#          got: %s%s%s\n", got ? "'" : "", got ? got : "NULL", got ? "'" : "");
+		printf("#          got: %s%s%s\n", got ? "'" : "", got ? got : "NULL",
+		       got ? "'" : "");
 		printf("#     %s: %s%s%s\n", equal ? "expected" : "  anything but", want ? "'" : "",
 		       want ? want : "NULL", want ? "'" : "");
 	}
@@ -131,15 +132,15 @@ static inline bool tap_cmp_ok(bool pass, int64_t a, const char *op, int64_t b, c
 	})
 
 /* Doubles compared within an absolute tolerance. */
-#define is_double(got, want, tol, name)                                                        \
-	({                                                                                     \
-		double g_ = (got), w_ = (want);                                                \
-		bool p_ = tap_ok(g_ - w_ <= (tol) && w_ - g_ <= (tol), __FILE__, __LINE__,      \
-				 "%s", (name));                                                \
-		if (!p_)                                                                       \
+#define is_double(got, want, tol, name)                                                          \
+	({                                                                                       \
+		double g_ = (got), w_ = (want);                                                  \
+		bool p_ = tap_ok(g_ - w_ <= (tol) && w_ - g_ <= (tol), __FILE__, __LINE__, "%s", \
+				 (name));                                                        \
+		if (!p_)                                                                         \
 			diag("         got: %.9g\n    expected: %.9g (within %g)", g_, w_,       \
-			     (double)(tol));                                                   \
-		p_;                                                                            \
+			     (double)(tol));                                                     \
+		p_;                                                                              \
 	})
 
 static inline void skip(int n, const char *reason)

@@ -30,7 +30,7 @@ void cpool_apiclient_close(struct cpool_apiclient *c);
  * failure returns -errno with a message.  @timeout_ms < 0 waits forever
  * (cpool wait).
  */
-int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args,
-			 json_t **result, int timeout_ms, char *err, size_t errlen);
+int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
+			 int timeout_ms, char *err, size_t errlen);
 
 #endif /* CPOOL_APICLIENT_H */

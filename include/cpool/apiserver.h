@@ -34,14 +34,14 @@ typedef void (*cpool_api_close_fn)(struct cpool_client *client, void *data);
 
 struct cpool_apiserver_opts {
 	const char *path;
-	mode_t mode;	   /* of the socket file, e.g. 0660 */
-	gid_t gid;	   /* (gid_t)-1: leave the group alone */
-	int max_clients;   /* 0 = 256 */
+	mode_t mode; /* of the socket file, e.g. 0660 */
+	gid_t gid; /* (gid_t)-1: leave the group alone */
+	int max_clients; /* 0 = 256 */
 	int root_clients; /* of max_clients, kept for uid 0 */
 	int max_clients_per_uid; /* 0 = no limit of its own */
 	double idle_timeout; /* seconds; a client silent this long is closed; 0 = never */
-	double rate;	   /* requests per second per client; 0 = 200 */
-	double burst;	   /* 0 = 1000 */
+	double rate; /* requests per second per client; 0 = 200 */
+	double burst; /* 0 = 1000 */
 	size_t max_output; /* bytes queued for a slow reader; 0 = 16 MiB */
 	cpool_api_handler handler;
 	cpool_api_close_fn on_close;

@@ -8,9 +8,9 @@
 #define CPOOL_FIT_H
 
 enum cpool_fit {
-	CPOOL_FIT_FIRST,    /* "first-fit": the first candidate that fits, in order */
-	CPOOL_FIT_BEST,	    /* "best-fit": the fullest candidate that still fits */
-	CPOOL_FIT_WORST,    /* "worst-fit": the emptiest candidate */
+	CPOOL_FIT_FIRST, /* "first-fit": the first candidate that fits, in order */
+	CPOOL_FIT_BEST, /* "best-fit": the fullest candidate that still fits */
+	CPOOL_FIT_WORST, /* "worst-fit": the emptiest candidate */
 	CPOOL_FIT_BALANCED, /* "balanced": keep candidates' free capacity even */
 	CPOOL_FIT__COUNT,
 };

@@ -23,7 +23,7 @@ enum cpool_job_state {
 	CPOOL_JOB_STARTING, /* CPUs and leaf chosen and stored; no process yet, or not yet exec'd */
 	CPOOL_JOB_RUNNING,
 	CPOOL_JOB_FROZEN, /* preempted: its cgroup is frozen */
-	CPOOL_JOB_DONE,	  /* exited (any status) */
+	CPOOL_JOB_DONE, /* exited (any status) */
 	CPOOL_JOB_FAILED, /* could not be started, or lost */
 	CPOOL_JOB_CANCELLED,
 	CPOOL_JOB__COUNT,

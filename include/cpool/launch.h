@@ -52,7 +52,6 @@ struct cpool_job_proc {
 	char cgroup[PATH_MAX]; /* leaf, for the accounting at exit */
 };
 
-
 /*
  * Start @spec.  Returns once the program is exec'd (0) or has failed to be
  * (negative errno, with the failing step in @e: "chdir /x: ...", "execve

@@ -46,15 +46,15 @@ struct cpool_submit_req {
 	int argc;
 	const char **env; /* NULL-terminated; NULL when not given */
 	int envc;
-	const char *vs;	  /* NULL: let placement choose */
+	const char *vs; /* NULL: let placement choose */
 	const char *name; /* NULL: derived from argv[0] */
-	const char *cwd;  /* NULL: "/" */
+	const char *cwd; /* NULL: "/" */
 	const char *stdout_path;
 	const char *stderr_path;
-	int cpus;	   /* >= 1 */
-	uint64_t mem;	   /* bytes; 0 = VS default */
-	double estimate;   /* seconds; 0 = unknown */
-	int priority;	   /* -20..19, lower is more urgent */
+	int cpus; /* >= 1 */
+	uint64_t mem; /* bytes; 0 = VS default */
+	double estimate; /* seconds; 0 = unknown */
+	int priority; /* -20..19, lower is more urgent */
 };
 
 struct cpool_vs_req {
@@ -72,16 +72,16 @@ struct cpool_request {
 		int64_t job; /* cancel, wait */
 		struct {
 			double since; /* unix time, 0 = all */
-			int64_t uid;  /* -1 = caller's own (or all, for root) */
+			int64_t uid; /* -1 = caller's own (or all, for root) */
 			bool all_users;
 			int64_t after; /* the cursor: jobs with a larger id; 0 = from the first */
 			int limit; /* jobs per page, 1..CPOOL_PROTO_HISTORY_MAX */
 		} history;
 		struct cpool_vs_req vs;
 		struct {
-			const char *policy;    /* NULL = unchanged */
+			const char *policy; /* NULL = unchanged */
 			const char *placement; /* NULL = unchanged */
-			double quantum;	       /* seconds; 0 = unchanged */
+			double quantum; /* seconds; 0 = unchanged */
 		} policy;
 	} u;
 	json_t *root; /* owns every borrowed string above */

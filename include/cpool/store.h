@@ -16,7 +16,6 @@
 
 struct cpool_store;
 
-
 /* A job as the daemon tracks it; times are unix seconds (0 = not yet). */
 struct cpool_jobrec {
 	int64_t id;
@@ -24,7 +23,7 @@ struct cpool_jobrec {
 	uid_t uid;
 	gid_t gid;
 	char *argv_json; /* JSON array of strings */
-	char *env_json;	 /* JSON array or NULL */
+	char *env_json; /* JSON array or NULL */
 	char *cwd;
 	char *stdout_path;
 	char *stderr_path;
@@ -59,7 +58,6 @@ struct cpool_vs_sample {
 	bool degraded;
 };
 
-
 /* Opens or creates the database (and its schema); *err gets a message. */
 int cpool_store_open(const char *path, struct cpool_store **store, char *err, size_t errlen);
 void cpool_store_close(struct cpool_store *store);
@@ -79,11 +77,11 @@ int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobr
 void cpool_jobrec_free(struct cpool_jobrec *job);
 
 struct cpool_job_filter {
-	bool active_only;  /* queued, starting, running, frozen */
+	bool active_only; /* queued, starting, running, frozen */
 	bool finished_only;
-	double since;	   /* submit_time >= since */
-	int64_t uid;	   /* -1 = any */
-	int64_t after_id;  /* id > after_id; 0 = any */
+	double since; /* submit_time >= since */
+	int64_t uid; /* -1 = any */
+	int64_t after_id; /* id > after_id; 0 = any */
 };
 /* Calls @fn for each matching job in id order; stops early on a non-zero return. */
 int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *filter,

@@ -16,20 +16,20 @@
 #define CPOOL_VS_NAME_MAX 64
 
 struct cpool_vs_limits {
-	uint64_t memory_max;	    /* bytes; 0 = "max" */
-	uint64_t memory_high;	    /* bytes; 0 = "max" */
-	uint64_t memory_min;	    /* bytes; 0 = none */
-	uint32_t cpu_weight;	    /* 1..10000; 0 = kernel default (100) */
-	uint64_t cpu_max_quota_us;  /* 0 = "max" (no bandwidth limit) */
+	uint64_t memory_max; /* bytes; 0 = "max" */
+	uint64_t memory_high; /* bytes; 0 = "max" */
+	uint64_t memory_min; /* bytes; 0 = none */
+	uint32_t cpu_weight; /* 1..10000; 0 = kernel default (100) */
+	uint64_t cpu_max_quota_us; /* 0 = "max" (no bandwidth limit) */
 	uint64_t cpu_max_period_us; /* 0 = kernel default (100000) */
-	uint32_t pids_max;	    /* 0 = "max" */
+	uint32_t pids_max; /* 0 = "max" */
 };
 
 struct cpool_vserver {
 	char name[CPOOL_VS_NAME_MAX + 1];
 	struct cpool_cpuset cpus; /* Linux CPU numbers */
 	struct cpool_cpuset mems; /* NUMA node numbers */
-	bool exclusive;		  /* owns whole cores; a cpuset partition where allowed */
+	bool exclusive; /* owns whole cores; a cpuset partition where allowed */
 	struct cpool_vs_limits limits;
 };
 

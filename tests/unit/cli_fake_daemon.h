@@ -25,7 +25,7 @@
 
 /* Fixed ids and names the canned replies react to. */
 #define FAKE_UID_NOBODY 4242424 /* a uid without a passwd entry */
-#define FAKE_UID_PAGED 4242425	/* whose history is answered in pages */
+#define FAKE_UID_PAGED 4242425 /* whose history is answered in pages */
 
 static struct {
 	char dir[64], sock[128], log[128], err[128], cpool[1024];
@@ -186,10 +186,12 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 		if (req->u.history.uid == FAKE_UID_PAGED && !req->u.history.after) {
 			json_array_append_new(jobs, fake_record_of(3, "done", 3, 0, false, NULL));
 			json_array_append_new(jobs, fake_record_of(9, "done", -1, 9, true, NULL));
-			return cpool_reply_ok(req->id, json_pack("{s:o, s:i}", "jobs", jobs, "next", 9));
+			return cpool_reply_ok(req->id,
+					      json_pack("{s:o, s:i}", "jobs", jobs, "next", 9));
 		}
 		if (req->u.history.uid == FAKE_UID_PAGED) {
-			json_array_append_new(jobs, fake_record_of(11, "failed", -1, 0, false, "exec failed"));
+			json_array_append_new(
+				jobs, fake_record_of(11, "failed", -1, 0, false, "exec failed"));
 			return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
 		}
 		json_array_append_new(jobs, fake_record_of(3, "done", 3, 0, false, NULL));
@@ -239,10 +241,10 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 				  1, "util", 1.0, "cpu", 2, "util", 0.0, "cpu", 3, "util", 0.25));
 	case CPOOL_OP_STATS:
 		return cpool_reply_ok(req->id,
-				      json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "loop_rounds",
-						1234, "loop_stall_max_us", 2500, "loop_stall_window_us",
-						310, "queued", 100, "starting", 1, "running", 2,
-						"frozen", 0));
+				      json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+						"loop_rounds", 1234, "loop_stall_max_us", 2500,
+						"loop_stall_window_us", 310, "queued", 100,
+						"starting", 1, "running", 2, "frozen", 0));
 	default:
 		return cpool_reply_ok(req->id,
 				      json_pack("{s:s, s:i}", "version", "0.1.0", "protocol", 1));

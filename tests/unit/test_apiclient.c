@@ -20,7 +20,8 @@ static json_t *handler(struct cpool_client *c, const struct cpool_peer *peer,
 	(void)data;
 	switch (req->op) {
 	case CPOOL_OP_VS_CREATE:
-		return cpool_reply_error(req->id, -EPERM, "only root may create a virtual server (uid %u)",
+		return cpool_reply_error(req->id, -EPERM,
+					 "only root may create a virtual server (uid %u)",
 					 (unsigned)peer->uid);
 	case CPOOL_OP_WAIT:
 		return NULL; /* never answered: the client times out */
@@ -39,13 +40,15 @@ static pid_t start_server(void)
 		bail_out("pipe");
 	pid = fork();
 	if (pid == 0) {
-		struct cpool_apiserver_opts o = { .path = path, .mode = 0600, .gid = (gid_t)-1,
-						  .handler = handler };
+		struct cpool_apiserver_opts o = {
+			.path = path, .mode = 0600, .gid = (gid_t)-1, .handler = handler
+		};
 		struct cpool_evloop *loop;
 		struct cpool_apiserver *srv;
 		char err[256];
 
-		if (cpool_evloop_new(&loop) || cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)))
+		if (cpool_evloop_new(&loop) ||
+		    cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)))
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
@@ -76,7 +79,8 @@ int main(void)
 	ok(strstr(err, "is the daemon running") != NULL, "and a hint: %s", err);
 
 	setenv("CPOOL_SOCKET", "/x/y.sock", 1);
-	is_str(cpool_apiclient_socket_path(NULL), "/x/y.sock", "CPOOL_SOCKET overrides the default");
+	is_str(cpool_apiclient_socket_path(NULL), "/x/y.sock",
+	       "CPOOL_SOCKET overrides the default");
 	is_str(cpool_apiclient_socket_path("/a.sock"), "/a.sock", "an explicit path wins");
 	unsetenv("CPOOL_SOCKET");
 	is_str(cpool_apiclient_socket_path(NULL), CPOOL_DEFAULT_SOCKET, "default path");
@@ -87,15 +91,17 @@ int main(void)
 	is_str(json_string_value(json_object_get(res, "op")), "ps", "result returned");
 	json_decref(res);
 	r = cpool_apiclient_call(c, CPOOL_OP_VS_CREATE,
-				 json_pack("{s:s, s:{s:s}}", "name", "db", "spec", "cpus", "2"), &res, 5000,
-				 err, sizeof(err));
+				 json_pack("{s:s, s:{s:s}}", "name", "db", "spec", "cpus", "2"),
+				 &res, 5000, err, sizeof(err));
 	is_int(r, -EPERM, "error reply becomes its errno");
 	ok(strstr(err, "only root") != NULL, "with the daemon's message: %s", err);
 	ok(res == NULL, "no result on error");
-	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:i}", "job", 1), &res, 200, err, sizeof(err));
+	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:i}", "job", 1), &res, 200, err,
+				 sizeof(err));
 	is_int(r, -ETIMEDOUT, "unanswered call times out");
 	/* The late reply to the abandoned call must not be mistaken for this one. */
-	is_int(cpool_apiclient_call(c, CPOOL_OP_TOP, NULL, &res, 5000, err, sizeof(err)), 0, "next call works");
+	is_int(cpool_apiclient_call(c, CPOOL_OP_TOP, NULL, &res, 5000, err, sizeof(err)), 0,
+	       "next call works");
 	is_str(json_string_value(json_object_get(res, "op")), "top", "and gets its own reply");
 	json_decref(res);
 

@@ -108,8 +108,13 @@ static bool closed_by_server(int fd)
 
 int main(void)
 {
-	struct cpool_apiserver_opts o = { .mode = 0660, .gid = (gid_t)-1, .rate = 1, .burst = 3,
-					  .max_clients = 3, .handler = handler, .on_close = on_close };
+	struct cpool_apiserver_opts o = { .mode = 0660,
+					  .gid = (gid_t)-1,
+					  .rate = 1,
+					  .burst = 3,
+					  .max_clients = 3,
+					  .handler = handler,
+					  .on_close = on_close };
 	struct cpool_apiserver *srv, *srv2;
 	char err[256], buf[70000], *big;
 	struct stat st;
@@ -122,22 +127,29 @@ int main(void)
 	if (cpool_evloop_new(&loop))
 		bail_out("evloop");
 
-	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0, "server opens, creating its directory");
-	ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0660, "socket file with mode 0660");
-	is_int(cpool_apiserver_open(loop, &o, &srv2, err, sizeof(err)), -EADDRINUSE, "a second daemon is refused");
+	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0,
+	       "server opens, creating its directory");
+	ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0660,
+	   "socket file with mode 0660");
+	is_int(cpool_apiserver_open(loop, &o, &srv2, err, sizeof(err)), -EADDRINUSE,
+	       "a second daemon is refused");
 	ok(strstr(err, "already listening") != NULL, "and told why: %s", err);
 
 	a = connect_client();
 	send_str(a, "{\"v\":1,\"id\":1,\"op\":\"ps\"}\n");
-	is_str(read_line(a, buf, sizeof(buf)), "{\"v\":1,\"id\":1,\"ok\":true,\"result\":{\"op\":\"ps\"}}", "reply to ps");
+	is_str(read_line(a, buf, sizeof(buf)),
+	       "{\"v\":1,\"id\":1,\"ok\":true,\"result\":{\"op\":\"ps\"}}", "reply to ps");
 	is_int(seen_uid, getuid(), "caller identity from SO_PEERCRED");
 
 	send_str(a, "{\"v\":1,\"id\":2,\"op\":\n");
-	ok(strstr(read_line(a, buf, sizeof(buf)), "\"errno\":\"EINVAL\"") != NULL, "malformed request: error reply");
+	ok(strstr(read_line(a, buf, sizeof(buf)), "\"errno\":\"EINVAL\"") != NULL,
+	   "malformed request: error reply");
 	send_str(a, "{\"v\":1,\"id\":3,\"op\":\"top\"}\n");
-	ok(read_line(a, buf, sizeof(buf)) && strstr(buf, "\"id\":3"), "connection still served after a bad request");
+	ok(read_line(a, buf, sizeof(buf)) && strstr(buf, "\"id\":3"),
+	   "connection still served after a bad request");
 	send_str(a, "{\"v\":1,\"id\":4,\"op\":\"top\"}\n");
-	ok(strstr(read_line(a, buf, sizeof(buf)), "\"errno\":\"EAGAIN\"") != NULL, "burst of 3 exhausted: rate limited");
+	ok(strstr(read_line(a, buf, sizeof(buf)), "\"errno\":\"EAGAIN\"") != NULL,
+	   "burst of 3 exhausted: rate limited");
 	ok(strstr(buf, "\"id\":4") != NULL, "the refusal carries the request id");
 
 	b = connect_client();
@@ -145,14 +157,16 @@ int main(void)
 	pump(20);
 	ok(waiting != NULL, "wait is deferred by the handler");
 	cpool_client_send(waiting, cpool_reply_ok(7, NULL));
-	is_str(read_line(b, buf, sizeof(buf)), "{\"v\":1,\"id\":7,\"ok\":true,\"result\":{}}", "deferred reply arrives");
+	is_str(read_line(b, buf, sizeof(buf)), "{\"v\":1,\"id\":7,\"ok\":true,\"result\":{}}",
+	       "deferred reply arrives");
 
 	/* An endless line: answered with EMSGSIZE, then the connection is closed. */
 	c = connect_client();
 	big = malloc(CPOOL_PROTO_MAX_LINE + 100);
 	memset(big, 'x', CPOOL_PROTO_MAX_LINE + 100);
 	for (size_t off = 0; off < CPOOL_PROTO_MAX_LINE + 100;) {
-		ssize_t n = send(c, big + off, CPOOL_PROTO_MAX_LINE + 100 - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(c, big + off, CPOOL_PROTO_MAX_LINE + 100 - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n > 0)
 			off += (size_t)n;
@@ -168,7 +182,8 @@ int main(void)
 	c = connect_client();
 	d = connect_client();
 	pump(10);
-	ok(strstr(read_line(d, buf, sizeof(buf)) ?: "", "too many clients") != NULL, "fourth client refused (max 3)");
+	ok(strstr(read_line(d, buf, sizeof(buf)) ?: "", "too many clients") != NULL,
+	   "fourth client refused (max 3)");
 	close(d);
 	is_int(cpool_apiserver_client_count(srv), 3, "three clients connected");
 

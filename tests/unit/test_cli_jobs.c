@@ -276,8 +276,8 @@ static void test_history(void)
 	json_decref(root);
 	a = fake_requests();
 	is_int((int64_t)json_array_size(a), 2, "history: one request per page");
-	is_int(json_integer_value(json_object_get(
-		       json_object_get(json_array_get(a, 1), "args"), "after")),
+	is_int(json_integer_value(
+		       json_object_get(json_object_get(json_array_get(a, 1), "args"), "after")),
 	       9, "history: the second asks for the jobs after the first page's cursor");
 	json_decref(a);
 

@@ -115,9 +115,10 @@ static void bad_files(void)
 		"pool.ini:3: [vserver db] unknown key 'cpu'; valid keys: cpus, memory, numa, mems, "
 		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max",
 		"unknown vserver key");
-	error_is("[pool]\n[servers]\ncpus = 3\n",
-		 "pool.ini:2: unknown section [servers]; valid sections: [pool], [limits], [metrics], [vserver NAME]",
-		 "unknown section, even without keys");
+	error_is(
+		"[pool]\n[servers]\ncpus = 3\n",
+		"pool.ini:2: unknown section [servers]; valid sections: [pool], [limits], [metrics], [vserver NAME]",
+		"unknown section, even without keys");
 	error_is(
 		"[vserver db]\ncpus = 4-x\n",
 		"pool.ini:2: [vserver db] key 'cpus': '4-x' is not a CPU count or list (at 'x'); write "
@@ -376,7 +377,8 @@ static void user_limits(void)
 	error_is("[limits]\nrunning_cpus_per_user = 1\nrunning_cpus_per_user = 2\n",
 		 "pool.ini:3: [limits] key 'running_cpus_per_user' is set twice",
 		 "a long key given twice is caught");
-	error_is("[limits]\n[limits]\n", "pool.ini:2: duplicate section [limits]; the first is on line 1",
+	error_is("[limits]\n[limits]\n",
+		 "pool.ini:2: duplicate section [limits]; the first is on line 1",
 		 "a second [limits]");
 	error_is("\n[limits]\nmax_connections = 4\nroot_connections = 4\n",
 		 "pool.ini:2: [limits] root_connections (4) must be less than max_connections (4), "

@@ -22,7 +22,8 @@ int main(void)
 	int n;
 
 	is_str(roundtrip("0-3,8,10-11", buf, sizeof(buf)), "0-3,8,10-11", "round trip");
-	is_str(roundtrip(" 3,2,1,0\n", buf, sizeof(buf)), "0-3", "unordered members merge into a range");
+	is_str(roundtrip(" 3,2,1,0\n", buf, sizeof(buf)), "0-3",
+	       "unordered members merge into a range");
 	is_str(roundtrip("5-5", buf, sizeof(buf)), "5", "a one-member range prints as a number");
 	is_str(roundtrip("", buf, sizeof(buf)), "", "empty list is the empty set");
 	is_str(roundtrip("0, 2 ,4", buf, sizeof(buf)), "0,2,4", "spaces around commas");
@@ -36,7 +37,8 @@ int main(void)
 	is_str(bad, "x", "error points at the garbage");
 	is_int(cpool_cpuset_parse(&a, "-1", NULL), -EINVAL, "negative refused");
 	is_int(cpool_cpuset_parse(&a, "4096", NULL), -ERANGE, "past CPOOL_MAX_CPUS refused");
-	is_int(cpool_cpuset_parse(&a, "99999999999999999999", NULL), -ERANGE, "huge number refused without overflow");
+	is_int(cpool_cpuset_parse(&a, "99999999999999999999", NULL), -ERANGE,
+	       "huge number refused without overflow");
 
 	cpool_cpuset_parse(&a, "0-7", NULL);
 	cpool_cpuset_parse(&b, "4-11", NULL);
@@ -62,7 +64,7 @@ int main(void)
 	cpool_cpuset_set(&a, 64);
 	cpool_cpuset_set(&a, 4095);
 	cpool_cpuset_set(&a, 4096); /* ignored */
-	cpool_cpuset_set(&a, -1);   /* ignored */
+	cpool_cpuset_set(&a, -1); /* ignored */
 	is_int(cpool_cpuset_count(&a), 3, "out-of-range set ignored");
 	is_str((cpool_cpuset_format(&a, buf, sizeof(buf)), buf), "63-64,4095", "word boundary");
 	is_int(cpool_cpuset_next(&a, 63), 64, "next across a word");

@@ -25,8 +25,11 @@ static void test_states(void)
 
 static void test_start_record(void)
 {
-	struct cpool_job_record r = { .job_id = 42, .mem = 1 << 30, .supervisor_pid = 100,
-				      .supervisor_start = 123456, .start_time = 1700000000.5 };
+	struct cpool_job_record r = { .job_id = 42,
+				      .mem = 1 << 30,
+				      .supervisor_pid = 100,
+				      .supervisor_start = 123456,
+				      .start_time = 1700000000.5 };
 	struct cpool_job_record back;
 	char *text;
 

@@ -62,11 +62,15 @@ int main(void)
 	r = parse("{\"v\":1,\"id\":3,\"op\":\"ps\"}", &req);
 	ok(r == 0 && req.op == CPOOL_OP_PS, "ps without args");
 	cpool_request_free(&req);
-	r = parse("{\"v\":1,\"id\":4,\"op\":\"vs.create\",\"args\":{\"name\":\"db\",\"spec\":{\"cpus\":\"4\",\"exclusive\":true}}}",
-		  &req);
-	ok(r == 0 && strcmp(req.u.vs.name, "db") == 0 && json_is_object(req.u.vs.spec), "vs.create");
+	r = parse(
+		"{\"v\":1,\"id\":4,\"op\":\"vs.create\",\"args\":{\"name\":\"db\",\"spec\":{\"cpus\":\"4\",\"exclusive\":true}}}",
+		&req);
+	ok(r == 0 && strcmp(req.u.vs.name, "db") == 0 && json_is_object(req.u.vs.spec),
+	   "vs.create");
 	cpool_request_free(&req);
-	r = parse("{\"v\":1,\"id\":5,\"op\":\"policy.set\",\"args\":{\"policy\":\"sjf\",\"quantum\":0.1}}", &req);
+	r = parse(
+		"{\"v\":1,\"id\":5,\"op\":\"policy.set\",\"args\":{\"policy\":\"sjf\",\"quantum\":0.1}}",
+		&req);
 	ok(r == 0 && strcmp(req.u.policy.policy, "sjf") == 0, "policy.set");
 	cpool_request_free(&req);
 
@@ -78,38 +82,53 @@ int main(void)
 	is_int(parse_only("{\"id\":1,\"op\":\"ps\"}"), -EPROTO, "missing version");
 	is_int(parse_only("{\"v\":1,\"id\":\"x\",\"op\":\"ps\"}"), -EINVAL, "string id");
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"reboot\"}"), -EINVAL, "unknown op");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{}}"), -EINVAL, "submit without argv");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[]}}"), -EINVAL, "empty argv");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"\"]}}"), -EINVAL, "empty argv[0]");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[1]}}"), -EINVAL, "non-string argv");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"a\\u0000b\"]}}"), -EINVAL,
-	       "NUL inside argv");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"cpus\":0}}"), -EINVAL,
-	       "zero cpus");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{}}"), -EINVAL,
+	       "submit without argv");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[]}}"), -EINVAL,
+	       "empty argv");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"\"]}}"),
+	       -EINVAL, "empty argv[0]");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[1]}}"), -EINVAL,
+	       "non-string argv");
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"a\\u0000b\"]}}"),
+	       -EINVAL, "NUL inside argv");
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"cpus\":0}}"),
+	       -EINVAL, "zero cpus");
 	ok(strstr(err, "args.cpus") != NULL, "message names the key: %s", err);
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"priority\":99}}"),
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"priority\":99}}"),
 	       -EINVAL, "priority out of range");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"cwd\":\"rel\"}}"),
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"cwd\":\"rel\"}}"),
 	       -EINVAL, "relative cwd");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"env\":[\"NOEQ\"]}}"),
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"env\":[\"NOEQ\"]}}"),
 	       -EINVAL, "env without =");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estmate\":3}}"),
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estmate\":3}}"),
 	       -EINVAL, "misspelt key");
 	ok(strstr(err, "estmate") != NULL, "message names the unknown key: %s", err);
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":-1}}"),
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":-1}}"),
 	       -EINVAL, "negative estimate");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":1e300}}"),
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":1e300}}"),
 	       -ERANGE, "an estimate of 1e300 s is refused, not wrapped");
-	ok(strstr(err, "args.estimate") && strstr(err, "31622400"), "the refusal names the key and the limit: %s",
-	   err);
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":31622400}}"),
+	ok(strstr(err, "args.estimate") && strstr(err, "31622400"),
+	   "the refusal names the key and the limit: %s", err);
+	is_int(parse_only(
+		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":31622400}}"),
 	       0, "an estimate of exactly 366 days is accepted");
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"policy.set\",\"args\":{\"quantum\":1e19}}"),
 	       -ERANGE, "a quantum is bounded too");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"cancel\",\"args\":{}}"), -EINVAL, "cancel without job");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"vs.create\",\"args\":{\"name\":\"x\"}}"), -EINVAL,
-	       "vs.create without spec");
-	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"policy.set\",\"args\":{}}"), -EINVAL, "empty policy.set");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"cancel\",\"args\":{}}"), -EINVAL,
+	       "cancel without job");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"vs.create\",\"args\":{\"name\":\"x\"}}"),
+	       -EINVAL, "vs.create without spec");
+	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"policy.set\",\"args\":{}}"), -EINVAL,
+	       "empty policy.set");
 	is_int(parse_only("{\"v\":1,\"v\":1,\"id\":1,\"op\":\"ps\"}"), -EINVAL, "duplicate keys");
 
 	r = parse("{\"v\":1,\"id\":9,\"op\":\"nope\"}", &req);
@@ -119,22 +138,24 @@ int main(void)
 	big = malloc(CPOOL_PROTO_MAX_LINE + 2);
 	memset(big, ' ', CPOOL_PROTO_MAX_LINE + 1);
 	big[CPOOL_PROTO_MAX_LINE + 1] = '\0';
-	is_int(cpool_request_parse(big, CPOOL_PROTO_MAX_LINE + 1, &req, err, sizeof(err)), -EMSGSIZE,
-	       "oversized request");
+	is_int(cpool_request_parse(big, CPOOL_PROTO_MAX_LINE + 1, &req, err, sizeof(err)),
+	       -EMSGSIZE, "oversized request");
 	cpool_request_free(&req);
 	free(big);
 
 	msg = cpool_reply_error(9, -EPERM, "only root may %s", "create a VS");
 	line = cpool_message_encode(msg);
-	is_str(line, "{\"v\":1,\"id\":9,\"ok\":false,\"error\":{\"errno\":\"EPERM\",\"code\":1,"
-		     "\"message\":\"only root may create a VS\"}}\n",
+	is_str(line,
+	       "{\"v\":1,\"id\":9,\"ok\":false,\"error\":{\"errno\":\"EPERM\",\"code\":1,"
+	       "\"message\":\"only root may create a VS\"}}\n",
 	       "error reply encoding");
 	free(line);
 	json_decref(msg);
 
 	msg = cpool_reply_ok(3, json_pack("{s:I}", "job", (json_int_t)12));
 	line = cpool_message_encode(msg);
-	is_str(line, "{\"v\":1,\"id\":3,\"ok\":true,\"result\":{\"job\":12}}\n", "ok reply encoding");
+	is_str(line, "{\"v\":1,\"id\":3,\"ok\":true,\"result\":{\"job\":12}}\n",
+	       "ok reply encoding");
 	free(line);
 	json_decref(msg);
 
@@ -142,7 +163,8 @@ int main(void)
 	msg = cpool_request_new(11, CPOOL_OP_WAIT, json_pack("{s:I}", "job", (json_int_t)5));
 	line = cpool_message_encode(msg);
 	r = parse(line, &req);
-	ok(r == 0 && req.op == CPOOL_OP_WAIT && req.u.job == 5 && req.id == 11, "client request round trip");
+	ok(r == 0 && req.op == CPOOL_OP_WAIT && req.u.job == 5 && req.id == 11,
+	   "client request round trip");
 	cpool_request_free(&req);
 	free(line);
 	json_decref(msg);

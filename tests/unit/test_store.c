@@ -90,8 +90,10 @@ int main(void)
 	is_int(cpool_store_job_update(s, &j), -ENOENT, "update of a missing job");
 
 	is_int(count(s, (struct cpool_job_filter){ .uid = -1 }), 2, "all jobs");
-	is_int(count(s, (struct cpool_job_filter){ .uid = -1, .active_only = true }), 1, "active jobs");
-	is_int(count(s, (struct cpool_job_filter){ .uid = -1, .finished_only = true }), 1, "finished jobs");
+	is_int(count(s, (struct cpool_job_filter){ .uid = -1, .active_only = true }), 1,
+	       "active jobs");
+	is_int(count(s, (struct cpool_job_filter){ .uid = -1, .finished_only = true }), 1,
+	       "finished jobs");
 	is_int(count(s, (struct cpool_job_filter){ .uid = 1000 }), 1, "by user");
 	is_int(count(s, (struct cpool_job_filter){ .uid = -1, .since = 150 }), 1, "since");
 
@@ -105,7 +107,8 @@ int main(void)
 	is_int(cpool_store_vs_put(s, "db", "{}", "2-5", "1"), 0, "vs update");
 	is_int(cpool_store_vs_delete(s, "db"), 0, "vs delete");
 	is_int(cpool_store_vs_delete(s, "db"), -ENOENT, "vs delete twice");
-	is_int(cpool_store_sample_insert(s, &(struct cpool_vs_sample){ .time = 1, .vs = "db", .rul = 0.5 }),
+	is_int(cpool_store_sample_insert(
+		       s, &(struct cpool_vs_sample){ .time = 1, .vs = "db", .rul = 0.5 }),
 	       0, "sample");
 	cpool_store_close(s);
 
@@ -145,7 +148,8 @@ int main(void)
 	}
 	ok(cpool_store_open(path, &s, err, sizeof(err)) < 0, "garbage file refused");
 	ok(strstr(err, path) != NULL, "error names the file: %s", err);
-	ok(cpool_store_open("/nonexistent-dir/x.db", &s, err, sizeof(err)) < 0, "missing directory refused");
+	ok(cpool_store_open("/nonexistent-dir/x.db", &s, err, sizeof(err)) < 0,
+	   "missing directory refused");
 	diag("%s", err);
 
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);

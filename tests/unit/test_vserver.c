@@ -15,9 +15,11 @@ int main(void)
 	is_int(cpool_vs_name_check("a/b"), -EINVAL, "slash");
 	is_int(cpool_vs_name_check("a b"), -EINVAL, "space");
 	is_int(cpool_vs_name_check("x\n"), -EINVAL, "newline");
-	is_int(cpool_vs_name_check("0123456789012345678901234567890123456789012345678901234567890123"), 0,
-	       "64 characters");
-	is_int(cpool_vs_name_check("01234567890123456789012345678901234567890123456789012345678901234"),
+	is_int(cpool_vs_name_check(
+		       "0123456789012345678901234567890123456789012345678901234567890123"),
+	       0, "64 characters");
+	is_int(cpool_vs_name_check(
+		       "01234567890123456789012345678901234567890123456789012345678901234"),
 	       -EINVAL, "65 characters");
 	done_testing();
 	return exit_status();

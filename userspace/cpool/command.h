@@ -16,13 +16,13 @@ struct cpool_command {
 	int (*run)(int argc, char **argv);
 };
 
-#define CPOOL_COMMAND(ident, cmdname, text, fn)                                               \
-	static const struct cpool_command cpool_cmd_##ident = {                                \
-		.name = (cmdname),                                                             \
-		.summary = (text),                                                             \
-		.run = (fn),                                                                   \
-	};                                                                                     \
-	static const struct cpool_command *const cpool_cmdp_##ident                            \
+#define CPOOL_COMMAND(ident, cmdname, text, fn)                     \
+	static const struct cpool_command cpool_cmd_##ident = {     \
+		.name = (cmdname),                                  \
+		.summary = (text),                                  \
+		.run = (fn),                                        \
+	};                                                          \
+	static const struct cpool_command *const cpool_cmdp_##ident \
 		__attribute__((used, section("cpool_commands"))) = &cpool_cmd_##ident
 
 #endif /* CPOOL_CLI_COMMAND_H */

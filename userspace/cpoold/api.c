@@ -255,14 +255,14 @@ static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 
 	cpool_evloop_stats(d->loop, &st, true);
 	return cpool_reply_ok(
-		req->id,
-		json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds",
-			  (json_int_t)st.rounds, "loop_stall_max_us",
-			  (json_int_t)(st.stall_max_ns / 1000), "loop_stall_window_us",
-			  (json_int_t)(st.stall_window_ns / 1000), "queued",
-			  jobs_count(d, CPOOL_JOB_QUEUED), "starting",
-			  jobs_count(d, CPOOL_JOB_STARTING), "running",
-			  jobs_count(d, CPOOL_JOB_RUNNING), "frozen", jobs_count(d, CPOOL_JOB_FROZEN)));
+		req->id, json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds",
+				   (json_int_t)st.rounds, "loop_stall_max_us",
+				   (json_int_t)(st.stall_max_ns / 1000), "loop_stall_window_us",
+				   (json_int_t)(st.stall_window_ns / 1000), "queued",
+				   jobs_count(d, CPOOL_JOB_QUEUED), "starting",
+				   jobs_count(d, CPOOL_JOB_STARTING), "running",
+				   jobs_count(d, CPOOL_JOB_RUNNING), "frozen",
+				   jobs_count(d, CPOOL_JOB_FROZEN)));
 }
 
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,

@@ -46,8 +46,7 @@ int crash_points_init(void)
 			return 0;
 		}
 	}
-	fprintf(stderr, "cpoold: CPOOL_CRASH_AT=%s: no such crash point (--crash-points)\n",
-		spec);
+	fprintf(stderr, "cpoold: CPOOL_CRASH_AT=%s: no such crash point (--crash-points)\n", spec);
 	return -EINVAL;
 }
 

@@ -9,30 +9,30 @@
 #ifndef CPOOLD_CRASH_H
 #define CPOOLD_CRASH_H
 
-#define CRASH_POINT_LIST(X)                                                   \
-	X(SUBMIT_BEFORE_STORE, "submit.before-store")                         \
-	X(SUBMIT_STORED, "submit.stored")                                     \
-	X(LAUNCH_CPUS_TAKEN, "launch.cpus-taken")                             \
-	X(LAUNCH_LEAF_CREATED, "launch.leaf-created")                         \
-	X(LAUNCH_STARTING_STORED, "launch.starting-stored")                   \
-	X(LAUNCH_FORKED, "launch.forked")                                     \
-	X(LAUNCH_REPORT_READ, "launch.report-read")                           \
-	X(LAUNCH_RUNNING_STORED, "launch.running-stored")                     \
-	X(EXIT_SUPERVISOR_ENDED, "exit.supervisor-ended")                     \
-	X(EXIT_BEFORE_STORE, "exit.before-store")                             \
-	X(EXIT_STORED, "exit.stored")                                         \
-	X(EXIT_RECORDS_REMOVED, "exit.records-removed")                       \
-	X(PREEMPT_FREEZE_REQUESTED, "preempt.freeze-requested")               \
-	X(PREEMPT_STORED, "preempt.stored")                                   \
-	X(RESUME_CPUS_SET, "resume.cpus-set")                                 \
-	X(RESUME_THAW_REQUESTED, "resume.thaw-requested")                     \
-	X(RESUME_STORED, "resume.stored")                                     \
-	X(CANCEL_KILLED, "cancel.killed")                                     \
-	X(CANCEL_QUEUED_STORED, "cancel.queued-stored")                       \
-	X(VS_RESIZE_CGROUP_APPLIED, "vs-resize.cgroup-applied")               \
-	X(VS_RESIZE_STORED, "vs-resize.stored")                               \
-	X(VS_DESTROY_JOBS_KILLED, "vs-destroy.jobs-killed")                   \
-	X(VS_DESTROY_CGROUP_REMOVED, "vs-destroy.cgroup-removed")             \
+#define CRASH_POINT_LIST(X)                                       \
+	X(SUBMIT_BEFORE_STORE, "submit.before-store")             \
+	X(SUBMIT_STORED, "submit.stored")                         \
+	X(LAUNCH_CPUS_TAKEN, "launch.cpus-taken")                 \
+	X(LAUNCH_LEAF_CREATED, "launch.leaf-created")             \
+	X(LAUNCH_STARTING_STORED, "launch.starting-stored")       \
+	X(LAUNCH_FORKED, "launch.forked")                         \
+	X(LAUNCH_REPORT_READ, "launch.report-read")               \
+	X(LAUNCH_RUNNING_STORED, "launch.running-stored")         \
+	X(EXIT_SUPERVISOR_ENDED, "exit.supervisor-ended")         \
+	X(EXIT_BEFORE_STORE, "exit.before-store")                 \
+	X(EXIT_STORED, "exit.stored")                             \
+	X(EXIT_RECORDS_REMOVED, "exit.records-removed")           \
+	X(PREEMPT_FREEZE_REQUESTED, "preempt.freeze-requested")   \
+	X(PREEMPT_STORED, "preempt.stored")                       \
+	X(RESUME_CPUS_SET, "resume.cpus-set")                     \
+	X(RESUME_THAW_REQUESTED, "resume.thaw-requested")         \
+	X(RESUME_STORED, "resume.stored")                         \
+	X(CANCEL_KILLED, "cancel.killed")                         \
+	X(CANCEL_QUEUED_STORED, "cancel.queued-stored")           \
+	X(VS_RESIZE_CGROUP_APPLIED, "vs-resize.cgroup-applied")   \
+	X(VS_RESIZE_STORED, "vs-resize.stored")                   \
+	X(VS_DESTROY_JOBS_KILLED, "vs-destroy.jobs-killed")       \
+	X(VS_DESTROY_CGROUP_REMOVED, "vs-destroy.cgroup-removed") \
 	X(VS_DESTROY_STORED, "vs-destroy.stored")
 
 enum crash_point {

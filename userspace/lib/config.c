@@ -260,10 +260,11 @@ static int limits_set(struct cpool_user_limits *l, const char *key, const char *
 		if (strcmp(key, limits_counts[i].key) != 0)
 			continue;
 		if (parse_uint(value, limits_counts[i].max, &u) || u < limits_counts[i].min)
-			return cpool_error_format(why, len, -EINVAL,
-				   "'%s' is not valid; use a number from %llu to %llu%s", value,
-				   limits_counts[i].min, limits_counts[i].max,
-				   limits_counts[i].min ? "" : " (0: no limit)");
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"'%s' is not valid; use a number from %llu to %llu%s", value,
+				limits_counts[i].min, limits_counts[i].max,
+				limits_counts[i].min ? "" : " (0: no limit)");
 		*(int *)((char *)l + limits_counts[i].offset) = (int)u;
 		return 0;
 	}
@@ -272,10 +273,11 @@ static int limits_set(struct cpool_user_limits *l, const char *key, const char *
 
 		v = strtod(value, &end);
 		if (end == value || *end || !(v > 0) || v > 1e6)
-			return cpool_error_format(why, len, -EINVAL,
-				   "'%s' is not valid; use submissions per second, more than 0 and "
-				   "at most 1000000 (e.g. 10 or 0.5)",
-				   value);
+			return cpool_error_format(
+				why, len, -EINVAL,
+				"'%s' is not valid; use submissions per second, more than 0 and "
+				"at most 1000000 (e.g. 10 or 0.5)",
+				value);
 		l->submit_rate = v;
 		return 0;
 	}
@@ -288,17 +290,19 @@ static int limits_set(struct cpool_user_limits *l, const char *key, const char *
 		l->idle_timeout = v;
 		return 0;
 	}
-	return cpool_error_format(why, len, -ENOENT, "unknown key '%s'; valid keys: %s", key, limits_keys);
+	return cpool_error_format(why, len, -ENOENT, "unknown key '%s'; valid keys: %s", key,
+				  limits_keys);
 }
 
 /* Counts that only make sense together; @why gets what to change. */
 static int limits_check(const struct cpool_user_limits *l, char *why, size_t len)
 {
 	if (l->root_connections >= l->max_connections)
-		return cpool_error_format(why, len, -EINVAL,
-			   "root_connections (%d) must be less than max_connections (%d), or "
-			   "no other user could connect",
-			   l->root_connections, l->max_connections);
+		return cpool_error_format(
+			why, len, -EINVAL,
+			"root_connections (%d) must be less than max_connections (%d), or "
+			"no other user could connect",
+			l->root_connections, l->max_connections);
 	return 0;
 }
 
@@ -370,9 +374,10 @@ static void begin_section(struct parse *ps, const char *head)
 	}
 	ps->sec = SEC_BAD;
 	if (strncmp(head, "vserver", 7) != 0 || !isspace((unsigned char)head[7])) {
-		error_at(ps,
-			 "unknown section [%s]; valid sections: [pool], [limits], [metrics], [vserver NAME]",
-			 head);
+		error_at(
+			ps,
+			"unknown section [%s]; valid sections: [pool], [limits], [metrics], [vserver NAME]",
+			head);
 		return;
 	}
 	for (p = head + 7; isspace((unsigned char)*p); p++)

@@ -8,9 +8,9 @@
 #include "cpool/job_record.h"
 
 static const char *const state_names[CPOOL_JOB__COUNT] = {
-	[CPOOL_JOB_QUEUED] = "queued",	 [CPOOL_JOB_STARTING] = "starting",
-	[CPOOL_JOB_RUNNING] = "running", [CPOOL_JOB_FROZEN] = "frozen",
-	[CPOOL_JOB_DONE] = "done",	 [CPOOL_JOB_FAILED] = "failed",
+	[CPOOL_JOB_QUEUED] = "queued",	     [CPOOL_JOB_STARTING] = "starting",
+	[CPOOL_JOB_RUNNING] = "running",     [CPOOL_JOB_FROZEN] = "frozen",
+	[CPOOL_JOB_DONE] = "done",	     [CPOOL_JOB_FAILED] = "failed",
 	[CPOOL_JOB_CANCELLED] = "cancelled",
 };
 

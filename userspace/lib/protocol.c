@@ -64,8 +64,8 @@ static int get_string(json_t *args, const char *key, const char **out, char *err
 	return 0;
 }
 
-static int get_int(json_t *args, const char *key, int64_t min, int64_t max, int64_t *out,
-		   char *err, size_t errlen)
+static int get_int(json_t *args, const char *key, int64_t min, int64_t max, int64_t *out, char *err,
+		   size_t errlen)
 {
 	json_t *v = json_object_get(args, key);
 
@@ -110,8 +110,8 @@ static int get_duration(json_t *args, const char *key, double *out, char *err, s
 		return r;
 	if (*out > CPOOL_PROTO_MAX_DURATION)
 		return cpool_error_format(err, errlen, -ERANGE,
-			    "args.%s: %g s is more than the limit of %d s (366 days)", key, *out,
-			    CPOOL_PROTO_MAX_DURATION);
+					  "args.%s: %g s is more than the limit of %d s (366 days)",
+					  key, *out, CPOOL_PROTO_MAX_DURATION);
 	return 0;
 }
 
@@ -297,7 +297,8 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 		req->u.history.uid = -1;
 		r = get_number(args, "since", &req->u.history.since, err, errlen);
 		if (!r)
-			r = get_int(args, "uid", 0, UINT32_MAX - 1, &req->u.history.uid, err, errlen);
+			r = get_int(args, "uid", 0, UINT32_MAX - 1, &req->u.history.uid, err,
+				    errlen);
 		if (!r && all && !json_is_boolean(all))
 			r = cpool_error_format(err, errlen, -EINVAL,
 					       "args.all: expected true or false");
@@ -324,7 +325,8 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 			r = get_string(args, "placement", &req->u.policy.placement, err, errlen);
 		if (!r)
 			r = get_duration(args, "quantum", &req->u.policy.quantum, err, errlen);
-		if (!r && !req->u.policy.policy && !req->u.policy.placement && !req->u.policy.quantum)
+		if (!r && !req->u.policy.policy && !req->u.policy.placement &&
+		    !req->u.policy.quantum)
 			r = cpool_error_format(err, errlen, -EINVAL, "policy.set: nothing to set");
 		break;
 	default:
@@ -359,11 +361,11 @@ const char *cpool_errno_name(int err)
 		int code;
 		const char *name;
 	} names[] = {
-		{ EPERM, "EPERM" },	{ ENOENT, "ENOENT" },	  { ESRCH, "ESRCH" },
-		{ EIO, "EIO" },		{ E2BIG, "E2BIG" },	  { EAGAIN, "EAGAIN" },
-		{ ENOMEM, "ENOMEM" },	{ EACCES, "EACCES" },	  { EBUSY, "EBUSY" },
-		{ EEXIST, "EEXIST" },	{ EINVAL, "EINVAL" },	  { ENOSPC, "ENOSPC" },
-		{ ERANGE, "ERANGE" },	{ EPROTO, "EPROTO" },	  { EMSGSIZE, "EMSGSIZE" },
+		{ EPERM, "EPERM" },	{ ENOENT, "ENOENT" },	    { ESRCH, "ESRCH" },
+		{ EIO, "EIO" },		{ E2BIG, "E2BIG" },	    { EAGAIN, "EAGAIN" },
+		{ ENOMEM, "ENOMEM" },	{ EACCES, "EACCES" },	    { EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" },	{ EINVAL, "EINVAL" },	    { ENOSPC, "ENOSPC" },
+		{ ERANGE, "ERANGE" },	{ EPROTO, "EPROTO" },	    { EMSGSIZE, "EMSGSIZE" },
 		{ ENOTSUP, "ENOTSUP" }, { ECANCELED, "ECANCELED" }, { ETIMEDOUT, "ETIMEDOUT" },
 		{ EDQUOT, "EDQUOT" },
 	};

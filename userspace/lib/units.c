@@ -100,7 +100,8 @@ int cpool_parse_duration(const char *text, double *seconds)
 		size_t i;
 
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strlen(units[i].suffix) == n && strncasecmp(rest, units[i].suffix, n) == 0)
+			if (strlen(units[i].suffix) == n &&
+			    strncasecmp(rest, units[i].suffix, n) == 0)
 				break;
 		if (i == sizeof(units) / sizeof(units[0]))
 			return -EINVAL;

@@ -138,8 +138,8 @@ static int reply_errno(const char *name, int code)
 	return code > 0 ? -code : -EIO;
 }
 
-int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args,
-			 json_t **result, int timeout_ms, char *err, size_t errlen)
+int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
+			 int timeout_ms, char *err, size_t errlen)
 {
 	json_int_t id = c->next_id++;
 	json_t *req = cpool_request_new(id, op, args), *reply, *v;
@@ -176,7 +176,8 @@ int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *ar
 		}
 		v = json_object_get(reply, "id");
 		/* id -1: the daemon could not read our request at all. */
-		if (json_is_integer(v) && json_integer_value(v) != id && json_integer_value(v) != -1) {
+		if (json_is_integer(v) && json_integer_value(v) != id &&
+		    json_integer_value(v) != -1) {
 			json_decref(reply);
 			continue; /* a reply to an earlier, abandoned request */
 		}

@@ -52,7 +52,7 @@ struct child_ctx {
 };
 
 static __attribute__((noreturn)) void child_report_send(const struct child_ctx *c,
-							 const struct child_report *r)
+							const struct child_report *r)
 {
 	if (write(c->report_fd, r, sizeof(*r)) < 0)
 		_exit(126);
@@ -109,8 +109,7 @@ static int open_job_file(const char *path, int flags, unsigned int *refused)
 	return fd;
 }
 
-static void redirect(const struct child_ctx *c, int stage, const char *path, int target,
-		     int flags)
+static void redirect(const struct child_ctx *c, int stage, const char *path, int target, int flags)
 {
 	struct child_report r = { stage, 0, 0 };
 	int fd = open_job_file(path, flags, &r.refused_type);
@@ -379,9 +378,9 @@ static int child_error(const struct cpool_launch_spec *spec, const struct child_
 				     "be a regular file or /dev/null",
 				     spec->argv[0], which, path);
 	if (output && r->err == ELOOP)
-		return cpool_cg_fail(e, ELOOP,
-				     "start %s: %s %s is a symbolic link: give the file it points to",
-				     spec->argv[0], which, path);
+		return cpool_cg_fail(
+			e, ELOOP, "start %s: %s %s is a symbolic link: give the file it points to",
+			spec->argv[0], which, path);
 	return cpool_cg_fail(e, r->err, "start %s: %s: %s", spec->argv[0],
 			     stage_text(r->stage, spec, what, sizeof(what)), strerror(r->err));
 }

@@ -118,8 +118,8 @@ static int prepare_statements(struct cpool_store *store)
 			" rq_lat_p99_ns=:rq_lat_p99_ns, error=:error WHERE id=:id",
 			-1, &store->job_update, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(store->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id=:id", -1,
-					&store->job_get, NULL);
+		rc = sqlite3_prepare_v2(store->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id=:id",
+					-1, &store->job_get, NULL);
 	return sql_error(rc);
 }
 
@@ -132,7 +132,8 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 	if (!store)
 		return -ENOMEM;
 	rc = sqlite3_open_v2(path, &store->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_error(rc);
 		snprintf(err, errlen, "open %s: %s", path,
@@ -168,7 +169,8 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 	}
 	r = prepare_statements(store);
 	if (r) {
-		snprintf(err, errlen, "prepare statements on %s: %s", path, sqlite3_errmsg(store->db));
+		snprintf(err, errlen, "prepare statements on %s: %s", path,
+			 sqlite3_errmsg(store->db));
 		goto fail;
 	}
 	free(version);
