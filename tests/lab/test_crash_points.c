@@ -142,6 +142,23 @@ static void wait_running(struct round *rd, const struct job *j)
 	}
 }
 
+/*
+ * Until job @j has ended (it is no longer in root's ps), the daemon is
+ * gone or @timeout_ms passed.
+ */
+static void wait_ended(struct round *rd, const struct job *j, int timeout_ms)
+{
+	char state[32];
+
+	for (int waited = 0; waited < timeout_ms && j && j->id > 0 && !daemon_dead(rd);
+	     waited += 100) {
+		ps_state(rd, j->id, state, sizeof(state));
+		if (!state[0])
+			return;
+		lab_sleep_ms(100);
+	}
+}
+
 static void cancel(struct round *rd, const struct job *j)
 {
 	if (j->id > 0)
@@ -158,12 +175,20 @@ static void workload(struct round *rd)
 {
 	simple(rd, 0, "policy.set", json_pack("{s:s, s:f}", "policy", "rr", "quantum", 0.1));
 	for (int it = 0; it < ITERATIONS && !daemon_dead(rd); it++) {
-		struct job *running, *queued, *doomed;
+		struct job *running, *queued, *doomed, *on_x[4] = { NULL };
 
 		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
-			submit(rd, SHORT, i % 2 ? NOBODY : 0, "x", "sleep 0.3");
+			on_x[i] = submit(rd, SHORT, i % 2 ? NOBODY : 0, "x", "sleep 0.3");
 		for (int i = 0; i < 2 && !daemon_dead(rd); i++)
 			submit(rd, SHORT, i % 2 ? 0 : NOBODY, "s", "sleep 0.2");
+		/*
+		 * x's jobs take turns under rr until they end: a launch under
+		 * TCG outlasts the submissions above, and a starting job is
+		 * not preempted, so switching to fcfs now would leave
+		 * preemption and resumption unreached.
+		 */
+		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
+			wait_ended(rd, on_x[i], 30000);
 		if (daemon_dead(rd))
 			break;
 		/* Under fcfs the second waits behind the first: a cancel of a queued job. */
