@@ -64,7 +64,7 @@ VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
 .PHONY: all deps check check-unit check-unit-noshared check-layering check-lab check-fuzz unit-tests bench fuzz fuzz-build \
-	install uninstall clean format help demo run man deb check-deb check-crash
+	install uninstall clean format help demo run man deb check-deb check-crash check-load
 .DELETE_ON_ERROR:
 # Test objects are intermediates of a pattern chain; keep them for incremental builds.
 .SECONDARY:
@@ -254,6 +254,18 @@ LAB_SHAPES	?= 2x2 4x1
 check-lab: all
 	$(Q)tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) \
 		$(foreach s,$(LAB_SHAPES),--numa $(s))
+
+# The daemon under load in the lab (tests/load/): not part of check-lab
+# while cpoold dies in it after the launch rewrite (see docs/security.md).
+LOAD_BINS	:= $(patsubst tests/load/%.c,$(BUILD)/tests/load/%,$(wildcard tests/load/test_*.c))
+$(LOAD_BINS): $(BUILD)/tests/load/%: $(BUILD)/obj/tests/load/%.o $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
+check-load: all $(LOAD_BINS)
+	$(Q)tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) --numa 2x2 \
+		$(foreach t,$(LOAD_BINS),--test $(t))
 
 # The crash-point sweep three times a point on each kernel (~12 min a
 # kernel under TCG): check-lab runs it once a point per kernel and shape.

@@ -242,6 +242,13 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 		lab_slurp(logpath, log, sizeof(log));
 		p = strstr(log, "longest stall ");
 		L->stall_ms = p ? atof(p + strlen("longest stall ")) : -1;
+		/* No figures: the daemon did not stop cleanly; its last words say why. */
+		if (!p) {
+			size_t n = strlen(log);
+
+			diag("cpoold did not log its loop figures; the end of its log:\n%s",
+			     log + (n > 4000 ? n - 4000 : 0));
+		}
 	}
 }
 

@@ -7,7 +7,7 @@
  * every live job ended with exit 0.  The figures are printed, not judged:
  * tests never assert on time.
  */
-#include "daemon_load.h"
+#include "../lab/daemon_load.h"
 
 int main(void)
 {
