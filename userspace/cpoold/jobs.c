@@ -357,8 +357,8 @@ static int request_freeze(struct cpoold *d, struct djob *j, bool freeze)
 	}
 	j->freeze_want = freeze;
 	if (cpool_cg_events_watch(&d->pool, j->leaf, &j->freeze_fd, &e) == 0 &&
-	    cpool_evloop_add(d->loop, j->freeze_fd, EPOLLIN, on_freeze_events, j,
-			     &j->freeze_src) == 0)
+	    cpool_evloop_add(d->loop, j->freeze_fd, EPOLLIN, on_freeze_events, j, &j->freeze_src) ==
+		    0)
 		on_freeze_events(j->freeze_src, 0, j); /* done already? */
 	else if (j->freeze_fd >= 0) {
 		close(j->freeze_fd);
@@ -394,8 +394,7 @@ static void retire(struct cpoold *d, struct djob *j)
 		cpool_client_send(w->client, cpool_reply_ok(w->id, jobs_json(&j->rec)));
 	log_info("job %lld %s (exit %d, signal %d%s)%s%s", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), j->rec.exit_code, j->rec.signal,
-		 j->rec.oom ? ", out of memory" : "", j->rec.error ? ": " : "",
-		 j->rec.error ?: "");
+		 j->rec.oom ? ", out of memory" : "", j->rec.error ? ": " : "", j->rec.error ?: "");
 	metrics_job_ended(d, &j->rec);
 	unlink_job(d, j);
 	free_job(j);
@@ -562,7 +561,8 @@ static void on_supervisor_exit(struct cpool_evsource *src, uint32_t events, void
 	r = cpool_job_record_read(d->record_dir, j->rec.id, &rec);
 	if (r || !rec.ended) {
 		/* Only a kill of the supervisor, or a failure to write, ends it so. */
-		fail_job(d, j, j->rec.error ?: "its supervisor died without recording the job's end");
+		fail_job(d, j,
+			 j->rec.error ?: "its supervisor died without recording the job's end");
 		return;
 	}
 	finish_from_record(d, j, &rec);
@@ -678,7 +678,8 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	crash_point(CRASH_LAUNCH_FORKED);
 	if (cpool_evloop_add(d->loop, j->sup.report_fd, EPOLLIN, on_report, j, &j->report_src) ||
 	    watch_supervisor(d, j) || arm_start_timer(d, j))
-		log_err("job %lld: watch its supervisor: %s", (long long)j->rec.id, strerror(errno));
+		log_err("job %lld: watch its supervisor: %s", (long long)j->rec.id,
+			strerror(errno));
 	return 0;
 }
 
@@ -972,8 +973,7 @@ static bool adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_r
 		/* Its exec shows in its start record: looked for with the reconciliation retries. */
 		j->awaiting_exec = true;
 		if (arm_start_timer(d, j))
-			log_err("job %lld: start timer: %s", (long long)j->rec.id,
-				strerror(errno));
+			log_err("job %lld: start timer: %s", (long long)j->rec.id, strerror(errno));
 	}
 	/* cgroup.freeze as the stored state says: a crash may have come between the two. */
 	request_freeze(d, j, j->rec.state == CPOOL_JOB_FROZEN);
