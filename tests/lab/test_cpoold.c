@@ -477,9 +477,6 @@ static void test_thousand_queued(void)
 
 int main(void)
 {
-	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
-	char cmd[512];
 	FILE *f;
 
 	lab_require();
@@ -506,17 +503,7 @@ int main(void)
 
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, NULL, 0);
-	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
-		diag("cleanup: %s", e.msg);
-	if (exit_status()) {
-		static char log[1 << 20];
-		size_t n = strlen(lab_slurp(logpath, log, sizeof(log)));
-
-		diag("the end of the daemon's log:\n%s", log + (n > 8000 ? n - 8000 : 0));
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		diag("cleanup of %s failed", dir);
+	lab_cpoold_cleanup(dir, root);
 	done_testing();
 	return exit_status();
 }

@@ -357,9 +357,7 @@ static void test_planted_dirs(void)
 int main(void)
 {
 	struct user_proc idle, second, flooder, mute, other_idle;
-	char said[1024], path[PATH_MAX], cmd[512];
-	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	char said[1024], cmd[512];
 	int64_t blocker, job;
 	int r;
 
@@ -520,17 +518,7 @@ int main(void)
 	     "hardware is 50 ms)",
 	     worst_root_ms, LIVENESS_MS);
 
-	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
-		diag("cleanup: %s", e.msg);
-	if (exit_status()) {
-		static char log[1 << 20];
-		size_t n = strlen(lab_slurp(logpath, log, sizeof(log)));
-
-		diag("the end of the daemon's log:\n%s", log + (n > 8000 ? n - 8000 : 0));
-	}
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	if (system(path))
-		diag("cleanup of %s failed", dir);
+	lab_cpoold_cleanup(dir, root);
 	done_testing();
 	return exit_status();
 }
