@@ -207,6 +207,12 @@ int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpoo
  */
 int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel,
 			 struct cpool_cg_error *e);
+/*
+ * Send @sig to every process of @rel and its subtree, each pinned by a
+ * pidfd and checked to be still there; the count signalled.
+ */
+int cpool_cg_signal(const struct cpool_cg_pool *pool, const char *rel, int sig,
+		    struct cpool_cg_error *e);
 /* Wait until cgroup.events says "populated 0"; -ETIMEDOUT after @timeout_ms. */
 int cpool_cg_wait_empty(const struct cpool_cg_pool *pool, const char *rel, int timeout_ms,
 			struct cpool_cg_error *e);

@@ -26,6 +26,7 @@ struct cpool_user_limits {
 	int connections_per_user; /* default 32 */
 	int queued_jobs_per_user; /* queued or frozen; default 1000 */
 	int running_cpus_per_user; /* CPUs of running jobs; default 0 (none) */
+	int max_array_size; /* elements of one job array; default 1000 */
 	double submit_rate; /* submissions per second per user; default 10 */
 	int submit_burst; /* default 100 */
 	double idle_timeout; /* seconds a silent connection is kept; default 300 */

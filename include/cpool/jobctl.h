@@ -41,8 +41,7 @@ enum cpool_dep_verdict {
 
 const char *cpool_dep_when_name(enum cpool_dep_when w);
 /* Parses "12:ok,13,14:any" into a malloc'd array (*deps; free() it); -EINVAL with @e. */
-int cpool_deps_parse(const char *text, struct cpool_dep **deps, size_t *n,
-		     struct cpool_error *e);
+int cpool_deps_parse(const char *text, struct cpool_dep **deps, size_t *n, struct cpool_error *e);
 /* "12:ok,13:any": malloc'd, NULL on ENOMEM. */
 char *cpool_deps_format(const struct cpool_dep *deps, size_t n);
 /* How the end of a job (its @state, @exit_code, @signal) answers @when. */

@@ -165,6 +165,16 @@ struct cpool_decision {
 int cpool_policy_decide(const struct cpool_policy *p, const struct cpool_snapshot *s,
 			struct cpool_decision *out, size_t max, int64_t *wake_at);
 
+/*
+ * After cpool_policy_decide() answered @dec (@n decisions) under EASY: the
+ * job that holds the reservation (the first queued job not started) in
+ * *@job, and in *@at_us the instant it is expected to start by the running
+ * jobs' estimates.  False when no job waits or none could ever start.
+ */
+bool cpool_policy_easy_reservation(const struct cpool_policy *p, const struct cpool_snapshot *s,
+				   const struct cpool_decision *dec, size_t n,
+				   const struct cpool_pjob **job, int64_t *at_us);
+
 /* Defaults: FCFS, first-fit, quantum 100 ms, MLFQ 3 levels of 100 ms, 200 ms, FCFS. */
 void cpool_policy_init(struct cpool_policy *p);
 

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpool/jobctl.h"
+
 #define CPOOL_PROTO_VERSION 1
 /* A request line longer than this is refused unread (and the peer dropped). */
 #define CPOOL_PROTO_MAX_LINE (64 * 1024)
@@ -38,6 +40,10 @@ enum cpool_op {
 	CPOOL_OP_POLICY_SET,
 	CPOOL_OP_TOP,
 	CPOOL_OP_STATS,
+	CPOOL_OP_HOLD,
+	CPOOL_OP_RELEASE,
+	CPOOL_OP_SIGNAL,
+	CPOOL_OP_ARRAY,
 	CPOOL_OP__COUNT,
 };
 
@@ -55,6 +61,22 @@ struct cpool_submit_req {
 	uint64_t mem; /* bytes; 0 = VS default */
 	double estimate; /* seconds; 0 = unknown */
 	int priority; /* -20..19, lower is more urgent */
+	bool hold; /* queued held: it starts only after a release */
+	struct cpool_dep *deps; /* --after, parsed (owned: freed with the request) */
+	size_t n_deps;
+	bool is_array;
+	struct cpool_array_spec array;
+};
+
+/* Which jobs ps and history list (each field: NULL, -1 or 0 = any). */
+struct cpool_job_select {
+	int64_t uid; /* ps; history has its own */
+	int state; /* enum cpool_job_state, -1 = any */
+	const char *vs;
+	const char *name;
+	int64_t job; /* a job, or every element of the array it heads; 0 = any */
+	int64_t task; /* with job: only that element; -1 = all */
+	double until; /* history: submitted before this unix time; 0 = any */
 };
 
 struct cpool_vs_req {
@@ -84,6 +106,10 @@ struct cpool_request {
 			double quantum; /* seconds; 0 = unchanged */
 		} policy;
 	} u;
+	/* cancel, wait, hold, release, signal, array: one element of the array "job"; -1 = none */
+	int64_t task;
+	int signal; /* signal: the signal number */
+	struct cpool_job_select select; /* ps and history */
 	json_t *root; /* owns every borrowed string above */
 };
 

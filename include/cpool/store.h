@@ -82,6 +82,12 @@ struct cpool_job_filter {
 	double since; /* submit_time >= since */
 	int64_t uid; /* -1 = any */
 	int64_t after_id; /* id > after_id; 0 = any */
+	double until; /* submit_time < until; 0 = any */
+	const char *state; /* a state's name; NULL = any */
+	const char *vs; /* NULL = any */
+	const char *name; /* NULL = any */
+	int64_t job; /* this job, or every element of the array it heads; 0 = any */
+	int64_t task; /* with job: only that element of the array; < 0 (or 0 without job): all */
 };
 /* Calls @fn for each matching job in id order; stops early on a non-zero return. */
 int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *filter,

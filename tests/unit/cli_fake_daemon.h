@@ -96,8 +96,25 @@ static json_t *fake_vs(const char *name, const char *cpus)
 			 "queued", 3, "free_cpus", 0, "rul", 0.98, "rq_p99_us", 310);
 }
 
+/* Array FAKE_ARRAY: element 0 is job 77 (done, exit 0), element 1 job 78 (done, exit 3). */
+#define FAKE_ARRAY 77
+
+static json_t *fake_array(const struct cpool_request *req)
+{
+	if (req->u.job != FAKE_ARRAY)
+		return cpool_reply_error(req->id, -ENOENT, "job %lld heads no array",
+					 (long long)req->u.job);
+	return cpool_reply_ok(req->id,
+			      json_pack("{s:i, s:[{s:i, s:i, s:s}, {s:i, s:i, s:s}]}", "array",
+					FAKE_ARRAY, "elements", "job", 77, "task", 0, "state",
+					"done", "job", 78, "task", 1, "state", "running"));
+}
+
 static json_t *fake_wait(const struct cpool_request *req)
 {
+	if (req->u.job == FAKE_ARRAY && req->task >= 0)
+		return cpool_reply_ok(req->id, fake_record_of(77 + req->task, "done",
+							      req->task ? 3 : 0, 0, false, NULL));
 	switch (req->u.job) {
 	case 3:
 		return cpool_reply_ok(req->id, fake_record_of(3, "done", 3, 0, false, NULL));
@@ -166,7 +183,24 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 		json_object_del(q, "vs");
 		json_object_del(q, "start");
 		json_object_del(q, "pid");
+		json_object_set_new(q, "reason", json_string("Resources"));
+		json_object_set_new(q, "expected_start", json_real(fake_now() + 95));
 		json_array_append_new(jobs, q);
+		if (req->select.job == FAKE_ARRAY || req->select.name) {
+			/* The array's two elements, as ps FAKE_ARRAY or cancel --name show them. */
+			json_array_clear(jobs);
+			for (int i = 0; i < 2; i++) {
+				json_t *e = fake_job(77 + i, "arr", (json_int_t)peer->uid,
+						     i ? "queued" : "running");
+
+				json_object_set_new(e, "array_job", json_integer(FAKE_ARRAY));
+				json_object_set_new(e, "array_task", json_integer(i));
+				if (i)
+					json_object_set_new(e, "reason",
+							    json_string("ArrayTaskLimit"));
+				json_array_append_new(jobs, e);
+			}
+		}
 		return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
 	}
 	case CPOOL_OP_CANCEL:
@@ -179,6 +213,16 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 						"state", "cancelled"));
 	case CPOOL_OP_WAIT:
 		return fake_wait(req);
+	case CPOOL_OP_ARRAY:
+		return fake_array(req);
+	case CPOOL_OP_HOLD:
+	case CPOOL_OP_RELEASE:
+	case CPOOL_OP_SIGNAL:
+		if (req->u.job == 404)
+			return cpool_reply_error(req->id, -ENOENT, "no job 404");
+		return cpool_reply_ok(req->id,
+				      json_pack("{s:I, s:[I], s:i}", "job", (json_int_t)req->u.job,
+						"jobs", (json_int_t)req->u.job, "processes", 2));
 	case CPOOL_OP_HISTORY: {
 		json_t *jobs = json_array();
 
@@ -196,8 +240,8 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 		}
 		json_array_append_new(jobs, fake_record_of(3, "done", 3, 0, false, NULL));
 		json_array_append_new(jobs, fake_record_of(9, "done", -1, 9, true, NULL));
-		json_array_append_new(jobs,
-				      fake_record_of(5, "failed", -1, 0, false, "exec failed"));
+		json_array_append_new(jobs, fake_record_of(5, "failed", -1, 0, false,
+							   "execve \"./a,b\": No such file"));
 		return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
 	}
 	case CPOOL_OP_VS_LIST:
@@ -406,6 +450,22 @@ static int64_t fake_request_count(void)
 
 	json_decref(all);
 	return n;
+}
+
+/* The args of the last request of the last run, which must be an @op (a new reference). */
+static __attribute__((unused)) json_t *fake_last_args(const char *op)
+{
+	json_t *all = fake_requests(), *r = json_array_get(all, json_array_size(all) - 1),
+	       *args = NULL;
+
+	if (r && strcmp(json_string_value(json_object_get(r, "op")) ?: "", op) == 0) {
+		args = json_object_get(r, "args");
+		args = args ? json_incref(args) : json_object();
+	} else {
+		diag("expected a last %s request, the daemon got %zu", op, json_array_size(all));
+	}
+	json_decref(all);
+	return args;
 }
 
 /* The args of the only request of the last run (a new reference), or NULL. */

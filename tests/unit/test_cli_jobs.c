@@ -159,7 +159,7 @@ static void test_wait(void)
 	is_int(cli(NULL, "wait 7"), 0, "wait: exit 0 of the job");
 	is_str(err_out, "", "wait: nothing said for a plain exit");
 	is_int(cli(NULL, "wait 3"), 3, "wait: exit 3 becomes 3");
-	rec = fake_only_args("wait");
+	rec = fake_last_args("wait");
 	is_int(json_integer_value(json_object_get(rec, "job")), 3, "wait sent the job id");
 	json_decref(rec);
 	is_int(cli(NULL, "wait 9"), 137, "wait: SIGKILL becomes 137");

@@ -94,7 +94,7 @@ static void test_usage_errors(void)
 	is_int(cli(NULL, "history --s 1h"), 2, "an ambiguous abbreviation: exit 2");
 	ok(strstr(err_out, "cpool history: '--s' is ambiguous") != NULL,
 	   "an ambiguous abbreviation, said so");
-	is_int(cli(NULL, "history --si 1h --u 0"), 0, "a unique abbreviation is the option");
+	is_int(cli(NULL, "history --si 1h --us 0"), 0, "a unique abbreviation is the option");
 	is_int(cli(NULL, "ps -x"), 2, "an unknown letter: exit 2");
 	ok(strstr(err_out, "cpool ps: unknown option '-x'") != NULL, "an unknown letter, said");
 	is_int(cli(NULL, "top --interval 5ms"), 2, "a value out of range: exit 2");

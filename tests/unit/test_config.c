@@ -372,7 +372,7 @@ static void user_limits(void)
 	error_is("[limits]\nmax_jobs = 3\n",
 		 "pool.ini:2: [limits] unknown key 'max_jobs'; valid keys: max_connections, "
 		 "root_connections, connections_per_user, queued_jobs_per_user, "
-		 "running_cpus_per_user, submit_rate, submit_burst, idle_timeout",
+		 "running_cpus_per_user, submit_rate, submit_burst, idle_timeout, max_array_size",
 		 "an unknown key lists the valid ones");
 	error_is("[limits]\nrunning_cpus_per_user = 1\nrunning_cpus_per_user = 2\n",
 		 "pool.ini:3: [limits] key 'running_cpus_per_user' is set twice",

@@ -129,5 +129,6 @@ int main(void)
 	test_arrays();
 	test_refs();
 	test_patterns();
+	done_testing();
 	return exit_status();
 }

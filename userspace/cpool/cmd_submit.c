@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "cpool/jobctl.h"
 #include "cpool/units.h"
 
 #define PROG "cpool submit"
@@ -19,7 +20,7 @@ static const struct cli_spec cmd_spec = {
 	.usage = "usage: cpool submit [OPTIONS] [--] CMD [ARGS...]",
 	.about = "Queue CMD as a job and print its id.  The job runs as you, in the current\n"
 		 "directory, with this environment; no shell is involved.",
-	.json_help = "print {\"job\": ID}",
+	.json_help = "print {\"job\": ID}, with \"array\": {count, first, step, max_running}",
 	.socket = true,
 	.operands = true,
 	/* Options end at CMD, so "cpool submit ls -l" passes -l to ls. */
@@ -61,6 +62,8 @@ static json_t *string_array(char **v, int n)
 static int cmd_submit(int argc, char **argv)
 {
 	const char *vs = NULL, *name = NULL, *out_path = NULL, *err_path = NULL;
+	const char *after = NULL, *array = NULL;
+	bool hold = false;
 	long long cpus = 1, priority = 0;
 	uint64_t mem = 0;
 	double estimate = 0;
@@ -75,9 +78,20 @@ static int cmd_submit(int argc, char **argv)
 			"-20..19, lower is more urgent (default 0)"),
 		CLI_STRING(0, "name", "NAME", &name, "a label (default: the program's name)"),
 		CLI_STRING(0, "stdout", "FILE", &out_path,
-			   "where the job's output goes (default /dev/null)"),
+			   "where the job's output goes (default cpool-%j.out in the\n"
+			   "current directory; arrays cpool-%A_%a.out); %j job id, %A\n"
+			   "array id, %a array index, %u user, %x name, %% a %"),
 		CLI_STRING(0, "stderr", "FILE", &err_path,
-			   "where its errors go (default /dev/null)"),
+			   "where its errors go (default: the --stdout file); patterns\n"
+			   "as for --stdout"),
+		CLI_FLAG(0, "hold", &hold, "queue it held: it starts after 'cpool release ID'"),
+		CLI_STRING(0, "after", "ID[:ok|notok|any][,...]", &after,
+			   "start only once these jobs ended: ok (exit 0, the default),\n"
+			   "notok (otherwise) or any; an array's ID stands for all its\n"
+			   "elements.  One that can no longer be met cancels the job"),
+		CLI_STRING(0, "array", "FIRST-LAST[:STEP][%MAX]", &array,
+			   "an array of jobs, one per index, at most MAX running at once;\n"
+			   "each has CPOOL_ARRAY_JOB_ID and CPOOL_ARRAY_TASK_ID"),
 		CLI_END,
 	};
 	char cwd[PATH_MAX];
@@ -95,6 +109,22 @@ static int cmd_submit(int argc, char **argv)
 	if ((vs && !*vs) || (name && !*name) || (out_path && !*out_path) ||
 	    (err_path && !*err_path))
 		return cli_usage_error(PROG, "an option's value is empty");
+	{
+		struct cpool_error e = { 0 };
+		struct cpool_array_spec spec;
+		struct cpool_dep *deps = NULL;
+		size_t n;
+
+		if (after && cpool_deps_parse(after, &deps, &n, &e))
+			return cli_usage_error(PROG, "--after: %s", e.msg);
+		free(deps);
+		if (array && cpool_array_parse(array, &spec, &e))
+			return cli_usage_error(PROG, "--array: %s", e.msg);
+		if (out_path && cpool_outpattern_check(out_path, &e))
+			return cli_usage_error(PROG, "--stdout: %s", e.msg);
+		if (err_path && cpool_outpattern_check(err_path, &e))
+			return cli_usage_error(PROG, "--stderr: %s", e.msg);
+	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		return cli_fail(PROG, "cannot tell the current directory: %s", strerror(errno));
 
@@ -112,6 +142,12 @@ static int cmd_submit(int argc, char **argv)
 		json_object_set_new(args, "vs", json_string(vs));
 	if (name)
 		json_object_set_new(args, "name", json_string(name));
+	if (hold)
+		json_object_set_new(args, "hold", json_true());
+	if (after)
+		json_object_set_new(args, "after", json_string(after));
+	if (array)
+		json_object_set_new(args, "array", json_string(array));
 	if ((out_path && set_path(args, "stdout", out_path, cwd)) ||
 	    (err_path && set_path(args, "stderr", err_path, cwd))) {
 		json_decref(args);

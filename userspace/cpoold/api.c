@@ -33,9 +33,15 @@ static json_t *op_ps(struct cpoold *d, const struct cpool_peer *p, const struct 
 {
 	json_t *jobs = json_array();
 
-	for (struct djob *j = d->jobs; j; j = j->next)
-		if (visible(p, j->rec.uid))
-			json_array_append_new(jobs, jobs_json(&j->rec));
+	for (struct djob *j = d->jobs; j; j = j->next) {
+		json_t *o;
+
+		if (!visible(p, j->rec.uid) || !jobctl_selected(j, &req->select))
+			continue;
+		o = jobs_json(&j->rec);
+		jobctl_json(j, o);
+		json_array_append_new(jobs, o);
+	}
 	return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
 }
 
@@ -45,6 +51,7 @@ static json_t *op_ps(struct cpoold *d, const struct cpool_peer *p, const struct 
  * whole history.
  */
 struct history_ctx {
+	struct cpoold *d;
 	json_t *jobs;
 	int limit;
 	int64_t next; /* 0: this page is the last */
@@ -60,7 +67,12 @@ static int add_history(const struct cpool_jobrec *r, void *ctx)
 			json_object_get(json_array_get(h->jobs, (size_t)h->limit - 1), "id"));
 		return 1;
 	}
-	json_array_append_new(h->jobs, jobs_json(r));
+	{
+		json_t *o = jobs_json(r);
+
+		jobctl_json_stored(h->d, r->id, o);
+		json_array_append_new(h->jobs, o);
+	}
 	return 0;
 }
 
@@ -78,8 +90,17 @@ static json_t *op_history(struct cpoold *d, const struct cpool_peer *p,
 {
 	struct cpool_job_filter f = { .finished_only = true,
 				      .since = req->u.history.since,
-				      .after_id = req->u.history.after };
-	struct history_ctx h = { .jobs = json_array(),
+				      .after_id = req->u.history.after,
+				      .until = req->select.until,
+				      .state = req->select.state >= 0 ?
+						       cpool_job_state_name(req->select.state) :
+						       NULL,
+				      .vs = req->select.vs,
+				      .name = req->select.name,
+				      .job = req->select.job,
+				      .task = req->select.task };
+	struct history_ctx h = { .d = d,
+				 .jobs = json_array(),
 				 .limit = req->u.history.limit > 0 ? req->u.history.limit :
 								     CPOOL_PROTO_HISTORY_PAGE };
 	int r;
@@ -278,21 +299,26 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 					   "pool", d->cfg.name, "degraded", metrics_degraded(d)));
 	case CPOOL_OP_SUBMIT: {
 		char err[512];
-		int64_t id;
+		json_t *result = NULL;
 		int r = limits_check_submit(d, p->uid, &req->u.submit, err, sizeof(err));
 
 		if (!r)
-			r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, err, sizeof(err));
+			r = jobctl_submit(d, &req->u.submit, p->uid, p->gid, &result, err,
+					  sizeof(err));
 
 		if (r)
 			return cpool_reply_error(req->id, r, "%s", err);
-		return cpool_reply_ok(req->id, json_pack("{s:I}", "job", (json_int_t)id));
+		return cpool_reply_ok(req->id, result);
 	}
 	case CPOOL_OP_PS:
 		return op_ps(d, p, req);
 	case CPOOL_OP_CANCEL:
 	case CPOOL_OP_WAIT:
-		return op_job(d, c, p, req);
+	case CPOOL_OP_HOLD:
+	case CPOOL_OP_RELEASE:
+	case CPOOL_OP_SIGNAL:
+	case CPOOL_OP_ARRAY:
+		return jobctl_handle(d, c, p, req, op_job);
 	case CPOOL_OP_HISTORY:
 		return op_history(d, p, req);
 	case CPOOL_OP_VS_LIST: {

@@ -85,6 +85,7 @@ struct djob {
 	struct waiter *waiters;
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
+	struct jobctl *ctl; /* jobctl.c: hold, dependencies, array, why it waits; NULL: none */
 	struct djob *next;
 };
 
@@ -163,6 +164,8 @@ bool jobs_running(const struct djob *j);
 /* Kill and remove a job leaf ("vs/job-N") without waiting: rmdir once cgroup.events says empty. */
 void jobs_leaf_remove(struct cpoold *d, const char *leaf);
 int jobs_count(struct cpoold *d, enum cpool_job_state state);
+/* Drop @j from the table and free it (a submission rolled back): nothing is stored. */
+void jobs_forget(struct cpoold *d, struct djob *j);
 
 /* sched.c */
 void sched_init(struct cpoold *d);
@@ -196,6 +199,32 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 /* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
 bool limits_refuse_start(struct cpoold *d, const struct djob *j);
 void limits_free(struct cpoold *d);
+
+/* jobctl.c: hold, dependencies, arrays, outputs and environment, why a job waits */
+int jobctl_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
+		  json_t **result, char *err, size_t errlen);
+/* A job read back from the store after a restart: its hold, dependencies, array. */
+void jobctl_loaded(struct cpoold *d, struct djob *j);
+void jobctl_free(struct djob *j);
+/* Expands the job's output patterns into @out and @errp (PATH_MAX) and adds CPOOL_* to @env. */
+int jobctl_launch_prepare(struct cpoold *d, struct djob *j, const char *vs, const char *cpus,
+			  char ***env, char *out, char *errp, size_t len, struct cpool_cg_error *e);
+/* A scheduling round: judge dependencies (cancelling the hopeless), count array elements. */
+void jobctl_round_begin(struct cpoold *d);
+/* May queued @j be shown to the policy this round?  No: held, dependency, array limit. */
+bool jobctl_admit(struct cpoold *d, struct djob *j);
+void jobctl_set_reason(struct djob *j, const char *reason);
+/* Before the decisions are applied: why each queued job the policy passed over waits. */
+void jobctl_round_end(struct cpoold *d, const struct cpool_snapshot *s,
+		      const struct cpool_decision *dec, int n);
+void jobctl_json(const struct djob *j, json_t *o);
+void jobctl_json_stored(struct cpoold *d, int64_t id, json_t *o);
+bool jobctl_selected(const struct djob *j, const struct cpool_job_select *sel);
+typedef json_t *jobctl_single_fn(struct cpoold *d, struct cpool_client *c,
+				 const struct cpool_peer *p, const struct cpool_request *req);
+/* cancel, wait, hold, release, signal, array: ID, ID_N or a whole array; @single does one job. */
+json_t *jobctl_handle(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		      const struct cpool_request *req, jobctl_single_fn *single);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

@@ -33,7 +33,11 @@
 	X(VS_RESIZE_STORED, "vs-resize.stored")                   \
 	X(VS_DESTROY_JOBS_KILLED, "vs-destroy.jobs-killed")       \
 	X(VS_DESTROY_CGROUP_REMOVED, "vs-destroy.cgroup-removed") \
-	X(VS_DESTROY_STORED, "vs-destroy.stored")
+	X(VS_DESTROY_STORED, "vs-destroy.stored")                 \
+	X(SUBMIT_JOBCTL_STORED, "submit.jobctl-stored")           \
+	X(HOLD_STORED, "hold.stored")                             \
+	X(RELEASE_STORED, "release.stored")                       \
+	X(DEPENDENCY_NEVER_STORED, "dependency.never-stored")
 
 enum crash_point {
 #define CRASH_ENUM(id, name) CRASH_##id,

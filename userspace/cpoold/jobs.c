@@ -208,8 +208,15 @@ static void free_job(struct djob *j)
 		j->waiters = w->next;
 		free(w);
 	}
+	jobctl_free(j);
 	cpool_jobrec_free(&j->rec);
 	free(j);
+}
+
+void jobs_forget(struct cpoold *d, struct djob *j)
+{
+	unlink_job(d, j);
+	free_job(j);
 }
 
 /* Event callbacks carry the job; the daemon is one per process. */
@@ -624,6 +631,7 @@ static void set_string(char **field, const char *value)
 static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool_cg_error *e)
 {
 	char path[PATH_MAX], name[32], cpus[CPOOL_JOB_RECORD_CPUS_MAX];
+	char out_path[PATH_MAX], err_path[PATH_MAX];
 	char **argv = NULL, **env = NULL;
 	struct cpool_launch_spec spec;
 	struct cpool_job_place place;
@@ -657,6 +665,9 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 
 	argv = strv_from_json(j->rec.argv_json);
 	env = strv_from_json(j->rec.env_json);
+	/* Its output files named, its CPOOL_* variables set (jobctl.c). */
+	r = jobctl_launch_prepare(d, j, v->vs.name, cpus, &env, out_path, err_path,
+				  sizeof(out_path), e);
 	memset(&spec, 0, sizeof(spec));
 	spec.cgroup = path;
 	spec.argv = argv;
@@ -664,12 +675,12 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	spec.cwd = j->rec.cwd;
 	spec.uid = j->rec.uid;
 	spec.gid = j->rec.gid;
-	spec.stdout_path = j->rec.stdout_path;
-	spec.stderr_path = j->rec.stderr_path;
+	spec.stdout_path = j->rec.stdout_path ? out_path : NULL;
+	spec.stderr_path = j->rec.stderr_path ? err_path : NULL;
 	place = (struct cpool_job_place){ .vs = v->vs.name, .cpus = cpus, .mem = j->rec.mem };
 	if (!argv || !argv[0])
 		r = cpool_cg_fail(e, EINVAL, "job %lld has no command", (long long)j->rec.id);
-	else
+	else if (!r)
 		r = cpool_supervise_spawn(&spec, &place, j->rec.id, d->record_dir, &j->sup, e);
 	strv_free(argv);
 	strv_free(env);
@@ -1109,6 +1120,7 @@ static int load_job(const struct cpool_jobrec *rec, void *ctx)
 	j->rec.error = rec->error ? strdup(rec->error) : NULL;
 	init_policy_view(d, j);
 	link_job(d, j);
+	jobctl_loaded(d, j);
 	return 0;
 }
 

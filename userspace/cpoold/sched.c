@@ -79,6 +79,7 @@ static void schedule(struct cpoold *d)
 		log_err("scheduling round: out of memory");
 		goto out;
 	}
+	jobctl_round_begin(d); /* may cancel jobs whose dependency can never be met */
 	for (int i = 0; i < d->n_vs; i++) {
 		struct vsrv *v = &d->vs[i];
 
@@ -111,6 +112,8 @@ static void schedule(struct cpoold *d)
 			break;
 		case CPOOL_JOB_QUEUED:
 		case CPOOL_JOB_FROZEN:
+			if (!jobctl_admit(d, j))
+				break; /* held, a dependency, its array's limit */
 			j->pj.vs = -1;
 			j->pj.done_us = (int64_t)(j->rec.run_time * 1e6);
 			queued[nq++] = &j->pj;
@@ -132,6 +135,7 @@ static void schedule(struct cpoold *d)
 		log_err("the %s policy failed: %d", cpool_sched_name(d->policy.sched), n);
 		goto out;
 	}
+	jobctl_round_end(d, &snap, dec, n);
 	for (int i = 0; i < n; i++) {
 		struct cpool_pjob *pj = dec[i].job;
 		struct djob *j = job_of(pj);
@@ -147,8 +151,10 @@ static void schedule(struct cpoold *d)
 			pj->level_used_us = dec[i].level_used_us;
 			break;
 		case CPOOL_DECIDE_START:
-			if (limits_refuse_start(d, j))
+			if (limits_refuse_start(d, j)) {
+				jobctl_set_reason(j, "RunningCpusPerUser");
 				break;
+			}
 			pj->level = dec[i].level;
 			pj->level_used_us = dec[i].level_used_us;
 			pj->slice_start_us = now;

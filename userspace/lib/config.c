@@ -11,6 +11,7 @@
 
 #include "cpool/error.h"
 #include "cpool/config.h"
+#include "cpool/jobctl.h"
 #include "cpool/units.h"
 
 static int parse_uint(const char *text, unsigned long long max, unsigned long long *out)
@@ -223,6 +224,7 @@ void cpool_user_limits_default(struct cpool_user_limits *l)
 		.connections_per_user = 32,
 		.queued_jobs_per_user = 1000,
 		.running_cpus_per_user = 0,
+		.max_array_size = 1000,
 		.submit_rate = 10,
 		.submit_burst = 100,
 		.idle_timeout = 300,
@@ -231,7 +233,7 @@ void cpool_user_limits_default(struct cpool_user_limits *l)
 
 static const char limits_keys[] = "max_connections, root_connections, connections_per_user, "
 				  "queued_jobs_per_user, running_cpus_per_user, submit_rate, "
-				  "submit_burst, idle_timeout";
+				  "submit_burst, idle_timeout, max_array_size";
 
 /* Counts of [limits]: the key, where it lives, and the range that is sane. */
 static const struct {
@@ -248,6 +250,8 @@ static const struct {
 	{ "running_cpus_per_user", offsetof(struct cpool_user_limits, running_cpus_per_user), 0,
 	  100000 },
 	{ "submit_burst", offsetof(struct cpool_user_limits, submit_burst), 1, 1000000 },
+	{ "max_array_size", offsetof(struct cpool_user_limits, max_array_size), 0,
+	  CPOOL_ARRAY_TASK_MAX + 1 },
 };
 
 static int limits_set(struct cpool_user_limits *l, const char *key, const char *value, char *why,

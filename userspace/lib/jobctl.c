@@ -142,14 +142,13 @@ int cpool_array_parse(const char *text, struct cpool_array_spec *a, struct cpool
 	if (pct && parse_num(pct + 1, pct + strlen(pct), 1, CPOOL_ARRAY_TASK_MAX, &max))
 		goto bad;
 	if (last < first)
-		return cpool_error_set(e, -EINVAL, "'%s': the last index is below the first",
-				       text);
+		return cpool_error_set(e, -EINVAL, "'%s': the last index is below the first", text);
 	*a = (struct cpool_array_spec){ (int)first, (int)last, (int)step, (int)max };
 	return 0;
 bad:
 	return cpool_error_set(e, -EINVAL,
-			       "'%s' is not FIRST-LAST[:STEP][%%MAX_RUNNING] (indices 0..%d)",
-			       text, CPOOL_ARRAY_TASK_MAX);
+			       "'%s' is not FIRST-LAST[:STEP][%%MAX_RUNNING] (indices 0..%d)", text,
+			       CPOOL_ARRAY_TASK_MAX);
 }
 
 int cpool_array_count(const struct cpool_array_spec *a)

@@ -147,3 +147,47 @@ out:
 	free(buf);
 	return ret;
 }
+
+bool cpool_policy_easy_reservation(const struct cpool_policy *p, const struct cpool_snapshot *s,
+				   const struct cpool_decision *dec, size_t n,
+				   const struct cpool_pjob **job, int64_t *at_us)
+{
+	const struct policy_out o = { .d = (struct cpool_decision *)dec, .n = n, .max = n };
+	const struct cpool_pjob *head = NULL;
+	struct ending *buf = NULL;
+	int64_t shadow = CPOOL_NEVER;
+	int *avail;
+
+	for (size_t q = 0; q < s->n_queued && !head; q++) {
+		bool started = false;
+
+		for (size_t i = 0; i < n; i++)
+			started |= dec[i].job == s->queued[q];
+		if (!started)
+			head = s->queued[q];
+	}
+	if (!head)
+		return false;
+	avail = policy_free_copy(s);
+	buf = malloc((s->n_running + n + 1) * sizeof(*buf));
+	if (avail && buf) {
+		for (size_t i = 0; i < n; i++)
+			if (dec[i].kind == CPOOL_DECIDE_START)
+				avail[dec[i].vs] -= dec[i].job->job->cpus;
+		for (int v = 0; v < s->n_vs; v++) {
+			int extra;
+			int64_t t;
+
+			if (!policy_vs_eligible(p, &s->vs[v], head->job))
+				continue;
+			t = shadow_on(s, &o, avail, v, head, buf, &extra);
+			if (t < shadow)
+				shadow = t;
+		}
+	}
+	free(avail);
+	free(buf);
+	*job = head;
+	*at_us = shadow;
+	return shadow != CPOOL_NEVER;
+}

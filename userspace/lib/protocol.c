@@ -25,15 +25,25 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_POLICY_SET] = "policy.set",
 	[CPOOL_OP_TOP] = "top",
 	[CPOOL_OP_STATS] = "stats",
+	[CPOOL_OP_HOLD] = "hold",
+	[CPOOL_OP_RELEASE] = "release",
+	[CPOOL_OP_SIGNAL] = "signal",
+	[CPOOL_OP_ARRAY] = "array",
 };
 
 /* The keys each op accepts in "args"; anything else is a typo to report. */
-static const char *const op_keys[CPOOL_OP__COUNT][16] = {
+static const char *const op_keys[CPOOL_OP__COUNT][24] = {
 	[CPOOL_OP_SUBMIT] = { "argv", "env", "vs", "name", "cwd", "stdout", "stderr", "cpus", "mem",
-			      "estimate", "priority" },
-	[CPOOL_OP_CANCEL] = { "job" },
-	[CPOOL_OP_WAIT] = { "job" },
-	[CPOOL_OP_HISTORY] = { "since", "uid", "all", "after", "limit" },
+			      "estimate", "priority", "hold", "after", "array" },
+	[CPOOL_OP_PS] = { "uid", "state", "vs", "name", "job", "task" },
+	[CPOOL_OP_CANCEL] = { "job", "task" },
+	[CPOOL_OP_WAIT] = { "job", "task" },
+	[CPOOL_OP_HOLD] = { "job", "task" },
+	[CPOOL_OP_RELEASE] = { "job", "task" },
+	[CPOOL_OP_SIGNAL] = { "job", "task", "signal" },
+	[CPOOL_OP_ARRAY] = { "job" },
+	[CPOOL_OP_HISTORY] = { "since", "uid", "all", "after", "limit", "until", "state", "vs",
+			       "name", "job", "task" },
 	[CPOOL_OP_VS_CREATE] = { "name", "spec" },
 	[CPOOL_OP_VS_RESIZE] = { "name", "spec" },
 	[CPOOL_OP_VS_DESTROY] = { "name" },
@@ -158,13 +168,101 @@ static int check_keys(enum cpool_op op, json_t *args, char *err, size_t errlen)
 	json_object_foreach(args, key, v) {
 		bool known = false;
 
-		for (int i = 0; i < 16 && op_keys[op][i]; i++)
+		for (int i = 0; i < 24 && op_keys[op][i]; i++)
 			known |= strcmp(key, op_keys[op][i]) == 0;
 		if (!known)
 			return cpool_error_format(err, errlen, -EINVAL,
 						  "op %s: unknown argument '%s'", op_table[op],
 						  key);
 	}
+	return 0;
+}
+
+static int get_bool(json_t *args, const char *key, bool *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(args, key);
+
+	*out = false;
+	if (v && !json_is_boolean(v))
+		return cpool_error_format(err, errlen, -EINVAL, "args.%s: expected true or false",
+					  key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* hold, after, array, and the output patterns of a submission. */
+static int parse_jobctl(json_t *args, struct cpool_submit_req *s, char *err, size_t errlen)
+{
+	struct cpool_error e = { 0 };
+	const char *after, *array;
+	int r;
+
+	if ((r = get_bool(args, "hold", &s->hold, err, errlen)) ||
+	    (r = get_string(args, "after", &after, err, errlen)) ||
+	    (r = get_string(args, "array", &array, err, errlen)))
+		return r;
+	if (after && (r = cpool_deps_parse(after, &s->deps, &s->n_deps, &e)))
+		return cpool_error_format(err, errlen, r, "args.after: %s", e.msg);
+	if (array && (r = cpool_array_parse(array, &s->array, &e)))
+		return cpool_error_format(err, errlen, r, "args.array: %s", e.msg);
+	s->is_array = array != NULL;
+	if (s->stdout_path && (r = cpool_outpattern_check(s->stdout_path, &e)))
+		return cpool_error_format(err, errlen, r, "args.stdout: %s", e.msg);
+	if (s->stderr_path && (r = cpool_outpattern_check(s->stderr_path, &e)))
+		return cpool_error_format(err, errlen, r, "args.stderr: %s", e.msg);
+	return 0;
+}
+
+/* "job" (required) and "task" of the ops that name a job or an array element. */
+static int parse_target(json_t *args, struct cpool_request *req, char *err, size_t errlen)
+{
+	int r;
+
+	req->u.job = -1;
+	req->task = -1;
+	r = get_int(args, "job", 1, INT64_MAX, &req->u.job, err, errlen);
+	if (!r && req->u.job < 0)
+		r = cpool_error_format(err, errlen, -EINVAL, "args.job: a job id is required");
+	if (!r)
+		r = get_int(args, "task", 0, CPOOL_ARRAY_TASK_MAX, &req->task, err, errlen);
+	if (!r && req->op == CPOOL_OP_SIGNAL) {
+		int64_t sig = 0;
+
+		r = get_int(args, "signal", 1, 64, &sig, err, errlen);
+		if (!r && !sig)
+			r = cpool_error_format(err, errlen, -EINVAL,
+					       "args.signal: a signal number is required");
+		req->signal = (int)sig;
+	}
+	return r;
+}
+
+/* The filters of ps and history. */
+static int parse_select(json_t *args, struct cpool_job_select *sel, char *err, size_t errlen)
+{
+	const char *state;
+	int r;
+
+	*sel = (struct cpool_job_select){ .uid = -1, .state = -1, .task = -1 };
+	if ((r = get_int(args, "uid", 0, UINT32_MAX - 1, &sel->uid, err, errlen)) ||
+	    (r = get_string(args, "state", &state, err, errlen)) ||
+	    (r = get_string(args, "vs", &sel->vs, err, errlen)) ||
+	    (r = get_string(args, "name", &sel->name, err, errlen)) ||
+	    (r = get_int(args, "job", 1, INT64_MAX, &sel->job, err, errlen)) ||
+	    (r = get_int(args, "task", 0, CPOOL_ARRAY_TASK_MAX, &sel->task, err, errlen)) ||
+	    (r = get_number(args, "until", &sel->until, err, errlen)))
+		return r;
+	if (state) {
+		enum cpool_job_state st;
+
+		if (cpool_job_state_parse(state, &st))
+			return cpool_error_format(err, errlen, -EINVAL,
+						  "args.state: '%.32s' is not a job state", state);
+		sel->state = (int)st;
+	}
+	if (sel->task >= 0 && !sel->job)
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.task: only with args.job, the array");
 	return 0;
 }
 
@@ -196,6 +294,8 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, char *err, siz
 	if (s->cwd && s->cwd[0] != '/')
 		return cpool_error_format(err, errlen, -EINVAL,
 					  "args.cwd: must be an absolute path");
+	if ((r = parse_jobctl(args, s, err, errlen)))
+		return r;
 	s->cpus = (int)cpus;
 	s->priority = (int)prio;
 	s->mem = (uint64_t)mem;
@@ -240,6 +340,7 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 
 	memset(req, 0, sizeof(*req));
 	req->id = -1;
+	req->task = -1;
 	if (len > CPOOL_PROTO_MAX_LINE)
 		return cpool_error_format(err, errlen, -EMSGSIZE,
 					  "request of %zu bytes exceeds the limit of %d", len,
@@ -285,17 +386,22 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 		break;
 	case CPOOL_OP_CANCEL:
 	case CPOOL_OP_WAIT:
-		req->u.job = -1;
-		r = get_int(args, "job", 1, INT64_MAX, &req->u.job, err, errlen);
-		if (!r && req->u.job < 0)
-			r = cpool_error_format(err, errlen, -EINVAL,
-					       "args.job: a job id is required");
+	case CPOOL_OP_HOLD:
+	case CPOOL_OP_RELEASE:
+	case CPOOL_OP_SIGNAL:
+	case CPOOL_OP_ARRAY:
+		r = parse_target(args, req, err, errlen);
+		break;
+	case CPOOL_OP_PS:
+		r = parse_select(args, &req->select, err, errlen);
 		break;
 	case CPOOL_OP_HISTORY: {
 		json_t *all = json_object_get(args, "all");
 
 		req->u.history.uid = -1;
-		r = get_number(args, "since", &req->u.history.since, err, errlen);
+		r = parse_select(args, &req->select, err, errlen);
+		if (!r)
+			r = get_number(args, "since", &req->u.history.since, err, errlen);
 		if (!r)
 			r = get_int(args, "uid", 0, UINT32_MAX - 1, &req->u.history.uid, err,
 				    errlen);
@@ -344,6 +450,7 @@ void cpool_request_free(struct cpool_request *req)
 	if (req->op == CPOOL_OP_SUBMIT) {
 		free(req->u.submit.argv);
 		free(req->u.submit.env);
+		free(req->u.submit.deps);
 	}
 	json_decref(req->root);
 	memset(req, 0, sizeof(*req));

@@ -272,8 +272,16 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *c)
 		child_fail(c, STAGE_CHDIR, errno);
 	close(cwd_fd);
 	redirect(c, STAGE_STDIN, NULL, 0, O_RDONLY);
-	redirect(c, STAGE_STDOUT, s->stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC);
-	redirect(c, STAGE_STDERR, s->stderr_path, 2, O_WRONLY | O_CREAT | O_TRUNC);
+	/* O_APPEND: stdout and stderr (or two jobs) writing one file interleave, never overwrite. */
+	redirect(c, STAGE_STDOUT, s->stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND);
+	/* The same file for both: opened once, so the one truncation and offset are shared. */
+	if (s->stderr_path && s->stdout_path && strcmp(s->stderr_path, s->stdout_path) == 0) {
+		if (dup2(1, 2) < 0)
+			child_fail(c, STAGE_STDERR, errno);
+	} else {
+		redirect(c, STAGE_STDERR, s->stderr_path, 2,
+			 O_WRONLY | O_CREAT | O_TRUNC | O_APPEND);
+	}
 	/* The job holds fds 0-2 and nothing else of ours; the report fd closes at exec. */
 	err = cpool_close_fds_from(3, c->report_fd);
 	if (err)

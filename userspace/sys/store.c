@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpool/store.h"
+#include "store_internal.h"
 
 #define SCHEMA_VERSION 1
 /* unixepoch('subsec') needs SQLite 3.42; Debian 12 has 3.40. */
@@ -69,6 +70,16 @@ static int sql_error(int rc)
 	default:
 		return -EIO;
 	}
+}
+
+int store_sql_error(int rc)
+{
+	return sql_error(rc);
+}
+
+sqlite3 *store_db(struct cpool_store *store)
+{
+	return store->db;
 }
 
 const char *cpool_store_errmsg(struct cpool_store *store)
@@ -147,7 +158,7 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 	 * a power loss can lose the last transactions, never corrupt the file.
 	 */
 	if ((r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
-	    (r = exec(store, schema))) {
+	    (r = exec(store, schema)) || (r = store_jobctl_schema(store->db))) {
 		snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 		goto fail;
 	}
@@ -380,6 +391,13 @@ void cpool_jobrec_free(struct cpool_jobrec *job)
 	memset(job, 0, sizeof(*job));
 }
 
+/* The job-control filters (until, state, vs, name, an array or one element of it). */
+#define JOB_SELECT_CLAUSE                                                                   \
+	" AND (:until <= 0 OR submit_time < :until) AND (:state IS NULL OR state = :state)" \
+	" AND (:vs IS NULL OR vs = :vs) AND (:name IS NULL OR name = :name)"                \
+	" AND (:job = 0 OR (:task < 0 AND id = :job) OR id IN (SELECT id FROM job_ctl"      \
+	" WHERE array_id = :job AND (:task < 0 OR array_task = :task)))"
+
 int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *f,
 			    int (*fn)(const struct cpool_jobrec *job, void *ctx), void *ctx)
 {
@@ -394,8 +412,7 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 		state_clause = " AND state IN ('done','failed','cancelled')";
 	snprintf(sql, sizeof(sql),
 		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= :since"
-		 " AND (:uid < 0 OR uid = :uid) AND id > :after%s"
-		 " ORDER BY id",
+		 " AND (:uid < 0 OR uid = :uid) AND id > :after%s" JOB_SELECT_CLAUSE " ORDER BY id",
 		 state_clause);
 	rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -403,6 +420,12 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 	set_double(st, ":since", f->since);
 	set_int(st, ":uid", f->uid);
 	set_int(st, ":after", f->after_id);
+	set_double(st, ":until", f->until);
+	set_text(st, ":state", f->state);
+	set_text(st, ":vs", f->vs);
+	set_text(st, ":name", f->name);
+	set_int(st, ":job", f->job);
+	set_int(st, ":task", f->task);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct cpool_jobrec job;
 

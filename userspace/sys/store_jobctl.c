@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/* The job_ctl table of the store: see include/cpool/store_jobctl.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpool/store_jobctl.h"
+#include "store_internal.h"
+
+int store_jobctl_schema(sqlite3 *db)
+{
+	return store_sql_error(sqlite3_exec(
+		db,
+		"CREATE TABLE IF NOT EXISTS job_ctl(id INTEGER PRIMARY KEY, held INTEGER NOT NULL"
+		"  DEFAULT 0, after TEXT, array_id INTEGER NOT NULL DEFAULT 0, array_task INTEGER"
+		"  NOT NULL DEFAULT -1, array_max INTEGER NOT NULL DEFAULT 0, reason TEXT);"
+		"CREATE INDEX IF NOT EXISTS job_ctl_array ON job_ctl(array_id, array_task);",
+		NULL, NULL, NULL));
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int cpool_store_jobctl_put(struct cpool_store *store, const struct cpool_jobctl_row *row)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store_db(store),
+				"INSERT OR REPLACE INTO job_ctl(id, held, after, array_id,"
+				" array_task, array_max, reason) VALUES(?,?,?,?,?,?,?)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_error(rc);
+	sqlite3_bind_int64(st, 1, row->id);
+	sqlite3_bind_int(st, 2, row->held);
+	bind_text_or_null(st, 3, row->after);
+	sqlite3_bind_int64(st, 4, row->array_id);
+	sqlite3_bind_int64(st, 5, row->array_task);
+	sqlite3_bind_int(st, 6, row->array_max);
+	bind_text_or_null(st, 7, row->reason);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_sql_error(rc);
+}
+
+static char *dup_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? strdup((const char *)s) : NULL;
+}
+
+int cpool_store_jobctl_get(struct cpool_store *store, int64_t id, struct cpool_jobctl_row *row)
+{
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	*row = (struct cpool_jobctl_row){ .id = id, .array_task = -1 };
+	rc = sqlite3_prepare_v2(store_db(store),
+				"SELECT held, after, array_id, array_task, array_max, reason"
+				" FROM job_ctl WHERE id=?",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_error(rc);
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row->held = sqlite3_column_int(st, 0);
+		row->after = dup_text(st, 1);
+		row->array_id = sqlite3_column_int64(st, 2);
+		row->array_task = sqlite3_column_int64(st, 3);
+		row->array_max = sqlite3_column_int(st, 4);
+		row->reason = dup_text(st, 5);
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : store_sql_error(rc);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+void cpool_jobctl_row_free(struct cpool_jobctl_row *row)
+{
+	free(row->after);
+	free(row->reason);
+	row->after = row->reason = NULL;
+}
+
+int cpool_store_array_foreach(struct cpool_store *store, int64_t array_id,
+			      int (*fn)(int64_t id, int64_t task, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(store_db(store),
+				"SELECT id, array_task FROM job_ctl WHERE array_id=?"
+				" ORDER BY array_task",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_error(rc);
+	sqlite3_bind_int64(st, 1, array_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), ctx);
+		if (r)
+			break;
+	}
+	if (!r && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = store_sql_error(rc);
+	sqlite3_finalize(st);
+	return r;
+}
