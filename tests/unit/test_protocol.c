@@ -24,6 +24,74 @@ static int parse_only(const char *line)
 	return r;
 }
 
+/* hold, after, array, patterns; the ops that name ID or ID_N; the filters of ps and history. */
+static void test_jobctl(void)
+{
+	struct cpool_request req;
+
+	is_int(parse("{\"v\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"hold\":true,"
+		     "\"after\":\"3:notok,4\",\"array\":\"0-9:3%2\",\"stdout\":\"o-%j\"}}",
+		     &req),
+	       0, "submit with hold, after, array and a pattern parses");
+	ok(req.u.submit.hold, "hold");
+	is_int((int64_t)req.u.submit.n_deps, 2, "two deps");
+	is_int(req.u.submit.deps[0].when, CPOOL_DEP_NOTOK, "the first: notok");
+	ok(req.u.submit.is_array && req.u.submit.array.step == 3 &&
+		   req.u.submit.array.max_running == 2,
+	   "the array");
+	cpool_request_free(&req);
+	is_int(parse_only("{\"v\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],"
+			  "\"after\":\"3:soon\"}}"),
+	       -EINVAL, "a bad after: refused");
+	ok(strstr(err, "args.after") != NULL, "named: %s", err);
+	is_int(parse_only("{\"v\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],"
+			  "\"array\":\"5-1\"}}"),
+	       -EINVAL, "a backwards array: refused");
+	is_int(parse_only("{\"v\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],"
+			  "\"stderr\":\"e-%q\"}}"),
+	       -EINVAL, "an unknown pattern: refused");
+	ok(strstr(err, "args.stderr") != NULL, "named: %s", err);
+	is_int(parse_only("{\"v\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],"
+			  "\"hold\":1}}"),
+	       -EINVAL, "hold must be a boolean");
+
+	is_int(parse("{\"v\":1,\"op\":\"hold\",\"args\":{\"job\":5,\"task\":3}}", &req), 0,
+	       "hold ID_N parses");
+	ok(req.u.job == 5 && req.task == 3, "job and task");
+	cpool_request_free(&req);
+	is_int(parse("{\"v\":1,\"op\":\"cancel\",\"args\":{\"job\":5}}", &req), 0,
+	       "cancel ID parses");
+	is_int(req.task, -1, "no task: -1");
+	cpool_request_free(&req);
+	is_int(parse_only("{\"v\":1,\"op\":\"release\",\"args\":{}}"), -EINVAL,
+	       "release without a job: refused");
+	is_int(parse_only("{\"v\":1,\"op\":\"signal\",\"args\":{\"job\":5}}"), -EINVAL,
+	       "signal without a signal: refused");
+	is_int(parse_only("{\"v\":1,\"op\":\"signal\",\"args\":{\"job\":5,\"signal\":65}}"),
+	       -EINVAL, "signal 65: refused");
+	is_int(parse("{\"v\":1,\"op\":\"signal\",\"args\":{\"job\":5,\"signal\":15}}", &req), 0,
+	       "signal 15 parses");
+	is_int(req.signal, 15, "the signal");
+	cpool_request_free(&req);
+	is_int(parse("{\"v\":1,\"op\":\"ps\",\"args\":{\"uid\":7,\"state\":\"queued\","
+		     "\"vs\":\"db\",\"name\":\"n\",\"job\":4,\"task\":1}}",
+		     &req),
+	       0, "ps filters parse");
+	ok(req.select.uid == 7 && req.select.state == 0 && req.select.job == 4 &&
+		   req.select.task == 1 && strcmp(req.select.vs, "db") == 0,
+	   "into the selection");
+	cpool_request_free(&req);
+	is_int(parse_only("{\"v\":1,\"op\":\"ps\",\"args\":{\"state\":\"asleep\"}}"), -EINVAL,
+	       "an unknown state: refused");
+	is_int(parse_only("{\"v\":1,\"op\":\"ps\",\"args\":{\"task\":1}}"), -EINVAL,
+	       "a task without its array: refused");
+	is_int(parse("{\"v\":1,\"op\":\"history\",\"args\":{\"until\":5.5,\"state\":\"done\"}}",
+		     &req),
+	       0, "history's new filters parse");
+	ok(req.select.until == 5.5 && req.select.state == CPOOL_JOB_DONE, "until and state");
+	cpool_request_free(&req);
+}
+
 int main(void)
 {
 	struct cpool_request req;
@@ -171,6 +239,7 @@ int main(void)
 
 	is_str(cpool_errno_name(-ENOENT), "ENOENT", "errno name");
 	is_str(cpool_op_name(CPOOL_OP_VS_LIST), "vs.list", "op name");
+	test_jobctl();
 
 	done_testing();
 	return exit_status();

@@ -84,7 +84,8 @@ static int set_deps(struct jobctl *c, const struct cpool_dep *deps, size_t n)
 	c->dep_met = calloc(n ? n : 1, sizeof(*c->dep_met));
 	if (!c->deps || !c->dep_met)
 		return -ENOMEM;
-	memcpy(c->deps, deps, n * sizeof(*deps));
+	if (n)
+		memcpy(c->deps, deps, n * sizeof(*deps));
 	c->n_deps = n;
 	return 0;
 }
