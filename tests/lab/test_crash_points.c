@@ -3,8 +3,9 @@
  * Crash injection: for every crash point build/cpoold-crash names
  * (--crash-points), ROUNDS times (pass 1, 2, 3 of the point), the daemon
  * is killed there by its own SIGKILL while a workload runs that goes
- * through submit, launch, exit, preemption (rr), resume, cancel and a VS's
- * create, resize and destroy.  Then a normal cpoold starts on the same
+ * through submit, launch, exit, preemption (rr), resume, cancel, hold,
+ * release, a dependency never satisfied, and a VS's create, resize and
+ * destroy.  Then a normal cpoold starts on the same
  * state and every job must end exactly once, exec'd at most once, with
  * its exact exit status, and `cpool ps` / `cpool history --json` must tell
  * what the jobs' own files tell.  Meanwhile a sampler watches that no CPU
@@ -88,12 +89,13 @@ static void simple(struct round *rd, uid_t uid, const char *op, json_t *args)
 	json_decref(res);
 }
 
-static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
-			  const char *tail)
+/* A submission with @extra's keys (hold, after) added; steals @extra (may be NULL). */
+static struct job *submit_with(struct round *rd, enum kind kind, uid_t owner, const char *vs,
+			       const char *tail, json_t *extra)
 {
 	struct job *j = &rd->jobs[rd->n_jobs];
 	char script[512];
-	json_t *res;
+	json_t *res, *args;
 
 	if (rd->n_jobs == MAX_JOBS)
 		bail_out("more than %d jobs in a round", MAX_JOBS);
@@ -104,15 +106,36 @@ static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const c
 	j->vs = vs;
 	snprintf(script, sizeof(script), "echo $$ >> %s/exec-%s; %s; exit %d", rd->dir, j->name,
 		 tail, j->status);
-	if (request(rd, owner, "submit",
-		    json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s}", "argv", "/bin/sh", "-c", script,
-			      "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name",
-			      j->name),
-		    &res) == 0)
+	args = json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s}", "argv", "/bin/sh", "-c", script,
+			 "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name", j->name);
+	if (extra)
+		json_object_update(args, extra);
+	json_decref(extra);
+	if (request(rd, owner, "submit", args, &res) == 0)
 		j->id = lab_jint(res, "job");
 	json_decref(res);
 	rd->n_jobs++;
 	return j;
+}
+
+static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
+			  const char *tail)
+{
+	return submit_with(rd, kind, owner, vs, tail, NULL);
+}
+
+/* What a client would do again after a crash: release every job still held. */
+static void release_held(struct round *rd)
+{
+	json_t *res, *j;
+	size_t i;
+
+	if (request(rd, 0, "ps", NULL, &res))
+		return;
+	json_array_foreach(json_object_get(res, "jobs"), i, j)
+		if (json_is_true(json_object_get(j, "held")))
+			simple(rd, 0, "release", json_pack("{s:I}", "job", lab_jint(j, "id")));
+	json_decref(res);
 }
 
 /* The job's state in root's ps, "" when it is not listed. */
@@ -175,7 +198,7 @@ static void workload(struct round *rd)
 {
 	simple(rd, 0, "policy.set", json_pack("{s:s, s:f}", "policy", "rr", "quantum", 0.1));
 	for (int it = 0; it < ITERATIONS && !daemon_dead(rd); it++) {
-		struct job *running, *queued, *doomed, *on_x[4] = { NULL };
+		struct job *running, *queued, *doomed, *held, *on_x[4] = { NULL };
 
 		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
 			on_x[i] = submit(rd, SHORT, i % 2 ? NOBODY : 0, "x", "sleep 0.3");
@@ -196,6 +219,19 @@ static void workload(struct round *rd)
 		running = submit(rd, CANCELLED, NOBODY, "s", "sleep 30");
 		wait_running(rd, running);
 		queued = submit(rd, CANCELLED, 0, "s", "true");
+		/* Job control's durable steps: a held submission, hold, release, a hopeless --after. */
+		held = submit_with(rd, SHORT, NOBODY, "s", "true", json_pack("{s:b}", "hold", 1));
+		if (queued->id > 0) {
+			char after[32];
+
+			simple(rd, 0, "hold", json_pack("{s:I}", "job", (json_int_t)queued->id));
+			snprintf(after, sizeof(after), "%lld:ok", (long long)queued->id);
+			submit_with(rd, CANCELLED, 0, "s", "true",
+				    json_pack("{s:s}", "after", after));
+		}
+		if (held->id > 0)
+			simple(rd, NOBODY, "release",
+			       json_pack("{s:I}", "job", (json_int_t)held->id));
 		cancel(rd, queued);
 		cancel(rd, running);
 		simple(rd, 0, "policy.set",
@@ -556,6 +592,7 @@ static void run_round(const char *point, int pass, int seq)
 	for (int k = 0; k < rd.n_jobs; k++)
 		if (rd.jobs[k].kind == CANCELLED)
 			cancel(&rd, &rd.jobs[k]);
+	release_held(&rd);
 	simple(&rd, 0, "vs.destroy", json_pack("{s:s}", "name", "t"));
 	if (!wait_all_ended(&rd, 90000, false)) {
 		diag("%s: jobs still active 90 s after the restart", crash_at);
