@@ -28,6 +28,11 @@ int cg_mkdir(const struct cpool_cg_pool *pool, const char *rel, bool controllers
 	     struct cpool_error *e);
 /* Every pid in @dir/cgroup.procs; *@pids malloc'ed. */
 int cg_read_pids(const char *dir, int **pids, int *count, struct cpool_error *e);
+/*
+ * @sig to every process of the cgroup directory @dir and below, each pinned
+ * by a pidfd and checked to be still in it (cgroup_signal.c); the count.
+ */
+int cg_signal_tree(const char *dir, int sig, struct cpool_error *e);
 
 /* Direct file access, for what libcgroup 2.0.2 has no call for (see each caller). */
 int cg_read_file(const char *dir, const char *file, char *buf, size_t len, struct cpool_error *e);

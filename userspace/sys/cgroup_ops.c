@@ -177,34 +177,6 @@ int cpool_cg_read_events(const struct cpool_cg_pool *pool, const char *rel,
 	return err;
 }
 
-/* SIGKILL every pid of @dir and of the cgroups below it; the count of pids signalled. */
-static int signal_tree(const char *dir, struct cpool_cg_error *e)
-{
-	char(*kids)[CPOOL_VS_NAME_MAX + 1];
-	char sub[PATH_MAX];
-	int *pids, n, total = 0, err;
-
-	err = cg_read_pids(dir, &pids, &n, e);
-	if (err)
-		return err;
-	for (int i = 0; i < n; i++)
-		if (kill(pids[i], SIGKILL) == 0)
-			total++;
-	free(pids);
-	err = cg_list_children(dir, &kids, &n, e);
-	if (err)
-		return err;
-	for (int i = 0; i < n && err >= 0; i++) {
-		if (snprintf(sub, sizeof(sub), "%s/%s", dir, kids[i]) >= (int)sizeof(sub))
-			continue;
-		err = signal_tree(sub, e);
-		if (err > 0)
-			total += err;
-	}
-	free(kids);
-	return err < 0 ? err : total;
-}
-
 int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_error *e)
 {
 	char dir[PATH_MAX];
@@ -230,7 +202,7 @@ int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel,
 	/* Frozen, nothing forks while we walk the tree; SIGKILL still reaches frozen tasks. */
 	err = cpool_cg_freeze(pool, rel, true, 5000, e);
 	if (!err)
-		err = signal_tree(dir, e);
+		err = cg_signal_tree(dir, SIGKILL, e);
 	if (err >= 0)
 		err = cg_write_file(dir, "cgroup.freeze", "0", e);
 	return err < 0 ? err : 0;

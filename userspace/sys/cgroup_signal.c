@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "cgroup_internal.h"
+
+#define CG_MOUNT "/sys/fs/cgroup"
 #include "cpool/cgroup.h"
 
 /* Is @pid's cgroup (its "0::/path" line) @cg or below it? */
@@ -53,7 +55,7 @@ static int signal_one(int pid, int sig, const char *cg)
 }
 
 /* @dir: the cgroup's directory; @cg: the same as /proc/PID/cgroup names it. */
-static int signal_tree(const char *dir, const char *cg, int sig, struct cpool_error *e)
+static int signal_walk(const char *dir, const char *cg, int sig, struct cpool_error *e)
 {
 	char(*kids)[CPOOL_VS_NAME_MAX + 1];
 	char sub[PATH_MAX];
@@ -71,7 +73,7 @@ static int signal_tree(const char *dir, const char *cg, int sig, struct cpool_er
 	for (int i = 0; i < n && err >= 0; i++) {
 		if (snprintf(sub, sizeof(sub), "%s/%s", dir, kids[i]) >= (int)sizeof(sub))
 			continue;
-		err = signal_tree(sub, cg, sig, e);
+		err = signal_walk(sub, cg, sig, e);
 		if (err > 0)
 			total += err;
 	}
@@ -79,11 +81,20 @@ static int signal_tree(const char *dir, const char *cg, int sig, struct cpool_er
 	return err < 0 ? err : total;
 }
 
+int cg_signal_tree(const char *dir, int sig, struct cpool_error *e)
+{
+	/* /proc/PID/cgroup names it from the cgroup2 mount's root. */
+	const char *cg = strncmp(dir, CG_MOUNT "/", strlen(CG_MOUNT) + 1) == 0 ?
+				 dir + strlen(CG_MOUNT) :
+				 dir;
+
+	return signal_walk(dir, cg, sig, e);
+}
+
 int cpool_cg_signal(const struct cpool_cg_pool *pool, const char *rel, int sig,
 		    struct cpool_cg_error *e)
 {
 	char dir[PATH_MAX];
-	const char *cg;
 	int err = cg_rel_check(rel, e);
 
 	if (err)
@@ -93,7 +104,5 @@ int cpool_cg_signal(const struct cpool_cg_pool *pool, const char *rel, int sig,
 				     rel);
 	if (access(dir, F_OK) < 0)
 		return cpool_cg_fail(e, errno, "cgroup %s: %s", dir, strerror(errno));
-	/* /proc/PID/cgroup names it from the cgroup2 mount's root. */
-	cg = strstr(dir, "/sys/fs/cgroup/") == dir ? dir + strlen("/sys/fs/cgroup") : dir;
-	return signal_tree(dir, cg, sig, e);
+	return cg_signal_tree(dir, sig, e);
 }
