@@ -332,6 +332,21 @@ static void test_reasons(struct cpoold *d)
 	is_double(json_number_value(json_object_get(o, "expected_start")) - now_s(), 100, 5,
 		  "in 100 s, when the running job's estimate is up");
 	json_decref(o);
+	/* The others: the simulator replays the pool; the 8-CPU job runs its hour first. */
+	run->rec.start_time = now_s();
+	jobctl_estimate(d);
+	o = json_object();
+	jobctl_json(small, o);
+	is_str(json_string_value(json_object_get(o, "expected_start_by")), "simulator",
+	       "the job behind the reservation: the simulator's guess");
+	is_double(json_number_value(json_object_get(o, "expected_start")) - now_s(), 3700, 5,
+		  "after the running job's 100 s and the reserved job's hour (its default)");
+	json_decref(o);
+	o = json_object();
+	jobctl_json(big, o);
+	is_str(json_string_value(json_object_get(o, "expected_start_by")), "reservation",
+	       "the reserved job keeps easy's answer");
+	json_decref(o);
 	d->policy.sched = CPOOL_SCHED_FCFS;
 	jobctl_round_begin(d);
 	n = cpool_policy_decide(&d->policy, &snap, dec, 8, &wake);

@@ -20,8 +20,10 @@ static const struct cli_spec cmd_spec = {
 		 "queued job waits: Held, Dependency, ArrayTaskLimit, RunningCpusPerUser (a\n"
 		 "limit), Resources (not enough free CPUs), Priority (jobs before it come\n"
 		 "first) or Reservation (it would fit, but easy keeps the CPUs for the job\n"
-		 "it reserved them for).  START is when the job easy reserved CPUs for is\n"
-		 "expected to start.",
+		 "it reserved them for).  START is when a job is expected to start: for the\n"
+		 "job easy reserved CPUs for, by the reservation; for the others the policy\n"
+		 "passes over, by the simulator replaying the pool from now on the jobs'\n"
+		 "estimates (a guess: jobs end early, others arrive).",
 	.json_help = "the daemon's answer, {\"jobs\": [...]}",
 	.socket = true,
 	.operands = true,

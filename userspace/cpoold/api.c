@@ -33,6 +33,7 @@ static json_t *op_ps(struct cpoold *d, const struct cpool_peer *p, const struct 
 {
 	json_t *jobs = json_array();
 
+	jobctl_estimate(d);
 	for (struct djob *j = d->jobs; j; j = j->next) {
 		json_t *o;
 

@@ -217,6 +217,8 @@ void jobctl_set_reason(struct djob *j, const char *reason);
 /* Before the decisions are applied: why each queued job the policy passed over waits. */
 void jobctl_round_end(struct cpoold *d, const struct cpool_snapshot *s,
 		      const struct cpool_decision *dec, int n);
+/* The simulator's expected start of the jobs the policy passes over; once per round, for ps. */
+void jobctl_estimate(struct cpoold *d);
 void jobctl_json(const struct djob *j, json_t *o);
 void jobctl_json_stored(struct cpoold *d, int64_t id, json_t *o);
 bool jobctl_selected(const struct djob *j, const struct cpool_job_select *sel);

@@ -14,6 +14,7 @@
 
 #include "cpoold.h"
 #include "cpool/jobctl.h"
+#include "cpool/sim.h"
 #include "cpool/store_jobctl.h"
 
 /* What job control knows of a live job; every field empty for a plain job. */
@@ -27,7 +28,11 @@ struct jobctl {
 	int array_max;
 	const char *reason; /* why it waits, as of the last round (a static string) */
 	double expected_start; /* unix seconds, 0: unknown */
+	bool start_simulated; /* expected_start is the simulator's guess, not easy's reservation */
 };
+
+/* Scheduling rounds so far, and the one the simulator's guesses are of. */
+static uint64_t round_epoch, estimated_epoch;
 
 static struct jobctl *ctl_of(struct djob *j)
 {
@@ -527,6 +532,7 @@ void jobctl_round_begin(struct cpoold *d)
 	struct djob *next;
 
 	n_counts = 0;
+	round_epoch++; /* the simulator's guesses of the last round are stale */
 	for (struct djob *j = d->jobs; j; j = next) {
 		bool cancelled;
 
@@ -618,6 +624,7 @@ void jobctl_round_end(struct cpoold *d, const struct cpool_snapshot *s,
 		if (pj == reserved) {
 			c->reason = "Resources";
 			c->expected_start = now_s() + (double)(at_us - s->now_us) / 1e6;
+			c->start_simulated = false;
 		} else if (pj->job->cpus > max_free) {
 			c->reason = "Resources";
 		} else {
@@ -625,6 +632,93 @@ void jobctl_round_end(struct cpoold *d, const struct cpool_snapshot *s,
 			c->reason = reserved ? "Reservation" : "Priority";
 		}
 	}
+}
+
+/* ---- the simulator's guess at the others' start ---- */
+
+/* Past this many live jobs a ps shows no simulated start: the guess would cost the loop too much. */
+#define ESTIMATE_MAX_JOBS 500
+
+/* Waiting for CPUs or for jobs before it: the policy saw it; a held one has no start to guess. */
+static bool policy_waits(const struct djob *j)
+{
+	const char *r = j->ctl ? j->ctl->reason : NULL;
+
+	return j->rec.state == CPOOL_JOB_QUEUED && r &&
+	       (!strcmp(r, "Resources") || !strcmp(r, "Priority") || !strcmp(r, "Reservation"));
+}
+
+/*
+ * The pool replayed from now by the simulator under the live policy: the
+ * running jobs first, for what their estimates leave, pinned to their VS,
+ * then the jobs the policy passes over, in queue order, each taking its
+ * estimate.  The start it finds is their expected start.  Run at most once
+ * per scheduling round, when a ps asks.
+ */
+void jobctl_estimate(struct cpoold *d)
+{
+	struct cpool_sim_config cfg = { .policy = d->policy };
+	struct cpool_vserver *vs = calloc((size_t)d->n_vs + 1, sizeof(*vs));
+	struct cpool_sim_result res = { 0 };
+	struct djob **of = NULL;
+	struct cpool_job *jobs = NULL;
+	size_t n = 0, total = 0;
+	double now = now_s();
+
+	if (estimated_epoch == round_epoch) {
+		free(vs);
+		return;
+	}
+	estimated_epoch = round_epoch;
+	for (struct djob *j = d->jobs; j; j = j->next)
+		total++;
+	if (!vs || !total || total > ESTIMATE_MAX_JOBS)
+		goto out;
+	jobs = calloc(total, sizeof(*jobs));
+	of = calloc(total, sizeof(*of));
+	if (!jobs || !of)
+		goto out;
+	for (int i = 0; i < d->n_vs; i++)
+		vs[i] = d->vs[i].vs;
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct djob *j = d->jobs; j; j = j->next) {
+			struct cpool_job *p = &jobs[n];
+
+			if (pass == 0 ? !jobs_running(j) : !policy_waits(j))
+				continue;
+			*p = j->pol;
+			p->submit_us = 0;
+			p->index = n;
+			if (pass == 0) {
+				int64_t left = j->pol.estimate_us -
+					       (int64_t)(j->rec.run_time * 1e6) -
+					       (int64_t)((now - j->rec.start_time) * 1e6);
+
+				p->runtime_us = p->estimate_us = left > 1000 ? left : 1000;
+				p->priority = -20; /* first, as they hold their CPUs now */
+			}
+			of[n++] = j;
+		}
+	}
+	cfg.vs = vs;
+	cfg.n_vs = d->n_vs;
+	if (cpool_sim_run(&cfg, jobs, n, &res) == 0) {
+		for (size_t r = 0; r < res.n_records; r++) {
+			size_t k = (size_t)(res.records[r].job - jobs);
+			struct jobctl *c = k < n ? of[k]->ctl : NULL;
+
+			if (c && policy_waits(of[k]) && c->expected_start <= 0) {
+				c->expected_start =
+					now + cpool_us_to_s(res.records[r].first_start_us);
+				c->start_simulated = true;
+			}
+		}
+	}
+	cpool_sim_result_free(&res);
+out:
+	free(vs);
+	free(jobs);
+	free(of);
 }
 
 /* ---- what ps and history show ---- */
@@ -639,8 +733,11 @@ void jobctl_json(const struct djob *j, json_t *o)
 		json_object_set_new(o, "held", json_true());
 	if (c->reason && j->rec.state == CPOOL_JOB_QUEUED)
 		json_object_set_new(o, "reason", json_string(c->reason));
-	if (c->expected_start > 0 && j->rec.state == CPOOL_JOB_QUEUED)
+	if (c->expected_start > 0 && j->rec.state == CPOOL_JOB_QUEUED) {
 		json_object_set_new(o, "expected_start", json_real(c->expected_start));
+		json_object_set_new(o, "expected_start_by",
+				    json_string(c->start_simulated ? "simulator" : "reservation"));
+	}
 	if (c->n_deps) {
 		char *after = cpool_deps_format(c->deps, c->n_deps);
 
