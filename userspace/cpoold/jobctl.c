@@ -504,7 +504,6 @@ static void never_satisfied(struct cpoold *d, struct djob *j, const char *why)
 static bool deps_pending(struct cpoold *d, struct djob *j, bool *cancelled)
 {
 	struct jobctl *c = j->ctl;
-	bool pending = false;
 	char why[256];
 
 	*cancelled = false;
@@ -516,15 +515,18 @@ static bool deps_pending(struct cpoold *d, struct djob *j, bool *cancelled)
 			c->dep_met[i] = true;
 			break;
 		case CPOOL_DEP_PENDING:
-			pending = true;
-			break;
+			/*
+			 * One is enough to wait; the rest are judged once it
+			 * ended, so a long --after costs a round one look-up.
+			 */
+			return true;
 		case CPOOL_DEP_NEVER:
 			never_satisfied(d, j, why);
 			*cancelled = true;
 			return true;
 		}
 	}
-	return pending;
+	return false;
 }
 
 void jobctl_round_begin(struct cpoold *d)
