@@ -118,7 +118,7 @@ static inline void bench_cpoold_failed(const struct bench_cpoold *b, const char 
 static inline void bench_cpoold_stop(struct bench_cpoold *b, const char *prog)
 {
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	char cmd[512];
 
 	if (b->pid > 0) {

@@ -242,7 +242,7 @@ static inline const char *lab_jstr(const json_t *o, const char *key)
 static inline void lab_cpoold_cleanup(const char *dir, const char *root)
 {
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	char path[PATH_MAX], cmd[PATH_MAX + 16];
 
 	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))

@@ -243,7 +243,7 @@ static void leaf_gc_free(struct cpoold *d, struct leaf_gc *g)
 /* 0 when removed (or gone), -EBUSY while processes remain, else the error (logged). */
 static int leaf_try_remove(struct cpoold *d, const char *leaf)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r = cpool_cg_remove(&d->pool, leaf, &e);
 
 	if (r == -ENOENT)
@@ -266,7 +266,7 @@ static void on_leaf_events(struct cpool_evsource *src, uint32_t events, void *da
 
 void jobs_leaf_remove(struct cpoold *d, const char *leaf)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct leaf_gc *g;
 
 	if (!leaf[0])
@@ -317,7 +317,7 @@ static void give_back_cpus(struct cpoold *d, struct djob *j)
 static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct djob *j = data;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_cg_events ev;
 
 	(void)src;
@@ -340,7 +340,7 @@ static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *
 /* Write cgroup.freeze and watch for it to complete; the loop never waits for it. */
 static int request_freeze(struct cpoold *d, struct djob *j, bool freeze)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r;
 
 	if (j->freeze_src) {
@@ -454,7 +454,7 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 
 static void handle_report(struct cpoold *d, struct djob *j)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r = cpool_supervise_read_report(&j->sup, &e);
 
 	if (r == -EAGAIN)
@@ -498,7 +498,7 @@ static void on_report(struct cpool_evsource *src, uint32_t events, void *data)
 
 static void start_timed_out(struct cpoold *d, struct djob *j)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	char why[512];
 
 	snprintf(why, sizeof(why),
@@ -621,7 +621,7 @@ static void set_string(char **field, const char *value)
  * report comes through the loop.  Non-zero: the job is still QUEUED
  * (nothing stored, nothing started) and e says why.
  */
-static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool_cg_error *e)
+static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool_error *e)
 {
 	char path[PATH_MAX], name[32], cpus[CPOOL_JOB_RECORD_CPUS_MAX];
 	char **argv = NULL, **env = NULL;
@@ -685,7 +685,7 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 
 int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct vsrv *v = &d->vs[vs_index];
 	bool resume = j->rec.state == CPOOL_JOB_FROZEN;
 	double t = now_s();
@@ -799,7 +799,7 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 
 int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r;
 
 	if (j->rec.state == CPOOL_JOB_QUEUED) {
@@ -1121,7 +1121,7 @@ static void remove_stray_leaves(struct cpoold *d)
 {
 	for (int i = 0; i < d->n_vs; i++) {
 		char(*names)[CPOOL_VS_NAME_MAX + 1] = NULL;
-		struct cpool_cg_error e = { 0 };
+		struct cpool_error e = { 0 };
 		int n = 0;
 
 		if (cpool_cg_job_list(&d->pool, d->vs[i].vs.name, &names, &n, &e))

@@ -242,7 +242,7 @@ int pool_setup(struct cpoold *d)
 	struct cpool_vserver *placed = NULL;
 	struct cpool_cg_adopt_report rep = { 0 };
 	struct cpool_vserver *all = NULL;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_cpuset reserved;
 	int r, failed;
 
@@ -373,7 +373,7 @@ void pool_teardown(struct cpoold *d)
 
 int pool_vs_create(struct cpoold *d, const char *name, json_t *keys, char *err, size_t errlen)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_vs_spec spec;
 	struct cpool_vserver out;
 	struct vsrv *v;
@@ -418,7 +418,7 @@ int pool_vs_create(struct cpoold *d, const char *name, json_t *keys, char *err, 
 
 int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, char *err, size_t errlen)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct vsrv *v = pool_find(d, name);
 	struct cpool_vs_spec spec;
 	struct cpool_vserver out;
@@ -483,7 +483,7 @@ int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, char *err, 
 
 int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int i = pool_index(d, name);
 	int r;
 
