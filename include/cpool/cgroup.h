@@ -95,11 +95,11 @@ const char *cpool_cg_partition_name(enum cpool_cg_partition kind);
  * out of range, and an exclusive VS overlapping any of @others (or any
  * exclusive one of @others overlapping it).  @others may contain a record
  * with the same name as @vs: it is skipped (a resize checks against the
- * rest).  0 or -EINVAL with the reason in @why.
+ * rest).  0 or -EINVAL with the reason in @e.
  */
 int cpool_cg_vs_check(const struct cpool_vserver *vs, const struct cpool_cpuset *machine_cpus,
 		      const struct cpool_cpuset *machine_mems, const struct cpool_vserver *others,
-		      int nr_others, char *why, size_t why_len);
+		      int nr_others, struct cpool_error *e);
 
 /* What adopt found changed behind our back: a bit per knob. */
 enum {

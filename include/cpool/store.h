@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "cpool/job_record.h"
+#include "cpool/error.h"
 
 struct cpool_store;
 
@@ -59,7 +60,7 @@ struct cpool_vs_sample {
 };
 
 /* Opens or creates the database (and its schema); *err gets a message. */
-int cpool_store_open(const char *path, struct cpool_store **store, char *err, size_t errlen);
+int cpool_store_open(const char *path, struct cpool_store **store, struct cpool_error *e);
 void cpool_store_close(struct cpool_store *store);
 /* The last SQLite error, for the message at the edge. */
 const char *cpool_store_errmsg(struct cpool_store *store);

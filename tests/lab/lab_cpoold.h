@@ -57,9 +57,9 @@ static inline bool lab_cpoold_up(const char *dir, pid_t pid)
 	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
 	for (int i = 0; i < 300; i++) {
 		struct cpool_apiclient *c;
-		char err[256];
+		struct cpool_error err;
 
-		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)) == 0) {
+		if (cpool_apiclient_connect(sock, &c, &err) == 0) {
 			cpool_apiclient_close(c);
 			return true;
 		}

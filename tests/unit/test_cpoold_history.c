@@ -13,11 +13,11 @@ static json_t *ask(struct cpoold *d, uid_t uid, const char *line)
 {
 	struct cpool_peer peer = { .pid = 1, .uid = uid, .gid = uid };
 	struct cpool_request req;
-	char err[512];
+	struct cpool_error err;
 	json_t *reply;
 
-	if (cpool_request_parse(line, strlen(line), &req, err, sizeof(err))) {
-		reply = cpool_reply_error(req.id, -EINVAL, "%s", err);
+	if (cpool_request_parse(line, strlen(line), &req, &err)) {
+		reply = cpool_reply_error(req.id, -EINVAL, "%s", err.msg);
 		cpool_request_free(&req);
 		return reply;
 	}

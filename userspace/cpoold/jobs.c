@@ -797,7 +797,7 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 	return 0;
 }
 
-int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
+int jobs_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error)
 {
 	struct cpool_error e = { 0 };
 	int r;
@@ -819,13 +819,11 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 	 */
 	r = cpool_job_cancel_mark(d->record_dir, j->rec.id);
 	if (r) {
-		snprintf(err, errlen, "mark job %lld cancelled in %s: %s", (long long)j->rec.id,
-			 d->record_dir, strerror(-r));
-		return r;
+		return cpool_error_set(error, r, "mark job %lld cancelled in %s: %s",
+				       (long long)j->rec.id, d->record_dir, strerror(-r));
 	}
 	if (cpool_cg_kill(&d->pool, j->leaf, &e)) {
-		snprintf(err, errlen, "%s", e.msg);
-		return e.err;
+		return cpool_error_set(error, e.err, "%s", e.msg);
 	}
 	crash_point(CRASH_CANCEL_KILLED);
 	if (j->rec.state == CPOOL_JOB_FROZEN)
@@ -834,7 +832,7 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 	return 0;
 }
 int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
-		int64_t *id, char *err, size_t errlen)
+		int64_t *id, struct cpool_error *error)
 {
 	json_t *argv = json_array(), *env = NULL;
 	struct djob *j;
@@ -844,7 +842,8 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 		struct vsrv *v = pool_find(d, s->vs);
 
 		if (!v) {
-			snprintf(err, errlen, "no vserver %s ('cpool vs list' shows them)", s->vs);
+			cpool_error_set(error, -ENOENT,
+					"no vserver %s ('cpool vs list' shows them)", s->vs);
 			json_decref(argv);
 			return -ENOENT;
 		}
@@ -855,14 +854,16 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 				max_cpus = cpool_cpuset_count(&d->vs[i].vs.cpus);
 	}
 	if (s->cpus > max_cpus) {
-		snprintf(err, errlen, "%d CPUs requested; the largest %s has %d", s->cpus,
-			 s->vs ? "this vserver" : "vserver", max_cpus);
+		cpool_error_set(error, -E2BIG, "%d CPUs requested; the largest %s has %d", s->cpus,
+				s->vs ? "this vserver" : "vserver", max_cpus);
 		json_decref(argv);
 		return -E2BIG;
 	}
 	if (s->mem && s->mem < CPOOL_CG_MEMORY_FLOOR) {
-		snprintf(err, errlen, "mem %llu bytes is below the %llu-byte floor a process needs",
-			 (unsigned long long)s->mem, (unsigned long long)CPOOL_CG_MEMORY_FLOOR);
+		cpool_error_set(error, -EINVAL,
+				"mem %llu bytes is below the %llu-byte floor a process needs",
+				(unsigned long long)s->mem,
+				(unsigned long long)CPOOL_CG_MEMORY_FLOOR);
 		json_decref(argv);
 		return -EINVAL;
 	}
@@ -904,7 +905,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 	/* Durable before the submitter hears its id. */
 	r = cpool_store_job_insert(d->store, &j->rec);
 	if (r) {
-		snprintf(err, errlen, "store the job: %s", cpool_store_errmsg(d->store));
+		cpool_error_set(error, r, "store the job: %s", cpool_store_errmsg(d->store));
 		free_job(j);
 		return r;
 	}

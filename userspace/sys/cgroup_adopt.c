@@ -54,13 +54,10 @@ int cpool_cg_adopt(struct cpool_cg_pool *pool, const struct cpool_vserver *cfg, 
 
 	memset(rep, 0, sizeof(*rep));
 	/* The whole configuration is checked first, so a bad one changes nothing. */
-	for (int i = 0; i < nr_cfg; i++) {
-		char why[512];
-
+	for (int i = 0; i < nr_cfg; i++)
 		if (cpool_cg_vs_check(&cfg[i], &pool->machine_cpus, &pool->machine_mems, cfg,
-				      nr_cfg, why, sizeof(why)))
-			return cpool_cg_fail(e, EINVAL, "adopt %s: %s", pool->path, why);
-	}
+				      nr_cfg, e))
+			return cpool_error_prefix(e, "adopt %s", pool->path);
 	err = cpool_cg_vs_list(pool, &names, &n, e);
 	if (err)
 		return err;

@@ -300,22 +300,20 @@ static int check(struct cpool_cg_pool *pool, const struct cpool_vserver *vs, boo
 		 struct cpool_error *e)
 {
 	struct cpool_vserver *others;
-	char why[512];
 	int n, err;
 
 	err = read_all(pool, NULL, &others, &n, e);
 	if (err)
 		return err;
-	err = cpool_cg_vs_check(vs, &pool->machine_cpus, &pool->machine_mems, others, n, why,
-				sizeof(why));
+	err = cpool_cg_vs_check(vs, &pool->machine_cpus, &pool->machine_mems, others, n, e);
 	if (!err && creating) {
 		for (int i = 0; i < n; i++)
 			if (strcmp(others[i].name, vs->name) == 0)
 				err = cpool_cg_fail(e, EEXIST, "create vserver %s/%s: %s",
 						    pool->path, vs->name, strerror(EEXIST));
 	} else if (err) {
-		err = cpool_cg_fail(e, EINVAL, "%s vserver in %s: %s",
-				    creating ? "create" : "resize", pool->path, why);
+		cpool_error_prefix(e, "%s vserver in %s", creating ? "create" : "resize",
+				   pool->path);
 	}
 	free(others);
 	return err;
