@@ -818,13 +818,11 @@ int jobs_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error)
 	 * had.  A starting job is killed again once its report says it exec'd.
 	 */
 	r = cpool_job_cancel_mark(d->record_dir, j->rec.id);
-	if (r) {
+	if (r)
 		return cpool_error_set(error, r, "mark job %lld cancelled in %s: %s",
 				       (long long)j->rec.id, d->record_dir, strerror(-r));
-	}
-	if (cpool_cg_kill(&d->pool, j->leaf, &e)) {
+	if (cpool_cg_kill(&d->pool, j->leaf, &e))
 		return cpool_error_set(error, e.err, "%s", e.msg);
-	}
 	crash_point(CRASH_CANCEL_KILLED);
 	if (j->rec.state == CPOOL_JOB_FROZEN)
 		request_freeze(d, j, false);

@@ -88,9 +88,8 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 			(unsigned)uid, n, l->queued_jobs_per_user);
 	}
 	b = bucket_of(d, uid, now);
-	if (!b) {
+	if (!b)
 		return cpool_error_set(error, -ENOMEM, "out of memory");
-	}
 	b->tokens += (now - b->last) * l->submit_rate;
 	if (b->tokens > l->submit_burst)
 		b->tokens = l->submit_burst;

@@ -115,9 +115,8 @@ int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, struct cpool_error
 		else
 			val[0] = '\0';
 		r = cpool_vs_spec_set(spec, key, text, &why);
-		if (r) {
+		if (r)
 			return cpool_error_set(error, r, "vserver %s: %s", spec->name, why.msg);
-		}
 	}
 	return 0;
 }
@@ -380,15 +379,13 @@ int pool_vs_create(struct cpoold *d, const char *name, json_t *keys, struct cpoo
 	struct vsrv *v;
 	int r;
 
-	if (cpool_vs_name_check(name)) {
+	if (cpool_vs_name_check(name))
 		return cpool_error_set(error, -EINVAL,
 				       "vserver name '%s': use letters, digits, '-', '_' and '.', "
 				       "not starting with '.'",
 				       name);
-	}
-	if (pool_find(d, name) || strcmp(name, CPOOL_CG_SYSTEM_VS) == 0) {
+	if (pool_find(d, name) || strcmp(name, CPOOL_CG_SYSTEM_VS) == 0)
 		return cpool_error_set(error, -EEXIST, "vserver %s exists already", name);
-	}
 	cpool_vs_spec_init(&spec, name);
 	if ((r = pool_spec_apply(&spec, keys, error)))
 		return r;
@@ -423,9 +420,8 @@ int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, struct cpoo
 	struct cpool_vserver out;
 	int r;
 
-	if (!v) {
+	if (!v)
 		return cpool_error_set(error, -ENOENT, "no vserver %s", name);
-	}
 	spec = v->spec;
 	if ((r = pool_spec_apply(&spec, keys, error)))
 		return r;
@@ -484,9 +480,8 @@ int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_error *erro
 	int i = pool_index(d, name);
 	int r;
 
-	if (i < 0) {
+	if (i < 0)
 		return cpool_error_set(error, -ENOENT, "no vserver %s", name);
-	}
 	/* Its jobs end first, through the normal path, so each is accounted. */
 	for (struct djob *j = d->jobs, *next; j; j = next) {
 		struct cpool_error why;
@@ -497,9 +492,8 @@ int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_error *erro
 	}
 	crash_point(CRASH_VS_DESTROY_JOBS_KILLED);
 	r = cpool_cg_vs_destroy(&d->pool, name, 10000, &e);
-	if (r) {
+	if (r)
 		return cpool_error_set(error, r, "%s", e.msg);
-	}
 	crash_point(CRASH_VS_DESTROY_CGROUP_REMOVED);
 	cpool_planner_release(d->planner, name);
 	cpool_store_vs_delete(d->store, name);

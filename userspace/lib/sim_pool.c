@@ -23,9 +23,8 @@ int cpool_sim_pool_plan(const struct cpool_pool_config *c, const struct cpool_to
 
 	*vs = NULL;
 	*n_vs = 0;
-	if (c->nr_vs < 1) {
+	if (c->nr_vs < 1)
 		return cpool_error_set(e, -EINVAL, "the pool has no [vserver NAME] to run jobs on");
-	}
 	ret = cpool_planner_new(&p, t, c->reserved_set ? &c->reserved : NULL, e);
 	if (ret)
 		return ret;

@@ -235,10 +235,9 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, struct cpool_e
 	bool *cpu_node = NULL, *local = NULL, memory_known = false;
 	int nr_cores = 0, ret = -ENOMEM;
 
-	if (nr_nodes <= 0 || nr_pus <= 0) {
+	if (nr_nodes <= 0 || nr_pus <= 0)
 		return cpool_error_set(e, -EINVAL, "the topology has %d NUMA nodes and %d PUs",
 				       nr_nodes, nr_pus);
-	}
 	raw = calloc((size_t)nr_nodes, sizeof(*raw));
 	pu_objs = calloc((size_t)nr_pus, sizeof(*pu_objs));
 	core_objs = calloc((size_t)nr_pus, sizeof(*core_objs));
@@ -535,9 +534,8 @@ int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const ch
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	if (hwloc_topology_init(&topo) < 0) {
+	if (hwloc_topology_init(&topo) < 0)
 		return cpool_error_set(e, -ENOMEM, "hwloc_topology_init: %s", strerror(errno));
-	}
 	/* Another machine's XML: do not check it against this system. */
 	hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
 	/*

@@ -34,9 +34,8 @@ int cpool_apiclient_connect(const char *path, struct cpool_apiclient **out, stru
 	int r;
 
 	path = cpool_apiclient_socket_path(path);
-	if (strlen(path) >= sizeof(addr.sun_path)) {
+	if (strlen(path) >= sizeof(addr.sun_path))
 		return cpool_error_set(e, -ENAMETOOLONG, "socket path %s is too long", path);
-	}
 	strcpy(addr.sun_path, path);
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -153,24 +152,21 @@ int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *ar
 		return -ENOMEM;
 	r = send_all(c->fd, line, strlen(line));
 	free(line);
-	if (r) {
+	if (r)
 		return cpool_error_set(e, r, "send to cpoold at %s: %s", c->path, strerror(-r));
-	}
 	for (;;) {
 		n = read_line(c, timeout_ms);
-		if (n < 0) {
+		if (n < 0)
 			return cpool_error_set(
 				e, (int)n, "%s from cpoold at %s: %s",
 				n == -ECONNRESET ? "connection closed" : "no reply", c->path,
 				n == -ECONNRESET ? "the daemon hung up" : strerror((int)-n));
-		}
 		reply = json_loadb(c->buf, (size_t)n, 0, &jerr);
 		memmove(c->buf, c->buf + n + 1, c->len - (size_t)n - 1);
 		c->len -= (size_t)n + 1;
-		if (!reply) {
+		if (!reply)
 			return cpool_error_set(e, -EPROTO, "garbled reply from cpoold: %s",
 					       jerr.text);
-		}
 		v = json_object_get(reply, "id");
 		/* id -1: the daemon could not read our request at all. */
 		if (json_is_integer(v) && json_integer_value(v) != id &&

@@ -482,10 +482,9 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 	mode_t old_umask;
 	int dirfd, r;
 
-	if (strlen(opts->path) >= sizeof(addr.sun_path)) {
+	if (strlen(opts->path) >= sizeof(addr.sun_path))
 		return cpool_error_set(e, -ENAMETOOLONG, "socket path %s: longer than %zu bytes",
 				       opts->path, sizeof(addr.sun_path) - 1);
-	}
 	strcpy(addr.sun_path, opts->path);
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)

@@ -21,9 +21,8 @@ static bool trusted_owner(uid_t uid, uid_t owner)
 static int check_dir(const struct stat *st, const char *shown, bool last, uid_t owner,
 		     struct cpool_error *e)
 {
-	if (!S_ISDIR(st->st_mode)) {
+	if (!S_ISDIR(st->st_mode))
 		return cpool_error_set(e, -ENOTDIR, "%s: not a directory", shown);
-	}
 	if (!trusted_owner(st->st_uid, owner)) {
 		cpool_error_set(e, -EPERM,
 				"%s: owned by uid %u, not by root%s; refusing to trust it", shown,
@@ -49,23 +48,20 @@ int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned fla
 	int dir, links = 0, r;
 	struct stat st;
 
-	if (!path || !*path) {
+	if (!path || !*path)
 		return cpool_error_set(e, -EINVAL, "an empty directory name");
-	}
 	if (path[0] == '/') {
 		r = snprintf(rest, sizeof(rest), "%s", path);
 	} else {
 		char cwd[PATH_MAX];
 
-		if (!getcwd(cwd, sizeof(cwd))) {
+		if (!getcwd(cwd, sizeof(cwd)))
 			return cpool_error_set(e, -errno, "%s: the current directory: %s", path,
 					       strerror(errno));
-		}
 		r = snprintf(rest, sizeof(rest), "%s/%s", cwd, path);
 	}
-	if (r < 0 || (size_t)r >= sizeof(rest)) {
+	if (r < 0 || (size_t)r >= sizeof(rest))
 		return cpool_error_set(e, -ENAMETOOLONG, "%s: path too long", path);
-	}
 restart:
 	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0 || fstat(dir, &st) < 0) {
