@@ -81,21 +81,6 @@ static int exec(struct cpool_store *store, const char *sql)
 	return sql_error(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
 }
 
-int cpool_store_begin(struct cpool_store *store)
-{
-	return exec(store, "BEGIN IMMEDIATE");
-}
-
-int cpool_store_commit(struct cpool_store *store)
-{
-	return exec(store, "COMMIT");
-}
-
-int cpool_store_rollback(struct cpool_store *store)
-{
-	return exec(store, "ROLLBACK");
-}
-
 static int prepare_statements(struct cpool_store *store)
 {
 	int rc;
