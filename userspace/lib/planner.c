@@ -34,41 +34,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
 #include "cpool/planner.h"
 #include "cpool/units.h"
 #include "planner_impl.h"
 
-static const char *const numa_names[] = { "any", "local", "spread" };
-static const char *const smt_names[] = { "full-cores", "threads" };
+static const char *const numa_table[] = {
+	[CPOOL_NUMA_ANY] = "any",
+	[CPOOL_NUMA_LOCAL] = "local",
+	[CPOOL_NUMA_SPREAD] = "spread",
+};
+static const char *const smt_table[] = {
+	[CPOOL_SMT_FULL_CORES] = "full-cores",
+	[CPOOL_SMT_THREADS] = "threads",
+};
+static struct cpool_enum_names numa_names = CPOOL_ENUM_NAMES(numa_table);
+static struct cpool_enum_names smt_names = CPOOL_ENUM_NAMES(smt_table);
 
 const char *cpool_numa_name(enum cpool_numa numa)
 {
-	return (unsigned)numa < 3 ? numa_names[numa] : NULL;
+	return cpool_enum_name(&numa_names, (int)numa);
 }
 
 int cpool_numa_parse(const char *text, enum cpool_numa *numa)
 {
-	for (int i = 0; i < 3; i++)
-		if (strcmp(text, numa_names[i]) == 0) {
-			*numa = (enum cpool_numa)i;
-			return 0;
-		}
-	return -EINVAL;
+	int v, err = cpool_enum_parse(&numa_names, text, &v);
+
+	if (!err)
+		*numa = (enum cpool_numa)v;
+	return err;
 }
 
 const char *cpool_smt_name(enum cpool_smt smt)
 {
-	return (unsigned)smt < 2 ? smt_names[smt] : NULL;
+	return cpool_enum_name(&smt_names, (int)smt);
 }
 
 int cpool_smt_parse(const char *text, enum cpool_smt *smt)
 {
-	for (int i = 0; i < 2; i++)
-		if (strcmp(text, smt_names[i]) == 0) {
-			*smt = (enum cpool_smt)i;
-			return 0;
-		}
-	return -EINVAL;
+	int v, err = cpool_enum_parse(&smt_names, text, &v);
+
+	if (!err)
+		*smt = (enum cpool_smt)v;
+	return err;
 }
 
 void cpool_vs_spec_init(struct cpool_vs_spec *spec, const char *name)
