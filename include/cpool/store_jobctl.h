@@ -24,6 +24,15 @@ struct cpool_jobctl_row {
 	char *reason; /* why it ended so, beyond its state ("DependencyNeverSatisfied"), or NULL */
 };
 
+/*
+ * A transaction around several writes (an array's jobs and their rows):
+ * all of them are stored, or none.  BEGIN IMMEDIATE: no other writer can
+ * come between.
+ */
+int cpool_store_begin(struct cpool_store *store);
+int cpool_store_commit(struct cpool_store *store);
+int cpool_store_rollback(struct cpool_store *store);
+
 /* Inserts or replaces the row of @row->id. */
 int cpool_store_jobctl_put(struct cpool_store *store, const struct cpool_jobctl_row *row);
 /* -ENOENT when the job has no row (a plain job); @row is then that of a plain job. */

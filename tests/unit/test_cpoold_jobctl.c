@@ -14,7 +14,8 @@
 #include "cpoold_fixture.h"
 
 static char dir[] = "/tmp/cpool-test-cpoold-jobctl.XXXXXX";
-static char err[512];
+static char err[CPOOL_ERROR_MSG_MAX];
+static struct cpool_error cerr;
 
 static const char *argv_true[] = { "/bin/true", NULL };
 
@@ -34,7 +35,9 @@ static int submit(struct cpoold *d, uid_t uid, const char *after, const char *ar
 		bail_out("%s", e.msg);
 	s.is_array = array != NULL;
 	err[0] = '\0';
-	r = jobctl_submit(d, &s, uid, uid, &result, err, sizeof(err));
+	r = jobctl_submit(d, &s, uid, uid, &result, &cerr);
+	if (r)
+		snprintf(err, sizeof(err), "%s", cerr.msg);
 	free(s.deps);
 	if (!r)
 		*id = json_integer_value(json_object_get(result, "job"));
@@ -49,8 +52,8 @@ static json_t *request(struct cpoold *d, uid_t uid, const char *line)
 	struct cpool_request req;
 	json_t *reply;
 
-	if (cpool_request_parse(line, strlen(line), &req, err, sizeof(err)))
-		bail_out("parse %s: %s", line, err);
+	if (cpool_request_parse(line, strlen(line), &req, &cerr))
+		bail_out("parse %s: %s", line, cerr.msg);
 	reply = api_handle(NULL, &peer, &req, d);
 	cpool_request_free(&req);
 	return reply;
@@ -144,7 +147,7 @@ static void test_array(struct cpoold *d)
 	       "7 elements > queued_jobs_per_user");
 	is_int(submit(d, 0, NULL, "0-6", false, &id), 0, "root is not bound by the queue limit");
 	while (d->jobs)
-		jobs_cancel(d, d->jobs, err, sizeof(err));
+		jobs_cancel(d, d->jobs, &cerr);
 }
 
 static void test_hold(struct cpoold *d)
@@ -188,7 +191,7 @@ static void test_hold(struct cpoold *d)
 	       "EBUSY", "a running job is not held");
 	json_decref(reply);
 	jobs_find(d, id)->rec.state = CPOOL_JOB_QUEUED;
-	jobs_cancel(d, jobs_find(d, id), err, sizeof(err));
+	jobs_cancel(d, jobs_find(d, id), &cerr);
 }
 
 static void test_deps(struct cpoold *d)
@@ -209,7 +212,7 @@ static void test_deps(struct cpoold *d)
 	is_int(submit(d, 1000, after, NULL, false, &b), 0, "b --after a:ok");
 	is_int(admitted(d), 2, "a and c may start, b waits");
 	is_str(reason_of(jobs_find(d, b)), "Dependency", "REASON Dependency");
-	jobs_cancel(d, jobs_find(d, a), err, sizeof(err));
+	jobs_cancel(d, jobs_find(d, a), &cerr);
 	admitted(d);
 	ok(!jobs_find(d, b), "a cancelled: b can never start, and is gone");
 	is_int(cpool_store_job_get(d->store, b, &rec), 0, "b's record");
@@ -236,10 +239,10 @@ static void test_deps(struct cpoold *d)
 		json_decref(o);
 	}
 	for (int i = 0; i < 3; i++)
-		jobs_cancel(d, jobs_find(d, arr + i), err, sizeof(err));
+		jobs_cancel(d, jobs_find(d, arr + i), &cerr);
 	is_int(admitted(d), 2, "every element ended (any): the reduction may start, with c");
 	while (d->jobs)
-		jobs_cancel(d, d->jobs, err, sizeof(err));
+		jobs_cancel(d, d->jobs, &cerr);
 }
 
 static void test_launch_prepare(struct cpoold *d)
@@ -281,7 +284,7 @@ static void test_launch_prepare(struct cpoold *d)
 		ok(!jobctl_selected(j, &sel), "not another uid's");
 	}
 	while (d->jobs)
-		jobs_cancel(d, d->jobs, err, sizeof(err));
+		jobs_cancel(d, d->jobs, &cerr);
 }
 
 /* Under easy: the job that does not fit holds the reservation, one that would delay it waits. */
@@ -354,7 +357,7 @@ static void test_reasons(struct cpoold *d)
 	is_str(reason_of(small), "Priority", "fcfs: the job behind it waits for Priority");
 	run->rec.state = CPOOL_JOB_QUEUED;
 	while (d->jobs)
-		jobs_cancel(d, d->jobs, err, sizeof(err));
+		jobs_cancel(d, d->jobs, &cerr);
 }
 
 int main(void)

@@ -80,27 +80,27 @@ static int wait_job(struct cpool_apiclient *client, const char *socket, const ch
 		    json_t **rec)
 {
 	double deadline = 0;
-	char err[1024];
+	struct cpool_error err;
 	int r;
 
 	for (;;) {
 		json_t *args = json_object();
 
 		cli_job_ref_args(id, args);
-		r = cpool_apiclient_call(client, CPOOL_OP_WAIT, args, rec, -1, err, sizeof(err));
+		r = cpool_apiclient_call(client, CPOOL_OP_WAIT, args, rec, -1, &err);
 		cpool_apiclient_close(client);
 		if (r != -ECONNRESET && r != -EPIPE)
 			break;
 		if (!deadline) {
 			fprintf(stderr,
 				PROG ": job %s: %s; waiting up to %d s for cpoold to come back\n",
-				id, err, RECONNECT_SECONDS);
+				id, err.msg, RECONNECT_SECONDS);
 			deadline = cli_now() + RECONNECT_SECONDS;
 		}
 		client = NULL;
 		while (!client && cli_now() < deadline) {
 			nanosleep(&(struct timespec){ .tv_nsec = 200000000 }, NULL);
-			if (cpool_apiclient_connect(socket, &client, err, sizeof(err)))
+			if (cpool_apiclient_connect(socket, &client, &err))
 				client = NULL;
 		}
 		if (!client)
@@ -108,7 +108,7 @@ static int wait_job(struct cpool_apiclient *client, const char *socket, const ch
 		deadline = 0; /* back: a later loss gets its own minute */
 	}
 	if (r)
-		cli_fail(PROG, "job %s: %s", id, err);
+		cli_fail(PROG, "job %s: %s", id, err.msg);
 	return r;
 }
 
@@ -120,7 +120,7 @@ static int array_elements(const char *socket, const char *id, char ***labels, in
 {
 	struct cpool_apiclient *client = cli_connect(PROG, socket);
 	json_t *args = json_object(), *result, *el;
-	char err[1024];
+	struct cpool_error err;
 	size_t i;
 	int r;
 
@@ -131,13 +131,12 @@ static int array_elements(const char *socket, const char *id, char ***labels, in
 		return -ECONNREFUSED;
 	}
 	cli_job_ref_args(id, args);
-	r = cpool_apiclient_call(client, CPOOL_OP_ARRAY, args, &result, CLI_TIMEOUT_MS, err,
-				 sizeof(err));
+	r = cpool_apiclient_call(client, CPOOL_OP_ARRAY, args, &result, CLI_TIMEOUT_MS, &err);
 	cpool_apiclient_close(client);
 	if (r == -ENOENT)
 		return 0; /* a plain job (or none: wait says so) */
 	if (r) {
-		cli_fail(PROG, "job %s: %s", id, err);
+		cli_fail(PROG, "job %s: %s", id, err.msg);
 		return r;
 	}
 	el = json_object_get(result, "elements");

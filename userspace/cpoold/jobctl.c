@@ -165,7 +165,7 @@ static int add_element(int64_t id, int64_t task, void *ctx)
  * that heads an array stands for all its elements.
  */
 static int resolve_deps(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid,
-			struct dep_list *out, char *err, size_t errlen)
+			struct dep_list *out, struct cpool_error *e)
 {
 	for (size_t i = 0; i < s->n_deps; i++) {
 		int64_t id = s->deps[i].job;
@@ -180,8 +180,8 @@ static int resolve_deps(struct cpoold *d, const struct cpool_submit_req *s, uid_
 		} else {
 			r = cpool_store_job_get(d->store, id, &rec);
 			if (r && r != -ENOENT) {
-				snprintf(err, errlen, "read job %lld: %s", (long long)id,
-					 cpool_store_errmsg(d->store));
+				cpool_error_set(e, r, "read job %lld: %s", (long long)id,
+						cpool_store_errmsg(d->store));
 				return r;
 			}
 			owner = r ? (uid_t)-1 : rec.uid;
@@ -189,17 +189,16 @@ static int resolve_deps(struct cpoold *d, const struct cpool_submit_req *s, uid_
 				cpool_jobrec_free(&rec);
 		}
 		if (owner == (uid_t)-1 || !may_see(uid, owner)) {
-			snprintf(err, errlen, "--after: no job %lld", (long long)id);
-			return -ENOENT;
+			return cpool_error_set(e, -ENOENT, "--after: no job %lld", (long long)id);
 		}
 		out->when = s->deps[i].when;
 		r = cpool_store_array_foreach(d->store, id, add_element, out);
 		if (!r && out->n == before)
 			r = dep_add(out, id, s->deps[i].when);
 		if (r) {
-			snprintf(err, errlen, "--after: %s",
-				 r == -E2BIG ? "more than the limit of jobs to wait for" :
-					       strerror(-r));
+			cpool_error_set(e, r, "--after: %s",
+					r == -E2BIG ? "more than the limit of jobs to wait for" :
+						      strerror(-r));
 			return r;
 		}
 	}
@@ -218,14 +217,14 @@ static int queued_of(struct cpoold *d, uid_t uid)
 
 /* Size of an array, against max_array_size and (but for root) queued_jobs_per_user. */
 static int check_array(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, int count,
-		       char *err, size_t errlen)
+		       struct cpool_error *e)
 {
 	const struct cpool_user_limits *l = &d->cfg.limits;
 	int queued;
 
 	if (l->max_array_size && count > l->max_array_size) {
-		snprintf(err, errlen, "--array: %d elements, more than max_array_size = %d", count,
-			 l->max_array_size);
+		cpool_error_set(e, -E2BIG, "--array: %d elements, more than max_array_size = %d",
+				count, l->max_array_size);
 		return -E2BIG;
 	}
 	(void)s;
@@ -234,10 +233,10 @@ static int check_array(struct cpoold *d, const struct cpool_submit_req *s, uid_t
 	queued = queued_of(d, uid);
 	/* limits_check_submit counted one already. */
 	if (queued + count > l->queued_jobs_per_user) {
-		snprintf(err, errlen,
-			 "uid %u has %d jobs queued and the array adds %d: the limit is %d "
-			 "(queued_jobs_per_user)",
-			 (unsigned)uid, queued, count, l->queued_jobs_per_user);
+		cpool_error_set(e, -EDQUOT,
+				"uid %u has %d jobs queued and the array adds %d: the limit is %d "
+				"(queued_jobs_per_user)",
+				(unsigned)uid, queued, count, l->queued_jobs_per_user);
 		return -EDQUOT;
 	}
 	return 0;
@@ -274,7 +273,7 @@ static void forget_new(struct cpoold *d, int64_t *ids, int n)
 }
 
 int jobctl_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
-		  json_t **result, char *err, size_t errlen)
+		  json_t **result, struct cpool_error *e)
 {
 	struct dep_list deps = { 0 };
 	struct cpool_submit_req sub;
@@ -284,39 +283,37 @@ int jobctl_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid,
 
 	default_outputs(s, &sub, out, sizeof(out));
 	if (!s->hold && !s->n_deps && !s->is_array) {
-		r = jobs_submit(d, &sub, uid, gid, &id, err, errlen);
+		r = jobs_submit(d, &sub, uid, gid, &id, e);
 		if (!r)
 			*result = json_pack("{s:I}", "job", (json_int_t)id);
 		return r;
 	}
-	if ((r = resolve_deps(d, s, uid, &deps, err, errlen)) ||
-	    (s->is_array && (r = check_array(d, s, uid, count, err, errlen))))
+	if ((r = resolve_deps(d, s, uid, &deps, e)) ||
+	    (s->is_array && (r = check_array(d, s, uid, count, e))))
 		goto out;
 	ids = calloc((size_t)count, sizeof(*ids));
 	if (!ids) {
-		r = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
+		r = cpool_error_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	/* The jobs and their rows at once: a crash leaves all of them or none. */
 	r = cpool_store_begin(d->store);
 	if (r) {
-		snprintf(err, errlen, "store the jobs: %s", cpool_store_errmsg(d->store));
+		cpool_error_set(e, r, "store the jobs: %s", cpool_store_errmsg(d->store));
 		goto out;
 	}
 	for (made = 0; made < count; made++) {
 		struct jobctl *c;
 		struct djob *j;
 
-		r = jobs_submit(d, &sub, uid, gid, &ids[made], err, errlen);
+		r = jobs_submit(d, &sub, uid, gid, &ids[made], e);
 		if (r)
 			break;
 		j = jobs_find(d, ids[made]);
 		c = j ? ctl_of(j) : NULL;
 		if (!c || set_deps(c, deps.v, deps.n)) {
 			made++;
-			r = -ENOMEM;
-			snprintf(err, errlen, "out of memory");
+			r = cpool_error_set(e, -ENOMEM, "out of memory");
 			break;
 		}
 		c->held = s->hold;
@@ -328,13 +325,13 @@ int jobctl_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid,
 		r = store_ctl(d, j, NULL);
 		if (r) {
 			made++;
-			snprintf(err, errlen, "store the job's control: %s",
-				 cpool_store_errmsg(d->store));
+			cpool_error_set(e, r, "store the job's control: %s",
+					cpool_store_errmsg(d->store));
 			break;
 		}
 	}
 	if (!r && (r = cpool_store_commit(d->store)))
-		snprintf(err, errlen, "store the jobs: %s", cpool_store_errmsg(d->store));
+		cpool_error_set(e, r, "store the jobs: %s", cpool_store_errmsg(d->store));
 	if (r) {
 		cpool_store_rollback(d->store);
 		forget_new(d, ids, made);
@@ -383,7 +380,7 @@ static int env_set(char ***env, const char *name, const char *value)
 }
 
 int jobctl_launch_prepare(struct cpoold *d, struct djob *j, const char *vs, const char *cpus,
-			  char ***env, char *out, char *errp, size_t len, struct cpool_cg_error *e)
+			  char ***env, char *out, char *errp, size_t len, struct cpool_error *e)
 {
 	const struct jobctl *c = j->ctl;
 	struct cpool_outpattern_vars vars = {
@@ -486,7 +483,8 @@ static enum cpool_dep_verdict judge(struct cpoold *d, const struct cpool_dep *de
 /* A dependency that can no longer be met: the job is cancelled, with the reason. */
 static void never_satisfied(struct cpoold *d, struct djob *j, const char *why)
 {
-	char msg[512], err[256];
+	struct cpool_error err;
+	char msg[512];
 
 	snprintf(msg, sizeof(msg), "dependency never satisfied: %s", why);
 	if (store_ctl(d, j, "DependencyNeverSatisfied"))
@@ -496,8 +494,8 @@ static void never_satisfied(struct cpoold *d, struct djob *j, const char *why)
 	free(j->rec.error);
 	j->rec.error = strdup(msg);
 	log_info("job %lld: %s", (long long)j->rec.id, msg);
-	if (jobs_cancel(d, j, err, sizeof(err)))
-		log_err("job %lld: cancel: %s", (long long)j->rec.id, err);
+	if (jobs_cancel(d, j, &err))
+		log_err("job %lld: cancel: %s", (long long)j->rec.id, err.msg);
 }
 
 /* True while @j waits on a dependency; cancels it when one can never be met. */
@@ -869,7 +867,7 @@ static json_t *hold_or_release(struct cpoold *d, struct djob *j, const struct cp
 static json_t *send_signal(struct cpoold *d, struct djob *j, const struct cpool_request *req,
 			   int *count)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r;
 
 	if (!jobs_running(j) && j->rec.state != CPOOL_JOB_FROZEN)

@@ -92,7 +92,7 @@ int cg_signal_tree(const char *dir, int sig, struct cpool_error *e)
 }
 
 int cpool_cg_signal(const struct cpool_cg_pool *pool, const char *rel, int sig,
-		    struct cpool_cg_error *e)
+		    struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err = cg_rel_check(rel, e);

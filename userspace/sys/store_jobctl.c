@@ -18,6 +18,26 @@ int store_jobctl_schema(sqlite3 *db)
 		NULL, NULL, NULL));
 }
 
+static int exec_sql(struct cpool_store *store, const char *sql)
+{
+	return store_sql_error(sqlite3_exec(store_db(store), sql, NULL, NULL, NULL));
+}
+
+int cpool_store_begin(struct cpool_store *store)
+{
+	return exec_sql(store, "BEGIN IMMEDIATE");
+}
+
+int cpool_store_commit(struct cpool_store *store)
+{
+	return exec_sql(store, "COMMIT");
+}
+
+int cpool_store_rollback(struct cpool_store *store)
+{
+	return exec_sql(store, "ROLLBACK");
+}
+
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
