@@ -339,10 +339,23 @@ static __always_inline void hist_add(struct cpool_bpf_cgroup *cg, __u64 wait)
 }
 
 /*
+ * The run time of a prev this CPU did not see come in: its gain since the
+ * scheduler last picked it (prev_sum_exec_runtime, kept by the fair
+ * class), no more than the time since this CPU's last clocked switch.
+ */
+static __always_inline __u64 unmatched_run(struct task_struct *prev, __u64 exec, __u64 clocked)
+{
+	__u64 start = prev->se.prev_sum_exec_runtime;
+	__u64 ran = exec > start ? exec - start : 0;
+
+	return ran < clocked ? ran : clocked;
+}
+
+/*
  * Parts of the switch, in the order they run, for bench_parts: 1 the
- * dispatch alone (nothing runs); 2 the clock and the CPU's state; 3 the
- * kernel fields (cgroup ids, states, sched_info, run time) and the CPU's
- * busy and idle time; 4 the cgroup entries (task storage, slots, run time,
+ * dispatch alone (nothing runs); 2 the CPU's state; 3 the kernel fields
+ * (cgroup ids, states, sched_info, run time), the clock where idle is
+ * involved and the CPU's busy and idle time; 4 the cgroup entries (task storage, slots, run time,
  * switches, preemptions); 5 the run-queue wait; then the histogram.
  */
 #define BENCH_STOP_AFTER(part) (bench_parts && bench_parts <= (part))
@@ -351,7 +364,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
-	__u64 now, next_id = 0, prev_id, pending = 0, wait = 0, exec;
+	__u64 now = 0, next_id = 0, prev_id, pending = 0, wait = 0, exec;
 	__u32 zero = 0, prev_slot, next_slot = NO_SLOT;
 	bool prev_runnable, matched, counted;
 	struct cpool_bpf_cpu *c;
@@ -359,7 +372,6 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 
 	if (BENCH_STOP_AFTER(1))
 		return 0;
-	now = bpf_ktime_get_ns();
 	c = bpf_map_lookup_elem(&cpu_stats, &zero);
 	if (!c)
 		return 0;
@@ -406,10 +418,22 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	 * tracepoint: its gain is exactly what cpu.stat was charged.
 	 */
 	exec = prev->se.sum_exec_runtime;
-	if (c->last_switch_ns)
-		charge_cpu(c, prev_id, now, pending);
-	else
-		prev_id = 0; /* this CPU's first switch: nothing to charge */
+	/*
+	 * The clock only where it counts: where the idle task comes or goes
+	 * (the CPU's busy time runs from one to the other: a switch between
+	 * two tasks leaves it running), where prev's run time cannot come
+	 * from sum_exec_runtime, and for the wakeup programs' stamps.  Reading
+	 * it is the dearest thing here on some hosts (a kvm-clock without a
+	 * stable TSC: 100 ns and more).
+	 */
+	if (!prev_id || !next_id || !matched || !c->last_switch_ns ||
+	    (track_rqlat && !use_sched_info)) {
+		now = bpf_ktime_get_ns();
+		if (c->last_switch_ns)
+			charge_cpu(c, prev_id, now, pending);
+		else
+			prev_id = 0; /* this CPU's first switch: nothing to charge */
+	}
 	if (BENCH_STOP_AFTER(3))
 		goto switched;
 
@@ -422,7 +446,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 		if (matched)
 			prev_cg->run_ns += exec > c->cur_exec_start ? exec - c->cur_exec_start : 0;
 		else
-			prev_cg->run_ns += now - c->last_switch_ns;
+			prev_cg->run_ns += unmatched_run(prev, exec, now - c->last_switch_ns);
 		if (prev_runnable)
 			prev_cg->preempted++;
 	}
@@ -463,7 +487,8 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 		hist_add(next_cg, wait);
 
 switched:
-	c->last_switch_ns = now;
+	if (now)
+		c->last_switch_ns = now;
 	if (!next_id) {
 		c->idle_at_switch_in = c->idle_ns;
 		c->nohz_idle_start = 0;
@@ -473,6 +498,7 @@ switched:
 	c->cur_slot = next_slot;
 	c->cur_exec_start = next->se.sum_exec_runtime;
 	c->cur_task = (__u64)next;
+	c->cur_pid = next->pid;
 	c->switches++;
 	if (track_rqlat && !use_sched_info && prev->pid && prev->__state == TASK_RUNNING)
 		mark_waiting(prev, now, true);

@@ -89,13 +89,20 @@ struct cpool_bpf_cpu {
 	__u64 busy_ns;
 	__u64 idle_ns;
 	__u64 switches;
-	__u64 last_switch_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last switch; 0 = none yet */
+	/*
+	 * bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last switch that took
+	 * the clock: one to or from the idle task, or an unmatched one (0 =
+	 * none yet).  A switch between two tasks leaves it, so while the CPU
+	 * is busy it is when the CPU last became busy.
+	 */
+	__u64 last_switch_ns;
 	__u64 cur_cgroup; /* cgroup v2 id of the running task; 0 = the idle task */
 	__u64 failed_updates; /* map updates that failed (map full, no memory) */
 	__u64 cur_exec_start; /* se.sum_exec_runtime of the running task when it came in */
 	__u64 cur_task; /* that task (its address, as a tag) */
 	__u64 unmatched; /* switches whose prev was not the task last switched in here */
 	__u64 cur_slot; /* slot of cur_cgroup in the cgroup array (0xffffffff: none) */
+	__u64 cur_pid; /* that task's pid (0: the idle task) */
 	/*
 	 * NO_HZ idle, kept like the kernel's tick_sched (see metrics.bpf.c):
 	 * when the current idle span began (0 = none open), whether the idle

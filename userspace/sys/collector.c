@@ -649,6 +649,33 @@ static void warm_path_cache(struct cpool_collector *c)
 	}
 }
 
+/*
+ * What the task running on a CPU has run since it came in: its
+ * sum_exec_runtime now (the first field of /proc/PID/schedstat, brought up
+ * to date by the kernel as it is read) less the value the switch recorded.
+ * The scheduler's clock, like the run time the switches charge, and no
+ * clock read in the switch: a switch between two tasks takes none, so
+ * last_switch_ns is not when the running task came in.  0 when the task is
+ * gone (its time was charged at its last switch).
+ */
+static uint64_t running_task_inflight(const struct cpool_bpf_cpu *v)
+{
+	unsigned long long exec;
+	char path[64];
+	FILE *f;
+	int n;
+
+	if (!v->cur_pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%llu/schedstat", (unsigned long long)v->cur_pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu", &exec);
+	fclose(f);
+	return n == 1 && exec > v->cur_exec_start ? exec - v->cur_exec_start : 0;
+}
+
 static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
 {
 	int fd = bpf_map__fd(c->skel->maps.cpu_stats);
@@ -729,7 +756,7 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 			if (!cg)
 				cg = add_cgroup(s, &cap, v->cur_cgroup);
 			if (cg)
-				cg->run_ns += inflight;
+				cg->run_ns += running_task_inflight(v);
 		}
 	}
 	free(vals);
