@@ -355,8 +355,9 @@ static __always_inline __u64 unmatched_run(struct task_struct *prev, __u64 exec,
  * Parts of the switch, in the order they run, for bench_parts: 1 the
  * dispatch alone (nothing runs); 2 the CPU's state; 3 the kernel fields
  * (cgroup ids, states, sched_info, run time), the clock where idle is
- * involved and the CPU's busy and idle time; 4 the cgroup entries (task storage, slots, run time,
- * switches, preemptions); 5 the run-queue wait; then the histogram.
+ * involved and the CPU's busy and idle time; 4 the cgroup entries (task
+ * storage, slots, run time, switches, preemptions); 5 the run-queue wait;
+ * then the histogram.
  */
 #define BENCH_STOP_AFTER(part) (bench_parts && bench_parts <= (part))
 
