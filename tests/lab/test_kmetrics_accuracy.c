@@ -312,12 +312,13 @@ static void read_idle(struct idle_reading *r)
 /*
  * Whether @b can follow @a: on every CPU idle grew by no less than nothing
  * and no more than the time between them, give or take a tick of
- * /proc/stat's resolution.  6.1 fails it now and then: it has no seqcount
- * around tick_sched's idle_sleeptime / idle_entrytime (6.12 has
- * idle_sleeptime_seq), so a reader racing with a CPU's own update of its
- * idle span counts that span twice or not at all, and under TCG, which
- * runs the vCPUs in turns on one thread, a vCPU can stop for a whole
- * turn in the middle of that update.
+ * /proc/stat's resolution.  A reading fails it when the emulator stalled
+ * the reader in the middle of it (each CPU's line is computed at its own
+ * instant, and under TCG, which runs the vCPUs in turns on one thread of a
+ * loaded host, a stall lasts tens of ms), and on 6.1 when it is torn: 6.1
+ * has no seqcount around tick_sched's idle_sleeptime / idle_entrytime
+ * (6.12 has idle_sleeptime_seq), so a reader racing with a CPU's own
+ * update of its idle span can count that span twice or not at all.
  */
 static bool idle_follows(const struct idle_reading *a, const struct idle_reading *b, int *bad_cpu)
 {
@@ -342,8 +343,8 @@ static bool idle_follows(const struct idle_reading *a, const struct idle_reading
  * a reading just before and one just after (not the middle of the two:
  * the collector reads the cgroup files after time_ns, and a stall of the
  * emulator there moved the middle by tens of ms).  A reading before and
- * one after those check that none of the four is torn (idle_follows());
- * a torn one takes the whole edge again.
+ * one after those check that the four are consistent (idle_follows());
+ * an inconsistent set takes the whole edge again.
  */
 static void edge(struct cpool_kmetrics_snapshot *s, uint64_t *idle, int *ncpu_stat,
 		 const struct group *job, uint64_t *delay)
@@ -366,7 +367,7 @@ static void edge(struct cpool_kmetrics_snapshot *s, uint64_t *idle, int *ncpu_st
 		    (idle_follows(&r[0], &r[1], &bad_cpu) && idle_follows(&r[1], &r[2], &bad_cpu) &&
 		     idle_follows(&r[2], &r[3], &bad_cpu)))
 			break;
-		diag("edge %d: /proc/stat idle of cpu%d torn (readings %.1f %.1f %.1f %.1f ms at +0 %.1f %.1f %.1f ms): reading again",
+		diag("edge %d: /proc/stat idle of cpu%d inconsistent (readings %.1f %.1f %.1f %.1f ms at +0 %.1f %.1f %.1f ms): reading again",
 		     attempt, bad_cpu, (double)r[0].idle[bad_cpu] / 1e6,
 		     (double)r[1].idle[bad_cpu] / 1e6, (double)r[2].idle[bad_cpu] / 1e6,
 		     (double)r[3].idle[bad_cpu] / 1e6, (double)(r[1].t - r[0].t) / 1e6,
