@@ -85,6 +85,12 @@ struct djob {
 	struct waiter *waiters;
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
+	/* walltime.c: its time limit (rec.time_limit) */
+	struct cpoold *daemon;
+	struct cpool_evsource *walltime_timer; /* to the deadline, then to the end of the grace */
+	int64_t run_since_us; /* rec.start_time on the timers' clock */
+	bool timed_out; /* SIGTERM sent at the limit: it ends TIMEOUT */
+	bool walltime_killed; /* the grace is over: its leaf was killed */
 	struct djob *next;
 };
 
@@ -196,6 +202,17 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 /* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
 bool limits_refuse_start(struct cpoold *d, const struct djob *j);
 void limits_free(struct cpoold *d);
+
+/* walltime.c: time limits (the rule for frozen time is in its header comment) */
+/* The time limit of submission @s: --time, else the VS's default; refused above max_time. */
+int walltime_resolve(struct cpoold *d, const struct cpool_submit_req *s, double *time_limit,
+		     char *err, size_t errlen);
+/* Started, resumed or adopted: a timer to its deadline (at once when past). */
+void walltime_arm(struct cpoold *d, struct djob *j);
+/* Preempted or ended: its clock stops. */
+void walltime_disarm(struct djob *j);
+/* At its end (rec.run_time final): whether it is accounted TIMEOUT. */
+bool walltime_ended_late(const struct djob *j);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

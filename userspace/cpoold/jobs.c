@@ -77,7 +77,9 @@ static void unlink_job(struct cpoold *d, struct djob *j)
 static void init_policy_view(struct cpoold *d, struct djob *j)
 {
 	struct cpool_job *p = &j->pol;
-	double est = j->rec.estimate > 0 ? j->rec.estimate : DEFAULT_ESTIMATE_S;
+	/* A job never runs past its time limit: min(estimate, time). */
+	double est =
+		cpool_job_policy_estimate(j->rec.estimate, j->rec.time_limit, DEFAULT_ESTIMATE_S);
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%lld", (long long)j->rec.id);
@@ -119,8 +121,9 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "start", json_real(r->first_start));
 	if (r->pid > 0)
 		json_object_set_new(o, "pid", json_integer(r->pid));
-	if (r->state == CPOOL_JOB_DONE || r->state == CPOOL_JOB_FAILED ||
-	    r->state == CPOOL_JOB_CANCELLED) {
+	if (r->time_limit > 0)
+		json_object_set_new(o, "time", json_real(r->time_limit));
+	if (cpool_job_state_ended(r->state)) {
 		struct cpool_job_times t = { .submit = r->submit_time,
 					     .first_start = r->first_start > 0 ? r->first_start :
 										 r->end_time,
@@ -198,6 +201,7 @@ static void stop_watching(struct djob *j)
 	if (j->freeze_fd >= 0)
 		close(j->freeze_fd);
 	j->freeze_fd = -1;
+	walltime_disarm(j);
 }
 
 static void free_job(struct djob *j)
@@ -443,6 +447,8 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 		j->rec.pid = rec->job_pid;
 	if (j->start_timed_out)
 		j->rec.state = CPOOL_JOB_FAILED; /* rec.error says why */
+	else if (j->timed_out || (!cancelled && walltime_ended_late(j)))
+		j->rec.state = CPOOL_JOB_TIMEOUT;
 	else
 		j->rec.state = cancelled ? CPOOL_JOB_CANCELLED : CPOOL_JOB_DONE;
 	if (rec->error[0] && !j->rec.error)
@@ -625,6 +631,7 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 {
 	char path[PATH_MAX], name[32], cpus[CPOOL_JOB_RECORD_CPUS_MAX];
 	char **argv = NULL, **env = NULL;
+	struct cpool_rlimit rlimits[CPOOL_JOB_RLIMIT__COUNT];
 	struct cpool_launch_spec spec;
 	struct cpool_job_place place;
 	int r;
@@ -638,6 +645,8 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	snprintf(j->leaf, sizeof(j->leaf), "%s/%s", v->vs.name, name);
 	crash_point(CRASH_LAUNCH_LEAF_CREATED);
 	r = cpool_cg_job_limit(&d->pool, j->leaf, &j->cpus, j->rec.mem, e);
+	if (!r)
+		r = cpool_cg_job_pids_max(&d->pool, j->leaf, cpool_job_pids_max(&v->spec.job), e);
 	if (!r)
 		r = cpool_supervise_prepare(d->record_dir, j->rec.id, e);
 	if (r)
@@ -666,6 +675,13 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	spec.gid = j->rec.gid;
 	spec.stdout_path = j->rec.stdout_path;
 	spec.stderr_path = j->rec.stderr_path;
+	/* The VS's, never the daemon's own (its unit's LimitMEMLOCK= and such). */
+	for (int i = 0; i < CPOOL_JOB_RLIMIT__COUNT; i++) {
+		rlimits[i].resource = cpool_job_rlimit_resource((enum cpool_job_rlimit)i);
+		rlimits[i].limit = cpool_job_rlimit_get(&v->spec.job, (enum cpool_job_rlimit)i);
+	}
+	spec.rlimits = rlimits;
+	spec.nr_rlimits = CPOOL_JOB_RLIMIT__COUNT;
 	place = (struct cpool_job_place){ .vs = v->vs.name, .cpus = cpus, .mem = j->rec.mem };
 	if (!argv || !argv[0])
 		r = cpool_cg_fail(e, EINVAL, "job %lld has no command", (long long)j->rec.id);
@@ -680,6 +696,7 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	    watch_supervisor(d, j) || arm_start_timer(d, j))
 		log_err("job %lld: watch its supervisor: %s", (long long)j->rec.id,
 			strerror(errno));
+	walltime_arm(d, j);
 	return 0;
 }
 
@@ -729,6 +746,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 			log_err("job %lld: store its resumption: %s", (long long)j->rec.id,
 				cpool_store_errmsg(d->store));
 		crash_point(CRASH_RESUME_STORED);
+		walltime_arm(d, j);
 		log_info("job %lld resumed on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
 			 cpus);
 		return 0;
@@ -774,8 +792,9 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 {
 	int r;
 
-	if (j->rec.state != CPOOL_JOB_RUNNING)
-		return -EBUSY; /* a starting job is preempted once it runs */
+	if (j->rec.state != CPOOL_JOB_RUNNING || j->timed_out)
+		return -EBUSY; /* a starting job is preempted once it runs; a timed-out one dies */
+	walltime_disarm(j);
 	/* Its CPUs stay busy until the freeze completed (on_freeze_events). */
 	j->releasing = true;
 	if (cpool_evloop_add_timer(d->loop, RELEASE_TIMEOUT_NS, 0, on_release_timeout, j,
@@ -838,6 +857,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 {
 	json_t *argv = json_array(), *env = NULL;
 	struct djob *j;
+	double time_limit;
 	int max_cpus = 0, r;
 
 	if (s->vs) {
@@ -859,6 +879,11 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 			 s->vs ? "this vserver" : "vserver", max_cpus);
 		json_decref(argv);
 		return -E2BIG;
+	}
+	r = walltime_resolve(d, s, &time_limit, err, errlen);
+	if (r) {
+		json_decref(argv);
+		return r;
 	}
 	if (s->mem && s->mem < CPOOL_CG_MEMORY_FLOOR) {
 		snprintf(err, errlen, "mem %llu bytes is below the %llu-byte floor a process needs",
@@ -895,6 +920,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 	j->rec.cpus = s->cpus;
 	j->rec.mem = s->mem;
 	j->rec.estimate = s->estimate;
+	j->rec.time_limit = time_limit;
 	j->rec.priority = s->priority;
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.submit_time = now_s();
@@ -977,6 +1003,8 @@ static bool adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_r
 	}
 	/* cgroup.freeze as the stored state says: a crash may have come between the two. */
 	request_freeze(d, j, j->rec.state == CPOOL_JOB_FROZEN);
+	if (jobs_running(j))
+		walltime_arm(d, j); /* its deadline, from the store; at once when past */
 	log_info("job %lld: %s, supervised by pid %d", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), (int)j->sup.pid);
 	return j->awaiting_exec;

@@ -51,6 +51,11 @@ void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus)
 	cpool_cpuset_andnot(&v->busy, &v->busy, cpus);
 }
 
+static void put_job_key(const char *key, const char *value, void *ctx)
+{
+	json_object_set_new(ctx, key, json_string(value));
+}
+
 /* The spec as config-style strings: what the store keeps and vs.list shows. */
 static json_t *spec_json(const struct cpool_vs_spec *s)
 {
@@ -91,6 +96,7 @@ static json_t *spec_json(const struct cpool_vs_spec *s)
 		snprintf(buf, sizeof(buf), "%u", s->limits.pids_max);
 		json_object_set_new(o, "pids_max", json_string(buf));
 	}
+	cpool_job_limits_each(&s->job, put_job_key, o);
 	return o;
 }
 

@@ -92,8 +92,8 @@ static void schedule(struct cpoold *d)
 		};
 	}
 	for (struct djob *j = d->jobs; j; j = j->next) {
-		/* A killed job keeps its CPUs (v->busy) until it is gone; not scheduled. */
-		if (j->cancel_requested)
+		/* A killed (or timed-out) job keeps its CPUs until it is gone; not scheduled. */
+		if (j->cancel_requested || j->timed_out)
 			continue;
 		switch (j->rec.state) {
 		case CPOOL_JOB_STARTING:

@@ -30,7 +30,7 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 /* The keys each op accepts in "args"; anything else is a typo to report. */
 static const char *const op_keys[CPOOL_OP__COUNT][16] = {
 	[CPOOL_OP_SUBMIT] = { "argv", "env", "vs", "name", "cwd", "stdout", "stderr", "cpus", "mem",
-			      "estimate", "priority" },
+			      "estimate", "priority", "time" },
 	[CPOOL_OP_CANCEL] = { "job" },
 	[CPOOL_OP_WAIT] = { "job" },
 	[CPOOL_OP_HISTORY] = { "since", "uid", "all", "after", "limit" },
@@ -174,6 +174,7 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, char *err, siz
 	int r;
 
 	s->estimate = 0;
+	s->time_limit = 0;
 	if ((r = get_strv(args, "argv", &s->argv, &s->argc, err, errlen)) ||
 	    (r = get_strv(args, "env", &s->env, &s->envc, err, errlen)) ||
 	    (r = get_string(args, "vs", &s->vs, err, errlen)) ||
@@ -184,7 +185,8 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, char *err, siz
 	    (r = get_int(args, "cpus", 1, 4096, &cpus, err, errlen)) ||
 	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, err, errlen)) ||
 	    (r = get_int(args, "priority", -20, 19, &prio, err, errlen)) ||
-	    (r = get_duration(args, "estimate", &s->estimate, err, errlen)))
+	    (r = get_duration(args, "estimate", &s->estimate, err, errlen)) ||
+	    (r = get_duration(args, "time", &s->time_limit, err, errlen)))
 		return r;
 	if (s->argc < 1 || s->argv[0][0] == '\0')
 		return cpool_error_format(err, errlen, -EINVAL,
