@@ -153,6 +153,8 @@ json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
 
 /* jobs.c */
 int jobs_recover(struct cpoold *d);
+/* @j's policy view (pol, pj) from its stored record, as at submission or recovery. */
+void jobs_policy_view(struct cpoold *d, struct djob *j);
 struct djob *jobs_find(struct cpoold *d, int64_t id);
 int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
 		int64_t *id, char *err, size_t errlen);

@@ -74,7 +74,7 @@ static void unlink_job(struct cpoold *d, struct djob *j)
 }
 
 /* The policy's view, rebuilt from the stored record. */
-static void init_policy_view(struct cpoold *d, struct djob *j)
+void jobs_policy_view(struct cpoold *d, struct djob *j)
 {
 	struct cpool_job *p = &j->pol;
 	/* A job never runs past its time limit: min(estimate, time). */
@@ -97,6 +97,13 @@ static void init_policy_view(struct cpoold *d, struct djob *j)
 	j->pj.done_us = (int64_t)(j->rec.run_time * 1e6);
 	j->pj.first_start_us = j->rec.first_start > 0 ? wall_to_mono_us(j->rec.first_start) : -1;
 	j->pj.ready_since_us = now_us();
+	/*
+	 * Recovered running after a restart: its slice began at its last start
+	 * or resume (renewals keep that quantum grid), not at 0, which would
+	 * make rr and mlfq see it as having run since the machine booted.
+	 */
+	if (jobs_running(j) && j->rec.start_time > 0)
+		j->pj.slice_start_us = wall_to_mono_us(j->rec.start_time);
 	j->pj.seq = d->next_seq++;
 	j->pj.vs = -1;
 	j->sup.pidfd = -1;
@@ -935,7 +942,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 		return r;
 	}
 	crash_point(CRASH_SUBMIT_STORED);
-	init_policy_view(d, j);
+	jobs_policy_view(d, j);
 	link_job(d, j);
 	*id = j->rec.id;
 	log_debug("job %lld submitted by uid %u", (long long)j->rec.id, (unsigned)uid);
@@ -1135,7 +1142,7 @@ static int load_job(const struct cpool_jobrec *rec, void *ctx)
 	j->rec.cgroup = rec->cgroup ? strdup(rec->cgroup) : NULL;
 	j->rec.cpuset = rec->cpuset ? strdup(rec->cpuset) : NULL;
 	j->rec.error = rec->error ? strdup(rec->error) : NULL;
-	init_policy_view(d, j);
+	jobs_policy_view(d, j);
 	link_job(d, j);
 	return 0;
 }
