@@ -108,7 +108,7 @@ static void test_what_jobs_get(void)
 
 static void test_time_limit(void)
 {
-	char why[512], path[512], buf[256];
+	char why[512], path[512], buf[256] = "";
 	int64_t term_id, ignore_id, dflt_id;
 	json_t *rec, *res;
 
@@ -134,6 +134,12 @@ static void test_time_limit(void)
 	   "one that handles SIGTERM and goes on is killed after kill_grace (%s, signal %lld)",
 	   rec ? lab_jstr(rec, "state") : "no record",
 	   rec ? (long long)lab_jint(rec, "signal") : 0);
+	if (exit_status() && rec) {
+		char *text = json_dumps(rec, JSON_COMPACT);
+
+		diag("its record: %s; the term file: '%s'", text, buf);
+		free(text);
+	}
 	json_decref(rec);
 
 	/* b: default_time 2s applies without --time, and shows in ps. */

@@ -73,7 +73,7 @@ int cpool_cg_signal(const struct cpool_cg_pool *pool, const char *rel, int sig,
 int cpool_cg_job_pids_max(const struct cpool_cg_pool *pool, const char *rel, uint32_t pids_max,
 			  struct cpool_error *e)
 {
-	char value[16];
+	char value[16], dir[PATH_MAX];
 	int err = cg_rel_check(rel, e);
 
 	if (err)
@@ -82,5 +82,7 @@ int cpool_cg_job_pids_max(const struct cpool_cg_pool *pool, const char *rel, uin
 		snprintf(value, sizeof(value), "%u", pids_max);
 	else
 		snprintf(value, sizeof(value), "max");
-	return cg_set(pool, rel, "pids", "pids.max", value, e);
+	cg_abs_path(pool, rel, dir, sizeof(dir));
+	/* Written directly and checked: the file must exist (pids enabled in the VS). */
+	return cg_write_file(dir, "pids.max", value, e);
 }
