@@ -61,6 +61,7 @@ struct vsrv {
 	bool measured;
 	double rul;
 	int64_t rq_p50_us, rq_p99_us;
+	bool destroying; /* vs_destroy.c: killed, waiting to be empty; takes no job */
 };
 
 struct djob {
@@ -146,7 +147,14 @@ void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus);
 int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_t errlen);
 int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
 int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
-int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen);
+/*
+ * Cancel the VS's jobs and kill its subtree; the request is answered on
+ * @c (vs_destroy.c) once it is empty and removed.  Non-zero: refused now.
+ */
+int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_client *c, json_int_t req_id,
+		    char *err, size_t errlen);
+/* The VS, empty, removed: cgroups, planner, store, table. */
+int pool_vs_remove(struct cpoold *d, const char *name, char *err, size_t errlen);
 /* Jobs pinned to @v: running, and queued or frozen. */
 void pool_vs_jobs(struct cpoold *d, const struct vsrv *v, int *running, int *queued);
 json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
@@ -204,6 +212,11 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 /* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
 bool limits_refuse_start(struct cpoold *d, const struct djob *j);
 void limits_free(struct cpoold *d);
+
+/* vs_destroy.c: the wait for a destroyed VS to be empty, in the loop */
+int vs_destroy_start(struct cpoold *d, struct vsrv *v, struct cpool_client *c, json_int_t req_id,
+		     char *err, size_t errlen);
+void vs_destroy_forget_client(struct cpool_client *c);
 
 /* walltime.c: time limits (the rule for frozen time is in its header comment) */
 /* The time limit of submission @s: --time, else the VS's default; refused above max_time. */

@@ -875,6 +875,11 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 			json_decref(argv);
 			return -ENOENT;
 		}
+		if (v->destroying) {
+			snprintf(err, errlen, "vserver %s is being destroyed", s->vs);
+			json_decref(argv);
+			return -ENOENT;
+		}
 		max_cpus = cpool_cpuset_count(&v->vs.cpus);
 	} else {
 		for (int i = 0; i < d->n_vs; i++)

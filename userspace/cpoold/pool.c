@@ -487,15 +487,18 @@ int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, char *err, 
 	return 0;
 }
 
-int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen)
+int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_client *c, json_int_t req_id,
+		    char *err, size_t errlen)
 {
-	struct cpool_cg_error e = { 0 };
 	int i = pool_index(d, name);
-	int r;
 
 	if (i < 0) {
 		snprintf(err, errlen, "no vserver %s", name);
 		return -ENOENT;
+	}
+	if (d->vs[i].destroying) {
+		snprintf(err, errlen, "vserver %s is being destroyed already", name);
+		return -EALREADY;
 	}
 	/* Its jobs end first, through the normal path, so each is accounted. */
 	for (struct djob *j = d->jobs, *next; j; j = next) {
@@ -506,7 +509,22 @@ int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen
 			jobs_cancel(d, j, why, sizeof(why));
 	}
 	crash_point(CRASH_VS_DESTROY_JOBS_KILLED);
-	r = cpool_cg_vs_destroy(&d->pool, name, 10000, &e);
+	/* Answered (pool_vs_remove) once cgroup.events says it is empty. */
+	return vs_destroy_start(d, &d->vs[i], c, req_id, err, errlen);
+}
+
+int pool_vs_remove(struct cpoold *d, const char *name, char *err, size_t errlen)
+{
+	struct cpool_cg_error e = { 0 };
+	int i = pool_index(d, name);
+	int r;
+
+	if (i < 0) {
+		snprintf(err, errlen, "no vserver %s", name);
+		return -ENOENT;
+	}
+	/* Empty already: no wait. */
+	r = cpool_cg_vs_destroy(&d->pool, name, 0, &e);
 	if (r) {
 		snprintf(err, errlen, "%s", e.msg);
 		return r;

@@ -85,7 +85,10 @@ static void schedule(struct cpoold *d)
 		vs[i] = (struct cpool_vs_state){
 			.name = v->vs.name,
 			.cpus = cpool_cpuset_count(&v->vs.cpus),
-			.free_cpus = cpool_cpuset_count(&v->vs.cpus) - cpool_cpuset_count(&v->busy),
+			/* A VS being destroyed takes no job. */
+			.free_cpus = v->destroying ? 0 :
+						     cpool_cpuset_count(&v->vs.cpus) -
+							     cpool_cpuset_count(&v->busy),
 			.measured = v->measured,
 			.rul = v->rul,
 			.rq_p99_us = v->rq_p99_us,
