@@ -213,6 +213,9 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 bool limits_refuse_start(struct cpoold *d, const struct djob *j);
 void limits_free(struct cpoold *d);
 
+/* kill.c: cgroup.kill, or its fallback (freeze, SIGKILL, again once frozen) without a wait */
+int kill_cgroup(struct cpoold *d, const char *rel, struct cpool_cg_error *e);
+
 /* vs_destroy.c: the wait for a destroyed VS to be empty, in the loop */
 int vs_destroy_start(struct cpoold *d, struct vsrv *v, struct cpool_client *c, json_int_t req_id,
 		     char *err, size_t errlen);

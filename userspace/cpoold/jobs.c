@@ -282,7 +282,7 @@ void jobs_leaf_remove(struct cpoold *d, const char *leaf)
 
 	if (!leaf[0])
 		return;
-	if (cpool_cg_kill(&d->pool, leaf, &e) && e.err != -ENOENT)
+	if (kill_cgroup(d, leaf, &e) && e.err != -ENOENT)
 		log_warn("kill job leaf %s: %s", leaf, e.msg);
 	g = calloc(1, sizeof(*g));
 	if (!g) {
@@ -490,15 +490,22 @@ static void handle_report(struct cpoold *d, struct djob *j)
 		log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
 	j->rec.state = CPOOL_JOB_RUNNING;
 	j->rec.pid = j->sup.job_pid;
+	/*
+	 * Its run (and time limit) counts from the exec, not from the launch,
+	 * which a slow file system or machine may stretch.  A crash before
+	 * this store leaves the launch's instant: the earlier, stricter one.
+	 */
+	j->rec.start_time = now_s();
 	if (cpool_store_job_update(d->store, &j->rec))
 		log_err("job %lld: store its start: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));
 	crash_point(CRASH_LAUNCH_RUNNING_STORED);
+	walltime_arm(d, j);
 	log_info("job %lld started on %s (CPUs %s, pid %d)", (long long)j->rec.id, j->pol.vs,
 		 j->rec.cpuset ?: "?", (int)j->rec.pid);
 	sched_kick(d); /* the policy sees it from now on */
 	/* Cancelled while starting: the kill may have come before the process existed. */
-	if (j->cancel_requested && cpool_cg_kill(&d->pool, j->leaf, &e))
+	if (j->cancel_requested && kill_cgroup(d, j->leaf, &e))
 		log_warn("job %lld: cancel: %s", (long long)j->rec.id, e.msg);
 }
 
@@ -525,7 +532,7 @@ static void start_timed_out(struct cpoold *d, struct djob *j)
 		j->report_src = NULL;
 	}
 	/* It keeps its CPUs until its supervisor is gone: a process may still be there. */
-	if (cpool_cg_kill(&d->pool, j->leaf, &e))
+	if (kill_cgroup(d, j->leaf, &e))
 		log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
 	log_warn("job %lld %s", (long long)j->rec.id, why);
 }
@@ -551,6 +558,7 @@ static void on_start_timeout(struct cpool_evsource *src, uint32_t events, void *
 		if (cpool_store_job_update(d->store, &j->rec))
 			log_err("job %lld: store its start: %s", (long long)j->rec.id,
 				cpool_store_errmsg(d->store));
+		walltime_arm(d, j);
 		return;
 	}
 	start_timed_out(d, j);
@@ -703,7 +711,6 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	    watch_supervisor(d, j) || arm_start_timer(d, j))
 		log_err("job %lld: watch its supervisor: %s", (long long)j->rec.id,
 			strerror(errno));
-	walltime_arm(d, j);
 	return 0;
 }
 
@@ -849,7 +856,7 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 			 d->record_dir, strerror(-r));
 		return r;
 	}
-	if (cpool_cg_kill(&d->pool, j->leaf, &e)) {
+	if (kill_cgroup(d, j->leaf, &e)) {
 		snprintf(err, errlen, "%s", e.msg);
 		return e.err;
 	}
@@ -1015,7 +1022,7 @@ static bool adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_r
 	}
 	/* cgroup.freeze as the stored state says: a crash may have come between the two. */
 	request_freeze(d, j, j->rec.state == CPOOL_JOB_FROZEN);
-	if (jobs_running(j))
+	if (j->rec.state == CPOOL_JOB_RUNNING)
 		walltime_arm(d, j); /* its deadline, from the store; at once when past */
 	log_info("job %lld: %s, supervised by pid %d", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), (int)j->sup.pid);
@@ -1102,6 +1109,7 @@ static bool check_adopted_exec(struct cpoold *d, struct djob *j)
 		log_err("job %lld: store its start: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));
 	log_info("job %lld: exec'd; running", (long long)j->rec.id);
+	walltime_arm(d, j);
 	return false;
 }
 

@@ -131,7 +131,7 @@ int vs_destroy_start(struct cpoold *d, struct vsrv *v, struct cpool_client *c, j
 		return r;
 	}
 	/* The whole subtree: stray processes of ended jobs too. */
-	if (cpool_cg_kill(&d->pool, x->name, &e)) {
+	if (kill_cgroup(d, x->name, &e)) {
 		snprintf(err, errlen, "%s", e.msg);
 		destroy_free(x);
 		return e.err;

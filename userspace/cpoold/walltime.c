@@ -2,8 +2,8 @@
 /*
  * Time limits (cpool submit --time, the VS's default_time and max_time).
  *
- * What counts is the time a job holds CPUs: from its launch (STARTING) to
- * its end, less the time it spent frozen.  Slurm counts wall time for a
+ * What counts is the time a job runs: from its exec (RUNNING) to its end,
+ * less the time it spent frozen.  Slurm counts wall time for a
  * running job and stops the clock while a job is suspended by
  * preemption; we do the same, because a freeze is the scheduler's choice,
  * not the job's: under rr a job counting its frozen time would be killed
@@ -102,7 +102,7 @@ static void kill_now(struct cpoold *d, struct djob *j)
 	struct cpool_cg_error e = { 0 };
 
 	j->walltime_killed = true;
-	if (cpool_cg_kill(&d->pool, j->leaf, &e) && e.err != -ENOENT)
+	if (kill_cgroup(d, j->leaf, &e) && e.err != -ENOENT)
 		log_warn("job %lld: kill at its time limit: %s", (long long)j->rec.id, e.msg);
 	crash_point(CRASH_TIMEOUT_KILLED);
 }
@@ -117,7 +117,8 @@ static void on_walltime(struct cpool_evsource *src, uint32_t events, void *data)
 
 	(void)src;
 	(void)events;
-	if (!jobs_running(j) || j->walltime_killed)
+	/* Not yet exec'd: armed again once it is (a signal now would hit the supervisor's child). */
+	if (j->rec.state != CPOOL_JOB_RUNNING || j->walltime_killed)
 		return;
 	if (j->timed_out) {
 		log_info("job %lld: still there %g s after its SIGTERM: killed",
