@@ -51,7 +51,8 @@ static int count_tagged(const char *tag)
 	FILE *p;
 	int n = -1;
 
-	snprintf(cmd, sizeof(cmd), "pgrep -fc '%s' 2>/dev/null", tag);
+	/* [x]yz: the pattern does not match the shell that runs pgrep. */
+	snprintf(cmd, sizeof(cmd), "pgrep -fc '[%c]%s' 2>/dev/null", tag[0], tag + 1);
 	p = popen(cmd, "r");
 	if (p && fgets(out, sizeof(out), p))
 		n = atoi(out);
@@ -154,8 +155,14 @@ int main(void)
 	ok(strstr(log, "no cgroup.kill: frozen and killed") != NULL,
 	   "the kills went through the fallback");
 
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	if (waitpid(daemon_pid, &r, WNOHANG) == daemon_pid) {
+		ok(0, "cpoold-crash is still running");
+		diag("it ended: %s %d", WIFSIGNALED(r) ? "signal" : "exit status",
+		     WIFSIGNALED(r) ? WTERMSIG(r) : WEXITSTATUS(r));
+	} else {
+		kill(daemon_pid, SIGTERM);
+		waitpid(daemon_pid, NULL, 0);
+	}
 	lab_cpoold_cleanup(dir, root);
 	done_testing();
 	return exit_status();
