@@ -215,6 +215,8 @@ void limits_free(struct cpoold *d);
 
 /* kill.c: cgroup.kill, or its fallback (freeze, SIGKILL, again once frozen) without a wait */
 int kill_cgroup(struct cpoold *d, const char *rel, struct cpool_cg_error *e);
+/* Kills waiting for their second pass. */
+int kill_pending(void);
 
 /* vs_destroy.c: the wait for a destroyed VS to be empty, in the loop */
 int vs_destroy_start(struct cpoold *d, struct vsrv *v, struct cpool_client *c, json_int_t req_id,

@@ -94,6 +94,15 @@ static void on_timeout(struct cpool_evsource *src, uint32_t events, void *data)
 	second_pass(k);
 }
 
+int kill_pending(void)
+{
+	int n = 0;
+
+	for (struct pending_kill *k = pending; k; k = k->next)
+		n++;
+	return n;
+}
+
 int kill_cgroup(struct cpoold *d, const char *rel, struct cpool_cg_error *e)
 {
 	struct pending_kill *k;
