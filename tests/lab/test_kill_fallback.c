@@ -159,6 +159,8 @@ int main(void)
 		ok(0, "cpoold-crash is still running");
 		diag("it ended: %s %d", WIFSIGNALED(r) ? "signal" : "exit status",
 		     WIFSIGNALED(r) ? WTERMSIG(r) : WEXITSTATUS(r));
+		if (system("dmesg | tail -n 20 | sed 's/^/# dmesg: /'"))
+			diag("no dmesg");
 	} else {
 		kill(daemon_pid, SIGTERM);
 		waitpid(daemon_pid, NULL, 0);
