@@ -41,7 +41,7 @@ static const char *get(const char *rel, const char *file, char *buf, size_t len)
 
 int main(void)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpoold d;
 	char path[4096], buf[64];
 

@@ -125,15 +125,15 @@ static void time_limits(void)
 static void config(void)
 {
 	struct cpool_pool_config c;
-	char err[512];
+	struct cpool_error err = { 0 };
 	int r;
 
 	r = cpool_config_parse_string(&c,
 				      "[vserver a]\ncpus = 2\nmax_time = 2h\ndefault_time = 1h\n"
 				      "job_rlimit_nofile = 256:1024\njob_pids_max = 100\n",
-				      "pool.ini", err, sizeof(err));
+				      "pool.ini", &err);
 	if (r)
-		diag("%s", err);
+		diag("%s", err.msg);
 	is_int(r, 0, "job keys in a [vserver] section");
 	if (!r) {
 		ok(c.vs[0].job.max_time == 7200 && c.vs[0].job.default_time == 3600 &&
@@ -143,9 +143,9 @@ static void config(void)
 		cpool_config_free(&c);
 	}
 	r = cpool_config_parse_string(&c, "[vserver a]\ncpus = 2\nmax_time = soon\n", "pool.ini",
-				      err, sizeof(err));
-	ok(r == -EINVAL && strstr(err, "pool.ini:3") && strstr(err, "max_time"),
-	   "a bad value names file, line and key: %s", err);
+				      &err);
+	ok(r == -EINVAL && strstr(err.msg, "pool.ini:3") && strstr(err.msg, "max_time"),
+	   "a bad value names file, line and key: %s", err.msg);
 	if (!r)
 		cpool_config_free(&c);
 }

@@ -62,7 +62,7 @@ static void pending_free(struct pending_kill *k)
 /* The second pass: frozen (or given up waiting), nothing forks; kill what is left. */
 static void second_pass(struct pending_kill *k)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 
 	if (cpool_cg_kill_pids(&k->d->pool, k->rel, &e) < 0 && e.err != -ENOENT)
 		log_warn("kill %s (second pass): %s", k->rel, e.msg);
@@ -72,7 +72,7 @@ static void second_pass(struct pending_kill *k)
 static void on_events(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct pending_kill *k = data;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_cg_events ev;
 
 	(void)src;
@@ -103,7 +103,7 @@ int kill_pending(void)
 	return n;
 }
 
-int kill_cgroup(struct cpoold *d, const char *rel, struct cpool_cg_error *e)
+int kill_cgroup(struct cpoold *d, const char *rel, struct cpool_error *e)
 {
 	struct pending_kill *k;
 	bool again;

@@ -61,23 +61,21 @@ static void destroy_finish(struct vs_destroy *x, bool timed_out)
 {
 	struct cpoold *d = x->d;
 	struct vsrv *v = pool_find(d, x->name);
-	char err[1024] = "";
+	struct cpool_error err = { 0 };
 	int r;
 
-	if (timed_out) {
-		r = -ETIMEDOUT;
-		snprintf(err, sizeof(err),
-			 "vserver %s: its processes were killed but are still there after %llu s "
-			 "(stuck in the kernel?); try again later",
-			 x->name, VS_DESTROY_TIMEOUT_NS / 1000000000ULL);
-	} else {
-		r = pool_vs_remove(d, x->name, err, sizeof(err));
-	}
+	if (timed_out)
+		r = cpool_error_set(&err, -ETIMEDOUT,
+				    "vserver %s: its processes were killed but are still there "
+				    "after %llu s (stuck in the kernel?); try again later",
+				    x->name, VS_DESTROY_TIMEOUT_NS / 1000000000ULL);
+	else
+		r = pool_vs_remove(d, x->name, &err);
 	if (r) {
-		log_err("destroy vserver %s: %s", x->name, err);
+		log_err("destroy vserver %s: %s", x->name, err.msg);
 		if (v)
 			v->destroying = false;
-		reply(x, cpool_reply_error(x->req_id, r, "%s", err));
+		reply(x, cpool_reply_error(x->req_id, r, "%s", err.msg));
 	} else {
 		reply(x, cpool_reply_ok(x->req_id, json_pack("{s:s}", "name", x->name)));
 	}
@@ -88,7 +86,7 @@ static void destroy_finish(struct vs_destroy *x, bool timed_out)
 static void on_events(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct vs_destroy *x = data;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_cg_events ev;
 
 	(void)src;
@@ -107,13 +105,13 @@ static void on_timeout(struct cpool_evsource *src, uint32_t events, void *data)
 }
 
 int vs_destroy_start(struct cpoold *d, struct vsrv *v, struct cpool_client *c, json_int_t req_id,
-		     char *err, size_t errlen)
+		     struct cpool_error *error)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct vs_destroy *x = calloc(1, sizeof(*x));
 
 	if (!x)
-		return cpool_error_format(err, errlen, -ENOMEM, "out of memory");
+		return cpool_error_set(error, -ENOMEM, "out of memory");
 	x->d = d;
 	x->client = c;
 	x->req_id = req_id;
@@ -125,14 +123,14 @@ int vs_destroy_start(struct cpoold *d, struct vsrv *v, struct cpool_client *c, j
 	    cpool_evloop_add_timer(d->loop, VS_DESTROY_TIMEOUT_NS, 0, on_timeout, x, &x->timer)) {
 		int r = e.err ? e.err : -errno;
 
-		snprintf(err, errlen, "destroy vserver %s: watch it empty: %s", x->name,
-			 e.err ? e.msg : strerror(errno));
+		cpool_error_set(error, r, "destroy vserver %s: watch it empty: %s", x->name,
+				e.err ? e.msg : strerror(-r));
 		destroy_free(x);
 		return r;
 	}
 	/* The whole subtree: stray processes of ended jobs too. */
 	if (kill_cgroup(d, x->name, &e)) {
-		snprintf(err, errlen, "%s", e.msg);
+		cpool_error_set(error, e.err, "%s", e.msg);
 		destroy_free(x);
 		return e.err;
 	}

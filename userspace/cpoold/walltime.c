@@ -33,7 +33,7 @@ static const struct cpool_job_limits *vs_limits(struct cpoold *d, const struct d
 }
 
 int walltime_resolve(struct cpoold *d, const struct cpool_submit_req *s, double *time_limit,
-		     char *err, size_t errlen)
+		     struct cpool_error *error)
 {
 	struct cpool_error e = { 0 };
 	struct cpool_job_limits pool_wide;
@@ -44,14 +44,14 @@ int walltime_resolve(struct cpoold *d, const struct cpool_submit_req *s, double 
 		struct vsrv *v = pool_find(d, s->vs);
 
 		if (!v)
-			return cpool_error_format(err, errlen, -ENOENT, "no vserver %s", s->vs);
+			return cpool_error_set(error, -ENOENT, "no vserver %s", s->vs);
 		l = &v->spec.job;
 	} else {
 		/* Placement may choose any VS: the strictest limits of all. */
 		const struct cpool_job_limits **all = calloc((size_t)d->n_vs + 1, sizeof(*all));
 
 		if (!all)
-			return cpool_error_format(err, errlen, -ENOMEM, "out of memory");
+			return cpool_error_set(error, -ENOMEM, "out of memory");
 		for (int i = 0; i < d->n_vs; i++)
 			all[i] = &d->vs[i].spec.job;
 		cpool_job_limits_strictest(all, d->n_vs, &pool_wide);
@@ -60,9 +60,9 @@ int walltime_resolve(struct cpoold *d, const struct cpool_submit_req *s, double 
 	}
 	r = cpool_job_time_resolve(l, s->time_limit, time_limit, &e);
 	if (r)
-		return cpool_error_format(err, errlen, r, "%s%s%s", e.msg,
-					  s->vs ? " " : " (the smallest of all vservers';",
-					  s->vs ? s->vs : " give --vs for one)");
+		return cpool_error_set(error, r, "%s%s%s", e.msg,
+				       s->vs ? " " : " (the smallest of all vservers';",
+				       s->vs ? s->vs : " give --vs for one)");
 	return 0;
 }
 
@@ -99,7 +99,7 @@ static void set_timer(struct cpoold *d, struct djob *j, double seconds)
 
 static void kill_now(struct cpoold *d, struct djob *j)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 
 	j->walltime_killed = true;
 	if (kill_cgroup(d, j->leaf, &e) && e.err != -ENOENT)
@@ -111,7 +111,7 @@ static void on_walltime(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct djob *j = data;
 	struct cpoold *d = j->daemon;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	double grace;
 	int n;
 
