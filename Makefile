@@ -285,7 +285,7 @@ check-load: all $(LOAD_BINS)
 # The crash-point sweep three times a point on each kernel (~12 min a
 # kernel under TCG): check-lab runs it once a point per kernel.
 check-crash: all
-	$(Q)CPOOL_CRASH_ROUNDS=3 tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) \
+	$(Q)CPOOL_CRASH_ROUNDS=3 tools/lab-check --timeout 3600 $(foreach k,$(LAB_KERNELS),--kernel $(k)) \
 		--numa 2x2 --test $(BUILD)/tests/lab/test_crash_points
 
 check: deps
@@ -447,4 +447,4 @@ clean:
 
 # Only the compilers' dependency files: build/deb and build/deb-root hold
 # Debian trees full of *.d names (tmpfiles.d, invoke-rc.d).
--include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/bpf -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/crash $(BUILD)/bpf -name '*.d' -type f 2>/dev/null)

@@ -55,6 +55,7 @@ struct cpool_submit_req {
 	int cpus; /* >= 1 */
 	uint64_t mem; /* bytes; 0 = VS default */
 	double estimate; /* seconds; 0 = unknown */
+	double time_limit; /* "time": seconds; 0 = the VS's default_time */
 	int priority; /* -20..19, lower is more urgent */
 };
 

@@ -32,6 +32,7 @@ struct cpool_jobrec {
 	int cpus;
 	uint64_t mem;
 	double estimate;
+	double time_limit; /* seconds the job may run (frozen time excluded); 0 = none */
 	int priority;
 	enum cpool_job_state state;
 	double submit_time, first_start, start_time, end_time;

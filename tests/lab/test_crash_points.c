@@ -3,8 +3,8 @@
  * Crash injection: for every crash point build/cpoold-crash names
  * (--crash-points), ROUNDS times (pass 1, 2, 3 of the point), the daemon
  * is killed there by its own SIGKILL while a workload runs that goes
- * through submit, launch, exit, preemption (rr), resume, cancel and a VS's
- * create, resize and destroy.  Then a normal cpoold starts on the same
+ * through submit, launch, exit, preemption (rr), resume, cancel, a time
+ * limit's SIGTERM and kill, and a VS's create, resize and destroy.  Then a normal cpoold starts on the same
  * state and every job must end exactly once, exec'd at most once, with
  * its exact exit status, and `cpool ps` / `cpool history --json` must tell
  * what the jobs' own files tell.  Meanwhile a sampler watches that no CPU
@@ -35,6 +35,7 @@ enum kind {
 	SHORT, /* must end done, with its status, exec'd exactly once */
 	CANCELLED, /* cancelled by us: cancelled, or done if it ended first; at most once */
 	IN_DESTROYED_VS, /* its VS is destroyed under it: ended, at most once */
+	TIMED_OUT, /* ignores SIGTERM past its time limit: timeout, exec'd at most once */
 };
 
 struct job {
@@ -88,8 +89,8 @@ static void simple(struct round *rd, uid_t uid, const char *op, json_t *args)
 	json_decref(res);
 }
 
-static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
-			  const char *tail)
+static struct job *submit_timed(struct round *rd, enum kind kind, uid_t owner, const char *vs,
+				const char *tail, double time_limit)
 {
 	struct job *j = &rd->jobs[rd->n_jobs];
 	char script[512];
@@ -105,14 +106,20 @@ static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const c
 	snprintf(script, sizeof(script), "echo $$ >> %s/exec-%s; %s; exit %d", rd->dir, j->name,
 		 tail, j->status);
 	if (request(rd, owner, "submit",
-		    json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s}", "argv", "/bin/sh", "-c", script,
-			      "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name",
-			      j->name),
+		    json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s, s:f}", "argv", "/bin/sh", "-c",
+			      script, "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name",
+			      j->name, "time", time_limit),
 		    &res) == 0)
 		j->id = lab_jint(res, "job");
 	json_decref(res);
 	rd->n_jobs++;
 	return j;
+}
+
+static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
+			  const char *tail)
+{
+	return submit_timed(rd, kind, owner, vs, tail, 0);
 }
 
 /* The job's state in root's ps, "" when it is not listed. */
@@ -175,7 +182,10 @@ static void workload(struct round *rd)
 {
 	simple(rd, 0, "policy.set", json_pack("{s:s, s:f}", "policy", "rr", "quantum", 0.1));
 	for (int it = 0; it < ITERATIONS && !daemon_dead(rd); it++) {
-		struct job *running, *queued, *doomed, *on_x[4] = { NULL };
+		struct job *running, *queued, *doomed, *timed, *on_x[4] = { NULL };
+
+		/* At its limit: SIGTERM, ignored, then the kill after s's kill_grace. */
+		timed = submit_timed(rd, TIMED_OUT, NOBODY, "s", "trap '' TERM; sleep 30", 1);
 
 		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
 			on_x[i] = submit(rd, SHORT, i % 2 ? NOBODY : 0, "x", "sleep 0.3");
@@ -189,6 +199,7 @@ static void workload(struct round *rd)
 		 */
 		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
 			wait_ended(rd, on_x[i], 30000);
+		wait_ended(rd, timed, 30000);
 		if (daemon_dead(rd))
 			break;
 		/* Under fcfs the second waits behind the first: a cancel of a queued job. */
@@ -445,7 +456,13 @@ static int check_round(struct round *rd)
 			diag("job %s ran but its record has no start", j->name);
 			bad++;
 		}
-		if (strcmp(state, "done") == 0) {
+		if (j->kind == TIMED_OUT) {
+			if (strcmp(state, "timeout") || lines > 1) {
+				diag("job %s (past its time limit, exec'd %d times) ended %s: %s",
+				     j->name, lines, state, json_dumps(rec, JSON_COMPACT));
+				bad++;
+			}
+		} else if (strcmp(state, "done") == 0) {
 			if (lines != 1 || lab_jint(rec, "exit_code") != j->status ||
 			    lab_jint(rec, "signal") != 0) {
 				diag("job %s: done, exit %lld signal %lld, exec'd %d times; it exits %d",
@@ -519,7 +536,7 @@ static void run_round(const char *point, int pass, int seq)
 	 * and the workload's VS t the last: 2x2 and 4x1 both have 4 CPUs.
 	 */
 	fprintf(f, "[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
-		   "[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\n");
+		   "[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\nkill_grace = 1s\n");
 	fclose(f);
 	snprintf(crash_at, sizeof(crash_at), "%s:%d", point, pass);
 

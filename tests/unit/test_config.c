@@ -113,7 +113,9 @@ static void bad_files(void)
 	error_is(
 		"[vserver db]\ncpus = 4\ncpu = 4\n",
 		"pool.ini:3: [vserver db] unknown key 'cpu'; valid keys: cpus, memory, numa, mems, "
-		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max",
+		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max, default_time, "
+		"max_time, kill_grace, job_pids_max, job_rlimit_nofile, job_rlimit_nproc, "
+		"job_rlimit_memlock, job_rlimit_core",
 		"unknown vserver key");
 	error_is(
 		"[pool]\n[servers]\ncpus = 3\n",

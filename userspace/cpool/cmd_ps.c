@@ -9,15 +9,15 @@ static const struct cli_spec cmd_spec = {
 	.prog = PROG,
 	.usage = "usage: cpool ps [--json]",
 	.about = "List the jobs that are queued, running or frozen (preempted): yours, or\n"
-		 "everyone's for root.  AGE counts from submission.",
+		 "everyone's for root.  TIME is the time limit; AGE counts from submission.",
 	.json_help = "the daemon's answer, {\"jobs\": [...]}",
 	.socket = true,
 };
 
 static const struct cli_column columns[] = {
-	{ "ID", true },	      { "USER", false }, { "STATE", false },
-	{ "VS", false },      { "CPUS", true },	 { "PRIO", true },
-	{ "ESTIMATE", true }, { "AGE", true },	 { "NAME", false },
+	{ "ID", true },	  { "USER", false }, { "STATE", false },   { "VS", false },
+	{ "CPUS", true }, { "PRIO", true },  { "ESTIMATE", true }, { "TIME", true },
+	{ "AGE", true },  { "NAME", false },
 };
 
 static void print_jobs(const json_t *jobs)
@@ -29,12 +29,15 @@ static void print_jobs(const json_t *jobs)
 
 	json_array_foreach(jobs, i, j) {
 		double estimate = cli_json_num(j, "estimate", 0);
-		char est[32], age[32];
+		double limit = cli_json_num(j, "time", 0);
+		char est[32], age[32], lim[32] = "-";
 
 		if (estimate > 0)
 			cli_format_duration(estimate, est, sizeof(est));
 		else
 			snprintf(est, sizeof(est), "-");
+		if (limit > 0)
+			cli_format_duration(limit, lim, sizeof(lim));
 		cli_format_duration(now - cli_json_num(j, "submit", now), age, sizeof(age));
 		cli_table_cell(t, "%lld", cli_json_int(j, "id", 0));
 		cli_table_cell(t, "%s", cli_user_name((uid_t)cli_json_int(j, "user", 0)));
@@ -43,6 +46,7 @@ static void print_jobs(const json_t *jobs)
 		cli_table_cell(t, "%lld", cli_json_int(j, "cpus", 1));
 		cli_table_cell(t, "%lld", cli_json_int(j, "priority", 0));
 		cli_table_cell(t, "%s", est);
+		cli_table_cell(t, "%s", lim);
 		cli_table_cell(t, "%s", age);
 		cli_table_cell(t, "%s", cli_json_str(j, "name", ""));
 	}

@@ -38,6 +38,7 @@ static int job_status(long long id, const json_t *rec)
 	int sig = (int)cli_json_int(rec, "signal", 0);
 	bool oom = json_is_true(json_object_get(rec, "oom"));
 	bool cancelled = strcmp(state, "cancelled") == 0;
+	bool timeout = strcmp(state, "timeout") == 0;
 
 	if (error || strcmp(state, "failed") == 0) {
 		fprintf(stderr, PROG ": job %lld did not start: %s\n", id,
@@ -48,8 +49,14 @@ static int job_status(long long id, const json_t *rec)
 		fprintf(stderr, "job %lld killed by %s%s\n", id, cli_signal_name(sig),
 			oom	  ? " (out of memory)" :
 			cancelled ? " (cancelled)" :
+			timeout	  ? " (time limit)" :
 				    "");
 		return 128 + sig;
+	}
+	if (timeout) {
+		/* It handled the SIGTERM and exited: still not a success. */
+		fprintf(stderr, PROG ": job %lld reached its time limit (exit %lld)\n", id, code);
+		return CLI_EXIT_FAILED;
 	}
 	if (cancelled) {
 		fprintf(stderr, PROG ": job %lld was cancelled%s\n", id,

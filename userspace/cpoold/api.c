@@ -161,7 +161,8 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 						 "state", "cancelled"));
 }
 
-static json_t *op_vs(struct cpoold *d, const struct cpool_peer *p, const struct cpool_request *req)
+static json_t *op_vs(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		     const struct cpool_request *req)
 {
 	struct cpool_error err = { 0 };
 	int r;
@@ -176,9 +177,9 @@ static json_t *op_vs(struct cpoold *d, const struct cpool_peer *p, const struct 
 		r = pool_vs_resize(d, req->u.vs.name, req->u.vs.spec, &err);
 		break;
 	default:
-		r = pool_vs_destroy(d, req->u.vs.name, &err);
+		r = pool_vs_destroy(d, req->u.vs.name, c, req->id, &err);
 		if (!r)
-			return cpool_reply_ok(req->id, json_pack("{s:s}", "name", req->u.vs.name));
+			return NULL; /* answered once the VS is empty and removed */
 		break;
 	}
 	if (r)
@@ -305,7 +306,7 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 	case CPOOL_OP_VS_CREATE:
 	case CPOOL_OP_VS_RESIZE:
 	case CPOOL_OP_VS_DESTROY:
-		return op_vs(d, p, req);
+		return op_vs(d, c, p, req);
 	case CPOOL_OP_POLICY_GET:
 		return cpool_reply_ok(req->id, policy_json(&d->policy));
 	case CPOOL_OP_POLICY_SET:
@@ -322,4 +323,5 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 void api_client_closed(struct cpool_client *c, void *data)
 {
 	jobs_forget_client(data, c);
+	vs_destroy_forget_client(c);
 }

@@ -61,6 +61,7 @@ struct vsrv {
 	bool measured;
 	double rul;
 	int64_t rq_p50_us, rq_p99_us;
+	bool destroying; /* vs_destroy.c: killed, waiting to be empty; takes no job */
 };
 
 struct djob {
@@ -85,6 +86,12 @@ struct djob {
 	struct waiter *waiters;
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
+	/* walltime.c: its time limit (rec.time_limit) */
+	struct cpoold *daemon;
+	struct cpool_evsource *walltime_timer; /* to the deadline, then to the end of the grace */
+	int64_t run_since_us; /* rec.start_time on the timers' clock */
+	bool timed_out; /* SIGTERM sent at the limit: it ends TIMEOUT */
+	bool walltime_killed; /* the grace is over: its leaf was killed */
 	struct djob *next;
 };
 
@@ -140,13 +147,22 @@ void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus);
 int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, struct cpool_error *error);
 int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, struct cpool_error *error);
 int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, struct cpool_error *error);
-int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_error *error);
+/*
+ * Cancel the VS's jobs and kill its subtree; the request is answered on
+ * @c (vs_destroy.c) once it is empty and removed.  Non-zero: refused now.
+ */
+int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_client *c, json_int_t req_id,
+		    struct cpool_error *error);
+/* The VS, empty, removed: cgroups, planner, store, table. */
+int pool_vs_remove(struct cpoold *d, const char *name, struct cpool_error *error);
 /* Jobs pinned to @v: running, and queued or frozen. */
 void pool_vs_jobs(struct cpoold *d, const struct vsrv *v, int *running, int *queued);
 json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
 
 /* jobs.c */
 int jobs_recover(struct cpoold *d);
+/* @j's policy view (pol, pj) from its stored record, as at submission or recovery. */
+void jobs_policy_view(struct cpoold *d, struct djob *j);
 struct djob *jobs_find(struct cpoold *d, int64_t id);
 int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
 		int64_t *id, struct cpool_error *error);
@@ -196,6 +212,27 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 /* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
 bool limits_refuse_start(struct cpoold *d, const struct djob *j);
 void limits_free(struct cpoold *d);
+
+/* kill.c: cgroup.kill, or its fallback (freeze, SIGKILL, again once frozen) without a wait */
+int kill_cgroup(struct cpoold *d, const char *rel, struct cpool_error *e);
+/* Kills waiting for their second pass. */
+int kill_pending(void);
+
+/* vs_destroy.c: the wait for a destroyed VS to be empty, in the loop */
+int vs_destroy_start(struct cpoold *d, struct vsrv *v, struct cpool_client *c, json_int_t req_id,
+		     struct cpool_error *error);
+void vs_destroy_forget_client(struct cpool_client *c);
+
+/* walltime.c: time limits (the rule for frozen time is in its header comment) */
+/* The time limit of submission @s: --time, else the VS's default; refused above max_time. */
+int walltime_resolve(struct cpoold *d, const struct cpool_submit_req *s, double *time_limit,
+		     struct cpool_error *error);
+/* Started, resumed or adopted: a timer to its deadline (at once when past). */
+void walltime_arm(struct cpoold *d, struct djob *j);
+/* Preempted or ended: its clock stops. */
+void walltime_disarm(struct djob *j);
+/* At its end (rec.run_time final): whether it is accounted TIMEOUT. */
+bool walltime_ended_late(const struct djob *j);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

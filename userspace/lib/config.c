@@ -95,7 +95,8 @@ static int parse_cpu_max(const char *text, uint64_t *quota, uint64_t *period)
 const char *cpool_vs_spec_keys(void)
 {
 	return "cpus, memory, numa, mems, exclusive, smt, cpu_weight, cpu_max, memory_high, "
-	       "pids_max";
+	       "pids_max, default_time, max_time, kill_grace, job_pids_max, job_rlimit_nofile, "
+	       "job_rlimit_nproc, job_rlimit_memlock, job_rlimit_core";
 }
 
 int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *value,
@@ -105,6 +106,10 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	const char *bad = NULL;
 	int err;
 
+	/* What each job of the VS gets: its own keys (job_limits.c). */
+	err = cpool_job_limits_set(&s->job, key, value, e);
+	if (err != -ENOENT)
+		return err;
 	if (strcmp(key, "cpus") == 0) {
 		if (parse_uint(value, 100000, &u) == 0) {
 			if (u == 0)

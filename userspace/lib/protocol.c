@@ -30,7 +30,7 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 /* The keys each op accepts in "args"; anything else is a typo to report. */
 static const char *const op_keys[CPOOL_OP__COUNT][16] = {
 	[CPOOL_OP_SUBMIT] = { "argv", "env", "vs", "name", "cwd", "stdout", "stderr", "cpus", "mem",
-			      "estimate", "priority" },
+			      "estimate", "priority", "time" },
 	[CPOOL_OP_CANCEL] = { "job" },
 	[CPOOL_OP_WAIT] = { "job" },
 	[CPOOL_OP_HISTORY] = { "since", "uid", "all", "after", "limit" },
@@ -169,6 +169,7 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_e
 	int r;
 
 	s->estimate = 0;
+	s->time_limit = 0;
 	if ((r = get_strv(args, "argv", &s->argv, &s->argc, e)) ||
 	    (r = get_strv(args, "env", &s->env, &s->envc, e)) ||
 	    (r = get_string(args, "vs", &s->vs, e)) ||
@@ -179,7 +180,8 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_e
 	    (r = get_int(args, "cpus", 1, 4096, &cpus, e)) ||
 	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, e)) ||
 	    (r = get_int(args, "priority", -20, 19, &prio, e)) ||
-	    (r = get_duration(args, "estimate", &s->estimate, e)))
+	    (r = get_duration(args, "estimate", &s->estimate, e)) ||
+	    (r = get_duration(args, "time", &s->time_limit, e)))
 		return r;
 	if (s->argc < 1 || s->argv[0][0] == '\0')
 		return cpool_error_set(e, -EINVAL, "args.argv: a non-empty command is required");

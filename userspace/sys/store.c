@@ -42,7 +42,7 @@ static const char schema[] =
 	"id, name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem, estimate,"     \
 	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
-	" rq_lat_count, rq_lat_p99_ns, error"
+	" rq_lat_count, rq_lat_p99_ns, error, time_limit"
 
 static int sql_error(int rc)
 {
@@ -81,6 +81,40 @@ static int exec(struct cpool_store *store, const char *sql)
 	return sql_error(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
 }
 
+/*
+ * Columns added after the first release: an older database gets them with
+ * their default, so no schema version change is needed.
+ */
+static int add_columns(struct cpool_store *store)
+{
+	static const char *const added[][2] = {
+		/* cpool submit --time, seconds (0: none); fixed at submission */
+		{ "time_limit", "REAL NOT NULL DEFAULT 0" },
+	};
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof(added) / sizeof(added[0]) && !r; i++) {
+		char sql[256];
+		bool present;
+
+		r = sql_error(sqlite3_prepare_v2(
+			store->db, "SELECT 1 FROM pragma_table_info('jobs') WHERE name=?1", -1, &st,
+			NULL));
+		if (r)
+			break;
+		sqlite3_bind_text(st, 1, added[i][0], -1, SQLITE_STATIC);
+		present = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (present)
+			continue;
+		snprintf(sql, sizeof(sql), "ALTER TABLE jobs ADD COLUMN %s %s", added[i][0],
+			 added[i][1]);
+		r = exec(store, sql);
+	}
+	return r;
+}
+
 static int prepare_statements(struct cpool_store *store)
 {
 	int rc;
@@ -88,9 +122,9 @@ static int prepare_statements(struct cpool_store *store)
 	rc = sqlite3_prepare_v2(
 		store->db,
 		"INSERT INTO jobs(name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem,"
-		" estimate, priority, state, submit_time) VALUES(:name, :uid, :gid, :argv, :env,"
-		" :cwd, :stdout, :stderr, :vs, :cpus, :mem, :estimate, :priority, :state,"
-		" :submit_time)",
+		" estimate, priority, state, submit_time, time_limit) VALUES(:name, :uid, :gid,"
+		" :argv, :env, :cwd, :stdout, :stderr, :vs, :cpus, :mem, :estimate, :priority,"
+		" :state, :submit_time, :time_limit)",
 		-1, &store->job_insert, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
@@ -132,7 +166,7 @@ int cpool_store_open(const char *path, struct cpool_store **out, struct cpool_er
 	 * a power loss can lose the last transactions, never corrupt the file.
 	 */
 	if ((r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
-	    (r = exec(store, schema))) {
+	    (r = exec(store, schema)) || (r = add_columns(store))) {
 		cpool_error_set(e, r, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 		goto fail;
 	}
@@ -244,6 +278,7 @@ int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
 	set_int(st, ":priority", job->priority);
 	set_text(st, ":state", cpool_job_state_name(job->state));
 	set_double(st, ":submit_time", job->submit_time);
+	set_double(st, ":time_limit", job->time_limit);
 	r = step_done(st);
 	if (!r)
 		job->id = sqlite3_last_insert_rowid(store->db);
@@ -331,6 +366,7 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 	job->rq_lat_count = (uint64_t)sqlite3_column_int64(st, 29);
 	job->rq_lat_p99_ns = (uint64_t)sqlite3_column_int64(st, 30);
 	job->error = dup_col(st, 31);
+	job->time_limit = sqlite3_column_double(st, 32);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
@@ -375,7 +411,7 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 	if (f->active_only)
 		state_clause = " AND state IN ('queued','starting','running','frozen')";
 	else if (f->finished_only)
-		state_clause = " AND state IN ('done','failed','cancelled')";
+		state_clause = " AND state IN ('done','failed','cancelled','timeout')";
 	snprintf(sql, sizeof(sql),
 		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= :since"
 		 " AND (:uid < 0 OR uid = :uid) AND id > :after%s"
