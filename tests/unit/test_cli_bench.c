@@ -379,12 +379,62 @@ static void dispatch_median(void)
 	   r.cal_dispatch_n);
 }
 
+/*
+ * The replay submitted job 2 0.7 s late, after job 1 had ended: the
+ * calibration starts it at its measured arrival, as the daemon did, and
+ * its calibrated wait counts from there (0), as the measured one does.
+ */
+static void late_arrival(void)
+{
+	struct cpool_job jobs[2];
+	struct cpool_vserver vs = { .name = "a" };
+	struct bench_job bj[2];
+	struct bench_run r = { .jobs = bj, .n_jobs = 2, .measured = true };
+	struct bench b = { .vs = &vs,
+			   .n_vs = 1,
+			   .total_cpus = 1,
+			   .jobs = jobs,
+			   .n_jobs = 2,
+			   .runs = &r,
+			   .n_runs = 1 };
+	struct cpool_job_metrics m;
+
+	cpool_cpuset_parse(&vs.cpus, "0", NULL);
+	cpool_policy_init(&r.policy);
+	memset(jobs, 0, sizeof(jobs));
+	memset(bj, 0, sizeof(bj));
+	for (int k = 0; k < 2; k++) {
+		snprintf(jobs[k].id, sizeof(jobs[k].id), "%d", k + 1);
+		jobs[k].submit_us = k * 500000;
+		jobs[k].runtime_us = jobs[k].estimate_us = 1000000;
+		jobs[k].cpus = 1;
+		jobs[k].index = (size_t)k;
+		bj[k] = (struct bench_job){ .job = &jobs[k],
+					    .p_vs = -1,
+					    .c_vs = -1,
+					    .m_ok = true,
+					    .m_ended = true,
+					    .m_submit = k ? 1.2 : 0.001,
+					    .m_start = k ? 1.2 : 0.001,
+					    .m_end = k ? 2.2 : 1.001,
+					    .m_rq_mean_us = -1 };
+		snprintf(bj[k].m_vs, sizeof(bj[k].m_vs), "a");
+	}
+	is_int(bench_run_calibrate(&b, &r), 0, "late arrival: calibrated");
+	ok(fabs(bj[1].c_start - 1.2) < 1e-6 && fabs(bj[1].c_end - 2.2) < 1e-6,
+	   "late arrival: job 2 starts at its measured arrival 1.2 s and ends at 2.2 s (%.3f..%.3f)",
+	   bj[1].c_start, bj[1].c_end);
+	ok(bench_job_metrics(&bj[1], BENCH_CALIBRATED, &m) && fabs(m.response) < 1e-6,
+	   "late arrival: its calibrated response counts from that arrival (%.3f s)", m.response);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
 
 	report_repeats();
 	dispatch_median();
+	late_arrival();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

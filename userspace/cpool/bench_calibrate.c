@@ -67,6 +67,13 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 
 		jobs[i] = *j->job;
 		/*
+		 * The arrival the daemon saw, not the trace's: under load the
+		 * replay submits late (by up to seconds under the lab's TCG),
+		 * and the measured wait counts from the daemon's submit time.
+		 */
+		if (j->m_ok && j->m_submit > 0)
+			jobs[i].submit_us = llround(j->m_submit * CPOOL_USEC_PER_SEC);
+		/*
 		 * Occupancy, not CPU time: under a policy that never preempts
 		 * it is how long the job held its CPUs, launch included.  Its
 		 * CPUs stay unavailable for the dispatch delay after it ends,
