@@ -428,6 +428,53 @@ static void late_arrival(void)
 	   "late arrival: its calibrated response counts from that arrival (%.3f s)", m.response);
 }
 
+/*
+ * rr: job 1 was seen frozen in 1 of 7 samples over its 4 s of occupancy,
+ * so it ran (6 + 1/2) / 8 of it; job 2, never seen frozen, all of its own.
+ */
+static void frozen_share(void)
+{
+	struct cpool_job jobs[2];
+	struct cpool_vserver vs = { .name = "a" };
+	struct bench_job bj[2];
+	struct bench_run r = { .jobs = bj, .n_jobs = 2, .measured = true };
+	struct bench b = { .vs = &vs,
+			   .n_vs = 1,
+			   .total_cpus = 2,
+			   .jobs = jobs,
+			   .n_jobs = 2,
+			   .runs = &r,
+			   .n_runs = 1 };
+
+	cpool_cpuset_parse(&vs.cpus, "0-1", NULL);
+	cpool_policy_init(&r.policy);
+	r.policy.sched = CPOOL_SCHED_RR;
+	memset(jobs, 0, sizeof(jobs));
+	memset(bj, 0, sizeof(bj));
+	for (int k = 0; k < 2; k++) {
+		snprintf(jobs[k].id, sizeof(jobs[k].id), "%d", k + 1);
+		jobs[k].runtime_us = jobs[k].estimate_us = 1000000;
+		jobs[k].cpus = 1;
+		jobs[k].index = (size_t)k;
+		bj[k] = (struct bench_job){ .job = &jobs[k],
+					    .p_vs = -1,
+					    .c_vs = -1,
+					    .m_ok = true,
+					    .m_ended = true,
+					    .m_submit = 0.001,
+					    .m_start = 0.001,
+					    .m_end = k ? 2.001 : 4.001,
+					    .m_seen_running = k ? 8 : 6,
+					    .m_seen_frozen = k ? 0 : 1,
+					    .m_rq_mean_us = -1 };
+		snprintf(bj[k].m_vs, sizeof(bj[k].m_vs), "a");
+	}
+	is_int(bench_run_calibrate(&b, &r), 0, "frozen share: calibrated");
+	ok(fabs(bj[0].c_end - 0.001 - 4 * 6.5 / 8) < 1e-5 && fabs(bj[1].c_end - 2.001) < 1e-5,
+	   "frozen share: job 1 runs 6.5/8 of its 4 s, job 2 all its 2 s (ends %.4f, %.4f)",
+	   bj[0].c_end, bj[1].c_end);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
@@ -435,6 +482,7 @@ int main(void)
 	report_repeats();
 	dispatch_median();
 	late_arrival();
+	frozen_share();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

@@ -329,6 +329,8 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 				    j->m_rq_mean_us >= 0 ? json_real(j->m_rq_mean_us) :
 							   json_null());
 		json_object_set_new(o, "daemon_id", json_integer(j->daemon_id));
+		json_object_set_new(o, "seen_running", json_integer(j->m_seen_running));
+		json_object_set_new(o, "seen_frozen", json_integer(j->m_seen_frozen));
 	}
 	return o;
 }
