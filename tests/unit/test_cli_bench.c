@@ -425,8 +425,8 @@ static void late_arrival(void)
 }
 
 /*
- * rr: job 1 was seen frozen in 1 of 7 samples over its 4 s of occupancy,
- * so it ran (6 + 1/2) / 8 of it; job 2, never seen frozen, all of its own.
+ * rr: job 1 was seen frozen, so its 4 s of occupancy count only its 1.5 s
+ * of CPU time; job 2, never seen frozen, all of its own 2 s.
  */
 static void frozen_share(void)
 {
@@ -436,12 +436,13 @@ static void frozen_share(void)
 	for (int k = 0; k < 2; k++) {
 		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
 		c.bj[k].m_end = k ? 2.001 : 4.001;
+		c.bj[k].m_cpu_time = k ? 1.9 : 1.5;
 		c.bj[k].m_seen_running = k ? 8 : 6;
 		c.bj[k].m_seen_frozen = k ? 0 : 1;
 	}
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "frozen share: calibrated");
-	ok(fabs(c.bj[0].c_end - 0.001 - 4 * 6.5 / 8) < 1e-5 && fabs(c.bj[1].c_end - 2.001) < 1e-5,
-	   "frozen share: job 1 runs 6.5/8 of its 4 s, job 2 all its 2 s (ends %.4f, %.4f)",
+	ok(fabs(c.bj[0].c_end - 1.501) < 1e-5 && fabs(c.bj[1].c_end - 2.001) < 1e-5,
+	   "frozen share: job 1 runs its 1.5 CPU-s, job 2 its 2 s of occupancy (ends %.4f, %.4f)",
 	   c.bj[0].c_end, c.bj[1].c_end);
 }
 

@@ -50,17 +50,18 @@ static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
 }
 
 /*
- * The share of its occupancy a job ran: under a preempting policy it spent
- * the rest frozen, which the simulator models itself.  Estimated from the
- * `ps` samples that saw it running or frozen (4 a second, not locked to
- * the quantum) as (running + 1/2) / (samples + 1), so that a job seen only
- * frozen is not given no work at all; 1 for a job never seen frozen.
+ * What a job held its CPUs for, in seconds.  Its occupancy (start to end),
+ * unless `ps` saw it frozen (a preempting policy): then the occupancy also
+ * counts the time it sat frozen, which the simulator models itself, and
+ * its CPU time per CPU (its cgroup's usage, the kernel's count of when it
+ * ran) stands in.  The share of `ps` samples that found it running was
+ * tried first and undercounted by half under rr with 100 ms quanta.
  */
-static double ran_share(const struct bench_job *j)
+static double held_s(const struct bench_job *j)
 {
-	double seen = (double)j->m_seen_running + j->m_seen_frozen;
-
-	return j->m_seen_frozen ? (j->m_seen_running + 0.5) / (seen + 1) : 1;
+	if (j->m_seen_frozen && j->m_cpu_time > 0)
+		return j->m_cpu_time / j->job->cpus;
+	return j->m_end - j->m_start;
 }
 
 int bench_run_calibrate(const struct bench *b, struct bench_run *r)
@@ -95,8 +96,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		 * them that much longer, and its own end is that much earlier.
 		 */
 		if (j->m_ok && j->m_end > j->m_start)
-			jobs[i].runtime_us = llround((j->m_end - j->m_start) * CPOOL_USEC_PER_SEC *
-						     ran_share(j));
+			jobs[i].runtime_us = llround(held_s(j) * CPOOL_USEC_PER_SEC);
 		jobs[i].runtime_us += delay_us;
 		r->jobs[i].c_vs = -1;
 	}
