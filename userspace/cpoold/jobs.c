@@ -465,16 +465,31 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 
 /* ---- the write-ahead launch ---- */
 
+static void on_report(struct cpool_evsource *src, uint32_t events, void *data);
+
 static void handle_report(struct cpoold *d, struct djob *j)
 {
 	struct cpool_error e = { 0 };
-	int r = cpool_supervise_read_report(&j->sup, &e);
+	bool watched = j->report_src != NULL;
+	int r;
 
-	if (r == -EAGAIN)
-		return;
-	if (j->report_src) {
+	/*
+	 * Out of epoll before the read, which closes the fd: EPOLL_CTL_DEL on
+	 * a closed fd fails, and the registration then lives as long as any
+	 * copy of the pipe's read end.  A supervisor forked meanwhile holds
+	 * one, so the pipe's hang-up later reached the freed source and
+	 * cpoold died of it (SIGSEGV in cpool_evloop_once, EPOLLHUP).
+	 */
+	if (watched) {
 		cpool_evloop_remove(j->report_src);
 		j->report_src = NULL;
+	}
+	r = cpool_supervise_read_report(&j->sup, &e);
+	if (r == -EAGAIN) {
+		if (watched && cpool_evloop_add(d->loop, j->sup.report_fd, EPOLLIN, on_report, j,
+						&j->report_src))
+			log_err("job %lld: watch its start report again", (long long)j->rec.id);
+		return;
 	}
 	if (j->start_timer) {
 		cpool_evloop_remove(j->start_timer);
