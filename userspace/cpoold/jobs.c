@@ -452,16 +452,29 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 
 /* ---- the write-ahead launch ---- */
 
+static void on_report(struct cpool_evsource *src, uint32_t events, void *data);
+
 static void handle_report(struct cpoold *d, struct djob *j)
 {
 	struct cpool_cg_error e = { 0 };
-	int r = cpool_supervise_read_report(&j->sup, &e);
+	int r;
 
-	if (r == -EAGAIN)
-		return;
+	/*
+	 * Out of the loop before the read closes the pipe: a closed fd's epoll
+	 * registration lives on while a supervisor forked since holds a copy,
+	 * and its EPOLLHUP would come back with a freed source.
+	 */
 	if (j->report_src) {
 		cpool_evloop_remove(j->report_src);
 		j->report_src = NULL;
+	}
+	r = cpool_supervise_read_report(&j->sup, &e);
+	if (r == -EAGAIN) {
+		if (cpool_evloop_add(d->loop, j->sup.report_fd, EPOLLIN, on_report, j,
+				     &j->report_src))
+			log_err("job %lld: watch its start report: %s", (long long)j->rec.id,
+				strerror(errno));
+		return;
 	}
 	if (j->start_timer) {
 		cpool_evloop_remove(j->start_timer);

@@ -128,6 +128,9 @@ static void log_loop_stats(struct cpoold *d)
 	log_info("event loop: %llu rounds, %.3f s busy, longest stall %.3f ms",
 		 (unsigned long long)st.rounds, (double)st.busy_ns / 1e9,
 		 (double)st.stall_max_ns / 1e6);
+	if (st.stale_sources)
+		log_warn("event loop: %llu sources were removed after their fd was closed",
+			 (unsigned long long)st.stale_sources);
 }
 
 static int start(struct cpoold *d)
