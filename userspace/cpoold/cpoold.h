@@ -126,6 +126,7 @@ struct cpoold {
 	int n_buckets;
 	struct cpool_evsource *reconcile_timer; /* retries jobs still reconciling */
 	struct leaf_gc *leaf_gc; /* killed leaves waiting to be empty to be removed */
+	struct sample_buffer *samples; /* samples.c: metric samples not yet written */
 };
 
 /* pool.c */
@@ -180,12 +181,21 @@ int metrics_init(struct cpoold *d);
 void metrics_close(struct cpoold *d);
 json_t *metrics_top_cpus(struct cpoold *d);
 bool metrics_degraded(struct cpoold *d);
+/* Renders /metrics's documents now and publishes them (http.c asks, for a scrape). */
+void metrics_publish(struct cpoold *d);
 /* A job ended (done, failed, cancelled): its wait and response for /metrics. */
 void metrics_job_ended(struct cpoold *d, const struct cpool_jobrec *r);
 
+/* samples.c: per-VS samples, written to the store in batches */
+/* Queue one; returns the duration of the batch write it caused (s), 0, or a negative errno. */
+double samples_add(struct cpoold *d, const struct cpool_vs_sample *s);
+double samples_flush(struct cpoold *d);
+/* Writes what is left and frees the buffer. */
+void samples_free(struct cpoold *d);
+
 /* http.c: /metrics served from documents the loop publishes. */
 int http_start(struct cpoold *d, const char *listen);
-/* Takes @text and @om (malloc'd) for the next scrapes. */
+/* Takes @text and @om (malloc'd) for the next scrapes; NULL, NULL: nothing to show yet. */
 void http_publish(struct cpoold *d, char *text, size_t text_len, char *om, size_t om_len);
 void http_stop(struct cpoold *d);
 

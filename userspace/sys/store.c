@@ -15,6 +15,7 @@
 struct cpool_store {
 	sqlite3 *db;
 	sqlite3_stmt *job_insert, *job_update, *job_get;
+	sqlite3_stmt *sample_insert; /* prepared at the first sample */
 };
 
 static const char schema[] =
@@ -189,6 +190,7 @@ void cpool_store_close(struct cpool_store *store)
 	sqlite3_finalize(store->job_insert);
 	sqlite3_finalize(store->job_update);
 	sqlite3_finalize(store->job_get);
+	sqlite3_finalize(store->sample_insert);
 	sqlite3_close(store->db);
 	free(store);
 }
@@ -455,17 +457,10 @@ int cpool_store_vs_delete(struct cpool_store *store, const char *name)
 	return r;
 }
 
-int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s)
+static int bind_sample(sqlite3_stmt *st, const struct cpool_vs_sample *s)
 {
-	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store->db,
-				"INSERT INTO samples(time, vs, rul, cpu_usec, rq_p50_ns, rq_p99_ns,"
-				" queued, running, degraded) VALUES(?,?,?,?,?,?,?,?,?)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_error(rc);
 	sqlite3_bind_double(st, 1, s->time);
 	bind_text(st, 2, s->vs);
 	sqlite3_bind_double(st, 3, s->rul);
@@ -476,8 +471,40 @@ int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_s
 	sqlite3_bind_int(st, 8, s->running);
 	sqlite3_bind_int(st, 9, s->degraded);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : sql_error(rc);
+}
+
+#define SAMPLE_INSERT                                                                         \
+	"INSERT INTO samples(time, vs, rul, cpu_usec, rq_p50_ns, rq_p99_ns, queued, running," \
+	" degraded) VALUES(?,?,?,?,?,?,?,?,?)"
+
+int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s)
+{
+	return cpool_store_samples_insert(store, s, 1);
+}
+
+int cpool_store_samples_insert(struct cpool_store *store, const struct cpool_vs_sample *s, size_t n)
+{
+	int r = 0;
+
+	if (!store->sample_insert &&
+	    (r = sql_error(sqlite3_prepare_v2(store->db, SAMPLE_INSERT, -1, &store->sample_insert,
+					      NULL))))
+		return r;
+	/* One transaction: one WAL commit for the lot, not one per row. */
+	if (n > 1 && (r = cpool_store_begin(store)))
+		return r;
+	for (size_t i = 0; i < n && !r; i++)
+		r = bind_sample(store->sample_insert, &s[i]);
+	if (n > 1) {
+		if (r)
+			cpool_store_rollback(store);
+		else
+			r = cpool_store_commit(store);
+	}
+	return r;
 }
 
 int cpool_store_setting_put(struct cpool_store *store, const char *key, const char *value)
