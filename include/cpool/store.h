@@ -100,4 +100,10 @@ int cpool_store_setting_put(struct cpool_store *store, const char *key, const ch
 /* Returns a malloc'd value, or NULL when unset. */
 char *cpool_store_setting_get(struct cpool_store *store, const char *key);
 
+/*
+ * From now on every write fails (SQLITE_READONLY, -EACCES) while @refuse,
+ * as a full or read-only disk would make it: the tests' store failure.
+ */
+int cpool_store_refuse_writes(struct cpool_store *store, bool refuse);
+
 #endif /* CPOOL_STORE_H */

@@ -85,6 +85,7 @@ struct djob {
 	struct waiter *waiters;
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
+	int unsaved_tries; /* ended, but the store has not taken its end yet (unsaved.c) */
 	struct djob *next;
 };
 
@@ -127,6 +128,9 @@ struct cpoold {
 	struct cpool_evsource *reconcile_timer; /* retries jobs still reconciling */
 	struct leaf_gc *leaf_gc; /* killed leaves waiting to be empty to be removed */
 	struct sample_buffer *samples; /* samples.c: metric samples not yet written */
+	struct djob *unsaved; /* unsaved.c: ended jobs whose end the store has not taken */
+	struct cpool_evsource *unsaved_timer;
+	uint64_t unsaved_backoff_ns;
 };
 
 /* pool.c */
@@ -185,6 +189,14 @@ bool metrics_degraded(struct cpoold *d);
 void metrics_publish(struct cpoold *d);
 /* A job ended (done, failed, cancelled): its wait and response for /metrics. */
 void metrics_job_ended(struct cpoold *d, const struct cpool_jobrec *r);
+
+/* unsaved.c: ended jobs whose end the store refused, kept and retried */
+/* Takes @j (ended, off the job table, its waiters answered) until its end is stored. */
+void unsaved_keep(struct cpoold *d, struct djob *j);
+struct djob *unsaved_find(struct cpoold *d, int64_t id);
+/* One try for each (the timer's work); returns how many are still not stored. */
+int unsaved_retry(struct cpoold *d);
+void unsaved_free(struct cpoold *d);
 
 /* samples.c: per-VS samples, written to the store in batches */
 /* Queue one; returns the duration of the batch write it caused (s), 0, or a negative errno. */

@@ -397,7 +397,10 @@ static void retire(struct cpoold *d, struct djob *j)
 		 j->rec.oom ? ", out of memory" : "", j->rec.error ? ": " : "", j->rec.error ?: "");
 	metrics_job_ended(d, &j->rec);
 	unlink_job(d, j);
-	free_job(j);
+	if (r)
+		unsaved_keep(d, j); /* never forgotten without a durable end */
+	else
+		free_job(j);
 	sched_kick(d);
 }
 

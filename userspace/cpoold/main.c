@@ -344,6 +344,9 @@ int main(int argc, char **argv)
 	metrics_close(&d);
 	pool_teardown(&d);
 	limits_free(&d);
+	if (d.unsaved)
+		unsaved_retry(&d); /* a last try before the records are all that is left */
+	unsaved_free(&d);
 	cpool_store_close(d.store);
 	return r ? 1 : 0;
 }

@@ -124,6 +124,39 @@ static int prepare_statements(struct cpool_store *store)
 	return sql_error(rc);
 }
 
+/*
+ * PRAGMA journal_mode answers the mode it ended in: a file system without
+ * the shared memory WAL needs, or a database another process holds in
+ * another mode, leaves it at "delete" without an error.  The durability
+ * this file promises is WAL's, so anything else refuses to start.
+ */
+static int set_wal(struct cpool_store *store, const char *path, char *err, size_t errlen)
+{
+	const unsigned char *mode;
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "set WAL on %s: %s", path, sqlite3_errmsg(store->db));
+		return sql_error(rc);
+	}
+	rc = sqlite3_step(st);
+	mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	if (rc != SQLITE_ROW) {
+		r = sql_error(rc) ?: -EIO;
+		snprintf(err, errlen, "set WAL on %s: %s", path, sqlite3_errmsg(store->db));
+	} else if (!mode || strcmp((const char *)mode, "wal") != 0) {
+		r = -EOPNOTSUPP;
+		snprintf(err, errlen,
+			 "%s: journal_mode is %s, not wal (does its file system support the shared "
+			 "memory of SQLite's WAL?)",
+			 path, mode ? (const char *)mode : "unknown");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 int cpool_store_open(const char *path, struct cpool_store **out, char *err, size_t errlen)
 {
 	struct cpool_store *store = calloc(1, sizeof(*store));
@@ -147,8 +180,9 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 	 * committed transactions are in the WAL file, which the OS keeps.  Only
 	 * a power loss can lose the last transactions, never corrupt the file.
 	 */
-	if ((r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
-	    (r = exec(store, schema))) {
+	if ((r = set_wal(store, path, err, errlen)))
+		goto fail;
+	if ((r = exec(store, "PRAGMA synchronous=NORMAL;")) || (r = exec(store, schema))) {
 		snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 		goto fail;
 	}
@@ -529,4 +563,9 @@ char *cpool_store_setting_get(struct cpool_store *store, const char *key)
 		value = dup_col(st, 0);
 	sqlite3_finalize(st);
 	return value;
+}
+
+int cpool_store_refuse_writes(struct cpool_store *store, bool refuse)
+{
+	return exec(store, refuse ? "PRAGMA query_only=1" : "PRAGMA query_only=0");
 }
