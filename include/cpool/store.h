@@ -101,6 +101,15 @@ int cpool_store_setting_put(struct cpool_store *store, const char *key, const ch
 char *cpool_store_setting_get(struct cpool_store *store, const char *key);
 
 /*
+ * Retention: delete at most @batch of the oldest samples taken before
+ * @before (unix seconds), or of the jobs that ended before it (never an
+ * active one).  Return how many went (fewer than @batch: no more to do),
+ * or a negative errno.  Small batches keep each transaction short.
+ */
+int cpool_store_prune_samples(struct cpool_store *store, double before, int batch);
+int cpool_store_prune_jobs(struct cpool_store *store, double before, int batch);
+
+/*
  * From now on every write fails (SQLITE_READONLY, -EACCES) while @refuse,
  * as a full or read-only disk would make it: the tests' store failure.
  */

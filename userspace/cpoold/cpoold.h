@@ -131,6 +131,8 @@ struct cpoold {
 	struct djob *unsaved; /* unsaved.c: ended jobs whose end the store has not taken */
 	struct cpool_evsource *unsaved_timer;
 	uint64_t unsaved_backoff_ns;
+	struct cpool_evsource *retention_timer; /* retention.c */
+	long long retention_pruned_samples, retention_pruned_jobs; /* this pass */
 };
 
 /* pool.c */
@@ -189,6 +191,11 @@ bool metrics_degraded(struct cpoold *d);
 void metrics_publish(struct cpoold *d);
 /* A job ended (done, failed, cancelled): its wait and response for /metrics. */
 void metrics_job_ended(struct cpoold *d, const struct cpool_jobrec *r);
+
+/* retention.c: [pool] retention, pruned in small batches on the loop's timer */
+int retention_start(struct cpoold *d);
+/* One batch; true when it was full (more to delete). */
+bool retention_batch(struct cpoold *d);
 
 /* unsaved.c: ended jobs whose end the store refused, kept and retried */
 /* Takes @j (ended, off the job table, its waiters answered) until its end is stored. */

@@ -195,6 +195,9 @@ static int start(struct cpoold *d)
 		log_err("%s", err);
 		return r;
 	}
+	r = retention_start(d);
+	if (r)
+		return r;
 	sched_kick(d);
 	log_info("cpoold %s ready on %s", CPOOL_VERSION, d->socket_path);
 	return notify_ready(d);

@@ -37,7 +37,10 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS samples(time REAL NOT NULL, vs TEXT NOT NULL, rul REAL,"
 	"  cpu_usec INTEGER, rq_p50_ns INTEGER, rq_p99_ns INTEGER, queued INTEGER,"
 	"  running INTEGER, degraded INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS samples_time ON samples(vs, time);";
+	"CREATE INDEX IF NOT EXISTS samples_time ON samples(vs, time);"
+	/* For retention: the oldest rows found without a scan of the table. */
+	"CREATE INDEX IF NOT EXISTS samples_by_time ON samples(time);"
+	"CREATE INDEX IF NOT EXISTS jobs_end ON jobs(end_time);";
 
 #define JOB_COLUMNS                                                                        \
 	"id, name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem, estimate,"     \
@@ -568,4 +571,39 @@ char *cpool_store_setting_get(struct cpool_store *store, const char *key)
 int cpool_store_refuse_writes(struct cpool_store *store, bool refuse)
 {
 	return exec(store, refuse ? "PRAGMA query_only=1" : "PRAGMA query_only=0");
+}
+
+static int prune(struct cpool_store *store, const char *sql, double before, int batch)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_error(rc);
+	sqlite3_bind_double(st, 1, before);
+	sqlite3_bind_int(st, 2, batch);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_error(rc);
+	return sqlite3_changes(store->db);
+}
+
+int cpool_store_prune_samples(struct cpool_store *store, double before, int batch)
+{
+	return prune(store,
+		     "DELETE FROM samples WHERE rowid IN"
+		     " (SELECT rowid FROM samples WHERE time < ?1 ORDER BY time LIMIT ?2)",
+		     before, batch);
+}
+
+int cpool_store_prune_jobs(struct cpool_store *store, double before, int batch)
+{
+	/* Not by the names of the end states: an active job is never pruned, whatever ends exist. */
+	return prune(store,
+		     "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE end_time < ?1 AND"
+		     " state NOT IN ('queued','starting','running','frozen')"
+		     " ORDER BY end_time LIMIT ?2)",
+		     before, batch);
 }
