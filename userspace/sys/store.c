@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* SQLite persistence for cpoold: see include/cpool/store.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cpool/store.h"
 
@@ -160,14 +163,58 @@ static int set_wal(struct cpool_store *store, const char *path, char *err, size_
 	return r;
 }
 
+/*
+ * The database and its -wal and -shm are the daemon's alone (0600 at most,
+ * whatever the umask or an older cpoold left), and never a symlink: SQLite
+ * would follow one.  SQLite gives -wal and -shm the database's mode when it
+ * creates them; existing ones are tightened too.
+ */
+static int own_file(const char *path, bool create, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0),
+		      0600);
+	struct stat st;
+
+	if (fd < 0 && !create && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		int r = -errno;
+
+		snprintf(err, errlen, "open %s: %s", path,
+			 r == -ELOOP ? "a symlink; refusing to follow it" : strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) < 0) {
+		int r = -errno;
+
+		close(fd);
+		snprintf(err, errlen, "chmod %s to 0600: %s", path, strerror(-r));
+		return r;
+	}
+	close(fd);
+	return 0;
+}
+
 int cpool_store_open(const char *path, struct cpool_store **out, char *err, size_t errlen)
 {
 	struct cpool_store *store = calloc(1, sizeof(*store));
-	char *version = NULL;
+	char *version = NULL, side[4200];
 	int rc, r;
 
 	if (!store)
 		return -ENOMEM;
+	if ((r = own_file(path, true, err, errlen)))
+		goto fail;
+	for (int i = 0; i < 2; i++) {
+		snprintf(side, sizeof(side), "%s%s", path, i ? "-shm" : "-wal");
+		if ((r = own_file(side, false, err, errlen)))
+			goto fail;
+	}
 	rc = sqlite3_open_v2(path, &store->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
