@@ -14,20 +14,6 @@
 
 static char dir[] = "/tmp/cpool-test-cpoold-unsaved.XXXXXX";
 
-static json_t *ask(struct cpoold *d, uid_t uid, const char *line)
-{
-	struct cpool_peer peer = { .pid = 1, .uid = uid, .gid = uid };
-	struct cpool_request req;
-	char err[512];
-	json_t *reply;
-
-	if (cpool_request_parse(line, strlen(line), &req, err, sizeof(err)))
-		bail_out("%s: %s", line, err);
-	reply = api_handle(NULL, &peer, &req, d);
-	cpool_request_free(&req);
-	return reply;
-}
-
 static const char *stored_state(struct cpoold *d, int64_t id, char *buf, size_t len)
 {
 	struct cpool_jobrec rec;
@@ -67,7 +53,7 @@ int main(void)
 	ok(!jobs_find(&d, id) && unsaved_find(&d, id), "it left the job table, not memory");
 	is_str(stored_state(&d, id, state, sizeof(state)), "queued", "the store still says queued");
 
-	reply = ask(&d, 1000, "{\"v\":1,\"id\":1,\"op\":\"ps\"}");
+	reply = fixture_ask(&d, 1000, "{\"v\":1,\"id\":1,\"op\":\"ps\"}");
 	jobs = json_object_get(json_object_get(reply, "result"), "jobs");
 	job = json_array_get(jobs, 0);
 	ok(json_array_size(jobs) == 1 &&
@@ -77,24 +63,24 @@ int main(void)
 		   strcmp(json_string_value(json_object_get(job, "state")) ?: "", "cancelled") == 0,
 	   "as cancelled and unsaved");
 	json_decref(reply);
-	reply = ask(&d, 0, "{\"v\":1,\"id\":1,\"op\":\"ps\"}");
+	reply = fixture_ask(&d, 0, "{\"v\":1,\"id\":1,\"op\":\"ps\"}");
 	is_int((int64_t)json_array_size(json_object_get(json_object_get(reply, "result"), "jobs")),
 	       1, "root sees it too");
 	json_decref(reply);
-	reply = ask(&d, 2000, "{\"v\":1,\"id\":1,\"op\":\"ps\"}");
+	reply = fixture_ask(&d, 2000, "{\"v\":1,\"id\":1,\"op\":\"ps\"}");
 	is_int((int64_t)json_array_size(json_object_get(json_object_get(reply, "result"), "jobs")),
 	       0, "another user does not");
 	json_decref(reply);
 
 	snprintf(line, sizeof(line), "{\"v\":1,\"id\":2,\"op\":\"wait\",\"args\":{\"job\":%lld}}",
 		 (long long)id);
-	reply = ask(&d, 1000, line);
+	reply = fixture_ask(&d, 1000, line);
 	is_str(json_string_value(json_object_get(json_object_get(reply, "result"), "state")),
 	       "cancelled", "wait answers its end from memory, not the store's 'queued'");
 	json_decref(reply);
 	snprintf(line, sizeof(line), "{\"v\":1,\"id\":3,\"op\":\"cancel\",\"args\":{\"job\":%lld}}",
 		 (long long)id);
-	reply = ask(&d, 1000, line);
+	reply = fixture_ask(&d, 1000, line);
 	is_int(json_integer_value(json_object_get(json_object_get(reply, "error"), "code")),
 	       EALREADY, "cancel says it has ended");
 	json_decref(reply);
@@ -109,7 +95,7 @@ int main(void)
 	ok(!d.unsaved, "the loop's retry stored it once the store took writes again");
 	is_str(stored_state(&d, id, state, sizeof(state)), "cancelled", "the store says cancelled");
 	is_int(d.unsaved_backoff_ns, 0, "the backoff starts afresh next time");
-	reply = ask(&d, 1000, "{\"v\":1,\"id\":1,\"op\":\"ps\"}");
+	reply = fixture_ask(&d, 1000, "{\"v\":1,\"id\":1,\"op\":\"ps\"}");
 	is_int((int64_t)json_array_size(json_object_get(json_object_get(reply, "result"), "jobs")),
 	       0, "ps no longer lists it");
 	json_decref(reply);

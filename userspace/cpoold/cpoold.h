@@ -170,6 +170,8 @@ bool jobs_running(const struct djob *j);
 /* Kill and remove a job leaf ("vs/job-N") without waiting: rmdir once cgroup.events says empty. */
 void jobs_leaf_remove(struct cpoold *d, const char *leaf);
 int jobs_count(struct cpoold *d, enum cpool_job_state state);
+/* Frees a job off the table: its record, its waiters, itself. */
+void jobs_free(struct djob *j);
 
 /* sched.c */
 void sched_init(struct cpoold *d);

@@ -212,6 +212,11 @@ static void free_job(struct djob *j)
 	free(j);
 }
 
+void jobs_free(struct djob *j)
+{
+	free_job(j);
+}
+
 /* Event callbacks carry the job; the daemon is one per process. */
 static struct cpoold *the_daemon;
 

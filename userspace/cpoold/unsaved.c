@@ -19,18 +19,6 @@
 
 static void on_retry(struct cpool_evsource *src, uint32_t events, void *data);
 
-static void free_unsaved(struct djob *j)
-{
-	while (j->waiters) {
-		struct waiter *w = j->waiters;
-
-		j->waiters = w->next;
-		free(w);
-	}
-	cpool_jobrec_free(&j->rec);
-	free(j);
-}
-
 static void arm(struct cpoold *d)
 {
 	if (!d->loop)
@@ -93,7 +81,7 @@ int unsaved_retry(struct cpoold *d)
 		log_info("job %lld: its end is stored (try %d)", (long long)j->rec.id,
 			 j->unsaved_tries);
 		*pp = j->next;
-		free_unsaved(j);
+		jobs_free(j);
 	}
 	if (!left) {
 		d->unsaved_backoff_ns = 0;
@@ -120,7 +108,7 @@ void unsaved_free(struct cpoold *d)
 		struct djob *j = d->unsaved;
 
 		d->unsaved = j->next;
-		free_unsaved(j);
+		jobs_free(j);
 		n++;
 	}
 	if (n)

@@ -85,6 +85,20 @@ static int record_dir_open(const char *dir)
 	return cpool_safe_dir_open(dir, 0700, geteuid(), 0, err, sizeof(err));
 }
 
+/* One of job @id's files (@kind: lock, cancel, ...), by name from the checked directory. */
+static int record_open(const char *dir, int64_t id, const char *kind, int flags)
+{
+	int dfd = record_dir_open(dir), fd;
+	char name[64];
+
+	if (dfd < 0)
+		return dfd;
+	record_name(name, sizeof(name), id, kind);
+	fd = cpool_safe_open_at(dfd, name, flags, 0600);
+	close(dfd);
+	return fd;
+}
+
 /* Atomic and durable: a reader sees the old record or the whole new one (safedir.h). */
 static int write_record(const char *dir, const struct cpool_job_record *rec, const char *kind)
 {
@@ -217,15 +231,14 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 static int open_lock(const char *record_dir, int64_t job_id, char *lock, size_t len,
 		     struct cpool_cg_error *e)
 {
-	char err[512], name[64];
+	char err[512];
 	int dfd = cpool_safe_dir_open(record_dir, 0700, geteuid(), 0, err, sizeof(err)), fd;
 
 	if (dfd < 0)
 		return cpool_cg_fail(e, -dfd, "the job record directory %s", err);
-	lock_path(lock, len, record_dir, job_id);
-	record_name(name, sizeof(name), job_id, "lock");
-	fd = cpool_safe_open_at(dfd, name, O_RDWR | O_CREAT, 0600);
 	close(dfd);
+	lock_path(lock, len, record_dir, job_id);
+	fd = record_open(record_dir, job_id, "lock", O_RDWR | O_CREAT);
 	if (fd < 0)
 		return cpool_cg_fail(e, -fd, "create %s: %s", lock, strerror(-fd));
 	return fd;
@@ -321,14 +334,8 @@ int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_cg_er
 
 int cpool_supervise_alive(const char *record_dir, int64_t job_id)
 {
-	char name[64];
-	int dfd = record_dir_open(record_dir), fd, r;
+	int fd = record_open(record_dir, job_id, "lock", O_RDWR), r;
 
-	if (dfd < 0)
-		return dfd;
-	record_name(name, sizeof(name), job_id, "lock");
-	fd = cpool_safe_open_at(dfd, name, O_RDWR, 0);
-	close(dfd);
 	if (fd < 0)
 		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -429,14 +436,8 @@ int cpool_job_record_read(const char *record_dir, int64_t job_id, struct cpool_j
 
 int cpool_job_cancel_mark(const char *record_dir, int64_t job_id)
 {
-	int dfd = record_dir_open(record_dir), fd;
-	char name[64];
+	int fd = record_open(record_dir, job_id, "cancel", O_WRONLY | O_CREAT);
 
-	if (dfd < 0)
-		return dfd;
-	record_name(name, sizeof(name), job_id, "cancel");
-	fd = cpool_safe_open_at(dfd, name, O_WRONLY | O_CREAT, 0600);
-	close(dfd);
 	if (fd < 0)
 		return fd;
 	close(fd);
@@ -445,14 +446,8 @@ int cpool_job_cancel_mark(const char *record_dir, int64_t job_id)
 
 bool cpool_job_cancel_marked(const char *record_dir, int64_t job_id)
 {
-	int dfd = record_dir_open(record_dir), fd;
-	char name[64];
+	int fd = record_open(record_dir, job_id, "cancel", O_RDONLY);
 
-	if (dfd < 0)
-		return false;
-	record_name(name, sizeof(name), job_id, "cancel");
-	fd = cpool_safe_open_at(dfd, name, O_RDONLY, 0);
-	close(dfd);
 	if (fd < 0)
 		return false;
 	close(fd);
