@@ -68,14 +68,16 @@ int main(void)
 	ok(ordered, "once each, in id order");
 	is_int(pages, 18, "in 18 pages (17 full, one of 10)");
 
-	reply = fixture_ask(&d, 1000, "{\"v\":1,\"id\":3,\"op\":\"history\",\"args\":{\"limit\":1000}}");
+	reply = fixture_ask(&d, 1000,
+			    "{\"v\":1,\"id\":3,\"op\":\"history\",\"args\":{\"limit\":1000}}");
 	jobs = json_object_get(json_object_get(reply, "result"), "jobs");
 	is_int((int64_t)json_array_size(jobs), 400, "a user's page holds only their jobs");
 	ok(!json_object_get(json_object_get(reply, "result"), "next"), "and, all there, no cursor");
 	json_decref(reply);
 
-	reply = fixture_ask(&d, 0,
-		    "{\"v\":1,\"id\":4,\"op\":\"history\",\"args\":{\"limit\":1200,\"after\":3}}");
+	reply = fixture_ask(
+		&d, 0,
+		"{\"v\":1,\"id\":4,\"op\":\"history\",\"args\":{\"limit\":1200,\"after\":3}}");
 	ok(json_is_false(json_object_get(reply, "ok")), "a limit past the maximum is refused");
 	ok(strstr(json_string_value(json_object_get(json_object_get(reply, "error"), "message")) ?:
 												   "",
