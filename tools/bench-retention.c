@@ -30,11 +30,11 @@ static double mono_s(void)
 static struct cpool_store *fill(const char *path, long n, double old, double recent)
 {
 	struct cpool_store *s;
-	char err[512];
+	struct cpool_error err;
 
 	remove(path);
-	if (cpool_store_open(path, &s, err, sizeof(err))) {
-		fprintf(stderr, "bench-retention: %s\n", err);
+	if (cpool_store_open(path, &s, &err)) {
+		fprintf(stderr, "bench-retention: %s\n", err.msg);
 		exit(1);
 	}
 	for (long i = 0; i < n + n / 10;) {

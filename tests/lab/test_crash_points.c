@@ -480,7 +480,7 @@ static int check_round(struct round *rd)
 static void cleanup(struct round *rd, pid_t daemon)
 {
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	char cmd[256];
 
 	if (rd->sampler > 0) {

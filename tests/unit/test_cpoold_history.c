@@ -20,7 +20,6 @@ int main(void)
 	plan(9);
 	fixture_open(&d, dir);
 	/* 1 200 ended jobs, every third of uid 1000. */
-	cpool_store_begin(d.store);
 	for (int i = 0; i < 1200; i++) {
 		struct cpool_jobrec r = { .name = (char *)"j",
 					  .uid = i % 3 ? 0 : 1000,
@@ -34,7 +33,6 @@ int main(void)
 		if (cpool_store_job_insert(d.store, &r))
 			bail_out("insert: %s", cpool_store_errmsg(d.store));
 	}
-	cpool_store_commit(d.store);
 
 	reply = fixture_ask(&d, 0, "{\"v\":1,\"id\":1,\"op\":\"history\"}");
 	jobs = json_object_get(json_object_get(reply, "result"), "jobs");

@@ -38,7 +38,6 @@ int main(void)
 	plan(8);
 	fixture_open(&d, dir);
 	d.cfg.retention_s = 30 * day;
-	cpool_store_begin(d.store);
 	for (int i = 0; i < 1500; i++) {
 		struct cpool_vs_sample s = { .time = now - (i < 1200 ? 40 : 1) * day + i,
 					     .vs = "v" };
@@ -63,7 +62,6 @@ int main(void)
 				bail_out("job: %s", cpool_store_errmsg(d.store));
 		}
 	}
-	cpool_store_commit(d.store);
 
 	while (retention_batch(&d))
 		batches++;

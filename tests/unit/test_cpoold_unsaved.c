@@ -31,7 +31,8 @@ int main(void)
 	struct cpool_submit_req s = { .argv = argv_true, .argc = 1, .vs = "v", .cpus = 1 };
 	struct cpoold d;
 	struct vsrv vs = { 0 };
-	char err[512], line[256], state[32];
+	struct cpool_error err;
+	char line[256], state[32];
 	json_t *reply, *jobs, *job;
 	int64_t id;
 
@@ -45,10 +46,10 @@ int main(void)
 	d.n_vs = 1;
 	cpool_user_limits_default(&d.cfg.limits);
 
-	if (jobs_submit(&d, &s, 1000, 1000, &id, err, sizeof(err)))
-		bail_out("submit: %s", err);
+	if (jobs_submit(&d, &s, 1000, 1000, &id, &err))
+		bail_out("submit: %s", err.msg);
 	is_int(cpool_store_refuse_writes(d.store, true), 0, "the store refuses writes from now on");
-	is_int(jobs_cancel(&d, jobs_find(&d, id), err, sizeof(err)), 0,
+	is_int(jobs_cancel(&d, jobs_find(&d, id), &err), 0,
 	       "a queued job is cancelled while the store refuses its end");
 	ok(!jobs_find(&d, id) && unsaved_find(&d, id), "it left the job table, not memory");
 	is_str(stored_state(&d, id, state, sizeof(state)), "queued", "the store still says queued");

@@ -79,13 +79,14 @@ static void reset_victim(void)
 
 static void write_at(void)
 {
-	char err[512], buf[256], path[600];
+	struct cpool_error err;
+	char buf[256], path[600];
 	int dfd;
 
 	path_of(path, sizeof(path), "rec");
-	dfd = cpool_safe_dir_open(path, 0700, geteuid(), 0, err, sizeof(err));
+	dfd = cpool_safe_dir_open(path, 0700, geteuid(), 0, &err);
 	if (dfd < 0)
-		bail_out("%s", err);
+		bail_out("%s", err.msg);
 	is_int(cpool_safe_write_at(dfd, "a", "one", 3, 0600), 0, "a file written by name");
 	is_int(cpool_safe_write_at(dfd, "a", "two", 3, 0600), 0, "and replaced");
 	is_str(slurp("rec/a", buf, sizeof(buf)), "two", "with the new content whole");
@@ -150,26 +151,27 @@ static void records(void)
 
 static void database(void)
 {
-	char path[600], err[512];
+	struct cpool_error err;
+	char path[600];
 	struct cpool_store *s;
 
 	umask(022);
 	path_of(path, sizeof(path), "state");
 	mkdir(path, 0700);
 	path_of(path, sizeof(path), "state/state.db");
-	is_int(cpool_store_open(path, &s, err, sizeof(err)), 0, "a new database");
+	is_int(cpool_store_open(path, &s, &err), 0, "a new database");
 	is_int((int)mode_of("state/state.db"), 0600, "is 0600 under umask 022");
 	is_int((int)mode_of("state/state.db-wal"), 0600, "its -wal too");
 	is_int((int)mode_of("state/state.db-shm"), 0600, "and its -shm");
 	cpool_store_close(s);
 	chmod(path, 0644);
-	is_int(cpool_store_open(path, &s, err, sizeof(err)), 0, "one an older cpoold left 0644");
+	is_int(cpool_store_open(path, &s, &err), 0, "one an older cpoold left 0644");
 	is_int((int)mode_of("state/state.db"), 0600, "is tightened to 0600");
 	cpool_store_close(s);
 	unlink(path);
 	plant_symlink("state/state.db");
-	ok(cpool_store_open(path, &s, err, sizeof(err)) == -ELOOP && strstr(err, "symlink"),
-	   "a symlink planted as the database is refused: %s", err);
+	ok(cpool_store_open(path, &s, &err) == -ELOOP && strstr(err.msg, "symlink"),
+	   "a symlink planted as the database is refused: %s", err.msg);
 	umask(077);
 }
 

@@ -88,21 +88,6 @@ static int exec(struct cpool_store *store, const char *sql)
 	return sql_error(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
 }
 
-int cpool_store_begin(struct cpool_store *store)
-{
-	return exec(store, "BEGIN IMMEDIATE");
-}
-
-int cpool_store_commit(struct cpool_store *store)
-{
-	return exec(store, "COMMIT");
-}
-
-int cpool_store_rollback(struct cpool_store *store)
-{
-	return exec(store, "ROLLBACK");
-}
-
 static int prepare_statements(struct cpool_store *store)
 {
 	int rc;
@@ -136,7 +121,7 @@ static int prepare_statements(struct cpool_store *store)
  * another mode, leaves it at "delete" without an error.  The durability
  * this file promises is WAL's, so anything else refuses to start.
  */
-static int set_wal(struct cpool_store *store, const char *path, char *err, size_t errlen)
+static int set_wal(struct cpool_store *store, const char *path, struct cpool_error *e)
 {
 	const unsigned char *mode;
 	sqlite3_stmt *st;
@@ -144,20 +129,19 @@ static int set_wal(struct cpool_store *store, const char *path, char *err, size_
 
 	rc = sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "set WAL on %s: %s", path, sqlite3_errmsg(store->db));
-		return sql_error(rc);
+		return cpool_error_set(e, sql_error(rc), "set WAL on %s: %s", path,
+				       sqlite3_errmsg(store->db));
 	}
 	rc = sqlite3_step(st);
 	mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
 	if (rc != SQLITE_ROW) {
-		r = sql_error(rc) ?: -EIO;
-		snprintf(err, errlen, "set WAL on %s: %s", path, sqlite3_errmsg(store->db));
+		r = cpool_error_set(e, sql_error(rc) ?: -EIO, "set WAL on %s: %s", path,
+				    sqlite3_errmsg(store->db));
 	} else if (!mode || strcmp((const char *)mode, "wal") != 0) {
-		r = -EOPNOTSUPP;
-		snprintf(err, errlen,
-			 "%s: journal_mode is %s, not wal (does its file system support the shared "
-			 "memory of SQLite's WAL?)",
-			 path, mode ? (const char *)mode : "unknown");
+		r = cpool_error_set(e, -EOPNOTSUPP,
+				    "%s: journal_mode is %s, not wal (does its file system support "
+				    "the shared memory of SQLite's WAL?)",
+				    path, mode ? (const char *)mode : "unknown");
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -169,7 +153,7 @@ static int set_wal(struct cpool_store *store, const char *path, char *err, size_
  * would follow one.  SQLite gives -wal and -shm the database's mode when it
  * creates them; existing ones are tightened too.
  */
-static int own_file(const char *path, bool create, char *err, size_t errlen)
+static int own_file(const char *path, bool create, struct cpool_error *e)
 {
 	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0),
 		      0600);
@@ -180,27 +164,25 @@ static int own_file(const char *path, bool create, char *err, size_t errlen)
 	if (fd < 0) {
 		int r = -errno;
 
-		snprintf(err, errlen, "open %s: %s", path,
-			 r == -ELOOP ? "a symlink; refusing to follow it" : strerror(-r));
-		return r;
+		return cpool_error_set(e, r, "open %s: %s", path,
+				       r == -ELOOP ? "a symlink; refusing to follow it" :
+						     strerror(-r));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		snprintf(err, errlen, "%s: not a regular file", path);
-		return -EINVAL;
+		return cpool_error_set(e, -EINVAL, "%s: not a regular file", path);
 	}
 	if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) < 0) {
 		int r = -errno;
 
 		close(fd);
-		snprintf(err, errlen, "chmod %s to 0600: %s", path, strerror(-r));
-		return r;
+		return cpool_error_set(e, r, "chmod %s to 0600: %s", path, strerror(-r));
 	}
 	close(fd);
 	return 0;
 }
 
-int cpool_store_open(const char *path, struct cpool_store **out, char *err, size_t errlen)
+int cpool_store_open(const char *path, struct cpool_store **out, struct cpool_error *e)
 {
 	struct cpool_store *store = calloc(1, sizeof(*store));
 	char *version = NULL, side[4200];
@@ -208,11 +190,11 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 
 	if (!store)
 		return -ENOMEM;
-	if ((r = own_file(path, true, err, errlen)))
+	if ((r = own_file(path, true, e)))
 		goto fail;
 	for (int i = 0; i < 2; i++) {
 		snprintf(side, sizeof(side), "%s%s", path, i ? "-shm" : "-wal");
-		if ((r = own_file(side, false, err, errlen)))
+		if ((r = own_file(side, false, e)))
 			goto fail;
 	}
 	rc = sqlite3_open_v2(path, &store->db,
@@ -220,8 +202,8 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 			     NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_error(rc);
-		snprintf(err, errlen, "open %s: %s", path,
-			 store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+		cpool_error_set(e, r, "open %s: %s", path,
+				store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_busy_timeout(store->db, 5000);
@@ -230,10 +212,10 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 	 * committed transactions are in the WAL file, which the OS keeps.  Only
 	 * a power loss can lose the last transactions, never corrupt the file.
 	 */
-	if ((r = set_wal(store, path, err, errlen)))
+	if ((r = set_wal(store, path, e)))
 		goto fail;
 	if ((r = exec(store, "PRAGMA synchronous=NORMAL;")) || (r = exec(store, schema))) {
-		snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
+		cpool_error_set(e, r, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 		goto fail;
 	}
 	version = cpool_store_setting_get(store, "schema_version");
@@ -243,19 +225,18 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 		snprintf(v, sizeof(v), "%d", SCHEMA_VERSION);
 		r = cpool_store_setting_put(store, "schema_version", v);
 		if (r) {
-			snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
+			cpool_error_set(e, r, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 			goto fail;
 		}
 	} else if (atoi(version) != SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %s, this cpoold knows %d", path, version,
-			 SCHEMA_VERSION);
-		r = -EPROTO;
+		r = cpool_error_set(e, -EPROTO, "%s: schema version %s, this cpoold knows %d", path,
+				    version, SCHEMA_VERSION);
 		goto fail;
 	}
 	r = prepare_statements(store);
 	if (r) {
-		snprintf(err, errlen, "prepare statements on %s: %s", path,
-			 sqlite3_errmsg(store->db));
+		cpool_error_set(e, r, "prepare statements on %s: %s", path,
+				sqlite3_errmsg(store->db));
 		goto fail;
 	}
 	free(version);
@@ -578,15 +559,15 @@ int cpool_store_samples_insert(struct cpool_store *store, const struct cpool_vs_
 					      NULL))))
 		return r;
 	/* One transaction: one WAL commit for the lot, not one per row. */
-	if (n > 1 && (r = cpool_store_begin(store)))
+	if (n > 1 && (r = exec(store, "BEGIN IMMEDIATE")))
 		return r;
 	for (size_t i = 0; i < n && !r; i++)
 		r = bind_sample(store->sample_insert, &s[i]);
 	if (n > 1) {
 		if (r)
-			cpool_store_rollback(store);
+			exec(store, "ROLLBACK");
 		else
-			r = cpool_store_commit(store);
+			r = exec(store, "COMMIT");
 	}
 	return r;
 }

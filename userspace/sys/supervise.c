@@ -80,9 +80,7 @@ static void record_name(char *buf, size_t len, int64_t id, const char *kind)
  */
 static int record_dir_open(const char *dir)
 {
-	char err[512];
-
-	return cpool_safe_dir_open(dir, 0700, geteuid(), 0, err, sizeof(err));
+	return cpool_safe_dir_open(dir, 0700, geteuid(), 0, NULL);
 }
 
 /* One of job @id's files (@kind: lock, cancel, ...), by name from the checked directory. */
@@ -142,7 +140,7 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	struct cpool_job_record rec = { .job_id = job_id };
 	struct start_report rep = { 0 };
 	struct cpool_job_proc proc;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	sigset_t all;
 	int r, devnull;
 
@@ -229,13 +227,12 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 
 /* Create (when missing) the record directory and the job's lock file; the open fd, or -errno. */
 static int open_lock(const char *record_dir, int64_t job_id, char *lock, size_t len,
-		     struct cpool_cg_error *e)
+		     struct cpool_error *e)
 {
-	char err[512];
-	int dfd = cpool_safe_dir_open(record_dir, 0700, geteuid(), 0, err, sizeof(err)), fd;
+	int dfd = cpool_safe_dir_open(record_dir, 0700, geteuid(), 0, e), fd;
 
 	if (dfd < 0)
-		return cpool_cg_fail(e, -dfd, "the job record directory %s", err);
+		return cpool_error_prefix(e, "the job record directory");
 	close(dfd);
 	lock_path(lock, len, record_dir, job_id);
 	fd = record_open(record_dir, job_id, "lock", O_RDWR | O_CREAT);
@@ -244,7 +241,7 @@ static int open_lock(const char *record_dir, int64_t job_id, char *lock, size_t 
 	return fd;
 }
 
-int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_cg_error *e)
+int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_error *e)
 {
 	char lock[4096];
 	int fd = open_lock(record_dir, job_id, lock, sizeof(lock), e);
@@ -257,7 +254,7 @@ int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool
 
 int cpool_supervise_spawn(const struct cpool_launch_spec *spec, const struct cpool_job_place *place,
 			  int64_t job_id, const char *record_dir, struct cpool_supervisor *sup,
-			  struct cpool_cg_error *e)
+			  struct cpool_error *e)
 {
 	char lock[4096];
 	int pfd[2], lock_fd, r;
@@ -305,7 +302,7 @@ int cpool_supervise_spawn(const struct cpool_launch_spec *spec, const struct cpo
 	return 0;
 }
 
-int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_cg_error *e)
+int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_error *e)
 {
 	struct start_report rep;
 	ssize_t n;
