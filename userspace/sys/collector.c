@@ -220,6 +220,10 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 		bpf_program__set_autoload(skel->progs.cpool_idle_exit, false);
 	}
 	err = bpf_map__set_max_entries(skel->maps.cgroup_stats, c->max_cgroups);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.cgroup_slots, c->max_cgroups);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.free_slots, c->max_cgroups);
 	if (err) {
 		snprintf(c->reason, sizeof(c->reason), "sizing the cgroup map: %s", strerror(-err));
 		goto cleanup;
@@ -231,6 +235,15 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 			 strerror(-err),
 			 err == -EPERM ? " (needs root, or CAP_BPF and CAP_PERFMON)" : "",
 			 libbpf_last_msg[0] ? ": " : "", libbpf_last_msg);
+		goto cleanup;
+	}
+	/* Every slot is free; the programs take them as cgroups show up. */
+	for (__u32 slot = 0; slot < c->max_cgroups && !err; slot++)
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.free_slots), NULL, &slot, 0))
+			err = -errno;
+	if (err) {
+		snprintf(c->reason, sizeof(c->reason), "filling the free cgroup slots: %s",
+			 strerror(-err));
 		goto cleanup;
 	}
 	err = metrics_bpf__attach(skel);
@@ -548,22 +561,25 @@ static int online_cpus(struct cpool_cpuset *set)
 static int read_bpf_cgroups(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s,
 			    size_t *cap)
 {
+	int slots_fd = bpf_map__fd(c->skel->maps.cgroup_slots);
 	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
 	size_t vsz = sizeof(struct cpool_bpf_cgroup);
 	struct cpool_bpf_cgroup *vals;
 	__u64 key, next;
 	__u64 *pkey = NULL;
+	__u32 slot;
 	int err = 0;
 
 	vals = calloc((size_t)c->ncpus_possible, vsz);
 	if (!vals)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
+	while (bpf_map_get_next_key(slots_fd, pkey, &next) == 0) {
 		struct cpool_kmetrics_cgroup *cg;
 
 		key = next;
 		pkey = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
+		if (bpf_map_lookup_elem(slots_fd, &key, &slot) ||
+		    bpf_map_lookup_elem(fd, &slot, vals))
 			continue; /* deleted meanwhile */
 		cg = add_cgroup(s, cap, key);
 		if (!cg) {
@@ -573,6 +589,9 @@ static int read_bpf_cgroups(struct cpool_collector *c, struct cpool_kmetrics_sna
 		for (int i = 0; i < c->ncpus_possible; i++) {
 			const struct cpool_bpf_cgroup *v = &vals[i];
 
+			/* A CPU that has not counted for this cgroup since it got the slot. */
+			if (v->id != key)
+				continue;
 			cg->run_ns += v->run_ns;
 			cg->scheduled += v->scheduled;
 			cg->preempted += v->preempted;
@@ -627,18 +646,25 @@ static int read_bpf_preempts(struct cpool_collector *c, struct cpool_kmetrics_sn
 }
 
 /*
- * Cgroups that are gone keep their map entries: when the map fills up, drop
- * the entries of ids with no directory left (the ids are never reused).
+ * Cgroups that are gone keep their slots: when three quarters are taken,
+ * return the slots of ids with no directory left (ids are never reused).
+ * A task or CPU that still holds such a slot finds it another cgroup's (or
+ * no one's) and looks its own up again (metrics.bpf.c, slot_entry()).
  */
 static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
 {
-	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	int slots_fd = bpf_map__fd(c->skel->maps.cgroup_slots);
+	int free_fd = bpf_map__fd(c->skel->maps.free_slots);
+	__u32 slot;
 
 	if (s->ncgroups < (size_t)c->max_cgroups * 3 / 4 || !c->cgroup_root)
 		return;
-	for (size_t i = 0; i < s->ncgroups; i++)
-		if (!s->cgroups[i].path)
-			bpf_map_delete_elem(fd, &s->cgroups[i].id);
+	for (size_t i = 0; i < s->ncgroups; i++) {
+		if (s->cgroups[i].path || bpf_map_lookup_elem(slots_fd, &s->cgroups[i].id, &slot) ||
+		    bpf_map_delete_elem(slots_fd, &s->cgroups[i].id))
+			continue;
+		bpf_map_update_elem(free_fd, NULL, &slot, 0);
+	}
 }
 
 static bool in_stat_subtree(const struct cpool_collector *c, const char *rel)
@@ -685,7 +711,7 @@ static void drop_missing_cgroups(struct cpool_collector *c, const struct cpool_k
 
 static void warm_path_cache(struct cpool_collector *c)
 {
-	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	int fd = bpf_map__fd(c->skel->maps.cgroup_slots);
 	__u64 key, next, *pkey = NULL;
 
 	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
@@ -693,6 +719,33 @@ static void warm_path_cache(struct cpool_collector *c)
 		pkey = &key;
 		cpool_collector_cgroup_path(c, key);
 	}
+}
+
+/*
+ * What the task running on a CPU has run since it came in: its
+ * sum_exec_runtime now (the first field of /proc/PID/schedstat, brought up
+ * to date by the kernel as it is read) less the value the switch recorded.
+ * The scheduler's clock, like the run time the switches charge, and no
+ * clock read in the switch: a switch between two tasks takes none, so
+ * last_switch_ns is not when the running task came in.  0 when the task is
+ * gone (its time was charged at its last switch).
+ */
+static uint64_t running_task_inflight(const struct cpool_bpf_cpu *v)
+{
+	unsigned long long exec;
+	char path[64];
+	FILE *f;
+	int n;
+
+	if (!v->cur_pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%llu/schedstat", (unsigned long long)v->cur_pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu", &exec);
+	fclose(f);
+	return n == 1 && exec > v->cur_exec_start ? exec - v->cur_exec_start : 0;
 }
 
 static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
@@ -775,7 +828,7 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 			if (!cg)
 				cg = add_cgroup(s, &cap, v->cur_cgroup);
 			if (cg)
-				cg->run_ns += inflight;
+				cg->run_ns += running_task_inflight(v);
 		}
 	}
 	free(vals);
