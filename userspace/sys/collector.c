@@ -61,7 +61,7 @@ struct missing_cgroup {
 
 /*
  * A cgroup id still unknown to rescans this long after the first miss is
- * gone (ids are never reused): its map entry is dropped, or every read
+ * gone (ids are never reused): its slot is released, or every read
  * would walk the whole cgroup tree again for it.  Two rescans at least
  * this far apart: one that raced the cgroup's mkdir cannot drop it.
  */
@@ -651,20 +651,24 @@ static int read_bpf_preempts(struct cpool_collector *c, struct cpool_kmetrics_sn
  * A task or CPU that still holds such a slot finds it another cgroup's (or
  * no one's) and looks its own up again (metrics.bpf.c, slot_entry()).
  */
-static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
+static void release_cgroup_slot(struct cpool_collector *c, uint64_t id)
 {
 	int slots_fd = bpf_map__fd(c->skel->maps.cgroup_slots);
 	int free_fd = bpf_map__fd(c->skel->maps.free_slots);
 	__u32 slot;
 
+	if (bpf_map_lookup_elem(slots_fd, &id, &slot) || bpf_map_delete_elem(slots_fd, &id))
+		return;
+	bpf_map_update_elem(free_fd, NULL, &slot, 0);
+}
+
+static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
+{
 	if (s->ncgroups < (size_t)c->max_cgroups * 3 / 4 || !c->cgroup_root)
 		return;
-	for (size_t i = 0; i < s->ncgroups; i++) {
-		if (s->cgroups[i].path || bpf_map_lookup_elem(slots_fd, &s->cgroups[i].id, &slot) ||
-		    bpf_map_delete_elem(slots_fd, &s->cgroups[i].id))
-			continue;
-		bpf_map_update_elem(free_fd, NULL, &slot, 0);
-	}
+	for (size_t i = 0; i < s->ncgroups; i++)
+		if (!s->cgroups[i].path)
+			release_cgroup_slot(c, s->cgroups[i].id);
 }
 
 static bool in_stat_subtree(const struct cpool_collector *c, const char *rel)
@@ -677,10 +681,9 @@ static bool in_stat_subtree(const struct cpool_collector *c, const char *rel)
 	return rel && strncmp(rel, c->stat_subtree, n) == 0 && (rel[n] == '\0' || rel[n] == '/');
 }
 
-/* Drops the map entries of ids missing from two rescans MISSING_DROP_NS apart. */
+/* Releases the slots of ids missing from two rescans MISSING_DROP_NS apart. */
 static void drop_missing_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
 {
-	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
 	struct missing_cgroup *now_missing = NULL;
 	size_t n = 0;
 
@@ -700,7 +703,7 @@ static void drop_missing_cgroups(struct cpool_collector *c, const struct cpool_k
 			if (c->missing[k].id == id)
 				since = c->missing[k].since_ns;
 		if (s->time_ns - since >= MISSING_DROP_NS)
-			bpf_map_delete_elem(fd, &id);
+			release_cgroup_slot(c, id);
 		else
 			now_missing[n++] = (struct missing_cgroup){ id, since };
 	}
