@@ -44,7 +44,11 @@ struct cpool_pool_config {
 	struct cpool_user_limits limits;
 	/* [metrics] listen: "HOST:PORT" of cpoold's /metrics, "" = off */
 	char metrics_listen[64];
+	/* [pool] retention: samples and ended jobs older than this are pruned; 0 = kept */
+	double retention_s;
 };
+
+#define CPOOL_RETENTION_DEFAULT_S (30 * 86400.0)
 
 #define CPOOL_METRICS_LISTEN_DEFAULT "127.0.0.1:9464"
 

@@ -108,7 +108,8 @@ static void bad_files(void)
 		 "duplicate vserver name");
 	error_is(
 		"[pool]\nnmae = x\n",
-		"pool.ini:2: [pool] unknown key 'nmae'; valid keys: name, reserved_cpus, placement",
+		"pool.ini:2: [pool] unknown key 'nmae'; valid keys: name, reserved_cpus, placement, "
+		"retention",
 		"unknown pool key");
 	error_is(
 		"[vserver db]\ncpus = 4\ncpu = 4\n",
@@ -415,8 +416,31 @@ static void metrics_section(void)
 		 "unknown [metrics] key");
 }
 
+static void retention(void)
+{
+	struct cpool_pool_config c;
+
+	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", &err) == 0 &&
+		   c.retention_s == 30 * 86400.0,
+	   "retention defaults to 30 days");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\nretention = 90d\n", "pool.ini", &err) == 0 &&
+		   c.retention_s == 90 * 86400.0,
+	   "retention = 90d");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\nretention = off\n", "pool.ini", &err) == 0 &&
+		   c.retention_s == 0,
+	   "retention = off keeps everything");
+	cpool_config_free(&c);
+	error_is("[pool]\nretention = 10s\n",
+		 "pool.ini:2: [pool] key 'retention': '10s' is not valid; use a duration from 1h "
+		 "to 3650d (30d) or off",
+		 "a retention shorter than an hour is refused");
+}
+
 int main(void)
 {
+	retention();
 	user_limits();
 	metrics_section();
 	garbage();

@@ -9,7 +9,9 @@ static const struct cli_spec cmd_spec = {
 	.prog = PROG,
 	.usage = "usage: cpool ps [--json]",
 	.about = "List the jobs that are queued, running or frozen (preempted): yours, or\n"
-		 "everyone's for root.  TIME is the time limit; AGE counts from submission.",
+		 "everyone's for root.  TIME is the time limit; AGE counts from submission.\n"
+		 "A job shown as STATE,unsaved has ended but the daemon could not store its\n"
+		 "end yet (\"unsaved\": true in --json); it retries, and keeps the job meanwhile.",
 	.json_help = "the daemon's answer, {\"jobs\": [...]}",
 	.socket = true,
 };
@@ -41,7 +43,8 @@ static void print_jobs(const json_t *jobs)
 		cli_format_duration(now - cli_json_num(j, "submit", now), age, sizeof(age));
 		cli_table_cell(t, "%lld", cli_json_int(j, "id", 0));
 		cli_table_cell(t, "%s", cli_user_name((uid_t)cli_json_int(j, "user", 0)));
-		cli_table_cell(t, "%s", cli_json_str(j, "state", "?"));
+		cli_table_cell(t, "%s%s", cli_json_str(j, "state", "?"),
+			       json_is_true(json_object_get(j, "unsaved")) ? ",unsaved" : "");
 		cli_table_cell(t, "%s", cli_json_str(j, "vs", "-"));
 		cli_table_cell(t, "%lld", cli_json_int(j, "cpus", 1));
 		cli_table_cell(t, "%lld", cli_json_int(j, "priority", 0));

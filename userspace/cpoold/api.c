@@ -36,6 +36,16 @@ static json_t *op_ps(struct cpoold *d, const struct cpool_peer *p, const struct 
 	for (struct djob *j = d->jobs; j; j = j->next)
 		if (visible(p, j->rec.uid))
 			json_array_append_new(jobs, jobs_json(&j->rec));
+	/* Ended, but the store has not taken their end yet (unsaved.c). */
+	for (struct djob *j = d->unsaved; j; j = j->next) {
+		json_t *o;
+
+		if (!visible(p, j->rec.uid))
+			continue;
+		o = jobs_json(&j->rec);
+		json_object_set_new(o, "unsaved", json_true());
+		json_array_append_new(jobs, o);
+	}
 	return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
 }
 
@@ -113,6 +123,15 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 	struct cpool_error err;
 	int r;
 
+	if (!j && (j = unsaved_find(d, req->u.job)) && visible(p, j->rec.uid)) {
+		/* Ended; the store does not know it yet, memory does. */
+		if (req->op == CPOOL_OP_CANCEL)
+			return cpool_reply_error(req->id, -EALREADY, "job %lld has already ended",
+						 (long long)req->u.job);
+		return cpool_reply_ok(req->id, jobs_json(&j->rec));
+	}
+	if (j && j->unsaved_tries)
+		j = NULL; /* another user's: as if unknown, from the store below */
 	if (!j) {
 		/* Ended jobs live only in the store. */
 		r = cpool_store_job_get(d->store, req->u.job, &rec);

@@ -92,6 +92,7 @@ struct djob {
 	int64_t run_since_us; /* rec.start_time on the timers' clock */
 	bool timed_out; /* SIGTERM sent at the limit: it ends TIMEOUT */
 	bool walltime_killed; /* the grace is over: its leaf was killed */
+	int unsaved_tries; /* ended, but the store has not taken its end yet (unsaved.c) */
 	struct djob *next;
 };
 
@@ -133,6 +134,12 @@ struct cpoold {
 	int n_buckets;
 	struct cpool_evsource *reconcile_timer; /* retries jobs still reconciling */
 	struct leaf_gc *leaf_gc; /* killed leaves waiting to be empty to be removed */
+	struct sample_buffer *samples; /* samples.c: metric samples not yet written */
+	struct djob *unsaved; /* unsaved.c: ended jobs whose end the store has not taken */
+	struct cpool_evsource *unsaved_timer;
+	uint64_t unsaved_backoff_ns;
+	struct cpool_evsource *retention_timer; /* retention.c */
+	long long retention_pruned_samples, retention_pruned_jobs; /* this pass */
 };
 
 /* pool.c */
@@ -179,6 +186,8 @@ bool jobs_running(const struct djob *j);
 /* Kill and remove a job leaf ("vs/job-N") without waiting: rmdir once cgroup.events says empty. */
 void jobs_leaf_remove(struct cpoold *d, const char *leaf);
 int jobs_count(struct cpoold *d, enum cpool_job_state state);
+/* Frees a job off the table: its record, its waiters, itself. */
+void jobs_free(struct djob *j);
 
 /* sched.c */
 void sched_init(struct cpoold *d);
@@ -196,12 +205,34 @@ int metrics_init(struct cpoold *d);
 void metrics_close(struct cpoold *d);
 json_t *metrics_top_cpus(struct cpoold *d);
 bool metrics_degraded(struct cpoold *d);
+/* Renders /metrics's documents now and publishes them (http.c asks, for a scrape). */
+void metrics_publish(struct cpoold *d);
 /* A job ended (done, failed, cancelled): its wait and response for /metrics. */
 void metrics_job_ended(struct cpoold *d, const struct cpool_jobrec *r);
 
+/* retention.c: [pool] retention, pruned in small batches on the loop's timer */
+int retention_start(struct cpoold *d);
+/* One batch; true when it was full (more to delete). */
+bool retention_batch(struct cpoold *d);
+
+/* unsaved.c: ended jobs whose end the store refused, kept and retried */
+/* Takes @j (ended, off the job table, its waiters answered) until its end is stored. */
+void unsaved_keep(struct cpoold *d, struct djob *j);
+struct djob *unsaved_find(struct cpoold *d, int64_t id);
+/* One try for each (the timer's work); returns how many are still not stored. */
+int unsaved_retry(struct cpoold *d);
+void unsaved_free(struct cpoold *d);
+
+/* samples.c: per-VS samples, written to the store in batches */
+/* Queue one; returns the duration of the batch write it caused (s), 0, or a negative errno. */
+double samples_add(struct cpoold *d, const struct cpool_vs_sample *s);
+double samples_flush(struct cpoold *d);
+/* Writes what is left and frees the buffer. */
+void samples_free(struct cpoold *d);
+
 /* http.c: /metrics served from documents the loop publishes. */
 int http_start(struct cpoold *d, const char *listen);
-/* Takes @text and @om (malloc'd) for the next scrapes. */
+/* Takes @text and @om (malloc'd) for the next scrapes; NULL, NULL: nothing to show yet. */
 void http_publish(struct cpoold *d, char *text, size_t text_len, char *om, size_t om_len);
 void http_stop(struct cpoold *d);
 

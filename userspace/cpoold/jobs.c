@@ -223,6 +223,11 @@ static void free_job(struct djob *j)
 	free(j);
 }
 
+void jobs_free(struct djob *j)
+{
+	free_job(j);
+}
+
 /* Event callbacks carry the job; the daemon is one per process. */
 static struct cpoold *the_daemon;
 
@@ -408,7 +413,10 @@ static void retire(struct cpoold *d, struct djob *j)
 		 j->rec.oom ? ", out of memory" : "", j->rec.error ? ": " : "", j->rec.error ?: "");
 	metrics_job_ended(d, &j->rec);
 	unlink_job(d, j);
-	free_job(j);
+	if (r)
+		unsaved_keep(d, j); /* never forgotten without a durable end */
+	else
+		free_job(j);
 	sched_kick(d);
 }
 

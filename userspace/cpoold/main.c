@@ -128,6 +128,9 @@ static void log_loop_stats(struct cpoold *d)
 	log_info("event loop: %llu rounds, %.3f s busy, longest stall %.3f ms",
 		 (unsigned long long)st.rounds, (double)st.busy_ns / 1e9,
 		 (double)st.stall_max_ns / 1e6);
+	if (st.stale_sources)
+		log_warn("event loop: %llu sources were removed after their fd was closed",
+			 (unsigned long long)st.stale_sources);
 }
 
 static int start(struct cpoold *d)
@@ -193,6 +196,9 @@ static int start(struct cpoold *d)
 		log_err("%s", err.msg);
 		return r;
 	}
+	r = retention_start(d);
+	if (r)
+		return r;
 	sched_kick(d);
 	log_info("cpoold %s ready on %s", CPOOL_VERSION, d->socket_path);
 	return notify_ready(d);
@@ -342,6 +348,9 @@ int main(int argc, char **argv)
 	metrics_close(&d);
 	pool_teardown(&d);
 	limits_free(&d);
+	if (d.unsaved)
+		unsaved_retry(&d); /* a last try before the records are all that is left */
+	unsaved_free(&d);
 	cpool_store_close(d.store);
 	return r ? 1 : 0;
 }

@@ -505,10 +505,27 @@ static int handler(void *user, const char *section, const char *key, const char 
 					 value, cpool_fit_names());
 				return 0;
 			}
+		} else if (strcmp(key, "retention") == 0) {
+			double v;
+
+			if (strcmp(value, "off") == 0) {
+				c->retention_s = 0;
+			} else if (cpool_parse_duration(value, &v) || v < 3600 ||
+				   v > 3650 * 86400.0) {
+				error_at(
+					ps,
+					"[pool] key 'retention': '%s' is not valid; use a duration "
+					"from 1h to 3650d (30d) or off",
+					value);
+				return 0;
+			} else {
+				c->retention_s = v;
+			}
 		} else {
 			error_at(
 				ps,
-				"[pool] unknown key '%s'; valid keys: name, reserved_cpus, placement",
+				"[pool] unknown key '%s'; valid keys: name, reserved_cpus, placement, "
+				"retention",
 				key);
 			return 0;
 		}
@@ -564,6 +581,7 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "cpool");
 	c->placement = CPOOL_FIT_FIRST;
+	c->retention_s = CPOOL_RETENTION_DEFAULT_S;
 	cpool_user_limits_default(&c->limits);
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", CPOOL_METRICS_LISTEN_DEFAULT);
 	cpool_error_set(e, 0, "%s", "");

@@ -47,7 +47,25 @@ struct cpool_collector {
 	struct cgroup_name *names;
 	size_t nnames;
 	bool rescanned; /* during the current read */
+	bool walked; /* a rescan during the current read succeeded */
+	char *stat_subtree; /* "/cpool": cgroup files read only here; NULL: everywhere */
+	/* ids in the map whose cgroup a rescan did not find, and since when */
+	struct missing_cgroup *missing;
+	size_t nmissing;
 };
+
+struct missing_cgroup {
+	uint64_t id;
+	uint64_t since_ns;
+};
+
+/*
+ * A cgroup id still unknown to rescans this long after the first miss is
+ * gone (ids are never reused): its slot is released, or every read
+ * would walk the whole cgroup tree again for it.  Two rescans at least
+ * this far apart: one that raced the cgroup's mkdir cannot drop it.
+ */
+#define MISSING_DROP_NS 1000000000ULL
 
 /* libbpf's last warning, to explain a failed load in one line. */
 static char libbpf_last_msg[200];
@@ -279,7 +297,16 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 		return -ENOMEM;
 	c->max_cgroups = o->max_cgroups ? o->max_cgroups : CPOOL_BPF_MAX_CGROUPS;
 	c->cgroup_root = o->cgroup_root ? strdup(o->cgroup_root) : find_cgroup2_mount();
-	if (o->cgroup_root && !c->cgroup_root) {
+	if (o->stat_subtree) {
+		size_t n = strlen(o->stat_subtree);
+
+		c->stat_subtree = malloc(n + 2);
+		if (c->stat_subtree)
+			snprintf(c->stat_subtree, n + 2, "/%s",
+				 o->stat_subtree + strspn(o->stat_subtree, "/"));
+	}
+	if ((o->cgroup_root && !c->cgroup_root) || (o->stat_subtree && !c->stat_subtree)) {
+		free(c->cgroup_root);
 		free(c);
 		return -ENOMEM;
 	}
@@ -306,6 +333,8 @@ void cpool_collector_close(struct cpool_collector *c)
 		free(c->names[i].path);
 	free(c->names);
 	free(c->cgroup_root);
+	free(c->stat_subtree);
+	free(c->missing);
 	free(c);
 }
 
@@ -425,6 +454,7 @@ const char *cpool_collector_cgroup_path(struct cpool_collector *c, uint64_t id)
 	c->rescanned = true;
 	if (rescan_cgroups(c))
 		return NULL;
+	c->walked = true;
 	return lookup_name(c, id);
 }
 
@@ -621,20 +651,65 @@ static int read_bpf_preempts(struct cpool_collector *c, struct cpool_kmetrics_sn
  * A task or CPU that still holds such a slot finds it another cgroup's (or
  * no one's) and looks its own up again (metrics.bpf.c, slot_entry()).
  */
-static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
+static void release_cgroup_slot(struct cpool_collector *c, uint64_t id)
 {
 	int slots_fd = bpf_map__fd(c->skel->maps.cgroup_slots);
 	int free_fd = bpf_map__fd(c->skel->maps.free_slots);
 	__u32 slot;
 
+	if (bpf_map_lookup_elem(slots_fd, &id, &slot) || bpf_map_delete_elem(slots_fd, &id))
+		return;
+	bpf_map_update_elem(free_fd, NULL, &slot, 0);
+}
+
+static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
+{
 	if (s->ncgroups < (size_t)c->max_cgroups * 3 / 4 || !c->cgroup_root)
 		return;
+	for (size_t i = 0; i < s->ncgroups; i++)
+		if (!s->cgroups[i].path)
+			release_cgroup_slot(c, s->cgroups[i].id);
+}
+
+static bool in_stat_subtree(const struct cpool_collector *c, const char *rel)
+{
+	size_t n;
+
+	if (!c->stat_subtree)
+		return true;
+	n = strlen(c->stat_subtree);
+	return rel && strncmp(rel, c->stat_subtree, n) == 0 && (rel[n] == '\0' || rel[n] == '/');
+}
+
+/* Releases the slots of ids missing from two rescans MISSING_DROP_NS apart. */
+static void drop_missing_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
+{
+	struct missing_cgroup *now_missing = NULL;
+	size_t n = 0;
+
+	if (!c->walked)
+		return; /* no walk this read: a miss proves nothing */
+	for (size_t i = 0; i < s->ncgroups; i++)
+		n += !s->cgroups[i].path;
+	if (n && !(now_missing = calloc(n, sizeof(*now_missing))))
+		return;
+	n = 0;
 	for (size_t i = 0; i < s->ncgroups; i++) {
-		if (s->cgroups[i].path || bpf_map_lookup_elem(slots_fd, &s->cgroups[i].id, &slot) ||
-		    bpf_map_delete_elem(slots_fd, &s->cgroups[i].id))
+		uint64_t id = s->cgroups[i].id, since = s->time_ns;
+
+		if (s->cgroups[i].path)
 			continue;
-		bpf_map_update_elem(free_fd, NULL, &slot, 0);
+		for (size_t k = 0; k < c->nmissing; k++)
+			if (c->missing[k].id == id)
+				since = c->missing[k].since_ns;
+		if (s->time_ns - since >= MISSING_DROP_NS)
+			release_cgroup_slot(c, id);
+		else
+			now_missing[n++] = (struct missing_cgroup){ id, since };
 	}
+	free(c->missing);
+	c->missing = now_missing;
+	c->nmissing = n;
 }
 
 static void warm_path_cache(struct cpool_collector *c)
@@ -766,8 +841,10 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 
 		if (p && !(s->cgroups[i].path = strdup(p)))
 			return -ENOMEM;
-		read_cgstat(c, p, &s->cgroups[i].stat);
+		if (in_stat_subtree(c, p))
+			read_cgstat(c, p, &s->cgroups[i].stat);
 	}
+	drop_missing_cgroups(c, s);
 	prune_dead_cgroups(c, s);
 	return 0;
 }
@@ -808,7 +885,8 @@ static int read_degraded(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 		cg->path = strdup(c->names[i].path);
 		if (!cg->path)
 			return -ENOMEM;
-		read_cgstat(c, cg->path, &cg->stat);
+		if (in_stat_subtree(c, cg->path))
+			read_cgstat(c, cg->path, &cg->stat);
 		cg->run_ns = cg->stat.usage_usec * 1000;
 	}
 	return 0;
@@ -819,7 +897,7 @@ int cpool_collector_read(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 	int err;
 
 	memset(snap, 0, sizeof(*snap));
-	c->rescanned = false;
+	c->rescanned = c->walked = false;
 	err = c->skel ? read_bpf(c, snap) : read_degraded(c, snap);
 	if (err) {
 		cpool_kmetrics_snapshot_free(snap);
