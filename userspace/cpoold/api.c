@@ -314,6 +314,12 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		return op_top(d, req);
 	case CPOOL_OP_STATS:
 		return op_stats(d, req);
+	case CPOOL_OP_SHARE: {
+		json_t *share = share_json(d);
+
+		return share ? cpool_reply_ok(req->id, share) :
+			       cpool_reply_error(req->id, -ENOMEM, "out of memory");
+	}
 	default:
 		return cpool_reply_error(req->id, -EINVAL, "unknown operation");
 	}

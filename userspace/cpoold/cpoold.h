@@ -23,6 +23,7 @@
 #include "cpool/collector.h"
 #include "cpool/config.h"
 #include "cpool/evloop.h"
+#include "cpool/fairshare.h"
 #include "cpool/job.h"
 #include "cpool/planner.h"
 #include "cpool/policy.h"
@@ -126,6 +127,8 @@ struct cpoold {
 	int n_buckets;
 	struct cpool_evsource *reconcile_timer; /* retries jobs still reconciling */
 	struct leaf_gc *leaf_gc; /* killed leaves waiting to be empty to be removed */
+	struct cpool_fairshare fs; /* share.c: decayed CPU time per uid */
+	bool fs_dirty; /* charged since it was last stored */
 };
 
 /* pool.c */
@@ -196,6 +199,18 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 /* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
 bool limits_refuse_start(struct cpoold *d, const struct djob *j);
 void limits_free(struct cpoold *d);
+
+/* share.c: fair share (usage per uid, the factor of each queued job) */
+void share_init(struct cpoold *d);
+void share_set_half_life(struct cpoold *d, double seconds);
+/* A job of @uid ran @cpu_ns (the collector's last interval, its leaf). */
+void share_charge(struct cpoold *d, uid_t uid, uint64_t cpu_ns);
+/* Stores the usage when it changed. */
+void share_flush(struct cpoold *d);
+void share_set_factors(struct cpoold *d, struct cpool_pjob *const *queued, size_t n);
+/* The "share" reply: every known user's usage, share and factor. */
+json_t *share_json(struct cpoold *d);
+void share_free(struct cpoold *d);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

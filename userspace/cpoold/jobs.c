@@ -87,6 +87,7 @@ static void init_policy_view(struct cpoold *d, struct djob *j)
 	p->cpus = j->rec.cpus;
 	p->mem = j->rec.mem;
 	p->priority = j->rec.priority;
+	p->user = (uint32_t)j->rec.uid;
 	snprintf(p->vs, sizeof(p->vs), "%s", j->rec.vs ?: "");
 	p->index = (size_t)j->rec.id;
 

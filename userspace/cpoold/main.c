@@ -156,6 +156,7 @@ static int start(struct cpoold *d)
 	if (r)
 		return r;
 	load_policy(d);
+	share_init(d);
 
 	r = cpool_evloop_new(&d->loop);
 	if (r)
@@ -341,6 +342,7 @@ int main(int argc, char **argv)
 	metrics_close(&d);
 	pool_teardown(&d);
 	limits_free(&d);
+	share_free(&d);
 	cpool_store_close(d.store);
 	return r ? 1 : 0;
 }

@@ -25,6 +25,8 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_POLICY_SET] = "policy.set",
 	[CPOOL_OP_TOP] = "top",
 	[CPOOL_OP_STATS] = "stats",
+	[CPOOL_OP_SHARE] = "share",
+	[CPOOL_OP_RELOAD] = "reload",
 };
 
 /* The keys each op accepts in "args"; anything else is a typo to report. */
