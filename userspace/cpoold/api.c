@@ -252,17 +252,18 @@ static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
 static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 {
 	struct cpool_evloop_stats st;
+	json_t *o;
 
 	cpool_evloop_stats(d->loop, &st, true);
-	return cpool_reply_ok(
-		req->id, json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds",
-				   (json_int_t)st.rounds, "loop_stall_max_us",
-				   (json_int_t)(st.stall_max_ns / 1000), "loop_stall_window_us",
-				   (json_int_t)(st.stall_window_ns / 1000), "queued",
-				   jobs_count(d, CPOOL_JOB_QUEUED), "starting",
-				   jobs_count(d, CPOOL_JOB_STARTING), "running",
-				   jobs_count(d, CPOOL_JOB_RUNNING), "frozen",
-				   jobs_count(d, CPOOL_JOB_FROZEN)));
+	o = json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds", (json_int_t)st.rounds,
+		      "loop_stall_max_us", (json_int_t)(st.stall_max_ns / 1000),
+		      "loop_stall_window_us", (json_int_t)(st.stall_window_ns / 1000), "queued",
+		      jobs_count(d, CPOOL_JOB_QUEUED), "starting",
+		      jobs_count(d, CPOOL_JOB_STARTING), "running",
+		      jobs_count(d, CPOOL_JOB_RUNNING), "frozen", jobs_count(d, CPOOL_JOB_FROZEN));
+	if (o && d->last_reload)
+		json_object_set(o, "last_reload", d->last_reload);
+	return cpool_reply_ok(req->id, o);
 }
 
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
@@ -314,6 +315,17 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		return op_top(d, req);
 	case CPOOL_OP_STATS:
 		return op_stats(d, req);
+	case CPOOL_OP_RELOAD: {
+		json_t *result;
+		char why[1280];
+		int r;
+
+		if (!is_root(p))
+			return refuse_non_root(req);
+		r = reload_run(d, &result, why, sizeof(why));
+		return r ? cpool_reply_error(req->id, r, "%s", why) :
+			   cpool_reply_ok(req->id, result);
+	}
 	case CPOOL_OP_SHARE: {
 		json_t *share = share_json(d);
 

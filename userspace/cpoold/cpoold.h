@@ -129,6 +129,7 @@ struct cpoold {
 	struct leaf_gc *leaf_gc; /* killed leaves waiting to be empty to be removed */
 	struct cpool_fairshare fs; /* share.c: decayed CPU time per uid */
 	bool fs_dirty; /* charged since it was last stored */
+	json_t *last_reload; /* reload.c: the outcome of the last reload, for stats */
 };
 
 /* pool.c */
@@ -147,6 +148,11 @@ int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen
 /* Jobs pinned to @v: running, and queued or frozen. */
 void pool_vs_jobs(struct cpoold *d, const struct vsrv *v, int *running, int *queued);
 json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
+/* For reload.c: a placed VS into d->vs; its store row; the list of the API's VSs. */
+int pool_vs_add(struct cpoold *d, const struct cpool_vs_spec *spec, const struct cpool_vserver *vs);
+int pool_vs_persist(struct cpoold *d, const struct vsrv *v);
+void pool_vs_log_partition(const struct vsrv *v);
+int pool_save_api_vservers(struct cpoold *d);
 
 /* jobs.c */
 int jobs_recover(struct cpoold *d);
@@ -211,6 +217,15 @@ void share_set_factors(struct cpoold *d, struct cpool_pjob *const *queued, size_
 /* The "share" reply: every known user's usage, share and factor. */
 json_t *share_json(struct cpoold *d);
 void share_free(struct cpoold *d);
+
+/* reload.c: pool.ini applied to the live pool, all or nothing */
+/*
+ * 0 and *@result ({"config", "changes"}), or a negative errno and why in
+ * @why (nothing changed when refused).  Logged either way.
+ */
+int reload_run(struct cpoold *d, json_t **result, char *why, size_t whylen);
+/* policy, placement, quantum of @c where the file changed them; half-life always. */
+void reload_policy_settings(struct cpoold *d, const struct cpool_pool_config *c, json_t *changes);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

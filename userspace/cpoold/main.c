@@ -60,8 +60,12 @@ static void on_signal(struct cpool_evsource *src, uint32_t events, void *data)
 	if (read(cpool_evsource_fd(src), &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
-		log_info("SIGHUP: configuration changes take effect at restart, or through "
-			 "'cpool vs'");
+		json_t *result;
+		char why[1280];
+
+		/* reload_run logs the outcome; `cpool stats` shows it. */
+		if (reload_run(d, &result, why, sizeof(why)) == 0)
+			json_decref(result);
 		return;
 	}
 	log_info("%s: stopping; running jobs keep running under their supervisors",
@@ -92,6 +96,7 @@ static void load_policy(struct cpoold *d)
 			d->policy.quantum_us = q;
 		free(v);
 	}
+	reload_policy_settings(d, &d->cfg, NULL);
 	log_info("policy %s, placement %s", cpool_sched_name(d->policy.sched),
 		 cpool_place_name(d->policy.place));
 }
@@ -343,6 +348,7 @@ int main(int argc, char **argv)
 	pool_teardown(&d);
 	limits_free(&d);
 	share_free(&d);
+	json_decref(d.last_reload);
 	cpool_store_close(d.store);
 	return r ? 1 : 0;
 }
