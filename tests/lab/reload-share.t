@@ -10,53 +10,7 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 	exit 1
 fi
 . "$(dirname "$0")/tap.sh"
-
-top=${CPOOL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${CPOOL_BUILD:-$top/build}
-cpool=$build/cpool
-cpoold=$build/cpoold
-for b in "$cpool" "$cpoold"; do
-	if [ ! -x "$b" ]; then
-		echo "Bail out! $b is missing: run make on the host first"
-		exit 1
-	fi
-done
-command -v jq >/dev/null || { echo "Bail out! jq is missing (tools/deps.sh)"; exit 1; }
-
-dir=$(mktemp -d /tmp/cpool-reload.XXXXXX)
-chmod 1777 "$dir"
-root=cpool-lab-reload-$$
-cg=/sys/fs/cgroup/$root
-export CPOOL_SOCKET=$dir/cpool.sock
-daemon=
-
-cleanup() {
-	if [ -n "$daemon" ]; then
-		kill -TERM "$daemon" 2>/dev/null
-		wait "$daemon" 2>/dev/null
-	fi
-	# Jobs outlive the daemon by design (KillMode=process): kill them, then
-	# remove the tree leaves first.
-	if [ -d "$cg" ]; then
-		echo 1 >"$cg/cgroup.kill" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$cg" ] || break
-			sleep 0.2
-		done
-		[ -d "$cg" ] && echo "# cleanup: $cg is still there"
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# nobody may not reach the checkout (a home directory of mode 0700): give it
-# its own copy of the CLI.
-cp "$cpool" "$dir/cpool" && chmod 0755 "$dir/cpool"
-as_nobody() { # as_nobody cpool ARGS...
-	shift
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$dir/cpool" "$@"
-}
+. "$(dirname "$0")/lab_cpoold.sh"
 
 pool_ini() { # pool_ini EXTRA-SECTIONS
 	{
@@ -66,27 +20,9 @@ pool_ini() { # pool_ini EXTRA-SECTIONS
 }
 pool_ini ""
 
-echo "1..17"
+echo "1..16"
 
-"$cpoold" -c "$dir/pool.ini" --foreground --socket "$CPOOL_SOCKET" \
-	--state-dir "$dir/state" --record-dir "$dir/records" --cgroup-root "$root" \
-	--socket-mode 0666 -v 2>"$dir/cpoold.log" &
-daemon=$!
-up=1
-for _ in $(seq 600); do
-	if "$cpool" vs list >/dev/null 2>&1; then
-		up=0
-		break
-	fi
-	kill -0 "$daemon" 2>/dev/null || break
-	sleep 0.1
-done
-if [ $up -ne 0 ]; then
-	sed 's/^/# /' "$dir/cpoold.log"
-	echo "Bail out! cpoold did not start"
-	exit 1
-fi
-cd "$dir" || exit 1
+lab_cpoold_start
 
 vs_cpus() { # vs_cpus NAME: its CPU count as cpool vs list says
 	"$cpool" vs list --json | jq -r --arg n "$1" \
@@ -94,16 +30,6 @@ vs_cpus() { # vs_cpus NAME: its CPU count as cpool vs list says
 }
 count_list() { # count_list 0-1,3 -> 3
 	echo "$1" | tr ',' '\n' | awk -F- 'NF == 2 { n += $2 - $1 + 1; next } NF == 1 && $1 != "" { n++ } END { print n + 0 }'
-}
-wait_state() { # wait_state ID STATE
-	local s=
-	for _ in $(seq 300); do
-		s=$("$cpool" ps --json | jq -r --argjson id "$1" '.jobs[] | select(.id == $id) | .state')
-		[ "$s" = "$2" ] && return 0
-		sleep 0.1
-	done
-	echo "# job $1 is $s, not $2"
-	return 1
 }
 
 is "$("$cpool" policy get --json | jq -r .policy)" fairshare "pool.ini's policy applies at start"
@@ -144,24 +70,29 @@ is "$(wait_state "$idg" running && echo alive)" alive "the job still runs"
 "$cpool" cancel "$idg" >/dev/null
 
 # --- fair share on live jobs of two users ---------------------------------
-# root burns f's CPU for 3 s, then root's second job and nobody's first wait
-# for it: nobody has used nothing, so nobody's job starts first although
-# root's was submitted first (fcfs would do the opposite).
+# root burns CPU for 2 s; then, while a sleeping blocker holds f, root's
+# second job and nobody's first queue up.  When the blocker goes, nobody,
+# who has used nothing, starts first although root submitted first (fcfs
+# would do the opposite).
 pool_ini ""
 "$cpool" reload >/dev/null 2>&1
-burn=$("$cpool" submit --vs f -- "$dir/cpool" burn --cpu-seconds 3)
-wait_state "$burn" running
+burn=$("$cpool" submit --vs f -- "$dir/cpool" burn --cpu-seconds 2)
+"$cpool" wait "$burn" >/dev/null
+blocker=$("$cpool" submit --vs f -- /bin/sleep 1000)
+wait_state "$blocker" running
 r2=$("$cpool" submit --vs f --name root-second -- /bin/true)
 n1=$(as_nobody cpool submit --vs f --name nobody-first -- /bin/true)
-"$cpool" wait "$burn" >/dev/null
-"$cpool" wait "$r2" >/dev/null
-as_nobody cpool wait "$n1" >/dev/null
 "$cpool" share --json | sed 's/^/# /'
 used=$("$cpool" share --json | jq -r '.users[] | select(.uid == 0) | .usage')
 awk -v u="$used" 'BEGIN { exit !(u >= 1) }'
 ok $? "cpool share charges root at least 1 CPU-second ($used)"
+"$cpool" cancel "$blocker" >/dev/null
+"$cpool" wait "$r2" >/dev/null
+as_nobody cpool wait "$n1" >/dev/null
 starts=$("$cpool" history --json | jq -r --argjson a "$r2" --argjson b "$n1" \
 	'[.jobs[] | select(.id == $a or .id == $b)] | sort_by(.start) | map(.name) | join(",")')
 is "$starts" "nobody-first,root-second" "fairshare starts the idle user's job first"
+[ "$starts" = "nobody-first,root-second" ] ||
+	"$cpool" history --json | jq -c '.jobs[] | {id, name, user, start}' | sed 's/^/# /'
 
 [ "$failed" -eq 0 ]

@@ -279,6 +279,9 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 					   "pool", d->cfg.name, "degraded", metrics_degraded(d)));
 	case CPOOL_OP_SUBMIT: {
 		char err[512];
+
+		if (req->u.submit.attach)
+			return run_submit(d, c, p, req);
 		int64_t id;
 		int r = limits_check_submit(d, p->uid, &req->u.submit, err, sizeof(err));
 
@@ -340,4 +343,5 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 void api_client_closed(struct cpool_client *c, void *data)
 {
 	jobs_forget_client(data, c);
+	run_client_closed(data, c);
 }

@@ -86,6 +86,10 @@ struct djob {
 	struct waiter *waiters;
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
+	/* run.c: cpool run's stdin/stdout/stderr, held until its supervisor forks */
+	bool has_stdio;
+	int stdio[3];
+	struct cpool_client *attached; /* the connection whose close cancels it */
 	struct djob *next;
 };
 
@@ -226,6 +230,19 @@ void share_free(struct cpoold *d);
 int reload_run(struct cpoold *d, json_t **result, char *why, size_t whylen);
 /* policy, placement, quantum of @c where the file changed them; half-life always. */
 void reload_policy_settings(struct cpoold *d, const struct cpool_pool_config *c, json_t *changes);
+
+/* run.c: cpool run's attached jobs (their stdio passed over the socket) */
+/* Stands for the paths of an attached job in the store: a restart knows it. */
+#define RUN_ATTACHED_PATH "(cpool run)"
+json_t *run_submit(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		   const struct cpool_request *req);
+/* The connection @c closed: its attached job is cancelled. */
+void run_client_closed(struct cpoold *d, struct cpool_client *c);
+/* At launch: the descriptors into @spec; -ENXIO when an attached job lost them. */
+struct cpool_launch_spec;
+int run_launch_stdio(struct djob *j, struct cpool_launch_spec *spec, struct cpool_cg_error *e);
+/* Closes the daemon's copies (after the fork, or when the job goes). */
+void run_release_stdio(struct djob *j);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,
