@@ -15,8 +15,9 @@
  * a failure, named: a crash point nobody can trigger proves nothing.
  *
  * Rounds per point: 1, or CPOOL_CRASH_ROUNDS (make check-crash: 3; a
- * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name) narrows a run
- * while working on one point.
+ * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name,
+ * or a prefix ending in '.' such as "reload.") narrows a run while working on
+ * some points.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -617,7 +618,9 @@ int main(void)
 	p = popen(cmd, "r");
 	while (p && fgets(line, sizeof(line), p) && n < MAX_POINTS) {
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] && (!only || strcmp(only, line) == 0))
+		if (line[0] && (!only || strcmp(only, line) == 0 ||
+				(only[0] && only[strlen(only) - 1] == '.' &&
+				 strncmp(only, line, strlen(only)) == 0)))
 			points[n++] = strdup(line);
 	}
 	if (!p || pclose(p) != 0 || n == 0) {

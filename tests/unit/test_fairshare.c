@@ -169,5 +169,6 @@ int main(void)
 	usage_and_factor();
 	textbook();
 	running_usage_counts();
+	done_testing();
 	return exit_status();
 }
