@@ -37,6 +37,7 @@ struct vs_plan {
 	int live; /* index in d->vs, or -1 */
 	int spec; /* index in the new config, or -1 */
 	struct cpool_vserver out; /* the placement, for RESIZE, CREATE, REMAKE */
+	bool shrink; /* RESIZE to fewer CPUs: done before the grows */
 };
 
 struct reload {
@@ -184,6 +185,7 @@ static int diff_vservers(struct reload *r)
 					      v->vs.name, cpool_cpuset_count(&v->busy),
 					      r->nc.vs[k].cpus);
 			add_plan(r, VS_RESIZE, i, k);
+			r->plan[r->n_plan - 1].shrink = r->nc.vs[k].cpus < v->spec.cpus;
 		} else {
 			add_plan(r, VS_KEEP, i, k);
 		}
@@ -194,10 +196,10 @@ static int diff_vservers(struct reload *r)
 	return 0;
 }
 
-/* Shrinks before grows, so a grow can take what a shrink gives back. */
-static int resize_order(const struct reload *r, const struct vs_plan *p)
+/* Shrinks (pass 0) before grows (pass 1), so a grow can take what a shrink gives back. */
+static int resize_order(const struct vs_plan *p)
 {
-	return r->nc.vs[p->spec].cpus < r->d->vs[p->live].spec.cpus ? 0 : 1;
+	return p->shrink ? 0 : 1;
 }
 
 /*
@@ -241,7 +243,7 @@ static int plan_scratch(struct reload *r, struct cpool_planner **out)
 			const struct vsrv *v;
 			struct cpool_vserver got;
 
-			if (pl->action != VS_RESIZE || resize_order(r, pl) != pass)
+			if (pl->action != VS_RESIZE || resize_order(pl) != pass)
 				continue;
 			v = &d->vs[pl->live];
 			if (r->nc.vs[pl->spec].cpus == v->spec.cpus)
@@ -365,7 +367,7 @@ static int apply_vservers(struct reload *r)
 			struct cpool_cg_error e = { 0 };
 			struct vsrv *v;
 
-			if (pl->action != VS_RESIZE || resize_order(r, pl) != pass)
+			if (pl->action != VS_RESIZE || resize_order(pl) != pass)
 				continue;
 			v = &d->vs[pl->live];
 			ret = cpool_cg_vs_resize(&d->pool, &pl->out, &v->cg, &e);
