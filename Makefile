@@ -447,4 +447,4 @@ clean:
 
 # Only the compilers' dependency files: build/deb and build/deb-root hold
 # Debian trees full of *.d names (tmpfiles.d, invoke-rc.d).
--include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/bpf -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/crash $(BUILD)/bpf -name '*.d' -type f 2>/dev/null)
