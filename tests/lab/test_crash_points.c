@@ -4,7 +4,8 @@
  * (--crash-points), ROUNDS times (pass 1, 2, 3 of the point), the daemon
  * is killed there by its own SIGKILL while a workload runs that goes
  * through submit, launch, exit, preemption (rr), resume, cancel, a time
- * limit's SIGTERM and kill, and a VS's create, resize and destroy.  Then a normal cpoold starts on the same
+ * limit's SIGTERM and kill, a VS's create, resize and destroy, and a reload
+ * that does the same to another.  Then a normal cpoold starts on the same
  * state and every job must end exactly once, exec'd at most once, with
  * its exact exit status, and `cpool ps` / `cpool history --json` must tell
  * what the jobs' own files tell.  Meanwhile a sampler watches that no CPU
@@ -15,8 +16,9 @@
  * a failure, named: a crash point nobody can trigger proves nothing.
  *
  * Rounds per point: 1, or CPOOL_CRASH_ROUNDS (make check-crash: 3; a
- * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name) narrows a run
- * while working on one point.
+ * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name,
+ * or a prefix ending in '.' such as "reload.") narrows a run while working on
+ * some points.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -79,6 +81,24 @@ static bool daemon_dead(struct round *rd)
 static int request(struct round *rd, uid_t uid, const char *op, json_t *args, json_t **res)
 {
 	return lab_request(rd->sock, uid, op, args, res, REPLY_MS);
+}
+
+/*
+ * The first CPU is the system's, x (exclusive) and s take one each, and
+ * the workload's VS t (or, by a reload, r) the last: 2x2 and 4x1 both have
+ * 4 CPUs.  @extra: more sections.
+ */
+static void write_ini(struct round *rd, const char *extra)
+{
+	FILE *f = fopen(rd->ini, "w");
+
+	if (!f)
+		bail_out("%s: %s", rd->ini, strerror(errno));
+	fprintf(f,
+		"[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
+		"[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\nkill_grace = 1s\n%s",
+		extra);
+	fclose(f);
 }
 
 static void simple(struct round *rd, uid_t uid, const char *op, json_t *args)
@@ -221,6 +241,16 @@ static void workload(struct round *rd)
 		simple(rd, 0, "vs.resize",
 		       json_pack("{s:s, s:{s:s}}", "name", "t", "spec", "memory", "256M"));
 		simple(rd, 0, "vs.destroy", json_pack("{s:s}", "name", "t"));
+		if (daemon_dead(rd))
+			break;
+		/* A reload creates r on t's CPU, resizes it, and removes it again. */
+		write_ini(rd, "[vserver r]\ncpus = 1\nexclusive = no\nsmt = threads\n");
+		simple(rd, 0, "reload", NULL);
+		write_ini(rd, "[vserver r]\ncpus = 1\nexclusive = no\nsmt = threads\n"
+			      "memory = 256M\n");
+		simple(rd, 0, "reload", NULL);
+		write_ini(rd, "");
+		simple(rd, 0, "reload", NULL);
 	}
 }
 
@@ -522,7 +552,6 @@ static void run_round(const char *point, int pass, int seq)
 	double t0 = mono_s();
 	pid_t normal = 0;
 	int bad = 0;
-	FILE *f;
 
 	snprintf(rd.dir, sizeof(rd.dir), "/tmp/crash-lab.XXXXXX");
 	if (!mkdtemp(rd.dir) || chmod(rd.dir, 01777))
@@ -530,14 +559,7 @@ static void run_round(const char *point, int pass, int seq)
 	snprintf(rd.sock, sizeof(rd.sock), "%s/cpool.sock", rd.dir);
 	snprintf(rd.ini, sizeof(rd.ini), "%s/pool.ini", rd.dir);
 	snprintf(rd.root, sizeof(rd.root), "cpool-lab-crash-%d-%d", (int)getpid(), seq);
-	f = fopen(rd.ini, "w");
-	/*
-	 * The first CPU is the system's, x (exclusive) and s take one each,
-	 * and the workload's VS t the last: 2x2 and 4x1 both have 4 CPUs.
-	 */
-	fprintf(f, "[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
-		   "[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\nkill_grace = 1s\n");
-	fclose(f);
+	write_ini(&rd, "");
 	snprintf(crash_at, sizeof(crash_at), "%s:%d", point, pass);
 
 	rd.sampler = fork();
@@ -614,7 +636,9 @@ int main(void)
 	p = popen(cmd, "r");
 	while (p && fgets(line, sizeof(line), p) && n < MAX_POINTS) {
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] && (!only || strcmp(only, line) == 0))
+		if (line[0] && (!only || strcmp(only, line) == 0 ||
+				(only[0] && only[strlen(only) - 1] == '.' &&
+				 strncmp(only, line, strlen(only)) == 0)))
 			points[n++] = strdup(line);
 	}
 	if (!p || pclose(p) != 0 || n == 0) {

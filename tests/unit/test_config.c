@@ -7,6 +7,7 @@
 
 #include "../tap.h"
 #include "cpool/config.h"
+#include "cpool/policy.h"
 
 static struct cpool_error err;
 
@@ -109,7 +110,7 @@ static void bad_files(void)
 	error_is(
 		"[pool]\nnmae = x\n",
 		"pool.ini:2: [pool] unknown key 'nmae'; valid keys: name, reserved_cpus, placement, "
-		"retention",
+		"policy, quantum, fairshare_half_life, retention",
 		"unknown pool key");
 	error_is(
 		"[vserver db]\ncpus = 4\ncpu = 4\n",
@@ -438,9 +439,47 @@ static void retention(void)
 		 "a retention shorter than an hour is refused");
 }
 
+static void policy_keys(void)
+{
+	struct cpool_pool_config c;
+
+	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", &err) == 0 &&
+		   c.sched == -1 && c.quantum == 0 && !c.placement_set &&
+		   c.fairshare_half_life == 7 * 86400.0,
+	   "no policy, quantum or placement given; half-life 7 days");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c,
+				     "[pool]\npolicy = fairshare\nquantum = 50ms\n"
+				     "placement = best-fit\nfairshare_half_life = 1d\n",
+				     "pool.ini", &err) == 0 &&
+		   c.sched == CPOOL_SCHED_FAIRSHARE && c.quantum == 0.05 && c.placement_set &&
+		   c.placement == CPOOL_FIT_BEST && c.fairshare_half_life == 86400.0,
+	   "policy, quantum, placement and half-life read");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\nfairshare_half_life = 0\n", "pool.ini",
+				     &err) == 0 &&
+		   c.fairshare_half_life == 0,
+	   "half-life 0: no decay");
+	cpool_config_free(&c);
+	error_is(
+		"[pool]\npolicy = lottery\n",
+		"pool.ini:2: [pool] key 'policy': 'lottery' is not valid; use fcfs, sjf, srtf, rr, "
+		"priority, priority-preemptive, hrrn, mlfq, easy, fairshare",
+		"unknown policy refused");
+	error_is("[pool]\nquantum = 0\n",
+		 "pool.ini:2: [pool] key 'quantum': '0' is not valid; use a duration from 1ms to "
+		 "1h, e.g. 100ms",
+		 "zero quantum refused");
+	error_is("[pool]\nfairshare_half_life = soon\n",
+		 "pool.ini:2: [pool] key 'fairshare_half_life': 'soon' is not valid; use a "
+		 "duration up to 10 years, e.g. 7d (0: no decay)",
+		 "bad half-life refused");
+}
+
 int main(void)
 {
 	retention();
+	policy_keys();
 	user_limits();
 	metrics_section();
 	garbage();

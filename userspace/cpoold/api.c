@@ -272,17 +272,18 @@ static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
 static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 {
 	struct cpool_evloop_stats st;
+	json_t *o;
 
 	cpool_evloop_stats(d->loop, &st, true);
-	return cpool_reply_ok(
-		req->id, json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds",
-				   (json_int_t)st.rounds, "loop_stall_max_us",
-				   (json_int_t)(st.stall_max_ns / 1000), "loop_stall_window_us",
-				   (json_int_t)(st.stall_window_ns / 1000), "queued",
-				   jobs_count(d, CPOOL_JOB_QUEUED), "starting",
-				   jobs_count(d, CPOOL_JOB_STARTING), "running",
-				   jobs_count(d, CPOOL_JOB_RUNNING), "frozen",
-				   jobs_count(d, CPOOL_JOB_FROZEN)));
+	o = json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds", (json_int_t)st.rounds,
+		      "loop_stall_max_us", (json_int_t)(st.stall_max_ns / 1000),
+		      "loop_stall_window_us", (json_int_t)(st.stall_window_ns / 1000), "queued",
+		      jobs_count(d, CPOOL_JOB_QUEUED), "starting",
+		      jobs_count(d, CPOOL_JOB_STARTING), "running",
+		      jobs_count(d, CPOOL_JOB_RUNNING), "frozen", jobs_count(d, CPOOL_JOB_FROZEN));
+	if (o && d->last_reload)
+		json_object_set(o, "last_reload", d->last_reload);
+	return cpool_reply_ok(req->id, o);
 }
 
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
@@ -299,7 +300,11 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 	case CPOOL_OP_SUBMIT: {
 		struct cpool_error err;
 		int64_t id;
-		int r = limits_check_submit(d, p->uid, &req->u.submit, &err);
+		int r;
+
+		if (req->u.submit.attach)
+			return run_submit(d, c, p, req);
+		r = limits_check_submit(d, p->uid, &req->u.submit, &err);
 
 		if (!r)
 			r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, &err);
@@ -334,6 +339,23 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		return op_top(d, req);
 	case CPOOL_OP_STATS:
 		return op_stats(d, req);
+	case CPOOL_OP_RELOAD: {
+		json_t *result;
+		struct cpool_error why;
+		int r;
+
+		if (!is_root(p))
+			return refuse_non_root(req);
+		r = reload_run(d, &result, &why);
+		return r ? cpool_reply_error(req->id, r, "%s", why.msg) :
+			   cpool_reply_ok(req->id, result);
+	}
+	case CPOOL_OP_SHARE: {
+		json_t *share = share_json(d);
+
+		return share ? cpool_reply_ok(req->id, share) :
+			       cpool_reply_error(req->id, -ENOMEM, "out of memory");
+	}
 	default:
 		return cpool_reply_error(req->id, -EINVAL, "unknown operation");
 	}
@@ -343,4 +365,5 @@ void api_client_closed(struct cpool_client *c, void *data)
 {
 	jobs_forget_client(data, c);
 	vs_destroy_forget_client(c);
+	run_client_closed(data, c);
 }

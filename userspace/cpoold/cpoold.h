@@ -23,6 +23,7 @@
 #include "cpool/collector.h"
 #include "cpool/config.h"
 #include "cpool/evloop.h"
+#include "cpool/fairshare.h"
 #include "cpool/job.h"
 #include "cpool/planner.h"
 #include "cpool/policy.h"
@@ -93,6 +94,10 @@ struct djob {
 	bool timed_out; /* SIGTERM sent at the limit: it ends TIMEOUT */
 	bool walltime_killed; /* the grace is over: its leaf was killed */
 	int unsaved_tries; /* ended, but the store has not taken its end yet (unsaved.c) */
+	/* run.c: cpool run's stdin/stdout/stderr, held until its supervisor forks */
+	bool has_stdio;
+	int stdio[3];
+	struct cpool_client *attached; /* the connection whose close cancels it */
 	struct djob *next;
 };
 
@@ -140,6 +145,9 @@ struct cpoold {
 	uint64_t unsaved_backoff_ns;
 	struct cpool_evsource *retention_timer; /* retention.c */
 	long long retention_pruned_samples, retention_pruned_jobs; /* this pass */
+	struct cpool_fairshare fs; /* share.c: decayed CPU time per uid */
+	bool fs_dirty; /* charged since it was last stored */
+	json_t *last_reload; /* reload.c: the outcome of the last reload, for stats */
 };
 
 /* pool.c */
@@ -165,6 +173,11 @@ int pool_vs_remove(struct cpoold *d, const char *name, struct cpool_error *error
 /* Jobs pinned to @v: running, and queued or frozen. */
 void pool_vs_jobs(struct cpoold *d, const struct vsrv *v, int *running, int *queued);
 json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
+/* For reload.c: a placed VS into d->vs; its store row; the list of the API's VSs. */
+int pool_vs_add(struct cpoold *d, const struct cpool_vs_spec *spec, const struct cpool_vserver *vs);
+int pool_vs_persist(struct cpoold *d, const struct vsrv *v);
+void pool_vs_log_partition(const struct vsrv *v);
+int pool_save_api_vservers(struct cpoold *d);
 
 /* jobs.c */
 int jobs_recover(struct cpoold *d);
@@ -264,6 +277,39 @@ void walltime_arm(struct cpoold *d, struct djob *j);
 void walltime_disarm(struct djob *j);
 /* At its end (rec.run_time final): whether it is accounted TIMEOUT. */
 bool walltime_ended_late(const struct djob *j);
+/* share.c: fair share (usage per uid, the factor of each queued job) */
+void share_init(struct cpoold *d);
+void share_set_half_life(struct cpoold *d, double seconds);
+/* A job of @uid ran @cpu_ns (the collector's last interval, its leaf). */
+void share_charge(struct cpoold *d, uid_t uid, uint64_t cpu_ns);
+/* Stores the usage when it changed. */
+void share_flush(struct cpoold *d);
+void share_set_factors(struct cpoold *d, struct cpool_pjob *const *queued, size_t n);
+/* The "share" reply: every known user's usage, share and factor. */
+json_t *share_json(struct cpoold *d);
+void share_free(struct cpoold *d);
+
+/* reload.c: pool.ini applied to the live pool, all or nothing */
+/*
+ * 0 and *@result ({"config", "changes"}), or a negative errno and why in
+ * @e (nothing changed when refused).  Logged either way.
+ */
+int reload_run(struct cpoold *d, json_t **result, struct cpool_error *e);
+/* policy, placement, quantum of @c where the file changed them; half-life always. */
+void reload_policy_settings(struct cpoold *d, const struct cpool_pool_config *c, json_t *changes);
+
+/* run.c: cpool run's attached jobs (their stdio passed over the socket) */
+/* Stands for the paths of an attached job in the store: a restart knows it. */
+#define RUN_ATTACHED_PATH "(cpool run)"
+json_t *run_submit(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		   const struct cpool_request *req);
+/* The connection @c closed: its attached job is cancelled. */
+void run_client_closed(struct cpoold *d, struct cpool_client *c);
+/* At launch: the descriptors into @spec; -ENXIO when an attached job lost them. */
+struct cpool_launch_spec;
+int run_launch_stdio(struct djob *j, struct cpool_launch_spec *spec, struct cpool_error *e);
+/* Closes the daemon's copies (after the fork, or when the job goes). */
+void run_release_stdio(struct djob *j);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

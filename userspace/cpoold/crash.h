@@ -35,7 +35,11 @@
 	X(VS_RESIZE_STORED, "vs-resize.stored")                   \
 	X(VS_DESTROY_JOBS_KILLED, "vs-destroy.jobs-killed")       \
 	X(VS_DESTROY_CGROUP_REMOVED, "vs-destroy.cgroup-removed") \
-	X(VS_DESTROY_STORED, "vs-destroy.stored")
+	X(VS_DESTROY_STORED, "vs-destroy.stored")                 \
+	X(RELOAD_VS_DESTROYED, "reload.vs-destroyed")             \
+	X(RELOAD_VS_RESIZED, "reload.vs-resized")                 \
+	X(RELOAD_VS_CREATED, "reload.vs-created")                 \
+	X(RELOAD_STORED, "reload.stored")
 
 enum crash_point {
 #define CRASH_ENUM(id, name) CRASH_##id,

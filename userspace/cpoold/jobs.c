@@ -89,6 +89,7 @@ void jobs_policy_view(struct cpoold *d, struct djob *j)
 	p->cpus = j->rec.cpus;
 	p->mem = j->rec.mem;
 	p->priority = j->rec.priority;
+	p->user = (uint32_t)j->rec.uid;
 	snprintf(p->vs, sizeof(p->vs), "%s", j->rec.vs ?: "");
 	p->index = (size_t)j->rec.id;
 
@@ -213,6 +214,7 @@ static void stop_watching(struct djob *j)
 
 static void free_job(struct djob *j)
 {
+	run_release_stdio(j);
 	while (j->waiters) {
 		struct waiter *w = j->waiters;
 
@@ -723,8 +725,9 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	place = (struct cpool_job_place){ .vs = v->vs.name, .cpus = cpus, .mem = j->rec.mem };
 	if (!argv || !argv[0])
 		r = cpool_cg_fail(e, EINVAL, "job %lld has no command", (long long)j->rec.id);
-	else
+	else if (!(r = run_launch_stdio(j, &spec, e)))
 		r = cpool_supervise_spawn(&spec, &place, j->rec.id, d->record_dir, &j->sup, e);
+	run_release_stdio(j);
 	strv_free(argv);
 	strv_free(env);
 	if (r)

@@ -111,6 +111,7 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 			}
 		}
 		if (id && (j = jobs_find(d, id))) {
+			share_charge(d, j->rec.uid, cg->run_ns);
 			j->rec.rq_lat_sum_ns += cg->rqlat_sum_ns;
 			j->rec.rq_lat_count += cg->rqlat_count;
 			for (int s = 0; s < CPOOL_KMETRICS_HIST_SLOTS; s++)
@@ -159,6 +160,7 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 		}
 	}
 	free(hist);
+	share_flush(d);
 }
 
 static const char *const live_states[] = { "queued", "running", "frozen" };

@@ -559,3 +559,23 @@ json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v)
 	}
 	return o;
 }
+
+int pool_vs_add(struct cpoold *d, const struct cpool_vs_spec *spec, const struct cpool_vserver *vs)
+{
+	return add_vs(d, spec, vs);
+}
+
+int pool_vs_persist(struct cpoold *d, const struct vsrv *v)
+{
+	return persist_vs(d, v);
+}
+
+void pool_vs_log_partition(const struct vsrv *v)
+{
+	log_partition(v);
+}
+
+int pool_save_api_vservers(struct cpoold *d)
+{
+	return save_api_vservers(d);
+}

@@ -123,6 +123,8 @@ static void schedule(struct cpoold *d)
 		}
 	}
 	qsort(queued, nq, sizeof(*queued), by_seq);
+	if (d->policy.sched == CPOOL_SCHED_FAIRSHARE)
+		share_set_factors(d, queued, nq);
 	snap = (struct cpool_snapshot){ .now_us = now,
 					.queued = queued,
 					.n_queued = nq,

@@ -11,6 +11,8 @@
 
 #include "cpool/error.h"
 #include "cpool/config.h"
+#include "cpool/fairshare.h"
+#include "cpool/policy.h"
 #include "cpool/units.h"
 
 static int parse_uint(const char *text, unsigned long long max, unsigned long long *out)
@@ -453,6 +455,48 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
+/*
+ * [pool] policy, quantum and fairshare_half_life: true when @key is one
+ * of them (an error in it is in ps->err).
+ */
+static bool pool_policy_key(struct parse *ps, struct cpool_pool_config *c, const char *key,
+			    const char *value)
+{
+	double sec;
+
+	if (strcmp(key, "policy") == 0) {
+		enum cpool_sched s;
+
+		if (cpool_sched_parse(value, &s))
+			error_at(ps, "[pool] key 'policy': '%s' is not valid; use %s", value,
+				 cpool_sched_names());
+		else
+			c->sched = (int)s;
+		return true;
+	}
+	if (strcmp(key, "quantum") == 0) {
+		if (cpool_parse_duration(value, &sec) || sec < 0.001 || sec > 3600)
+			error_at(ps,
+				 "[pool] key 'quantum': '%s' is not valid; use a duration from "
+				 "1ms to 1h, e.g. 100ms",
+				 value);
+		else
+			c->quantum = sec;
+		return true;
+	}
+	if (strcmp(key, "fairshare_half_life") == 0) {
+		if (cpool_parse_duration(value, &sec) || sec < 0 || sec > 3660 * 86400.0)
+			error_at(ps,
+				 "[pool] key 'fairshare_half_life': '%s' is not valid; use a "
+				 "duration up to 10 years, e.g. 7d (0: no decay)",
+				 value);
+		else
+			c->fairshare_half_life = sec;
+		return true;
+	}
+	return false;
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse *ps = user;
@@ -505,6 +549,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 					 value, cpool_fit_names());
 				return 0;
 			}
+			c->placement_set = true;
 		} else if (strcmp(key, "retention") == 0) {
 			double v;
 
@@ -521,12 +566,13 @@ static int handler(void *user, const char *section, const char *key, const char 
 			} else {
 				c->retention_s = v;
 			}
+		} else if (pool_policy_key(ps, c, key, value)) {
+			return ps->err ? 0 : 1;
 		} else {
-			error_at(
-				ps,
-				"[pool] unknown key '%s'; valid keys: name, reserved_cpus, placement, "
-				"retention",
-				key);
+			error_at(ps,
+				 "[pool] unknown key '%s'; valid keys: name, reserved_cpus, "
+				 "placement, policy, quantum, fairshare_half_life, retention",
+				 key);
 			return 0;
 		}
 		return 1;
@@ -582,6 +628,9 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	snprintf(c->name, sizeof(c->name), "cpool");
 	c->placement = CPOOL_FIT_FIRST;
 	c->retention_s = CPOOL_RETENTION_DEFAULT_S;
+	c->sched = -1;
+	c->fairshare_half_life =
+		(double)CPOOL_FAIRSHARE_HALF_LIFE_DEFAULT_US / (double)CPOOL_USEC_PER_SEC;
 	cpool_user_limits_default(&c->limits);
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", CPOOL_METRICS_LISTEN_DEFAULT);
 	cpool_error_set(e, 0, "%s", "");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * The policies that rank jobs by one key: fcfs, sjf, srtf, priority,
- * priority-preemptive and hrrn.  Jobs start in rank order; the best-ranked
+ * priority-preemptive, hrrn and fairshare.  Jobs start in rank order; the best-ranked
  * job that cannot be placed blocks the ones behind it (the strict rule
  * whose relaxation is what EASY backfilling is about).  The preemptive
  * ones make room by preempting running jobs ranked strictly worse,
@@ -91,6 +91,11 @@ static int cmp_primary(const struct cpool_policy *p, const struct cpool_pjob *a,
 			return l > r ? -1 : 1;
 		break;
 	}
+	case CPOOL_SCHED_FAIRSHARE:
+		/* The user who used least of their share goes first; a tie is FCFS. */
+		if (a->fairshare != b->fairshare)
+			return a->fairshare > b->fairshare ? -1 : 1;
+		break;
 	default:
 		break;
 	}

@@ -280,9 +280,16 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *c)
 	if (cwd_fd < 0 || fchdir(cwd_fd) < 0)
 		child_fail(c, STAGE_CHDIR, errno);
 	close(cwd_fd);
-	redirect(c, STAGE_STDIN, NULL, 0, O_RDONLY);
-	redirect(c, STAGE_STDOUT, s->stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC);
-	redirect(c, STAGE_STDERR, s->stderr_path, 2, O_WRONLY | O_CREAT | O_TRUNC);
+	if (s->stdio_fds) {
+		/* Above 2 in the supervisor (it keeps 0-4), so no dup2 clobbers the next. */
+		for (int i = 0; i < 3; i++)
+			if (dup2(s->stdio_fds[i], i) < 0)
+				child_fail(c, STAGE_STDIN + i, errno);
+	} else {
+		redirect(c, STAGE_STDIN, NULL, 0, O_RDONLY);
+		redirect(c, STAGE_STDOUT, s->stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC);
+		redirect(c, STAGE_STDERR, s->stderr_path, 2, O_WRONLY | O_CREAT | O_TRUNC);
+	}
 	/* The job holds fds 0-2 and nothing else of ours; the report fd closes at exec. */
 	err = cpool_close_fds_from(3, c->report_fd);
 	if (err)

@@ -141,6 +141,8 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	struct start_report rep = { 0 };
 	struct cpool_job_proc proc;
 	struct cpool_error e = { 0 };
+	struct cpool_launch_spec job_spec = *spec;
+	int stdio[3] = { -1, -1, -1 };
 	sigset_t all;
 	int r, devnull;
 
@@ -164,6 +166,10 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	 */
 	report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
 	lock_fd = fcntl(lock_fd, F_DUPFD_CLOEXEC, 10);
+	/* cpool run's descriptors for the job, out of the way of what follows, then 5-7. */
+	if (spec->stdio_fds)
+		for (int i = 0; i < 3; i++)
+			stdio[i] = fcntl(spec->stdio_fds[i], F_DUPFD_CLOEXEC, 10);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
@@ -173,7 +179,14 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	dup3(report_fd, 3, O_CLOEXEC);
 	dup3(lock_fd, 4, O_CLOEXEC);
 	report_fd = 3;
-	cpool_close_fds_from(5, -1);
+	if (spec->stdio_fds) {
+		for (int i = 0; i < 3; i++) {
+			dup3(stdio[i], 5 + i, O_CLOEXEC);
+			stdio[i] = 5 + i;
+		}
+		job_spec.stdio_fds = stdio;
+	}
+	cpool_close_fds_from(spec->stdio_fds ? 8 : 5, -1);
 
 	rec.supervisor_pid = getpid();
 	proc_starttime(rec.supervisor_pid, &rec.supervisor_start);
@@ -191,7 +204,11 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 		send_report(report_fd, &rep);
 		_exit(0);
 	}
-	r = cpool_launch(spec, &proc, &e);
+	r = cpool_launch(&job_spec, &proc, &e);
+	/* The job has its own copies: holding these would keep a pipe's reader waiting. */
+	for (int i = 0; i < 3; i++)
+		if (stdio[i] >= 0)
+			close(stdio[i]);
 	if (r) {
 		rec.launch_failed = true;
 		rec.ended = true;
