@@ -443,9 +443,8 @@ static void policy_keys(void)
 {
 	struct cpool_pool_config c;
 
-	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", &err) == 0 &&
-		   c.sched == -1 && c.quantum == 0 && !c.placement_set &&
-		   c.fairshare_half_life == 7 * 86400.0,
+	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", &err) == 0 && c.sched == -1 &&
+		   c.quantum == 0 && !c.placement_set && c.fairshare_half_life == 7 * 86400.0,
 	   "no policy, quantum or placement given; half-life 7 days");
 	cpool_config_free(&c);
 	ok(cpool_config_parse_string(&c,
@@ -456,8 +455,8 @@ static void policy_keys(void)
 		   c.placement == CPOOL_FIT_BEST && c.fairshare_half_life == 86400.0,
 	   "policy, quantum, placement and half-life read");
 	cpool_config_free(&c);
-	ok(cpool_config_parse_string(&c, "[pool]\nfairshare_half_life = 0\n", "pool.ini",
-				     &err) == 0 &&
+	ok(cpool_config_parse_string(&c, "[pool]\nfairshare_half_life = 0\n", "pool.ini", &err) ==
+			   0 &&
 		   c.fairshare_half_life == 0,
 	   "half-life 0: no decay");
 	cpool_config_free(&c);

@@ -21,7 +21,8 @@ int main(void)
 	       0, "attach: true parses");
 	ok(req.u.submit.attach, "and is set");
 	cpool_request_free(&req);
-	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"sh\"]}}", &req, &err),
+	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"sh\"]}}", &req,
+		     &err),
 	       0, "a plain submit parses");
 	ok(!req.u.submit.attach, "and is not attached");
 	cpool_request_free(&req);
@@ -36,12 +37,10 @@ int main(void)
 	       -EINVAL, "attach with a stdout path is refused");
 	ok(strstr(err.msg, "stdout and stderr paths must be absent") != NULL, "saying why");
 	cpool_request_free(&req);
-	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"reload\"}", &req, &err), 0,
-	       "reload parses");
+	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"reload\"}", &req, &err), 0, "reload parses");
 	is_int(req.op, CPOOL_OP_RELOAD, "as the reload op");
 	cpool_request_free(&req);
-	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"share\"}", &req, &err), 0,
-	       "share parses");
+	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"share\"}", &req, &err), 0, "share parses");
 	cpool_request_free(&req);
 	done_testing();
 	return exit_status();

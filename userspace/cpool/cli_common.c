@@ -358,7 +358,8 @@ int cli_job_exit_status(const char *prog, long long id, const json_t *rec)
 	}
 	if (timeout) {
 		/* It handled the SIGTERM and exited: still not a success. */
-		fprintf(stderr, "%s: job %lld reached its time limit (exit %lld)\n", prog, id, code);
+		fprintf(stderr, "%s: job %lld reached its time limit (exit %lld)\n", prog, id,
+			code);
 		return CLI_EXIT_FAILED;
 	}
 	if (cancelled) {

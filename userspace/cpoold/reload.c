@@ -248,7 +248,8 @@ static int plan_scratch(struct reload *r, struct cpool_planner **out)
 			v = &d->vs[pl->live];
 			if (r->nc.vs[pl->spec].cpus == v->spec.cpus)
 				continue;
-			ret = cpool_planner_resize(p, v->vs.name, r->nc.vs[pl->spec].cpus, &got, &pe);
+			ret = cpool_planner_resize(p, v->vs.name, r->nc.vs[pl->spec].cpus, &got,
+						   &pe);
 			if (ret) {
 				refuse(r, ret, "%s", pe.msg);
 				goto fail;

@@ -46,15 +46,14 @@ static int check_fd(int fd, int which, struct cpool_error *e)
 	int fl = fcntl(fd, F_GETFL);
 
 	if (fl < 0 || fstat(fd, &st) < 0)
-		return cpool_error_set(e, -EBADF, "%s: %s", names[which],
-					  strerror(errno));
+		return cpool_error_set(e, -EBADF, "%s: %s", names[which], strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode) &&
 	    !S_ISSOCK(st.st_mode))
-		return cpool_error_set(e, -EINVAL,
-					  "%s: not a file, terminal, pipe or socket", names[which]);
+		return cpool_error_set(e, -EINVAL, "%s: not a file, terminal, pipe or socket",
+				       names[which]);
 	if (which == 0 ? (fl & O_ACCMODE) == O_WRONLY : (fl & O_ACCMODE) == O_RDONLY)
 		return cpool_error_set(e, -EBADF, "%s: not open for %s", names[which],
-					  which == 0 ? "reading" : "writing");
+				       which == 0 ? "reading" : "writing");
 	return 0;
 }
 
@@ -78,19 +77,19 @@ json_t *run_submit(struct cpoold *d, struct cpool_client *c, const struct cpool_
 
 	if (n != 3)
 		r = cpool_error_set(&err, -EINVAL,
-				       "attach: send stdin, stdout and stderr with the request "
-				       "(SCM_RIGHTS); %d came",
-				       n < 0 ? 0 : n);
+				    "attach: send stdin, stdout and stderr with the request "
+				    "(SCM_RIGHTS); %d came",
+				    n < 0 ? 0 : n);
 	for (int i = 0; !r && i < 3; i++)
 		r = check_fd(fds[i], i, &err);
 	if (!r && has_attached(d, c))
 		r = cpool_error_set(&err, -EBUSY,
-				       "this connection has an attached job already; one per "
-				       "connection");
+				    "this connection has an attached job already; one per "
+				    "connection");
 	if (!r && held_fds(d) + 3 > RUN_FD_BUDGET)
 		r = cpool_error_set(&err, -EAGAIN,
-				       "too many attached jobs are waiting (%d); try again later",
-				       RUN_FD_BUDGET / 3);
+				    "too many attached jobs are waiting (%d); try again later",
+				    RUN_FD_BUDGET / 3);
 	if (!r)
 		r = limits_check_submit(d, p->uid, &s, &err);
 	if (!r) {
@@ -101,8 +100,7 @@ json_t *run_submit(struct cpoold *d, struct cpool_client *c, const struct cpool_
 	if (!r)
 		j = jobs_find(d, id);
 	if (!r && !j)
-		r = cpool_error_set(&err, -ENOENT, "job %lld vanished",
-				       (long long)id);
+		r = cpool_error_set(&err, -ENOENT, "job %lld vanished", (long long)id);
 	if (r || !j) {
 		for (int i = 0; i < n; i++)
 			close(fds[i]);
