@@ -33,4 +33,12 @@ void cpool_apiclient_close(struct cpool_apiclient *c);
 int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
 			 int timeout_ms, struct cpool_error *e);
 
+/*
+ * The same, with @nfds (at most CPOOL_API_MAX_FDS) descriptors passed
+ * with the request (SCM_RIGHTS): cpool run's stdin, stdout and stderr.
+ */
+int cpool_apiclient_call_fds(struct cpool_apiclient *c, enum cpool_op op, json_t *args,
+			     const int *fds, int nfds, json_t **result, int timeout_ms,
+			     struct cpool_error *e);
+
 #endif /* CPOOL_APICLIENT_H */

@@ -65,6 +65,14 @@ void cpool_apiserver_close(struct cpool_apiserver *srv);
  * not idle, whatever the timeout.
  */
 int cpool_client_send(struct cpool_client *client, json_t *msg);
+
+/*
+ * From a handler: takes the descriptors that came with the request (its
+ * line's bytes), at most @max, into @fds; returns how many (0: none), or
+ * -EINVAL outside a handler or when more than @max came.  What the handler
+ * does not take is closed after it returns.
+ */
+int cpool_client_take_fds(struct cpool_client *client, int *fds, int max);
 int cpool_apiserver_client_count(const struct cpool_apiserver *srv);
 
 #endif /* CPOOL_APISERVER_H */

@@ -4,8 +4,9 @@
  * (--crash-points), ROUNDS times (pass 1, 2, 3 of the point), the daemon
  * is killed there by its own SIGKILL while a workload runs that goes
  * through submit, launch, exit, preemption (rr), resume, cancel, hold,
- * release, a dependency never satisfied, and a VS's create, resize and
- * destroy.  Then a normal cpoold starts on the same
+ * release, a dependency never satisfied, a time limit's SIGTERM and kill,
+ * a VS's create, resize and destroy, and a reload that does the same to
+ * another.  Then a normal cpoold starts on the same
  * state and every job must end exactly once, exec'd at most once, with
  * its exact exit status, and `cpool ps` / `cpool history --json` must tell
  * what the jobs' own files tell.  Meanwhile a sampler watches that no CPU
@@ -16,8 +17,9 @@
  * a failure, named: a crash point nobody can trigger proves nothing.
  *
  * Rounds per point: 1, or CPOOL_CRASH_ROUNDS (make check-crash: 3; a
- * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name) narrows a run
- * while working on one point.
+ * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name,
+ * or a prefix ending in '.' such as "reload.") narrows a run while working on
+ * some points.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -36,6 +38,7 @@ enum kind {
 	SHORT, /* must end done, with its status, exec'd exactly once */
 	CANCELLED, /* cancelled by us: cancelled, or done if it ended first; at most once */
 	IN_DESTROYED_VS, /* its VS is destroyed under it: ended, at most once */
+	TIMED_OUT, /* ignores SIGTERM past its time limit: timeout, exec'd at most once */
 };
 
 struct job {
@@ -81,6 +84,24 @@ static int request(struct round *rd, uid_t uid, const char *op, json_t *args, js
 	return lab_request(rd->sock, uid, op, args, res, REPLY_MS);
 }
 
+/*
+ * The first CPU is the system's, x (exclusive) and s take one each, and
+ * the workload's VS t (or, by a reload, r) the last: 2x2 and 4x1 both have
+ * 4 CPUs.  @extra: more sections.
+ */
+static void write_ini(struct round *rd, const char *extra)
+{
+	FILE *f = fopen(rd->ini, "w");
+
+	if (!f)
+		bail_out("%s: %s", rd->ini, strerror(errno));
+	fprintf(f,
+		"[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
+		"[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\nkill_grace = 1s\n%s",
+		extra);
+	fclose(f);
+}
+
 static void simple(struct round *rd, uid_t uid, const char *op, json_t *args)
 {
 	json_t *res;
@@ -89,9 +110,12 @@ static void simple(struct round *rd, uid_t uid, const char *op, json_t *args)
 	json_decref(res);
 }
 
-/* A submission with @extra's keys (hold, after) added; steals @extra (may be NULL). */
+/*
+ * A submission with time limit @time_limit (0: none) and @extra's keys
+ * (hold, after) added; steals @extra (may be NULL).
+ */
 static struct job *submit_with(struct round *rd, enum kind kind, uid_t owner, const char *vs,
-			       const char *tail, json_t *extra)
+			       const char *tail, double time_limit, json_t *extra)
 {
 	struct job *j = &rd->jobs[rd->n_jobs];
 	char script[512];
@@ -106,8 +130,9 @@ static struct job *submit_with(struct round *rd, enum kind kind, uid_t owner, co
 	j->vs = vs;
 	snprintf(script, sizeof(script), "echo $$ >> %s/exec-%s; %s; exit %d", rd->dir, j->name,
 		 tail, j->status);
-	args = json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s}", "argv", "/bin/sh", "-c", script,
-			 "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name", j->name);
+	args = json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s, s:f}", "argv", "/bin/sh", "-c", script,
+			 "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name", j->name,
+			 "time", time_limit);
 	if (extra)
 		json_object_update(args, extra);
 	json_decref(extra);
@@ -121,7 +146,13 @@ static struct job *submit_with(struct round *rd, enum kind kind, uid_t owner, co
 static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
 			  const char *tail)
 {
-	return submit_with(rd, kind, owner, vs, tail, NULL);
+	return submit_with(rd, kind, owner, vs, tail, 0, NULL);
+}
+
+static struct job *submit_timed(struct round *rd, enum kind kind, uid_t owner, const char *vs,
+				const char *tail, double time_limit)
+{
+	return submit_with(rd, kind, owner, vs, tail, time_limit, NULL);
 }
 
 /* What a client would do again after a crash: release every job still held. */
@@ -198,7 +229,10 @@ static void workload(struct round *rd)
 {
 	simple(rd, 0, "policy.set", json_pack("{s:s, s:f}", "policy", "rr", "quantum", 0.1));
 	for (int it = 0; it < ITERATIONS && !daemon_dead(rd); it++) {
-		struct job *running, *queued, *doomed, *held, *on_x[4] = { NULL };
+		struct job *running, *queued, *doomed, *held, *timed, *on_x[4] = { NULL };
+
+		/* At its limit: SIGTERM, ignored, then the kill after s's kill_grace. */
+		timed = submit_timed(rd, TIMED_OUT, NOBODY, "s", "trap '' TERM; sleep 30", 1);
 
 		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
 			on_x[i] = submit(rd, SHORT, i % 2 ? NOBODY : 0, "x", "sleep 0.3");
@@ -212,6 +246,7 @@ static void workload(struct round *rd)
 		 */
 		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
 			wait_ended(rd, on_x[i], 30000);
+		wait_ended(rd, timed, 30000);
 		if (daemon_dead(rd))
 			break;
 		/* Under fcfs the second waits behind the first: a cancel of a queued job. */
@@ -220,13 +255,14 @@ static void workload(struct round *rd)
 		wait_running(rd, running);
 		queued = submit(rd, CANCELLED, 0, "s", "true");
 		/* Job control's durable steps: a held submission, hold, release, a hopeless --after. */
-		held = submit_with(rd, SHORT, NOBODY, "s", "true", json_pack("{s:b}", "hold", 1));
+		held = submit_with(rd, SHORT, NOBODY, "s", "true", 0,
+				   json_pack("{s:b}", "hold", 1));
 		if (queued->id > 0) {
 			char after[32];
 
 			simple(rd, 0, "hold", json_pack("{s:I}", "job", (json_int_t)queued->id));
 			snprintf(after, sizeof(after), "%lld:ok", (long long)queued->id);
-			submit_with(rd, CANCELLED, 0, "s", "true",
+			submit_with(rd, CANCELLED, 0, "s", "true", 0,
 				    json_pack("{s:s}", "after", after));
 		}
 		if (held->id > 0)
@@ -246,6 +282,16 @@ static void workload(struct round *rd)
 		simple(rd, 0, "vs.resize",
 		       json_pack("{s:s, s:{s:s}}", "name", "t", "spec", "memory", "256M"));
 		simple(rd, 0, "vs.destroy", json_pack("{s:s}", "name", "t"));
+		if (daemon_dead(rd))
+			break;
+		/* A reload creates r on t's CPU, resizes it, and removes it again. */
+		write_ini(rd, "[vserver r]\ncpus = 1\nexclusive = no\nsmt = threads\n");
+		simple(rd, 0, "reload", NULL);
+		write_ini(rd, "[vserver r]\ncpus = 1\nexclusive = no\nsmt = threads\n"
+			      "memory = 256M\n");
+		simple(rd, 0, "reload", NULL);
+		write_ini(rd, "");
+		simple(rd, 0, "reload", NULL);
 	}
 }
 
@@ -481,7 +527,13 @@ static int check_round(struct round *rd)
 			diag("job %s ran but its record has no start", j->name);
 			bad++;
 		}
-		if (strcmp(state, "done") == 0) {
+		if (j->kind == TIMED_OUT) {
+			if (strcmp(state, "timeout") || lines > 1) {
+				diag("job %s (past its time limit, exec'd %d times) ended %s: %s",
+				     j->name, lines, state, json_dumps(rec, JSON_COMPACT));
+				bad++;
+			}
+		} else if (strcmp(state, "done") == 0) {
 			if (lines != 1 || lab_jint(rec, "exit_code") != j->status ||
 			    lab_jint(rec, "signal") != 0) {
 				diag("job %s: done, exit %lld signal %lld, exec'd %d times; it exits %d",
@@ -541,7 +593,6 @@ static void run_round(const char *point, int pass, int seq)
 	double t0 = mono_s();
 	pid_t normal = 0;
 	int bad = 0;
-	FILE *f;
 
 	snprintf(rd.dir, sizeof(rd.dir), "/tmp/crash-lab.XXXXXX");
 	if (!mkdtemp(rd.dir) || chmod(rd.dir, 01777))
@@ -549,14 +600,7 @@ static void run_round(const char *point, int pass, int seq)
 	snprintf(rd.sock, sizeof(rd.sock), "%s/cpool.sock", rd.dir);
 	snprintf(rd.ini, sizeof(rd.ini), "%s/pool.ini", rd.dir);
 	snprintf(rd.root, sizeof(rd.root), "cpool-lab-crash-%d-%d", (int)getpid(), seq);
-	f = fopen(rd.ini, "w");
-	/*
-	 * The first CPU is the system's, x (exclusive) and s take one each,
-	 * and the workload's VS t the last: 2x2 and 4x1 both have 4 CPUs.
-	 */
-	fprintf(f, "[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
-		   "[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\n");
-	fclose(f);
+	write_ini(&rd, "");
 	snprintf(crash_at, sizeof(crash_at), "%s:%d", point, pass);
 
 	rd.sampler = fork();
@@ -634,7 +678,9 @@ int main(void)
 	p = popen(cmd, "r");
 	while (p && fgets(line, sizeof(line), p) && n < MAX_POINTS) {
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] && (!only || strcmp(only, line) == 0))
+		if (line[0] && (!only || strcmp(only, line) == 0 ||
+				(only[0] && only[strlen(only) - 1] == '.' &&
+				 strncmp(only, line, strlen(only)) == 0)))
 			points[n++] = strdup(line);
 	}
 	if (!p || pclose(p) != 0 || n == 0) {

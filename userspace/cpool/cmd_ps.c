@@ -16,7 +16,10 @@ static const struct cli_spec cmd_spec = {
 	.usage = "usage: cpool ps [OPTIONS] [ID|ID_N]",
 	.about = "List the jobs that are queued, running or frozen (preempted): yours, or\n"
 		 "everyone's for root; with ID only that job or the elements of that array,\n"
-		 "with ID_N one element.  AGE counts from submission.  REASON says why a\n"
+		 "with ID_N one element.  TIME is the time limit; AGE counts from submission.\n"
+		 "A job shown as STATE,unsaved has ended but the daemon could not store its\n"
+		 "end yet (\"unsaved\": true in --json); it retries, and keeps the job meanwhile.\n"
+		 "REASON says why a\n"
 		 "queued job waits: Held, Dependency, ArrayTaskLimit, RunningCpusPerUser (a\n"
 		 "limit), Resources (not enough free CPUs), Priority (jobs before it come\n"
 		 "first) or Reservation (it would fit, but easy keeps the CPUs for the job\n"
@@ -37,6 +40,7 @@ enum column {
 	COL_CPUS,
 	COL_PRIO,
 	COL_ESTIMATE,
+	COL_TIME,
 	COL_AGE,
 	COL_REASON,
 	COL_START,
@@ -52,15 +56,16 @@ static const struct cli_column columns[COL__COUNT] = {
 	[COL_CPUS] = { "CPUS", true },
 	[COL_PRIO] = { "PRIO", true },
 	[COL_ESTIMATE] = { "ESTIMATE", true },
+	[COL_TIME] = { "TIME", true },
 	[COL_AGE] = { "AGE", true },
 	[COL_REASON] = { "REASON", false },
 	[COL_START] = { "START", true },
 	[COL_NAME] = { "NAME", false },
 };
 
-static const enum column default_columns[] = { COL_ID,	   COL_USER,  COL_STATE,    COL_VS,
-					       COL_CPUS,   COL_PRIO,  COL_ESTIMATE, COL_AGE,
-					       COL_REASON, COL_START, COL_NAME };
+static const enum column default_columns[] = { COL_ID,	 COL_USER,   COL_STATE,	   COL_VS,
+					       COL_CPUS, COL_PRIO,   COL_ESTIMATE, COL_TIME,
+					       COL_AGE,	 COL_REASON, COL_START,	   COL_NAME };
 
 struct format {
 	enum column cols[COL__COUNT];
@@ -85,7 +90,7 @@ static int set_format(const struct cli_option *o, const char *arg, struct cpool_
 		if (c == COL__COUNT || f->n == COL__COUNT)
 			return cpool_error_set(e, -EINVAL,
 					       "'%.*s' is not a column: id, user, state, vs, cpus, "
-					       "prio, estimate, age, reason, start, name",
+					       "prio, estimate, time, age, reason, start, name",
 					       (int)len, p);
 		f->cols[f->n++] = (enum column)c;
 		p += len;
@@ -110,7 +115,8 @@ static void cell(struct cli_table *t, enum column c, const json_t *j, double now
 		cli_table_cell(t, "%s", cli_user_name((uid_t)cli_json_int(j, "user", 0)));
 		break;
 	case COL_STATE:
-		cli_table_cell(t, "%s", cli_json_str(j, "state", "?"));
+		cli_table_cell(t, "%s%s", cli_json_str(j, "state", "?"),
+			       json_is_true(json_object_get(j, "unsaved")) ? ",unsaved" : "");
 		break;
 	case COL_VS:
 		cli_table_cell(t, "%s", cli_json_str(j, "vs", "-"));
@@ -124,6 +130,13 @@ static void cell(struct cli_table *t, enum column c, const json_t *j, double now
 	case COL_ESTIMATE:
 		if (cli_json_num(j, "estimate", 0) > 0)
 			cli_format_duration(cli_json_num(j, "estimate", 0), buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "-");
+		cli_table_cell(t, "%s", buf);
+		break;
+	case COL_TIME:
+		if (cli_json_num(j, "time", 0) > 0)
+			cli_format_duration(cli_json_num(j, "time", 0), buf, sizeof(buf));
 		else
 			snprintf(buf, sizeof(buf), "-");
 		cli_table_cell(t, "%s", buf);
@@ -178,7 +191,7 @@ static int cmd_ps(int argc, char **argv)
 		CLI_JOBSEL_OPTIONS(args),
 		CLI_CUSTOM(0, "format", "COLUMNS", set_format, &format,
 			   "the columns to show, separated by commas: id, user, state,\n"
-			   "vs, cpus, prio, estimate, age, reason, start, name"),
+			   "vs, cpus, prio, estimate, time, age, reason, start, name"),
 		CLI_END,
 	};
 	struct cli_args a;

@@ -29,6 +29,8 @@
 	X(RESUME_STORED, "resume.stored")                         \
 	X(CANCEL_KILLED, "cancel.killed")                         \
 	X(CANCEL_QUEUED_STORED, "cancel.queued-stored")           \
+	X(TIMEOUT_TERM_SENT, "timeout.term-sent")                 \
+	X(TIMEOUT_KILLED, "timeout.killed")                       \
 	X(VS_RESIZE_CGROUP_APPLIED, "vs-resize.cgroup-applied")   \
 	X(VS_RESIZE_STORED, "vs-resize.stored")                   \
 	X(VS_DESTROY_JOBS_KILLED, "vs-destroy.jobs-killed")       \
@@ -37,7 +39,11 @@
 	X(SUBMIT_JOBCTL_STORED, "submit.jobctl-stored")           \
 	X(HOLD_STORED, "hold.stored")                             \
 	X(RELEASE_STORED, "release.stored")                       \
-	X(DEPENDENCY_NEVER_STORED, "dependency.never-stored")
+	X(DEPENDENCY_NEVER_STORED, "dependency.never-stored")     \
+	X(RELOAD_VS_DESTROYED, "reload.vs-destroyed")             \
+	X(RELOAD_VS_RESIZED, "reload.vs-resized")                 \
+	X(RELOAD_VS_CREATED, "reload.vs-created")                 \
+	X(RELOAD_STORED, "reload.stored")
 
 enum crash_point {
 #define CRASH_ENUM(id, name) CRASH_##id,

@@ -29,12 +29,14 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_RELEASE] = "release",
 	[CPOOL_OP_SIGNAL] = "signal",
 	[CPOOL_OP_ARRAY] = "array",
+	[CPOOL_OP_SHARE] = "share",
+	[CPOOL_OP_RELOAD] = "reload",
 };
 
 /* The keys each op accepts in "args"; anything else is a typo to report. */
 static const char *const op_keys[CPOOL_OP__COUNT][24] = {
 	[CPOOL_OP_SUBMIT] = { "argv", "env", "vs", "name", "cwd", "stdout", "stderr", "cpus", "mem",
-			      "estimate", "priority", "hold", "after", "array" },
+			      "estimate", "priority", "time", "attach", "hold", "after", "array" },
 	[CPOOL_OP_PS] = { "uid", "state", "vs", "name", "job", "task" },
 	[CPOOL_OP_CANCEL] = { "job", "task" },
 	[CPOOL_OP_WAIT] = { "job", "task" },
@@ -263,6 +265,7 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_e
 	int r;
 
 	s->estimate = 0;
+	s->time_limit = 0;
 	if ((r = get_strv(args, "argv", &s->argv, &s->argc, e)) ||
 	    (r = get_strv(args, "env", &s->env, &s->envc, e)) ||
 	    (r = get_string(args, "vs", &s->vs, e)) ||
@@ -273,7 +276,8 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_e
 	    (r = get_int(args, "cpus", 1, 4096, &cpus, e)) ||
 	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, e)) ||
 	    (r = get_int(args, "priority", -20, 19, &prio, e)) ||
-	    (r = get_duration(args, "estimate", &s->estimate, e)))
+	    (r = get_duration(args, "estimate", &s->estimate, e)) ||
+	    (r = get_duration(args, "time", &s->time_limit, e)))
 		return r;
 	if (s->argc < 1 || s->argv[0][0] == '\0')
 		return cpool_error_set(e, -EINVAL, "args.argv: a non-empty command is required");
@@ -284,6 +288,23 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_e
 		return cpool_error_set(e, -EINVAL, "args.cwd: must be an absolute path");
 	if ((r = parse_jobctl(args, s, e)))
 		return r;
+	{
+		json_t *attach = json_object_get(args, "attach");
+
+		if (attach && !json_is_boolean(attach))
+			return cpool_error_set(e, -EINVAL, "args.attach: expected true or false");
+		s->attach = json_is_true(attach);
+		if (s->attach && (s->stdout_path || s->stderr_path))
+			return cpool_error_set(
+				e, -EINVAL,
+				"args.attach: the job's output goes to the descriptors sent "
+				"with the request; stdout and stderr paths must be absent");
+		/* cpool run's job starts as soon as it may: one job, no hold, no --after. */
+		if (s->attach && (s->is_array || s->hold || s->n_deps))
+			return cpool_error_set(e, -EINVAL,
+					       "args.attach: an attached job cannot be an array, "
+					       "held or wait on others");
+	}
 	s->cpus = (int)cpus;
 	s->priority = (int)prio;
 	s->mem = (uint64_t)mem;

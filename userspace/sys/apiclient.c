@@ -75,10 +75,31 @@ void cpool_apiclient_close(struct cpool_apiclient *c)
 	free(c);
 }
 
-static int send_all(int fd, const char *p, size_t n)
+/* @fds (@nfds of them) go with the first bytes, SCM_RIGHTS. */
+static int send_all(int fd, const char *p, size_t n, const int *fds, int nfds)
 {
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * CPOOL_API_MAX_FDS)];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t w;
+
+		if (nfds > 0) {
+			struct cmsghdr *cm;
+
+			memset(&control, 0, sizeof(control));
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+			cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+			memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+		}
+		w = sendmsg(fd, &msg, MSG_NOSIGNAL);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -87,6 +108,7 @@ static int send_all(int fd, const char *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		nfds = 0; /* sent with the first byte */
 	}
 	return 0;
 }
@@ -138,6 +160,13 @@ static int reply_errno(const char *name, int code)
 int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
 			 int timeout_ms, struct cpool_error *e)
 {
+	return cpool_apiclient_call_fds(c, op, args, NULL, 0, result, timeout_ms, e);
+}
+
+int cpool_apiclient_call_fds(struct cpool_apiclient *c, enum cpool_op op, json_t *args,
+			     const int *fds, int nfds, json_t **result, int timeout_ms,
+			     struct cpool_error *e)
+{
 	json_int_t id = c->next_id++;
 	json_t *req = cpool_request_new(id, op, args), *reply, *v;
 	json_error_t jerr;
@@ -150,7 +179,12 @@ int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *ar
 	json_decref(req);
 	if (!line)
 		return -ENOMEM;
-	r = send_all(c->fd, line, strlen(line));
+	if (nfds < 0 || nfds > CPOOL_API_MAX_FDS) {
+		free(line);
+		return cpool_error_set(e, -EINVAL, "at most %d descriptors go with a request",
+				       CPOOL_API_MAX_FDS);
+	}
+	r = send_all(c->fd, line, strlen(line), fds, nfds);
 	free(line);
 	if (r)
 		return cpool_error_set(e, r, "send to cpoold at %s: %s", c->path, strerror(-r));

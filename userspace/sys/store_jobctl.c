@@ -14,7 +14,10 @@ int store_jobctl_schema(sqlite3 *db)
 		"CREATE TABLE IF NOT EXISTS job_ctl(id INTEGER PRIMARY KEY, held INTEGER NOT NULL"
 		"  DEFAULT 0, after TEXT, array_id INTEGER NOT NULL DEFAULT 0, array_task INTEGER"
 		"  NOT NULL DEFAULT -1, array_max INTEGER NOT NULL DEFAULT 0, reason TEXT);"
-		"CREATE INDEX IF NOT EXISTS job_ctl_array ON job_ctl(array_id, array_task);",
+		"CREATE INDEX IF NOT EXISTS job_ctl_array ON job_ctl(array_id, array_task);"
+		/* Retention prunes ended jobs (store.c): their job control goes with them. */
+		"CREATE TRIGGER IF NOT EXISTS job_ctl_pruned AFTER DELETE ON jobs"
+		"  BEGIN DELETE FROM job_ctl WHERE id = OLD.id; END;",
 		NULL, NULL, NULL));
 }
 
