@@ -233,8 +233,8 @@ static void test_array(void)
 	is_int(files, 100, "each element wrote cpool-%%A_%%a.out with its ids");
 	rec = wait_job(arr, 57);
 	is_str(lab_jstr(rec, "state"), "done", "wait ID_57 answers with element 57's record");
-	/* The elements are stored in one transaction: their ids follow the array's. */
-	is_int(lab_jint(rec, "id"), arr + 57, "it is element 57");
+	is_int(lab_jint(rec, "array_task"), 57, "it is element 57");
+	is_int(lab_jint(rec, "array_job"), arr, "of this array");
 	json_decref(rec);
 	is_int(call("policy.set", json_pack("{s:s}", "policy", "fcfs"), &rec), 0, "policy fcfs");
 	json_decref(rec);

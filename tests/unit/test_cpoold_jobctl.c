@@ -128,6 +128,17 @@ static void test_array(struct cpoold *d)
 	ok(!jobs_find(d, id + 2), "element 4 (the third job) is gone");
 	ok(jobs_find(d, id + 1) && jobs_find(d, id + 3), "its neighbours are not");
 	json_decref(reply);
+	reply = request(d, 1000,
+			"{\"v\":1,\"id\":1,\"op\":\"wait\",\"args\":{\"job\":1,\"task\":4}}");
+	{
+		json_t *rec = json_object_get(reply, "result");
+
+		ok(reply_ok(reply), "wait ID_4 on the ended element: its stored record");
+		is_int(json_integer_value(json_object_get(rec, "array_task")), 4,
+		       "which says it is element 4");
+		is_int(json_integer_value(json_object_get(rec, "array_job")), id, "of the array");
+	}
+	json_decref(reply);
 	reply = request(d, 1000, "{\"v\":1,\"id\":1,\"op\":\"wait\",\"args\":{\"job\":1}}");
 	is_str(json_string_value(json_object_get(json_object_get(reply, "error"), "errno")),
 	       "EINVAL", "wait on a whole array: refused, its elements are waited one by one");

@@ -148,10 +148,14 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 
 	if (!j && (j = unsaved_find(d, req->u.job)) && visible(p, j->rec.uid)) {
 		/* Ended; the store does not know it yet, memory does. */
+		json_t *o;
+
 		if (req->op == CPOOL_OP_CANCEL)
 			return cpool_reply_error(req->id, -EALREADY, "job %lld has already ended",
 						 (long long)req->u.job);
-		return cpool_reply_ok(req->id, jobs_json(&j->rec));
+		o = jobs_json(&j->rec);
+		jobctl_json(j, o);
+		return cpool_reply_ok(req->id, o);
 	}
 	if (j && j->unsaved_tries)
 		j = NULL; /* another user's: as if unknown, from the store below */
@@ -174,10 +178,12 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 						 (long long)req->u.job);
 		}
 		{
-			json_t *reply = cpool_reply_ok(req->id, jobs_json(&rec));
+			json_t *o = jobs_json(&rec);
 
+			/* An array element says which, as history does. */
+			jobctl_json_stored(d, rec.id, o);
 			cpool_jobrec_free(&rec);
-			return reply;
+			return cpool_reply_ok(req->id, o);
 		}
 	}
 	if (!visible(p, j->rec.uid))

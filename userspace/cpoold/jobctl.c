@@ -458,24 +458,41 @@ static struct array_count *count_of(int64_t array_id)
 	return &counts[n_counts++];
 }
 
-/* How the end of job @id answers @dep: from the live table, else from the store. */
+static enum cpool_dep_verdict judge_end(const struct cpool_dep *dep, const struct cpool_jobrec *rec,
+					char *why, size_t len)
+{
+	enum cpool_dep_verdict v =
+		cpool_dep_judge(dep->when, rec->state, rec->exit_code, rec->signal);
+
+	if (v == CPOOL_DEP_NEVER)
+		snprintf(why, len, "job %lld ended %s (exit %d, signal %d), and %s was needed",
+			 (long long)dep->job, cpool_job_state_name(rec->state), rec->exit_code,
+			 rec->signal, cpool_dep_when_name(dep->when));
+	return v;
+}
+
+/*
+ * How the end of job @id answers @dep: from the live table; from memory
+ * when it ended but the store has not taken its end yet (unsaved.c); else
+ * from the store.
+ */
 static enum cpool_dep_verdict judge(struct cpoold *d, const struct cpool_dep *dep, char *why,
 				    size_t len)
 {
 	struct cpool_jobrec rec;
 	enum cpool_dep_verdict v;
+	struct djob *ended;
 
 	if (jobs_find(d, dep->job))
 		return CPOOL_DEP_PENDING;
+	ended = unsaved_find(d, dep->job);
+	if (ended)
+		return judge_end(dep, &ended->rec, why, len);
 	if (cpool_store_job_get(d->store, dep->job, &rec)) {
 		snprintf(why, len, "job %lld is not in the store", (long long)dep->job);
 		return CPOOL_DEP_NEVER;
 	}
-	v = cpool_dep_judge(dep->when, rec.state, rec.exit_code, rec.signal);
-	if (v == CPOOL_DEP_NEVER)
-		snprintf(why, len, "job %lld ended %s (exit %d, signal %d), and %s was needed",
-			 (long long)dep->job, cpool_job_state_name(rec.state), rec.exit_code,
-			 rec.signal, cpool_dep_when_name(dep->when));
+	v = judge_end(dep, &rec, why, len);
 	cpool_jobrec_free(&rec);
 	return v;
 }

@@ -415,8 +415,12 @@ static void retire(struct cpoold *d, struct djob *j)
 	}
 	/* Gone already when its whole VS was destroyed. */
 	jobs_leaf_remove(d, j->leaf);
-	for (struct waiter *w = j->waiters; w; w = w->next)
-		cpool_client_send(w->client, cpool_reply_ok(w->id, jobs_json(&j->rec)));
+	for (struct waiter *w = j->waiters; w; w = w->next) {
+		json_t *o = jobs_json(&j->rec);
+
+		jobctl_json(j, o); /* an array element says which */
+		cpool_client_send(w->client, cpool_reply_ok(w->id, o));
+	}
 	log_info("job %lld %s (exit %d, signal %d%s)%s%s", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), j->rec.exit_code, j->rec.signal,
 		 j->rec.oom ? ", out of memory" : "", j->rec.error ? ": " : "", j->rec.error ?: "");
