@@ -317,6 +317,9 @@ int main(void)
 	test_array_limit();
 	test_array();
 
+	/* A daemon that died under the array shows as failed waits: say so, with its log. */
+	if (!ok(waitpid(daemon_pid, NULL, WNOHANG) == 0, "cpoold lived through it all"))
+		lab_cpoold_log_tail(dir, 4000);
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, NULL, 0);
 	lab_cpoold_cleanup(dir, root);
