@@ -102,6 +102,16 @@ static int set_format(const struct cli_option *o, const char *arg, struct cpool_
 	return 0;
 }
 
+/* A duration field, "-" when absent or 0 (unknown, no limit). */
+static void duration_cell(struct cli_table *t, const json_t *j, const char *key)
+{
+	char buf[32] = "-";
+
+	if (cli_json_num(j, key, 0) > 0)
+		cli_format_duration(cli_json_num(j, key, 0), buf, sizeof(buf));
+	cli_table_cell(t, "%s", buf);
+}
+
 static void cell(struct cli_table *t, enum column c, const json_t *j, double now)
 {
 	char buf[64];
@@ -128,18 +138,10 @@ static void cell(struct cli_table *t, enum column c, const json_t *j, double now
 		cli_table_cell(t, "%lld", cli_json_int(j, "priority", 0));
 		break;
 	case COL_ESTIMATE:
-		if (cli_json_num(j, "estimate", 0) > 0)
-			cli_format_duration(cli_json_num(j, "estimate", 0), buf, sizeof(buf));
-		else
-			snprintf(buf, sizeof(buf), "-");
-		cli_table_cell(t, "%s", buf);
+		duration_cell(t, j, "estimate");
 		break;
 	case COL_TIME:
-		if (cli_json_num(j, "time", 0) > 0)
-			cli_format_duration(cli_json_num(j, "time", 0), buf, sizeof(buf));
-		else
-			snprintf(buf, sizeof(buf), "-");
-		cli_table_cell(t, "%s", buf);
+		duration_cell(t, j, "time");
 		break;
 	case COL_AGE:
 		cli_format_duration(now - cli_json_num(j, "submit", now), buf, sizeof(buf));
