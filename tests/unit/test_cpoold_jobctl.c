@@ -371,6 +371,29 @@ static void test_reasons(struct cpoold *d)
 		jobs_cancel(d, d->jobs, &cerr);
 }
 
+/* A job whose end the store refused (unsaved.c) has ended all the same for its dependents. */
+static void test_unsaved_dep(struct cpoold *d)
+{
+	struct cpool_submit_req s = { .argv = argv_true, .argc = 1, .vs = "v", .cpus = 1 };
+	struct cpool_error e;
+	char after[32];
+	int64_t a, b;
+
+	if (jobs_submit(d, &s, 1000, 1000, &a, &e))
+		bail_out("submit: %s", e.msg);
+	snprintf(after, sizeof(after), "%lld:any", (long long)a);
+	is_int(submit(d, 1000, after, NULL, false, &b), 0, "b --after a:any");
+	is_int(cpool_store_refuse_writes(d->store, true), 0, "the store refuses writes");
+	is_int(jobs_cancel(d, jobs_find(d, a), &e), 0, "a cancelled, its end unsaved");
+	ok(unsaved_find(d, a) && !jobs_find(d, a), "a is kept in memory only");
+	jobctl_round_begin(d);
+	is_str(reason_of(jobs_find(d, b)), "-",
+	       "b waits on nothing: a ended, whatever the store says");
+	is_int(cpool_store_refuse_writes(d->store, false), 0, "the store takes writes again");
+	is_int(jobs_cancel(d, jobs_find(d, b), &e), 0, "b cancelled");
+	is_int(unsaved_retry(d), 0, "a's end stored");
+}
+
 int main(void)
 {
 	struct cpoold d;
@@ -390,6 +413,7 @@ int main(void)
 	test_deps(&d);
 	test_launch_prepare(&d);
 	test_reasons(&d);
+	test_unsaved_dep(&d);
 	fixture_close(&d, dir);
 	done_testing();
 	return exit_status();
