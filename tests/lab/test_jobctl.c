@@ -317,9 +317,23 @@ int main(void)
 	test_array_limit();
 	test_array();
 
-	/* A daemon that died under the array shows as failed waits: say so, with its log. */
-	if (!ok(waitpid(daemon_pid, NULL, WNOHANG) == 0, "cpoold lived through it all"))
-		lab_cpoold_log_tail(dir, 4000);
+	/*
+	 * A daemon that died under the array shows only as failed waits: say
+	 * so, how, and with its log.  (The 100 launches in quick succession
+	 * are what once crashed the event loop: main's 484ae05.)
+	 */
+	{
+		int status = 0;
+
+		if (!ok(waitpid(daemon_pid, &status, WNOHANG) == 0,
+			"cpoold lived through it all")) {
+			if (WIFSIGNALED(status))
+				diag("cpoold was killed by signal %d", WTERMSIG(status));
+			else
+				diag("cpoold exited with status %d", WEXITSTATUS(status));
+			lab_cpoold_log_tail(dir, 4000);
+		}
+	}
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, NULL, 0);
 	lab_cpoold_cleanup(dir, root);
