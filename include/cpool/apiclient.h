@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "cpool/error.h"
 #include "cpool/protocol.h"
 
 #define CPOOL_DEFAULT_SOCKET "/run/cpool/cpool.sock"
@@ -32,5 +33,12 @@ void cpool_apiclient_close(struct cpool_apiclient *c);
  */
 int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
 			 int timeout_ms, char *err, size_t errlen);
+
+/*
+ * The same, passing the descriptor @pass_fd (a pidfd for attach) with the
+ * request's first byte (SCM_RIGHTS); the caller keeps its own copy.
+ */
+int cpool_apiclient_call_fd(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int pass_fd,
+			    json_t **result, int timeout_ms, struct cpool_error *e);
 
 #endif /* CPOOL_APICLIENT_H */

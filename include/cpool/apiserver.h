@@ -64,6 +64,15 @@ void cpool_apiserver_close(struct cpool_apiserver *srv);
  * not idle, whatever the timeout.
  */
 int cpool_client_send(struct cpool_client *client, json_t *msg);
+/*
+ * A descriptor root's client sent with SCM_RIGHTS alongside its request
+ * (attach: the pidfd of the process to attach), now the caller's to close;
+ * -1 when there is none.  Non-root clients' descriptors are closed
+ * unread, at most CPOOL_APISERVER_MAX_FDS are held, and those no request
+ * took are closed once the client has no partial line left.
+ */
+#define CPOOL_APISERVER_MAX_FDS 4
+int cpool_client_take_fd(struct cpool_client *client);
 int cpool_apiserver_client_count(const struct cpool_apiserver *srv);
 
 #endif /* CPOOL_APISERVER_H */

@@ -38,6 +38,7 @@ enum cpool_op {
 	CPOOL_OP_POLICY_SET,
 	CPOOL_OP_TOP,
 	CPOOL_OP_STATS,
+	CPOOL_OP_ATTACH,
 	CPOOL_OP__COUNT,
 };
 
@@ -55,6 +56,20 @@ struct cpool_submit_req {
 	uint64_t mem; /* bytes; 0 = VS default */
 	double estimate; /* seconds; 0 = unknown */
 	int priority; /* -20..19, lower is more urgent */
+};
+
+/*
+ * attach (root only): a process another launcher (Slurm's slurmstepd)
+ * forked becomes a job of a VS.  The process itself travels as a pidfd in
+ * the request's SCM_RIGHTS, not here.
+ */
+struct cpool_attach_req {
+	const char *vs; /* required */
+	const char *name; /* label; NULL: "slurm-JOB.STEP" */
+	int cpus; /* >= 1 */
+	uint64_t mem; /* bytes; 0 = the VS's limit */
+	int64_t uid, gid; /* whom the process runs as; gid -1 = unknown */
+	int64_t slurm_job, slurm_step; /* -1 = none */
 };
 
 struct cpool_vs_req {
@@ -78,6 +93,7 @@ struct cpool_request {
 			int limit; /* jobs per page, 1..CPOOL_PROTO_HISTORY_MAX */
 		} history;
 		struct cpool_vs_req vs;
+		struct cpool_attach_req attach;
 		struct {
 			const char *policy; /* NULL = unchanged */
 			const char *placement; /* NULL = unchanged */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* cpool ps: the queued, running and preempted jobs the caller may see. */
 #include "cli_common.h"
+#include "cli_origin.h"
 #include "command.h"
 
 #define PROG "cpool ps"
@@ -9,15 +10,16 @@ static const struct cli_spec cmd_spec = {
 	.prog = PROG,
 	.usage = "usage: cpool ps [--json]",
 	.about = "List the jobs that are queued, running or frozen (preempted): yours, or\n"
-		 "everyone's for root.  AGE counts from submission.",
+		 "everyone's for root.  AGE counts from submission.  ORIGIN is cpool, or\n"
+		 "slurm JOB.STEP for a Slurm task run in a virtual server (docs/slurm.md).",
 	.json_help = "the daemon's answer, {\"jobs\": [...]}",
 	.socket = true,
 };
 
 static const struct cli_column columns[] = {
-	{ "ID", true },	      { "USER", false }, { "STATE", false },
-	{ "VS", false },      { "CPUS", true },	 { "PRIO", true },
-	{ "ESTIMATE", true }, { "AGE", true },	 { "NAME", false },
+	{ "ID", true },	   { "USER", false },	{ "STATE", false },   { "VS", false },
+	{ "CPUS", true },  { "PRIO", true },	{ "ESTIMATE", true }, { "AGE", true },
+	{ "NAME", false }, { "ORIGIN", false },
 };
 
 static void print_jobs(const json_t *jobs)
@@ -29,7 +31,7 @@ static void print_jobs(const json_t *jobs)
 
 	json_array_foreach(jobs, i, j) {
 		double estimate = cli_json_num(j, "estimate", 0);
-		char est[32], age[32];
+		char est[32], age[32], origin[64];
 
 		if (estimate > 0)
 			cli_format_duration(estimate, est, sizeof(est));
@@ -45,6 +47,7 @@ static void print_jobs(const json_t *jobs)
 		cli_table_cell(t, "%s", est);
 		cli_table_cell(t, "%s", age);
 		cli_table_cell(t, "%s", cli_json_str(j, "name", ""));
+		cli_table_cell(t, "%s", cli_origin(j, origin, sizeof(origin)));
 	}
 	cli_table_print(t, stdout);
 	cli_table_free(t);

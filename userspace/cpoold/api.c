@@ -314,6 +314,8 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		return op_top(d, req);
 	case CPOOL_OP_STATS:
 		return op_stats(d, req);
+	case CPOOL_OP_ATTACH:
+		return attach_handle(d, c, p, req);
 	default:
 		return cpool_reply_error(req->id, -EINVAL, "unknown operation");
 	}

@@ -85,6 +85,7 @@ struct djob {
 	struct waiter *waiters;
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
+	struct attach_watch *attach; /* origin slurm: its leaf's cgroup.events (attach.c) */
 	struct djob *next;
 };
 
@@ -163,6 +164,19 @@ bool jobs_running(const struct djob *j);
 /* Kill and remove a job leaf ("vs/job-N") without waiting: rmdir once cgroup.events says empty. */
 void jobs_leaf_remove(struct cpoold *d, const char *leaf);
 int jobs_count(struct cpoold *d, enum cpool_job_state state);
+/* A job made outside jobs.c (attach.c), its record stored: into the table. */
+void jobs_link(struct cpoold *d, struct djob *j);
+/* Its end is in j->rec: CPUs back, stored, waiters answered, freed. */
+void jobs_end(struct cpoold *d, struct djob *j);
+
+/* attach.c: processes Slurm forked, made jobs of a VS (origin slurm) */
+json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		      const struct cpool_request *req);
+int attach_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen);
+/* After a restart: watch the leaves of attached jobs again, or end those already empty. */
+void attach_recover(struct cpoold *d);
+/* Adds origin and the Slurm ids to a job's JSON. */
+void attach_json(const struct cpool_jobrec *r, json_t *o);
 
 /* sched.c */
 void sched_init(struct cpoold *d);

@@ -119,6 +119,7 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "start", json_real(r->first_start));
 	if (r->pid > 0)
 		json_object_set_new(o, "pid", json_integer(r->pid));
+	attach_json(r, o);
 	if (r->state == CPOOL_JOB_DONE || r->state == CPOOL_JOB_FAILED ||
 	    r->state == CPOOL_JOB_CANCELLED) {
 		struct cpool_job_times t = { .submit = r->submit_time,
@@ -447,6 +448,18 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 		j->rec.state = cancelled ? CPOOL_JOB_CANCELLED : CPOOL_JOB_DONE;
 	if (rec->error[0] && !j->rec.error)
 		j->rec.error = strdup(rec->error);
+	retire(d, j);
+}
+
+void jobs_link(struct cpoold *d, struct djob *j)
+{
+	init_policy_view(d, j);
+	link_job(d, j);
+}
+
+void jobs_end(struct cpoold *d, struct djob *j)
+{
+	give_back_cpus(d, j);
 	retire(d, j);
 }
 
@@ -802,6 +815,8 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 	struct cpool_cg_error e = { 0 };
 	int r;
 
+	if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
+		return attach_cancel(d, j, err, errlen);
 	if (j->rec.state == CPOOL_JOB_QUEUED) {
 		j->rec.state = CPOOL_JOB_CANCELLED;
 		j->rec.end_time = now_s();
@@ -1175,10 +1190,13 @@ int jobs_recover(struct cpoold *d)
 			cpool_cpuset_or(&v->busy, &v->busy, &j->cpus);
 			j->cpus_held = true;
 		}
+		if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
+			continue; /* no supervisor: attach_recover() */
 		j->reconciling = true;
 		j->cancel_requested = cpool_job_cancel_marked(d->record_dir, j->rec.id);
 	}
 	remove_stray_leaves(d);
+	attach_recover(d);
 	reconcile_pending(d);
 	if (n)
 		log_info("reconciled %d started jobs with their supervisors", n);

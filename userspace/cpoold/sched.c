@@ -95,6 +95,9 @@ static void schedule(struct cpoold *d)
 		/* A killed job keeps its CPUs (v->busy) until it is gone; not scheduled. */
 		if (j->cancel_requested)
 			continue;
+		/* Slurm's to schedule: its CPUs are busy in free_cpus, never preempted. */
+		if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
+			continue;
 		switch (j->rec.state) {
 		case CPOOL_JOB_STARTING:
 			/*

@@ -25,6 +25,7 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_POLICY_SET] = "policy.set",
 	[CPOOL_OP_TOP] = "top",
 	[CPOOL_OP_STATS] = "stats",
+	[CPOOL_OP_ATTACH] = "attach",
 };
 
 /* The keys each op accepts in "args"; anything else is a typo to report. */
@@ -38,6 +39,8 @@ static const char *const op_keys[CPOOL_OP__COUNT][16] = {
 	[CPOOL_OP_VS_RESIZE] = { "name", "spec" },
 	[CPOOL_OP_VS_DESTROY] = { "name" },
 	[CPOOL_OP_POLICY_SET] = { "policy", "placement", "quantum" },
+	[CPOOL_OP_ATTACH] = { "vs", "name", "cpus", "mem", "uid", "gid", "slurm_job",
+			      "slurm_step" },
 };
 
 static struct cpool_enum_names op_names = CPOOL_ENUM_NAMES(op_table);
@@ -229,6 +232,32 @@ static int parse_vs(enum cpool_op op, json_t *args, struct cpool_vs_req *vs, cha
 	return 0;
 }
 
+static int parse_attach(json_t *args, struct cpool_attach_req *a, char *err, size_t errlen)
+{
+	int64_t cpus = 1, mem = 0;
+	int r;
+
+	a->uid = a->gid = a->slurm_job = a->slurm_step = -1;
+	if ((r = get_string(args, "vs", &a->vs, err, errlen)) ||
+	    (r = get_string(args, "name", &a->name, err, errlen)) ||
+	    (r = get_int(args, "cpus", 1, 4096, &cpus, err, errlen)) ||
+	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, err, errlen)) ||
+	    (r = get_int(args, "uid", 0, UINT32_MAX - 1, &a->uid, err, errlen)) ||
+	    (r = get_int(args, "gid", 0, UINT32_MAX - 1, &a->gid, err, errlen)) ||
+	    (r = get_int(args, "slurm_job", 0, UINT32_MAX, &a->slurm_job, err, errlen)) ||
+	    (r = get_int(args, "slurm_step", 0, UINT32_MAX, &a->slurm_step, err, errlen)))
+		return r;
+	if (!a->vs || !a->vs[0])
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.vs: a virtual server name is required");
+	if (a->uid < 0)
+		return cpool_error_format(err, errlen, -EINVAL,
+					  "args.uid: the uid the process runs as is required");
+	a->cpus = (int)cpus;
+	a->mem = (uint64_t)mem;
+	return 0;
+}
+
 int cpool_request_parse(const char *line, size_t len, struct cpool_request *req, char *err,
 			size_t errlen)
 {
@@ -318,6 +347,9 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 	case CPOOL_OP_VS_RESIZE:
 	case CPOOL_OP_VS_DESTROY:
 		r = parse_vs(req->op, args, &req->u.vs, err, errlen);
+		break;
+	case CPOOL_OP_ATTACH:
+		r = parse_attach(args, &req->u.attach, err, errlen);
 		break;
 	case CPOOL_OP_POLICY_SET:
 		r = get_string(args, "policy", &req->u.policy.policy, err, errlen);

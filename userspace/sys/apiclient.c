@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -78,6 +79,37 @@ void cpool_apiclient_close(struct cpool_apiclient *c)
 	free(c);
 }
 
+static int send_all(int fd, const char *p, size_t n);
+
+/* The first byte carries @pass_fd (SCM_RIGHTS), so it arrives with the request it belongs to. */
+static int send_with_fd(int fd, const char *p, size_t n, int pass_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *cm;
+	ssize_t w;
+
+	memset(control.buf, 0, sizeof(control.buf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	do
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	return n > 1 ? send_all(fd, p + 1, n - 1) : 0;
+}
+
 static int send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -138,8 +170,8 @@ static int reply_errno(const char *name, int code)
 	return code > 0 ? -code : -EIO;
 }
 
-int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
-			 int timeout_ms, char *err, size_t errlen)
+static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int pass_fd,
+		json_t **result, int timeout_ms, char *err, size_t errlen)
 {
 	json_int_t id = c->next_id++;
 	json_t *req = cpool_request_new(id, op, args), *reply, *v;
@@ -153,7 +185,8 @@ int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *ar
 	json_decref(req);
 	if (!line)
 		return -ENOMEM;
-	r = send_all(c->fd, line, strlen(line));
+	r = pass_fd >= 0 ? send_with_fd(c->fd, line, strlen(line), pass_fd) :
+			   send_all(c->fd, line, strlen(line));
 	free(line);
 	if (r) {
 		snprintf(err, errlen, "send to cpoold at %s: %s", c->path, strerror(-r));
@@ -195,4 +228,19 @@ int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *ar
 			(int)json_integer_value(json_object_get(v, "code")));
 	json_decref(reply);
 	return r;
+}
+
+int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
+			 int timeout_ms, char *err, size_t errlen)
+{
+	return call(c, op, args, -1, result, timeout_ms, err, errlen);
+}
+
+int cpool_apiclient_call_fd(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int pass_fd,
+			    json_t **result, int timeout_ms, struct cpool_error *e)
+{
+	char msg[CPOOL_ERROR_MSG_MAX];
+	int r = call(c, op, args, pass_fd, result, timeout_ms, msg, sizeof(msg));
+
+	return r ? cpool_error_set(e, r, "%s", msg) : 0;
 }

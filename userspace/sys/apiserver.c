@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,13 @@ struct cpool_client {
 	double last_refill;
 	double last_active; /* a request read or a reply byte sent */
 	int owed; /* replies the handler deferred (wait) */
+	/*
+	 * Descriptors root sent with its requests (SCM_RIGHTS), oldest first,
+	 * for the handler to take; those no request took are closed once no
+	 * partial line is left, so none outlives the request it came with.
+	 */
+	int fds[CPOOL_APISERVER_MAX_FDS];
+	int nfds;
 	bool in_handler;
 	bool closing; /* flush what is queued, then close */
 };
@@ -60,6 +68,45 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void close_fds(struct cpool_client *c)
+{
+	while (c->nfds > 0)
+		close(c->fds[--c->nfds]);
+}
+
+int cpool_client_take_fd(struct cpool_client *c)
+{
+	int fd;
+
+	if (c->nfds == 0)
+		return -1;
+	fd = c->fds[0];
+	memmove(c->fds, c->fds + 1, (size_t)(c->nfds - 1) * sizeof(c->fds[0]));
+	c->nfds--;
+	return fd;
+}
+
+/* Keeps what root sent, up to the limit; anyone else's descriptors are refused by closing them. */
+static void keep_fds(struct cpool_client *c, struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (c->peer.uid == 0 && c->nfds < CPOOL_APISERVER_MAX_FDS)
+				c->fds[c->nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
 static void client_free(struct cpool_client *c)
 {
 	struct cpool_apiserver *srv = c->srv;
@@ -75,6 +122,7 @@ static void client_free(struct cpool_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nclients--;
+	close_fds(c);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -243,6 +291,7 @@ static void handle_lines(struct cpool_client *c)
 	memmove(c->in, c->in + done, c->in_len - done);
 	c->in_len -= done;
 	if (!c->in_len) {
+		close_fds(c);
 		free(c->in);
 		c->in = NULL;
 		c->in_cap = 0;
@@ -253,6 +302,12 @@ static void handle_lines(struct cpool_client *c)
 static bool read_input(struct cpool_client *c)
 {
 	const size_t max = CPOOL_PROTO_MAX_LINE + 1;
+	union {
+		char buf[CMSG_SPACE(CPOOL_APISERVER_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (c->in_len == c->in_cap) {
@@ -269,7 +324,12 @@ static bool read_input(struct cpool_client *c)
 	}
 	if (c->in_len == c->in_cap)
 		return true; /* full of lines not yet answered: read when they are */
-	n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+	iov = (struct iovec){ .iov_base = c->in + c->in_len, .iov_len = c->in_cap - c->in_len };
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof(control.buf);
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n > 0)
+		keep_fds(c, &mh);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		return false;
 	if (n > 0) {

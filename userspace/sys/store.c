@@ -42,7 +42,7 @@ static const char schema[] =
 	"id, name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem, estimate,"     \
 	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
-	" rq_lat_count, rq_lat_p99_ns, error"
+	" rq_lat_count, rq_lat_p99_ns, error, origin, slurm_job, slurm_step"
 
 static int sql_error(int rc)
 {
@@ -96,6 +96,37 @@ int cpool_store_rollback(struct cpool_store *store)
 	return exec(store, "ROLLBACK");
 }
 
+/*
+ * Columns added after schema version 1, each by an ALTER TABLE where it is
+ * missing: additive, so the version stays and an older database is
+ * upgraded in place (its jobs read as origin cpool, no Slurm ids).
+ */
+static const char *const added_columns[][2] = {
+	{ "origin", "TEXT" },
+	{ "slurm_job", "INTEGER" },
+	{ "slurm_step", "INTEGER" },
+};
+
+static int add_missing_columns(struct cpool_store *store)
+{
+	for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
+		char sql[256];
+		sqlite3_stmt *st;
+		int r;
+
+		snprintf(sql, sizeof(sql), "SELECT %s FROM jobs LIMIT 0", added_columns[i][0]);
+		if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_finalize(st);
+			continue;
+		}
+		snprintf(sql, sizeof(sql), "ALTER TABLE jobs ADD COLUMN %s %s", added_columns[i][0],
+			 added_columns[i][1]);
+		if ((r = exec(store, sql)))
+			return r;
+	}
+	return 0;
+}
+
 static int prepare_statements(struct cpool_store *store)
 {
 	int rc;
@@ -103,9 +134,9 @@ static int prepare_statements(struct cpool_store *store)
 	rc = sqlite3_prepare_v2(
 		store->db,
 		"INSERT INTO jobs(name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem,"
-		" estimate, priority, state, submit_time) VALUES(:name, :uid, :gid, :argv, :env,"
-		" :cwd, :stdout, :stderr, :vs, :cpus, :mem, :estimate, :priority, :state,"
-		" :submit_time)",
+		" estimate, priority, state, submit_time, origin, slurm_job, slurm_step)"
+		" VALUES(:name, :uid, :gid, :argv, :env, :cwd, :stdout, :stderr, :vs, :cpus, :mem,"
+		" :estimate, :priority, :state, :submit_time, :origin, :slurm_job, :slurm_step)",
 		-1, &store->job_insert, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
@@ -147,7 +178,7 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 	 * a power loss can lose the last transactions, never corrupt the file.
 	 */
 	if ((r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
-	    (r = exec(store, schema))) {
+	    (r = exec(store, schema)) || (r = add_missing_columns(store))) {
 		snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 		goto fail;
 	}
@@ -260,6 +291,14 @@ int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
 	set_int(st, ":priority", job->priority);
 	set_text(st, ":state", cpool_job_state_name(job->state));
 	set_double(st, ":submit_time", job->submit_time);
+	/* NULL for cpoold's own jobs: the rows of a database from before the column. */
+	if (job->origin == CPOOL_JOB_ORIGIN_SLURM) {
+		set_text(st, ":origin", cpool_job_origin_name(job->origin));
+		if (job->slurm_job >= 0)
+			set_int(st, ":slurm_job", job->slurm_job);
+		if (job->slurm_step >= 0)
+			set_int(st, ":slurm_step", job->slurm_step);
+	}
 	r = step_done(st);
 	if (!r)
 		job->id = sqlite3_last_insert_rowid(store->db);
@@ -347,6 +386,13 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 	job->rq_lat_count = (uint64_t)sqlite3_column_int64(st, 29);
 	job->rq_lat_p99_ns = (uint64_t)sqlite3_column_int64(st, 30);
 	job->error = dup_col(st, 31);
+	state = sqlite3_column_text(st, 32);
+	if (!state || cpool_job_origin_parse((const char *)state, &job->origin))
+		job->origin = CPOOL_JOB_ORIGIN_CPOOL;
+	job->slurm_job =
+		sqlite3_column_type(st, 33) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 33);
+	job->slurm_step =
+		sqlite3_column_type(st, 34) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 34);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
