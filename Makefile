@@ -57,6 +57,15 @@ LAB_BINS	:= $(LAB_SRCS:tests/lab/%.c=$(BUILD)/tests/lab/%)
 BENCH_BINS	:= $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
 MAN_PAGES	:= $(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%)
 
+# The Slurm SPANK plugin, built where Slurm's headers are (libslurm-dev):
+# a shared object, so its own position-independent copies of the few
+# library files it speaks the protocol with.
+SPANK_SRCS	:= $(if $(wildcard /usr/include/slurm/spank.h),$(sort $(wildcard userspace/spank/*.c)))
+SPANK_LIB_SRCS	:= userspace/sys/apiclient.c userspace/lib/protocol.c userspace/lib/error.c \
+		   userspace/lib/enum_names.c userspace/lib/units.c
+SPANK_SO	:= $(if $(SPANK_SRCS),$(BUILD)/cpool_spank.so)
+SLURM_PLUGINDIR	?= /usr/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/slurm-wlm
+
 LIBCPOOL	:= $(BUILD)/libcpool.a
 LIBCPOOL_SAN	:= $(BUILD)/san/libcpool.a
 PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
@@ -70,7 +79,7 @@ DEPS_STAMP	:= $(BUILD)/.deps-ok
 .SECONDARY:
 
 all: $(PROGRAMS) $(if $(DAEMON_SRCS),$(BUILD)/cpoold-crash) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) \
-	$(BENCH_BINS) $(MAN_PAGES)
+	$(BENCH_BINS) $(MAN_PAGES) $(SPANK_SO)
 
 help:
 	@echo "make demo       deps, build, and compare three policies on live jobs in the lab (build/demo/)"
@@ -168,6 +177,16 @@ $(BUILD)/crash/%.o: %.c | $(SKELS) $(DEPS_STAMP)
 $(BUILD)/cpoold-crash: $(DAEMON_CRASH_OBJS) $(LIBCPOOL)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_CRASH_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/pic/%.o: %.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC-PIC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden $(pkg_cflags) -c $< -o $@
+
+# spank_* and slurm_* come from the program that loads it (srun, slurmstepd): no -z defs.
+$(BUILD)/cpool_spank.so: $(SPANK_SRCS:%.c=$(BUILD)/pic/%.o) $(SPANK_LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+	$(call msg,LD-SO,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(LDFLAGS) $$($(PKG_CONFIG) --libs jansson) -lm
 
 # ---- manual pages ----------------------------------------------------------
 # docs/man/NAME.SECTION.scd -> build/man/NAME.SECTION (scdoc); the name ends
@@ -358,8 +377,9 @@ MANDIR		:= $(PREFIX)/share/man
 COMPLETIONDIR	:= $(PREFIX)/share/bash-completion/completions
 DOC_FILES	:= docs/pool.ini.example docs/daemon.md
 
-install: $(PROGRAMS) $(MAN_PAGES)
+install: $(PROGRAMS) $(MAN_PAGES) $(SPANK_SO)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	$(if $(SPANK_SO),install -D -m 0644 $(SPANK_SO) $(DESTDIR)$(SLURM_PLUGINDIR)/cpool_spank.so)
 	install -m 0755 $(BUILD)/cpool $(DESTDIR)$(PREFIX)/bin/cpool
 	$(if $(DAEMON_SRCS),install -m 0755 $(BUILD)/cpoold $(DESTDIR)$(PREFIX)/sbin/cpoold)
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSUSERSDIR) \
@@ -378,7 +398,8 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/cpool $(DESTDIR)$(PREFIX)/sbin/cpoold \
 		$(DESTDIR)$(UNITDIR)/cpoold.service $(DESTDIR)$(SYSUSERSDIR)/cpool.conf \
 		$(DESTDIR)$(TMPFILESDIR)/cpool.conf $(DESTDIR)$(COMPLETIONDIR)/cpool \
-		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES))) \
+		$(DESTDIR)$(SLURM_PLUGINDIR)/cpool_spank.so
 	for p in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/}; done
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@echo "uninstall: left alone: /etc/cpool, /var/lib/cpool (the database), /run/cpool, the group cpool"
