@@ -72,6 +72,7 @@ PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
+.PHONY: check-slurm
 .PHONY: all deps check check-unit check-unit-noshared check-layering check-lab check-fuzz unit-tests bench fuzz fuzz-build \
 	install uninstall clean format help demo run man deb check-deb check-crash check-load
 .DELETE_ON_ERROR:
@@ -90,6 +91,7 @@ help:
 	@echo "make check-unit-noshared  unit tests as a fresh clone without ../shared runs them"
 	@echo "make check-lab  lab tests only"
 	@echo "make check-crash the crash-point sweep, three rounds a point, on both kernels"
+	@echo "make check-slurm a real Slurm running its tasks in VSs (cpool_spank.so), both kernels"
 	@echo "make check-fuzz build the fuzz targets (clang) and replay their seed corpora"
 	@echo "make fuzz       run each fuzz target FUZZ_SECONDS (default 60), niced"
 	@echo "make bench      build the benchmarks tools/bench-*.c into $(BUILD)/tools/"
@@ -291,6 +293,14 @@ check-load: all $(LOAD_BINS)
 check-crash: all
 	$(Q)CPOOL_CRASH_ROUNDS=3 tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) \
 		--numa 2x2 --test $(BUILD)/tests/lab/test_crash_points
+
+# A real Slurm (munged, slurmctld, slurmd) in the lab running its tasks in
+# VSs through cpool_spank.so (tests/slurm/, docs/slurm.md): not in check-lab,
+# Slurm's start-up and steps are slow under TCG.
+check-slurm: all
+	$(Q)test -n "$(SPANK_SO)" || { echo "check-slurm: slurm/spank.h is missing: tools/deps.sh installs libslurm-dev" >&2; exit 1; }
+	$(Q)tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) --numa 2x2 \
+		--test tests/slurm/slurm.t
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
