@@ -478,4 +478,4 @@ clean:
 
 # Only the compilers' dependency files: build/deb and build/deb-root hold
 # Debian trees full of *.d names (tmpfiles.d, invoke-rc.d).
--include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/bpf -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/bpf $(BUILD)/crash $(BUILD)/pic $(BUILD)/fuzzobj -name '*.d' -type f 2>/dev/null)

@@ -3,8 +3,8 @@
  * Crash injection: for every crash point build/cpoold-crash names
  * (--crash-points), ROUNDS times (pass 1, 2, 3 of the point), the daemon
  * is killed there by its own SIGKILL while a workload runs that goes
- * through submit, launch, exit, preemption (rr), resume, cancel and a VS's
- * create, resize and destroy.  Then a normal cpoold starts on the same
+ * through submit, launch, exit, preemption (rr), resume, cancel, an attach
+ * (as the Slurm plugin's) and a VS's create, resize and destroy.  Then a normal cpoold starts on the same
  * state and every job must end exactly once, exec'd at most once, with
  * its exact exit status, and `cpool ps` / `cpool history --json` must tell
  * what the jobs' own files tell.  Meanwhile a sampler watches that no CPU
@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "lab_cpoold.h"
 
@@ -115,6 +116,53 @@ static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const c
 	return j;
 }
 
+/*
+ * A process of ours attached to @vs as the Slurm plugin would, then killed
+ * (its leaf empties, its record ends), and waited for until ps no longer
+ * lists it: the attach points are reached, and its CPU is free again.
+ */
+static void attach_and_end(struct round *rd, const char *vs)
+{
+	struct cpool_apiclient *c;
+	struct cpool_error e = { 0 };
+	json_t *res = NULL;
+	char err[256];
+	pid_t pid = fork();
+	int pidfd;
+
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0 && cpool_apiclient_connect(rd->sock, &c, err, sizeof(err)) == 0) {
+		cpool_apiclient_call_fd(c, CPOOL_OP_ATTACH,
+					json_pack("{s:s, s:i, s:i, s:i}", "vs", vs, "uid", 0,
+						  "slurm_job", 1, "slurm_step", 0),
+					pidfd, &res, REPLY_MS, &e);
+		cpool_apiclient_close(c);
+	}
+	json_decref(res);
+	if (pidfd >= 0)
+		close(pidfd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	for (int waited = 0; waited < 10000 && !daemon_dead(rd); waited += 100) {
+		bool listed = false;
+		size_t i;
+		json_t *j;
+
+		if (request(rd, 0, "ps", NULL, &res))
+			break;
+		json_array_foreach(json_object_get(res, "jobs"), i, j)
+			listed |= strcmp(lab_jstr(j, "origin"), "slurm") == 0;
+		json_decref(res);
+		if (!listed)
+			break;
+		lab_sleep_ms(100);
+	}
+}
+
 /* The job's state in root's ps, "" when it is not listed. */
 static void ps_state(struct round *rd, int64_t id, char *state, size_t len)
 {
@@ -205,6 +253,7 @@ static void workload(struct round *rd)
 		simple(rd, 0, "vs.create",
 		       json_pack("{s:s, s:{s:s, s:s, s:s}}", "name", "t", "spec", "cpus", "1",
 				 "exclusive", "no", "smt", "threads"));
+		attach_and_end(rd, "t");
 		doomed = submit(rd, IN_DESTROYED_VS, NOBODY, "t", "sleep 30");
 		wait_running(rd, doomed);
 		simple(rd, 0, "vs.resize",

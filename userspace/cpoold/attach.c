@@ -224,9 +224,11 @@ static int place(struct cpoold *d, struct djob *j, struct vsrv *v, int pidfd,
 	if (r)
 		return cpool_cg_fail(e, -r, "store the start of job %lld: %s", (long long)j->rec.id,
 				     cpool_store_errmsg(d->store));
+	crash_point(CRASH_ATTACH_STARTING_STORED);
 	r = cpool_cg_attach_pidfd(&d->pool, j->leaf, pidfd, &pid, e);
 	if (r)
 		return r;
+	crash_point(CRASH_ATTACH_MOVED);
 	j->rec.pid = pid;
 	j->rec.state = CPOOL_JOB_RUNNING;
 	if (cpool_store_job_update(d->store, &j->rec))
