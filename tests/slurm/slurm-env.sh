@@ -60,8 +60,9 @@ NodeName=$slurm_node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=lab Nodes=$slurm_node Default=YES MaxTime=INFINITE State=UP
 CONF
 	# slurmd 22.05 always loads a cgroup plugin; without systemd on D-Bus it
-	# makes system.slice/slurmstepd.scope itself.  It makes no job cgroups
+	# makes system.slice/NODE_slurmstepd.scope itself (system.slice must be there).  It makes no job cgroups
 	# (proctrack/linuxproc, task/none): cpool's leaves are the only ones.
+	mkdir -p /sys/fs/cgroup/system.slice
 	cat >"$slurm_dir/cgroup.conf" <<CG
 CgroupPlugin=cgroup/v2
 IgnoreSystemd=yes
