@@ -107,7 +107,7 @@ int main(void)
 	int r;
 
 	lab_require();
-	plan(22);
+	plan(24);
 	root = lab_pool_root("attach");
 	if (!mkdtemp(dir) || chmod(dir, 01777))
 		bail_out("mkdtemp: %s", strerror(errno));
@@ -136,6 +136,10 @@ int main(void)
 	   "ps: its Slurm job and step ids");
 	is_int(lab_jint(j, "pid"), a, "ps: its pid");
 	json_decref(j);
+
+	is_int(attach(a, 1, 45, &res, &e), -EBUSY, "the same process again: EBUSY");
+	ok(strstr(e.msg, "already in the pool") != NULL, "it is already in the pool: %s", e.msg);
+	json_decref(res);
 
 	b = spawn_task(&rel_b);
 	is_int(attach(b, 2, 42, &res, &e), -ENOSPC,

@@ -52,6 +52,34 @@ static bool pidfd_exited(int pidfd)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+/*
+ * A process already inside the pool (a job of cpoold's, another attached
+ * task, cpoold itself in system/cpoold) is not moved: that would take it
+ * from its owner, and a leaf holding cpoold would be killed on cancel.
+ */
+static int check_outside(const struct cpool_cg_pool *pool, pid_t pid, struct cpool_error *e)
+{
+	char path[64], line[PATH_MAX + 8], prefix[PATH_MAX / 2 + 8], where[PATH_MAX + 8] = "";
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return cpool_error_set(e, errno == ENOENT ? -ESRCH : -errno, "read %s: %s", path,
+				       strerror(errno));
+	n = (size_t)snprintf(prefix, sizeof(prefix), "0::/%s", pool->root);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, prefix, n) == 0 && (line[n] == '/' || line[n] == '\n'))
+			snprintf(where, sizeof(where), "%.*s", (int)strcspn(line + 3, "\n"),
+				 line + 3);
+	fclose(f);
+	if (where[0])
+		return cpool_error_set(e, -EBUSY, "process %d is already in the pool (cgroup %s)",
+				       (int)pid, where);
+	return 0;
+}
+
 int cpool_cg_attach_pidfd(const struct cpool_cg_pool *pool, const char *rel, int pidfd, pid_t *pid,
 			  struct cpool_error *e)
 {
@@ -64,6 +92,8 @@ int cpool_cg_attach_pidfd(const struct cpool_cg_pool *pool, const char *rel, int
 		return cpool_error_set(e, -ENAMETOOLONG, "cgroup %s/%s: path too long", pool->path,
 				       rel);
 	err = cpool_pidfd_pid(pidfd, pid, e);
+	if (!err)
+		err = check_outside(pool, *pid, e);
 	if (err)
 		return err;
 	snprintf(num, sizeof(num), "%d", (int)*pid);
