@@ -203,5 +203,6 @@ int main(void)
 	close(probe_fd);
 	unlink(probe);
 	rmdir(dir);
+	done_testing();
 	return exit_status();
 }

@@ -90,5 +90,6 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/old.db-shm", dir);
 	unlink(path);
 	rmdir(dir);
+	done_testing();
 	return exit_status();
 }
