@@ -84,11 +84,12 @@ check() {
 	[ "$1" -eq 0 ]
 }
 
-# until SECONDS CMD...: true once CMD succeeds, polled every half second.
+# until SECONDS CMD...: true once CMD succeeds within SECONDS (by the clock:
+# under TCG one try of a pipeline of cpool and jq takes a second or more).
 until_ok() {
-	local n=$(($1 * 2))
+	local deadline=$((SECONDS + $1))
 	shift
-	for _ in $(seq "$n"); do
+	while [ "$SECONDS" -lt "$deadline" ]; do
 		"$@" && return 0
 		sleep 0.5
 	done
@@ -158,7 +159,12 @@ EOF
 bjob=$(sbatch --parsable -n 2 -o "$dir/burn.out" --cpool-vs=a "$dir/burn.sh" 2>"$dir/sbatch.err")
 check $? "sbatch of 2 tasks is accepted (job $bjob)" || sed 's/^/# /' "$dir/sbatch.err"
 until_ok 120 running_count "$bjob" 2
-check $? "cpool ps shows its 2 tasks running" || diag_logs
+check $? "cpool ps shows its 2 tasks running" || {
+	squeue | sed 's/^/# /'
+	"$cpool" ps | sed 's/^/# /'
+	sed 's/^/# /' "$dir/burn.out"
+	diag_logs
+}
 is "$(running_of "$bjob" | jq -r '[.[].slurm_step] | unique | join(",")')" "0" \
 	"both are step 0 of job $bjob (the batch script itself is not attached)"
 until_ok 300 ended_count "$bjob" 2
