@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/bench-daemon.XXXXXX", cmd[256];
 	const char *root = lab_pool_root("bench-daemon");
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

@@ -157,22 +157,22 @@ static pid_t probe_start(const char *out)
 		struct cpool_apiclient *c;
 		static double lat[100000];
 		int n = 0;
-		char err[256];
+		struct cpool_error err;
 		FILE *f;
 
 		sigaction(SIGUSR1, &sa, NULL);
-		if (cpool_apiclient_connect(bd.sock, &c, err, sizeof(err)))
+		if (cpool_apiclient_connect(bd.sock, &c, &err))
 			_exit(1);
 		while (!probe_stop && n < 100000) {
 			double t0 = mono_ms();
 			json_t *res = NULL;
 
-			if (cpool_apiclient_call(c, CPOOL_OP_PS, NULL, &res, 2000, err,
-						 sizeof(err)) == -ETIMEDOUT ||
+			if (cpool_apiclient_call(c, CPOOL_OP_PS, NULL, &res, 2000, &err) ==
+				    -ETIMEDOUT ||
 			    !res) {
 				lat[n++] = 2000;
 				cpool_apiclient_close(c);
-				if (cpool_apiclient_connect(bd.sock, &c, err, sizeof(err)))
+				if (cpool_apiclient_connect(bd.sock, &c, &err))
 					_exit(1);
 			} else {
 				lat[n++] = mono_ms() - t0;
@@ -268,7 +268,7 @@ static int submit(struct cpool_apiclient *c, const char *vs, const char *out, co
 		  json_int_t *id)
 {
 	json_t *args, *res;
-	char err[512];
+	struct cpool_error err;
 	int r;
 
 	args = json_pack("{s:[s,s], s:[s], s:s, s:s, s:s}", "argv", self, "--stamp", "env",
@@ -277,9 +277,9 @@ static int submit(struct cpool_apiclient *c, const char *vs, const char *out, co
 		json_array_append_new(json_object_get(args, "argv"), json_string("--hold"));
 		json_array_append_new(json_object_get(args, "argv"), json_string(hold));
 	}
-	r = cpool_apiclient_call(c, CPOOL_OP_SUBMIT, args, &res, 30000, err, sizeof(err));
+	r = cpool_apiclient_call(c, CPOOL_OP_SUBMIT, args, &res, 30000, &err);
 	if (r) {
-		fprintf(stderr, "bench-dispatch: submit: %s\n", err);
+		fprintf(stderr, "bench-dispatch: submit: %s\n", err.msg);
 		return r;
 	}
 	*id = json_integer_value(json_object_get(res, "job"));
@@ -303,18 +303,19 @@ static pid_t fifo_user_start(void)
 		_exit(1);
 	for (int i = 0; i < FIFO_JOBS; i++) {
 		struct cpool_apiclient *c;
-		char fifo[300], err[256];
+		struct cpool_error err;
+		char fifo[300];
 		json_t *res = NULL;
 		int fd;
 
 		snprintf(fifo, sizeof(fifo), "%s/fifo-%d", bd.dir, i);
-		if (mkfifo(fifo, 0600) || cpool_apiclient_connect(bd.sock, &c, err, sizeof(err)))
+		if (mkfifo(fifo, 0600) || cpool_apiclient_connect(bd.sock, &c, &err))
 			_exit(1);
 		/* Refused or accepted, both are fine: only the daemon's liveness is measured. */
 		cpool_apiclient_call(c, CPOOL_OP_SUBMIT,
 				     json_pack("{s:[s], s:s, s:s, s:s}", "argv", "/bin/true", "cwd",
 					       bd.dir, "stdout", fifo, "vs", "b"),
-				     &res, 30000, err, sizeof(err));
+				     &res, 30000, &err);
 		json_decref(res);
 		cpool_apiclient_close(c);
 		sleep_ms(2000);
@@ -339,7 +340,8 @@ struct phase {
 static int run_phase(struct phase *ph, int n, bool fifo)
 {
 	struct cpool_apiclient *c;
-	char err[512], hold[300], out[300], probe_out[300];
+	struct cpool_error err;
+	char hold[300], out[300], probe_out[300];
 	double(*st)[2] = calloc((size_t)n, sizeof(*st));
 	json_int_t id, last = 0;
 	pid_t probe, fifo_user = 0;
@@ -348,8 +350,8 @@ static int run_phase(struct phase *ph, int n, bool fifo)
 
 	snprintf(hold, sizeof(hold), "%s/go-%s", bd.dir, ph->name);
 	snprintf(probe_out, sizeof(probe_out), "%s/probe-%s", bd.dir, ph->name);
-	if (cpool_apiclient_connect(bd.sock, &c, err, sizeof(err))) {
-		fprintf(stderr, "bench-dispatch: %s\n", err);
+	if (cpool_apiclient_connect(bd.sock, &c, &err)) {
+		fprintf(stderr, "bench-dispatch: %s\n", err.msg);
 		return -1;
 	}
 	snprintf(out, sizeof(out), "%s/%s-blocker", bd.dir, ph->name);
@@ -368,7 +370,7 @@ static int run_phase(struct phase *ph, int n, bool fifo)
 	if (creat(hold, 0644) < 0)
 		goto out;
 	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:I}", "job", last), &res, 600000,
-				 err, sizeof(err));
+				 &err);
 	json_decref(res);
 	fprintf(stderr, "bench-dispatch:   the last job has ended\n");
 	if (fifo_user > 0)
@@ -376,7 +378,8 @@ static int run_phase(struct phase *ph, int n, bool fifo)
 	ph->stall_ms = stall_window_ms();
 	probe_finish(probe, probe_out, &ph->probe);
 	if (r) {
-		fprintf(stderr, "bench-dispatch: wait for job %lld: %s\n", (long long)last, err);
+		fprintf(stderr, "bench-dispatch: wait for job %lld: %s\n", (long long)last,
+			err.msg);
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {

@@ -95,7 +95,7 @@ static double baseline_once(const char *path)
 static double cpool_once(struct cpool_apiclient *c, const char *vs, const char *path)
 {
 	json_t *args, *res;
-	char err[512];
+	struct cpool_error err;
 	double t0;
 	json_int_t id;
 	int r;
@@ -103,17 +103,17 @@ static double cpool_once(struct cpool_apiclient *c, const char *vs, const char *
 	args = json_pack("{s:[s,s], s:[s], s:s, s:s, s:s}", "argv", self, "--stamp", "env",
 			 "PATH=/usr/bin:/bin", "cwd", bd.dir, "stdout", path, "vs", vs);
 	t0 = realtime_s();
-	r = cpool_apiclient_call(c, CPOOL_OP_SUBMIT, args, &res, 30000, err, sizeof(err));
+	r = cpool_apiclient_call(c, CPOOL_OP_SUBMIT, args, &res, 30000, &err);
 	if (r) {
-		fprintf(stderr, "bench-launch: submit: %s\n", err);
+		fprintf(stderr, "bench-launch: submit: %s\n", err.msg);
 		return -1;
 	}
 	id = json_integer_value(json_object_get(res, "job"));
 	json_decref(res);
-	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:I}", "job", id), &res, 120000, err,
-				 sizeof(err));
+	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:I}", "job", id), &res, 120000,
+				 &err);
 	if (r) {
-		fprintf(stderr, "bench-launch: wait for job %lld: %s\n", (long long)id, err);
+		fprintf(stderr, "bench-launch: wait for job %lld: %s\n", (long long)id, err.msg);
 		return -1;
 	}
 	r = strcmp(json_string_value(json_object_get(res, "state")) ?: "", "done") ||
@@ -144,7 +144,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char cpoold[PATH_MAX], path[512], err[512];
+	struct cpool_error err;
+	char cpoold[PATH_MAX], path[512];
 	const char *vs = "a";
 	struct cpool_apiclient *c;
 	struct utsname u;
@@ -194,8 +195,8 @@ int main(int argc, char **argv)
 		bench_cpoold_stop(&bd, "bench-launch");
 		return 1;
 	}
-	if (cpool_apiclient_connect(bd.sock, &c, err, sizeof(err))) {
-		fprintf(stderr, "bench-launch: %s\n", err);
+	if (cpool_apiclient_connect(bd.sock, &c, &err)) {
+		fprintf(stderr, "bench-launch: %s\n", err.msg);
 		bench_cpoold_stop(&bd, "bench-launch");
 		return 1;
 	}

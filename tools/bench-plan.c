@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 	struct cpool_cpuset reserved;
 	double *ours, *naive, t0;
 	int reps = 200, c, failed = 0, naive_failed = 0;
-	char err[256];
+	struct cpool_error err;
 
 	while ((c = getopt_long(argc, argv, "r:s:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -154,8 +154,8 @@ int main(int argc, char **argv)
 		}
 	}
 	t0 = now_ms();
-	if (cpool_topology_load(&t, NULL, desc, err, sizeof(err))) {
-		fprintf(stderr, "bench-plan: %s\n", err);
+	if (cpool_topology_load(&t, NULL, desc, &err)) {
+		fprintf(stderr, "bench-plan: %s\n", err.msg);
 		return 1;
 	}
 	printf("machine: %s: %d PUs, %d NUMA nodes, %d L3 groups (hwloc load %.2f ms, once)\n",
@@ -170,8 +170,8 @@ int main(int argc, char **argv)
 		struct cpool_planner *p;
 
 		t0 = now_ms();
-		if (cpool_planner_new(&p, &t, NULL, err, sizeof(err))) {
-			fprintf(stderr, "bench-plan: %s\n", err);
+		if (cpool_planner_new(&p, &t, NULL, &err)) {
+			fprintf(stderr, "bench-plan: %s\n", err.msg);
 			return 1;
 		}
 		failed = cpool_planner_place_all(p, specs, NR_VS, CPOOL_FIT_BEST, out, NULL);

@@ -87,9 +87,9 @@ static inline int bench_cpoold_start(struct bench_cpoold *b, const char *cpoold,
 	for (int i = 0; i < 600; i++) {
 		struct timespec tenth = { .tv_nsec = 100000000 };
 		struct cpool_apiclient *c;
-		char err[256];
+		struct cpool_error err;
 
-		if (cpool_apiclient_connect(b->sock, &c, err, sizeof(err)) == 0) {
+		if (cpool_apiclient_connect(b->sock, &c, &err) == 0) {
 			cpool_apiclient_close(c);
 			return 0;
 		}
@@ -118,7 +118,7 @@ static inline void bench_cpoold_failed(const struct bench_cpoold *b, const char 
 static inline void bench_cpoold_stop(struct bench_cpoold *b, const char *prog)
 {
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	char cmd[512];
 
 	if (b->pid > 0) {

@@ -8,6 +8,7 @@
 
 #include "cpool/error.h"
 #include "cpool/protocol.h"
+#include "cpool/error.h"
 
 #define CPOOL_DEFAULT_SOCKET "/run/cpool/cpool.sock"
 
@@ -17,22 +18,21 @@ struct cpool_apiclient;
 const char *cpool_apiclient_socket_path(const char *path);
 
 /*
- * Connects; on failure *err explains it for a person (daemon not running,
+ * Connects; on failure @e explains it for a person (daemon not running,
  * no permission to the socket, ...).
  */
-int cpool_apiclient_connect(const char *path, struct cpool_apiclient **out, char *err,
-			    size_t errlen);
+int cpool_apiclient_connect(const char *path, struct cpool_apiclient **out, struct cpool_error *e);
 void cpool_apiclient_close(struct cpool_apiclient *c);
 
 /*
  * Sends @op with @args (stolen) and waits for its reply.  Returns 0 with
  * *result (owned by the caller) on success; on an error reply returns the
- * negative errno it carries with its message in @err; on a transport
+ * negative errno it carries with its message in @e; on a transport
  * failure returns -errno with a message.  @timeout_ms < 0 waits forever
  * (cpool wait).
  */
 int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
-			 int timeout_ms, char *err, size_t errlen);
+			 int timeout_ms, struct cpool_error *e);
 
 /*
  * The same, passing the descriptor @pass_fd (a pidfd for attach) with the

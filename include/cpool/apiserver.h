@@ -13,6 +13,7 @@
 
 #include "cpool/evloop.h"
 #include "cpool/protocol.h"
+#include "cpool/error.h"
 
 struct cpool_apiserver;
 struct cpool_client;
@@ -50,10 +51,10 @@ struct cpool_apiserver_opts {
 
 /*
  * Creates the socket (and its directory).  A stale socket file left by a
- * dead daemon is replaced; a live one is -EADDRINUSE.  *err says what failed.
+ * dead daemon is replaced; a live one is -EADDRINUSE.  @e says what failed.
  */
 int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver_opts *opts,
-			 struct cpool_apiserver **out, char *err, size_t errlen);
+			 struct cpool_apiserver **out, struct cpool_error *e);
 /* Closes every client (calling on_close) and removes the socket file. */
 void cpool_apiserver_close(struct cpool_apiserver *srv);
 

@@ -12,7 +12,7 @@
  * (userspace/sys/cgroup_*.c, lab-tested).  See docs/cgroups.md.
  *
  * Every operation returns 0 or a negative errno and, on failure, fills the
- * caller's struct cpool_cg_error with the operation, the path and the
+ * caller's struct cpool_error with the operation, the path and the
  * reason, for the edge (CLI, daemon) to print once.
  */
 #ifndef CPOOL_CGROUP_H
@@ -37,15 +37,8 @@
 #define CPOOL_CG_CPU_PERIOD_MIN 1000ULL
 #define CPOOL_CG_CPU_PERIOD_MAX 1000000ULL
 
-/*
- * The old name of struct cpool_error ("operation path: reason"), kept while
- * the cgroup, launch and supervise code and cpoold still spell it so; new
- * code says struct cpool_error.
- */
-#define cpool_cg_error cpool_error
-
 /* cpool_error_set() with a positive errno: fills @e (may be NULL) and returns -@err. */
-int cpool_cg_fail(struct cpool_cg_error *e, int err, const char *fmt, ...)
+int cpool_cg_fail(struct cpool_error *e, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* ---- pure: parsing the kernel's files (userspace/lib/cgroup_parse.c) ---- */
@@ -103,11 +96,11 @@ const char *cpool_cg_partition_name(enum cpool_cg_partition kind);
  * out of range, and an exclusive VS overlapping any of @others (or any
  * exclusive one of @others overlapping it).  @others may contain a record
  * with the same name as @vs: it is skipped (a resize checks against the
- * rest).  0 or -EINVAL with the reason in @why.
+ * rest).  0 or -EINVAL with the reason in @e.
  */
 int cpool_cg_vs_check(const struct cpool_vserver *vs, const struct cpool_cpuset *machine_cpus,
 		      const struct cpool_cpuset *machine_mems, const struct cpool_vserver *others,
-		      int nr_others, char *why, size_t why_len);
+		      int nr_others, struct cpool_error *e);
 
 /* What adopt found changed behind our back: a bit per knob. */
 enum {
@@ -133,7 +126,7 @@ int cpool_cg_drift_format(unsigned drift, char *buf, size_t len);
  * host, with the fix in @e (boot with systemd.unified_cgroup_hierarchy=1
  * cgroup_no_v1=all, or use tools/lab).
  */
-int cpool_cg_require_v2(struct cpool_cg_error *e);
+int cpool_cg_require_v2(struct cpool_error *e);
 /* The refusal text for a host whose /sys/fs/cgroup has magic @fs_type. */
 int cpool_cg_v2_refusal(long fs_type, char *buf, size_t len);
 
@@ -142,7 +135,7 @@ int cpool_cg_v2_refusal(long fs_type, char *buf, size_t len);
  * Delegate=yes (systemd marks it with the trusted.delegate xattr), else
  * @pool_name directly below the cgroup2 root.  Relative to CPOOL_CG_MOUNT.
  */
-int cpool_cg_default_root(const char *pool_name, char *root, size_t len, struct cpool_cg_error *e);
+int cpool_cg_default_root(const char *pool_name, char *root, size_t len, struct cpool_error *e);
 
 struct cpool_cg_pool {
 	char root[PATH_MAX / 2]; /* relative to CPOOL_CG_MOUNT, e.g. "cpool" */
@@ -159,13 +152,13 @@ struct cpool_cg_pool {
  * moved to system/cpoold first: cgroup v2 allows no processes in a cgroup
  * that distributes controllers.
  */
-int cpool_cg_pool_open(struct cpool_cg_pool *pool, const char *root, struct cpool_cg_error *e);
+int cpool_cg_pool_open(struct cpool_cg_pool *pool, const char *root, struct cpool_error *e);
 /* Destroy every VS, then remove the pool root itself (not a delegated one). */
-int cpool_cg_pool_destroy(struct cpool_cg_pool *pool, int timeout_ms, struct cpool_cg_error *e);
+int cpool_cg_pool_destroy(struct cpool_cg_pool *pool, int timeout_ms, struct cpool_error *e);
 
 /* The VSs present: names, sorted.  *@names is malloc'ed; free with free(). */
 int cpool_cg_vs_list(const struct cpool_cg_pool *pool, char (**names)[CPOOL_VS_NAME_MAX + 1],
-		     int *count, struct cpool_cg_error *e);
+		     int *count, struct cpool_error *e);
 
 struct cpool_cg_vs_state {
 	struct cpool_cpuset cpus_effective;
@@ -182,37 +175,36 @@ struct cpool_cg_vs_state {
  * to its cpus, and @st->partition_refused says so with the kernel's reason.
  */
 int cpool_cg_vs_create(struct cpool_cg_pool *pool, const struct cpool_vserver *vs,
-		       struct cpool_cg_vs_state *st, struct cpool_cg_error *e);
+		       struct cpool_cg_vs_state *st, struct cpool_error *e);
 /* Change cpus, mems (memory migrates: costly), limits and weights live. */
 int cpool_cg_vs_resize(struct cpool_cg_pool *pool, const struct cpool_vserver *vs,
-		       struct cpool_cg_vs_state *st, struct cpool_cg_error *e);
+		       struct cpool_cg_vs_state *st, struct cpool_error *e);
 /* Read a VS back from the kernel into a record (and its state). */
 int cpool_cg_vs_read(const struct cpool_cg_pool *pool, const char *name, struct cpool_vserver *vs,
-		     struct cpool_cg_vs_state *st, struct cpool_cg_error *e);
+		     struct cpool_cg_vs_state *st, struct cpool_error *e);
 /* Kill everything in it, wait until empty, remove its leaves and itself. */
 int cpool_cg_vs_destroy(struct cpool_cg_pool *pool, const char *name, int timeout_ms,
-			struct cpool_cg_error *e);
+			struct cpool_error *e);
 
 /*
  * Operations on a VS ("db") or a job leaf ("db/job-17"): @rel is relative
  * to the pool root and checked (components are VS names).
  */
 int cpool_cg_freeze(const struct cpool_cg_pool *pool, const char *rel, bool freeze, int timeout_ms,
-		    struct cpool_cg_error *e);
+		    struct cpool_error *e);
 /* cgroup.kill (5.14+), else cpool_cg_kill_signal(). */
-int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_error *e);
+int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e);
 /*
  * The fallback for kernels without cgroup.kill: freeze so nothing forks,
  * SIGKILL every pid in the subtree, thaw.  Public so the lab tests it on
  * kernels that have cgroup.kill.
  */
-int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel,
-			 struct cpool_cg_error *e);
+int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e);
 /* Wait until cgroup.events says "populated 0"; -ETIMEDOUT after @timeout_ms. */
 int cpool_cg_wait_empty(const struct cpool_cg_pool *pool, const char *rel, int timeout_ms,
-			struct cpool_cg_error *e);
+			struct cpool_error *e);
 int cpool_cg_read_events(const struct cpool_cg_pool *pool, const char *rel,
-			 struct cpool_cg_events *ev, struct cpool_cg_error *e);
+			 struct cpool_cg_events *ev, struct cpool_error *e);
 /*
  * For an event loop, which must not wait: ask for a freeze or thaw (write
  * cgroup.freeze) without waiting for it, and watch cgroup.events.  *fd is
@@ -221,12 +213,12 @@ int cpool_cg_read_events(const struct cpool_cg_pool *pool, const char *rel,
  * cpool_cg_read_events says where things stand.
  */
 int cpool_cg_freeze_request(const struct cpool_cg_pool *pool, const char *rel, bool freeze,
-			    struct cpool_cg_error *e);
+			    struct cpool_error *e);
 int cpool_cg_events_watch(const struct cpool_cg_pool *pool, const char *rel, int *fd,
-			  struct cpool_cg_error *e);
+			  struct cpool_error *e);
 void cpool_cg_events_drain(int fd);
 /* rmdir a cgroup: -EBUSY while populated, -ENOENT when gone already. */
-int cpool_cg_remove(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_error *e);
+int cpool_cg_remove(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e);
 
 struct cpool_cg_usage {
 	struct cpool_cg_cpu_stat cpu;
@@ -237,16 +229,16 @@ struct cpool_cg_usage {
 	bool have_memory_peak;
 };
 int cpool_cg_read_usage(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_usage *u,
-			struct cpool_cg_error *e);
+			struct cpool_error *e);
 
 /* Job leaves: <vs>/<job>.  The absolute path goes to cpool_launch(). */
 int cpool_cg_job_create(const struct cpool_cg_pool *pool, const char *vs, const char *job,
-			char *path, size_t path_len, struct cpool_cg_error *e);
+			char *path, size_t path_len, struct cpool_error *e);
 int cpool_cg_job_destroy(const struct cpool_cg_pool *pool, const char *vs, const char *job,
-			 int timeout_ms, struct cpool_cg_error *e);
+			 int timeout_ms, struct cpool_error *e);
 /* Job leaf names under @vs, sorted; free(*names). */
 int cpool_cg_job_list(const struct cpool_cg_pool *pool, const char *vs,
-		      char (**names)[CPOOL_VS_NAME_MAX + 1], int *count, struct cpool_cg_error *e);
+		      char (**names)[CPOOL_VS_NAME_MAX + 1], int *count, struct cpool_error *e);
 
 /*
  * Confine a job leaf ("vs/job") to @cpus (a subset of its VS's; NULL keeps
@@ -254,8 +246,7 @@ int cpool_cg_job_list(const struct cpool_cg_pool *pool, const char *vs,
  * a frozen leaf is how a preempted job resumes on other CPUs.
  */
 int cpool_cg_job_limit(const struct cpool_cg_pool *pool, const char *rel,
-		       const struct cpool_cpuset *cpus, uint64_t memory_max,
-		       struct cpool_cg_error *e);
+		       const struct cpool_cpuset *cpus, uint64_t memory_max, struct cpool_error *e);
 
 /*
  * The pid of @pidfd's process (/proc/self/fdinfo): -ESRCH once it has
@@ -273,7 +264,7 @@ int cpool_cg_attach_pidfd(const struct cpool_cg_pool *pool, const char *rel, int
 
 /* Move the calling process into system/cpoold (the daemon's own leaf). */
 int cpool_cg_enter_system(struct cpool_cg_pool *pool, const struct cpool_cpuset *cpus,
-			  struct cpool_cg_error *e);
+			  struct cpool_error *e);
 
 /* ---- adopt (userspace/sys/cgroup_adopt.c) ---- */
 
@@ -304,7 +295,7 @@ struct cpool_cg_adopt_report {
  * leave unknown VSs and every job leaf alone, and report all of it.
  */
 int cpool_cg_adopt(struct cpool_cg_pool *pool, const struct cpool_vserver *cfg, int nr_cfg,
-		   struct cpool_cg_adopt_report *rep, struct cpool_cg_error *e);
+		   struct cpool_cg_adopt_report *rep, struct cpool_error *e);
 const char *cpool_cg_adopt_action_name(enum cpool_cg_adopt_action a);
 
 #endif /* CPOOL_CGROUP_H */

@@ -15,6 +15,7 @@
 #include "cpool/fit.h"
 #include "cpool/planner.h"
 #include "cpool/vserver.h"
+#include "cpool/error.h"
 
 /*
  * [limits]: what one user (uid) may take of a shared pool.  Root is bound
@@ -56,23 +57,23 @@ int cpool_listen_parse(const char *text, struct sockaddr_storage *addr);
 
 /*
  * Parse @path.  Returns 0, or a negative errno with "FILE:LINE: ..." in
- * @err (-ENOENT etc. for an unreadable file, -EINVAL for bad content).
+ * @e (-ENOENT etc. for an unreadable file, -EINVAL for bad content).
  */
-int cpool_config_load(struct cpool_pool_config *c, const char *path, char *err, size_t errlen);
+int cpool_config_load(struct cpool_pool_config *c, const char *path, struct cpool_error *e);
 /* The same over text in memory; @name stands for the file in messages. */
 int cpool_config_parse_string(struct cpool_pool_config *c, const char *text, const char *name,
-			      char *err, size_t errlen);
+			      struct cpool_error *e);
 void cpool_config_free(struct cpool_pool_config *c);
 
 /*
  * Set one [vserver] key on @spec: cpus, memory, numa, mems, exclusive,
  * smt, cpu_weight, cpu_max, memory_high, pids_max.  Shared by the config
  * file and "cpool plan --vs".  Returns 0, or -EINVAL (-ENOENT for an
- * unknown key) with what is wrong and what is valid in @why (without the
+ * unknown key) with what is wrong and what is valid in @e (without the
  * file:line prefix).
  */
-int cpool_vs_spec_set(struct cpool_vs_spec *spec, const char *key, const char *value, char *why,
-		      size_t whylen);
+int cpool_vs_spec_set(struct cpool_vs_spec *spec, const char *key, const char *value,
+		      struct cpool_error *e);
 /* "cpus, memory, numa, ...": for messages. */
 const char *cpool_vs_spec_keys(void);
 

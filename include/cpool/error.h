@@ -32,11 +32,4 @@ int cpool_error_vset(struct cpool_error *e, int err, const char *fmt, va_list ap
 int cpool_error_prefix(struct cpool_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/*
- * For interfaces that still hand a message buffer around (char *why,
- * size_t len): formats into it, when there is one, and returns @err.
- */
-int cpool_error_format(char *buf, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 #endif /* CPOOL_ERROR_H */

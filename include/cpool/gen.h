@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "cpool/job.h"
+#include "cpool/error.h"
 
 struct cpool_rng {
 	uint64_t s[4];
@@ -46,9 +47,9 @@ struct cpool_dist {
 
 /*
  * Parse "KIND:PARAMS".  @integer: only whole values (fixed, uniform,
- * choice).  Returns 0, or -EINVAL with a sentence in @err.
+ * choice).  Returns 0, or -EINVAL with a sentence in @e.
  */
-int cpool_dist_parse(const char *text, int integer, struct cpool_dist *d, char *err, size_t len);
+int cpool_dist_parse(const char *text, int integer, struct cpool_dist *d, struct cpool_error *e);
 double cpool_dist_sample(const struct cpool_dist *d, struct cpool_rng *r);
 /* The distribution's mean (for a progress estimate and a sanity check). */
 double cpool_dist_mean(const struct cpool_dist *d);
@@ -74,9 +75,9 @@ struct cpool_estimate_error {
 	double param; /* lognormal: sigma; over: factor */
 };
 
-/* "lognormal:SIGMA" (0 < SIGMA <= 3) or "over:FACTOR" (1 <= FACTOR <= 100); -EINVAL with @err. */
-int cpool_estimate_error_parse(const char *text, struct cpool_estimate_error *ee, char *err,
-			       size_t len);
+/* "lognormal:SIGMA" (0 < SIGMA <= 3) or "over:FACTOR" (1 <= FACTOR <= 100); -EINVAL with @e. */
+int cpool_estimate_error_parse(const char *text, struct cpool_estimate_error *ee,
+			       struct cpool_error *e);
 /* The estimate for @runtime_us, within CPOOL_ESTIMATE_MIN_US..MAX_US unless exact. */
 int64_t cpool_estimate_noisy(const struct cpool_estimate_error *ee, int64_t runtime_us,
 			     struct cpool_rng *r);
@@ -100,8 +101,8 @@ struct cpool_gen_config {
 
 /* Defaults: poisson 1/s, exp:10 s runtimes, 1 CPU, priority 0, no memory, seed 1. */
 void cpool_gen_init(struct cpool_gen_config *cfg);
-/* "poisson:RATE" or "fixed:INTERVAL": 0 or -EINVAL with @err. */
-int cpool_gen_parse_arrival(const char *text, struct cpool_gen_config *cfg, char *err, size_t len);
+/* "poisson:RATE" or "fixed:INTERVAL": 0 or -EINVAL with @e. */
+int cpool_gen_parse_arrival(const char *text, struct cpool_gen_config *cfg, struct cpool_error *e);
 
 /*
  * The workload: jobs "1".."N", the first submitted at 0, times rounded to

@@ -58,13 +58,13 @@ struct cpool_job_proc {
  * ./prog: ...").  The child never holds the caller's privileges at exec.
  */
 int cpool_launch(const struct cpool_launch_spec *spec, struct cpool_job_proc *job,
-		 struct cpool_cg_error *e);
+		 struct cpool_error *e);
 /*
  * Wait up to @timeout_ms (-1: forever) for the job's process to end, reap
  * it and read its leaf's accounting.  -ETIMEDOUT when still running.
  */
 int cpool_launch_wait(struct cpool_job_proc *job, int timeout_ms, struct cpool_job_exit *x,
-		      struct cpool_cg_error *e);
+		      struct cpool_error *e);
 /*
  * Close every file descriptor >= @lowest except @keep (-1: none): close_range,
  * or a walk of /proc/self/fd where the kernel lacks it.  Async-signal-safe.

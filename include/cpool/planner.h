@@ -23,6 +23,7 @@
 #include "cpool/fit.h"
 #include "cpool/topology.h"
 #include "cpool/vserver.h"
+#include "cpool/error.h"
 
 enum cpool_numa {
 	CPOOL_NUMA_ANY, /* "any": as few nodes and packages as possible */
@@ -62,10 +63,10 @@ struct cpool_planner;
  * A planner over @t (which must outlive it).  @reserved: CPUs never given
  * out, or NULL for the default, the first core of the first node with CPUs
  * (cpool_planner_default_reserved).  CPUs of @reserved the machine lacks
- * are an error (-EINVAL, reason in @why).
+ * are an error (-EINVAL, reason in @e).
  */
 int cpool_planner_new(struct cpool_planner **out, const struct cpool_topology *t,
-		      const struct cpool_cpuset *reserved, char *why, size_t whylen);
+		      const struct cpool_cpuset *reserved, struct cpool_error *e);
 void cpool_planner_free(struct cpool_planner *p);
 void cpool_planner_default_reserved(const struct cpool_topology *t, struct cpool_cpuset *out);
 const struct cpool_cpuset *cpool_planner_reserved(const struct cpool_planner *p);
@@ -79,17 +80,17 @@ void cpool_planner_restrict(struct cpool_planner *p, const struct cpool_cpuset *
  * -EINVAL for CPUs the machine lacks.
  */
 int cpool_planner_adopt(struct cpool_planner *p, const struct cpool_vserver *vs, enum cpool_smt smt,
-			char *why, size_t whylen);
+			struct cpool_error *e);
 
 /*
  * Place one VS.  On success fills @out (name, cpus, mems, exclusive,
  * limits) and returns 0.  On failure returns a negative errno (-ENOSPC
  * when it does not fit, -EINVAL for a spec that can never be met,
  * -EEXIST for a duplicate name) and writes the reason, starting with
- * "vserver NAME: ", to @why.
+ * "vserver NAME: ", to @e.
  */
 int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *spec,
-			enum cpool_fit fit, struct cpool_vserver *out, char *why, size_t whylen);
+			enum cpool_fit fit, struct cpool_vserver *out, struct cpool_error *e);
 
 /* Give back a VS's CPUs and memory.  -ENOENT when unknown. */
 int cpool_planner_release(struct cpool_planner *p, const char *name);
@@ -101,7 +102,7 @@ int cpool_planner_release(struct cpool_planner *p, const char *name);
  * whole cores before threads.  numa=local stays on its node.  Updates @out.
  */
 int cpool_planner_resize(struct cpool_planner *p, const char *name, int cpus,
-			 struct cpool_vserver *out, char *why, size_t whylen);
+			 struct cpool_vserver *out, struct cpool_error *e);
 
 /* The placed VS called @name, or NULL. */
 const struct cpool_vserver *cpool_planner_find(const struct cpool_planner *p, const char *name);

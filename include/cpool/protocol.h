@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cpool/error.h"
 
 #define CPOOL_PROTO_VERSION 1
 /* A request line longer than this is refused unread (and the peer dropped). */
@@ -109,10 +110,10 @@ const char *cpool_op_name(enum cpool_op op);
  * Parse one request line (without the newline).  On error returns a
  * negative errno (-EINVAL for a malformed or invalid request, -EMSGSIZE for
  * an oversized one, -EPROTO for a version mismatch) and writes a message
- * for the reply into @err; req->id is still set when the line had one.
+ * for the reply into @e; req->id is still set when the line had one.
  */
-int cpool_request_parse(const char *line, size_t len, struct cpool_request *req, char *err,
-			size_t errlen);
+int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
+			struct cpool_error *e);
 void cpool_request_free(struct cpool_request *req);
 
 /* {"v":1,"id":ID,"ok":true,"result":RESULT}; steals @result (NULL = {}). */

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include "cpool/error.h"
 
 /*
  * Opens @path (created when missing: parents 0755, the last @mode), walking
@@ -17,10 +18,10 @@
  * no one else; an ancestor may be world-writable only with the sticky bit
  * and root as owner (/tmp).  A symlink is followed only when it is owned by
  * root or @owner.  Returns an O_PATH directory fd, or a negative errno with
- * the offending component and what is wrong with it in @err.
+ * the offending component and what is wrong with it in @e.
  */
-int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned flags, char *err,
-			size_t errlen);
+int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned flags,
+			struct cpool_error *e);
 /*
  * @flags: the directory itself may be a sticky root-owned one like /tmp.
  * For the socket's: bind() makes a new name, never follows a symlink

@@ -35,6 +35,7 @@
 #include "cpool/metrics.h"
 #include "cpool/policy.h"
 #include "cpool/vserver.h"
+#include "cpool/error.h"
 
 #define CPOOL_SIM_RUL_TAU_US (60 * CPOOL_USEC_PER_SEC)
 #define CPOOL_SIM_RQ_SAMPLES 64
@@ -93,12 +94,12 @@ struct cpool_topology;
 /*
  * The simulated pool from a pool configuration planned on a topology (the
  * plan "cpool plan" shows): *@vs (malloc'ed, @n_vs entries) in file
- * order.  Returns 0, or a negative errno with the reason in @err: the
+ * order.  Returns 0, or a negative errno with the reason in @e: the
  * planner's (e.g. "vserver db: numa=local needs 12 CPUs on one node; ...")
  * when a VS does not fit, since a simulation of part of the pool would
  * answer another question.
  */
 int cpool_sim_pool_plan(const struct cpool_pool_config *c, const struct cpool_topology *t,
-			struct cpool_vserver **vs, int *n_vs, char *err, size_t errlen);
+			struct cpool_vserver **vs, int *n_vs, struct cpool_error *e);
 
 #endif /* CPOOL_SIM_H */

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "cpool/job_record.h"
+#include "cpool/error.h"
 
 struct cpool_store;
 
@@ -60,15 +61,11 @@ struct cpool_vs_sample {
 	bool degraded;
 };
 
-/* Opens or creates the database (and its schema); *err gets a message. */
-int cpool_store_open(const char *path, struct cpool_store **store, char *err, size_t errlen);
+/* Opens or creates the database (and its schema); @e gets a message. */
+int cpool_store_open(const char *path, struct cpool_store **store, struct cpool_error *e);
 void cpool_store_close(struct cpool_store *store);
 /* The last SQLite error, for the message at the edge. */
 const char *cpool_store_errmsg(struct cpool_store *store);
-
-int cpool_store_begin(struct cpool_store *store);
-int cpool_store_commit(struct cpool_store *store);
-int cpool_store_rollback(struct cpool_store *store);
 
 /* Inserts @job (its id is assigned and written back). */
 int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job);

@@ -54,7 +54,7 @@ struct cpool_job_place {
  * finds STARTING and the lock file free, with no record, knows nothing ran.
  * Without the file (a reboot emptied /run) it cannot know.
  */
-int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_cg_error *e);
+int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_error *e);
 
 /*
  * Take the job's lock and fork its supervisor, which starts @spec.  Never
@@ -64,7 +64,7 @@ int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool
  */
 int cpool_supervise_spawn(const struct cpool_launch_spec *spec, const struct cpool_job_place *place,
 			  int64_t job_id, const char *record_dir, struct cpool_supervisor *sup,
-			  struct cpool_cg_error *e);
+			  struct cpool_error *e);
 
 /*
  * Read the start report (non-blocking).  0: the job exec'd (sup->job_pid
@@ -73,7 +73,7 @@ int cpool_supervise_spawn(const struct cpool_launch_spec *spec, const struct cpo
  * fd is closed on every answer but -EAGAIN.  A non-zero answer with a
  * job_pid is a warning only (the job runs).
  */
-int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_cg_error *e);
+int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_error *e);
 
 /*
  * After a restart: is a supervisor of @job_id alive?  Decided by its lock,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "cpool/cpuset.h"
+#include "cpool/error.h"
 
 struct cpool_topo_node {
 	int os; /* Linux node number */
@@ -93,10 +94,10 @@ struct cpool_topology {
  * Load from hwloc: @xml_file (an hwloc XML export), or @synthetic (hwloc
  * synthetic description such as "pack:2 numa:2 core:8 pu:2"), or the live
  * machine when both are NULL.  Returns 0 or a negative errno; on error
- * @err (when not NULL) receives a one-line reason.
+ * @e (when not NULL) receives a one-line reason.
  */
 int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const char *synthetic,
-			char *err, size_t errlen);
+			struct cpool_error *e);
 void cpool_topology_free(struct cpool_topology *t);
 
 /* Node index of Linux node @os, or -1. */

@@ -43,14 +43,14 @@ static void setup(void)
 	struct cpool_apiserver_opts o = {
 		.mode = 0600, .gid = (gid_t)-1, .rate = 1e9, .burst = 1e9, .handler = handler
 	};
-	char err[512];
+	struct cpool_error err;
 
 	if (!mkdtemp(dir) || cpool_evloop_new(&loop))
 		abort();
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/api.sock", dir);
 	o.path = addr.sun_path;
-	if (cpool_apiserver_open(loop, &o, &srv, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+	if (cpool_apiserver_open(loop, &o, &srv, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
 		abort();
 	}
 }

@@ -30,21 +30,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cpool_pool_config c;
 	struct cpool_planner *p;
-	char err[512], *text = malloc(size + 1);
+	struct cpool_error err;
+	char *text = malloc(size + 1);
 
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
 	if (!topo_loaded) {
-		if (cpool_topology_load(&topo, NULL, "pack:2 numa:2 l3:2 core:4 pu:2", err,
-					sizeof(err)))
+		if (cpool_topology_load(&topo, NULL, "pack:2 numa:2 l3:2 core:4 pu:2", &err))
 			abort();
 		topo_loaded = true;
 	}
-	if (cpool_config_parse_string(&c, text, "fuzz.ini", err, sizeof(err)) == 0) {
-		if (cpool_planner_new(&p, &topo, c.reserved_set ? &c.reserved : NULL, err,
-				      sizeof(err)) == 0) {
+	if (cpool_config_parse_string(&c, text, "fuzz.ini", &err) == 0) {
+		if (cpool_planner_new(&p, &topo, c.reserved_set ? &c.reserved : NULL, &err) == 0) {
 			struct cpool_vserver *out = calloc((size_t)c.nr_vs + 1, sizeof(*out));
 			char(*errs)[256] = calloc((size_t)c.nr_vs + 1, sizeof(*errs));
 

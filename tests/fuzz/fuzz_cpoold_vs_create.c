@@ -23,14 +23,14 @@ static void setup(void)
 {
 	struct cpool_vs_spec first;
 	struct cpool_vserver out;
-	char err[512];
+	struct cpool_error err;
 
-	if (cpool_topology_load(&topo, NULL, "pack:2 numa:2 l3:2 core:4 pu:2", err, sizeof(err)) ||
-	    cpool_planner_new(&planner, &topo, NULL, err, sizeof(err)))
+	if (cpool_topology_load(&topo, NULL, "pack:2 numa:2 l3:2 core:4 pu:2", &err) ||
+	    cpool_planner_new(&planner, &topo, NULL, &err))
 		abort();
 	cpool_vs_spec_init(&first, "existing");
 	first.cpus = 8;
-	if (cpool_planner_place(planner, &first, CPOOL_FIT_FIRST, &out, err, sizeof(err)))
+	if (cpool_planner_place(planner, &first, CPOOL_FIT_FIRST, &out, &err))
 		abort();
 }
 
@@ -39,16 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cpool_request req;
 	struct cpool_vs_spec spec;
 	struct cpool_vserver out;
-	char err[1024];
+	struct cpool_error err;
 
 	if (!planner)
 		setup();
-	if (cpool_request_parse((const char *)data, size, &req, err, sizeof(err)) == 0 &&
+	if (cpool_request_parse((const char *)data, size, &req, &err) == 0 &&
 	    req.op == CPOOL_OP_VS_CREATE && cpool_vs_name_check(req.u.vs.name) == 0) {
 		cpool_vs_spec_init(&spec, req.u.vs.name);
-		if (pool_spec_apply(&spec, req.u.vs.spec, err, sizeof(err)) == 0 &&
-		    cpool_planner_place(planner, &spec, CPOOL_FIT_FIRST, &out, err, sizeof(err)) ==
-			    0)
+		if (pool_spec_apply(&spec, req.u.vs.spec, &err) == 0 &&
+		    cpool_planner_place(planner, &spec, CPOOL_FIT_FIRST, &out, &err) == 0)
 			cpool_planner_release(planner, req.u.vs.name);
 	}
 	cpool_request_free(&req);

@@ -15,14 +15,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cpool_request req;
-	char err[256];
+	struct cpool_error err;
 	json_t *reply;
 	char *line;
 
-	if (cpool_request_parse((const char *)data, size, &req, err, sizeof(err)) == 0)
+	if (cpool_request_parse((const char *)data, size, &req, &err) == 0)
 		reply = cpool_reply_ok(req.id, NULL);
 	else
-		reply = cpool_reply_error(req.id, -22, "%s", err);
+		reply = cpool_reply_error(req.id, -22, "%s", err.msg);
 	line = cpool_message_encode(reply);
 	free(line);
 	json_decref(reply);

@@ -72,7 +72,7 @@ struct load_conn {
 
 static int load_call(struct load_conn *lc, enum cpool_op op, json_t *args, json_t **res)
 {
-	char err[512];
+	struct cpool_error err;
 	int r;
 
 	if (lc->c && lc->used >= 900) {
@@ -80,18 +80,18 @@ static int load_call(struct load_conn *lc, enum cpool_op op, json_t *args, json_
 		lc->c = NULL;
 	}
 	if (!lc->c) {
-		if ((r = cpool_apiclient_connect(lc->sock, &lc->c, err, sizeof(err)))) {
+		if ((r = cpool_apiclient_connect(lc->sock, &lc->c, &err))) {
 			json_decref(args);
-			diag("connect: %s", err);
+			diag("connect: %s", err.msg);
 			return r;
 		}
 		lc->used = 0;
 	}
 	lc->used++;
 	*res = NULL;
-	r = cpool_apiclient_call(lc->c, op, args, res, 60000, err, sizeof(err));
+	r = cpool_apiclient_call(lc->c, op, args, res, 60000, &err);
 	if (r)
-		diag("%s: %s", cpool_op_name(op), err);
+		diag("%s: %s", cpool_op_name(op), err.msg);
 	return r;
 }
 

@@ -57,9 +57,9 @@ static inline bool lab_cpoold_up(const char *dir, pid_t pid)
 	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
 	for (int i = 0; i < 300; i++) {
 		struct cpool_apiclient *c;
-		char err[256];
+		struct cpool_error err;
 
-		if (cpool_apiclient_connect(sock, &c, err, sizeof(err)) == 0) {
+		if (cpool_apiclient_connect(sock, &c, &err) == 0) {
 			cpool_apiclient_close(c);
 			return true;
 		}
@@ -242,7 +242,7 @@ static inline const char *lab_jstr(const json_t *o, const char *key)
 static inline void lab_cpoold_cleanup(const char *dir, const char *root)
 {
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	char path[PATH_MAX], cmd[PATH_MAX + 16];
 
 	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))

@@ -113,7 +113,7 @@ int main(void)
 {
 	char cmd[2048], path[512], log[16384];
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	json_error_t jerr;
 	json_t *res, *fcfs, *sjf;
 	int status;

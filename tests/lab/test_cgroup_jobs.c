@@ -14,7 +14,7 @@
 #include "lab.h"
 
 static struct cpool_cg_pool pool;
-static struct cpool_cg_error err;
+static struct cpool_error err;
 static char self[PATH_MAX];
 static struct cpool_cpuset node0, others;
 static char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };

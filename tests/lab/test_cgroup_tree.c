@@ -11,7 +11,7 @@
 #include "lab.h"
 
 static struct cpool_cg_pool pool;
-static struct cpool_cg_error err;
+static struct cpool_error err;
 static int ncpus;
 
 static int count_vs(void)
@@ -370,7 +370,7 @@ static void test_default_root(void)
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
 	pid = fork();
 	if (pid == 0) {
-		struct cpool_cg_error e;
+		struct cpool_error e;
 		char root[256];
 		FILE *f = fopen(procs, "we");
 
@@ -411,7 +411,7 @@ static void test_enter_system(void)
 	pid = fork();
 	if (pid == 0) {
 		struct cpool_cg_pool own;
-		struct cpool_cg_error e;
+		struct cpool_error e;
 
 		/* A fresh handle, as the daemon has at start. */
 		if (cpool_cg_pool_open(&own, pool.root, &e) ||

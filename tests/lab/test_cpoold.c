@@ -39,22 +39,22 @@ static void start_daemon(void)
 static int call_as(uid_t uid, enum cpool_op op, json_t *args, json_t **result, int timeout_ms)
 {
 	int p[2], status;
-	char err[512];
+	struct cpool_error err;
 	pid_t pid;
 
 	*result = NULL;
 	if (uid == 0) {
 		struct cpool_apiclient *c;
-		int r = cpool_apiclient_connect(sock, &c, err, sizeof(err));
+		int r = cpool_apiclient_connect(sock, &c, &err);
 
 		if (r) {
 			json_decref(args);
 			return r;
 		}
-		r = cpool_apiclient_call(c, op, args, result, timeout_ms, err, sizeof(err));
+		r = cpool_apiclient_call(c, op, args, result, timeout_ms, &err);
 		cpool_apiclient_close(c);
 		if (r)
-			diag("%s as root: %s", cpool_op_name(op), err);
+			diag("%s as root: %s", cpool_op_name(op), err.msg);
 		return r;
 	}
 	if (pipe(p))
@@ -69,9 +69,9 @@ static int call_as(uid_t uid, enum cpool_op op, json_t *args, json_t **result, i
 		close(p[0]);
 		if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
 			_exit(100);
-		r = cpool_apiclient_connect(sock, &c, err, sizeof(err));
+		r = cpool_apiclient_connect(sock, &c, &err);
 		if (!r)
-			r = cpool_apiclient_call(c, op, args, &res, timeout_ms, err, sizeof(err));
+			r = cpool_apiclient_call(c, op, args, &res, timeout_ms, &err);
 		text = res ? json_dumps(res, JSON_COMPACT) : strdup("null");
 		if (write(p[1], text, strlen(text)) < 0)
 			_exit(101);
@@ -428,27 +428,27 @@ static void test_thousand_queued(void)
 	struct cpool_apiclient *c;
 	int64_t blocker, first = 0, last = 0;
 	int accepted = 0, queued = 0, cancelled = 0;
-	char err[512];
+	struct cpool_error err;
 	json_t *res;
 
 	blocker = submit_as(0, sh_job("sleep 60", "a"));
 	lab_sleep_ms(500);
-	if (cpool_apiclient_connect(sock, &c, err, sizeof(err)))
-		bail_out("%s", err);
+	if (cpool_apiclient_connect(sock, &c, &err))
+		bail_out("%s", err.msg);
 	for (int i = 0; i < 1000; i++) {
-		if (cpool_apiclient_call(c, CPOOL_OP_SUBMIT, sh_job("true", "a"), &res, 10000, err,
-					 sizeof(err)) == 0) {
+		if (cpool_apiclient_call(c, CPOOL_OP_SUBMIT, sh_job("true", "a"), &res, 10000,
+					 &err) == 0) {
 			last = jint(res, "job");
 			if (!first)
 				first = last;
 			accepted++;
 		} else {
-			diag("submission %d: %s", i, err);
+			diag("submission %d: %s", i, err.msg);
 		}
 		json_decref(res);
 	}
 	is_int(accepted, 1000, "1000 submissions accepted");
-	if (cpool_apiclient_call(c, CPOOL_OP_PS, NULL, &res, 10000, err, sizeof(err)) == 0) {
+	if (cpool_apiclient_call(c, CPOOL_OP_PS, NULL, &res, 10000, &err) == 0) {
 		size_t i;
 		json_t *j;
 
@@ -459,18 +459,18 @@ static void test_thousand_queued(void)
 	is_int(queued, 1000, "all 1000 wait behind the job that holds the VS");
 	/* A fresh connection: the rate limit (burst 1000) is per connection. */
 	cpool_apiclient_close(c);
-	if (cpool_apiclient_connect(sock, &c, err, sizeof(err)))
-		bail_out("%s", err);
+	if (cpool_apiclient_connect(sock, &c, &err))
+		bail_out("%s", err.msg);
 	for (int64_t id = first; id && id <= last; id++) {
 		if (cpool_apiclient_call(c, CPOOL_OP_CANCEL,
 					 json_pack("{s:I}", "job", (json_int_t)id), &res, 10000,
-					 err, sizeof(err)) == 0)
+					 &err) == 0)
 			cancelled++;
 		json_decref(res);
 	}
 	is_int(cancelled, 1000, "and all 1000 are cancelled");
 	cpool_apiclient_call(c, CPOOL_OP_CANCEL, json_pack("{s:I}", "job", (json_int_t)blocker),
-			     &res, 10000, err, sizeof(err));
+			     &res, 10000, &err);
 	json_decref(res);
 	cpool_apiclient_close(c);
 }

@@ -46,15 +46,14 @@ static void end_task(pid_t pid, int release)
 static int attach(pid_t pid, int cpus, int64_t slurm_job, json_t **result, struct cpool_error *e)
 {
 	struct cpool_apiclient *c;
-	char err[256];
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), r;
 
 	*result = NULL;
 	if (pidfd < 0)
 		bail_out("pidfd_open %d: %s", (int)pid, strerror(errno));
-	r = cpool_apiclient_connect(sock, &c, err, sizeof(err));
+	r = cpool_apiclient_connect(sock, &c, e);
 	if (r)
-		bail_out("connect: %s", err);
+		bail_out("connect: %s", e->msg);
 	r = cpool_apiclient_call_fd(c, CPOOL_OP_ATTACH,
 				    json_pack("{s:s, s:i, s:i, s:I, s:i, s:s}", "vs", "a", "cpus",
 					      cpus, "uid", 0, "slurm_job", (json_int_t)slurm_job,

@@ -42,27 +42,26 @@ static bool root_answered(const char *when)
 	struct cpool_apiclient *c;
 	double t0 = mono_ms(), ms;
 	json_t *res = NULL;
-	char err[512];
-	int r = cpool_apiclient_connect(sock, &c, err, sizeof(err));
+	struct cpool_error err;
+	int r = cpool_apiclient_connect(sock, &c, &err);
 
 	if (!r) {
-		r = cpool_apiclient_call(c, CPOOL_OP_HELLO, NULL, &res, LIVENESS_MS, err,
-					 sizeof(err));
+		r = cpool_apiclient_call(c, CPOOL_OP_HELLO, NULL, &res, LIVENESS_MS, &err);
 		cpool_apiclient_close(c);
 	}
 	json_decref(res);
 	ms = mono_ms() - t0;
 	if (ms > worst_root_ms)
 		worst_root_ms = ms;
-	diag("root's hello %s: %.1f ms%s%s", when, ms, r ? ": " : "", r ? err : "");
+	diag("root's hello %s: %.1f ms%s%s", when, ms, r ? ": " : "", r ? err.msg : "");
 	return r == 0 && ms < LIVENESS_MS;
 }
 
-static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **res, char *err,
-		size_t errlen)
+static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **res,
+		struct cpool_error *e)
 {
 	*res = NULL;
-	return cpool_apiclient_call(c, op, args, res, 10000, err, errlen);
+	return cpool_apiclient_call(c, op, args, res, 10000, e);
 }
 
 /*
@@ -192,7 +191,8 @@ static void open_many(FILE *out, void *arg)
 static void flood(FILE *out, void *arg)
 {
 	int ok_n = 0, again = 0, quota = 0, other = 0;
-	char said_again[512] = "", said_quota[512] = "", err[512], out_env[300];
+	char said_again[512] = "", said_quota[512] = "", out_env[300];
+	struct cpool_error err;
 	struct cpool_apiclient *c = NULL;
 
 	(void)arg;
@@ -201,20 +201,20 @@ static void flood(FILE *out, void *arg)
 		json_t *res;
 		int r;
 
-		if (!c && cpool_apiclient_connect(sock, &c, err, sizeof(err)))
+		if (!c && cpool_apiclient_connect(sock, &c, &err))
 			break;
 		r = call(c, CPOOL_OP_SUBMIT,
 			 json_pack("{s:[s,s,s], s:[s,s], s:s, s:s}", "argv", "/bin/sh", "-c",
 				   "id -u > \"$OUT\"-$$", "env", "PATH=/usr/bin:/bin", out_env,
 				   "cwd", dir, "vs", "a"),
-			 &res, err, sizeof(err));
+			 &res, &err);
 		json_decref(res);
 		if (r == 0)
 			ok_n++;
-		else if (r == -EAGAIN && !strstr(err, "requests per second"))
-			again++, snprintf(said_again, sizeof(said_again), "%s", err);
+		else if (r == -EAGAIN && !strstr(err.msg, "requests per second"))
+			again++, snprintf(said_again, sizeof(said_again), "%.511s", err.msg);
 		else if (r == -EDQUOT)
-			quota++, snprintf(said_quota, sizeof(said_quota), "%s", err);
+			quota++, snprintf(said_quota, sizeof(said_quota), "%.511s", err.msg);
 		else
 			other++;
 	}
@@ -263,17 +263,17 @@ static void submit_one(FILE *out, void *arg)
 {
 	struct one_submit *s = arg;
 	struct cpool_apiclient *c;
-	char err[512] = "";
+	struct cpool_error err = { 0 };
 	json_t *res = NULL;
-	int r = cpool_apiclient_connect(sock, &c, err, sizeof(err));
+	int r = cpool_apiclient_connect(sock, &c, &err);
 
 	if (!r) {
-		r = call(c, CPOOL_OP_SUBMIT, s->args, &res, err, sizeof(err));
+		r = call(c, CPOOL_OP_SUBMIT, s->args, &res, &err);
 		cpool_apiclient_close(c);
 	}
 	fprintf(out, "{\"r\":%d,\"job\":%lld,\"said\":", r,
 		(long long)json_integer_value(json_object_get(res, "job")));
-	json_dumpf(json_string(err), out, JSON_ENCODE_ANY);
+	json_dumpf(json_string(err.msg), out, JSON_ENCODE_ANY);
 	fprintf(out, "}");
 	json_decref(res);
 }
@@ -358,6 +358,7 @@ int main(void)
 {
 	struct user_proc idle, second, flooder, mute, other_idle;
 	char said[1024], cmd[512];
+	struct cpool_error e;
 	int64_t blocker, job;
 	int r;
 
@@ -380,12 +381,12 @@ int main(void)
 		struct cpool_apiclient *c;
 		json_t *res;
 
-		if (cpool_apiclient_connect(sock, &c, said, sizeof(said)))
-			bail_out("%s", said);
+		if (cpool_apiclient_connect(sock, &c, &e))
+			bail_out("%s", e.msg);
 		r = call(c, CPOOL_OP_SUBMIT,
 			 json_pack("{s:[s,s], s:s, s:s}", "argv", "/bin/sleep", "600", "vs", "a",
 				   "cwd", "/"),
-			 &res, said, sizeof(said));
+			 &res, &e);
 		blocker = json_integer_value(json_object_get(res, "job"));
 		json_decref(res);
 		cpool_apiclient_close(c);
@@ -469,14 +470,13 @@ int main(void)
 		json_t *res;
 		int running = 1;
 
-		if (cpool_apiclient_connect(sock, &c, said, sizeof(said)))
-			bail_out("%s", said);
-		call(c, CPOOL_OP_CANCEL, json_pack("{s:I}", "job", (json_int_t)blocker), &res, said,
-		     sizeof(said));
+		if (cpool_apiclient_connect(sock, &c, &e))
+			bail_out("%s", e.msg);
+		call(c, CPOOL_OP_CANCEL, json_pack("{s:I}", "job", (json_int_t)blocker), &res, &e);
 		json_decref(res);
 		for (int i = 0; i < 600 && running; i++) {
 			lab_sleep_ms(500);
-			if (call(c, CPOOL_OP_PS, NULL, &res, said, sizeof(said)))
+			if (call(c, CPOOL_OP_PS, NULL, &res, &e))
 				break;
 			running = (int)json_array_size(json_object_get(res, "jobs"));
 			json_decref(res);

@@ -126,7 +126,6 @@ static void attach_and_end(struct round *rd, const char *vs)
 	struct cpool_apiclient *c;
 	struct cpool_error e = { 0 };
 	json_t *res = NULL;
-	char err[256];
 	pid_t pid = fork();
 	int pidfd;
 
@@ -135,7 +134,7 @@ static void attach_and_end(struct round *rd, const char *vs)
 			pause();
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd >= 0 && cpool_apiclient_connect(rd->sock, &c, err, sizeof(err)) == 0) {
+	if (pidfd >= 0 && cpool_apiclient_connect(rd->sock, &c, &e) == 0) {
 		cpool_apiclient_call_fd(c, CPOOL_OP_ATTACH,
 					json_pack("{s:s, s:i, s:i, s:i}", "vs", vs, "uid", 0,
 						  "slurm_job", 1, "slurm_step", 0),
@@ -529,7 +528,7 @@ static int check_round(struct round *rd)
 static void cleanup(struct round *rd, pid_t daemon)
 {
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	char cmd[256];
 
 	if (rd->sampler > 0) {

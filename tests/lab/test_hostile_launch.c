@@ -261,7 +261,7 @@ static void test_forged_report(void)
 int main(void)
 {
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 	char cmd[512];
 	pid_t daemon_pid;
 	FILE *f;

@@ -31,14 +31,15 @@ int main(void)
 	struct cpool_cpuset online, want;
 	struct cpool_topology t;
 	struct cpool_planner *p;
-	char err[256], path[256], a[256], b[256];
+	struct cpool_error err;
+	char path[256], a[256], b[256];
 
 	if (!getenv("CPOOL_LAB") || strcmp(getenv("CPOOL_LAB"), "1") != 0)
 		bail_out("not inside the lab (run through tools/lab)");
 	if (read_list("/sys/devices/system/node/online", &online))
 		bail_out("cannot read /sys/devices/system/node/online");
-	if (cpool_topology_load(&t, NULL, NULL, err, sizeof(err)))
-		bail_out("cpool_topology_load: %s", err);
+	if (cpool_topology_load(&t, NULL, NULL, &err))
+		bail_out("cpool_topology_load: %s", err.msg);
 
 	cpool_cpuset_format(&t.mems, a, sizeof(a));
 	cpool_cpuset_format(&online, b, sizeof(b));
@@ -55,8 +56,8 @@ int main(void)
 		   (unsigned long long)t.nodes[n].memory);
 	}
 
-	if (cpool_planner_new(&p, &t, NULL, err, sizeof(err)))
-		bail_out("cpool_planner_new: %s", err);
+	if (cpool_planner_new(&p, &t, NULL, &err))
+		bail_out("cpool_planner_new: %s", err.msg);
 	for (int n = 0; n < t.nr_nodes; n++) {
 		struct cpool_vs_spec s;
 		struct cpool_vserver out;
@@ -70,7 +71,7 @@ int main(void)
 		s.cpus = free_here;
 		s.numa = CPOOL_NUMA_LOCAL;
 		s.smt = CPOOL_SMT_THREADS;
-		is_int(cpool_planner_place(p, &s, CPOOL_FIT_FIRST, &out, err, sizeof(err)), 0,
+		is_int(cpool_planner_place(p, &s, CPOOL_FIT_FIRST, &out, &err), 0,
 		       "a local VS fills what is free of a node");
 		ok(cpool_cpuset_subset(&out.cpus, &t.nodes[n].cpus), "on one node (%d)",
 		   t.nodes[n].os);

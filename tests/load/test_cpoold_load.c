@@ -15,7 +15,7 @@ int main(void)
 	char dir[] = "/tmp/cpoold-load.XXXXXX", cmd[256];
 	const char *root;
 	struct cpool_cg_pool pool;
-	struct cpool_cg_error e;
+	struct cpool_error e;
 
 	lab_require();
 	plan(6);

@@ -268,11 +268,10 @@ static void fake_serve(void)
 		};
 		struct cpool_evloop *loop;
 		struct cpool_apiserver *srv;
-		char err[256];
+		struct cpool_error err;
 
 		close(ready[0]);
-		if (cpool_evloop_new(&loop) ||
-		    cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)))
+		if (cpool_evloop_new(&loop) || cpool_apiserver_open(loop, &o, &srv, &err))
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);

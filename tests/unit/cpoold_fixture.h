@@ -18,15 +18,16 @@
 /* @dir: a mkdtemp template, filled in. */
 static void fixture_open(struct cpoold *d, char *dir)
 {
-	char path[4096], err[512];
+	struct cpool_error err;
+	char path[4096];
 
 	memset(d, 0, sizeof(*d));
 	log_threshold = CPOOLD_LOG_WARN;
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/state.db", dir);
-	if (cpool_store_open(path, &d->store, err, sizeof(err)))
-		bail_out("%s", err);
+	if (cpool_store_open(path, &d->store, &err))
+		bail_out("%s", err.msg);
 	d->record_dir = dir;
 	snprintf(d->pool.path, sizeof(d->pool.path), "%s", dir);
 }
@@ -37,9 +38,9 @@ static void fixture_close(struct cpoold *d, const char *dir)
 	char cmd[4096];
 
 	while (d->jobs) {
-		char why[256];
+		struct cpool_error why;
 
-		jobs_cancel(d, d->jobs, why, sizeof(why));
+		jobs_cancel(d, d->jobs, &why);
 	}
 	limits_free(d);
 	cpool_store_close(d->store);

@@ -13,7 +13,8 @@
 /* ';' separates keys so that values may hold CPU lists with commas. */
 static inline void spec_from(struct cpool_vs_spec *s, const char *name, const char *kv)
 {
-	char copy[512], *save = NULL, why[256];
+	char copy[512], *save = NULL;
+	struct cpool_error why;
 
 	cpool_vs_spec_init(s, name);
 	snprintf(copy, sizeof(copy), "%s", kv);
@@ -23,12 +24,12 @@ static inline void spec_from(struct cpool_vs_spec *s, const char *name, const ch
 		if (!eq)
 			bail_out("test spec '%s' lacks '='", tok);
 		*eq = '\0';
-		if (cpool_vs_spec_set(s, tok, eq + 1, why, sizeof(why)))
-			bail_out("test spec %s=%s: %s", tok, eq + 1, why);
+		if (cpool_vs_spec_set(s, tok, eq + 1, &why))
+			bail_out("test spec %s=%s: %s", tok, eq + 1, why.msg);
 	}
 }
 
-static char planner_util_why[256];
+static struct cpool_error planner_util_why;
 static char planner_util_cpus[2048];
 static char planner_util_mems[256];
 
@@ -41,8 +42,9 @@ static inline const char *place_str(struct cpool_planner *p, const char *name, c
 
 	spec_from(&s, name, kv);
 	planner_util_mems[0] = '\0';
-	if (cpool_planner_place(p, &s, fit, &out, planner_util_why, sizeof(planner_util_why))) {
-		snprintf(planner_util_cpus, sizeof(planner_util_cpus), "ERR: %s", planner_util_why);
+	if (cpool_planner_place(p, &s, fit, &out, &planner_util_why)) {
+		snprintf(planner_util_cpus, sizeof(planner_util_cpus), "ERR: %s",
+			 planner_util_why.msg);
 		return planner_util_cpus;
 	}
 	cpool_cpuset_format(&out.cpus, planner_util_cpus, sizeof(planner_util_cpus));
@@ -54,15 +56,15 @@ static inline const char *place_str(struct cpool_planner *p, const char *name, c
 static inline void adopt(struct cpool_planner *p, const char *name, const char *cpus)
 {
 	struct cpool_vserver vs;
-	char why[256];
+	struct cpool_error why;
 
 	memset(&vs, 0, sizeof(vs));
 	snprintf(vs.name, sizeof(vs.name), "%s", name);
 	if (cpool_cpuset_parse(&vs.cpus, cpus, NULL))
 		bail_out("adopt %s: bad CPU list %s", name, cpus);
 	vs.exclusive = true;
-	if (cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)))
-		bail_out("adopt %s: %s", name, why);
+	if (cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, &why))
+		bail_out("adopt %s: %s", name, why.msg);
 }
 
 static inline struct cpool_planner *planner_with(const struct cpool_topology *t,
@@ -70,12 +72,12 @@ static inline struct cpool_planner *planner_with(const struct cpool_topology *t,
 {
 	struct cpool_planner *p;
 	struct cpool_cpuset r;
-	char why[256];
+	struct cpool_error why;
 
 	if (reserved && cpool_cpuset_parse(&r, reserved, NULL))
 		bail_out("bad reserved list %s", reserved);
-	if (cpool_planner_new(&p, t, reserved ? &r : NULL, why, sizeof(why)))
-		bail_out("cpool_planner_new: %s", why);
+	if (cpool_planner_new(&p, t, reserved ? &r : NULL, &why))
+		bail_out("cpool_planner_new: %s", why.msg);
 	return p;
 }
 

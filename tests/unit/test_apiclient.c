@@ -45,10 +45,9 @@ static pid_t start_server(void)
 		};
 		struct cpool_evloop *loop;
 		struct cpool_apiserver *srv;
-		char err[256];
+		struct cpool_error err;
 
-		if (cpool_evloop_new(&loop) ||
-		    cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)))
+		if (cpool_evloop_new(&loop) || cpool_apiserver_open(loop, &o, &srv, &err))
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
@@ -66,7 +65,7 @@ int main(void)
 {
 	struct cpool_apiclient *c;
 	json_t *res = NULL;
-	char err[512];
+	struct cpool_error err;
 	pid_t srv;
 	int r;
 
@@ -74,9 +73,9 @@ int main(void)
 		bail_out("mkdtemp");
 	snprintf(path, sizeof(path), "%s/cpool.sock", dir);
 
-	r = cpool_apiclient_connect(path, &c, err, sizeof(err));
+	r = cpool_apiclient_connect(path, &c, &err);
 	is_int(r, -ENOENT, "no daemon: ENOENT");
-	ok(strstr(err, "is the daemon running") != NULL, "and a hint: %s", err);
+	ok(strstr(err.msg, "is the daemon running") != NULL, "and a hint: %s", err.msg);
 
 	setenv("CPOOL_SOCKET", "/x/y.sock", 1);
 	is_str(cpool_apiclient_socket_path(NULL), "/x/y.sock",
@@ -86,34 +85,32 @@ int main(void)
 	is_str(cpool_apiclient_socket_path(NULL), CPOOL_DEFAULT_SOCKET, "default path");
 
 	srv = start_server();
-	is_int(cpool_apiclient_connect(path, &c, err, sizeof(err)), 0, "connect");
-	is_int(cpool_apiclient_call(c, CPOOL_OP_PS, NULL, &res, 5000, err, sizeof(err)), 0, "ps");
+	is_int(cpool_apiclient_connect(path, &c, &err), 0, "connect");
+	is_int(cpool_apiclient_call(c, CPOOL_OP_PS, NULL, &res, 5000, &err), 0, "ps");
 	is_str(json_string_value(json_object_get(res, "op")), "ps", "result returned");
 	json_decref(res);
 	r = cpool_apiclient_call(c, CPOOL_OP_VS_CREATE,
 				 json_pack("{s:s, s:{s:s}}", "name", "db", "spec", "cpus", "2"),
-				 &res, 5000, err, sizeof(err));
+				 &res, 5000, &err);
 	is_int(r, -EPERM, "error reply becomes its errno");
-	ok(strstr(err, "only root") != NULL, "with the daemon's message: %s", err);
+	ok(strstr(err.msg, "only root") != NULL, "with the daemon's message: %s", err.msg);
 	ok(res == NULL, "no result on error");
-	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:i}", "job", 1), &res, 200, err,
-				 sizeof(err));
+	r = cpool_apiclient_call(c, CPOOL_OP_WAIT, json_pack("{s:i}", "job", 1), &res, 200, &err);
 	is_int(r, -ETIMEDOUT, "unanswered call times out");
 	/* The late reply to the abandoned call must not be mistaken for this one. */
-	is_int(cpool_apiclient_call(c, CPOOL_OP_TOP, NULL, &res, 5000, err, sizeof(err)), 0,
-	       "next call works");
+	is_int(cpool_apiclient_call(c, CPOOL_OP_TOP, NULL, &res, 5000, &err), 0, "next call works");
 	is_str(json_string_value(json_object_get(res, "op")), "top", "and gets its own reply");
 	json_decref(res);
 
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);
-	r = cpool_apiclient_call(c, CPOOL_OP_PS, NULL, &res, 5000, err, sizeof(err));
+	r = cpool_apiclient_call(c, CPOOL_OP_PS, NULL, &res, 5000, &err);
 	ok(r < 0, "daemon killed: the call fails (%d)", r);
-	diag("%s", err);
+	diag("%s", err.msg);
 	cpool_apiclient_close(c);
 
-	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
-	if (system(err) != 0)
+	snprintf(err.msg, sizeof(err.msg), "rm -rf '%s'", dir);
+	if (system(err.msg) != 0)
 		diag("cleanup failed");
 	done_testing();
 	return exit_status();

@@ -116,7 +116,8 @@ int main(void)
 					  .handler = handler,
 					  .on_close = on_close };
 	struct cpool_apiserver *srv, *srv2;
-	char err[256], buf[70000], *big;
+	struct cpool_error err;
+	char buf[70000], *big;
 	struct stat st;
 	int a, b, c, d;
 
@@ -127,13 +128,13 @@ int main(void)
 	if (cpool_evloop_new(&loop))
 		bail_out("evloop");
 
-	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0,
+	is_int(cpool_apiserver_open(loop, &o, &srv, &err), 0,
 	       "server opens, creating its directory");
 	ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0660,
 	   "socket file with mode 0660");
-	is_int(cpool_apiserver_open(loop, &o, &srv2, err, sizeof(err)), -EADDRINUSE,
+	is_int(cpool_apiserver_open(loop, &o, &srv2, &err), -EADDRINUSE,
 	       "a second daemon is refused");
-	ok(strstr(err, "already listening") != NULL, "and told why: %s", err);
+	ok(strstr(err.msg, "already listening") != NULL, "and told why: %s", err.msg);
 
 	a = connect_client();
 	send_str(a, "{\"v\":1,\"id\":1,\"op\":\"ps\"}\n");
@@ -209,7 +210,7 @@ int main(void)
 			bail_out("bind: %s", strerror(errno));
 		close(s);
 	}
-	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0, "stale socket replaced");
+	is_int(cpool_apiserver_open(loop, &o, &srv, &err), 0, "stale socket replaced");
 	cpool_apiserver_close(srv);
 
 	cpool_evloop_free(loop);

@@ -122,7 +122,8 @@ int main(void)
 {
 	struct cpool_apiserver_opts o = { .mode = 0666, .gid = (gid_t)-1, .handler = handler };
 	struct cpool_apiserver *srv;
-	char err[256], buf[4096];
+	struct cpool_error err = { 0 };
+	char buf[4096];
 	struct stat st;
 	int a, probe_fd, before, status;
 	pid_t child;
@@ -137,8 +138,8 @@ int main(void)
 		bail_out("create %s: %s", probe, strerror(errno));
 	probe_ino = st.st_ino;
 	o.path = path;
-	if (cpool_evloop_new(&loop) || cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)))
-		bail_out("server: %s", err);
+	if (cpool_evloop_new(&loop) || cpool_apiserver_open(loop, &o, &srv, &err))
+		bail_out("server: %s", err.msg);
 
 	a = connect_client();
 	send_fd(a, "{\"v\":1,\"id\":1,\"op\":\"attach\",\"args\":{\"vs\":\"a\",\"uid\":0}}\n",

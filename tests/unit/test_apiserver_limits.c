@@ -166,10 +166,11 @@ static void connection_limits(void)
 					  .handler = handler,
 					  .on_close = on_close };
 	struct cpool_apiserver *srv;
-	char err[256], buf[512], a[8], b[8];
+	struct cpool_error err;
+	char buf[512], a[8], b[8];
 	int root[3];
 
-	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0, "server opens");
+	is_int(cpool_apiserver_open(loop, &o, &srv, &err), 0, "server opens");
 	if (chmod(dir, 0755) || chmod(path, 0666))
 		bail_out("chmod: %s", strerror(errno));
 	{
@@ -207,11 +208,11 @@ static void idle_timeout(void)
 					  .handler = handler,
 					  .on_close = on_close };
 	struct cpool_apiserver *srv;
-	char err[256], buf[512];
+	struct cpool_error err;
+	char buf[512];
 	int quiet, waiter;
 
-	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0,
-	       "server with a 0.2 s idle timeout");
+	is_int(cpool_apiserver_open(loop, &o, &srv, &err), 0, "server with a 0.2 s idle timeout");
 	quiet = connect_client();
 	waiter = connect_client();
 	if (send(waiter, "{\"v\":1,\"id\":5,\"op\":\"wait\",\"args\":{\"job\":1}}\n", 44,
@@ -243,12 +244,12 @@ static void back_pressure(void)
 					  .on_close = on_close };
 	const int total = 4000;
 	struct cpool_apiserver *srv;
-	char err[256], *chunk;
+	struct cpool_error err;
+	char *chunk;
 	int fd, sent = 0, replies = 0, handled_paused;
 	size_t used = 0, cap = 1 << 16;
 
-	is_int(cpool_apiserver_open(loop, &o, &srv, err, sizeof(err)), 0,
-	       "server with a 1 MiB output cap");
+	is_int(cpool_apiserver_open(loop, &o, &srv, &err), 0, "server with a 1 MiB output cap");
 	fd = connect_client();
 	handled = 0;
 	/* About 1.2 MB of replies are asked for, and none is read yet. */

@@ -22,7 +22,11 @@ static struct cpool_vserver vs(const char *name, const char *cpus, const char *m
 static int check(const struct cpool_vserver *v, const struct cpool_vserver *others, int n,
 		 char *why)
 {
-	return cpool_cg_vs_check(v, &machine_cpus, &machine_mems, others, n, why, 256);
+	struct cpool_error e = { 0 };
+	int r = cpool_cg_vs_check(v, &machine_cpus, &machine_mems, others, n, &e);
+
+	snprintf(why, 256, "%.255s", e.msg);
+	return r;
 }
 
 static void test_check(void)

@@ -8,19 +8,19 @@
 #include "../tap.h"
 #include "cpool/config.h"
 
-static char err[512];
+static struct cpool_error err;
 
 /* Parse @text; returns the error text ("" when it parsed) for matching. */
 static const char *parse_err(const char *text)
 {
 	struct cpool_pool_config c;
 
-	err[0] = '\0';
-	if (cpool_config_parse_string(&c, text, "pool.ini", err, sizeof(err)) == 0) {
+	err.msg[0] = '\0';
+	if (cpool_config_parse_string(&c, text, "pool.ini", &err) == 0) {
 		cpool_config_free(&c);
 		return "";
 	}
-	return err;
+	return err.msg;
 }
 
 static void error_is(const char *text, const char *want, const char *what)
@@ -56,9 +56,9 @@ static void good_file(void)
 	struct cpool_pool_config c;
 	char buf[64];
 
-	if (!ok(cpool_config_parse_string(&c, text, "pool.ini", err, sizeof(err)) == 0,
+	if (!ok(cpool_config_parse_string(&c, text, "pool.ini", &err) == 0,
 		"a full config parses")) {
-		diag("%s", err);
+		diag("%s", err.msg);
 		return;
 	}
 	is_str(c.name, "batch", "pool name");
@@ -91,7 +91,7 @@ static void good_file(void)
 	is_int((int64_t)c.vs[1].limits.cpu_max_quota_us, 50000, "cpu_max QUOTA PERIOD");
 	cpool_config_free(&c);
 
-	ok(cpool_config_parse_string(&c, "", "empty.ini", err, sizeof(err)) == 0,
+	ok(cpool_config_parse_string(&c, "", "empty.ini", &err) == 0,
 	   "an empty file is a valid empty pool");
 	is_str(c.name, "cpool", "default pool name");
 	ok(!c.reserved_set, "reserved_cpus left to the planner's default");
@@ -155,9 +155,9 @@ static void bad_files(void)
 		"cpu_weight out of range");
 	ok(strstr(parse_err("[vserver db]\ncpus = 4\ncpu_max = 5 seconds\n"),
 		  "pool.ini:3: [vserver db] key 'cpu_max': '5 seconds' is not valid; use max") ==
-		   err,
+		   err.msg,
 	   "bad cpu_max");
-	ok(strstr(parse_err("[vserver db]\ncpus = 4\npids_max = -1\n"), "pool.ini:3:") == err,
+	ok(strstr(parse_err("[vserver db]\ncpus = 4\npids_max = -1\n"), "pool.ini:3:") == err.msg,
 	   "bad pids_max");
 	error_is(
 		"[vserver db]\ncpus = 4\nmems = one\n",
@@ -197,7 +197,7 @@ static void bad_files(void)
 		memcpy(big, "[pool]\nname = ", 14);
 		big[sizeof(big) - 2] = '\n';
 		big[sizeof(big) - 1] = '\0';
-		ok(strstr(parse_err(big), "pool.ini:2: line longer than") == err,
+		ok(strstr(parse_err(big), "pool.ini:2: line longer than") == err.msg,
 		   "an over-long line is an error, not a silent split");
 	}
 }
@@ -213,31 +213,29 @@ static void file_io(void)
 		bail_out("cannot write a temporary file");
 	fputs("[vserver a]\ncpus = 2\nnuma = bogus\n", f);
 	fclose(f);
-	is_int(cpool_config_load(&c, path, err, sizeof(err)), -EINVAL, "bad file: -EINVAL");
-	ok(strncmp(err, path, strlen(path)) == 0 && strstr(err, ":3: ") != NULL,
+	is_int(cpool_config_load(&c, path, &err), -EINVAL, "bad file: -EINVAL");
+	ok(strncmp(err.msg, path, strlen(path)) == 0 && strstr(err.msg, ":3: ") != NULL,
 	   "the message starts with the real file name and line");
 	unlink(path);
-	is_int(cpool_config_load(&c, "/nonexistent/pool.ini", err, sizeof(err)), -ENOENT,
+	is_int(cpool_config_load(&c, "/nonexistent/pool.ini", &err), -ENOENT,
 	       "missing file: -ENOENT");
-	is_str(err, "/nonexistent/pool.ini: cannot open: No such file or directory",
+	is_str(err.msg, "/nonexistent/pool.ini: cannot open: No such file or directory",
 	       "missing file: says which and why");
 }
 
 static void spec_keys(void)
 {
 	struct cpool_vs_spec s;
-	char why[256];
+	struct cpool_error why;
 
 	cpool_vs_spec_init(&s, "x");
-	is_int(cpool_vs_spec_set(&s, "cpus", "8", why, sizeof(why)), 0, "spec: cpus=8");
-	is_int(cpool_vs_spec_set(&s, "cpu_max", "max", why, sizeof(why)), 0, "spec: cpu_max=max");
+	is_int(cpool_vs_spec_set(&s, "cpus", "8", &why), 0, "spec: cpus=8");
+	is_int(cpool_vs_spec_set(&s, "cpu_max", "max", &why), 0, "spec: cpu_max=max");
 	is_int((int64_t)s.limits.cpu_max_quota_us, 0, "cpu_max=max is no quota");
-	is_int(cpool_vs_spec_set(&s, "cpu_max", "max 50000", why, sizeof(why)), 0,
-	       "spec: cpu_max=max PERIOD");
+	is_int(cpool_vs_spec_set(&s, "cpu_max", "max 50000", &why), 0, "spec: cpu_max=max PERIOD");
 	is_int((int64_t)s.limits.cpu_max_period_us, 50000, "period kept");
-	is_int(cpool_vs_spec_set(&s, "pids_max", "max", why, sizeof(why)), 0, "pids_max=max");
-	is_int(cpool_vs_spec_set(&s, "bogus", "1", why, sizeof(why)), -ENOENT,
-	       "unknown key: -ENOENT");
+	is_int(cpool_vs_spec_set(&s, "pids_max", "max", &why), 0, "pids_max=max");
+	is_int(cpool_vs_spec_set(&s, "bogus", "1", &why), -ENOENT, "unknown key: -ENOENT");
 }
 
 static void documented_example(void)
@@ -251,9 +249,8 @@ static void documented_example(void)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/docs/pool.ini.example", src);
-	if (!ok(cpool_config_load(&c, path, err, sizeof(err)) == 0,
-		"docs/pool.ini.example parses")) {
-		diag("%s", err);
+	if (!ok(cpool_config_load(&c, path, &err) == 0, "docs/pool.ini.example parses")) {
+		diag("%s", err.msg);
 		skip(1, "did not parse");
 		return;
 	}
@@ -311,11 +308,11 @@ static void garbage(void)
 			strncat(text, lines[(seed >> 16) % (sizeof(lines) / sizeof(lines[0]))],
 				sizeof(text) - strlen(text) - 1);
 		}
-		err[0] = '\0';
-		r = cpool_config_parse_string(&c, text, "fuzz.ini", err, sizeof(err));
+		err.msg[0] = '\0';
+		r = cpool_config_parse_string(&c, text, "fuzz.ini", &err);
 		if (r == 0)
 			cpool_config_free(&c);
-		verdicts += r == 0 || (r == -EINVAL && strncmp(err, "fuzz.ini:", 9) == 0);
+		verdicts += r == 0 || (r == -EINVAL && strncmp(err.msg, "fuzz.ini:", 9) == 0);
 	}
 	is_int(verdicts, 3000, "3000 random configs: each parses or fails with file:line");
 }
@@ -332,7 +329,7 @@ static void user_limits(void)
 				   "submit_burst = 20\n"
 				   "idle_timeout = 2m\n";
 
-	is_int(cpool_config_parse_string(&c, "", "pool.ini", err, sizeof(err)), 0,
+	is_int(cpool_config_parse_string(&c, "", "pool.ini", &err), 0,
 	       "an empty file has default limits");
 	is_int(c.limits.max_connections, 256, "default max_connections");
 	is_int(c.limits.root_connections, 4, "default root_connections");
@@ -344,9 +341,9 @@ static void user_limits(void)
 	is_double(c.limits.idle_timeout, 300, 0, "default idle_timeout");
 	cpool_config_free(&c);
 
-	is_int(cpool_config_parse_string(&c, text, "pool.ini", err, sizeof(err)), 0,
+	is_int(cpool_config_parse_string(&c, text, "pool.ini", &err), 0,
 	       "a [limits] section parses");
-	diag("%s", err);
+	diag("%s", err.msg);
 	is_int(c.limits.connections_per_user, 8, "connections_per_user");
 	is_int(c.limits.root_connections, 2, "root_connections");
 	is_int(c.limits.queued_jobs_per_user, 0, "queued_jobs_per_user 0: no limit");
@@ -390,17 +387,16 @@ static void metrics_section(void)
 {
 	struct cpool_pool_config c;
 
-	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", err, sizeof(err)) == 0 &&
+	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", &err) == 0 &&
 		   strcmp(c.metrics_listen, CPOOL_METRICS_LISTEN_DEFAULT) == 0,
 	   "[metrics] listen defaults to loopback");
 	cpool_config_free(&c);
-	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = off\n", "pool.ini", err,
-				     sizeof(err)) == 0 &&
+	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = off\n", "pool.ini", &err) == 0 &&
 		   c.metrics_listen[0] == '\0',
 	   "listen = off disables the endpoint");
 	cpool_config_free(&c);
-	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = [::1]:9100\n", "pool.ini", err,
-				     sizeof(err)) == 0 &&
+	ok(cpool_config_parse_string(&c, "[metrics]\nlisten = [::1]:9100\n", "pool.ini", &err) ==
+			   0 &&
 		   strcmp(c.metrics_listen, "[::1]:9100") == 0,
 	   "an IPv6 listen address");
 	cpool_config_free(&c);

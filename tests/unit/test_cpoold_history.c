@@ -13,11 +13,11 @@ static json_t *ask(struct cpoold *d, uid_t uid, const char *line)
 {
 	struct cpool_peer peer = { .pid = 1, .uid = uid, .gid = uid };
 	struct cpool_request req;
-	char err[512];
+	struct cpool_error err;
 	json_t *reply;
 
-	if (cpool_request_parse(line, strlen(line), &req, err, sizeof(err))) {
-		reply = cpool_reply_error(req.id, -EINVAL, "%s", err);
+	if (cpool_request_parse(line, strlen(line), &req, &err)) {
+		reply = cpool_reply_error(req.id, -EINVAL, "%s", err.msg);
 		cpool_request_free(&req);
 		return reply;
 	}
@@ -37,7 +37,6 @@ int main(void)
 	plan(9);
 	fixture_open(&d, dir);
 	/* 1 200 ended jobs, every third of uid 1000. */
-	cpool_store_begin(d.store);
 	for (int i = 0; i < 1200; i++) {
 		struct cpool_jobrec r = { .name = (char *)"j",
 					  .uid = i % 3 ? 0 : 1000,
@@ -51,7 +50,6 @@ int main(void)
 		if (cpool_store_job_insert(d.store, &r))
 			bail_out("insert: %s", cpool_store_errmsg(d.store));
 	}
-	cpool_store_commit(d.store);
 
 	reply = ask(&d, 0, "{\"v\":1,\"id\":1,\"op\":\"history\"}");
 	jobs = json_object_get(json_object_get(reply, "result"), "jobs");

@@ -8,7 +8,7 @@
 #include "cpoold_fixture.h"
 
 static char dir[] = "/tmp/cpool-test-cpoold-limits.XXXXXX";
-static char err[512];
+static struct cpool_error err;
 
 static const char *argv_true[] = { "/bin/true", NULL };
 
@@ -20,11 +20,11 @@ static int submit(struct cpoold *d, uid_t uid, int prio, int cpus)
 	int64_t id;
 	int r;
 
-	err[0] = '\0';
-	r = limits_check_submit(d, uid, &s, err, sizeof(err));
+	err.msg[0] = '\0';
+	r = limits_check_submit(d, uid, &s, &err);
 	if (r)
 		return r;
-	return jobs_submit(d, &s, uid, uid, &id, err, sizeof(err));
+	return jobs_submit(d, &s, uid, uid, &id, &err);
 }
 
 int main(void)
@@ -47,7 +47,8 @@ int main(void)
 
 	r = submit(&d, 1000, -5, 1);
 	is_int(r, -EPERM, "a user may not submit a negative priority");
-	ok(strstr(err, "priority -5") && strstr(err, "only root"), "the refusal says why: %s", err);
+	ok(strstr(err.msg, "priority -5") && strstr(err.msg, "only root"),
+	   "the refusal says why: %s", err.msg);
 	is_int(submit(&d, 0, -20, 1), 0, "root may");
 
 	for (n = 0; n < 3; n++)
@@ -56,8 +57,8 @@ int main(void)
 	is_int(n, 3, "three queued jobs are within queued_jobs_per_user = 3");
 	r = submit(&d, 1000, 0, 1);
 	is_int(r, -EDQUOT, "the fourth is refused");
-	ok(strstr(err, "queued_jobs_per_user") && strstr(err, " 3 "),
-	   "the refusal names the limit and its value: %s", err);
+	ok(strstr(err.msg, "queued_jobs_per_user") && strstr(err.msg, " 3 "),
+	   "the refusal names the limit and its value: %s", err.msg);
 	is_int(submit(&d, 1001, 0, 1), 0, "another user is not held back by the first");
 	for (n = 0; n < 5; n++)
 		if (submit(&d, 0, 0, 1))
@@ -99,8 +100,9 @@ int main(void)
 	is_int(n, 5, "a burst of submit_burst = 5 submissions passes");
 	r = submit(&d, 2000, 0, 1);
 	is_int(r, -EAGAIN, "the next is refused");
-	ok(strstr(err, "submit_rate") && strstr(err, "submit_burst") && strstr(err, "of 5"),
-	   "the refusal names the limits and their values: %s", err);
+	ok(strstr(err.msg, "submit_rate") && strstr(err.msg, "submit_burst") &&
+		   strstr(err.msg, "of 5"),
+	   "the refusal names the limits and their values: %s", err.msg);
 	is_int(submit(&d, 2001, 0, 1), 0, "each user has a bucket of their own");
 	d.cfg.limits.submit_rate = 1e6;
 	usleep(10000);

@@ -28,10 +28,10 @@ static int submit(struct cpoold *d, const char *vs)
 {
 	const char *argv[] = { "/bin/true", NULL };
 	struct cpool_submit_req s = { .argv = argv, .argc = 1, .vs = vs, .cpus = 1 };
-	char err[512];
+	struct cpool_error err;
 	int64_t id;
 
-	return jobs_submit(d, &s, 1000, 1000, &id, err, sizeof(err));
+	return jobs_submit(d, &s, 1000, 1000, &id, &err);
 }
 
 static int count_cancelled(const struct cpool_jobrec *r, void *ctx)
@@ -45,7 +45,7 @@ int main(void)
 	struct vsrv vs[2];
 	struct cpoold d;
 	struct cpool_job_filter f = { .finished_only = true, .uid = -1 };
-	char err[1024];
+	struct cpool_error err;
 	int cancelled = 0, r;
 
 	plan(8);
@@ -65,8 +65,8 @@ int main(void)
 	is_int(count_jobs(&d, "doomed"), 3, "three jobs queued on the VS to destroy");
 	is_int(count_jobs(&d, "kept"), 3, "three on the other");
 
-	r = pool_vs_destroy(&d, "doomed", err, sizeof(err));
-	diag("%s", err);
+	r = pool_vs_destroy(&d, "doomed", &err);
+	diag("%s", err.msg);
 	is_int(r, -ENOENT, "the cgroup removal fails on the fake pool path");
 	is_int(count_jobs(&d, "doomed"), 0, "every queued job of the VS was cancelled");
 	is_int(count_jobs(&d, "kept"), 3, "the other VS's jobs are untouched");

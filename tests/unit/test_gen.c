@@ -35,32 +35,31 @@ static void rng_known(void)
 static void dist_parse(void)
 {
 	struct cpool_dist d;
-	char err[256];
+	struct cpool_error err;
 
-	is_int(cpool_dist_parse("exp:2.5", 0, &d, err, sizeof(err)), 0, "parse exp");
+	is_int(cpool_dist_parse("exp:2.5", 0, &d, &err), 0, "parse exp");
 	is_int(d.kind, CPOOL_DIST_EXP, "exp kind");
 	is_double(d.a, 2.5, 1e-12, "exp mean");
-	is_int(cpool_dist_parse("lognormal:0.5,1", 0, &d, err, sizeof(err)), 0, "parse lognormal");
+	is_int(cpool_dist_parse("lognormal:0.5,1", 0, &d, &err), 0, "parse lognormal");
 	is_double(d.b, 1, 1e-12, "lognormal sigma");
-	is_int(cpool_dist_parse("uniform:1-4", 1, &d, err, sizeof(err)), 0, "parse uniform ints");
+	is_int(cpool_dist_parse("uniform:1-4", 1, &d, &err), 0, "parse uniform ints");
 	is_double(d.b, 4, 0, "uniform upper end");
-	is_int(cpool_dist_parse("uniform:-5-3", 1, &d, err, sizeof(err)), 0,
+	is_int(cpool_dist_parse("uniform:-5-3", 1, &d, &err), 0,
 	       "parse uniform with a negative start");
 	is_double(d.a, -5, 0, "negative lower end");
-	is_int(cpool_dist_parse("choice:1,2,4", 1, &d, err, sizeof(err)), 0, "parse choice");
+	is_int(cpool_dist_parse("choice:1,2,4", 1, &d, &err), 0, "parse choice");
 	is_int(d.n_choices, 3, "three choices");
-	is_int(cpool_dist_parse("fixed:1.5", 1, &d, err, sizeof(err)), -EINVAL,
+	is_int(cpool_dist_parse("fixed:1.5", 1, &d, &err), -EINVAL,
 	       "fixed CPU count must be whole");
-	ok(strstr(err, "fixed:1.5") != NULL, "the message quotes the input: %s", err);
-	is_int(cpool_dist_parse("exp:2", 1, &d, err, sizeof(err)), -EINVAL,
+	ok(strstr(err.msg, "fixed:1.5") != NULL, "the message quotes the input: %s", err.msg);
+	is_int(cpool_dist_parse("exp:2", 1, &d, &err), -EINVAL,
 	       "exp is not a CPU-count distribution");
-	is_int(cpool_dist_parse("exp:-1", 0, &d, err, sizeof(err)), -EINVAL, "negative mean");
-	is_int(cpool_dist_parse("exp", 0, &d, err, sizeof(err)), -EINVAL, "no colon");
-	is_int(cpool_dist_parse("uniform:4-1", 1, &d, err, sizeof(err)), -EINVAL, "empty range");
-	is_int(cpool_dist_parse("choice:", 1, &d, err, sizeof(err)), -EINVAL, "empty choice");
-	is_int(cpool_dist_parse("lognormal:1", 0, &d, err, sizeof(err)), -EINVAL,
-	       "lognormal needs sigma");
-	is_int(cpool_dist_parse("gamma:1", 0, &d, err, sizeof(err)), -EINVAL, "unknown kind");
+	is_int(cpool_dist_parse("exp:-1", 0, &d, &err), -EINVAL, "negative mean");
+	is_int(cpool_dist_parse("exp", 0, &d, &err), -EINVAL, "no colon");
+	is_int(cpool_dist_parse("uniform:4-1", 1, &d, &err), -EINVAL, "empty range");
+	is_int(cpool_dist_parse("choice:", 1, &d, &err), -EINVAL, "empty choice");
+	is_int(cpool_dist_parse("lognormal:1", 0, &d, &err), -EINVAL, "lognormal needs sigma");
+	is_int(cpool_dist_parse("gamma:1", 0, &d, &err), -EINVAL, "unknown kind");
 }
 
 /* Sample means near the distribution's mean: 200000 draws, fixed seed. */
@@ -72,11 +71,11 @@ static void dist_means(void)
 	for (int k = 0; k < 4; k++) {
 		struct cpool_dist d;
 		struct cpool_rng r;
-		char err[256];
+		struct cpool_error err;
 		double sum = 0, mean;
 		int n = 200000, bad = 0;
 
-		cpool_dist_parse(specs[k], integer[k], &d, err, sizeof(err));
+		cpool_dist_parse(specs[k], integer[k], &d, &err);
 		cpool_rng_seed(&r, 7);
 		for (int i = 0; i < n; i++) {
 			double v = cpool_dist_sample(&d, &r);
@@ -96,7 +95,8 @@ static void gen_trace_roundtrip(void)
 	struct cpool_gen_config cfg;
 	struct cpool_trace a, b, back;
 	struct cpool_error e;
-	char err[256], *text = NULL;
+	struct cpool_error err;
+	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 	int sorted = 1, same = 1, ms = 1;
@@ -104,9 +104,9 @@ static void gen_trace_roundtrip(void)
 	cpool_gen_init(&cfg);
 	cfg.jobs = 2000;
 	cfg.seed = 99;
-	cpool_gen_parse_arrival("poisson:4", &cfg, err, sizeof(err));
-	cpool_dist_parse("exp:2", 0, &cfg.runtime, err, sizeof(err));
-	cpool_dist_parse("choice:1,2,4", 1, &cfg.cpus, err, sizeof(err));
+	cpool_gen_parse_arrival("poisson:4", &cfg, &err);
+	cpool_dist_parse("exp:2", 0, &cfg.runtime, &err);
+	cpool_dist_parse("choice:1,2,4", 1, &cfg.cpus, &err);
 	is_int(cpool_gen_trace(&cfg, &a), 0, "gen: 2000 jobs");
 	is_int(cpool_gen_trace(&cfg, &b), 0, "gen: again, same seed");
 	is_int((int64_t)a.n_jobs, 2000, "gen: count");
@@ -147,7 +147,7 @@ static void gen_trace_roundtrip(void)
 	cpool_trace_free(&back);
 
 	cfg.jobs = 3;
-	cpool_dist_parse("fixed:0", 1, &cfg.cpus, err, sizeof(err));
+	cpool_dist_parse("fixed:0", 1, &cfg.cpus, &err);
 	is_int(cpool_gen_trace(&cfg, &a), -EINVAL, "gen: a zero-CPU job is refused");
 	ok(a.jobs == NULL && a.n_jobs == 0, "gen: nothing left behind on failure");
 }
@@ -158,20 +158,19 @@ static void estimate_error_parse(void)
 			      "lognormal:x", "over:0.5",     "over:101",      "over:",
 			      "over:2x",     "gamma:1",	     "lognormal",     "" };
 	struct cpool_estimate_error ee;
-	char err[256];
+	struct cpool_error err;
 
-	is_int(cpool_estimate_error_parse("lognormal:0.5", &ee, err, sizeof(err)), 0,
+	is_int(cpool_estimate_error_parse("lognormal:0.5", &ee, &err), 0,
 	       "estimate error: lognormal parses");
 	ok(ee.kind == CPOOL_ESTIMATE_LOGNORMAL && ee.param == 0.5, "lognormal sigma 0.5");
-	is_int(cpool_estimate_error_parse("over:2", &ee, err, sizeof(err)), 0,
-	       "estimate error: over parses");
+	is_int(cpool_estimate_error_parse("over:2", &ee, &err), 0, "estimate error: over parses");
 	ok(ee.kind == CPOOL_ESTIMATE_OVER && ee.param == 2, "over factor 2");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = '\0';
-		ok(cpool_estimate_error_parse(bad[i], &ee, err, sizeof(err)) == -EINVAL,
+		err.msg[0] = '\0';
+		ok(cpool_estimate_error_parse(bad[i], &ee, &err) == -EINVAL,
 		   "estimate error '%s' refused", bad[i]);
-		ok(strstr(err, bad[i]) != NULL && strlen(err) > strlen(bad[i]) + 4,
-		   "... with a message quoting it: %s", err);
+		ok(strstr(err.msg, bad[i]) != NULL && strlen(err.msg) > strlen(bad[i]) + 4,
+		   "... with a message quoting it: %s", err.msg);
 	}
 }
 
@@ -180,7 +179,7 @@ static void estimate_error_distribution(void)
 {
 	struct cpool_gen_config cfg;
 	struct cpool_trace exact, noisy, again;
-	char err[256];
+	struct cpool_error err;
 	double sum = 0, sum2 = 0, mean, sd;
 	size_t n = 0, above = 0, same = 1, same_shape = 1, bounded = 1, over_ok = 1;
 
@@ -188,9 +187,9 @@ static void estimate_error_distribution(void)
 	cfg.jobs = 20000;
 	cfg.seed = 5;
 	/* Runtimes of 100..200 s: the 1 s floor never applies at sigma 0.5. */
-	cpool_dist_parse("uniform:100-200", 0, &cfg.runtime, err, sizeof(err));
+	cpool_dist_parse("uniform:100-200", 0, &cfg.runtime, &err);
 	is_int(cpool_gen_trace(&cfg, &exact), 0, "gen without estimate noise");
-	cpool_estimate_error_parse("lognormal:0.5", &cfg.estimate_error, err, sizeof(err));
+	cpool_estimate_error_parse("lognormal:0.5", &cfg.estimate_error, &err);
 	is_int(cpool_gen_trace(&cfg, &noisy), 0, "gen with lognormal:0.5");
 	is_int(cpool_gen_trace(&cfg, &again), 0, "gen again, same seed");
 	for (size_t i = 0; i < noisy.n_jobs; i++) {
@@ -230,7 +229,7 @@ static void estimate_error_distribution(void)
 	cpool_trace_free(&noisy);
 
 	cfg.seed = 5;
-	cpool_estimate_error_parse("over:3", &cfg.estimate_error, err, sizeof(err));
+	cpool_estimate_error_parse("over:3", &cfg.estimate_error, &err);
 	is_int(cpool_gen_trace(&cfg, &noisy), 0, "gen with over:3");
 	for (size_t i = 0; i < noisy.n_jobs; i++)
 		over_ok &= llabs(noisy.jobs[i].estimate_us - 3 * noisy.jobs[i].runtime_us) <= 500;
@@ -239,8 +238,8 @@ static void estimate_error_distribution(void)
 	cpool_trace_free(&exact);
 
 	/* Short jobs: the estimate never drops below 1 s, even at factor 1. */
-	cpool_dist_parse("uniform:0.01-0.5", 0, &cfg.runtime, err, sizeof(err));
-	cpool_estimate_error_parse("over:1", &cfg.estimate_error, err, sizeof(err));
+	cpool_dist_parse("uniform:0.01-0.5", 0, &cfg.runtime, &err);
+	cpool_estimate_error_parse("over:1", &cfg.estimate_error, &err);
 	cfg.jobs = 1000;
 	is_int(cpool_gen_trace(&cfg, &noisy), 0, "gen short jobs with over:1");
 	bounded = 1;
@@ -250,8 +249,8 @@ static void estimate_error_distribution(void)
 	cpool_trace_free(&noisy);
 
 	/* The largest sigma on the longest runtimes stays bounded. */
-	cpool_dist_parse("fixed:1e9", 0, &cfg.runtime, err, sizeof(err));
-	cpool_estimate_error_parse("lognormal:3", &cfg.estimate_error, err, sizeof(err));
+	cpool_dist_parse("fixed:1e9", 0, &cfg.runtime, &err);
+	cpool_estimate_error_parse("lognormal:3", &cfg.estimate_error, &err);
 	is_int(cpool_gen_trace(&cfg, &noisy), 0, "gen 1e9 s jobs with lognormal:3");
 	bounded = 1;
 	for (size_t i = 0; i < noisy.n_jobs; i++)

@@ -94,38 +94,36 @@ static void two_socket_smt(void)
 	p = planner_with(&t, "");
 	{
 		struct cpool_vserver out;
-		char why[256];
+		struct cpool_error why;
 
 		is_str(place_str(p, "a", "cpus=4;numa=local", FF), "0-3", "grow: start with 4");
-		is_int(cpool_planner_resize(p, "a", 8, &out, why, sizeof(why)), 0, "grow to 8");
+		is_int(cpool_planner_resize(p, "a", 8, &out, &why), 0, "grow to 8");
 		cpool_cpuset_format(&out.cpus, buf, sizeof(buf));
 		is_str(buf, "0-7", "growth stays in the same L3 group");
-		is_int(cpool_planner_resize(p, "a", 16, &out, why, sizeof(why)), 0, "grow to 16");
+		is_int(cpool_planner_resize(p, "a", 16, &out, &why), 0, "grow to 16");
 		cpool_cpuset_format(&out.cpus, buf, sizeof(buf));
 		is_str(buf, "0-15", "then the same node");
-		is_int(cpool_planner_resize(p, "a", 18, &out, why, sizeof(why)), -ENOSPC,
+		is_int(cpool_planner_resize(p, "a", 18, &out, &why), -ENOSPC,
 		       "numa=local cannot grow past its node");
-		is_str(why,
+		is_str(why.msg,
 		       "vserver a: 2 more CPUs in whole cores are not free on its node (numa=local)",
 		       "and says why");
 		cpool_cpuset_format(&cpool_planner_find(p, "a")->cpus, buf, sizeof(buf));
 		is_str(buf, "0-15", "a failed growth changes nothing");
-		is_int(cpool_planner_resize(p, "a", 3, &out, why, sizeof(why)), -EINVAL,
+		is_int(cpool_planner_resize(p, "a", 3, &out, &why), -EINVAL,
 		       "full-cores cannot shrink to an odd count");
 
 		is_str(place_str(p, "t", "cpus=1;smt=threads", FF), "16", "one thread on node 1");
-		is_int(cpool_planner_resize(p, "t", 2, &out, why, sizeof(why)), 0,
-		       "grow the thread");
+		is_int(cpool_planner_resize(p, "t", 2, &out, &why), 0, "grow the thread");
 		cpool_cpuset_format(&out.cpus, buf, sizeof(buf));
 		is_str(buf, "16-17", "growth takes the sibling first");
 
 		is_str(place_str(p, "w", "cpus=24", FF), "32-55", "w: 24 CPUs over nodes 2 and 3");
-		is_int(cpool_planner_resize(p, "w", 16, &out, why, sizeof(why)), 0,
-		       "shrink w to 16");
+		is_int(cpool_planner_resize(p, "w", 16, &out, &why), 0, "shrink w to 16");
 		cpool_cpuset_format(&out.cpus, buf, sizeof(buf));
 		is_str(buf, "32-47", "shrinking gives back the CPUs away from its main node");
 		is_str(planner_util_mems, "0-3", "(mems of numa=any unchanged)");
-		is_int(cpool_planner_resize(p, "w", 26, &out, why, sizeof(why)), 0, "grow w to 26");
+		is_int(cpool_planner_resize(p, "w", 26, &out, &why), 0, "grow w to 26");
 		cpool_cpuset_format(&out.cpus, buf, sizeof(buf));
 		is_str(buf, "32-57",
 		       "growth past the node takes the nearest node: node 3, same package");
@@ -137,7 +135,7 @@ static void two_socket_smt(void)
 		       "its node is whole again");
 		is_str(place_str(p, "a2", "cpus=2", FF), "ERR: vserver a2: already placed",
 		       "duplicate name refused");
-		is_int(cpool_planner_resize(p, "zz", 2, &out, why, sizeof(why)), -ENOENT,
+		is_int(cpool_planner_resize(p, "zz", 2, &out, &why), -ENOENT,
 		       "resize unknown: -ENOENT");
 	}
 	cpool_planner_free(p);
@@ -310,12 +308,12 @@ static void whole_plan(void)
 	}
 	{
 		struct cpool_cpuset bad;
-		char why[256];
+		struct cpool_error why;
 
 		cpool_cpuset_parse(&bad, "0,99", NULL);
-		is_int(cpool_planner_new(&p, &t, &bad, why, sizeof(why)), -EINVAL,
+		is_int(cpool_planner_new(&p, &t, &bad, &why), -EINVAL,
 		       "reserved CPUs the machine lacks are refused");
-		is_str(why, "reserved_cpus: CPUs 99 do not exist; the machine has 0-15",
+		is_str(why.msg, "reserved_cpus: CPUs 99 do not exist; the machine has 0-15",
 		       "saying which");
 	}
 	cpool_topology_free(&t);
@@ -326,15 +324,16 @@ static void shared_machines(void)
 	const char *no_data, *dir = shared_data_dir("topologies", &no_data);
 	struct cpool_topology t;
 	struct cpool_planner *p;
-	char path[8192], err[256];
+	struct cpool_error err;
+	char path[8192];
 
 	if (!dir) {
 		skip(8, no_data);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/memorysidecaches.xml", dir);
-	if (cpool_topology_load(&t, path, NULL, err, sizeof(err)))
-		bail_out("%s", err);
+	if (cpool_topology_load(&t, path, NULL, &err))
+		bail_out("%s", err.msg);
 	p = planner_with(&t, NULL);
 	is_str(place_str(p, "a", "cpus=20;numa=local", FF),
 	       "1,5,9,13,17,21,25,29,33,37,41,45,49,53,57,61,65,69,73,77",
@@ -346,10 +345,11 @@ static void shared_machines(void)
 		struct cpool_vs_spec sp;
 		struct cpool_vserver out;
 		struct cpool_cpuset nodes;
-		char why[256], buf[64];
+		struct cpool_error why;
+		char buf[64];
 
 		spec_from(&sp, "c", "cpus=24");
-		is_int(cpool_planner_place(p, &sp, FF, &out, why, sizeof(why)), 0,
+		is_int(cpool_planner_place(p, &sp, FF, &out, &why), 0,
 		       "memorysidecaches: 24 more CPUs fit");
 		cpool_cpuset_zero(&nodes);
 		for (int c = cpool_cpuset_first(&out.cpus); c >= 0;
@@ -363,8 +363,8 @@ static void shared_machines(void)
 	cpool_topology_free(&t);
 
 	snprintf(path, sizeof(path), "%s/64intel64-fakeKNL-SNC4-hybrid.xml", dir);
-	if (cpool_topology_load(&t, path, NULL, err, sizeof(err)))
-		bail_out("%s", err);
+	if (cpool_topology_load(&t, path, NULL, &err))
+		bail_out("%s", err.msg);
 	p = planner_with(&t, NULL);
 	is_str(place_str(p, "a", "cpus=4;numa=local", FF), "1,17,33,49",
 	       "KNL: one 4-thread core beside the reserved core 0");
@@ -394,7 +394,7 @@ static void memory_ledger(void)
 	struct cpool_topology t;
 	struct cpool_planner *p;
 	struct cpool_vserver out, vs;
-	char why[256];
+	struct cpool_error why;
 
 	if (handmade_topology(&t, spec, 2, false))
 		bail_out("handmade topology");
@@ -430,14 +430,15 @@ static void memory_ledger(void)
 	is_int((int)charged(p, "x", 0), 16, "x: half its memory on node 0");
 	is_int((int)charged(p, "x", 1), 16, "x: half on node 1");
 	is_str(place_str(p, "y", "cpus=1;numa=local;memory=16G", FF), "2", "y: node 0's last 16G");
-	is_int(cpool_planner_resize(p, "x", 2, &out, why, sizeof(why)), -ENOSPC,
+	is_int(cpool_planner_resize(p, "x", 2, &out, &why), -ENOSPC,
 	       "x cannot shrink onto node 0 alone");
-	is_str(why, "vserver x: memory=32G needs 32G on node 0; 16G is free there", "and says why");
-	cpool_cpuset_format(&cpool_planner_find(p, "x")->cpus, why, sizeof(why));
-	is_str(why, "0-1,4-5", "x keeps its CPUs");
+	is_str(why.msg, "vserver x: memory=32G needs 32G on node 0; 16G is free there",
+	       "and says why");
+	cpool_cpuset_format(&cpool_planner_find(p, "x")->cpus, why.msg, sizeof(why.msg));
+	is_str(why.msg, "0-1,4-5", "x keeps its CPUs");
 	is_int((int)(cpool_planner_memory_free(p, 0) / GIB), 0, "node 0's ledger is unchanged");
 	is_int((int)(cpool_planner_memory_free(p, 1) / GIB), 16, "node 1's too");
-	is_int(cpool_planner_resize(p, "x", 6, &out, why, sizeof(why)), 0, "x grows to 6");
+	is_int(cpool_planner_resize(p, "x", 6, &out, &why), 0, "x grows to 6");
 	is_int((int)charged(p, "x", 0) + (int)charged(p, "x", 1), 32,
 	       "x: its charges still add up to 32G");
 	ok(cpool_planner_memory_free(p, 0) + cpool_planner_memory_free(p, 1) == 16 * GIB,
@@ -449,18 +450,17 @@ static void memory_ledger(void)
 	cpool_cpuset_parse(&vs.cpus, "7", NULL);
 	cpool_cpuset_parse(&vs.mems, "1", NULL);
 	vs.limits.memory_max = 40 * GIB;
-	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)), -ENOSPC,
+	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, &why), -ENOSPC,
 	       "adopting 40G onto a 32G node fails");
 	ok(cpool_planner_find(p, "live") == NULL, "and leaves nothing behind");
 	vs.limits.memory_max = 2 * GIB;
-	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)), 0,
-	       "adopting 2G fits");
+	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, &why), 0, "adopting 2G fits");
 	is_int((int)charged(p, "live", 1), 2, "and is charged");
 	cpool_planner_release(p, "x");
 	snprintf(vs.name, sizeof(vs.name), "nomems");
 	cpool_cpuset_parse(&vs.cpus, "0", NULL);
 	cpool_cpuset_zero(&vs.mems);
-	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, why, sizeof(why)), 0,
+	is_int(cpool_planner_adopt(p, &vs, CPOOL_SMT_THREADS, &why), 0,
 	       "adopting a VS with empty mems");
 	is_int((int)charged(p, "nomems", 0), 2, "is charged where its CPU is, as mems inherit all");
 	cpool_planner_free(p);

@@ -256,27 +256,28 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 	struct cpool_planner *p;
 	struct cpool_cpuset reserved;
 	size_t at = 0;
-	char why[256], buf[1024];
+	struct cpool_error why;
+	char buf[1024];
 	int r;
 
 	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
 	log[0] = '\0';
 	switch (rnd(3)) {
 	case 0:
-		r = cpool_planner_new(&p, t, NULL, why, sizeof(why));
+		r = cpool_planner_new(&p, t, NULL, &why);
 		break;
 	case 1:
 		cpool_cpuset_zero(&reserved);
-		r = cpool_planner_new(&p, t, &reserved, why, sizeof(why));
+		r = cpool_planner_new(&p, t, &reserved, &why);
 		break;
 	default:
 		cpool_cpuset_zero(&reserved);
 		cpool_cpuset_set(&reserved, t->pus[rnd((uint32_t)t->nr_pus)].os);
-		r = cpool_planner_new(&p, t, &reserved, why, sizeof(why));
+		r = cpool_planner_new(&p, t, &reserved, &why);
 		break;
 	}
 	if (r)
-		bail_out("cpool_planner_new: %s", why);
+		bail_out("cpool_planner_new: %s", why.msg);
 	for (int op = 0; op < OPS; op++) {
 		int i = (int)rnd(MAX_VS), kind = (int)rnd(20);
 		struct vs_rec *x = &v[i];
@@ -304,7 +305,7 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 					full_free = true;
 			}
 			total.places++;
-			r = cpool_planner_place(p, &x->spec, fit, &x->vs, why, sizeof(why));
+			r = cpool_planner_place(p, &x->spec, fit, &x->vs, &why);
 			at += (size_t)snprintf(log + at, at < loglen ? loglen - at : 0, "P%d:%d;",
 					       i, r);
 			if (r == 0) {
@@ -358,7 +359,7 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 				if (x->spec.numa == CPOOL_NUMA_ANY && sum >= x->spec.cpus)
 					violation(seed,
 						  "%s: any %d refused though %d are free (%s)",
-						  x->vs.name, x->spec.cpus, sum, why);
+						  x->vs.name, x->spec.cpus, sum, why.msg);
 			} else if (r == -EINVAL) {
 				bool bad_mems = x->spec.mems_explicit &&
 						cpool_cpuset_isset(&x->spec.mems, 99);
@@ -367,11 +368,12 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 
 				if (!bad_mems && !odd)
 					violation(seed, "%s: refused as invalid: %s", x->vs.name,
-						  why);
+						  why.msg);
 			} else if (r != -ENOSPC && r != -EBUSY) {
-				violation(seed, "%s: unexpected error %d: %s", x->vs.name, r, why);
+				violation(seed, "%s: unexpected error %d: %s", x->vs.name, r,
+					  why.msg);
 			}
-			if (r && strstr(why, " free there"))
+			if (r && strstr(why.msg, " free there"))
 				total.refused_memory++;
 			if (r == -EBUSY && !x->spec.cpus_explicit)
 				violation(seed, "%s: -EBUSY without an explicit list", x->vs.name);
@@ -387,7 +389,7 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 			int want = gran * (1 + (int)rnd((uint32_t)(t->nr_pus / 4 / gran + 1)));
 
 			total.resizes++;
-			r = cpool_planner_resize(p, x->vs.name, want, &out, why, sizeof(why));
+			r = cpool_planner_resize(p, x->vs.name, want, &out, &why);
 			at += (size_t)snprintf(log + at, at < loglen ? loglen - at : 0,
 					       "Z%d:%d:%d;", i, want, r);
 			if (r == 0) {
@@ -409,8 +411,8 @@ static void run(const struct cpool_topology *t, uint64_t seed, char *log, size_t
 						  x->vs.name);
 				if (r != -ENOSPC)
 					violation(seed, "%s: resize error %d: %s", x->vs.name, r,
-						  why);
-				if (strstr(why, " free there"))
+						  why.msg);
+				if (strstr(why.msg, " free there"))
 					total.refused_memory++;
 			}
 		}
@@ -468,7 +470,7 @@ int main(void)
 	};
 	int nondet = 0, runs = 0;
 	struct cpool_topology t;
-	char err[256];
+	struct cpool_error err;
 
 	/* Hand-built machines: uneven nodes, memory-only nodes, interleaved numbering. */
 	for (uint64_t seed = 1; seed <= 120; seed++, runs++) {
@@ -483,8 +485,8 @@ int main(void)
 		rng_state = seed;
 		snprintf(desc, sizeof(desc), "pack:%u numa:%u l3:%u core:%u pu:%u", 1 + rnd(2),
 			 1 + rnd(4), 1 + rnd(2), 1 + rnd(6), (unsigned[]){ 1, 2, 4 }[rnd(3)]);
-		if (cpool_topology_load(&t, NULL, desc, err, sizeof(err)))
-			bail_out("%s", err);
+		if (cpool_topology_load(&t, NULL, desc, &err))
+			bail_out("%s", err.msg);
 		run_twice(&t, seed, &nondet);
 		cpool_topology_free(&t);
 	}
@@ -500,8 +502,8 @@ int main(void)
 			char path[8192];
 
 			snprintf(path, sizeof(path), "%s/%s", dir, shared[i]);
-			if (cpool_topology_load(&t, path, NULL, err, sizeof(err))) {
-				diag("%s", err);
+			if (cpool_topology_load(&t, path, NULL, &err)) {
+				diag("%s", err.msg);
 				continue;
 			}
 			loaded++;

@@ -6,12 +6,12 @@
 #include "../tap.h"
 #include "cpool/protocol.h"
 
-static char err[512];
+static struct cpool_error err;
 
 static int parse(const char *line, struct cpool_request *req)
 {
-	err[0] = '\0';
-	return cpool_request_parse(line, strlen(line), req, err, sizeof(err));
+	err.msg[0] = '\0';
+	return cpool_request_parse(line, strlen(line), req, &err);
 }
 
 /* Parses, frees, and returns the result; the error text stays in err. */
@@ -57,17 +57,17 @@ static void check_attach(void)
 
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"attach\",\"args\":{\"uid\":0}}"), -EINVAL,
 	       "no vs: refused");
-	ok(strstr(err, "args.vs") != NULL, "the message names vs: %s", err);
+	ok(strstr(err.msg, "args.vs") != NULL, "the message names vs: %s", err.msg);
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"attach\",\"args\":{\"vs\":\"a\"}}"), -EINVAL,
 	       "no uid: refused");
-	ok(strstr(err, "args.uid") != NULL, "the message names uid: %s", err);
+	ok(strstr(err.msg, "args.uid") != NULL, "the message names uid: %s", err.msg);
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"attach\",\"args\":{\"vs\":\"a\",\"uid\":0,"
 			  "\"cpus\":0}}"),
 	       -EINVAL, "0 CPUs: refused");
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"attach\",\"args\":{\"vs\":\"a\",\"uid\":0,"
 			  "\"pid\":1}}"),
 	       -EINVAL, "a pid in the arguments is refused: the process travels as a pidfd");
-	ok(strstr(err, "'pid'") != NULL, "the message names the key: %s", err);
+	ok(strstr(err.msg, "'pid'") != NULL, "the message names the key: %s", err.msg);
 	is_int(parse_only("{\"v\":1,\"id\":1,\"op\":\"attach\",\"args\":{\"vs\":\"a\",\"uid\":0,"
 			  "\"slurm_job\":-1}}"),
 	       -EINVAL, "a negative Slurm job id: refused");
@@ -126,7 +126,7 @@ int main(void)
 
 	/* Malformed and invalid requests: an error code, a message, never a crash. */
 	is_int(parse_only("{\"v\":1,\"id\":2,\"op\":"), -EINVAL, "truncated JSON");
-	ok(strstr(err, "malformed JSON") != NULL, "message says malformed: %s", err);
+	ok(strstr(err.msg, "malformed JSON") != NULL, "message says malformed: %s", err.msg);
 	is_int(parse_only("[1,2]"), -EINVAL, "not an object");
 	is_int(parse_only("{\"v\":2,\"id\":1,\"op\":\"ps\"}"), -EPROTO, "wrong version");
 	is_int(parse_only("{\"id\":1,\"op\":\"ps\"}"), -EPROTO, "missing version");
@@ -146,7 +146,7 @@ int main(void)
 	is_int(parse_only(
 		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"cpus\":0}}"),
 	       -EINVAL, "zero cpus");
-	ok(strstr(err, "args.cpus") != NULL, "message names the key: %s", err);
+	ok(strstr(err.msg, "args.cpus") != NULL, "message names the key: %s", err.msg);
 	is_int(parse_only(
 		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"priority\":99}}"),
 	       -EINVAL, "priority out of range");
@@ -159,15 +159,15 @@ int main(void)
 	is_int(parse_only(
 		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estmate\":3}}"),
 	       -EINVAL, "misspelt key");
-	ok(strstr(err, "estmate") != NULL, "message names the unknown key: %s", err);
+	ok(strstr(err.msg, "estmate") != NULL, "message names the unknown key: %s", err.msg);
 	is_int(parse_only(
 		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":-1}}"),
 	       -EINVAL, "negative estimate");
 	is_int(parse_only(
 		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":1e300}}"),
 	       -ERANGE, "an estimate of 1e300 s is refused, not wrapped");
-	ok(strstr(err, "args.estimate") && strstr(err, "31622400"),
-	   "the refusal names the key and the limit: %s", err);
+	ok(strstr(err.msg, "args.estimate") && strstr(err.msg, "31622400"),
+	   "the refusal names the key and the limit: %s", err.msg);
 	is_int(parse_only(
 		       "{\"v\":1,\"id\":1,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],\"estimate\":31622400}}"),
 	       0, "an estimate of exactly 366 days is accepted");
@@ -188,8 +188,8 @@ int main(void)
 	big = malloc(CPOOL_PROTO_MAX_LINE + 2);
 	memset(big, ' ', CPOOL_PROTO_MAX_LINE + 1);
 	big[CPOOL_PROTO_MAX_LINE + 1] = '\0';
-	is_int(cpool_request_parse(big, CPOOL_PROTO_MAX_LINE + 1, &req, err, sizeof(err)),
-	       -EMSGSIZE, "oversized request");
+	is_int(cpool_request_parse(big, CPOOL_PROTO_MAX_LINE + 1, &req, &err), -EMSGSIZE,
+	       "oversized request");
 	cpool_request_free(&req);
 	free(big);
 

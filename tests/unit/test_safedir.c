@@ -11,7 +11,7 @@
 #include "cpool/safedir.h"
 
 static char top[] = "/tmp/cpool-test-safedir.XXXXXX";
-static char err[1024];
+static struct cpool_error err;
 static unsigned flags;
 
 static int try_open(const char *rel, mode_t mode)
@@ -20,8 +20,8 @@ static int try_open(const char *rel, mode_t mode)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	err[0] = '\0';
-	fd = cpool_safe_dir_open(path, mode, geteuid(), flags, err, sizeof(err));
+	err.msg[0] = '\0';
+	fd = cpool_safe_dir_open(path, mode, geteuid(), flags, &err);
 	if (fd >= 0) {
 		close(fd);
 		return 0;
@@ -78,12 +78,12 @@ int main(void)
 
 	mk("planted", 0700, 65534);
 	is_int(try_open("planted", 0700), -EPERM, "a directory another user owns is refused");
-	ok(strstr(err, "owned by uid 65534"), "naming its owner: %s", err);
+	ok(strstr(err.msg, "owned by uid 65534"), "naming its owner: %s", err.msg);
 	is_int(try_open("planted/sub", 0700), -EPERM, "and anything below it");
 
 	mk("open", 0777, 0);
 	is_int(try_open("open", 0700), -EPERM, "a world-writable directory is refused");
-	ok(strstr(err, "writable by every user"), "saying so: %s", err);
+	ok(strstr(err.msg, "writable by every user"), "saying so: %s", err.msg);
 	mk("group", 0770, 0);
 	is_int(try_open("group/x", 0700), -EPERM, "a group-writable ancestor is refused");
 	mk("sticky", 01777, 0);
@@ -100,7 +100,7 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "%s/planted", top);
 	link_(cmd, "evil-link", 65534);
 	is_int(try_open("evil-link", 0700), -EPERM, "a symlink another user owns is not");
-	ok(strstr(err, "symlink owned by uid 65534"), "saying so: %s", err);
+	ok(strstr(err.msg, "symlink owned by uid 65534"), "saying so: %s", err.msg);
 	link_(cmd, "root-link-to-planted", 0);
 	is_int(try_open("root-link-to-planted", 0700), -EPERM,
 	       "a trusted symlink to an untrusted directory is still refused");

@@ -11,24 +11,24 @@
 #include "cpool/topology.h"
 
 static int plan_text(const char *text, const char *xml, const char *synth,
-		     struct cpool_vserver **vs, int *n, enum cpool_fit *placement, char *why,
-		     size_t len)
+		     struct cpool_vserver **vs, int *n, enum cpool_fit *placement,
+		     struct cpool_error *e)
 {
 	struct cpool_pool_config c;
 	struct cpool_topology t;
 	int ret;
 
-	ret = cpool_config_parse_string(&c, text, "test.ini", why, len);
+	ret = cpool_config_parse_string(&c, text, "test.ini", e);
 	if (ret)
 		return ret;
-	ret = cpool_topology_load(&t, xml, synth, why, len);
+	ret = cpool_topology_load(&t, xml, synth, e);
 	if (ret) {
 		cpool_config_free(&c);
 		return ret;
 	}
 	if (placement)
 		*placement = c.placement;
-	ret = cpool_sim_pool_plan(&c, &t, vs, n, why, len);
+	ret = cpool_sim_pool_plan(&c, &t, vs, n, e);
 	cpool_topology_free(&t);
 	cpool_config_free(&c);
 	return ret;
@@ -43,12 +43,12 @@ int main(void)
 			   "[vserver web]\ncpus = 2\n";
 	struct cpool_vserver *vs = NULL;
 	enum cpool_fit fit = CPOOL_FIT_FIRST;
-	char why[512] = "";
+	struct cpool_error why = { 0 };
 	int n = 0, ret;
 
-	ret = plan_text(text, NULL, synth, &vs, &n, &fit, why, sizeof(why));
+	ret = plan_text(text, NULL, synth, &vs, &n, &fit, &why);
 	if (!is_int(ret, 0, "the pool is planned"))
-		diag("%s", why);
+		diag("%s", why.msg);
 	is_int(n, 2, "two VSs, in file order");
 	if (n == 2) {
 		struct cpool_cpuset both;
@@ -111,12 +111,13 @@ int main(void)
 	}
 	free(vs);
 
-	ret = plan_text("[vserver big]\ncpus = 6\nnuma = local\n", NULL, synth, &vs, &n, NULL, why,
-			sizeof(why));
-	ok(ret < 0 && strstr(why, "vserver big"),
-	   "a VS the machine cannot hold: the planner's reason (%s)", why);
-	ret = plan_text("[pool]\nname = x\n", NULL, synth, &vs, &n, NULL, why, sizeof(why));
-	ok(ret == -EINVAL && strstr(why, "vserver"), "a pool without VSs is refused (%s)", why);
+	ret = plan_text("[vserver big]\ncpus = 6\nnuma = local\n", NULL, synth, &vs, &n, NULL,
+			&why);
+	ok(ret < 0 && strstr(why.msg, "vserver big"),
+	   "a VS the machine cannot hold: the planner's reason (%s)", why.msg);
+	ret = plan_text("[pool]\nname = x\n", NULL, synth, &vs, &n, NULL, &why);
+	ok(ret == -EINVAL && strstr(why.msg, "vserver"), "a pool without VSs is refused (%s)",
+	   why.msg);
 
 	{
 		const char *no_data, *topologies = shared_data_dir("topologies", &no_data);
@@ -128,9 +129,9 @@ int main(void)
 			snprintf(path, sizeof(path), "%s/16amd64-4distances.xml", topologies);
 			ret = plan_text(
 				"[vserver a]\ncpus = 2\nnuma = local\n[vserver b]\ncpus = 4\n",
-				path, NULL, &vs, &n, NULL, why, sizeof(why));
+				path, NULL, &vs, &n, NULL, &why);
 			ok(ret == 0 && n == 2 && cpool_cpuset_count(&vs[1].cpus) == 4,
-			   "planned on a real machine's topology (%s)", ret ? why : "ok");
+			   "planned on a real machine's topology (%s)", ret ? why.msg : "ok");
 			if (!ret)
 				free(vs);
 		}

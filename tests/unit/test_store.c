@@ -11,7 +11,7 @@
 
 static char dir[] = "/tmp/cpool-test-store.XXXXXX";
 static char path[256];
-static char err[512];
+static struct cpool_error err;
 
 static struct cpool_jobrec new_job(const char *name, uid_t uid, double submit)
 {
@@ -57,7 +57,7 @@ int main(void)
 		bail_out("mkdtemp: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/state.db", dir);
 
-	is_int(cpool_store_open(path, &s, err, sizeof(err)), 0, "create a new database");
+	is_int(cpool_store_open(path, &s, &err), 0, "create a new database");
 	j = new_job("a", 1000, 100.0);
 	is_int(cpool_store_job_insert(s, &j), 0, "insert job");
 	is_int(j.id, 1, "first id is 1");
@@ -120,7 +120,7 @@ int main(void)
 	if (pid == 0) {
 		struct cpool_store *c;
 
-		if (cpool_store_open(path, &c, err, sizeof(err)))
+		if (cpool_store_open(path, &c, &err))
 			_exit(1);
 		for (int i = 0; i < 100; i++) {
 			struct cpool_jobrec k = new_job("crash", 1000, 300.0 + i);
@@ -133,7 +133,7 @@ int main(void)
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "writer died of SIGKILL");
-	is_int(cpool_store_open(path, &s, err, sizeof(err)), 0, "reopen after the crash");
+	is_int(cpool_store_open(path, &s, &err), 0, "reopen after the crash");
 	is_int(count(s, (struct cpool_job_filter){ .uid = -1, .since = 300 }), 100,
 	       "all 100 acknowledged jobs survived kill -9");
 	cpool_store_close(s);
@@ -146,11 +146,10 @@ int main(void)
 		fputs("this is not sqlite, it only pretends to be a database file at all\n", f);
 		fclose(f);
 	}
-	ok(cpool_store_open(path, &s, err, sizeof(err)) < 0, "garbage file refused");
-	ok(strstr(err, path) != NULL, "error names the file: %s", err);
-	ok(cpool_store_open("/nonexistent-dir/x.db", &s, err, sizeof(err)) < 0,
-	   "missing directory refused");
-	diag("%s", err);
+	ok(cpool_store_open(path, &s, &err) < 0, "garbage file refused");
+	ok(strstr(err.msg, path) != NULL, "error names the file: %s", err.msg);
+	ok(cpool_store_open("/nonexistent-dir/x.db", &s, &err) < 0, "missing directory refused");
+	diag("%s", err.msg);
 
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if (system(path) != 0)

@@ -13,7 +13,7 @@
 
 static char dir[] = "/tmp/cpool-test-origin.XXXXXX";
 static char path[256];
-static char err[512];
+static struct cpool_error err;
 
 static int first_cb(const struct cpool_jobrec *job, void *ctx)
 {
@@ -66,7 +66,7 @@ int main(void)
 		bail_out("make the old database: %s", sqlite3_errmsg(db));
 	sqlite3_close(db);
 
-	is_int(cpool_store_open(path, &s, err, sizeof(err)), 0, "a version-1 database opens");
+	is_int(cpool_store_open(path, &s, &err), 0, "a version-1 database opens");
 	cpool_store_job_foreach(s, &all, first_cb, &got);
 	is_str(got.name, "old", "its job is there");
 	is_int(got.origin, CPOOL_JOB_ORIGIN_CPOOL, "and reads as cpoold's own");
@@ -81,7 +81,7 @@ int main(void)
 	cpool_jobrec_free(&got);
 	cpool_store_close(s);
 
-	is_int(cpool_store_open(path, &s, err, sizeof(err)), 0, "opened again: nothing to add");
+	is_int(cpool_store_open(path, &s, &err), 0, "opened again: nothing to add");
 	cpool_store_close(s);
 	is_str(cpool_job_origin_name(CPOOL_JOB_ORIGIN_SLURM), "slurm", "origin name");
 	unlink(path);

@@ -164,13 +164,14 @@ static int check_orphans_by_matrix(const char *path, const struct cpool_topology
 
 static int load_shared(struct cpool_topology *t, const char *dir, const char *file)
 {
-	char path[8192], err[256];
+	struct cpool_error err;
+	char path[8192];
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	r = cpool_topology_load(t, path, NULL, err, sizeof(err));
+	r = cpool_topology_load(t, path, NULL, &err);
 	if (!ok(r == 0, "%s loads", file))
-		diag("%s", err);
+		diag("%s", err.msg);
 	return r;
 }
 
@@ -375,7 +376,8 @@ static const char tiny_xml[] =
 
 static void tiny_machine(void)
 {
-	char path[] = "/tmp/cpool-topo-XXXXXX", err[256];
+	char path[] = "/tmp/cpool-topo-XXXXXX";
+	struct cpool_error err;
 	struct cpool_topology t;
 	int fd = mkstemp(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -384,8 +386,8 @@ static void tiny_machine(void)
 		bail_out("cannot write a temporary XML");
 	fputs(tiny_xml, f);
 	fclose(f);
-	if (!ok(cpool_topology_load(&t, path, NULL, err, sizeof(err)) == 0, "tiny XML loads")) {
-		diag("%s", err);
+	if (!ok(cpool_topology_load(&t, path, NULL, &err) == 0, "tiny XML loads")) {
+		diag("%s", err.msg);
 		unlink(path);
 		skip(11, "did not load");
 		return;
@@ -474,7 +476,8 @@ static const char memless_xml[] =
 
 static void memoryless_node(void)
 {
-	char path[] = "/tmp/cpool-topo-XXXXXX", err[256];
+	char path[] = "/tmp/cpool-topo-XXXXXX";
+	struct cpool_error err;
 	struct cpool_topology t;
 	int fd = mkstemp(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -483,8 +486,8 @@ static void memoryless_node(void)
 		bail_out("cannot write a temporary XML");
 	fputs(memless_xml, f);
 	fclose(f);
-	if (!ok(cpool_topology_load(&t, path, NULL, err, sizeof(err)) == 0, "memless XML loads")) {
-		diag("%s", err);
+	if (!ok(cpool_topology_load(&t, path, NULL, &err) == 0, "memless XML loads")) {
+		diag("%s", err.msg);
 		unlink(path);
 		skip(7, "did not load");
 		return;
@@ -505,12 +508,11 @@ static void memoryless_node(void)
 static void synthetic(void)
 {
 	struct cpool_topology t;
-	char err[256];
+	struct cpool_error err;
 
-	if (!ok(cpool_topology_load(&t, NULL, "pack:2 numa:2 l3:2 core:4 pu:2", err, sizeof(err)) ==
-			0,
+	if (!ok(cpool_topology_load(&t, NULL, "pack:2 numa:2 l3:2 core:4 pu:2", &err) == 0,
 		"synthetic 2-socket SMT loads")) {
-		diag("%s", err);
+		diag("%s", err.msg);
 		skip(8, "did not load");
 	} else {
 		is_int(t.nr_nodes, 4, "synthetic: 4 nodes");
@@ -524,9 +526,9 @@ static void synthetic(void)
 		check_model(&t, "synthetic");
 		cpool_topology_free(&t);
 	}
-	if (!ok(cpool_topology_load(&t, NULL, "pack:2 core:4 pu:1", err, sizeof(err)) == 0,
+	if (!ok(cpool_topology_load(&t, NULL, "pack:2 core:4 pu:1", &err) == 0,
 		"synthetic without NUMA level loads")) {
-		diag("%s", err);
+		diag("%s", err.msg);
 	} else {
 		is_int(t.nr_nodes, 1, "no NUMA level: one node holds every CPU");
 		is_int(t.nodes[0].nr_cpus, 8, "no NUMA level: 8 CPUs in it");
@@ -534,12 +536,12 @@ static void synthetic(void)
 		       "no L3: a node's CPUs form one group per package (never across packages)");
 		cpool_topology_free(&t);
 	}
-	is_int(cpool_topology_load(&t, NULL, "bogus:3", err, sizeof(err)), -EINVAL,
+	is_int(cpool_topology_load(&t, NULL, "bogus:3", &err), -EINVAL,
 	       "a bad synthetic description is refused");
-	ok(strstr(err, "bogus:3") != NULL, "and the error quotes it");
-	ok(cpool_topology_load(&t, "/nonexistent/topo.xml", NULL, err, sizeof(err)) < 0,
+	ok(strstr(err.msg, "bogus:3") != NULL, "and the error quotes it");
+	ok(cpool_topology_load(&t, "/nonexistent/topo.xml", NULL, &err) < 0,
 	   "a missing XML file is an error");
-	ok(strstr(err, "/nonexistent/topo.xml") != NULL, "naming the file");
+	ok(strstr(err.msg, "/nonexistent/topo.xml") != NULL, "naming the file");
 }
 
 static void handmade(void)

@@ -16,10 +16,10 @@
 struct cpool_apiclient *cli_connect(const char *prog, const char *socket)
 {
 	struct cpool_apiclient *c = NULL;
-	char err[1024];
+	struct cpool_error err;
 
-	if (cpool_apiclient_connect(socket, &c, err, sizeof(err))) {
-		cli_fail(prog, "%s", err);
+	if (cpool_apiclient_connect(socket, &c, &err)) {
+		cli_fail(prog, "%s", err.msg);
 		return NULL;
 	}
 	return c;
@@ -28,12 +28,12 @@ struct cpool_apiclient *cli_connect(const char *prog, const char *socket)
 int cli_request(struct cpool_apiclient *c, const char *prefix, enum cpool_op op, json_t *args,
 		json_t **result, int timeout_ms)
 {
-	char err[1024];
+	struct cpool_error err;
 	int r;
 
-	r = cpool_apiclient_call(c, op, args, result, timeout_ms, err, sizeof(err));
+	r = cpool_apiclient_call(c, op, args, result, timeout_ms, &err);
 	if (r)
-		cli_fail(prefix, "%s", err);
+		cli_fail(prefix, "%s", err.msg);
 	return r;
 }
 

@@ -418,11 +418,11 @@ static void cancel_ours(struct cpool_apiclient *c, struct bench_run *r, size_t s
 {
 	for (size_t k = 0; k < submitted; k++) {
 		json_t *res = NULL;
-		char err[256];
+		struct cpool_error err;
 
 		cpool_apiclient_call(c, CPOOL_OP_CANCEL,
 				     json_pack("{s:I}", "job", (json_int_t)r->jobs[k].daemon_id),
-				     &res, CLI_TIMEOUT_MS, err, sizeof(err));
+				     &res, CLI_TIMEOUT_MS, &err);
 		json_decref(res);
 	}
 }
@@ -802,12 +802,12 @@ restore:
 	/* Leave the daemon with the policy it had. */
 	if (saved) {
 		json_t *res = NULL;
-		char err[256];
+		struct cpool_error err;
 
 		json_object_del(saved, "quantum_us");
 		if (cpool_apiclient_call(c, CPOOL_OP_POLICY_SET, json_incref(saved), &res,
-					 CLI_TIMEOUT_MS, err, sizeof(err)))
-			fprintf(stderr, "%s: restoring the policy: %s\n", PROG, err);
+					 CLI_TIMEOUT_MS, &err))
+			fprintf(stderr, "%s: restoring the policy: %s\n", PROG, err.msg);
 		json_decref(res);
 	}
 out:

@@ -25,29 +25,29 @@ static const struct cli_spec cmd_spec = {
 
 static int set_arrival(const struct cli_option *o, const char *arg, struct cpool_error *e)
 {
-	char why[256];
+	struct cpool_error why;
 
-	if (cpool_gen_parse_arrival(arg, o->target, why, sizeof(why)))
-		return cpool_error_set(e, -EINVAL, "%s", why);
+	if (cpool_gen_parse_arrival(arg, o->target, &why))
+		return cpool_error_set(e, -EINVAL, "%s", why.msg);
 	return 0;
 }
 
 /* A distribution; o->min is 1 where the values are whole numbers (CPUs, priorities). */
 static int set_dist(const struct cli_option *o, const char *arg, struct cpool_error *e)
 {
-	char why[256];
+	struct cpool_error why;
 
-	if (cpool_dist_parse(arg, o->min != 0, o->target, why, sizeof(why)))
-		return cpool_error_set(e, -EINVAL, "%s", why);
+	if (cpool_dist_parse(arg, o->min != 0, o->target, &why))
+		return cpool_error_set(e, -EINVAL, "%s", why.msg);
 	return 0;
 }
 
 static int set_estimate_error(const struct cli_option *o, const char *arg, struct cpool_error *e)
 {
-	char why[256];
+	struct cpool_error why;
 
-	if (cpool_estimate_error_parse(arg, o->target, why, sizeof(why)))
-		return cpool_error_set(e, -EINVAL, "%s", why);
+	if (cpool_estimate_error_parse(arg, o->target, &why))
+		return cpool_error_set(e, -EINVAL, "%s", why.msg);
 	return 0;
 }
 

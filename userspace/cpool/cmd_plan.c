@@ -84,7 +84,7 @@ static void nodes_text(const struct cpool_topology *t, const struct cpool_planne
 }
 
 /* "cpus=4-7,12,numa=local": a piece without '=' continues the previous value. */
-static int parse_vs_arg(const char *arg, struct cpool_vs_spec *s, char *why, size_t len)
+static int parse_vs_arg(const char *arg, struct cpool_vs_spec *s, struct cpool_error *e)
 {
 	char *copy = strdup(arg), *save = NULL, *tok, key[32] = "", value[1024] = "";
 	int err = 0;
@@ -97,8 +97,8 @@ static int parse_vs_arg(const char *arg, struct cpool_vs_spec *s, char *why, siz
 
 		if (tok && !eq) {
 			if (!key[0]) {
-				snprintf(why, len, "--vs: '%s' is not KEY=VALUE", tok);
-				err = -EINVAL;
+				err = cpool_error_set(e, -EINVAL, "--vs: '%s' is not KEY=VALUE",
+						      tok);
 				break;
 			}
 			strncat(value, ",", sizeof(value) - strlen(value) - 1);
@@ -106,12 +106,10 @@ static int parse_vs_arg(const char *arg, struct cpool_vs_spec *s, char *why, siz
 			continue;
 		}
 		if (key[0]) {
-			char msg[400];
-
-			err = cpool_vs_spec_set(s, key, value, msg, sizeof(msg));
+			err = cpool_vs_spec_set(s, key, value, e);
 			if (err) {
-				snprintf(why, len, "--vs: %s%s%s", err == -ENOENT ? "" : key,
-					 err == -ENOENT ? "" : ": ", msg);
+				cpool_error_prefix(e, "--vs%s%s", err == -ENOENT ? "" : ": ",
+						   err == -ENOENT ? "" : key);
 				break;
 			}
 		}
@@ -119,9 +117,8 @@ static int parse_vs_arg(const char *arg, struct cpool_vs_spec *s, char *why, siz
 			break;
 		*eq = '\0';
 		if (!tok[0]) {
-			snprintf(why, len, "--vs: '=%s' has no key; keys: %s", eq + 1,
-				 cpool_vs_spec_keys());
-			err = -EINVAL;
+			err = cpool_error_set(e, -EINVAL, "--vs: '=%s' has no key; keys: %s",
+					      eq + 1, cpool_vs_spec_keys());
 			break;
 		}
 		snprintf(key, sizeof(key), "%s", tok);
@@ -129,8 +126,7 @@ static int parse_vs_arg(const char *arg, struct cpool_vs_spec *s, char *why, siz
 	}
 	free(copy);
 	if (!err && !s->cpus) {
-		snprintf(why, len, "--vs: needs cpus=N or cpus=LIST");
-		err = -EINVAL;
+		err = cpool_error_set(e, -EINVAL, "--vs: needs cpus=N or cpus=LIST");
 	}
 	return err;
 }
@@ -143,33 +139,32 @@ static int one_question(const struct cpool_topology *t, const char *vs_arg,
 	struct cpool_vserver out;
 	struct cpool_cpuset none;
 	enum cpool_fit fit = CPOOL_FIT_FIRST;
-	char why[512] = "", cpus[4096], mems[1024];
+	struct cpool_error why = { 0 };
+	char cpus[4096], mems[1024];
 	int err;
 
 	cpool_cpuset_zero(&none);
-	err = parse_vs_arg(vs_arg, &spec, why, sizeof(why));
-	if (!err && fit_name && cpool_fit_parse(fit_name, &fit)) {
-		snprintf(why, sizeof(why), "--fit: '%s' is not valid; use %s", fit_name,
-			 cpool_fit_names());
-		err = -EINVAL;
-	}
+	err = parse_vs_arg(vs_arg, &spec, &why);
+	if (!err && fit_name && cpool_fit_parse(fit_name, &fit))
+		err = cpool_error_set(&why, -EINVAL, "--fit: '%s' is not valid; use %s", fit_name,
+				      cpool_fit_names());
 	if (!err)
-		err = cpool_planner_new(&p, t, &none, why, sizeof(why));
+		err = cpool_planner_new(&p, t, &none, &why);
 	if (!err) {
 		if (avail)
 			cpool_planner_restrict(p, avail);
-		err = cpool_planner_place(p, &spec, fit, &out, why, sizeof(why));
+		err = cpool_planner_place(p, &spec, fit, &out, &why);
 	}
 	cpool_planner_free(p);
 	if (err) {
 		if (json) {
-			json_t *o = json_pack("{s:s}", "error", why);
+			json_t *o = json_pack("{s:s}", "error", why.msg);
 
 			json_dumpf(o, stdout, 0);
 			printf("\n");
 			json_decref(o);
 		} else {
-			fprintf(stderr, "cpool plan: %s\n", why);
+			fprintf(stderr, "cpool plan: %s\n", why.msg);
 		}
 		return 1;
 	}
@@ -194,12 +189,13 @@ static int whole_plan(const struct cpool_topology *t, const char *config,
 	struct cpool_planner *p = NULL;
 	struct cpool_vserver *out = NULL;
 	char(*errs)[256] = NULL;
-	char why[512], cpus[4096], mems[1024], reserved[1024], mem[32];
+	struct cpool_error why;
+	char cpus[4096], mems[1024], reserved[1024], mem[32];
 	enum cpool_fit fit;
 	int failed = 0, ret = 1;
 
-	if (cpool_config_load(&c, config, why, sizeof(why))) {
-		fprintf(stderr, "cpool plan: %s\n", why);
+	if (cpool_config_load(&c, config, &why)) {
+		fprintf(stderr, "cpool plan: %s\n", why.msg);
 		return 1;
 	}
 	fit = c.placement;
@@ -208,8 +204,8 @@ static int whole_plan(const struct cpool_topology *t, const char *config,
 			cpool_fit_names());
 		goto out;
 	}
-	if (cpool_planner_new(&p, t, c.reserved_set ? &c.reserved : NULL, why, sizeof(why))) {
-		fprintf(stderr, "cpool plan: %s: %s\n", config, why);
+	if (cpool_planner_new(&p, t, c.reserved_set ? &c.reserved : NULL, &why)) {
+		fprintf(stderr, "cpool plan: %s: %s\n", config, why.msg);
 		goto out;
 	}
 	if (avail)
@@ -309,7 +305,7 @@ static int cmd_plan(int argc, char **argv)
 	};
 	struct cpool_topology t;
 	struct cli_args a;
-	char err[512];
+	struct cpool_error err;
 	int ret;
 
 	snprintf(fit_help, sizeof(fit_help), "%s (default: the config's placement, or first-fit)",
@@ -328,8 +324,8 @@ static int cmd_plan(int argc, char **argv)
 			return cli_usage_error(PROG, "--free: '%s' is not a CPU list (at '%s')",
 					       free_arg, bad ? bad : free_arg);
 	}
-	if (cpool_topology_load(&t, xml, synthetic, err, sizeof(err)))
-		return cli_fail(PROG, "%s", err);
+	if (cpool_topology_load(&t, xml, synthetic, &err))
+		return cli_fail(PROG, "%s", err.msg);
 	if (vs)
 		ret = one_question(&t, vs, free_arg ? &avail : NULL, fit, a.json);
 	else

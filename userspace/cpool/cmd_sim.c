@@ -134,21 +134,21 @@ static int plan_pool(const char *config, const char *xml, const char *synthetic,
 {
 	struct cpool_pool_config c;
 	struct cpool_topology t;
-	char why[512];
+	struct cpool_error why;
 	int ret;
 
-	if (cpool_config_load(&c, config, why, sizeof(why))) {
-		fprintf(stderr, "cpool sim: %s\n", why);
+	if (cpool_config_load(&c, config, &why)) {
+		fprintf(stderr, "cpool sim: %s\n", why.msg);
 		return 1;
 	}
-	if (cpool_topology_load(&t, xml, synthetic, why, sizeof(why))) {
-		fprintf(stderr, "cpool sim: %s\n", why);
+	if (cpool_topology_load(&t, xml, synthetic, &why)) {
+		fprintf(stderr, "cpool sim: %s\n", why.msg);
 		cpool_config_free(&c);
 		return 1;
 	}
-	ret = cpool_sim_pool_plan(&c, &t, vs, n_vs, why, sizeof(why));
+	ret = cpool_sim_pool_plan(&c, &t, vs, n_vs, &why);
 	if (ret)
-		fprintf(stderr, "cpool sim: %s on %s: %s\n", config, t.source, why);
+		fprintf(stderr, "cpool sim: %s on %s: %s\n", config, t.source, why.msg);
 	else if (!place_given)
 		*place = (enum cpool_place)c.placement; /* the fit names are shared */
 	cpool_topology_free(&t);

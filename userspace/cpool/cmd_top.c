@@ -314,14 +314,14 @@ static int cmd_top(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	raw_terminal();
 	for (;;) {
-		char err[1024];
-		int r = cpool_apiclient_call(client, CPOOL_OP_TOP, NULL, &snap, TOP_TIMEOUT_MS, err,
-					     sizeof(err));
+		struct cpool_error err;
+		int r = cpool_apiclient_call(client, CPOOL_OP_TOP, NULL, &snap, TOP_TIMEOUT_MS,
+					     &err);
 
 		if (r) {
 			/* The terminal first, so the message is on a sane screen. */
 			restore_terminal();
-			ret = cli_fail(PROG, "%s", err);
+			ret = cli_fail(PROG, "%s", err.msg);
 			break;
 		}
 		draw(snap, true);

@@ -137,7 +137,7 @@ static int cmd_topo(int argc, char **argv)
 	};
 	struct cpool_topology t;
 	struct cli_args a;
-	char err[512];
+	struct cpool_error err;
 	int r;
 
 	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
@@ -145,8 +145,8 @@ static int cmd_topo(int argc, char **argv)
 		return r;
 	if (xml && synthetic)
 		return cli_usage_error(PROG, "--topology and --synthetic exclude each other");
-	if (cpool_topology_load(&t, xml, synthetic, err, sizeof(err)))
-		return cli_fail(PROG, "%s", err);
+	if (cpool_topology_load(&t, xml, synthetic, &err))
+		return cli_fail(PROG, "%s", err.msg);
 	if (a.json) {
 		json_t *root = topo_json(&t);
 

@@ -75,26 +75,25 @@ static int job_status(long long id, const json_t *rec)
 static int wait_job(struct cpool_apiclient *client, const char *socket, long long id, json_t **rec)
 {
 	double deadline = 0;
-	char err[1024];
+	struct cpool_error err;
 	int r;
 
 	for (;;) {
 		r = cpool_apiclient_call(client, CPOOL_OP_WAIT,
-					 json_pack("{s:I}", "job", (json_int_t)id), rec, -1, err,
-					 sizeof(err));
+					 json_pack("{s:I}", "job", (json_int_t)id), rec, -1, &err);
 		cpool_apiclient_close(client);
 		if (r != -ECONNRESET && r != -EPIPE)
 			break;
 		if (!deadline) {
 			fprintf(stderr,
 				PROG ": job %lld: %s; waiting up to %d s for cpoold to come back\n",
-				id, err, RECONNECT_SECONDS);
+				id, err.msg, RECONNECT_SECONDS);
 			deadline = cli_now() + RECONNECT_SECONDS;
 		}
 		client = NULL;
 		while (!client && cli_now() < deadline) {
 			nanosleep(&(struct timespec){ .tv_nsec = 200000000 }, NULL);
-			if (cpool_apiclient_connect(socket, &client, err, sizeof(err)))
+			if (cpool_apiclient_connect(socket, &client, &err))
 				client = NULL;
 		}
 		if (!client)
@@ -102,7 +101,7 @@ static int wait_job(struct cpool_apiclient *client, const char *socket, long lon
 		deadline = 0; /* back: a later loss gets its own minute */
 	}
 	if (r)
-		cli_fail(PROG, "job %lld: %s", id, err);
+		cli_fail(PROG, "job %lld: %s", id, err.msg);
 	return r;
 }
 

@@ -110,7 +110,7 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 {
 	struct djob *j = jobs_find(d, req->u.job);
 	struct cpool_jobrec rec;
-	char err[512];
+	struct cpool_error err;
 	int r;
 
 	if (!j) {
@@ -153,36 +153,36 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 	if (j->cancel_requested)
 		return cpool_reply_error(req->id, -EALREADY, "job %lld is being cancelled",
 					 (long long)req->u.job);
-	r = jobs_cancel(d, j, err, sizeof(err));
+	r = jobs_cancel(d, j, &err);
 	if (r)
 		return cpool_reply_error(req->id, r, "cancel job %lld: %s", (long long)req->u.job,
-					 err);
+					 err.msg);
 	return cpool_reply_ok(req->id, json_pack("{s:I, s:s}", "job", (json_int_t)req->u.job,
 						 "state", "cancelled"));
 }
 
 static json_t *op_vs(struct cpoold *d, const struct cpool_peer *p, const struct cpool_request *req)
 {
-	char err[1024] = "";
+	struct cpool_error err = { 0 };
 	int r;
 
 	if (!is_root(p))
 		return refuse_non_root(req);
 	switch (req->op) {
 	case CPOOL_OP_VS_CREATE:
-		r = pool_vs_create(d, req->u.vs.name, req->u.vs.spec, err, sizeof(err));
+		r = pool_vs_create(d, req->u.vs.name, req->u.vs.spec, &err);
 		break;
 	case CPOOL_OP_VS_RESIZE:
-		r = pool_vs_resize(d, req->u.vs.name, req->u.vs.spec, err, sizeof(err));
+		r = pool_vs_resize(d, req->u.vs.name, req->u.vs.spec, &err);
 		break;
 	default:
-		r = pool_vs_destroy(d, req->u.vs.name, err, sizeof(err));
+		r = pool_vs_destroy(d, req->u.vs.name, &err);
 		if (!r)
 			return cpool_reply_ok(req->id, json_pack("{s:s}", "name", req->u.vs.name));
 		break;
 	}
 	if (r)
-		return cpool_reply_error(req->id, r, "%s", err);
+		return cpool_reply_error(req->id, r, "%s", err.msg);
 	sched_kick(d);
 	return cpool_reply_ok(req->id, pool_vs_json(d, pool_find(d, req->u.vs.name)));
 }
@@ -277,15 +277,15 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 					   "protocol", CPOOL_PROTO_VERSION, "uid", (int)p->uid,
 					   "pool", d->cfg.name, "degraded", metrics_degraded(d)));
 	case CPOOL_OP_SUBMIT: {
-		char err[512];
+		struct cpool_error err;
 		int64_t id;
-		int r = limits_check_submit(d, p->uid, &req->u.submit, err, sizeof(err));
+		int r = limits_check_submit(d, p->uid, &req->u.submit, &err);
 
 		if (!r)
-			r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, err, sizeof(err));
+			r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, &err);
 
 		if (r)
-			return cpool_reply_error(req->id, r, "%s", err);
+			return cpool_reply_error(req->id, r, "%s", err.msg);
 		return cpool_reply_ok(req->id, json_pack("{s:I}", "job", (json_int_t)id));
 	}
 	case CPOOL_OP_PS:

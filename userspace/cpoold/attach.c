@@ -74,7 +74,7 @@ static void unwatch(struct djob *j)
 /* Its leaf is empty (or gone): the record ends with what the leaf measured. */
 static void end_attached(struct cpoold *d, struct djob *j, const char *error)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_cg_usage u;
 	double t = now_s();
 
@@ -103,7 +103,7 @@ static void end_attached(struct cpoold *d, struct djob *j, const char *error)
 /* True when the leaf is still populated; otherwise the job has been ended. */
 static bool check_populated(struct cpoold *d, struct djob *j)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_cg_events ev;
 
 	if (cpool_cg_read_events(&d->pool, j->leaf, &ev, &e)) {
@@ -135,7 +135,7 @@ static void on_leaf_events(struct cpool_evsource *src, uint32_t events, void *da
 /* Watches @j's leaf until it is empty; false when it already is (and @j is ended, freed). */
 static bool watch_leaf(struct cpoold *d, struct djob *j)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct attach_watch *w = calloc(1, sizeof(*w));
 
 	if (!w) {
@@ -199,8 +199,7 @@ static struct djob *new_job(const struct cpool_attach_req *a, const struct vsrv 
  * the leaf empty or missing (failed: the plugin saw its connection drop)
  * or populated (adopted).  On error the job is ended failed, e says why.
  */
-static int place(struct cpoold *d, struct djob *j, struct vsrv *v, int pidfd,
-		 struct cpool_cg_error *e)
+static int place(struct cpoold *d, struct djob *j, struct vsrv *v, int pidfd, struct cpool_error *e)
 {
 	char path[PATH_MAX], name[32], cpus[CPOOL_JOB_RECORD_CPUS_MAX];
 	pid_t pid = 0;
@@ -258,7 +257,7 @@ json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpo
 		      const struct cpool_request *req)
 {
 	const struct cpool_attach_req *a = &req->u.attach;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int fd = cpool_client_take_fd(c), size, free_cpus, r;
 	struct vsrv *v;
 	struct djob *j;
@@ -339,15 +338,14 @@ json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpo
 	}
 }
 
-int attach_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
+int attach_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error)
 {
-	struct cpool_cg_error e = { 0 };
+	int r;
 
 	/* Its end comes from cgroup.events, as for any other end; Slurm sees its task killed. */
-	if (cpool_cg_kill(&d->pool, j->leaf, &e)) {
-		snprintf(err, errlen, "%s", e.msg);
-		return e.err;
-	}
+	r = cpool_cg_kill(&d->pool, j->leaf, error);
+	if (r)
+		return r;
 	j->cancel_requested = true;
 	return 0;
 }
@@ -361,7 +359,7 @@ void attach_recover(struct cpoold *d)
 		if (j->rec.origin != CPOOL_JOB_ORIGIN_SLURM || !jobs_running(j))
 			continue;
 		if (j->rec.state == CPOOL_JOB_STARTING) {
-			struct cpool_cg_error e = { 0 };
+			struct cpool_error e = { 0 };
 			struct cpool_cg_events ev;
 
 			/* Stopped before its process was known to be in: the plugin saw the error. */

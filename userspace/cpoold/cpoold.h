@@ -138,10 +138,10 @@ int pool_index(struct cpoold *d, const char *name);
 int pool_take_cpus(struct vsrv *v, int n, struct cpool_cpuset *out);
 void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus);
 /* The keys of a vs.create or vs.resize request onto @spec (the fuzz target's entry too). */
-int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_t errlen);
-int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
-int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, char *err, size_t errlen);
-int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen);
+int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, struct cpool_error *error);
+int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, struct cpool_error *error);
+int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, struct cpool_error *error);
+int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_error *error);
 /* Jobs pinned to @v: running, and queued or frozen. */
 void pool_vs_jobs(struct cpoold *d, const struct vsrv *v, int *running, int *queued);
 json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
@@ -150,12 +150,12 @@ json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
 int jobs_recover(struct cpoold *d);
 struct djob *jobs_find(struct cpoold *d, int64_t id);
 int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
-		int64_t *id, char *err, size_t errlen);
+		int64_t *id, struct cpool_error *error);
 /* Start or resume @j on VS @vs_index (a START decision). */
 int jobs_start(struct cpoold *d, struct djob *j, int vs_index);
 /* Stop @j and free its CPUs (a PREEMPT decision): its cgroup is frozen. */
 int jobs_preempt(struct cpoold *d, struct djob *j);
-int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen);
+int jobs_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error);
 json_t *jobs_json(const struct cpool_jobrec *r);
 int jobs_add_waiter(struct djob *j, struct cpool_client *c, json_int_t id);
 void jobs_forget_client(struct cpoold *d, struct cpool_client *c);
@@ -172,7 +172,7 @@ void jobs_end(struct cpoold *d, struct djob *j);
 /* attach.c: processes Slurm forked, made jobs of a VS (origin slurm) */
 json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
 		      const struct cpool_request *req);
-int attach_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen);
+int attach_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error);
 /* After a restart: watch the leaves of attached jobs again, or end those already empty. */
 void attach_recover(struct cpoold *d);
 /* Adds origin and the Slurm ids to a job's JSON. */
@@ -204,9 +204,9 @@ void http_publish(struct cpoold *d, char *text, size_t text_len, char *om, size_
 void http_stop(struct cpoold *d);
 
 /* limits.c: [limits] of pool.ini, for everyone but root */
-/* 0, or why @uid may not submit @s now (-EPERM, -EDQUOT, -EAGAIN) in @err. */
-int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_req *s, char *err,
-			size_t errlen);
+/* 0, or why @uid may not submit @s now (-EPERM, -EDQUOT, -EAGAIN) in @error. */
+int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_req *s,
+			struct cpool_error *error);
 /* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
 bool limits_refuse_start(struct cpoold *d, const struct djob *j);
 void limits_free(struct cpoold *d);

@@ -244,7 +244,7 @@ static void leaf_gc_free(struct cpoold *d, struct leaf_gc *g)
 /* 0 when removed (or gone), -EBUSY while processes remain, else the error (logged). */
 static int leaf_try_remove(struct cpoold *d, const char *leaf)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r = cpool_cg_remove(&d->pool, leaf, &e);
 
 	if (r == -ENOENT)
@@ -267,7 +267,7 @@ static void on_leaf_events(struct cpool_evsource *src, uint32_t events, void *da
 
 void jobs_leaf_remove(struct cpoold *d, const char *leaf)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct leaf_gc *g;
 
 	if (!leaf[0])
@@ -318,7 +318,7 @@ static void give_back_cpus(struct cpoold *d, struct djob *j)
 static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct djob *j = data;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_cg_events ev;
 
 	(void)src;
@@ -341,7 +341,7 @@ static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *
 /* Write cgroup.freeze and watch for it to complete; the loop never waits for it. */
 static int request_freeze(struct cpoold *d, struct djob *j, bool freeze)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r;
 
 	if (j->freeze_src) {
@@ -467,7 +467,7 @@ void jobs_end(struct cpoold *d, struct djob *j)
 
 static void handle_report(struct cpoold *d, struct djob *j)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r = cpool_supervise_read_report(&j->sup, &e);
 
 	if (r == -EAGAIN)
@@ -511,7 +511,7 @@ static void on_report(struct cpool_evsource *src, uint32_t events, void *data)
 
 static void start_timed_out(struct cpoold *d, struct djob *j)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	char why[512];
 
 	snprintf(why, sizeof(why),
@@ -634,7 +634,7 @@ static void set_string(char **field, const char *value)
  * report comes through the loop.  Non-zero: the job is still QUEUED
  * (nothing stored, nothing started) and e says why.
  */
-static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool_cg_error *e)
+static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool_error *e)
 {
 	char path[PATH_MAX], name[32], cpus[CPOOL_JOB_RECORD_CPUS_MAX];
 	char **argv = NULL, **env = NULL;
@@ -698,7 +698,7 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 
 int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct vsrv *v = &d->vs[vs_index];
 	bool resume = j->rec.state == CPOOL_JOB_FROZEN;
 	double t = now_s();
@@ -810,13 +810,13 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 	return 0;
 }
 
-int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
+int jobs_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int r;
 
 	if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
-		return attach_cancel(d, j, err, errlen);
+		return attach_cancel(d, j, error);
 	if (j->rec.state == CPOOL_JOB_QUEUED) {
 		j->rec.state = CPOOL_JOB_CANCELLED;
 		j->rec.end_time = now_s();
@@ -833,15 +833,11 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 	 * had.  A starting job is killed again once its report says it exec'd.
 	 */
 	r = cpool_job_cancel_mark(d->record_dir, j->rec.id);
-	if (r) {
-		snprintf(err, errlen, "mark job %lld cancelled in %s: %s", (long long)j->rec.id,
-			 d->record_dir, strerror(-r));
-		return r;
-	}
-	if (cpool_cg_kill(&d->pool, j->leaf, &e)) {
-		snprintf(err, errlen, "%s", e.msg);
-		return e.err;
-	}
+	if (r)
+		return cpool_error_set(error, r, "mark job %lld cancelled in %s: %s",
+				       (long long)j->rec.id, d->record_dir, strerror(-r));
+	if (cpool_cg_kill(&d->pool, j->leaf, &e))
+		return cpool_error_set(error, e.err, "%s", e.msg);
 	crash_point(CRASH_CANCEL_KILLED);
 	if (j->rec.state == CPOOL_JOB_FROZEN)
 		request_freeze(d, j, false);
@@ -849,7 +845,7 @@ int jobs_cancel(struct cpoold *d, struct djob *j, char *err, size_t errlen)
 	return 0;
 }
 int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
-		int64_t *id, char *err, size_t errlen)
+		int64_t *id, struct cpool_error *error)
 {
 	json_t *argv = json_array(), *env = NULL;
 	struct djob *j;
@@ -859,7 +855,8 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 		struct vsrv *v = pool_find(d, s->vs);
 
 		if (!v) {
-			snprintf(err, errlen, "no vserver %s ('cpool vs list' shows them)", s->vs);
+			cpool_error_set(error, -ENOENT,
+					"no vserver %s ('cpool vs list' shows them)", s->vs);
 			json_decref(argv);
 			return -ENOENT;
 		}
@@ -870,14 +867,16 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 				max_cpus = cpool_cpuset_count(&d->vs[i].vs.cpus);
 	}
 	if (s->cpus > max_cpus) {
-		snprintf(err, errlen, "%d CPUs requested; the largest %s has %d", s->cpus,
-			 s->vs ? "this vserver" : "vserver", max_cpus);
+		cpool_error_set(error, -E2BIG, "%d CPUs requested; the largest %s has %d", s->cpus,
+				s->vs ? "this vserver" : "vserver", max_cpus);
 		json_decref(argv);
 		return -E2BIG;
 	}
 	if (s->mem && s->mem < CPOOL_CG_MEMORY_FLOOR) {
-		snprintf(err, errlen, "mem %llu bytes is below the %llu-byte floor a process needs",
-			 (unsigned long long)s->mem, (unsigned long long)CPOOL_CG_MEMORY_FLOOR);
+		cpool_error_set(error, -EINVAL,
+				"mem %llu bytes is below the %llu-byte floor a process needs",
+				(unsigned long long)s->mem,
+				(unsigned long long)CPOOL_CG_MEMORY_FLOOR);
 		json_decref(argv);
 		return -EINVAL;
 	}
@@ -919,7 +918,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 	/* Durable before the submitter hears its id. */
 	r = cpool_store_job_insert(d->store, &j->rec);
 	if (r) {
-		snprintf(err, errlen, "store the job: %s", cpool_store_errmsg(d->store));
+		cpool_error_set(error, r, "store the job: %s", cpool_store_errmsg(d->store));
 		free_job(j);
 		return r;
 	}
@@ -1136,7 +1135,7 @@ static void remove_stray_leaves(struct cpoold *d)
 {
 	for (int i = 0; i < d->n_vs; i++) {
 		char(*names)[CPOOL_VS_NAME_MAX + 1] = NULL;
-		struct cpool_cg_error e = { 0 };
+		struct cpool_error e = { 0 };
 		int n = 0;
 
 		if (cpool_cg_job_list(&d->pool, d->vs[i].vs.name, &names, &n, &e))

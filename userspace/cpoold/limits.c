@@ -63,8 +63,8 @@ static struct user_bucket *bucket_of(struct cpoold *d, uid_t uid, double now)
 	return b;
 }
 
-int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_req *s, char *err,
-			size_t errlen)
+int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_req *s,
+			struct cpool_error *error)
 {
 	const struct cpool_user_limits *l = &d->cfg.limits;
 	struct user_bucket *b;
@@ -74,35 +74,33 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 	if (uid == 0)
 		return 0;
 	if (s->priority < 0) {
-		snprintf(err, errlen,
-			 "priority %d: only root may submit a negative priority (like nice); use "
-			 "0 to 19",
-			 s->priority);
-		return -EPERM;
+		return cpool_error_set(
+			error, -EPERM,
+			"priority %d: only root may submit a negative priority (like nice); use "
+			"0 to 19",
+			s->priority);
 	}
 	if (l->queued_jobs_per_user && (n = queued_jobs_of(d, uid)) >= l->queued_jobs_per_user) {
-		snprintf(err, errlen,
-			 "uid %u has %d jobs queued: the limit is %d (queued_jobs_per_user); wait "
-			 "for some to start or cancel some",
-			 (unsigned)uid, n, l->queued_jobs_per_user);
-		return -EDQUOT;
+		return cpool_error_set(
+			error, -EDQUOT,
+			"uid %u has %d jobs queued: the limit is %d (queued_jobs_per_user); wait "
+			"for some to start or cancel some",
+			(unsigned)uid, n, l->queued_jobs_per_user);
 	}
 	b = bucket_of(d, uid, now);
-	if (!b) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!b)
+		return cpool_error_set(error, -ENOMEM, "out of memory");
 	b->tokens += (now - b->last) * l->submit_rate;
 	if (b->tokens > l->submit_burst)
 		b->tokens = l->submit_burst;
 	b->last = now;
 	if (b->tokens < 1) {
-		snprintf(err, errlen,
-			 "uid %u submits too fast: the limit is %g per second (submit_rate) after "
-			 "a burst of %d (submit_burst); try again in %.1f s",
-			 (unsigned)uid, l->submit_rate, l->submit_burst,
-			 (1 - b->tokens) / l->submit_rate);
-		return -EAGAIN;
+		return cpool_error_set(
+			error, -EAGAIN,
+			"uid %u submits too fast: the limit is %g per second (submit_rate) after "
+			"a burst of %d (submit_burst); try again in %.1f s",
+			(unsigned)uid, l->submit_rate, l->submit_burst,
+			(1 - b->tokens) / l->submit_rate);
 	}
 	b->tokens -= 1;
 	return 0;

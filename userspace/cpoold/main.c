@@ -105,13 +105,13 @@ static int trust_dirs(struct cpoold *d)
 {
 	const char *const dirs[] = { d->state_dir, d->record_dir };
 	const char *const what[] = { "state", "job record" };
-	char err[1024];
+	struct cpool_error err;
 
 	for (int i = 0; i < 2; i++) {
-		int fd = cpool_safe_dir_open(dirs[i], 0700, geteuid(), 0, err, sizeof(err));
+		int fd = cpool_safe_dir_open(dirs[i], 0700, geteuid(), 0, &err);
 
 		if (fd < 0) {
-			log_err("the %s directory %s: %s", what[i], dirs[i], err);
+			log_err("the %s directory %s: %s", what[i], dirs[i], err.msg);
 			return fd;
 		}
 		close(fd);
@@ -139,7 +139,8 @@ static int start(struct cpoold *d)
 					  .on_close = api_client_closed,
 					  .data = d };
 	struct cpool_evsource *sigsrc;
-	char path[4096], err[1024];
+	struct cpool_error err;
+	char path[4096];
 	struct group *grp;
 	sigset_t mask;
 	int r, sfd;
@@ -147,9 +148,9 @@ static int start(struct cpoold *d)
 	if ((r = trust_dirs(d)))
 		return r;
 	snprintf(path, sizeof(path), "%s/state.db", d->state_dir);
-	r = cpool_store_open(path, &d->store, err, sizeof(err));
+	r = cpool_store_open(path, &d->store, &err);
 	if (r) {
-		log_err("%s", err);
+		log_err("%s", err.msg);
 		return r;
 	}
 	r = pool_setup(d);
@@ -187,9 +188,9 @@ static int start(struct cpoold *d)
 	o.root_clients = d->cfg.limits.root_connections;
 	o.max_clients_per_uid = d->cfg.limits.connections_per_user;
 	o.idle_timeout = d->cfg.limits.idle_timeout;
-	r = cpool_apiserver_open(d->loop, &o, &d->api, err, sizeof(err));
+	r = cpool_apiserver_open(d->loop, &o, &d->api, &err);
 	if (r) {
-		log_err("%s", err);
+		log_err("%s", err.msg);
 		return r;
 	}
 	sched_kick(d);

@@ -95,13 +95,14 @@ static json_t *spec_json(const struct cpool_vs_spec *s)
 }
 
 /* Apply config-style keys (strings, integers or booleans) to @spec. */
-int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_t errlen)
+int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, struct cpool_error *error)
 {
 	const char *key;
 	json_t *v;
 
 	json_object_foreach(keys, key, v) {
-		char val[64], why[512];
+		struct cpool_error why;
+		char val[64];
 		const char *text = val;
 		int r;
 
@@ -113,11 +114,9 @@ int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, char *err, size_t 
 			snprintf(val, sizeof(val), "%s", json_is_true(v) ? "yes" : "no");
 		else
 			val[0] = '\0';
-		r = cpool_vs_spec_set(spec, key, text, why, sizeof(why));
-		if (r) {
-			snprintf(err, errlen, "vserver %s: %s", spec->name, why);
-			return r;
-		}
+		r = cpool_vs_spec_set(spec, key, text, &why);
+		if (r)
+			return cpool_error_set(error, r, "vserver %s: %s", spec->name, why.msg);
 	}
 	return 0;
 }
@@ -175,7 +174,8 @@ static int load_api_vservers(struct cpoold *d)
 	free(list);
 	json_array_foreach(names, i, n) {
 		const char *name = json_string_value(n);
-		char key[128], *spec_text, err[512];
+		struct cpool_error err;
+		char key[128], *spec_text;
 		struct cpool_vs_spec spec;
 		struct cpool_vserver out;
 		json_t *spec_obj;
@@ -187,14 +187,13 @@ static int load_api_vservers(struct cpoold *d)
 		spec_obj = spec_text ? json_loads(spec_text, 0, NULL) : NULL;
 		free(spec_text);
 		cpool_vs_spec_init(&spec, name);
-		r = spec_obj ? pool_spec_apply(&spec, spec_obj, err, sizeof(err)) : -EINVAL;
+		r = spec_obj ? pool_spec_apply(&spec, spec_obj, &err) : -EINVAL;
 		json_decref(spec_obj);
 		if (!r)
-			r = cpool_planner_place(d->planner, &spec, d->cfg.placement, &out, err,
-						sizeof(err));
+			r = cpool_planner_place(d->planner, &spec, d->cfg.placement, &out, &err);
 		if (r) {
 			log_err("vserver %s (created through the API) cannot be placed again: %s",
-				name, err);
+				name, err.msg);
 			continue;
 		}
 		add_vs(d, &spec, &out);
@@ -237,26 +236,27 @@ static int save_api_vservers(struct cpoold *d)
 
 int pool_setup(struct cpoold *d)
 {
-	char err[1024], root[PATH_MAX / 2];
+	struct cpool_error err;
+	char root[PATH_MAX / 2];
 	char(*errs)[256] = NULL;
 	struct cpool_vserver *placed = NULL;
 	struct cpool_cg_adopt_report rep = { 0 };
 	struct cpool_vserver *all = NULL;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_cpuset reserved;
 	int r, failed;
 
-	r = cpool_config_load(&d->cfg, d->config_path, err, sizeof(err));
+	r = cpool_config_load(&d->cfg, d->config_path, &err);
 	if (r) {
-		log_err("%s", err);
+		log_err("%s", err.msg);
 		return r;
 	}
 	d->topo = calloc(1, sizeof(*d->topo));
 	if (!d->topo)
 		return -ENOMEM;
-	r = cpool_topology_load(d->topo, NULL, NULL, err, sizeof(err));
+	r = cpool_topology_load(d->topo, NULL, NULL, &err);
 	if (r) {
-		log_err("read the machine's topology: %s", err);
+		log_err("read the machine's topology: %s", err.msg);
 		return r;
 	}
 	r = cpool_cg_require_v2(&e);
@@ -279,9 +279,9 @@ int pool_setup(struct cpoold *d)
 		reserved = d->cfg.reserved;
 	else
 		cpool_planner_default_reserved(d->topo, &reserved);
-	r = cpool_planner_new(&d->planner, d->topo, &reserved, err, sizeof(err));
+	r = cpool_planner_new(&d->planner, d->topo, &reserved, &err);
 	if (r) {
-		log_err("%s: reserved_cpus: %s", d->config_path, err);
+		log_err("%s: reserved_cpus: %s", d->config_path, err.msg);
 		return r;
 	}
 	/* Only what the cgroup2 root may hand out can be planned. */
@@ -371,29 +371,25 @@ void pool_teardown(struct cpoold *d)
 	free(d->vs);
 }
 
-int pool_vs_create(struct cpoold *d, const char *name, json_t *keys, char *err, size_t errlen)
+int pool_vs_create(struct cpoold *d, const char *name, json_t *keys, struct cpool_error *error)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct cpool_vs_spec spec;
 	struct cpool_vserver out;
 	struct vsrv *v;
 	int r;
 
-	if (cpool_vs_name_check(name)) {
-		snprintf(err, errlen,
-			 "vserver name '%s': use letters, digits, '-', '_' and '.', "
-			 "not starting with '.'",
-			 name);
-		return -EINVAL;
-	}
-	if (pool_find(d, name) || strcmp(name, CPOOL_CG_SYSTEM_VS) == 0) {
-		snprintf(err, errlen, "vserver %s exists already", name);
-		return -EEXIST;
-	}
+	if (cpool_vs_name_check(name))
+		return cpool_error_set(error, -EINVAL,
+				       "vserver name '%s': use letters, digits, '-', '_' and '.', "
+				       "not starting with '.'",
+				       name);
+	if (pool_find(d, name) || strcmp(name, CPOOL_CG_SYSTEM_VS) == 0)
+		return cpool_error_set(error, -EEXIST, "vserver %s exists already", name);
 	cpool_vs_spec_init(&spec, name);
-	if ((r = pool_spec_apply(&spec, keys, err, errlen)))
+	if ((r = pool_spec_apply(&spec, keys, error)))
 		return r;
-	r = cpool_planner_place(d->planner, &spec, d->cfg.placement, &out, err, errlen);
+	r = cpool_planner_place(d->planner, &spec, d->cfg.placement, &out, error);
 	if (r)
 		return r;
 	r = add_vs(d, &spec, &out);
@@ -404,7 +400,7 @@ int pool_vs_create(struct cpoold *d, const char *name, json_t *keys, char *err, 
 	v = &d->vs[d->n_vs - 1];
 	r = cpool_cg_vs_create(&d->pool, &out, &v->cg, &e);
 	if (r) {
-		snprintf(err, errlen, "%s", e.msg);
+		cpool_error_set(error, r, "%s", e.msg);
 		cpool_planner_release(d->planner, name);
 		d->n_vs--;
 		return r;
@@ -416,49 +412,47 @@ int pool_vs_create(struct cpoold *d, const char *name, json_t *keys, char *err, 
 	return 0;
 }
 
-int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, char *err, size_t errlen)
+int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, struct cpool_error *error)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	struct vsrv *v = pool_find(d, name);
 	struct cpool_vs_spec spec;
 	struct cpool_vserver out;
 	int r;
 
-	if (!v) {
-		snprintf(err, errlen, "no vserver %s", name);
-		return -ENOENT;
-	}
+	if (!v)
+		return cpool_error_set(error, -ENOENT, "no vserver %s", name);
 	spec = v->spec;
-	if ((r = pool_spec_apply(&spec, keys, err, errlen)))
+	if ((r = pool_spec_apply(&spec, keys, error)))
 		return r;
 	if (spec.numa != v->spec.numa || spec.smt != v->spec.smt || spec.cpus_explicit ||
 	    spec.mems_explicit != v->spec.mems_explicit) {
-		snprintf(err, errlen,
-			 "vserver %s: resize changes cpus and limits; numa, smt, mems "
-			 "and explicit CPU lists need destroy and create",
-			 name);
-		return -EINVAL;
+		return cpool_error_set(
+			error, -EINVAL,
+			"vserver %s: resize changes cpus and limits; numa, smt, mems "
+			"and explicit CPU lists need destroy and create",
+			name);
 	}
 	out = v->vs;
 	if (spec.cpus != v->spec.cpus) {
 		if (spec.cpus < cpool_cpuset_count(&v->busy)) {
-			snprintf(err, errlen,
-				 "vserver %s: %d CPUs are in use by running jobs; cannot "
-				 "shrink to %d",
-				 name, cpool_cpuset_count(&v->busy), spec.cpus);
-			return -EBUSY;
+			return cpool_error_set(
+				error, -EBUSY,
+				"vserver %s: %d CPUs are in use by running jobs; cannot "
+				"shrink to %d",
+				name, cpool_cpuset_count(&v->busy), spec.cpus);
 		}
-		r = cpool_planner_resize(d->planner, name, spec.cpus, &out, err, errlen);
+		r = cpool_planner_resize(d->planner, name, spec.cpus, &out, error);
 		if (r)
 			return r;
 		/* Running jobs keep their CPUs: shrinking gives back free ones only. */
 		if (!cpool_cpuset_subset(&v->busy, &out.cpus)) {
 			struct cpool_vserver undo;
 
-			cpool_planner_resize(d->planner, name, v->spec.cpus, &undo, err, errlen);
-			snprintf(err, errlen,
-				 "vserver %s: shrinking would take CPUs running jobs use", name);
-			return -EBUSY;
+			cpool_planner_resize(d->planner, name, v->spec.cpus, &undo, error);
+			return cpool_error_set(
+				error, -EBUSY,
+				"vserver %s: shrinking would take CPUs running jobs use", name);
 		}
 	}
 	out.limits = spec.limits;
@@ -467,9 +461,8 @@ int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, char *err, 
 		struct cpool_vserver undo;
 
 		if (spec.cpus != v->spec.cpus)
-			cpool_planner_resize(d->planner, name, v->spec.cpus, &undo, err, errlen);
-		snprintf(err, errlen, "%s", e.msg);
-		return r;
+			cpool_planner_resize(d->planner, name, v->spec.cpus, &undo, error);
+		return cpool_error_set(error, r, "%s", e.msg);
 	}
 	crash_point(CRASH_VS_RESIZE_CGROUP_APPLIED);
 	v->spec = spec;
@@ -481,30 +474,26 @@ int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, char *err, 
 	return 0;
 }
 
-int pool_vs_destroy(struct cpoold *d, const char *name, char *err, size_t errlen)
+int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_error *error)
 {
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	int i = pool_index(d, name);
 	int r;
 
-	if (i < 0) {
-		snprintf(err, errlen, "no vserver %s", name);
-		return -ENOENT;
-	}
+	if (i < 0)
+		return cpool_error_set(error, -ENOENT, "no vserver %s", name);
 	/* Its jobs end first, through the normal path, so each is accounted. */
 	for (struct djob *j = d->jobs, *next; j; j = next) {
-		char why[256];
+		struct cpool_error why;
 
 		next = j->next; /* a queued job is retired (freed) at once */
 		if (strcmp(j->rec.vs ?: "", name) == 0 || strcmp(j->pol.vs, name) == 0)
-			jobs_cancel(d, j, why, sizeof(why));
+			jobs_cancel(d, j, &why);
 	}
 	crash_point(CRASH_VS_DESTROY_JOBS_KILLED);
 	r = cpool_cg_vs_destroy(&d->pool, name, 10000, &e);
-	if (r) {
-		snprintf(err, errlen, "%s", e.msg);
-		return r;
-	}
+	if (r)
+		return cpool_error_set(error, r, "%s", e.msg);
 	crash_point(CRASH_VS_DESTROY_CGROUP_REMOVED);
 	cpool_planner_release(d->planner, name);
 	cpool_store_vs_delete(d->store, name);

@@ -10,76 +10,74 @@
 #include "cpool/cgroup.h"
 
 static int check_set(const char *vs, const char *what, const struct cpool_cpuset *set,
-		     const struct cpool_cpuset *machine, char *why, size_t len)
+		     const struct cpool_cpuset *machine, struct cpool_error *e)
 {
 	struct cpool_cpuset outside;
 	char have[256], list[256];
 
 	if (cpool_cpuset_empty(set))
-		return cpool_error_format(why, len, -EINVAL, "vserver %s: %s is empty", vs, what);
+		return cpool_error_set(e, -EINVAL, "vserver %s: %s is empty", vs, what);
 	cpool_cpuset_andnot(&outside, set, machine);
 	if (!cpool_cpuset_empty(&outside)) {
 		cpool_cpuset_format(&outside, list, sizeof(list));
 		cpool_cpuset_format(machine, have, sizeof(have));
-		return cpool_error_format(why, len, -EINVAL,
-					  "vserver %s: %s %s not on this machine (it has %s)", vs,
-					  what, list, have);
+		return cpool_error_set(e, -EINVAL,
+				       "vserver %s: %s %s not on this machine (it has %s)", vs,
+				       what, list, have);
 	}
 	return 0;
 }
 
-static int check_memory(const char *vs, const char *knob, uint64_t bytes, char *why, size_t len)
+static int check_memory(const char *vs, const char *knob, uint64_t bytes, struct cpool_error *e)
 {
 	/* 0 means "not set"; anything set must leave room for a process to start. */
 	if (bytes && bytes < CPOOL_CG_MEMORY_FLOOR)
-		return cpool_error_format(why, len, -EINVAL,
-					  "vserver %s: %s %" PRIu64
-					  " bytes is below the %llu MiB floor: "
-					  "no process could start",
-					  vs, knob, bytes, CPOOL_CG_MEMORY_FLOOR >> 20);
+		return cpool_error_set(e, -EINVAL,
+				       "vserver %s: %s %" PRIu64
+				       " bytes is below the %llu MiB floor: "
+				       "no process could start",
+				       vs, knob, bytes, CPOOL_CG_MEMORY_FLOOR >> 20);
 	return 0;
 }
 
 int cpool_cg_vs_check(const struct cpool_vserver *vs, const struct cpool_cpuset *machine_cpus,
 		      const struct cpool_cpuset *machine_mems, const struct cpool_vserver *others,
-		      int nr_others, char *why, size_t why_len)
+		      int nr_others, struct cpool_error *e)
 {
 	const struct cpool_vs_limits *l = &vs->limits;
 	int err;
 
 	if (memchr(vs->name, '\0', sizeof(vs->name)) == NULL || cpool_vs_name_check(vs->name))
-		return cpool_error_format(
-			why, why_len, -EINVAL,
+		return cpool_error_set(
+			e, -EINVAL,
 			"vserver name '%.*s' is invalid: use 1-%d of [A-Za-z0-9_.-], "
 			"not starting with '.' (no '/', no '..')",
 			CPOOL_VS_NAME_MAX, vs->name, CPOOL_VS_NAME_MAX);
-	err = check_set(vs->name, "cpus", &vs->cpus, machine_cpus, why, why_len);
+	err = check_set(vs->name, "cpus", &vs->cpus, machine_cpus, e);
 	if (!err)
-		err = check_set(vs->name, "mems", &vs->mems, machine_mems, why, why_len);
+		err = check_set(vs->name, "mems", &vs->mems, machine_mems, e);
 	if (!err)
-		err = check_memory(vs->name, "memory.max", l->memory_max, why, why_len);
+		err = check_memory(vs->name, "memory.max", l->memory_max, e);
 	if (!err)
-		err = check_memory(vs->name, "memory.high", l->memory_high, why, why_len);
+		err = check_memory(vs->name, "memory.high", l->memory_high, e);
 	if (err)
 		return err;
 	if (l->memory_max && l->memory_min > l->memory_max)
-		return cpool_error_format(why, why_len, -EINVAL,
-					  "vserver %s: memory.min is above memory.max", vs->name);
+		return cpool_error_set(e, -EINVAL, "vserver %s: memory.min is above memory.max",
+				       vs->name);
 	if (l->cpu_weight > 10000)
-		return cpool_error_format(why, why_len, -EINVAL,
-					  "vserver %s: cpu.weight %u is outside 1..10000", vs->name,
-					  l->cpu_weight);
+		return cpool_error_set(e, -EINVAL, "vserver %s: cpu.weight %u is outside 1..10000",
+				       vs->name, l->cpu_weight);
 	if (l->cpu_max_period_us && (l->cpu_max_period_us < CPOOL_CG_CPU_PERIOD_MIN ||
 				     l->cpu_max_period_us > CPOOL_CG_CPU_PERIOD_MAX))
-		return cpool_error_format(
-			why, why_len, -EINVAL,
+		return cpool_error_set(
+			e, -EINVAL,
 			"vserver %s: cpu.max period %" PRIu64 " us is outside %llu..%llu", vs->name,
 			l->cpu_max_period_us, CPOOL_CG_CPU_PERIOD_MIN, CPOOL_CG_CPU_PERIOD_MAX);
 	if (l->cpu_max_quota_us && l->cpu_max_quota_us < CPOOL_CG_CPU_PERIOD_MIN)
-		return cpool_error_format(why, why_len, -EINVAL,
-					  "vserver %s: cpu.max quota %" PRIu64
-					  " us is below %llu us",
-					  vs->name, l->cpu_max_quota_us, CPOOL_CG_CPU_PERIOD_MIN);
+		return cpool_error_set(e, -EINVAL,
+				       "vserver %s: cpu.max quota %" PRIu64 " us is below %llu us",
+				       vs->name, l->cpu_max_quota_us, CPOOL_CG_CPU_PERIOD_MIN);
 
 	for (int i = 0; i < nr_others; i++) {
 		const struct cpool_vserver *o = &others[i];
@@ -93,9 +91,8 @@ int cpool_cg_vs_check(const struct cpool_vserver *vs, const struct cpool_cpuset 
 			continue;
 		cpool_cpuset_and(&both, &vs->cpus, &o->cpus);
 		cpool_cpuset_format(&both, list, sizeof(list));
-		return cpool_error_format(why, why_len, -EINVAL,
-					  "vserver %s: cpus %s overlap %svserver %s", vs->name,
-					  list, o->exclusive ? "exclusive " : "", o->name);
+		return cpool_error_set(e, -EINVAL, "vserver %s: cpus %s overlap %svserver %s",
+				       vs->name, list, o->exclusive ? "exclusive " : "", o->name);
 	}
 	return 0;
 }

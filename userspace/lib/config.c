@@ -98,8 +98,8 @@ const char *cpool_vs_spec_keys(void)
 	       "pids_max";
 }
 
-int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *value, char *why,
-		      size_t len)
+int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *value,
+		      struct cpool_error *e)
 {
 	unsigned long long u;
 	const char *bad = NULL;
@@ -108,8 +108,8 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	if (strcmp(key, "cpus") == 0) {
 		if (parse_uint(value, 100000, &u) == 0) {
 			if (u == 0)
-				return cpool_error_format(
-					why, len, -EINVAL,
+				return cpool_error_set(
+					e, -EINVAL,
 					"'%s' is not valid; cpus is a count of at least 1 or a "
 					"CPU list such as 4-7,12",
 					value);
@@ -119,8 +119,8 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 		}
 		err = cpool_cpuset_parse(&s->cpu_list, value, &bad);
 		if (err || cpool_cpuset_empty(&s->cpu_list))
-			return cpool_error_format(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"'%s' is not a CPU count or list%s%s%s; write a count (8) or a "
 				"list of CPUs and ranges (4-7,12)",
 				value, bad ? " (at '" : "", bad ? bad : "", bad ? "')" : "");
@@ -132,14 +132,14 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 		uint64_t bytes;
 
 		if (cpool_parse_size(value, &bytes))
-			return cpool_error_format(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"'%s' is not a size; write bytes with an optional K, M, G or T "
 				"suffix, e.g. 16G",
 				value);
 		if (bytes == 0)
-			return cpool_error_format(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"a limit of 0 bytes would stop every process; leave the key out "
 				"for no limit, or give a size such as 512M");
 		if (key[6] == '\0')
@@ -150,16 +150,15 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	}
 	if (strcmp(key, "numa") == 0) {
 		if (cpool_numa_parse(value, &s->numa))
-			return cpool_error_format(why, len, -EINVAL,
-						  "'%s' is not valid; use local, spread or any",
-						  value);
+			return cpool_error_set(
+				e, -EINVAL, "'%s' is not valid; use local, spread or any", value);
 		return 0;
 	}
 	if (strcmp(key, "mems") == 0) {
 		err = cpool_cpuset_parse(&s->mems, value, &bad);
 		if (err || cpool_cpuset_empty(&s->mems))
-			return cpool_error_format(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"'%s' is not a NUMA node list%s%s%s; write nodes and ranges, "
 				"e.g. 0-1,3",
 				value, bad ? " (at '" : "", bad ? bad : "", bad ? "')" : "");
@@ -168,29 +167,28 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	}
 	if (strcmp(key, "exclusive") == 0) {
 		if (parse_bool(value, &s->exclusive))
-			return cpool_error_format(why, len, -EINVAL,
-						  "'%s' is not valid; use yes or no", value);
+			return cpool_error_set(e, -EINVAL, "'%s' is not valid; use yes or no",
+					       value);
 		return 0;
 	}
 	if (strcmp(key, "smt") == 0) {
 		if (cpool_smt_parse(value, &s->smt))
-			return cpool_error_format(why, len, -EINVAL,
-						  "'%s' is not valid; use full-cores or threads",
-						  value);
+			return cpool_error_set(
+				e, -EINVAL, "'%s' is not valid; use full-cores or threads", value);
 		return 0;
 	}
 	if (strcmp(key, "cpu_weight") == 0) {
 		if (parse_uint(value, 10000, &u) || u < 1)
-			return cpool_error_format(why, len, -EINVAL,
-						  "'%s' is not valid; use a number from 1 to 10000",
-						  value);
+			return cpool_error_set(e, -EINVAL,
+					       "'%s' is not valid; use a number from 1 to 10000",
+					       value);
 		s->limits.cpu_weight = (uint32_t)u;
 		return 0;
 	}
 	if (strcmp(key, "cpu_max") == 0) {
 		if (parse_cpu_max(value, &s->limits.cpu_max_quota_us, &s->limits.cpu_max_period_us))
-			return cpool_error_format(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"'%s' is not valid; use max, a share of one CPU such as 250%%, "
 				"or QUOTA PERIOD in microseconds (at least 1000) such as "
 				"\"200000 100000\"",
@@ -203,14 +201,14 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 			return 0;
 		}
 		if (parse_uint(value, 4194304, &u) || u < 1)
-			return cpool_error_format(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"'%s' is not valid; use max or a number from 1 to 4194304", value);
 		s->limits.pids_max = (uint32_t)u;
 		return 0;
 	}
-	return cpool_error_format(why, len, -ENOENT, "unknown key '%s'; valid keys: %s", key,
-				  cpool_vs_spec_keys());
+	return cpool_error_set(e, -ENOENT, "unknown key '%s'; valid keys: %s", key,
+			       cpool_vs_spec_keys());
 }
 
 /* ---- [limits] ------------------------------------------------------------- */
@@ -250,8 +248,8 @@ static const struct {
 	{ "submit_burst", offsetof(struct cpool_user_limits, submit_burst), 1, 1000000 },
 };
 
-static int limits_set(struct cpool_user_limits *l, const char *key, const char *value, char *why,
-		      size_t len)
+static int limits_set(struct cpool_user_limits *l, const char *key, const char *value,
+		      struct cpool_error *e)
 {
 	unsigned long long u;
 	double v;
@@ -260,10 +258,9 @@ static int limits_set(struct cpool_user_limits *l, const char *key, const char *
 		if (strcmp(key, limits_counts[i].key) != 0)
 			continue;
 		if (parse_uint(value, limits_counts[i].max, &u) || u < limits_counts[i].min)
-			return cpool_error_format(
-				why, len, -EINVAL,
-				"'%s' is not valid; use a number from %llu to %llu%s", value,
-				limits_counts[i].min, limits_counts[i].max,
+			return cpool_error_set(
+				e, -EINVAL, "'%s' is not valid; use a number from %llu to %llu%s",
+				value, limits_counts[i].min, limits_counts[i].max,
 				limits_counts[i].min ? "" : " (0: no limit)");
 		*(int *)((char *)l + limits_counts[i].offset) = (int)u;
 		return 0;
@@ -273,8 +270,8 @@ static int limits_set(struct cpool_user_limits *l, const char *key, const char *
 
 		v = strtod(value, &end);
 		if (end == value || *end || !(v > 0) || v > 1e6)
-			return cpool_error_format(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"'%s' is not valid; use submissions per second, more than 0 and "
 				"at most 1000000 (e.g. 10 or 0.5)",
 				value);
@@ -283,23 +280,22 @@ static int limits_set(struct cpool_user_limits *l, const char *key, const char *
 	}
 	if (strcmp(key, "idle_timeout") == 0) {
 		if (cpool_parse_duration(value, &v) || v < 1 || v > 86400)
-			return cpool_error_format(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"'%s' is not valid; use a duration from 1s to 1d, e.g. 300 or 5m",
 				value);
 		l->idle_timeout = v;
 		return 0;
 	}
-	return cpool_error_format(why, len, -ENOENT, "unknown key '%s'; valid keys: %s", key,
-				  limits_keys);
+	return cpool_error_set(e, -ENOENT, "unknown key '%s'; valid keys: %s", key, limits_keys);
 }
 
-/* Counts that only make sense together; @why gets what to change. */
-static int limits_check(const struct cpool_user_limits *l, char *why, size_t len)
+/* Counts that only make sense together; @e gets what to change. */
+static int limits_check(const struct cpool_user_limits *l, struct cpool_error *e)
 {
 	if (l->root_connections >= l->max_connections)
-		return cpool_error_format(
-			why, len, -EINVAL,
+		return cpool_error_set(
+			e, -EINVAL,
 			"root_connections (%d) must be less than max_connections (%d), or "
 			"no other user could connect",
 			l->root_connections, l->max_connections);
@@ -323,27 +319,23 @@ struct parse {
 	int limits_line; /* of the [limits] header; 0 = none yet */
 	char seen[MAX_KEYS][32]; /* keys of the current section, for duplicates */
 	int nr_seen;
+	struct cpool_error *e;
 	int err;
-	char *msg;
-	size_t msglen;
 };
 
 static __attribute__((format(printf, 2, 3))) void error_at(struct parse *ps, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	if (ps->err)
 		return; /* the first error is the one to fix */
 	ps->err = -EINVAL;
-	if (!ps->msg || !ps->msglen)
-		return;
-	n = snprintf(ps->msg, ps->msglen, "%s:%d: ", ps->file, ps->line);
-	if (n < 0 || (size_t)n >= ps->msglen)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(ps->msg + n, ps->msglen - (size_t)n, fmt, ap);
+	cpool_error_vset(ps->e, ps->err, fmt, ap);
 	va_end(ap);
+	cpool_error_prefix(ps->e, "%s:%d", ps->file, ps->line);
+	if (ps->e)
+		ps->e->line = (size_t)ps->line;
 }
 
 static void begin_section(struct parse *ps, const char *head)
@@ -460,7 +452,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 {
 	struct parse *ps = user;
 	struct cpool_pool_config *c = ps->c;
-	char why[256];
+	struct cpool_error why;
 
 	if (ps->err)
 		return 0;
@@ -518,11 +510,11 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return 1;
 	}
 	if (ps->sec == SEC_LIMITS) {
-		if (limits_set(&c->limits, key, value, why, sizeof(why))) {
-			if (strncmp(why, "unknown", 7) == 0)
-				error_at(ps, "[limits] %s", why);
+		if (limits_set(&c->limits, key, value, &why)) {
+			if (strncmp(why.msg, "unknown", 7) == 0)
+				error_at(ps, "[limits] %s", why.msg);
 			else
-				error_at(ps, "[limits] key '%s': %s", key, why);
+				error_at(ps, "[limits] key '%s': %s", key, why.msg);
 			return 0;
 		}
 		return 1;
@@ -548,20 +540,20 @@ static int handler(void *user, const char *section, const char *key, const char 
 		}
 		return 1;
 	}
-	if (cpool_vs_spec_set(&c->vs[ps->vs], key, value, why, sizeof(why))) {
-		if (strncmp(why, "unknown", 7) == 0)
-			error_at(ps, "[%s] %s", section, why);
+	if (cpool_vs_spec_set(&c->vs[ps->vs], key, value, &why)) {
+		if (strncmp(why.msg, "unknown", 7) == 0)
+			error_at(ps, "[%s] %s", section, why.msg);
 		else
-			error_at(ps, "[%s] key '%s': %s", section, key, why);
+			error_at(ps, "[%s] key '%s': %s", section, key, why.msg);
 		return 0;
 	}
 	return 1;
 }
 
-static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file, char *err,
-			size_t errlen)
+static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
+			struct cpool_error *e)
 {
-	struct parse ps = { .c = c, .file = file, .in = in, .msg = err, .msglen = errlen };
+	struct parse ps = { .c = c, .file = file, .in = in, .e = e };
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -569,8 +561,7 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	c->placement = CPOOL_FIT_FIRST;
 	cpool_user_limits_default(&c->limits);
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", CPOOL_METRICS_LISTEN_DEFAULT);
-	if (err && errlen)
-		err[0] = '\0';
+	cpool_error_set(e, 0, "%s", "");
 	r = ini_parse_stream(reader, &ps, handler, &ps);
 	if (!ps.err && r > 0) {
 		ps.line = r;
@@ -579,11 +570,11 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	if (!ps.err && r < 0)
 		ps.err = -ENOMEM;
 	if (!ps.err && ps.limits_line) {
-		char why[256];
+		struct cpool_error why;
 
-		if (limits_check(&c->limits, why, sizeof(why))) {
+		if (limits_check(&c->limits, &why)) {
 			ps.line = ps.limits_line;
-			error_at(&ps, "[limits] %s", why);
+			error_at(&ps, "[limits] %s", why.msg);
 		}
 	}
 	for (int i = 0; !ps.err && i < c->nr_vs; i++)
@@ -598,7 +589,7 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	return ps.err;
 }
 
-int cpool_config_load(struct cpool_pool_config *c, const char *path, char *err, size_t errlen)
+int cpool_config_load(struct cpool_pool_config *c, const char *path, struct cpool_error *e)
 {
 	FILE *in = fopen(path, "r");
 	int ret;
@@ -606,17 +597,15 @@ int cpool_config_load(struct cpool_pool_config *c, const char *path, char *err, 
 	if (!in) {
 		ret = -errno;
 		memset(c, 0, sizeof(*c));
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-ret));
-		return ret;
+		return cpool_error_set(e, ret, "%s: cannot open: %s", path, strerror(-ret));
 	}
-	ret = parse_stream(c, in, path, err, errlen);
+	ret = parse_stream(c, in, path, e);
 	fclose(in);
 	return ret;
 }
 
 int cpool_config_parse_string(struct cpool_pool_config *c, const char *text, const char *name,
-			      char *err, size_t errlen)
+			      struct cpool_error *e)
 {
 	size_t n = strlen(text);
 	/* fmemopen refuses a zero-sized buffer; an empty file is one blank line. */
@@ -627,7 +616,7 @@ int cpool_config_parse_string(struct cpool_pool_config *c, const char *text, con
 		memset(c, 0, sizeof(*c));
 		return -ENOMEM;
 	}
-	ret = parse_stream(c, in, name, err, errlen);
+	ret = parse_stream(c, in, name, e);
 	fclose(in);
 	return ret;
 }

@@ -45,15 +45,3 @@ int cpool_error_prefix(struct cpool_error *e, const char *fmt, ...)
 	snprintf(e->msg + used, sizeof(e->msg) - used, ": %.*s", (int)(sizeof(e->msg) - used), old);
 	return e->err;
 }
-
-int cpool_error_format(char *buf, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return err;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return err;
-}

@@ -74,7 +74,7 @@ static int number(const char *text, int integer, double *v)
 	return 0;
 }
 
-int cpool_dist_parse(const char *text, int integer, struct cpool_dist *d, char *err, size_t len)
+int cpool_dist_parse(const char *text, int integer, struct cpool_dist *d, struct cpool_error *e)
 {
 	const char *colon = strchr(text, ':'), *p;
 	char buf[512], *dash;
@@ -83,72 +83,69 @@ int cpool_dist_parse(const char *text, int integer, struct cpool_dist *d, char *
 	memset(d, 0, sizeof(*d));
 	d->integer = integer;
 	if (!colon)
-		return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-					  "expected KIND:PARAMETERS");
+		return cpool_error_set(e, -EINVAL, "\'%s\': %s", text, "expected KIND:PARAMETERS");
 	klen = (size_t)(colon - text);
 	p = colon + 1;
 	if (strlen(p) >= sizeof(buf))
-		return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text, "too long");
+		return cpool_error_set(e, -EINVAL, "\'%s\': %s", text, "too long");
 	strcpy(buf, p);
 	if (klen == 5 && strncmp(text, "fixed", 5) == 0) {
 		d->kind = CPOOL_DIST_FIXED;
 		if (number(buf, integer, &d->a) || d->a < 0)
-			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-						  integer ? "fixed:N needs a whole number >= 0" :
-							    "fixed:V needs a number >= 0");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       integer ? "fixed:N needs a whole number >= 0" :
+							 "fixed:V needs a number >= 0");
 	} else if (!integer && klen == 3 && strncmp(text, "exp", 3) == 0) {
 		d->kind = CPOOL_DIST_EXP;
 		if (number(buf, 0, &d->a) || d->a <= 0)
-			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-						  "exp:MEAN needs a mean > 0");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       "exp:MEAN needs a mean > 0");
 	} else if (!integer && klen == 9 && strncmp(text, "lognormal", 9) == 0) {
 		char *comma = strchr(buf, ',');
 
 		d->kind = CPOOL_DIST_LOGNORMAL;
 		if (!comma)
-			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-						  "lognormal:MU,SIGMA needs two numbers");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       "lognormal:MU,SIGMA needs two numbers");
 		*comma = '\0';
 		if (number(buf, 0, &d->a) || number(comma + 1, 0, &d->b) || d->b < 0 || d->a > 20)
-			return cpool_error_format(
-				err, len, -EINVAL, "\'%s\': %s", text,
-				"lognormal:MU,SIGMA needs MU <= 20 and SIGMA >= 0");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       "lognormal:MU,SIGMA needs MU <= 20 and SIGMA >= 0");
 	} else if (klen == 7 && strncmp(text, "uniform", 7) == 0) {
 		/* A '-' after the first character: "-1-3" is -1..3 for priorities. */
 		d->kind = CPOOL_DIST_UNIFORM;
 		dash = buf[0] ? strchr(buf + 1, '-') : NULL;
 		if (!dash)
-			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-						  "uniform:A-B needs two numbers");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       "uniform:A-B needs two numbers");
 		*dash = '\0';
 		if (number(buf, integer, &d->a) || number(dash + 1, integer, &d->b) ||
 		    d->b < d->a || (!integer && d->a < 0))
-			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-						  integer ?
-							  "uniform:A-B needs whole numbers A <= B" :
-							  "uniform:A-B needs numbers 0 <= A <= B");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       integer ? "uniform:A-B needs whole numbers A <= B" :
+							 "uniform:A-B needs numbers 0 <= A <= B");
 	} else if (klen == 6 && strncmp(text, "choice", 6) == 0) {
 		char *save = NULL;
 
 		d->kind = CPOOL_DIST_CHOICE;
 		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (d->n_choices == CPOOL_DIST_MAX_CHOICES)
-				return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-							  "at most 32 choices");
+				return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+						       "at most 32 choices");
 			if (number(tok, integer, &d->choice[d->n_choices]) ||
 			    (!integer && d->choice[d->n_choices] < 0))
-				return cpool_error_format(
-					err, len, -EINVAL, "\'%s\': %s", text,
+				return cpool_error_set(
+					e, -EINVAL, "\'%s\': %s", text,
 					integer ? "choice:V,V,... needs whole numbers" :
 						  "choice:V,V,... needs numbers >= 0");
 			d->n_choices++;
 		}
 		if (!d->n_choices)
-			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-						  "choice: needs at least one value");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       "choice: needs at least one value");
 	} else {
-		return cpool_error_format(
-			err, len, -EINVAL, "\'%s\': %s", text,
+		return cpool_error_set(
+			e, -EINVAL, "\'%s\': %s", text,
 			integer ?
 				"known: fixed:N, uniform:A-B, choice:A,B,..." :
 				"known: fixed:S, exp:MEAN, lognormal:MU,SIGMA, uniform:A-B, choice:A,B,...");
@@ -195,25 +192,25 @@ double cpool_dist_mean(const struct cpool_dist *d)
 	return 0;
 }
 
-int cpool_estimate_error_parse(const char *text, struct cpool_estimate_error *ee, char *err,
-			       size_t len)
+int cpool_estimate_error_parse(const char *text, struct cpool_estimate_error *ee,
+			       struct cpool_error *e)
 {
 	double v;
 
 	memset(ee, 0, sizeof(*ee));
 	if (strncmp(text, "lognormal:", 10) == 0) {
 		if (number(text + 10, 0, &v) || v <= 0 || v > CPOOL_ESTIMATE_SIGMA_MAX)
-			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-						  "lognormal:SIGMA needs 0 < SIGMA <= 3");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       "lognormal:SIGMA needs 0 < SIGMA <= 3");
 		ee->kind = CPOOL_ESTIMATE_LOGNORMAL;
 	} else if (strncmp(text, "over:", 5) == 0) {
 		if (number(text + 5, 0, &v) || v < 1 || v > CPOOL_ESTIMATE_FACTOR_MAX)
-			return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-						  "over:FACTOR needs 1 <= FACTOR <= 100");
+			return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+					       "over:FACTOR needs 1 <= FACTOR <= 100");
 		ee->kind = CPOOL_ESTIMATE_OVER;
 	} else {
-		return cpool_error_format(err, len, -EINVAL, "\'%s\': %s", text,
-					  "expected lognormal:SIGMA or over:FACTOR");
+		return cpool_error_set(e, -EINVAL, "\'%s\': %s", text,
+				       "expected lognormal:SIGMA or over:FACTOR");
 	}
 	ee->param = v;
 	return 0;
@@ -255,7 +252,7 @@ void cpool_gen_init(struct cpool_gen_config *cfg)
 	cfg->seed = 1;
 }
 
-int cpool_gen_parse_arrival(const char *text, struct cpool_gen_config *cfg, char *err, size_t len)
+int cpool_gen_parse_arrival(const char *text, struct cpool_gen_config *cfg, struct cpool_error *e)
 {
 	double v;
 
@@ -269,8 +266,8 @@ int cpool_gen_parse_arrival(const char *text, struct cpool_gen_config *cfg, char
 		cfg->rate = 1.0 / v;
 		return 0;
 	}
-	return cpool_error_format(
-		err, len, -EINVAL, "\'%s\': %s", text,
+	return cpool_error_set(
+		e, -EINVAL, "\'%s\': %s", text,
 		"expected poisson:RATE (jobs per second > 0) or fixed:INTERVAL (seconds > 0)");
 }
 

@@ -5,29 +5,30 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
 #include "cpool/job_record.h"
 
-static const char *const state_names[CPOOL_JOB__COUNT] = {
+static const char *const state_table[CPOOL_JOB__COUNT] = {
 	[CPOOL_JOB_QUEUED] = "queued",	     [CPOOL_JOB_STARTING] = "starting",
 	[CPOOL_JOB_RUNNING] = "running",     [CPOOL_JOB_FROZEN] = "frozen",
 	[CPOOL_JOB_DONE] = "done",	     [CPOOL_JOB_FAILED] = "failed",
 	[CPOOL_JOB_CANCELLED] = "cancelled",
 };
 
+static struct cpool_enum_names state_names = CPOOL_ENUM_NAMES(state_table);
+
 const char *cpool_job_state_name(enum cpool_job_state s)
 {
-	return (unsigned)s < CPOOL_JOB__COUNT ? state_names[s] : "unknown";
+	return cpool_enum_name(&state_names, (int)s) ?: "unknown";
 }
 
 int cpool_job_state_parse(const char *name, enum cpool_job_state *s)
 {
-	for (int i = 0; i < CPOOL_JOB__COUNT; i++) {
-		if (strcmp(name, state_names[i]) == 0) {
-			*s = (enum cpool_job_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v, err = cpool_enum_parse(&state_names, name, &v);
+
+	if (!err)
+		*s = (enum cpool_job_state)v;
+	return err;
 }
 
 bool cpool_job_state_ended(enum cpool_job_state s)

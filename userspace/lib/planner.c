@@ -30,46 +30,53 @@
  * (planner_impl.h), sized for the topology when the planner is made.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
 #include "cpool/planner.h"
 #include "cpool/units.h"
 #include "planner_impl.h"
 
-static const char *const numa_names[] = { "any", "local", "spread" };
-static const char *const smt_names[] = { "full-cores", "threads" };
+static const char *const numa_table[] = {
+	[CPOOL_NUMA_ANY] = "any",
+	[CPOOL_NUMA_LOCAL] = "local",
+	[CPOOL_NUMA_SPREAD] = "spread",
+};
+static const char *const smt_table[] = {
+	[CPOOL_SMT_FULL_CORES] = "full-cores",
+	[CPOOL_SMT_THREADS] = "threads",
+};
+static struct cpool_enum_names numa_names = CPOOL_ENUM_NAMES(numa_table);
+static struct cpool_enum_names smt_names = CPOOL_ENUM_NAMES(smt_table);
 
 const char *cpool_numa_name(enum cpool_numa numa)
 {
-	return (unsigned)numa < 3 ? numa_names[numa] : NULL;
+	return cpool_enum_name(&numa_names, (int)numa);
 }
 
 int cpool_numa_parse(const char *text, enum cpool_numa *numa)
 {
-	for (int i = 0; i < 3; i++)
-		if (strcmp(text, numa_names[i]) == 0) {
-			*numa = (enum cpool_numa)i;
-			return 0;
-		}
-	return -EINVAL;
+	int v, err = cpool_enum_parse(&numa_names, text, &v);
+
+	if (!err)
+		*numa = (enum cpool_numa)v;
+	return err;
 }
 
 const char *cpool_smt_name(enum cpool_smt smt)
 {
-	return (unsigned)smt < 2 ? smt_names[smt] : NULL;
+	return cpool_enum_name(&smt_names, (int)smt);
 }
 
 int cpool_smt_parse(const char *text, enum cpool_smt *smt)
 {
-	for (int i = 0; i < 2; i++)
-		if (strcmp(text, smt_names[i]) == 0) {
-			*smt = (enum cpool_smt)i;
-			return 0;
-		}
-	return -EINVAL;
+	int v, err = cpool_enum_parse(&smt_names, text, &v);
+
+	if (!err)
+		*smt = (enum cpool_smt)v;
+	return err;
 }
 
 void cpool_vs_spec_init(struct cpool_vs_spec *spec, const char *name)
@@ -79,18 +86,6 @@ void cpool_vs_spec_init(struct cpool_vs_spec *spec, const char *name)
 	spec->numa = CPOOL_NUMA_ANY;
 	spec->smt = CPOOL_SMT_FULL_CORES;
 	spec->exclusive = true;
-}
-
-int planner_fail(char *why, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && len) {
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
 }
 
 void planner_format_list(const struct cpool_cpuset *s, char *buf, size_t len)
@@ -187,13 +182,13 @@ void cpool_planner_default_reserved(const struct cpool_topology *t, struct cpool
 }
 
 int cpool_planner_new(struct cpool_planner **out, const struct cpool_topology *t,
-		      const struct cpool_cpuset *reserved, char *why, size_t whylen)
+		      const struct cpool_cpuset *reserved, struct cpool_error *e)
 {
 	struct cpool_planner *p = calloc(1, sizeof(*p));
 
 	*out = NULL;
 	if (!p)
-		return planner_fail(why, whylen, -ENOMEM, "out of memory");
+		return cpool_error_set(e, -ENOMEM, "out of memory");
 	p->t = t;
 	p->owner = calloc((size_t)t->nr_pus, sizeof(int));
 	p->journal = calloc((size_t)t->nr_pus, sizeof(int));
@@ -218,7 +213,7 @@ int cpool_planner_new(struct cpool_planner **out, const struct cpool_topology *t
 	    !p->node_free || !p->node_whole || !p->node_count || !p->mem_used || !p->new_charge ||
 	    !p->weight || !p->wants || !p->ints) {
 		cpool_planner_free(p);
-		return planner_fail(why, whylen, -ENOMEM, "out of memory");
+		return cpool_error_set(e, -ENOMEM, "out of memory");
 	}
 	if (reserved) {
 		struct cpool_cpuset extra;
@@ -230,8 +225,8 @@ int cpool_planner_new(struct cpool_planner **out, const struct cpool_topology *t
 			planner_format_list(&extra, list, sizeof(list));
 			planner_format_list(&t->cpus, all, sizeof(all));
 			cpool_planner_free(p);
-			return planner_fail(
-				why, whylen, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"reserved_cpus: CPUs %s do not exist; the machine has %s", list,
 				all);
 		}
@@ -789,7 +784,7 @@ static void nodes_of(const struct cpool_topology *t, const struct cpool_cpuset *
 }
 
 static int check_explicit(struct cpool_planner *p, const struct cpool_vs_spec *s, bool whole,
-			  int owner, char *why, size_t len)
+			  int owner, struct cpool_error *e)
 {
 	const struct cpool_topology *t = p->t;
 	int home = -1;
@@ -801,28 +796,28 @@ static int check_explicit(struct cpool_planner *p, const struct cpool_vs_spec *s
 
 		if (pu < 0) {
 			planner_format_list(&t->cpus, all, sizeof(all));
-			return planner_fail(
-				why, len, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"vserver %s: CPU %d does not exist; the machine has CPUs %s",
 				s->name, c, all);
 		}
 		if (p->owner[pu] == PU_RESERVED)
-			return planner_fail(why, len, -EBUSY,
-					    "vserver %s: CPU %d is reserved (reserved_cpus)",
-					    s->name, c);
+			return cpool_error_set(e, -EBUSY,
+					       "vserver %s: CPU %d is reserved (reserved_cpus)",
+					       s->name, c);
 		if (p->owner[pu] == PU_UNAVAILABLE)
-			return planner_fail(why, len, -EBUSY, "vserver %s: CPU %d is not available",
-					    s->name, c);
+			return cpool_error_set(e, -EBUSY, "vserver %s: CPU %d is not available",
+					       s->name, c);
 		if (p->owner[pu] >= 0)
-			return planner_fail(why, len, -EBUSY,
-					    "vserver %s: CPU %d already belongs to vserver %s",
-					    s->name, c, p->vs[p->owner[pu]].vs.name);
+			return cpool_error_set(e, -EBUSY,
+					       "vserver %s: CPU %d already belongs to vserver %s",
+					       s->name, c, p->vs[p->owner[pu]].vs.name);
 		if (s->numa == CPOOL_NUMA_LOCAL) {
 			int n = t->cores[t->pus[pu].core].node;
 
 			if (home >= 0 && n != home)
-				return planner_fail(
-					why, len, -EINVAL,
+				return cpool_error_set(
+					e, -EINVAL,
 					"vserver %s: numa=local but cpus spans nodes %d and %d",
 					s->name, t->nodes[home].os, t->nodes[n].os);
 			home = n;
@@ -832,8 +827,8 @@ static int check_explicit(struct cpool_planner *p, const struct cpool_vs_spec *s
 
 			for (int i = core->first_pu; i < core->first_pu + core->nr_pus; i++)
 				if (!cpool_cpuset_isset(&s->cpu_list, t->pus[i].os))
-					return planner_fail(
-						why, len, -EINVAL,
+					return cpool_error_set(
+						e, -EINVAL,
 						"vserver %s: cpus has CPU %d without its SMT "
 						"sibling %d; list whole cores or set smt=threads",
 						s->name, c, t->pus[i].os);
@@ -845,8 +840,8 @@ static int check_explicit(struct cpool_planner *p, const struct cpool_vs_spec *s
 	return 0;
 }
 
-static int check_mems(const struct cpool_planner *p, const struct cpool_vs_spec *s, char *why,
-		      size_t len)
+static int check_mems(const struct cpool_planner *p, const struct cpool_vs_spec *s,
+		      struct cpool_error *e)
 {
 	struct cpool_cpuset extra;
 	char bad[128], all[128];
@@ -854,15 +849,15 @@ static int check_mems(const struct cpool_planner *p, const struct cpool_vs_spec 
 	if (!s->mems_explicit)
 		return 0;
 	if (cpool_cpuset_empty(&s->mems))
-		return planner_fail(why, len, -EINVAL, "vserver %s: mems is empty", s->name);
+		return cpool_error_set(e, -EINVAL, "vserver %s: mems is empty", s->name);
 	cpool_cpuset_andnot(&extra, &s->mems, &p->t->mems);
 	if (cpool_cpuset_empty(&extra))
 		return 0;
 	planner_format_list(&extra, bad, sizeof(bad));
 	planner_format_list(&p->t->mems, all, sizeof(all));
-	return planner_fail(why, len, -EINVAL,
-			    "vserver %s: mems names unknown node %s; the nodes are %s", s->name,
-			    bad, all);
+	return cpool_error_set(e, -EINVAL,
+			       "vserver %s: mems names unknown node %s; the nodes are %s", s->name,
+			       bad, all);
 }
 
 static int largest(const struct cpool_planner *p, const int *elig, int ne, bool whole, int *node)
@@ -909,7 +904,7 @@ static int plan_nodes(struct cpool_planner *p, const struct cpool_vs_spec *s, co
 }
 
 static int place_count(struct cpool_planner *p, const struct cpool_vs_spec *s, enum cpool_fit fit,
-		       bool whole, int owner, char *why, size_t len)
+		       bool whole, int owner, struct cpool_error *e)
 {
 	const struct cpool_topology *t = p->t;
 	/* Its arrays last until the placement ends: cpool_planner_place() resets the scratch. */
@@ -930,8 +925,8 @@ static int place_count(struct cpool_planner *p, const struct cpool_vs_spec *s, e
 
 		for (int i = 0; i < ne; i++)
 			all += t->nodes[elig[i]].nr_cpus;
-		return planner_fail(
-			why, len, -ENOSPC,
+		return cpool_error_set(
+			e, -ENOSPC,
 			"vserver %s: needs %d CPUs%s; only %d of the %d CPUs%s are free", s->name,
 			s->cpus, unit, total, all, ne < t->nr_nodes ? " of its nodes" : "");
 	}
@@ -950,34 +945,35 @@ static int place_count(struct cpool_planner *p, const struct cpool_vs_spec *s, e
 				m = elig[i];
 		cpool_format_size(s->limits.memory_max, want, sizeof(want));
 		cpool_format_size(planner_node_memory_free(p, m), have, sizeof(have));
-		return planner_fail(why, len, -ENOSPC,
-				    "vserver %s: memory=%s needs %s on node %d; %s is free there",
-				    s->name, want, want, t->nodes[m].os, have);
+		return cpool_error_set(
+			e, -ENOSPC, "vserver %s: memory=%s needs %s on node %d; %s is free there",
+			s->name, want, want, t->nodes[m].os, have);
 	}
 	/* Otherwise by CPUs alone; the ledger then says which node lacks memory. */
 	if (err && s->limits.memory_max)
 		err = plan_nodes(p, s, elig, ne, caps, fit, gran, w, &nw);
 	if (err) {
 		if (s->numa == CPOOL_NUMA_LOCAL)
-			return planner_fail(why, len, -ENOSPC,
-					    "vserver %s: numa=local needs %d CPUs on one node; the "
-					    "largest free is %d (node %d)%s",
-					    s->name, s->cpus, big, t->nodes[bn].os,
-					    unit[0] ? ", counting whole cores" : "");
+			return cpool_error_set(
+				e, -ENOSPC,
+				"vserver %s: numa=local needs %d CPUs on one node; the "
+				"largest free is %d (node %d)%s",
+				s->name, s->cpus, big, t->nodes[bn].os,
+				unit[0] ? ", counting whole cores" : "");
 		if (s->numa == CPOOL_NUMA_SPREAD)
-			return planner_fail(
-				why, len, err,
+			return cpool_error_set(
+				e, err,
 				"vserver %s: numa=spread cannot split %d CPUs%s evenly over the "
 				"free nodes",
 				s->name, s->cpus, unit);
-		return planner_fail(why, len, err,
-				    "vserver %s: needs %d CPUs%s; no set of nodes has them",
-				    s->name, s->cpus, unit);
+		return cpool_error_set(e, err,
+				       "vserver %s: needs %d CPUs%s; no set of nodes has them",
+				       s->name, s->cpus, unit);
 	}
 	for (int i = 0; i < nw; i++)
 		if (planner_pick_in_node(p, w[i].node, w[i].cpus, whole, fit, owner))
-			return planner_fail(
-				why, len, -ENOSPC,
+			return cpool_error_set(
+				e, -ENOSPC,
 				"vserver %s: node %d cannot give %d CPUs%s (cores of unequal size)",
 				s->name, t->nodes[w[i].node].os, w[i].cpus, unit);
 	return 0;
@@ -1008,7 +1004,7 @@ void planner_default_mems(const struct cpool_topology *t, enum cpool_numa numa,
 }
 
 int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *s, enum cpool_fit fit,
-			struct cpool_vserver *out, char *why, size_t whylen)
+			struct cpool_vserver *out, struct cpool_error *e)
 {
 	const struct cpool_topology *t = p->t;
 	bool whole = s->smt == CPOOL_SMT_FULL_CORES && s->exclusive;
@@ -1017,36 +1013,36 @@ int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *s, 
 	struct placed *pl;
 
 	if (cpool_vs_name_check(s->name))
-		return planner_fail(
-			why, whylen, -EINVAL,
+		return cpool_error_set(
+			e, -EINVAL,
 			"vserver '%s': a name is 1-%d characters of A-Z a-z 0-9 _ . - and does "
 			"not start with '.'",
 			s->name, CPOOL_VS_NAME_MAX);
 	if (planner_find_vs(p, s->name) >= 0)
-		return planner_fail(why, whylen, -EEXIST, "vserver %s: already placed", s->name);
-	err = check_mems(p, s, why, whylen);
+		return cpool_error_set(e, -EEXIST, "vserver %s: already placed", s->name);
+	err = check_mems(p, s, e);
 	if (err)
 		return err;
 	if (!s->cpus_explicit) {
 		if (s->cpus <= 0)
-			return planner_fail(why, whylen, -EINVAL,
-					    "vserver %s: cpus must be at least 1", s->name);
+			return cpool_error_set(e, -EINVAL, "vserver %s: cpus must be at least 1",
+					       s->name);
 		if (whole && t->smt > 1 && s->cpus % t->smt)
-			return planner_fail(
-				why, whylen, -EINVAL,
+			return cpool_error_set(
+				e, -EINVAL,
 				"vserver %s: cpus=%d is not a whole number of cores (%d threads "
 				"each); ask for a multiple of %d or set smt=threads",
 				s->name, s->cpus, t->smt, t->smt);
 	}
 	slot = new_slot(p);
 	if (slot < 0)
-		return planner_fail(why, whylen, slot, "out of memory");
+		return cpool_error_set(e, slot, "out of memory");
 	p->nr_journal = 0;
 	p->ints_top = 0;
 	if (s->cpus_explicit)
-		err = check_explicit(p, s, whole, slot, why, whylen);
+		err = check_explicit(p, s, whole, slot, e);
 	else
-		err = place_count(p, s, fit, whole, slot, why, whylen);
+		err = place_count(p, s, fit, whole, slot, e);
 	pl = &p->vs[slot];
 	memset(pl, 0, sizeof(*pl));
 	if (!err) {
@@ -1056,13 +1052,11 @@ int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *s, 
 			pl->vs.mems = s->mems;
 		else
 			planner_default_mems(t, s->numa, &pl->vs.cpus, &pl->vs.mems);
-		err = planner_check_memory(p, s->name, &pl->vs.mems, s->limits.memory_max, why,
-					   whylen);
+		err = planner_check_memory(p, s->name, &pl->vs.mems, s->limits.memory_max, e);
 	}
 	if (!err) {
 		planner_memory_charge(p, &pl->vs.cpus, &pl->vs.mems, s->limits.memory_max, charge);
-		err = planner_memory_check(p, slot, s->name, s->limits.memory_max, charge, why,
-					   whylen);
+		err = planner_memory_check(p, slot, s->name, s->limits.memory_max, charge, e);
 	}
 	if (err) {
 		planner_undo(p);
@@ -1082,7 +1076,7 @@ int cpool_planner_place(struct cpool_planner *p, const struct cpool_vs_spec *s, 
 }
 
 int cpool_planner_adopt(struct cpool_planner *p, const struct cpool_vserver *vs, enum cpool_smt smt,
-			char *why, size_t whylen)
+			struct cpool_error *e)
 {
 	uint64_t *charge = p->new_charge;
 	struct cpool_vs_spec s;
@@ -1090,19 +1084,18 @@ int cpool_planner_adopt(struct cpool_planner *p, const struct cpool_vserver *vs,
 
 	cpool_vs_spec_init(&s, vs->name);
 	if (planner_find_vs(p, vs->name) >= 0)
-		return planner_fail(why, whylen, -EEXIST, "vserver %s: already placed", vs->name);
+		return cpool_error_set(e, -EEXIST, "vserver %s: already placed", vs->name);
 	s.cpus_explicit = true;
 	s.cpu_list = vs->cpus;
 	s.cpus = cpool_cpuset_count(&vs->cpus);
 	slot = new_slot(p);
 	if (slot < 0)
-		return planner_fail(why, whylen, slot, "out of memory");
+		return cpool_error_set(e, slot, "out of memory");
 	p->nr_journal = 0;
-	err = check_explicit(p, &s, false, slot, why, whylen);
+	err = check_explicit(p, &s, false, slot, e);
 	if (!err) {
 		planner_memory_charge(p, &vs->cpus, &vs->mems, vs->limits.memory_max, charge);
-		err = planner_memory_check(p, slot, vs->name, vs->limits.memory_max, charge, why,
-					   whylen);
+		err = planner_memory_check(p, slot, vs->name, vs->limits.memory_max, charge, e);
 	}
 	if (err) {
 		planner_undo(p);
@@ -1141,7 +1134,7 @@ int cpool_planner_place_all(struct cpool_planner *p, const struct cpool_vs_spec 
 			    enum cpool_fit fit, struct cpool_vserver *out, char (*errs)[256])
 {
 	int *order = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1)), failed = 0;
-	char why[256];
+	struct cpool_error why;
 
 	if (!order)
 		return n;
@@ -1166,12 +1159,13 @@ int cpool_planner_place_all(struct cpool_planner *p, const struct cpool_vs_spec 
 	for (int k = 0; k < n; k++) {
 		int i = order[k];
 
-		why[0] = '\0';
+		why.msg[0] = '\0';
 		memset(&out[i], 0, sizeof(out[i]));
-		if (cpool_planner_place(p, &specs[i], fit, &out[i], why, sizeof(why)))
+		if (cpool_planner_place(p, &specs[i], fit, &out[i], &why))
 			failed++;
 		if (errs)
-			snprintf(errs[i], sizeof(errs[i]), "%s", why);
+			snprintf(errs[i], sizeof(errs[i]), "%.*s", (int)sizeof(errs[i]) - 1,
+				 why.msg);
 	}
 	free(order);
 	return failed;

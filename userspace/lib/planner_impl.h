@@ -93,8 +93,6 @@ static inline int cap_of(bool whole, int free_pus, int whole_pus)
 	return whole ? whole_pus : free_pus;
 }
 
-__attribute__((format(printf, 4, 5))) int planner_fail(char *why, size_t len, int err,
-						       const char *fmt, ...);
 void planner_format_list(const struct cpool_cpuset *s, char *buf, size_t len);
 int planner_find_vs(const struct cpool_planner *p, const char *name);
 
@@ -117,10 +115,10 @@ void planner_memory_charge(struct cpool_planner *p, const struct cpool_cpuset *c
 			   const struct cpool_cpuset *mems, uint64_t bytes, uint64_t *out);
 uint64_t planner_node_memory_free(const struct cpool_planner *p, int n);
 int planner_memory_check(const struct cpool_planner *p, int owner, const char *name, uint64_t bytes,
-			 const uint64_t *charge, char *why, size_t len);
+			 const uint64_t *charge, struct cpool_error *e);
 void planner_memory_commit(struct cpool_planner *p, int owner, const uint64_t *charge);
 int planner_check_memory(const struct cpool_planner *p, const char *name,
-			 const struct cpool_cpuset *mems, uint64_t bytes, char *why, size_t len);
+			 const struct cpool_cpuset *mems, uint64_t bytes, struct cpool_error *e);
 void planner_memory_caps(const struct cpool_planner *p, const struct cpool_vs_spec *s,
 			 const int *elig, int ne, const int *caps, int gran, int *mcaps);
 

@@ -77,7 +77,7 @@ uint64_t planner_node_memory_free(const struct cpool_planner *p, int n)
  * charge grows are checked, so a VS never fails to shrink.
  */
 int planner_memory_check(const struct cpool_planner *p, int owner, const char *name, uint64_t bytes,
-			 const uint64_t *charge, char *why, size_t len)
+			 const uint64_t *charge, struct cpool_error *e)
 {
 	const struct cpool_topology *t = p->t;
 	const uint64_t *old = charge_of(p, owner);
@@ -91,9 +91,9 @@ int planner_memory_check(const struct cpool_planner *p, int owner, const char *n
 		cpool_format_size(bytes, want, sizeof(want));
 		cpool_format_size(charge[n], need, sizeof(need));
 		cpool_format_size(avail, have, sizeof(have));
-		return planner_fail(why, len, -ENOSPC,
-				    "vserver %s: memory=%s needs %s on node %d; %s is free there",
-				    name, want, need, t->nodes[n].os, have);
+		return cpool_error_set(
+			e, -ENOSPC, "vserver %s: memory=%s needs %s on node %d; %s is free there",
+			name, want, need, t->nodes[n].os, have);
 	}
 	return 0;
 }
@@ -127,7 +127,7 @@ uint64_t cpool_planner_memory_charged(const struct cpool_planner *p, const char 
 
 /* Memory nodes that hold @bytes: the VS's mems must add up to at least that. */
 int planner_check_memory(const struct cpool_planner *p, const char *name,
-			 const struct cpool_cpuset *mems, uint64_t bytes, char *why, size_t len)
+			 const struct cpool_cpuset *mems, uint64_t bytes, struct cpool_error *e)
 {
 	uint64_t sum = 0;
 	char want[32], have[32], list[128];
@@ -142,9 +142,8 @@ int planner_check_memory(const struct cpool_planner *p, const char *name,
 	cpool_format_size(bytes, want, sizeof(want));
 	cpool_format_size(sum, have, sizeof(have));
 	planner_format_list(mems, list, sizeof(list));
-	return planner_fail(why, len, -ENOSPC,
-			    "vserver %s: memory=%s exceeds the %s of its nodes %s", name, want,
-			    have, list);
+	return cpool_error_set(e, -ENOSPC, "vserver %s: memory=%s exceeds the %s of its nodes %s",
+			       name, want, have, list);
 }
 
 /*

@@ -26,7 +26,7 @@ static int home_node(const struct cpool_planner *p, int owner)
 	return best;
 }
 
-static int grow(struct cpool_planner *p, int owner, int need, bool whole, char *why, size_t len)
+static int grow(struct cpool_planner *p, int owner, int need, bool whole, struct cpool_error *e)
 {
 	const struct cpool_topology *t = p->t;
 	struct placed *pl = &p->vs[owner];
@@ -95,10 +95,10 @@ static int grow(struct cpool_planner *p, int owner, int need, bool whole, char *
 		}
 	}
 	if (need > 0)
-		return planner_fail(why, len, -ENOSPC, "vserver %s: %d more CPUs%s are not free%s",
-				    pl->vs.name, need, whole ? " in whole cores" : "",
-				    pl->numa == CPOOL_NUMA_LOCAL ? " on its node (numa=local)" :
-								   "");
+		return cpool_error_set(e, -ENOSPC, "vserver %s: %d more CPUs%s are not free%s",
+				       pl->vs.name, need, whole ? " in whole cores" : "",
+				       pl->numa == CPOOL_NUMA_LOCAL ? " on its node (numa=local)" :
+								      "");
 	return 0;
 }
 
@@ -160,7 +160,7 @@ static void unshrink(struct cpool_planner *p, int owner)
 }
 
 int cpool_planner_resize(struct cpool_planner *p, const char *name, int cpus,
-			 struct cpool_vserver *out, char *why, size_t whylen)
+			 struct cpool_vserver *out, struct cpool_error *e)
 {
 	const struct cpool_topology *t = p->t;
 	int i = planner_find_vs(p, name), have, err = 0;
@@ -170,22 +170,21 @@ int cpool_planner_resize(struct cpool_planner *p, const char *name, int cpus,
 	bool whole;
 
 	if (i < 0)
-		return planner_fail(why, whylen, -ENOENT, "vserver %s: not placed", name);
+		return cpool_error_set(e, -ENOENT, "vserver %s: not placed", name);
 	pl = &p->vs[i];
 	whole = pl->smt == CPOOL_SMT_FULL_CORES;
 	have = cpool_cpuset_count(&pl->vs.cpus);
 	if (cpus <= 0)
-		return planner_fail(why, whylen, -EINVAL, "vserver %s: cpus must be at least 1",
-				    name);
+		return cpool_error_set(e, -EINVAL, "vserver %s: cpus must be at least 1", name);
 	if (whole && t->smt > 1 && cpus % t->smt)
-		return planner_fail(
-			why, whylen, -EINVAL,
+		return cpool_error_set(
+			e, -EINVAL,
 			"vserver %s: cpus=%d is not a whole number of cores (%d threads each)",
 			name, cpus, t->smt);
 	p->nr_journal = 0;
 	p->ints_top = 0;
 	if (cpus > have) {
-		err = grow(p, i, cpus - have, whole, why, whylen);
+		err = grow(p, i, cpus - have, whole, e);
 		if (err)
 			planner_undo(p);
 	} else if (cpus < have) {
@@ -204,7 +203,7 @@ int cpool_planner_resize(struct cpool_planner *p, const char *name, int cpus,
 	if (!pl->mems_explicit)
 		planner_default_mems(t, pl->numa, &cpus_now, &mems_now);
 	planner_memory_charge(p, &cpus_now, &mems_now, pl->vs.limits.memory_max, charge);
-	err = planner_memory_check(p, i, name, pl->vs.limits.memory_max, charge, why, whylen);
+	err = planner_memory_check(p, i, name, pl->vs.limits.memory_max, charge, e);
 	if (err) {
 		if (cpus > have)
 			planner_undo(p);

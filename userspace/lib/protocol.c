@@ -51,7 +51,7 @@ const char *cpool_op_name(enum cpool_op op)
 }
 
 /* Optional string; the reply names the key when the type is wrong. */
-static int get_string(json_t *args, const char *key, const char **out, char *err, size_t errlen)
+static int get_string(json_t *args, const char *key, const char **out, struct cpool_error *e)
 {
 	json_t *v = json_object_get(args, key);
 
@@ -59,44 +59,41 @@ static int get_string(json_t *args, const char *key, const char **out, char *err
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return cpool_error_format(err, errlen, -EINVAL, "args.%s: expected a string", key);
+		return cpool_error_set(e, -EINVAL, "args.%s: expected a string", key);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return cpool_error_format(err, errlen, -EINVAL, "args.%s: contains a NUL byte",
-					  key);
+		return cpool_error_set(e, -EINVAL, "args.%s: contains a NUL byte", key);
 	*out = json_string_value(v);
 	return 0;
 }
 
-static int get_int(json_t *args, const char *key, int64_t min, int64_t max, int64_t *out, char *err,
-		   size_t errlen)
+static int get_int(json_t *args, const char *key, int64_t min, int64_t max, int64_t *out,
+		   struct cpool_error *e)
 {
 	json_t *v = json_object_get(args, key);
 
 	if (!v)
 		return 0;
 	if (!json_is_integer(v))
-		return cpool_error_format(err, errlen, -EINVAL, "args.%s: expected an integer",
-					  key);
+		return cpool_error_set(e, -EINVAL, "args.%s: expected an integer", key);
 	if (json_integer_value(v) < min || json_integer_value(v) > max)
-		return cpool_error_format(
-			err, errlen, -EINVAL, "args.%s: %lld is out of range %lld..%lld", key,
-			(long long)json_integer_value(v), (long long)min, (long long)max);
+		return cpool_error_set(e, -EINVAL, "args.%s: %lld is out of range %lld..%lld", key,
+				       (long long)json_integer_value(v), (long long)min,
+				       (long long)max);
 	*out = json_integer_value(v);
 	return 0;
 }
 
-static int get_number(json_t *args, const char *key, double *out, char *err, size_t errlen)
+static int get_number(json_t *args, const char *key, double *out, struct cpool_error *e)
 {
 	json_t *v = json_object_get(args, key);
 
 	if (!v)
 		return 0;
 	if (!json_is_number(v))
-		return cpool_error_format(err, errlen, -EINVAL, "args.%s: expected a number", key);
+		return cpool_error_set(e, -EINVAL, "args.%s: expected a number", key);
 	*out = json_number_value(v);
 	if (!isfinite(*out) || *out < 0)
-		return cpool_error_format(err, errlen, -EINVAL,
-					  "args.%s: must be a finite number >= 0", key);
+		return cpool_error_set(e, -EINVAL, "args.%s: must be a finite number >= 0", key);
 	return 0;
 }
 
@@ -105,22 +102,22 @@ static int get_number(json_t *args, const char *key, double *out, char *err, siz
  * (int64_t) can never overflow, and a job cannot sort first under SJF by
  * claiming 1e300 seconds wrapped to a negative number.
  */
-static int get_duration(json_t *args, const char *key, double *out, char *err, size_t errlen)
+static int get_duration(json_t *args, const char *key, double *out, struct cpool_error *e)
 {
-	int r = get_number(args, key, out, err, errlen);
+	int r = get_number(args, key, out, e);
 
 	if (r)
 		return r;
 	if (*out > CPOOL_PROTO_MAX_DURATION)
-		return cpool_error_format(err, errlen, -ERANGE,
-					  "args.%s: %g s is more than the limit of %d s (366 days)",
-					  key, *out, CPOOL_PROTO_MAX_DURATION);
+		return cpool_error_set(e, -ERANGE,
+				       "args.%s: %g s is more than the limit of %d s (366 days)",
+				       key, *out, CPOOL_PROTO_MAX_DURATION);
 	return 0;
 }
 
 /* A JSON array of strings becomes a NULL-terminated vector borrowing them. */
-static int get_strv(json_t *args, const char *key, const char ***out, int *count, char *err,
-		    size_t errlen)
+static int get_strv(json_t *args, const char *key, const char ***out, int *count,
+		    struct cpool_error *e)
 {
 	json_t *arr = json_object_get(args, key), *v;
 	const char **vec;
@@ -131,20 +128,19 @@ static int get_strv(json_t *args, const char *key, const char ***out, int *count
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr))
-		return cpool_error_format(err, errlen, -EINVAL,
-					  "args.%s: expected an array of strings", key);
+		return cpool_error_set(e, -EINVAL, "args.%s: expected an array of strings", key);
 	if (json_array_size(arr) > CPOOL_PROTO_MAX_ARGS)
-		return cpool_error_format(err, errlen, -E2BIG, "args.%s: more than %d entries", key,
-					  CPOOL_PROTO_MAX_ARGS);
+		return cpool_error_set(e, -E2BIG, "args.%s: more than %d entries", key,
+				       CPOOL_PROTO_MAX_ARGS);
 	vec = calloc(json_array_size(arr) + 1, sizeof(*vec));
 	if (!vec)
-		return cpool_error_format(err, errlen, -ENOMEM, "out of memory");
+		return cpool_error_set(e, -ENOMEM, "out of memory");
 	json_array_foreach(arr, i, v) {
 		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
 			free(vec);
-			return cpool_error_format(
-				err, errlen, -EINVAL,
-				"args.%s[%zu]: expected a string without NUL bytes", key, i);
+			return cpool_error_set(e, -EINVAL,
+					       "args.%s[%zu]: expected a string without NUL bytes",
+					       key, i);
 		}
 		vec[i] = json_string_value(v);
 	}
@@ -153,7 +149,7 @@ static int get_strv(json_t *args, const char *key, const char ***out, int *count
 	return 0;
 }
 
-static int check_keys(enum cpool_op op, json_t *args, char *err, size_t errlen)
+static int check_keys(enum cpool_op op, json_t *args, struct cpool_error *e)
 {
 	const char *key;
 	json_t *v;
@@ -164,102 +160,94 @@ static int check_keys(enum cpool_op op, json_t *args, char *err, size_t errlen)
 		for (int i = 0; i < 16 && op_keys[op][i]; i++)
 			known |= strcmp(key, op_keys[op][i]) == 0;
 		if (!known)
-			return cpool_error_format(err, errlen, -EINVAL,
-						  "op %s: unknown argument '%s'", op_table[op],
-						  key);
+			return cpool_error_set(e, -EINVAL, "op %s: unknown argument '%s'",
+					       op_table[op], key);
 	}
 	return 0;
 }
 
-static int parse_submit(json_t *args, struct cpool_submit_req *s, char *err, size_t errlen)
+static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_error *e)
 {
 	int64_t cpus = 1, prio = 0, mem = 0;
 	int r;
 
 	s->estimate = 0;
-	if ((r = get_strv(args, "argv", &s->argv, &s->argc, err, errlen)) ||
-	    (r = get_strv(args, "env", &s->env, &s->envc, err, errlen)) ||
-	    (r = get_string(args, "vs", &s->vs, err, errlen)) ||
-	    (r = get_string(args, "name", &s->name, err, errlen)) ||
-	    (r = get_string(args, "cwd", &s->cwd, err, errlen)) ||
-	    (r = get_string(args, "stdout", &s->stdout_path, err, errlen)) ||
-	    (r = get_string(args, "stderr", &s->stderr_path, err, errlen)) ||
-	    (r = get_int(args, "cpus", 1, 4096, &cpus, err, errlen)) ||
-	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, err, errlen)) ||
-	    (r = get_int(args, "priority", -20, 19, &prio, err, errlen)) ||
-	    (r = get_duration(args, "estimate", &s->estimate, err, errlen)))
+	if ((r = get_strv(args, "argv", &s->argv, &s->argc, e)) ||
+	    (r = get_strv(args, "env", &s->env, &s->envc, e)) ||
+	    (r = get_string(args, "vs", &s->vs, e)) ||
+	    (r = get_string(args, "name", &s->name, e)) ||
+	    (r = get_string(args, "cwd", &s->cwd, e)) ||
+	    (r = get_string(args, "stdout", &s->stdout_path, e)) ||
+	    (r = get_string(args, "stderr", &s->stderr_path, e)) ||
+	    (r = get_int(args, "cpus", 1, 4096, &cpus, e)) ||
+	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, e)) ||
+	    (r = get_int(args, "priority", -20, 19, &prio, e)) ||
+	    (r = get_duration(args, "estimate", &s->estimate, e)))
 		return r;
 	if (s->argc < 1 || s->argv[0][0] == '\0')
-		return cpool_error_format(err, errlen, -EINVAL,
-					  "args.argv: a non-empty command is required");
+		return cpool_error_set(e, -EINVAL, "args.argv: a non-empty command is required");
 	for (int i = 0; i < s->envc; i++)
 		if (!strchr(s->env[i], '='))
-			return cpool_error_format(err, errlen, -EINVAL,
-						  "args.env[%d]: expected NAME=VALUE", i);
+			return cpool_error_set(e, -EINVAL, "args.env[%d]: expected NAME=VALUE", i);
 	if (s->cwd && s->cwd[0] != '/')
-		return cpool_error_format(err, errlen, -EINVAL,
-					  "args.cwd: must be an absolute path");
+		return cpool_error_set(e, -EINVAL, "args.cwd: must be an absolute path");
 	s->cpus = (int)cpus;
 	s->priority = (int)prio;
 	s->mem = (uint64_t)mem;
 	return 0;
 }
 
-static int parse_vs(enum cpool_op op, json_t *args, struct cpool_vs_req *vs, char *err,
-		    size_t errlen)
+static int parse_vs(enum cpool_op op, json_t *args, struct cpool_vs_req *vs, struct cpool_error *e)
 {
 	const char *key;
 	json_t *v;
 	int r;
 
-	if ((r = get_string(args, "name", &vs->name, err, errlen)))
+	if ((r = get_string(args, "name", &vs->name, e)))
 		return r;
 	if (!vs->name)
-		return cpool_error_format(err, errlen, -EINVAL,
-					  "args.name: a virtual server name is required");
+		return cpool_error_set(e, -EINVAL, "args.name: a virtual server name is required");
 	vs->spec = json_object_get(args, "spec");
 	if (op == CPOOL_OP_VS_DESTROY)
 		return 0;
 	if (!json_is_object(vs->spec))
-		return cpool_error_format(err, errlen, -EINVAL,
-					  "args.spec: expected an object of config keys");
+		return cpool_error_set(e, -EINVAL, "args.spec: expected an object of config keys");
 	json_object_foreach(vs->spec, key, v) {
 		if (!json_is_string(v) && !json_is_integer(v) && !json_is_boolean(v))
-			return cpool_error_format(
-				err, errlen, -EINVAL,
-				"args.spec.%s: expected a string, integer or boolean", key);
+			return cpool_error_set(
+				e, -EINVAL, "args.spec.%s: expected a string, integer or boolean",
+				key);
 	}
 	return 0;
 }
 
-static int parse_attach(json_t *args, struct cpool_attach_req *a, char *err, size_t errlen)
+static int parse_attach(json_t *args, struct cpool_attach_req *a, struct cpool_error *e)
 {
 	int64_t cpus = 1, mem = 0;
 	int r;
 
 	a->uid = a->gid = a->slurm_job = a->slurm_step = -1;
-	if ((r = get_string(args, "vs", &a->vs, err, errlen)) ||
-	    (r = get_string(args, "name", &a->name, err, errlen)) ||
-	    (r = get_int(args, "cpus", 1, 4096, &cpus, err, errlen)) ||
-	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, err, errlen)) ||
-	    (r = get_int(args, "uid", 0, UINT32_MAX - 1, &a->uid, err, errlen)) ||
-	    (r = get_int(args, "gid", 0, UINT32_MAX - 1, &a->gid, err, errlen)) ||
-	    (r = get_int(args, "slurm_job", 0, UINT32_MAX, &a->slurm_job, err, errlen)) ||
-	    (r = get_int(args, "slurm_step", 0, UINT32_MAX, &a->slurm_step, err, errlen)))
+	if ((r = get_string(args, "vs", &a->vs, e)) ||
+	    (r = get_string(args, "name", &a->name, e)) ||
+	    (r = get_int(args, "cpus", 1, 4096, &cpus, e)) ||
+	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, e)) ||
+	    (r = get_int(args, "uid", 0, UINT32_MAX - 1, &a->uid, e)) ||
+	    (r = get_int(args, "gid", 0, UINT32_MAX - 1, &a->gid, e)) ||
+	    (r = get_int(args, "slurm_job", 0, UINT32_MAX, &a->slurm_job, e)) ||
+	    (r = get_int(args, "slurm_step", 0, UINT32_MAX, &a->slurm_step, e)))
 		return r;
 	if (!a->vs || !a->vs[0])
-		return cpool_error_format(err, errlen, -EINVAL,
-					  "args.vs: a virtual server name is required");
+		return cpool_error_set(e, -EINVAL, "args.vs: a virtual server name is required");
 	if (a->uid < 0)
-		return cpool_error_format(err, errlen, -EINVAL,
-					  "args.uid: the uid the process runs as is required");
+		return cpool_error_set(e, -EINVAL,
+				       "args.uid: the uid the process runs as is required");
 	a->cpus = (int)cpus;
 	a->mem = (uint64_t)mem;
 	return 0;
 }
 
-int cpool_request_parse(const char *line, size_t len, struct cpool_request *req, char *err,
-			size_t errlen)
+int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
+			struct cpool_error *e)
 {
 	json_t *root, *args, *v;
 	json_error_t jerr;
@@ -270,75 +258,68 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 	memset(req, 0, sizeof(*req));
 	req->id = -1;
 	if (len > CPOOL_PROTO_MAX_LINE)
-		return cpool_error_format(err, errlen, -EMSGSIZE,
-					  "request of %zu bytes exceeds the limit of %d", len,
-					  CPOOL_PROTO_MAX_LINE);
+		return cpool_error_set(e, -EMSGSIZE, "request of %zu bytes exceeds the limit of %d",
+				       len, CPOOL_PROTO_MAX_LINE);
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return cpool_error_format(err, errlen, -EINVAL, "malformed JSON at column %d: %s",
-					  jerr.column, jerr.text);
+		return cpool_error_set(e, -EINVAL, "malformed JSON at column %d: %s", jerr.column,
+				       jerr.text);
 	req->root = root;
 	if (!json_is_object(root))
-		return cpool_error_format(err, errlen, -EINVAL, "a request must be a JSON object");
+		return cpool_error_set(e, -EINVAL, "a request must be a JSON object");
 	v = json_object_get(root, "id");
 	if (v && !json_is_integer(v))
-		return cpool_error_format(err, errlen, -EINVAL, "id: expected an integer");
+		return cpool_error_set(e, -EINVAL, "id: expected an integer");
 	if (v)
 		req->id = json_integer_value(v);
 	v = json_object_get(root, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != CPOOL_PROTO_VERSION)
-		return cpool_error_format(err, errlen, -EPROTO,
-					  "protocol version: this daemon speaks v=%d",
-					  CPOOL_PROTO_VERSION);
+		return cpool_error_set(e, -EPROTO, "protocol version: this daemon speaks v=%d",
+				       CPOOL_PROTO_VERSION);
 	v = json_object_get(root, "op");
 	if (!json_is_string(v))
-		return cpool_error_format(err, errlen, -EINVAL, "op: expected a string");
+		return cpool_error_set(e, -EINVAL, "op: expected a string");
 	op = json_string_value(v);
 	if (cpool_enum_parse(&op_names, op, &op_value))
-		return cpool_error_format(err, errlen, -EINVAL, "op: unknown operation '%.64s'",
-					  op);
+		return cpool_error_set(e, -EINVAL, "op: unknown operation '%.64s'", op);
 	req->op = (enum cpool_op)op_value;
 	args = json_object_get(root, "args");
 	if (args && !json_is_object(args))
-		return cpool_error_format(err, errlen, -EINVAL, "args: expected an object");
+		return cpool_error_set(e, -EINVAL, "args: expected an object");
 	if (!args)
 		args = json_object(); /* borrowed below; freed with root */
 	else
 		json_incref(args);
-	if ((r = check_keys(req->op, args, err, errlen)))
+	if ((r = check_keys(req->op, args, e)))
 		goto out;
 
 	switch (req->op) {
 	case CPOOL_OP_SUBMIT:
-		r = parse_submit(args, &req->u.submit, err, errlen);
+		r = parse_submit(args, &req->u.submit, e);
 		break;
 	case CPOOL_OP_CANCEL:
 	case CPOOL_OP_WAIT:
 		req->u.job = -1;
-		r = get_int(args, "job", 1, INT64_MAX, &req->u.job, err, errlen);
+		r = get_int(args, "job", 1, INT64_MAX, &req->u.job, e);
 		if (!r && req->u.job < 0)
-			r = cpool_error_format(err, errlen, -EINVAL,
-					       "args.job: a job id is required");
+			r = cpool_error_set(e, -EINVAL, "args.job: a job id is required");
 		break;
 	case CPOOL_OP_HISTORY: {
 		json_t *all = json_object_get(args, "all");
 
 		req->u.history.uid = -1;
-		r = get_number(args, "since", &req->u.history.since, err, errlen);
+		r = get_number(args, "since", &req->u.history.since, e);
 		if (!r)
-			r = get_int(args, "uid", 0, UINT32_MAX - 1, &req->u.history.uid, err,
-				    errlen);
+			r = get_int(args, "uid", 0, UINT32_MAX - 1, &req->u.history.uid, e);
 		if (!r && all && !json_is_boolean(all))
-			r = cpool_error_format(err, errlen, -EINVAL,
-					       "args.all: expected true or false");
+			r = cpool_error_set(e, -EINVAL, "args.all: expected true or false");
 		req->u.history.all_users = json_is_true(all);
 		if (!r)
-			r = get_int(args, "after", 0, INT64_MAX, &req->u.history.after, err,
-				    errlen);
+			r = get_int(args, "after", 0, INT64_MAX, &req->u.history.after, e);
 		if (!r) {
 			int64_t limit = CPOOL_PROTO_HISTORY_PAGE;
 
-			r = get_int(args, "limit", 1, CPOOL_PROTO_HISTORY_MAX, &limit, err, errlen);
+			r = get_int(args, "limit", 1, CPOOL_PROTO_HISTORY_MAX, &limit, e);
 			req->u.history.limit = (int)limit;
 		}
 		break;
@@ -346,20 +327,20 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 	case CPOOL_OP_VS_CREATE:
 	case CPOOL_OP_VS_RESIZE:
 	case CPOOL_OP_VS_DESTROY:
-		r = parse_vs(req->op, args, &req->u.vs, err, errlen);
+		r = parse_vs(req->op, args, &req->u.vs, e);
 		break;
 	case CPOOL_OP_ATTACH:
-		r = parse_attach(args, &req->u.attach, err, errlen);
+		r = parse_attach(args, &req->u.attach, e);
 		break;
 	case CPOOL_OP_POLICY_SET:
-		r = get_string(args, "policy", &req->u.policy.policy, err, errlen);
+		r = get_string(args, "policy", &req->u.policy.policy, e);
 		if (!r)
-			r = get_string(args, "placement", &req->u.policy.placement, err, errlen);
+			r = get_string(args, "placement", &req->u.policy.placement, e);
 		if (!r)
-			r = get_duration(args, "quantum", &req->u.policy.quantum, err, errlen);
+			r = get_duration(args, "quantum", &req->u.policy.quantum, e);
 		if (!r && !req->u.policy.policy && !req->u.policy.placement &&
 		    !req->u.policy.quantum)
-			r = cpool_error_format(err, errlen, -EINVAL, "policy.set: nothing to set");
+			r = cpool_error_set(e, -EINVAL, "policy.set: nothing to set");
 		break;
 	default:
 		break;

@@ -14,7 +14,7 @@
 #include "cpool/sim.h"
 
 int cpool_sim_pool_plan(const struct cpool_pool_config *c, const struct cpool_topology *t,
-			struct cpool_vserver **vs, int *n_vs, char *err, size_t errlen)
+			struct cpool_vserver **vs, int *n_vs, struct cpool_error *e)
 {
 	struct cpool_planner *p = NULL;
 	struct cpool_vserver *out = NULL;
@@ -23,18 +23,16 @@ int cpool_sim_pool_plan(const struct cpool_pool_config *c, const struct cpool_to
 
 	*vs = NULL;
 	*n_vs = 0;
-	if (c->nr_vs < 1) {
-		snprintf(err, errlen, "the pool has no [vserver NAME] to run jobs on");
-		return -EINVAL;
-	}
-	ret = cpool_planner_new(&p, t, c->reserved_set ? &c->reserved : NULL, err, errlen);
+	if (c->nr_vs < 1)
+		return cpool_error_set(e, -EINVAL, "the pool has no [vserver NAME] to run jobs on");
+	ret = cpool_planner_new(&p, t, c->reserved_set ? &c->reserved : NULL, e);
 	if (ret)
 		return ret;
 	out = calloc((size_t)c->nr_vs, sizeof(*out));
 	errs = calloc((size_t)c->nr_vs, sizeof(*errs));
 	if (!out || !errs) {
 		ret = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
+		cpool_error_set(e, ret, "out of memory");
 		goto fail;
 	}
 	failed = cpool_planner_place_all(p, c->vs, c->nr_vs, c->placement, out, errs);
@@ -42,8 +40,8 @@ int cpool_sim_pool_plan(const struct cpool_pool_config *c, const struct cpool_to
 		/* A simulation of part of the pool would answer another question: refuse. */
 		for (int i = 0; i < c->nr_vs; i++) {
 			if (errs[i][0]) {
-				snprintf(err, errlen, "%s%s", errs[i],
-					 failed > 1 ? " (and more VSs do not fit)" : "");
+				cpool_error_set(e, -ENOSPC, "%s%s", errs[i],
+						failed > 1 ? " (and more VSs do not fit)" : "");
 				break;
 			}
 		}

@@ -224,7 +224,7 @@ static int home_of_orphan(hwloc_topology_t topo, hwloc_obj_t pu, const struct cp
 	return best;
 }
 
-static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, size_t errlen)
+static int build(struct cpool_topology *t, hwloc_topology_t topo, struct cpool_error *e)
 {
 	int nr_nodes = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
 	int nr_pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
@@ -235,11 +235,9 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 	bool *cpu_node = NULL, *local = NULL, memory_known = false;
 	int nr_cores = 0, ret = -ENOMEM;
 
-	if (nr_nodes <= 0 || nr_pus <= 0) {
-		cpool_error_format(err, errlen, 0, "the topology has %d NUMA nodes and %d PUs",
-				   nr_nodes, nr_pus);
-		return -EINVAL;
-	}
+	if (nr_nodes <= 0 || nr_pus <= 0)
+		return cpool_error_set(e, -EINVAL, "the topology has %d NUMA nodes and %d PUs",
+				       nr_nodes, nr_pus);
 	raw = calloc((size_t)nr_nodes, sizeof(*raw));
 	pu_objs = calloc((size_t)nr_pus, sizeof(*pu_objs));
 	core_objs = calloc((size_t)nr_pus, sizeof(*core_objs));
@@ -265,10 +263,9 @@ static int build(struct cpool_topology *t, hwloc_topology_t topo, char *err, siz
 		raw[i].os = (int)o->os_index;
 		raw[i].weight = o->cpuset ? hwloc_bitmap_weight(o->cpuset) : 0;
 		if (raw[i].os >= CPOOL_MAX_CPUS) {
-			cpool_error_format(err, errlen, 0,
-					   "NUMA node %d is past the %d cpool supports", raw[i].os,
-					   CPOOL_MAX_CPUS);
-			ret = -ERANGE;
+			ret = cpool_error_set(e, -ERANGE,
+					      "NUMA node %d is past the %d cpool supports",
+					      raw[i].os, CPOOL_MAX_CPUS);
 			goto out;
 		}
 	}
@@ -301,9 +298,8 @@ again:
 
 		pu_objs[i] = pu;
 		if (pu->os_index >= CPOOL_MAX_CPUS) {
-			cpool_error_format(err, errlen, 0, "CPU %u is past the %d cpool supports",
-					   pu->os_index, CPOOL_MAX_CPUS);
-			ret = -ERANGE;
+			ret = cpool_error_set(e, -ERANGE, "CPU %u is past the %d cpool supports",
+					      pu->os_index, CPOOL_MAX_CPUS);
 			goto out;
 		}
 		for (int n = 0; n < nr_nodes; n++)
@@ -335,10 +331,9 @@ again:
 			continue;
 		best = home_of_orphan(topo, pu_objs[i], t, raw, cpu_node, local, node_objs);
 		if (best < 0) {
-			cpool_error_format(err, errlen, 0,
-					   "CPU %u has no NUMA node with CPUs to belong to",
-					   pu_objs[i]->os_index);
-			ret = -EINVAL;
+			ret = cpool_error_set(e, -EINVAL,
+					      "CPU %u has no NUMA node with CPUs to belong to",
+					      pu_objs[i]->os_index);
 			goto out;
 		}
 		pu_node[i] = best;
@@ -453,7 +448,7 @@ out:
 	free(node_objs);
 	free(rc);
 	if (ret == -ENOMEM)
-		cpool_error_format(err, errlen, 0, "out of memory");
+		cpool_error_set(e, ret, "out of memory");
 	return ret;
 }
 
@@ -533,16 +528,14 @@ int cpool_topology_finish(struct cpool_topology *t)
 }
 
 int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const char *synthetic,
-			char *err, size_t errlen)
+			struct cpool_error *e)
 {
 	hwloc_topology_t topo;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	if (hwloc_topology_init(&topo) < 0) {
-		cpool_error_format(err, errlen, 0, "hwloc_topology_init: %s", strerror(errno));
-		return -ENOMEM;
-	}
+	if (hwloc_topology_init(&topo) < 0)
+		return cpool_error_set(e, -ENOMEM, "hwloc_topology_init: %s", strerror(errno));
 	/* Another machine's XML: do not check it against this system. */
 	hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
 	/*
@@ -554,14 +547,14 @@ int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const ch
 		hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
 	if (xml_file && hwloc_topology_set_xml(topo, xml_file) < 0) {
 		ret = errno ? -errno : -EINVAL;
-		cpool_error_format(err, errlen, 0, "%s: cannot read as hwloc XML: %s", xml_file,
-				   strerror(-ret));
+		cpool_error_set(e, ret, "%s: cannot read as hwloc XML: %s", xml_file,
+				strerror(-ret));
 		goto out;
 	}
 	if (synthetic && hwloc_topology_set_synthetic(topo, synthetic) < 0) {
 		ret = -EINVAL;
-		cpool_error_format(
-			err, errlen, 0,
+		cpool_error_set(
+			e, ret,
 			"'%s' is not an hwloc synthetic description (e.g. \"pack:2 numa:2 core:8 "
 			"pu:2\")",
 			synthetic);
@@ -569,14 +562,14 @@ int cpool_topology_load(struct cpool_topology *t, const char *xml_file, const ch
 	}
 	if (hwloc_topology_load(topo) < 0) {
 		ret = errno ? -errno : -EINVAL;
-		cpool_error_format(err, errlen, 0, "%s: hwloc cannot load the topology: %s",
-				   xml_file  ? xml_file :
-				   synthetic ? synthetic :
-					       "this machine",
-				   strerror(-ret));
+		cpool_error_set(e, ret, "%s: hwloc cannot load the topology: %s",
+				xml_file  ? xml_file :
+				synthetic ? synthetic :
+					    "this machine",
+				strerror(-ret));
 		goto out;
 	}
-	ret = build(t, topo, err, errlen);
+	ret = build(t, topo, e);
 	if (!ret) {
 		t->source = strdup(xml_file ? xml_file : synthetic ? synthetic : "this machine");
 		if (!t->source)

@@ -155,7 +155,7 @@ EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 	uint32_t job = 0, step = 0, cpus = 1, task = 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	char name[64], err[CPOOL_ERROR_MSG_MAX];
+	char name[64];
 	json_t *args, *result = NULL;
 	int pidfd, r;
 
@@ -182,19 +182,19 @@ EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 		     step, task, strerror(errno));
 		return -1;
 	}
-	r = cpool_apiclient_connect(conf_socket, &cl, err, sizeof(err));
+	r = cpool_apiclient_connect(conf_socket, &cl, &e);
 	if (r) {
 		close(pidfd);
 		if (conf_unconfined) {
 			slurm_info(
 				"cpool: job %u.%u task %u runs unconfined, outside vserver %s: %s "
 				"(plugstack.conf unconfined=yes)",
-				job, step, task, vs, err);
+				job, step, task, vs, e.msg);
 			return 0;
 		}
 		tell("cpool: job %u.%u task %u: not started: %s (plugstack.conf unconfined=yes would "
 		     "run it outside the pool)",
-		     job, step, task, err);
+		     job, step, task, e.msg);
 		return -1;
 	}
 	args = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I}", "vs", vs, "cpus", (int)cpus, "uid",

@@ -28,18 +28,15 @@ const char *cpool_apiclient_socket_path(const char *path)
 	return env && *env ? env : CPOOL_DEFAULT_SOCKET;
 }
 
-int cpool_apiclient_connect(const char *path, struct cpool_apiclient **out, char *err,
-			    size_t errlen)
+int cpool_apiclient_connect(const char *path, struct cpool_apiclient **out, struct cpool_error *e)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct cpool_apiclient *c;
 	int r;
 
 	path = cpool_apiclient_socket_path(path);
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "socket path %s is too long", path);
-		return -ENAMETOOLONG;
-	}
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return cpool_error_set(e, -ENAMETOOLONG, "socket path %s is too long", path);
 	strcpy(addr.sun_path, path);
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -50,17 +47,17 @@ int cpool_apiclient_connect(const char *path, struct cpool_apiclient **out, char
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		r = -errno;
 		if (r == -ENOENT || r == -ECONNREFUSED)
-			snprintf(err, errlen,
-				 "cannot reach cpoold at %s: %s (is the daemon running? "
-				 "'systemctl start cpoold', or set CPOOL_SOCKET)",
-				 path, strerror(-r));
+			cpool_error_set(e, r,
+					"cannot reach cpoold at %s: %s (is the daemon running? "
+					"'systemctl start cpoold', or set CPOOL_SOCKET)",
+					path, strerror(-r));
 		else if (r == -EACCES || r == -EPERM)
-			snprintf(err, errlen,
-				 "cannot reach cpoold at %s: %s (only root and the group "
-				 "'cpool' may use the pool)",
-				 path, strerror(-r));
+			cpool_error_set(e, r,
+					"cannot reach cpoold at %s: %s (only root and the group "
+					"'cpool' may use the pool)",
+					path, strerror(-r));
 		else
-			snprintf(err, errlen, "connect to cpoold at %s: %s", path, strerror(-r));
+			cpool_error_set(e, r, "connect to cpoold at %s: %s", path, strerror(-r));
 		if (c->fd >= 0)
 			close(c->fd);
 		free(c);
@@ -171,7 +168,7 @@ static int reply_errno(const char *name, int code)
 }
 
 static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int pass_fd,
-		json_t **result, int timeout_ms, char *err, size_t errlen)
+		json_t **result, int timeout_ms, struct cpool_error *e)
 {
 	json_int_t id = c->next_id++;
 	json_t *req = cpool_request_new(id, op, args), *reply, *v;
@@ -188,25 +185,21 @@ static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int p
 	r = pass_fd >= 0 ? send_with_fd(c->fd, line, strlen(line), pass_fd) :
 			   send_all(c->fd, line, strlen(line));
 	free(line);
-	if (r) {
-		snprintf(err, errlen, "send to cpoold at %s: %s", c->path, strerror(-r));
-		return r;
-	}
+	if (r)
+		return cpool_error_set(e, r, "send to cpoold at %s: %s", c->path, strerror(-r));
 	for (;;) {
 		n = read_line(c, timeout_ms);
-		if (n < 0) {
-			snprintf(err, errlen, "%s from cpoold at %s: %s",
-				 n == -ECONNRESET ? "connection closed" : "no reply", c->path,
-				 n == -ECONNRESET ? "the daemon hung up" : strerror((int)-n));
-			return (int)n;
-		}
+		if (n < 0)
+			return cpool_error_set(
+				e, (int)n, "%s from cpoold at %s: %s",
+				n == -ECONNRESET ? "connection closed" : "no reply", c->path,
+				n == -ECONNRESET ? "the daemon hung up" : strerror((int)-n));
 		reply = json_loadb(c->buf, (size_t)n, 0, &jerr);
 		memmove(c->buf, c->buf + n + 1, c->len - (size_t)n - 1);
 		c->len -= (size_t)n + 1;
-		if (!reply) {
-			snprintf(err, errlen, "garbled reply from cpoold: %s", jerr.text);
-			return -EPROTO;
-		}
+		if (!reply)
+			return cpool_error_set(e, -EPROTO, "garbled reply from cpoold: %s",
+					       jerr.text);
 		v = json_object_get(reply, "id");
 		/* id -1: the daemon could not read our request at all. */
 		if (json_is_integer(v) && json_integer_value(v) != id &&
@@ -222,25 +215,23 @@ static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int p
 		return 0;
 	}
 	v = json_object_get(reply, "error");
-	snprintf(err, errlen, "%s",
-		 json_string_value(json_object_get(v, "message")) ?: "cpoold refused the request");
 	r = reply_errno(json_string_value(json_object_get(v, "errno")),
 			(int)json_integer_value(json_object_get(v, "code")));
+	cpool_error_set(e, r, "%s",
+			json_string_value(json_object_get(v, "message")) ?:
+				"cpoold refused the request");
 	json_decref(reply);
 	return r;
 }
 
 int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
-			 int timeout_ms, char *err, size_t errlen)
+			 int timeout_ms, struct cpool_error *e)
 {
-	return call(c, op, args, -1, result, timeout_ms, err, errlen);
+	return call(c, op, args, -1, result, timeout_ms, e);
 }
 
 int cpool_apiclient_call_fd(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int pass_fd,
 			    json_t **result, int timeout_ms, struct cpool_error *e)
 {
-	char msg[CPOOL_ERROR_MSG_MAX];
-	int r = call(c, op, args, pass_fd, result, timeout_ms, msg, sizeof(msg));
-
-	return r ? cpool_error_set(e, r, "%s", msg) : 0;
+	return call(c, op, args, pass_fd, result, timeout_ms, e);
 }

@@ -243,7 +243,7 @@ static bool take_token(struct cpool_client *c)
 static void handle_line(struct cpool_client *c, const char *line, size_t len)
 {
 	struct cpool_request req;
-	char err[512];
+	struct cpool_error e;
 	json_t *reply;
 	int r;
 
@@ -251,7 +251,7 @@ static void handle_line(struct cpool_client *c, const char *line, size_t len)
 		return; /* blank lines are keep-alives */
 	if (!take_token(c)) {
 		/* Parse only for the id, so the client can match the refusal. */
-		cpool_request_parse(line, len, &req, err, sizeof(err));
+		cpool_request_parse(line, len, &req, NULL);
 		cpool_client_send(c,
 				  cpool_reply_error(req.id, -EAGAIN,
 						    "rate limit: at most %.0f requests per second",
@@ -259,9 +259,9 @@ static void handle_line(struct cpool_client *c, const char *line, size_t len)
 		cpool_request_free(&req);
 		return;
 	}
-	r = cpool_request_parse(line, len, &req, err, sizeof(err));
+	r = cpool_request_parse(line, len, &req, &e);
 	if (r) {
-		cpool_client_send(c, cpool_reply_error(req.id, r, "%s", err));
+		cpool_client_send(c, cpool_reply_error(req.id, r, "%s", e.msg));
 	} else {
 		c->in_handler = true;
 		reply = c->srv->opts.handler(c, &c->peer, &req, c->srv->opts.data);
@@ -512,7 +512,7 @@ static int remove_stale_socket(const char *path, const struct sockaddr_un *addr)
  * The socket's directory, checked from "/" (safedir.h): nobody else can
  * then rename or replace what is in it, so the socket's own name is safe.
  */
-static int open_parent(const char *path, char *name, size_t namelen, char *err, size_t errlen)
+static int open_parent(const char *path, char *name, size_t namelen, struct cpool_error *e)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
@@ -529,24 +529,22 @@ static int open_parent(const char *path, char *name, size_t namelen, char *err, 
 		else
 			*slash = '\0';
 	}
-	return cpool_safe_dir_open(dir, 0755, geteuid(), CPOOL_SAFE_DIR_STICKY_OK, err, errlen);
+	return cpool_safe_dir_open(dir, 0755, geteuid(), CPOOL_SAFE_DIR_STICKY_OK, e);
 }
 
 int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver_opts *opts,
-			 struct cpool_apiserver **out, char *err, size_t errlen)
+			 struct cpool_apiserver **out, struct cpool_error *e)
 {
 	struct cpool_apiserver *srv;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	char name[sizeof(addr.sun_path)], why[512];
+	char name[sizeof(addr.sun_path)];
 	const char *what;
 	mode_t old_umask;
 	int dirfd, r;
 
-	if (strlen(opts->path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "socket path %s: longer than %zu bytes", opts->path,
-			 sizeof(addr.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
+	if (strlen(opts->path) >= sizeof(addr.sun_path))
+		return cpool_error_set(e, -ENAMETOOLONG, "socket path %s: longer than %zu bytes",
+				       opts->path, sizeof(addr.sun_path) - 1);
 	strcpy(addr.sun_path, opts->path);
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -570,9 +568,9 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 		return -ENOMEM;
 	}
 
-	dirfd = open_parent(opts->path, name, sizeof(name), why, sizeof(why));
+	dirfd = open_parent(opts->path, name, sizeof(name), e);
 	if (dirfd < 0) {
-		snprintf(err, errlen, "the directory of socket %s: %s", opts->path, why);
+		cpool_error_prefix(e, "the directory of socket %s", opts->path);
 		free(srv->path);
 		free(srv);
 		return dirfd;
@@ -631,8 +629,9 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 	return 0;
 fail:
 	close(dirfd);
-	snprintf(err, errlen, "%s socket %s: %s", what, opts->path,
-		 r == -EADDRINUSE ? "another cpoold is already listening there" : strerror(-r));
+	cpool_error_set(e, r, "%s socket %s: %s", what, opts->path,
+			r == -EADDRINUSE ? "another cpoold is already listening there" :
+					   strerror(-r));
 	if (srv->fd >= 0) {
 		close(srv->fd);
 		if (strcmp(what, "bind") != 0 && strncmp(what, "create", 6) != 0)

@@ -22,7 +22,7 @@ const char *cpool_cg_adopt_action_name(enum cpool_cg_adopt_action a)
 }
 
 static int count_jobs(struct cpool_cg_pool *pool, struct cpool_cg_adopt_entry *ent,
-		      struct cpool_cg_error *e)
+		      struct cpool_error *e)
 {
 	char(*jobs)[CPOOL_VS_NAME_MAX + 1];
 	char rel[2 * CPOOL_VS_NAME_MAX + 2];
@@ -45,7 +45,7 @@ static int count_jobs(struct cpool_cg_pool *pool, struct cpool_cg_adopt_entry *e
 }
 
 int cpool_cg_adopt(struct cpool_cg_pool *pool, const struct cpool_vserver *cfg, int nr_cfg,
-		   struct cpool_cg_adopt_report *rep, struct cpool_cg_error *e)
+		   struct cpool_cg_adopt_report *rep, struct cpool_error *e)
 {
 	char(*names)[CPOOL_VS_NAME_MAX + 1];
 	struct cpool_cg_adopt_entry *ents;
@@ -54,13 +54,10 @@ int cpool_cg_adopt(struct cpool_cg_pool *pool, const struct cpool_vserver *cfg, 
 
 	memset(rep, 0, sizeof(*rep));
 	/* The whole configuration is checked first, so a bad one changes nothing. */
-	for (int i = 0; i < nr_cfg; i++) {
-		char why[512];
-
+	for (int i = 0; i < nr_cfg; i++)
 		if (cpool_cg_vs_check(&cfg[i], &pool->machine_cpus, &pool->machine_mems, cfg,
-				      nr_cfg, why, sizeof(why)))
-			return cpool_cg_fail(e, EINVAL, "adopt %s: %s", pool->path, why);
-	}
+				      nr_cfg, e))
+			return cpool_error_prefix(e, "adopt %s", pool->path);
 	err = cpool_cg_vs_list(pool, &names, &n, e);
 	if (err)
 		return err;

@@ -6,8 +6,7 @@
 #include "cgroup_internal.h"
 
 int cpool_cg_job_limit(const struct cpool_cg_pool *pool, const char *rel,
-		       const struct cpool_cpuset *cpus, uint64_t memory_max,
-		       struct cpool_cg_error *e)
+		       const struct cpool_cpuset *cpus, uint64_t memory_max, struct cpool_error *e)
 {
 	char buf[8192];
 	int err;

@@ -21,7 +21,7 @@ static long long now_ms(void)
 }
 
 static int dir_of(const struct cpool_cg_pool *pool, const char *rel, char *dir, size_t len,
-		  struct cpool_cg_error *e)
+		  struct cpool_error *e)
 {
 	int err = cg_rel_check(rel, e);
 
@@ -42,7 +42,7 @@ static int dir_of(const struct cpool_cg_pool *pool, const char *rel, char *dir, 
  * change slips between them.
  */
 static int wait_events(const char *dir, bool frozen_key, bool want, int timeout_ms,
-		       struct cpool_cg_error *e)
+		       struct cpool_error *e)
 {
 	char path[PATH_MAX], text[256], ibuf[4096];
 	long long deadline = now_ms() + timeout_ms;
@@ -90,7 +90,7 @@ static int wait_events(const char *dir, bool frozen_key, bool want, int timeout_
 }
 
 int cpool_cg_freeze(const struct cpool_cg_pool *pool, const char *rel, bool freeze, int timeout_ms,
-		    struct cpool_cg_error *e)
+		    struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err = dir_of(pool, rel, dir, sizeof(dir), e);
@@ -104,7 +104,7 @@ int cpool_cg_freeze(const struct cpool_cg_pool *pool, const char *rel, bool free
 }
 
 int cpool_cg_freeze_request(const struct cpool_cg_pool *pool, const char *rel, bool freeze,
-			    struct cpool_cg_error *e)
+			    struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err = dir_of(pool, rel, dir, sizeof(dir), e);
@@ -113,7 +113,7 @@ int cpool_cg_freeze_request(const struct cpool_cg_pool *pool, const char *rel, b
 }
 
 int cpool_cg_events_watch(const struct cpool_cg_pool *pool, const char *rel, int *fd,
-			  struct cpool_cg_error *e)
+			  struct cpool_error *e)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int err = dir_of(pool, rel, dir, sizeof(dir), e);
@@ -140,7 +140,7 @@ void cpool_cg_events_drain(int fd)
 		;
 }
 
-int cpool_cg_remove(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_error *e)
+int cpool_cg_remove(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err = cg_rel_check(rel, e);
@@ -156,7 +156,7 @@ int cpool_cg_remove(const struct cpool_cg_pool *pool, const char *rel, struct cp
 }
 
 int cpool_cg_wait_empty(const struct cpool_cg_pool *pool, const char *rel, int timeout_ms,
-			struct cpool_cg_error *e)
+			struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err = dir_of(pool, rel, dir, sizeof(dir), e);
@@ -165,7 +165,7 @@ int cpool_cg_wait_empty(const struct cpool_cg_pool *pool, const char *rel, int t
 }
 
 int cpool_cg_read_events(const struct cpool_cg_pool *pool, const char *rel,
-			 struct cpool_cg_events *ev, struct cpool_cg_error *e)
+			 struct cpool_cg_events *ev, struct cpool_error *e)
 {
 	char dir[PATH_MAX], text[256];
 	int err = dir_of(pool, rel, dir, sizeof(dir), e);
@@ -178,7 +178,7 @@ int cpool_cg_read_events(const struct cpool_cg_pool *pool, const char *rel,
 }
 
 /* SIGKILL every pid of @dir and of the cgroups below it; the count of pids signalled. */
-static int signal_tree(const char *dir, struct cpool_cg_error *e)
+static int signal_tree(const char *dir, struct cpool_error *e)
 {
 	char(*kids)[CPOOL_VS_NAME_MAX + 1];
 	char sub[PATH_MAX];
@@ -205,7 +205,7 @@ static int signal_tree(const char *dir, struct cpool_cg_error *e)
 	return err < 0 ? err : total;
 }
 
-int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_error *e)
+int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err = dir_of(pool, rel, dir, sizeof(dir), e);
@@ -219,8 +219,7 @@ int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpoo
 	return cpool_cg_kill_signal(pool, rel, e);
 }
 
-int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel,
-			 struct cpool_cg_error *e)
+int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err = dir_of(pool, rel, dir, sizeof(dir), e);
@@ -237,7 +236,7 @@ int cpool_cg_kill_signal(const struct cpool_cg_pool *pool, const char *rel,
 }
 
 static int read_flat(const char *dir, const char *file, char *buf, size_t len, bool *present,
-		     struct cpool_cg_error *e)
+		     struct cpool_error *e)
 {
 	int err = cg_read_file(dir, file, buf, len, e);
 
@@ -247,7 +246,7 @@ static int read_flat(const char *dir, const char *file, char *buf, size_t len, b
 }
 
 int cpool_cg_read_usage(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_usage *u,
-			struct cpool_cg_error *e)
+			struct cpool_error *e)
 {
 	char dir[PATH_MAX], text[2048];
 	bool present;
@@ -281,7 +280,7 @@ int cpool_cg_read_usage(const struct cpool_cg_pool *pool, const char *rel, struc
 }
 
 int cpool_cg_job_create(const struct cpool_cg_pool *pool, const char *vs, const char *job,
-			char *path, size_t path_len, struct cpool_cg_error *e)
+			char *path, size_t path_len, struct cpool_error *e)
 {
 	char rel[2 * CPOOL_VS_NAME_MAX + 2], dir[PATH_MAX];
 	int err;
@@ -304,7 +303,7 @@ int cpool_cg_job_create(const struct cpool_cg_pool *pool, const char *vs, const 
 }
 
 int cpool_cg_job_destroy(const struct cpool_cg_pool *pool, const char *vs, const char *job,
-			 int timeout_ms, struct cpool_cg_error *e)
+			 int timeout_ms, struct cpool_error *e)
 {
 	char rel[2 * CPOOL_VS_NAME_MAX + 2], dir[PATH_MAX];
 	int err;
@@ -324,7 +323,7 @@ int cpool_cg_job_destroy(const struct cpool_cg_pool *pool, const char *vs, const
 }
 
 int cpool_cg_job_list(const struct cpool_cg_pool *pool, const char *vs,
-		      char (**names)[CPOOL_VS_NAME_MAX + 1], int *count, struct cpool_cg_error *e)
+		      char (**names)[CPOOL_VS_NAME_MAX + 1], int *count, struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err = strchr(vs, '/') ? cpool_cg_fail(e, EINVAL, "vserver name '%s' holds '/'", vs) :

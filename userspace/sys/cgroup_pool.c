@@ -13,7 +13,7 @@
 
 #include "cgroup_internal.h"
 
-int cpool_cg_require_v2(struct cpool_cg_error *e)
+int cpool_cg_require_v2(struct cpool_error *e)
 {
 	struct statfs fs;
 	char why[512];
@@ -73,7 +73,7 @@ static bool is_delegated(const char *rel)
 	return n > 0 && val[0] == '1';
 }
 
-int cpool_cg_default_root(const char *pool_name, char *root, size_t len, struct cpool_cg_error *e)
+int cpool_cg_default_root(const char *pool_name, char *root, size_t len, struct cpool_error *e)
 {
 	char own[PATH_MAX];
 	size_t n;
@@ -100,7 +100,7 @@ int cpool_cg_default_root(const char *pool_name, char *root, size_t len, struct 
 	return 0;
 }
 
-static int root_check(const char *root, struct cpool_cg_error *e)
+static int root_check(const char *root, struct cpool_error *e)
 {
 	const char *p = root;
 
@@ -143,7 +143,7 @@ static bool has_word(const char *list, const char *word)
  * fills it), and nothing below works without it: check it and add what is
  * missing, naming the controller when the kernel refuses.
  */
-static int root_controllers(struct cpool_cg_pool *pool, struct cpool_cg_error *e)
+static int root_controllers(struct cpool_cg_pool *pool, struct cpool_error *e)
 {
 	char avail[512], enabled[512];
 	int err;
@@ -183,7 +183,7 @@ static int root_controllers(struct cpool_cg_pool *pool, struct cpool_cg_error *e
  * root's effective set still belong to the machine: a restarted daemon must
  * be able to plan them again.  Partitions are the pool root and its VSs.
  */
-static int add_partitioned_cpus(struct cpool_cg_pool *pool, struct cpool_cg_error *e)
+static int add_partitioned_cpus(struct cpool_cg_pool *pool, struct cpool_error *e)
 {
 	char(*names)[CPOOL_VS_NAME_MAX + 1] = NULL;
 	struct cpool_cpuset set;
@@ -206,7 +206,7 @@ static int add_partitioned_cpus(struct cpool_cg_pool *pool, struct cpool_cg_erro
 }
 
 /* Move every process of the pool root into system/cpoold (created plain). */
-static int evacuate_root(struct cpool_cg_pool *pool, struct cpool_cg_error *e)
+static int evacuate_root(struct cpool_cg_pool *pool, struct cpool_error *e)
 {
 	char leaf[PATH_MAX], num[16];
 	int *pids, n, err;
@@ -238,7 +238,7 @@ out:
 	return err;
 }
 
-int cpool_cg_pool_open(struct cpool_cg_pool *pool, const char *root, struct cpool_cg_error *e)
+int cpool_cg_pool_open(struct cpool_cg_pool *pool, const char *root, struct cpool_error *e)
 {
 	struct stat st;
 	int err;
@@ -293,7 +293,7 @@ int cpool_cg_pool_open(struct cpool_cg_pool *pool, const char *root, struct cpoo
 	return err;
 }
 
-int cpool_cg_pool_destroy(struct cpool_cg_pool *pool, int timeout_ms, struct cpool_cg_error *e)
+int cpool_cg_pool_destroy(struct cpool_cg_pool *pool, int timeout_ms, struct cpool_error *e)
 {
 	char(*names)[CPOOL_VS_NAME_MAX + 1];
 	int count, err;
@@ -317,13 +317,13 @@ int cpool_cg_pool_destroy(struct cpool_cg_pool *pool, int timeout_ms, struct cpo
 }
 
 int cpool_cg_vs_list(const struct cpool_cg_pool *pool, char (**names)[CPOOL_VS_NAME_MAX + 1],
-		     int *count, struct cpool_cg_error *e)
+		     int *count, struct cpool_error *e)
 {
 	return cg_list_children(pool->path, names, count, e);
 }
 
 int cpool_cg_enter_system(struct cpool_cg_pool *pool, const struct cpool_cpuset *cpus,
-			  struct cpool_cg_error *e)
+			  struct cpool_error *e)
 {
 	struct cpool_vserver sys = { .name = CPOOL_CG_SYSTEM_VS };
 	struct cpool_cg_vs_state st;

@@ -11,7 +11,7 @@
 #include "cgroup_internal.h"
 
 /* "max" or a number, as memory.max, memory.high, pids.max write it; "max" reads as 0. */
-static int read_max(const char *dir, const char *file, uint64_t *value, struct cpool_cg_error *e)
+static int read_max(const char *dir, const char *file, uint64_t *value, struct cpool_error *e)
 {
 	char buf[64], *end;
 	int err = cg_read_file(dir, file, buf, sizeof(buf), e);
@@ -31,7 +31,7 @@ static int read_max(const char *dir, const char *file, uint64_t *value, struct c
 }
 
 static int read_partition(const char *dir, struct cpool_cg_partition_state *ps,
-			  struct cpool_cg_error *e)
+			  struct cpool_error *e)
 {
 	char buf[256];
 	int err = cg_read_file(dir, "cpuset.cpus.partition", buf, sizeof(buf), e);
@@ -44,7 +44,7 @@ static int read_partition(const char *dir, struct cpool_cg_partition_state *ps,
 	return 0;
 }
 
-static int read_state(const char *dir, struct cpool_cg_vs_state *st, struct cpool_cg_error *e)
+static int read_state(const char *dir, struct cpool_cg_vs_state *st, struct cpool_error *e)
 {
 	int err;
 
@@ -58,7 +58,7 @@ static int read_state(const char *dir, struct cpool_cg_vs_state *st, struct cpoo
 }
 
 int cpool_cg_vs_read(const struct cpool_cg_pool *pool, const char *name, struct cpool_vserver *vs,
-		     struct cpool_cg_vs_state *st, struct cpool_cg_error *e)
+		     struct cpool_cg_vs_state *st, struct cpool_error *e)
 {
 	struct cpool_cg_vs_state local;
 	struct cpool_vs_limits *l = &vs->limits;
@@ -111,7 +111,7 @@ int cpool_cg_vs_read(const struct cpool_cg_pool *pool, const char *name, struct 
 
 /* Every VS but @skip, read back: what a new or resized VS is checked against. */
 static int read_all(const struct cpool_cg_pool *pool, const char *skip, struct cpool_vserver **out,
-		    int *count, struct cpool_cg_error *e)
+		    int *count, struct cpool_error *e)
 {
 	char(*names)[CPOOL_VS_NAME_MAX + 1];
 	struct cpool_vserver *all;
@@ -154,7 +154,7 @@ static void format_max(char *buf, size_t len, uint64_t v)
  * the CPUs of its VSs, growing it before a VS asks for more.
  */
 static int pool_cpus_cover(struct cpool_cg_pool *pool, const struct cpool_cpuset *cpus,
-			   bool make_partition, struct cpool_cg_error *e)
+			   bool make_partition, struct cpool_error *e)
 {
 	struct cpool_cpuset have, want;
 	struct cpool_cg_partition_state ps;
@@ -194,7 +194,7 @@ static int pool_cpus_cover(struct cpool_cg_pool *pool, const struct cpool_cpuset
 }
 
 /* The pool root stays a partition only while some VS asks for one. */
-static int pool_partition_release(struct cpool_cg_pool *pool, struct cpool_cg_error *e)
+static int pool_partition_release(struct cpool_cg_pool *pool, struct cpool_error *e)
 {
 	struct cpool_cg_partition_state ps;
 	struct cpool_vserver *all;
@@ -214,7 +214,7 @@ static int pool_partition_release(struct cpool_cg_pool *pool, struct cpool_cg_er
 }
 
 static int apply(struct cpool_cg_pool *pool, const struct cpool_vserver *vs,
-		 struct cpool_cg_vs_state *st, struct cpool_cg_error *e)
+		 struct cpool_cg_vs_state *st, struct cpool_error *e)
 {
 	const struct cpool_vs_limits *l = &vs->limits;
 	char dir[PATH_MAX], list[8192], val[64];
@@ -297,32 +297,30 @@ static int apply(struct cpool_cg_pool *pool, const struct cpool_vserver *vs,
 }
 
 static int check(struct cpool_cg_pool *pool, const struct cpool_vserver *vs, bool creating,
-		 struct cpool_cg_error *e)
+		 struct cpool_error *e)
 {
 	struct cpool_vserver *others;
-	char why[512];
 	int n, err;
 
 	err = read_all(pool, NULL, &others, &n, e);
 	if (err)
 		return err;
-	err = cpool_cg_vs_check(vs, &pool->machine_cpus, &pool->machine_mems, others, n, why,
-				sizeof(why));
+	err = cpool_cg_vs_check(vs, &pool->machine_cpus, &pool->machine_mems, others, n, e);
 	if (!err && creating) {
 		for (int i = 0; i < n; i++)
 			if (strcmp(others[i].name, vs->name) == 0)
 				err = cpool_cg_fail(e, EEXIST, "create vserver %s/%s: %s",
 						    pool->path, vs->name, strerror(EEXIST));
 	} else if (err) {
-		err = cpool_cg_fail(e, EINVAL, "%s vserver in %s: %s",
-				    creating ? "create" : "resize", pool->path, why);
+		cpool_error_prefix(e, "%s vserver in %s", creating ? "create" : "resize",
+				   pool->path);
 	}
 	free(others);
 	return err;
 }
 
 int cpool_cg_vs_create(struct cpool_cg_pool *pool, const struct cpool_vserver *vs,
-		       struct cpool_cg_vs_state *st, struct cpool_cg_error *e)
+		       struct cpool_cg_vs_state *st, struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	int err;
@@ -347,7 +345,7 @@ int cpool_cg_vs_create(struct cpool_cg_pool *pool, const struct cpool_vserver *v
 }
 
 int cpool_cg_vs_resize(struct cpool_cg_pool *pool, const struct cpool_vserver *vs,
-		       struct cpool_cg_vs_state *st, struct cpool_cg_error *e)
+		       struct cpool_cg_vs_state *st, struct cpool_error *e)
 {
 	char dir[PATH_MAX];
 	struct stat sb;
@@ -363,7 +361,7 @@ int cpool_cg_vs_resize(struct cpool_cg_pool *pool, const struct cpool_vserver *v
 }
 
 int cpool_cg_vs_destroy(struct cpool_cg_pool *pool, const char *name, int timeout_ms,
-			struct cpool_cg_error *e)
+			struct cpool_error *e)
 {
 	char(*jobs)[CPOOL_VS_NAME_MAX + 1];
 	char dir[PATH_MAX], leaf[PATH_MAX];

@@ -283,7 +283,7 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *c)
 }
 
 static int user_groups(const struct cpool_launch_spec *s, struct child_ctx *c,
-		       struct cpool_cg_error *e)
+		       struct cpool_error *e)
 {
 	struct passwd pw, *res = NULL;
 	char buf[16384];
@@ -359,7 +359,7 @@ static const char *file_type_name(unsigned int type)
 
 /* The reason a child gave, as one sentence naming the path and what is wrong with it. */
 static int child_error(const struct cpool_launch_spec *spec, const struct child_report *r,
-		       struct cpool_cg_error *e)
+		       struct cpool_error *e)
 {
 	const char *which = r->stage == STAGE_STDOUT ? "stdout" : "stderr";
 	const char *path = r->stage == STAGE_STDOUT ? spec->stdout_path : spec->stderr_path;
@@ -398,7 +398,7 @@ static pid_t spawn_clone3(struct child_ctx *c, int cgroup_fd, int *pidfd)
 }
 
 int cpool_launch(const struct cpool_launch_spec *spec, struct cpool_job_proc *job,
-		 struct cpool_cg_error *e)
+		 struct cpool_error *e)
 {
 	struct child_ctx *c;
 	struct child_report r;
@@ -508,7 +508,7 @@ static int read_leaf(const char *dir, const char *file, char *buf, size_t len)
 }
 
 int cpool_launch_wait(struct cpool_job_proc *job, int timeout_ms, struct cpool_job_exit *x,
-		      struct cpool_cg_error *e)
+		      struct cpool_error *e)
 {
 	struct cpool_cg_memory_events mev;
 	struct cpool_cg_cpu_stat cs;

@@ -18,16 +18,15 @@ static bool trusted_owner(uid_t uid, uid_t owner)
 }
 
 /* 0 when the directory @st, reached as @shown, may be trusted; @last: the target itself. */
-static int check_dir(const struct stat *st, const char *shown, bool last, uid_t owner, char *err,
-		     size_t errlen)
+static int check_dir(const struct stat *st, const char *shown, bool last, uid_t owner,
+		     struct cpool_error *e)
 {
-	if (!S_ISDIR(st->st_mode)) {
-		snprintf(err, errlen, "%s: not a directory", shown);
-		return -ENOTDIR;
-	}
+	if (!S_ISDIR(st->st_mode))
+		return cpool_error_set(e, -ENOTDIR, "%s: not a directory", shown);
 	if (!trusted_owner(st->st_uid, owner)) {
-		snprintf(err, errlen, "%s: owned by uid %u, not by root%s; refusing to trust it",
-			 shown, (unsigned)st->st_uid, owner ? " or the daemon's user" : "");
+		cpool_error_set(e, -EPERM,
+				"%s: owned by uid %u, not by root%s; refusing to trust it", shown,
+				(unsigned)st->st_uid, owner ? " or the daemon's user" : "");
 		return -EPERM;
 	}
 	if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
@@ -35,49 +34,42 @@ static int check_dir(const struct stat *st, const char *shown, bool last, uid_t 
 	/* Others may add to a sticky root-owned directory, but not touch what is ours. */
 	if (!last && (st->st_mode & S_ISVTX) && st->st_uid == 0)
 		return 0;
-	snprintf(err, errlen, "%s: writable by %s (mode %04o); refusing to trust it", shown,
-		 st->st_mode & S_IWOTH ? "every user" : "its group",
-		 (unsigned)(st->st_mode & 07777));
+	cpool_error_set(e, -EPERM, "%s: writable by %s (mode %04o); refusing to trust it", shown,
+			st->st_mode & S_IWOTH ? "every user" : "its group",
+			(unsigned)(st->st_mode & 07777));
 	return -EPERM;
 }
 
-int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned flags, char *err,
-			size_t errlen)
+int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned flags,
+			struct cpool_error *e)
 {
 	/* rest: what is left to walk; shown: the path walked so far, for messages. */
 	char rest[PATH_MAX], shown[PATH_MAX], name[NAME_MAX + 1], target[PATH_MAX];
 	int dir, links = 0, r;
 	struct stat st;
 
-	if (!path || !*path) {
-		snprintf(err, errlen, "an empty directory name");
-		return -EINVAL;
-	}
+	if (!path || !*path)
+		return cpool_error_set(e, -EINVAL, "an empty directory name");
 	if (path[0] == '/') {
 		r = snprintf(rest, sizeof(rest), "%s", path);
 	} else {
 		char cwd[PATH_MAX];
 
-		if (!getcwd(cwd, sizeof(cwd))) {
-			snprintf(err, errlen, "%s: the current directory: %s", path,
-				 strerror(errno));
-			return -errno;
-		}
+		if (!getcwd(cwd, sizeof(cwd)))
+			return cpool_error_set(e, -errno, "%s: the current directory: %s", path,
+					       strerror(errno));
 		r = snprintf(rest, sizeof(rest), "%s/%s", cwd, path);
 	}
-	if (r < 0 || (size_t)r >= sizeof(rest)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
+	if (r < 0 || (size_t)r >= sizeof(rest))
+		return cpool_error_set(e, -ENAMETOOLONG, "%s: path too long", path);
 restart:
 	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0 || fstat(dir, &st) < 0) {
-		snprintf(err, errlen, "/: %s", strerror(errno));
-		r = -errno;
+		r = cpool_error_set(e, -errno, "/: %s", strerror(errno));
 		goto fail;
 	}
 	snprintf(shown, sizeof(shown), "/");
-	if ((r = check_dir(&st, "/", false, owner, err, errlen)))
+	if ((r = check_dir(&st, "/", false, owner, e)))
 		goto fail;
 	for (;;) {
 		char *p = rest, *slash;
@@ -92,9 +84,8 @@ restart:
 		slash = strchr(p, '/');
 		n = slash ? (size_t)(slash - p) : strlen(p);
 		if (n > NAME_MAX) {
-			snprintf(err, errlen, "%s: a component longer than %d bytes", path,
-				 NAME_MAX);
-			r = -ENAMETOOLONG;
+			r = cpool_error_set(e, -ENAMETOOLONG,
+					    "%s: a component longer than %d bytes", path, NAME_MAX);
 			goto fail;
 		}
 		memcpy(name, p, n);
@@ -107,9 +98,9 @@ restart:
 			continue;
 		if (strcmp(name, "..") == 0) {
 			/* Only in a path a user typed; the walk is simpler without it. */
-			snprintf(err, errlen, "%s: '..' is not allowed in the daemon's directories",
-				 path);
-			r = -EINVAL;
+			r = cpool_error_set(e, -EINVAL,
+					    "%s: '..' is not allowed in the daemon's directories",
+					    path);
 			goto fail;
 		}
 		if (strlen(shown) + n + 2 < sizeof(shown))
@@ -117,28 +108,26 @@ restart:
 				 strcmp(shown, "/") ? "/" : "", name);
 		if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT) {
-				snprintf(err, errlen, "%s: %s", shown, strerror(errno));
-				r = -errno;
+				r = cpool_error_set(e, -errno, "%s: %s", shown, strerror(errno));
 				goto fail;
 			}
 			if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST) {
-				snprintf(err, errlen, "create %s: %s", shown, strerror(errno));
-				r = -errno;
+				r = cpool_error_set(e, -errno, "create %s: %s", shown,
+						    strerror(errno));
 				goto fail;
 			}
 			/* The mode is set on what we opened, whatever the umask made of it. */
 			next = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (next < 0 || fchmod(next, last ? mode : 0755) < 0) {
-				snprintf(err, errlen, "create %s: %s", shown, strerror(errno));
-				r = -errno;
+				r = cpool_error_set(e, -errno, "create %s: %s", shown,
+						    strerror(errno));
 				if (next >= 0)
 					close(next);
 				goto fail;
 			}
 			close(next);
 			if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				snprintf(err, errlen, "%s: %s", shown, strerror(errno));
-				r = -errno;
+				r = cpool_error_set(e, -errno, "%s: %s", shown, strerror(errno));
 				goto fail;
 			}
 		}
@@ -146,27 +135,24 @@ restart:
 			ssize_t len;
 
 			if (!trusted_owner(st.st_uid, owner)) {
-				snprintf(err, errlen,
-					 "%s: a symlink owned by uid %u; refusing to follow it",
-					 shown, (unsigned)st.st_uid);
-				r = -EPERM;
+				r = cpool_error_set(
+					e, -EPERM,
+					"%s: a symlink owned by uid %u; refusing to follow it",
+					shown, (unsigned)st.st_uid);
 				goto fail;
 			}
 			if (++links > MAX_SYMLINKS) {
-				snprintf(err, errlen, "%s: too many symlinks", path);
-				r = -ELOOP;
+				r = cpool_error_set(e, -ELOOP, "%s: too many symlinks", path);
 				goto fail;
 			}
 			len = readlinkat(dir, name, target, sizeof(target) - 1);
 			if (len < 0) {
-				snprintf(err, errlen, "%s: %s", shown, strerror(errno));
-				r = -errno;
+				r = cpool_error_set(e, -errno, "%s: %s", shown, strerror(errno));
 				goto fail;
 			}
 			target[len] = '\0';
 			if ((size_t)len + strlen(rest) + 2 >= sizeof(rest)) {
-				snprintf(err, errlen, "%s: path too long", path);
-				r = -ENAMETOOLONG;
+				r = cpool_error_set(e, -ENAMETOOLONG, "%s: path too long", path);
 				goto fail;
 			}
 			/* The link's text goes in front of what is left, and the walk goes on. */
@@ -184,12 +170,11 @@ restart:
 			continue;
 		}
 		if ((r = check_dir(&st, shown, last && !(flags & CPOOL_SAFE_DIR_STICKY_OK), owner,
-				   err, errlen)))
+				   e)))
 			goto fail;
 		next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
-			snprintf(err, errlen, "%s: %s", shown, strerror(errno));
-			r = -errno;
+			r = cpool_error_set(e, -errno, "%s: %s", shown, strerror(errno));
 			goto fail;
 		}
 		/* What was opened is what was checked: a swap in between would show here. */
@@ -198,7 +183,8 @@ restart:
 
 			if (fstat(next, &again) < 0 || again.st_ino != st.st_ino ||
 			    again.st_dev != st.st_dev) {
-				snprintf(err, errlen, "%s: replaced while it was checked", shown);
+				cpool_error_set(e, -EAGAIN, "%s: replaced while it was checked",
+						shown);
 				close(next);
 				r = -EAGAIN;
 				goto fail;

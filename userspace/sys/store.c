@@ -81,21 +81,6 @@ static int exec(struct cpool_store *store, const char *sql)
 	return sql_error(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
 }
 
-int cpool_store_begin(struct cpool_store *store)
-{
-	return exec(store, "BEGIN IMMEDIATE");
-}
-
-int cpool_store_commit(struct cpool_store *store)
-{
-	return exec(store, "COMMIT");
-}
-
-int cpool_store_rollback(struct cpool_store *store)
-{
-	return exec(store, "ROLLBACK");
-}
-
 /*
  * Columns added after schema version 1, each by an ALTER TABLE where it is
  * missing: additive, so the version stays and an older database is
@@ -154,7 +139,7 @@ static int prepare_statements(struct cpool_store *store)
 	return sql_error(rc);
 }
 
-int cpool_store_open(const char *path, struct cpool_store **out, char *err, size_t errlen)
+int cpool_store_open(const char *path, struct cpool_store **out, struct cpool_error *e)
 {
 	struct cpool_store *store = calloc(1, sizeof(*store));
 	char *version = NULL;
@@ -167,8 +152,8 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 			     NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_error(rc);
-		snprintf(err, errlen, "open %s: %s", path,
-			 store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+		cpool_error_set(e, r, "open %s: %s", path,
+				store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_busy_timeout(store->db, 5000);
@@ -179,7 +164,7 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 	 */
 	if ((r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
 	    (r = exec(store, schema)) || (r = add_missing_columns(store))) {
-		snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
+		cpool_error_set(e, r, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 		goto fail;
 	}
 	version = cpool_store_setting_get(store, "schema_version");
@@ -189,19 +174,18 @@ int cpool_store_open(const char *path, struct cpool_store **out, char *err, size
 		snprintf(v, sizeof(v), "%d", SCHEMA_VERSION);
 		r = cpool_store_setting_put(store, "schema_version", v);
 		if (r) {
-			snprintf(err, errlen, "initialise %s: %s", path, sqlite3_errmsg(store->db));
+			cpool_error_set(e, r, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 			goto fail;
 		}
 	} else if (atoi(version) != SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %s, this cpoold knows %d", path, version,
-			 SCHEMA_VERSION);
-		r = -EPROTO;
+		r = cpool_error_set(e, -EPROTO, "%s: schema version %s, this cpoold knows %d", path,
+				    version, SCHEMA_VERSION);
 		goto fail;
 	}
 	r = prepare_statements(store);
 	if (r) {
-		snprintf(err, errlen, "prepare statements on %s: %s", path,
-			 sqlite3_errmsg(store->db));
+		cpool_error_set(e, r, "prepare statements on %s: %s", path,
+				sqlite3_errmsg(store->db));
 		goto fail;
 	}
 	free(version);

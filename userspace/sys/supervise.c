@@ -136,7 +136,7 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	struct cpool_job_record rec = { .job_id = job_id };
 	struct start_report rep = { 0 };
 	struct cpool_job_proc proc;
-	struct cpool_cg_error e = { 0 };
+	struct cpool_error e = { 0 };
 	sigset_t all;
 	int r, devnull;
 
@@ -223,7 +223,7 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 
 /* Create (when missing) the record directory and the job's lock file; the open fd, or -errno. */
 static int open_lock(const char *record_dir, int64_t job_id, char *lock, size_t len,
-		     struct cpool_cg_error *e)
+		     struct cpool_error *e)
 {
 	int r = cpool_mkdir_p(record_dir, 0700), fd;
 
@@ -237,7 +237,7 @@ static int open_lock(const char *record_dir, int64_t job_id, char *lock, size_t 
 	return fd;
 }
 
-int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_cg_error *e)
+int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool_error *e)
 {
 	char lock[4096];
 	int fd = open_lock(record_dir, job_id, lock, sizeof(lock), e);
@@ -250,7 +250,7 @@ int cpool_supervise_prepare(const char *record_dir, int64_t job_id, struct cpool
 
 int cpool_supervise_spawn(const struct cpool_launch_spec *spec, const struct cpool_job_place *place,
 			  int64_t job_id, const char *record_dir, struct cpool_supervisor *sup,
-			  struct cpool_cg_error *e)
+			  struct cpool_error *e)
 {
 	char lock[4096];
 	int pfd[2], lock_fd, r;
@@ -298,7 +298,7 @@ int cpool_supervise_spawn(const struct cpool_launch_spec *spec, const struct cpo
 	return 0;
 }
 
-int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_cg_error *e)
+int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_error *e)
 {
 	struct start_report rep;
 	ssize_t n;
