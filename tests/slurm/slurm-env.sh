@@ -52,6 +52,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 MpiDefault=none
 ReturnToService=2
+# slurmd runs outside the pool: its own affinity shows only the CPUs no
+# exclusive VS holds (1 here), so the node's CPU count is the configured one.
+SlurmdParameters=config_overrides
 SlurmctldTimeout=300
 SlurmdTimeout=300
 MessageTimeout=60
