@@ -5,9 +5,12 @@
  *
  * Everything is counted in kernel and read by polling; nothing is sent per
  * event.  The hot path (sched_switch) takes one timestamp, touches a
- * per-CPU array, one per-CPU hash entry per cgroup involved (plus one for
- * the pair on a preemption) and the task local storage of next: per-CPU
- * values need no atomics and task storage avoids a pid-keyed hash.
+ * per-CPU array element for the CPU, the task local storage of next and
+ * the per-CPU array element of each cgroup involved (one when prev and
+ * next share a cgroup): no hash lookup.  A cgroup's element (its slot) is
+ * found by hash once, when one of its tasks is first seen, and kept in the
+ * task's storage and in the CPU's state while it runs.  Per-CPU values
+ * need no atomics.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -38,6 +41,13 @@ const volatile bool use_sched_info = true;
  * the idle task's time up to the queueing of the task that ends it.
  */
 const volatile bool nohz_idle = false;
+/*
+ * For tools/bench-bpf-overhead only, which measures what each part of the
+ * switch costs: when not 0, the switch program stops after part
+ * bench_parts (see cpool_switch; 1: at once).  The programs cpool
+ * loads have it 0, and the verifier drops the tests of a known constant.
+ */
+const volatile __u32 bench_parts = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -46,12 +56,28 @@ struct {
 	__type(value, struct cpool_bpf_cpu);
 } cpu_stats SEC(".maps");
 
+/* Per cgroup, at the slot cgroup_slots gives it (see bpf_metrics.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CPOOL_BPF_MAX_CGROUPS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct cpool_bpf_cgroup);
 } cgroup_stats SEC(".maps");
+
+/* cgroup v2 id -> its slot in cgroup_stats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CPOOL_BPF_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, __u32);
+} cgroup_slots SEC(".maps");
+
+/* Slots no cgroup holds: filled by the collector, which returns the slots of dead cgroups. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, CPOOL_BPF_MAX_CGROUPS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -63,11 +89,15 @@ struct {
 /*
  * Per task.  With sched_info: run_delay as it stood after the task's last
  * arrival on a CPU.  Without: when it became runnable (0 = not waiting).
+ * And the slot of the cgroup it was in when it last came in.
  */
 struct task_wait {
 	__u64 since_ns;
 	__u64 run_delay;
 	__u64 seen;
+	__u64 cgroup_id;
+	__u32 slot;
+	__u32 pad;
 };
 
 struct {
@@ -79,6 +109,8 @@ struct {
 
 /* Initial value for new entries: too big for the BPF stack. */
 static const struct cpool_bpf_cgroup zero_cgroup;
+
+#define NO_SLOT 0xffffffffu
 
 /*
  * The entry of @key, created from @init when missing.  Another CPU may
@@ -99,6 +131,69 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 		return NULL;
 	}
 	return bpf_map_lookup_elem(map, key);
+}
+
+/*
+ * This CPU's entry of cgroup @id at @slot, or NULL when this CPU's copy is
+ * not (or no longer) that cgroup's: a slot from a task's storage or the
+ * CPU's state can be stale once the collector returned it.
+ */
+static __always_inline struct cpool_bpf_cgroup *slot_entry(__u32 slot, __u64 id)
+{
+	struct cpool_bpf_cgroup *cg;
+
+	if (slot == NO_SLOT)
+		return NULL;
+	cg = bpf_map_lookup_elem(&cgroup_stats, &slot);
+	return cg && cg->id == id ? cg : NULL;
+}
+
+/*
+ * The slow path, once per cgroup per CPU (and per task for its cache): the
+ * slot of cgroup @id from cgroup_slots, a free one when it has none (a
+ * race with another CPU leaves theirs), and this CPU's copy made that
+ * cgroup's, from zero, when it was another's.  Returns the entry and
+ * stores the slot in *@slot_out; NULL when every slot is taken.
+ */
+static __noinline struct cpool_bpf_cgroup *claim_slot(__u64 id, struct cpool_bpf_cpu *c,
+						      __u32 *slot_out)
+{
+	struct cpool_bpf_cgroup *cg;
+	__u32 *known, slot;
+	long err;
+
+	known = bpf_map_lookup_elem(&cgroup_slots, &id);
+	if (known) {
+		slot = *known;
+	} else {
+		if (bpf_map_pop_elem(&free_slots, &slot)) {
+			c->failed_updates++;
+			return NULL;
+		}
+		err = bpf_map_update_elem(&cgroup_slots, &id, &slot, BPF_NOEXIST);
+		if (err) {
+			bpf_map_push_elem(&free_slots, &slot, 0);
+			known = err == -EEXIST ? bpf_map_lookup_elem(&cgroup_slots, &id) : NULL;
+			if (!known) {
+				c->failed_updates++;
+				return NULL;
+			}
+			slot = *known;
+		}
+	}
+	cg = bpf_map_lookup_elem(&cgroup_stats, &slot);
+	if (!cg)
+		return NULL;
+	if (cg->id != id) {
+		/* Updating a per-CPU array from BPF writes this CPU's copy only. */
+		if (bpf_map_update_elem(&cgroup_stats, &slot, &zero_cgroup, BPF_ANY)) {
+			c->failed_updates++;
+			return NULL;
+		}
+		cg->id = id;
+	}
+	*slot_out = slot;
+	return cg;
 }
 
 /* The cgroup v2 id, read directly: tp_btf pointers need no probe_read. */
@@ -159,21 +254,19 @@ int BPF_PROG(cpool_wakeup_new, struct task_struct *p)
 }
 
 /*
- * Charges what ran on this CPU since the last switch: the idle task's time
- * split into idle and busy, or prev's run time to its cgroup.  @woke: how
+ * Charges what ran on this CPU since the last switch to the CPU: the idle
+ * task's time split into idle and busy, anything else busy.  @woke: how
  * long next has been queued (sched_info path), the end of the idle task's
- * idle.  Returns prev's cgroup entry (NULL for the idle task or when it
- * cannot be had).
+ * idle.
  */
-static __always_inline struct cpool_bpf_cgroup *charge_prev(struct cpool_bpf_cpu *c,
-							    struct task_struct *prev, __u64 prev_id,
-							    bool matched, bool prev_runnable,
-							    __u64 now, __u64 woke)
+static __always_inline void charge_cpu(struct cpool_bpf_cpu *c, __u64 prev_id, __u64 now,
+				       __u64 woke)
 {
 	__u64 ran = now - c->last_switch_ns, counted;
-	struct cpool_bpf_cgroup *cg;
 
-	if (!prev_id && nohz_idle) {
+	if (prev_id) {
+		c->busy_ns += ran;
+	} else if (nohz_idle) {
 		/* A span the idle loop left open (a missed hook) ends here. */
 		if (c->nohz_idle_start && now > c->nohz_idle_start)
 			c->idle_ns += now - c->nohz_idle_start;
@@ -182,9 +275,7 @@ static __always_inline struct cpool_bpf_cgroup *charge_prev(struct cpool_bpf_cpu
 		/* Of the idle task's time, what the idle hooks did not count is work. */
 		counted = c->idle_ns - c->idle_at_switch_in;
 		c->busy_ns += counted < ran ? ran - counted : 0;
-		return NULL;
-	}
-	if (!prev_id) {
+	} else {
 		/*
 		 * Like /proc/stat, idle ends when the task that ends it is
 		 * woken onto this CPU, not at this switch: the way from the
@@ -194,27 +285,7 @@ static __always_inline struct cpool_bpf_cgroup *charge_prev(struct cpool_bpf_cpu
 			woke = ran;
 		c->idle_ns += ran - woke;
 		c->busy_ns += woke;
-		return NULL;
 	}
-	c->busy_ns += ran;
-	cg = lookup_or_init(&cgroup_stats, &prev_id, &zero_cgroup, c);
-	if (!cg)
-		return NULL;
-	if (!matched) {
-		cg->run_ns += ran;
-	} else {
-		/*
-		 * The scheduler updated prev's sum_exec_runtime before this
-		 * tracepoint: its gain is exactly what cpu.stat was charged.
-		 */
-		__u64 exec = prev->se.sum_exec_runtime;
-
-		if (exec > c->cur_exec_start)
-			cg->run_ns += exec - c->cur_exec_start;
-	}
-	if (prev_runnable)
-		cg->preempted++;
-	return cg;
 }
 
 /*
@@ -224,17 +295,11 @@ static __always_inline struct cpool_bpf_cgroup *charge_prev(struct cpool_bpf_cpu
  * plus what sched_info_dequeue() added while next was moved between run
  * queues.  Returns false when there is no wait to count.
  */
-static __always_inline bool wait_from_sched_info(struct task_struct *next, __u64 pending,
-						 struct cpool_bpf_cpu *c, __u64 *wait)
+static __always_inline bool wait_from_sched_info(struct task_struct *next, struct task_wait *w,
+						 __u64 pending, __u64 *wait)
 {
 	__u64 total = next->sched_info.run_delay + pending;
-	struct task_wait *w;
 
-	w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!w) {
-		c->failed_updates++;
-		return false;
-	}
 	if (!w->seen) {
 		/* First sight: only a task that never ran before has a known start. */
 		w->seen = 1;
@@ -252,11 +317,9 @@ static __always_inline bool wait_from_sched_info(struct task_struct *next, __u64
 }
 
 /* next's wait from the wakeup programs' stamp (kernels without sched_info). */
-static __always_inline bool wait_from_wakeup(struct task_struct *next, __u64 now, __u64 *wait)
+static __always_inline bool wait_from_wakeup(struct task_wait *w, __u64 now, __u64 *wait)
 {
-	struct task_wait *w = bpf_task_storage_get(&task_waits, next, NULL, 0);
-
-	if (!w || !w->since_ns)
+	if (!w->since_ns)
 		return false;
 	*wait = now - w->since_ns;
 	w->since_ns = 0;
@@ -275,26 +338,56 @@ static __always_inline void hist_add(struct cpool_bpf_cgroup *cg, __u64 wait)
 	cg->rqlat_count++;
 }
 
+/*
+ * The run time of a prev this CPU did not see come in: its gain since the
+ * scheduler last picked it (prev_sum_exec_runtime, kept by the fair
+ * class), no more than the time since this CPU's last clocked switch.
+ */
+static __always_inline __u64 unmatched_run(struct task_struct *prev, __u64 exec, __u64 clocked)
+{
+	__u64 start = prev->se.prev_sum_exec_runtime;
+	__u64 ran = exec > start ? exec - start : 0;
+
+	return ran < clocked ? ran : clocked;
+}
+
+/*
+ * Parts of the switch, in the order they run, for bench_parts: 1 the
+ * dispatch alone (nothing runs); 2 the CPU's state; 3 the kernel fields
+ * (cgroup ids, states, sched_info, run time), the clock where idle is
+ * involved and the CPU's busy and idle time; 4 the cgroup entries (task
+ * storage, slots, run time, switches, preemptions); 5 the run-queue wait;
+ * then the histogram.
+ */
+#define BENCH_STOP_AFTER(part) (bench_parts && bench_parts <= (part))
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg;
-	__u64 now = bpf_ktime_get_ns(), next_id, prev_id, pending = 0, wait = 0;
+	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
+	__u64 now = 0, next_id = 0, prev_id, pending = 0, wait = 0, exec;
+	__u32 zero = 0, prev_slot, next_slot = NO_SLOT;
+	bool prev_runnable, matched, counted;
+	struct cpool_bpf_cpu *c;
+	struct task_wait *w = NULL;
+
+	if (BENCH_STOP_AFTER(1))
+		return 0;
+	c = bpf_map_lookup_elem(&cpu_stats, &zero);
+	if (!c)
+		return 0;
+	if (BENCH_STOP_AFTER(2))
+		goto switched;
+
 	/*
 	 * prev->__state rather than the tracepoint's prev_state argument: a
 	 * sleeper with a signal pending stays runnable although prev_state
 	 * says otherwise, and the kernel's run_delay follows __state.
 	 */
-	bool prev_runnable = prev->pid && prev->__state == TASK_RUNNING, matched, counted;
-	struct cpool_bpf_cpu *c;
-	__u32 zero = 0;
-
-	c = bpf_map_lookup_elem(&cpu_stats, &zero);
-	if (!c)
-		return 0;
-
+	prev_runnable = prev->pid && prev->__state == TASK_RUNNING;
 	next_id = next->pid ? task_cgroup_id(next) : 0;
 	prev_id = c->cur_cgroup;
+	prev_slot = (__u32)c->cur_slot;
 	/*
 	 * What this CPU recorded at the last switch belongs to prev only if
 	 * prev is the task switched in then; otherwise (a switch this
@@ -304,6 +397,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (!matched && c->last_switch_ns) {
 		c->unmatched++;
 		prev_id = prev->pid ? task_cgroup_id(prev) : 0;
+		prev_slot = NO_SLOT;
 	}
 	if (next_id && waits_from_sched_info(next)) {
 		/*
@@ -320,42 +414,95 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 			pending = clock > queued ? clock - queued : 0;
 		}
 	}
-
-	if (c->last_switch_ns) {
-		prev_cg = charge_prev(c, prev, prev_id, matched, prev_runnable, now, pending);
-		if (prev_id && prev_runnable && next_id && track_preemptors)
-			count_preemption(prev_id, next_id, c);
+	/*
+	 * The scheduler updated prev's sum_exec_runtime before this
+	 * tracepoint: its gain is exactly what cpu.stat was charged.
+	 */
+	exec = prev->se.sum_exec_runtime;
+	/*
+	 * The clock only where it counts: where the idle task comes or goes
+	 * (the CPU's busy time runs from one to the other: a switch between
+	 * two tasks leaves it running), where prev's run time cannot come
+	 * from sum_exec_runtime, and for the wakeup programs' stamps.  Reading
+	 * it is the dearest thing here on some hosts (a kvm-clock without a
+	 * stable TSC: 100 ns and more).
+	 */
+	if (!prev_id || !next_id || !matched || !c->last_switch_ns ||
+	    (track_rqlat && !use_sched_info)) {
+		now = bpf_ktime_get_ns();
+		if (c->last_switch_ns)
+			charge_cpu(c, prev_id, now, pending);
+		else
+			prev_id = 0; /* this CPU's first switch: nothing to charge */
 	}
-	c->last_switch_ns = now;
+	if (BENCH_STOP_AFTER(3))
+		goto switched;
+
+	if (prev_id) {
+		prev_cg = slot_entry(prev_slot, prev_id);
+		if (!prev_cg)
+			prev_cg = claim_slot(prev_id, c, &prev_slot);
+	}
+	if (prev_cg) {
+		if (matched)
+			prev_cg->run_ns += exec > c->cur_exec_start ? exec - c->cur_exec_start : 0;
+		else
+			prev_cg->run_ns += unmatched_run(prev, exec, now - c->last_switch_ns);
+		if (prev_runnable)
+			prev_cg->preempted++;
+	}
+	if (prev_id && prev_runnable && next_id && track_preemptors)
+		count_preemption(prev_id, next_id, c);
+	if (!next_id)
+		goto switched;
+
+	/* The task remembers its cgroup's slot: no hash lookup here. */
+	w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w)
+		c->failed_updates++;
+	if (next_id == prev_id && prev_cg) {
+		next_cg = prev_cg;
+		next_slot = prev_slot;
+	} else {
+		if (w && w->cgroup_id == next_id)
+			next_slot = w->slot;
+		next_cg = slot_entry(next_slot, next_id);
+		if (!next_cg)
+			next_cg = claim_slot(next_id, c, &next_slot);
+	}
+	if (!next_cg)
+		goto switched;
+	if (w && (w->cgroup_id != next_id || w->slot != next_slot)) {
+		w->cgroup_id = next_id;
+		w->slot = next_slot;
+	}
+	next_cg->scheduled++;
+	if (!track_rqlat || !w || BENCH_STOP_AFTER(4))
+		goto switched;
+
+	if (waits_from_sched_info(next))
+		counted = wait_from_sched_info(next, w, pending, &wait);
+	else
+		counted = wait_from_wakeup(w, now, &wait);
+	if (counted && !BENCH_STOP_AFTER(5))
+		hist_add(next_cg, wait);
+
+switched:
+	if (now)
+		c->last_switch_ns = now;
 	if (!next_id) {
 		c->idle_at_switch_in = c->idle_ns;
 		c->nohz_idle_start = 0;
 		c->nohz_inidle = 0;
 	}
 	c->cur_cgroup = next_id;
+	c->cur_slot = next_slot;
 	c->cur_exec_start = next->se.sum_exec_runtime;
 	c->cur_task = (__u64)next;
+	c->cur_pid = next->pid;
 	c->switches++;
-
-	if (track_rqlat && !use_sched_info && prev_runnable)
+	if (track_rqlat && !use_sched_info && prev->pid && prev->__state == TASK_RUNNING)
 		mark_waiting(prev, now, true);
-
-	if (!next_id)
-		return 0;
-	next_cg = next_id == prev_id && prev_cg ?
-			  prev_cg :
-			  lookup_or_init(&cgroup_stats, &next_id, &zero_cgroup, c);
-	if (!next_cg)
-		return 0;
-	next_cg->scheduled++;
-	if (!track_rqlat)
-		return 0;
-	if (waits_from_sched_info(next))
-		counted = wait_from_sched_info(next, pending, c, &wait);
-	else
-		counted = wait_from_wakeup(next, now, &wait);
-	if (counted)
-		hist_add(next_cg, wait);
 	return 0;
 }
 

@@ -35,10 +35,11 @@ int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *ar
 			 int timeout_ms, struct cpool_error *e);
 
 /*
- * The same, passing the descriptor @pass_fd (a pidfd for attach) with the
- * request's first byte (SCM_RIGHTS); the caller keeps its own copy.
+ * The same, with @nfds (at most CPOOL_API_MAX_FDS) descriptors passed
+ * with the request (SCM_RIGHTS): cpool run's stdin, stdout and stderr.
  */
-int cpool_apiclient_call_fd(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int pass_fd,
-			    json_t **result, int timeout_ms, struct cpool_error *e);
+int cpool_apiclient_call_fds(struct cpool_apiclient *c, enum cpool_op op, json_t *args,
+			     const int *fds, int nfds, json_t **result, int timeout_ms,
+			     struct cpool_error *e);
 
 #endif /* CPOOL_APICLIENT_H */

@@ -65,15 +65,14 @@ void cpool_apiserver_close(struct cpool_apiserver *srv);
  * not idle, whatever the timeout.
  */
 int cpool_client_send(struct cpool_client *client, json_t *msg);
+
 /*
- * A descriptor root's client sent with SCM_RIGHTS alongside its request
- * (attach: the pidfd of the process to attach), now the caller's to close;
- * -1 when there is none.  Non-root clients' descriptors are closed
- * unread, at most CPOOL_APISERVER_MAX_FDS are held, and those no request
- * took are closed once the client has no partial line left.
+ * From a handler: takes the descriptors that came with the request (its
+ * line's bytes), at most @max, into @fds; returns how many (0: none), or
+ * -EINVAL outside a handler or when more than @max came.  What the handler
+ * does not take is closed after it returns.
  */
-#define CPOOL_APISERVER_MAX_FDS 4
-int cpool_client_take_fd(struct cpool_client *client);
+int cpool_client_take_fds(struct cpool_client *client, int *fds, int max);
 int cpool_apiserver_client_count(const struct cpool_apiserver *srv);
 
 #endif /* CPOOL_APISERVER_H */

@@ -89,12 +89,20 @@ struct cpool_bpf_cpu {
 	__u64 busy_ns;
 	__u64 idle_ns;
 	__u64 switches;
-	__u64 last_switch_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last switch; 0 = none yet */
+	/*
+	 * bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last switch that took
+	 * the clock: one to or from the idle task, or an unmatched one (0 =
+	 * none yet).  A switch between two tasks leaves it, so while the CPU
+	 * is busy it is when the CPU last became busy.
+	 */
+	__u64 last_switch_ns;
 	__u64 cur_cgroup; /* cgroup v2 id of the running task; 0 = the idle task */
 	__u64 failed_updates; /* map updates that failed (map full, no memory) */
 	__u64 cur_exec_start; /* se.sum_exec_runtime of the running task when it came in */
 	__u64 cur_task; /* that task (its address, as a tag) */
 	__u64 unmatched; /* switches whose prev was not the task last switched in here */
+	__u64 cur_slot; /* slot of cur_cgroup in the cgroup array (0xffffffff: none) */
+	__u64 cur_pid; /* that task's pid (0: the idle task) */
 	/*
 	 * NO_HZ idle, kept like the kernel's tick_sched (see metrics.bpf.c):
 	 * when the current idle span began (0 = none open), whether the idle
@@ -107,8 +115,19 @@ struct cpool_bpf_cpu {
 	__u64 idle_at_switch_in;
 };
 
-/* Per cgroup (BPF_MAP_TYPE_PERCPU_HASH keyed by the __u64 cgroup v2 id). */
+/*
+ * Per cgroup: a BPF_MAP_TYPE_PERCPU_ARRAY indexed by slot, the slot given
+ * by a hash of cgroup v2 id -> __u32 slot (cgroup_slots).  The switch
+ * finds a slot without that hash: from the task's local storage, or the
+ * CPU's cur_slot for the task that ran.  Slots come from a queue of free
+ * ones (free_slots) that the collector fills at load and to which it
+ * returns the slots of cgroups that are gone.  Each CPU's copy says whose
+ * it is (id): a copy of another id is that CPU's stale count from before
+ * the slot changed hands, which the program starts again from zero and
+ * the collector does not add.
+ */
 struct cpool_bpf_cgroup {
+	__u64 id; /* cgroup v2 id this CPU's copy counts for; 0 = none yet */
 	__u64 run_ns; /* time its tasks ran, between switches */
 	__u64 scheduled; /* times one of its tasks was switched in */
 	__u64 preempted; /* times one of its tasks was switched out still runnable */

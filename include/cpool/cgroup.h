@@ -192,6 +192,25 @@ int cpool_cg_vs_destroy(struct cpool_cg_pool *pool, const char *name, int timeou
  */
 int cpool_cg_freeze(const struct cpool_cg_pool *pool, const char *rel, bool freeze, int timeout_ms,
 		    struct cpool_error *e);
+/*
+ * Send @sig to every process of the leaf @rel (not below it), each pinned
+ * by a pidfd and checked to be still inside: the count signalled.
+ */
+int cpool_cg_signal(const struct cpool_cg_pool *pool, const char *rel, int sig,
+		    struct cpool_error *e);
+/* A job leaf's pids.max; 0 = "max". */
+int cpool_cg_job_pids_max(const struct cpool_cg_pool *pool, const char *rel, uint32_t pids_max,
+			  struct cpool_error *e);
+/*
+ * For an event loop: cgroup.kill (5.14+), or, without it (or with
+ * @no_kill_file, for the fallback's test), a freeze request and SIGKILL to
+ * every pid in the subtree, with *again set: call cpool_cg_kill_pids()
+ * once more when cgroup.events says frozen.  Never waits.
+ */
+int cpool_cg_kill_start(const struct cpool_cg_pool *pool, const char *rel, bool no_kill_file,
+			bool *again, struct cpool_error *e);
+/* SIGKILL every pid of @rel and below: the count signalled. */
+int cpool_cg_kill_pids(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e);
 /* cgroup.kill (5.14+), else cpool_cg_kill_signal(). */
 int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e);
 /*

@@ -35,6 +35,13 @@ struct cpool_collector_opts {
 	bool idle_from_switches;
 	uint32_t max_cgroups; /* 0: CPOOL_BPF_MAX_CGROUPS */
 	const char *cgroup_root; /* NULL: the cgroup2 mount from /proc/self/mounts */
+	/*
+	 * Read cgroup files (cpu.stat, cpu.pressure) only of this cgroup and
+	 * those below it (relative to cgroup_root, e.g. "cpool"); NULL: of
+	 * every cgroup.  A daemon that looks at its own subtree need not open
+	 * two files per cgroup of the machine every interval.
+	 */
+	const char *stat_subtree;
 };
 
 /*

@@ -39,12 +39,20 @@ struct cpool_pool_config {
 	bool reserved_set; /* false: the planner's default */
 	struct cpool_cpuset reserved;
 	enum cpool_fit placement; /* default first-fit */
+	bool placement_set; /* given in the file (a reload compares it) */
+	int sched; /* [pool] policy: an enum cpool_sched, or -1 when not given */
+	double quantum; /* [pool] quantum, seconds; 0 when not given */
+	double fairshare_half_life; /* seconds; 0 = no decay; default 7 days */
 	int nr_vs;
 	struct cpool_vs_spec *vs; /* in file order */
 	struct cpool_user_limits limits;
 	/* [metrics] listen: "HOST:PORT" of cpoold's /metrics, "" = off */
 	char metrics_listen[64];
+	/* [pool] retention: samples and ended jobs older than this are pruned; 0 = kept */
+	double retention_s;
 };
+
+#define CPOOL_RETENTION_DEFAULT_S (30 * 86400.0)
 
 #define CPOOL_METRICS_LISTEN_DEFAULT "127.0.0.1:9464"
 

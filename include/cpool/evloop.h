@@ -23,7 +23,12 @@ void cpool_evloop_free(struct cpool_evloop *loop);
 int cpool_evloop_add(struct cpool_evloop *loop, int fd, uint32_t events, cpool_ev_fn fn, void *data,
 		     struct cpool_evsource **src);
 int cpool_evloop_modify(struct cpool_evsource *src, uint32_t events);
-/* Safe from inside any callback, including the source's own. */
+/*
+ * Safe from inside any callback, including the source's own.  Remove a
+ * source before closing its fd: a closed fd's registration outlives it
+ * while another process (a forked child) holds the file.  Such a source is
+ * kept, never called again, and counted in stale_sources.
+ */
 void cpool_evloop_remove(struct cpool_evsource *src);
 int cpool_evsource_fd(const struct cpool_evsource *src);
 
@@ -46,6 +51,7 @@ struct cpool_evloop_stats {
 	uint64_t stall_max_ns;
 	uint64_t stall_window_ns;
 	uint64_t last_round_ns;
+	uint64_t stale_sources; /* removed after their fd was closed: kept, dead */
 };
 
 void cpool_evloop_stats(struct cpool_evloop *loop, struct cpool_evloop_stats *out,

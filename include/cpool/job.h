@@ -35,6 +35,7 @@ struct cpool_job {
 	int priority; /* lower = more urgent, as with nice */
 	char vs[CPOOL_VS_NAME_MAX + 1]; /* required VS; "" = any */
 	size_t index; /* input order: the last tie-breaker */
+	uint32_t user; /* who submitted it (uid; a trace's user number): fairshare charges it */
 };
 
 enum cpool_trace_format {

@@ -26,6 +26,7 @@ enum cpool_job_state {
 	CPOOL_JOB_DONE, /* exited (any status) */
 	CPOOL_JOB_FAILED, /* could not be started, or lost */
 	CPOOL_JOB_CANCELLED,
+	CPOOL_JOB_TIMEOUT, /* killed at its time limit (cpool submit --time) */
 	CPOOL_JOB__COUNT,
 };
 

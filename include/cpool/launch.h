@@ -39,6 +39,11 @@ struct cpool_launch_spec {
 	 */
 	const char *stdout_path;
 	const char *stderr_path;
+	/*
+	 * cpool run: the job's fds 0, 1, 2 as they are (the caller checked
+	 * them), instead of /dev/null and the paths; NULL for the paths.
+	 */
+	const int *stdio_fds;
 	const struct cpool_rlimit *rlimits;
 	int nr_rlimits;
 	/* Take the fork + cgroup.procs path of kernels without clone3 (for its test). */

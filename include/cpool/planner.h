@@ -22,6 +22,7 @@
 #include "cpool/cpuset.h"
 #include "cpool/fit.h"
 #include "cpool/topology.h"
+#include "cpool/job_limits.h"
 #include "cpool/vserver.h"
 #include "cpool/error.h"
 
@@ -48,6 +49,7 @@ struct cpool_vs_spec {
 	bool exclusive; /* default true */
 	enum cpool_smt smt;
 	struct cpool_vs_limits limits; /* memory_max is the "memory" key */
+	struct cpool_job_limits job; /* what each of its jobs gets (job_limits.h) */
 	int line; /* config line of its section, 0 when not from a file */
 };
 

@@ -69,6 +69,7 @@ enum cpool_sched {
 	CPOOL_SCHED_HRRN, /* highest response ratio next */
 	CPOOL_SCHED_MLFQ, /* multilevel feedback queue */
 	CPOOL_SCHED_EASY, /* FCFS + EASY backfilling */
+	CPOOL_SCHED_FAIRSHARE, /* non-preemptive, highest fair-share factor first */
 	CPOOL_SCHED__COUNT,
 };
 
@@ -105,6 +106,12 @@ struct cpool_policy {
 	int64_t mlfq_quantum_us[CPOOL_MLFQ_MAX_LEVELS];
 	/* Admission: hold jobs off a VS whose measured run-queue p99 is above this; 0 = off. */
 	int64_t admit_p99_us;
+	/*
+	 * fairshare: the half-life of past usage (include/cpool/fairshare.h);
+	 * 0 = no decay.  The policy reads only each job's factor; the caller
+	 * keeps the usage (the simulator with this half-life).
+	 */
+	int64_t fairshare_half_life_us;
 };
 
 /* A job as the policy sees it; the caller owns and updates it. */
@@ -118,6 +125,11 @@ struct cpool_pjob {
 	int vs; /* running: index into snapshot vs[]; else -1 */
 	int level; /* policy state: MLFQ level, or frozen effective priority */
 	int64_t level_used_us; /* MLFQ: service at this level before slice_start */
+	/*
+	 * fairshare: the factor of the job's user now, 0..1, higher runs
+	 * first (the caller sets it for queued jobs before each call).
+	 */
+	double fairshare;
 };
 
 struct cpool_vs_state {
@@ -168,7 +180,10 @@ int cpool_policy_decide(const struct cpool_policy *p, const struct cpool_snapsho
 /* Defaults: FCFS, first-fit, quantum 100 ms, MLFQ 3 levels of 100 ms, 200 ms, FCFS. */
 void cpool_policy_init(struct cpool_policy *p);
 
-/* Names: "fcfs", "sjf", "srtf", "rr", "priority", "priority-preemptive", "hrrn", "mlfq", "easy". */
+/*
+ * Names: "fcfs", "sjf", "srtf", "rr", "priority", "priority-preemptive", "hrrn", "mlfq", "easy",
+ * "fairshare".
+ */
 const char *cpool_sched_name(enum cpool_sched s);
 int cpool_sched_parse(const char *name, enum cpool_sched *s);
 const char *cpool_sched_names(void);

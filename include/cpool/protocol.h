@@ -21,6 +21,8 @@
 /* history answers in pages: a reply holds this many jobs unless asked for fewer. */
 #define CPOOL_PROTO_HISTORY_PAGE 500
 #define CPOOL_PROTO_HISTORY_MAX 1000
+/* A request carries at most this many descriptors (SCM_RIGHTS); more are closed. */
+#define CPOOL_API_MAX_FDS 3
 /* Any duration (estimate, quantum), in seconds: 366 days. */
 #define CPOOL_PROTO_MAX_DURATION (366 * 24 * 3600)
 
@@ -40,6 +42,8 @@ enum cpool_op {
 	CPOOL_OP_TOP,
 	CPOOL_OP_STATS,
 	CPOOL_OP_ATTACH,
+	CPOOL_OP_SHARE,
+	CPOOL_OP_RELOAD,
 	CPOOL_OP__COUNT,
 };
 
@@ -56,7 +60,14 @@ struct cpool_submit_req {
 	int cpus; /* >= 1 */
 	uint64_t mem; /* bytes; 0 = VS default */
 	double estimate; /* seconds; 0 = unknown */
+	double time_limit; /* "time": seconds; 0 = the VS's default_time */
 	int priority; /* -20..19, lower is more urgent */
+	/*
+	 * cpool run: the job's stdin, stdout and stderr come with the request
+	 * (SCM_RIGHTS, in that order), and it is cancelled when the connection
+	 * that submitted it closes.  stdout and stderr paths must be absent.
+	 */
+	bool attach;
 };
 
 /*

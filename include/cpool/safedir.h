@@ -29,4 +29,22 @@ int cpool_safe_dir_open(const char *path, mode_t mode, uid_t owner, unsigned fla
  */
 #define CPOOL_SAFE_DIR_STICKY_OK 1u
 
+/*
+ * Files inside a directory opened by cpool_safe_dir_open(), by name (no
+ * '/'), never through a symlink: a user who once could plant one there
+ * cannot redirect a write of root's.
+ *
+ * cpool_safe_write_at() replaces @name with @len bytes of @data, mode
+ * @mode: a new NAME.tmp (O_EXCL, O_NOFOLLOW; a stale one is unlinked
+ * first), fsync, renameat over @name, fsync of the directory.  A reader
+ * sees the old file or the whole new one.  0 or a negative errno.
+ */
+int cpool_safe_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+/*
+ * openat(@dirfd, @name, @flags | O_NOFOLLOW | O_CLOEXEC, @mode) that also
+ * refuses anything but a regular file (-EINVAL; -ELOOP for a symlink).
+ * The fd, or a negative errno.
+ */
+int cpool_safe_open_at(int dirfd, const char *name, int flags, mode_t mode);
+
 #endif /* CPOOL_SAFEDIR_H */

@@ -32,6 +32,7 @@ struct cpool_jobrec {
 	int cpus;
 	uint64_t mem;
 	double estimate;
+	double time_limit; /* seconds the job may run (frozen time excluded); 0 = none */
 	int priority;
 	enum cpool_job_state state;
 	double submit_time, first_start, start_time, end_time;
@@ -90,10 +91,28 @@ int cpool_store_vs_put(struct cpool_store *store, const char *name, const char *
 		       const char *cpus, const char *mems);
 int cpool_store_vs_delete(struct cpool_store *store, const char *name);
 int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s);
+/* @n samples in one transaction (all or none). */
+int cpool_store_samples_insert(struct cpool_store *store, const struct cpool_vs_sample *s,
+			       size_t n);
 
 /* Key/value settings that survive restarts (policy, placement, quantum). */
 int cpool_store_setting_put(struct cpool_store *store, const char *key, const char *value);
 /* Returns a malloc'd value, or NULL when unset. */
 char *cpool_store_setting_get(struct cpool_store *store, const char *key);
+
+/*
+ * Retention: delete at most @batch of the oldest samples taken before
+ * @before (unix seconds), or of the jobs that ended before it (never an
+ * active one).  Return how many went (fewer than @batch: no more to do),
+ * or a negative errno.  Small batches keep each transaction short.
+ */
+int cpool_store_prune_samples(struct cpool_store *store, double before, int batch);
+int cpool_store_prune_jobs(struct cpool_store *store, double before, int batch);
+
+/*
+ * From now on every write fails (SQLITE_READONLY, -EACCES) while @refuse,
+ * as a full or read-only disk would make it: the tests' store failure.
+ */
+int cpool_store_refuse_writes(struct cpool_store *store, bool refuse);
 
 #endif /* CPOOL_STORE_H */

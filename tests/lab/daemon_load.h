@@ -23,6 +23,7 @@ struct daemon_load {
 	double idle_cpu_empty, idle_cpu_queued; /* fraction of one core */
 	double submit_s, cancel_s, live_s;
 	double stall_ms;
+	int daemon_status; /* cpoold's wait status */
 };
 
 static double load_mono_s(void)
@@ -234,7 +235,17 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 		cpool_apiclient_close(lc.c);
 
 	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	{
+		int status = 0;
+
+		waitpid(pid, &status, 0);
+		L->daemon_status = status;
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+			diag("cpoold was killed by signal %d%s", WTERMSIG(status),
+			     WCOREDUMP(status) ? " (core dumped)" : "");
+		else if (WIFEXITED(status) && WEXITSTATUS(status))
+			diag("cpoold exited with status %d", WEXITSTATUS(status));
+	}
 	{
 		static char log[1 << 22];
 		const char *p;

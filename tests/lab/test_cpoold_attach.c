@@ -54,11 +54,11 @@ static int attach(pid_t pid, int cpus, int64_t slurm_job, json_t **result, struc
 	r = cpool_apiclient_connect(sock, &c, e);
 	if (r)
 		bail_out("connect: %s", e->msg);
-	r = cpool_apiclient_call_fd(c, CPOOL_OP_ATTACH,
-				    json_pack("{s:s, s:i, s:i, s:I, s:i, s:s}", "vs", "a", "cpus",
-					      cpus, "uid", 0, "slurm_job", (json_int_t)slurm_job,
-					      "slurm_step", 0, "name", "task"),
-				    pidfd, result, 10000, e);
+	r = cpool_apiclient_call_fds(c, CPOOL_OP_ATTACH,
+				     json_pack("{s:s, s:i, s:i, s:I, s:i, s:s}", "vs", "a", "cpus",
+					       cpus, "uid", 0, "slurm_job", (json_int_t)slurm_job,
+					       "slurm_step", 0, "name", "task"),
+				     &pidfd, 1, result, 10000, e);
 	close(pidfd);
 	cpool_apiclient_close(c);
 	return r;

@@ -3,8 +3,10 @@
  * Crash injection: for every crash point build/cpoold-crash names
  * (--crash-points), ROUNDS times (pass 1, 2, 3 of the point), the daemon
  * is killed there by its own SIGKILL while a workload runs that goes
- * through submit, launch, exit, preemption (rr), resume, cancel, an attach
- * (as the Slurm plugin's) and a VS's create, resize and destroy.  Then a normal cpoold starts on the same
+ * through submit, launch, exit, preemption (rr), resume, cancel, a time
+ * limit's SIGTERM and kill, an attach (as the Slurm plugin's), a VS's
+ * create, resize and destroy, and a reload that does the same to another.
+ * Then a normal cpoold starts on the same
  * state and every job must end exactly once, exec'd at most once, with
  * its exact exit status, and `cpool ps` / `cpool history --json` must tell
  * what the jobs' own files tell.  Meanwhile a sampler watches that no CPU
@@ -15,8 +17,9 @@
  * a failure, named: a crash point nobody can trigger proves nothing.
  *
  * Rounds per point: 1, or CPOOL_CRASH_ROUNDS (make check-crash: 3; a
- * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name) narrows a run
- * while working on one point.
+ * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name,
+ * or a prefix ending in '.' such as "reload.") narrows a run while working on
+ * some points.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -36,6 +39,7 @@ enum kind {
 	SHORT, /* must end done, with its status, exec'd exactly once */
 	CANCELLED, /* cancelled by us: cancelled, or done if it ended first; at most once */
 	IN_DESTROYED_VS, /* its VS is destroyed under it: ended, at most once */
+	TIMED_OUT, /* ignores SIGTERM past its time limit: timeout, exec'd at most once */
 };
 
 struct job {
@@ -81,6 +85,24 @@ static int request(struct round *rd, uid_t uid, const char *op, json_t *args, js
 	return lab_request(rd->sock, uid, op, args, res, REPLY_MS);
 }
 
+/*
+ * The first CPU is the system's, x (exclusive) and s take one each, and
+ * the workload's VS t (or, by a reload, r) the last: 2x2 and 4x1 both have
+ * 4 CPUs.  @extra: more sections.
+ */
+static void write_ini(struct round *rd, const char *extra)
+{
+	FILE *f = fopen(rd->ini, "w");
+
+	if (!f)
+		bail_out("%s: %s", rd->ini, strerror(errno));
+	fprintf(f,
+		"[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
+		"[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\nkill_grace = 1s\n%s",
+		extra);
+	fclose(f);
+}
+
 static void simple(struct round *rd, uid_t uid, const char *op, json_t *args)
 {
 	json_t *res;
@@ -89,8 +111,8 @@ static void simple(struct round *rd, uid_t uid, const char *op, json_t *args)
 	json_decref(res);
 }
 
-static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
-			  const char *tail)
+static struct job *submit_timed(struct round *rd, enum kind kind, uid_t owner, const char *vs,
+				const char *tail, double time_limit)
 {
 	struct job *j = &rd->jobs[rd->n_jobs];
 	char script[512];
@@ -106,9 +128,9 @@ static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const c
 	snprintf(script, sizeof(script), "echo $$ >> %s/exec-%s; %s; exit %d", rd->dir, j->name,
 		 tail, j->status);
 	if (request(rd, owner, "submit",
-		    json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s}", "argv", "/bin/sh", "-c", script,
-			      "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name",
-			      j->name),
+		    json_pack("{s:[s,s,s], s:[s], s:s, s:s, s:s, s:f}", "argv", "/bin/sh", "-c",
+			      script, "env", "PATH=/usr/bin:/bin", "cwd", rd->dir, "vs", vs, "name",
+			      j->name, "time", time_limit),
 		    &res) == 0)
 		j->id = lab_jint(res, "job");
 	json_decref(res);
@@ -135,10 +157,10 @@ static void attach_and_end(struct round *rd, const char *vs)
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd >= 0 && cpool_apiclient_connect(rd->sock, &c, &e) == 0) {
-		cpool_apiclient_call_fd(c, CPOOL_OP_ATTACH,
-					json_pack("{s:s, s:i, s:i, s:i}", "vs", vs, "uid", 0,
-						  "slurm_job", 1, "slurm_step", 0),
-					pidfd, &res, REPLY_MS, &e);
+		cpool_apiclient_call_fds(c, CPOOL_OP_ATTACH,
+					 json_pack("{s:s, s:i, s:i, s:i}", "vs", vs, "uid", 0,
+						   "slurm_job", 1, "slurm_step", 0),
+					 &pidfd, 1, &res, REPLY_MS, &e);
 		cpool_apiclient_close(c);
 	}
 	json_decref(res);
@@ -160,6 +182,12 @@ static void attach_and_end(struct round *rd, const char *vs)
 			break;
 		lab_sleep_ms(100);
 	}
+}
+
+static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
+			  const char *tail)
+{
+	return submit_timed(rd, kind, owner, vs, tail, 0);
 }
 
 /* The job's state in root's ps, "" when it is not listed. */
@@ -222,7 +250,10 @@ static void workload(struct round *rd)
 {
 	simple(rd, 0, "policy.set", json_pack("{s:s, s:f}", "policy", "rr", "quantum", 0.1));
 	for (int it = 0; it < ITERATIONS && !daemon_dead(rd); it++) {
-		struct job *running, *queued, *doomed, *on_x[4] = { NULL };
+		struct job *running, *queued, *doomed, *timed, *on_x[4] = { NULL };
+
+		/* At its limit: SIGTERM, ignored, then the kill after s's kill_grace. */
+		timed = submit_timed(rd, TIMED_OUT, NOBODY, "s", "trap '' TERM; sleep 30", 1);
 
 		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
 			on_x[i] = submit(rd, SHORT, i % 2 ? NOBODY : 0, "x", "sleep 0.3");
@@ -236,6 +267,7 @@ static void workload(struct round *rd)
 		 */
 		for (int i = 0; i < 4 && !daemon_dead(rd); i++)
 			wait_ended(rd, on_x[i], 30000);
+		wait_ended(rd, timed, 30000);
 		if (daemon_dead(rd))
 			break;
 		/* Under fcfs the second waits behind the first: a cancel of a queued job. */
@@ -258,6 +290,16 @@ static void workload(struct round *rd)
 		simple(rd, 0, "vs.resize",
 		       json_pack("{s:s, s:{s:s}}", "name", "t", "spec", "memory", "256M"));
 		simple(rd, 0, "vs.destroy", json_pack("{s:s}", "name", "t"));
+		if (daemon_dead(rd))
+			break;
+		/* A reload creates r on t's CPU, resizes it, and removes it again. */
+		write_ini(rd, "[vserver r]\ncpus = 1\nexclusive = no\nsmt = threads\n");
+		simple(rd, 0, "reload", NULL);
+		write_ini(rd, "[vserver r]\ncpus = 1\nexclusive = no\nsmt = threads\n"
+			      "memory = 256M\n");
+		simple(rd, 0, "reload", NULL);
+		write_ini(rd, "");
+		simple(rd, 0, "reload", NULL);
 	}
 }
 
@@ -493,7 +535,13 @@ static int check_round(struct round *rd)
 			diag("job %s ran but its record has no start", j->name);
 			bad++;
 		}
-		if (strcmp(state, "done") == 0) {
+		if (j->kind == TIMED_OUT) {
+			if (strcmp(state, "timeout") || lines > 1) {
+				diag("job %s (past its time limit, exec'd %d times) ended %s: %s",
+				     j->name, lines, state, json_dumps(rec, JSON_COMPACT));
+				bad++;
+			}
+		} else if (strcmp(state, "done") == 0) {
 			if (lines != 1 || lab_jint(rec, "exit_code") != j->status ||
 			    lab_jint(rec, "signal") != 0) {
 				diag("job %s: done, exit %lld signal %lld, exec'd %d times; it exits %d",
@@ -553,7 +601,6 @@ static void run_round(const char *point, int pass, int seq)
 	double t0 = mono_s();
 	pid_t normal = 0;
 	int bad = 0;
-	FILE *f;
 
 	snprintf(rd.dir, sizeof(rd.dir), "/tmp/crash-lab.XXXXXX");
 	if (!mkdtemp(rd.dir) || chmod(rd.dir, 01777))
@@ -561,14 +608,7 @@ static void run_round(const char *point, int pass, int seq)
 	snprintf(rd.sock, sizeof(rd.sock), "%s/cpool.sock", rd.dir);
 	snprintf(rd.ini, sizeof(rd.ini), "%s/pool.ini", rd.dir);
 	snprintf(rd.root, sizeof(rd.root), "cpool-lab-crash-%d-%d", (int)getpid(), seq);
-	f = fopen(rd.ini, "w");
-	/*
-	 * The first CPU is the system's, x (exclusive) and s take one each,
-	 * and the workload's VS t the last: 2x2 and 4x1 both have 4 CPUs.
-	 */
-	fprintf(f, "[pool]\nname = crashpool\n\n[vserver x]\ncpus = 1\nsmt = threads\n\n"
-		   "[vserver s]\ncpus = 1\nexclusive = no\nsmt = threads\n");
-	fclose(f);
+	write_ini(&rd, "");
 	snprintf(crash_at, sizeof(crash_at), "%s:%d", point, pass);
 
 	rd.sampler = fork();
@@ -645,7 +685,9 @@ int main(void)
 	p = popen(cmd, "r");
 	while (p && fgets(line, sizeof(line), p) && n < MAX_POINTS) {
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] && (!only || strcmp(only, line) == 0))
+		if (line[0] && (!only || strcmp(only, line) == 0 ||
+				(only[0] && only[strlen(only) - 1] == '.' &&
+				 strncmp(only, line, strlen(only)) == 0)))
 			points[n++] = strdup(line);
 	}
 	if (!p || pclose(p) != 0 || n == 0) {

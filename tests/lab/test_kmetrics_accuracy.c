@@ -291,23 +291,107 @@ static void freeze(bool stop)
 	}
 }
 
-/* One edge of a window: the snapshot and the references around it. */
+/*
+ * /proc/stat idle of every CPU, read at one instant of CLOCK_MONOTONIC
+ * (the middle of the read), the clock of the snapshot's time_ns.
+ */
+struct idle_reading {
+	uint64_t t;
+	uint64_t idle[CPOOL_MAX_CPUS];
+	int n;
+};
+
+static void read_idle(struct idle_reading *r)
+{
+	uint64_t t0 = now_ns();
+
+	r->n = proc_stat_idle(r->idle, CPOOL_MAX_CPUS);
+	r->t = t0 + (now_ns() - t0) / 2;
+}
+
+/*
+ * Whether @b can follow @a: on every CPU idle grew by no less than nothing
+ * and no more than the time between them, give or take a tick of
+ * /proc/stat's resolution.  A reading fails it when the emulator stalled
+ * the reader in the middle of it (each CPU's line is computed at its own
+ * instant, and under TCG, which runs the vCPUs in turns on one thread of a
+ * loaded host, a stall lasts tens of ms), and on 6.1 when it is torn: 6.1
+ * has no seqcount around tick_sched's idle_sleeptime / idle_entrytime
+ * (6.12 has idle_sleeptime_seq), so a reader racing with a CPU's own
+ * update of its idle span can count that span twice or not at all.
+ */
+static bool idle_follows(const struct idle_reading *a, const struct idle_reading *b, int *bad_cpu)
+{
+	int64_t tick = (int64_t)(1000000000ull / (uint64_t)clk_tck) + 1000000;
+	int64_t dt = (int64_t)(b->t - a->t);
+
+	for (int i = 0; i < a->n && i < b->n; i++) {
+		int64_t grew = (int64_t)(b->idle[i] - a->idle[i]);
+
+		if (grew < -tick || grew > dt + tick) {
+			*bad_cpu = i;
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * One edge of a window: the snapshot and the references around it.  The
+ * snapshot counts idle up to its time_ns; CPUs idle on while we read, so
+ * the reference is /proc/stat at that same instant, interpolated between
+ * a reading just before and one just after (not the middle of the two:
+ * the collector reads the cgroup files after time_ns, and a stall of the
+ * emulator there moved the middle by tens of ms).  A reading before and
+ * one after those check that the four are consistent (idle_follows());
+ * an inconsistent set takes the whole edge again.
+ */
 static void edge(struct cpool_kmetrics_snapshot *s, uint64_t *idle, int *ncpu_stat,
 		 const struct group *job, uint64_t *delay)
 {
-	static uint64_t before[CPOOL_MAX_CPUS];
-	int err, n = 0;
+	static struct idle_reading r[4];
+	int err = 0, bad_cpu = -1;
 
 	freeze(true);
-	if (idle)
-		proc_stat_idle(before, CPOOL_MAX_CPUS);
-	err = cpool_collector_read(col, s);
-	if (idle) {
-		/* CPUs idle on while we read: take the middle of the bracket. */
-		n = proc_stat_idle(idle, CPOOL_MAX_CPUS);
-		for (int i = 0; i < n; i++)
-			idle[i] = (idle[i] + before[i]) / 2;
-		*ncpu_stat = n;
+	for (int attempt = 1; attempt <= 5; attempt++) {
+		if (!idle) {
+			err = cpool_collector_read(col, s);
+			break;
+		}
+		read_idle(&r[0]);
+		read_idle(&r[1]);
+		err = cpool_collector_read(col, s);
+		read_idle(&r[2]);
+		read_idle(&r[3]);
+		if (err ||
+		    (idle_follows(&r[0], &r[1], &bad_cpu) && idle_follows(&r[1], &r[2], &bad_cpu) &&
+		     idle_follows(&r[2], &r[3], &bad_cpu)))
+			break;
+		diag("edge %d: /proc/stat idle of cpu%d inconsistent (readings %.1f %.1f %.1f %.1f ms at +0 %.1f %.1f %.1f ms): reading again",
+		     attempt, bad_cpu, (double)r[0].idle[bad_cpu] / 1e6,
+		     (double)r[1].idle[bad_cpu] / 1e6, (double)r[2].idle[bad_cpu] / 1e6,
+		     (double)r[3].idle[bad_cpu] / 1e6, (double)(r[1].t - r[0].t) / 1e6,
+		     (double)(r[2].t - r[0].t) / 1e6, (double)(r[3].t - r[0].t) / 1e6);
+		if (attempt < 5)
+			cpool_kmetrics_snapshot_free(s);
+	}
+	if (idle && !err) {
+		double span = (double)(r[2].t - r[1].t);
+		double at = span > 0 ? (double)(s->time_ns - r[1].t) / span : 0.5;
+
+		double moved = 0;
+
+		for (int i = 0; i < r[1].n && i < r[2].n; i++) {
+			double grew = (double)(int64_t)(r[2].idle[i] - r[1].idle[i]);
+
+			idle[i] = r[1].idle[i] + (uint64_t)llround(at * grew);
+			if (fabs((at - 0.5) * grew) > moved)
+				moved = fabs((at - 0.5) * grew);
+		}
+		*ncpu_stat = r[1].n < r[2].n ? r[1].n : r[2].n;
+		diag("edge: /proc/stat read %.1f ms before and %.1f ms after the snapshot's instant (the middle would be off by up to %.1f ms)",
+		     (double)(s->time_ns - r[1].t) / 1e6, (double)(r[2].t - s->time_ns) / 1e6,
+		     moved / 1e6);
 	}
 	if (job)
 		*delay = run_delay_sum(job);

@@ -32,6 +32,24 @@ static void fixture_open(struct cpoold *d, char *dir)
 	snprintf(d->pool.path, sizeof(d->pool.path), "%s", dir);
 }
 
+/* One API request as @uid, answered by cpoold's handler; NULL when it waits (wait). */
+static inline json_t *fixture_ask(struct cpoold *d, uid_t uid, const char *line)
+{
+	struct cpool_peer peer = { .pid = 1, .uid = uid, .gid = uid };
+	struct cpool_request req;
+	struct cpool_error err;
+	json_t *reply;
+
+	if (cpool_request_parse(line, strlen(line), &req, &err)) {
+		reply = cpool_reply_error(req.id, -EINVAL, "%s", err.msg);
+		cpool_request_free(&req);
+		return reply;
+	}
+	reply = api_handle(NULL, &peer, &req, d);
+	cpool_request_free(&req);
+	return reply;
+}
+
 /* Cancels what is left, closes the store, removes the directory. */
 static void fixture_close(struct cpoold *d, const char *dir)
 {

@@ -26,6 +26,7 @@ struct tjob {
 	int priority;
 	double estimate; /* 0 = runtime */
 	const char *vs;
+	unsigned user; /* fairshare charges it */
 };
 
 /* Expected per job: first start, end, and the textbook wait, response, turnaround. */
@@ -64,6 +65,7 @@ static inline void case_jobs(struct sim_case *c, const struct tjob *t, size_t n)
 		j->estimate_us = t[i].estimate > 0 ? sec_us(t[i].estimate) : j->runtime_us;
 		j->cpus = t[i].cpus ? t[i].cpus : 1;
 		j->priority = t[i].priority;
+		j->user = t[i].user;
 		if (t[i].vs)
 			snprintf(j->vs, sizeof(j->vs), "%s", t[i].vs);
 		j->index = i;

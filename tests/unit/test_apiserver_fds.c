@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * Descriptors passed with requests (SCM_RIGHTS): root's reach the handler
- * that takes them, those no request takes are closed, and nobody else's
- * are ever kept.
+ * Descriptors passed with a request (SCM_RIGHTS): the handler of that
+ * request may take them; what it does not take is closed after it, and a
+ * set larger than CPOOL_API_MAX_FDS is closed whole.  cpool run's attached
+ * submit takes three from any user; the Slurm plugin's attach op takes one,
+ * a pidfd, from root only (the handler here refuses others' as cpoold's
+ * does).  Pipes' write ends are sent with our copies closed, so the read end
+ * says EOF exactly when the server no longer holds them.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,28 +24,41 @@
 #include "cpool/apiserver.h"
 
 static struct cpool_evloop *loop;
-static char dir[] = "/tmp/cpool-test-apifds.XXXXXX";
+static char dir[] = "/tmp/cpool-test-api-fds.XXXXXX";
 static char path[200], probe[220];
 static ino_t probe_ino;
+static int taken[CPOOL_API_MAX_FDS], n_taken = -1, seen_by_hello = -1;
 
-/* attach takes the descriptor and says whether it is the probe file; others leave it. */
-static json_t *handler(struct cpool_client *c, const struct cpool_peer *peer,
-		       const struct cpool_request *req, void *data)
+/* attach (root's only) takes one descriptor and says whether it is the probe file. */
+static json_t *attach(struct cpool_client *c, const struct cpool_peer *peer,
+		      const struct cpool_request *req)
 {
 	struct stat st;
 	int fd;
 
-	(void)peer;
-	(void)data;
-	if (req->op != CPOOL_OP_ATTACH)
-		return cpool_reply_ok(req->id, NULL);
-	fd = cpool_client_take_fd(c);
-	if (fd < 0)
+	if (peer->uid != 0 || cpool_client_take_fds(c, &fd, 1) != 1)
 		return cpool_reply_ok(req->id, json_pack("{s:b}", "fd", 0));
 	fstat(fd, &st);
 	close(fd);
 	return cpool_reply_ok(req->id,
 			      json_pack("{s:b, s:b}", "fd", 1, "probe", st.st_ino == probe_ino));
+}
+
+static json_t *handler(struct cpool_client *c, const struct cpool_peer *peer,
+		       const struct cpool_request *req, void *data)
+{
+	int fds[CPOOL_API_MAX_FDS];
+
+	(void)data;
+	if (req->op == CPOOL_OP_ATTACH)
+		return attach(c, peer, req);
+	if (req->op == CPOOL_OP_SUBMIT && req->u.submit.attach) {
+		n_taken = cpool_client_take_fds(c, taken, CPOOL_API_MAX_FDS);
+	} else {
+		/* Looks, does not take: the server must close them. */
+		seen_by_hello = cpool_client_take_fds(c, fds, 0);
+	}
+	return cpool_reply_ok(req->id, NULL);
 }
 
 static int connect_client(void)
@@ -118,20 +134,86 @@ static int open_fds(void)
 	return n;
 }
 
+/* @line with @n fds in one sendmsg. */
+static void send_with_fds(int sock, const char *line, const int *fds, int n)
+{
+	char control[CMSG_SPACE(sizeof(int) * 8)];
+	struct iovec iov = { .iov_base = (void *)line, .iov_len = strlen(line) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	memset(control, 0, sizeof(control));
+	msg.msg_control = control;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)n);
+	if (sendmsg(sock, &msg, 0) != (ssize_t)strlen(line))
+		bail_out("sendmsg: %s", strerror(errno));
+}
+
+/* Runs the loop until a reply line arrives on @sock. */
+static bool replied(int sock)
+{
+	char buf[512];
+
+	for (int i = 0; i < 300; i++) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+
+		cpool_evloop_once(loop, 5);
+		if (poll(&p, 1, 0) > 0)
+			return recv(sock, buf, sizeof(buf), 0) > 0;
+	}
+	return false;
+}
+
+/* @n pipes; their write ends in @w (ours closed once sent), read ends non-blocking in @r. */
+static void pipes(int *r, int *w, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+			bail_out("pipe: %s", strerror(errno));
+		r[i] = p[0];
+		w[i] = p[1];
+	}
+}
+
+/* True when every read end says EOF: nobody holds a write end any more. */
+static bool all_eof(const int *r, int n)
+{
+	char c;
+
+	for (int i = 0; i < n; i++)
+		if (read(r[i], &c, 1) != 0)
+			return false;
+	return true;
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 int main(void)
 {
+	/* Open to all: a non-root client must reach it. */
 	struct cpool_apiserver_opts o = { .mode = 0666, .gid = (gid_t)-1, .handler = handler };
 	struct cpool_apiserver *srv;
+	int r[8], w[8], sock, a, probe_fd, before, status = -1;
 	struct cpool_error err = { 0 };
 	char buf[4096];
 	struct stat st;
-	int a, probe_fd, before, status;
 	pid_t child;
 
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp: %s", strerror(errno));
 	chmod(dir, 0755);
-	snprintf(path, sizeof(path), "%s/cpool.sock", dir);
+	snprintf(path, sizeof(path), "%s/api.sock", dir);
 	snprintf(probe, sizeof(probe), "%s/probe", dir);
 	probe_fd = open(probe, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (probe_fd < 0 || fstat(probe_fd, &st))
@@ -140,6 +222,57 @@ int main(void)
 	o.path = path;
 	if (cpool_evloop_new(&loop) || cpool_apiserver_open(loop, &o, &srv, &err))
 		bail_out("server: %s", err.msg);
+	sock = connect_client();
+
+	pipes(r, w, 3);
+	send_with_fds(sock, "{\"v\":1,\"id\":1,\"op\":\"hello\"}\n", w, 3);
+	close_all(w, 3);
+	ok(replied(sock), "hello with three descriptors is answered");
+	is_int(seen_by_hello, -EINVAL, "its handler sees them (more than it would take)");
+	ok(all_eof(r, 3), "the server closed the descriptors nobody took");
+	close_all(r, 3);
+
+	pipes(r, w, 3);
+	send_with_fds(sock,
+		      "{\"v\":1,\"id\":2,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],"
+		      "\"attach\":true}}\n",
+		      w, 3);
+	close_all(w, 3);
+	ok(replied(sock), "an attached submit is answered");
+	is_int(n_taken, 3, "its handler took the three descriptors");
+	ok(!all_eof(r, 3), "taken descriptors stay open");
+	close_all(taken, 3);
+	ok(all_eof(r, 3), "... until their taker closes them");
+	close_all(r, 3);
+
+	pipes(r, w, 4);
+	n_taken = -1;
+	send_with_fds(sock,
+		      "{\"v\":1,\"id\":3,\"op\":\"submit\",\"args\":{\"argv\":[\"x\"],"
+		      "\"attach\":true}}\n",
+		      w, 4);
+	close_all(w, 4);
+	ok(replied(sock), "a request with four descriptors is answered");
+	is_int(n_taken, 0, "none reaches the handler");
+	ok(all_eof(r, 4), "all four are closed");
+	close_all(r, 4);
+
+	n_taken = -1;
+	pipes(r, w, 3);
+	send_with_fds(sock, "{\"v\":1,\"id\":4,\"op\":\"hello\"}\n", w, 3);
+	close_all(w, 3);
+	{
+		static const char line[] = "{\"v\":1,\"id\":5,\"op\":\"submit\",\"args\":{\"argv\":"
+					   "[\"x\"],\"attach\":true}}\n";
+
+		if (send(sock, line, strlen(line), 0) != (ssize_t)strlen(line))
+			bail_out("send: %s", strerror(errno));
+	}
+	ok(replied(sock), "pipelined: the first request is answered");
+	replied(sock);
+	is_int(n_taken, 0, "a later request does not get an earlier one's descriptors");
+	ok(all_eof(r, 3), "they were closed after the request they came with");
+	close_all(r, 3);
 
 	a = connect_client();
 	send_fd(a, "{\"v\":1,\"id\":1,\"op\":\"attach\",\"args\":{\"vs\":\"a\",\"uid\":0}}\n",
@@ -162,13 +295,14 @@ int main(void)
 
 	/* Several descriptors with one request: at most the limit are held, the rest closed. */
 	before = open_fds();
-	for (int i = 0; i < CPOOL_APISERVER_MAX_FDS + 3; i++)
+	for (int i = 0; i < CPOOL_API_MAX_FDS + 3; i++)
 		send_fd(a, i == 0 ? "{\"v\":1,\"id\":5," : " ", probe_fd);
 	send_fd(a, "\"op\":\"ps\"}\n", -1);
 	read_line(a, buf, sizeof(buf));
 	is_int(open_fds(), before, "a flood of descriptors leaves none open");
 
-	/* Anyone but root: the descriptor never reaches the handler. */
+	/* Anyone but root: attach never takes the descriptor, and the server closes it. */
+	before = open_fds();
 	child = fork();
 	if (child == 0) {
 		int s;
@@ -196,9 +330,13 @@ int main(void)
 	for (int i = 0; i < 2000 && waitpid(child, &status, WNOHANG) == 0; i++)
 		cpool_evloop_once(loop, 10);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "a non-root client's descriptor is closed unread (child status %d)", status);
+	   "a non-root client's descriptor never reaches attach (child status %d)", status);
+	for (int i = 0; i < 500 && cpool_apiserver_client_count(srv) > 2; i++)
+		cpool_evloop_once(loop, 10);
+	is_int(open_fds(), before, "and the server holds none of it once the client is gone");
 
 	close(a);
+	close(sock);
 	cpool_apiserver_close(srv);
 	cpool_evloop_free(loop);
 	close(probe_fd);

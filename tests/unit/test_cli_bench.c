@@ -338,45 +338,112 @@ static void report_repeats(void)
 		diag("could not remove %s", dir);
 }
 
+/*
+ * A measured run for the calibration tests: @n one-CPU jobs of 1 s, all
+ * arriving at 0, on one VS "a" of CPUs @cpus, under @sched; each ran to
+ * its end.  The caller fills in what was measured.
+ */
+struct cal_case {
+	struct cpool_job jobs[4];
+	struct cpool_vserver vs;
+	struct bench_job bj[4];
+	struct bench_run r;
+	struct bench b;
+};
+
+static void cal_case_init(struct cal_case *c, size_t n, const char *cpus, enum cpool_sched sched)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->vs.name, sizeof(c->vs.name), "a");
+	cpool_cpuset_parse(&c->vs.cpus, cpus, NULL);
+	c->r = (struct bench_run){ .jobs = c->bj, .n_jobs = n, .measured = true };
+	cpool_policy_init(&c->r.policy);
+	c->r.policy.sched = sched;
+	c->b = (struct bench){ .vs = &c->vs,
+			       .n_vs = 1,
+			       .total_cpus = cpool_cpuset_count(&c->vs.cpus),
+			       .jobs = c->jobs,
+			       .n_jobs = n,
+			       .runs = &c->r,
+			       .n_runs = 1 };
+	for (size_t k = 0; k < n; k++) {
+		snprintf(c->jobs[k].id, sizeof(c->jobs[k].id), "%zu", k + 1);
+		c->jobs[k].runtime_us = c->jobs[k].estimate_us = 1000000;
+		c->jobs[k].cpus = 1;
+		c->jobs[k].index = k;
+		c->bj[k] = (struct bench_job){ .job = &c->jobs[k],
+					       .p_vs = -1,
+					       .c_vs = -1,
+					       .m_ok = true,
+					       .m_ended = true,
+					       .m_rq_mean_us = -1 };
+		snprintf(c->bj[k].m_vs, sizeof(c->bj[k].m_vs), "a");
+	}
+}
+
 /* Three gaps after an end, 0.1, 0.1 and 3 s: the delay is their median, not the policy's 3 s wait. */
 static void dispatch_median(void)
 {
 	static const double start[] = { 0, 1.1, 2.2, 6.2 };
-	struct cpool_job jobs[4];
-	struct cpool_vserver vs = { .name = "a" };
-	struct bench_job bj[4];
-	struct bench_run r = { .jobs = bj, .n_jobs = 4, .measured = true };
-	struct bench b = { .vs = &vs,
-			   .n_vs = 1,
-			   .total_cpus = 1,
-			   .jobs = jobs,
-			   .n_jobs = 4,
-			   .runs = &r,
-			   .n_runs = 1 };
+	struct cal_case c;
 
-	cpool_cpuset_parse(&vs.cpus, "0", NULL);
-	cpool_policy_init(&r.policy);
-	memset(jobs, 0, sizeof(jobs));
-	memset(bj, 0, sizeof(bj));
+	cal_case_init(&c, 4, "0", CPOOL_SCHED_FCFS);
 	for (int k = 0; k < 4; k++) {
-		snprintf(jobs[k].id, sizeof(jobs[k].id), "%d", k + 1);
-		jobs[k].runtime_us = jobs[k].estimate_us = 1000000;
-		jobs[k].cpus = 1;
-		jobs[k].index = (size_t)k;
-		bj[k] = (struct bench_job){ .job = &jobs[k],
-					    .p_vs = -1,
-					    .c_vs = -1,
-					    .m_ok = true,
-					    .m_ended = true,
-					    .m_start = start[k],
-					    .m_end = start[k] + 1,
-					    .m_rq_mean_us = -1 };
-		snprintf(bj[k].m_vs, sizeof(bj[k].m_vs), "a");
+		c.bj[k].m_start = start[k];
+		c.bj[k].m_end = start[k] + 1;
 	}
-	is_int(bench_run_calibrate(&b, &r), 0, "dispatch delay: calibrated");
-	ok(r.cal_dispatch_n == 3 && fabs(r.cal_dispatch_s - 0.1) < 1e-9,
-	   "dispatch delay: the median 0.1 s of 3 gaps (%.3f s, %zu)", r.cal_dispatch_s,
-	   r.cal_dispatch_n);
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "dispatch delay: calibrated");
+	ok(c.r.cal_dispatch_n == 3 && fabs(c.r.cal_dispatch_s - 0.1) < 1e-9,
+	   "dispatch delay: the median 0.1 s of 3 gaps (%.3f s, %zu)", c.r.cal_dispatch_s,
+	   c.r.cal_dispatch_n);
+}
+
+/*
+ * The replay submitted job 2 0.7 s late, after job 1 had ended: the
+ * calibration starts it at its measured arrival, as the daemon did, and
+ * its calibrated wait counts from there (0), as the measured one does.
+ */
+static void late_arrival(void)
+{
+	struct cpool_job_metrics m;
+	struct cal_case c;
+
+	cal_case_init(&c, 2, "0", CPOOL_SCHED_FCFS);
+	c.jobs[1].submit_us = 500000;
+	c.bj[0].m_submit = c.bj[0].m_start = 0.001;
+	c.bj[0].m_end = 1.001;
+	c.bj[1].m_submit = c.bj[1].m_start = 1.2;
+	c.bj[1].m_end = 2.2;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "late arrival: calibrated");
+	ok(fabs(c.bj[1].c_start - 1.2) < 1e-6 && fabs(c.bj[1].c_end - 2.2) < 1e-6,
+	   "late arrival: job 2 starts at its measured arrival 1.2 s and ends at 2.2 s (%.3f..%.3f)",
+	   c.bj[1].c_start, c.bj[1].c_end);
+	m.response = NAN;
+	bench_job_metrics(&c.bj[1], BENCH_CALIBRATED, &m);
+	ok(fabs(m.response) < 1e-6,
+	   "late arrival: its calibrated response counts from that arrival (%.3f s)", m.response);
+}
+
+/*
+ * rr: job 1 was seen frozen, so its 4 s of occupancy count only its 1.5 s
+ * of CPU time; job 2, never seen frozen, all of its own 2 s.
+ */
+static void frozen_share(void)
+{
+	struct cal_case c;
+
+	cal_case_init(&c, 2, "0-1", CPOOL_SCHED_RR);
+	for (int k = 0; k < 2; k++) {
+		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
+		c.bj[k].m_end = k ? 2.001 : 4.001;
+		c.bj[k].m_cpu_time = k ? 1.9 : 1.5;
+		c.bj[k].m_seen_running = k ? 8 : 6;
+		c.bj[k].m_seen_frozen = k ? 0 : 1;
+	}
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "frozen share: calibrated");
+	ok(fabs(c.bj[0].c_end - 1.501) < 1e-5 && fabs(c.bj[1].c_end - 2.001) < 1e-5,
+	   "frozen share: job 1 runs its 1.5 CPU-s, job 2 its 2 s of occupancy (ends %.4f, %.4f)",
+	   c.bj[0].c_end, c.bj[1].c_end);
 }
 
 int main(void)
@@ -385,6 +452,8 @@ int main(void)
 
 	report_repeats();
 	dispatch_median();
+	late_arrival();
+	frozen_share();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

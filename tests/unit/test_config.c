@@ -7,6 +7,7 @@
 
 #include "../tap.h"
 #include "cpool/config.h"
+#include "cpool/policy.h"
 
 static struct cpool_error err;
 
@@ -108,12 +109,15 @@ static void bad_files(void)
 		 "duplicate vserver name");
 	error_is(
 		"[pool]\nnmae = x\n",
-		"pool.ini:2: [pool] unknown key 'nmae'; valid keys: name, reserved_cpus, placement",
+		"pool.ini:2: [pool] unknown key 'nmae'; valid keys: name, reserved_cpus, placement, "
+		"policy, quantum, fairshare_half_life, retention",
 		"unknown pool key");
 	error_is(
 		"[vserver db]\ncpus = 4\ncpu = 4\n",
 		"pool.ini:3: [vserver db] unknown key 'cpu'; valid keys: cpus, memory, numa, mems, "
-		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max",
+		"exclusive, smt, cpu_weight, cpu_max, memory_high, pids_max, default_time, "
+		"max_time, kill_grace, job_pids_max, job_rlimit_nofile, job_rlimit_nproc, "
+		"job_rlimit_memlock, job_rlimit_core",
 		"unknown vserver key");
 	error_is(
 		"[pool]\n[servers]\ncpus = 3\n",
@@ -413,8 +417,68 @@ static void metrics_section(void)
 		 "unknown [metrics] key");
 }
 
+static void retention(void)
+{
+	struct cpool_pool_config c;
+
+	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", &err) == 0 &&
+		   c.retention_s == 30 * 86400.0,
+	   "retention defaults to 30 days");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\nretention = 90d\n", "pool.ini", &err) == 0 &&
+		   c.retention_s == 90 * 86400.0,
+	   "retention = 90d");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\nretention = off\n", "pool.ini", &err) == 0 &&
+		   c.retention_s == 0,
+	   "retention = off keeps everything");
+	cpool_config_free(&c);
+	error_is("[pool]\nretention = 10s\n",
+		 "pool.ini:2: [pool] key 'retention': '10s' is not valid; use a duration from 1h "
+		 "to 3650d (30d) or off",
+		 "a retention shorter than an hour is refused");
+}
+
+static void policy_keys(void)
+{
+	struct cpool_pool_config c;
+
+	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", &err) == 0 && c.sched == -1 &&
+		   c.quantum == 0 && !c.placement_set && c.fairshare_half_life == 7 * 86400.0,
+	   "no policy, quantum or placement given; half-life 7 days");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c,
+				     "[pool]\npolicy = fairshare\nquantum = 50ms\n"
+				     "placement = best-fit\nfairshare_half_life = 1d\n",
+				     "pool.ini", &err) == 0 &&
+		   c.sched == CPOOL_SCHED_FAIRSHARE && c.quantum == 0.05 && c.placement_set &&
+		   c.placement == CPOOL_FIT_BEST && c.fairshare_half_life == 86400.0,
+	   "policy, quantum, placement and half-life read");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\nfairshare_half_life = 0\n", "pool.ini", &err) ==
+			   0 &&
+		   c.fairshare_half_life == 0,
+	   "half-life 0: no decay");
+	cpool_config_free(&c);
+	error_is(
+		"[pool]\npolicy = lottery\n",
+		"pool.ini:2: [pool] key 'policy': 'lottery' is not valid; use fcfs, sjf, srtf, rr, "
+		"priority, priority-preemptive, hrrn, mlfq, easy, fairshare",
+		"unknown policy refused");
+	error_is("[pool]\nquantum = 0\n",
+		 "pool.ini:2: [pool] key 'quantum': '0' is not valid; use a duration from 1ms to "
+		 "1h, e.g. 100ms",
+		 "zero quantum refused");
+	error_is("[pool]\nfairshare_half_life = soon\n",
+		 "pool.ini:2: [pool] key 'fairshare_half_life': 'soon' is not valid; use a "
+		 "duration up to 10 years, e.g. 7d (0: no decay)",
+		 "bad half-life refused");
+}
+
 int main(void)
 {
+	retention();
+	policy_keys();
 	user_limits();
 	metrics_section();
 	garbage();

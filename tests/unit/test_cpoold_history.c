@@ -9,23 +9,6 @@
 
 static char dir[] = "/tmp/cpool-test-cpoold-history.XXXXXX";
 
-static json_t *ask(struct cpoold *d, uid_t uid, const char *line)
-{
-	struct cpool_peer peer = { .pid = 1, .uid = uid, .gid = uid };
-	struct cpool_request req;
-	struct cpool_error err;
-	json_t *reply;
-
-	if (cpool_request_parse(line, strlen(line), &req, &err)) {
-		reply = cpool_reply_error(req.id, -EINVAL, "%s", err.msg);
-		cpool_request_free(&req);
-		return reply;
-	}
-	reply = api_handle(NULL, &peer, &req, d);
-	cpool_request_free(&req);
-	return reply;
-}
-
 int main(void)
 {
 	struct cpoold d;
@@ -51,7 +34,7 @@ int main(void)
 			bail_out("insert: %s", cpool_store_errmsg(d.store));
 	}
 
-	reply = ask(&d, 0, "{\"v\":1,\"id\":1,\"op\":\"history\"}");
+	reply = fixture_ask(&d, 0, "{\"v\":1,\"id\":1,\"op\":\"history\"}");
 	jobs = json_object_get(json_object_get(reply, "result"), "jobs");
 	is_int((int64_t)json_array_size(jobs), CPOOL_PROTO_HISTORY_PAGE,
 	       "without a limit, a page of the default size");
@@ -64,7 +47,7 @@ int main(void)
 			line, sizeof(line),
 			"{\"v\":1,\"id\":2,\"op\":\"history\",\"args\":{\"limit\":70,\"after\":%lld}}",
 			(long long)after);
-		reply = ask(&d, 0, line);
+		reply = fixture_ask(&d, 0, line);
 		jobs = json_object_get(json_object_get(reply, "result"), "jobs");
 		for (size_t i = 0; i < json_array_size(jobs); i++) {
 			int64_t id =
@@ -83,14 +66,16 @@ int main(void)
 	ok(ordered, "once each, in id order");
 	is_int(pages, 18, "in 18 pages (17 full, one of 10)");
 
-	reply = ask(&d, 1000, "{\"v\":1,\"id\":3,\"op\":\"history\",\"args\":{\"limit\":1000}}");
+	reply = fixture_ask(&d, 1000,
+			    "{\"v\":1,\"id\":3,\"op\":\"history\",\"args\":{\"limit\":1000}}");
 	jobs = json_object_get(json_object_get(reply, "result"), "jobs");
 	is_int((int64_t)json_array_size(jobs), 400, "a user's page holds only their jobs");
 	ok(!json_object_get(json_object_get(reply, "result"), "next"), "and, all there, no cursor");
 	json_decref(reply);
 
-	reply = ask(&d, 0,
-		    "{\"v\":1,\"id\":4,\"op\":\"history\",\"args\":{\"limit\":1200,\"after\":3}}");
+	reply = fixture_ask(
+		&d, 0,
+		"{\"v\":1,\"id\":4,\"op\":\"history\",\"args\":{\"limit\":1200,\"after\":3}}");
 	ok(json_is_false(json_object_get(reply, "ok")), "a limit past the maximum is refused");
 	ok(strstr(json_string_value(json_object_get(json_object_get(reply, "error"), "message")) ?:
 												   "",

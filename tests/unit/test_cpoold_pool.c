@@ -65,9 +65,9 @@ int main(void)
 	is_int(count_jobs(&d, "doomed"), 3, "three jobs queued on the VS to destroy");
 	is_int(count_jobs(&d, "kept"), 3, "three on the other");
 
-	r = pool_vs_destroy(&d, "doomed", &err);
+	r = pool_vs_destroy(&d, "doomed", NULL, 1, &err);
 	diag("%s", err.msg);
-	is_int(r, -ENOENT, "the cgroup removal fails on the fake pool path");
+	is_int(r, -ENOENT, "watching the cgroup fails on the fake pool path");
 	is_int(count_jobs(&d, "doomed"), 0, "every queued job of the VS was cancelled");
 	is_int(count_jobs(&d, "kept"), 3, "the other VS's jobs are untouched");
 	is_int(count_jobs(&d, NULL), 3, "nothing else left in the job list");

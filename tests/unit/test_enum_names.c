@@ -48,7 +48,7 @@ int main(void)
 	       "first-fit, best-fit, worst-fit, balanced, least-loaded, lowest-latency",
 	       "placement list, as it was written by hand");
 	is_str(cpool_sched_names(),
-	       "fcfs, sjf, srtf, rr, priority, priority-preemptive, hrrn, mlfq, easy",
+	       "fcfs, sjf, srtf, rr, priority, priority-preemptive, hrrn, mlfq, easy, fairshare",
 	       "scheduling list, as it was written by hand");
 	done_testing();
 	return exit_status();

@@ -33,6 +33,8 @@ struct bench_job {
 	double m_submit, m_start, m_end;
 	double m_cpu_time; /* user + system CPU seconds of its cgroup */
 	double m_rq_mean_us; /* < 0: not measured */
+	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */
+	unsigned m_seen_running, m_seen_frozen;
 	/* The simulator re-run with what was measured (bench_run_calibrate). */
 	double c_start, c_end;
 	int c_vs; /* -1: not calibrated */
@@ -85,12 +87,12 @@ struct bench {
 };
 
 /*
- * The simulator again, with each job's measured occupancy (start to end)
- * as its runtime (the trace's where the job has no clean record), and its
- * CPUs held for the measured dispatch delay after its end: what is left
- * between this and the measurement is the model's error, not its inputs'.
- * Under a preempting policy the occupancy includes the time the job was
- * frozen, so the calibration overstates runtimes there.  0 or -errno.
+ * The simulator again, on the measured arrivals, with each job's measured
+ * occupancy (start to end) as its runtime (the trace's where the job has
+ * no clean record), and its CPUs held for the measured dispatch delay
+ * after its end: what is left between this and the measurement is the
+ * model's error, not its inputs'.  A job that `ps` found frozen (a
+ * preempting policy) runs for its CPU time per CPU instead.  0 or -errno.
  */
 int bench_run_calibrate(const struct bench *b, struct bench_run *r);
 

@@ -17,31 +17,43 @@
 #include "bench.h"
 #include "cli_common.h"
 
-bool bench_job_metrics(const struct bench_job *j, enum bench_side side, struct cpool_job_metrics *m)
+/* A job's times on one side, as metrics.h takes them; false when it has none. */
+static bool job_times(const struct bench_job *j, enum bench_side side, struct cpool_job_times *t)
 {
-	struct cpool_job_times t = { .submit = cpool_us_to_s(j->job->submit_us),
-				     .runtime = cpool_us_to_s(j->job->runtime_us) };
-
+	*t = (struct cpool_job_times){ .submit = cpool_us_to_s(j->job->submit_us),
+				       .runtime = cpool_us_to_s(j->job->runtime_us) };
 	switch (side) {
 	case BENCH_MEASURED:
 		if (!j->m_ok)
 			return false;
-		t.submit = j->m_submit;
-		t.first_start = j->m_start;
-		t.end = j->m_end;
+		t->submit = j->m_submit;
+		t->first_start = j->m_start;
+		t->end = j->m_end;
 		break;
 	case BENCH_CALIBRATED:
 		if (j->c_vs < 0)
 			return false;
-		t.first_start = j->c_start;
-		t.end = j->c_end;
+		/* The calibration's arrival (bench_run_calibrate). */
+		if (j->m_ok && j->m_submit > 0)
+			t->submit = j->m_submit;
+		t->first_start = j->c_start;
+		t->end = j->c_end;
 		break;
 	default:
 		if (j->p_vs < 0)
 			return false;
-		t.first_start = j->p_start;
-		t.end = j->p_end;
+		t->first_start = j->p_start;
+		t->end = j->p_end;
 	}
+	return true;
+}
+
+bool bench_job_metrics(const struct bench_job *j, enum bench_side side, struct cpool_job_metrics *m)
+{
+	struct cpool_job_times t;
+
+	if (!job_times(j, side, &t))
+		return false;
 	cpool_metrics_job(&t, m);
 	return true;
 }
@@ -57,29 +69,19 @@ static int summarise(const struct bench *b, struct bench_run *r, enum bench_side
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
-		struct cpool_job_metrics m;
 
-		if (!bench_job_metrics(j, side, &m))
+		if (!job_times(j, side, &t[n]))
 			continue;
-		t[n].runtime = cpool_us_to_s(j->job->runtime_us);
-		t[n].submit = cpool_us_to_s(j->job->submit_us);
 		if (side == BENCH_MEASURED) {
-			t[n].submit = j->m_submit;
-			t[n].first_start = j->m_start;
-			t[n].end = j->m_end;
 			busy += j->m_cpu_time;
 			if (j->m_rq_mean_us >= 0) {
 				rq += j->m_rq_mean_us;
 				n_rq++;
 			}
 		} else if (side == BENCH_CALIBRATED) {
-			t[n].first_start = j->c_start;
-			t[n].end = j->c_end;
 			/* The CPUs were held from start to end (no preemption modelled in it). */
 			busy += (j->c_end - j->c_start) * j->job->cpus;
 		} else {
-			t[n].first_start = j->p_start;
-			t[n].end = j->p_end;
 			busy += t[n].runtime * j->job->cpus;
 		}
 		n++;
@@ -327,6 +329,8 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 				    j->m_rq_mean_us >= 0 ? json_real(j->m_rq_mean_us) :
 							   json_null());
 		json_object_set_new(o, "daemon_id", json_integer(j->daemon_id));
+		json_object_set_new(o, "seen_running", json_integer(j->m_seen_running));
+		json_object_set_new(o, "seen_frozen", json_integer(j->m_seen_frozen));
 	}
 	return o;
 }

@@ -326,3 +326,55 @@ void cli_table_free(struct cli_table *t)
 	free(t->cells);
 	free(t);
 }
+
+/*
+ * The job's outcome as this process's exit status, explained on stderr when
+ * not plain (@prog prefixes the message).  Only a job that ran to its end ("done") passes on its exit
+ * code: a failed or cancelled job never makes wait succeed, whatever
+ * exit_code its record carries.
+ */
+int cli_job_exit_status(const char *prog, long long id, const json_t *rec)
+{
+	const char *error = cli_json_str(rec, "error", NULL);
+	const char *state = cli_json_str(rec, "state", "");
+	long long code = cli_json_int(rec, "exit_code", -1);
+	int sig = (int)cli_json_int(rec, "signal", 0);
+	bool oom = json_is_true(json_object_get(rec, "oom"));
+	bool cancelled = strcmp(state, "cancelled") == 0;
+	bool timeout = strcmp(state, "timeout") == 0;
+
+	if (error || strcmp(state, "failed") == 0) {
+		fprintf(stderr, "%s: job %lld did not start: %s\n", prog, id,
+			error ? error : "the daemon gave no reason");
+		return CLI_EXIT_FAILED;
+	}
+	if (sig > 0 && sig < 128) {
+		fprintf(stderr, "job %lld killed by %s%s\n", id, cli_signal_name(sig),
+			oom	  ? " (out of memory)" :
+			cancelled ? " (cancelled)" :
+			timeout	  ? " (time limit)" :
+				    "");
+		return 128 + sig;
+	}
+	if (timeout) {
+		/* It handled the SIGTERM and exited: still not a success. */
+		fprintf(stderr, "%s: job %lld reached its time limit (exit %lld)\n", prog, id,
+			code);
+		return CLI_EXIT_FAILED;
+	}
+	if (cancelled) {
+		fprintf(stderr, "%s: job %lld was cancelled%s\n", prog, id,
+			json_object_get(rec, "start") ? "" : " before it started");
+		return CLI_EXIT_FAILED;
+	}
+	if (code >= 0 && code <= 255) {
+		if (oom)
+			fprintf(stderr,
+				"job %lld: a process of the job was killed for lack of memory\n",
+				id);
+		return (int)code;
+	}
+	fprintf(stderr, "%s: job %lld ended in state '%s' without an exit status\n", prog, id,
+		state);
+	return CLI_EXIT_FAILED;
+}

@@ -48,6 +48,13 @@ const char *cli_user_name(uid_t uid);
 /* "SIGKILL", or "signal 77". */
 const char *cli_signal_name(int sig);
 
+/*
+ * A job's accounting record (wait's reply) as an exit status: its exit
+ * code, 128 + a signal, or 1 when it failed or was cancelled, explained on
+ * stderr when not plain.  cpool wait and cpool run.
+ */
+int cli_job_exit_status(const char *prog, long long id, const json_t *rec);
+
 /* Field access tolerant of absent or mistyped fields (an older daemon). */
 long long cli_json_int(const json_t *obj, const char *key, long long def);
 double cli_json_num(const json_t *obj, const char *key, double def);

@@ -226,8 +226,11 @@ static void sleep_s(double s)
 	nanosleep(&ts, NULL); /* a signal cuts it short: the loop looks at the flag */
 }
 
-/* Jobs in the pool, all users' (root) or ours; -errno when ps fails. */
-static int count_in_pool(struct cpool_apiclient *c, const struct bench_run *r, size_t submitted,
+/*
+ * Jobs in the pool, all users' (root) or ours; -errno when ps fails.  Each
+ * of ours is tallied running or frozen (bench_run_calibrate).
+ */
+static int count_in_pool(struct cpool_apiclient *c, struct bench_run *r, size_t submitted,
 			 int *ours)
 {
 	json_t *res, *j;
@@ -242,6 +245,10 @@ static int count_in_pool(struct cpool_apiclient *c, const struct bench_run *r, s
 
 		for (size_t k = 0; k < submitted; k++)
 			if (r && r->jobs[k].daemon_id == id) {
+				const char *state = cli_json_str(j, "state", "");
+
+				r->jobs[k].m_seen_running += strcmp(state, "running") == 0;
+				r->jobs[k].m_seen_frozen += strcmp(state, "frozen") == 0;
 				(*ours)++;
 				break;
 			}

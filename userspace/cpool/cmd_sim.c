@@ -28,7 +28,7 @@ static const struct cli_spec cmd_spec = {
 		"                 (--slots N | --pool SPEC | --config pool.ini [--topology FILE |\n"
 		"                 --synthetic DESC]) [--json]\n"
 		"                 [--switch-cost MS] [--aging MS] [--mlfq-quanta MS,MS,...]\n"
-		"                 [--admit-p99 MS] [--format csv|swf]",
+		"                 [--admit-p99 MS] [--fairshare-half-life MS] [--format csv|swf]",
 	.about = "Replays the trace (CSV with a header row, or SWF) through a simulated pool\n"
 		 "and prints each job (id, submit, start, end, wait, response, turnaround, in\n"
 		 "seconds) and the pool summary.",
@@ -336,6 +336,8 @@ static int cmd_sim(int argc, char **argv)
 			   "mlfq levels' quanta; 0 last = FCFS (default 100,200,0)"),
 		SIM_MS("admit-p99", &cfg.policy.admit_p99_us, 0,
 		       "hold jobs off VSs whose run-queue p99 is above MS"),
+		SIM_MS("fairshare-half-life", &cfg.policy.fairshare_half_life_us, 0,
+		       "fairshare: past usage halves every MS, e.g. 7d (default); 0 never"),
 		CLI_CUSTOM(0, "format", "csv|swf", set_format, &format,
 			   "the trace's format (default: from its content)"),
 		CLI_END,

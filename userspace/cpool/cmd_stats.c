@@ -9,7 +9,7 @@ static const struct cli_spec cmd_spec = {
 	.about = "The daemon's event loop: rounds run, the longest round since it started and\n"
 		 "since the last 'stats' (which this read resets), and how many jobs are\n"
 		 "queued, starting, running and frozen.  A long round is a stall: every\n"
-		 "request waited that long.  Any user may ask.",
+		 "request waited that long.  After a reload, its outcome.  Any user may ask.",
 	.json_help = "the daemon's answer",
 	.socket = true,
 };
@@ -24,6 +24,13 @@ static void print_stats(const json_t *s)
 	printf("jobs                 %lld queued, %lld starting, %lld running, %lld frozen\n",
 	       cli_json_int(s, "queued", 0), cli_json_int(s, "starting", 0),
 	       cli_json_int(s, "running", 0), cli_json_int(s, "frozen", 0));
+	if (json_is_object(json_object_get(s, "last_reload"))) {
+		const json_t *r = json_object_get(s, "last_reload");
+
+		printf("last reload          %s: %s\n",
+		       json_is_true(json_object_get(r, "ok")) ? "applied" : "refused",
+		       cli_json_str(r, "message", "?"));
+	}
 }
 
 static int cmd_stats(int argc, char **argv)

@@ -63,7 +63,7 @@ static int cmd_submit(int argc, char **argv)
 	const char *vs = NULL, *name = NULL, *out_path = NULL, *err_path = NULL;
 	long long cpus = 1, priority = 0;
 	uint64_t mem = 0;
-	double estimate = 0;
+	double estimate = 0, time_limit = 0;
 	const struct cli_option opts[] = {
 		CLI_STRING(0, "vs", "NAME", &vs, "the virtual server (default: placement chooses)"),
 		CLI_INT(0, "cpus", "N", &cpus, 1, 4096, "CPUs (default 1)"),
@@ -71,6 +71,8 @@ static int cmd_submit(int argc, char **argv)
 			 "memory limit, e.g. 512M, 2G (default: the VS's)"),
 		CLI_DURATION(0, "estimate", "DUR", &estimate, 0, 0,
 			     "expected run time, e.g. 90s, 5m (for sjf, srtf, easy)"),
+		CLI_DURATION(0, "time", "DUR", &time_limit, 0, 0,
+			     "time limit: SIGTERM, then SIGKILL (default: the VS's default_time)"),
 		CLI_INT(0, "priority", "P", &priority, -20, 19,
 			"-20..19, lower is more urgent (default 0)"),
 		CLI_STRING(0, "name", "NAME", &name, "a label (default: the program's name)"),
@@ -108,6 +110,8 @@ static int cmd_submit(int argc, char **argv)
 		json_object_set_new(args, "mem", json_integer((json_int_t)mem));
 	if (estimate > 0)
 		json_object_set_new(args, "estimate", json_real(estimate));
+	if (time_limit > 0)
+		json_object_set_new(args, "time", json_real(time_limit));
 	if (vs)
 		json_object_set_new(args, "vs", json_string(vs));
 	if (name)

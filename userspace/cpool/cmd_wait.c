@@ -25,49 +25,6 @@ static const struct cli_spec cmd_spec = {
 };
 
 /*
- * The job's outcome as this process's exit status, explained on stderr when
- * not plain.  Only a job that ran to its end ("done") passes on its exit
- * code: a failed or cancelled job never makes wait succeed, whatever
- * exit_code its record carries.
- */
-static int job_status(long long id, const json_t *rec)
-{
-	const char *error = cli_json_str(rec, "error", NULL);
-	const char *state = cli_json_str(rec, "state", "");
-	long long code = cli_json_int(rec, "exit_code", -1);
-	int sig = (int)cli_json_int(rec, "signal", 0);
-	bool oom = json_is_true(json_object_get(rec, "oom"));
-	bool cancelled = strcmp(state, "cancelled") == 0;
-
-	if (error || strcmp(state, "failed") == 0) {
-		fprintf(stderr, PROG ": job %lld did not start: %s\n", id,
-			error ? error : "the daemon gave no reason");
-		return CLI_EXIT_FAILED;
-	}
-	if (sig > 0 && sig < 128) {
-		fprintf(stderr, "job %lld killed by %s%s\n", id, cli_signal_name(sig),
-			oom	  ? " (out of memory)" :
-			cancelled ? " (cancelled)" :
-				    "");
-		return 128 + sig;
-	}
-	if (cancelled) {
-		fprintf(stderr, PROG ": job %lld was cancelled%s\n", id,
-			json_object_get(rec, "start") ? "" : " before it started");
-		return CLI_EXIT_FAILED;
-	}
-	if (code >= 0 && code <= 255) {
-		if (oom)
-			fprintf(stderr,
-				"job %lld: a process of the job was killed for lack of memory\n",
-				id);
-		return (int)code;
-	}
-	fprintf(stderr, PROG ": job %lld ended in state '%s' without an exit status\n", id, state);
-	return CLI_EXIT_FAILED;
-}
-
-/*
  * The daemon may be restarted while we wait (it keeps every job and its
  * exit status across a restart): a hang-up is not the job's end, so
  * reconnect and ask again rather than fail the caller's script.
@@ -129,7 +86,7 @@ static int cmd_wait(int argc, char **argv)
 		return CLI_EXIT_FAILED;
 	if (a.json)
 		cli_print_json(rec);
-	r = job_status(id, rec);
+	r = cli_job_exit_status(PROG, id, rec);
 	json_decref(rec);
 	return r;
 }

@@ -36,6 +36,16 @@ static json_t *op_ps(struct cpoold *d, const struct cpool_peer *p, const struct 
 	for (struct djob *j = d->jobs; j; j = j->next)
 		if (visible(p, j->rec.uid))
 			json_array_append_new(jobs, jobs_json(&j->rec));
+	/* Ended, but the store has not taken their end yet (unsaved.c). */
+	for (struct djob *j = d->unsaved; j; j = j->next) {
+		json_t *o;
+
+		if (!visible(p, j->rec.uid))
+			continue;
+		o = jobs_json(&j->rec);
+		json_object_set_new(o, "unsaved", json_true());
+		json_array_append_new(jobs, o);
+	}
 	return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
 }
 
@@ -113,6 +123,15 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 	struct cpool_error err;
 	int r;
 
+	if (!j && (j = unsaved_find(d, req->u.job)) && visible(p, j->rec.uid)) {
+		/* Ended; the store does not know it yet, memory does. */
+		if (req->op == CPOOL_OP_CANCEL)
+			return cpool_reply_error(req->id, -EALREADY, "job %lld has already ended",
+						 (long long)req->u.job);
+		return cpool_reply_ok(req->id, jobs_json(&j->rec));
+	}
+	if (j && j->unsaved_tries)
+		j = NULL; /* another user's: as if unknown, from the store below */
 	if (!j) {
 		/* Ended jobs live only in the store. */
 		r = cpool_store_job_get(d->store, req->u.job, &rec);
@@ -161,7 +180,8 @@ static json_t *op_job(struct cpoold *d, struct cpool_client *c, const struct cpo
 						 "state", "cancelled"));
 }
 
-static json_t *op_vs(struct cpoold *d, const struct cpool_peer *p, const struct cpool_request *req)
+static json_t *op_vs(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		     const struct cpool_request *req)
 {
 	struct cpool_error err = { 0 };
 	int r;
@@ -176,9 +196,9 @@ static json_t *op_vs(struct cpoold *d, const struct cpool_peer *p, const struct 
 		r = pool_vs_resize(d, req->u.vs.name, req->u.vs.spec, &err);
 		break;
 	default:
-		r = pool_vs_destroy(d, req->u.vs.name, &err);
+		r = pool_vs_destroy(d, req->u.vs.name, c, req->id, &err);
 		if (!r)
-			return cpool_reply_ok(req->id, json_pack("{s:s}", "name", req->u.vs.name));
+			return NULL; /* answered once the VS is empty and removed */
 		break;
 	}
 	if (r)
@@ -252,17 +272,18 @@ static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
 static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 {
 	struct cpool_evloop_stats st;
+	json_t *o;
 
 	cpool_evloop_stats(d->loop, &st, true);
-	return cpool_reply_ok(
-		req->id, json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds",
-				   (json_int_t)st.rounds, "loop_stall_max_us",
-				   (json_int_t)(st.stall_max_ns / 1000), "loop_stall_window_us",
-				   (json_int_t)(st.stall_window_ns / 1000), "queued",
-				   jobs_count(d, CPOOL_JOB_QUEUED), "starting",
-				   jobs_count(d, CPOOL_JOB_STARTING), "running",
-				   jobs_count(d, CPOOL_JOB_RUNNING), "frozen",
-				   jobs_count(d, CPOOL_JOB_FROZEN)));
+	o = json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds", (json_int_t)st.rounds,
+		      "loop_stall_max_us", (json_int_t)(st.stall_max_ns / 1000),
+		      "loop_stall_window_us", (json_int_t)(st.stall_window_ns / 1000), "queued",
+		      jobs_count(d, CPOOL_JOB_QUEUED), "starting",
+		      jobs_count(d, CPOOL_JOB_STARTING), "running",
+		      jobs_count(d, CPOOL_JOB_RUNNING), "frozen", jobs_count(d, CPOOL_JOB_FROZEN));
+	if (o && d->last_reload)
+		json_object_set(o, "last_reload", d->last_reload);
+	return cpool_reply_ok(req->id, o);
 }
 
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
@@ -279,7 +300,11 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 	case CPOOL_OP_SUBMIT: {
 		struct cpool_error err;
 		int64_t id;
-		int r = limits_check_submit(d, p->uid, &req->u.submit, &err);
+		int r;
+
+		if (req->u.submit.attach)
+			return run_submit(d, c, p, req);
+		r = limits_check_submit(d, p->uid, &req->u.submit, &err);
 
 		if (!r)
 			r = jobs_submit(d, &req->u.submit, p->uid, p->gid, &id, &err);
@@ -305,7 +330,7 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 	case CPOOL_OP_VS_CREATE:
 	case CPOOL_OP_VS_RESIZE:
 	case CPOOL_OP_VS_DESTROY:
-		return op_vs(d, p, req);
+		return op_vs(d, c, p, req);
 	case CPOOL_OP_POLICY_GET:
 		return cpool_reply_ok(req->id, policy_json(&d->policy));
 	case CPOOL_OP_POLICY_SET:
@@ -316,6 +341,23 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		return op_stats(d, req);
 	case CPOOL_OP_ATTACH:
 		return attach_handle(d, c, p, req);
+	case CPOOL_OP_RELOAD: {
+		json_t *result;
+		struct cpool_error why;
+		int r;
+
+		if (!is_root(p))
+			return refuse_non_root(req);
+		r = reload_run(d, &result, &why);
+		return r ? cpool_reply_error(req->id, r, "%s", why.msg) :
+			   cpool_reply_ok(req->id, result);
+	}
+	case CPOOL_OP_SHARE: {
+		json_t *share = share_json(d);
+
+		return share ? cpool_reply_ok(req->id, share) :
+			       cpool_reply_error(req->id, -ENOMEM, "out of memory");
+	}
 	default:
 		return cpool_reply_error(req->id, -EINVAL, "unknown operation");
 	}
@@ -324,4 +366,6 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 void api_client_closed(struct cpool_client *c, void *data)
 {
 	jobs_forget_client(data, c);
+	vs_destroy_forget_client(c);
+	run_client_closed(data, c);
 }

@@ -258,19 +258,20 @@ json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpo
 {
 	const struct cpool_attach_req *a = &req->u.attach;
 	struct cpool_error e = { 0 };
-	int fd = cpool_client_take_fd(c), size, free_cpus, r;
+	int fd = -1, size, free_cpus, r;
 	struct vsrv *v;
 	struct djob *j;
 	pid_t pid;
 
+	/* Anyone else's descriptors are never taken: the API server closes them after this. */
 	if (p->uid != 0)
 		return refuse(req, fd, -EPERM,
 			      "only root may attach processes to the pool (the Slurm plugin does, "
 			      "from slurmstepd)");
-	if (fd < 0)
-		return refuse(req, fd, -EINVAL,
-			      "attach: the process's pidfd must come with the request "
-			      "(SCM_RIGHTS)");
+	if (cpool_client_take_fds(c, &fd, 1) != 1)
+		return refuse(req, -1, -EINVAL,
+			      "attach: exactly one descriptor, the process's pidfd, must come "
+			      "with the request (SCM_RIGHTS)");
 	if ((r = cpool_pidfd_pid(fd, &pid, &e)))
 		return refuse(req, fd, r, "attach: %s", e.msg);
 	v = pool_find(d, a->vs);

@@ -23,6 +23,7 @@
 #include "cpool/collector.h"
 #include "cpool/config.h"
 #include "cpool/evloop.h"
+#include "cpool/fairshare.h"
 #include "cpool/job.h"
 #include "cpool/planner.h"
 #include "cpool/policy.h"
@@ -61,6 +62,7 @@ struct vsrv {
 	bool measured;
 	double rul;
 	int64_t rq_p50_us, rq_p99_us;
+	bool destroying; /* vs_destroy.c: killed, waiting to be empty; takes no job */
 };
 
 struct djob {
@@ -86,6 +88,17 @@ struct djob {
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
 	struct attach_watch *attach; /* origin slurm: its leaf's cgroup.events (attach.c) */
+	/* walltime.c: its time limit (rec.time_limit) */
+	struct cpoold *daemon;
+	struct cpool_evsource *walltime_timer; /* to the deadline, then to the end of the grace */
+	int64_t run_since_us; /* rec.start_time on the timers' clock */
+	bool timed_out; /* SIGTERM sent at the limit: it ends TIMEOUT */
+	bool walltime_killed; /* the grace is over: its leaf was killed */
+	int unsaved_tries; /* ended, but the store has not taken its end yet (unsaved.c) */
+	/* run.c: cpool run's stdin/stdout/stderr, held until its supervisor forks */
+	bool has_stdio;
+	int stdio[3];
+	struct cpool_client *attached; /* the connection whose close cancels it */
 	struct djob *next;
 };
 
@@ -127,6 +140,15 @@ struct cpoold {
 	int n_buckets;
 	struct cpool_evsource *reconcile_timer; /* retries jobs still reconciling */
 	struct leaf_gc *leaf_gc; /* killed leaves waiting to be empty to be removed */
+	struct sample_buffer *samples; /* samples.c: metric samples not yet written */
+	struct djob *unsaved; /* unsaved.c: ended jobs whose end the store has not taken */
+	struct cpool_evsource *unsaved_timer;
+	uint64_t unsaved_backoff_ns;
+	struct cpool_evsource *retention_timer; /* retention.c */
+	long long retention_pruned_samples, retention_pruned_jobs; /* this pass */
+	struct cpool_fairshare fs; /* share.c: decayed CPU time per uid */
+	bool fs_dirty; /* charged since it was last stored */
+	json_t *last_reload; /* reload.c: the outcome of the last reload, for stats */
 };
 
 /* pool.c */
@@ -141,13 +163,27 @@ void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus);
 int pool_spec_apply(struct cpool_vs_spec *spec, json_t *keys, struct cpool_error *error);
 int pool_vs_create(struct cpoold *d, const char *name, json_t *spec, struct cpool_error *error);
 int pool_vs_resize(struct cpoold *d, const char *name, json_t *spec, struct cpool_error *error);
-int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_error *error);
+/*
+ * Cancel the VS's jobs and kill its subtree; the request is answered on
+ * @c (vs_destroy.c) once it is empty and removed.  Non-zero: refused now.
+ */
+int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_client *c, json_int_t req_id,
+		    struct cpool_error *error);
+/* The VS, empty, removed: cgroups, planner, store, table. */
+int pool_vs_remove(struct cpoold *d, const char *name, struct cpool_error *error);
 /* Jobs pinned to @v: running, and queued or frozen. */
 void pool_vs_jobs(struct cpoold *d, const struct vsrv *v, int *running, int *queued);
 json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v);
+/* For reload.c: a placed VS into d->vs; its store row; the list of the API's VSs. */
+int pool_vs_add(struct cpoold *d, const struct cpool_vs_spec *spec, const struct cpool_vserver *vs);
+int pool_vs_persist(struct cpoold *d, const struct vsrv *v);
+void pool_vs_log_partition(const struct vsrv *v);
+int pool_save_api_vservers(struct cpoold *d);
 
 /* jobs.c */
 int jobs_recover(struct cpoold *d);
+/* @j's policy view (pol, pj) from its stored record, as at submission or recovery. */
+void jobs_policy_view(struct cpoold *d, struct djob *j);
 struct djob *jobs_find(struct cpoold *d, int64_t id);
 int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, gid_t gid,
 		int64_t *id, struct cpool_error *error);
@@ -177,6 +213,8 @@ int attach_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error);
 void attach_recover(struct cpoold *d);
 /* Adds origin and the Slurm ids to a job's JSON. */
 void attach_json(const struct cpool_jobrec *r, json_t *o);
+/* Frees a job off the table: its record, its waiters, itself. */
+void jobs_free(struct djob *j);
 
 /* sched.c */
 void sched_init(struct cpoold *d);
@@ -194,12 +232,34 @@ int metrics_init(struct cpoold *d);
 void metrics_close(struct cpoold *d);
 json_t *metrics_top_cpus(struct cpoold *d);
 bool metrics_degraded(struct cpoold *d);
+/* Renders /metrics's documents now and publishes them (http.c asks, for a scrape). */
+void metrics_publish(struct cpoold *d);
 /* A job ended (done, failed, cancelled): its wait and response for /metrics. */
 void metrics_job_ended(struct cpoold *d, const struct cpool_jobrec *r);
 
+/* retention.c: [pool] retention, pruned in small batches on the loop's timer */
+int retention_start(struct cpoold *d);
+/* One batch; true when it was full (more to delete). */
+bool retention_batch(struct cpoold *d);
+
+/* unsaved.c: ended jobs whose end the store refused, kept and retried */
+/* Takes @j (ended, off the job table, its waiters answered) until its end is stored. */
+void unsaved_keep(struct cpoold *d, struct djob *j);
+struct djob *unsaved_find(struct cpoold *d, int64_t id);
+/* One try for each (the timer's work); returns how many are still not stored. */
+int unsaved_retry(struct cpoold *d);
+void unsaved_free(struct cpoold *d);
+
+/* samples.c: per-VS samples, written to the store in batches */
+/* Queue one; returns the duration of the batch write it caused (s), 0, or a negative errno. */
+double samples_add(struct cpoold *d, const struct cpool_vs_sample *s);
+double samples_flush(struct cpoold *d);
+/* Writes what is left and frees the buffer. */
+void samples_free(struct cpoold *d);
+
 /* http.c: /metrics served from documents the loop publishes. */
 int http_start(struct cpoold *d, const char *listen);
-/* Takes @text and @om (malloc'd) for the next scrapes. */
+/* Takes @text and @om (malloc'd) for the next scrapes; NULL, NULL: nothing to show yet. */
 void http_publish(struct cpoold *d, char *text, size_t text_len, char *om, size_t om_len);
 void http_stop(struct cpoold *d);
 
@@ -210,6 +270,60 @@ int limits_check_submit(struct cpoold *d, uid_t uid, const struct cpool_submit_r
 /* True when starting @j would take its user past running_cpus_per_user: it stays queued. */
 bool limits_refuse_start(struct cpoold *d, const struct djob *j);
 void limits_free(struct cpoold *d);
+
+/* kill.c: cgroup.kill, or its fallback (freeze, SIGKILL, again once frozen) without a wait */
+int kill_cgroup(struct cpoold *d, const char *rel, struct cpool_error *e);
+/* Kills waiting for their second pass. */
+int kill_pending(void);
+
+/* vs_destroy.c: the wait for a destroyed VS to be empty, in the loop */
+int vs_destroy_start(struct cpoold *d, struct vsrv *v, struct cpool_client *c, json_int_t req_id,
+		     struct cpool_error *error);
+void vs_destroy_forget_client(struct cpool_client *c);
+
+/* walltime.c: time limits (the rule for frozen time is in its header comment) */
+/* The time limit of submission @s: --time, else the VS's default; refused above max_time. */
+int walltime_resolve(struct cpoold *d, const struct cpool_submit_req *s, double *time_limit,
+		     struct cpool_error *error);
+/* Started, resumed or adopted: a timer to its deadline (at once when past). */
+void walltime_arm(struct cpoold *d, struct djob *j);
+/* Preempted or ended: its clock stops. */
+void walltime_disarm(struct djob *j);
+/* At its end (rec.run_time final): whether it is accounted TIMEOUT. */
+bool walltime_ended_late(const struct djob *j);
+/* share.c: fair share (usage per uid, the factor of each queued job) */
+void share_init(struct cpoold *d);
+void share_set_half_life(struct cpoold *d, double seconds);
+/* A job of @uid ran @cpu_ns (the collector's last interval, its leaf). */
+void share_charge(struct cpoold *d, uid_t uid, uint64_t cpu_ns);
+/* Stores the usage when it changed. */
+void share_flush(struct cpoold *d);
+void share_set_factors(struct cpoold *d, struct cpool_pjob *const *queued, size_t n);
+/* The "share" reply: every known user's usage, share and factor. */
+json_t *share_json(struct cpoold *d);
+void share_free(struct cpoold *d);
+
+/* reload.c: pool.ini applied to the live pool, all or nothing */
+/*
+ * 0 and *@result ({"config", "changes"}), or a negative errno and why in
+ * @e (nothing changed when refused).  Logged either way.
+ */
+int reload_run(struct cpoold *d, json_t **result, struct cpool_error *e);
+/* policy, placement, quantum of @c where the file changed them; half-life always. */
+void reload_policy_settings(struct cpoold *d, const struct cpool_pool_config *c, json_t *changes);
+
+/* run.c: cpool run's attached jobs (their stdio passed over the socket) */
+/* Stands for the paths of an attached job in the store: a restart knows it. */
+#define RUN_ATTACHED_PATH "(cpool run)"
+json_t *run_submit(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		   const struct cpool_request *req);
+/* The connection @c closed: its attached job is cancelled. */
+void run_client_closed(struct cpoold *d, struct cpool_client *c);
+/* At launch: the descriptors into @spec; -ENXIO when an attached job lost them. */
+struct cpool_launch_spec;
+int run_launch_stdio(struct djob *j, struct cpool_launch_spec *spec, struct cpool_error *e);
+/* Closes the daemon's copies (after the fork, or when the job goes). */
+void run_release_stdio(struct djob *j);
 
 /* api.c */
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,

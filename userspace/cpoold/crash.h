@@ -31,11 +31,17 @@
 	X(CANCEL_QUEUED_STORED, "cancel.queued-stored")           \
 	X(ATTACH_STARTING_STORED, "attach.starting-stored")       \
 	X(ATTACH_MOVED, "attach.moved")                           \
+	X(TIMEOUT_TERM_SENT, "timeout.term-sent")                 \
+	X(TIMEOUT_KILLED, "timeout.killed")                       \
 	X(VS_RESIZE_CGROUP_APPLIED, "vs-resize.cgroup-applied")   \
 	X(VS_RESIZE_STORED, "vs-resize.stored")                   \
 	X(VS_DESTROY_JOBS_KILLED, "vs-destroy.jobs-killed")       \
 	X(VS_DESTROY_CGROUP_REMOVED, "vs-destroy.cgroup-removed") \
-	X(VS_DESTROY_STORED, "vs-destroy.stored")
+	X(VS_DESTROY_STORED, "vs-destroy.stored")                 \
+	X(RELOAD_VS_DESTROYED, "reload.vs-destroyed")             \
+	X(RELOAD_VS_RESIZED, "reload.vs-resized")                 \
+	X(RELOAD_VS_CREATED, "reload.vs-created")                 \
+	X(RELOAD_STORED, "reload.stored")
 
 enum crash_point {
 #define CRASH_ENUM(id, name) CRASH_##id,

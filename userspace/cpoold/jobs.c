@@ -74,10 +74,12 @@ static void unlink_job(struct cpoold *d, struct djob *j)
 }
 
 /* The policy's view, rebuilt from the stored record. */
-static void init_policy_view(struct cpoold *d, struct djob *j)
+void jobs_policy_view(struct cpoold *d, struct djob *j)
 {
 	struct cpool_job *p = &j->pol;
-	double est = j->rec.estimate > 0 ? j->rec.estimate : DEFAULT_ESTIMATE_S;
+	/* A job never runs past its time limit: min(estimate, time). */
+	double est =
+		cpool_job_policy_estimate(j->rec.estimate, j->rec.time_limit, DEFAULT_ESTIMATE_S);
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%lld", (long long)j->rec.id);
@@ -87,6 +89,7 @@ static void init_policy_view(struct cpoold *d, struct djob *j)
 	p->cpus = j->rec.cpus;
 	p->mem = j->rec.mem;
 	p->priority = j->rec.priority;
+	p->user = (uint32_t)j->rec.uid;
 	snprintf(p->vs, sizeof(p->vs), "%s", j->rec.vs ?: "");
 	p->index = (size_t)j->rec.id;
 
@@ -95,6 +98,13 @@ static void init_policy_view(struct cpoold *d, struct djob *j)
 	j->pj.done_us = (int64_t)(j->rec.run_time * 1e6);
 	j->pj.first_start_us = j->rec.first_start > 0 ? wall_to_mono_us(j->rec.first_start) : -1;
 	j->pj.ready_since_us = now_us();
+	/*
+	 * Recovered running after a restart: its slice began at its last start
+	 * or resume (renewals keep that quantum grid), not at 0, which would
+	 * make rr and mlfq see it as having run since the machine booted.
+	 */
+	if (jobs_running(j) && j->rec.start_time > 0)
+		j->pj.slice_start_us = wall_to_mono_us(j->rec.start_time);
 	j->pj.seq = d->next_seq++;
 	j->pj.vs = -1;
 	j->sup.pidfd = -1;
@@ -119,9 +129,10 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "start", json_real(r->first_start));
 	if (r->pid > 0)
 		json_object_set_new(o, "pid", json_integer(r->pid));
+	if (r->time_limit > 0)
+		json_object_set_new(o, "time", json_real(r->time_limit));
 	attach_json(r, o);
-	if (r->state == CPOOL_JOB_DONE || r->state == CPOOL_JOB_FAILED ||
-	    r->state == CPOOL_JOB_CANCELLED) {
+	if (cpool_job_state_ended(r->state)) {
 		struct cpool_job_times t = { .submit = r->submit_time,
 					     .first_start = r->first_start > 0 ? r->first_start :
 										 r->end_time,
@@ -199,10 +210,12 @@ static void stop_watching(struct djob *j)
 	if (j->freeze_fd >= 0)
 		close(j->freeze_fd);
 	j->freeze_fd = -1;
+	walltime_disarm(j);
 }
 
 static void free_job(struct djob *j)
 {
+	run_release_stdio(j);
 	while (j->waiters) {
 		struct waiter *w = j->waiters;
 
@@ -211,6 +224,11 @@ static void free_job(struct djob *j)
 	}
 	cpool_jobrec_free(&j->rec);
 	free(j);
+}
+
+void jobs_free(struct djob *j)
+{
+	free_job(j);
 }
 
 /* Event callbacks carry the job; the daemon is one per process. */
@@ -272,7 +290,7 @@ void jobs_leaf_remove(struct cpoold *d, const char *leaf)
 
 	if (!leaf[0])
 		return;
-	if (cpool_cg_kill(&d->pool, leaf, &e) && e.err != -ENOENT)
+	if (kill_cgroup(d, leaf, &e) && e.err != -ENOENT)
 		log_warn("kill job leaf %s: %s", leaf, e.msg);
 	g = calloc(1, sizeof(*g));
 	if (!g) {
@@ -398,7 +416,10 @@ static void retire(struct cpoold *d, struct djob *j)
 		 j->rec.oom ? ", out of memory" : "", j->rec.error ? ": " : "", j->rec.error ?: "");
 	metrics_job_ended(d, &j->rec);
 	unlink_job(d, j);
-	free_job(j);
+	if (r)
+		unsaved_keep(d, j); /* never forgotten without a durable end */
+	else
+		free_job(j);
 	sched_kick(d);
 }
 
@@ -444,6 +465,8 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 		j->rec.pid = rec->job_pid;
 	if (j->start_timed_out)
 		j->rec.state = CPOOL_JOB_FAILED; /* rec.error says why */
+	else if (j->timed_out || (!cancelled && walltime_ended_late(j)))
+		j->rec.state = CPOOL_JOB_TIMEOUT;
 	else
 		j->rec.state = cancelled ? CPOOL_JOB_CANCELLED : CPOOL_JOB_DONE;
 	if (rec->error[0] && !j->rec.error)
@@ -453,7 +476,7 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 
 void jobs_link(struct cpoold *d, struct djob *j)
 {
-	init_policy_view(d, j);
+	jobs_policy_view(d, j);
 	link_job(d, j);
 }
 
@@ -465,16 +488,31 @@ void jobs_end(struct cpoold *d, struct djob *j)
 
 /* ---- the write-ahead launch ---- */
 
+static void on_report(struct cpool_evsource *src, uint32_t events, void *data);
+
 static void handle_report(struct cpoold *d, struct djob *j)
 {
 	struct cpool_error e = { 0 };
-	int r = cpool_supervise_read_report(&j->sup, &e);
+	bool watched = j->report_src != NULL;
+	int r;
 
-	if (r == -EAGAIN)
-		return;
-	if (j->report_src) {
+	/*
+	 * Out of epoll before the read, which closes the fd: EPOLL_CTL_DEL on
+	 * a closed fd fails, and the registration then lives as long as any
+	 * copy of the pipe's read end.  A supervisor forked meanwhile holds
+	 * one, so the pipe's hang-up later reached the freed source and
+	 * cpoold died of it (SIGSEGV in cpool_evloop_once, EPOLLHUP).
+	 */
+	if (watched) {
 		cpool_evloop_remove(j->report_src);
 		j->report_src = NULL;
+	}
+	r = cpool_supervise_read_report(&j->sup, &e);
+	if (r == -EAGAIN) {
+		if (watched && cpool_evloop_add(d->loop, j->sup.report_fd, EPOLLIN, on_report, j,
+						&j->report_src))
+			log_err("job %lld: watch its start report again", (long long)j->rec.id);
+		return;
 	}
 	if (j->start_timer) {
 		cpool_evloop_remove(j->start_timer);
@@ -490,15 +528,22 @@ static void handle_report(struct cpoold *d, struct djob *j)
 		log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
 	j->rec.state = CPOOL_JOB_RUNNING;
 	j->rec.pid = j->sup.job_pid;
+	/*
+	 * Its run (and time limit) counts from the exec, not from the launch,
+	 * which a slow file system or machine may stretch.  A crash before
+	 * this store leaves the launch's instant: the earlier, stricter one.
+	 */
+	j->rec.start_time = now_s();
 	if (cpool_store_job_update(d->store, &j->rec))
 		log_err("job %lld: store its start: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));
 	crash_point(CRASH_LAUNCH_RUNNING_STORED);
+	walltime_arm(d, j);
 	log_info("job %lld started on %s (CPUs %s, pid %d)", (long long)j->rec.id, j->pol.vs,
 		 j->rec.cpuset ?: "?", (int)j->rec.pid);
 	sched_kick(d); /* the policy sees it from now on */
 	/* Cancelled while starting: the kill may have come before the process existed. */
-	if (j->cancel_requested && cpool_cg_kill(&d->pool, j->leaf, &e))
+	if (j->cancel_requested && kill_cgroup(d, j->leaf, &e))
 		log_warn("job %lld: cancel: %s", (long long)j->rec.id, e.msg);
 }
 
@@ -525,7 +570,7 @@ static void start_timed_out(struct cpoold *d, struct djob *j)
 		j->report_src = NULL;
 	}
 	/* It keeps its CPUs until its supervisor is gone: a process may still be there. */
-	if (cpool_cg_kill(&d->pool, j->leaf, &e))
+	if (kill_cgroup(d, j->leaf, &e))
 		log_warn("job %lld: %s", (long long)j->rec.id, e.msg);
 	log_warn("job %lld %s", (long long)j->rec.id, why);
 }
@@ -551,6 +596,7 @@ static void on_start_timeout(struct cpool_evsource *src, uint32_t events, void *
 		if (cpool_store_job_update(d->store, &j->rec))
 			log_err("job %lld: store its start: %s", (long long)j->rec.id,
 				cpool_store_errmsg(d->store));
+		walltime_arm(d, j);
 		return;
 	}
 	start_timed_out(d, j);
@@ -638,6 +684,7 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 {
 	char path[PATH_MAX], name[32], cpus[CPOOL_JOB_RECORD_CPUS_MAX];
 	char **argv = NULL, **env = NULL;
+	struct cpool_rlimit rlimits[CPOOL_JOB_RLIMIT__COUNT];
 	struct cpool_launch_spec spec;
 	struct cpool_job_place place;
 	int r;
@@ -651,6 +698,8 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	snprintf(j->leaf, sizeof(j->leaf), "%s/%s", v->vs.name, name);
 	crash_point(CRASH_LAUNCH_LEAF_CREATED);
 	r = cpool_cg_job_limit(&d->pool, j->leaf, &j->cpus, j->rec.mem, e);
+	if (!r)
+		r = cpool_cg_job_pids_max(&d->pool, j->leaf, cpool_job_pids_max(&v->spec.job), e);
 	if (!r)
 		r = cpool_supervise_prepare(d->record_dir, j->rec.id, e);
 	if (r)
@@ -679,11 +728,19 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	spec.gid = j->rec.gid;
 	spec.stdout_path = j->rec.stdout_path;
 	spec.stderr_path = j->rec.stderr_path;
+	/* The VS's, never the daemon's own (its unit's LimitMEMLOCK= and such). */
+	for (int i = 0; i < CPOOL_JOB_RLIMIT__COUNT; i++) {
+		rlimits[i].resource = cpool_job_rlimit_resource((enum cpool_job_rlimit)i);
+		rlimits[i].limit = cpool_job_rlimit_get(&v->spec.job, (enum cpool_job_rlimit)i);
+	}
+	spec.rlimits = rlimits;
+	spec.nr_rlimits = CPOOL_JOB_RLIMIT__COUNT;
 	place = (struct cpool_job_place){ .vs = v->vs.name, .cpus = cpus, .mem = j->rec.mem };
 	if (!argv || !argv[0])
 		r = cpool_cg_fail(e, EINVAL, "job %lld has no command", (long long)j->rec.id);
-	else
+	else if (!(r = run_launch_stdio(j, &spec, e)))
 		r = cpool_supervise_spawn(&spec, &place, j->rec.id, d->record_dir, &j->sup, e);
+	run_release_stdio(j);
 	strv_free(argv);
 	strv_free(env);
 	if (r)
@@ -742,6 +799,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 			log_err("job %lld: store its resumption: %s", (long long)j->rec.id,
 				cpool_store_errmsg(d->store));
 		crash_point(CRASH_RESUME_STORED);
+		walltime_arm(d, j);
 		log_info("job %lld resumed on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
 			 cpus);
 		return 0;
@@ -787,8 +845,9 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 {
 	int r;
 
-	if (j->rec.state != CPOOL_JOB_RUNNING)
-		return -EBUSY; /* a starting job is preempted once it runs */
+	if (j->rec.state != CPOOL_JOB_RUNNING || j->timed_out)
+		return -EBUSY; /* a starting job is preempted once it runs; a timed-out one dies */
+	walltime_disarm(j);
 	/* Its CPUs stay busy until the freeze completed (on_freeze_events). */
 	j->releasing = true;
 	if (cpool_evloop_add_timer(d->loop, RELEASE_TIMEOUT_NS, 0, on_release_timeout, j,
@@ -836,7 +895,7 @@ int jobs_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error)
 	if (r)
 		return cpool_error_set(error, r, "mark job %lld cancelled in %s: %s",
 				       (long long)j->rec.id, d->record_dir, strerror(-r));
-	if (cpool_cg_kill(&d->pool, j->leaf, &e))
+	if (kill_cgroup(d, j->leaf, &e))
 		return cpool_error_set(error, e.err, "%s", e.msg);
 	crash_point(CRASH_CANCEL_KILLED);
 	if (j->rec.state == CPOOL_JOB_FROZEN)
@@ -849,6 +908,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 {
 	json_t *argv = json_array(), *env = NULL;
 	struct djob *j;
+	double time_limit;
 	int max_cpus = 0, r;
 
 	if (s->vs) {
@@ -857,6 +917,11 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 		if (!v) {
 			cpool_error_set(error, -ENOENT,
 					"no vserver %s ('cpool vs list' shows them)", s->vs);
+			json_decref(argv);
+			return -ENOENT;
+		}
+		if (v->destroying) {
+			cpool_error_set(error, -ENOENT, "vserver %s is being destroyed", s->vs);
 			json_decref(argv);
 			return -ENOENT;
 		}
@@ -871,6 +936,11 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 				s->vs ? "this vserver" : "vserver", max_cpus);
 		json_decref(argv);
 		return -E2BIG;
+	}
+	r = walltime_resolve(d, s, &time_limit, error);
+	if (r) {
+		json_decref(argv);
+		return r;
 	}
 	if (s->mem && s->mem < CPOOL_CG_MEMORY_FLOOR) {
 		cpool_error_set(error, -EINVAL,
@@ -909,6 +979,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 	j->rec.cpus = s->cpus;
 	j->rec.mem = s->mem;
 	j->rec.estimate = s->estimate;
+	j->rec.time_limit = time_limit;
 	j->rec.priority = s->priority;
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.submit_time = now_s();
@@ -923,7 +994,7 @@ int jobs_submit(struct cpoold *d, const struct cpool_submit_req *s, uid_t uid, g
 		return r;
 	}
 	crash_point(CRASH_SUBMIT_STORED);
-	init_policy_view(d, j);
+	jobs_policy_view(d, j);
 	link_job(d, j);
 	*id = j->rec.id;
 	log_debug("job %lld submitted by uid %u", (long long)j->rec.id, (unsigned)uid);
@@ -991,6 +1062,8 @@ static bool adopt_job(struct cpoold *d, struct djob *j, const struct cpool_job_r
 	}
 	/* cgroup.freeze as the stored state says: a crash may have come between the two. */
 	request_freeze(d, j, j->rec.state == CPOOL_JOB_FROZEN);
+	if (j->rec.state == CPOOL_JOB_RUNNING)
+		walltime_arm(d, j); /* its deadline, from the store; at once when past */
 	log_info("job %lld: %s, supervised by pid %d", (long long)j->rec.id,
 		 cpool_job_state_name(j->rec.state), (int)j->sup.pid);
 	return j->awaiting_exec;
@@ -1076,6 +1149,7 @@ static bool check_adopted_exec(struct cpoold *d, struct djob *j)
 		log_err("job %lld: store its start: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));
 	log_info("job %lld: exec'd; running", (long long)j->rec.id);
+	walltime_arm(d, j);
 	return false;
 }
 
@@ -1121,7 +1195,7 @@ static int load_job(const struct cpool_jobrec *rec, void *ctx)
 	j->rec.cgroup = rec->cgroup ? strdup(rec->cgroup) : NULL;
 	j->rec.cpuset = rec->cpuset ? strdup(rec->cpuset) : NULL;
 	j->rec.error = rec->error ? strdup(rec->error) : NULL;
-	init_policy_view(d, j);
+	jobs_policy_view(d, j);
 	link_job(d, j);
 	return 0;
 }

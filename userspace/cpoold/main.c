@@ -60,8 +60,12 @@ static void on_signal(struct cpool_evsource *src, uint32_t events, void *data)
 	if (read(cpool_evsource_fd(src), &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
-		log_info("SIGHUP: configuration changes take effect at restart, or through "
-			 "'cpool vs'");
+		json_t *result;
+		struct cpool_error why;
+
+		/* reload_run logs the outcome; `cpool stats` shows it. */
+		if (reload_run(d, &result, &why) == 0)
+			json_decref(result);
 		return;
 	}
 	log_info("%s: stopping; running jobs keep running under their supervisors",
@@ -92,6 +96,7 @@ static void load_policy(struct cpoold *d)
 			d->policy.quantum_us = q;
 		free(v);
 	}
+	reload_policy_settings(d, &d->cfg, NULL);
 	log_info("policy %s, placement %s", cpool_sched_name(d->policy.sched),
 		 cpool_place_name(d->policy.place));
 }
@@ -128,6 +133,9 @@ static void log_loop_stats(struct cpoold *d)
 	log_info("event loop: %llu rounds, %.3f s busy, longest stall %.3f ms",
 		 (unsigned long long)st.rounds, (double)st.busy_ns / 1e9,
 		 (double)st.stall_max_ns / 1e6);
+	if (st.stale_sources)
+		log_warn("event loop: %llu sources were removed after their fd was closed",
+			 (unsigned long long)st.stale_sources);
 }
 
 static int start(struct cpoold *d)
@@ -157,6 +165,7 @@ static int start(struct cpoold *d)
 	if (r)
 		return r;
 	load_policy(d);
+	share_init(d);
 
 	r = cpool_evloop_new(&d->loop);
 	if (r)
@@ -193,6 +202,9 @@ static int start(struct cpoold *d)
 		log_err("%s", err.msg);
 		return r;
 	}
+	r = retention_start(d);
+	if (r)
+		return r;
 	sched_kick(d);
 	log_info("cpoold %s ready on %s", CPOOL_VERSION, d->socket_path);
 	return notify_ready(d);
@@ -342,6 +354,11 @@ int main(int argc, char **argv)
 	metrics_close(&d);
 	pool_teardown(&d);
 	limits_free(&d);
+	if (d.unsaved)
+		unsaved_retry(&d); /* a last try before the records are all that is left */
+	unsaved_free(&d);
+	share_free(&d);
+	json_decref(d.last_reload);
 	cpool_store_close(d.store);
 	return r ? 1 : 0;
 }

@@ -111,6 +111,7 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 			}
 		}
 		if (id && (j = jobs_find(d, id))) {
+			share_charge(d, j->rec.uid, cg->run_ns);
 			j->rec.rq_lat_sum_ns += cg->rqlat_sum_ns;
 			j->rec.rq_lat_count += cg->rqlat_count;
 			for (int s = 0; s < CPOOL_KMETRICS_HIST_SLOTS; s++)
@@ -152,16 +153,14 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 			sample.cpu_usec = sum.busy_ns / 1000;
 		}
 		{
-			int64_t t0 = now_us();
+			double took = samples_add(d, &sample);
 
-			if (cpool_store_sample_insert(d->store, &sample))
-				log_debug("store a metrics sample: %s",
-					  cpool_store_errmsg(d->store));
-			if (d->export)
-				d->export->store_write_s = (double)(now_us() - t0) / 1e6;
+			if (took > 0 && d->export)
+				d->export->store_write_s = took;
 		}
 	}
 	free(hist);
+	share_flush(d);
 }
 
 static const char *const live_states[] = { "queued", "running", "frozen" };
@@ -182,8 +181,17 @@ static void prune_totals(struct cpoold *d)
 	x->nvs = kept;
 }
 
-/* Renders both formats from the daemon's figures and hands them to the server. */
-static void publish(struct cpoold *d)
+/* The loop's longest round of each second, for "the longest of the last minute". */
+static void note_stall_window(struct cpoold *d)
+{
+	struct cpool_evloop_stats st;
+
+	cpool_evloop_stats(d->loop, &st, true);
+	d->export->stall_ns[d->export->stall_next++ % STALL_WINDOWS] = st.stall_window_ns;
+}
+
+/* Renders both formats from the daemon's figures and hands them to the server (a scrape asked). */
+void metrics_publish(struct cpoold *d)
 {
 	struct metrics_export *x = d->export;
 	struct cpool_prom_state_count live[3], ended[CPOOL_JOB__COUNT];
@@ -194,10 +202,14 @@ static void publish(struct cpoold *d)
 	uint64_t stall = 0;
 	size_t nended = 0;
 
-	if (!vs)
+	if (!d->have_last || !vs) {
+		free(vs);
+		http_publish(d, NULL, 0, NULL, 0); /* nothing measured yet */
 		return;
-	cpool_evloop_stats(d->loop, &st, true);
-	x->stall_ns[x->stall_next++ % STALL_WINDOWS] = st.stall_window_ns;
+	}
+	/* This second's round so far counts too. */
+	cpool_evloop_stats(d->loop, &st, false);
+	stall = st.stall_window_ns;
 	for (int i = 0; i < STALL_WINDOWS; i++)
 		if (x->stall_ns[i] > stall)
 			stall = x->stall_ns[i];
@@ -303,8 +315,8 @@ static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
 	cpool_kmetrics_snapshot_free(&d->last);
 	d->last = cur;
 	d->have_last = true;
-	if (d->http)
-		publish(d);
+	if (d->export)
+		note_stall_window(d);
 }
 
 int metrics_init(struct cpoold *d)
@@ -318,7 +330,8 @@ int metrics_init(struct cpoold *d)
 	 * /proc/stat does (docs/metrics.md).
 	 */
 	struct cpool_collector_opts o = { .cgroup_root = CPOOL_CG_MOUNT,
-					  .idle_from_switches = true };
+					  .idle_from_switches = true,
+					  .stat_subtree = d->pool.root };
 	int r;
 
 	r = cpool_collector_open(&o, &d->collector);
@@ -340,6 +353,7 @@ int metrics_init(struct cpoold *d)
 
 void metrics_close(struct cpoold *d)
 {
+	samples_free(d);
 	http_stop(d);
 	if (d->export)
 		free(d->export->vs);

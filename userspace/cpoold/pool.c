@@ -51,6 +51,11 @@ void pool_give_cpus(struct vsrv *v, const struct cpool_cpuset *cpus)
 	cpool_cpuset_andnot(&v->busy, &v->busy, cpus);
 }
 
+static void put_job_key(const char *key, const char *value, void *ctx)
+{
+	json_object_set_new(ctx, key, json_string(value));
+}
+
 /* The spec as config-style strings: what the store keeps and vs.list shows. */
 static json_t *spec_json(const struct cpool_vs_spec *s)
 {
@@ -91,6 +96,7 @@ static json_t *spec_json(const struct cpool_vs_spec *s)
 		snprintf(buf, sizeof(buf), "%u", s->limits.pids_max);
 		json_object_set_new(o, "pids_max", json_string(buf));
 	}
+	cpool_job_limits_each(&s->job, put_job_key, o);
 	return o;
 }
 
@@ -474,14 +480,16 @@ int pool_vs_resize(struct cpoold *d, const char *name, json_t *keys, struct cpoo
 	return 0;
 }
 
-int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_error *error)
+int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_client *c, json_int_t req_id,
+		    struct cpool_error *error)
 {
-	struct cpool_error e = { 0 };
 	int i = pool_index(d, name);
-	int r;
 
 	if (i < 0)
 		return cpool_error_set(error, -ENOENT, "no vserver %s", name);
+	if (d->vs[i].destroying)
+		return cpool_error_set(error, -EALREADY, "vserver %s is being destroyed already",
+				       name);
 	/* Its jobs end first, through the normal path, so each is accounted. */
 	for (struct djob *j = d->jobs, *next; j; j = next) {
 		struct cpool_error why;
@@ -491,7 +499,20 @@ int pool_vs_destroy(struct cpoold *d, const char *name, struct cpool_error *erro
 			jobs_cancel(d, j, &why);
 	}
 	crash_point(CRASH_VS_DESTROY_JOBS_KILLED);
-	r = cpool_cg_vs_destroy(&d->pool, name, 10000, &e);
+	/* Answered (pool_vs_remove) once cgroup.events says it is empty. */
+	return vs_destroy_start(d, &d->vs[i], c, req_id, error);
+}
+
+int pool_vs_remove(struct cpoold *d, const char *name, struct cpool_error *error)
+{
+	struct cpool_error e = { 0 };
+	int i = pool_index(d, name);
+	int r;
+
+	if (i < 0)
+		return cpool_error_set(error, -ENOENT, "no vserver %s", name);
+	/* Empty already: no wait. */
+	r = cpool_cg_vs_destroy(&d->pool, name, 0, &e);
 	if (r)
 		return cpool_error_set(error, r, "%s", e.msg);
 	crash_point(CRASH_VS_DESTROY_CGROUP_REMOVED);
@@ -537,4 +558,24 @@ json_t *pool_vs_json(struct cpoold *d, const struct vsrv *v)
 		json_object_set_new(o, "rq_p99_us", json_integer(v->rq_p99_us));
 	}
 	return o;
+}
+
+int pool_vs_add(struct cpoold *d, const struct cpool_vs_spec *spec, const struct cpool_vserver *vs)
+{
+	return add_vs(d, spec, vs);
+}
+
+int pool_vs_persist(struct cpoold *d, const struct vsrv *v)
+{
+	return persist_vs(d, v);
+}
+
+void pool_vs_log_partition(const struct vsrv *v)
+{
+	log_partition(v);
+}
+
+int pool_save_api_vservers(struct cpoold *d)
+{
+	return save_api_vservers(d);
 }

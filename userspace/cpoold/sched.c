@@ -85,15 +85,18 @@ static void schedule(struct cpoold *d)
 		vs[i] = (struct cpool_vs_state){
 			.name = v->vs.name,
 			.cpus = cpool_cpuset_count(&v->vs.cpus),
-			.free_cpus = cpool_cpuset_count(&v->vs.cpus) - cpool_cpuset_count(&v->busy),
+			/* A VS being destroyed takes no job. */
+			.free_cpus = v->destroying ? 0 :
+						     cpool_cpuset_count(&v->vs.cpus) -
+							     cpool_cpuset_count(&v->busy),
 			.measured = v->measured,
 			.rul = v->rul,
 			.rq_p99_us = v->rq_p99_us,
 		};
 	}
 	for (struct djob *j = d->jobs; j; j = j->next) {
-		/* A killed job keeps its CPUs (v->busy) until it is gone; not scheduled. */
-		if (j->cancel_requested)
+		/* A killed (or timed-out) job keeps its CPUs until it is gone; not scheduled. */
+		if (j->cancel_requested || j->timed_out)
 			continue;
 		/* Slurm's to schedule: its CPUs are busy in free_cpus, never preempted. */
 		if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
@@ -123,6 +126,8 @@ static void schedule(struct cpoold *d)
 		}
 	}
 	qsort(queued, nq, sizeof(*queued), by_seq);
+	if (d->policy.sched == CPOOL_SCHED_FAIRSHARE)
+		share_set_factors(d, queued, nq);
 	snap = (struct cpool_snapshot){ .now_us = now,
 					.queued = queued,
 					.n_queued = nq,

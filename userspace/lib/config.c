@@ -11,6 +11,8 @@
 
 #include "cpool/error.h"
 #include "cpool/config.h"
+#include "cpool/fairshare.h"
+#include "cpool/policy.h"
 #include "cpool/units.h"
 
 static int parse_uint(const char *text, unsigned long long max, unsigned long long *out)
@@ -95,7 +97,8 @@ static int parse_cpu_max(const char *text, uint64_t *quota, uint64_t *period)
 const char *cpool_vs_spec_keys(void)
 {
 	return "cpus, memory, numa, mems, exclusive, smt, cpu_weight, cpu_max, memory_high, "
-	       "pids_max";
+	       "pids_max, default_time, max_time, kill_grace, job_pids_max, job_rlimit_nofile, "
+	       "job_rlimit_nproc, job_rlimit_memlock, job_rlimit_core";
 }
 
 int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *value,
@@ -105,6 +108,10 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	const char *bad = NULL;
 	int err;
 
+	/* What each job of the VS gets: its own keys (job_limits.c). */
+	err = cpool_job_limits_set(&s->job, key, value, e);
+	if (err != -ENOENT)
+		return err;
 	if (strcmp(key, "cpus") == 0) {
 		if (parse_uint(value, 100000, &u) == 0) {
 			if (u == 0)
@@ -448,6 +455,48 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
+/*
+ * [pool] policy, quantum and fairshare_half_life: true when @key is one
+ * of them (an error in it is in ps->err).
+ */
+static bool pool_policy_key(struct parse *ps, struct cpool_pool_config *c, const char *key,
+			    const char *value)
+{
+	double sec;
+
+	if (strcmp(key, "policy") == 0) {
+		enum cpool_sched s;
+
+		if (cpool_sched_parse(value, &s))
+			error_at(ps, "[pool] key 'policy': '%s' is not valid; use %s", value,
+				 cpool_sched_names());
+		else
+			c->sched = (int)s;
+		return true;
+	}
+	if (strcmp(key, "quantum") == 0) {
+		if (cpool_parse_duration(value, &sec) || sec < 0.001 || sec > 3600)
+			error_at(ps,
+				 "[pool] key 'quantum': '%s' is not valid; use a duration from "
+				 "1ms to 1h, e.g. 100ms",
+				 value);
+		else
+			c->quantum = sec;
+		return true;
+	}
+	if (strcmp(key, "fairshare_half_life") == 0) {
+		if (cpool_parse_duration(value, &sec) || sec < 0 || sec > 3660 * 86400.0)
+			error_at(ps,
+				 "[pool] key 'fairshare_half_life': '%s' is not valid; use a "
+				 "duration up to 10 years, e.g. 7d (0: no decay)",
+				 value);
+		else
+			c->fairshare_half_life = sec;
+		return true;
+	}
+	return false;
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse *ps = user;
@@ -500,11 +549,30 @@ static int handler(void *user, const char *section, const char *key, const char 
 					 value, cpool_fit_names());
 				return 0;
 			}
+			c->placement_set = true;
+		} else if (strcmp(key, "retention") == 0) {
+			double v;
+
+			if (strcmp(value, "off") == 0) {
+				c->retention_s = 0;
+			} else if (cpool_parse_duration(value, &v) || v < 3600 ||
+				   v > 3650 * 86400.0) {
+				error_at(
+					ps,
+					"[pool] key 'retention': '%s' is not valid; use a duration "
+					"from 1h to 3650d (30d) or off",
+					value);
+				return 0;
+			} else {
+				c->retention_s = v;
+			}
+		} else if (pool_policy_key(ps, c, key, value)) {
+			return ps->err ? 0 : 1;
 		} else {
-			error_at(
-				ps,
-				"[pool] unknown key '%s'; valid keys: name, reserved_cpus, placement",
-				key);
+			error_at(ps,
+				 "[pool] unknown key '%s'; valid keys: name, reserved_cpus, "
+				 "placement, policy, quantum, fairshare_half_life, retention",
+				 key);
 			return 0;
 		}
 		return 1;
@@ -559,6 +627,10 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "cpool");
 	c->placement = CPOOL_FIT_FIRST;
+	c->retention_s = CPOOL_RETENTION_DEFAULT_S;
+	c->sched = -1;
+	c->fairshare_half_life =
+		(double)CPOOL_FAIRSHARE_HALF_LIFE_DEFAULT_US / (double)CPOOL_USEC_PER_SEC;
 	cpool_user_limits_default(&c->limits);
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", CPOOL_METRICS_LISTEN_DEFAULT);
 	cpool_error_set(e, 0, "%s", "");

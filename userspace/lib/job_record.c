@@ -12,7 +12,7 @@ static const char *const state_table[CPOOL_JOB__COUNT] = {
 	[CPOOL_JOB_QUEUED] = "queued",	     [CPOOL_JOB_STARTING] = "starting",
 	[CPOOL_JOB_RUNNING] = "running",     [CPOOL_JOB_FROZEN] = "frozen",
 	[CPOOL_JOB_DONE] = "done",	     [CPOOL_JOB_FAILED] = "failed",
-	[CPOOL_JOB_CANCELLED] = "cancelled",
+	[CPOOL_JOB_CANCELLED] = "cancelled", [CPOOL_JOB_TIMEOUT] = "timeout",
 };
 
 static struct cpool_enum_names state_names = CPOOL_ENUM_NAMES(state_table);
@@ -33,7 +33,8 @@ int cpool_job_state_parse(const char *name, enum cpool_job_state *s)
 
 bool cpool_job_state_ended(enum cpool_job_state s)
 {
-	return s == CPOOL_JOB_DONE || s == CPOOL_JOB_FAILED || s == CPOOL_JOB_CANCELLED;
+	return s == CPOOL_JOB_DONE || s == CPOOL_JOB_FAILED || s == CPOOL_JOB_CANCELLED ||
+	       s == CPOOL_JOB_TIMEOUT;
 }
 
 static const char *const origin_names[CPOOL_JOB_ORIGIN__COUNT] = {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cpool/enum_names.h"
+#include "cpool/fairshare.h"
 #include "cpool/policy.h"
 #include "policy_impl.h"
 
@@ -12,7 +13,7 @@ static const char *const sched_table[CPOOL_SCHED__COUNT] = {
 	[CPOOL_SCHED_SRTF] = "srtf",	     [CPOOL_SCHED_RR] = "rr",
 	[CPOOL_SCHED_PRIORITY] = "priority", [CPOOL_SCHED_PRIORITY_PREEMPT] = "priority-preemptive",
 	[CPOOL_SCHED_HRRN] = "hrrn",	     [CPOOL_SCHED_MLFQ] = "mlfq",
-	[CPOOL_SCHED_EASY] = "easy",
+	[CPOOL_SCHED_EASY] = "easy",	     [CPOOL_SCHED_FAIRSHARE] = "fairshare",
 };
 
 static const char *const place_table[CPOOL_PLACE__COUNT] = {
@@ -75,6 +76,7 @@ void cpool_policy_init(struct cpool_policy *p)
 	p->mlfq_quantum_us[0] = 100000;
 	p->mlfq_quantum_us[1] = 200000;
 	p->mlfq_quantum_us[2] = 0;
+	p->fairshare_half_life_us = CPOOL_FAIRSHARE_HALF_LIFE_DEFAULT_US;
 }
 
 int cpool_policy_decide(const struct cpool_policy *p, const struct cpool_snapshot *s,
@@ -93,6 +95,7 @@ int cpool_policy_decide(const struct cpool_policy *p, const struct cpool_snapsho
 	case CPOOL_SCHED_PRIORITY:
 	case CPOOL_SCHED_PRIORITY_PREEMPT:
 	case CPOOL_SCHED_HRRN:
+	case CPOOL_SCHED_FAIRSHARE:
 		ret = policy_ordered(p, s, &o, wake_at);
 		break;
 	case CPOOL_SCHED_RR:

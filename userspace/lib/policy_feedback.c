@@ -119,8 +119,35 @@ static bool is_taken(const struct fb *f, size_t i)
 	return false;
 }
 
+/*
+ * rr's first waiting job: with one level it is the queue's first not
+ * started (they start in order, so never out of turn: taken stays empty),
+ * then the jobs preempted in this call, in order.  Called a few times per
+ * decision, at every quantum edge: this is best_waiting() without the
+ * level comparisons.
+ */
+static inline bool first_waiting(struct fb *f, struct cand *best)
+{
+	const struct cpool_snapshot *s = f->s;
+	struct requeued *q;
+
+	if (f->cursor < s->n_queued) {
+		struct cpool_pjob *j = s->queued[f->cursor];
+
+		*best = (struct cand){ j, f->cursor, NULL, 0, j->level_used_us };
+		return true;
+	}
+	while (f->rq_first < f->n_rq && f->rq[f->rq_first].started)
+		f->rq_first++;
+	if (f->rq_first == f->n_rq)
+		return false;
+	q = &f->rq[f->rq_first];
+	*best = (struct cand){ s->running[q->r], 0, q, q->level, q->used };
+	return true;
+}
+
 /* The first waiting job by (level, queue position); false when none. */
-static bool best_waiting(struct fb *f, struct cand *best)
+static bool best_waiting_by_level(struct fb *f, struct cand *best)
 {
 	const struct cpool_snapshot *s = f->s;
 	bool found = false;
@@ -151,6 +178,11 @@ static bool best_waiting(struct fb *f, struct cand *best)
 			return true;
 	}
 	return found;
+}
+
+static inline bool best_waiting(struct fb *f, struct cand *best)
+{
+	return f->levels == 1 ? first_waiting(f, best) : best_waiting_by_level(f, best);
 }
 
 /*

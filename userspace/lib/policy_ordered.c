@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * The policies that rank jobs by one key: fcfs, sjf, srtf, priority,
- * priority-preemptive and hrrn.  Jobs start in rank order; the best-ranked
+ * priority-preemptive, hrrn and fairshare.  Jobs start in rank order; the best-ranked
  * job that cannot be placed blocks the ones behind it (the strict rule
  * whose relaxation is what EASY backfilling is about).  The preemptive
  * ones make room by preempting running jobs ranked strictly worse,
@@ -91,6 +91,11 @@ static int cmp_primary(const struct cpool_policy *p, const struct cpool_pjob *a,
 			return l > r ? -1 : 1;
 		break;
 	}
+	case CPOOL_SCHED_FAIRSHARE:
+		/* The user who used least of their share goes first; a tie is FCFS. */
+		if (a->fairshare != b->fairshare)
+			return a->fairshare > b->fairshare ? -1 : 1;
+		break;
 	default:
 		break;
 	}
@@ -166,8 +171,9 @@ static int64_t clamp_i64(__int128 v)
 }
 
 /* Sign of eff_priority(@q) - ref->key, as the aged priority of a queued job is. */
-static int cmp_aged(const struct cpool_policy *p, struct rank_ref *ref, const struct cpool_pjob *q,
-		    int64_t now)
+static inline __attribute__((always_inline)) int cmp_aged(const struct cpool_policy *p,
+							  struct rank_ref *ref,
+							  const struct cpool_pjob *q, int64_t now)
 {
 	int64_t waited = now - q->ready_since_us;
 	long long e;
@@ -241,18 +247,19 @@ static inline __attribute__((always_inline)) void
 scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpool_snapshot *s,
 	 struct rank_ref *after, struct ranking *r)
 {
+	size_t n = s->n_queued;
+
 	r->n_top = r->next = 0;
 	r->more = false;
-	for (size_t i = 0; i < s->n_queued; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct cpool_pjob *q = s->queued[i];
 		size_t k = r->n_top;
 
 		/* Each job is two dependent loads away: start them early. */
-		if (i + 32 < s->n_queued)
+		if (i + 32 < n) {
 			__builtin_prefetch(s->queued[i + 32]);
-		if (i + 16 < s->n_queued)
 			__builtin_prefetch(s->queued[i + 16]->job);
-
+		}
 		if (after && cmp_to_ref(p, sched, q, after, s->now_us) <= 0)
 			continue;
 		if (k == RANK_TOP) {
@@ -269,22 +276,33 @@ scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpoo
 	}
 }
 
+/* The first scan of a call has no @after: a loop of its own, without the test. */
+static inline __attribute__((always_inline)) void
+scan_policy(const struct cpool_policy *p, enum cpool_sched sched, const struct cpool_snapshot *s,
+	    struct rank_ref *after, struct ranking *r)
+{
+	if (after)
+		scan_top(p, sched, s, after, r);
+	else
+		scan_top(p, sched, s, NULL, r);
+}
+
 static void rank_scan(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		      struct rank_ref *after, struct ranking *r)
 {
 	switch (p->sched) {
 	case CPOOL_SCHED_SJF:
-		scan_top(p, CPOOL_SCHED_SJF, s, after, r);
+		scan_policy(p, CPOOL_SCHED_SJF, s, after, r);
 		break;
 	case CPOOL_SCHED_SRTF:
-		scan_top(p, CPOOL_SCHED_SRTF, s, after, r);
+		scan_policy(p, CPOOL_SCHED_SRTF, s, after, r);
 		break;
 	case CPOOL_SCHED_PRIORITY:
 	case CPOOL_SCHED_PRIORITY_PREEMPT:
-		scan_top(p, CPOOL_SCHED_PRIORITY, s, after, r);
+		scan_policy(p, CPOOL_SCHED_PRIORITY, s, after, r);
 		break;
 	default:
-		scan_top(p, p->sched, s, after, r);
+		scan_policy(p, p->sched, s, after, r);
 		break;
 	}
 }

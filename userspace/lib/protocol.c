@@ -26,12 +26,14 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_TOP] = "top",
 	[CPOOL_OP_STATS] = "stats",
 	[CPOOL_OP_ATTACH] = "attach",
+	[CPOOL_OP_SHARE] = "share",
+	[CPOOL_OP_RELOAD] = "reload",
 };
 
 /* The keys each op accepts in "args"; anything else is a typo to report. */
 static const char *const op_keys[CPOOL_OP__COUNT][16] = {
 	[CPOOL_OP_SUBMIT] = { "argv", "env", "vs", "name", "cwd", "stdout", "stderr", "cpus", "mem",
-			      "estimate", "priority" },
+			      "estimate", "priority", "time", "attach" },
 	[CPOOL_OP_CANCEL] = { "job" },
 	[CPOOL_OP_WAIT] = { "job" },
 	[CPOOL_OP_HISTORY] = { "since", "uid", "all", "after", "limit" },
@@ -172,6 +174,7 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_e
 	int r;
 
 	s->estimate = 0;
+	s->time_limit = 0;
 	if ((r = get_strv(args, "argv", &s->argv, &s->argc, e)) ||
 	    (r = get_strv(args, "env", &s->env, &s->envc, e)) ||
 	    (r = get_string(args, "vs", &s->vs, e)) ||
@@ -182,7 +185,8 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_e
 	    (r = get_int(args, "cpus", 1, 4096, &cpus, e)) ||
 	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, e)) ||
 	    (r = get_int(args, "priority", -20, 19, &prio, e)) ||
-	    (r = get_duration(args, "estimate", &s->estimate, e)))
+	    (r = get_duration(args, "estimate", &s->estimate, e)) ||
+	    (r = get_duration(args, "time", &s->time_limit, e)))
 		return r;
 	if (s->argc < 1 || s->argv[0][0] == '\0')
 		return cpool_error_set(e, -EINVAL, "args.argv: a non-empty command is required");
@@ -191,6 +195,18 @@ static int parse_submit(json_t *args, struct cpool_submit_req *s, struct cpool_e
 			return cpool_error_set(e, -EINVAL, "args.env[%d]: expected NAME=VALUE", i);
 	if (s->cwd && s->cwd[0] != '/')
 		return cpool_error_set(e, -EINVAL, "args.cwd: must be an absolute path");
+	{
+		json_t *attach = json_object_get(args, "attach");
+
+		if (attach && !json_is_boolean(attach))
+			return cpool_error_set(e, -EINVAL, "args.attach: expected true or false");
+		s->attach = json_is_true(attach);
+		if (s->attach && (s->stdout_path || s->stderr_path))
+			return cpool_error_set(
+				e, -EINVAL,
+				"args.attach: the job's output goes to the descriptors sent "
+				"with the request; stdout and stderr paths must be absent");
+	}
 	s->cpus = (int)cpus;
 	s->priority = (int)prio;
 	s->mem = (uint64_t)mem;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/fairshare.h"
 #include "cpool/metrics.h"
 #include "cpool/policy.h"
 #include "cpool/sim.h"
@@ -19,6 +20,7 @@ struct sjob {
 	int64_t end_us; /* completion: heap key while running, then the end */
 	size_t heap_pos;
 	size_t run_pos;
+	int64_t charged_us; /* fairshare: work already charged to its user */
 	int state;
 	unsigned preemptions;
 };
@@ -59,6 +61,15 @@ struct sim {
 	bool measure;
 	/* A VS's measurement changed while decisions were applied: ask again. */
 	bool measure_changed;
+	/*
+	 * fairshare: usage of the simulated run time, charged as the daemon
+	 * charges measured CPU time: what ran since the last charge, at each
+	 * decision and at each slice's end.  The table and the factors are
+	 * sized for every job's user up front, so charging never allocates.
+	 */
+	bool fair;
+	struct cpool_fairshare fs;
+	double *factor;
 };
 
 /* ---- completion heap, indexed so a preempted job's completion can be removed ---- */
@@ -181,8 +192,21 @@ static void rq_sample(struct svs *x, int64_t wait)
 
 /* ---- job transitions ---- */
 
+/* fairshare: the work of @j up to @done_us, times its CPUs, to its user now. */
+static void charge(struct sim *s, struct sjob *j, int64_t done_us)
+{
+	if (!s->fair || done_us <= j->charged_us)
+		return;
+	(void)cpool_fairshare_charge(&s->fs, j->pj.job->user,
+				     cpool_us_to_s(done_us - j->charged_us) * j->pj.job->cpus,
+				     s->now);
+	j->charged_us = done_us;
+}
+
 static void enqueue(struct sim *s, struct sjob *j)
 {
+	if (s->fair)
+		(void)cpool_fairshare_touch(&s->fs, j->pj.job->user);
 	j->state = JOB_QUEUED;
 	j->pj.vs = -1;
 	j->pj.seq = s->seq++;
@@ -214,6 +238,7 @@ static void finish(struct sim *s, struct sjob *j)
 	run_remove(s, j);
 	busy_change(s, j->pj.vs, -j->pj.job->cpus);
 	j->pj.done_us = j->pj.job->runtime_us;
+	charge(s, j, j->pj.done_us);
 	j->state = JOB_DONE;
 }
 
@@ -231,6 +256,7 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		heap_remove(s, j);
 		run_remove(s, j);
 		j->pj.done_us = done_now(s, j);
+		charge(s, j, j->pj.done_us);
 		busy_change(s, j->pj.vs, -j->pj.job->cpus);
 		j->pj.level = d->level;
 		j->pj.level_used_us = d->level_used_us;
@@ -303,6 +329,13 @@ static int decide(struct sim *s, int64_t *wake)
 		struct sjob *j = (struct sjob *)s->running[r];
 
 		j->pj.done_us = done_now(s, j);
+		charge(s, j, j->pj.done_us);
+	}
+	if (s->fair) {
+		cpool_fairshare_factors(&s->fs, s->now, s->factor, NULL);
+		for (size_t q = 0; q < s->n_queue; q++)
+			s->queue[q]->fairshare =
+				s->factor[cpool_fairshare_find(&s->fs, s->queue[q]->job->user)];
 	}
 	for (int v = 0; v < s->cfg->n_vs; v++) {
 		s->vstate[v].free_cpus = s->vs[v].free_cpus;
@@ -432,6 +465,15 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	for (size_t i = 0; i < s->n; i++)
 		s->arrivals[i] = &s->j[i];
 	qsort(s->arrivals, s->n, sizeof(*s->arrivals), by_arrival);
+	if (p->sched == CPOOL_SCHED_FAIRSHARE) {
+		s->fair = true;
+		cpool_fairshare_init(&s->fs, p->fairshare_half_life_us);
+		s->fs.users = malloc((s->n + 1) * sizeof(*s->fs.users));
+		s->fs.cap = s->n + 1;
+		s->factor = malloc((s->n + 1) * sizeof(*s->factor));
+		if (!s->fs.users || !s->factor)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -534,6 +576,8 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 	free(s.vs);
 	free(s.vstate);
 	free(s.dec);
+	cpool_fairshare_free(&s.fs);
+	free(s.factor);
 	return ret;
 }
 

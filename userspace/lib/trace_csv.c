@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * CSV traces: a header row names the columns (any order), one job a row.
- * Required: id,submit,runtime,cpus,mem,priority; optional: estimate,vs.
+ * Required: id,submit,runtime,cpus,mem,priority; optional: estimate,vs,user.
  * No quoting: no field of this format needs a comma.  Blank lines and lines
  * starting with '#' are ignored.
  */
@@ -28,11 +28,12 @@ enum csv_col {
 	COL_PRIORITY,
 	COL_ESTIMATE,
 	COL_VS,
+	COL_USER,
 	COL__COUNT
 };
 
 static const char *const col_names[COL__COUNT] = {
-	"id", "submit", "runtime", "cpus", "mem", "priority", "estimate", "vs",
+	"id", "submit", "runtime", "cpus", "mem", "priority", "estimate", "vs", "user",
 };
 #define COL__REQUIRED COL_ESTIMATE
 
@@ -127,6 +128,14 @@ static int parse_row(char **f, const int *pos, size_t line, struct cpool_job *jo
 						"'%.40s' is not a virtual server name", v);
 		strcpy(job->vs, v);
 	}
+	if (pos[COL_USER] >= 0 && *(v = f[pos[COL_USER]])) {
+		int user;
+
+		if (to_int(v, 0, INT_MAX, &user))
+			return cpool_trace_fail(err, line, "user",
+						"'%.40s' is not a user number (0 or more)", v);
+		job->user = (uint32_t)user;
+	}
 	return 0;
 }
 
@@ -176,7 +185,7 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_error
 				else if (c == COL__COUNT)
 					ret = cpool_trace_fail(
 						err, line, name,
-						"unknown column (known: id, submit, runtime, cpus, mem, priority, estimate, vs)");
+						"unknown column (known: id, submit, runtime, cpus, mem, priority, estimate, vs, user)");
 				else if (pos[c] >= 0)
 					ret = cpool_trace_fail(err, line, name,
 							       "column named twice");

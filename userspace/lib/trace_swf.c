@@ -129,6 +129,9 @@ int cpool_trace_read_swf(FILE *in, struct cpool_trace *trace, struct cpool_error
 		/* Requested time is the user's estimate; logs without it estimate exactly. */
 		job.estimate_us =
 			f[8] > 0 && f[8] <= CPOOL_JOB_TIME_MAX_S ? sec_to_us(f[8]) : job.runtime_us;
+		/* Fair share charges the user; -1 (unknown) is everyone's user 0. */
+		if (f[11] >= 0 && f[11] <= UINT32_MAX)
+			job.user = (uint32_t)f[11];
 		kb = f[9] > 0 ? f[9] : f[6] > 0 ? f[6] : 0;
 		if (kb * 1024.0 * job.cpus < 1.8e19)
 			job.mem = (uint64_t)(kb * 1024.0) * (uint64_t)job.cpus;

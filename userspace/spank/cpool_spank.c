@@ -204,8 +204,8 @@ EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 		json_object_set_new(args, "name", json_string(name));
 	if (opt_mem)
 		json_object_set_new(args, "mem", json_integer((json_int_t)opt_mem));
-	r = cpool_apiclient_call_fd(cl, CPOOL_OP_ATTACH, args, pidfd, &result, ATTACH_TIMEOUT_MS,
-				    &e);
+	r = cpool_apiclient_call_fds(cl, CPOOL_OP_ATTACH, args, &pidfd, 1, &result,
+				     ATTACH_TIMEOUT_MS, &e);
 	close(pidfd);
 	cpool_apiclient_close(cl);
 	if (r) {

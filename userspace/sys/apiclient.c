@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -76,41 +75,31 @@ void cpool_apiclient_close(struct cpool_apiclient *c)
 	free(c);
 }
 
-static int send_all(int fd, const char *p, size_t n);
-
-/* The first byte carries @pass_fd (SCM_RIGHTS), so it arrives with the request it belongs to. */
-static int send_with_fd(int fd, const char *p, size_t n, int pass_fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cm;
-	ssize_t w;
-
-	memset(control.buf, 0, sizeof(control.buf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	do
-		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return -errno;
-	return n > 1 ? send_all(fd, p + 1, n - 1) : 0;
-}
-
-static int send_all(int fd, const char *p, size_t n)
+/* @fds (@nfds of them) go with the first bytes, SCM_RIGHTS. */
+static int send_all(int fd, const char *p, size_t n, const int *fds, int nfds)
 {
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * CPOOL_API_MAX_FDS)];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t w;
+
+		if (nfds > 0) {
+			struct cmsghdr *cm;
+
+			memset(&control, 0, sizeof(control));
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+			cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+			memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+		}
+		w = sendmsg(fd, &msg, MSG_NOSIGNAL);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -119,6 +108,7 @@ static int send_all(int fd, const char *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		nfds = 0; /* sent with the first byte */
 	}
 	return 0;
 }
@@ -167,8 +157,15 @@ static int reply_errno(const char *name, int code)
 	return code > 0 ? -code : -EIO;
 }
 
-static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int pass_fd,
-		json_t **result, int timeout_ms, struct cpool_error *e)
+int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
+			 int timeout_ms, struct cpool_error *e)
+{
+	return cpool_apiclient_call_fds(c, op, args, NULL, 0, result, timeout_ms, e);
+}
+
+int cpool_apiclient_call_fds(struct cpool_apiclient *c, enum cpool_op op, json_t *args,
+			     const int *fds, int nfds, json_t **result, int timeout_ms,
+			     struct cpool_error *e)
 {
 	json_int_t id = c->next_id++;
 	json_t *req = cpool_request_new(id, op, args), *reply, *v;
@@ -182,8 +179,12 @@ static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int p
 	json_decref(req);
 	if (!line)
 		return -ENOMEM;
-	r = pass_fd >= 0 ? send_with_fd(c->fd, line, strlen(line), pass_fd) :
-			   send_all(c->fd, line, strlen(line));
+	if (nfds < 0 || nfds > CPOOL_API_MAX_FDS) {
+		free(line);
+		return cpool_error_set(e, -EINVAL, "at most %d descriptors go with a request",
+				       CPOOL_API_MAX_FDS);
+	}
+	r = send_all(c->fd, line, strlen(line), fds, nfds);
 	free(line);
 	if (r)
 		return cpool_error_set(e, r, "send to cpoold at %s: %s", c->path, strerror(-r));
@@ -222,16 +223,4 @@ static int call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int p
 				"cpoold refused the request");
 	json_decref(reply);
 	return r;
-}
-
-int cpool_apiclient_call(struct cpool_apiclient *c, enum cpool_op op, json_t *args, json_t **result,
-			 int timeout_ms, struct cpool_error *e)
-{
-	return call(c, op, args, -1, result, timeout_ms, e);
-}
-
-int cpool_apiclient_call_fd(struct cpool_apiclient *c, enum cpool_op op, json_t *args, int pass_fd,
-			    json_t **result, int timeout_ms, struct cpool_error *e)
-{
-	return call(c, op, args, pass_fd, result, timeout_ms, e);
 }

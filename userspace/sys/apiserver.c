@@ -8,7 +8,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,12 +35,14 @@ struct cpool_client {
 	double last_active; /* a request read or a reply byte sent */
 	int owed; /* replies the handler deferred (wait) */
 	/*
-	 * Descriptors root sent with its requests (SCM_RIGHTS), oldest first,
-	 * for the handler to take; those no request took are closed once no
-	 * partial line is left, so none outlives the request it came with.
+	 * Descriptors passed with SCM_RIGHTS, at most one set of
+	 * CPOOL_API_MAX_FDS: they belong to the request whose line holds the
+	 * byte at fds_at (an offset into in), and are closed after it unless
+	 * its handler took them.
 	 */
-	int fds[CPOOL_APISERVER_MAX_FDS];
-	int nfds;
+	int fds[CPOOL_API_MAX_FDS];
+	int n_fds;
+	size_t fds_at;
 	bool in_handler;
 	bool closing; /* flush what is queued, then close */
 };
@@ -70,47 +71,27 @@ static double now_mono(void)
 
 static void close_fds(struct cpool_client *c)
 {
-	while (c->nfds > 0)
-		close(c->fds[--c->nfds]);
+	for (int i = 0; i < c->n_fds; i++)
+		close(c->fds[i]);
+	c->n_fds = 0;
 }
 
-int cpool_client_take_fd(struct cpool_client *c)
+int cpool_client_take_fds(struct cpool_client *c, int *fds, int max)
 {
-	int fd;
+	int n = c->n_fds;
 
-	if (c->nfds == 0)
-		return -1;
-	fd = c->fds[0];
-	memmove(c->fds, c->fds + 1, (size_t)(c->nfds - 1) * sizeof(c->fds[0]));
-	c->nfds--;
-	return fd;
-}
-
-/* Keeps what root sent, up to the limit; anyone else's descriptors are refused by closing them. */
-static void keep_fds(struct cpool_client *c, struct msghdr *mh)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		size_t n;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			if (c->peer.uid == 0 && c->nfds < CPOOL_APISERVER_MAX_FDS)
-				c->fds[c->nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
+	if (!c->in_handler || n > max)
+		return -EINVAL;
+	memcpy(fds, c->fds, (size_t)n * sizeof(*fds));
+	c->n_fds = 0;
+	return n;
 }
 
 static void client_free(struct cpool_client *c)
 {
 	struct cpool_apiserver *srv = c->srv;
 
+	close_fds(c);
 	if (srv->opts.on_close)
 		srv->opts.on_close(c, srv->opts.data);
 	cpool_evloop_remove(c->src);
@@ -122,7 +103,6 @@ static void client_free(struct cpool_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nclients--;
-	close_fds(c);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -282,32 +262,80 @@ static void handle_lines(struct cpool_client *c)
 
 	while (!c->closing && !c->out_len && (nl = memchr(c->in + done, '\n', c->in_len - done))) {
 		size_t len = (size_t)(nl - (c->in + done));
+		/* Descriptors that came with this line's bytes are its own. */
+		bool own = c->n_fds && c->fds_at <= done + len;
+		int kept = c->n_fds;
 
+		if (!own)
+			c->n_fds = 0; /* hidden from this request's handler */
 		handle_line(c, c->in + done, len);
+		if (own)
+			close_fds(c); /* not taken */
+		else
+			c->n_fds = kept;
 		done += len + 1;
 	}
 	if (!done)
 		return;
+	if (c->n_fds)
+		c->fds_at -= done;
 	memmove(c->in, c->in + done, c->in_len - done);
 	c->in_len -= done;
 	if (!c->in_len) {
-		close_fds(c);
 		free(c->in);
 		c->in = NULL;
 		c->in_cap = 0;
 	}
 }
 
+/*
+ * recv() that also takes descriptors passed with SCM_RIGHTS (the kernel
+ * hands over at most one sender's set per call, with the first byte of
+ * the data that carried it).  Close-on-exec at once, so no supervisor
+ * forked meanwhile keeps them; a set beyond CPOOL_API_MAX_FDS, or while a
+ * set is pending, is closed: a client cannot make the daemon hoard fds.
+ */
+static ssize_t recv_with_fds(struct cpool_client *c)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CPOOL_API_MAX_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = c->in + c->in_len, .iov_len = c->in_cap - c->in_len };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		/* The buffer's alignment padding may hold more than the maximum. */
+		int fds[sizeof(control.buf) / sizeof(int)], got;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		got = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		if (got > (int)(sizeof(fds) / sizeof(fds[0])))
+			got = (int)(sizeof(fds) / sizeof(fds[0]));
+		memcpy(fds, CMSG_DATA(cm), (size_t)got * sizeof(int));
+		if (c->n_fds || got > CPOOL_API_MAX_FDS || (msg.msg_flags & MSG_CTRUNC)) {
+			for (int i = 0; i < got; i++)
+				close(fds[i]);
+			continue;
+		}
+		memcpy(c->fds, fds, (size_t)got * sizeof(int));
+		c->n_fds = got;
+		c->fds_at = c->in_len;
+	}
+	return n;
+}
+
 /* Reads what the socket has; false when the client is gone. */
 static bool read_input(struct cpool_client *c)
 {
 	const size_t max = CPOOL_PROTO_MAX_LINE + 1;
-	union {
-		char buf[CMSG_SPACE(CPOOL_APISERVER_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (c->in_len == c->in_cap) {
@@ -324,12 +352,7 @@ static bool read_input(struct cpool_client *c)
 	}
 	if (c->in_len == c->in_cap)
 		return true; /* full of lines not yet answered: read when they are */
-	iov = (struct iovec){ .iov_base = c->in + c->in_len, .iov_len = c->in_cap - c->in_len };
-	mh.msg_control = control.buf;
-	mh.msg_controllen = sizeof(control.buf);
-	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n > 0)
-		keep_fds(c, &mh);
+	n = recv_with_fds(c);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		return false;
 	if (n > 0) {

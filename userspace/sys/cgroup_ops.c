@@ -205,6 +205,44 @@ static int signal_tree(const char *dir, struct cpool_error *e)
 	return err < 0 ? err : total;
 }
 
+int cpool_cg_kill_pids(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e)
+{
+	char dir[PATH_MAX];
+	int err = dir_of(pool, rel, dir, sizeof(dir), e);
+
+	return err ? err : signal_tree(dir, e);
+}
+
+int cpool_cg_kill_start(const struct cpool_cg_pool *pool, const char *rel, bool no_kill_file,
+			bool *again, struct cpool_error *e)
+{
+	char dir[PATH_MAX];
+	int err = dir_of(pool, rel, dir, sizeof(dir), e);
+
+	*again = false;
+	if (err)
+		return err;
+	if (!no_kill_file) {
+		err = cg_write_file(dir, "cgroup.kill", "1", e);
+		if (err != -ENOENT)
+			return err;
+	}
+	/*
+	 * No cgroup.kill (< 5.14): ask for a freeze, without waiting for it,
+	 * and kill what is there now.  A process forked meanwhile is caught by
+	 * the second pass, which the caller makes once cgroup.events says
+	 * frozen: from then nothing forks, and SIGKILL still ends frozen tasks.
+	 */
+	err = cg_write_file(dir, "cgroup.freeze", "1", e);
+	if (err)
+		return err;
+	err = signal_tree(dir, e);
+	if (err < 0)
+		return err;
+	*again = true;
+	return 0;
+}
+
 int cpool_cg_kill(const struct cpool_cg_pool *pool, const char *rel, struct cpool_error *e)
 {
 	char dir[PATH_MAX];

@@ -47,7 +47,25 @@ struct cpool_collector {
 	struct cgroup_name *names;
 	size_t nnames;
 	bool rescanned; /* during the current read */
+	bool walked; /* a rescan during the current read succeeded */
+	char *stat_subtree; /* "/cpool": cgroup files read only here; NULL: everywhere */
+	/* ids in the map whose cgroup a rescan did not find, and since when */
+	struct missing_cgroup *missing;
+	size_t nmissing;
 };
+
+struct missing_cgroup {
+	uint64_t id;
+	uint64_t since_ns;
+};
+
+/*
+ * A cgroup id still unknown to rescans this long after the first miss is
+ * gone (ids are never reused): its slot is released, or every read
+ * would walk the whole cgroup tree again for it.  Two rescans at least
+ * this far apart: one that raced the cgroup's mkdir cannot drop it.
+ */
+#define MISSING_DROP_NS 1000000000ULL
 
 /* libbpf's last warning, to explain a failed load in one line. */
 static char libbpf_last_msg[200];
@@ -202,6 +220,10 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 		bpf_program__set_autoload(skel->progs.cpool_idle_exit, false);
 	}
 	err = bpf_map__set_max_entries(skel->maps.cgroup_stats, c->max_cgroups);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.cgroup_slots, c->max_cgroups);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.free_slots, c->max_cgroups);
 	if (err) {
 		snprintf(c->reason, sizeof(c->reason), "sizing the cgroup map: %s", strerror(-err));
 		goto cleanup;
@@ -213,6 +235,15 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 			 strerror(-err),
 			 err == -EPERM ? " (needs root, or CAP_BPF and CAP_PERFMON)" : "",
 			 libbpf_last_msg[0] ? ": " : "", libbpf_last_msg);
+		goto cleanup;
+	}
+	/* Every slot is free; the programs take them as cgroups show up. */
+	for (__u32 slot = 0; slot < c->max_cgroups && !err; slot++)
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.free_slots), NULL, &slot, 0))
+			err = -errno;
+	if (err) {
+		snprintf(c->reason, sizeof(c->reason), "filling the free cgroup slots: %s",
+			 strerror(-err));
 		goto cleanup;
 	}
 	err = metrics_bpf__attach(skel);
@@ -266,7 +297,16 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 		return -ENOMEM;
 	c->max_cgroups = o->max_cgroups ? o->max_cgroups : CPOOL_BPF_MAX_CGROUPS;
 	c->cgroup_root = o->cgroup_root ? strdup(o->cgroup_root) : find_cgroup2_mount();
-	if (o->cgroup_root && !c->cgroup_root) {
+	if (o->stat_subtree) {
+		size_t n = strlen(o->stat_subtree);
+
+		c->stat_subtree = malloc(n + 2);
+		if (c->stat_subtree)
+			snprintf(c->stat_subtree, n + 2, "/%s",
+				 o->stat_subtree + strspn(o->stat_subtree, "/"));
+	}
+	if ((o->cgroup_root && !c->cgroup_root) || (o->stat_subtree && !c->stat_subtree)) {
+		free(c->cgroup_root);
 		free(c);
 		return -ENOMEM;
 	}
@@ -293,6 +333,8 @@ void cpool_collector_close(struct cpool_collector *c)
 		free(c->names[i].path);
 	free(c->names);
 	free(c->cgroup_root);
+	free(c->stat_subtree);
+	free(c->missing);
 	free(c);
 }
 
@@ -412,6 +454,7 @@ const char *cpool_collector_cgroup_path(struct cpool_collector *c, uint64_t id)
 	c->rescanned = true;
 	if (rescan_cgroups(c))
 		return NULL;
+	c->walked = true;
 	return lookup_name(c, id);
 }
 
@@ -518,22 +561,25 @@ static int online_cpus(struct cpool_cpuset *set)
 static int read_bpf_cgroups(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s,
 			    size_t *cap)
 {
+	int slots_fd = bpf_map__fd(c->skel->maps.cgroup_slots);
 	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
 	size_t vsz = sizeof(struct cpool_bpf_cgroup);
 	struct cpool_bpf_cgroup *vals;
 	__u64 key, next;
 	__u64 *pkey = NULL;
+	__u32 slot;
 	int err = 0;
 
 	vals = calloc((size_t)c->ncpus_possible, vsz);
 	if (!vals)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
+	while (bpf_map_get_next_key(slots_fd, pkey, &next) == 0) {
 		struct cpool_kmetrics_cgroup *cg;
 
 		key = next;
 		pkey = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
+		if (bpf_map_lookup_elem(slots_fd, &key, &slot) ||
+		    bpf_map_lookup_elem(fd, &slot, vals))
 			continue; /* deleted meanwhile */
 		cg = add_cgroup(s, cap, key);
 		if (!cg) {
@@ -543,6 +589,9 @@ static int read_bpf_cgroups(struct cpool_collector *c, struct cpool_kmetrics_sna
 		for (int i = 0; i < c->ncpus_possible; i++) {
 			const struct cpool_bpf_cgroup *v = &vals[i];
 
+			/* A CPU that has not counted for this cgroup since it got the slot. */
+			if (v->id != key)
+				continue;
 			cg->run_ns += v->run_ns;
 			cg->scheduled += v->scheduled;
 			cg->preempted += v->preempted;
@@ -597,23 +646,75 @@ static int read_bpf_preempts(struct cpool_collector *c, struct cpool_kmetrics_sn
 }
 
 /*
- * Cgroups that are gone keep their map entries: when the map fills up, drop
- * the entries of ids with no directory left (the ids are never reused).
+ * Cgroups that are gone keep their slots: when three quarters are taken,
+ * return the slots of ids with no directory left (ids are never reused).
+ * A task or CPU that still holds such a slot finds it another cgroup's (or
+ * no one's) and looks its own up again (metrics.bpf.c, slot_entry()).
  */
+static void release_cgroup_slot(struct cpool_collector *c, uint64_t id)
+{
+	int slots_fd = bpf_map__fd(c->skel->maps.cgroup_slots);
+	int free_fd = bpf_map__fd(c->skel->maps.free_slots);
+	__u32 slot;
+
+	if (bpf_map_lookup_elem(slots_fd, &id, &slot) || bpf_map_delete_elem(slots_fd, &id))
+		return;
+	bpf_map_update_elem(free_fd, NULL, &slot, 0);
+}
+
 static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
 {
-	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
-
 	if (s->ncgroups < (size_t)c->max_cgroups * 3 / 4 || !c->cgroup_root)
 		return;
 	for (size_t i = 0; i < s->ncgroups; i++)
 		if (!s->cgroups[i].path)
-			bpf_map_delete_elem(fd, &s->cgroups[i].id);
+			release_cgroup_slot(c, s->cgroups[i].id);
+}
+
+static bool in_stat_subtree(const struct cpool_collector *c, const char *rel)
+{
+	size_t n;
+
+	if (!c->stat_subtree)
+		return true;
+	n = strlen(c->stat_subtree);
+	return rel && strncmp(rel, c->stat_subtree, n) == 0 && (rel[n] == '\0' || rel[n] == '/');
+}
+
+/* Releases the slots of ids missing from two rescans MISSING_DROP_NS apart. */
+static void drop_missing_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
+{
+	struct missing_cgroup *now_missing = NULL;
+	size_t n = 0;
+
+	if (!c->walked)
+		return; /* no walk this read: a miss proves nothing */
+	for (size_t i = 0; i < s->ncgroups; i++)
+		n += !s->cgroups[i].path;
+	if (n && !(now_missing = calloc(n, sizeof(*now_missing))))
+		return;
+	n = 0;
+	for (size_t i = 0; i < s->ncgroups; i++) {
+		uint64_t id = s->cgroups[i].id, since = s->time_ns;
+
+		if (s->cgroups[i].path)
+			continue;
+		for (size_t k = 0; k < c->nmissing; k++)
+			if (c->missing[k].id == id)
+				since = c->missing[k].since_ns;
+		if (s->time_ns - since >= MISSING_DROP_NS)
+			release_cgroup_slot(c, id);
+		else
+			now_missing[n++] = (struct missing_cgroup){ id, since };
+	}
+	free(c->missing);
+	c->missing = now_missing;
+	c->nmissing = n;
 }
 
 static void warm_path_cache(struct cpool_collector *c)
 {
-	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	int fd = bpf_map__fd(c->skel->maps.cgroup_slots);
 	__u64 key, next, *pkey = NULL;
 
 	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
@@ -621,6 +722,33 @@ static void warm_path_cache(struct cpool_collector *c)
 		pkey = &key;
 		cpool_collector_cgroup_path(c, key);
 	}
+}
+
+/*
+ * What the task running on a CPU has run since it came in: its
+ * sum_exec_runtime now (the first field of /proc/PID/schedstat, brought up
+ * to date by the kernel as it is read) less the value the switch recorded.
+ * The scheduler's clock, like the run time the switches charge, and no
+ * clock read in the switch: a switch between two tasks takes none, so
+ * last_switch_ns is not when the running task came in.  0 when the task is
+ * gone (its time was charged at its last switch).
+ */
+static uint64_t running_task_inflight(const struct cpool_bpf_cpu *v)
+{
+	unsigned long long exec;
+	char path[64];
+	FILE *f;
+	int n;
+
+	if (!v->cur_pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%llu/schedstat", (unsigned long long)v->cur_pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu", &exec);
+	fclose(f);
+	return n == 1 && exec > v->cur_exec_start ? exec - v->cur_exec_start : 0;
 }
 
 static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
@@ -703,7 +831,7 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 			if (!cg)
 				cg = add_cgroup(s, &cap, v->cur_cgroup);
 			if (cg)
-				cg->run_ns += inflight;
+				cg->run_ns += running_task_inflight(v);
 		}
 	}
 	free(vals);
@@ -713,8 +841,10 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 
 		if (p && !(s->cgroups[i].path = strdup(p)))
 			return -ENOMEM;
-		read_cgstat(c, p, &s->cgroups[i].stat);
+		if (in_stat_subtree(c, p))
+			read_cgstat(c, p, &s->cgroups[i].stat);
 	}
+	drop_missing_cgroups(c, s);
 	prune_dead_cgroups(c, s);
 	return 0;
 }
@@ -755,7 +885,8 @@ static int read_degraded(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 		cg->path = strdup(c->names[i].path);
 		if (!cg->path)
 			return -ENOMEM;
-		read_cgstat(c, cg->path, &cg->stat);
+		if (in_stat_subtree(c, cg->path))
+			read_cgstat(c, cg->path, &cg->stat);
 		cg->run_ns = cg->stat.usage_usec * 1000;
 	}
 	return 0;
@@ -766,7 +897,7 @@ int cpool_collector_read(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 	int err;
 
 	memset(snap, 0, sizeof(*snap));
-	c->rescanned = false;
+	c->rescanned = c->walked = false;
 	err = c->skel ? read_bpf(c, snap) : read_degraded(c, snap);
 	if (err) {
 		cpool_kmetrics_snapshot_free(snap);

@@ -25,6 +25,7 @@ struct cpool_evloop {
 	int code;
 	bool dispatching;
 	struct cpool_evsource *dead; /* freed after the current round */
+	struct cpool_evsource *stale; /* removed after their fd was closed: freed with the loop */
 	struct cpool_evloop_stats stats;
 };
 
@@ -61,6 +62,9 @@ void cpool_evloop_free(struct cpool_evloop *loop)
 		return;
 	reap_dead(loop);
 	close(loop->epfd);
+	/* No epoll instance, no event: the stale ones can go now. */
+	loop->dead = loop->stale;
+	reap_dead(loop);
 	free(loop);
 }
 
@@ -99,10 +103,21 @@ void cpool_evloop_remove(struct cpool_evsource *s)
 {
 	if (!s || s->dead)
 		return;
-	epoll_ctl(s->loop->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	s->dead = true;
+	if (epoll_ctl(s->loop->epfd, EPOLL_CTL_DEL, s->fd, NULL) < 0) {
+		/*
+		 * The fd was closed first (or its number reused): the kernel may
+		 * still hold the registration, and report it with this pointer,
+		 * for as long as another process has the file open.  A source
+		 * kept dead is a few bytes; a freed one is a jump through garbage.
+		 */
+		s->loop->stats.stale_sources++;
+		s->next_dead = s->loop->stale;
+		s->loop->stale = s;
+		return;
+	}
 	if (s->owns_fd)
 		close(s->fd);
-	s->dead = true;
 	/* Events for it may still be pending in this round's batch. */
 	s->next_dead = s->loop->dead;
 	s->loop->dead = s;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 
 #include "cpool/launch.h"
@@ -35,6 +36,7 @@ enum stage {
 	STAGE_FDS,
 	STAGE_EXEC,
 	STAGE_CGROUP,
+	STAGE_KEYRING,
 };
 
 struct child_report {
@@ -265,15 +267,29 @@ static __attribute__((noreturn)) void child_run(struct child_ctx *c)
 		if (syscall(SYS_setresuid, s->uid, s->uid, s->uid) < 0)
 			child_fail(c, STAGE_UID, errno);
 	}
+	/*
+	 * A session keyring of its own, created as the job's user: a forked
+	 * process shares its parent's, so every job would otherwise hold the
+	 * daemon's (and each other's) keys.  A kernel without keys has none to share.
+	 */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		child_fail(c, STAGE_KEYRING, errno);
 	/* As the job's user from here: it may only reach what the user may. */
 	cwd_fd = open(s->cwd ? s->cwd : "/",
 		      O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (cwd_fd < 0 || fchdir(cwd_fd) < 0)
 		child_fail(c, STAGE_CHDIR, errno);
 	close(cwd_fd);
-	redirect(c, STAGE_STDIN, NULL, 0, O_RDONLY);
-	redirect(c, STAGE_STDOUT, s->stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC);
-	redirect(c, STAGE_STDERR, s->stderr_path, 2, O_WRONLY | O_CREAT | O_TRUNC);
+	if (s->stdio_fds) {
+		/* Above 2 in the supervisor (it keeps 0-4), so no dup2 clobbers the next. */
+		for (int i = 0; i < 3; i++)
+			if (dup2(s->stdio_fds[i], i) < 0)
+				child_fail(c, STAGE_STDIN + i, errno);
+	} else {
+		redirect(c, STAGE_STDIN, NULL, 0, O_RDONLY);
+		redirect(c, STAGE_STDOUT, s->stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC);
+		redirect(c, STAGE_STDERR, s->stderr_path, 2, O_WRONLY | O_CREAT | O_TRUNC);
+	}
 	/* The job holds fds 0-2 and nothing else of ours; the report fd closes at exec. */
 	err = cpool_close_fds_from(3, c->report_fd);
 	if (err)
@@ -336,6 +352,8 @@ static const char *stage_text(int stage, const struct cpool_launch_spec *s, char
 	case STAGE_CGROUP:
 		snprintf(buf, len, "join %s/cgroup.procs", s->cgroup);
 		return buf;
+	case STAGE_KEYRING:
+		return "join a new session keyring";
 	}
 	return "start job";
 }

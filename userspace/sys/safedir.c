@@ -199,3 +199,69 @@ fail:
 		close(dir);
 	return r;
 }
+
+int cpool_safe_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	char tmp[NAME_MAX + 1];
+	const char *p = data;
+	int dfd, fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* A new file of our own: never one planted there, nor a symlink's target. */
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by a writer killed mid-way (or planted): the name goes, not what it names. */
+		if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+			return -errno;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	}
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			r = -errno;
+			break;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	/* renameat replaces the name itself, a symlink there included. */
+	if (!r && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	/* The rename durable too: the directory's own fsync (an O_PATH fd cannot). */
+	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+int cpool_safe_open_at(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
+
+	if (fd < 0)
+		return -errno;
+	/* Not a FIFO or a device someone made there: reading one could block the daemon. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* O_NONBLOCK was for the open alone. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* SQLite persistence for cpoold: see include/cpool/store.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cpool/store.h"
 
@@ -15,6 +18,7 @@
 struct cpool_store {
 	sqlite3 *db;
 	sqlite3_stmt *job_insert, *job_update, *job_get;
+	sqlite3_stmt *sample_insert; /* prepared at the first sample */
 };
 
 static const char schema[] =
@@ -36,13 +40,16 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS samples(time REAL NOT NULL, vs TEXT NOT NULL, rul REAL,"
 	"  cpu_usec INTEGER, rq_p50_ns INTEGER, rq_p99_ns INTEGER, queued INTEGER,"
 	"  running INTEGER, degraded INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS samples_time ON samples(vs, time);";
+	"CREATE INDEX IF NOT EXISTS samples_time ON samples(vs, time);"
+	/* For retention: the oldest rows found without a scan of the table. */
+	"CREATE INDEX IF NOT EXISTS samples_by_time ON samples(time);"
+	"CREATE INDEX IF NOT EXISTS jobs_end ON jobs(end_time);";
 
 #define JOB_COLUMNS                                                                        \
 	"id, name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem, estimate,"     \
 	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
-	" rq_lat_count, rq_lat_p99_ns, error, origin, slurm_job, slurm_step"
+	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step"
 
 static int sql_error(int rc)
 {
@@ -82,34 +89,41 @@ static int exec(struct cpool_store *store, const char *sql)
 }
 
 /*
- * Columns added after schema version 1, each by an ALTER TABLE where it is
- * missing: additive, so the version stays and an older database is
- * upgraded in place (its jobs read as origin cpool, no Slurm ids).
+ * Columns added after the first release: an older database gets them with
+ * their default, so no schema version change is needed.
  */
-static const char *const added_columns[][2] = {
-	{ "origin", "TEXT" },
-	{ "slurm_job", "INTEGER" },
-	{ "slurm_step", "INTEGER" },
-};
-
-static int add_missing_columns(struct cpool_store *store)
+static int add_columns(struct cpool_store *store)
 {
-	for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
-		char sql[256];
-		sqlite3_stmt *st;
-		int r;
+	static const char *const added[][2] = {
+		/* cpool submit --time, seconds (0: none); fixed at submission */
+		{ "time_limit", "REAL NOT NULL DEFAULT 0" },
+		/* attach (Slurm's tasks): NULL origin is cpoold's own job, no Slurm ids */
+		{ "origin", "TEXT" },
+		{ "slurm_job", "INTEGER" },
+		{ "slurm_step", "INTEGER" },
+	};
+	sqlite3_stmt *st = NULL;
+	int r = 0;
 
-		snprintf(sql, sizeof(sql), "SELECT %s FROM jobs LIMIT 0", added_columns[i][0]);
-		if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_finalize(st);
+	for (size_t i = 0; i < sizeof(added) / sizeof(added[0]) && !r; i++) {
+		char sql[256];
+		bool present;
+
+		r = sql_error(sqlite3_prepare_v2(
+			store->db, "SELECT 1 FROM pragma_table_info('jobs') WHERE name=?1", -1, &st,
+			NULL));
+		if (r)
+			break;
+		sqlite3_bind_text(st, 1, added[i][0], -1, SQLITE_STATIC);
+		present = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (present)
 			continue;
-		}
-		snprintf(sql, sizeof(sql), "ALTER TABLE jobs ADD COLUMN %s %s", added_columns[i][0],
-			 added_columns[i][1]);
-		if ((r = exec(store, sql)))
-			return r;
+		snprintf(sql, sizeof(sql), "ALTER TABLE jobs ADD COLUMN %s %s", added[i][0],
+			 added[i][1]);
+		r = exec(store, sql);
 	}
-	return 0;
+	return r;
 }
 
 static int prepare_statements(struct cpool_store *store)
@@ -119,9 +133,10 @@ static int prepare_statements(struct cpool_store *store)
 	rc = sqlite3_prepare_v2(
 		store->db,
 		"INSERT INTO jobs(name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem,"
-		" estimate, priority, state, submit_time, origin, slurm_job, slurm_step)"
+		" estimate, priority, state, submit_time, time_limit, origin, slurm_job, slurm_step)"
 		" VALUES(:name, :uid, :gid, :argv, :env, :cwd, :stdout, :stderr, :vs, :cpus, :mem,"
-		" :estimate, :priority, :state, :submit_time, :origin, :slurm_job, :slurm_step)",
+		" :estimate, :priority, :state, :submit_time, :time_limit, :origin, :slurm_job,"
+		" :slurm_step)",
 		-1, &store->job_insert, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
@@ -139,14 +154,88 @@ static int prepare_statements(struct cpool_store *store)
 	return sql_error(rc);
 }
 
+/*
+ * PRAGMA journal_mode answers the mode it ended in: a file system without
+ * the shared memory WAL needs, or a database another process holds in
+ * another mode, leaves it at "delete" without an error.  The durability
+ * this file promises is WAL's, so anything else refuses to start.
+ */
+static int set_wal(struct cpool_store *store, const char *path, struct cpool_error *e)
+{
+	const unsigned char *mode;
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		return cpool_error_set(e, sql_error(rc), "set WAL on %s: %s", path,
+				       sqlite3_errmsg(store->db));
+	}
+	rc = sqlite3_step(st);
+	mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	if (rc != SQLITE_ROW) {
+		r = cpool_error_set(e, sql_error(rc) ?: -EIO, "set WAL on %s: %s", path,
+				    sqlite3_errmsg(store->db));
+	} else if (!mode || strcmp((const char *)mode, "wal") != 0) {
+		r = cpool_error_set(e, -EOPNOTSUPP,
+				    "%s: journal_mode is %s, not wal (does its file system support "
+				    "the shared memory of SQLite's WAL?)",
+				    path, mode ? (const char *)mode : "unknown");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * The database and its -wal and -shm are the daemon's alone (0600 at most,
+ * whatever the umask or an older cpoold left), and never a symlink: SQLite
+ * would follow one.  SQLite gives -wal and -shm the database's mode when it
+ * creates them; existing ones are tightened too.
+ */
+static int own_file(const char *path, bool create, struct cpool_error *e)
+{
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0),
+		      0600);
+	struct stat st;
+
+	if (fd < 0 && !create && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		int r = -errno;
+
+		return cpool_error_set(e, r, "open %s: %s", path,
+				       r == -ELOOP ? "a symlink; refusing to follow it" :
+						     strerror(-r));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cpool_error_set(e, -EINVAL, "%s: not a regular file", path);
+	}
+	if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return cpool_error_set(e, r, "chmod %s to 0600: %s", path, strerror(-r));
+	}
+	close(fd);
+	return 0;
+}
+
 int cpool_store_open(const char *path, struct cpool_store **out, struct cpool_error *e)
 {
 	struct cpool_store *store = calloc(1, sizeof(*store));
-	char *version = NULL;
+	char *version = NULL, side[4200];
 	int rc, r;
 
 	if (!store)
 		return -ENOMEM;
+	if ((r = own_file(path, true, e)))
+		goto fail;
+	for (int i = 0; i < 2; i++) {
+		snprintf(side, sizeof(side), "%s%s", path, i ? "-shm" : "-wal");
+		if ((r = own_file(side, false, e)))
+			goto fail;
+	}
 	rc = sqlite3_open_v2(path, &store->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			     NULL);
@@ -162,8 +251,10 @@ int cpool_store_open(const char *path, struct cpool_store **out, struct cpool_er
 	 * committed transactions are in the WAL file, which the OS keeps.  Only
 	 * a power loss can lose the last transactions, never corrupt the file.
 	 */
-	if ((r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) ||
-	    (r = exec(store, schema)) || (r = add_missing_columns(store))) {
+	if ((r = set_wal(store, path, e)))
+		goto fail;
+	if ((r = exec(store, "PRAGMA synchronous=NORMAL;")) || (r = exec(store, schema)) ||
+	    (r = add_columns(store))) {
 		cpool_error_set(e, r, "initialise %s: %s", path, sqlite3_errmsg(store->db));
 		goto fail;
 	}
@@ -204,6 +295,7 @@ void cpool_store_close(struct cpool_store *store)
 	sqlite3_finalize(store->job_insert);
 	sqlite3_finalize(store->job_update);
 	sqlite3_finalize(store->job_get);
+	sqlite3_finalize(store->sample_insert);
 	sqlite3_close(store->db);
 	free(store);
 }
@@ -275,6 +367,7 @@ int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
 	set_int(st, ":priority", job->priority);
 	set_text(st, ":state", cpool_job_state_name(job->state));
 	set_double(st, ":submit_time", job->submit_time);
+	set_double(st, ":time_limit", job->time_limit);
 	/* NULL for cpoold's own jobs: the rows of a database from before the column. */
 	if (job->origin == CPOOL_JOB_ORIGIN_SLURM) {
 		set_text(st, ":origin", cpool_job_origin_name(job->origin));
@@ -370,13 +463,14 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 	job->rq_lat_count = (uint64_t)sqlite3_column_int64(st, 29);
 	job->rq_lat_p99_ns = (uint64_t)sqlite3_column_int64(st, 30);
 	job->error = dup_col(st, 31);
-	state = sqlite3_column_text(st, 32);
+	job->time_limit = sqlite3_column_double(st, 32);
+	state = sqlite3_column_text(st, 33);
 	if (!state || cpool_job_origin_parse((const char *)state, &job->origin))
 		job->origin = CPOOL_JOB_ORIGIN_CPOOL;
 	job->slurm_job =
-		sqlite3_column_type(st, 33) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 33);
-	job->slurm_step =
 		sqlite3_column_type(st, 34) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 34);
+	job->slurm_step =
+		sqlite3_column_type(st, 35) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 35);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
@@ -421,7 +515,7 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 	if (f->active_only)
 		state_clause = " AND state IN ('queued','starting','running','frozen')";
 	else if (f->finished_only)
-		state_clause = " AND state IN ('done','failed','cancelled')";
+		state_clause = " AND state IN ('done','failed','cancelled','timeout')";
 	snprintf(sql, sizeof(sql),
 		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= :since"
 		 " AND (:uid < 0 OR uid = :uid) AND id > :after%s"
@@ -485,17 +579,10 @@ int cpool_store_vs_delete(struct cpool_store *store, const char *name)
 	return r;
 }
 
-int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s)
+static int bind_sample(sqlite3_stmt *st, const struct cpool_vs_sample *s)
 {
-	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store->db,
-				"INSERT INTO samples(time, vs, rul, cpu_usec, rq_p50_ns, rq_p99_ns,"
-				" queued, running, degraded) VALUES(?,?,?,?,?,?,?,?,?)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_error(rc);
 	sqlite3_bind_double(st, 1, s->time);
 	bind_text(st, 2, s->vs);
 	sqlite3_bind_double(st, 3, s->rul);
@@ -506,8 +593,40 @@ int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_s
 	sqlite3_bind_int(st, 8, s->running);
 	sqlite3_bind_int(st, 9, s->degraded);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : sql_error(rc);
+}
+
+#define SAMPLE_INSERT                                                                         \
+	"INSERT INTO samples(time, vs, rul, cpu_usec, rq_p50_ns, rq_p99_ns, queued, running," \
+	" degraded) VALUES(?,?,?,?,?,?,?,?,?)"
+
+int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s)
+{
+	return cpool_store_samples_insert(store, s, 1);
+}
+
+int cpool_store_samples_insert(struct cpool_store *store, const struct cpool_vs_sample *s, size_t n)
+{
+	int r = 0;
+
+	if (!store->sample_insert &&
+	    (r = sql_error(sqlite3_prepare_v2(store->db, SAMPLE_INSERT, -1, &store->sample_insert,
+					      NULL))))
+		return r;
+	/* One transaction: one WAL commit for the lot, not one per row. */
+	if (n > 1 && (r = exec(store, "BEGIN IMMEDIATE")))
+		return r;
+	for (size_t i = 0; i < n && !r; i++)
+		r = bind_sample(store->sample_insert, &s[i]);
+	if (n > 1) {
+		if (r)
+			exec(store, "ROLLBACK");
+		else
+			r = exec(store, "COMMIT");
+	}
+	return r;
 }
 
 int cpool_store_setting_put(struct cpool_store *store, const char *key, const char *value)
@@ -532,4 +651,44 @@ char *cpool_store_setting_get(struct cpool_store *store, const char *key)
 		value = dup_col(st, 0);
 	sqlite3_finalize(st);
 	return value;
+}
+
+int cpool_store_refuse_writes(struct cpool_store *store, bool refuse)
+{
+	return exec(store, refuse ? "PRAGMA query_only=1" : "PRAGMA query_only=0");
+}
+
+static int prune(struct cpool_store *store, const char *sql, double before, int batch)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_error(rc);
+	sqlite3_bind_double(st, 1, before);
+	sqlite3_bind_int(st, 2, batch);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_error(rc);
+	return sqlite3_changes(store->db);
+}
+
+int cpool_store_prune_samples(struct cpool_store *store, double before, int batch)
+{
+	return prune(store,
+		     "DELETE FROM samples WHERE rowid IN"
+		     " (SELECT rowid FROM samples WHERE time < ?1 ORDER BY time LIMIT ?2)",
+		     before, batch);
+}
+
+int cpool_store_prune_jobs(struct cpool_store *store, double before, int batch)
+{
+	/* Not by the names of the end states: an active job is never pruned, whatever ends exist. */
+	return prune(store,
+		     "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE end_time < ?1 AND"
+		     " state NOT IN ('queued','starting','running','frozen')"
+		     " ORDER BY end_time LIMIT ?2)",
+		     before, batch);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cpool/fsutil.h"
+#include "cpool/safedir.h"
 #include "cpool/supervise.h"
 
 /* What the supervisor tells cpoold once the job runs or has failed to. */
@@ -67,51 +68,54 @@ static void record_path(char *buf, size_t len, const char *dir, int64_t id, cons
 	snprintf(buf, len, "%s/%lld.%s", dir, (long long)id, kind);
 }
 
-/* write + fsync + rename + fsync(dir): a reader sees the old file or the whole new one. */
+static void record_name(char *buf, size_t len, int64_t id, const char *kind)
+{
+	snprintf(buf, len, "%lld.%s", (long long)id, kind);
+}
+
+/*
+ * The record directory as a checked fd (safedir.h): every record is
+ * reached by name from it, never through a path a symlink could bend.
+ * An O_PATH fd, or a negative errno.
+ */
+static int record_dir_open(const char *dir)
+{
+	return cpool_safe_dir_open(dir, 0700, geteuid(), 0, NULL);
+}
+
+/* One of job @id's files (@kind: lock, cancel, ...), by name from the checked directory. */
+static int record_open(const char *dir, int64_t id, const char *kind, int flags)
+{
+	int dfd = record_dir_open(dir), fd;
+	char name[64];
+
+	if (dfd < 0)
+		return dfd;
+	record_name(name, sizeof(name), id, kind);
+	fd = cpool_safe_open_at(dfd, name, flags, 0600);
+	close(dfd);
+	return fd;
+}
+
+/* Atomic and durable: a reader sees the old record or the whole new one (safedir.h). */
 static int write_record(const char *dir, const struct cpool_job_record *rec, const char *kind)
 {
-	char path[4096], tmp[4100];
+	char name[64];
 	char *text = cpool_job_record_encode(rec);
-	size_t len, off = 0;
-	int fd, dfd, r = 0;
+	int dfd, r;
 
 	if (!text)
 		return -ENOMEM;
-	record_path(path, sizeof(path), dir, rec->job_id, kind);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	dfd = record_dir_open(dir);
+	if (dfd < 0) {
 		free(text);
-		return -errno;
+		return dfd;
 	}
-	len = strlen(text);
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
+	record_name(name, sizeof(name), rec->job_id, kind);
+	r = cpool_safe_write_at(dfd, name, text, strlen(text), 0600);
+	close(dfd);
 	free(text);
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r) {
-		unlink(tmp);
-		return r;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return r;
 }
 
 static void send_report(int fd, const struct start_report *rep)
@@ -137,6 +141,8 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	struct start_report rep = { 0 };
 	struct cpool_job_proc proc;
 	struct cpool_error e = { 0 };
+	struct cpool_launch_spec job_spec = *spec;
+	int stdio[3] = { -1, -1, -1 };
 	sigset_t all;
 	int r, devnull;
 
@@ -160,6 +166,10 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	 */
 	report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
 	lock_fd = fcntl(lock_fd, F_DUPFD_CLOEXEC, 10);
+	/* cpool run's descriptors for the job, out of the way of what follows, then 5-7. */
+	if (spec->stdio_fds)
+		for (int i = 0; i < 3; i++)
+			stdio[i] = fcntl(spec->stdio_fds[i], F_DUPFD_CLOEXEC, 10);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
@@ -169,7 +179,14 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 	dup3(report_fd, 3, O_CLOEXEC);
 	dup3(lock_fd, 4, O_CLOEXEC);
 	report_fd = 3;
-	cpool_close_fds_from(5, -1);
+	if (spec->stdio_fds) {
+		for (int i = 0; i < 3; i++) {
+			dup3(stdio[i], 5 + i, O_CLOEXEC);
+			stdio[i] = 5 + i;
+		}
+		job_spec.stdio_fds = stdio;
+	}
+	cpool_close_fds_from(spec->stdio_fds ? 8 : 5, -1);
 
 	rec.supervisor_pid = getpid();
 	proc_starttime(rec.supervisor_pid, &rec.supervisor_start);
@@ -187,7 +204,11 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 		send_report(report_fd, &rep);
 		_exit(0);
 	}
-	r = cpool_launch(spec, &proc, &e);
+	r = cpool_launch(&job_spec, &proc, &e);
+	/* The job has its own copies: holding these would keep a pipe's reader waiting. */
+	for (int i = 0; i < 3; i++)
+		if (stdio[i] >= 0)
+			close(stdio[i]);
 	if (r) {
 		rec.launch_failed = true;
 		rec.ended = true;
@@ -225,15 +246,15 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 static int open_lock(const char *record_dir, int64_t job_id, char *lock, size_t len,
 		     struct cpool_error *e)
 {
-	int r = cpool_mkdir_p(record_dir, 0700), fd;
+	int dfd = cpool_safe_dir_open(record_dir, 0700, geteuid(), 0, e), fd;
 
-	if (r)
-		return cpool_cg_fail(e, -r, "create the job record directory %s: %s", record_dir,
-				     strerror(-r));
+	if (dfd < 0)
+		return cpool_error_prefix(e, "the job record directory");
+	close(dfd);
 	lock_path(lock, len, record_dir, job_id);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = record_open(record_dir, job_id, "lock", O_RDWR | O_CREAT);
 	if (fd < 0)
-		return cpool_cg_fail(e, errno, "create %s: %s", lock, strerror(errno));
+		return cpool_cg_fail(e, -fd, "create %s: %s", lock, strerror(-fd));
 	return fd;
 }
 
@@ -327,13 +348,10 @@ int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_error
 
 int cpool_supervise_alive(const char *record_dir, int64_t job_id)
 {
-	char lock[4096];
-	int fd, r;
+	int fd = record_open(record_dir, job_id, "lock", O_RDWR), r;
 
-	lock_path(lock, sizeof(lock), record_dir, job_id);
-	fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		r = 0;
 	else
@@ -380,12 +398,13 @@ void cpool_supervise_release(struct cpool_supervisor *sup)
 	sup->pid = 0;
 }
 
-static char *slurp(const char *path)
+/* A record (at most 1 MiB), read through @dfd without following a symlink. */
+static char *slurp_at(int dfd, const char *name)
 {
 	char *buf;
 	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = cpool_safe_open_at(dfd, name, O_RDONLY, 0);
 
 	if (fd < 0)
 		return NULL;
@@ -407,54 +426,60 @@ static char *slurp(const char *path)
 int cpool_job_record_read(const char *record_dir, int64_t job_id, struct cpool_job_record *rec)
 {
 	static const char *const kinds[] = { "exit", "start" };
-	char path[4096];
+	int dfd = record_dir_open(record_dir);
+	char name[64];
 
+	if (dfd < 0)
+		return dfd == -ENOTDIR ? -ENOENT : dfd;
 	for (size_t i = 0; i < 2; i++) {
 		char *text;
 		int r;
 
-		record_path(path, sizeof(path), record_dir, job_id, kinds[i]);
-		text = slurp(path);
+		record_name(name, sizeof(name), job_id, kinds[i]);
+		text = slurp_at(dfd, name);
 		if (!text)
 			continue;
+		close(dfd);
 		r = cpool_job_record_decode(text, rec);
 		free(text);
 		return r;
 	}
+	close(dfd);
 	return -ENOENT;
 }
 
 int cpool_job_cancel_mark(const char *record_dir, int64_t job_id)
 {
-	char path[4096];
-	int fd;
+	int fd = record_open(record_dir, job_id, "cancel", O_WRONLY | O_CREAT);
 
-	record_path(path, sizeof(path), record_dir, job_id, "cancel");
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(fd);
 	return 0;
 }
 
 bool cpool_job_cancel_marked(const char *record_dir, int64_t job_id)
 {
-	char path[4096];
+	int fd = record_open(record_dir, job_id, "cancel", O_RDONLY);
 
-	record_path(path, sizeof(path), record_dir, job_id, "cancel");
-	return access(path, F_OK) == 0;
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 void cpool_job_record_remove(const char *record_dir, int64_t job_id)
 {
-	char path[4096];
+	static const char *const kinds[] = { "exit", "start", "cancel", "lock" };
+	int dfd = record_dir_open(record_dir);
+	char name[64];
 
-	record_path(path, sizeof(path), record_dir, job_id, "exit");
-	unlink(path);
-	record_path(path, sizeof(path), record_dir, job_id, "start");
-	unlink(path);
-	record_path(path, sizeof(path), record_dir, job_id, "cancel");
-	unlink(path);
-	lock_path(path, sizeof(path), record_dir, job_id);
-	unlink(path);
+	if (dfd < 0)
+		return;
+	/* unlinkat removes a name, a planted symlink included, never its target. */
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		record_name(name, sizeof(name), job_id, kinds[i]);
+		unlinkat(dfd, name, 0);
+	}
+	close(dfd);
 }

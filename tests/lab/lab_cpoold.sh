@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+# A cpoold for the lab's shell tests, as tests/lab/lab_cpoold.h is for the C
+# ones.  A test sources it after tap.sh:   . "$(dirname "$0")/lab_cpoold.sh"
+# then writes "$dir/pool.ini" and calls lab_cpoold_start.  It sets $cpool,
+# $cpoold, $dir (mode 1777, the tests' cwd once started), $root (the pool's
+# cgroup below /sys/fs/cgroup) and CPOOL_SOCKET, kills the daemon, the jobs
+# and the cgroup tree at exit, and gives as_nobody.
+# Not a test itself: tools/lab-check runs only *.t.
+
+top=${CPOOL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${CPOOL_BUILD:-$top/build}
+cpool=$build/cpool
+cpoold=$build/cpoold
+for b in "$cpool" "$cpoold"; do
+	if [ ! -x "$b" ]; then
+		echo "Bail out! $b is missing: run make on the host first"
+		exit 1
+	fi
+done
+command -v jq >/dev/null || { echo "Bail out! jq is missing (tools/deps.sh)"; exit 1; }
+
+dir=$(mktemp -d "/tmp/cpool-$(basename "$0" .t).XXXXXX")
+chmod 1777 "$dir"
+root=cpool-lab-$(basename "$0" .t)-$$
+cg=/sys/fs/cgroup/$root
+export CPOOL_SOCKET=$dir/cpool.sock
+daemon=
+
+lab_cpoold_cleanup() {
+	if [ -n "$daemon" ]; then
+		kill -TERM "$daemon" 2>/dev/null
+		wait "$daemon" 2>/dev/null
+	fi
+	# Jobs outlive the daemon by design (KillMode=process): kill them, then
+	# remove the tree leaves first.
+	if [ -d "$cg" ]; then
+		echo 1 >"$cg/cgroup.kill" 2>/dev/null
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$cg" ] || break
+			sleep 0.2
+		done
+		[ -d "$cg" ] && echo "# cleanup: $cg is still there"
+	fi
+	rm -rf "$dir"
+}
+trap lab_cpoold_cleanup EXIT
+
+# nobody may not reach the checkout (a home directory of mode 0700): give it
+# its own copy of the CLI.
+cp "$cpool" "$dir/cpool" && chmod 0755 "$dir/cpool"
+as_nobody() { # as_nobody cpool ARGS...
+	shift
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$dir/cpool" "$@"
+}
+
+# Starts cpoold on "$dir/pool.ini" and waits until it answers (or bails out).
+lab_cpoold_start() {
+	local up=1
+
+	"$cpoold" -c "$dir/pool.ini" --foreground --socket "$CPOOL_SOCKET" \
+		--state-dir "$dir/state" --record-dir "$dir/records" --cgroup-root "$root" \
+		--socket-mode 0666 -v 2>"$dir/cpoold.log" &
+	daemon=$!
+	for _ in $(seq 600); do
+		if "$cpool" vs list >/dev/null 2>&1; then
+			up=0
+			break
+		fi
+		kill -0 "$daemon" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ $up -ne 0 ]; then
+		sed 's/^/# /' "$dir/cpoold.log"
+		echo "Bail out! cpoold did not start"
+		exit 1
+	fi
+	cd "$dir" || exit 1
+}
+
+# wait_state ID STATE: until cpool ps shows job ID in STATE (30 s at most).
+wait_state() {
+	local s=
+	for _ in $(seq 300); do
+		s=$("$cpool" ps --json | jq -r --argjson id "$1" '.jobs[] | select(.id == $id) | .state')
+		[ "$s" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "# job $1 is $s, not $2"
+	return 1
+}
