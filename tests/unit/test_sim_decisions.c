@@ -61,6 +61,8 @@ static void make_trace(struct cpool_job *jobs)
 		j->priority = (int)below(5);
 		t += (int64_t)below(1180) * CPOOL_USEC_PER_SEC + (int64_t)below(1000000);
 		j->submit_us = t;
+		/* Four users, one submitting a third of the jobs: for fairshare. */
+		j->user = i % 3 == 0 ? 1000 : 1001 + (uint32_t)(i % 5 % 3);
 		j->index = i;
 	}
 }
@@ -112,6 +114,7 @@ static const struct pinned pinned[] = {
 	{ "hrrn", 0x1581073fef605f33ULL, 0x9e63014662cc5777ULL },
 	{ "mlfq", 0x8a0dec3e236cb679ULL, 0xb463aa5ca480fc51ULL },
 	{ "easy", 0x65b7b7bdb6938c53ULL, 0x4cedde2aaa84e0ddULL },
+	{ "fairshare", 0xf0015741d0f4dd5bULL, 0x639c9559d2416a03ULL },
 };
 
 int main(void)
