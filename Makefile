@@ -57,12 +57,22 @@ LAB_BINS	:= $(LAB_SRCS:tests/lab/%.c=$(BUILD)/tests/lab/%)
 BENCH_BINS	:= $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
 MAN_PAGES	:= $(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%)
 
+# The Slurm SPANK plugin, built where Slurm's headers are (libslurm-dev):
+# a shared object, so its own position-independent copies of the few
+# library files it speaks the protocol with.
+SPANK_SRCS	:= $(if $(wildcard /usr/include/slurm/spank.h),$(sort $(wildcard userspace/spank/*.c)))
+SPANK_LIB_SRCS	:= userspace/sys/apiclient.c userspace/lib/protocol.c userspace/lib/error.c \
+		   userspace/lib/enum_names.c userspace/lib/units.c
+SPANK_SO	:= $(if $(SPANK_SRCS),$(BUILD)/cpool_spank.so)
+SLURM_PLUGINDIR	?= /usr/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/slurm-wlm
+
 LIBCPOOL	:= $(BUILD)/libcpool.a
 LIBCPOOL_SAN	:= $(BUILD)/san/libcpool.a
 PROGRAMS	:= $(BUILD)/cpool $(if $(DAEMON_SRCS),$(BUILD)/cpoold)
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 DEPS_STAMP	:= $(BUILD)/.deps-ok
 
+.PHONY: check-slurm
 .PHONY: all deps check check-unit check-unit-noshared check-layering check-lab check-lab-full check-fuzz unit-tests bench fuzz fuzz-build \
 	install uninstall clean format help demo run man deb check-deb check-crash check-load
 .DELETE_ON_ERROR:
@@ -70,7 +80,7 @@ DEPS_STAMP	:= $(BUILD)/.deps-ok
 .SECONDARY:
 
 all: $(PROGRAMS) $(if $(DAEMON_SRCS),$(BUILD)/cpoold-crash) $(LIBCPOOL) $(BPF_OBJS) $(UNIT_BINS) $(LAB_BINS) \
-	$(BENCH_BINS) $(MAN_PAGES)
+	$(BENCH_BINS) $(MAN_PAGES) $(SPANK_SO)
 
 help:
 	@echo "make demo       deps, build, and compare three policies on live jobs in the lab (build/demo/)"
@@ -82,6 +92,7 @@ help:
 	@echo "make check-lab  lab tests only: all on 2x2, the NUMA-shape tests on 4x1"
 	@echo "make check-lab-full every lab test on every kernel and NUMA shape"
 	@echo "make check-crash the crash-point sweep, three rounds a point, on both kernels"
+	@echo "make check-slurm a real Slurm running its tasks in VSs (cpool_spank.so), both kernels"
 	@echo "make check-fuzz build the fuzz targets (clang) and replay their seed corpora"
 	@echo "make fuzz       run each fuzz target FUZZ_SECONDS (default 60), niced"
 	@echo "make bench      build the benchmarks tools/bench-*.c into $(BUILD)/tools/"
@@ -169,6 +180,16 @@ $(BUILD)/crash/%.o: %.c | $(SKELS) $(DEPS_STAMP)
 $(BUILD)/cpoold-crash: $(DAEMON_CRASH_OBJS) $(LIBCPOOL)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $(DAEMON_CRASH_OBJS) $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/pic/%.o: %.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC-PIC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden $(pkg_cflags) -c $< -o $@
+
+# spank_* and slurm_* come from the program that loads it (srun, slurmstepd): no -z defs.
+$(BUILD)/cpool_spank.so: $(SPANK_SRCS:%.c=$(BUILD)/pic/%.o) $(SPANK_LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+	$(call msg,LD-SO,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(LDFLAGS) $$($(PKG_CONFIG) --libs jansson) -lm
 
 # ---- manual pages ----------------------------------------------------------
 # docs/man/NAME.SECTION.scd -> build/man/NAME.SECTION (scdoc); the name ends
@@ -289,6 +310,14 @@ check-crash: all
 	$(Q)CPOOL_CRASH_ROUNDS=3 tools/lab-check --timeout 3600 $(foreach k,$(LAB_KERNELS),--kernel $(k)) \
 		--numa 2x2 --test $(BUILD)/tests/lab/test_crash_points
 
+# A real Slurm (munged, slurmctld, slurmd) in the lab running its tasks in
+# VSs through cpool_spank.so (tests/slurm/, docs/slurm.md): not in check-lab,
+# Slurm's start-up and steps are slow under TCG.
+check-slurm: all
+	$(Q)test -n "$(SPANK_SO)" || { echo "check-slurm: slurm/spank.h is missing: tools/deps.sh installs libslurm-dev" >&2; exit 1; }
+	$(Q)tools/lab-check $(foreach k,$(LAB_KERNELS),--kernel $(k)) --numa 2x2 \
+		--test tests/slurm/slurm.t
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-fuzz
@@ -374,8 +403,9 @@ MANDIR		:= $(PREFIX)/share/man
 COMPLETIONDIR	:= $(PREFIX)/share/bash-completion/completions
 DOC_FILES	:= docs/pool.ini.example docs/daemon.md
 
-install: $(PROGRAMS) $(MAN_PAGES)
+install: $(PROGRAMS) $(MAN_PAGES) $(SPANK_SO)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	$(if $(SPANK_SO),install -D -m 0644 $(SPANK_SO) $(DESTDIR)$(SLURM_PLUGINDIR)/cpool_spank.so)
 	install -m 0755 $(BUILD)/cpool $(DESTDIR)$(PREFIX)/bin/cpool
 	$(if $(DAEMON_SRCS),install -m 0755 $(BUILD)/cpoold $(DESTDIR)$(PREFIX)/sbin/cpoold)
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSUSERSDIR) \
@@ -394,7 +424,8 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/cpool $(DESTDIR)$(PREFIX)/sbin/cpoold \
 		$(DESTDIR)$(UNITDIR)/cpoold.service $(DESTDIR)$(SYSUSERSDIR)/cpool.conf \
 		$(DESTDIR)$(TMPFILESDIR)/cpool.conf $(DESTDIR)$(COMPLETIONDIR)/cpool \
-		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES))) \
+		$(DESTDIR)$(SLURM_PLUGINDIR)/cpool_spank.so
 	for p in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/}; done
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@echo "uninstall: left alone: /etc/cpool, /var/lib/cpool (the database), /run/cpool, the group cpool"
@@ -448,4 +479,4 @@ clean:
 
 # Only the compilers' dependency files: build/deb and build/deb-root hold
 # Debian trees full of *.d names (tmpfiles.d, invoke-rc.d).
--include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/crash $(BUILD)/bpf -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san $(BUILD)/bpf $(BUILD)/crash $(BUILD)/pic $(BUILD)/fuzzobj -name '*.d' -type f 2>/dev/null)

@@ -23,6 +23,7 @@ qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 linux-image-amd64 linux-image-6.12-amd64
 gnuplot-nox linux-perf bpftrace
 prometheus curl
+slurm-wlm libslurm-dev munge
 "
 
 missing=""

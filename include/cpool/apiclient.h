@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "cpool/error.h"
 #include "cpool/protocol.h"
 #include "cpool/error.h"
 

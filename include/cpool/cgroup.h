@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cpool/cpuset.h"
 #include "cpool/error.h"
@@ -265,6 +266,20 @@ int cpool_cg_job_list(const struct cpool_cg_pool *pool, const char *vs,
  */
 int cpool_cg_job_limit(const struct cpool_cg_pool *pool, const char *rel,
 		       const struct cpool_cpuset *cpus, uint64_t memory_max, struct cpool_error *e);
+
+/*
+ * The pid of @pidfd's process (/proc/self/fdinfo): -ESRCH once it has
+ * exited, -EINVAL when @pidfd is no pidfd or names a process of a pid
+ * namespace this one cannot see.
+ */
+int cpool_pidfd_pid(int pidfd, pid_t *pid, struct cpool_error *e);
+/*
+ * Move @pidfd's process (*pid gets its pid) into the job leaf @rel ("vs/job").
+ * -ESRCH when it exited before or during the move; the leaf may then hold
+ * a process that reused the pid, so the caller kills the leaf.
+ */
+int cpool_cg_attach_pidfd(const struct cpool_cg_pool *pool, const char *rel, int pidfd, pid_t *pid,
+			  struct cpool_error *e);
 
 /* Move the calling process into system/cpoold (the daemon's own leaf). */
 int cpool_cg_enter_system(struct cpool_cg_pool *pool, const struct cpool_cpuset *cpus,

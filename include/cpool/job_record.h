@@ -35,6 +35,16 @@ int cpool_job_state_parse(const char *name, enum cpool_job_state *s);
 /* Done, failed or cancelled: nothing more will happen to it. */
 bool cpool_job_state_ended(enum cpool_job_state s);
 
+/* Who started a job: cpoold itself (submit), or Slurm's slurmstepd (attach). */
+enum cpool_job_origin {
+	CPOOL_JOB_ORIGIN_CPOOL,
+	CPOOL_JOB_ORIGIN_SLURM,
+	CPOOL_JOB_ORIGIN__COUNT,
+};
+
+const char *cpool_job_origin_name(enum cpool_job_origin o);
+int cpool_job_origin_parse(const char *name, enum cpool_job_origin *o);
+
 /* How a job's process ended, with its leaf's accounting. */
 struct cpool_job_exit {
 	bool exited; /* normal exit: status is valid */

@@ -47,6 +47,7 @@ enum cpool_op {
 	CPOOL_OP_RELEASE,
 	CPOOL_OP_SIGNAL,
 	CPOOL_OP_ARRAY,
+	CPOOL_OP_ATTACH,
 	CPOOL_OP_SHARE,
 	CPOOL_OP_RELOAD,
 	CPOOL_OP__COUNT,
@@ -91,6 +92,20 @@ struct cpool_job_select {
 	double until; /* history: submitted before this unix time; 0 = any */
 };
 
+/*
+ * attach (root only): a process another launcher (Slurm's slurmstepd)
+ * forked becomes a job of a VS.  The process itself travels as a pidfd in
+ * the request's SCM_RIGHTS, not here.
+ */
+struct cpool_attach_req {
+	const char *vs; /* required */
+	const char *name; /* label; NULL: "slurm-JOB.STEP" */
+	int cpus; /* >= 1 */
+	uint64_t mem; /* bytes; 0 = the VS's limit */
+	int64_t uid, gid; /* whom the process runs as; gid -1 = unknown */
+	int64_t slurm_job, slurm_step; /* -1 = none */
+};
+
 struct cpool_vs_req {
 	const char *name;
 	/* Config-style keys and string values ("cpus": "4", "memory": "2G"),
@@ -112,6 +127,7 @@ struct cpool_request {
 			int limit; /* jobs per page, 1..CPOOL_PROTO_HISTORY_MAX */
 		} history;
 		struct cpool_vs_req vs;
+		struct cpool_attach_req attach;
 		struct {
 			const char *policy; /* NULL = unchanged */
 			const char *placement; /* NULL = unchanged */

@@ -48,6 +48,8 @@ struct cpool_jobrec {
 	uint64_t peak_mem;
 	uint64_t rq_lat_sum_ns, rq_lat_count, rq_lat_p99_ns;
 	char *error; /* why it failed to start */
+	enum cpool_job_origin origin;
+	int64_t slurm_job, slurm_step; /* -1: none (origin cpool) */
 };
 
 struct cpool_vs_sample {

@@ -5,8 +5,9 @@
  * is killed there by its own SIGKILL while a workload runs that goes
  * through submit, launch, exit, preemption (rr), resume, cancel, hold,
  * release, a dependency never satisfied, a time limit's SIGTERM and kill,
- * a VS's create, resize and destroy, and a reload that does the same to
- * another.  Then a normal cpoold starts on the same
+ * an attach (as the Slurm plugin's), a VS's create, resize and destroy,
+ * and a reload that does the same to another.  Then a normal cpoold starts
+ * on the same
  * state and every job must end exactly once, exec'd at most once, with
  * its exact exit status, and `cpool ps` / `cpool history --json` must tell
  * what the jobs' own files tell.  Meanwhile a sampler watches that no CPU
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "lab_cpoold.h"
 
@@ -141,6 +143,52 @@ static struct job *submit_with(struct round *rd, enum kind kind, uid_t owner, co
 	json_decref(res);
 	rd->n_jobs++;
 	return j;
+}
+
+/*
+ * A process of ours attached to @vs as the Slurm plugin would, then killed
+ * (its leaf empties, its record ends), and waited for until ps no longer
+ * lists it: the attach points are reached, and its CPU is free again.
+ */
+static void attach_and_end(struct round *rd, const char *vs)
+{
+	struct cpool_apiclient *c;
+	struct cpool_error e = { 0 };
+	json_t *res = NULL;
+	pid_t pid = fork();
+	int pidfd;
+
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0 && cpool_apiclient_connect(rd->sock, &c, &e) == 0) {
+		cpool_apiclient_call_fds(c, CPOOL_OP_ATTACH,
+					 json_pack("{s:s, s:i, s:i, s:i}", "vs", vs, "uid", 0,
+						   "slurm_job", 1, "slurm_step", 0),
+					 &pidfd, 1, &res, REPLY_MS, &e);
+		cpool_apiclient_close(c);
+	}
+	json_decref(res);
+	if (pidfd >= 0)
+		close(pidfd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	for (int waited = 0; waited < 10000 && !daemon_dead(rd); waited += 100) {
+		bool listed = false;
+		size_t i;
+		json_t *j;
+
+		if (request(rd, 0, "ps", NULL, &res))
+			break;
+		json_array_foreach(json_object_get(res, "jobs"), i, j)
+			listed |= strcmp(lab_jstr(j, "origin"), "slurm") == 0;
+		json_decref(res);
+		if (!listed)
+			break;
+		lab_sleep_ms(100);
+	}
 }
 
 static struct job *submit(struct round *rd, enum kind kind, uid_t owner, const char *vs,
@@ -277,6 +325,7 @@ static void workload(struct round *rd)
 		simple(rd, 0, "vs.create",
 		       json_pack("{s:s, s:{s:s, s:s, s:s}}", "name", "t", "spec", "cpus", "1",
 				 "exclusive", "no", "smt", "threads"));
+		attach_and_end(rd, "t");
 		doomed = submit(rd, IN_DESTROYED_VS, NOBODY, "t", "sleep 30");
 		wait_running(rd, doomed);
 		simple(rd, 0, "vs.resize",

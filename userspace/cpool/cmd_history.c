@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "cli_jobsel.h"
+#include "cli_origin.h"
 #include "command.h"
 #include "history_pages.h"
 #include "cpool/units.h"
@@ -15,8 +16,9 @@ static const struct cli_spec cmd_spec = {
 	.prog = PROG,
 	.usage = "usage: cpool history [OPTIONS] [ID|ID_N]",
 	.about = "Accounting of ended jobs, oldest first: exit status, CPU time, wait (submit\n"
-		 "to first start), response, turnaround and peak memory.  With ID only that\n"
-		 "job, or every element of that array; with ID_N one element.",
+		 "to first start), response, turnaround, peak memory and ORIGIN (cpool, or\n"
+		 "slurm JOB.STEP for a Slurm task; its exit status is Slurm's: sacct).  With\n"
+		 "ID only that job, or every element of that array; with ID_N one element.",
 	.json_help = "the daemon's answer, {\"jobs\": [...]}",
 	.socket = true,
 	.operands = true,
@@ -25,7 +27,7 @@ static const struct cli_spec cmd_spec = {
 static const struct cli_column columns[] = {
 	{ "ID", true },	      { "USER", false },      { "NAME", false },    { "VS", false },
 	{ "STATE", false },   { "EXIT", true },	      { "CPU-TIME", true }, { "WAIT", true },
-	{ "RESPONSE", true }, { "TURNAROUND", true }, { "PEAK-MEM", true },
+	{ "RESPONSE", true }, { "TURNAROUND", true }, { "PEAK-MEM", true }, { "ORIGIN", false },
 };
 
 static void duration_cell(struct cli_table *t, const json_t *rec, const char *key)
@@ -98,7 +100,7 @@ static void print_records(const json_t *jobs)
 
 	json_array_foreach(jobs, i, j) {
 		long long peak = cli_json_int(j, "peak_memory", -1);
-		char mem[32] = "-";
+		char mem[32] = "-", origin[64];
 
 		if (peak >= 0)
 			cpool_format_size((uint64_t)peak, mem, sizeof(mem));
@@ -117,6 +119,7 @@ static void print_records(const json_t *jobs)
 		duration_cell(t, j, "response");
 		duration_cell(t, j, "turnaround");
 		cli_table_cell(t, "%s", mem);
+		cli_table_cell(t, "%s", cli_origin(j, origin, sizeof(origin)));
 	}
 	cli_table_print(t, stdout);
 	cli_table_free(t);

@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "cli_jobsel.h"
+#include "cli_origin.h"
 #include "command.h"
 
 #define PROG "cpool ps"
@@ -19,7 +20,8 @@ static const struct cli_spec cmd_spec = {
 		 "with ID_N one element.  TIME is the time limit; AGE counts from submission.\n"
 		 "A job shown as STATE,unsaved has ended but the daemon could not store its\n"
 		 "end yet (\"unsaved\": true in --json); it retries, and keeps the job meanwhile.\n"
-		 "REASON says why a\n"
+		 "ORIGIN is cpool, or slurm JOB.STEP for a Slurm task run in a virtual server\n"
+		 "(docs/slurm.md).  REASON says why a\n"
 		 "queued job waits: Held, Dependency, ArrayTaskLimit, RunningCpusPerUser (a\n"
 		 "limit), Resources (not enough free CPUs), Priority (jobs before it come\n"
 		 "first) or Reservation (it would fit, but easy keeps the CPUs for the job\n"
@@ -45,6 +47,7 @@ enum column {
 	COL_REASON,
 	COL_START,
 	COL_NAME,
+	COL_ORIGIN,
 	COL__COUNT,
 };
 
@@ -61,11 +64,13 @@ static const struct cli_column columns[COL__COUNT] = {
 	[COL_REASON] = { "REASON", false },
 	[COL_START] = { "START", true },
 	[COL_NAME] = { "NAME", false },
+	[COL_ORIGIN] = { "ORIGIN", false },
 };
 
-static const enum column default_columns[] = { COL_ID,	 COL_USER,   COL_STATE,	   COL_VS,
-					       COL_CPUS, COL_PRIO,   COL_ESTIMATE, COL_TIME,
-					       COL_AGE,	 COL_REASON, COL_START,	   COL_NAME };
+static const enum column default_columns[] = { COL_ID,	  COL_USER,   COL_STATE,    COL_VS,
+					       COL_CPUS,  COL_PRIO,   COL_ESTIMATE, COL_TIME,
+					       COL_AGE,	  COL_REASON, COL_START,    COL_NAME,
+					       COL_ORIGIN };
 
 struct format {
 	enum column cols[COL__COUNT];
@@ -88,10 +93,11 @@ static int set_format(const struct cli_option *o, const char *arg, struct cpool_
 			    strncasecmp(p, columns[c].header, len) == 0)
 				break;
 		if (c == COL__COUNT || f->n == COL__COUNT)
-			return cpool_error_set(e, -EINVAL,
-					       "'%.*s' is not a column: id, user, state, vs, cpus, "
-					       "prio, estimate, time, age, reason, start, name",
-					       (int)len, p);
+			return cpool_error_set(
+				e, -EINVAL,
+				"'%.*s' is not a column: id, user, state, vs, cpus, "
+				"prio, estimate, time, age, reason, start, name, origin",
+				(int)len, p);
 		f->cols[f->n++] = (enum column)c;
 		p += len;
 		if (*p == ',' && *++p == '\0')
@@ -160,6 +166,9 @@ static void cell(struct cli_table *t, enum column c, const json_t *j, double now
 			cli_table_cell(t, "-");
 		}
 		break;
+	case COL_ORIGIN:
+		cli_table_cell(t, "%s", cli_origin(j, buf, sizeof(buf)));
+		break;
 	default:
 		cli_table_cell(t, "%s", cli_json_str(j, "name", ""));
 		break;
@@ -193,7 +202,7 @@ static int cmd_ps(int argc, char **argv)
 		CLI_JOBSEL_OPTIONS(args),
 		CLI_CUSTOM(0, "format", "COLUMNS", set_format, &format,
 			   "the columns to show, separated by commas: id, user, state,\n"
-			   "vs, cpus, prio, estimate, time, age, reason, start, name"),
+			   "vs, cpus, prio, estimate, time, age, reason, start, name, origin"),
 		CLI_END,
 	};
 	struct cli_args a;

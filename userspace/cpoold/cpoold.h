@@ -88,6 +88,7 @@ struct djob {
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
 	bool cancel_requested; /* killed; its end is accounted as cancelled */
 	struct jobctl *ctl; /* jobctl.c: hold, dependencies, array, why it waits; NULL: none */
+	struct attach_watch *attach; /* origin slurm: its leaf's cgroup.events (attach.c) */
 	/* walltime.c: its time limit (rec.time_limit) */
 	struct cpoold *daemon;
 	struct cpool_evsource *walltime_timer; /* to the deadline, then to the end of the grace */
@@ -202,6 +203,19 @@ void jobs_leaf_remove(struct cpoold *d, const char *leaf);
 int jobs_count(struct cpoold *d, enum cpool_job_state state);
 /* Drop @j from the table and free it (a submission rolled back): nothing is stored. */
 void jobs_forget(struct cpoold *d, struct djob *j);
+/* A job made outside jobs.c (attach.c), its record stored: into the table. */
+void jobs_link(struct cpoold *d, struct djob *j);
+/* Its end is in j->rec: CPUs back, stored, waiters answered, freed. */
+void jobs_end(struct cpoold *d, struct djob *j);
+
+/* attach.c: processes Slurm forked, made jobs of a VS (origin slurm) */
+json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		      const struct cpool_request *req);
+int attach_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error);
+/* After a restart: watch the leaves of attached jobs again, or end those already empty. */
+void attach_recover(struct cpoold *d);
+/* Adds origin and the Slurm ids to a job's JSON. */
+void attach_json(const struct cpool_jobrec *r, json_t *o);
 /* Frees a job off the table: its record, its waiters, itself. */
 void jobs_free(struct djob *j);
 

@@ -29,6 +29,8 @@
 	X(RESUME_STORED, "resume.stored")                         \
 	X(CANCEL_KILLED, "cancel.killed")                         \
 	X(CANCEL_QUEUED_STORED, "cancel.queued-stored")           \
+	X(ATTACH_STARTING_STORED, "attach.starting-stored")       \
+	X(ATTACH_MOVED, "attach.moved")                           \
 	X(TIMEOUT_TERM_SENT, "timeout.term-sent")                 \
 	X(TIMEOUT_KILLED, "timeout.killed")                       \
 	X(VS_RESIZE_CGROUP_APPLIED, "vs-resize.cgroup-applied")   \

@@ -131,6 +131,7 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "pid", json_integer(r->pid));
 	if (r->time_limit > 0)
 		json_object_set_new(o, "time", json_real(r->time_limit));
+	attach_json(r, o);
 	if (cpool_job_state_ended(r->state)) {
 		struct cpool_job_times t = { .submit = r->submit_time,
 					     .first_start = r->first_start > 0 ? r->first_start :
@@ -481,6 +482,18 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 		j->rec.state = cancelled ? CPOOL_JOB_CANCELLED : CPOOL_JOB_DONE;
 	if (rec->error[0] && !j->rec.error)
 		j->rec.error = strdup(rec->error);
+	retire(d, j);
+}
+
+void jobs_link(struct cpoold *d, struct djob *j)
+{
+	jobs_policy_view(d, j);
+	link_job(d, j);
+}
+
+void jobs_end(struct cpoold *d, struct djob *j)
+{
+	give_back_cpus(d, j);
 	retire(d, j);
 }
 
@@ -876,6 +889,8 @@ int jobs_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error)
 	struct cpool_error e = { 0 };
 	int r;
 
+	if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
+		return attach_cancel(d, j, error);
 	if (j->rec.state == CPOOL_JOB_QUEUED) {
 		j->rec.state = CPOOL_JOB_CANCELLED;
 		j->rec.end_time = now_s();
@@ -1264,10 +1279,13 @@ int jobs_recover(struct cpoold *d)
 			cpool_cpuset_or(&v->busy, &v->busy, &j->cpus);
 			j->cpus_held = true;
 		}
+		if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
+			continue; /* no supervisor: attach_recover() */
 		j->reconciling = true;
 		j->cancel_requested = cpool_job_cancel_marked(d->record_dir, j->rec.id);
 	}
 	remove_stray_leaves(d);
+	attach_recover(d);
 	reconcile_pending(d);
 	if (n)
 		log_info("reconciled %d started jobs with their supervisors", n);

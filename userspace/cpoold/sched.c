@@ -99,6 +99,9 @@ static void schedule(struct cpoold *d)
 		/* A killed (or timed-out) job keeps its CPUs until it is gone; not scheduled. */
 		if (j->cancel_requested || j->timed_out)
 			continue;
+		/* Slurm's to schedule: its CPUs are busy in free_cpus, never preempted. */
+		if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
+			continue;
 		switch (j->rec.state) {
 		case CPOOL_JOB_STARTING:
 			/*

@@ -37,6 +37,27 @@ bool cpool_job_state_ended(enum cpool_job_state s)
 	       s == CPOOL_JOB_TIMEOUT;
 }
 
+static const char *const origin_names[CPOOL_JOB_ORIGIN__COUNT] = {
+	[CPOOL_JOB_ORIGIN_CPOOL] = "cpool",
+	[CPOOL_JOB_ORIGIN_SLURM] = "slurm",
+};
+
+const char *cpool_job_origin_name(enum cpool_job_origin o)
+{
+	return (unsigned)o < CPOOL_JOB_ORIGIN__COUNT ? origin_names[o] : "unknown";
+}
+
+int cpool_job_origin_parse(const char *name, enum cpool_job_origin *o)
+{
+	for (int i = 0; i < CPOOL_JOB_ORIGIN__COUNT; i++) {
+		if (strcmp(name, origin_names[i]) == 0) {
+			*o = (enum cpool_job_origin)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 char *cpool_job_record_encode(const struct cpool_job_record *r)
 {
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:i, s:I, s:i, s:I, s:f, s:b}", "job",

@@ -29,6 +29,7 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_RELEASE] = "release",
 	[CPOOL_OP_SIGNAL] = "signal",
 	[CPOOL_OP_ARRAY] = "array",
+	[CPOOL_OP_ATTACH] = "attach",
 	[CPOOL_OP_SHARE] = "share",
 	[CPOOL_OP_RELOAD] = "reload",
 };
@@ -50,6 +51,8 @@ static const char *const op_keys[CPOOL_OP__COUNT][24] = {
 	[CPOOL_OP_VS_RESIZE] = { "name", "spec" },
 	[CPOOL_OP_VS_DESTROY] = { "name" },
 	[CPOOL_OP_POLICY_SET] = { "policy", "placement", "quantum" },
+	[CPOOL_OP_ATTACH] = { "vs", "name", "cpus", "mem", "uid", "gid", "slurm_job",
+			      "slurm_step" },
 };
 
 static struct cpool_enum_names op_names = CPOOL_ENUM_NAMES(op_table);
@@ -335,6 +338,31 @@ static int parse_vs(enum cpool_op op, json_t *args, struct cpool_vs_req *vs, str
 	return 0;
 }
 
+static int parse_attach(json_t *args, struct cpool_attach_req *a, struct cpool_error *e)
+{
+	int64_t cpus = 1, mem = 0;
+	int r;
+
+	a->uid = a->gid = a->slurm_job = a->slurm_step = -1;
+	if ((r = get_string(args, "vs", &a->vs, e)) ||
+	    (r = get_string(args, "name", &a->name, e)) ||
+	    (r = get_int(args, "cpus", 1, 4096, &cpus, e)) ||
+	    (r = get_int(args, "mem", 0, INT64_MAX, &mem, e)) ||
+	    (r = get_int(args, "uid", 0, UINT32_MAX - 1, &a->uid, e)) ||
+	    (r = get_int(args, "gid", 0, UINT32_MAX - 1, &a->gid, e)) ||
+	    (r = get_int(args, "slurm_job", 0, UINT32_MAX, &a->slurm_job, e)) ||
+	    (r = get_int(args, "slurm_step", 0, UINT32_MAX, &a->slurm_step, e)))
+		return r;
+	if (!a->vs || !a->vs[0])
+		return cpool_error_set(e, -EINVAL, "args.vs: a virtual server name is required");
+	if (a->uid < 0)
+		return cpool_error_set(e, -EINVAL,
+				       "args.uid: the uid the process runs as is required");
+	a->cpus = (int)cpus;
+	a->mem = (uint64_t)mem;
+	return 0;
+}
+
 int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 			struct cpool_error *e)
 {
@@ -424,6 +452,9 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 	case CPOOL_OP_VS_RESIZE:
 	case CPOOL_OP_VS_DESTROY:
 		r = parse_vs(req->op, args, &req->u.vs, e);
+		break;
+	case CPOOL_OP_ATTACH:
+		r = parse_attach(args, &req->u.attach, e);
 		break;
 	case CPOOL_OP_POLICY_SET:
 		r = get_string(args, "policy", &req->u.policy.policy, e);

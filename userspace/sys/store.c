@@ -50,7 +50,7 @@ static const char schema[] =
 	"id, name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem, estimate,"     \
 	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
-	" rq_lat_count, rq_lat_p99_ns, error, time_limit"
+	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step"
 
 static int sql_error(int rc)
 {
@@ -108,6 +108,10 @@ static int add_columns(struct cpool_store *store)
 	static const char *const added[][2] = {
 		/* cpool submit --time, seconds (0: none); fixed at submission */
 		{ "time_limit", "REAL NOT NULL DEFAULT 0" },
+		/* attach (Slurm's tasks): NULL origin is cpoold's own job, no Slurm ids */
+		{ "origin", "TEXT" },
+		{ "slurm_job", "INTEGER" },
+		{ "slurm_step", "INTEGER" },
 	};
 	sqlite3_stmt *st = NULL;
 	int r = 0;
@@ -140,9 +144,10 @@ static int prepare_statements(struct cpool_store *store)
 	rc = sqlite3_prepare_v2(
 		store->db,
 		"INSERT INTO jobs(name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem,"
-		" estimate, priority, state, submit_time, time_limit) VALUES(:name, :uid, :gid,"
-		" :argv, :env, :cwd, :stdout, :stderr, :vs, :cpus, :mem, :estimate, :priority,"
-		" :state, :submit_time, :time_limit)",
+		" estimate, priority, state, submit_time, time_limit, origin, slurm_job, slurm_step)"
+		" VALUES(:name, :uid, :gid, :argv, :env, :cwd, :stdout, :stderr, :vs, :cpus, :mem,"
+		" :estimate, :priority, :state, :submit_time, :time_limit, :origin, :slurm_job,"
+		" :slurm_step)",
 		-1, &store->job_insert, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(
@@ -374,6 +379,14 @@ int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
 	set_text(st, ":state", cpool_job_state_name(job->state));
 	set_double(st, ":submit_time", job->submit_time);
 	set_double(st, ":time_limit", job->time_limit);
+	/* NULL for cpoold's own jobs: the rows of a database from before the column. */
+	if (job->origin == CPOOL_JOB_ORIGIN_SLURM) {
+		set_text(st, ":origin", cpool_job_origin_name(job->origin));
+		if (job->slurm_job >= 0)
+			set_int(st, ":slurm_job", job->slurm_job);
+		if (job->slurm_step >= 0)
+			set_int(st, ":slurm_step", job->slurm_step);
+	}
 	r = step_done(st);
 	if (!r)
 		job->id = sqlite3_last_insert_rowid(store->db);
@@ -462,6 +475,13 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 	job->rq_lat_p99_ns = (uint64_t)sqlite3_column_int64(st, 30);
 	job->error = dup_col(st, 31);
 	job->time_limit = sqlite3_column_double(st, 32);
+	state = sqlite3_column_text(st, 33);
+	if (!state || cpool_job_origin_parse((const char *)state, &job->origin))
+		job->origin = CPOOL_JOB_ORIGIN_CPOOL;
+	job->slurm_job =
+		sqlite3_column_type(st, 34) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 34);
+	job->slurm_step =
+		sqlite3_column_type(st, 35) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 35);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
