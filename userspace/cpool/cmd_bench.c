@@ -308,9 +308,14 @@ static int submit_job(struct cpool_apiclient *c, const char *self, const struct 
 		json_array_append_new(argv, json_string("--mem"));
 		json_array_append_new(argv, json_string(mem));
 	}
-	args = json_pack("{s:o, s:[s], s:s, s:s, s:i, s:f, s:i}", "argv", argv, "env",
-			 "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/", "name", name, "cpus",
-			 t->cpus, "estimate", cpool_us_to_s(t->estimate_us), "priority",
+	/*
+	 * Output to /dev/null, named: a job's default is cpool-%j.out in its
+	 * cwd, and "/" is not writable everywhere (the lab's root is not).
+	 */
+	args = json_pack("{s:o, s:[s], s:s, s:s, s:s, s:i, s:f, s:i}", "argv", argv, "env",
+			 "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/", "stdout", "/dev/null",
+			 "name", name, "cpus", t->cpus, "estimate", cpool_us_to_s(t->estimate_us),
+			 "priority",
 			 t->priority < -20 ? -20 :
 			 t->priority > 19  ? 19 :
 					     t->priority);
@@ -518,10 +523,11 @@ static int warm_up(struct cpool_apiclient *c, const char *self, const struct ben
 		json_t *res = NULL;
 
 		ret = cli_request(c, PROG ": submit (warm-up)", CPOOL_OP_SUBMIT,
-				  json_pack("{s:[s, s, s, s], s:[s], s:s, s:s, s:s, s:f}", "argv",
-					    self, "burn", "--cpu-seconds", "0.05", "env",
-					    "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/", "name",
-					    "bench-warm-up", "vs", b->vs[v].name, "estimate", 0.05),
+				  json_pack("{s:[s, s, s, s], s:[s], s:s, s:s, s:s, s:s, s:f}",
+					    "argv", self, "burn", "--cpu-seconds", "0.05", "env",
+					    "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/",
+					    "stdout", "/dev/null", "name", "bench-warm-up", "vs",
+					    b->vs[v].name, "estimate", 0.05),
 				  &res, CLI_TIMEOUT_MS);
 		json_decref(res);
 	}
