@@ -625,11 +625,6 @@ static int bind_sample(sqlite3_stmt *st, const struct cpool_vs_sample *s)
 	"INSERT INTO samples(time, vs, rul, cpu_usec, rq_p50_ns, rq_p99_ns, queued, running," \
 	" degraded) VALUES(?,?,?,?,?,?,?,?,?)"
 
-int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s)
-{
-	return cpool_store_samples_insert(store, s, 1);
-}
-
 int cpool_store_samples_insert(struct cpool_store *store, const struct cpool_vs_sample *s, size_t n)
 {
 	int r = 0;
