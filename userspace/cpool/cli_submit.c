@@ -2,6 +2,7 @@
 /* The job options of cpool submit and cpool run, and their request (cli_submit.h). */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,17 @@
 #include "cpool/protocol.h"
 
 extern char **environ;
+
+struct cli_job_opts {
+	const char *vs, *name, *stdout_path, *stderr_path, *after, *array;
+	bool hold;
+	long long cpus, priority;
+	uint64_t mem;
+	double estimate, time_limit;
+};
+
+/* Room for the table job_options() fills, its end included. */
+#define JOB_OPTIONS_MAX 16
 
 /* An option cpool run recognises only to refuse: its target is the reason. */
 static int refuse_option(const struct cli_option *o, const char *arg, struct cpool_error *e)
@@ -26,7 +38,12 @@ static struct cli_option refused(struct cli_option o, const char *why)
 	return o;
 }
 
-void cli_job_options(struct cli_job_opts *j, bool attached, struct cli_option *table)
+/*
+ * Sets @j to the defaults and fills @table with the options that set it.
+ * With @attached the refused options stay in the table, so the parser
+ * recognises them and says why, but out of --help.
+ */
+static void job_options(struct cli_job_opts *j, bool attached, struct cli_option *table)
 {
 	int n = 0;
 
@@ -140,8 +157,9 @@ static int check(const char *prog, const struct cli_job_opts *j, const struct cl
 	return CLI_PARSED;
 }
 
-int cli_job_request(const char *prog, const struct cli_job_opts *j, const struct cli_args *a,
-		    json_t **out)
+/* The submit request's args for @j and the command in @a: CLI_PARSED, or an exit status. */
+static int job_request(const char *prog, const struct cli_job_opts *j, const struct cli_args *a,
+		       json_t **out)
 {
 	char cwd[PATH_MAX];
 	json_t *args;
@@ -195,4 +213,18 @@ int cli_job_request(const char *prog, const struct cli_job_opts *j, const struct
 	}
 	*out = args;
 	return CLI_PARSED;
+}
+
+int cli_job_parse(const struct cli_spec *spec, bool attached, int argc, char **argv,
+		  struct cli_args *a, json_t **args)
+{
+	struct cli_option opts[JOB_OPTIONS_MAX];
+	struct cli_job_opts job;
+	int r;
+
+	job_options(&job, attached, opts);
+	r = cli_parse(spec, opts, argc, argv, a);
+	if (r != CLI_PARSED)
+		return r;
+	return job_request(spec->prog, &job, a, args);
 }

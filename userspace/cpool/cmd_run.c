@@ -34,21 +34,14 @@ static const struct cli_spec cmd_spec = {
 static int cmd_run(int argc, char **argv)
 {
 	static const int stdio[3] = { 0, 1, 2 };
-	struct cli_option opts[CLI_JOB_OPTIONS_MAX];
 	struct cpool_apiclient *client;
-	struct cli_job_opts job;
 	char label[24];
 	struct cpool_error err;
 	struct cli_args a;
 	json_t *args, *result, *rec;
 	long long id;
-	int r;
+	int r = cli_job_parse(&cmd_spec, true, argc, argv, &a, &args);
 
-	cli_job_options(&job, true, opts);
-	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
-	if (r != CLI_PARSED)
-		return r;
-	r = cli_job_request(PROG, &job, &a, &args);
 	if (r != CLI_PARSED)
 		return r;
 	json_object_set_new(args, "attach", json_true());

@@ -20,17 +20,10 @@ static const struct cli_spec cmd_spec = {
 
 static int cmd_submit(int argc, char **argv)
 {
-	struct cli_option opts[CLI_JOB_OPTIONS_MAX];
-	struct cli_job_opts job;
 	struct cli_args a;
 	json_t *args, *result;
-	int r;
+	int r = cli_job_parse(&cmd_spec, false, argc, argv, &a, &args);
 
-	cli_job_options(&job, false, opts);
-	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
-	if (r != CLI_PARSED)
-		return r;
-	r = cli_job_request(PROG, &job, &a, &args);
 	if (r != CLI_PARSED)
 		return r;
 	r = cli_call(PROG, a.socket, CPOOL_OP_SUBMIT, args, &result);
