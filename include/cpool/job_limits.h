@@ -88,5 +88,13 @@ double cpool_job_policy_estimate(double estimate, double time_limit, double fall
  * used up @time_limit (0: never).
  */
 bool cpool_job_time_exceeded(double time_limit, double run_s);
+/*
+ * When a run began: the supervisor's exec instant @exec_s when it reported
+ * one (> 0) no later than @now_s, the daemon's reading, else @now_s.  A
+ * report the daemon reads late must not start the run after its end.
+ */
+double cpool_job_run_start(double exec_s, double now_s);
+/* The run from @start_s to @end_s, readings of a clock that can step: never negative. */
+double cpool_job_run_span(double start_s, double end_s);
 
 #endif /* CPOOL_JOB_LIMITS_H */

@@ -297,3 +297,13 @@ bool cpool_job_time_exceeded(double time_limit, double run_s)
 {
 	return time_limit > 0 && run_s >= time_limit;
 }
+
+double cpool_job_run_start(double exec_s, double now_s)
+{
+	return exec_s > 0 && exec_s <= now_s ? exec_s : now_s;
+}
+
+double cpool_job_run_span(double start_s, double end_s)
+{
+	return end_s > start_s ? end_s - start_s : 0;
+}
