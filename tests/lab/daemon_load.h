@@ -23,6 +23,7 @@ struct daemon_load {
 	double idle_cpu_empty, idle_cpu_queued; /* fraction of one core */
 	double submit_s, cancel_s, live_s;
 	double stall_ms;
+	char stall_what[64]; /* the callback of the longest round, as cpoold logs it */
 	int daemon_status; /* cpoold's wait status */
 };
 
@@ -253,6 +254,8 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 		lab_slurp(logpath, log, sizeof(log));
 		p = strstr(log, "longest stall ");
 		L->stall_ms = p ? atof(p + strlen("longest stall ")) : -1;
+		if (p && (p = strstr(p, " ms (")))
+			sscanf(p + 5, "%63[^)\n]", L->stall_what);
 		/* No figures: the daemon did not stop cleanly; its last words say why. */
 		if (!p) {
 			size_t n = strlen(log);

@@ -332,6 +332,7 @@ int metrics_init(struct cpoold *d)
 	struct cpool_collector_opts o = { .cgroup_root = CPOOL_CG_MOUNT,
 					  .idle_from_switches = true,
 					  .stat_subtree = d->pool.root };
+	struct cpool_evsource *tick;
 	int r;
 
 	r = cpool_collector_open(&o, &d->collector);
@@ -347,8 +348,11 @@ int metrics_init(struct cpoold *d)
 		return -ENOMEM;
 	/* A port in use is reported and the daemon runs on: scheduling matters more. */
 	http_start(d, d->cfg.metrics_listen);
-	return cpool_evloop_add_timer(d->loop, METRICS_INTERVAL_NS, METRICS_INTERVAL_NS, on_tick, d,
-				      NULL);
+	r = cpool_evloop_add_timer(d->loop, METRICS_INTERVAL_NS, METRICS_INTERVAL_NS, on_tick, d,
+				   &tick);
+	if (r == 0)
+		cpool_evsource_set_name(tick, "metrics tick");
+	return r;
 }
 
 void metrics_close(struct cpoold *d)

@@ -208,6 +208,8 @@ void sched_init(struct cpoold *d)
 	d->wake_at = CPOOL_NEVER;
 	if (cpool_evloop_add_timer(d->loop, 0, 0, on_timer, d, &d->sched_timer))
 		log_err("scheduling timer: %m");
+	else
+		cpool_evsource_set_name(d->sched_timer, "scheduling round");
 }
 
 void sched_kick(struct cpoold *d)
