@@ -17,10 +17,12 @@ static const struct cli_spec cmd_spec = {
 static void print_stats(const json_t *s)
 {
 	printf("loop rounds          %lld\n", cli_json_int(s, "loop_rounds", 0));
-	printf("longest stall        %.3f ms\n",
-	       (double)cli_json_int(s, "loop_stall_max_us", 0) / 1000.0);
-	printf("longest since last   %.3f ms\n",
-	       (double)cli_json_int(s, "loop_stall_window_us", 0) / 1000.0);
+	printf("longest stall        %.3f ms (%s)\n",
+	       (double)cli_json_int(s, "loop_stall_max_us", 0) / 1000.0,
+	       cli_json_str(s, "loop_stall_max_what", "-"));
+	printf("longest since last   %.3f ms (%s)\n",
+	       (double)cli_json_int(s, "loop_stall_window_us", 0) / 1000.0,
+	       cli_json_str(s, "loop_stall_window_what", "-"));
 	printf("jobs                 %lld queued, %lld starting, %lld running, %lld frozen\n",
 	       cli_json_int(s, "queued", 0), cli_json_int(s, "starting", 0),
 	       cli_json_int(s, "running", 0), cli_json_int(s, "frozen", 0));

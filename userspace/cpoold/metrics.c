@@ -130,21 +130,19 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 		double p50 = cpool_kmetrics_hist_quantile(hist[v], CPOOL_KMETRICS_HIST_SLOTS, 0.5);
 		double p99 = cpool_kmetrics_hist_quantile(hist[v], CPOOL_KMETRICS_HIST_SLOTS, 0.99);
 		struct cpool_vs_sample sample;
-		int queued, running;
 
 		s->measured = !isnan(rul);
 		s->rul = isnan(rul) ? 0 : rul;
 		/* No wait measured in the window: nothing was queued there. */
 		s->rq_p50_us = isnan(p50) ? 0 : (int64_t)(p50 / 1000);
 		s->rq_p99_us = isnan(p99) ? 0 : (int64_t)(p99 / 1000);
-		pool_vs_jobs(d, s, &running, &queued);
 		sample = (struct cpool_vs_sample){ .time = t,
 						   .vs = s->vs.name,
 						   .rul = s->rul,
 						   .rq_p50_ns = (uint64_t)(s->rq_p50_us * 1000),
 						   .rq_p99_ns = (uint64_t)(s->rq_p99_us * 1000),
-						   .queued = queued,
-						   .running = running,
+						   .queued = s->n_queued,
+						   .running = s->n_running,
 						   .degraded = delta->degraded };
 		{
 			struct cpool_kmetrics_cpu_sum sum;
