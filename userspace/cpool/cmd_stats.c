@@ -9,7 +9,8 @@ static const struct cli_spec cmd_spec = {
 	.about = "The daemon's event loop: rounds run, the longest round since it started and\n"
 		 "since the last 'stats' (which this read resets), and how many jobs are\n"
 		 "queued, starting, running and frozen.  A long round is a stall: every\n"
-		 "request waited that long.  After a reload, its outcome.  Any user may ask.",
+		 "request waited that long; in parentheses, the callback that held it.\n"
+		 "After a reload, its outcome.  Any user may ask.",
 	.json_help = "the daemon's answer",
 	.socket = true,
 };
