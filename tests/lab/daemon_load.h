@@ -255,13 +255,13 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	}
 	{
 		static char log[1 << 22];
-		const char *p;
+		const char *p, *what;
 
 		lab_slurp(logpath, log, sizeof(log));
 		p = strstr(log, "longest stall ");
 		L->stall_ms = p ? atof(p + strlen("longest stall ")) : -1;
-		if (p && (p = strstr(p, " ms (")))
-			sscanf(p + 5, "%63[^)\n]", L->stall_what);
+		if (p && (what = strstr(p, " ms (")))
+			sscanf(what + 5, "%63[^)\n]", L->stall_what);
 		/* No figures: the daemon did not stop cleanly; its last words say why. */
 		if (!p) {
 			size_t n = strlen(log);
