@@ -58,8 +58,9 @@ int main(int argc, char **argv)
 	printf("  idle CPU empty     %8.3f %% of a core (baseline)\n", L.idle_cpu_empty * 100);
 	printf("  idle CPU queued    %8.3f %% of a core  target < 1 %%: %s\n",
 	       L.idle_cpu_queued * 100, L.idle_cpu_queued < 0.01 ? "met" : "MISSED");
-	printf("  longest loop stall %8.1f ms  target < 10 ms on real hardware: %s\n", L.stall_ms,
-	       L.stall_ms >= 0 && L.stall_ms < 10 ? "met" : "missed here");
+	printf("  longest loop stall %8.1f ms  target < 10 ms on real hardware: %s (in: %s)\n",
+	       L.stall_ms, L.stall_ms >= 0 && L.stall_ms < 10 ? "met" : "missed here",
+	       L.stall_what[0] ? L.stall_what : "not logged");
 	printf("  submit %.0f/s, cancel %.0f/s, live %.1f processes/s\n", L.queued / L.submit_s,
 	       L.queued / L.cancel_s, L.live / L.live_s);
 

@@ -31,19 +31,27 @@ int cpool_evloop_modify(struct cpool_evsource *src, uint32_t events);
  */
 void cpool_evloop_remove(struct cpool_evsource *src);
 int cpool_evsource_fd(const struct cpool_evsource *src);
+/*
+ * Names what @src's callback does, for the stall figures (a static
+ * string, not copied).  A callback that does one of several things (an API
+ * request) may name the current dispatch instead with cpool_evloop_note().
+ */
+void cpool_evsource_set_name(struct cpool_evsource *src, const char *name);
+void cpool_evloop_note(struct cpool_evloop *loop, const char *what);
 
 /* A periodic or one-shot timer on CLOCK_MONOTONIC (a timerfd), in nanoseconds. */
 int cpool_evloop_add_timer(struct cpool_evloop *loop, uint64_t first_ns, uint64_t interval_ns,
 			   cpool_ev_fn fn, void *data, struct cpool_evsource **src);
 int cpool_evloop_timer_set(struct cpool_evsource *src, uint64_t first_ns, uint64_t interval_ns);
 
-/* Runs until cpool_evloop_quit(); returns its code, or a negative errno from epoll. */
 /*
  * How long the loop's rounds took (CLOCK_MONOTONIC): a round is one
  * epoll_wait's worth of callbacks, so its length is the longest any event
  * waited behind another.  stall_window_ns is the longest since the last
  * reset_window read (for a scraper or a benchmark's interval);
  * last_round_ns is when the latest round ended (a watchdog's heartbeat).
+ * stall_max_what and stall_window_what name the slowest callback of the
+ * round that set each figure ("unnamed" for a source nobody named).
  */
 struct cpool_evloop_stats {
 	uint64_t rounds;
@@ -52,11 +60,14 @@ struct cpool_evloop_stats {
 	uint64_t stall_window_ns;
 	uint64_t last_round_ns;
 	uint64_t stale_sources; /* removed after their fd was closed: kept, dead */
+	const char *stall_max_what;
+	const char *stall_window_what;
 };
 
 void cpool_evloop_stats(struct cpool_evloop *loop, struct cpool_evloop_stats *out,
 			bool reset_window);
 
+/* Runs until cpool_evloop_quit(); returns its code, or a negative errno from epoll. */
 int cpool_evloop_run(struct cpool_evloop *loop);
 /* One round: waits at most @timeout_ms (-1 = forever); returns events handled. */
 int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms);

@@ -6,7 +6,10 @@
  * holds the VS, then, once they are cancelled, M live processes run
  * through the pool.  Measured: the daemon's RSS, its CPU while idle (with
  * and without the queue) and its event loop's longest stall, as cpoold
- * logs it at exit.
+ * logs it at exit.  Every job writes to /dev/null by name: the default
+ * output, cpool-%j.out in the cwd "/", is not writable in the lab, and
+ * jobs that cannot open it fail at once; the "queue" was then a storm of
+ * failed launches, and the "idle" daemon was busy failing them.
  */
 #ifndef CPOOL_TESTS_DAEMON_LOAD_H
 #define CPOOL_TESTS_DAEMON_LOAD_H
@@ -23,6 +26,7 @@ struct daemon_load {
 	double idle_cpu_empty, idle_cpu_queued; /* fraction of one core */
 	double submit_s, cancel_s, live_s;
 	double stall_ms;
+	char stall_what[64]; /* the callback of the longest round, as cpoold logs it */
 	int daemon_status; /* cpoold's wait status */
 };
 
@@ -158,8 +162,9 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	L->idle_cpu_empty = load_idle_cpu(pid, L->idle_s);
 
 	if (load_call(&lc, CPOOL_OP_SUBMIT,
-		      json_pack("{s:[s,s], s:s, s:i, s:s}", "argv", "/bin/sleep", "100000", "vs",
-				"a", "cpus", 2, "cwd", "/"),
+		      json_pack("{s:[s,s], s:s, s:i, s:s, s:s, s:s}", "argv", "/bin/sleep",
+				"100000", "vs", "a", "cpus", 2, "cwd", "/", "stdout", "/dev/null",
+				"stderr", "/dev/null"),
 		      &res) == 0)
 		blocker = json_integer_value(json_object_get(res, "job"));
 	json_decref(res);
@@ -168,8 +173,9 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	t0 = load_mono_s();
 	for (int i = 0; i < L->queued; i++) {
 		if (load_call(&lc, CPOOL_OP_SUBMIT,
-			      json_pack("{s:[s], s:s, s:s, s:[s]}", "argv", "/bin/true", "vs", "a",
-					"cwd", "/", "env", "PATH=/usr/bin:/bin"),
+			      json_pack("{s:[s], s:s, s:s, s:[s], s:s, s:s}", "argv", "/bin/true",
+					"vs", "a", "cwd", "/", "env", "PATH=/usr/bin:/bin",
+					"stdout", "/dev/null", "stderr", "/dev/null"),
 			      &res))
 			break;
 		ids[L->accepted++] = json_integer_value(json_object_get(res, "job"));
@@ -199,8 +205,9 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	t0 = load_mono_s();
 	for (int i = 0; i < L->live; i++) {
 		if (load_call(&lc, CPOOL_OP_SUBMIT,
-			      json_pack("{s:[s], s:s, s:s}", "argv", "/bin/true", "vs", "a", "cwd",
-					"/"),
+			      json_pack("{s:[s], s:s, s:s, s:s, s:s}", "argv", "/bin/true", "vs",
+					"a", "cwd", "/", "stdout", "/dev/null", "stderr",
+					"/dev/null"),
 			      &res))
 			break;
 		json_decref(res);
@@ -248,11 +255,13 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	}
 	{
 		static char log[1 << 22];
-		const char *p;
+		const char *p, *what;
 
 		lab_slurp(logpath, log, sizeof(log));
 		p = strstr(log, "longest stall ");
 		L->stall_ms = p ? atof(p + strlen("longest stall ")) : -1;
+		if (p && (what = strstr(p, " ms (")))
+			sscanf(what + 5, "%63[^)\n]", L->stall_what);
 		/* No figures: the daemon did not stop cleanly; its last words say why. */
 		if (!p) {
 			size_t n = strlen(log);

@@ -29,6 +29,28 @@ static void on_slow(struct cpool_evsource *src, uint32_t events, void *data)
 		nanosleep(&ts, NULL);
 }
 
+/* Slower than on_slow, and says what it was doing, as an API request does. */
+static void on_noted(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	char c;
+	struct timespec ts = { 0, 60 * 1000 * 1000 };
+
+	(void)events;
+	cpool_evloop_note(data, "noted op");
+	if (read(cpool_evsource_fd(src), &c, 1) == 1)
+		nanosleep(&ts, NULL);
+}
+
+static void on_quick(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	char c;
+
+	(void)events;
+	(void)data;
+	if (read(cpool_evsource_fd(src), &c, 1) != 1)
+		return;
+}
+
 /* Removes itself and another ready source in the same round. */
 static void on_read(struct cpool_evsource *src, uint32_t events, void *data)
 {
@@ -74,10 +96,22 @@ int main(void)
 
 	if (pipe(p3))
 		bail_out("pipe");
+	struct cpool_evsource *quick, *noted;
+	int p4[2], p5[2];
+
+	if (pipe(p4) || pipe(p5))
+		bail_out("pipe");
 	cpool_evloop_add(loop, p3[0], EPOLLIN, on_slow, NULL, &slow);
-	if (write(p3[1], "z", 1) != 1)
+	cpool_evsource_set_name(slow, "slow pipe");
+	cpool_evloop_add(loop, p4[0], EPOLLIN, on_quick, NULL, &quick);
+	cpool_evsource_set_name(quick, "quick pipe");
+	/* Both in one round: the round is the stall, the slow one its cause. */
+	if (write(p3[1], "z", 1) != 1 || write(p4[1], "q", 1) != 1)
 		bail_out("write");
 	cpool_evloop_once(loop, 100);
+	cpool_evloop_stats(loop, &st, false);
+	is_str(st.stall_max_what, "slow pipe", "the longest round is named by its slowest source");
+	is_str(st.stall_window_what, "slow pipe", "in the window too");
 	cpool_evloop_stats(loop, &st, true);
 	ok(st.stall_max_ns >= 30000000ull, "a 30 ms callback is the longest stall (%llu ns)",
 	   (unsigned long long)st.stall_max_ns);
@@ -86,7 +120,20 @@ int main(void)
 	ok(st.last_round_ns > 0, "the last round's end is stamped");
 	cpool_evloop_stats(loop, &st, false);
 	is_int((long long)st.stall_window_ns, 0, "reading with reset empties the window");
+	ok(!st.stall_window_what, "and its name");
 	ok(st.stall_max_ns >= 30000000ull, "but not the all-time maximum");
+
+	cpool_evloop_add(loop, p5[0], EPOLLIN, on_noted, loop, &noted);
+	cpool_evsource_set_name(noted, "a source");
+	if (write(p5[1], "n", 1) != 1)
+		bail_out("write");
+	/* The window was just emptied: this round alone is in it, whatever its length. */
+	cpool_evloop_once(loop, 100);
+	cpool_evloop_stats(loop, &st, false);
+	is_str(st.stall_window_what, "noted op",
+	       "a callback's note names its dispatch over its source");
+	cpool_evloop_remove(noted);
+	cpool_evloop_remove(quick);
 	cpool_evloop_remove(slow);
 	cpool_evloop_free(loop);
 	done_testing();

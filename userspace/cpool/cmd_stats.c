@@ -9,7 +9,8 @@ static const struct cli_spec cmd_spec = {
 	.about = "The daemon's event loop: rounds run, the longest round since it started and\n"
 		 "since the last 'stats' (which this read resets), and how many jobs are\n"
 		 "queued, starting, running and frozen.  A long round is a stall: every\n"
-		 "request waited that long.  After a reload, its outcome.  Any user may ask.",
+		 "request waited that long; in parentheses, the callback that held it.\n"
+		 "After a reload, its outcome.  Any user may ask.",
 	.json_help = "the daemon's answer",
 	.socket = true,
 };
@@ -17,10 +18,12 @@ static const struct cli_spec cmd_spec = {
 static void print_stats(const json_t *s)
 {
 	printf("loop rounds          %lld\n", cli_json_int(s, "loop_rounds", 0));
-	printf("longest stall        %.3f ms\n",
-	       (double)cli_json_int(s, "loop_stall_max_us", 0) / 1000.0);
-	printf("longest since last   %.3f ms\n",
-	       (double)cli_json_int(s, "loop_stall_window_us", 0) / 1000.0);
+	printf("longest stall        %.3f ms (%s)\n",
+	       (double)cli_json_int(s, "loop_stall_max_us", 0) / 1000.0,
+	       cli_json_str(s, "loop_stall_max_what", "-"));
+	printf("longest since last   %.3f ms (%s)\n",
+	       (double)cli_json_int(s, "loop_stall_window_us", 0) / 1000.0,
+	       cli_json_str(s, "loop_stall_window_what", "-"));
 	printf("jobs                 %lld queued, %lld starting, %lld running, %lld frozen\n",
 	       cli_json_int(s, "queued", 0), cli_json_int(s, "starting", 0),
 	       cli_json_int(s, "running", 0), cli_json_int(s, "frozen", 0));

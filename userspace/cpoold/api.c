@@ -310,6 +310,10 @@ static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 		      jobs_count(d, CPOOL_JOB_QUEUED), "starting",
 		      jobs_count(d, CPOOL_JOB_STARTING), "running",
 		      jobs_count(d, CPOOL_JOB_RUNNING), "frozen", jobs_count(d, CPOOL_JOB_FROZEN));
+	if (o && st.stall_max_what)
+		json_object_set_new(o, "loop_stall_max_what", json_string(st.stall_max_what));
+	if (o && st.stall_window_what)
+		json_object_set_new(o, "loop_stall_window_what", json_string(st.stall_window_what));
 	if (o && d->last_reload)
 		json_object_set(o, "last_reload", d->last_reload);
 	return cpool_reply_ok(req->id, o);

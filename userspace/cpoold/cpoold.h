@@ -63,6 +63,7 @@ struct vsrv {
 	double rul;
 	int64_t rq_p50_us, rq_p99_us;
 	bool destroying; /* vs_destroy.c: killed, waiting to be empty; takes no job */
+	int n_running, n_queued; /* its jobs as of the last scheduling round (sched.c) */
 };
 
 struct djob {

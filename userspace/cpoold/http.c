@@ -191,6 +191,7 @@ int http_start(struct cpoold *d, const char *listen)
 		http_free(h);
 		return r;
 	}
+	cpool_evsource_set_name(h->wake_src, "metrics scrape");
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,

@@ -285,6 +285,7 @@ static void on_leaf_events(struct cpool_evsource *src, uint32_t events, void *da
 
 	(void)src;
 	(void)events;
+	cpool_evloop_note(g->d->loop, "job leaf removal");
 	cpool_cg_events_drain(g->fd);
 	if (leaf_try_remove(g->d, g->leaf) != -EBUSY)
 		leaf_gc_free(g->d, g);
@@ -565,6 +566,7 @@ static void on_report(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	(void)src;
 	(void)events;
+	cpool_evloop_note(the_daemon->loop, "job start report");
 	handle_report(the_daemon, data);
 }
 
@@ -625,6 +627,7 @@ static void on_supervisor_exit(struct cpool_evsource *src, uint32_t events, void
 
 	(void)src;
 	(void)events;
+	cpool_evloop_note(d->loop, "job end");
 	crash_point(CRASH_EXIT_SUPERVISOR_ENDED);
 	/* Its report, if any, is in the pipe: read it first, for the reason. */
 	if (j->report_src)

@@ -130,9 +130,9 @@ static void log_loop_stats(struct cpoold *d)
 	struct cpool_evloop_stats st;
 
 	cpool_evloop_stats(d->loop, &st, false);
-	log_info("event loop: %llu rounds, %.3f s busy, longest stall %.3f ms",
+	log_info("event loop: %llu rounds, %.3f s busy, longest stall %.3f ms (%s)",
 		 (unsigned long long)st.rounds, (double)st.busy_ns / 1e9,
-		 (double)st.stall_max_ns / 1e6);
+		 (double)st.stall_max_ns / 1e6, st.stall_max_what ?: "none");
 	if (st.stale_sources)
 		log_warn("event loop: %llu sources were removed after their fd was closed",
 			 (unsigned long long)st.stale_sources);
@@ -181,6 +181,7 @@ static int start(struct cpoold *d)
 		log_err("signalfd: %s", strerror(errno));
 		return -errno;
 	}
+	cpool_evsource_set_name(sigsrc, "signal");
 	sched_init(d);
 	r = metrics_init(d);
 	if (r)

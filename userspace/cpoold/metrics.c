@@ -130,21 +130,19 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 		double p50 = cpool_kmetrics_hist_quantile(hist[v], CPOOL_KMETRICS_HIST_SLOTS, 0.5);
 		double p99 = cpool_kmetrics_hist_quantile(hist[v], CPOOL_KMETRICS_HIST_SLOTS, 0.99);
 		struct cpool_vs_sample sample;
-		int queued, running;
 
 		s->measured = !isnan(rul);
 		s->rul = isnan(rul) ? 0 : rul;
 		/* No wait measured in the window: nothing was queued there. */
 		s->rq_p50_us = isnan(p50) ? 0 : (int64_t)(p50 / 1000);
 		s->rq_p99_us = isnan(p99) ? 0 : (int64_t)(p99 / 1000);
-		pool_vs_jobs(d, s, &running, &queued);
 		sample = (struct cpool_vs_sample){ .time = t,
 						   .vs = s->vs.name,
 						   .rul = s->rul,
 						   .rq_p50_ns = (uint64_t)(s->rq_p50_us * 1000),
 						   .rq_p99_ns = (uint64_t)(s->rq_p99_us * 1000),
-						   .queued = queued,
-						   .running = running,
+						   .queued = s->n_queued,
+						   .running = s->n_running,
 						   .degraded = delta->degraded };
 		{
 			struct cpool_kmetrics_cpu_sum sum;
@@ -332,6 +330,7 @@ int metrics_init(struct cpoold *d)
 	struct cpool_collector_opts o = { .cgroup_root = CPOOL_CG_MOUNT,
 					  .idle_from_switches = true,
 					  .stat_subtree = d->pool.root };
+	struct cpool_evsource *tick;
 	int r;
 
 	r = cpool_collector_open(&o, &d->collector);
@@ -347,8 +346,11 @@ int metrics_init(struct cpoold *d)
 		return -ENOMEM;
 	/* A port in use is reported and the daemon runs on: scheduling matters more. */
 	http_start(d, d->cfg.metrics_listen);
-	return cpool_evloop_add_timer(d->loop, METRICS_INTERVAL_NS, METRICS_INTERVAL_NS, on_tick, d,
-				      NULL);
+	r = cpool_evloop_add_timer(d->loop, METRICS_INTERVAL_NS, METRICS_INTERVAL_NS, on_tick, d,
+				   &tick);
+	if (r == 0)
+		cpool_evsource_set_name(tick, "metrics tick");
+	return r;
 }
 
 void metrics_close(struct cpoold *d)

@@ -107,6 +107,7 @@ int notify_ready(struct cpoold *d)
 		log_err("watchdog timer: %s", strerror(-r));
 		return r;
 	}
+	cpool_evsource_set_name(notifier.timer, "watchdog ping");
 	if (notifier.watchdog_ns)
 		log_info("watchdog: a ping every %.2f s (WATCHDOG_USEC=%llu)",
 			 (double)interval_ns / 1e9,

@@ -67,5 +67,7 @@ int retention_start(struct cpoold *d)
 				   &d->retention_timer);
 	if (r)
 		log_err("retention timer: %s", strerror(-r));
+	else
+		cpool_evsource_set_name(d->retention_timer, "retention batch");
 	return r;
 }

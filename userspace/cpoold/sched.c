@@ -48,6 +48,25 @@ static int by_seq(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/*
+ * Each VS's jobs, for the metrics tick's samples: every change of a job's
+ * state or VS is followed by a round, so the tick reads these instead of
+ * walking the whole queue every second for each VS.
+ */
+static void count_vs_jobs(struct cpoold *d)
+{
+	for (int i = 0; i < d->n_vs; i++)
+		d->vs[i].n_running = d->vs[i].n_queued = 0;
+	for (struct djob *j = d->jobs; j; j = j->next) {
+		int v = pool_index(d, j->pol.vs);
+
+		if (v < 0)
+			continue;
+		d->vs[v].n_running += jobs_running(j);
+		d->vs[v].n_queued += !jobs_running(j);
+	}
+}
+
 static void schedule(struct cpoold *d)
 {
 	struct cpool_pjob **queued = NULL, **running = NULL;
@@ -68,8 +87,10 @@ static void schedule(struct cpoold *d)
 	d->wake_at = CPOOL_NEVER;
 	for (struct djob *j = d->jobs; j; j = j->next)
 		total++;
-	if (!total || !d->n_vs)
+	if (!total || !d->n_vs) {
+		count_vs_jobs(d);
 		return;
+	}
 	queued = calloc(total, sizeof(*queued));
 	running = calloc(total, sizeof(*running));
 	vs = calloc((size_t)d->n_vs, sizeof(*vs));
@@ -180,6 +201,7 @@ static void schedule(struct cpoold *d)
 		}
 	}
 out:
+	count_vs_jobs(d);
 	free(queued);
 	free(running);
 	free(vs);
@@ -208,6 +230,8 @@ void sched_init(struct cpoold *d)
 	d->wake_at = CPOOL_NEVER;
 	if (cpool_evloop_add_timer(d->loop, 0, 0, on_timer, d, &d->sched_timer))
 		log_err("scheduling timer: %m");
+	else
+		cpool_evsource_set_name(d->sched_timer, "scheduling round");
 }
 
 void sched_kick(struct cpoold *d)

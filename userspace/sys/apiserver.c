@@ -244,6 +244,7 @@ static void handle_line(struct cpool_client *c, const char *line, size_t len)
 		cpool_client_send(c, cpool_reply_error(req.id, r, "%s", e.msg));
 	} else {
 		c->in_handler = true;
+		cpool_evloop_note(c->srv->loop, cpool_op_name(req.op));
 		reply = c->srv->opts.handler(c, &c->peer, &req, c->srv->opts.data);
 		c->in_handler = false;
 		if (reply)
@@ -499,6 +500,7 @@ static void accept_event(struct cpool_evsource *src, uint32_t events, void *data
 		close(fd);
 		return;
 	}
+	cpool_evsource_set_name(c->src, "api client");
 	c->srv = srv;
 	c->fd = fd;
 	c->peer = (struct cpool_peer){ .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
@@ -634,6 +636,7 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 	what = "watch";
 	if ((r = cpool_evloop_add(loop, srv->fd, EPOLLIN, accept_event, srv, &srv->src)))
 		goto fail;
+	cpool_evsource_set_name(srv->src, "api accept");
 	if (srv->opts.idle_timeout > 0) {
 		/* A sweep a few times per timeout: a client lives at most 1.25 timeouts idle. */
 		uint64_t every = (uint64_t)(srv->opts.idle_timeout * 1e9 / 4);
@@ -646,6 +649,7 @@ int cpool_apiserver_open(struct cpool_evloop *loop, const struct cpool_apiserver
 			cpool_evloop_remove(srv->src);
 			goto fail;
 		}
+		cpool_evsource_set_name(srv->idle_timer, "api idle sweep");
 	}
 	close(dirfd);
 	*out = srv;

@@ -16,6 +16,7 @@ struct cpool_evsource {
 	bool dead; /* removed while the loop may still hold its pointer */
 	cpool_ev_fn fn;
 	void *data;
+	const char *name;
 	struct cpool_evsource *next_dead;
 };
 
@@ -27,6 +28,7 @@ struct cpool_evloop {
 	struct cpool_evsource *dead; /* freed after the current round */
 	struct cpool_evsource *stale; /* removed after their fd was closed: freed with the loop */
 	struct cpool_evloop_stats stats;
+	const char *note; /* what the current dispatch says it does */
 };
 
 int cpool_evloop_new(struct cpool_evloop **out)
@@ -130,6 +132,16 @@ int cpool_evsource_fd(const struct cpool_evsource *s)
 	return s->fd;
 }
 
+void cpool_evsource_set_name(struct cpool_evsource *s, const char *name)
+{
+	s->name = name;
+}
+
+void cpool_evloop_note(struct cpool_evloop *loop, const char *what)
+{
+	loop->note = what;
+}
+
 int cpool_evloop_timer_set(struct cpool_evsource *s, uint64_t first_ns, uint64_t interval_ns)
 {
 	struct itimerspec its = {
@@ -184,40 +196,49 @@ static uint64_t monotonic_ns(void)
  * A round's dispatch time is how long every other event waited behind it:
  * the figure that says whether anything in the daemon blocks the loop.
  */
-static void account_round(struct cpool_evloop *loop, uint64_t start_ns)
+static void account_round(struct cpool_evloop *loop, uint64_t start_ns, uint64_t end_ns,
+			  const char *slowest)
 {
-	uint64_t ns = monotonic_ns() - start_ns;
+	uint64_t ns = end_ns - start_ns;
 
 	loop->stats.rounds++;
 	loop->stats.busy_ns += ns;
-	if (ns > loop->stats.stall_max_ns)
+	if (ns > loop->stats.stall_max_ns) {
 		loop->stats.stall_max_ns = ns;
-	if (ns > loop->stats.stall_window_ns)
+		loop->stats.stall_max_what = slowest;
+	}
+	if (ns > loop->stats.stall_window_ns) {
 		loop->stats.stall_window_ns = ns;
-	loop->stats.last_round_ns = start_ns + ns;
+		loop->stats.stall_window_what = slowest;
+	}
+	loop->stats.last_round_ns = end_ns;
 }
 
 void cpool_evloop_stats(struct cpool_evloop *loop, struct cpool_evloop_stats *out,
 			bool reset_window)
 {
 	*out = loop->stats;
-	if (reset_window)
+	if (reset_window) {
 		loop->stats.stall_window_ns = 0;
+		loop->stats.stall_window_what = NULL;
+	}
 }
 
 int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms)
 {
 	struct epoll_event evs[64];
-	uint64_t start_ns;
+	uint64_t start_ns, at_ns, slowest_ns = 0;
+	const char *slowest = NULL;
 	int n;
 
 	n = epoll_wait(loop->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	start_ns = monotonic_ns();
+	start_ns = at_ns = monotonic_ns();
 	loop->dispatching = true;
 	for (int i = 0; i < n; i++) {
 		struct cpool_evsource *s = evs[i].data.ptr;
+		uint64_t end_ns;
 
 		if (s->dead)
 			continue;
@@ -228,12 +249,20 @@ int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms)
 			if (read(s->fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
 				continue;
 		}
+		loop->note = NULL;
 		s->fn(s, evs[i].events, s->data);
+		end_ns = monotonic_ns();
+		if (end_ns - at_ns >= slowest_ns) {
+			slowest_ns = end_ns - at_ns;
+			/* s may be dead now, but is freed only after the round. */
+			slowest = loop->note ?: s->name ?: "unnamed";
+		}
+		at_ns = end_ns;
 	}
 	loop->dispatching = false;
 	reap_dead(loop);
 	if (n > 0)
-		account_round(loop, start_ns);
+		account_round(loop, start_ns, at_ns, slowest ?: "unnamed");
 	return n;
 }
 
