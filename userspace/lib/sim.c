@@ -59,6 +59,13 @@ struct sim {
 	uint64_t seq;
 	int busy_cpus;
 	bool measure;
+	/*
+	 * The policy reads running jobs' done_us (srtf's remaining time,
+	 * easy's estimated ends) or fairshare charges it: refresh it at each
+	 * decision.  The others never look, and at load 0.9 the refresh was a
+	 * pass over every running job at every one of rr's million events.
+	 */
+	bool refresh_done;
 	/* A VS's measurement changed while decisions were applied: ask again. */
 	bool measure_changed;
 	/*
@@ -325,7 +332,7 @@ static int decide(struct sim *s, int64_t *wake)
 	size_t started = 0;
 	int n;
 
-	for (size_t r = 0; r < s->n_running; r++) {
+	for (size_t r = 0; s->refresh_done && r < s->n_running; r++) {
 		struct sjob *j = (struct sjob *)s->running[r];
 
 		j->pj.done_us = done_now(s, j);
@@ -474,6 +481,7 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		if (!s->fs.users || !s->factor)
 			return -ENOMEM;
 	}
+	s->refresh_done = s->fair || p->sched == CPOOL_SCHED_SRTF || p->sched == CPOOL_SCHED_EASY;
 	return 0;
 }
 
