@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,6 +67,7 @@ struct sim {
 	 * pass over every running job at every one of rr's million events.
 	 */
 	bool refresh_done;
+	int priority_floor; /* the lowest priority of any job (the snapshot's hint) */
 	/* A VS's measurement changed while decisions were applied: ask again. */
 	bool measure_changed;
 	/*
@@ -367,6 +369,9 @@ static int decide(struct sim *s, int64_t *wake)
 		.n_running = s->n_running,
 		.vs = s->vstate,
 		.n_vs = s->cfg->n_vs,
+		/* enqueue() appends at the current instant, compaction keeps the order. */
+		.queued_by_ready = true,
+		.priority_floor = s->priority_floor,
 	};
 	n = cpool_policy_decide(&s->cfg->policy, &snap, s->dec, s->dec_cap, wake);
 	if (n < 0)
@@ -481,6 +486,10 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		if (!s->fs.users || !s->factor)
 			return -ENOMEM;
 	}
+	s->priority_floor = INT_MAX;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->j[i].pj.job->priority < s->priority_floor)
+			s->priority_floor = s->j[i].pj.job->priority;
 	s->refresh_done = s->fair || p->sched == CPOOL_SCHED_SRTF || p->sched == CPOOL_SCHED_EASY;
 	return 0;
 }
