@@ -19,7 +19,11 @@ struct sjob {
 	int64_t work_start_us; /* slice start + switch cost */
 	int64_t done_base_us; /* done at work_start */
 	int64_t end_us; /* completion: heap key while running, then the end */
+	size_t index; /* the job's input order: the heap's tie-break, without a load */
 	size_t heap_pos;
+	/* Preempted in this decision round, its heap entry not yet reused or removed. */
+	bool pending;
+	size_t pend_pos;
 	size_t run_pos;
 	int64_t charged_us; /* fairshare: work already charged to its user */
 	int state;
@@ -43,6 +47,14 @@ struct sim {
 	size_t next_arrival;
 	struct sjob **heap; /* running jobs by (end, index) */
 	size_t n_heap;
+	/*
+	 * Jobs preempted in the current round keep their heap entry until a
+	 * start reuses it (one sift instead of a removal and an insertion:
+	 * rr preempts and starts millions of times at load 0.9) or the round
+	 * ends.  The heap orders by a total order, so this changes nothing.
+	 */
+	struct sjob **pend;
+	size_t n_pend;
 	/*
 	 * The ready queue is queue[0..n_queue), a window at qhead into qbuf:
 	 * starts at its head (fcfs, rr, easy) just move the window, so a long
@@ -87,7 +99,7 @@ static bool heap_before(const struct sjob *a, const struct sjob *b)
 {
 	if (a->end_us != b->end_us)
 		return a->end_us < b->end_us;
-	return a->pj.job->index < b->pj.job->index;
+	return a->index < b->index;
 }
 
 static void heap_set(struct sim *s, size_t i, struct sjob *j)
@@ -130,6 +142,25 @@ static void heap_push(struct sim *s, struct sjob *j)
 {
 	s->heap[s->n_heap++] = j;
 	heap_up(s, s->n_heap - 1);
+}
+
+/* @j's entry now holds @k (j == k: its key changed). */
+static void heap_replace(struct sim *s, struct sjob *j, struct sjob *k)
+{
+	size_t i = j->heap_pos;
+
+	heap_set(s, i, k);
+	heap_up(s, i);
+	heap_down(s, k->heap_pos);
+}
+
+static void pend_take(struct sim *s, struct sjob *j)
+{
+	struct sjob *last = s->pend[--s->n_pend];
+
+	s->pend[j->pend_pos] = last;
+	last->pend_pos = j->pend_pos;
+	j->pending = false;
 }
 
 static void heap_remove(struct sim *s, struct sjob *j)
@@ -262,7 +293,9 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 	case CPOOL_DECIDE_PREEMPT:
 		if (j->state != JOB_RUNNING)
 			return -EPROTO;
-		heap_remove(s, j);
+		j->pending = true;
+		j->pend_pos = s->n_pend;
+		s->pend[s->n_pend++] = j;
 		run_remove(s, j);
 		j->pj.done_us = done_now(s, j);
 		charge(s, j, j->pj.done_us);
@@ -294,7 +327,17 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		busy_change(s, v, j->pj.job->cpus);
 		j->run_pos = s->n_running;
 		s->running[s->n_running++] = &j->pj;
-		heap_push(s, j);
+		if (j->pending) {
+			pend_take(s, j);
+			heap_replace(s, j, j);
+		} else if (s->n_pend) {
+			struct sjob *old = s->pend[s->n_pend - 1];
+
+			pend_take(s, old);
+			heap_replace(s, old, j);
+		} else {
+			heap_push(s, j);
+		}
 		return 0;
 	}
 	case CPOOL_DECIDE_RENEW:
@@ -389,6 +432,12 @@ static int decide(struct sim *s, int64_t *wake)
 			return ret;
 		started += s->dec[i].kind == CPOOL_DECIDE_START;
 	}
+	while (s->n_pend) {
+		struct sjob *j = s->pend[s->n_pend - 1];
+
+		pend_take(s, j);
+		heap_remove(s, j);
+	}
 	if (started)
 		queue_compact(s, started);
 	return 0;
@@ -449,6 +498,7 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		}
 		s->j[s->n] = (struct sjob){
 			.pj = { .job = job, .first_start_us = -1, .vs = -1 },
+			.index = job->index,
 			.state = JOB_FUTURE,
 		};
 		s->n++;
@@ -469,10 +519,11 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	}
 	s->arrivals = malloc((s->n + 1) * sizeof(*s->arrivals));
 	s->heap = malloc((s->n + 1) * sizeof(*s->heap));
+	s->pend = malloc((s->n + 1) * sizeof(*s->pend));
 	s->qcap = s->n + 1;
 	s->qbuf = s->queue = malloc(s->qcap * sizeof(*s->queue));
 	s->running = malloc((s->n + 1) * sizeof(*s->running));
-	if (!s->arrivals || !s->heap || !s->qbuf || !s->running)
+	if (!s->arrivals || !s->heap || !s->pend || !s->qbuf || !s->running)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
 		s->arrivals[i] = &s->j[i];
@@ -588,6 +639,7 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 	free(s.j);
 	free(s.arrivals);
 	free(s.heap);
+	free(s.pend);
 	free(s.qbuf);
 	free(s.running);
 	free(s.vs);
