@@ -110,13 +110,14 @@ int main(void)
 		rows++;
 		diag("%s %s: %d/%d ok, rq p50 %.0f us, p99 %.0f us, response %.3f s, %.3f jobs/s",
 		     pol, cls, good, jobs, p50, p99, resp, thr);
-		complete += good == jobs && !isnan(p50) && !isnan(p99) && p99 >= p50 &&
-			    resp >= 0 && thr > 0;
+		complete += good == jobs && !isnan(p50) && !isnan(p99) && p99 >= p50 && resp >= 0 &&
+			    thr > 0;
 	}
 	if (f)
 		fclose(f);
 	is_int(rows, 4, "classes.csv has a row per run and class (lat, batch)");
-	is_int(complete, 4, "each has every job, BPF run-queue p50 <= p99, response and throughput");
+	is_int(complete, 4,
+	       "each has every job, BPF run-queue p50 <= p99, response and throughput");
 
 	snprintf(cmd, sizeof(cmd), "'%s/cpool' ps --socket '%s/cpool.sock' --json > '%s/ps.json'",
 		 dir, dir, dir);

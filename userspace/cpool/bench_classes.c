@@ -125,15 +125,15 @@ struct class_mean {
 static int class_mean(const struct bench *b, size_t policy, const char *cls, struct class_mean *cm)
 {
 	size_t np = b->n_policies ? b->n_policies : b->n_runs;
-	double *acc[] = { &cm->mean.rq_p50_us,	  &cm->mean.rq_p99_us,	  &cm->mean.m_response,
-			  &cm->mean.p_response,	  &cm->mean.m_throughput, &cm->mean.p_throughput };
+	double *acc[] = { &cm->mean.rq_p50_us,	&cm->mean.rq_p99_us,	&cm->mean.m_response,
+			  &cm->mean.p_response, &cm->mean.m_throughput, &cm->mean.p_throughput };
 	size_t cnt[6] = { 0 };
 
 	memset(cm, 0, sizeof(*cm));
 	for (size_t i = policy; i < b->n_runs; i += np) {
 		struct class_figures f;
-		const double *val[] = { &f.rq_p50_us,	 &f.rq_p99_us,	  &f.m_response,
-					&f.p_response,	 &f.m_throughput, &f.p_throughput };
+		const double *val[] = { &f.rq_p50_us,  &f.rq_p99_us,	&f.m_response,
+					&f.p_response, &f.m_throughput, &f.p_throughput };
 		int ret = class_figures(&b->runs[i], cls, &f);
 
 		if (ret)
@@ -163,9 +163,9 @@ static void cell(struct cli_table *t, double v, int prec)
 void bench_print_classes(const struct bench *b, FILE *out)
 {
 	static const struct cli_column cols[] = {
-		{ "POLICY", false },	   { "CLASS", false },	      { "JOBS", true },
-		{ "RQ P50 us", true },	   { "RQ P99 us", true },     { "RESPONSE s", true },
-		{ "PRED RESP s", true },   { "THROUGHPUT/s", true },  { "PRED THR/s", true },
+		{ "POLICY", false },	 { "CLASS", false },	   { "JOBS", true },
+		{ "RQ P50 us", true },	 { "RQ P99 us", true },	   { "RESPONSE s", true },
+		{ "PRED RESP s", true }, { "THROUGHPUT/s", true }, { "PRED THR/s", true },
 	};
 	char names[CLASS_MAX][CLASS_NAME_MAX];
 	size_t n_cls = list_classes(b, names);
@@ -220,8 +220,8 @@ int bench_write_classes(const struct bench *b)
 			if (class_figures(&b->runs[i], names[c], &x))
 				continue;
 			fprintf(f, "%s,%d,%s,%zu,%zu,%.1f,%.1f,%.6f,%.6f,%.6f,%.6f\n",
-				b->runs[i].label, b->runs[i].repeat + 1, names[c], x.n_jobs,
-				x.n_ok, x.rq_p50_us, x.rq_p99_us, x.m_response, x.p_response,
+				b->runs[i].label, b->runs[i].repeat + 1, names[c], x.n_jobs, x.n_ok,
+				x.rq_p50_us, x.rq_p99_us, x.m_response, x.p_response,
 				x.m_throughput, x.p_throughput);
 		}
 	return fclose(f) ? -errno : 0;

@@ -212,8 +212,7 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 	bench_run_gap(b, r, &g);
 	fprintf(out,
 		"  %-8s repeat %d: dispatch delay %.3f s (%zu samples); measured start - calibrated:",
-		r->label, r->repeat + 1, r->cal_dispatch_s,
-		r->cal_dispatch_n);
+		r->label, r->repeat + 1, r->cal_dispatch_s, r->cal_dispatch_n);
 	for (size_t k = 0; k < g.n_top; k++)
 		fprintf(out, "%s job %s %+.3f s", k ? "," : "", g.top[k]->job->id,
 			g.top[k]->m_start - g.top[k]->c_start);
@@ -240,8 +239,7 @@ void bench_print_table(const struct bench *b, FILE *out)
 			bench_policy_stat(b, i, f, BENCH_PREDICTED, &p);
 			bench_policy_stat(b, i, f, BENCH_CALIBRATED, &c);
 			bench_policy_stat(b, i, f, BENCH_MEASURED, &m);
-			cli_table_cell(t, "%s",
-				       f == 0 ? b->runs[i].label : "");
+			cli_table_cell(t, "%s", f == 0 ? b->runs[i].label : "");
 			cli_table_cell(t, "%s", figures[f].label);
 			cli_table_cell(t, "%s", figures[f].unit);
 			number_cell(t, false, 3, p.mean * sc);
@@ -357,9 +355,8 @@ static json_t *policies_json(const struct bench *b)
 						      "runs", (json_int_t)m.n));
 		}
 		json_array_append_new(all, json_pack("{s:s, s:o, s:o, s:o}", "policy",
-						     b->runs[i].label,
-						     "predicted", pred, "calibrated", cal,
-						     "measured", meas));
+						     b->runs[i].label, "predicted", pred,
+						     "calibrated", cal, "measured", meas));
 	}
 	return all;
 }
@@ -742,8 +739,7 @@ static int write_plot_scripts(const struct bench *b)
 		"set multiplot layout %zu,1 title 'utilization per VS over time (cpool top, 1 s bins: mean and SD over %d repeat(s))'\n",
 		n_policies(b), b->n_repeats ?: 1);
 	for (size_t i = 0; i < n_policies(b); i++) {
-		fprintf(f, "set title '%s'\nset ylabel 'RUL %%'\n",
-			b->runs[i].label);
+		fprintf(f, "set title '%s'\nset ylabel 'RUL %%'\n", b->runs[i].label);
 		fprintf(f, "set xlabel '%s'\n",
 			i + 1 == n_policies(b) ? "seconds since the first submission" : "");
 		fputs("plot ", f);

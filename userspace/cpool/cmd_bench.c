@@ -202,9 +202,8 @@ static void progress_show(struct progress *pg, const struct bench *b, size_t run
 	cli_format_duration(left, l, sizeof(l));
 	fprintf(stderr,
 		"%s%s: run %zu/%zu %-8s %zu/%zu submitted, %zu done, %s elapsed, ~%s left%s",
-		pg->tty ? "\r" : "", PROG, run + 1, b->n_runs,
-		b->runs[run].label, submitted, b->n_jobs, done, e, l,
-		pg->tty ? "   " : "\n");
+		pg->tty ? "\r" : "", PROG, run + 1, b->n_runs, b->runs[run].label, submitted,
+		b->n_jobs, done, e, l, pg->tty ? "   " : "\n");
 	fflush(stderr);
 }
 
@@ -547,8 +546,7 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 	r->measured = true;
 	ret = bench_run_calibrate(b, r);
 	if (ret)
-		cli_fail(PROG, "calibrating %s: %s", r->label,
-			 strerror(-ret));
+		cli_fail(PROG, "calibrating %s: %s", r->label, strerror(-ret));
 	return bench_run_summarise(b, r);
 }
 
@@ -665,9 +663,9 @@ static int set_noise(const struct cli_option *o, const char *arg, struct cpool_e
 		return cpool_error_set(e, -EINVAL, "'%s' is not VS:THREADS", arg);
 	threads = strtol(colon + 1, &end, 10);
 	if (end == colon + 1 || *end || threads < 2 || threads > 1024)
-		return cpool_error_set(e, -EINVAL,
-				       "'%s': THREADS must be 2-1024 (more than the one CPU it asks for)",
-				       arg);
+		return cpool_error_set(
+			e, -EINVAL,
+			"'%s': THREADS must be 2-1024 (more than the one CPU it asks for)", arg);
 	snprintf(b->noise_vs, sizeof(b->noise_vs), "%.*s", (int)(colon - arg), arg);
 	b->noise_threads = (int)threads;
 	return 0;
@@ -685,7 +683,8 @@ static int noise_in_pool(struct bench *b)
 		if (strcmp(x->name, b->noise_vs) != 0)
 			continue;
 		if (cpool_cpuset_count(&x->cpus) < 2) {
-			cli_fail(PROG, "--noise: VS '%s' has one CPU; the noise would take all of it",
+			cli_fail(PROG,
+				 "--noise: VS '%s' has one CPU; the noise would take all of it",
 				 x->name);
 			return -EINVAL;
 		}
