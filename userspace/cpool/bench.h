@@ -132,6 +132,9 @@ struct bench_gap {
 
 void bench_run_gap(const struct bench *b, const struct bench_run *r, struct bench_gap *g);
 
+/* The run's label, or its policy's name when it has none. */
+const char *bench_run_label(const struct bench_run *r);
+
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *x, const void *y);
 

@@ -181,7 +181,7 @@ void bench_print_classes(const struct bench *b, FILE *out)
 
 			if (class_mean(b, p, names[c], &cm))
 				continue;
-			cli_table_cell(t, "%s", c == 0 ? b->runs[p].label : "");
+			cli_table_cell(t, "%s", c == 0 ? bench_run_label(&b->runs[p]) : "");
 			cli_table_cell(t, "%s", names[c]);
 			cli_table_cell(t, "%zu", cm.mean.n_jobs);
 			cell(t, cm.mean.rq_p50_us, 0);
@@ -220,9 +220,9 @@ int bench_write_classes(const struct bench *b)
 			if (class_figures(&b->runs[i], names[c], &x))
 				continue;
 			fprintf(f, "%s,%d,%s,%zu,%zu,%.1f,%.1f,%.6f,%.6f,%.6f,%.6f\n",
-				b->runs[i].label, b->runs[i].repeat + 1, names[c], x.n_jobs, x.n_ok,
-				x.rq_p50_us, x.rq_p99_us, x.m_response, x.p_response,
-				x.m_throughput, x.p_throughput);
+				bench_run_label(&b->runs[i]), b->runs[i].repeat + 1, names[c],
+				x.n_jobs, x.n_ok, x.rq_p50_us, x.rq_p99_us, x.m_response,
+				x.p_response, x.m_throughput, x.p_throughput);
 		}
 	return fclose(f) ? -errno : 0;
 }

@@ -156,7 +156,7 @@ static int predict(const struct bench *b, struct bench_run *r)
 	int ret = cpool_sim_run(&cfg, b->jobs, b->n_jobs, &res);
 
 	if (ret) {
-		cli_fail(PROG, "simulating %s: %s", r->label,
+		cli_fail(PROG, "simulating %s: %s", bench_run_label(r),
 			 ret == -EPROTO ? "the policy decided something impossible (a bug)" :
 					  strerror(-ret));
 		cpool_sim_result_free(&res);
@@ -202,8 +202,8 @@ static void progress_show(struct progress *pg, const struct bench *b, size_t run
 	cli_format_duration(left, l, sizeof(l));
 	fprintf(stderr,
 		"%s%s: run %zu/%zu %-8s %zu/%zu submitted, %zu done, %s elapsed, ~%s left%s",
-		pg->tty ? "\r" : "", PROG, run + 1, b->n_runs, b->runs[run].label, submitted,
-		b->n_jobs, done, e, l, pg->tty ? "   " : "\n");
+		pg->tty ? "\r" : "", PROG, run + 1, b->n_runs, bench_run_label(&b->runs[run]),
+		submitted, b->n_jobs, done, e, l, pg->tty ? "   " : "\n");
 	fflush(stderr);
 }
 
@@ -503,7 +503,7 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 			if (!interrupted)
 				fprintf(stderr,
 					"%s: run %s passed its limit of %.0f s; cancelling its jobs\n",
-					PROG, r->label, limit);
+					PROG, bench_run_label(r), limit);
 			cancel_ours(c, r, next);
 			stop_noise(c, b);
 			return interrupted ? -EINTR : -ETIMEDOUT;
@@ -546,7 +546,7 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 	r->measured = true;
 	ret = bench_run_calibrate(b, r);
 	if (ret)
-		cli_fail(PROG, "calibrating %s: %s", r->label, strerror(-ret));
+		cli_fail(PROG, "calibrating %s: %s", bench_run_label(r), strerror(-ret));
 	return bench_run_summarise(b, r);
 }
 
