@@ -17,7 +17,7 @@
 #include "../lab/lab_cpoold.h"
 
 static char dir[] = "/tmp/cpool-bench-noisy.XXXXXX";
-static char ini[256], trace[256], out[256], logpath[256];
+static char ini[256], trace[256], out[256];
 static const char *root;
 
 static void write_file(const char *path, const char *text)
@@ -36,8 +36,6 @@ static int measured_jobs(json_t *run)
 int main(void)
 {
 	char cmd[2048], path[512], log[16384], line[512];
-	struct cpool_cg_pool pool;
-	struct cpool_error e;
 	json_error_t jerr;
 	json_t *res, *run;
 	int status, rows = 0, complete = 0, all = 0;
@@ -52,7 +50,6 @@ int main(void)
 	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
 	snprintf(trace, sizeof(trace), "%s/trace.csv", dir);
 	snprintf(out, sizeof(out), "%s/out", dir);
-	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
 	write_file(ini, "[pool]\nname = noisylab\n\n"
 			"[vserver shared]\ncpus = 1-2\nexclusive = no\nsmt = threads\n\n"
 			"[vserver quiet]\ncpus = 3-3\nexclusive = no\nsmt = threads\n");
@@ -129,13 +126,7 @@ int main(void)
 
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, NULL, 0);
-	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
-		diag("cleanup: %s", e.msg);
-	if (exit_status())
-		diag("daemon log:\n%s", lab_slurp(logpath, log, sizeof(log)));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		diag("cleanup of %s failed", dir);
+	lab_cpoold_cleanup(dir, root);
 	done_testing();
 	return exit_status();
 }
