@@ -103,7 +103,8 @@ struct bench {
  * the jobs' mean run-queue latency, the nearest-rank p99 of their
  * run-queue p99s (both BPF, us), the mean response and the throughput
  * (the class's jobs over its first submit to last end), measured and
- * predicted.  Printed after the table and written to classes.csv.
+ * predicted.  An id without a '-' has no class.  Printed after the table
+ * and written to classes.csv when the trace has two classes or more.
  */
 void bench_print_classes(const struct bench *b, FILE *out);
 int bench_write_classes(const struct bench *b);

@@ -2,7 +2,9 @@
 /*
  * cpool bench: figures per job class, for scenarios that mix kinds of jobs
  * (the noisy neighbour: short latency-sensitive jobs next to hogs).  A
- * job's class is its id up to the first '-'.
+ * job's class is its id up to the first '-' ("lat-3": "lat"); an id
+ * without one (cpool gen's numbers) has no class.  The first CLASS_MAX
+ * classes are reported.
  *
  * The daemon keeps, per job, the mean and the p99 of its run-queue
  * latency (BPF), not its histogram, so a class's figures are statistics
@@ -12,6 +14,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +32,18 @@ struct class_figures {
 	size_t n_jobs, n_ok;
 };
 
-static void class_of(const struct cpool_job *j, char *out)
+/* False when the job has no class. */
+static bool class_of(const struct cpool_job *j, char *out)
 {
 	size_t n = strcspn(j->id, "-");
 
+	if (!j->id[n] || !n)
+		return false;
 	if (n >= CLASS_NAME_MAX)
 		n = CLASS_NAME_MAX - 1;
 	memcpy(out, j->id, n);
 	out[n] = '\0';
+	return true;
 }
 
 /* The classes of the trace, in order of first appearance. */
@@ -48,7 +55,8 @@ static size_t list_classes(const struct bench *b, char names[CLASS_MAX][CLASS_NA
 		char c[CLASS_NAME_MAX];
 		size_t k = 0;
 
-		class_of(&b->jobs[i], c);
+		if (!class_of(&b->jobs[i], c))
+			continue;
 		while (k < n && strcmp(names[k], c) != 0)
 			k++;
 		if (k == n && n < CLASS_MAX)
@@ -84,8 +92,7 @@ static int class_figures(const struct bench_run *r, const char *cls, struct clas
 		struct cpool_job_metrics m;
 		char c[CLASS_NAME_MAX];
 
-		class_of(j->job, c);
-		if (strcmp(c, cls) != 0)
+		if (!class_of(j->job, c) || strcmp(c, cls) != 0)
 			continue;
 		f->n_jobs++;
 		if (bench_job_metrics(j, BENCH_PREDICTED, &m)) {
@@ -206,6 +213,8 @@ int bench_write_classes(const struct bench *b)
 	size_t n_cls = list_classes(b, names);
 	FILE *f;
 
+	if (n_cls < 2)
+		return 0; /* as the table: one class or none says nothing more */
 	snprintf(path, sizeof(path), "%s/classes.csv", b->out_dir);
 	f = fopen(path, "w");
 	if (!f)
