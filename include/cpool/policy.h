@@ -150,6 +150,15 @@ struct cpool_snapshot {
 	size_t n_running;
 	const struct cpool_vs_state *vs;
 	int n_vs;
+	/*
+	 * Optional, from a caller that can promise it (the simulator; zero
+	 * promises nothing): queued[] is in non-decreasing ready_since_us
+	 * order, and no queued job's priority is below priority_floor.  The
+	 * priority policies then stop a scan where no later job can rank
+	 * among the best; decisions are the same either way.
+	 */
+	bool queued_by_ready;
+	int priority_floor;
 };
 
 enum cpool_decision_kind {

@@ -33,6 +33,7 @@ struct bench_job {
 	double m_submit, m_start, m_end;
 	double m_cpu_time; /* user + system CPU seconds of its cgroup */
 	double m_rq_mean_us; /* < 0: not measured */
+	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */
 	unsigned m_seen_running, m_seen_frozen;
 	/* The simulator re-run with what was measured (bench_run_calibrate). */
@@ -44,6 +45,8 @@ struct bench_job {
 
 struct bench_run {
 	struct cpool_policy policy;
+	bool place_given; /* --placements: this run's placement is its own */
+	char label[48]; /* "fcfs", or "fcfs/lowest-latency" with --placements */
 	int repeat; /* 0..bench.n_repeats - 1 */
 	struct bench_job *jobs;
 	size_t n_jobs;
@@ -84,7 +87,27 @@ struct bench {
 	size_t n_runs;
 	size_t n_policies;
 	int n_repeats;
+	/*
+	 * --noise VS:THREADS: during every run a job that asks for one CPU of
+	 * VS but spins THREADS threads (a neighbour using more than it
+	 * declared).  The simulator sees that VS with one CPU less.
+	 */
+	char noise_vs[CPOOL_VS_NAME_MAX + 1];
+	int noise_threads;
+	long long noise_id; /* the current run's noise job, 0 when none */
 };
+
+/*
+ * Per job class (the part of a job's id before its first '-': "lat-3" is
+ * of class "lat"), over one run's jobs that ended cleanly: the median of
+ * the jobs' mean run-queue latency, the nearest-rank p99 of their
+ * run-queue p99s (both BPF, us), the mean response and the throughput
+ * (the class's jobs over its first submit to last end), measured and
+ * predicted.  An id without a '-' has no class.  Printed after the table
+ * and written to classes.csv when the trace has two classes or more.
+ */
+void bench_print_classes(const struct bench *b, FILE *out);
+int bench_write_classes(const struct bench *b);
 
 /*
  * The simulator again, on the measured arrivals, with each job's measured
@@ -109,6 +132,9 @@ struct bench_gap {
 };
 
 void bench_run_gap(const struct bench *b, const struct bench_run *r, struct bench_gap *g);
+
+/* The run's label, or its policy's name when it has none. */
+const char *bench_run_label(const struct bench_run *r);
 
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *x, const void *y);

@@ -101,6 +101,11 @@ static int summarise(const struct bench *b, struct bench_run *r, enum bench_side
 	return ret;
 }
 
+const char *bench_run_label(const struct bench_run *r)
+{
+	return r->label[0] ? r->label : cpool_sched_name(r->policy.sched);
+}
+
 int bench_run_summarise(const struct bench *b, struct bench_run *r)
 {
 	int ret = summarise(b, r, BENCH_PREDICTED);
@@ -112,7 +117,7 @@ int bench_run_summarise(const struct bench *b, struct bench_run *r)
 		if (!ret && r->meas_failed)
 			fprintf(stderr,
 				"cpool bench: %s: %zu job(s) did not run to a clean end; left out of the measured figures\n",
-				cpool_sched_name(r->policy.sched), r->meas_failed);
+				bench_run_label(r), r->meas_failed);
 	}
 	return ret;
 }
@@ -212,8 +217,7 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 	bench_run_gap(b, r, &g);
 	fprintf(out,
 		"  %-8s repeat %d: dispatch delay %.3f s (%zu samples); measured start - calibrated:",
-		cpool_sched_name(r->policy.sched), r->repeat + 1, r->cal_dispatch_s,
-		r->cal_dispatch_n);
+		bench_run_label(r), r->repeat + 1, r->cal_dispatch_s, r->cal_dispatch_n);
 	for (size_t k = 0; k < g.n_top; k++)
 		fprintf(out, "%s job %s %+.3f s", k ? "," : "", g.top[k]->job->id,
 			g.top[k]->m_start - g.top[k]->c_start);
@@ -240,8 +244,7 @@ void bench_print_table(const struct bench *b, FILE *out)
 			bench_policy_stat(b, i, f, BENCH_PREDICTED, &p);
 			bench_policy_stat(b, i, f, BENCH_CALIBRATED, &c);
 			bench_policy_stat(b, i, f, BENCH_MEASURED, &m);
-			cli_table_cell(t, "%s",
-				       f == 0 ? cpool_sched_name(b->runs[i].policy.sched) : "");
+			cli_table_cell(t, "%s", f == 0 ? bench_run_label(&b->runs[i]) : "");
 			cli_table_cell(t, "%s", figures[f].label);
 			cli_table_cell(t, "%s", figures[f].unit);
 			number_cell(t, false, 3, p.mean * sc);
@@ -357,9 +360,8 @@ static json_t *policies_json(const struct bench *b)
 						      "runs", (json_int_t)m.n));
 		}
 		json_array_append_new(all, json_pack("{s:s, s:o, s:o, s:o}", "policy",
-						     cpool_sched_name(b->runs[i].policy.sched),
-						     "predicted", pred, "calibrated", cal,
-						     "measured", meas));
+						     bench_run_label(&b->runs[i]), "predicted",
+						     pred, "calibrated", cal, "measured", meas));
 	}
 	return all;
 }
@@ -481,7 +483,7 @@ static int write_csv(const struct bench *b, const char *path)
 	fputs("policy,job,metric,predicted,measured,difference,repeat\n", f);
 	for (size_t i = 0; i < b->n_runs; i++) {
 		const struct bench_run *r = &b->runs[i];
-		const char *pol = cpool_sched_name(r->policy.sched);
+		const char *pol = bench_run_label(r);
 
 		for (int fi = 0; fi < BENCH_F__N; fi++)
 			csv_row(f, pol, r->repeat, "", figures[fi].key,
@@ -583,7 +585,7 @@ static int write_utilization(const struct bench *b, FILE *f)
 				}
 			}
 		}
-		fprintf(f, "# %s: t", cpool_sched_name(b->runs[p].policy.sched));
+		fprintf(f, "# %s: t", bench_run_label(&b->runs[p]));
 		for (size_t v = 0; v < nv; v++)
 			fprintf(f, " %s sd", b->vs[v].name);
 		fputc('\n', f);
@@ -637,7 +639,7 @@ static int write_wait_cdf(const struct bench *b, FILE *f)
 	if (!w)
 		return -ENOMEM;
 	for (size_t p = 0; p < n_policies(b); p++) {
-		const char *name = cpool_sched_name(b->runs[p].policy.sched);
+		const char *name = bench_run_label(&b->runs[p]);
 		size_t used = 0, n = 0;
 
 		for (size_t i = p; i < b->n_runs && used < reps; i += n_policies(b)) {
@@ -702,7 +704,7 @@ static int write_plot_data(const struct bench *b)
 	      "calibrated (mean over the repeats), measured mean, measured SD (0 with one repeat)\n",
 	      f);
 	for (size_t i = 0; i < n_policies(b); i++) {
-		fputs(cpool_sched_name(b->runs[i].policy.sched), f);
+		fputs(bench_run_label(&b->runs[i]), f);
 		for (int k = 0; k < 4; k++) {
 			struct bench_stat p, c, m;
 			double sc = figures[fs[k]].scale;
@@ -742,8 +744,7 @@ static int write_plot_scripts(const struct bench *b)
 		"set multiplot layout %zu,1 title 'utilization per VS over time (cpool top, 1 s bins: mean and SD over %d repeat(s))'\n",
 		n_policies(b), b->n_repeats ?: 1);
 	for (size_t i = 0; i < n_policies(b); i++) {
-		fprintf(f, "set title '%s'\nset ylabel 'RUL %%'\n",
-			cpool_sched_name(b->runs[i].policy.sched));
+		fprintf(f, "set title '%s'\nset ylabel 'RUL %%'\n", bench_run_label(&b->runs[i]));
 		fprintf(f, "set xlabel '%s'\n",
 			i + 1 == n_policies(b) ? "seconds since the first submission" : "");
 		fputs("plot ", f);
@@ -764,7 +765,7 @@ static int write_plot_scripts(const struct bench *b)
 	      "set xlabel 'wait (s)'\nset ylabel 'fraction of jobs'\nset yrange [0:1.02]\nplot ",
 	      f);
 	for (size_t i = 0; i < n_policies(b); i++) {
-		const char *n = cpool_sched_name(b->runs[i].policy.sched);
+		const char *n = bench_run_label(&b->runs[i]);
 
 		fprintf(f,
 			"%s'wait-cdf.dat' index %zu using 1:2 with steps lw 2 lc %zu title '%s measured', "

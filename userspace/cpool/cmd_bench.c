@@ -41,7 +41,8 @@ static const struct cli_spec cmd_spec = {
 	.prog = PROG,
 	.usage = "usage: cpool bench --trace FILE --policies NAME,NAME,... [--placement NAME]\n"
 		 "                   [--time-scale X] [--repeat N] [--out DIR] [--run-timeout S]\n"
-		 "                   [--no-warm-up] [--socket PATH]",
+		 "                   [--placements LIST] [--noise VS:THREADS] [--no-warm-up]\n"
+		 "                   [--socket PATH]",
 	.about = "Replays the trace through cpoold as live processes ('cpool burn' doing each\n"
 		 "job's CPU-seconds on its CPUs), once per policy, draining the pool between\n"
 		 "runs, and runs the simulator on the same trace, pool and policy.  Writes\n"
@@ -155,7 +156,7 @@ static int predict(const struct bench *b, struct bench_run *r)
 	int ret = cpool_sim_run(&cfg, b->jobs, b->n_jobs, &res);
 
 	if (ret) {
-		cli_fail(PROG, "simulating %s: %s", cpool_sched_name(r->policy.sched),
+		cli_fail(PROG, "simulating %s: %s", bench_run_label(r),
 			 ret == -EPROTO ? "the policy decided something impossible (a bug)" :
 					  strerror(-ret));
 		cpool_sim_result_free(&res);
@@ -201,9 +202,8 @@ static void progress_show(struct progress *pg, const struct bench *b, size_t run
 	cli_format_duration(left, l, sizeof(l));
 	fprintf(stderr,
 		"%s%s: run %zu/%zu %-8s %zu/%zu submitted, %zu done, %s elapsed, ~%s left%s",
-		pg->tty ? "\r" : "", PROG, run + 1, b->n_runs,
-		cpool_sched_name(b->runs[run].policy.sched), submitted, b->n_jobs, done, e, l,
-		pg->tty ? "   " : "\n");
+		pg->tty ? "\r" : "", PROG, run + 1, b->n_runs, bench_run_label(&b->runs[run]),
+		submitted, b->n_jobs, done, e, l, pg->tty ? "   " : "\n");
 	fflush(stderr);
 }
 
@@ -418,6 +418,7 @@ static int read_history(struct cpool_apiclient *c, struct bench_run *r)
 		j->m_end = cli_json_num(rec, "end", 0) - r->t0;
 		j->m_cpu_time = cli_json_num(rec, "cpu_time", 0);
 		j->m_rq_mean_us = cli_json_num(rec, "rq_latency_mean_us", -1);
+		j->m_rq_p99_us = cli_json_num(rec, "rq_latency_p99_us", -1);
 		j->m_ok = strcmp(j->m_state, "done") == 0 &&
 			  cli_json_int(rec, "exit_code", -1) == 0 &&
 			  cli_json_num(rec, "start", 0) > 0;
@@ -426,17 +427,55 @@ static int read_history(struct cpool_apiclient *c, struct bench_run *r)
 	return 0;
 }
 
+static void cancel_job(struct cpool_apiclient *c, long long id)
+{
+	json_t *res = NULL;
+	struct cpool_error err;
+
+	cpool_apiclient_call(c, CPOOL_OP_CANCEL, json_pack("{s:I}", "job", (json_int_t)id), &res,
+			     CLI_TIMEOUT_MS, &err);
+	json_decref(res);
+}
+
+/*
+ * --noise: one job on the noise VS that asks for one CPU and spins
+ * noise_threads threads for longer than any run, cancelled at the run's
+ * end.  The daemon counts one CPU taken; the kernel's run queue sees more.
+ */
+static int start_noise(struct cpool_apiclient *c, const char *self, struct bench *b)
+{
+	char threads[16];
+	json_t *res = NULL;
+	int ret;
+
+	if (!b->noise_threads)
+		return 0;
+	snprintf(threads, sizeof(threads), "%d", b->noise_threads);
+	ret = cli_request(c, PROG ": submit (noise)", CPOOL_OP_SUBMIT,
+			  json_pack("{s:[s, s, s, s, s, s], s:[s], s:s, s:s, s:s, s:s, s:i}",
+				    "argv", self, "burn", "--cpu-seconds", "86400", "--cpus",
+				    threads, "env", "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/",
+				    "stdout", "/dev/null", "name", "bench-noise", "vs", b->noise_vs,
+				    "cpus", 1),
+			  &res, CLI_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	b->noise_id = cli_json_int(res, "job", 0);
+	json_decref(res);
+	return b->noise_id > 0 ? 0 : -EPROTO;
+}
+
+static void stop_noise(struct cpool_apiclient *c, struct bench *b)
+{
+	if (b->noise_id > 0)
+		cancel_job(c, b->noise_id);
+	b->noise_id = 0;
+}
+
 static void cancel_ours(struct cpool_apiclient *c, struct bench_run *r, size_t submitted)
 {
-	for (size_t k = 0; k < submitted; k++) {
-		json_t *res = NULL;
-		struct cpool_error err;
-
-		cpool_apiclient_call(c, CPOOL_OP_CANCEL,
-				     json_pack("{s:I}", "job", (json_int_t)r->jobs[k].daemon_id),
-				     &res, CLI_TIMEOUT_MS, &err);
-		json_decref(res);
-	}
+	for (size_t k = 0; k < submitted; k++)
+		cancel_job(c, r->jobs[k].daemon_id);
 }
 
 static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b, size_t idx,
@@ -450,6 +489,8 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 	ret = drain(c, pg);
 	if (!ret)
 		ret = set_policy(c, &r->policy);
+	if (!ret)
+		ret = start_noise(c, self, b);
 	if (ret)
 		return ret;
 	limit = timeout > 0 ? timeout : 5 * r->pred.makespan + 60;
@@ -462,14 +503,16 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 			if (!interrupted)
 				fprintf(stderr,
 					"%s: run %s passed its limit of %.0f s; cancelling its jobs\n",
-					PROG, cpool_sched_name(r->policy.sched), limit);
+					PROG, bench_run_label(r), limit);
 			cancel_ours(c, r, next);
+			stop_noise(c, b);
 			return interrupted ? -EINTR : -ETIMEDOUT;
 		}
 		while (next < r->n_jobs && cpool_us_to_s(r->jobs[next].job->submit_us) <= now) {
 			ret = submit_job(c, self, r, &r->jobs[next]);
 			if (ret) {
 				cancel_ours(c, r, next);
+				stop_noise(c, b);
 				return ret;
 			}
 			next++;
@@ -495,6 +538,7 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 		sleep_s(wake - (cli_now() - r->t0));
 	}
 	sample_top(c, b, r);
+	stop_noise(c, b);
 	progress_show(pg, b, idx, next, next, cli_now() - r->t0, true);
 	ret = read_history(c, r);
 	if (ret)
@@ -502,8 +546,7 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 	r->measured = true;
 	ret = bench_run_calibrate(b, r);
 	if (ret)
-		cli_fail(PROG, "calibrating %s: %s", cpool_sched_name(r->policy.sched),
-			 strerror(-ret));
+		cli_fail(PROG, "calibrating %s: %s", bench_run_label(r), strerror(-ret));
 	return bench_run_summarise(b, r);
 }
 
@@ -567,6 +610,96 @@ static int parse_policies(const char *list, const struct cpool_policy *base, str
 		ret = -EINVAL;
 	}
 	return ret;
+}
+
+/* --placements: every policy under every placement, policy after policy. */
+static int add_placements(const char *list, struct bench *b)
+{
+	char *copy = strdup(list), *save = NULL;
+	enum cpool_place places[CPOOL_PLACE__COUNT];
+	size_t n_places = 0, n;
+	struct bench_run *runs;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n_places == CPOOL_PLACE__COUNT || cpool_place_parse(tok, &places[n_places])) {
+			cli_usage_error(PROG, "--placements: '%s' is not one of %s (each once)",
+					tok, cpool_place_names());
+			free(copy);
+			return -EINVAL;
+		}
+		n_places++;
+	}
+	free(copy);
+	if (!n_places) {
+		cli_usage_error(PROG, "--placements: no placement named");
+		return -EINVAL;
+	}
+	n = b->n_runs * n_places;
+	runs = calloc(n, sizeof(*runs));
+	if (!runs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		runs[i] = b->runs[i / n_places];
+		runs[i].policy.place = places[i % n_places];
+		runs[i].place_given = true;
+	}
+	free(b->runs);
+	b->runs = runs;
+	b->n_runs = n;
+	return 0;
+}
+
+/* --noise VS:THREADS */
+static int set_noise(const struct cli_option *o, const char *arg, struct cpool_error *e)
+{
+	struct bench *b = o->target;
+	const char *colon = strrchr(arg, ':');
+	char *end;
+	long threads;
+
+	if (!colon || colon == arg || (size_t)(colon - arg) > CPOOL_VS_NAME_MAX)
+		return cpool_error_set(e, -EINVAL, "'%s' is not VS:THREADS", arg);
+	threads = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || threads < 2 || threads > 1024)
+		return cpool_error_set(
+			e, -EINVAL,
+			"'%s': THREADS must be 2-1024 (more than the one CPU it asks for)", arg);
+	snprintf(b->noise_vs, sizeof(b->noise_vs), "%.*s", (int)(colon - arg), arg);
+	b->noise_threads = (int)threads;
+	return 0;
+}
+
+/*
+ * The simulator sees the noise job as what the daemon counts it as: one
+ * CPU of its VS taken for the whole run.
+ */
+static int noise_in_pool(struct bench *b)
+{
+	for (int v = 0; v < b->n_vs; v++) {
+		struct cpool_vserver *x = &b->vs[v];
+
+		if (strcmp(x->name, b->noise_vs) != 0)
+			continue;
+		if (cpool_cpuset_count(&x->cpus) < 2) {
+			cli_fail(PROG,
+				 "--noise: VS '%s' has one CPU; the noise would take all of it",
+				 x->name);
+			return -EINVAL;
+		}
+		{
+			struct cpool_cpuset last;
+
+			cpool_cpuset_zero(&last);
+			cpool_cpuset_set(&last, cpool_cpuset_last(&x->cpus));
+			cpool_cpuset_andnot(&x->cpus, &x->cpus, &last);
+		}
+		b->total_cpus--;
+		return 0;
+	}
+	cli_fail(PROG, "--noise: the pool has no VS '%s'", b->noise_vs);
+	return -ENOENT;
 }
 
 /* N rounds of the policies: runs[rep * n_policies + p]. */
@@ -643,7 +776,7 @@ static int set_placement(const struct cli_option *o, const char *arg, struct cpo
 
 static int cmd_bench(int argc, char **argv)
 {
-	const char *policies = NULL, *placement = NULL, *out = NULL;
+	const char *policies = NULL, *placement = NULL, *placements = NULL, *out = NULL;
 	struct bench b = { .time_scale = 1 };
 	double timeout = 0;
 	long long repeats = 1;
@@ -668,6 +801,12 @@ static int cmd_bench(int argc, char **argv)
 		CLI_CUSTOM(0, "run-timeout", "S", set_positive, &timeout,
 			   "give up on a run after S seconds (default: 5 x the\n"
 			   "predicted makespan + 60 s); its jobs are cancelled"),
+		CLI_STRING(0, "placements", "LIST", &placements,
+			   "run every policy under each of these placements\n"
+			   "(first-fit,lowest-latency,...), instead of --placement"),
+		CLI_CUSTOM(0, "noise", "VS:THREADS", set_noise, &b,
+			   "during every run, a job on VS that asks for one CPU but\n"
+			   "spins THREADS threads (a noisy neighbour)"),
 		CLI_FLAG(0, "no-warm-up", &no_warm_up,
 			 "skip the short job run on every VS before the first run\n"
 			 "(which keeps first-time costs out of the first policy)"),
@@ -698,6 +837,14 @@ static int cmd_bench(int argc, char **argv)
 	if (parse_policies(policies, &base, &b)) {
 		bench_free(&b);
 		return CLI_EXIT_USAGE;
+	}
+	if (placements && placement) {
+		bench_free(&b);
+		return cli_usage_error(PROG, "--placement and --placements exclude each other");
+	}
+	if (placements && (ret = add_placements(placements, &b))) {
+		bench_free(&b);
+		return ret == -ENOMEM ? cli_fail(PROG, "out of memory") : CLI_EXIT_USAGE;
 	}
 	if (add_repeats(&b, repeats)) {
 		bench_free(&b);
@@ -735,6 +882,8 @@ static int cmd_bench(int argc, char **argv)
 		goto out;
 	if (placement)
 		cpool_place_parse(placement, &base.place);
+	if (b.noise_threads && noise_in_pool(&b))
+		goto out;
 
 	if (out) {
 		snprintf(b.out_dir, sizeof(b.out_dir), "%s", out);
@@ -754,9 +903,14 @@ static int cmd_bench(int argc, char **argv)
 	for (size_t i = 0; i < b.n_runs; i++) {
 		struct bench_run *r = &b.runs[i];
 		enum cpool_sched s = r->policy.sched;
+		enum cpool_place pl = r->policy.place;
 
 		r->policy = base;
 		r->policy.sched = s;
+		if (r->place_given)
+			r->policy.place = pl;
+		snprintf(r->label, sizeof(r->label), "%s%s%s", cpool_sched_name(s),
+			 r->place_given ? "/" : "", r->place_given ? cpool_place_name(pl) : "");
 		r->n_jobs = b.n_jobs;
 		r->jobs = calloc(b.n_jobs, sizeof(*r->jobs));
 		if (!r->jobs) {
@@ -768,6 +922,7 @@ static int cmd_bench(int argc, char **argv)
 			r->jobs[k].p_vs = -1;
 			r->jobs[k].c_vs = -1;
 			r->jobs[k].m_rq_mean_us = -1;
+			r->jobs[k].m_rq_p99_us = -1;
 		}
 		if (predict(&b, r) || bench_run_summarise(&b, r))
 			goto out;
@@ -804,7 +959,15 @@ static int cmd_bench(int argc, char **argv)
 	progress_end(&pg);
 
 	ret = bench_write_results(&b, PROG);
+	if (!ret) {
+		int err = bench_write_classes(&b);
+
+		if (err)
+			ret = cli_fail(PROG, "writing %s/classes.csv: %s", b.out_dir,
+				       strerror(-err));
+	}
 	bench_print_table(&b, stdout);
+	bench_print_classes(&b, stdout);
 	printf("\nreport: %s/results.json, results.csv, *.png, *.svg\n", b.out_dir);
 	status = ret || interrupted ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 	for (size_t i = 0; i < b.n_runs; i++)
@@ -812,6 +975,7 @@ static int cmd_bench(int argc, char **argv)
 			status = CLI_EXIT_FAILED;
 
 restore:
+	stop_noise(c, &b);
 	/* Leave the daemon with the policy it had. */
 	if (saved) {
 		json_t *res = NULL;

@@ -448,6 +448,42 @@ static void note_running(struct fb *f, size_t r)
 	}
 }
 
+/*
+ * note_running() over every running job, for rr: one level, so a job needs
+ * looking at again only if it expires now (expire() and next_wake() read
+ * the per-job arrays of those alone, and preempt_worse() does nothing).
+ * At load 0.9 this pass over a few hundred running jobs at each of a
+ * million events was most of rr's time; it now stores nothing for the rest.
+ */
+static int note_running_rr(struct fb *f)
+{
+	const struct cpool_snapshot *s = f->s;
+	int64_t q = f->q[0], now = s->now_us, edge = f->edge_last;
+
+	for (size_t r = 0; r < s->n_running; r++) {
+		const struct cpool_pjob *j = s->running[r];
+		int64_t used = j->level_used_us + (now - j->slice_start_us);
+		int64_t phase = used < q ? q - used : rem(used, q);
+
+		if (j->vs < 0 || j->vs >= s->n_vs)
+			return -EINVAL;
+		if (used < q || phase) {
+			int64_t t = now + (used < q ? phase : q - phase);
+
+			if (t < edge)
+				edge = t;
+			continue;
+		}
+		f->level[r] = 0;
+		f->used[r] = used;
+		f->gone[r] = false;
+		f->phase[r] = 0;
+		f->order[f->n_expiring++] = (struct expiring){ j->slice_start_us, j->seq, r };
+	}
+	f->edge_last = edge;
+	return 0;
+}
+
 int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s,
 		    struct policy_out *o, int64_t *wake_at)
 {
@@ -460,6 +496,7 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	} stack;
 	void *heap = NULL;
 	size_t need;
+	bool rr_like;
 	int ret = -ENOMEM;
 
 	if (p->sched == CPOOL_SCHED_RR) {
@@ -501,7 +538,14 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	f.gone = (bool *)(f.avail + s->n_vs + 1);
 	for (int v = 0; v < s->n_vs; v++)
 		f.avail[v] = s->vs[v].free_cpus;
-	for (size_t r = 0; r < s->n_running; r++) {
+	/* (mlfq with one level of quantum 0 is FCFS: the general path.) */
+	rr_like = f.levels == 1 && f.q[0] > 0;
+	if (rr_like) {
+		ret = note_running_rr(&f);
+		if (ret)
+			goto out;
+	}
+	for (size_t r = 0; !rr_like && r < s->n_running; r++) {
 		if (s->running[r]->vs < 0 || s->running[r]->vs >= s->n_vs) {
 			ret = -EINVAL;
 			goto out;

@@ -240,6 +240,26 @@ struct ranking {
 };
 
 /*
+ * The priority policies, given s->queued_by_ready: the latest ready_since
+ * a queued job can have and still rank before @worst (the last of a full
+ * top).  Later jobs have waited no longer, so their aged priority is at
+ * least priority_floor - floor(waited / aging); once that is strictly
+ * worse than @worst's, the rest of the queue is too.
+ */
+static int64_t ready_limit(const struct cpool_policy *p, const struct cpool_snapshot *s,
+			   const struct rank_ref *worst)
+{
+	__int128 d = (__int128)s->priority_floor - worst->key, limit;
+
+	if (d <= 0)
+		return INT64_MAX; /* even a job of the floor's priority ties or beats it */
+	if (p->aging_us <= 0)
+		return INT64_MIN; /* no aging: nobody later can beat it */
+	limit = (__int128)s->now_us - d * p->aging_us;
+	return limit < INT64_MIN ? INT64_MIN : (int64_t)limit;
+}
+
+/*
  * Fill @r with the best queued jobs ranked after @after (NULL: from the
  * best of all); compiled once per policy so the comparison is straight code.
  */
@@ -248,6 +268,8 @@ scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpoo
 	 struct rank_ref *after, struct ranking *r)
 {
 	size_t n = s->n_queued;
+	bool bounded = sched == CPOOL_SCHED_PRIORITY && s->queued_by_ready;
+	int64_t limit = INT64_MAX;
 
 	r->n_top = r->next = 0;
 	r->more = false;
@@ -259,6 +281,10 @@ scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpoo
 		if (i + 32 < n) {
 			__builtin_prefetch(s->queued[i + 32]);
 			__builtin_prefetch(s->queued[i + 16]->job);
+		}
+		if (bounded && q->ready_since_us > limit) {
+			r->more = true;
+			break;
 		}
 		if (after && cmp_to_ref(p, sched, q, after, s->now_us) <= 0)
 			continue;
@@ -273,6 +299,8 @@ scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpoo
 		for (; k > 0 && cmp_to_ref(p, sched, q, &r->top[k - 1], s->now_us) < 0; k--)
 			r->top[k] = r->top[k - 1];
 		rank_ref_set(&r->top[k], p, q, s->now_us);
+		if (bounded && r->n_top == RANK_TOP)
+			limit = ready_limit(p, s, &r->top[RANK_TOP - 1]);
 	}
 }
 
