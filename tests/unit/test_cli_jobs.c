@@ -199,10 +199,17 @@ static void test_wait_restart(void)
 	int st;
 
 	snprintf(cmd, sizeof(cmd), "%s wait 8 2>%s", fake.cpool, fake.err);
+	unlink(fake.log);
 	f = popen(cmd, "r");
 	if (!f)
 		bail_out("popen");
-	usleep(300 * 1000); /* it is waiting now: job 8 is not answered yet */
+	/*
+	 * Kill the daemon only once the wait is in (job 8 is not answered
+	 * yet): a fixed 300 ms lost that race on a loaded host, and the client
+	 * then never saw a daemon to lose.
+	 */
+	for (int i = 0; i < 1000 && fake_request_count() == 0; i++)
+		usleep(10 * 1000);
 	fake_kill();
 	snprintf(path, sizeof(path), "%s/released", fake.dir);
 	if (close(open(path, O_CREAT | O_WRONLY, 0600)))
