@@ -212,6 +212,9 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 		bpf_program__set_autoload(skel->progs.cpool_wakeup, false);
 		bpf_program__set_autoload(skel->progs.cpool_wakeup_new, false);
 	}
+	/* The migration program keeps the sched_info waits' baselines; nothing else needs it. */
+	if (!skel->rodata->use_sched_info || o->no_rqlat)
+		bpf_program__set_autoload(skel->progs.cpool_migrate, false);
 	skel->rodata->nohz_idle = nohz_idle;
 	if (!skel->rodata->nohz_idle) {
 		bpf_program__set_autoload(skel->progs.cpool_idle_enter, false);
