@@ -278,7 +278,9 @@ int BPF_PROG(cpool_wakeup_new, struct task_struct *p)
 
 static __always_inline void save_evicted(const struct cpool_bpf_arrival *e)
 {
-	struct evicted_arrival v = { .task = e->task, .pcount = e->pcount, .run_delay = e->run_delay };
+	struct evicted_arrival v = { .task = e->task,
+				     .pcount = e->pcount,
+				     .run_delay = e->run_delay };
 	__u32 key = e->pid;
 
 	bpf_map_update_elem(&evicted_arrivals, &key, &v, BPF_ANY);
