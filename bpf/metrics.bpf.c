@@ -424,7 +424,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 {
 	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
 	__u64 now = 0, next_id = 0, prev_id, pending = 0, wait = 0, exec;
-	__u64 pcount = 0, baseline = 0, total;
+	__u64 pcount = 0, baseline = 0, total, queued = 0;
 	__u32 zero = 0, prev_slot, next_slot = NO_SLOT;
 	bool prev_runnable, matched, counted, known = false;
 	struct cpool_bpf_arrival *arrival = NULL;
@@ -466,8 +466,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 		 * without the runqueues ksym (not every kernel puts per-CPU data
 		 * in kallsyms).
 		 */
-		__u64 queued = next->sched_info.last_queued;
-
+		queued = next->sched_info.last_queued;
 		if (queued) {
 			__u64 clock = next->se.cfs_rq->rq->clock;
 
@@ -587,7 +586,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (arrival) {
 		total = next->sched_info.run_delay + pending;
 		/* sched_info_arrive() bumps pcount only when next was queued. */
-		arrival->pcount = pcount + (next->sched_info.last_queued ? 1 : 0);
+		arrival->pcount = pcount + (queued ? 1 : 0);
 		arrival->run_delay = total;
 		if (w) {
 			w->pcount = arrival->pcount;
