@@ -5,6 +5,7 @@
  *   - per-cgroup BPF run time vs cpu.stat usage_usec        (within 1 %)
  *   - per-CPU BPF idle vs /proc/stat idle + iowait          (within 1 % of the window)
  *   - a job's summed run-queue latency vs schedstat run_delay (within 5 %)
+ *   - the same for tasks moved between CPUs while queued      (within 5 %)
  *   - an overcommitted cgroup waits far longer than an idle one
  *   - a neighbour hogging a shared CPU is the top preemptor
  * Windows are short (TCG is slow); CPOOL_LAB_WINDOW=S overrides the 4 s.
@@ -89,9 +90,11 @@ static void spin_ns(uint64_t ns)
 
 /* ---- workloads (run in children until killed) ------------------------------ */
 
-enum work { BUSY, DUTY, SLEEPER, PING, PONG };
+enum work { BUSY, DUTY, SLEEPER, PING, PONG, MOVER };
 
 static int ping_fd[2], pong_fd[2];
+static struct group *moved_group; /* whose tasks MOVER moves */
+static int mover_ncpus;
 
 static __attribute__((noreturn)) void run_work(enum work w)
 {
@@ -124,6 +127,21 @@ static __attribute__((noreturn)) void run_work(enum work w)
 			spin_ns(20000);
 			if (write(pong_fd[1], &c, 1) != 1)
 				_exit(1);
+		}
+	case MOVER: /* every 0.5 ms another task of moved_group to another pair of CPUs */
+		for (unsigned int k = 0;; k++) {
+			struct sched_param sp = { .sched_priority = 40 };
+			int cpu = (int)(k % (unsigned int)mover_ncpus);
+			cpu_set_t set;
+
+			if (k == 0 && sched_setscheduler(0, SCHED_FIFO, &sp))
+				_exit(5);
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			CPU_SET((cpu + 1) % mover_ncpus, &set);
+			sched_setaffinity(moved_group->pids[k % (unsigned int)moved_group->npids],
+					  sizeof(set), &set);
+			usleep(500);
 		}
 	}
 	_exit(1);
@@ -505,6 +523,43 @@ static void check_mixed_load(int ncpus)
 	stop_group(&other);
 }
 
+/*
+ * Waits of tasks moved between CPUs while queued: sched_setaffinity() of a
+ * queued task moves it at once (move_queued_task(), which adds its wait so
+ * far to run_delay before it ever arrives again; the migration program
+ * hands that wait's baseline from the old CPU's arrival cache on).  Busy
+ * tasks, more than CPUs, moved every 0.5 ms by a SCHED_FIFO mover.
+ */
+static void check_migrations(int ncpus)
+{
+	static struct group moved, mover;
+	struct cpool_kmetrics_snapshot d;
+	const struct cpool_kmetrics_cgroup *m;
+	uint64_t delay = 0;
+
+	make_group(&moved, "moved", -1);
+	make_group(&mover, "mover", -1);
+	for (int i = 0; i < ncpus + 2 && i < MAX_PIDS; i++)
+		spawn(&moved, -1, BUSY);
+	moved_group = &moved;
+	mover_ncpus = ncpus;
+	spawn(&mover, -1, MOVER);
+	sleep_s(0.5);
+
+	window(&d, NULL, NULL, NULL, &moved, &delay);
+	m = cg_of(&d, &moved);
+	diag("moved: run-queue latency sum %.3f ms over %" PRIu64
+	     " waits; schedstat run_delay sum %.3f ms, error %.2f %%",
+	     (double)m->rqlat_sum_ns / 1e6, m->rqlat_count, (double)delay / 1e6,
+	     100 * rel_err((double)m->rqlat_sum_ns, (double)delay));
+	ok(delay > 0 && m->rqlat_count > 0, "moved: waits measured by both");
+	ok(rel_err((double)m->rqlat_sum_ns, (double)delay) < 0.05,
+	   "moved: summed run-queue latency of tasks moved while queued within 5 %% of schedstat run_delay");
+	cpool_kmetrics_snapshot_free(&d);
+	stop_group(&mover);
+	stop_group(&moved);
+}
+
 static void print_lat(const char *name, const struct cpool_kmetrics_cgroup *cg)
 {
 	diag("%s: %" PRIu64 " waits, mean %.1f us, p50 %.1f us, p90 %.1f us, p99 %.1f us", name,
@@ -697,6 +752,7 @@ int main(void)
 		diag("cpu/cpuset controllers not enabled below %s: pinning by affinity only", root);
 
 	check_mixed_load((int)ncpus);
+	check_migrations((int)ncpus);
 	check_overcommit((int)ncpus);
 	check_noisy_neighbour();
 	check_degraded();
