@@ -4,13 +4,14 @@
  * cgroup run time, run-queue latency and who preempted whom.
  *
  * Everything is counted in kernel and read by polling; nothing is sent per
- * event.  The hot path (sched_switch) takes one timestamp, touches a
- * per-CPU array element for the CPU, the task local storage of next and
- * the per-CPU array element of each cgroup involved (one when prev and
- * next share a cgroup): no hash lookup.  A cgroup's element (its slot) is
- * found by hash once, when one of its tasks is first seen, and kept in the
- * task's storage and in the CPU's state while it runs.  Per-CPU values
- * need no atomics.
+ * event.  The hot path (sched_switch) touches a per-CPU array element
+ * for the CPU, whose cache of the tasks that arrived on it usually stands
+ * in for next's task local storage, and the per-CPU array element of each
+ * cgroup involved (one when prev and next share a cgroup): no hash
+ * lookup, no helper call.  A cgroup's element (its slot) is found by hash
+ * once, when one of its tasks is first seen, and kept in the task's
+ * storage, the CPU's arrival cache and the CPU's state while it runs.
+ * Per-CPU values need no atomics.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -413,9 +414,9 @@ static __always_inline __u64 unmatched_run(struct task_struct *prev, __u64 exec,
  * Parts of the switch, in the order they run, for bench_parts: 1 the
  * dispatch alone (nothing runs); 2 the CPU's state; 3 the kernel fields
  * (cgroup ids, states, sched_info, run time), the clock where idle is
- * involved and the CPU's busy and idle time; 4 the cgroup entries (task
- * storage, slots, run time, switches, preemptions); 5 the run-queue wait;
- * then the histogram.
+ * involved and the CPU's busy and idle time; 4 the cgroup entries (the
+ * arrival cache or task storage, slots, run time, switches, preemptions)
+ * and the wait's baseline; 5 the run-queue wait; then the histogram.
  */
 #define BENCH_STOP_AFTER(part) (bench_parts && bench_parts <= (part))
 

@@ -523,6 +523,34 @@ static void check_mixed_load(int ncpus)
 	stop_group(&other);
 }
 
+/* Sum of se.nr_migrations (/proc/PID/sched, CONFIG_SCHED_DEBUG) over the group's tasks; -1 without. */
+static long long migrations_sum(const struct group *g)
+{
+	long long sum = 0;
+
+	for (int i = 0; i < g->npids; i++) {
+		char path[64], line[256];
+		long long n = -1;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/sched", (int)g->pids[i]);
+		f = fopen(path, "re");
+		if (!f)
+			return -1;
+		while (n < 0 && fgets(line, sizeof(line), f)) {
+			const char *colon = strchr(line, ':');
+
+			if (strncmp(line, "se.nr_migrations", 16) == 0 && colon)
+				sscanf(colon + 1, "%lld", &n);
+		}
+		fclose(f);
+		if (n < 0)
+			return -1;
+		sum += n;
+	}
+	return sum;
+}
+
 /*
  * Waits of tasks moved between CPUs while queued: sched_setaffinity() of a
  * queued task moves it at once (move_queued_task(), which adds its wait so
@@ -536,6 +564,7 @@ static void check_migrations(int ncpus)
 	struct cpool_kmetrics_snapshot d;
 	const struct cpool_kmetrics_cgroup *m;
 	uint64_t delay = 0;
+	long long moves0, moves1;
 
 	make_group(&moved, "moved", -1);
 	make_group(&mover, "mover", -1);
@@ -546,7 +575,11 @@ static void check_migrations(int ncpus)
 	spawn(&mover, -1, MOVER);
 	sleep_s(0.5);
 
+	moves0 = migrations_sum(&moved);
 	window(&d, NULL, NULL, NULL, &moved, &delay);
+	moves1 = migrations_sum(&moved);
+	if (moves0 >= 0 && moves1 >= 0)
+		diag("moved: %lld migrations of its tasks in the window", moves1 - moves0);
 	m = cg_of(&d, &moved);
 	diag("moved: run-queue latency sum %.3f ms over %" PRIu64
 	     " waits; schedstat run_delay sum %.3f ms, error %.2f %%",
