@@ -115,7 +115,9 @@ struct {
 /*
  * Arrival cache entries pushed out while their task's storage was behind
  * them (see cpool_migrate): pid -> what the entry held.  LRU, so entries
- * of tasks that never needed them age out.
+ * of tasks that never needed them age out; per-CPU lists, so a CPU's
+ * evictions push out its own oldest only (the entries are split between
+ * the CPUs).
  */
 struct evicted_arrival {
 	__u64 task;
@@ -126,7 +128,7 @@ struct evicted_arrival {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 8 * CPOOL_BPF_EVICTED_PER_CPU); /* the collector: per possible CPU */
 	__type(key, __u32);
 	__type(value, struct evicted_arrival);
 } evicted_arrivals SEC(".maps");

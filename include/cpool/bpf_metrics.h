@@ -78,6 +78,11 @@ static inline __u64 cpool_hist_lower(__u32 slot)
 /* Default map sizes; the collector may change them before load. */
 #define CPOOL_BPF_MAX_CGROUPS 1024
 #define CPOOL_BPF_MAX_PREEMPT_PAIRS 8192
+/*
+ * Saved arrival cache entries (metrics.bpf.c evicted_arrivals) per
+ * possible CPU: a per-CPU LRU splits its entries between the CPUs.
+ */
+#define CPOOL_BPF_EVICTED_PER_CPU 512
 
 /*
  * The tasks that last arrived on a CPU, direct-mapped by task address:

@@ -227,8 +227,13 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 		err = bpf_map__set_max_entries(skel->maps.cgroup_slots, c->max_cgroups);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.free_slots, c->max_cgroups);
+	/* A per-CPU LRU splits its entries between the possible CPUs. */
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.evicted_arrivals,
+					       (__u32)c->ncpus_possible *
+						       CPOOL_BPF_EVICTED_PER_CPU);
 	if (err) {
-		snprintf(c->reason, sizeof(c->reason), "sizing the cgroup map: %s", strerror(-err));
+		snprintf(c->reason, sizeof(c->reason), "sizing the maps: %s", strerror(-err));
 		goto cleanup;
 	}
 
