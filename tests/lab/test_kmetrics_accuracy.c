@@ -462,12 +462,23 @@ static double compare_idle(const struct cpool_kmetrics_snapshot *d, const uint64
 	return (double)worst_abs / (double)d->time_ns;
 }
 
+/* A group's summed run-queue latency against the growth of its tasks' run_delay. */
+static void check_rqlat_sum(const char *name, const struct cpool_kmetrics_cgroup *m, uint64_t delay)
+{
+	diag("%s: run-queue latency sum %.3f ms over %" PRIu64
+	     " waits; schedstat run_delay sum %.3f ms, error %.2f %%",
+	     name, (double)m->rqlat_sum_ns / 1e6, m->rqlat_count, (double)delay / 1e6,
+	     100 * rel_err((double)m->rqlat_sum_ns, (double)delay));
+	ok(delay > 0 && m->rqlat_count > 0, "%s: waits measured by both", name);
+	ok(rel_err((double)m->rqlat_sum_ns, (double)delay) < 0.05,
+	   "%s: summed run-queue latency within 5 %% of schedstat run_delay", name);
+}
+
 static void check_mixed_load(int ncpus)
 {
 	static struct group mixed, other;
 	static uint64_t idle0[CPOOL_MAX_CPUS], idle1[CPOOL_MAX_CPUS];
 	struct cpool_kmetrics_snapshot d;
-	const struct cpool_kmetrics_cgroup *m;
 	uint64_t delay = 0;
 	double worst;
 	int nstat = 0;
@@ -510,14 +521,7 @@ static void check_mixed_load(int ncpus)
 	   "mixed load: per-CPU idle within 1 %% of the window of /proc/stat (worst %.3f %%)",
 	   100 * worst);
 
-	m = cg_of(&d, &mixed);
-	diag("mixed: run-queue latency sum %.3f ms over %" PRIu64
-	     " waits; schedstat run_delay sum %.3f ms, error %.2f %%",
-	     (double)m->rqlat_sum_ns / 1e6, m->rqlat_count, (double)delay / 1e6,
-	     100 * rel_err((double)m->rqlat_sum_ns, (double)delay));
-	ok(delay > 0 && m->rqlat_count > 0, "mixed: waits measured by both");
-	ok(rel_err((double)m->rqlat_sum_ns, (double)delay) < 0.05,
-	   "mixed: summed run-queue latency within 5 %% of schedstat run_delay");
+	check_rqlat_sum("mixed", cg_of(&d, &mixed), delay);
 	cpool_kmetrics_snapshot_free(&d);
 	stop_group(&mixed);
 	stop_group(&other);
@@ -562,7 +566,6 @@ static void check_migrations(int ncpus)
 {
 	static struct group moved, mover;
 	struct cpool_kmetrics_snapshot d;
-	const struct cpool_kmetrics_cgroup *m;
 	uint64_t delay = 0;
 	long long moves0, moves1;
 
@@ -580,14 +583,7 @@ static void check_migrations(int ncpus)
 	moves1 = migrations_sum(&moved);
 	if (moves0 >= 0 && moves1 >= 0)
 		diag("moved: %lld migrations of its tasks in the window", moves1 - moves0);
-	m = cg_of(&d, &moved);
-	diag("moved: run-queue latency sum %.3f ms over %" PRIu64
-	     " waits; schedstat run_delay sum %.3f ms, error %.2f %%",
-	     (double)m->rqlat_sum_ns / 1e6, m->rqlat_count, (double)delay / 1e6,
-	     100 * rel_err((double)m->rqlat_sum_ns, (double)delay));
-	ok(delay > 0 && m->rqlat_count > 0, "moved: waits measured by both");
-	ok(rel_err((double)m->rqlat_sum_ns, (double)delay) < 0.05,
-	   "moved: summed run-queue latency of tasks moved while queued within 5 %% of schedstat run_delay");
+	check_rqlat_sum("moved", cg_of(&d, &moved), delay);
 	cpool_kmetrics_snapshot_free(&d);
 	stop_group(&mover);
 	stop_group(&moved);
