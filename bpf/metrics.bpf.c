@@ -4,13 +4,14 @@
  * cgroup run time, run-queue latency and who preempted whom.
  *
  * Everything is counted in kernel and read by polling; nothing is sent per
- * event.  The hot path (sched_switch) takes one timestamp, touches a
- * per-CPU array element for the CPU, the task local storage of next and
- * the per-CPU array element of each cgroup involved (one when prev and
- * next share a cgroup): no hash lookup.  A cgroup's element (its slot) is
- * found by hash once, when one of its tasks is first seen, and kept in the
- * task's storage and in the CPU's state while it runs.  Per-CPU values
- * need no atomics.
+ * event.  The hot path (sched_switch) touches a per-CPU array element
+ * for the CPU, whose cache of the tasks that arrived on it usually stands
+ * in for next's task local storage, and the per-CPU array element of each
+ * cgroup involved (one when prev and next share a cgroup): no hash
+ * lookup, no helper call.  A cgroup's element (its slot) is found by hash
+ * once, when one of its tasks is first seen, and kept in the task's
+ * storage, the CPU's arrival cache and the CPU's state while it runs.
+ * Per-CPU values need no atomics.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -87,9 +88,12 @@ struct {
 } preemptions SEC(".maps");
 
 /*
- * Per task.  With sched_info: run_delay as it stood after the task's last
- * arrival on a CPU.  Without: when it became runnable (0 = not waiting).
- * And the slot of the cgroup it was in when it last came in.
+ * Per task.  With sched_info: the baseline of its next wait, run_delay as
+ * it stood after its last arrival on a CPU, valid while pcount equals the
+ * task's sched_info.pcount (written at an arrival that missed the CPU's
+ * arrival cache, or by the migration program); a hit in the cache leaves
+ * it behind.  Without sched_info: when it became runnable (0 = not
+ * waiting).  And the slot of the cgroup it was in when it last came in.
  */
 struct task_wait {
 	__u64 since_ns;
@@ -98,6 +102,7 @@ struct task_wait {
 	__u64 cgroup_id;
 	__u32 slot;
 	__u32 pad;
+	__u64 pcount;
 };
 
 struct {
@@ -106,6 +111,27 @@ struct {
 	__type(key, int);
 	__type(value, struct task_wait);
 } task_waits SEC(".maps");
+
+/*
+ * Arrival cache entries pushed out while their task's storage was behind
+ * them (see cpool_migrate): pid -> what the entry held.  LRU, so entries
+ * of tasks that never needed them age out; per-CPU lists, so a CPU's
+ * evictions push out its own oldest only (the entries are split between
+ * the CPUs).
+ */
+struct evicted_arrival {
+	__u64 task;
+	__u64 pcount;
+	__u64 run_delay;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, 8 * CPOOL_BPF_EVICTED_PER_CPU); /* the collector: per possible CPU */
+	__type(key, __u32);
+	__type(value, struct evicted_arrival);
+} evicted_arrivals SEC(".maps");
 
 /* Initial value for new entries: too big for the BPF stack. */
 static const struct cpool_bpf_cgroup zero_cgroup;
@@ -253,6 +279,16 @@ int BPF_PROG(cpool_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
+static __always_inline void save_evicted(const struct cpool_bpf_arrival *e)
+{
+	struct evicted_arrival v = { .task = e->task,
+				     .pcount = e->pcount,
+				     .run_delay = e->run_delay };
+	__u32 key = e->pid;
+
+	bpf_map_update_elem(&evicted_arrivals, &key, &v, BPF_ANY);
+}
+
 /*
  * Charges what ran on this CPU since the last switch to the CPU: the idle
  * task's time split into idle and busy, anything else busy.  @woke: how
@@ -289,30 +325,55 @@ static __always_inline void charge_cpu(struct cpool_bpf_cpu *c, __u64 prev_id, _
 }
 
 /*
- * next's wait from sched_info, the kernel's own bookkeeping: the growth of
- * run_delay since next last arrived on a CPU.  That is what
- * sched_info_arrive() is about to add (@pending: rq->clock - last_queued)
- * plus what sched_info_dequeue() added while next was moved between run
- * queues.  Returns false when there is no wait to count.
+ * The entry of @t in a CPU's arrival cache: a multiplicative hash of its
+ * pid (unique among live tasks; the verifier allows no arithmetic on its
+ * address).
  */
-static __always_inline bool wait_from_sched_info(struct task_struct *next, struct task_wait *w,
-						 __u64 pending, __u64 *wait)
+static __always_inline struct cpool_bpf_arrival *arrival_slot(struct cpool_bpf_cpu *c,
+							      struct task_struct *t)
 {
-	__u64 total = next->sched_info.run_delay + pending;
+	__u64 h = ((__u64)(__u32)t->pid * 0x9e3779b97f4a7c15ULL) >> (64 - CPOOL_BPF_ARRIVAL_BITS);
+
+	return &c->arrivals[h & (CPOOL_BPF_ARRIVALS - 1)];
+}
+
+/*
+ * Whether @e is @t's last arrival: no arrival of @t since (sched_info_arrive()
+ * bumps pcount at every arrival that counts a wait, and changes run_delay
+ * at no other), so e->run_delay is still the baseline of @t's next wait.
+ */
+static __always_inline bool arrival_is(const struct cpool_bpf_arrival *e, struct task_struct *t,
+				       __u64 pcount)
+{
+	return e->task == (__u64)t && e->pid == (__u32)t->pid && e->pcount == pcount;
+}
+
+/*
+ * The baseline of next's wait from its task storage, on a miss of this
+ * CPU's arrival cache.  The storage is current when stamped with next's
+ * pcount.  Otherwise next's last arrival was a cache hit somewhere, and
+ * since then run_delay moved only if next was moved while queued
+ * (sched_info_dequeue()); cpool_migrate stamps the storage at every such
+ * move, so an unstamped one still holds the run_delay of that arrival.
+ * False at first sight, when the start of next's wait is unknown unless it
+ * never ran (the baseline is then 0).
+ */
+static __always_inline bool baseline_from_storage(struct task_struct *next, struct task_wait *w,
+						  __u64 pcount, __u64 *baseline)
+{
+	__u64 stamped, unmoved;
 
 	if (!w->seen) {
-		/* First sight: only a task that never ran before has a known start. */
 		w->seen = 1;
-		w->run_delay = total;
-		*wait = total;
-		return !next->sched_info.pcount;
+		*baseline = 0;
+		return !pcount;
 	}
-	if (total < w->run_delay) { /* not ours to explain: restart */
-		w->run_delay = total;
-		return false;
-	}
-	*wait = total - w->run_delay;
-	w->run_delay = total;
+	/* Both read first: a select of two pointers is one load the verifier refuses. */
+	stamped = w->run_delay;
+	unmoved = next->sched_info.run_delay;
+	barrier_var(stamped);
+	barrier_var(unmoved);
+	*baseline = w->pcount == pcount ? stamped : unmoved;
 	return true;
 }
 
@@ -355,9 +416,9 @@ static __always_inline __u64 unmatched_run(struct task_struct *prev, __u64 exec,
  * Parts of the switch, in the order they run, for bench_parts: 1 the
  * dispatch alone (nothing runs); 2 the CPU's state; 3 the kernel fields
  * (cgroup ids, states, sched_info, run time), the clock where idle is
- * involved and the CPU's busy and idle time; 4 the cgroup entries (task
- * storage, slots, run time, switches, preemptions); 5 the run-queue wait;
- * then the histogram.
+ * involved and the CPU's busy and idle time; 4 the cgroup entries (the
+ * arrival cache or task storage, slots, run time, switches, preemptions)
+ * and the wait's baseline; 5 the run-queue wait; then the histogram.
  */
 #define BENCH_STOP_AFTER(part) (bench_parts && bench_parts <= (part))
 
@@ -366,8 +427,10 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 {
 	struct cpool_bpf_cgroup *prev_cg = NULL, *next_cg = NULL;
 	__u64 now = 0, next_id = 0, prev_id, pending = 0, wait = 0, exec;
+	__u64 pcount = 0, baseline = 0, total, queued = 0;
 	__u32 zero = 0, prev_slot, next_slot = NO_SLOT;
-	bool prev_runnable, matched, counted;
+	bool prev_runnable, matched, counted, known = false;
+	struct cpool_bpf_arrival *arrival = NULL;
 	struct cpool_bpf_cpu *c;
 	struct task_wait *w = NULL;
 
@@ -406,8 +469,7 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 		 * without the runqueues ksym (not every kernel puts per-CPU data
 		 * in kallsyms).
 		 */
-		__u64 queued = next->sched_info.last_queued;
-
+		queued = next->sched_info.last_queued;
 		if (queued) {
 			__u64 clock = next->se.cfs_rq->rq->clock;
 
@@ -456,34 +518,99 @@ int BPF_PROG(cpool_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (!next_id)
 		goto switched;
 
-	/* The task remembers its cgroup's slot: no hash lookup here. */
-	w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!w)
-		c->failed_updates++;
+	/*
+	 * What the switch needs of next: its wait's baseline and its cgroup's
+	 * slot.  From this CPU's arrival cache when next last arrived here;
+	 * from its task storage otherwise (a miss), which is then written.
+	 * Without sched_info, from the storage (the wakeup programs' stamp).
+	 */
+	if (waits_from_sched_info(next)) {
+		pcount = next->sched_info.pcount;
+		arrival = arrival_slot(c, next);
+		if (arrival_is(arrival, next, pcount)) {
+			known = true;
+			baseline = arrival->run_delay;
+			arrival->hits++;
+			if (arrival->cgroup_id == next_id)
+				next_slot = arrival->slot;
+		} else {
+			c->arrival_misses++;
+			/* Its storage is behind it: keep what the entry knew for cpool_migrate. */
+			if (arrival->task && arrival->hits)
+				save_evicted(arrival);
+			w = bpf_task_storage_get(&task_waits, next, NULL,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (!w)
+				c->failed_updates++;
+			arrival->task = (__u64)next;
+			arrival->pid = (__u32)next->pid;
+			arrival->pcount = ~0ULL; /* matches nothing until written below */
+			arrival->hits = 0;
+			arrival->cgroup_id = 0;
+			if (w) {
+				known = baseline_from_storage(next, w, pcount, &baseline);
+				if (w->cgroup_id == next_id)
+					next_slot = w->slot;
+			} else {
+				arrival->task = 0; /* nothing to keep it current */
+			}
+		}
+	} else {
+		w = bpf_task_storage_get(&task_waits, next, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!w)
+			c->failed_updates++;
+		else if (w->cgroup_id == next_id)
+			next_slot = w->slot;
+	}
 	if (next_id == prev_id && prev_cg) {
 		next_cg = prev_cg;
 		next_slot = prev_slot;
 	} else {
-		if (w && w->cgroup_id == next_id)
-			next_slot = w->slot;
 		next_cg = slot_entry(next_slot, next_id);
 		if (!next_cg)
 			next_cg = claim_slot(next_id, c, &next_slot);
 	}
 	if (!next_cg)
 		goto switched;
+	if (arrival && (arrival->cgroup_id != next_id || arrival->slot != next_slot)) {
+		arrival->cgroup_id = next_id;
+		arrival->slot = next_slot;
+	}
 	if (w && (w->cgroup_id != next_id || w->slot != next_slot)) {
 		w->cgroup_id = next_id;
 		w->slot = next_slot;
 	}
 	next_cg->scheduled++;
-	if (!track_rqlat || !w || BENCH_STOP_AFTER(4))
+	/*
+	 * run_delay as sched_info_arrive() is about to leave it (@pending:
+	 * rq->clock - last_queued): the baseline of next's next wait.
+	 */
+	total = 0;
+	if (arrival) {
+		total = next->sched_info.run_delay + pending;
+		/* sched_info_arrive() bumps pcount only when next was queued. */
+		arrival->pcount = pcount + (queued ? 1 : 0);
+		arrival->run_delay = total;
+		if (w) {
+			w->pcount = arrival->pcount;
+			w->run_delay = total;
+		}
+	}
+	if (!track_rqlat || BENCH_STOP_AFTER(4))
 		goto switched;
 
-	if (waits_from_sched_info(next))
-		counted = wait_from_sched_info(next, w, pending, &wait);
-	else
-		counted = wait_from_wakeup(w, now, &wait);
+	/*
+	 * next's wait: the growth of run_delay since its last arrival, what
+	 * sched_info_arrive() adds now plus what sched_info_dequeue() added
+	 * while next was moved between run queues.  Less than the baseline:
+	 * not ours to explain, start again.
+	 */
+	if (arrival) {
+		counted = known && total >= baseline;
+		wait = total - baseline;
+	} else {
+		counted = w && wait_from_wakeup(w, now, &wait);
+	}
 	if (counted && !BENCH_STOP_AFTER(5))
 		hist_add(next_cg, wait);
 
@@ -503,6 +630,70 @@ switched:
 	c->switches++;
 	if (track_rqlat && !use_sched_info && prev->pid && prev->__state == TASK_RUNNING)
 		mark_waiting(prev, now, true);
+	return 0;
+}
+
+/*
+ * A task moved to another CPU.  Between two arrivals of a task its
+ * run_delay grows only here: sched_info_dequeue() adds the time it waited
+ * in the old run queue when a queued task is moved (deactivate_task()
+ * before set_task_cpu(), whose tracepoint this is).  The next arrival
+ * counts that as part of the wait, from the baseline of the last arrival,
+ * which may sit in the old CPU's arrival cache only (a hit there leaves
+ * the task storage behind).  This copies it into the task storage, stamped
+ * with the task's pcount, where the next arrival's miss finds it.
+ *
+ * The old CPU's cache is read under that CPU's run-queue lock, which every
+ * move of a queued task holds (deactivate_task() needs it) and under
+ * which that CPU's switch writes its cache: no torn entry.  A task that is
+ * not queued (a wakeup placing a sleeper on another CPU; no rq lock of
+ * the old CPU held) needs no cache: it slept since its last arrival, so it
+ * was not moved while queued since, and run_delay is still the baseline.
+ * Its entry pushed out of the old CPU's cache since, the baseline comes
+ * from evicted_arrivals; found nowhere (that LRU map overflowed), the part
+ * of the wait before this move is lost and counted in lost_baselines.
+ */
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(cpool_migrate, struct task_struct *p, int dest_cpu)
+{
+	struct cpool_bpf_arrival *e;
+	struct evicted_arrival *v;
+	struct cpool_bpf_cpu *old, *c;
+	struct task_wait *w;
+	__u32 zero = 0, key = (__u32)p->pid;
+	__u64 pcount;
+
+	if (!waits_from_sched_info(p) || !p->pid)
+		return 0;
+	w = bpf_task_storage_get(&task_waits, p, NULL, 0);
+	if (!w || !w->seen)
+		return 0; /* never arrived while we watched: first-sight rules */
+	pcount = p->sched_info.pcount;
+	if (w->pcount == pcount)
+		return 0; /* current already */
+	w->pcount = pcount;
+	if (!p->on_rq) {
+		w->run_delay = p->sched_info.run_delay;
+		return 0;
+	}
+	/* Still the old CPU's: set_task_rq() runs after this tracepoint. */
+	old = bpf_map_lookup_percpu_elem(&cpu_stats, &zero, p->se.cfs_rq->rq->cpu);
+	if (old) {
+		e = arrival_slot(old, p);
+		if (arrival_is(e, p, pcount)) {
+			w->run_delay = e->run_delay;
+			return 0;
+		}
+	}
+	v = bpf_map_lookup_elem(&evicted_arrivals, &key);
+	if (v && v->task == (__u64)p && v->pcount == pcount) {
+		w->run_delay = v->run_delay;
+		return 0;
+	}
+	w->run_delay = p->sched_info.run_delay;
+	c = bpf_map_lookup_elem(&cpu_stats, &zero);
+	if (c)
+		c->lost_baselines++;
 	return 0;
 }
 

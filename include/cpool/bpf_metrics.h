@@ -78,6 +78,31 @@ static inline __u64 cpool_hist_lower(__u32 slot)
 /* Default map sizes; the collector may change them before load. */
 #define CPOOL_BPF_MAX_CGROUPS 1024
 #define CPOOL_BPF_MAX_PREEMPT_PAIRS 8192
+/*
+ * Saved arrival cache entries (metrics.bpf.c evicted_arrivals) per
+ * possible CPU: a per-CPU LRU splits its entries between the CPUs.
+ */
+#define CPOOL_BPF_EVICTED_PER_CPU 512
+
+/*
+ * The tasks that last arrived on a CPU, direct-mapped by task address:
+ * what the switch needs of next without its task local storage (the
+ * dearest part of the switch; docs/metrics.md "Arrival cache").  An entry
+ * is next's when task, pid and the kernel's sched_info.pcount all match:
+ * pcount grows at every arrival, so a match means none since this one.
+ */
+#define CPOOL_BPF_ARRIVAL_BITS 5
+#define CPOOL_BPF_ARRIVALS (1 << CPOOL_BPF_ARRIVAL_BITS)
+
+struct cpool_bpf_arrival {
+	__u64 task; /* task_struct address, as a tag (0: empty) */
+	__u64 pcount; /* its sched_info.pcount until its next arrival */
+	__u64 run_delay; /* its sched_info.run_delay after this arrival: the next wait's baseline */
+	__u64 cgroup_id; /* its cgroup when it arrived, and that cgroup's slot */
+	__u32 slot;
+	__u32 pid; /* with task: a task_struct freed and reused by another task does not match */
+	__u64 hits; /* arrivals served here since its task storage was last written (0: storage current) */
+};
 
 /*
  * One per CPU (a BPF_MAP_TYPE_PERCPU_ARRAY of one element): written only on
@@ -113,6 +138,15 @@ struct cpool_bpf_cpu {
 	__u64 nohz_idle_start;
 	__u64 nohz_inidle;
 	__u64 idle_at_switch_in;
+	/* Switches whose next was not in arrivals[] (its task storage was taken). */
+	__u64 arrival_misses;
+	/*
+	 * Queued tasks moved to another CPU, seen by the migration program on
+	 * this CPU, whose wait's baseline was found nowhere: the part of their
+	 * wait before the move is not counted (docs/metrics.md "Arrival cache").
+	 */
+	__u64 lost_baselines;
+	struct cpool_bpf_arrival arrivals[CPOOL_BPF_ARRIVALS];
 };
 
 /*

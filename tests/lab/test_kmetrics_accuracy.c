@@ -5,6 +5,7 @@
  *   - per-cgroup BPF run time vs cpu.stat usage_usec        (within 1 %)
  *   - per-CPU BPF idle vs /proc/stat idle + iowait          (within 1 % of the window)
  *   - a job's summed run-queue latency vs schedstat run_delay (within 5 %)
+ *   - the same for tasks moved between CPUs while queued      (within 5 %)
  *   - an overcommitted cgroup waits far longer than an idle one
  *   - a neighbour hogging a shared CPU is the top preemptor
  * Windows are short (TCG is slow); CPOOL_LAB_WINDOW=S overrides the 4 s.
@@ -89,9 +90,11 @@ static void spin_ns(uint64_t ns)
 
 /* ---- workloads (run in children until killed) ------------------------------ */
 
-enum work { BUSY, DUTY, SLEEPER, PING, PONG };
+enum work { BUSY, DUTY, SLEEPER, PING, PONG, MOVER };
 
 static int ping_fd[2], pong_fd[2];
+static struct group *moved_group; /* whose tasks MOVER moves */
+static int mover_ncpus;
 
 static __attribute__((noreturn)) void run_work(enum work w)
 {
@@ -124,6 +127,21 @@ static __attribute__((noreturn)) void run_work(enum work w)
 			spin_ns(20000);
 			if (write(pong_fd[1], &c, 1) != 1)
 				_exit(1);
+		}
+	case MOVER: /* every 0.5 ms another task of moved_group to another pair of CPUs */
+		for (unsigned int k = 0;; k++) {
+			struct sched_param sp = { .sched_priority = 40 };
+			int cpu = (int)(k % (unsigned int)mover_ncpus);
+			cpu_set_t set;
+
+			if (k == 0 && sched_setscheduler(0, SCHED_FIFO, &sp))
+				_exit(5);
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			CPU_SET((cpu + 1) % mover_ncpus, &set);
+			sched_setaffinity(moved_group->pids[k % (unsigned int)moved_group->npids],
+					  sizeof(set), &set);
+			usleep(500);
 		}
 	}
 	_exit(1);
@@ -444,12 +462,23 @@ static double compare_idle(const struct cpool_kmetrics_snapshot *d, const uint64
 	return (double)worst_abs / (double)d->time_ns;
 }
 
+/* A group's summed run-queue latency against the growth of its tasks' run_delay. */
+static void check_rqlat_sum(const char *name, const struct cpool_kmetrics_cgroup *m, uint64_t delay)
+{
+	diag("%s: run-queue latency sum %.3f ms over %" PRIu64
+	     " waits; schedstat run_delay sum %.3f ms, error %.2f %%",
+	     name, (double)m->rqlat_sum_ns / 1e6, m->rqlat_count, (double)delay / 1e6,
+	     100 * rel_err((double)m->rqlat_sum_ns, (double)delay));
+	ok(delay > 0 && m->rqlat_count > 0, "%s: waits measured by both", name);
+	ok(rel_err((double)m->rqlat_sum_ns, (double)delay) < 0.05,
+	   "%s: summed run-queue latency within 5 %% of schedstat run_delay", name);
+}
+
 static void check_mixed_load(int ncpus)
 {
 	static struct group mixed, other;
 	static uint64_t idle0[CPOOL_MAX_CPUS], idle1[CPOOL_MAX_CPUS];
 	struct cpool_kmetrics_snapshot d;
-	const struct cpool_kmetrics_cgroup *m;
 	uint64_t delay = 0;
 	double worst;
 	int nstat = 0;
@@ -492,17 +521,72 @@ static void check_mixed_load(int ncpus)
 	   "mixed load: per-CPU idle within 1 %% of the window of /proc/stat (worst %.3f %%)",
 	   100 * worst);
 
-	m = cg_of(&d, &mixed);
-	diag("mixed: run-queue latency sum %.3f ms over %" PRIu64
-	     " waits; schedstat run_delay sum %.3f ms, error %.2f %%",
-	     (double)m->rqlat_sum_ns / 1e6, m->rqlat_count, (double)delay / 1e6,
-	     100 * rel_err((double)m->rqlat_sum_ns, (double)delay));
-	ok(delay > 0 && m->rqlat_count > 0, "mixed: waits measured by both");
-	ok(rel_err((double)m->rqlat_sum_ns, (double)delay) < 0.05,
-	   "mixed: summed run-queue latency within 5 %% of schedstat run_delay");
+	check_rqlat_sum("mixed", cg_of(&d, &mixed), delay);
 	cpool_kmetrics_snapshot_free(&d);
 	stop_group(&mixed);
 	stop_group(&other);
+}
+
+/* Sum of se.nr_migrations (/proc/PID/sched, CONFIG_SCHED_DEBUG) over the group's tasks; -1 without. */
+static long long migrations_sum(const struct group *g)
+{
+	long long sum = 0;
+
+	for (int i = 0; i < g->npids; i++) {
+		char path[64], line[256];
+		long long n = -1;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/sched", (int)g->pids[i]);
+		f = fopen(path, "re");
+		if (!f)
+			return -1;
+		while (n < 0 && fgets(line, sizeof(line), f)) {
+			const char *colon = strchr(line, ':');
+
+			if (strncmp(line, "se.nr_migrations", 16) == 0 && colon)
+				sscanf(colon + 1, "%lld", &n);
+		}
+		fclose(f);
+		if (n < 0)
+			return -1;
+		sum += n;
+	}
+	return sum;
+}
+
+/*
+ * Waits of tasks moved between CPUs while queued: sched_setaffinity() of a
+ * queued task moves it at once (move_queued_task(), which adds its wait so
+ * far to run_delay before it ever arrives again; the migration program
+ * hands that wait's baseline from the old CPU's arrival cache on).  Busy
+ * tasks, more than CPUs, moved every 0.5 ms by a SCHED_FIFO mover.
+ */
+static void check_migrations(int ncpus)
+{
+	static struct group moved, mover;
+	struct cpool_kmetrics_snapshot d;
+	uint64_t delay = 0;
+	long long moves0, moves1;
+
+	make_group(&moved, "moved", -1);
+	make_group(&mover, "mover", -1);
+	for (int i = 0; i < ncpus + 2 && i < MAX_PIDS; i++)
+		spawn(&moved, -1, BUSY);
+	moved_group = &moved;
+	mover_ncpus = ncpus;
+	spawn(&mover, -1, MOVER);
+	sleep_s(0.5);
+
+	moves0 = migrations_sum(&moved);
+	window(&d, NULL, NULL, NULL, &moved, &delay);
+	moves1 = migrations_sum(&moved);
+	if (moves0 >= 0 && moves1 >= 0)
+		diag("moved: %lld migrations of its tasks in the window", moves1 - moves0);
+	check_rqlat_sum("moved", cg_of(&d, &moved), delay);
+	cpool_kmetrics_snapshot_free(&d);
+	stop_group(&mover);
+	stop_group(&moved);
 }
 
 static void print_lat(const char *name, const struct cpool_kmetrics_cgroup *cg)
@@ -697,6 +781,7 @@ int main(void)
 		diag("cpu/cpuset controllers not enabled below %s: pinning by affinity only", root);
 
 	check_mixed_load((int)ncpus);
+	check_migrations((int)ncpus);
 	check_overcommit((int)ncpus);
 	check_noisy_neighbour();
 	check_degraded();

@@ -212,6 +212,9 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 		bpf_program__set_autoload(skel->progs.cpool_wakeup, false);
 		bpf_program__set_autoload(skel->progs.cpool_wakeup_new, false);
 	}
+	/* The migration program keeps the sched_info waits' baselines; nothing else needs it. */
+	if (!skel->rodata->use_sched_info || o->no_rqlat)
+		bpf_program__set_autoload(skel->progs.cpool_migrate, false);
 	skel->rodata->nohz_idle = nohz_idle;
 	if (!skel->rodata->nohz_idle) {
 		bpf_program__set_autoload(skel->progs.cpool_idle_enter, false);
@@ -224,8 +227,13 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 		err = bpf_map__set_max_entries(skel->maps.cgroup_slots, c->max_cgroups);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.free_slots, c->max_cgroups);
+	/* A per-CPU LRU splits its entries between the possible CPUs. */
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.evicted_arrivals,
+					       (__u32)c->ncpus_possible *
+						       CPOOL_BPF_EVICTED_PER_CPU);
 	if (err) {
-		snprintf(c->reason, sizeof(c->reason), "sizing the cgroup map: %s", strerror(-err));
+		snprintf(c->reason, sizeof(c->reason), "sizing the maps: %s", strerror(-err));
 		goto cleanup;
 	}
 
