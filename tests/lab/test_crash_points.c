@@ -17,10 +17,11 @@
  * exits with a status of its own.  A point the workload never reaches is
  * a failure, named: a crash point nobody can trigger proves nothing.
  *
- * Rounds per point: 1, or CPOOL_CRASH_ROUNDS (make check-crash: 3; a
- * full sweep takes about 4 min a round under single-threaded TCG); CPOOL_CRASH_ONLY (one point's name,
- * or a prefix ending in '.' such as "reload.") narrows a run while working on
- * some points.
+ * Rounds per point: 1, or CPOOL_CRASH_ROUNDS (make check-crash: 3).
+ * CPOOL_CRASH_ONLY narrows a run to some points: names, or prefixes ending
+ * in '.' such as "reload.", separated by commas.  CPOOL_CRASH_TRACE=1
+ * prints where each round's time goes (daemon start, workload steps,
+ * restart, settling, checks, cleanup).
  */
 #include <dirent.h>
 #include <fcntl.h>

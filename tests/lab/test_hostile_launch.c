@@ -199,12 +199,24 @@ static pid_t parent_of(long pid)
 	return (pid_t)ppid;
 }
 
+/* True when @sup's fd @fd is a pidfd of @job (its fdinfo's "Pid:"). */
+static bool pidfd_of(pid_t sup, const char *fd, long job)
+{
+	char path[300], buf[1024];
+	const char *pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)sup, fd);
+	pid = strstr(lab_slurp(path, buf, sizeof(buf)), "\nPid:");
+	return pid && atol(pid + 5) == job;
+}
+
 /*
- * How many fds supervisor @sup holds beyond its own: /dev/null as 0-2 and
- * its job's lock file in the record directory.  Another job's report pipe,
- * the daemon's sockets or database would each count (and be named).
+ * How many fds supervisor @sup holds beyond its own: /dev/null as 0-2, its
+ * job's lock file in the record directory and a pidfd of its job @job.
+ * Another job's report pipe, the daemon's sockets or database would each
+ * count (and be named).
  */
-static int foreign_fds(pid_t sup)
+static int foreign_fds(pid_t sup, long job)
 {
 	char fddir[64], records[300];
 	struct dirent *de;
@@ -228,7 +240,8 @@ static int foreign_fds(pid_t sup)
 			continue; /* closed while we looked */
 		target[n] = '\0';
 		if ((atoi(de->d_name) <= 2 && strcmp(target, "/dev/null") == 0) ||
-		    strncmp(target, records, strlen(records)) == 0)
+		    strncmp(target, records, strlen(records)) == 0 ||
+		    (strcmp(target, "anon_inode:[pidfd]") == 0 && pidfd_of(sup, de->d_name, job)))
 			continue;
 		diag("supervisor %d holds fd %s -> %s", (int)sup, de->d_name, target);
 		foreign++;
@@ -246,6 +259,7 @@ static void test_supervisor_fds(void)
 {
 	int64_t ids[2];
 	pid_t sups[2] = { 0 };
+	long jobs[2] = { 0 };
 
 	ids[0] = submit_as(NOBODY, sh_job("exec sleep 60", NULL), NULL, 0);
 	ids[1] = submit_as(
@@ -255,20 +269,23 @@ static void test_supervisor_fds(void)
 	ok(ids[0] > 0 && ids[1] > 0, "nobody submits a job to a and one to b");
 	for (int waited = 0; waited < 30000 && !(sups[0] && sups[1]); waited += 100) {
 		for (int i = 0; i < 2; i++) {
-			long pid = ids[i] > 0 ? ps_pid(ids[i]) : 0;
+			long pid = ids[i] > 0 && !sups[i] ? ps_pid(ids[i]) : 0;
 
-			if (!sups[i] && pid > 0)
+			if (pid > 0) {
+				jobs[i] = pid;
 				sups[i] = parent_of(pid);
+			}
 		}
 		lab_sleep_ms(100);
 	}
 	ok(sups[0] > 1 && sups[1] > 1, "both run, each under its supervisor (%d, %d)", (int)sups[0],
 	   (int)sups[1]);
 	for (int i = 0; i < 2; i++) {
-		int n = sups[i] > 1 ? foreign_fds(sups[i]) : -1;
+		int n = sups[i] > 1 ? foreign_fds(sups[i], jobs[i]) : -1;
 
 		ok(n == 0,
-		   "the supervisor of job %lld holds no fd but /dev/null and its lock (%d more)",
+		   "the supervisor of job %lld holds no fd but /dev/null, its lock and its job's "
+		   "pidfd (%d more)",
 		   (long long)ids[i], n);
 	}
 	for (int i = 0; i < 2; i++) {
