@@ -818,7 +818,7 @@ int main(void)
 	/*
 	 * One round a point in make check-lab (four lab runs: each point four
 	 * times, twice per kernel); make check-crash runs three a point on each
-	 * kernel.  A round of every point is ~4 min under TCG.
+	 * kernel: 108 rounds in 28 min on 6.12 under TCG on a loaded host.
 	 */
 	int rounds = atoi(getenv("CPOOL_CRASH_ROUNDS") ?: "1");
 	int n = 0, seq = 0;
