@@ -95,7 +95,8 @@ ok $? "POST is 405 ($code)"
 
 # --- a real Prometheus --------------------------------------------------------
 # Two busy loops on VS a's one CPU: a saturated VS with steady run-queue waits.
-id=$("$cpool" submit --vs a -- /bin/sh -c 'while :; do :; done & while :; do :; done')
+# Its output to /dev/null by name: the default, cpool-%j.out in the cwd, is the checkout.
+id=$("$cpool" submit --vs a --stdout /dev/null -- /bin/sh -c 'while :; do :; done & while :; do :; done')
 [[ "$id" =~ ^[0-9]+$ ]]
 ok $? "a job of two busy loops runs on VS a ($id)"
 

@@ -3,11 +3,13 @@
  * The hostile launches of issue 11, as an unprivileged user would try them:
  * a FIFO as the job's stdout (the daemon must not block in its open), the
  * job's own view of its fds (only 0, 1 and 2 may come from us), and a job
- * that writes a forged start report to fd 3 (it must change nothing).
+ * that writes a forged start report to fd 3 (it must change nothing); and
+ * what a supervisor holds while another job is launched.
  *
  * "Still answers" is a liveness bound (LIVENESS_MS), far above any honest
  * reply time under the lab's emulation: this is not a timing assertion.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
@@ -184,6 +186,121 @@ static void test_job_fds(void)
 	is_int(other, 0, "and no other fd of the daemon or its supervisor");
 }
 
+/* The parent of @pid (its supervisor, for a job's pid); 0 when gone. */
+static pid_t parent_of(long pid)
+{
+	char path[64], buf[512], *close_paren;
+	long ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	close_paren = strrchr(lab_slurp(path, buf, sizeof(buf)), ')');
+	if (close_paren && sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
+		ppid = 0;
+	return (pid_t)ppid;
+}
+
+/* True when @sup's fd @fd is a pidfd of @job (its fdinfo's "Pid:"). */
+static bool pidfd_of(pid_t sup, const char *fd, long job)
+{
+	char path[300], buf[1024];
+	const char *pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)sup, fd);
+	pid = strstr(lab_slurp(path, buf, sizeof(buf)), "\nPid:");
+	return pid && atol(pid + 5) == job;
+}
+
+/*
+ * How many fds supervisor @sup holds beyond its own: /dev/null as 0-2, its
+ * job's lock file in the record directory and a pidfd of its job @job.
+ * Another job's report pipe, the daemon's sockets or database would each
+ * count (and be named).
+ */
+static int foreign_fds(pid_t sup, long job)
+{
+	char fddir[64], records[300];
+	struct dirent *de;
+	int foreign = 0;
+	DIR *d;
+
+	snprintf(fddir, sizeof(fddir), "/proc/%d/fd", (int)sup);
+	snprintf(records, sizeof(records), "%s/records/", dir);
+	d = opendir(fddir);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char path[sizeof(fddir) + sizeof(de->d_name)], target[PATH_MAX];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fddir, de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			continue; /* closed while we looked */
+		target[n] = '\0';
+		if ((atoi(de->d_name) <= 2 && strcmp(target, "/dev/null") == 0) ||
+		    strncmp(target, records, strlen(records)) == 0 ||
+		    (strcmp(target, "anon_inode:[pidfd]") == 0 && pidfd_of(sup, de->d_name, job)))
+			continue;
+		diag("supervisor %d holds fd %s -> %s", (int)sup, de->d_name, target);
+		foreign++;
+	}
+	closedir(d);
+	return foreign;
+}
+
+/*
+ * (d) Two jobs alive at once, on two VSs: neither supervisor holds any fd
+ * of the daemon's, the other job's report pipe included (the second was
+ * forked while the daemon still held the first's).
+ */
+static void test_supervisor_fds(void)
+{
+	int64_t ids[2];
+	pid_t sups[2] = { 0 };
+	long jobs[2] = { 0 };
+
+	ids[0] = submit_as(NOBODY, sh_job("exec sleep 60", NULL), NULL, 0);
+	ids[1] = submit_as(
+		NOBODY,
+		json_pack("{s:[s,s], s:s, s:s}", "argv", "/bin/sleep", "60", "cwd", dir, "vs", "b"),
+		NULL, 0);
+	ok(ids[0] > 0 && ids[1] > 0, "nobody submits a job to a and one to b");
+	for (int waited = 0; waited < 30000 && !(sups[0] && sups[1]); waited += 100) {
+		for (int i = 0; i < 2; i++) {
+			long pid = ids[i] > 0 && !sups[i] ? ps_pid(ids[i]) : 0;
+
+			if (pid > 0) {
+				jobs[i] = pid;
+				sups[i] = parent_of(pid);
+			}
+		}
+		lab_sleep_ms(100);
+	}
+	ok(sups[0] > 1 && sups[1] > 1, "both run, each under its supervisor (%d, %d)", (int)sups[0],
+	   (int)sups[1]);
+	for (int i = 0; i < 2; i++) {
+		int n = sups[i] > 1 ? foreign_fds(sups[i], jobs[i]) : -1;
+
+		ok(n == 0,
+		   "the supervisor of job %lld holds no fd but /dev/null, its lock and its job's "
+		   "pidfd (%d more)",
+		   (long long)ids[i], n);
+	}
+	for (int i = 0; i < 2; i++) {
+		json_t *res;
+
+		if (ids[i] > 0) {
+			lab_request(sock, NOBODY, "cancel",
+				    json_pack("{s:I}", "job", (json_int_t)ids[i]), &res,
+				    LIVENESS_MS);
+			json_decref(res);
+			json_decref(wait_job(NOBODY, ids[i], 30000));
+		}
+	}
+}
+
 /* A start report as the supervisor writes it: {int err; pid_t job_pid; char msg[1024]}. */
 static void write_forged_report(const char *path, int err, pid_t pid)
 {
@@ -274,11 +391,12 @@ int main(void)
 	snprintf(ini, sizeof(ini), "%s/pool.ini", dir);
 	f = fopen(ini, "w");
 	fprintf(f, "[pool]\nname = hostile\n\n[vserver a]\ncpus = 1\nexclusive = no\n"
-		   "smt = threads\n");
+		   "smt = threads\n\n[vserver b]\ncpus = 1\nexclusive = no\nsmt = threads\n");
 	fclose(f);
 	daemon_pid = lab_start_cpoold(dir, ini, root, "0666", true);
 
 	test_job_fds();
+	test_supervisor_fds();
 	test_forged_report();
 	test_fifo_stdout();
 

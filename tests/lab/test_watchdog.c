@@ -137,10 +137,15 @@ int main(void)
 	pings = listen_for(3, NULL, 0, NULL);
 	ok(pings >= 3, "WATCHDOG=1 while the loop turns (%d in 3 s, one every 0.5 s asked)", pings);
 
-	/* A job that outlives the daemon that started it. */
+	/*
+	 * A job that outlives the daemon that started it.  Its output goes to
+	 * /dev/null by name: the default, cpool-%j.out in the cwd, would be
+	 * the checkout's top directory.
+	 */
 	snprintf(cmd, sizeof(cmd),
-		 "CPOOL_SOCKET=%s/cpool.sock %s submit --vs a -- /bin/sh -c 'sleep 8; exit 7'", dir,
-		 cpool_bin);
+		 "CPOOL_SOCKET=%s/cpool.sock %s submit --vs a --stdout /dev/null -- /bin/sh -c "
+		 "'sleep 8; exit 7'",
+		 dir, cpool_bin);
 	f = popen(cmd, "r");
 	if (!f || !fgets(idtext, sizeof(idtext), f))
 		bail_out("cpool submit failed");

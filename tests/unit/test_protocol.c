@@ -142,6 +142,71 @@ static void check_attach(void)
 	is_str(cpool_op_name(CPOOL_OP_ATTACH), "attach", "the op's name");
 }
 
+/*
+ * Every errno userspace/ returns (grep -ohE -- '-E[A-Z0-9]+' userspace/) goes
+ * out by its own name: a name missing from the table once sent EALREADY
+ * (cancel of an ended job) as "EIO".
+ */
+static void check_errno_names(void)
+{
+	static const struct {
+		int code;
+		const char *name;
+	} sent[] = {
+		{ EINVAL, "EINVAL" },
+		{ ENOMEM, "ENOMEM" },
+		{ ENOENT, "ENOENT" },
+		{ ENOSPC, "ENOSPC" },
+		{ EBUSY, "EBUSY" },
+		{ EPERM, "EPERM" },
+		{ ENAMETOOLONG, "ENAMETOOLONG" },
+		{ EIO, "EIO" },
+		{ EEXIST, "EEXIST" },
+		{ ESRCH, "ESRCH" },
+		{ EPROTO, "EPROTO" },
+		{ ERANGE, "ERANGE" },
+		{ E2BIG, "E2BIG" },
+		{ EAGAIN, "EAGAIN" },
+		{ EDQUOT, "EDQUOT" },
+		{ EALREADY, "EALREADY" },
+		{ ETIMEDOUT, "ETIMEDOUT" },
+		{ EPIPE, "EPIPE" },
+		{ ECONNRESET, "ECONNRESET" },
+		{ EADDRINUSE, "EADDRINUSE" },
+		{ ENOTDIR, "ENOTDIR" },
+		{ EMSGSIZE, "EMSGSIZE" },
+		{ ELOOP, "ELOOP" },
+		{ EBADF, "EBADF" },
+		{ EACCES, "EACCES" },
+		{ ENOTSUP, "ENOTSUP" },
+		{ ENXIO, "ENXIO" },
+		{ EDEADLK, "EDEADLK" },
+		{ ECONNREFUSED, "ECONNREFUSED" },
+		{ EAFNOSUPPORT, "EAFNOSUPPORT" },
+		{ ECANCELED, "ECANCELED" },
+		{ EROFS, "EROFS" },
+		{ ENOTEMPTY, "ENOTEMPTY" },
+	};
+	int wrong = 0;
+
+	for (size_t i = 0; i < sizeof(sent) / sizeof(sent[0]); i++)
+		if (strcmp(cpool_errno_name(-sent[i].code), sent[i].name)) {
+			diag("errno %d goes out as %s, not %s", sent[i].code,
+			     cpool_errno_name(-sent[i].code), sent[i].name);
+			wrong++;
+		}
+	ok(wrong == 0, "every errno the daemon sends keeps its name on the wire");
+	is_str(cpool_errno_name(-EALREADY), "EALREADY", "EALREADY (cancel of an ended job)");
+	wrong = 0;
+	for (int code = 1; code < 256; code++)
+		if (code != EIO && strerrorname_np(code) &&
+		    strcmp(cpool_errno_name(code), "EIO") == 0) {
+			diag("errno %d (%s) goes out as EIO", code, strerrorname_np(code));
+			wrong++;
+		}
+	ok(wrong == 0, "no errno with a name but EIO itself goes out as EIO");
+}
+
 int main(void)
 {
 	struct cpool_request req;
@@ -288,6 +353,7 @@ int main(void)
 	json_decref(msg);
 
 	is_str(cpool_errno_name(-ENOENT), "ENOENT", "errno name");
+	check_errno_names();
 	is_str(cpool_op_name(CPOOL_OP_VS_LIST), "vs.list", "op name");
 	test_jobctl();
 

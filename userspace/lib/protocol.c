@@ -505,15 +505,22 @@ const char *cpool_errno_name(int err)
 		{ EEXIST, "EEXIST" },	{ EINVAL, "EINVAL" },	    { ENOSPC, "ENOSPC" },
 		{ ERANGE, "ERANGE" },	{ EPROTO, "EPROTO" },	    { EMSGSIZE, "EMSGSIZE" },
 		{ ENOTSUP, "ENOTSUP" }, { ECANCELED, "ECANCELED" }, { ETIMEDOUT, "ETIMEDOUT" },
-		{ EDQUOT, "EDQUOT" },
+		{ EDQUOT, "EDQUOT" },	{ EALREADY, "EALREADY" },
 	};
+	const char *name;
 
 	if (err < 0)
 		err = -err;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].code == err)
 			return names[i].name;
-	return "EIO";
+	/*
+	 * Any other errno the kernel or a library hands the daemon (ENOTDIR,
+	 * ELOOP, EROFS...) keeps its own name on the wire: a client that
+	 * reads "EIO" for it would be told something false.
+	 */
+	name = strerrorname_np(err);
+	return name ? name : "EIO";
 }
 
 json_t *cpool_reply_error(json_int_t id, int err, const char *fmt, ...)
