@@ -116,9 +116,11 @@ is "$(echo "$rec" | jq -r '"\(.exit_code) \(.signal)"')" "-1 0" \
 ok $? "the table's ORIGIN column says slurm $job.$step"
 
 # ---- sbatch: two burning tasks, accounted with their ids and CPU time ----
+# The copy of the CLI in $dir (tmpfs): exec'ing it from the checkout would
+# wait on the host's file system, time in the leaf that is not CPU time.
 cat >"$dir/burn.sh" <<EOF
 #!/bin/sh
-srun --cpool-vs=a $cpool burn --cpu-seconds 20
+srun --cpool-vs=a $dir/cpool burn --cpu-seconds 20
 EOF
 bjob=$(sbatch --parsable -n 2 -o "$dir/burn.out" --cpool-vs=a "$dir/burn.sh" 2>"$dir/sbatch.err")
 check $? "sbatch of 2 tasks is accepted (job $bjob)" || sed 's/^/# /' "$dir/sbatch.err"
