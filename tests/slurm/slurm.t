@@ -175,7 +175,7 @@ wait "$srun_pid" 2>/dev/null
 
 # ---- a full VS, and a stopped cpoold: the task fails, saying why ----
 # Slurm's count is right (2 CPUs), but a job of cpool's own holds one of them.
-hold=$("$cpool" submit --vs a -- sleep 600)
+hold=$("$cpool" submit --vs a --stdout /dev/null -- sleep 600) # not cpool-N.out in the checkout
 wait_state "$hold" running
 ok $? "cpool job $hold holds one CPU of VS a"
 timeout 300 srun -n2 --cpool-vs=a sleep 5 2>"$dir/full.err"
