@@ -6,12 +6,6 @@
 #include <sys/types.h>
 
 /*
- * mkdir -p: the missing parents with 0755, @dir itself with @mode (an
- * existing @dir is left as it is).  0 or a negative errno.
- */
-int cpool_mkdir_p(const char *dir, mode_t mode);
-
-/*
  * Replaces @path with @len bytes of @buf atomically: written to a temporary
  * file beside it (mode 0644), flushed, then renamed over @path, so a reader
  * (node_exporter's textfile collector) sees the old or the new file, never

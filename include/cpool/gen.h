@@ -51,8 +51,6 @@ struct cpool_dist {
  */
 int cpool_dist_parse(const char *text, int integer, struct cpool_dist *d, struct cpool_error *e);
 double cpool_dist_sample(const struct cpool_dist *d, struct cpool_rng *r);
-/* The distribution's mean (for a progress estimate and a sanity check). */
-double cpool_dist_mean(const struct cpool_dist *d);
 
 /*
  * Noise on the estimates, because a user's requested time is rarely the

@@ -32,7 +32,7 @@ struct cpool_job_limits {
 	bool kill_grace_set;
 	uint32_t pids_max; /* per job leaf; 0 = the default (CPOOL_JOB_PIDS_MAX_DEFAULT) */
 	bool pids_unlimited; /* "max": no per-job cap (the VS's pids_max still holds) */
-	/* Unset (set[i] false): the documented default of cpool_job_rlimit_default(). */
+	/* Unset (set[i] false): the documented default (docs/config.md). */
 	bool rlimit_set[CPOOL_JOB_RLIMIT__COUNT];
 	struct rlimit rlimit[CPOOL_JOB_RLIMIT__COUNT];
 };
@@ -43,12 +43,8 @@ struct cpool_job_limits {
 /* Seconds between a timed-out job's SIGTERM and its kill. */
 double cpool_job_kill_grace(const struct cpool_job_limits *l);
 
-/* "job_rlimit_nofile", ...: the config key of @which. */
-const char *cpool_job_rlimit_key(enum cpool_job_rlimit which);
 /* RLIMIT_NOFILE, ... */
 int cpool_job_rlimit_resource(enum cpool_job_rlimit which);
-/* The limit a job gets when its VS does not set @which (docs/config.md). */
-struct rlimit cpool_job_rlimit_default(enum cpool_job_rlimit which);
 /* The limit in force for @which: the VS's, else the default. */
 struct rlimit cpool_job_rlimit_get(const struct cpool_job_limits *l, enum cpool_job_rlimit which);
 /* The pids.max of a job's leaf; 0 = "max". */
@@ -60,8 +56,6 @@ uint32_t cpool_job_pids_max(const struct cpool_job_limits *l);
  */
 int cpool_job_limits_set(struct cpool_job_limits *l, const char *key, const char *value,
 			 struct cpool_error *e);
-/* "default_time, max_time, kill_grace, job_pids_max, job_rlimit_nofile, ...": for messages. */
-const char *cpool_job_limits_keys(void);
 /*
  * The keys that are set, as config-style strings, through @put (for the
  * store and `vs list`): parsing them back gives the same limits.
@@ -94,5 +88,13 @@ double cpool_job_policy_estimate(double estimate, double time_limit, double fall
  * used up @time_limit (0: never).
  */
 bool cpool_job_time_exceeded(double time_limit, double run_s);
+/*
+ * When a run began: the supervisor's exec instant @exec_s when it reported
+ * one (> 0) no later than @now_s, the daemon's reading, else @now_s.  A
+ * report the daemon reads late must not start the run after its end.
+ */
+double cpool_job_run_start(double exec_s, double now_s);
+/* The run from @start_s to @end_s, readings of a clock that can step: never negative. */
+double cpool_job_run_span(double start_s, double end_s);
 
 #endif /* CPOOL_JOB_LIMITS_H */

@@ -118,8 +118,6 @@ double cpool_kmetrics_mean(uint64_t sum, uint64_t count);
 
 /* Lower bound in ns of histogram bucket @slot; UINT64_MAX past the last. */
 uint64_t cpool_kmetrics_hist_lower(int slot);
-/* How many of @hist's values are below @bound ns, counting whole buckets only: @bound must be a bucket edge. */
-uint64_t cpool_kmetrics_hist_below(const uint64_t *hist, int slots, uint64_t bound);
 
 /* A cgroup by id in a sorted snapshot, or NULL. */
 const struct cpool_kmetrics_cgroup *

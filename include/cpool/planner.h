@@ -58,6 +58,9 @@ const char *cpool_numa_name(enum cpool_numa numa);
 int cpool_numa_parse(const char *text, enum cpool_numa *numa);
 const char *cpool_smt_name(enum cpool_smt smt);
 int cpool_smt_parse(const char *text, enum cpool_smt *smt);
+/* Every value's name, "a, b, c", for the messages that offer them. */
+const char *cpool_numa_names(void);
+const char *cpool_smt_names(void);
 
 struct cpool_planner;
 

@@ -96,7 +96,6 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 int cpool_store_vs_put(struct cpool_store *store, const char *name, const char *spec_json,
 		       const char *cpus, const char *mems);
 int cpool_store_vs_delete(struct cpool_store *store, const char *name);
-int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s);
 /* @n samples in one transaction (all or none). */
 int cpool_store_samples_insert(struct cpool_store *store, const struct cpool_vs_sample *s,
 			       size_t n);

@@ -39,6 +39,7 @@ struct cpool_supervisor {
 	int pidfd; /* readable when the supervisor has exited */
 	int report_fd; /* non-blocking read end of its start report; -1 once read */
 	pid_t job_pid; /* the job's main process, once it exec'd */
+	double exec_time; /* when it exec'd, on the supervisor's clock; 0: unknown */
 	bool is_child; /* ours to reap (false after a daemon restart) */
 };
 

@@ -284,13 +284,15 @@ static void test_permissions(void)
 static void test_launch_failure(void)
 {
 	json_t *res;
-	int64_t id = submit_as(
-		U1, json_pack("{s:[s], s:s}", "argv", "/nonexistent/program", "cwd", "/"));
+	/* Output to /dev/null: the default file in the read-only / would fail the job first. */
+	int64_t id = submit_as(U1, json_pack("{s:[s], s:s, s:s}", "argv", "/nonexistent/program",
+					     "cwd", "/", "stdout", "/dev/null"));
 
 	res = wait_job(U1, id);
 	is_str(jstr(res, "state"), "failed", "a job whose program does not exist fails");
-	ok(strstr(jstr(res, "error"), "/nonexistent/program") != NULL, "and says why: %s",
-	   jstr(res, "error"));
+	ok(strstr(jstr(res, "error"), "/nonexistent/program") &&
+		   strstr(jstr(res, "error"), strerror(ENOENT)),
+	   "and says why: %s", jstr(res, "error"));
 	json_decref(res);
 }
 

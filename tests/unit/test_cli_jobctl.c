@@ -162,6 +162,52 @@ static void test_history(void)
 	is_int(cli(NULL, "history --format xml"), 2, "an unknown format: usage error");
 }
 
+/*
+ * cpool run shares submit's job options; those of a job that waits,
+ * repeats or writes to files it refuses itself, naming the option and
+ * what to use instead, before it connects.
+ */
+static void test_run(void)
+{
+	static const char *const refused[] = {
+		"--hold", "--after 12", "--array 0-9", "--stdout out.txt", "--stderr err.txt",
+	};
+	json_t *all, *a;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char opt[16];
+
+		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(refused[i], " "), refused[i]);
+		ok(cli(NULL, "run %s -- true", refused[i]) == 2, "run %s: usage error", opt);
+		ok(strncmp(err_out, "cpool run: ", 11) == 0 && strstr(err_out, opt) &&
+			   (strstr(err_out, "cpool submit") || strstr(err_out, "redirect")),
+		   "run %s: says why and what to use instead", opt);
+		ok(fake_request_count() == 0, "run %s: nothing sent", opt);
+	}
+	cli(NULL, "run --help");
+	ok(strstr(out, "--time") && !strstr(out, "  --hold") && !strstr(out, "  --array"),
+	   "run --help: --time among the options, the refused ones not");
+	ok(strstr(out, "are refused") != NULL, "run --help: says which are refused");
+
+	/* The fake knows no job 42 to wait for: run fails after its submit. */
+	is_int(cli(NULL, "run --time 5m --cpus 2 --name r -- true"), 1,
+	       "run --time: sent (the fake has no job to wait on)");
+	all = fake_requests();
+	a = args_of(all, 0);
+	is_str(json_string_value(json_object_get(json_array_get(all, 0), "op")), "submit",
+	       "run: a submit first");
+	is_double(json_number_value(json_object_get(a, "time")), 300, 1e-9, "run: time sent");
+	ok(json_is_true(json_object_get(a, "attach")), "run: attached");
+	is_int(json_integer_value(json_object_get(a, "cpus")), 2, "run: cpus sent");
+	is_str(json_string_value(json_object_get(a, "name")), "r", "run: name sent");
+	ok(!json_object_get(a, "stdout") && !json_object_get(a, "hold"),
+	   "run: no stdout path, no hold");
+	json_decref(all);
+	is_int(cli(NULL, "run"), 2, "run without a command: usage error");
+	ok(strstr(err_out, "no command given: cpool run [OPTIONS]") != NULL,
+	   "run without a command: says so");
+}
+
 int main(void)
 {
 	if (!fake_cpool_built()) {
@@ -175,6 +221,7 @@ int main(void)
 	test_cancel();
 	test_wait();
 	test_history();
+	test_run();
 	fake_stop();
 	done_testing();
 	return exit_status();

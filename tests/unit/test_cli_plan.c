@@ -80,7 +80,7 @@ int main(void)
 
 	snprintf(args, sizeof(args), "plan %s --vs cpus=4,numa=near --json", syn);
 	is_int(run(args), 1, "plan bad --vs: exit 1");
-	is_str(json_str("error"), "--vs: numa: 'near' is not valid; use local, spread or any",
+	is_str(json_str("error"), "--vs: numa: 'near' is not valid; use one of any, local, spread",
 	       "plan bad --vs: says what is valid");
 
 	snprintf(args, sizeof(args), "plan %s --vs cpus=4 --fit tightest --json", syn);

@@ -66,6 +66,8 @@ static void test_vs(void)
 
 	is_int(cli(NULL, "vs"), 2, "vs without a verb: usage error");
 	is_int(cli(NULL, "vs grow web cpus=2"), 2, "vs unknown verb: usage error");
+	ok(strstr(err_out, "'grow' is not one of list, create, resize, destroy") != NULL,
+	   "vs unknown verb: offers the verbs, from their table");
 	is_int(cli(NULL, "vs create web"), 2, "vs create without keys: usage error");
 	is_int(cli(NULL, "vs resize web cpus"), 2, "vs resize with a key but no '=': usage error");
 	is_int(cli(NULL, "vs resize web =4"), 2, "vs resize with no key: usage error");

@@ -135,7 +135,7 @@ static void bad_files(void)
 		"zero CPUs");
 	error_is(
 		"[vserver db]\ncpus = 4\nnuma = remote\n",
-		"pool.ini:3: [vserver db] key 'numa': 'remote' is not valid; use local, spread or any",
+		"pool.ini:3: [vserver db] key 'numa': 'remote' is not valid; use one of any, local, spread",
 		"bad numa");
 	error_is("[vserver db]\ncpus = 4\nmemory = 12Q\n",
 		 "pool.ini:3: [vserver db] key 'memory': '12Q' is not a size; write bytes with an "
@@ -147,7 +147,7 @@ static void bad_files(void)
 		 "zero memory limit");
 	error_is(
 		"[vserver db]\ncpus = 4\nsmt = half\n",
-		"pool.ini:3: [vserver db] key 'smt': 'half' is not valid; use full-cores or threads",
+		"pool.ini:3: [vserver db] key 'smt': 'half' is not valid; use one of full-cores, threads",
 		"bad smt");
 	error_is("[vserver db]\ncpus = 4\nexclusive = maybe\n",
 		 "pool.ini:3: [vserver db] key 'exclusive': 'maybe' is not valid; use yes or no",

@@ -42,7 +42,7 @@ int main(void)
 		struct cpool_vs_sample s = { .time = now - (i < 1200 ? 40 : 1) * day + i,
 					     .vs = "v" };
 
-		if (cpool_store_sample_insert(d.store, &s))
+		if (cpool_store_samples_insert(d.store, &s, 1))
 			bail_out("sample: %s", cpool_store_errmsg(d.store));
 	}
 	for (int i = 0; i < 300; i++) {

@@ -122,6 +122,20 @@ static void time_limits(void)
 	   "exceeded at the limit, not before");
 }
 
+/* A start report read after the job ended (cancelled at once, loop busy) gave a run of -0.002 s. */
+static void run_span(void)
+{
+	is_double(cpool_job_run_start(100.0, 100.5), 100.0, 1e-9,
+		  "a run starts at the supervisor's exec, not when the daemon read the report");
+	is_double(cpool_job_run_start(0, 100.5), 100.5, 1e-9,
+		  "without an exec instant, at the daemon's reading");
+	is_double(cpool_job_run_start(101.0, 100.5), 100.5, 1e-9,
+		  "never later than the daemon's reading");
+	is_double(cpool_job_run_span(100.0, 100.25), 0.25, 1e-9, "a run is end minus start");
+	is_double(cpool_job_run_span(100.5, 100.498), 0, 0,
+		  "an end read before the start (the clock stepped, or read late) adds nothing");
+}
+
 static void config(void)
 {
 	struct cpool_pool_config c;
@@ -152,10 +166,11 @@ static void config(void)
 
 int main(void)
 {
-	plan(45);
+	plan(50);
 	defaults();
 	keys();
 	time_limits();
+	run_span();
 	config();
 	done_testing();
 	return exit_status();

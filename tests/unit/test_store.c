@@ -107,8 +107,8 @@ int main(void)
 	is_int(cpool_store_vs_put(s, "db", "{}", "2-5", "1"), 0, "vs update");
 	is_int(cpool_store_vs_delete(s, "db"), 0, "vs delete");
 	is_int(cpool_store_vs_delete(s, "db"), -ENOENT, "vs delete twice");
-	is_int(cpool_store_sample_insert(
-		       s, &(struct cpool_vs_sample){ .time = 1, .vs = "db", .rul = 0.5 }),
+	is_int(cpool_store_samples_insert(
+		       s, &(struct cpool_vs_sample){ .time = 1, .vs = "db", .rul = 0.5 }, 1),
 	       0, "sample");
 	cpool_store_close(s);
 

@@ -105,6 +105,16 @@ static void csv_errors(void)
 		   "csv error %zu has a message (%s)", i, e.msg);
 		cpool_trace_free(&t);
 	}
+	{
+		struct cpool_trace t;
+		struct cpool_error e;
+
+		read_text("id,submit,runtime,cpus,mem,priority,colour\n", CPOOL_TRACE_CSV, &t, &e);
+		ok(strstr(e.msg, "unknown column (known: id, submit, runtime, cpus, mem, priority, "
+				 "estimate, vs, user)") != NULL,
+		   "csv: an unknown column's message offers every known one (%s)", e.msg);
+		cpool_trace_free(&t);
+	}
 }
 
 static void swf(void)

@@ -73,7 +73,8 @@ void cli_help(const struct cli_spec *spec, const struct cli_option *opts, FILE *
 		fprintf(out, "\n%s\n", spec->about);
 	fputc('\n', out);
 	for (int i = 0; i < n; i++)
-		help_line(&all[i], out);
+		if (all[i].help)
+			help_line(&all[i], out);
 	if (spec->epilog)
 		fprintf(out, "\n%s\n", spec->epilog);
 }

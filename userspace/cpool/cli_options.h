@@ -40,7 +40,7 @@ struct cli_option {
 	const char *name; /* the long name, without "--" */
 	int letter; /* the short name, or 0 */
 	const char *arg; /* the argument's name in --help ("N", "FILE"); NULL: none */
-	const char *help; /* '\n' continues it on the next line, aligned */
+	const char *help; /* '\n' continues it on the next line, aligned; NULL: not in --help */
 	cli_setter *set;
 	void *target;
 	double min, max; /* bounds of the numeric setters; max 0: no upper one, both 0: none */

@@ -6,19 +6,14 @@
  * (Ctrl-C, a hang-up, kill), the connection closes and cpoold cancels the
  * job.  Our exit status is the job's.
  */
-#include <errno.h>
-#include <limits.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include <stdio.h>
 
 #include "cli_common.h"
+#include "cli_submit.h"
 #include "command.h"
 
 #define PROG "cpool run"
-
-extern char **environ;
 
 static const struct cli_spec cmd_spec = {
 	.prog = PROG,
@@ -32,70 +27,24 @@ static const struct cli_spec cmd_spec = {
 	.socket = true,
 	.operands = true,
 	.options_first = true,
+	.epilog = "cpool submit's --stdout, --stderr, --hold, --after and --array are refused\n"
+		  "(exit status 2): this job runs once, as soon as it may, on this terminal.",
 };
-
-static json_t *string_array(char **v, int n)
-{
-	json_t *arr = json_array();
-
-	for (int i = 0; v[i] && (n < 0 || i < n); i++)
-		json_array_append_new(arr, json_string(v[i]));
-	return arr;
-}
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *vs = NULL, *name = NULL;
-	long long cpus = 1, priority = 0;
-	uint64_t mem = 0;
-	double estimate = 0;
-	const struct cli_option opts[] = {
-		CLI_STRING(0, "vs", "NAME", &vs, "the virtual server (default: placement chooses)"),
-		CLI_INT(0, "cpus", "N", &cpus, 1, 4096, "CPUs (default 1)"),
-		CLI_SIZE(0, "mem", "SIZE", &mem, INT64_MAX,
-			 "memory limit, e.g. 512M, 2G (default: the VS's)"),
-		CLI_DURATION(0, "estimate", "DUR", &estimate, 0, 0,
-			     "expected run time, e.g. 90s, 5m (for sjf, srtf, easy)"),
-		CLI_INT(0, "priority", "P", &priority, -20, 19,
-			"-20..19, lower is more urgent (default 0)"),
-		CLI_STRING(0, "name", "NAME", &name, "a label (default: the program's name)"),
-		CLI_END,
-	};
 	static const int stdio[3] = { 0, 1, 2 };
 	struct cpool_apiclient *client;
-	char cwd[PATH_MAX], label[24];
+	char label[24];
 	struct cpool_error err;
 	struct cli_args a;
 	json_t *args, *result, *rec;
 	long long id;
-	int r;
+	int r = cli_job_parse(&cmd_spec, true, argc, argv, &a, &args);
 
-	r = cli_parse(&cmd_spec, opts, argc, argv, &a);
 	if (r != CLI_PARSED)
 		return r;
-	if (a.argc < 1 || !a.argv[0][0])
-		return cli_usage_error(PROG,
-				       "no command given: cpool run [OPTIONS] -- CMD [ARGS...]");
-	if ((vs && !*vs) || (name && !*name))
-		return cli_usage_error(PROG, "an option's value is empty");
-	if (!getcwd(cwd, sizeof(cwd)))
-		return cli_fail(PROG, "cannot tell the current directory: %s", strerror(errno));
-
-	args = json_object();
-	json_object_set_new(args, "argv", string_array(a.argv, a.argc));
-	json_object_set_new(args, "env", string_array(environ, -1));
-	json_object_set_new(args, "cwd", json_string(cwd));
-	json_object_set_new(args, "cpus", json_integer(cpus));
-	json_object_set_new(args, "priority", json_integer(priority));
 	json_object_set_new(args, "attach", json_true());
-	if (mem)
-		json_object_set_new(args, "mem", json_integer((json_int_t)mem));
-	if (estimate > 0)
-		json_object_set_new(args, "estimate", json_real(estimate));
-	if (vs)
-		json_object_set_new(args, "vs", json_string(vs));
-	if (name)
-		json_object_set_new(args, "name", json_string(name));
 
 	client = cli_connect(PROG, a.socket);
 	if (!client) {

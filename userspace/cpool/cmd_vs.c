@@ -4,6 +4,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "cpool/enum_names.h"
 #include "cpool/units.h"
 
 static const struct cli_spec cmd_spec = {
@@ -86,40 +87,45 @@ static json_t *parse_spec(const char *prog, char **kv, int n)
 	return keys;
 }
 
+enum vs_verb { VS_LIST, VS_CREATE, VS_RESIZE, VS_DESTROY, VS__COUNT };
+
+static const char *const verb_table[VS__COUNT] = {
+	[VS_LIST] = "list",
+	[VS_CREATE] = "create",
+	[VS_RESIZE] = "resize",
+	[VS_DESTROY] = "destroy",
+};
+static struct cpool_enum_names verb_names = CPOOL_ENUM_NAMES(verb_table);
+
 static int cmd_vs(int argc, char **argv)
 {
 	static const struct {
-		const char *name;
 		enum cpool_op op;
 		int min_args, max_args; /* after the verb */
 		const char *synopsis;
-	} verbs[] = {
-		{ "list", CPOOL_OP_VS_LIST, 0, 0, "[--json]" },
-		{ "create", CPOOL_OP_VS_CREATE, 2, 1 << 20,
-		  "NAME KEY=VALUE... (e.g. cpus=4 memory=2G)" },
-		{ "resize", CPOOL_OP_VS_RESIZE, 2, 1 << 20,
-		  "NAME KEY=VALUE... (only the keys to change)" },
-		{ "destroy", CPOOL_OP_VS_DESTROY, 1, 1, "NAME" },
+	} verbs[VS__COUNT] = {
+		[VS_LIST] = { CPOOL_OP_VS_LIST, 0, 0, "[--json]" },
+		[VS_CREATE] = { CPOOL_OP_VS_CREATE, 2, 1 << 20,
+				"NAME KEY=VALUE... (e.g. cpus=4 memory=2G)" },
+		[VS_RESIZE] = { CPOOL_OP_VS_RESIZE, 2, 1 << 20,
+				"NAME KEY=VALUE... (only the keys to change)" },
+		[VS_DESTROY] = { CPOOL_OP_VS_DESTROY, 1, 1, "NAME" },
 	};
 	struct cli_spec verb_spec = cmd_spec;
 	const char *verb;
 	char prog[64];
 	struct cli_args a;
 	json_t *args = NULL, *result;
-	size_t v;
-	int n, r;
+	int v, n, r;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		cli_help(&cmd_spec, NULL, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	verb = argv[1];
-	for (v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
-		if (strcmp(verb, verbs[v].name) == 0)
-			break;
-	if (v == sizeof(verbs) / sizeof(verbs[0]))
-		return cli_usage_error(cmd_spec.prog,
-				       "'%s' is not one of list, create, resize, destroy", verb);
+	if (cpool_enum_parse(&verb_names, verb, &v))
+		return cli_usage_error(cmd_spec.prog, "'%s' is not one of %s", verb,
+				       cpool_enum_list(&verb_names));
 	snprintf(prog, sizeof(prog), "cpool vs %s", verb);
 	verb_spec.prog = prog;
 	r = cli_parse(&verb_spec, NULL, argc - 1, argv + 1, &a);

@@ -85,7 +85,7 @@ static void end_attached(struct cpoold *d, struct djob *j, const char *error)
 		j->rec.oom = u.memory.oom_kill > 0;
 	}
 	if (jobs_running(j) && j->rec.start_time > 0)
-		j->rec.run_time += t - j->rec.start_time;
+		j->rec.run_time += cpool_job_run_span(j->rec.start_time, t);
 	j->rec.end_time = t;
 	/* slurmstepd reaps the task: its status is Slurm's to report (sacct), not ours. */
 	j->rec.exit_code = -1;

@@ -460,7 +460,7 @@ static void finish_from_record(struct cpoold *d, struct djob *j, const struct cp
 	bool cancelled = j->cancel_requested;
 
 	if (jobs_running(j) && j->rec.start_time > 0)
-		j->rec.run_time += rec->end_time - j->rec.start_time;
+		j->rec.run_time += cpool_job_run_span(j->rec.start_time, rec->end_time);
 	give_back_cpus(d, j);
 	if (rec->launch_failed) {
 		fail_job(d, j, rec->error);
@@ -543,8 +543,11 @@ static void handle_report(struct cpoold *d, struct djob *j)
 	 * Its run (and time limit) counts from the exec, not from the launch,
 	 * which a slow file system or machine may stretch.  A crash before
 	 * this store leaves the launch's instant: the earlier, stricter one.
+	 * The exec's instant is the supervisor's: a report read late (the
+	 * loop busy, the job already killed) must not start the run after
+	 * the end the supervisor will record.
 	 */
-	j->rec.start_time = now_s();
+	j->rec.start_time = cpool_job_run_start(j->sup.exec_time, now_s());
 	if (cpool_store_job_update(d->store, &j->rec))
 		log_err("job %lld: store its start: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));
@@ -874,7 +877,7 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 		return r;
 	}
 	crash_point(CRASH_PREEMPT_FREEZE_REQUESTED);
-	j->rec.run_time += now_s() - j->rec.start_time;
+	j->rec.run_time += cpool_job_run_span(j->rec.start_time, now_s());
 	j->rec.state = CPOOL_JOB_FROZEN;
 	if (cpool_store_job_update(d->store, &j->rec))
 		log_err("job %lld: store its preemption: %s", (long long)j->rec.id,

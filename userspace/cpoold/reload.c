@@ -46,21 +46,8 @@ struct reload {
 	struct vs_plan *plan;
 	int n_plan;
 	json_t *changes; /* what was (or would be) done, one sentence each */
-	char why[1024]; /* why it is refused */
+	struct cpool_error why; /* why it is refused, or stopped part-way */
 };
-
-static int refuse(struct reload *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int refuse(struct reload *r, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->why, sizeof(r->why), fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 static void change(struct reload *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -127,8 +114,9 @@ static int check_restart_only(struct reload *r)
 	else if (ol->idle_timeout != nl->idle_timeout)
 		key = "[limits] idle_timeout";
 	if (key)
-		return refuse(r, -EINVAL, "%s changed: it takes effect only at a restart of cpoold",
-			      key);
+		return cpool_error_set(&r->why, -EINVAL,
+				       "%s changed: it takes effect only at a restart of cpoold",
+				       key);
 	return 0;
 }
 
@@ -145,7 +133,7 @@ static int diff_vservers(struct reload *r)
 
 	r->plan = calloc((size_t)(d->n_vs + r->nc.nr_vs + 1), sizeof(*r->plan));
 	if (!r->plan)
-		return refuse(r, -ENOMEM, "out of memory");
+		return cpool_error_set(&r->why, -ENOMEM, "out of memory");
 	for (int i = 0; i < d->n_vs; i++) {
 		const struct vsrv *v = &d->vs[i];
 		int running, queued, k;
@@ -155,8 +143,8 @@ static int diff_vservers(struct reload *r)
 			/* A VS made with `cpool vs create` is the API's, not the file's. */
 			if (in_config(&d->cfg, v->vs.name, NULL)) {
 				if (running + queued)
-					return refuse(
-						r, -EBUSY,
+					return cpool_error_set(
+						&r->why, -EBUSY,
 						"vserver %s is gone from the configuration but "
 						"has %d running and %d queued jobs; a reload "
 						"never ends jobs: cancel them or let them end, "
@@ -168,8 +156,8 @@ static int diff_vservers(struct reload *r)
 		}
 		if (!same_shape(&v->spec, &r->nc.vs[k])) {
 			if (running + queued)
-				return refuse(
-					r, -EBUSY,
+				return cpool_error_set(
+					&r->why, -EBUSY,
 					"vserver %s: numa, smt, exclusive, mems or an "
 					"explicit CPU list changed, which places it anew, but it "
 					"has %d running and %d queued jobs; a reload never ends "
@@ -179,11 +167,11 @@ static int diff_vservers(struct reload *r)
 		} else if (v->spec.cpus != r->nc.vs[k].cpus ||
 			   !same_limits(&v->spec.limits, &r->nc.vs[k].limits)) {
 			if (r->nc.vs[k].cpus < cpool_cpuset_count(&v->busy))
-				return refuse(r, -EBUSY,
-					      "vserver %s: %d CPUs are in use by running jobs; it "
-					      "cannot shrink to %d",
-					      v->vs.name, cpool_cpuset_count(&v->busy),
-					      r->nc.vs[k].cpus);
+				return cpool_error_set(
+					&r->why, -EBUSY,
+					"vserver %s: %d CPUs are in use by running jobs; it "
+					"cannot shrink to %d",
+					v->vs.name, cpool_cpuset_count(&v->busy), r->nc.vs[k].cpus);
 			add_plan(r, VS_RESIZE, i, k);
 			r->plan[r->n_plan - 1].shrink = r->nc.vs[k].cpus < v->spec.cpus;
 		} else {
@@ -215,11 +203,11 @@ static int plan_scratch(struct reload *r, struct cpool_planner **out)
 	struct cpool_vserver *placed = NULL;
 	char(*errs)[256] = NULL;
 	int n_new = 0, ret, failed;
-	struct cpool_error pe;
-
-	ret = cpool_planner_new(&p, d->topo, cpool_planner_reserved(d->planner), &pe);
-	if (ret)
-		return refuse(r, ret, "plan: %s", pe.msg);
+	ret = cpool_planner_new(&p, d->topo, cpool_planner_reserved(d->planner), &r->why);
+	if (ret) {
+		cpool_error_prefix(&r->why, "plan");
+		return ret;
+	}
 	cpool_planner_restrict(p, &d->pool.machine_cpus);
 	for (int i = 0; i < r->n_plan; i++) {
 		struct vs_plan *pl = &r->plan[i];
@@ -230,9 +218,9 @@ static int plan_scratch(struct reload *r, struct cpool_planner **out)
 		vs = d->vs[pl->live].vs;
 		if (pl->action == VS_RESIZE)
 			vs.limits = r->nc.vs[pl->spec].limits; /* the memory ledger checks it */
-		ret = cpool_planner_adopt(p, &vs, d->vs[pl->live].spec.smt, &pe);
+		ret = cpool_planner_adopt(p, &vs, d->vs[pl->live].spec.smt, &r->why);
 		if (ret) {
-			refuse(r, ret, "vserver %s: %s", vs.name, pe.msg);
+			cpool_error_prefix(&r->why, "vserver %s", vs.name);
 			goto fail;
 		}
 		pl->out = vs;
@@ -249,16 +237,15 @@ static int plan_scratch(struct reload *r, struct cpool_planner **out)
 			if (r->nc.vs[pl->spec].cpus == v->spec.cpus)
 				continue;
 			ret = cpool_planner_resize(p, v->vs.name, r->nc.vs[pl->spec].cpus, &got,
-						   &pe);
-			if (ret) {
-				refuse(r, ret, "%s", pe.msg);
+						   &r->why);
+			if (ret)
 				goto fail;
-			}
 			if (!cpool_cpuset_subset(&v->busy, &got.cpus)) {
-				refuse(r, -EBUSY,
-				       "vserver %s: shrinking to %d CPUs would take CPUs its running "
-				       "jobs use",
-				       v->vs.name, r->nc.vs[pl->spec].cpus);
+				cpool_error_set(
+					&r->why, -EBUSY,
+					"vserver %s: shrinking to %d CPUs would take CPUs its running "
+					"jobs use",
+					v->vs.name, r->nc.vs[pl->spec].cpus);
 				goto fail;
 			}
 			got.limits = r->nc.vs[pl->spec].limits;
@@ -268,7 +255,7 @@ static int plan_scratch(struct reload *r, struct cpool_planner **out)
 	placed = calloc((size_t)r->n_plan + 1, sizeof(*placed));
 	errs = calloc((size_t)r->n_plan + 1, sizeof(*errs));
 	if (!specs || !placed || !errs) {
-		refuse(r, -ENOMEM, "out of memory");
+		cpool_error_set(&r->why, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	for (int i = 0; i < r->n_plan; i++)
@@ -278,7 +265,7 @@ static int plan_scratch(struct reload *r, struct cpool_planner **out)
 	if (failed) {
 		for (int i = 0; i < n_new; i++)
 			if (errs[i][0]) {
-				refuse(r, -ENOSPC, "%s", errs[i]);
+				cpool_error_set(&r->why, -ENOSPC, "%s", errs[i]);
 				break;
 			}
 		goto fail;
@@ -302,12 +289,11 @@ fail:
 static int destroy_vs(struct reload *r, const char *name)
 {
 	struct cpoold *d = r->d;
-	struct cpool_error e = { 0 };
 	int i = pool_index(d, name), ret;
 
-	ret = cpool_cg_vs_destroy(&d->pool, name, 10000, &e);
+	ret = cpool_cg_vs_destroy(&d->pool, name, 10000, &r->why);
 	if (ret)
-		return refuse(r, ret, "%s", e.msg);
+		return ret;
 	cpool_store_vs_delete(d->store, name);
 	memmove(&d->vs[i], &d->vs[i + 1], (size_t)(d->n_vs - i - 1) * sizeof(d->vs[0]));
 	d->n_vs--;
@@ -319,17 +305,16 @@ static int create_vs(struct reload *r, const struct cpool_vs_spec *spec,
 		     const struct cpool_vserver *out)
 {
 	struct cpoold *d = r->d;
-	struct cpool_error e = { 0 };
 	struct vsrv *v;
 	int ret = pool_vs_add(d, spec, out);
 
 	if (ret)
-		return refuse(r, ret, "out of memory");
+		return cpool_error_set(&r->why, ret, "out of memory");
 	v = &d->vs[d->n_vs - 1];
-	ret = cpool_cg_vs_create(&d->pool, out, &v->cg, &e);
+	ret = cpool_cg_vs_create(&d->pool, out, &v->cg, &r->why);
 	if (ret) {
 		d->n_vs--;
-		return refuse(r, ret, "%s", e.msg);
+		return ret;
 	}
 	pool_vs_log_partition(v);
 	pool_vs_persist(d, v);
@@ -364,15 +349,14 @@ static int apply_vservers(struct reload *r)
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < r->n_plan; i++) {
 			struct vs_plan *pl = &r->plan[i];
-			struct cpool_error e = { 0 };
 			struct vsrv *v;
 
 			if (pl->action != VS_RESIZE || resize_order(pl) != pass)
 				continue;
 			v = &d->vs[pl->live];
-			ret = cpool_cg_vs_resize(&d->pool, &pl->out, &v->cg, &e);
+			ret = cpool_cg_vs_resize(&d->pool, &pl->out, &v->cg, &r->why);
 			if (ret)
-				return refuse(r, ret, "%s", e.msg);
+				return ret;
 			v->spec = r->nc.vs[pl->spec];
 			v->vs = pl->out;
 			pool_vs_persist(d, v);
@@ -454,9 +438,7 @@ int reload_run(struct cpoold *d, json_t **result, struct cpool_error *e)
 	int ret;
 
 	*result = NULL;
-	ret = cpool_config_load(&r.nc, d->config_path, e);
-	if (ret)
-		snprintf(r.why, sizeof(r.why), "%s", e->msg);
+	ret = cpool_config_load(&r.nc, d->config_path, &r.why);
 	if (!ret)
 		ret = check_restart_only(&r);
 	if (!ret)
@@ -464,10 +446,10 @@ int reload_run(struct cpoold *d, json_t **result, struct cpool_error *e)
 	if (!ret)
 		ret = plan_scratch(&r, &planner);
 	if (ret) {
-		log_err("reload of %s refused, nothing changed: %s", d->config_path, r.why);
-		remember(d, ret, r.why, r.changes);
+		log_err("reload of %s refused, nothing changed: %s", d->config_path, r.why.msg);
+		remember(d, ret, r.why.msg, r.changes);
 		cpool_error_set(e, ret, "reload of %s refused, nothing changed: %s", d->config_path,
-				r.why);
+				r.why.msg);
 		goto out;
 	}
 	ret = apply_vservers(&r);
@@ -480,9 +462,10 @@ int reload_run(struct cpoold *d, json_t **result, struct cpool_error *e)
 	if (ret) {
 		log_err("reload of %s stopped part-way: %s; restart cpoold to make the pool match "
 			"the file",
-			d->config_path, r.why);
-		remember(d, ret, r.why, r.changes);
-		cpool_error_set(e, ret, "reload of %s stopped part-way: %s", d->config_path, r.why);
+			d->config_path, r.why.msg);
+		remember(d, ret, r.why.msg, r.changes);
+		cpool_error_set(e, ret, "reload of %s stopped part-way: %s", d->config_path,
+				r.why.msg);
 		goto out;
 	}
 	reload_policy_settings(d, &r.nc, r.changes);

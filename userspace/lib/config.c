@@ -158,8 +158,8 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	}
 	if (strcmp(key, "numa") == 0) {
 		if (cpool_numa_parse(value, &s->numa))
-			return cpool_error_set(
-				e, -EINVAL, "'%s' is not valid; use local, spread or any", value);
+			return cpool_error_set(e, -EINVAL, "'%s' is not valid; use one of %s",
+					       value, cpool_numa_names());
 		return 0;
 	}
 	if (strcmp(key, "mems") == 0) {
@@ -181,8 +181,8 @@ int cpool_vs_spec_set(struct cpool_vs_spec *s, const char *key, const char *valu
 	}
 	if (strcmp(key, "smt") == 0) {
 		if (cpool_smt_parse(value, &s->smt))
-			return cpool_error_set(
-				e, -EINVAL, "'%s' is not valid; use full-cores or threads", value);
+			return cpool_error_set(e, -EINVAL, "'%s' is not valid; use one of %s",
+					       value, cpool_smt_names());
 		return 0;
 	}
 	if (strcmp(key, "cpu_weight") == 0) {

@@ -172,26 +172,6 @@ double cpool_dist_sample(const struct cpool_dist *d, struct cpool_rng *r)
 	return 0;
 }
 
-double cpool_dist_mean(const struct cpool_dist *d)
-{
-	double sum = 0;
-
-	switch (d->kind) {
-	case CPOOL_DIST_FIXED:
-	case CPOOL_DIST_EXP:
-		return d->a;
-	case CPOOL_DIST_LOGNORMAL:
-		return exp(d->a + d->b * d->b / 2);
-	case CPOOL_DIST_UNIFORM:
-		return (d->a + d->b) / 2;
-	case CPOOL_DIST_CHOICE:
-		for (int i = 0; i < d->n_choices; i++)
-			sum += d->choice[i];
-		return d->n_choices ? sum / d->n_choices : 0;
-	}
-	return 0;
-}
-
 int cpool_estimate_error_parse(const char *text, struct cpool_estimate_error *ee,
 			       struct cpool_error *e)
 {

@@ -37,19 +37,9 @@ static const struct {
 	[CPOOL_JOB_RLIMIT_CORE] = { "job_rlimit_core", RLIMIT_CORE, true, { 0, RLIM_INFINITY } },
 };
 
-const char *cpool_job_rlimit_key(enum cpool_job_rlimit which)
-{
-	return rlimits[which].key;
-}
-
 int cpool_job_rlimit_resource(enum cpool_job_rlimit which)
 {
 	return rlimits[which].resource;
-}
-
-struct rlimit cpool_job_rlimit_default(enum cpool_job_rlimit which)
-{
-	return rlimits[which].def;
 }
 
 struct rlimit cpool_job_rlimit_get(const struct cpool_job_limits *l, enum cpool_job_rlimit which)
@@ -67,12 +57,6 @@ uint32_t cpool_job_pids_max(const struct cpool_job_limits *l)
 double cpool_job_kill_grace(const struct cpool_job_limits *l)
 {
 	return l && l->kill_grace_set ? l->kill_grace : CPOOL_JOB_KILL_GRACE_DEFAULT;
-}
-
-const char *cpool_job_limits_keys(void)
-{
-	return "default_time, max_time, kill_grace, job_pids_max, job_rlimit_nofile, job_rlimit_nproc, "
-	       "job_rlimit_memlock, job_rlimit_core";
 }
 
 /* One side of an rlimit: "infinity", a count, or (with @size) bytes. */
@@ -312,4 +296,14 @@ double cpool_job_policy_estimate(double estimate, double time_limit, double fall
 bool cpool_job_time_exceeded(double time_limit, double run_s)
 {
 	return time_limit > 0 && run_s >= time_limit;
+}
+
+double cpool_job_run_start(double exec_s, double now_s)
+{
+	return exec_s > 0 && exec_s <= now_s ? exec_s : now_s;
+}
+
+double cpool_job_run_span(double start_s, double end_s)
+{
+	return end_s > start_s ? end_s - start_s : 0;
 }

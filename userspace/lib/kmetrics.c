@@ -261,15 +261,6 @@ double cpool_kmetrics_hist_quantile(const uint64_t *hist, int slots, double q)
 	return NAN; /* not reached: rank <= total */
 }
 
-uint64_t cpool_kmetrics_hist_below(const uint64_t *hist, int slots, uint64_t bound)
-{
-	uint64_t n = 0;
-
-	for (int i = 0; i < slots && cpool_kmetrics_hist_lower(i + 1) <= bound; i++)
-		n += hist[i];
-	return n;
-}
-
 double cpool_kmetrics_mean(uint64_t sum, uint64_t count)
 {
 	return count ? (double)sum / (double)count : NAN;

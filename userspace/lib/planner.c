@@ -65,6 +65,11 @@ int cpool_numa_parse(const char *text, enum cpool_numa *numa)
 	return err;
 }
 
+const char *cpool_numa_names(void)
+{
+	return cpool_enum_list(&numa_names);
+}
+
 const char *cpool_smt_name(enum cpool_smt smt)
 {
 	return cpool_enum_name(&smt_names, (int)smt);
@@ -77,6 +82,11 @@ int cpool_smt_parse(const char *text, enum cpool_smt *smt)
 	if (!err)
 		*smt = (enum cpool_smt)v;
 	return err;
+}
+
+const char *cpool_smt_names(void)
+{
+	return cpool_enum_list(&smt_names);
 }
 
 void cpool_vs_spec_init(struct cpool_vs_spec *spec, const char *name)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpool/enum_names.h"
 #include "cpool/job.h"
 #include "cpool/units.h"
 #include "cpool/vserver.h"
@@ -36,6 +37,7 @@ static const char *const col_names[COL__COUNT] = {
 	"id", "submit", "runtime", "cpus", "mem", "priority", "estimate", "vs", "user",
 };
 #define COL__REQUIRED COL_ESTIMATE
+static struct cpool_enum_names col_enum = CPOOL_ENUM_NAMES(col_names);
 
 static char *trim(char *s)
 {
@@ -183,9 +185,9 @@ int cpool_trace_read_csv(FILE *in, struct cpool_trace *trace, struct cpool_error
 					ret = cpool_trace_fail(err, line, "header",
 							       "column %d has no name", i + 1);
 				else if (c == COL__COUNT)
-					ret = cpool_trace_fail(
-						err, line, name,
-						"unknown column (known: id, submit, runtime, cpus, mem, priority, estimate, vs, user)");
+					ret = cpool_trace_fail(err, line, name,
+							       "unknown column (known: %s)",
+							       cpool_enum_list(&col_enum));
 				else if (pos[c] >= 0)
 					ret = cpool_trace_fail(err, line, name,
 							       "column named twice");

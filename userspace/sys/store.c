@@ -325,12 +325,12 @@ static int param(sqlite3_stmt *st, const char *name)
 	return sqlite3_bind_parameter_index(st, name);
 }
 
-static void set_text(sqlite3_stmt *st, const char *name, const char *s)
+void store_set_text(sqlite3_stmt *st, const char *name, const char *s)
 {
 	bind_text(st, param(st, name), s);
 }
 
-static void set_int(sqlite3_stmt *st, const char *name, int64_t v)
+void store_set_int(sqlite3_stmt *st, const char *name, int64_t v)
 {
 	sqlite3_bind_int64(st, param(st, name), v);
 }
@@ -363,29 +363,29 @@ int cpool_store_job_insert(struct cpool_store *store, struct cpool_jobrec *job)
 	sqlite3_stmt *st = store->job_insert;
 	int r;
 
-	set_text(st, ":name", job->name);
-	set_int(st, ":uid", job->uid);
-	set_int(st, ":gid", job->gid);
-	set_text(st, ":argv", job->argv_json);
-	set_text(st, ":env", job->env_json);
-	set_text(st, ":cwd", job->cwd);
-	set_text(st, ":stdout", job->stdout_path);
-	set_text(st, ":stderr", job->stderr_path);
-	set_text(st, ":vs", job->vs);
-	set_int(st, ":cpus", job->cpus);
-	set_int(st, ":mem", (int64_t)job->mem);
+	store_set_text(st, ":name", job->name);
+	store_set_int(st, ":uid", job->uid);
+	store_set_int(st, ":gid", job->gid);
+	store_set_text(st, ":argv", job->argv_json);
+	store_set_text(st, ":env", job->env_json);
+	store_set_text(st, ":cwd", job->cwd);
+	store_set_text(st, ":stdout", job->stdout_path);
+	store_set_text(st, ":stderr", job->stderr_path);
+	store_set_text(st, ":vs", job->vs);
+	store_set_int(st, ":cpus", job->cpus);
+	store_set_int(st, ":mem", (int64_t)job->mem);
 	set_double(st, ":estimate", job->estimate);
-	set_int(st, ":priority", job->priority);
-	set_text(st, ":state", cpool_job_state_name(job->state));
+	store_set_int(st, ":priority", job->priority);
+	store_set_text(st, ":state", cpool_job_state_name(job->state));
 	set_double(st, ":submit_time", job->submit_time);
 	set_double(st, ":time_limit", job->time_limit);
 	/* NULL for cpoold's own jobs: the rows of a database from before the column. */
 	if (job->origin == CPOOL_JOB_ORIGIN_SLURM) {
-		set_text(st, ":origin", cpool_job_origin_name(job->origin));
+		store_set_text(st, ":origin", cpool_job_origin_name(job->origin));
 		if (job->slurm_job >= 0)
-			set_int(st, ":slurm_job", job->slurm_job);
+			store_set_int(st, ":slurm_job", job->slurm_job);
 		if (job->slurm_step >= 0)
-			set_int(st, ":slurm_step", job->slurm_step);
+			store_set_int(st, ":slurm_step", job->slurm_step);
 	}
 	r = step_done(st);
 	if (!r)
@@ -399,29 +399,29 @@ int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec 
 	bool ended = cpool_job_state_ended(job->state);
 	int r;
 
-	set_text(st, ":vs", job->vs);
-	set_text(st, ":state", cpool_job_state_name(job->state));
+	store_set_text(st, ":vs", job->vs);
+	store_set_text(st, ":state", cpool_job_state_name(job->state));
 	set_time(st, ":first_start", job->first_start);
 	set_time(st, ":start_time", job->start_time);
 	set_time(st, ":end_time", job->end_time);
 	set_double(st, ":run_time", job->run_time);
 	if (job->pid > 0)
-		set_int(st, ":pid", job->pid);
-	set_text(st, ":cgroup", job->cgroup);
-	set_text(st, ":cpuset", job->cpuset);
+		store_set_int(st, ":pid", job->pid);
+	store_set_text(st, ":cgroup", job->cgroup);
+	store_set_text(st, ":cpuset", job->cpuset);
 	/* Exit accounting only exists once the job has ended: NULL before. */
 	if (ended) {
-		set_int(st, ":exit_code", job->exit_code);
-		set_int(st, ":signal", job->signal);
-		set_int(st, ":cpu_usec", (int64_t)job->cpu_usec);
-		set_int(st, ":peak_mem", (int64_t)job->peak_mem);
-		set_int(st, ":rq_lat_sum_ns", (int64_t)job->rq_lat_sum_ns);
-		set_int(st, ":rq_lat_count", (int64_t)job->rq_lat_count);
-		set_int(st, ":rq_lat_p99_ns", (int64_t)job->rq_lat_p99_ns);
+		store_set_int(st, ":exit_code", job->exit_code);
+		store_set_int(st, ":signal", job->signal);
+		store_set_int(st, ":cpu_usec", (int64_t)job->cpu_usec);
+		store_set_int(st, ":peak_mem", (int64_t)job->peak_mem);
+		store_set_int(st, ":rq_lat_sum_ns", (int64_t)job->rq_lat_sum_ns);
+		store_set_int(st, ":rq_lat_count", (int64_t)job->rq_lat_count);
+		store_set_int(st, ":rq_lat_p99_ns", (int64_t)job->rq_lat_p99_ns);
 	}
-	set_int(st, ":oom", job->oom);
-	set_text(st, ":error", job->error);
-	set_int(st, ":id", job->id);
+	store_set_int(st, ":oom", job->oom);
+	store_set_text(st, ":error", job->error);
+	store_set_int(st, ":id", job->id);
 	r = step_done(st);
 	if (!r && sqlite3_changes(store->db) == 0)
 		r = -ENOENT;
@@ -489,7 +489,7 @@ int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobr
 	sqlite3_stmt *st = store->job_get;
 	int rc, r = 0;
 
-	set_int(st, ":id", id);
+	store_set_int(st, ":id", id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		read_job(st, job);
@@ -542,14 +542,14 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 	if (rc != SQLITE_OK)
 		return sql_error(rc);
 	set_double(st, ":since", f->since);
-	set_int(st, ":uid", f->uid);
-	set_int(st, ":after", f->after_id);
+	store_set_int(st, ":uid", f->uid);
+	store_set_int(st, ":after", f->after_id);
 	set_double(st, ":until", f->until);
-	set_text(st, ":state", f->state);
-	set_text(st, ":vs", f->vs);
-	set_text(st, ":name", f->name);
-	set_int(st, ":job", f->job);
-	set_int(st, ":task", f->task);
+	store_set_text(st, ":state", f->state);
+	store_set_text(st, ":vs", f->vs);
+	store_set_text(st, ":name", f->name);
+	store_set_int(st, ":job", f->job);
+	store_set_int(st, ":task", f->task);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct cpool_jobrec job;
 
@@ -606,15 +606,15 @@ static int bind_sample(sqlite3_stmt *st, const struct cpool_vs_sample *s)
 {
 	int rc;
 
-	sqlite3_bind_double(st, 1, s->time);
-	bind_text(st, 2, s->vs);
-	sqlite3_bind_double(st, 3, s->rul);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->cpu_usec);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)s->rq_p50_ns);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->rq_p99_ns);
-	sqlite3_bind_int(st, 7, s->queued);
-	sqlite3_bind_int(st, 8, s->running);
-	sqlite3_bind_int(st, 9, s->degraded);
+	set_double(st, ":time", s->time);
+	store_set_text(st, ":vs", s->vs);
+	set_double(st, ":rul", s->rul);
+	store_set_int(st, ":cpu_usec", (int64_t)s->cpu_usec);
+	store_set_int(st, ":rq_p50_ns", (int64_t)s->rq_p50_ns);
+	store_set_int(st, ":rq_p99_ns", (int64_t)s->rq_p99_ns);
+	store_set_int(st, ":queued", s->queued);
+	store_set_int(st, ":running", s->running);
+	store_set_int(st, ":degraded", s->degraded);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -623,12 +623,8 @@ static int bind_sample(sqlite3_stmt *st, const struct cpool_vs_sample *s)
 
 #define SAMPLE_INSERT                                                                         \
 	"INSERT INTO samples(time, vs, rul, cpu_usec, rq_p50_ns, rq_p99_ns, queued, running," \
-	" degraded) VALUES(?,?,?,?,?,?,?,?,?)"
-
-int cpool_store_sample_insert(struct cpool_store *store, const struct cpool_vs_sample *s)
-{
-	return cpool_store_samples_insert(store, s, 1);
-}
+	" degraded) VALUES(:time, :vs, :rul, :cpu_usec, :rq_p50_ns, :rq_p99_ns, :queued,"     \
+	" :running, :degraded)"
 
 int cpool_store_samples_insert(struct cpool_store *store, const struct cpool_vs_sample *s, size_t n)
 {

@@ -12,5 +12,8 @@ sqlite3 *store_db(struct cpool_store *store);
 int store_sql_error(int rc);
 /* Creates the job_ctl table when missing (a database of an older cpoold gains it). */
 int store_jobctl_schema(sqlite3 *db);
+/* Bind by parameter name (":id"): a column added to a statement cannot shift the others. */
+void store_set_text(sqlite3_stmt *st, const char *name, const char *s); /* NULL: SQL NULL */
+void store_set_int(sqlite3_stmt *st, const char *name, int64_t v);
 
 #endif /* CPOOL_STORE_INTERNAL_H */

@@ -41,32 +41,26 @@ int cpool_store_rollback(struct cpool_store *store)
 	return exec_sql(store, "ROLLBACK");
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 int cpool_store_jobctl_put(struct cpool_store *store, const struct cpool_jobctl_row *row)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(store_db(store),
-				"INSERT OR REPLACE INTO job_ctl(id, held, after, array_id,"
-				" array_task, array_max, reason) VALUES(?,?,?,?,?,?,?)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+		store_db(store),
+		"INSERT OR REPLACE INTO job_ctl(id, held, after, array_id,"
+		" array_task, array_max, reason) VALUES(:id, :held, :after, :array_id,"
+		" :array_task, :array_max, :reason)",
+		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return store_sql_error(rc);
-	sqlite3_bind_int64(st, 1, row->id);
-	sqlite3_bind_int(st, 2, row->held);
-	bind_text_or_null(st, 3, row->after);
-	sqlite3_bind_int64(st, 4, row->array_id);
-	sqlite3_bind_int64(st, 5, row->array_task);
-	sqlite3_bind_int(st, 6, row->array_max);
-	bind_text_or_null(st, 7, row->reason);
+	store_set_int(st, ":id", row->id);
+	store_set_int(st, ":held", row->held);
+	store_set_text(st, ":after", row->after);
+	store_set_int(st, ":array_id", row->array_id);
+	store_set_int(st, ":array_task", row->array_task);
+	store_set_int(st, ":array_max", row->array_max);
+	store_set_text(st, ":reason", row->reason);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : store_sql_error(rc);

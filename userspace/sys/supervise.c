@@ -22,6 +22,7 @@
 struct start_report {
 	int err;
 	pid_t job_pid;
+	double exec_time; /* unix seconds, once cpool_launch saw the exec */
 	char msg[1024];
 };
 
@@ -220,6 +221,7 @@ supervisor_main(const struct cpool_launch_spec *spec, const struct cpool_job_pla
 		send_report(report_fd, &rep);
 		_exit(0);
 	}
+	rep.exec_time = now_real();
 	rec.job_pid = proc.pid;
 	proc_starttime(proc.pid, &rec.job_start);
 	r = write_record(dir, &rec, "start");
@@ -341,6 +343,7 @@ int cpool_supervise_read_report(struct cpool_supervisor *sup, struct cpool_error
 				     (long long)sup->job_id);
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
 	sup->job_pid = rep.job_pid;
+	sup->exec_time = rep.exec_time;
 	if (rep.err)
 		return cpool_cg_fail(e, rep.err < 0 ? -rep.err : EIO, "%s", rep.msg);
 	return 0;
