@@ -9,52 +9,7 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 fi
 . "$(dirname "$0")/tap.sh"
 
-top=${CPOOL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${CPOOL_BUILD:-$top/build}
-cpool=$build/cpool
-cpoold=$build/cpoold
-for b in "$cpool" "$cpoold"; do
-	if [ ! -x "$b" ]; then
-		echo "Bail out! $b is missing: run make on the host first"
-		exit 1
-	fi
-done
-command -v jq >/dev/null || { echo "Bail out! jq is missing (tools/deps.sh)"; exit 1; }
-
-dir=$(mktemp -d /tmp/cpool-cli.XXXXXX)
-chmod 1777 "$dir"
-root=cpool-lab-cli-$$
-cg=/sys/fs/cgroup/$root
-export CPOOL_SOCKET=$dir/cpool.sock
-daemon=
-
-cleanup() {
-	if [ -n "$daemon" ]; then
-		kill -TERM "$daemon" 2>/dev/null
-		wait "$daemon" 2>/dev/null
-	fi
-	# Jobs outlive the daemon by design (KillMode=process): kill them, then
-	# remove the tree leaves first.
-	if [ -d "$cg" ]; then
-		echo 1 >"$cg/cgroup.kill" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$cg" ] || break
-			sleep 0.2
-		done
-		[ -d "$cg" ] && echo "# cleanup: $cg is still there"
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# nobody may not reach the checkout (a home directory of mode 0700): give it
-# its own copy of the CLI.
-cp "$cpool" "$dir/cpool" && chmod 0755 "$dir/cpool"
-as_nobody() { # as_nobody cpool ARGS...
-	shift
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$dir/cpool" "$@"
-}
+. "$(dirname "$0")/lab_cpoold.sh"
 
 cat >"$dir/pool.ini" <<'EOF'
 [pool]
@@ -70,25 +25,7 @@ EOF
 
 echo "1..26"
 
-"$cpoold" -c "$dir/pool.ini" --foreground --socket "$CPOOL_SOCKET" \
-	--state-dir "$dir/state" --record-dir "$dir/records" --cgroup-root "$root" \
-	--socket-mode 0666 -v 2>"$dir/cpoold.log" &
-daemon=$!
-up=1
-for _ in $(seq 300); do
-	if "$cpool" vs list >/dev/null 2>&1; then
-		up=0
-		break
-	fi
-	kill -0 "$daemon" 2>/dev/null || break
-	sleep 0.1
-done
-if [ $up -ne 0 ]; then
-	sed 's/^/# /' "$dir/cpoold.log"
-	echo "Bail out! cpoold did not start"
-	exit 1
-fi
-cd "$dir" || exit 1
+lab_cpoold_start
 
 # --- vs list ---------------------------------------------------------------
 out=$("$cpool" vs list 2>&1)

@@ -4,7 +4,9 @@
 # then writes "$dir/pool.ini" and calls lab_cpoold_start.  It sets $cpool,
 # $cpoold, $dir (mode 1777, the tests' cwd once started), $root (the pool's
 # cgroup below /sys/fs/cgroup) and CPOOL_SOCKET, kills the daemon, the jobs
-# and the cgroup tree at exit, and gives as_nobody.
+# and the cgroup tree at exit, and gives as_nobody.  A test with daemons of
+# its own (Slurm, Prometheus) stops them in a function lab_cpoold_before_cleanup,
+# which the exit calls before it stops cpoold.
 # Not a test itself: tools/lab-check runs only *.t.
 
 top=${CPOOL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -27,6 +29,7 @@ export CPOOL_SOCKET=$dir/cpool.sock
 daemon=
 
 lab_cpoold_cleanup() {
+	declare -F lab_cpoold_before_cleanup >/dev/null && lab_cpoold_before_cleanup
 	if [ -n "$daemon" ]; then
 		kill -TERM "$daemon" 2>/dev/null
 		wait "$daemon" 2>/dev/null
@@ -54,23 +57,28 @@ as_nobody() { # as_nobody cpool ARGS...
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$dir/cpool" "$@"
 }
 
-# Starts cpoold on "$dir/pool.ini" and waits until it answers (or bails out).
-lab_cpoold_start() {
-	local up=1
-
+# lab_cpoold_run [CPOOLD-OPTIONS...]: starts cpoold on "$dir/pool.ini", the
+# options after the usual ones (the last of a repeated option counts), its
+# stderr appended to "$dir/cpoold.log" (a restarted daemon's follows the
+# first's), and waits until it answers: 1 when it does not (a test that
+# restarts the daemon asserts on that).
+lab_cpoold_run() {
 	"$cpoold" -c "$dir/pool.ini" --foreground --socket "$CPOOL_SOCKET" \
 		--state-dir "$dir/state" --record-dir "$dir/records" --cgroup-root "$root" \
-		--socket-mode 0666 -v 2>"$dir/cpoold.log" &
+		--socket-mode 0666 -v "$@" 2>>"$dir/cpoold.log" &
 	daemon=$!
 	for _ in $(seq 600); do
-		if "$cpool" vs list >/dev/null 2>&1; then
-			up=0
-			break
-		fi
-		kill -0 "$daemon" 2>/dev/null || break
+		"$cpool" vs list >/dev/null 2>&1 && return 0
+		kill -0 "$daemon" 2>/dev/null || return 1
 		sleep 0.1
 	done
-	if [ $up -ne 0 ]; then
+	return 1
+}
+
+# lab_cpoold_start [CPOOLD-OPTIONS...]: lab_cpoold_run, or bail out; then
+# the test runs in $dir.
+lab_cpoold_start() {
+	if ! lab_cpoold_run "$@"; then
 		sed 's/^/# /' "$dir/cpoold.log"
 		echo "Bail out! cpoold did not start"
 		exit 1

@@ -13,60 +13,26 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 	echo "Bail out! not inside the lab (run through tools/lab)"
 	exit 1
 fi
-
-top=${CPOOL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${CPOOL_BUILD:-$top/build}
-cpool=$build/cpool
-cpoold=$build/cpoold
-for b in "$cpool" "$cpoold"; do
-	[ -x "$b" ] || { echo "Bail out! $b is missing: run make on the host first"; exit 1; }
-done
-for t in jq curl promtool prometheus; do
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lab_cpoold.sh"
+for t in curl promtool prometheus; do
 	command -v $t >/dev/null || { echo "Bail out! $t is missing (tools/deps.sh)"; exit 1; }
 done
 
 # The lab VM boots with loopback down: the endpoint and Prometheus need it.
 ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null
 
-dir=$(mktemp -d /tmp/cpool-prom.XXXXXX)
-root=cpool-lab-prom-$$
-cg=/sys/fs/cgroup/$root
-export CPOOL_SOCKET=$dir/cpool.sock
 port=19464
-daemon='' prom=''
-
-cleanup() {
+prom=''
+lab_cpoold_before_cleanup() {
 	[ -n "$prom" ] && kill -TERM "$prom" 2>/dev/null && wait "$prom" 2>/dev/null
-	if [ -n "$daemon" ]; then
-		kill -TERM "$daemon" 2>/dev/null
-		wait "$daemon" 2>/dev/null
-	fi
-	if [ -d "$cg" ]; then
-		echo 1 >"$cg/cgroup.kill" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$cg" ] || break
-			sleep 0.2
-		done
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-n=0 failed=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
 }
 
 printf '[pool]\nname = prompool\n\n[vserver a]\ncpus = 1\n\n[metrics]\nlisten = 127.0.0.1:%s\n' \
 	"$port" >"$dir/pool.ini"
 
 echo "1..10"
-"$cpoold" -c "$dir/pool.ini" --foreground --socket "$CPOOL_SOCKET" \
-	--state-dir "$dir/state" --record-dir "$dir/records" --cgroup-root "$root" \
-	--socket-mode 0600 -v 2>"$dir/cpoold.log" &
-daemon=$!
+lab_cpoold_start --socket-mode 0600
 for _ in $(seq 300); do
 	curl -sf "http://127.0.0.1:$port/metrics" -o "$dir/m.txt" && break
 	kill -0 "$daemon" 2>/dev/null || break

@@ -2,13 +2,13 @@
 # A one-node Slurm inside the lab VM, for tests/slurm/*.t: munged, slurmctld
 # and slurmd on localhost, every key, config, spool and log under $slurm_dir
 # (the VM's /etc and /var are read-only).  Sourced; needs $slurm_dir, $plugin
-# (cpool_spank.so) and $cpool_socket.  slurm_up starts it, slurm_down stops it.
+# (cpool_spank.so), $cpool_socket and $slurm_cpus, the node's CPU count for
+# Slurm: no more than the VS its steps use (docs/slurm.md).  slurm_up starts
+# it, slurm_down stops it.
 
 slurm_node=localhost
 
 slurm_up() {
-	local cpus
-	cpus=$(nproc)
 	mkdir -p "$slurm_dir"/{munge,ctld,spool} /run/munge
 	chmod 0700 "$slurm_dir/munge"
 	chmod 0755 /run/munge
@@ -52,14 +52,13 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 MpiDefault=none
 ReturnToService=2
-# slurmd runs outside the pool: its own affinity shows only the CPUs no
-# exclusive VS holds (1 here), so the node's CPU count is the configured one.
+# The node's CPUs for Slurm are the VS's, not the machine's that slurmd detects.
 SlurmdParameters=config_overrides
 SlurmctldTimeout=300
 SlurmdTimeout=300
 MessageTimeout=60
 KillWait=5
-NodeName=$slurm_node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+NodeName=$slurm_node NodeAddr=127.0.0.1 CPUs=$slurm_cpus State=UNKNOWN
 PartitionName=lab Nodes=$slurm_node Default=YES MaxTime=INFINITE State=UP
 CONF
 	# slurmd 22.05 always loads a cgroup plugin; without systemd on D-Bus it
@@ -71,6 +70,8 @@ CgroupPlugin=cgroup/v2
 IgnoreSystemd=yes
 CG
 	export SLURM_CONF=$slurm_dir/slurm.conf
+	# What slurmd detects with the pool up (docs/slurm.md on config_overrides).
+	echo "# slurmd -C: $(slurmd -C 2>&1 | head -1)"
 	slurmctld -i || { echo "# slurmctld did not start"; return 1; }
 	slurmd -N "$slurm_node" || { echo "# slurmd did not start"; return 1; }
 	# Up when the node takes jobs: slurmd registered with slurmctld.

@@ -5,7 +5,8 @@
 # leaf, an sbatch job's two burning tasks are accounted with their Slurm ids
 # and a run time that agrees with the leaf's cpu.stat, scancel ends the
 # record, a kill -9 of cpoold during a step is adopted on restart, and a
-# full VS or a stopped cpoold fail the task with a message.
+# VS whose CPUs cpool's own job holds, or a stopped cpoold, fail the task with a
+# message.
 # Not in check-lab (slow under TCG): make check-slurm, e.g.
 #   tools/lab-check --kernel 6.12 --numa 2x2 --test tests/slurm/slurm.t
 if [ "${CPOOL_LAB:-}" != 1 ]; then
@@ -14,63 +15,26 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lab/tap.sh"
+. "$here/../lab/lab_cpoold.sh"
 
-top=${CPOOL_SRCDIR:-$(cd "$here/../.." && pwd)}
-build=${CPOOL_BUILD:-$top/build}
-cpool=$build/cpool
-cpoold=$build/cpoold
 plugin=$build/cpool_spank.so
-for b in "$cpool" "$cpoold" "$plugin"; do
-	if [ ! -e "$b" ]; then
-		echo "Bail out! $b is missing: run make on the host first (libslurm-dev for the plugin)"
-		exit 1
-	fi
-done
-for p in jq munged slurmctld slurmd srun sbatch; do
+if [ ! -e "$plugin" ]; then
+	echo "Bail out! $plugin is missing: run make on the host first (libslurm-dev for the plugin)"
+	exit 1
+fi
+for p in munged slurmctld slurmd srun sbatch; do
 	command -v "$p" >/dev/null || { echo "Bail out! $p is missing (tools/deps.sh)"; exit 1; }
 done
 
-dir=$(mktemp -d /tmp/cpool-slurm.XXXXXX)
-chmod 0755 "$dir"
-root=cpool-lab-slurm-$$
-cg=/sys/fs/cgroup/$root
-cpool_socket=$dir/cpool.sock
-export CPOOL_SOCKET=$cpool_socket
+cpool_socket=$CPOOL_SOCKET
 slurm_dir=$dir/slurm
+# The node's CPUs for Slurm are those of VS a (pool.ini below), as docs/slurm.md asks.
+slurm_cpus=2
 . "$here/slurm-env.sh"
-daemon=
-
-start_cpoold() {
-	"$cpoold" -c "$dir/pool.ini" --foreground --socket "$CPOOL_SOCKET" \
-		--state-dir "$dir/state" --record-dir "$dir/records" --cgroup-root "$root" \
-		-v 2>>"$dir/cpoold.log" &
-	daemon=$!
-	for _ in $(seq 300); do
-		"$cpool" vs list >/dev/null 2>&1 && return 0
-		kill -0 "$daemon" 2>/dev/null || return 1
-		sleep 0.2
-	done
-	return 1
-}
-
-cleanup() {
+lab_cpoold_before_cleanup() {
 	scancel --user=root 2>/dev/null
 	slurm_down
-	if [ -n "$daemon" ]; then
-		kill -TERM "$daemon" 2>/dev/null
-		wait "$daemon" 2>/dev/null
-	fi
-	if [ -d "$cg" ]; then
-		echo 1 >"$cg/cgroup.kill" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$cg" ] || break
-			sleep 0.2
-		done
-	fi
-	rm -rf "$dir"
 }
-trap cleanup EXIT
 
 diag_logs() {
 	echo "# ---- cpoold.log"
@@ -119,9 +83,9 @@ name = slurmpool
 cpus = 2
 EOF
 
-echo "1..22"
+echo "1..24"
 
-start_cpoold
+lab_cpoold_run
 check $? "cpoold starts" || { diag_logs; exit 1; }
 t0=$(date +%s)
 slurm_up
@@ -152,9 +116,11 @@ is "$(echo "$rec" | jq -r '"\(.exit_code) \(.signal)"')" "-1 0" \
 ok $? "the table's ORIGIN column says slurm $job.$step"
 
 # ---- sbatch: two burning tasks, accounted with their ids and CPU time ----
+# The copy of the CLI in $dir (tmpfs): exec'ing it from the checkout would
+# wait on the host's file system, time in the leaf that is not CPU time.
 cat >"$dir/burn.sh" <<EOF
 #!/bin/sh
-srun --cpool-vs=a $cpool burn --cpu-seconds 20
+srun --cpool-vs=a $dir/cpool burn --cpu-seconds 20
 EOF
 bjob=$(sbatch --parsable -n 2 -o "$dir/burn.out" --cpool-vs=a "$dir/burn.sh" 2>"$dir/sbatch.err")
 check $? "sbatch of 2 tasks is accepted (job $bjob)" || sed 's/^/# /' "$dir/sbatch.err"
@@ -169,10 +135,12 @@ is "$(running_of "$bjob" | jq -r '[.[].slurm_step] | unique | join(",")')" "0" \
 	"both are step 0 of job $bjob (the batch script itself is not attached)"
 until_ok 300 ended_count "$bjob" 2
 check $? "both end in cpool history" || { sed 's/^/# /' "$dir/burn.out"; diag_logs; }
-records_of "$bjob" | jq -c '.[] | {id, state, run_time, cpu_time, cpus, slurm_step}' | sed 's/^/# /'
-worst=$(records_of "$bjob" | jq '[.[] | ((.run_time - .cpu_time) / .cpu_time) | fabs] | max')
+records_of "$bjob" | jq -r '.[] | "job \(.id) \(.state) step \(.slurm_step): run time \(.run_time) s, cpu.stat \(.cpu_time) s"' |
+	sed 's/^/# /'
+worst=$(records_of "$bjob" | jq 'if length == 2 and all(.[]; .cpu_time > 0) then
+	[.[] | ((.run_time - .cpu_time) / .cpu_time) | fabs] | max else "no two records" end')
 echo "# largest |run time - cpu.stat time| / cpu.stat time: $worst"
-jq -en --argjson w "$worst" '$w < 0.02' >/dev/null
+jq -en --argjson w "$worst" '($w | type) == "number" and $w < 0.02' >/dev/null
 ok $? "each task's run time agrees with its leaf's cpu.stat within 2 % ($worst)"
 
 # ---- scancel ends the record ----
@@ -194,7 +162,7 @@ kjob=$("$cpool" ps --json | jq '[.jobs[] | select(.origin == "slurm")][0].slurm_
 kid=$("$cpool" ps --json | jq '[.jobs[] | select(.origin == "slurm")][0].id')
 kill -KILL "$daemon"
 wait "$daemon" 2>/dev/null
-start_cpoold
+lab_cpoold_run
 ok $? "cpoold restarts after kill -9 during step $kjob"
 is "$("$cpool" ps --json | jq -r --argjson id "$kid" '.jobs[] | select(.id == $id) | "\(.state) \(.slurm_job)"')" \
 	"running $kjob" "the step is adopted: cpool job $kid still running"
@@ -206,10 +174,15 @@ check $? "its end is seen by the restarted cpoold" || diag_logs
 wait "$srun_pid" 2>/dev/null
 
 # ---- a full VS, and a stopped cpoold: the task fails, saying why ----
-timeout 300 srun -n3 --cpool-vs=a sleep 5 2>"$dir/full.err"
-ok $((! $?)) "3 tasks in a 2-CPU VS: the step fails"
+# Slurm's count is right (2 CPUs), but a job of cpool's own holds one of them.
+hold=$("$cpool" submit --vs a --stdout /dev/null -- sleep 600) # not cpool-N.out in the checkout
+wait_state "$hold" running
+ok $? "cpool job $hold holds one CPU of VS a"
+timeout 300 srun -n2 --cpool-vs=a sleep 5 2>"$dir/full.err"
+ok $((! $?)) "2 tasks with 1 free CPU in the VS: the step fails"
 grep -q "free CPUs" "$dir/full.err"
 ok $? "and the user reads why: $(grep -m1 'free CPUs' "$dir/full.err")"
+"$cpool" cancel "$hold" >/dev/null
 kill -TERM "$daemon"
 wait "$daemon" 2>/dev/null
 daemon=

@@ -227,6 +227,12 @@ static int place(struct cpoold *d, struct djob *j, struct vsrv *v, int pidfd, st
 	r = cpool_cg_attach_pidfd(&d->pool, j->leaf, pidfd, &pid, e);
 	if (r)
 		return r;
+	/*
+	 * Its run time counts from here, as the leaf's cpu.stat does: the
+	 * commit above is cpoold's time, not the task's (the stored estimate
+	 * stays for a restart before the next commit).
+	 */
+	j->rec.first_start = j->rec.start_time = now_s();
 	crash_point(CRASH_ATTACH_MOVED);
 	j->rec.pid = pid;
 	j->rec.state = CPOOL_JOB_RUNNING;
