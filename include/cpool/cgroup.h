@@ -281,6 +281,13 @@ int cpool_pidfd_pid(int pidfd, pid_t *pid, struct cpool_error *e);
 int cpool_cg_attach_pidfd(const struct cpool_cg_pool *pool, const char *rel, int pidfd, pid_t *pid,
 			  struct cpool_error *e);
 
+/*
+ * Is process @pid in the job leaf @rel ("vs/job") itself?  -ESRCH when it
+ * is gone.  A peer's pid names who asked: the leaf says whose job it is.
+ */
+int cpool_cg_pid_in_leaf(const struct cpool_cg_pool *pool, pid_t pid, const char *rel, bool *in,
+			 struct cpool_error *e);
+
 /* Move the calling process into system/cpoold (the daemon's own leaf). */
 int cpool_cg_enter_system(struct cpool_cg_pool *pool, const struct cpool_cpuset *cpus,
 			  struct cpool_error *e);

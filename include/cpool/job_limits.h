@@ -96,5 +96,14 @@ bool cpool_job_time_exceeded(double time_limit, double run_s);
 double cpool_job_run_start(double exec_s, double now_s);
 /* The run from @start_s to @end_s, readings of a clock that can step: never negative. */
 double cpool_job_run_span(double start_s, double end_s);
+/*
+ * An attached job's run start moved to @now_s, when its task says it was
+ * released (the attach.started request): *start_s gets the new start, which
+ * is never before the attach instant @first_s and never equal to it, since
+ * a start that differs from the attach instant is what marks the job as
+ * moved already (stored, so it holds across restarts).  -EALREADY when it
+ * was: a user's program could otherwise shrink its run time later.
+ */
+int cpool_job_mark_started(double first_s, double *start_s, double now_s);
 
 #endif /* CPOOL_JOB_LIMITS_H */

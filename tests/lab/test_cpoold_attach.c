@@ -5,7 +5,10 @@
  * VS and shows in ps with its Slurm ids; a full VS, a non-root caller and
  * a request without a pidfd are refused; a kill -9 of cpoold adopts a
  * running one and ends one that ended while it was down; cancel kills it.
+ * A task's attach.started (the plugin's, after Slurm's release) moves the
+ * run's start once, from the task's leaf and uid only, across a restart.
  */
+#include <math.h>
 #include <sys/syscall.h>
 
 #include "lab_cpoold.h"
@@ -15,24 +18,85 @@ static char sock[PATH_MAX], ini[PATH_MAX];
 static const char *root;
 static pid_t daemon_pid;
 
-/* A process that waits for a byte on its pipe, then exits 0. */
-static pid_t spawn_task(int *release)
+/* What a task's attach.started got: the op's result and the start it set. */
+struct mark {
+	int r;
+	double start;
+};
+
+static struct mark mark_now(void)
 {
-	int p[2];
+	struct cpool_apiclient *c;
+	struct cpool_error e = { 0 };
+	struct mark m = { 0 };
+	json_t *res = NULL;
+
+	m.r = cpool_apiclient_connect(sock, &c, &e);
+	if (!m.r) {
+		m.r = cpool_apiclient_call(c, CPOOL_OP_ATTACH_STARTED, NULL, &res, 10000, &e);
+		cpool_apiclient_close(c);
+	}
+	if (!m.r)
+		m.start = lab_jnum(res, "start");
+	json_decref(res);
+	return m;
+}
+
+/*
+ * A process standing for a task: on 'm' it sends attach.started (on 'u'
+ * as uid 65534) and writes what it got to its reply pipe; on 'x' it exits
+ * 0, at end of file 3.
+ */
+static pid_t spawn_task_replying(int *release, int *reply)
+{
+	int p[2], q[2];
 	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC))
+	if (pipe2(p, O_CLOEXEC) || pipe2(q, O_CLOEXEC))
 		bail_out("pipe: %s", strerror(errno));
 	pid = fork();
 	if (pid == 0) {
 		char c;
 
 		close(p[1]);
-		_exit(read(p[0], &c, 1) == 1 ? 0 : 3);
+		close(q[0]);
+		while (read(p[0], &c, 1) == 1) {
+			struct mark m;
+
+			if (c == 'x')
+				_exit(0);
+			if (c == 'u' && setuid(65534))
+				_exit(4);
+			m = mark_now();
+			if (write(q[1], &m, sizeof(m)) != sizeof(m))
+				_exit(5);
+		}
+		_exit(3);
 	}
 	close(p[0]);
+	close(q[1]);
 	*release = p[1];
+	*reply = q[0];
 	return pid;
+}
+
+static pid_t spawn_task(int *release)
+{
+	int reply;
+	pid_t pid = spawn_task_replying(release, &reply);
+
+	close(reply);
+	return pid;
+}
+
+/* Task @pid's attach.started ('m', or 'u' as another uid). */
+static struct mark task_mark(int release, int reply, char how)
+{
+	struct mark m = { .r = -EIO };
+
+	if (write(release, &how, 1) != 1 || read(reply, &m, sizeof(m)) != sizeof(m))
+		bail_out("a task's attach.started: no answer");
+	return m;
 }
 
 static void end_task(pid_t pid, int release)
@@ -99,14 +163,16 @@ int main(void)
 	struct cpool_error e = { 0 };
 	char path[PATH_MAX], buf[512], want[256];
 	json_t *res, *j;
-	int rel_a, rel_b, rel_c, rel_d;
-	pid_t a, b, c, d;
-	int64_t id_a, id_c, id_d;
+	int rel_a, rep_a, rel_b, rel_c, rel_d, rel_e, rep_e;
+	pid_t a, b, c, d, e_pid;
+	int64_t id_a, id_c, id_d, id_e;
+	struct mark mark;
+	double attached_at;
 	FILE *f;
 	int r;
 
 	lab_require();
-	plan(24);
+	plan(32);
 	root = lab_pool_root("attach");
 	if (!mkdtemp(dir) || chmod(dir, 01777))
 		bail_out("mkdtemp: %s", strerror(errno));
@@ -117,7 +183,7 @@ int main(void)
 	fclose(f);
 	daemon_pid = lab_start_cpoold(dir, ini, root, "0666", true);
 
-	a = spawn_task(&rel_a);
+	a = spawn_task_replying(&rel_a, &rep_a);
 	r = attach(a, 1, 41, &res, &e);
 	if (r)
 		diag("attach: %s", e.msg);
@@ -134,7 +200,16 @@ int main(void)
 		   lab_jint(j, "slurm_step") == 0,
 	   "ps: its Slurm job and step ids");
 	is_int(lab_jint(j, "pid"), a, "ps: its pid");
+	attached_at = lab_jnum(j, "start");
 	json_decref(j);
+
+	is_int(mark_now().r, -ESRCH, "attach.started from outside the job's leaf: ESRCH");
+	mark = task_mark(rel_a, rep_a, 'm');
+	is_int(mark.r, 0, "attach.started from the task in its leaf: accepted");
+	ok(mark.start > attached_at,
+	   "its run now starts at the mark (%.6f), after the attach (%.6f)", mark.start,
+	   attached_at);
+	is_int(task_mark(rel_a, rep_a, 'm').r, -EALREADY, "a second attach.started: EALREADY");
 
 	is_int(attach(a, 1, 45, &res, &e), -EBUSY, "the same process again: EBUSY");
 	ok(strstr(e.msg, "already in the pool") != NULL, "it is already in the pool: %s", e.msg);
@@ -160,6 +235,18 @@ int main(void)
 	   lab_jstr(res, "message"));
 	json_decref(res);
 
+	e_pid = spawn_task_replying(&rel_e, &rep_e);
+	is_int(attach(e_pid, 1, 46, &res, &e), 0, "a task of uid 0 takes the second CPU");
+	id_e = lab_jint(res, "job");
+	json_decref(res);
+	is_int(task_mark(rel_e, rep_e, 'u').r, -ESRCH,
+	       "attach.started from its leaf by another uid: ESRCH");
+	end_task(e_pid, rel_e);
+	close(rep_e);
+	res = ended(id_e);
+	is_str(lab_jstr(res, "state"), "done", "that task's record ends");
+	json_decref(res);
+
 	/* kill -9 with a running attached job; another ends while no daemon is there. */
 	c = spawn_task(&rel_c);
 	is_int(attach(c, 1, 43, &res, &e), 0, "a second attach takes the second CPU");
@@ -172,6 +259,8 @@ int main(void)
 	j = ps_job(id_a);
 	is_str(lab_jstr(j, "state"), "running", "after kill -9: the running one is adopted");
 	json_decref(j);
+	is_int(task_mark(rel_a, rep_a, 'm').r, -EALREADY,
+	       "after the restart the mark is still taken: EALREADY");
 	res = ended(id_c);
 	is_str(lab_jstr(res, "state"), "done", "the one that ended meanwhile is ended at restart");
 	ok(lab_jint(res, "slurm_job") == 43 && lab_jint(res, "exit_code") == -1,
@@ -179,10 +268,14 @@ int main(void)
 	json_decref(res);
 
 	end_task(a, rel_a);
+	close(rep_a);
 	res = ended(id_a);
 	is_str(lab_jstr(res, "state"), "done", "the adopted one ends when its leaf empties");
 	ok(lab_jnum(res, "run_time") > 0 && json_is_number(json_object_get(res, "cpu_time")),
 	   "with its run time and the leaf's CPU time");
+	ok(fabs(lab_jnum(res, "run_time") - (lab_jnum(res, "end") - mark.start)) < 1e-3,
+	   "its run time counts from the mark: %.6f = %.6f - %.6f", lab_jnum(res, "run_time"),
+	   lab_jnum(res, "end"), mark.start);
 	json_decref(res);
 
 	d = spawn_task(&rel_d);

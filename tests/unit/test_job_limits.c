@@ -136,6 +136,24 @@ static void run_span(void)
 		  "an end read before the start (the clock stepped, or read late) adds nothing");
 }
 
+/* attach.started: once per job, never before the attach, even when the clock stepped back. */
+static void mark_started(void)
+{
+	double start = 100.0;
+
+	is_int(cpool_job_mark_started(100.0, &start, 100.7), 0, "a first mark is accepted");
+	is_double(start, 100.7, 1e-9, "and moves the start to the mark");
+	is_int(cpool_job_mark_started(100.0, &start, 105.0), -EALREADY, "a second is refused");
+	is_double(start, 100.7, 1e-9, "and leaves the start");
+	start = 100.0;
+	is_int(cpool_job_mark_started(100.0, &start, 99.0), 0,
+	       "a mark read before the attach (clock stepped back) is accepted");
+	ok(start > 100.0 && start < 100.001, "but starts the run just after the attach (%.9f)",
+	   start);
+	is_int(cpool_job_mark_started(100.0, &start, 120.0), -EALREADY,
+	       "and still counts as the one mark");
+}
+
 static void config(void)
 {
 	struct cpool_pool_config c;
@@ -166,11 +184,12 @@ static void config(void)
 
 int main(void)
 {
-	plan(50);
+	plan(57);
 	defaults();
 	keys();
 	time_limits();
 	run_span();
+	mark_started();
 	config();
 	done_testing();
 	return exit_status();

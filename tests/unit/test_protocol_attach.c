@@ -42,6 +42,14 @@ int main(void)
 	cpool_request_free(&req);
 	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"share\"}", &req, &err), 0, "share parses");
 	cpool_request_free(&req);
+	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"attach.started\"}", &req, &err), 0,
+	       "attach.started parses");
+	is_int(req.op, CPOOL_OP_ATTACH_STARTED, "as its op");
+	cpool_request_free(&req);
+	is_int(parse("{\"v\":1,\"id\":1,\"op\":\"attach.started\",\"args\":{\"start\":1}}", &req,
+		     &err),
+	       -EINVAL, "attach.started takes no argument (the caller names no time)");
+	cpool_request_free(&req);
 	done_testing();
 	return exit_status();
 }

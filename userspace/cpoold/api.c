@@ -378,6 +378,8 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		return op_stats(d, req);
 	case CPOOL_OP_ATTACH:
 		return attach_handle(d, c, p, req);
+	case CPOOL_OP_ATTACH_STARTED:
+		return attach_started_handle(d, p, req);
 	case CPOOL_OP_RELOAD: {
 		json_t *result;
 		struct cpool_error why;

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "cpool/job_limits.h"
 #include "cpoold.h"
 
 struct attach_watch {
@@ -343,6 +344,61 @@ json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpo
 		watch_leaf(d, j); /* may end it at once: the reply is built already */
 		return cpool_reply_ok(req->id, result);
 	}
+}
+
+/* The running attached job of @uid whose leaf holds @pid, or NULL. */
+static struct djob *job_holding(struct cpoold *d, pid_t pid, uid_t uid)
+{
+	for (struct djob *j = d->jobs; j; j = j->next) {
+		struct cpool_error e = { 0 };
+		bool in;
+
+		if (j->rec.origin != CPOOL_JOB_ORIGIN_SLURM || j->rec.state != CPOOL_JOB_RUNNING ||
+		    j->rec.uid != uid || !j->leaf[0])
+			continue;
+		if (cpool_cg_pid_in_leaf(&d->pool, pid, j->leaf, &in, &e) == 0 && in)
+			return j;
+	}
+	return NULL;
+}
+
+/*
+ * The task, released by slurmstepd with the step's other tasks, says so
+ * just before it exec's: its run starts now, as its CPU time does.  Until
+ * then it sat blocked in its leaf, which cpu.stat does not count.  The
+ * caller is who SO_PEERCRED says, inside the leaf of a job of its own
+ * uid; once per job, so that the program cannot shrink its run later.
+ */
+json_t *attach_started_handle(struct cpoold *d, const struct cpool_peer *p,
+			      const struct cpool_request *req)
+{
+	struct djob *j = job_holding(d, p->pid, p->uid);
+	double start;
+
+	if (!j)
+		return cpool_reply_error(req->id, -ESRCH,
+					 "attach.started: process %d (uid %u) is in no leaf of a "
+					 "running attached job of its user",
+					 (int)p->pid, (unsigned)p->uid);
+	start = j->rec.start_time;
+	if (cpool_job_mark_started(j->rec.first_start, &start, now_s()))
+		return cpool_reply_error(req->id, -EALREADY,
+					 "attach.started: job %lld's start was set already; it "
+					 "is accepted once per job",
+					 (long long)j->rec.id);
+	j->rec.start_time = start;
+	if (cpool_store_job_update(d->store, &j->rec)) {
+		/* The attach instant stays its start, in memory as on disk. */
+		j->rec.start_time = j->rec.first_start;
+		log_err("job %lld: store its start: %s", (long long)j->rec.id,
+			cpool_store_errmsg(d->store));
+		return cpool_reply_error(req->id, -EIO, "attach.started: store job %lld: %s",
+					 (long long)j->rec.id, cpool_store_errmsg(d->store));
+	}
+	log_debug("job %lld: released %.3f s after its attach", (long long)j->rec.id,
+		  start - j->rec.first_start);
+	return cpool_reply_ok(
+		req->id, json_pack("{s:I, s:f}", "job", (json_int_t)j->rec.id, "start", start));
 }
 
 int attach_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error)

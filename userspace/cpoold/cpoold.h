@@ -213,6 +213,8 @@ void jobs_end(struct cpoold *d, struct djob *j);
 json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
 		      const struct cpool_request *req);
 int attach_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error);
+json_t *attach_started_handle(struct cpoold *d, const struct cpool_peer *p,
+			      const struct cpool_request *req);
 /* After a restart: watch the leaves of attached jobs again, or end those already empty. */
 void attach_recover(struct cpoold *d);
 /* Adds origin and the Slurm ids to a job's JSON. */

@@ -2,6 +2,7 @@
 /* Per-VS limits of each job: see include/cpool/job_limits.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,4 +307,12 @@ double cpool_job_run_start(double exec_s, double now_s)
 double cpool_job_run_span(double start_s, double end_s)
 {
 	return end_s > start_s ? end_s - start_s : 0;
+}
+
+int cpool_job_mark_started(double first_s, double *start_s, double now_s)
+{
+	if (*start_s != first_s)
+		return -EALREADY;
+	*start_s = now_s > first_s ? now_s : nextafter(first_s, INFINITY);
+	return 0;
 }

@@ -32,6 +32,7 @@ static const char *const op_table[CPOOL_OP__COUNT] = {
 	[CPOOL_OP_ATTACH] = "attach",
 	[CPOOL_OP_SHARE] = "share",
 	[CPOOL_OP_RELOAD] = "reload",
+	[CPOOL_OP_ATTACH_STARTED] = "attach.started",
 };
 
 /* The keys each op accepts in "args"; anything else is a typo to report. */

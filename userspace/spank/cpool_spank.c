@@ -40,12 +40,16 @@ SPANK_PLUGIN(cpool, 1);
 #define EXPORT __attribute__((visibility("default")))
 /* A task's wait for cpoold's answer: the attach is a few writes, not a queue. */
 #define ATTACH_TIMEOUT_MS 30000
+/* attach.started only refines the run's start: a slow daemon must not hold the task. */
+#define STARTED_TIMEOUT_MS 5000
 
 static char opt_vs[CPOOL_VS_NAME_MAX + 1];
 static uint64_t opt_mem;
 static char conf_socket[PATH_MAX];
 static char conf_vs[CPOOL_VS_NAME_MAX + 1];
 static int conf_unconfined;
+/* Set in the task's process once it is attached; read there again in task_init. */
+static int task_attached;
 
 /* The user's value, checked where it is typed (srun, sbatch) and again in slurmstepd. */
 static int take_vs(int val, const char *optarg, int remote)
@@ -218,6 +222,42 @@ EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 		      (long long)json_integer_value(json_object_get(result, "job")),
 		      json_string_value(json_object_get(result, "cgroup")) ?: "?",
 		      json_string_value(json_object_get(result, "cpus")) ?: "?");
+	json_decref(result);
+	task_attached = 1;
+	return 0;
+}
+
+/*
+ * In the task's process, now the user, after slurmstepd released the
+ * step's tasks together, just before exec: the run starts here, not at
+ * the attach, which may be a second earlier while the task waited for
+ * the others (time cpu.stat does not count).  Not fatal: without it the
+ * run counts from the attach, as with an older plugin.
+ */
+EXPORT int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	struct cpool_error e = { 0 };
+	struct cpool_apiclient *cl = NULL;
+	json_t *result = NULL;
+	uint32_t job = 0, step = 0, task = 0;
+	int r;
+
+	(void)ac;
+	(void)av;
+	if (!task_attached)
+		return 0;
+	spank_get_item(sp, S_JOB_ID, &job);
+	spank_get_item(sp, S_JOB_STEPID, &step);
+	spank_get_item(sp, S_TASK_GLOBAL_ID, &task);
+	r = cpool_apiclient_connect(conf_socket, &cl, &e);
+	if (!r) {
+		r = cpool_apiclient_call(cl, CPOOL_OP_ATTACH_STARTED, NULL, &result,
+					 STARTED_TIMEOUT_MS, &e);
+		cpool_apiclient_close(cl);
+	}
+	if (r)
+		slurm_info("cpool: job %u.%u task %u: its run counts from its attach: %s", job,
+			   step, task, e.msg);
 	json_decref(result);
 	return 0;
 }

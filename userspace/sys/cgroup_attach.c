@@ -80,6 +80,29 @@ static int check_outside(const struct cpool_cg_pool *pool, pid_t pid, struct cpo
 	return 0;
 }
 
+int cpool_cg_pid_in_leaf(const struct cpool_cg_pool *pool, pid_t pid, const char *rel, bool *in,
+			 struct cpool_error *e)
+{
+	char path[64], line[PATH_MAX + 8], want[PATH_MAX + 8];
+	int err = cg_rel_check(rel, e);
+	FILE *f;
+
+	*in = false;
+	if (err)
+		return err;
+	snprintf(want, sizeof(want), "0::/%s/%s\n", pool->root, rel);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return cpool_error_set(e, errno == ENOENT ? -ESRCH : -errno, "read %s: %s", path,
+				       strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (strcmp(line, want) == 0)
+			*in = true;
+	fclose(f);
+	return 0;
+}
+
 int cpool_cg_attach_pidfd(const struct cpool_cg_pool *pool, const char *rel, int pidfd, pid_t *pid,
 			  struct cpool_error *e)
 {
