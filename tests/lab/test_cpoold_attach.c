@@ -172,7 +172,7 @@ int main(void)
 	int r;
 
 	lab_require();
-	plan(32);
+	plan(33);
 	root = lab_pool_root("attach");
 	if (!mkdtemp(dir) || chmod(dir, 01777))
 		bail_out("mkdtemp: %s", strerror(errno));
