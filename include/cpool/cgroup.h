@@ -282,11 +282,13 @@ int cpool_cg_attach_pidfd(const struct cpool_cg_pool *pool, const char *rel, int
 			  struct cpool_error *e);
 
 /*
- * Is process @pid in the job leaf @rel ("vs/job") itself?  -ESRCH when it
- * is gone.  A peer's pid names who asked: the leaf says whose job it is.
+ * Where process @pid is in the pool: its cgroup relative to the pool's
+ * root ("vs/job-7", "." for the root itself) in @rel, or "" when it is
+ * outside the pool.  -ESRCH when it is gone.  A peer's pid names who
+ * asked: the leaf says whose job it is.
  */
-int cpool_cg_pid_in_leaf(const struct cpool_cg_pool *pool, pid_t pid, const char *rel, bool *in,
-			 struct cpool_error *e);
+int cpool_cg_pid_rel(const struct cpool_cg_pool *pool, pid_t pid, char *rel, size_t len,
+		     struct cpool_error *e);
 
 /* Move the calling process into system/cpoold (the daemon's own leaf). */
 int cpool_cg_enter_system(struct cpool_cg_pool *pool, const struct cpool_cpuset *cpus,

@@ -349,16 +349,15 @@ json_t *attach_handle(struct cpoold *d, struct cpool_client *c, const struct cpo
 /* The running attached job of @uid whose leaf holds @pid, or NULL. */
 static struct djob *job_holding(struct cpoold *d, pid_t pid, uid_t uid)
 {
-	for (struct djob *j = d->jobs; j; j = j->next) {
-		struct cpool_error e = { 0 };
-		bool in;
+	struct cpool_error e = { 0 };
+	char rel[PATH_MAX];
 
-		if (j->rec.origin != CPOOL_JOB_ORIGIN_SLURM || j->rec.state != CPOOL_JOB_RUNNING ||
-		    j->rec.uid != uid || !j->leaf[0])
-			continue;
-		if (cpool_cg_pid_in_leaf(&d->pool, pid, j->leaf, &in, &e) == 0 && in)
+	if (cpool_cg_pid_rel(&d->pool, pid, rel, sizeof(rel), &e) || !rel[0])
+		return NULL;
+	for (struct djob *j = d->jobs; j; j = j->next)
+		if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM && j->rec.state == CPOOL_JOB_RUNNING &&
+		    j->rec.uid == uid && strcmp(j->leaf, rel) == 0)
 			return j;
-	}
 	return NULL;
 }
 

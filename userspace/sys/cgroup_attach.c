@@ -52,6 +52,31 @@ static bool pidfd_exited(int pidfd)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+int cpool_cg_pid_rel(const struct cpool_cg_pool *pool, pid_t pid, char *rel, size_t len,
+		     struct cpool_error *e)
+{
+	char path[64], line[PATH_MAX + 8], prefix[PATH_MAX / 2 + 8];
+	size_t n;
+	FILE *f;
+
+	rel[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return cpool_error_set(e, errno == ENOENT ? -ESRCH : -errno, "read %s: %s", path,
+				       strerror(errno));
+	n = (size_t)snprintf(prefix, sizeof(prefix), "0::/%s", pool->root);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, prefix, n) != 0 || (line[n] != '/' && line[n] != '\n'))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		/* The pool's root itself (cpoold's parent) is in the pool too: "." */
+		snprintf(rel, len, "%s", line[n] ? line + n + 1 : ".");
+	}
+	fclose(f);
+	return 0;
+}
+
 /*
  * A process already inside the pool (a job of cpoold's, another attached
  * task, cpoold itself in system/cpoold) is not moved: that would take it
@@ -59,48 +84,14 @@ static bool pidfd_exited(int pidfd)
  */
 static int check_outside(const struct cpool_cg_pool *pool, pid_t pid, struct cpool_error *e)
 {
-	char path[64], line[PATH_MAX + 8], prefix[PATH_MAX / 2 + 8], where[PATH_MAX + 8] = "";
-	size_t n;
-	FILE *f;
+	char rel[PATH_MAX];
+	int err = cpool_cg_pid_rel(pool, pid, rel, sizeof(rel), e);
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return cpool_error_set(e, errno == ENOENT ? -ESRCH : -errno, "read %s: %s", path,
-				       strerror(errno));
-	n = (size_t)snprintf(prefix, sizeof(prefix), "0::/%s", pool->root);
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, prefix, n) == 0 && (line[n] == '/' || line[n] == '\n'))
-			snprintf(where, sizeof(where), "%.*s", (int)strcspn(line + 3, "\n"),
-				 line + 3);
-	fclose(f);
-	if (where[0])
-		return cpool_error_set(e, -EBUSY, "process %d is already in the pool (cgroup %s)",
-				       (int)pid, where);
-	return 0;
-}
-
-int cpool_cg_pid_in_leaf(const struct cpool_cg_pool *pool, pid_t pid, const char *rel, bool *in,
-			 struct cpool_error *e)
-{
-	char path[64], line[PATH_MAX + 8], want[PATH_MAX + 8];
-	int err = cg_rel_check(rel, e);
-	FILE *f;
-
-	*in = false;
-	if (err)
-		return err;
-	snprintf(want, sizeof(want), "0::/%s/%s\n", pool->root, rel);
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return cpool_error_set(e, errno == ENOENT ? -ESRCH : -errno, "read %s: %s", path,
-				       strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (strcmp(line, want) == 0)
-			*in = true;
-	fclose(f);
-	return 0;
+	if (!err && rel[0])
+		err = cpool_error_set(e, -EBUSY,
+				      "process %d is already in the pool (cgroup /%s/%s)", (int)pid,
+				      pool->root, rel);
+	return err;
 }
 
 int cpool_cg_attach_pidfd(const struct cpool_cg_pool *pool, const char *rel, int pidfd, pid_t *pid,
