@@ -58,6 +58,8 @@ int main(int argc, char **argv)
 	printf("  idle CPU empty     %8.3f %% of a core (baseline)\n", L.idle_cpu_empty * 100);
 	printf("  idle CPU queued    %8.3f %% of a core  target < 1 %%: %s\n",
 	       L.idle_cpu_queued * 100, L.idle_cpu_queued < 0.01 ? "met" : "MISSED");
+	printf("  metrics tick       %8.0f us CPU empty, %.0f us with the queue (mean per tick)\n",
+	       L.tick_us_empty, L.tick_us_queued);
 	printf("  longest loop stall %8.1f ms  target < 10 ms on real hardware: %s (in: %s)\n",
 	       L.stall_ms, L.stall_ms >= 0 && L.stall_ms < 10 ? "met" : "missed here",
 	       L.stall_what[0] ? L.stall_what : "not logged");

@@ -24,6 +24,8 @@ struct daemon_load {
 	int accepted, seen_queued, cancelled, ended_ok, history;
 	long rss_empty_kb, rss_queued_kb, rss_peak_kb;
 	double idle_cpu_empty, idle_cpu_queued; /* fraction of one core */
+	/* The metrics tick's own CPU time (stats op), mean over each idle window */
+	double tick_us_empty, tick_us_queued;
 	double submit_s, cancel_s, live_s;
 	double stall_ms;
 	char stall_what[64]; /* the callback of the longest round, as cpoold logs it */
@@ -60,14 +62,6 @@ static double load_cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static double load_idle_cpu(pid_t pid, double seconds)
-{
-	double c0 = load_cpu_s(pid), t0 = load_mono_s();
-
-	lab_sleep_ms((int)(seconds * 1000));
-	return (load_cpu_s(pid) - c0) / (load_mono_s() - t0);
-}
-
 /* A connection per 900 requests: each has a burst of 1000 before its rate limit. */
 struct load_conn {
 	const char *sock;
@@ -98,6 +92,36 @@ static int load_call(struct load_conn *lc, enum cpool_op op, json_t *args, json_
 	if (r)
 		diag("%s: %s", cpool_op_name(op), err.msg);
 	return r;
+}
+
+/* The metrics ticks so far and their CPU time in µs, from the stats op; 0 ticks when unknown. */
+static void load_tick_cost(struct load_conn *lc, json_int_t *ticks, json_int_t *cpu_us)
+{
+	json_t *res, *t;
+
+	*ticks = *cpu_us = 0;
+	if (load_call(lc, CPOOL_OP_STATS, NULL, &res))
+		return;
+	t = json_object_get(res, "metrics_tick");
+	*ticks = json_integer_value(json_object_get(t, "ticks"));
+	*cpu_us = json_integer_value(json_object_get(t, "cpu_us"));
+	json_decref(res);
+}
+
+/* The daemon's CPU over @seconds idle (fraction of a core); *tick_us: its ticks' mean cost. */
+static double load_idle_cpu(struct load_conn *lc, pid_t pid, double seconds, double *tick_us)
+{
+	json_int_t n0, us0, n1, us1;
+	double c0, t0, cpu;
+
+	load_tick_cost(lc, &n0, &us0);
+	c0 = load_cpu_s(pid);
+	t0 = load_mono_s();
+	lab_sleep_ms((int)(seconds * 1000));
+	cpu = (load_cpu_s(pid) - c0) / (load_mono_s() - t0);
+	load_tick_cost(lc, &n1, &us1);
+	*tick_us = n1 > n0 ? (double)(us1 - us0) / (double)(n1 - n0) : -1;
+	return cpu;
 }
 
 static int load_count_jobs(struct load_conn *lc, const char *state)
@@ -159,7 +183,7 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	/* The baseline: the same daemon, empty. */
 	lab_sleep_ms(1000);
 	L->rss_empty_kb = load_status_kb(pid, "VmRSS");
-	L->idle_cpu_empty = load_idle_cpu(pid, L->idle_s);
+	L->idle_cpu_empty = load_idle_cpu(&lc, pid, L->idle_s, &L->tick_us_empty);
 
 	if (load_call(&lc, CPOOL_OP_SUBMIT,
 		      json_pack("{s:[s,s], s:s, s:i, s:s, s:s, s:s}", "argv", "/bin/sleep",
@@ -185,7 +209,7 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	L->seen_queued = load_count_jobs(&lc, "queued");
 	lab_sleep_ms(1000);
 	L->rss_queued_kb = load_status_kb(pid, "VmRSS");
-	L->idle_cpu_queued = load_idle_cpu(pid, L->idle_s);
+	L->idle_cpu_queued = load_idle_cpu(&lc, pid, L->idle_s, &L->tick_us_queued);
 
 	t0 = load_mono_s();
 	for (int i = 0; i < L->accepted; i++) {

@@ -34,6 +34,8 @@ int main(void)
 	     L.rss_queued_kb, L.queued, L.rss_peak_kb);
 	diag("idle CPU: %.2f %% of a core empty, %.2f %% with the queue", L.idle_cpu_empty * 100,
 	     L.idle_cpu_queued * 100);
+	diag("metrics tick: %.0f us of CPU empty, %.0f us with the queue (mean)", L.tick_us_empty,
+	     L.tick_us_queued);
 	diag("submit %.1f/s, cancel %.1f/s, %d live processes in %.1f s; longest stall %.1f ms (%s)",
 	     L.queued / L.submit_s, L.queued / L.cancel_s, L.live, L.live_s, L.stall_ms,
 	     L.stall_what[0] ? L.stall_what : "not logged");

@@ -301,6 +301,7 @@ static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
 static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 {
 	struct cpool_evloop_stats st;
+	struct metrics_tick_cost tick;
 	json_t *o;
 
 	cpool_evloop_stats(d->loop, &st, true);
@@ -316,6 +317,14 @@ static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 		json_object_set_new(o, "loop_stall_window_what", json_string(st.stall_window_what));
 	if (o && d->last_reload)
 		json_object_set(o, "last_reload", d->last_reload);
+	metrics_tick_cost(d, &tick);
+	if (o)
+		json_object_set_new(o, "metrics_tick",
+				    json_pack("{s:I, s:I, s:I, s:I}", "ticks",
+					      (json_int_t)tick.ticks, "cpu_us",
+					      (json_int_t)(tick.cpu_ns / 1000), "last_cpu_us",
+					      (json_int_t)(tick.last_cpu_ns / 1000), "max_cpu_us",
+					      (json_int_t)(tick.max_cpu_ns / 1000)));
 	return cpool_reply_ok(req->id, o);
 }
 

@@ -238,6 +238,11 @@ int metrics_init(struct cpoold *d);
 void metrics_close(struct cpoold *d);
 json_t *metrics_top_cpus(struct cpoold *d);
 bool metrics_degraded(struct cpoold *d);
+/* What the metrics ticks cost on the loop's thread CPU clock, for the stats op. */
+struct metrics_tick_cost {
+	uint64_t ticks, cpu_ns, last_cpu_ns, max_cpu_ns;
+};
+void metrics_tick_cost(struct cpoold *d, struct metrics_tick_cost *out);
 /* Renders /metrics's documents now and publishes them (http.c asks, for a scrape). */
 void metrics_publish(struct cpoold *d);
 /* A job ended (done, failed, cancelled): its wait and response for /metrics. */

@@ -29,6 +29,11 @@
 
 _Static_assert(CPOOL_BPF_HIST_SLOTS == CPOOL_KMETRICS_HIST_SLOTS, "histogram sizes differ");
 
+/* The kernel's "operation not supported" (not in userspace's errno.h): no batch ops. */
+#ifndef ENOTSUPP
+#define ENOTSUPP 524
+#endif
+
 /* Degraded mode reports at most this many cgroups per read. */
 #define DEGRADED_MAX_CGROUPS 4096
 
@@ -52,7 +57,40 @@ struct cpool_collector {
 	/* ids in the map whose cgroup a rescan did not find, and since when */
 	struct missing_cgroup *missing;
 	size_t nmissing;
+	/*
+	 * The tick's files, kept open and re-read with pread at offset 0
+	 * (sysfs, procfs and cgroup files generate their text afresh): an
+	 * idle daemon's tick was mostly opening and closing them.
+	 */
+	int online_fd; /* /sys/devices/system/cpu/online */
+	struct task_file *task_files; /* per possible CPU: its running task's schedstat */
+	struct cgroup_files *cg_files;
+	size_t ncg_files;
+	/* The map walk's buffers, kept between reads. */
+	__u64 *slot_ids;
+	__u32 *slot_of;
+	void *cg_vals, *cpu_vals;
 };
+
+/* /proc/PID/schedstat of the task a CPU was running at the last read. */
+struct task_file {
+	uint64_t pid;
+	int fd;
+};
+
+/* A cgroup's cpu.stat and cpu.pressure, open while the cgroup is reported. */
+struct cgroup_files {
+	uint64_t id;
+	int stat_fd, pressure_fd;
+	bool seen; /* during the current read */
+};
+
+/*
+ * At most this many cgroups' files are kept open (two fds each); the
+ * others are opened and closed at each read, as before.  A daemon's
+ * fds are also its clients', its jobs' pidfds and pipes.
+ */
+#define CG_FILES_MAX 128
 
 struct missing_cgroup {
 	uint64_t id;
@@ -293,6 +331,22 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 	return err;
 }
 
+static int alloc_read_buffers(struct cpool_collector *c)
+{
+	size_t n = (size_t)c->ncpus_possible;
+
+	c->task_files = calloc(n, sizeof(*c->task_files));
+	c->slot_ids = calloc(c->max_cgroups, sizeof(*c->slot_ids));
+	c->slot_of = calloc(c->max_cgroups, sizeof(*c->slot_of));
+	c->cg_vals = calloc(n, sizeof(struct cpool_bpf_cgroup));
+	c->cpu_vals = calloc(n, sizeof(struct cpool_bpf_cpu));
+	if (!c->task_files || !c->slot_ids || !c->slot_of || !c->cg_vals || !c->cpu_vals)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		c->task_files[i].fd = -1;
+	return 0;
+}
+
 int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_collector **out)
 {
 	static const struct cpool_collector_opts defaults;
@@ -304,6 +358,7 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 	if (!c)
 		return -ENOMEM;
 	c->max_cgroups = o->max_cgroups ? o->max_cgroups : CPOOL_BPF_MAX_CGROUPS;
+	c->online_fd = -1;
 	c->cgroup_root = o->cgroup_root ? strdup(o->cgroup_root) : find_cgroup2_mount();
 	if (o->stat_subtree) {
 		size_t n = strlen(o->stat_subtree);
@@ -328,6 +383,10 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 	} else {
 		load_bpf(c, o);
 	}
+	if (c->skel && alloc_read_buffers(c)) {
+		cpool_collector_close(c);
+		return -ENOMEM;
+	}
 	*out = c;
 	return 0;
 }
@@ -340,6 +399,21 @@ void cpool_collector_close(struct cpool_collector *c)
 	for (size_t i = 0; i < c->nnames; i++)
 		free(c->names[i].path);
 	free(c->names);
+	if (c->online_fd >= 0)
+		close(c->online_fd);
+	for (int i = 0; c->task_files && i < c->ncpus_possible; i++)
+		if (c->task_files[i].fd >= 0)
+			close(c->task_files[i].fd);
+	free(c->task_files);
+	for (size_t i = 0; i < c->ncg_files; i++) {
+		close(c->cg_files[i].stat_fd);
+		close(c->cg_files[i].pressure_fd);
+	}
+	free(c->cg_files);
+	free(c->slot_ids);
+	free(c->slot_of);
+	free(c->cg_vals);
+	free(c->cpu_vals);
 	free(c->cgroup_root);
 	free(c->stat_subtree);
 	free(c->missing);
@@ -499,32 +573,131 @@ static char *read_text(const char *path)
 	return buf;
 }
 
-static char *read_cgroup_file(const struct cpool_collector *c, const char *rel, const char *file)
+/*
+ * Reads a kernel text file from its start through a kept fd: procfs,
+ * sysfs and cgroup files generate their text again at offset 0.  The
+ * length, or a negative errno (ENODEV: the cgroup is gone; ESRCH: the
+ * task is).
+ */
+static ssize_t pread_text(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	while (len < size - 1) {
+		ssize_t got = pread(fd, buf + len, size - 1 - len, (off_t)len);
+
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+static int open_cgroup_file(const struct cpool_collector *c, const char *rel, const char *file)
 {
 	char path[PATH_MAX];
 
 	if (snprintf(path, sizeof(path), "%s%s/%s", c->cgroup_root, strcmp(rel, "/") ? rel : "",
 		     file) >= (int)sizeof(path))
-		return NULL;
-	return read_text(path);
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-static void read_cgstat(const struct cpool_collector *c, const char *rel,
+static struct cgroup_files *cgroup_files_of(struct cpool_collector *c, uint64_t id)
+{
+	for (size_t i = 0; i < c->ncg_files; i++)
+		if (c->cg_files[i].id == id)
+			return &c->cg_files[i];
+	return NULL;
+}
+
+/* Keeps @id's two files open if there is room; NULL: read them the old way. */
+static struct cgroup_files *cgroup_files_open(struct cpool_collector *c, uint64_t id,
+					      const char *rel)
+{
+	struct cgroup_files *f;
+
+	if (c->ncg_files == CG_FILES_MAX)
+		return NULL;
+	if (!c->cg_files && !(c->cg_files = calloc(CG_FILES_MAX, sizeof(*c->cg_files))))
+		return NULL;
+	f = &c->cg_files[c->ncg_files];
+	f->id = id;
+	f->stat_fd = open_cgroup_file(c, rel, "cpu.stat");
+	f->pressure_fd = open_cgroup_file(c, rel, "cpu.pressure");
+	if (f->stat_fd < 0 && f->pressure_fd < 0)
+		return NULL;
+	c->ncg_files++;
+	return f;
+}
+
+static void cgroup_files_drop(struct cpool_collector *c, struct cgroup_files *f)
+{
+	if (f->stat_fd >= 0)
+		close(f->stat_fd);
+	if (f->pressure_fd >= 0)
+		close(f->pressure_fd);
+	*f = c->cg_files[--c->ncg_files];
+}
+
+/* Closes the files of cgroups this read did not report (gone, or idle and pruned). */
+static void cgroup_files_sweep(struct cpool_collector *c)
+{
+	for (size_t i = 0; i < c->ncg_files;) {
+		if (c->cg_files[i].seen) {
+			c->cg_files[i++].seen = false;
+			continue;
+		}
+		cgroup_files_drop(c, &c->cg_files[i]);
+	}
+}
+
+/* One file, through @fd when kept open, else by path; false when unreadable. */
+static bool read_cgroup_text(const struct cpool_collector *c, int fd, const char *rel,
+			     const char *file, char *buf, size_t size)
+{
+	bool ok;
+
+	if (fd >= 0)
+		return pread_text(fd, buf, size) >= 0;
+	fd = open_cgroup_file(c, rel, file);
+	if (fd < 0)
+		return false;
+	ok = pread_text(fd, buf, size) >= 0;
+	close(fd);
+	return ok;
+}
+
+static void read_cgstat(struct cpool_collector *c, uint64_t id, const char *rel,
 			struct cpool_kmetrics_cgstat *st)
 {
-	char *text;
+	struct cgroup_files *f;
+	char text[4096];
+	bool stat_ok, pressure_ok;
 
 	memset(st, 0, sizeof(*st));
 	if (!c->cgroup_root || !rel)
 		return;
-	text = read_cgroup_file(c, rel, "cpu.stat");
-	if (text)
+	f = cgroup_files_of(c, id);
+	if (!f)
+		f = cgroup_files_open(c, id, rel);
+	stat_ok = read_cgroup_text(c, f ? f->stat_fd : -1, rel, "cpu.stat", text, sizeof(text));
+	if (stat_ok)
 		cpool_kmetrics_parse_cpu_stat(text, st);
-	free(text);
-	text = read_cgroup_file(c, rel, "cpu.pressure");
-	if (text)
+	pressure_ok = read_cgroup_text(c, f ? f->pressure_fd : -1, rel, "cpu.pressure", text,
+				       sizeof(text));
+	if (pressure_ok)
 		cpool_kmetrics_parse_pressure(text, st);
-	free(text);
+	if (!f)
+		return;
+	/* Gone (ENODEV): closed now, or the fds would pin a dying cgroup. */
+	if ((f->stat_fd >= 0 && !stat_ok) || (f->pressure_fd >= 0 && !pressure_ok))
+		cgroup_files_drop(c, f);
+	else
+		f->seen = true;
 }
 
 /* ---- snapshot assembly ----------------------------------------------------- */
@@ -549,46 +722,66 @@ static struct cpool_kmetrics_cgroup *add_cgroup(struct cpool_kmetrics_snapshot *
 	return cg;
 }
 
-static int online_cpus(struct cpool_cpuset *set)
+static int online_cpus(struct cpool_collector *c, struct cpool_cpuset *set)
 {
 	char buf[4096];
-	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
-	int err = -errno;
 
-	if (!f)
-		return err;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
+	if (c->online_fd < 0 &&
+	    (c->online_fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (pread_text(c->online_fd, buf, sizeof(buf)) <= 0)
 		return -EIO;
-	}
-	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
 	return cpool_cpuset_parse(set, buf, NULL);
 }
 
-static int read_bpf_cgroups(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s,
-			    size_t *cap)
+/*
+ * Every (cgroup id, slot) pair of the map into c->slot_ids/slot_of: one
+ * batch look-up for the whole map where the kernel has them (5.6), else
+ * a key-by-key walk.  Returns how many.
+ */
+static size_t read_cgroup_slots(struct cpool_collector *c)
 {
-	int slots_fd = bpf_map__fd(c->skel->maps.cgroup_slots);
-	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
-	size_t vsz = sizeof(struct cpool_bpf_cgroup);
-	struct cpool_bpf_cgroup *vals;
-	__u64 key, next;
-	__u64 *pkey = NULL;
-	__u32 slot;
-	int err = 0;
+	int fd = bpf_map__fd(c->skel->maps.cgroup_slots);
+	__u64 token = 0, key, next, *pkey = NULL;
+	size_t n = 0;
 
-	vals = calloc((size_t)c->ncpus_possible, vsz);
-	if (!vals)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(slots_fd, pkey, &next) == 0) {
-		struct cpool_kmetrics_cgroup *cg;
+	for (;;) {
+		__u32 count = c->max_cgroups - (__u32)n;
+		int err = bpf_map_lookup_batch(fd, n ? &token : NULL, &token, c->slot_ids + n,
+					       c->slot_of + n, &count, NULL);
 
+		n += count;
+		if (!err && n < c->max_cgroups)
+			continue;
+		if (!err || errno == ENOENT)
+			return n; /* the whole map */
+		if (n || (errno != EINVAL && errno != ENOTSUPP && errno != EOPNOTSUPP))
+			return n;
+		break;
+	}
+	while (n < c->max_cgroups && bpf_map_get_next_key(fd, pkey, &next) == 0) {
 		key = next;
 		pkey = &key;
-		if (bpf_map_lookup_elem(slots_fd, &key, &slot) ||
-		    bpf_map_lookup_elem(fd, &slot, vals))
-			continue; /* deleted meanwhile */
+		if (bpf_map_lookup_elem(fd, &key, &c->slot_of[n]) == 0)
+			c->slot_ids[n++] = key;
+	}
+	return n;
+}
+
+static int read_bpf_cgroups(struct cpool_collector *c, size_t nslots,
+			    struct cpool_kmetrics_snapshot *s, size_t *cap)
+{
+	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	struct cpool_bpf_cgroup *vals = c->cg_vals;
+	int err = 0;
+
+	for (size_t n = 0; n < nslots; n++) {
+		__u64 key = c->slot_ids[n];
+		struct cpool_kmetrics_cgroup *cg;
+
+		if (bpf_map_lookup_elem(fd, &c->slot_of[n], vals))
+			continue;
 		cg = add_cgroup(s, cap, key);
 		if (!cg) {
 			err = -ENOMEM;
@@ -609,7 +802,6 @@ static int read_bpf_cgroups(struct cpool_collector *c, struct cpool_kmetrics_sna
 				cg->rqlat_hist[k] += v->rqlat_hist[k];
 		}
 	}
-	free(vals);
 	return err;
 }
 
@@ -720,16 +912,10 @@ static void drop_missing_cgroups(struct cpool_collector *c, const struct cpool_k
 	c->nmissing = n;
 }
 
-static void warm_path_cache(struct cpool_collector *c)
+static void warm_path_cache(struct cpool_collector *c, size_t nslots)
 {
-	int fd = bpf_map__fd(c->skel->maps.cgroup_slots);
-	__u64 key, next, *pkey = NULL;
-
-	while (bpf_map_get_next_key(fd, pkey, &next) == 0) {
-		key = next;
-		pkey = &key;
-		cpool_collector_cgroup_path(c, key);
-	}
+	for (size_t k = 0; k < nslots; k++)
+		cpool_collector_cgroup_path(c, c->slot_ids[k]);
 }
 
 /*
@@ -741,30 +927,45 @@ static void warm_path_cache(struct cpool_collector *c)
  * last_switch_ns is not when the running task came in.  0 when the task is
  * gone (its time was charged at its last switch).
  */
-static uint64_t running_task_inflight(const struct cpool_bpf_cpu *v)
+static uint64_t running_task_inflight(struct cpool_collector *c, int cpu,
+				      const struct cpool_bpf_cpu *v)
 {
+	struct task_file *tf = &c->task_files[cpu];
 	unsigned long long exec;
-	char path[64];
-	FILE *f;
-	int n;
+	char path[64], text[128];
 
 	if (!v->cur_pid)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%llu/schedstat", (unsigned long long)v->cur_pid);
-	f = fopen(path, "re");
-	if (!f)
+	/* Often the same task as last time (this process, on the CPU that reads). */
+	if (tf->fd >= 0 && tf->pid != v->cur_pid) {
+		close(tf->fd);
+		tf->fd = -1;
+	}
+	if (tf->fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%llu/schedstat",
+			 (unsigned long long)v->cur_pid);
+		tf->fd = open(path, O_RDONLY | O_CLOEXEC);
+		tf->pid = v->cur_pid;
+		if (tf->fd < 0)
+			return 0;
+	}
+	/* ESRCH: the task is gone (its pid perhaps reused); the next read opens anew. */
+	if (pread_text(tf->fd, text, sizeof(text)) < 0) {
+		close(tf->fd);
+		tf->fd = -1;
 		return 0;
-	n = fscanf(f, "%llu", &exec);
-	fclose(f);
-	return n == 1 && exec > v->cur_exec_start ? exec - v->cur_exec_start : 0;
+	}
+	if (sscanf(text, "%llu", &exec) != 1)
+		return 0;
+	return exec > v->cur_exec_start ? exec - v->cur_exec_start : 0;
 }
 
 static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
 {
 	int fd = bpf_map__fd(c->skel->maps.cpu_stats);
-	struct cpool_bpf_cpu *vals;
+	struct cpool_bpf_cpu *vals = c->cpu_vals;
 	struct cpool_cpuset online;
-	size_t cap = 0;
+	size_t cap = 0, nslots;
 	__u32 zero = 0;
 	uint64_t now;
 	int err;
@@ -774,31 +975,25 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 	 * must not fall between the counters and the cgroup files read beside
 	 * them, or the two would cover different windows.
 	 */
-	warm_path_cache(c);
+	nslots = read_cgroup_slots(c);
+	warm_path_cache(c, nslots);
 	/* Cgroups before CPUs: time charged after this read shows as in-flight below. */
-	err = read_bpf_cgroups(c, s, &cap);
-	if (!err)
+	err = read_bpf_cgroups(c, nslots, s, &cap);
+	/* Nothing to read when the program does not count them (cpoold has no use for them). */
+	if (!err && c->skel->rodata->track_preemptors)
 		err = read_bpf_preempts(c, s);
 	if (err)
 		return err;
 
-	vals = calloc((size_t)c->ncpus_possible, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &zero, vals)) {
-		err = -errno;
-		free(vals);
-		return err;
-	}
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		return -errno;
 	now = monotonic_ns();
 	s->time_ns = now;
-	if (online_cpus(&online))
+	if (online_cpus(c, &online))
 		cpool_cpuset_set_range(&online, 0, c->ncpus_possible - 1);
 	s->cpus = calloc((size_t)c->ncpus_possible, sizeof(*s->cpus));
-	if (!s->cpus) {
-		free(vals);
+	if (!s->cpus)
 		return -ENOMEM;
-	}
 	for (int i = 0; i < c->ncpus_possible; i++) {
 		const struct cpool_bpf_cpu *v = &vals[i];
 		struct cpool_kmetrics_cpu *o;
@@ -839,10 +1034,9 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 			if (!cg)
 				cg = add_cgroup(s, &cap, v->cur_cgroup);
 			if (cg)
-				cg->run_ns += running_task_inflight(v);
+				cg->run_ns += running_task_inflight(c, i, v);
 		}
 	}
-	free(vals);
 
 	for (size_t i = 0; i < s->ncgroups; i++) {
 		const char *p = cpool_collector_cgroup_path(c, s->cgroups[i].id);
@@ -850,8 +1044,9 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 		if (p && !(s->cgroups[i].path = strdup(p)))
 			return -ENOMEM;
 		if (in_stat_subtree(c, p))
-			read_cgstat(c, p, &s->cgroups[i].stat);
+			read_cgstat(c, s->cgroups[i].id, p, &s->cgroups[i].stat);
 	}
+	cgroup_files_sweep(c);
 	drop_missing_cgroups(c, s);
 	prune_dead_cgroups(c, s);
 	return 0;
@@ -894,9 +1089,10 @@ static int read_degraded(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 		if (!cg->path)
 			return -ENOMEM;
 		if (in_stat_subtree(c, cg->path))
-			read_cgstat(c, cg->path, &cg->stat);
+			read_cgstat(c, cg->id, cg->path, &cg->stat);
 		cg->run_ns = cg->stat.usage_usec * 1000;
 	}
+	cgroup_files_sweep(c);
 	return 0;
 }
 
