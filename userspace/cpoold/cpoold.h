@@ -81,6 +81,12 @@ struct djob {
 	int freeze_fd;
 	bool freeze_want;
 	bool cpus_held; /* its CPUs (cpus) are counted busy in its VS */
+	/*
+	 * Decided: its CPUs are taken and it is STARTING in memory, but its
+	 * launch (leaf, STARTING stored, the supervisor's fork) waits for the
+	 * launch callback, one job a loop iteration (jobs.c).  No leaf yet.
+	 */
+	bool launch_pending;
 	bool releasing; /* preempted: its CPUs are given back once the freeze completed */
 	struct cpool_evsource *release_timer; /* ... or when the freeze takes too long */
 	struct cpool_cpuset cpus; /* its CPUs while running */
@@ -135,6 +141,8 @@ struct cpoold {
 	struct metrics_export *export; /* cumulative figures for /metrics (metrics.c) */
 	struct http_server *http; /* /metrics server, NULL when off (http.c) */
 	struct cpool_evsource *sched_timer;
+	struct cpool_evsource *launch_timer; /* launches the decided jobs, one per iteration */
+	int n_launch_pending;
 	int64_t wake_at; /* when the policy asked to be called again */
 	bool sched_pending;
 	bool stopping;

@@ -887,7 +887,8 @@ static json_t *send_signal(struct cpoold *d, struct djob *j, const struct cpool_
 	struct cpool_error e = { 0 };
 	int r;
 
-	if (!jobs_running(j) && j->rec.state != CPOOL_JOB_FROZEN)
+	/* A launch still pending has no leaf: its "" would name the whole pool. */
+	if ((!jobs_running(j) && j->rec.state != CPOOL_JOB_FROZEN) || j->launch_pending)
 		return cpool_reply_error(req->id, -ESRCH, "job %lld is %s: it has no processes",
 					 (long long)j->rec.id, cpool_job_state_name(j->rec.state));
 	r = cpool_cg_signal(&d->pool, j->leaf, req->signal, &e);

@@ -774,6 +774,88 @@ static int launch(struct cpoold *d, struct djob *j, struct vsrv *v, struct cpool
 	return 0;
 }
 
+static void on_launch_timer(struct cpool_evsource *src, uint32_t events, void *data);
+
+/* The next loop iteration, after whatever requests are waiting. */
+static void arm_launch_timer(struct cpoold *d)
+{
+	if (!d->launch_timer) {
+		if (cpool_evloop_add_timer(d->loop, 0, 0, on_launch_timer, d, &d->launch_timer)) {
+			log_err("launch timer: %s", strerror(errno));
+			return;
+		}
+		cpool_evsource_set_name(d->launch_timer, "job launch");
+	}
+	cpool_evloop_timer_set(d->launch_timer, 1, 0);
+}
+
+/* Back to QUEUED, its CPUs free: it was never launched, nothing was stored. */
+static void unpend_launch(struct cpoold *d, struct djob *j)
+{
+	j->launch_pending = false;
+	d->n_launch_pending--;
+	give_back_cpus(d, j);
+	j->rec.state = CPOOL_JOB_QUEUED;
+	j->rec.first_start = j->rec.start_time = 0;
+}
+
+/* A decided job's launch: what the round used to do itself. */
+static void launch_pending_job(struct cpoold *d, struct djob *j)
+{
+	struct cpool_error e = { 0 };
+	struct vsrv *v = pool_find(d, j->pol.vs);
+	int r;
+
+	/* Not expected (a destroy cancels its jobs first), but no launch into a VS going away. */
+	if (!v || v->destroying) {
+		unpend_launch(d, j);
+		sched_kick(d);
+		return;
+	}
+	j->launch_pending = false;
+	d->n_launch_pending--;
+	r = launch(d, j, v, &e);
+	if (r < 0) {
+		/* Nothing stored: still queued; the policy will try again. */
+		log_err("job %lld: %s", (long long)j->rec.id, e.msg);
+		j->rec.state = CPOOL_JOB_QUEUED;
+		give_back_cpus(d, j);
+		j->rec.first_start = j->rec.start_time = 0;
+		return;
+	}
+	if (r > 0) {
+		/* STARTING is stored but no supervisor runs: nothing can have exec'd. */
+		fail_job(d, j, e.msg);
+		return;
+	}
+	log_debug("job %lld starting on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
+		  j->rec.cpuset);
+}
+
+/*
+ * One launch per loop iteration: a launch forks the job's supervisor, the
+ * longest thing the loop does, and a round that decided several starts
+ * used to fork them all before answering anyone.  Now requests (root's
+ * among them) are served between two launches.
+ */
+static void on_launch_timer(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct cpoold *d = data;
+
+	(void)src;
+	(void)events;
+	if (d->stopping)
+		return; /* QUEUED in the store: the next start schedules them again */
+	for (struct djob *j = d->jobs; j; j = j->next) {
+		if (j->launch_pending) {
+			launch_pending_job(d, j); /* may retire (free) it */
+			break;
+		}
+	}
+	if (d->n_launch_pending > 0)
+		arm_launch_timer(d);
+}
+
 int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 {
 	struct cpool_error e = { 0 };
@@ -827,21 +909,16 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	}
 	j->rec.first_start = t;
 	j->rec.start_time = t;
-	r = launch(d, j, v, &e);
-	if (r < 0) {
-		/* Nothing stored: still queued; the policy will try again. */
-		log_err("job %lld: %s", (long long)j->rec.id, e.msg);
-		give_back_cpus(d, j);
-		j->rec.first_start = j->rec.start_time = 0;
-		return r;
-	}
-	if (r > 0) {
-		/* STARTING is stored but no supervisor runs: nothing can have exec'd. */
-		fail_job(d, j, e.msg);
-		return -EIO;
-	}
-	log_debug("job %lld starting on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
-		  j->rec.cpuset);
+	/*
+	 * STARTING in memory only (the store says QUEUED until launch()
+	 * stores STARTING, before the fork, as ever): the next round and the
+	 * per-user limits see it as starting, QUEUED-only requests (update,
+	 * hold) refuse it, and a crash before its launch finds it queued.
+	 */
+	j->rec.state = CPOOL_JOB_STARTING;
+	j->launch_pending = true;
+	d->n_launch_pending++;
+	arm_launch_timer(d);
 	return 0;
 }
 
@@ -897,6 +974,9 @@ int jobs_cancel(struct cpoold *d, struct djob *j, struct cpool_error *error)
 
 	if (j->rec.origin == CPOOL_JOB_ORIGIN_SLURM)
 		return attach_cancel(d, j, error);
+	/* Decided but not launched: no process, no leaf; cancelled as queued. */
+	if (j->launch_pending)
+		unpend_launch(d, j);
 	if (j->rec.state == CPOOL_JOB_QUEUED) {
 		j->rec.state = CPOOL_JOB_CANCELLED;
 		j->rec.end_time = now_s();
