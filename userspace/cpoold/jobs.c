@@ -789,14 +789,19 @@ static void arm_launch_timer(struct cpoold *d)
 	cpool_evloop_timer_set(d->launch_timer, 1, 0);
 }
 
-/* Back to QUEUED, its CPUs free: it was never launched, nothing was stored. */
+/* Back to QUEUED, its CPUs free: no process, and the store still says QUEUED. */
+static void back_to_queued(struct cpoold *d, struct djob *j)
+{
+	give_back_cpus(d, j);
+	j->rec.state = CPOOL_JOB_QUEUED;
+	j->rec.first_start = j->rec.start_time = 0;
+}
+
 static void unpend_launch(struct cpoold *d, struct djob *j)
 {
 	j->launch_pending = false;
 	d->n_launch_pending--;
-	give_back_cpus(d, j);
-	j->rec.state = CPOOL_JOB_QUEUED;
-	j->rec.first_start = j->rec.start_time = 0;
+	back_to_queued(d, j);
 }
 
 /* A decided job's launch: what the round used to do itself. */
@@ -818,9 +823,7 @@ static void launch_pending_job(struct cpoold *d, struct djob *j)
 	if (r < 0) {
 		/* Nothing stored: still queued; the policy will try again. */
 		log_err("job %lld: %s", (long long)j->rec.id, e.msg);
-		j->rec.state = CPOOL_JOB_QUEUED;
-		give_back_cpus(d, j);
-		j->rec.first_start = j->rec.start_time = 0;
+		back_to_queued(d, j);
 		return;
 	}
 	if (r > 0) {
