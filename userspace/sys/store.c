@@ -533,7 +533,12 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 	if (f->active_only)
 		state_clause = " AND state IN ('queued','starting','running','frozen')";
 	else if (f->finished_only)
-		state_clause = " AND state IN ('done','failed','cancelled','timeout')";
+		/*
+		 * "+state": not through jobs_state, which made SQLite sort every
+		 * ended row for each history page (TEMP B-TREE FOR ORDER BY) in
+		 * place of walking ids from the cursor and stopping at the page.
+		 */
+		state_clause = " AND +state IN ('done','failed','cancelled','timeout')";
 	snprintf(sql, sizeof(sql),
 		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= :since"
 		 " AND (:uid < 0 OR uid = :uid) AND id > :after%s" JOB_SELECT_CLAUSE " ORDER BY id",
