@@ -121,7 +121,8 @@ static void test_policy(void)
 	is_int(cli(NULL, "policy set"), 2, "policy set with nothing: usage error");
 	is_int(cli(NULL, "policy set --quantum 0"), 2, "policy set --quantum 0: usage error");
 	is_int(cli(NULL, "policy set --quantum fast"), 2, "policy set bad quantum: usage error");
-	is_int(cli(NULL, "policy set --admit-p99 soon"), 2, "policy set bad admit-p99: usage error");
+	is_int(cli(NULL, "policy set --admit-p99 soon"), 2,
+	       "policy set bad admit-p99: usage error");
 	is_int(cli(NULL, "policy get --policy rr"), 2, "policy get with --policy: usage error");
 	is_int(cli(NULL, "policy tweak"), 2, "policy unknown verb: usage error");
 	is_int(fake_request_count(), 0, "nothing sent on usage errors");

@@ -241,7 +241,8 @@ static json_t *policy_json(const struct cpool_policy *pol)
 {
 	return json_pack("{s:s, s:s, s:f, s:f}", "policy", cpool_sched_name(pol->sched),
 			 "placement", cpool_place_name(pol->place), "quantum",
-			 (double)pol->quantum_us / 1e6, "admit_p99", (double)pol->admit_p99_us / 1e6);
+			 (double)pol->quantum_us / 1e6, "admit_p99",
+			 (double)pol->admit_p99_us / 1e6);
 }
 
 static json_t *op_policy_set(struct cpoold *d, const struct cpool_peer *p,
