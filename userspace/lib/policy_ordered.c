@@ -313,8 +313,8 @@ scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpoo
 		} else {
 			r->n_top++;
 		}
-		for (; k > 0 &&
-		       cmp_to_ref(p, sched, q, i, by_submit, &r->top[k - 1], s->now_us) < 0;
+		for (;
+		     k > 0 && cmp_to_ref(p, sched, q, i, by_submit, &r->top[k - 1], s->now_us) < 0;
 		     k--)
 			r->top[k] = r->top[k - 1];
 		rank_ref_set(&r->top[k], p, q, i, s->now_us);

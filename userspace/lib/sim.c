@@ -516,8 +516,7 @@ static void user_slots(struct sim *s)
 	for (size_t i = 0; i < k; i++)
 		s->user_factor[i] = NAN;
 	for (size_t i = 0; i < s->n; i++) {
-		uint32_t *u = bsearch(&s->j[i].pj.job->user, s->uids, k, sizeof(*s->uids),
-				      cmp_u32);
+		uint32_t *u = bsearch(&s->j[i].pj.job->user, s->uids, k, sizeof(*s->uids), cmp_u32);
 
 		s->j[i].user_slot = (size_t)(u - s->uids);
 	}
