@@ -789,14 +789,19 @@ static int read_bpf_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 		free(vals);
 		return -ENOMEM;
 	}
+	if (online_cpus(&online))
+		cpool_cpuset_set_range(&online, 0, c->ncpus_possible - 1);
+	/*
+	 * Nothing else between the clock and the map, nor between the map and
+	 * the running tasks' schedstat read after it (read_bpf): the
+	 * snapshot's instant is all three.
+	 */
 	s->time_ns = monotonic_ns();
 	if (bpf_map_lookup_elem(fd, &zero, vals)) {
 		err = -errno;
 		free(vals);
 		return err;
 	}
-	if (online_cpus(&online))
-		cpool_cpuset_set_range(&online, 0, c->ncpus_possible - 1);
 	for (int i = 0; i < c->ncpus_possible; i++) {
 		const struct cpool_bpf_cpu *v = &vals[i];
 		struct cpool_kmetrics_cpu_state st = {
