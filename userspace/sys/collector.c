@@ -741,17 +741,23 @@ static void warm_path_cache(struct cpool_collector *c)
 }
 
 /*
- * What the task running on a CPU has run since it came in: its
- * sum_exec_runtime now (the first field of /proc/PID/schedstat, brought up
- * to date by the kernel as it is read) less the value the switch recorded.
- * The scheduler's clock, like the run time the switches charge, and no
- * clock read in the switch: a switch between two tasks takes none, so
- * last_switch_ns is not when the running task came in.  0 when the task is
- * gone (its time was charged at its last switch).
+ * What the task running on a CPU had run since it came in, up to @at (the
+ * snapshot's instant, read before the per-CPU map): its sum_exec_runtime
+ * now (the first field of /proc/PID/schedstat, brought up to date by the
+ * kernel as it is read) less the value the switch recorded, less the time
+ * since @at, which it ran at most of.  A lower bound, and exact for a task
+ * that ran throughout: a reader stalled after the map (a vCPU under TCG,
+ * tens of ms) must not count the stall as run time of this snapshot, or
+ * the interval's run time exceeds the interval.  The scheduler's clock,
+ * like the run time the switches charge, and no clock read in the switch:
+ * a switch between two tasks takes none, so last_switch_ns is not when the
+ * running task came in.  0 when the task is gone (its time was charged at
+ * its last switch).
  */
-static uint64_t running_task_inflight(const struct cpool_bpf_cpu *v)
+static uint64_t running_task_inflight(const struct cpool_bpf_cpu *v, uint64_t at)
 {
 	unsigned long long exec;
+	uint64_t ran, late;
 	char path[64];
 	FILE *f;
 	int n;
@@ -764,7 +770,9 @@ static uint64_t running_task_inflight(const struct cpool_bpf_cpu *v)
 		return 0;
 	n = fscanf(f, "%llu", &exec);
 	fclose(f);
-	return n == 1 && exec > v->cur_exec_start ? exec - v->cur_exec_start : 0;
+	late = monotonic_ns() - at;
+	ran = n == 1 && exec > v->cur_exec_start ? exec - v->cur_exec_start : 0;
+	return ran > late ? ran - late : 0;
 }
 
 /*
@@ -791,11 +799,7 @@ static int read_bpf_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 	}
 	if (online_cpus(&online))
 		cpool_cpuset_set_range(&online, 0, c->ncpus_possible - 1);
-	/*
-	 * Nothing else between the clock and the map, nor between the map and
-	 * the running tasks' schedstat read after it (read_bpf): the
-	 * snapshot's instant is all three.
-	 */
+	/* The clock right before the map: the instant the CPUs are shown at. */
 	s->time_ns = monotonic_ns();
 	if (bpf_map_lookup_elem(fd, &zero, vals)) {
 		err = -errno;
@@ -882,7 +886,7 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 		if (!cg)
 			cg = add_cgroup(s, &cap, v->cur_cgroup);
 		if (cg)
-			cg->run_ns += running_task_inflight(v);
+			cg->run_ns += running_task_inflight(v, s->time_ns);
 	}
 	free(vals);
 
