@@ -128,7 +128,8 @@ void cpool_kmetrics_cpu_at(const struct cpool_kmetrics_cpu_state *st, uint64_t n
  * is held until the true value passes it, and busy takes the rest, so
  * busy + idle is still the reading's.
  */
-void cpool_kmetrics_cpu_monotonic(struct cpool_kmetrics_cpu *shown, struct cpool_kmetrics_cpu *read);
+void cpool_kmetrics_cpu_monotonic(struct cpool_kmetrics_cpu *shown,
+				  struct cpool_kmetrics_cpu *read);
 
 /* Totals over the CPUs in @cpus (all CPUs when NULL). */
 struct cpool_kmetrics_cpu_sum {

@@ -341,9 +341,9 @@ static void read_at(struct cpool_kmetrics_cpu *shown, const struct cpool_kmetric
 static void test_open_span(void)
 {
 	/* A task runs since 1000; before it, 100 busy and 50 idle since 850. */
-	const struct cpool_kmetrics_cpu_state busy = {
-		.busy_ns = 100, .idle_ns = 50, .last_switch_ns = 1000
-	};
+	const struct cpool_kmetrics_cpu_state busy = { .busy_ns = 100,
+						       .idle_ns = 50,
+						       .last_switch_ns = 1000 };
 	struct cpool_kmetrics_cpu_state st;
 	struct cpool_kmetrics_cpu shown = { 0 }, r;
 
@@ -408,7 +408,9 @@ static void test_open_span(void)
 	};
 	read_at(&shown, &st, 1300, "idle task since 1000");
 	is_int((int64_t)shown.idle_ns, 350, "  read as idle");
-	st = (struct cpool_kmetrics_cpu_state){ .busy_ns = 300, .idle_ns = 250, .last_switch_ns = 1400 };
+	st = (struct cpool_kmetrics_cpu_state){ .busy_ns = 300,
+						.idle_ns = 250,
+						.last_switch_ns = 1400 };
 	read_at(&shown, &st, 1500, "after a wakeup at 1200 and its switch at 1400");
 	is_int((int64_t)shown.idle_ns, 350, "  idle held at what was shown (the kernel's: 250)");
 	is_int((int64_t)shown.busy_ns, 300, "  busy takes the rest");

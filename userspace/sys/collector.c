@@ -839,8 +839,8 @@ static int read_bpf_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapsh
  * and a counter that goes back reads as a reset).  The later arrival
  * counts it.
  */
-static bool left_for_later(const struct cpool_bpf_cpu *vals, const struct cpool_kmetrics_snapshot *s,
-			   const struct cpool_bpf_cpu *v)
+static bool left_for_later(const struct cpool_bpf_cpu *vals,
+			   const struct cpool_kmetrics_snapshot *s, const struct cpool_bpf_cpu *v)
 {
 	for (size_t k = 0; k < s->ncpus; k++) {
 		const struct cpool_bpf_cpu *o = &vals[s->cpus[k].cpu];
