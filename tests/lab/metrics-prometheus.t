@@ -142,13 +142,20 @@ awk '
 			split(k, f, " "); c = f[1]; t = f[2] + 0
 			if (!(c in t0) || t < t0[c]) { t0[c] = t; s0[c] = sum[k] }
 			if (!(c in t1) || t > t1[c]) { t1[c] = t; s1[c] = sum[k] }
-			cnt[c]++
+			cnt[c]++; at[c, cnt[c]] = t; val[c, cnt[c]] = sum[k]
 		}
 		for (c in cpus) {
 			ncpu++
 			if (cnt[c] < 5 || t1[c] - t0[c] < 4) { ok = 0; printf "# cpu %s: %d scrapes\n", c, cnt[c]; continue }
 			r = (s1[c] - s0[c]) / (t1[c] - t0[c]); total += r
-			printf "# cpu %s: busy+idle grew %.4f s a second over %.2f s, %d scrapes, longest gap %.2f s\n", c, r, t1[c] - t0[c], cnt[c], gap[c]
+			# How far each sample is off the line of the first and last: the
+			# time between its stamp and the instant its value holds.
+			lo = hi = 0
+			for (i = 1; i <= cnt[c]; i++) {
+				d = (val[c, i] - s0[c]) - r * (at[c, i] - t0[c])
+				if (d < lo) lo = d; if (d > hi) hi = d
+			}
+			printf "# cpu %s: busy+idle grew %.4f s a second over %.2f s, %d scrapes, longest gap %.2f s, samples off the line by %.3f..%.3f s\n", c, r, t1[c] - t0[c], cnt[c], gap[c], lo, hi
 			if (r < 0.9 || r > 1.1) ok = 0
 		}
 		printf "# all %d CPUs: %.4f s a second; counters that went back: %d\n", ncpu, total, back + 0
