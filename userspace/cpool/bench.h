@@ -43,6 +43,17 @@ struct bench_job {
 	char m_state[BENCH_STATE_MAX];
 };
 
+/*
+ * What the daemon measured of its switches during a run (`stats`, the
+ * difference over the run; cpoold's switchcost.c): counts, and seconds
+ * summed over them.
+ */
+struct bench_switches {
+	bool have; /* the daemon reports them */
+	double preemptions, freezes, handovers, thaws;
+	double late, freeze_wait, freeze_ran, handover_wait, thaw_wait, thaw_ran;
+};
+
 struct bench_run {
 	struct cpool_policy policy;
 	bool place_given; /* --placements: this run's placement is its own */
@@ -59,6 +70,14 @@ struct bench_run {
 	 */
 	double cal_dispatch_s;
 	size_t cal_dispatch_n;
+	/*
+	 * ... and, when the run preempted, the switches: the daemon's mean
+	 * delay from a quantum's end to the next job's start (a turn lasts
+	 * the quantum plus that) and the CPU time lost per switch (the
+	 * simulator's switch cost).
+	 */
+	struct bench_switches sw;
+	double cal_turn_delay_s, cal_switch_cost_s;
 	bool calibrated;
 	double pred_busy_cpu_s, meas_busy_cpu_s;
 	size_t meas_failed; /* jobs without a good record: left out of the summary */
@@ -135,6 +154,9 @@ void bench_run_gap(const struct bench *b, const struct bench_run *r, struct benc
 
 /* The run's label, or its policy's name when it has none. */
 const char *bench_run_label(const struct bench_run *r);
+
+/* @sum / @n, 0 when n is 0: a mean over the daemon's switch counters. */
+double bench_per(double sum, double n);
 
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *x, const void *y);

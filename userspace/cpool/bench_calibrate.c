@@ -64,6 +64,39 @@ static double held_s(const struct bench_job *j)
 	return j->m_end - j->m_start;
 }
 
+double bench_per(double sum, double n)
+{
+	return n > 0 ? sum / n : 0;
+}
+
+/*
+ * What the run's switches cost, from the daemon's own measurement
+ * (cpoold's switchcost.c), for the simulator.  The daemon starts a job's
+ * slice when it starts the job, after the previous job's freeze has
+ * completed and its CPUs were handed over, so a turn lasts the quantum
+ * plus the delay from the quantum's end to that start (the round's
+ * lateness, the freeze, the handover): the simulator's quantum is made
+ * that long.  Of a turn, the CPUs did no work from the moment the old job
+ * stopped running to the moment the new one ran: the freeze's window less
+ * what the old job still ran in it, the handover, and the thaw's window
+ * less what the new job ran in it.  That is the simulator's switch cost,
+ * charged at every dispatch.  Nothing here is fitted to the outcome.
+ */
+static void switch_cost(struct bench_run *r)
+{
+	const struct bench_switches *s = &r->sw;
+
+	r->cal_turn_delay_s = r->cal_switch_cost_s = 0;
+	if (!s->have || s->preemptions < 1)
+		return;
+	r->cal_turn_delay_s = bench_per(s->late, s->preemptions) +
+			      bench_per(s->freeze_wait, s->freezes) +
+			      bench_per(s->handover_wait, s->handovers);
+	r->cal_switch_cost_s = fmax(0, bench_per(s->freeze_wait - s->freeze_ran, s->freezes)) +
+			       bench_per(s->handover_wait, s->handovers) +
+			       fmax(0, bench_per(s->thaw_wait - s->thaw_ran, s->thaws));
+}
+
 int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 {
 	struct cpool_sim_config cfg = { .vs = b->vs, .n_vs = b->n_vs, .policy = r->policy };
@@ -77,6 +110,10 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		return -ENOMEM;
 	}
 	delay_us = llround(fmax(0, r->cal_dispatch_s) * CPOOL_USEC_PER_SEC);
+	switch_cost(r);
+	cfg.switch_cost_us = llround(r->cal_switch_cost_s * CPOOL_USEC_PER_SEC);
+	if (cfg.policy.quantum_us > 0)
+		cfg.policy.quantum_us += llround(r->cal_turn_delay_s * CPOOL_USEC_PER_SEC);
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
 

@@ -377,6 +377,52 @@ static int sample_top(struct cpool_apiclient *c, const struct bench *b, struct b
 	return 0;
 }
 
+/*
+ * The daemon's switch counters (`stats`: cumulative since it started);
+ * have stays false with a daemon that does not report them.
+ */
+static int read_switches(struct cpool_apiclient *c, struct bench_switches *sw)
+{
+	json_t *res, *x;
+	int ret = cli_request(c, PROG ": stats", CPOOL_OP_STATS, NULL, &res, CLI_TIMEOUT_MS);
+
+	memset(sw, 0, sizeof(*sw));
+	if (ret)
+		return ret;
+	x = json_object_get(res, "switches");
+	if (json_is_object(x)) {
+		sw->have = true;
+		sw->preemptions = cli_json_num(x, "preemptions", 0);
+		sw->freezes = cli_json_num(x, "freezes", 0);
+		sw->handovers = cli_json_num(x, "handovers", 0);
+		sw->thaws = cli_json_num(x, "thaws", 0);
+		sw->late = cli_json_num(x, "late", 0);
+		sw->freeze_wait = cli_json_num(x, "freeze_wait", 0);
+		sw->freeze_ran = cli_json_num(x, "freeze_ran", 0);
+		sw->handover_wait = cli_json_num(x, "handover_wait", 0);
+		sw->thaw_wait = cli_json_num(x, "thaw_wait", 0);
+		sw->thaw_ran = cli_json_num(x, "thaw_ran", 0);
+	}
+	json_decref(res);
+	return 0;
+}
+
+/* @after - @before, field by field: what one run's switches cost. */
+static void switches_during(struct bench_switches *after, const struct bench_switches *before)
+{
+	after->have = after->have && before->have;
+	after->preemptions -= before->preemptions;
+	after->freezes -= before->freezes;
+	after->handovers -= before->handovers;
+	after->thaws -= before->thaws;
+	after->late -= before->late;
+	after->freeze_wait -= before->freeze_wait;
+	after->freeze_ran -= before->freeze_ran;
+	after->handover_wait -= before->handover_wait;
+	after->thaw_wait -= before->thaw_wait;
+	after->thaw_ran -= before->thaw_ran;
+}
+
 static struct bench_job *find_job(struct bench_run *r, long long id)
 {
 	size_t lo = 0, hi = r->n_jobs;
@@ -482,6 +528,7 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 		    double timeout, struct progress *pg)
 {
 	struct bench_run *r = &b->runs[idx];
+	struct bench_switches sw_before;
 	double next_top = 0, next_ps = POLL_PS_S, limit;
 	size_t next = 0;
 	int ret, ours = 0;
@@ -491,6 +538,8 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 		ret = set_policy(c, &r->policy);
 	if (!ret)
 		ret = start_noise(c, self, b);
+	if (!ret)
+		ret = read_switches(c, &sw_before);
 	if (ret)
 		return ret;
 	limit = timeout > 0 ? timeout : 5 * r->pred.makespan + 60;
@@ -541,8 +590,11 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 	stop_noise(c, b);
 	progress_show(pg, b, idx, next, next, cli_now() - r->t0, true);
 	ret = read_history(c, r);
+	if (!ret)
+		ret = read_switches(c, &r->sw);
 	if (ret)
 		return ret;
+	switches_during(&r->sw, &sw_before);
 	r->measured = true;
 	ret = bench_run_calibrate(b, r);
 	if (ret)
