@@ -291,6 +291,25 @@ static int set_policy(struct cpool_apiclient *c, const struct cpool_policy *p)
 	return ret;
 }
 
+/*
+ * The burners' environment: a PATH, and the bench's own LD_LIBRARY_PATH
+ * when it has one, so that a bench run from a copy of cpool and its
+ * libraries on a fast file system (the lab's tools/demo and test_bench:
+ * 9p is slow to open a file under load) starts its burners from there too.
+ */
+static json_t *burner_env(void)
+{
+	const char *lib = getenv("LD_LIBRARY_PATH");
+	json_t *env = json_pack("[s]", "PATH=/usr/local/bin:/usr/bin:/bin");
+	char buf[4096];
+
+	if (env && lib && *lib && strlen(lib) < sizeof(buf) - 17) {
+		snprintf(buf, sizeof(buf), "LD_LIBRARY_PATH=%s", lib);
+		json_array_append_new(env, json_string(buf));
+	}
+	return env;
+}
+
 static int submit_job(struct cpool_apiclient *c, const char *self, const struct bench_run *r,
 		      struct bench_job *j)
 {
@@ -312,8 +331,8 @@ static int submit_job(struct cpool_apiclient *c, const char *self, const struct 
 	 * Output to /dev/null, named: a job's default is cpool-%j.out in its
 	 * cwd, and "/" is not writable everywhere (the lab's root is not).
 	 */
-	args = json_pack("{s:o, s:[s], s:s, s:s, s:s, s:i, s:f, s:i}", "argv", argv, "env",
-			 "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/", "stdout", "/dev/null",
+	args = json_pack("{s:o, s:o, s:s, s:s, s:s, s:i, s:f, s:i}", "argv", argv, "env",
+			 burner_env(), "cwd", "/", "stdout", "/dev/null",
 			 "name", name, "cpus", t->cpus, "estimate", cpool_us_to_s(t->estimate_us),
 			 "priority",
 			 t->priority < -20 ? -20 :
@@ -498,9 +517,9 @@ static int start_noise(struct cpool_apiclient *c, const char *self, struct bench
 		return 0;
 	snprintf(threads, sizeof(threads), "%d", b->noise_threads);
 	ret = cli_request(c, PROG ": submit (noise)", CPOOL_OP_SUBMIT,
-			  json_pack("{s:[s, s, s, s, s, s], s:[s], s:s, s:s, s:s, s:s, s:i}",
+			  json_pack("{s:[s, s, s, s, s, s], s:o, s:s, s:s, s:s, s:s, s:i}",
 				    "argv", self, "burn", "--cpu-seconds", "86400", "--cpus",
-				    threads, "env", "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/",
+				    threads, "env", burner_env(), "cwd", "/",
 				    "stdout", "/dev/null", "name", "bench-noise", "vs", b->noise_vs,
 				    "cpus", 1),
 			  &res, CLI_TIMEOUT_MS);
@@ -618,9 +637,9 @@ static int warm_up(struct cpool_apiclient *c, const char *self, const struct ben
 		json_t *res = NULL;
 
 		ret = cli_request(c, PROG ": submit (warm-up)", CPOOL_OP_SUBMIT,
-				  json_pack("{s:[s, s, s, s], s:[s], s:s, s:s, s:s, s:s, s:f}",
+				  json_pack("{s:[s, s, s, s], s:o, s:s, s:s, s:s, s:s, s:f}",
 					    "argv", self, "burn", "--cpu-seconds", "0.05", "env",
-					    "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/",
+					    burner_env(), "cwd", "/",
 					    "stdout", "/dev/null", "name", "bench-warm-up", "vs",
 					    b->vs[v].name, "estimate", 0.05),
 				  &res, CLI_TIMEOUT_MS);
