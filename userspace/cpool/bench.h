@@ -38,6 +38,7 @@ struct bench_job {
 	unsigned m_seen_running, m_seen_frozen;
 	/* The simulator re-run with what was measured (bench_run_calibrate). */
 	double c_start, c_end;
+	double c_held; /* the work it was given: seconds it holds its CPUs, running */
 	int c_vs; /* -1: not calibrated */
 	char m_vs[CPOOL_VS_NAME_MAX + 1];
 	char m_state[BENCH_STATE_MAX];
@@ -50,8 +51,9 @@ struct bench_job {
  */
 struct bench_switches {
 	bool have; /* the daemon reports them */
-	double preemptions, freezes, handovers, thaws;
+	double preemptions, freezes, handovers, thaws, end_handovers;
 	double late, freeze_wait, freeze_ran, handover_wait, thaw_wait, thaw_ran;
+	double end_handover_wait;
 };
 
 struct bench_run {
@@ -65,8 +67,10 @@ struct bench_run {
 	struct cpool_pool_summary pred, meas, cal;
 	/*
 	 * The calibration's inputs: each job's occupancy (start to end, which
-	 * includes its launch) and the daemon's median dispatch delay (a
-	 * queued job's start after the end that freed its VS).
+	 * includes its launch) and the daemon's dispatch delay (a queued
+	 * job's start after the end that freed its VS): the mean of what the
+	 * daemon measured (`stats`), or with a daemon that does not, the
+	 * median of the gaps in the records.
 	 */
 	double cal_dispatch_s;
 	size_t cal_dispatch_n;

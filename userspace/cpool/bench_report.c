@@ -79,8 +79,8 @@ static int summarise(const struct bench *b, struct bench_run *r, enum bench_side
 				n_rq++;
 			}
 		} else if (side == BENCH_CALIBRATED) {
-			/* The CPUs were held from start to end (no preemption modelled in it). */
-			busy += (j->c_end - j->c_start) * j->job->cpus;
+			/* The work the calibration gave it: its occupancy, or under preemption its CPU time. */
+			busy += j->c_held * j->job->cpus;
 		} else {
 			busy += t[n].runtime * j->job->cpus;
 		}

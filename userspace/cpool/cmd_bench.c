@@ -421,6 +421,8 @@ static int read_switches(struct cpool_apiclient *c, struct bench_switches *sw)
 		sw->handover_wait = cli_json_num(x, "handover_wait", 0);
 		sw->thaw_wait = cli_json_num(x, "thaw_wait", 0);
 		sw->thaw_ran = cli_json_num(x, "thaw_ran", 0);
+		sw->end_handovers = cli_json_num(x, "end_handovers", 0);
+		sw->end_handover_wait = cli_json_num(x, "end_handover_wait", 0);
 	}
 	json_decref(res);
 	return 0;
@@ -440,6 +442,8 @@ static void switches_during(struct bench_switches *after, const struct bench_swi
 	after->handover_wait -= before->handover_wait;
 	after->thaw_wait -= before->thaw_wait;
 	after->thaw_ran -= before->thaw_ran;
+	after->end_handovers -= before->end_handovers;
+	after->end_handover_wait -= before->end_handover_wait;
 }
 
 static struct bench_job *find_job(struct bench_run *r, long long id)

@@ -64,9 +64,9 @@ struct vsrv {
 	int64_t rq_p50_us, rq_p99_us;
 	bool destroying; /* vs_destroy.c: killed, waiting to be empty; takes no job */
 	int n_running, n_queued; /* its jobs as of the last scheduling round (sched.c) */
-	/* switchcost.c: CPUs given back by freezes since the last round, the first at */
-	int n_released;
-	double released_at;
+	/* switchcost.c: CPUs given back by freezes, by ends, since the last round; the first at */
+	int n_released, n_ended;
+	double released_at, ended_at;
 };
 
 struct djob {
@@ -112,8 +112,9 @@ struct djob {
 
 /* switchcost.c: what switching jobs cost, cumulative (seconds) */
 struct switch_cost {
-	long long preemptions, freezes, handovers, thaws;
+	long long preemptions, freezes, handovers, thaws, end_handovers;
 	double late_s, freeze_wait_s, freeze_ran_s, handover_wait_s, thaw_wait_s, thaw_ran_s;
+	double end_handover_wait_s;
 };
 
 struct cpoold {
@@ -204,6 +205,8 @@ void switchcost_done(struct cpoold *d, struct djob *j, bool frozen);
 void switchcost_late(struct cpoold *d, int64_t decided_us);
 /* A completed freeze gave back CPUs of @v; a job started or resumed on @v. */
 void switchcost_released(struct vsrv *v);
+/* A job that held CPUs of @v ended at @end (the supervisor's wall clock). */
+void switchcost_ended(struct vsrv *v, double end);
 void switchcost_started(struct cpoold *d, struct vsrv *v);
 void switchcost_round_end(struct cpoold *d);
 json_t *switchcost_json(const struct cpoold *d);

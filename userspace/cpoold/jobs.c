@@ -465,10 +465,13 @@ static void fail_job(struct cpoold *d, struct djob *j, const char *why)
 static void finish_from_record(struct cpoold *d, struct djob *j, const struct cpool_job_record *rec)
 {
 	bool cancelled = j->cancel_requested;
+	struct vsrv *v = j->cpus_held ? pool_find(d, j->pol.vs) : NULL;
 
 	if (jobs_running(j) && j->rec.start_time > 0)
 		j->rec.run_time += cpool_job_run_span(j->rec.start_time, rec->end_time);
 	give_back_cpus(d, j);
+	if (v && rec->end_time > 0)
+		switchcost_ended(v, rec->end_time);
 	if (rec->launch_failed) {
 		fail_job(d, j, rec->error);
 		return;

@@ -17,6 +17,10 @@
  *             or resume of the next job on them;
  *   thaw      from the thaw request to cgroup.events saying thawed, and
  *             the CPU time per CPU the job used in that window.
+ * And, under any policy, the dispatch after an end: from a job's end (its
+ * supervisor's clock) to the start or resume of the next job on its CPUs,
+ * when the round after the end started one there (a policy that holds the
+ * CPUs back, as fcfs before a wide job, is not the daemon's delay).
  * Cumulative since the daemon started, in `stats` (docs/protocol.md): a
  * reader takes the difference over its interval.
  */
@@ -81,13 +85,23 @@ void switchcost_released(struct vsrv *v)
 		v->released_at = now_s();
 }
 
+void switchcost_ended(struct vsrv *v, double end)
+{
+	if (!v->n_ended++)
+		v->ended_at = end;
+}
+
 void switchcost_started(struct cpoold *d, struct vsrv *v)
 {
-	if (!v->n_released)
-		return;
-	v->n_released--;
-	d->switches.handovers++;
-	d->switches.handover_wait_s += now_s() - v->released_at;
+	if (v->n_released) {
+		v->n_released--;
+		d->switches.handovers++;
+		d->switches.handover_wait_s += now_s() - v->released_at;
+	} else if (v->n_ended) {
+		v->n_ended--;
+		d->switches.end_handovers++;
+		d->switches.end_handover_wait_s += now_s() - v->ended_at;
+	}
 }
 
 /*
@@ -97,17 +111,18 @@ void switchcost_started(struct cpoold *d, struct vsrv *v)
 void switchcost_round_end(struct cpoold *d)
 {
 	for (int i = 0; i < d->n_vs; i++)
-		d->vs[i].n_released = 0;
+		d->vs[i].n_released = d->vs[i].n_ended = 0;
 }
 
 json_t *switchcost_json(const struct cpoold *d)
 {
 	const struct switch_cost *s = &d->switches;
 
-	return json_pack("{s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f, s:f}", "preemptions",
-			 (json_int_t)s->preemptions, "late", s->late_s, "freezes",
+	return json_pack("{s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f}",
+			 "preemptions", (json_int_t)s->preemptions, "late", s->late_s, "freezes",
 			 (json_int_t)s->freezes, "freeze_wait", s->freeze_wait_s, "freeze_ran",
 			 s->freeze_ran_s, "handovers", (json_int_t)s->handovers, "handover_wait",
 			 s->handover_wait_s, "thaws", (json_int_t)s->thaws, "thaw_wait",
-			 s->thaw_wait_s, "thaw_ran", s->thaw_ran_s);
+			 s->thaw_wait_s, "thaw_ran", s->thaw_ran_s, "end_handovers",
+			 (json_int_t)s->end_handovers, "end_handover_wait", s->end_handover_wait_s);
 }
