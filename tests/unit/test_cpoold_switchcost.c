@@ -24,15 +24,15 @@ int main(void)
 		bail_out("evloop");
 
 	switchcost_released(&vs);
-	switchcost_started(&d, &vs);
+	switchcost_started(&d, &vs, now_s());
 	is_int((int)d.switches.handovers, 1, "a start after a freeze gave CPUs back: a handover");
 	ok(d.switches.handover_wait_s >= 0 && d.switches.handover_wait_s < 1,
 	   "timed from the give-back (%.6f s)", d.switches.handover_wait_s);
-	switchcost_started(&d, &vs);
+	switchcost_started(&d, &vs, now_s());
 	is_int((int)d.switches.handovers, 1, "a start onto CPUs nobody gave back: none");
 
 	switchcost_ended(&vs, now_s() - 0.5);
-	switchcost_started(&d, &vs);
+	switchcost_started(&d, &vs, now_s());
 	ok(d.switches.end_handovers == 1 && d.switches.end_handover_wait_s >= 0.5 &&
 		   d.switches.end_handover_wait_s < 1.5,
 	   "a start after an end: timed from the job's end (%.3f s)",
@@ -41,7 +41,7 @@ int main(void)
 	switchcost_released(&vs);
 	switchcost_ended(&vs, now_s());
 	switchcost_round_end(&d);
-	switchcost_started(&d, &vs);
+	switchcost_started(&d, &vs, now_s());
 	ok(d.switches.handovers == 1 && d.switches.end_handovers == 1,
 	   "CPUs the round after did not hand to anyone are forgotten");
 

@@ -197,8 +197,8 @@ void pool_vs_log_partition(const struct vsrv *v);
 int pool_save_api_vservers(struct cpoold *d);
 
 /* switchcost.c */
-/* A freeze (preemption) or thaw (resume) of @j is about to be asked for: time it. */
-void switchcost_asked(struct cpoold *d, struct djob *j, bool freeze);
+/* A freeze (preemption) or thaw (resume) of @j is about to be asked for: time it from @at. */
+void switchcost_asked(struct cpoold *d, struct djob *j, bool freeze, double at);
 /* ... and cgroup.events says it is done. */
 void switchcost_done(struct cpoold *d, struct djob *j, bool frozen);
 /* A preemption applied by the round decided at @decided_us (timers' clock). */
@@ -207,7 +207,7 @@ void switchcost_late(struct cpoold *d, int64_t decided_us);
 void switchcost_released(struct vsrv *v);
 /* A job that held CPUs of @v ended at @end (the supervisor's wall clock). */
 void switchcost_ended(struct vsrv *v, double end);
-void switchcost_started(struct cpoold *d, struct vsrv *v);
+void switchcost_started(struct cpoold *d, struct vsrv *v, double at);
 void switchcost_round_end(struct cpoold *d);
 json_t *switchcost_json(const struct cpoold *d);
 

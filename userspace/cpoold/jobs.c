@@ -815,7 +815,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 			return r;
 		}
 		crash_point(CRASH_RESUME_CPUS_SET);
-		switchcost_asked(d, j, false);
+		switchcost_asked(d, j, false, t);
 		r = request_freeze(d, j, false);
 		if (r) {
 			give_back_cpus(d, j);
@@ -831,7 +831,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 				cpool_store_errmsg(d->store));
 		crash_point(CRASH_RESUME_STORED);
 		walltime_arm(d, j);
-		switchcost_started(d, v);
+		switchcost_started(d, v, t);
 		log_info("job %lld resumed on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
 			 cpus);
 		return 0;
@@ -851,7 +851,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 		fail_job(d, j, e.msg);
 		return -EIO;
 	}
-	switchcost_started(d, v);
+	switchcost_started(d, v, t);
 	log_debug("job %lld starting on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
 		  j->rec.cpuset);
 	return 0;
@@ -892,7 +892,7 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 	if (cpool_evloop_add_timer(d->loop, RELEASE_TIMEOUT_NS, 0, on_release_timeout, j,
 				   &j->release_timer))
 		log_err("job %lld: release timer: %s", (long long)j->rec.id, strerror(errno));
-	switchcost_asked(d, j, true);
+	switchcost_asked(d, j, true, now_s());
 	r = request_freeze(d, j, true);
 	if (r) {
 		j->releasing = false;

@@ -14,9 +14,11 @@
  *   freeze    from the freeze request to cgroup.events saying frozen, and
  *             the CPU time per CPU the job still used in that window;
  *   handover  from the CPUs given back (the freeze completed) to the start
- *             or resume of the next job on them;
- *   thaw      from the thaw request to cgroup.events saying thawed, and
- *             the CPU time per CPU the job used in that window.
+ *             or resume of the next job on them (the instant jobs_start()
+ *             is called: its slice starts then);
+ *   thaw      from there (the leaf's cpuset is set first) to cgroup.events
+ *             saying thawed, and the CPU time per CPU the job used in
+ *             that window.
  * And, under any policy, the dispatch after an end: from a job's end (its
  * supervisor's clock) to the start or resume of the next job on its CPUs,
  * when the round after the end started one there (a policy that holds the
@@ -38,9 +40,9 @@ static double leaf_cpu_s(struct cpoold *d, const struct djob *j)
 }
 
 /* Before the request: cgroup.events may say it is done before request_freeze() returns. */
-void switchcost_asked(struct cpoold *d, struct djob *j, bool freeze)
+void switchcost_asked(struct cpoold *d, struct djob *j, bool freeze, double at)
 {
-	j->switch_asked_at = now_s();
+	j->switch_asked_at = at;
 	j->switch_cpu_s = leaf_cpu_s(d, j);
 	j->switch_timed = true;
 	j->switch_freeze = freeze;
@@ -91,16 +93,16 @@ void switchcost_ended(struct vsrv *v, double end)
 		v->ended_at = end;
 }
 
-void switchcost_started(struct cpoold *d, struct vsrv *v)
+void switchcost_started(struct cpoold *d, struct vsrv *v, double at)
 {
 	if (v->n_released) {
 		v->n_released--;
 		d->switches.handovers++;
-		d->switches.handover_wait_s += now_s() - v->released_at;
+		d->switches.handover_wait_s += at - v->released_at;
 	} else if (v->n_ended) {
 		v->n_ended--;
 		d->switches.end_handovers++;
-		d->switches.end_handover_wait_s += now_s() - v->ended_at;
+		d->switches.end_handover_wait_s += at - v->ended_at;
 	}
 }
 
