@@ -149,13 +149,14 @@ int main(void)
 	 * off the CPU for half a second inside the measured jobs, and RUL
 	 * below the prediction.
 	 */
-	snprintf(cmd, sizeof(cmd),
-		 "cp '%s/cpool' '%s/cpool' && mkdir '%s/lib' && "
-		 "ldd '%s/cpool' | awk '$2 == \"=>\" && $3 ~ /^\\// { print $3 }' | "
-		 "xargs -r cp -t '%s/lib' && LD_LIBRARY_PATH='%s/lib' '%s/cpool' bench --socket '%s' "
-		 "--trace '%s' --policies fcfs,sjf,rr --time-scale 2 --out '%s' > '%s/bench.out' 2>&1",
-		 getenv("CPOOL_BUILD") ?: "build", dir, dir, dir, dir, dir, dir, sock, trace, out,
-		 dir);
+	snprintf(
+		cmd, sizeof(cmd),
+		"cp '%s/cpool' '%s/cpool' && mkdir '%s/lib' && "
+		"ldd '%s/cpool' | awk '$2 == \"=>\" && $3 ~ /^\\// { print $3 }' | "
+		"xargs -r cp -t '%s/lib' && LD_LIBRARY_PATH='%s/lib' '%s/cpool' bench --socket '%s' "
+		"--trace '%s' --policies fcfs,sjf,rr --time-scale 2 --out '%s' > '%s/bench.out' 2>&1",
+		getenv("CPOOL_BUILD") ?: "build", dir, dir, dir, dir, dir, dir, sock, trace, out,
+		dir);
 	status = system(cmd);
 	snprintf(path, sizeof(path), "%s/bench.out", dir);
 	diag("%s", lab_slurp(path, log, sizeof(log)));

@@ -397,7 +397,8 @@ static void dispatch_median(void)
 	   "dispatch delay: the median 0.1 s of 3 gaps (%.3f s, %zu)", c.r.cal_dispatch_s,
 	   c.r.cal_dispatch_n);
 	/* The daemon measured its own: 2 starts 0.1 s after an end, 0.06 s in all. */
-	c.r.sw = (struct bench_switches){ .have = true, .end_handovers = 2,
+	c.r.sw = (struct bench_switches){ .have = true,
+					  .end_handovers = 2,
 					  .end_handover_wait = 0.06 };
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "dispatch delay: calibrated again");
 	ok(c.r.cal_dispatch_n == 2 && fabs(c.r.cal_dispatch_s - 0.03) < 1e-9,

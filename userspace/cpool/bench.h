@@ -51,9 +51,9 @@ struct bench_job {
  */
 struct bench_switches {
 	bool have; /* the daemon reports them */
-	double preemptions, freezes, handovers, thaws, end_handovers;
+	double preemptions, freezes, handovers, thaws, end_handovers, launches;
 	double late, freeze_wait, freeze_ran, handover_wait, thaw_wait, thaw_ran;
-	double end_handover_wait;
+	double end_handover_wait, launch_wait;
 };
 
 struct bench_run {

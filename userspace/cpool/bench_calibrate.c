@@ -54,13 +54,15 @@ static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
  * unless `ps` saw it frozen (a preempting policy): then the occupancy also
  * counts the time it sat frozen, which the simulator models itself, and
  * its CPU time per CPU (its cgroup's usage, the kernel's count of when it
- * ran) stands in.  The share of `ps` samples that found it running was
- * tried first and undercounted by half under rr with 100 ms quanta.
+ * ran) stands in, plus its launch up to the exec (@launch_s: the daemon's
+ * mean over the run), which its cgroup does not count.  The share of `ps`
+ * samples that found it running was tried first and undercounted by half
+ * under rr with 100 ms quanta.
  */
-static double held_s(const struct bench_job *j)
+static double held_s(const struct bench_job *j, double launch_s)
 {
 	if (j->m_seen_frozen && j->m_cpu_time > 0)
-		return j->m_cpu_time / j->job->cpus;
+		return j->m_cpu_time / j->job->cpus + launch_s;
 	return j->m_end - j->m_start;
 }
 
@@ -143,7 +145,9 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		 * them that much longer, and its own end is that much earlier.
 		 */
 		if (j->m_ok && j->m_end > j->m_start)
-			jobs[i].runtime_us = llround(held_s(j) * CPOOL_USEC_PER_SEC);
+			jobs[i].runtime_us =
+				llround(held_s(j, bench_per(r->sw.launch_wait, r->sw.launches)) *
+					CPOOL_USEC_PER_SEC);
 		r->jobs[i].c_held = cpool_us_to_s(jobs[i].runtime_us);
 		jobs[i].runtime_us += delay_us;
 		r->jobs[i].c_vs = -1;

@@ -226,12 +226,13 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 	if (r->sw.have && r->sw.preemptions > 0)
 		fprintf(out,
 			"           %.0f switches: turn +%.3f s (late %.3f, freeze %.3f, handover %.3f), "
-			"switch cost %.3f s (thaw %.3f)\n",
+			"switch cost %.3f s (thaw %.3f); launch to exec %.3f s\n",
 			r->sw.preemptions, r->cal_turn_delay_s,
 			bench_per(r->sw.late, r->sw.preemptions),
 			bench_per(r->sw.freeze_wait, r->sw.freezes),
 			bench_per(r->sw.handover_wait, r->sw.handovers), r->cal_switch_cost_s,
-			bench_per(r->sw.thaw_wait, r->sw.thaws));
+			bench_per(r->sw.thaw_wait, r->sw.thaws),
+			bench_per(r->sw.launch_wait, r->sw.launches));
 }
 
 void bench_print_table(const struct bench *b, FILE *out)
@@ -445,11 +446,16 @@ static int write_json(const struct bench *b, const char *path)
 				json_object_set_new(
 					cal, "switches",
 					json_pack(
-						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
-						"preemptions", r->sw.preemptions, "late",
-						r->sw.late, "freezes", r->sw.freezes, "freeze_wait",
-						r->sw.freeze_wait, "freeze_ran", r->sw.freeze_ran,
-						"handovers", r->sw.handovers, "handover_wait",
+						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+						"s:f, s:f, s:f, s:f}",
+						"launches", r->sw.launches, "launch_wait",
+						r->sw.launch_wait, "end_handovers",
+						r->sw.end_handovers, "end_handover_wait",
+						r->sw.end_handover_wait, "preemptions",
+						r->sw.preemptions, "late", r->sw.late, "freezes",
+						r->sw.freezes, "freeze_wait", r->sw.freeze_wait,
+						"freeze_ran", r->sw.freeze_ran, "handovers",
+						r->sw.handovers, "handover_wait",
 						r->sw.handover_wait, "thaws", r->sw.thaws,
 						"thaw_wait", r->sw.thaw_wait, "thaw_ran",
 						r->sw.thaw_ran));

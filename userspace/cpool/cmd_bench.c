@@ -332,9 +332,8 @@ static int submit_job(struct cpool_apiclient *c, const char *self, const struct 
 	 * cwd, and "/" is not writable everywhere (the lab's root is not).
 	 */
 	args = json_pack("{s:o, s:o, s:s, s:s, s:s, s:i, s:f, s:i}", "argv", argv, "env",
-			 burner_env(), "cwd", "/", "stdout", "/dev/null",
-			 "name", name, "cpus", t->cpus, "estimate", cpool_us_to_s(t->estimate_us),
-			 "priority",
+			 burner_env(), "cwd", "/", "stdout", "/dev/null", "name", name, "cpus",
+			 t->cpus, "estimate", cpool_us_to_s(t->estimate_us), "priority",
 			 t->priority < -20 ? -20 :
 			 t->priority > 19  ? 19 :
 					     t->priority);
@@ -422,6 +421,8 @@ static int read_switches(struct cpool_apiclient *c, struct bench_switches *sw)
 		sw->thaw_wait = cli_json_num(x, "thaw_wait", 0);
 		sw->thaw_ran = cli_json_num(x, "thaw_ran", 0);
 		sw->end_handovers = cli_json_num(x, "end_handovers", 0);
+		sw->launches = cli_json_num(x, "launches", 0);
+		sw->launch_wait = cli_json_num(x, "launch_wait", 0);
 		sw->end_handover_wait = cli_json_num(x, "end_handover_wait", 0);
 	}
 	json_decref(res);
@@ -443,6 +444,8 @@ static void switches_during(struct bench_switches *after, const struct bench_swi
 	after->thaw_wait -= before->thaw_wait;
 	after->thaw_ran -= before->thaw_ran;
 	after->end_handovers -= before->end_handovers;
+	after->launches -= before->launches;
+	after->launch_wait -= before->launch_wait;
 	after->end_handover_wait -= before->end_handover_wait;
 }
 
@@ -521,11 +524,10 @@ static int start_noise(struct cpool_apiclient *c, const char *self, struct bench
 		return 0;
 	snprintf(threads, sizeof(threads), "%d", b->noise_threads);
 	ret = cli_request(c, PROG ": submit (noise)", CPOOL_OP_SUBMIT,
-			  json_pack("{s:[s, s, s, s, s, s], s:o, s:s, s:s, s:s, s:s, s:i}",
-				    "argv", self, "burn", "--cpu-seconds", "86400", "--cpus",
-				    threads, "env", burner_env(), "cwd", "/",
-				    "stdout", "/dev/null", "name", "bench-noise", "vs", b->noise_vs,
-				    "cpus", 1),
+			  json_pack("{s:[s, s, s, s, s, s], s:o, s:s, s:s, s:s, s:s, s:i}", "argv",
+				    self, "burn", "--cpu-seconds", "86400", "--cpus", threads,
+				    "env", burner_env(), "cwd", "/", "stdout", "/dev/null", "name",
+				    "bench-noise", "vs", b->noise_vs, "cpus", 1),
 			  &res, CLI_TIMEOUT_MS);
 	if (ret)
 		return ret;
@@ -643,9 +645,8 @@ static int warm_up(struct cpool_apiclient *c, const char *self, const struct ben
 		ret = cli_request(c, PROG ": submit (warm-up)", CPOOL_OP_SUBMIT,
 				  json_pack("{s:[s, s, s, s], s:o, s:s, s:s, s:s, s:s, s:f}",
 					    "argv", self, "burn", "--cpu-seconds", "0.05", "env",
-					    burner_env(), "cwd", "/",
-					    "stdout", "/dev/null", "name", "bench-warm-up", "vs",
-					    b->vs[v].name, "estimate", 0.05),
+					    burner_env(), "cwd", "/", "stdout", "/dev/null", "name",
+					    "bench-warm-up", "vs", b->vs[v].name, "estimate", 0.05),
 				  &res, CLI_TIMEOUT_MS);
 		json_decref(res);
 	}

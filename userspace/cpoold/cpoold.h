@@ -112,9 +112,9 @@ struct djob {
 
 /* switchcost.c: what switching jobs cost, cumulative (seconds) */
 struct switch_cost {
-	long long preemptions, freezes, handovers, thaws, end_handovers;
+	long long preemptions, freezes, handovers, thaws, end_handovers, launches;
 	double late_s, freeze_wait_s, freeze_ran_s, handover_wait_s, thaw_wait_s, thaw_ran_s;
-	double end_handover_wait_s;
+	double end_handover_wait_s, launch_wait_s;
 };
 
 struct cpoold {
@@ -209,6 +209,8 @@ void switchcost_released(struct vsrv *v);
 void switchcost_ended(struct vsrv *v, double end);
 void switchcost_started(struct cpoold *d, struct vsrv *v, double at);
 void switchcost_round_end(struct cpoold *d);
+/* A launched job exec'd @wait seconds after its start (STARTING to RUNNING). */
+void switchcost_launched(struct cpoold *d, double wait);
 json_t *switchcost_json(const struct cpoold *d);
 
 /* jobs.c */

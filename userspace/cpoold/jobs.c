@@ -558,6 +558,7 @@ static void handle_report(struct cpoold *d, struct djob *j)
 	 * the end the supervisor will record.
 	 */
 	j->rec.start_time = cpool_job_run_start(j->sup.exec_time, now_s());
+	switchcost_launched(d, j->rec.start_time - j->rec.first_start);
 	if (cpool_store_job_update(d->store, &j->rec))
 		log_err("job %lld: store its start: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));

@@ -19,7 +19,9 @@
  *   thaw      from there (the leaf's cpuset is set first) to cgroup.events
  *             saying thawed, and the CPU time per CPU the job used in
  *             that window.
- * And, under any policy, the dispatch after an end: from a job's end (its
+ * And, under any policy, each launch: from the start (the job's CPUs are
+ * its own from then) to its exec, which its leaf's CPU time does not
+ * count; and the dispatch after an end: from a job's end (its
  * supervisor's clock) to the start or resume of the next job on its CPUs,
  * when the round after the end started one there (a policy that holds the
  * CPUs back, as fcfs before a wide job, is not the daemon's delay).
@@ -116,11 +118,19 @@ void switchcost_round_end(struct cpoold *d)
 		d->vs[i].n_released = d->vs[i].n_ended = 0;
 }
 
+void switchcost_launched(struct cpoold *d, double wait)
+{
+	d->switches.launches++;
+	if (wait > 0)
+		d->switches.launch_wait_s += wait;
+}
+
 json_t *switchcost_json(const struct cpoold *d)
 {
 	const struct switch_cost *s = &d->switches;
 
-	return json_pack("{s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f}",
+	return json_pack("{s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f}",
+			 "launches", (json_int_t)s->launches, "launch_wait", s->launch_wait_s,
 			 "preemptions", (json_int_t)s->preemptions, "late", s->late_s, "freezes",
 			 (json_int_t)s->freezes, "freeze_wait", s->freeze_wait_s, "freeze_ran",
 			 s->freeze_ran_s, "handovers", (json_int_t)s->handovers, "handover_wait",
