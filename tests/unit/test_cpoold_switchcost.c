@@ -45,6 +45,7 @@ int main(void)
 	ok(d.switches.handovers == 1 && d.switches.end_handovers == 1,
 	   "CPUs the round after did not hand to anyone are forgotten");
 
+	switchcost_launched(&d, 0.25);
 	switchcost_late(&d, now_us() - 20000);
 	ok(d.switches.preemptions == 1 && d.switches.late_s >= 0.02 && d.switches.late_s < 1,
 	   "a preemption 20 ms after its decision is 20 ms late (%.3f s)", d.switches.late_s);
@@ -55,8 +56,13 @@ int main(void)
 	is_int((int)json_integer_value(json_object_get(sw, "handovers")), 1,
 	       "stats: switches.handovers");
 	ok(json_is_real(json_object_get(sw, "end_handover_wait")) &&
-		   json_is_real(json_object_get(sw, "thaw_ran")),
-	   "stats: and the seconds");
+		   json_is_real(json_object_get(sw, "thaw_ran")) &&
+		   json_real_value(json_object_get(sw, "late")) >= 0.02 &&
+		   json_integer_value(json_object_get(sw, "launches")) == 1 &&
+		   json_real_value(json_object_get(sw, "launch_wait")) == 0.25 &&
+		   json_integer_value(json_object_get(sw, "preemptions")) == 1 &&
+		   json_integer_value(json_object_get(sw, "end_handovers")) == 1,
+	   "stats: and the seconds, each under its name");
 	json_decref(reply);
 	cpool_evloop_free(d.loop);
 	d.loop = NULL;

@@ -129,7 +129,7 @@ json_t *switchcost_json(const struct cpoold *d)
 {
 	const struct switch_cost *s = &d->switches;
 
-	return json_pack("{s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f}",
+	return json_pack("{s:I, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f}",
 			 "launches", (json_int_t)s->launches, "launch_wait", s->launch_wait_s,
 			 "preemptions", (json_int_t)s->preemptions, "late", s->late_s, "freezes",
 			 (json_int_t)s->freezes, "freeze_wait", s->freeze_wait_s, "freeze_ran",
