@@ -43,6 +43,8 @@ struct cpool_pool_config {
 	bool placement_set; /* given in the file (a reload compares it) */
 	int sched; /* [pool] policy: an enum cpool_sched, or -1 when not given */
 	double quantum; /* [pool] quantum, seconds; 0 when not given */
+	/* [pool] admit_p99: the policies' admission bound, seconds; 0 = off, -1 when not given */
+	double admit_p99;
 	double fairshare_half_life; /* seconds; 0 = no decay; default 7 days */
 	int nr_vs;
 	struct cpool_vs_spec *vs; /* in file order */

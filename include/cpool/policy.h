@@ -159,6 +159,11 @@ struct cpool_snapshot {
 	 */
 	bool queued_by_ready;
 	int priority_floor;
+	/*
+	 * Optional likewise: queued[] is in (submit, input order) order, the
+	 * order that breaks ties of rank (so a tie is decided by position).
+	 */
+	bool queued_by_submit;
 };
 
 enum cpool_decision_kind {

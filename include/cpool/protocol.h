@@ -133,6 +133,7 @@ struct cpool_request {
 			const char *policy; /* NULL = unchanged */
 			const char *placement; /* NULL = unchanged */
 			double quantum; /* seconds; 0 = unchanged */
+			double admit_p99; /* seconds; 0 = no admission bound, -1 = unchanged */
 		} policy;
 	} u;
 	/* cancel, wait, hold, release, signal, array: one element of the array "job"; -1 = none */

@@ -103,6 +103,17 @@ static void test_policy(void)
 	a = fake_only_args("policy.set");
 	is_str(json_string_value(json_object_get(a, "placement")), "best-fit", "placement sent");
 	json_decref(a);
+	is_int(cli(NULL, "policy set --admit-p99 2ms"), 0, "policy set --admit-p99");
+	a = fake_only_args("policy.set");
+	is_double(json_number_value(json_object_get(a, "admit_p99")), 0.002, 1e-12,
+		  "admit_p99 sent in seconds");
+	json_decref(a);
+	is_int(cli(NULL, "policy set --admit-p99 off"), 0, "policy set --admit-p99 off");
+	a = fake_only_args("policy.set");
+	ok(json_is_number(json_object_get(a, "admit_p99")) &&
+		   json_number_value(json_object_get(a, "admit_p99")) == 0,
+	   "off is sent as 0 (no bound), not left out");
+	json_decref(a);
 
 	is_int(cli(NULL, "policy set --policy forbidden"), 1, "policy set refused: exit 1");
 	is_str(err_out, "cpool policy set: only root may change the pool (you are uid 0)\n",
@@ -110,6 +121,8 @@ static void test_policy(void)
 	is_int(cli(NULL, "policy set"), 2, "policy set with nothing: usage error");
 	is_int(cli(NULL, "policy set --quantum 0"), 2, "policy set --quantum 0: usage error");
 	is_int(cli(NULL, "policy set --quantum fast"), 2, "policy set bad quantum: usage error");
+	is_int(cli(NULL, "policy set --admit-p99 soon"), 2,
+	       "policy set bad admit-p99: usage error");
 	is_int(cli(NULL, "policy get --policy rr"), 2, "policy get with --policy: usage error");
 	is_int(cli(NULL, "policy tweak"), 2, "policy unknown verb: usage error");
 	is_int(fake_request_count(), 0, "nothing sent on usage errors");

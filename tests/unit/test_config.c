@@ -110,7 +110,7 @@ static void bad_files(void)
 	error_is(
 		"[pool]\nnmae = x\n",
 		"pool.ini:2: [pool] unknown key 'nmae'; valid keys: name, reserved_cpus, placement, "
-		"policy, quantum, fairshare_half_life, retention",
+		"policy, quantum, admit_p99, fairshare_half_life, retention",
 		"unknown pool key");
 	error_is(
 		"[vserver db]\ncpus = 4\ncpu = 4\n",
@@ -460,6 +460,21 @@ static void policy_keys(void)
 		   c.fairshare_half_life == 0,
 	   "half-life 0: no decay");
 	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\n", "pool.ini", &err) == 0 && c.admit_p99 == -1,
+	   "no admit_p99 given: -1");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\nadmit_p99 = 2ms\n", "pool.ini", &err) == 0 &&
+		   c.admit_p99 == 0.002,
+	   "admit_p99 read");
+	cpool_config_free(&c);
+	ok(cpool_config_parse_string(&c, "[pool]\nadmit_p99 = off\n", "pool.ini", &err) == 0 &&
+		   c.admit_p99 == 0,
+	   "admit_p99 off: 0, given");
+	cpool_config_free(&c);
+	error_is("[pool]\nadmit_p99 = 2h\n",
+		 "pool.ini:2: [pool] key 'admit_p99': '2h' is not valid; use a duration up to 1h, "
+		 "e.g. 2ms, or off",
+		 "admit_p99 over 1h refused");
 	error_is(
 		"[pool]\npolicy = lottery\n",
 		"pool.ini:2: [pool] key 'policy': 'lottery' is not valid; use fcfs, sjf, srtf, rr, "

@@ -3,9 +3,13 @@
  * The ranked policies start jobs in exactly their documented order, on a
  * queue long enough that one call starts more jobs than the policy ranks
  * in one scan over the queue, with ties on the key (equal estimates,
- * equal aged priorities) that only submit time and input order break.
- * The expected order comes from sorting by the documented keys here.
+ * equal aged priorities, equal fair-share factors) that only submit time
+ * and input order break.  The expected order comes from sorting by the
+ * documented keys here.  fairshare runs twice: once on a queue in no
+ * particular order, once on one in (submit, input) order with the
+ * snapshot saying so (queued_by_submit: ties then go by position).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +62,10 @@ static int by_rank(const void *pa, const void *pb)
 		ka = aged(a);
 		kb = aged(b);
 		break;
+	case CPOOL_SCHED_FAIRSHARE: /* the highest factor first */
+		ka = -a->fairshare;
+		kb = -b->fairshare;
+		break;
 	case CPOOL_SCHED_HRRN: /* highest (waited + estimate) / estimate first */
 		ka = -(long double)(now - a->job->submit_us + a->job->estimate_us) /
 		     a->job->estimate_us;
@@ -74,7 +82,18 @@ static int by_rank(const void *pa, const void *pb)
 	return (a->job->index > b->job->index) - (a->job->index < b->job->index);
 }
 
-static void check_order(enum cpool_sched sched, int64_t aging_us, const char *what)
+static int by_submit(const void *pa, const void *pb)
+{
+	const struct cpool_pjob *a = *(const struct cpool_pjob *const *)pa;
+	const struct cpool_pjob *b = *(const struct cpool_pjob *const *)pb;
+
+	if (a->job->submit_us != b->job->submit_us)
+		return a->job->submit_us < b->job->submit_us ? -1 : 1;
+	return (a->job->index > b->job->index) - (a->job->index < b->job->index);
+}
+
+static void check_order(enum cpool_sched sched, int64_t aging_us, bool submit_order,
+			const char *what)
 {
 	struct cpool_policy p;
 	struct cpool_pjob *queued[N_QUEUED], *expect[N_QUEUED];
@@ -91,9 +110,14 @@ static void check_order(enum cpool_sched sched, int64_t aging_us, const char *wh
 	for (int i = 0; i < N_QUEUED; i++) {
 		queued[i] = expect[i] = &pjobs[i];
 	}
-	s = (struct cpool_snapshot){
-		.now_us = now, .queued = queued, .n_queued = N_QUEUED, .vs = &vs, .n_vs = 1
-	};
+	if (submit_order)
+		qsort(queued, N_QUEUED, sizeof(*queued), by_submit);
+	s = (struct cpool_snapshot){ .now_us = now,
+				     .queued = queued,
+				     .n_queued = N_QUEUED,
+				     .vs = &vs,
+				     .n_vs = 1,
+				     .queued_by_submit = submit_order };
 	qsort(expect, N_QUEUED, sizeof(*expect), by_rank);
 	n = cpool_policy_decide(&p, &s, d, N_QUEUED + 4, &wake);
 	char name[96];
@@ -108,7 +132,7 @@ static void check_order(enum cpool_sched sched, int64_t aging_us, const char *wh
 
 int main(void)
 {
-	plan(8);
+	plan(12);
 	/*
 	 * Submits and ready times ascend with the queue (as the caller
 	 * guarantees) but in steps around the aging step, so aged priorities
@@ -127,11 +151,14 @@ int main(void)
 						.first_start_us = -1,
 						.ready_since_us = t,
 						.seq = (uint64_t)i,
-						.vs = -1 };
+						.vs = -1,
+						.fairshare = 1.0 / (1 << draw(3)) };
 	}
-	check_order(CPOOL_SCHED_SJF, 0, "sjf");
-	check_order(CPOOL_SCHED_SRTF, 0, "srtf");
-	check_order(CPOOL_SCHED_PRIORITY, AGING_US, "priority with aging");
-	check_order(CPOOL_SCHED_HRRN, 0, "hrrn");
+	check_order(CPOOL_SCHED_SJF, 0, false, "sjf");
+	check_order(CPOOL_SCHED_SRTF, 0, false, "srtf");
+	check_order(CPOOL_SCHED_PRIORITY, AGING_US, false, "priority with aging");
+	check_order(CPOOL_SCHED_HRRN, 0, false, "hrrn");
+	check_order(CPOOL_SCHED_FAIRSHARE, 0, false, "fairshare");
+	check_order(CPOOL_SCHED_FAIRSHARE, 0, true, "fairshare, queue in submit order");
 	return exit_status();
 }

@@ -254,7 +254,11 @@ int main(void)
 	r = parse(
 		"{\"v\":1,\"id\":5,\"op\":\"policy.set\",\"args\":{\"policy\":\"sjf\",\"quantum\":0.1}}",
 		&req);
-	ok(r == 0 && strcmp(req.u.policy.policy, "sjf") == 0, "policy.set");
+	ok(r == 0 && strcmp(req.u.policy.policy, "sjf") == 0 && req.u.policy.admit_p99 == -1,
+	   "policy.set; admit_p99 unchanged when not given");
+	cpool_request_free(&req);
+	r = parse("{\"v\":1,\"id\":6,\"op\":\"policy.set\",\"args\":{\"admit_p99\":0}}", &req);
+	ok(r == 0 && req.u.policy.admit_p99 == 0, "policy.set admit_p99 0 alone: turns it off");
 	cpool_request_free(&req);
 
 	/* Malformed and invalid requests: an error code, a message, never a crash. */

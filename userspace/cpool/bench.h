@@ -59,7 +59,7 @@ struct bench_switches {
 struct bench_run {
 	struct cpool_policy policy;
 	bool place_given; /* --placements: this run's placement is its own */
-	char label[48]; /* "fcfs", or "fcfs/lowest-latency" with --placements */
+	char label[64]; /* "fcfs", or "fcfs/lowest-latency" or "fcfs/first-fit+admit:1ms" */
 	int repeat; /* 0..bench.n_repeats - 1 */
 	struct bench_job *jobs;
 	size_t n_jobs;

@@ -466,10 +466,11 @@ static int write_json(const struct bench *b, const char *path)
 		}
 		json_array_append_new(
 			runs,
-			json_pack("{s:s, s:i, s:s, s:f, s:b, s:f, s:o, s:o, s:o, s:o, s:o}",
+			json_pack("{s:s, s:i, s:s, s:f, s:f, s:b, s:f, s:o, s:o, s:o, s:o, s:o}",
 				  "policy", cpool_sched_name(r->policy.sched), "repeat", r->repeat,
 				  "placement", cpool_place_name(r->policy.place), "quantum",
-				  cpool_us_to_s(r->policy.quantum_us), "measured_ok", r->measured,
+				  cpool_us_to_s(r->policy.quantum_us), "admit_p99",
+				  cpool_us_to_s(r->policy.admit_p99_us), "measured_ok", r->measured,
 				  "start_time", r->t0, "predicted", summary_json(r, false),
 				  "calibrated", cal, "measured", summary_json(r, true),
 				  "utilization", util, "jobs", jobs));

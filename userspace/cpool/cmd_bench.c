@@ -24,6 +24,7 @@
 #include "cli_common.h"
 #include "command.h"
 #include "cpool/sim.h"
+#include "cpool/units.h"
 
 #define PROG "cpool bench"
 #define POLL_PS_S 0.25
@@ -103,6 +104,7 @@ static int load_policy(struct cpool_apiclient *c, struct cpool_policy *p, json_t
 	cpool_place_parse(cli_json_str(res, "placement", "first-fit"), &p->place);
 	if (cli_json_num(res, "quantum", 0) > 0)
 		p->quantum_us = llround(cli_json_num(res, "quantum", 0) * CPOOL_USEC_PER_SEC);
+	p->admit_p99_us = llround(cli_json_num(res, "admit_p99", 0) * CPOOL_USEC_PER_SEC);
 	*saved = res;
 	return 0;
 }
@@ -277,9 +279,10 @@ static int drain(struct cpool_apiclient *c, struct progress *pg)
 
 static int set_policy(struct cpool_apiclient *c, const struct cpool_policy *p)
 {
-	json_t *args = json_pack("{s:s, s:s, s:f}", "policy", cpool_sched_name(p->sched),
+	json_t *args = json_pack("{s:s, s:s, s:f, s:f}", "policy", cpool_sched_name(p->sched),
 				 "placement", cpool_place_name(p->place), "quantum",
-				 cpool_us_to_s(p->quantum_us)),
+				 cpool_us_to_s(p->quantum_us), "admit_p99",
+				 cpool_us_to_s(p->admit_p99_us)),
 	       *res = NULL;
 	int ret = cli_request(c, PROG ": policy.set", CPOOL_OP_POLICY_SET, args, &res,
 			      CLI_TIMEOUT_MS);
@@ -688,20 +691,45 @@ static int parse_policies(const char *list, const struct cpool_policy *base, str
 	return ret;
 }
 
+/*
+ * One entry of --placements: NAME, or NAME+admit:DURATION, that placement
+ * with admission by run-queue p99 (a VS whose measured p99 is above
+ * DURATION takes no job).
+ */
+static int parse_placement(char *tok, struct cpool_policy *p)
+{
+	char *admit = strstr(tok, "+admit:");
+	double s = 0;
+
+	if (admit) {
+		*admit = '\0';
+		admit += strlen("+admit:");
+		if (cpool_parse_duration(admit, &s) || s <= 0 || s > 3600)
+			return -EINVAL;
+	}
+	p->admit_p99_us = llround(s * CPOOL_USEC_PER_SEC);
+	return cpool_place_parse(tok, &p->place) ? -EINVAL : 0;
+}
+
 /* --placements: every policy under every placement, policy after policy. */
 static int add_placements(const char *list, struct bench *b)
 {
 	char *copy = strdup(list), *save = NULL;
-	enum cpool_place places[CPOOL_PLACE__COUNT];
+	struct cpool_policy places[2 * CPOOL_PLACE__COUNT];
 	size_t n_places = 0, n;
 	struct bench_run *runs;
 
 	if (!copy)
 		return -ENOMEM;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (n_places == CPOOL_PLACE__COUNT || cpool_place_parse(tok, &places[n_places])) {
-			cli_usage_error(PROG, "--placements: '%s' is not one of %s (each once)",
-					tok, cpool_place_names());
+		char given[64];
+
+		snprintf(given, sizeof(given), "%s", tok);
+		if (n_places == 2 * CPOOL_PLACE__COUNT || parse_placement(tok, &places[n_places])) {
+			cli_usage_error(PROG,
+					"--placements: '%s' is not one of %s, optionally with "
+					"+admit:DURATION (up to 1h)",
+					given, cpool_place_names());
 			free(copy);
 			return -EINVAL;
 		}
@@ -718,7 +746,8 @@ static int add_placements(const char *list, struct bench *b)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		runs[i] = b->runs[i / n_places];
-		runs[i].policy.place = places[i % n_places];
+		runs[i].policy.place = places[i % n_places].place;
+		runs[i].policy.admit_p99_us = places[i % n_places].admit_p99_us;
 		runs[i].place_given = true;
 	}
 	free(b->runs);
@@ -879,7 +908,8 @@ static int cmd_bench(int argc, char **argv)
 			   "predicted makespan + 60 s); its jobs are cancelled"),
 		CLI_STRING(0, "placements", "LIST", &placements,
 			   "run every policy under each of these placements\n"
-			   "(first-fit,lowest-latency,...), instead of --placement"),
+			   "(first-fit,lowest-latency,...), instead of --placement;\n"
+			   "NAME+admit:DURATION adds admission by run-queue p99"),
 		CLI_CUSTOM(0, "noise", "VS:THREADS", set_noise, &b,
 			   "during every run, a job on VS that asks for one CPU but\n"
 			   "spins THREADS threads (a noisy neighbour)"),
@@ -980,13 +1010,23 @@ static int cmd_bench(int argc, char **argv)
 		struct bench_run *r = &b.runs[i];
 		enum cpool_sched s = r->policy.sched;
 		enum cpool_place pl = r->policy.place;
+		int64_t admit_us = r->policy.admit_p99_us;
+		char admit[40] = "";
 
 		r->policy = base;
 		r->policy.sched = s;
-		if (r->place_given)
+		if (r->place_given) {
 			r->policy.place = pl;
-		snprintf(r->label, sizeof(r->label), "%s%s%s", cpool_sched_name(s),
-			 r->place_given ? "/" : "", r->place_given ? cpool_place_name(pl) : "");
+			r->policy.admit_p99_us = admit_us;
+		}
+		if (r->place_given && admit_us) {
+			strcpy(admit, "+admit:");
+			cli_format_duration(cpool_us_to_s(admit_us), admit + strlen(admit),
+					    sizeof(admit) - strlen(admit));
+		}
+		snprintf(r->label, sizeof(r->label), "%s%s%s%s", cpool_sched_name(s),
+			 r->place_given ? "/" : "", r->place_given ? cpool_place_name(pl) : "",
+			 admit);
 		r->n_jobs = b.n_jobs;
 		r->jobs = calloc(b.n_jobs, sizeof(*r->jobs));
 		if (!r->jobs) {

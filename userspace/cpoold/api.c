@@ -4,6 +4,7 @@
  * SO_PEERCRED identity, then the pool, job and policy operations.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,8 +239,10 @@ static json_t *op_vs(struct cpoold *d, struct cpool_client *c, const struct cpoo
 
 static json_t *policy_json(const struct cpool_policy *pol)
 {
-	return json_pack("{s:s, s:s, s:f}", "policy", cpool_sched_name(pol->sched), "placement",
-			 cpool_place_name(pol->place), "quantum", (double)pol->quantum_us / 1e6);
+	return json_pack("{s:s, s:s, s:f, s:f}", "policy", cpool_sched_name(pol->sched),
+			 "placement", cpool_place_name(pol->place), "quantum",
+			 (double)pol->quantum_us / 1e6, "admit_p99",
+			 (double)pol->admit_p99_us / 1e6);
 }
 
 static json_t *op_policy_set(struct cpoold *d, const struct cpool_peer *p,
@@ -262,13 +265,23 @@ static json_t *op_policy_set(struct cpoold *d, const struct cpool_peer *p,
 						 req->u.policy.quantum);
 		pol.quantum_us = (int64_t)(req->u.policy.quantum * 1e6);
 	}
+	if (req->u.policy.admit_p99 >= 0) {
+		if (req->u.policy.admit_p99 > 3600)
+			return cpool_reply_error(req->id, -EINVAL,
+						 "admit_p99 %g s: use 0 (off) to 1 h",
+						 req->u.policy.admit_p99);
+		pol.admit_p99_us = llround(req->u.policy.admit_p99 * 1e6);
+	}
 	d->policy = pol;
 	cpool_store_setting_put(d->store, "policy", cpool_sched_name(pol.sched));
 	cpool_store_setting_put(d->store, "placement", cpool_place_name(pol.place));
 	snprintf(buf, sizeof(buf), "%lld", (long long)pol.quantum_us);
 	cpool_store_setting_put(d->store, "quantum_us", buf);
-	log_info("policy %s, placement %s, quantum %lld us", cpool_sched_name(pol.sched),
-		 cpool_place_name(pol.place), (long long)pol.quantum_us);
+	snprintf(buf, sizeof(buf), "%lld", (long long)pol.admit_p99_us);
+	cpool_store_setting_put(d->store, "admit_p99_us", buf);
+	log_info("policy %s, placement %s, quantum %lld us, admit_p99 %lld us",
+		 cpool_sched_name(pol.sched), cpool_place_name(pol.place),
+		 (long long)pol.quantum_us, (long long)pol.admit_p99_us);
 	sched_kick(d);
 	return cpool_reply_ok(req->id, policy_json(&pol));
 }

@@ -96,9 +96,16 @@ static void load_policy(struct cpoold *d)
 			d->policy.quantum_us = q;
 		free(v);
 	}
+	if ((v = cpool_store_setting_get(d->store, "admit_p99_us"))) {
+		long long a = atoll(v);
+
+		if (a >= 0)
+			d->policy.admit_p99_us = a;
+		free(v);
+	}
 	reload_policy_settings(d, &d->cfg, NULL);
-	log_info("policy %s, placement %s", cpool_sched_name(d->policy.sched),
-		 cpool_place_name(d->policy.place));
+	log_info("policy %s, placement %s, admit_p99 %lld us", cpool_sched_name(d->policy.sched),
+		 cpool_place_name(d->policy.place), (long long)d->policy.admit_p99_us);
 }
 
 /*

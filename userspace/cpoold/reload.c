@@ -378,7 +378,10 @@ static int apply_vservers(struct reload *r)
 	return 0;
 }
 
-/* One of policy, placement, quantum: the file's value when it changed since it was last seen. */
+/*
+ * One of policy, placement, quantum, admit_p99: the file's value when it
+ * changed since it was last seen.
+ */
 static void policy_key(struct cpoold *d, const char *key, const char *file_value, json_t *changes)
 {
 	char skey[64], *last;
@@ -400,10 +403,14 @@ static void policy_key(struct cpoold *d, const char *key, const char *file_value
 		cpool_sched_parse(file_value, &d->policy.sched);
 	else if (strcmp(key, "placement") == 0)
 		cpool_place_parse(file_value, &d->policy.place);
-	else
+	else if (strcmp(key, "quantum") == 0)
 		d->policy.quantum_us = atoll(file_value);
-	cpool_store_setting_put(d->store, strcmp(key, "quantum") == 0 ? "quantum_us" : key,
-				file_value);
+	else
+		d->policy.admit_p99_us = atoll(file_value);
+	snprintf(skey, sizeof(skey), "%s%s", key,
+		 strcmp(key, "quantum") && strcmp(key, "admit_p99") ? "" : "_us");
+	cpool_store_setting_put(d->store, skey, file_value);
+	snprintf(skey, sizeof(skey), "config.%s", key);
 	cpool_store_setting_put(d->store, skey, file_value);
 	if (changes)
 		json_array_append_new(changes,
@@ -412,7 +419,7 @@ static void policy_key(struct cpoold *d, const char *key, const char *file_value
 
 void reload_policy_settings(struct cpoold *d, const struct cpool_pool_config *c, json_t *changes)
 {
-	char quantum[32];
+	char quantum[32], admit[32];
 
 	policy_key(d, "policy", c->sched >= 0 ? cpool_sched_name((enum cpool_sched)c->sched) : NULL,
 		   changes);
@@ -421,6 +428,8 @@ void reload_policy_settings(struct cpoold *d, const struct cpool_pool_config *c,
 		   changes);
 	snprintf(quantum, sizeof(quantum), "%lld", (long long)llround(c->quantum * 1e6));
 	policy_key(d, "quantum", c->quantum > 0 ? quantum : NULL, changes);
+	snprintf(admit, sizeof(admit), "%lld", (long long)llround(c->admit_p99 * 1e6));
+	policy_key(d, "admit_p99", c->admit_p99 >= 0 ? admit : NULL, changes);
 	share_set_half_life(d, c->fairshare_half_life);
 }
 

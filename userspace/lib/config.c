@@ -460,7 +460,7 @@ static char *reader(char *str, int num, void *stream)
 }
 
 /*
- * [pool] policy, quantum and fairshare_half_life: true when @key is one
+ * [pool] policy, quantum, admit_p99 and fairshare_half_life: true when @key is one
  * of them (an error in it is in ps->err).
  */
 static bool pool_policy_key(struct parse *ps, struct cpool_pool_config *c, const char *key,
@@ -486,6 +486,20 @@ static bool pool_policy_key(struct parse *ps, struct cpool_pool_config *c, const
 				 value);
 		else
 			c->quantum = sec;
+		return true;
+	}
+	if (strcmp(key, "admit_p99") == 0) {
+		if (strcmp(value, "off") == 0)
+			sec = 0;
+		else if (cpool_parse_duration(value, &sec) || sec < 0 || sec > 3600)
+			sec = -1;
+		if (sec < 0)
+			error_at(ps,
+				 "[pool] key 'admit_p99': '%s' is not valid; use a duration up "
+				 "to 1h, e.g. 2ms, or off",
+				 value);
+		else
+			c->admit_p99 = sec;
 		return true;
 	}
 	if (strcmp(key, "fairshare_half_life") == 0) {
@@ -575,7 +589,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 		} else {
 			error_at(ps,
 				 "[pool] unknown key '%s'; valid keys: name, reserved_cpus, "
-				 "placement, policy, quantum, fairshare_half_life, retention",
+				 "placement, policy, quantum, admit_p99, fairshare_half_life, "
+				 "retention",
 				 key);
 			return 0;
 		}
@@ -633,6 +648,7 @@ static int parse_stream(struct cpool_pool_config *c, FILE *in, const char *file,
 	c->placement = CPOOL_FIT_FIRST;
 	c->retention_s = CPOOL_RETENTION_DEFAULT_S;
 	c->sched = -1;
+	c->admit_p99 = -1;
 	c->fairshare_half_life =
 		(double)CPOOL_FAIRSHARE_HALF_LIFE_DEFAULT_US / (double)CPOOL_USEC_PER_SEC;
 	cpool_user_limits_default(&c->limits);

@@ -66,6 +66,14 @@ struct fb {
 	size_t n_rq;
 	/* rq[0..rq_first) are all started: best_waiting need not look there. */
 	size_t rq_first;
+	/*
+	 * Per level, no queued job before this index is at that level and not
+	 * started: a queued job's level is fixed for the call and started
+	 * jobs stay started, so each only moves forward.  best_waiting is
+	 * asked at every start and every expiry, and rescanning the queue
+	 * from the cursor each time was mlfq's whole cost at load 0.9.
+	 */
+	size_t level_next[CPOOL_MLFQ_MAX_LEVELS];
 	/* Per running job: its state as decided so far. */
 	bool *gone;
 	int *level;
@@ -152,13 +160,14 @@ static bool best_waiting_by_level(struct fb *f, struct cand *best)
 	const struct cpool_snapshot *s = f->s;
 	bool found = false;
 
-	for (size_t i = f->cursor; i < s->n_queued; i++) {
-		int l;
+	for (int l = 0; l < f->levels && !found; l++) {
+		size_t i = f->level_next[l] > f->cursor ? f->level_next[l] : f->cursor;
 
-		if (is_taken(f, i))
-			continue;
-		l = clamp_level(f, s->queued[i]->level);
-		if (found && l >= best->level)
+		while (i < s->n_queued &&
+		       (clamp_level(f, s->queued[i]->level) != l || is_taken(f, i)))
+			i++;
+		f->level_next[l] = i;
+		if (i == s->n_queued)
 			continue;
 		*best = (struct cand){ s->queued[i], i, NULL, l, s->queued[i]->level_used_us };
 		found = true;

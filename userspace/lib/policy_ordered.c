@@ -137,7 +137,9 @@ static bool outranks(const struct cpool_policy *p, const struct cpool_pjob *a,
  */
 struct rank_ref {
 	const struct cpool_pjob *job;
+	size_t pos; /* its index in queued[] */
 	long long key; /* sjf, srtf: the key; priority: the effective priority */
+	double factor; /* fairshare: the user's factor */
 	/* For a queued job of priority prio and wait w > 0: w < lo ranks after, w >= hi before. */
 	bool have_bounds;
 	int prio;
@@ -160,9 +162,11 @@ static long long primary_key(const struct cpool_policy *p, const struct cpool_pj
 }
 
 static void rank_ref_set(struct rank_ref *ref, const struct cpool_policy *p,
-			 const struct cpool_pjob *j, int64_t now)
+			 const struct cpool_pjob *j, size_t pos, int64_t now)
 {
-	*ref = (struct rank_ref){ .job = j, .key = primary_key(p, j, now) };
+	*ref = (struct rank_ref){
+		.job = j, .pos = pos, .key = primary_key(p, j, now), .factor = j->fairshare
+	};
 }
 
 static int64_t clamp_i64(__int128 v)
@@ -198,11 +202,13 @@ static inline __attribute__((always_inline)) int cmp_aged(const struct cpool_pol
 	return waited >= ref->hi ? -1 : waited >= ref->lo ? 0 : 1;
 }
 
-/* cmp_key(@q, ref->job), for policy @sched (a constant where inlined). */
-static inline __attribute__((always_inline)) int cmp_to_ref(const struct cpool_policy *p,
-							    enum cpool_sched sched,
-							    const struct cpool_pjob *q,
-							    struct rank_ref *ref, int64_t now)
+/*
+ * cmp_key(@q, ref->job), for policy @sched (a constant where inlined);
+ * @q is queued[@pos], and @by_submit says queued[] is in tie order.
+ */
+static inline __attribute__((always_inline)) int
+cmp_to_ref(const struct cpool_policy *p, enum cpool_sched sched, const struct cpool_pjob *q,
+	   size_t pos, bool by_submit, struct rank_ref *ref, int64_t now)
 {
 	const struct cpool_pjob *b = ref->job;
 	int c;
@@ -219,11 +225,20 @@ static inline __attribute__((always_inline)) int cmp_to_ref(const struct cpool_p
 	case CPOOL_SCHED_PRIORITY_PREEMPT:
 		c = cmp_aged(p, ref, q, now);
 		break;
+	case CPOOL_SCHED_FAIRSHARE:
+		/* As cmp_primary: the higher factor first. */
+		c = q->fairshare != ref->factor ? (q->fairshare > ref->factor ? -1 : 1) : 0;
+		break;
 	default:
 		c = cmp_primary(p, q, b, now);
 		break;
 	}
-	return c ? c : cmp_ties(q, b);
+	if (c)
+		return c;
+	/* A tie without loading either job's submit time: a long queue of one user's jobs. */
+	if (by_submit)
+		return (pos > ref->pos) - (pos < ref->pos);
+	return cmp_ties(q, b);
 }
 
 /*
@@ -269,6 +284,7 @@ scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpoo
 {
 	size_t n = s->n_queued;
 	bool bounded = sched == CPOOL_SCHED_PRIORITY && s->queued_by_ready;
+	bool by_submit = sched == CPOOL_SCHED_FAIRSHARE && s->queued_by_submit;
 	int64_t limit = INT64_MAX;
 
 	r->n_top = r->next = 0;
@@ -280,25 +296,28 @@ scan_top(const struct cpool_policy *p, enum cpool_sched sched, const struct cpoo
 		/* Each job is two dependent loads away: start them early. */
 		if (i + 32 < n) {
 			__builtin_prefetch(s->queued[i + 32]);
-			__builtin_prefetch(s->queued[i + 16]->job);
+			if (!by_submit)
+				__builtin_prefetch(s->queued[i + 16]->job);
 		}
 		if (bounded && q->ready_since_us > limit) {
 			r->more = true;
 			break;
 		}
-		if (after && cmp_to_ref(p, sched, q, after, s->now_us) <= 0)
+		if (after && cmp_to_ref(p, sched, q, i, by_submit, after, s->now_us) <= 0)
 			continue;
 		if (k == RANK_TOP) {
 			r->more = true;
-			if (cmp_to_ref(p, sched, q, &r->top[k - 1], s->now_us) > 0)
+			if (cmp_to_ref(p, sched, q, i, by_submit, &r->top[k - 1], s->now_us) > 0)
 				continue;
 			k--;
 		} else {
 			r->n_top++;
 		}
-		for (; k > 0 && cmp_to_ref(p, sched, q, &r->top[k - 1], s->now_us) < 0; k--)
+		for (;
+		     k > 0 && cmp_to_ref(p, sched, q, i, by_submit, &r->top[k - 1], s->now_us) < 0;
+		     k--)
 			r->top[k] = r->top[k - 1];
-		rank_ref_set(&r->top[k], p, q, s->now_us);
+		rank_ref_set(&r->top[k], p, q, i, s->now_us);
 		if (bounded && r->n_top == RANK_TOP)
 			limit = ready_limit(p, s, &r->top[RANK_TOP - 1]);
 	}
@@ -328,6 +347,9 @@ static void rank_scan(const struct cpool_policy *p, const struct cpool_snapshot 
 	case CPOOL_SCHED_PRIORITY:
 	case CPOOL_SCHED_PRIORITY_PREEMPT:
 		scan_policy(p, CPOOL_SCHED_PRIORITY, s, after, r);
+		break;
+	case CPOOL_SCHED_FAIRSHARE:
+		scan_policy(p, CPOOL_SCHED_FAIRSHARE, s, after, r);
 		break;
 	default:
 		scan_policy(p, p->sched, s, after, r);

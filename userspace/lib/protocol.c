@@ -51,7 +51,7 @@ static const char *const op_keys[CPOOL_OP__COUNT][24] = {
 	[CPOOL_OP_VS_CREATE] = { "name", "spec" },
 	[CPOOL_OP_VS_RESIZE] = { "name", "spec" },
 	[CPOOL_OP_VS_DESTROY] = { "name" },
-	[CPOOL_OP_POLICY_SET] = { "policy", "placement", "quantum" },
+	[CPOOL_OP_POLICY_SET] = { "policy", "placement", "quantum", "admit_p99" },
 	[CPOOL_OP_ATTACH] = { "vs", "name", "cpus", "mem", "uid", "gid", "slurm_job",
 			      "slurm_step" },
 };
@@ -463,8 +463,11 @@ int cpool_request_parse(const char *line, size_t len, struct cpool_request *req,
 			r = get_string(args, "placement", &req->u.policy.placement, e);
 		if (!r)
 			r = get_duration(args, "quantum", &req->u.policy.quantum, e);
+		req->u.policy.admit_p99 = -1;
+		if (!r)
+			r = get_duration(args, "admit_p99", &req->u.policy.admit_p99, e);
 		if (!r && !req->u.policy.policy && !req->u.policy.placement &&
-		    !req->u.policy.quantum)
+		    !req->u.policy.quantum && req->u.policy.admit_p99 < 0)
 			r = cpool_error_set(e, -EINVAL, "policy.set: nothing to set");
 		break;
 	default:

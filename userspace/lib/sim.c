@@ -26,6 +26,7 @@ struct sjob {
 	size_t pend_pos;
 	size_t run_pos;
 	int64_t charged_us; /* fairshare: work already charged to its user */
+	size_t user_slot; /* fairshare: its user's index in sim.uids */
 	int state;
 	unsigned preemptions;
 };
@@ -70,7 +71,7 @@ struct sim {
 	size_t dec_cap;
 	int64_t now;
 	uint64_t seq;
-	int busy_cpus;
+	int busy_cpus, total_cpus;
 	bool measure;
 	/*
 	 * The policy reads running jobs' done_us (srtf's remaining time,
@@ -91,6 +92,23 @@ struct sim {
 	bool fair;
 	struct cpool_fairshare fs;
 	double *factor;
+	/*
+	 * The queued jobs with seq below this have their user's factor of
+	 * the last decision, and no factor changed since: only those queued
+	 * later need theirs.
+	 */
+	uint64_t factor_seq;
+	/* A job was preempted: the queue is no longer in submit order. */
+	bool requeued;
+	/*
+	 * Every job's user, sorted and unique, and each one's factor at this
+	 * decision: a queued job finds its factor by its slot, not by a
+	 * search of the table at every event (the queue is thousands long at
+	 * load 0.9).  The table's users are a subset of these, in uid order.
+	 */
+	uint32_t *uids;
+	size_t n_uids;
+	double *user_factor;
 };
 
 /* ---- completion heap, indexed so a preempted job's completion can be removed ---- */
@@ -303,6 +321,7 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		j->pj.level = d->level;
 		j->pj.level_used_us = d->level_used_us;
 		j->preemptions++;
+		s->requeued = true;
 		enqueue(s, j);
 		return 0;
 	case CPOOL_DECIDE_START: {
@@ -383,11 +402,31 @@ static int decide(struct sim *s, int64_t *wake)
 		j->pj.done_us = done_now(s, j);
 		charge(s, j, j->pj.done_us);
 	}
-	if (s->fair) {
+	/*
+	 * fairshare never preempts: with no CPU free it decides nothing and
+	 * reads no factor (policy_ordered), and at load 0.9 that is most events.
+	 */
+	if (s->fair && s->busy_cpus < s->total_cpus) {
+		size_t d = 0, q = s->n_queue;
+		bool changed = false;
+
 		cpool_fairshare_factors(&s->fs, s->now, s->factor, NULL);
-		for (size_t q = 0; q < s->n_queue; q++)
+		for (size_t u = 0; u < s->fs.n; u++) {
+			while (s->uids[d] != s->fs.users[u].uid)
+				d++;
+			changed |= s->user_factor[d] != s->factor[u];
+			s->user_factor[d] = s->factor[u];
+		}
+		/* The queue is in seq order: the jobs queued since are its tail. */
+		if (!changed)
+			while (q > 0 && s->queue[q - 1]->seq >= s->factor_seq)
+				q--;
+		else
+			q = 0;
+		for (; q < s->n_queue; q++)
 			s->queue[q]->fairshare =
-				s->factor[cpool_fairshare_find(&s->fs, s->queue[q]->job->user)];
+				s->user_factor[((struct sjob *)s->queue[q])->user_slot];
+		s->factor_seq = s->seq;
 	}
 	for (int v = 0; v < s->cfg->n_vs; v++) {
 		s->vstate[v].free_cpus = s->vs[v].free_cpus;
@@ -415,6 +454,8 @@ static int decide(struct sim *s, int64_t *wake)
 		/* enqueue() appends at the current instant, compaction keeps the order. */
 		.queued_by_ready = true,
 		.priority_floor = s->priority_floor,
+		/* Arrivals are queued in (submit, index) order; only a preemption breaks it. */
+		.queued_by_submit = !s->requeued,
 	};
 	n = cpool_policy_decide(&s->cfg->policy, &snap, s->dec, s->dec_cap, wake);
 	if (n < 0)
@@ -452,6 +493,35 @@ static int by_arrival(const void *a, const void *b)
 	return (x->pj.job->index > y->pj.job->index) - (x->pj.job->index < y->pj.job->index);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* fairshare: sim.uids, and each job's slot in it. */
+static void user_slots(struct sim *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		s->uids[i] = s->j[i].pj.job->user;
+	qsort(s->uids, s->n, sizeof(*s->uids), cmp_u32);
+	for (size_t i = 0; i < s->n; i++)
+		if (k == 0 || s->uids[k - 1] != s->uids[i])
+			s->uids[k++] = s->uids[i];
+	s->n_uids = k;
+	/* Not a factor: the first decision fills every queued job's. */
+	for (size_t i = 0; i < k; i++)
+		s->user_factor[i] = NAN;
+	for (size_t i = 0; i < s->n; i++) {
+		uint32_t *u = bsearch(&s->j[i].pj.job->user, s->uids, k, sizeof(*s->uids), cmp_u32);
+
+		s->j[i].user_slot = (size_t)(u - s->uids);
+	}
+}
+
 static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct cpool_job *jobs,
 		 size_t n, struct cpool_sim_result *res)
 {
@@ -480,6 +550,7 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 			.measured = s->measure,
 		};
 		res->total_cpus += c;
+		s->total_cpus += c;
 	}
 	s->j = calloc(n + 1, sizeof(*s->j));
 	res->records = calloc(n + 1, sizeof(*res->records));
@@ -534,8 +605,11 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		s->fs.users = malloc((s->n + 1) * sizeof(*s->fs.users));
 		s->fs.cap = s->n + 1;
 		s->factor = malloc((s->n + 1) * sizeof(*s->factor));
-		if (!s->fs.users || !s->factor)
+		s->uids = malloc((s->n + 1) * sizeof(*s->uids));
+		s->user_factor = malloc((s->n + 1) * sizeof(*s->user_factor));
+		if (!s->fs.users || !s->factor || !s->uids || !s->user_factor)
 			return -ENOMEM;
+		user_slots(s);
 	}
 	s->priority_floor = INT_MAX;
 	for (size_t i = 0; i < s->n; i++)
@@ -647,6 +721,8 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 	free(s.dec);
 	cpool_fairshare_free(&s.fs);
 	free(s.factor);
+	free(s.uids);
+	free(s.user_factor);
 	return ret;
 }
 
