@@ -329,6 +329,8 @@ static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 		json_object_set_new(o, "loop_stall_window_what", json_string(st.stall_window_what));
 	if (o && d->last_reload)
 		json_object_set(o, "last_reload", d->last_reload);
+	if (o)
+		json_object_set_new(o, "switches", switchcost_json(d));
 	return cpool_reply_ok(req->id, o);
 }
 
