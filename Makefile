@@ -83,7 +83,7 @@ all: $(PROGRAMS) $(if $(DAEMON_SRCS),$(BUILD)/cpoold-crash) $(LIBCPOOL) $(BPF_OB
 	$(BENCH_BINS) $(MAN_PAGES) $(SPANK_SO)
 
 help:
-	@echo "make demo       deps, build, and compare three policies on live jobs in the lab (build/demo/)"
+	@echo "make demo       deps, build, and compare four policies on live jobs in the lab (build/demo/)"
 	@echo "sudo make run   the same against this machine (needs the unified cgroup v2 hierarchy)"
 	@echo "make            build programs, library, BPF objects and unit tests"
 	@echo "make check      unit tests on the host, then lab tests (QEMU, kernels 6.1 and 6.12)"

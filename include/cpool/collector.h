@@ -69,6 +69,15 @@ const char *cpool_collector_cgroup_root(const struct cpool_collector *c);
 int cpool_collector_read(struct cpool_collector *c, struct cpool_kmetrics_snapshot *snap);
 
 /*
+ * Only the CPUs and the collector's own counters (failed updates,
+ * unmatched switches, arrival misses, lost baselines) as of now: one map
+ * read, no cgroup, for a scrape that wants them at its own instant.  Per
+ * CPU, busy and idle never go back over the readings of both functions,
+ * and busy + idle grows with the clock.  Returns 0 or a negative errno.
+ */
+int cpool_collector_read_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapshot *snap);
+
+/*
  * The path (relative to the cgroup2 mount) of the cgroup with this id,
  * rescanning the tree at most once per call; NULL when not found.
  */

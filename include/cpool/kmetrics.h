@@ -71,6 +71,10 @@ struct cpool_kmetrics_snapshot {
 	uint64_t failed_updates; /* BPF map updates that failed: counts may be low */
 	/* switches whose prev the programs had not seen switched in (charged by the clock) */
 	uint64_t unmatched_switches;
+	/* switches whose next was not in the CPU's arrival cache (its task storage was taken) */
+	uint64_t arrival_misses;
+	/* queued tasks moved to another CPU whose wait's baseline was found nowhere */
+	uint64_t lost_baselines;
 };
 
 /* Frees the arrays and paths; the struct itself is the caller's. */
@@ -89,6 +93,43 @@ void cpool_kmetrics_snapshot_sort(struct cpool_kmetrics_snapshot *s);
 int cpool_kmetrics_diff(const struct cpool_kmetrics_snapshot *prev,
 			const struct cpool_kmetrics_snapshot *cur,
 			struct cpool_kmetrics_snapshot *out);
+
+/*
+ * A CPU's counters as the BPF program left them at its last clocked
+ * switch or idle-loop edge, and the span still open since: what a reader
+ * adds to show the CPU's time up to its own instant
+ * (cpool_kmetrics_cpu_at()).  Times are CLOCK_MONOTONIC, the clock of
+ * bpf_ktime_get_ns() and of the kernel's tick_sched timestamps.
+ */
+struct cpool_kmetrics_cpu_state {
+	int cpu;
+	uint64_t busy_ns, idle_ns, switches;
+	uint64_t last_switch_ns; /* the open span's start; 0: no switch seen yet */
+	bool idle_task; /* the idle task runs (else the span is busy) */
+	bool nohz; /* idle counts NO_HZ idle spans, not the idle task's time */
+	uint64_t nohz_idle_start; /* the open NO_HZ idle span's start; 0: none open */
+	uint64_t idle_at_switch_in; /* idle_ns when the idle task came in */
+};
+
+/*
+ * @st's counters with the open span added up to @now, split as the
+ * span's closing will split it (the idle task's time in NO_HZ spans is
+ * idle, the rest busy).  @now must be read before @st (see kmetrics.c);
+ * a span that began after @now adds nothing.
+ */
+void cpool_kmetrics_cpu_at(const struct cpool_kmetrics_cpu_state *st, uint64_t now,
+			   struct cpool_kmetrics_cpu *out);
+
+/*
+ * Keeps a CPU's exported counters monotonic: @shown is what was last
+ * shown for this CPU (zero at first), @read a new reading (of the same
+ * CPU), which is replaced by what to show now and copied to @shown.  Idle
+ * may read more than the span's closing will count (see kmetrics.c): it
+ * is held until the true value passes it, and busy takes the rest, so
+ * busy + idle is still the reading's.
+ */
+void cpool_kmetrics_cpu_monotonic(struct cpool_kmetrics_cpu *shown,
+				  struct cpool_kmetrics_cpu *read);
 
 /* Totals over the CPUs in @cpus (all CPUs when NULL). */
 struct cpool_kmetrics_cpu_sum {

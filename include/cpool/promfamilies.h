@@ -37,6 +37,7 @@ struct cpool_prom_input {
 	size_t nvs;
 	bool degraded;
 	uint64_t failed_updates;
+	uint64_t arrival_misses, lost_baselines; /* the BPF program's own (not when degraded) */
 	/* The daemon's own; left out when @daemon is false (cpool metrics). */
 	bool daemon;
 	uint64_t queue_length;

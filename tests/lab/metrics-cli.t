@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..9"
+echo "1..10"
 
 mkdir "$cg"
 sh -c 'echo $$ > '"$cg"'/cgroup.procs; while :; do :; done' &
@@ -35,6 +35,9 @@ import json, sys
 r = json.loads(sys.argv[1]); ncpu = int(sys.argv[2]); path = sys.argv[3]
 def check(c, d): print(0 if c else 1, d)
 check(r["mode"] == "bpf" and r["degraded"] is False, "mode is bpf, not degraded")
+check(all(isinstance(r.get(k), int) and r[k] >= 0 for k in ("arrival_misses", "lost_baselines")),
+      "the programs' own counters: arrival_misses %s, lost_baselines %s"
+      % (r.get("arrival_misses"), r.get("lost_baselines")))
 check(len(r["cpus"]) == ncpu and all(c["busy_ns"] + c["idle_ns"] > 0 for c in r["cpus"]),
       "one row per online CPU, each with time")
 row = [c for c in r["cgroups"] if c["path"] == path]

@@ -7,7 +7,9 @@
 #   p99 of the run-queue histogram   over the 8 s of those readings, within
 #     a factor of 2 of the range of top's rq_p99_us (top's are 1 s windows
 #     of few waits in the emulator, and the export merges buckets to two
-#     per power of two).
+#     per power of two);
+#   each CPU's busy + idle seconds   grow by one a second (within 10 %)
+#     between the samples Prometheus stored, and never go back.
 # Runs inside tools/lab: tools/lab --numa 2x2 -- prove tests/lab/metrics-prometheus.t
 if [ "${CPOOL_LAB:-}" != 1 ]; then
 	echo "Bail out! not inside the lab (run through tools/lab)"
@@ -111,10 +113,59 @@ ok $? "a saturated VS has RUL near 1 ($rul_p)"
 awk -v p="$p99_p" '$2 > 0 { if (!lo || $2 < lo) lo = $2; if ($2 > hi) hi = $2 }
 	END { p *= 1e6; exit !(hi > 0 && p >= lo / 2 && p <= 2 * hi) }' "$dir/top"
 ok $? "the histogram's p99 ($p99_p s) is within a factor of 2 of the range cpool top showed"
-ncpu=$(query 'count(cpool_cpu_busy_seconds_total)')
+# Per-CPU time from the samples Prometheus stored, not from rate(): rate()
+# extrapolates to the ends of its range, fully only when the samples reach
+# them within 1.1 average intervals, else by half an interval, so a scrape
+# or two lost at an end (a starved guest misses the 1 s timeout) reads as
+# a slower counter.  Each sample holds the time up to the scrape that
+# stamped it (cpoold reads the CPUs at each scrape), so busy + idle of a
+# CPU between its first and last sample of the range must grow by the
+# time between their stamps; and no sample may be below the one before.
+range_json=$(curl -sf --get "$api/query" \
+	--data-urlencode 'query={__name__=~"cpool_cpu_(busy|idle)_seconds_total"}[15s]')
+echo "$range_json" | jq -r '.data.result[] | .metric.cpu as $c | .metric.__name__ as $n |
+	.values[] | "\($c) \($n) \(.[0]) \(.[1])"' | sort -k1,1n -k2,2 -k3,3n >"$dir/cpu_samples"
+# cpu name time value -> per CPU: rate of busy+idle between the first and the last
+# scrape that has both, sample count, largest gap, and backward steps of either counter.
+awk '
+	{ key = $1 " " $2
+	  if (key in last) {
+		if ($4 < last[key]) back++
+		if ($3 - tl[key] > gap[$1]) gap[$1] = $3 - tl[key]
+	  }
+	  last[key] = $4; tl[key] = $3
+	  sum[$1 " " $3] += $4; n[$1 " " $3]++; cpus[$1] = 1 }
+	END {
+		ok = 1; total = 0; ncpu = 0
+		for (k in n) {
+			if (n[k] != 2) continue
+			split(k, f, " "); c = f[1]; t = f[2] + 0
+			if (!(c in t0) || t < t0[c]) { t0[c] = t; s0[c] = sum[k] }
+			if (!(c in t1) || t > t1[c]) { t1[c] = t; s1[c] = sum[k] }
+			cnt[c]++; at[c, cnt[c]] = t; val[c, cnt[c]] = sum[k]
+		}
+		for (c in cpus) {
+			ncpu++
+			if (cnt[c] < 5 || t1[c] - t0[c] < 4) { ok = 0; printf "# cpu %s: %d scrapes\n", c, cnt[c]; continue }
+			r = (s1[c] - s0[c]) / (t1[c] - t0[c]); total += r
+			# How far each sample is off the line of the first and last: the
+			# time between its stamp and the instant its value holds.
+			lo = hi = 0
+			for (i = 1; i <= cnt[c]; i++) {
+				d = (val[c, i] - s0[c]) - r * (at[c, i] - t0[c])
+				if (d < lo) lo = d; if (d > hi) hi = d
+			}
+			printf "# cpu %s: busy+idle grew %.4f s a second over %.2f s, %d scrapes, longest gap %.2f s, samples off the line by %.3f..%.3f s\n", c, r, t1[c] - t0[c], cnt[c], gap[c], lo, hi
+			if (r < 0.9 || r > 1.1) ok = 0
+		}
+		printf "# all %d CPUs: %.4f s a second; counters that went back: %d\n", ncpu, total, back + 0
+		exit !(ok && ncpu > 0 && back == 0 && total > 0.9 * ncpu && total < 1.1 * ncpu)
+	}' "$dir/cpu_samples" >"$dir/cpu_rates"
+status=$?
+cat "$dir/cpu_rates"
 busy=$(query 'sum(rate(cpool_cpu_busy_seconds_total[10s])) + sum(rate(cpool_cpu_idle_seconds_total[10s]))')
-awk -v b="$busy" -v n="$ncpu" 'BEGIN { exit !(n > 0 && b > 0.9 * n && b < 1.1 * n) }'
-ok $? "busy + idle seconds grow by one per CPU per second ($busy for $ncpu CPUs)"
+echo "# for comparison, rate() over 10 s: $busy"
+ok $status "each CPU's busy + idle seconds grow by one a second, never back ($(tail -1 "$dir/cpu_rates" | sed 's/^# //'))"
 
 "$cpool" cancel "$id" >/dev/null 2>&1
 [ $failed -eq 0 ] || sed 's/^/# /' "$dir/cpoold.log" | tail -20

@@ -396,6 +396,14 @@ static void dispatch_median(void)
 	ok(c.r.cal_dispatch_n == 3 && fabs(c.r.cal_dispatch_s - 0.1) < 1e-9,
 	   "dispatch delay: the median 0.1 s of 3 gaps (%.3f s, %zu)", c.r.cal_dispatch_s,
 	   c.r.cal_dispatch_n);
+	/* The daemon measured its own: 2 starts 0.1 s after an end, 0.06 s in all. */
+	c.r.sw = (struct bench_switches){ .have = true,
+					  .end_handovers = 2,
+					  .end_handover_wait = 0.06 };
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "dispatch delay: calibrated again");
+	ok(c.r.cal_dispatch_n == 2 && fabs(c.r.cal_dispatch_s - 0.03) < 1e-9,
+	   "dispatch delay: the daemon's mean 0.03 s over its 2, not the records' (%.3f s, %zu)",
+	   c.r.cal_dispatch_s, c.r.cal_dispatch_n);
 }
 
 /*
@@ -446,6 +454,49 @@ static void frozen_share(void)
 	   c.bj[0].c_end, c.bj[1].c_end);
 }
 
+/*
+ * rr with the daemon's switch counters: 10 preemptions, each 5 ms late,
+ * freezes of 30 ms of which the job ran 10, handovers of 10 ms, thaws of
+ * 20 ms of which it ran 10.  A turn lasts the quantum + 45 ms, of which
+ * 40 ms are lost: two 1 s jobs on one CPU then take 10 turns of 105 ms of
+ * work each, alternating, and the second ends at 18 x 145 + 2 x 95 ms.
+ */
+static void switches(void)
+{
+	struct cal_case c;
+
+	cal_case_init(&c, 2, "0", CPOOL_SCHED_RR);
+	c.r.policy.quantum_us = 100000;
+	for (int k = 0; k < 2; k++) {
+		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
+		c.bj[k].m_end = 3;
+		c.bj[k].m_cpu_time = 1;
+		c.bj[k].m_seen_frozen = 5;
+	}
+	c.r.sw = (struct bench_switches){ .have = true,
+					  .preemptions = 10,
+					  .late = 0.05,
+					  .freezes = 10,
+					  .freeze_wait = 0.3,
+					  .freeze_ran = 0.1,
+					  .handovers = 10,
+					  .handover_wait = 0.1,
+					  .thaws = 8,
+					  .thaw_wait = 0.16,
+					  .thaw_ran = 0.08 };
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "switches: calibrated");
+	ok(fabs(c.r.cal_turn_delay_s - 0.045) < 1e-9 && fabs(c.r.cal_switch_cost_s - 0.04) < 1e-9,
+	   "switches: a turn is 45 ms longer than the quantum, 40 ms of it lost (%.4f, %.4f)",
+	   c.r.cal_turn_delay_s, c.r.cal_switch_cost_s);
+	ok(fabs(c.r.cal.makespan - 2.8) < 1e-3,
+	   "switches: the simulator charges them: calibrated makespan 2.8 s (%.4f)",
+	   c.r.cal.makespan);
+	c.r.sw.have = false;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "switches: calibrated without the counters");
+	ok(c.r.cal_switch_cost_s == 0 && fabs(c.r.cal.makespan - 2.0) < 1e-3,
+	   "switches: a daemon that does not report them costs nothing (%.4f s)", c.r.cal.makespan);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
@@ -454,6 +505,7 @@ int main(void)
 	dispatch_median();
 	late_arrival();
 	frozen_share();
+	switches();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

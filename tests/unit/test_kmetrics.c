@@ -45,11 +45,17 @@ static void test_cpus(void)
 	cur.failed_updates = 5;
 	prev.unmatched_switches = 1;
 	cur.unmatched_switches = 4;
+	prev.arrival_misses = 10;
+	cur.arrival_misses = 25;
+	prev.lost_baselines = 0;
+	cur.lost_baselines = 2;
 	is_int(prev.cpus[0].cpu, 0, "sort puts cpu 0 first");
 	is_int(cpool_kmetrics_diff(&prev, &cur, &d), 0, "diff succeeds");
 	is_int((int64_t)d.time_ns, 500000000, "window is the time between snapshots");
 	is_int((int64_t)d.failed_updates, 3, "failed updates in the window");
 	is_int((int64_t)d.unmatched_switches, 3, "unmatched switches in the window");
+	is_int((int64_t)d.arrival_misses, 15, "arrival misses in the window");
+	is_int((int64_t)d.lost_baselines, 2, "lost baselines in the window");
 	is_int((int64_t)d.ncpus, 3, "every CPU of the newer snapshot");
 	is_int((int64_t)d.cpus[0].busy_ns, 300, "cpu0 busy delta");
 	is_int((int64_t)d.cpus[0].idle_ns, 700, "cpu0 idle delta");
@@ -307,10 +313,151 @@ static void test_parsers(void)
 	is_int(cpool_kmetrics_parse_proc_stat(stat, 0, &cpus), -EINVAL, "no tick rate: refused");
 }
 
+/*
+ * One CPU read at @now from @st, through the reader's open span and the
+ * monotonic guard, as the collector does; checks that nothing went back
+ * from the last reading and that busy + idle is the CPU's time since its
+ * first switch (at 850 in every case below) up to max(@now, the state's
+ * last switch).
+ */
+#define FIRST_SWITCH 850
+
+static void read_at(struct cpool_kmetrics_cpu *shown, const struct cpool_kmetrics_cpu_state *st,
+		    uint64_t now, const char *what)
+{
+	struct cpool_kmetrics_cpu before = *shown, r;
+	uint64_t upto = now > st->last_switch_ns ? now : st->last_switch_ns;
+
+	cpool_kmetrics_cpu_at(st, now, &r);
+	cpool_kmetrics_cpu_monotonic(shown, &r);
+	ok(r.busy_ns >= before.busy_ns && r.idle_ns >= before.idle_ns,
+	   "%s: busy %llu, idle %llu, not less than %llu, %llu", what,
+	   (unsigned long long)r.busy_ns, (unsigned long long)r.idle_ns,
+	   (unsigned long long)before.busy_ns, (unsigned long long)before.idle_ns);
+	is_int((int64_t)(r.busy_ns + r.idle_ns), (int64_t)(upto - FIRST_SWITCH), "  busy + idle");
+	ok(shown->busy_ns == r.busy_ns && shown->idle_ns == r.idle_ns, "  remembered as shown");
+}
+
+static void test_open_span(void)
+{
+	/* A task runs since 1000; before it, 100 busy and 50 idle since 850. */
+	const struct cpool_kmetrics_cpu_state busy = { .busy_ns = 100,
+						       .idle_ns = 50,
+						       .last_switch_ns = 1000 };
+	struct cpool_kmetrics_cpu_state st;
+	struct cpool_kmetrics_cpu shown = { 0 }, r;
+
+	cpool_kmetrics_cpu_at(&busy, 1300, &r);
+	is_int((int64_t)r.busy_ns, 400, "a busy span open since 1000, read at 1300: 300 more busy");
+	is_int((int64_t)r.idle_ns, 50, "  and idle as charged");
+	cpool_kmetrics_cpu_at(&busy, 900, &r);
+	is_int((int64_t)(r.busy_ns + r.idle_ns), 150,
+	       "a span that began after the clock was read adds nothing");
+
+	/* The span closes at 1500 (the idle task comes in); read at 1300, then 1600. */
+	read_at(&shown, &busy, 1300, "busy span open");
+	st = (struct cpool_kmetrics_cpu_state){
+		.busy_ns = 600, .idle_ns = 50, .last_switch_ns = 1500, .idle_task = true
+	};
+	read_at(&shown, &st, 1600, "after it closed at 1500");
+	is_int((int64_t)shown.busy_ns, 600, "  the closed span's 500 busy");
+
+	/* The clock is read at 1300, then the state, in which the span closed at 1350. */
+	shown = (struct cpool_kmetrics_cpu){ 0 };
+	read_at(&shown, &busy, 1290, "busy span open, read at 1290");
+	st = (struct cpool_kmetrics_cpu_state){
+		.busy_ns = 450, .idle_ns = 50, .last_switch_ns = 1350, .idle_task = true
+	};
+	read_at(&shown, &st, 1300, "span closed between the clock (1300) and the state");
+	is_int((int64_t)shown.busy_ns, 450, "  busy is the closed span's, no more");
+	read_at(&shown, &st, 1400, "the same state at 1400");
+	is_int((int64_t)shown.idle_ns, 100, "  the idle span since 1350 shows");
+	/*
+	 * The other order (the state at 1290, then the clock at 1400) would
+	 * have shown 500 busy, 50 more than the span ever had: why the clock
+	 * comes first.
+	 */
+	cpool_kmetrics_cpu_at(&busy, 1400, &r);
+	ok(r.busy_ns > 450, "state before clock would overshoot the closed span (%llu > 450)",
+	   (unsigned long long)r.busy_ns);
+
+	/* A span opened after the previous read: the idle task since 1310. */
+	shown = (struct cpool_kmetrics_cpu){ 0 };
+	read_at(&shown, &busy, 1300, "busy span open");
+	st = (struct cpool_kmetrics_cpu_state){
+		.busy_ns = 410, .idle_ns = 50, .last_switch_ns = 1310, .idle_task = true
+	};
+	read_at(&shown, &st, 1330, "a span opened at 1310, after the previous read");
+	is_int((int64_t)shown.idle_ns, 70, "  its 20 idle");
+
+	/* Clock skew: the CPU stamped its switch at 2000, the reader's clock says 1990. */
+	st = (struct cpool_kmetrics_cpu_state){
+		.busy_ns = 1000, .idle_ns = 150, .last_switch_ns = 2000, .idle_task = true
+	};
+	read_at(&shown, &st, 1990, "the CPU's clock ahead of the reader's");
+	read_at(&shown, &st, 2100, "then the reader's clock past it");
+
+	/*
+	 * Idle from switches: the idle task since 1000, read at 1300 (300
+	 * idle); the task that ends it was queued at 1200 and switched in at
+	 * 1400, so idle really ended at 1200 and the switch charges 200 busy.
+	 */
+	shown = (struct cpool_kmetrics_cpu){ 0 };
+	st = (struct cpool_kmetrics_cpu_state){
+		.busy_ns = 100, .idle_ns = 50, .last_switch_ns = 1000, .idle_task = true
+	};
+	read_at(&shown, &st, 1300, "idle task since 1000");
+	is_int((int64_t)shown.idle_ns, 350, "  read as idle");
+	st = (struct cpool_kmetrics_cpu_state){ .busy_ns = 300,
+						.idle_ns = 250,
+						.last_switch_ns = 1400 };
+	read_at(&shown, &st, 1500, "after a wakeup at 1200 and its switch at 1400");
+	is_int((int64_t)shown.idle_ns, 350, "  idle held at what was shown (the kernel's: 250)");
+	is_int((int64_t)shown.busy_ns, 300, "  busy takes the rest");
+	st = (struct cpool_kmetrics_cpu_state){
+		.busy_ns = 800, .idle_ns = 250, .last_switch_ns = 1900, .idle_task = true
+	};
+	read_at(&shown, &st, 2100, "the idle task again since 1900");
+	is_int((int64_t)shown.idle_ns, 450, "  idle follows the kernel's again once past");
+	is_int((int64_t)shown.busy_ns, 800, "  and busy too");
+
+	/*
+	 * NO_HZ idle: the idle task since 1000, an idle span open since 1010.
+	 * The kernel ends the span at 1250 (its timestamp) but the hook
+	 * stores it after a reader read the state at 1300.
+	 */
+	shown = (struct cpool_kmetrics_cpu){ 0 };
+	st = (struct cpool_kmetrics_cpu_state){ .busy_ns = 100,
+						.idle_ns = 50,
+						.last_switch_ns = 1000,
+						.idle_task = true,
+						.nohz = true,
+						.nohz_idle_start = 1010,
+						.idle_at_switch_in = 50 };
+	read_at(&shown, &st, 1300, "NO_HZ span open since 1010");
+	is_int((int64_t)shown.idle_ns, 340, "  the open span is idle");
+	is_int((int64_t)shown.busy_ns, 110, "  the idle task's time before it busy");
+	st.idle_ns = 290;
+	st.nohz_idle_start = 0;
+	read_at(&shown, &st, 1350, "the span stored as ended at 1250 (an interrupt)");
+	is_int((int64_t)shown.idle_ns, 340, "  idle held");
+	is_int((int64_t)shown.busy_ns, 160, "  busy the rest");
+	st.nohz_idle_start = 1400;
+	read_at(&shown, &st, 1500, "a span open again since 1400");
+	is_int((int64_t)shown.idle_ns, 390, "  idle: 240 closed + 100 open since the switch-in");
+
+	/* A state torn by the copy (idle below its value at switch-in) must not wrap. */
+	st.idle_at_switch_in = 1000;
+	cpool_kmetrics_cpu_at(&st, 1500, &r);
+	ok(r.busy_ns <= st.busy_ns + 500, "a torn state adds at most the span (busy %llu)",
+	   (unsigned long long)r.busy_ns);
+}
+
 int main(void)
 {
 	test_parsers();
 	test_cpus();
+	test_open_span();
 	test_cgroups();
 	test_quantiles();
 	done_testing();

@@ -49,6 +49,8 @@ static void render(struct cpool_prom *p, bool openmetrics, bool daemon)
 				       .vs = vs,
 				       .nvs = 2,
 				       .failed_updates = 1,
+				       .arrival_misses = 40,
+				       .lost_baselines = 3,
 				       .daemon = daemon,
 				       .queue_length = 2,
 				       .live = live,
@@ -146,6 +148,12 @@ int main(void)
 	ok(has_line(&p, "cpool_job_wait_seconds_bucket{le=\"+Inf\"} 2"),
 	   "a wait past a day is in +Inf");
 	ok(has_line(&p, "cpool_queue_length 2"), "queue length");
+	ok(has_line(&p, "# TYPE cpool_bpf_arrival_misses_total counter") &&
+		   has_line(&p, "cpool_bpf_arrival_misses_total 40"),
+	   "arrival cache misses, a counter");
+	ok(has_line(&p, "# TYPE cpool_bpf_lost_baselines_total counter") &&
+		   has_line(&p, "cpool_bpf_lost_baselines_total 3"),
+	   "lost wait baselines, a counter");
 	ok(!strstr(p.buf, "# EOF"), "no # EOF in text 0.0.4");
 	lint(&p, "text format");
 	cpool_prom_free(&p);
@@ -170,6 +178,9 @@ int main(void)
 	is_int(cpool_prom_finish(&p), 0, "textfile output (no daemon) renders");
 	ok(!strstr(p.buf, "cpool_jobs") && !strstr(p.buf, "cpool_vs_rul"),
 	   "without the daemon: no job families, no RUL");
+	ok(has_line(&p, "cpool_bpf_lost_baselines_total 3") &&
+		   has_line(&p, "cpool_bpf_arrival_misses_total 40"),
+	   "the textfile output has the BPF program's counters too");
 	lint(&p, "textfile output");
 	cpool_prom_free(&p);
 

@@ -38,9 +38,22 @@ struct bench_job {
 	unsigned m_seen_running, m_seen_frozen;
 	/* The simulator re-run with what was measured (bench_run_calibrate). */
 	double c_start, c_end;
+	double c_held; /* the work it was given: seconds it holds its CPUs, running */
 	int c_vs; /* -1: not calibrated */
 	char m_vs[CPOOL_VS_NAME_MAX + 1];
 	char m_state[BENCH_STATE_MAX];
+};
+
+/*
+ * What the daemon measured of its switches during a run (`stats`, the
+ * difference over the run; cpoold's switchcost.c): counts, and seconds
+ * summed over them.
+ */
+struct bench_switches {
+	bool have; /* the daemon reports them */
+	double preemptions, freezes, handovers, thaws, end_handovers, launches;
+	double late, freeze_wait, freeze_ran, handover_wait, thaw_wait, thaw_ran;
+	double end_handover_wait, launch_wait;
 };
 
 struct bench_run {
@@ -54,11 +67,21 @@ struct bench_run {
 	struct cpool_pool_summary pred, meas, cal;
 	/*
 	 * The calibration's inputs: each job's occupancy (start to end, which
-	 * includes its launch) and the daemon's median dispatch delay (a
-	 * queued job's start after the end that freed its VS).
+	 * includes its launch) and the daemon's dispatch delay (a queued
+	 * job's start after the end that freed its VS): the mean of what the
+	 * daemon measured (`stats`), or with a daemon that does not, the
+	 * median of the gaps in the records.
 	 */
 	double cal_dispatch_s;
 	size_t cal_dispatch_n;
+	/*
+	 * ... and, when the run preempted, the switches: the daemon's mean
+	 * delay from a quantum's end to the next job's start (a turn lasts
+	 * the quantum plus that) and the CPU time lost per switch (the
+	 * simulator's switch cost).
+	 */
+	struct bench_switches sw;
+	double cal_turn_delay_s, cal_switch_cost_s;
 	bool calibrated;
 	double pred_busy_cpu_s, meas_busy_cpu_s;
 	size_t meas_failed; /* jobs without a good record: left out of the summary */
@@ -135,6 +158,9 @@ void bench_run_gap(const struct bench *b, const struct bench_run *r, struct benc
 
 /* The run's label, or its policy's name when it has none. */
 const char *bench_run_label(const struct bench_run *r);
+
+/* @sum / @n, 0 when n is 0: a mean over the daemon's switch counters. */
+double bench_per(double sum, double n);
 
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *x, const void *y);

@@ -79,8 +79,8 @@ static int summarise(const struct bench *b, struct bench_run *r, enum bench_side
 				n_rq++;
 			}
 		} else if (side == BENCH_CALIBRATED) {
-			/* The CPUs were held from start to end (no preemption modelled in it). */
-			busy += (j->c_end - j->c_start) * j->job->cpus;
+			/* The work the calibration gave it: its occupancy, or under preemption its CPU time. */
+			busy += j->c_held * j->job->cpus;
 		} else {
 			busy += t[n].runtime * j->job->cpus;
 		}
@@ -223,6 +223,16 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 			g.top[k]->m_start - g.top[k]->c_start);
 	fprintf(out, "; %zu job(s) on another VS; %zu pair(s) started in the other order\n",
 		g.other_vs, g.swapped);
+	if (r->sw.have && r->sw.preemptions > 0)
+		fprintf(out,
+			"           %.0f switches: turn +%.3f s (late %.3f, freeze %.3f, handover %.3f), "
+			"switch cost %.3f s (thaw %.3f); launch to exec %.3f s\n",
+			r->sw.preemptions, r->cal_turn_delay_s,
+			bench_per(r->sw.late, r->sw.preemptions),
+			bench_per(r->sw.freeze_wait, r->sw.freezes),
+			bench_per(r->sw.handover_wait, r->sw.handovers), r->cal_switch_cost_s,
+			bench_per(r->sw.thaw_wait, r->sw.thaws),
+			bench_per(r->sw.launch_wait, r->sw.launches));
 }
 
 void bench_print_table(const struct bench *b, FILE *out)
@@ -430,6 +440,25 @@ static int write_json(const struct bench *b, const char *path)
 			json_object_set_new(cal, "dispatch_samples",
 					    json_integer((json_int_t)r->cal_dispatch_n));
 			json_object_set_new(cal, "largest_start_differences", top);
+			json_object_set_new(cal, "turn_delay", json_real(r->cal_turn_delay_s));
+			json_object_set_new(cal, "switch_cost", json_real(r->cal_switch_cost_s));
+			if (r->sw.have)
+				json_object_set_new(
+					cal, "switches",
+					json_pack(
+						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+						"s:f, s:f, s:f, s:f}",
+						"launches", r->sw.launches, "launch_wait",
+						r->sw.launch_wait, "end_handovers",
+						r->sw.end_handovers, "end_handover_wait",
+						r->sw.end_handover_wait, "preemptions",
+						r->sw.preemptions, "late", r->sw.late, "freezes",
+						r->sw.freezes, "freeze_wait", r->sw.freeze_wait,
+						"freeze_ran", r->sw.freeze_ran, "handovers",
+						r->sw.handovers, "handover_wait",
+						r->sw.handover_wait, "thaws", r->sw.thaws,
+						"thaw_wait", r->sw.thaw_wait, "thaw_ran",
+						r->sw.thaw_ran));
 			json_object_set_new(cal, "jobs_on_another_vs",
 					    json_integer((json_int_t)g.other_vs));
 			json_object_set_new(cal, "pairs_started_in_other_order",

@@ -294,6 +294,25 @@ static int set_policy(struct cpool_apiclient *c, const struct cpool_policy *p)
 	return ret;
 }
 
+/*
+ * The burners' environment: a PATH, and the bench's own LD_LIBRARY_PATH
+ * when it has one, so that a bench run from a copy of cpool and its
+ * libraries on a fast file system (the lab's tools/demo and test_bench:
+ * 9p is slow to open a file under load) starts its burners from there too.
+ */
+static json_t *burner_env(void)
+{
+	const char *lib = getenv("LD_LIBRARY_PATH");
+	json_t *env = json_pack("[s]", "PATH=/usr/local/bin:/usr/bin:/bin");
+	char buf[4096];
+
+	if (env && lib && *lib && strlen(lib) < sizeof(buf) - 17) {
+		snprintf(buf, sizeof(buf), "LD_LIBRARY_PATH=%s", lib);
+		json_array_append_new(env, json_string(buf));
+	}
+	return env;
+}
+
 static int submit_job(struct cpool_apiclient *c, const char *self, const struct bench_run *r,
 		      struct bench_job *j)
 {
@@ -315,10 +334,9 @@ static int submit_job(struct cpool_apiclient *c, const char *self, const struct 
 	 * Output to /dev/null, named: a job's default is cpool-%j.out in its
 	 * cwd, and "/" is not writable everywhere (the lab's root is not).
 	 */
-	args = json_pack("{s:o, s:[s], s:s, s:s, s:s, s:i, s:f, s:i}", "argv", argv, "env",
-			 "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/", "stdout", "/dev/null",
-			 "name", name, "cpus", t->cpus, "estimate", cpool_us_to_s(t->estimate_us),
-			 "priority",
+	args = json_pack("{s:o, s:o, s:s, s:s, s:s, s:i, s:f, s:i}", "argv", argv, "env",
+			 burner_env(), "cwd", "/", "stdout", "/dev/null", "name", name, "cpus",
+			 t->cpus, "estimate", cpool_us_to_s(t->estimate_us), "priority",
 			 t->priority < -20 ? -20 :
 			 t->priority > 19  ? 19 :
 					     t->priority);
@@ -378,6 +396,60 @@ static int sample_top(struct cpool_apiclient *c, const struct bench *b, struct b
 	r->util_t[r->n_util++] = cli_json_num(res, "time", cli_now()) - r->t0;
 	json_decref(res);
 	return 0;
+}
+
+/*
+ * The daemon's switch counters (`stats`: cumulative since it started);
+ * have stays false with a daemon that does not report them.
+ */
+static int read_switches(struct cpool_apiclient *c, struct bench_switches *sw)
+{
+	json_t *res, *x;
+	int ret = cli_request(c, PROG ": stats", CPOOL_OP_STATS, NULL, &res, CLI_TIMEOUT_MS);
+
+	memset(sw, 0, sizeof(*sw));
+	if (ret)
+		return ret;
+	x = json_object_get(res, "switches");
+	if (json_is_object(x)) {
+		sw->have = true;
+		sw->preemptions = cli_json_num(x, "preemptions", 0);
+		sw->freezes = cli_json_num(x, "freezes", 0);
+		sw->handovers = cli_json_num(x, "handovers", 0);
+		sw->thaws = cli_json_num(x, "thaws", 0);
+		sw->late = cli_json_num(x, "late", 0);
+		sw->freeze_wait = cli_json_num(x, "freeze_wait", 0);
+		sw->freeze_ran = cli_json_num(x, "freeze_ran", 0);
+		sw->handover_wait = cli_json_num(x, "handover_wait", 0);
+		sw->thaw_wait = cli_json_num(x, "thaw_wait", 0);
+		sw->thaw_ran = cli_json_num(x, "thaw_ran", 0);
+		sw->end_handovers = cli_json_num(x, "end_handovers", 0);
+		sw->launches = cli_json_num(x, "launches", 0);
+		sw->launch_wait = cli_json_num(x, "launch_wait", 0);
+		sw->end_handover_wait = cli_json_num(x, "end_handover_wait", 0);
+	}
+	json_decref(res);
+	return 0;
+}
+
+/* @after - @before, field by field: what one run's switches cost. */
+static void switches_during(struct bench_switches *after, const struct bench_switches *before)
+{
+	after->have = after->have && before->have;
+	after->preemptions -= before->preemptions;
+	after->freezes -= before->freezes;
+	after->handovers -= before->handovers;
+	after->thaws -= before->thaws;
+	after->late -= before->late;
+	after->freeze_wait -= before->freeze_wait;
+	after->freeze_ran -= before->freeze_ran;
+	after->handover_wait -= before->handover_wait;
+	after->thaw_wait -= before->thaw_wait;
+	after->thaw_ran -= before->thaw_ran;
+	after->end_handovers -= before->end_handovers;
+	after->launches -= before->launches;
+	after->launch_wait -= before->launch_wait;
+	after->end_handover_wait -= before->end_handover_wait;
 }
 
 static struct bench_job *find_job(struct bench_run *r, long long id)
@@ -455,11 +527,10 @@ static int start_noise(struct cpool_apiclient *c, const char *self, struct bench
 		return 0;
 	snprintf(threads, sizeof(threads), "%d", b->noise_threads);
 	ret = cli_request(c, PROG ": submit (noise)", CPOOL_OP_SUBMIT,
-			  json_pack("{s:[s, s, s, s, s, s], s:[s], s:s, s:s, s:s, s:s, s:i}",
-				    "argv", self, "burn", "--cpu-seconds", "86400", "--cpus",
-				    threads, "env", "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/",
-				    "stdout", "/dev/null", "name", "bench-noise", "vs", b->noise_vs,
-				    "cpus", 1),
+			  json_pack("{s:[s, s, s, s, s, s], s:o, s:s, s:s, s:s, s:s, s:i}", "argv",
+				    self, "burn", "--cpu-seconds", "86400", "--cpus", threads,
+				    "env", burner_env(), "cwd", "/", "stdout", "/dev/null", "name",
+				    "bench-noise", "vs", b->noise_vs, "cpus", 1),
 			  &res, CLI_TIMEOUT_MS);
 	if (ret)
 		return ret;
@@ -485,6 +556,7 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 		    double timeout, struct progress *pg)
 {
 	struct bench_run *r = &b->runs[idx];
+	struct bench_switches sw_before;
 	double next_top = 0, next_ps = POLL_PS_S, limit;
 	size_t next = 0;
 	int ret, ours = 0;
@@ -494,6 +566,8 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 		ret = set_policy(c, &r->policy);
 	if (!ret)
 		ret = start_noise(c, self, b);
+	if (!ret)
+		ret = read_switches(c, &sw_before);
 	if (ret)
 		return ret;
 	limit = timeout > 0 ? timeout : 5 * r->pred.makespan + 60;
@@ -544,8 +618,11 @@ static int run_live(struct cpool_apiclient *c, const char *self, struct bench *b
 	stop_noise(c, b);
 	progress_show(pg, b, idx, next, next, cli_now() - r->t0, true);
 	ret = read_history(c, r);
+	if (!ret)
+		ret = read_switches(c, &r->sw);
 	if (ret)
 		return ret;
+	switches_during(&r->sw, &sw_before);
 	r->measured = true;
 	ret = bench_run_calibrate(b, r);
 	if (ret)
@@ -569,11 +646,10 @@ static int warm_up(struct cpool_apiclient *c, const char *self, const struct ben
 		json_t *res = NULL;
 
 		ret = cli_request(c, PROG ": submit (warm-up)", CPOOL_OP_SUBMIT,
-				  json_pack("{s:[s, s, s, s], s:[s], s:s, s:s, s:s, s:s, s:f}",
+				  json_pack("{s:[s, s, s, s], s:o, s:s, s:s, s:s, s:s, s:f}",
 					    "argv", self, "burn", "--cpu-seconds", "0.05", "env",
-					    "PATH=/usr/local/bin:/usr/bin:/bin", "cwd", "/",
-					    "stdout", "/dev/null", "name", "bench-warm-up", "vs",
-					    b->vs[v].name, "estimate", 0.05),
+					    burner_env(), "cwd", "/", "stdout", "/dev/null", "name",
+					    "bench-warm-up", "vs", b->vs[v].name, "estimate", 0.05),
 				  &res, CLI_TIMEOUT_MS);
 		json_decref(res);
 	}

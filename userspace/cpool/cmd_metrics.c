@@ -181,9 +181,14 @@ static json_t *report_json(const struct cpool_kmetrics_snapshot *d, const struct
 		json_object_set_new(root, "reason", json_string(d->reason));
 	json_object_set_new(root, "interval_ns", json_integer((json_int_t)d->time_ns));
 	json_object_set_new(root, "failed_updates", json_integer((json_int_t)d->failed_updates));
-	if (!d->degraded)
+	if (!d->degraded) {
 		json_object_set_new(root, "unmatched_switches",
 				    json_integer((json_int_t)d->unmatched_switches));
+		json_object_set_new(root, "arrival_misses",
+				    json_integer((json_int_t)d->arrival_misses));
+		json_object_set_new(root, "lost_baselines",
+				    json_integer((json_int_t)d->lost_baselines));
+	}
 
 	for (size_t i = 0; i < d->ncpus; i++) {
 		const struct cpool_kmetrics_cpu *c = &d->cpus[i];
@@ -348,9 +353,13 @@ static void report_text(FILE *out, const struct cpool_kmetrics_snapshot *d,
 	size_t nrows;
 
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-	fprintf(out, "%s  interval %.3f s  %s%s%s\n", when, (double)d->time_ns / 1e9,
+	fprintf(out, "%s  interval %.3f s  %s%s%s", when, (double)d->time_ns / 1e9,
 		d->degraded ? "DEGRADED (no BPF: " : "bpf", d->degraded ? d->reason : "",
 		d->degraded ? ")" : "");
+	if (!d->degraded)
+		fprintf(out, "  arrival misses %" PRIu64 "  lost baselines %" PRIu64,
+			d->arrival_misses, d->lost_baselines);
+	fputc('\n', out);
 	if (d->failed_updates)
 		fprintf(out, "warning: %" PRIu64 " BPF map updates failed: some counts are low\n",
 			d->failed_updates);
@@ -448,7 +457,9 @@ static int report_prom(const struct cpool_kmetrics_snapshot *cum, const struct m
 	struct cpool_prom_input in = { .cpus = cum->cpus,
 				       .ncpus = cum->ncpus,
 				       .degraded = cum->degraded,
-				       .failed_updates = cum->failed_updates };
+				       .failed_updates = cum->failed_updates,
+				       .arrival_misses = cum->arrival_misses,
+				       .lost_baselines = cum->lost_baselines };
 	struct cpool_prom p;
 	size_t nvs = 0;
 	int err = -ENOMEM;

@@ -338,6 +338,8 @@ static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 					      (json_int_t)(tick.cpu_ns / 1000), "last_cpu_us",
 					      (json_int_t)(tick.last_cpu_ns / 1000), "max_cpu_us",
 					      (json_int_t)(tick.max_cpu_ns / 1000)));
+	if (o)
+		json_object_set_new(o, "switches", switchcost_json(d));
 	return cpool_reply_ok(req->id, o);
 }
 

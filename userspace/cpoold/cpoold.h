@@ -64,6 +64,9 @@ struct vsrv {
 	int64_t rq_p50_us, rq_p99_us;
 	bool destroying; /* vs_destroy.c: killed, waiting to be empty; takes no job */
 	int n_running, n_queued; /* its jobs as of the last scheduling round (sched.c) */
+	/* switchcost.c: CPUs given back by freezes, by ends, since the last round; the first at */
+	int n_released, n_ended;
+	double released_at, ended_at;
 };
 
 struct djob {
@@ -90,6 +93,9 @@ struct djob {
 	bool releasing; /* preempted: its CPUs are given back once the freeze completed */
 	struct cpool_evsource *release_timer; /* ... or when the freeze takes too long */
 	struct cpool_cpuset cpus; /* its CPUs while running */
+	/* switchcost.c: the freeze or thaw being timed, asked at, the leaf's CPU time then */
+	bool switch_timed, switch_freeze;
+	double switch_asked_at, switch_cpu_s;
 	char leaf[2 * CPOOL_VS_NAME_MAX + 2]; /* "vs/job-ID" */
 	struct waiter *waiters;
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
@@ -108,6 +114,13 @@ struct djob {
 	int stdio[3];
 	struct cpool_client *attached; /* the connection whose close cancels it */
 	struct djob *next;
+};
+
+/* switchcost.c: what switching jobs cost, cumulative (seconds) */
+struct switch_cost {
+	long long preemptions, freezes, handovers, thaws, end_handovers, launches;
+	double late_s, freeze_wait_s, freeze_ran_s, handover_wait_s, thaw_wait_s, thaw_ran_s;
+	double end_handover_wait_s, launch_wait_s;
 };
 
 struct cpoold {
@@ -159,6 +172,7 @@ struct cpoold {
 	struct cpool_fairshare fs; /* share.c: decayed CPU time per uid */
 	bool fs_dirty; /* charged since it was last stored */
 	json_t *last_reload; /* reload.c: the outcome of the last reload, for stats */
+	struct switch_cost switches;
 };
 
 /* pool.c */
@@ -189,6 +203,23 @@ int pool_vs_add(struct cpoold *d, const struct cpool_vs_spec *spec, const struct
 int pool_vs_persist(struct cpoold *d, const struct vsrv *v);
 void pool_vs_log_partition(const struct vsrv *v);
 int pool_save_api_vservers(struct cpoold *d);
+
+/* switchcost.c */
+/* A freeze (preemption) or thaw (resume) of @j is about to be asked for: time it from @at. */
+void switchcost_asked(struct cpoold *d, struct djob *j, bool freeze, double at);
+/* ... and cgroup.events says it is done. */
+void switchcost_done(struct cpoold *d, struct djob *j, bool frozen);
+/* A preemption applied by the round decided at @decided_us (timers' clock). */
+void switchcost_late(struct cpoold *d, int64_t decided_us);
+/* A completed freeze gave back CPUs of @v; a job started or resumed on @v. */
+void switchcost_released(struct vsrv *v);
+/* A job that held CPUs of @v ended at @end (the supervisor's wall clock). */
+void switchcost_ended(struct vsrv *v, double end);
+void switchcost_started(struct cpoold *d, struct vsrv *v, double at);
+void switchcost_round_end(struct cpoold *d);
+/* A launched job exec'd @wait seconds after its start (STARTING to RUNNING). */
+void switchcost_launched(struct cpoold *d, double wait);
+json_t *switchcost_json(const struct cpoold *d);
 
 /* jobs.c */
 int jobs_recover(struct cpoold *d);

@@ -355,13 +355,18 @@ static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *
 		return;
 	log_debug("job %lld %s", (long long)j->rec.id, j->freeze_want ? "frozen" : "thawed");
 	if (j->freeze_want && j->releasing) {
+		struct vsrv *v = pool_find(the_daemon, j->pol.vs);
+
 		give_back_cpus(the_daemon, j);
+		if (v)
+			switchcost_released(v);
 		sched_kick(the_daemon);
 	}
 	cpool_evloop_remove(j->freeze_src);
 	j->freeze_src = NULL;
 	close(j->freeze_fd);
 	j->freeze_fd = -1;
+	switchcost_done(the_daemon, j, j->freeze_want);
 }
 
 /* Write cgroup.freeze and watch for it to complete; the loop never waits for it. */
@@ -380,6 +385,7 @@ static int request_freeze(struct cpoold *d, struct djob *j, bool freeze)
 	if (r) {
 		log_err("job %lld: %s: %s", (long long)j->rec.id, freeze ? "freeze" : "thaw",
 			e.msg);
+		j->switch_timed = false;
 		return r;
 	}
 	j->freeze_want = freeze;
@@ -459,10 +465,13 @@ static void fail_job(struct cpoold *d, struct djob *j, const char *why)
 static void finish_from_record(struct cpoold *d, struct djob *j, const struct cpool_job_record *rec)
 {
 	bool cancelled = j->cancel_requested;
+	struct vsrv *v = j->cpus_held ? pool_find(d, j->pol.vs) : NULL;
 
 	if (jobs_running(j) && j->rec.start_time > 0)
 		j->rec.run_time += cpool_job_run_span(j->rec.start_time, rec->end_time);
 	give_back_cpus(d, j);
+	if (v && rec->end_time > 0)
+		switchcost_ended(v, rec->end_time);
 	if (rec->launch_failed) {
 		fail_job(d, j, rec->error);
 		return;
@@ -549,6 +558,7 @@ static void handle_report(struct cpoold *d, struct djob *j)
 	 * the end the supervisor will record.
 	 */
 	j->rec.start_time = cpool_job_run_start(j->sup.exec_time, now_s());
+	switchcost_launched(d, j->rec.start_time - j->rec.first_start);
 	if (cpool_store_job_update(d->store, &j->rec))
 		log_err("job %lld: store its start: %s", (long long)j->rec.id,
 			cpool_store_errmsg(d->store));
@@ -891,6 +901,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 			return r;
 		}
 		crash_point(CRASH_RESUME_CPUS_SET);
+		switchcost_asked(d, j, false, t);
 		r = request_freeze(d, j, false);
 		if (r) {
 			give_back_cpus(d, j);
@@ -906,6 +917,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 				cpool_store_errmsg(d->store));
 		crash_point(CRASH_RESUME_STORED);
 		walltime_arm(d, j);
+		switchcost_started(d, v, t);
 		log_info("job %lld resumed on %s (CPUs %s)", (long long)j->rec.id, v->vs.name,
 			 cpus);
 		return 0;
@@ -922,6 +934,8 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	j->launch_pending = true;
 	d->n_launch_pending++;
 	arm_launch_timer(d);
+	/* The CPUs are handed on now, by this round (switchcost_round_end() follows it). */
+	switchcost_started(d, v, t);
 	return 0;
 }
 
@@ -938,7 +952,13 @@ static void on_release_timeout(struct cpool_evsource *src, uint32_t events, void
 	log_warn("job %lld: its freeze has not completed after %llu ms: its CPUs are given "
 		 "back anyway",
 		 (long long)j->rec.id, RELEASE_TIMEOUT_NS / 1000000ULL);
-	give_back_cpus(the_daemon, j);
+	{
+		struct vsrv *v = pool_find(the_daemon, j->pol.vs);
+
+		give_back_cpus(the_daemon, j);
+		if (v)
+			switchcost_released(v);
+	}
 	sched_kick(the_daemon);
 }
 
@@ -954,6 +974,7 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 	if (cpool_evloop_add_timer(d->loop, RELEASE_TIMEOUT_NS, 0, on_release_timeout, j,
 				   &j->release_timer))
 		log_err("job %lld: release timer: %s", (long long)j->rec.id, strerror(errno));
+	switchcost_asked(d, j, true, now_s());
 	r = request_freeze(d, j, true);
 	if (r) {
 		j->releasing = false;

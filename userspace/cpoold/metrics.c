@@ -199,6 +199,8 @@ void metrics_publish(struct cpoold *d)
 	struct cpool_evloop_stats st;
 	struct cpool_prom_input in;
 	struct cpool_prom text, om;
+	struct cpool_kmetrics_snapshot now = { 0 };
+	const struct cpool_kmetrics_snapshot *cpus = &d->last;
 	uint64_t stall = 0;
 	size_t nended = 0;
 
@@ -207,6 +209,13 @@ void metrics_publish(struct cpoold *d)
 		http_publish(d, NULL, 0, NULL, 0); /* nothing measured yet */
 		return;
 	}
+	/*
+	 * The CPUs as of this scrape, not of the last tick: a sample stamped
+	 * with the scrape's time must hold the time up to it, or a rate over
+	 * a few scrapes is off by up to a tick in either direction.
+	 */
+	if (cpool_collector_read_cpus(d->collector, &now) == 0)
+		cpus = &now;
 	/* This second's round so far counts too. */
 	cpool_evloop_stats(d->loop, &st, false);
 	stall = st.stall_window_ns;
@@ -243,12 +252,14 @@ void metrics_publish(struct cpoold *d)
 			vs[v].rq_hist = tot->rq_hist;
 		}
 	}
-	in = (struct cpool_prom_input){ .cpus = d->last.cpus,
-					.ncpus = d->last.ncpus,
+	in = (struct cpool_prom_input){ .cpus = cpus->cpus,
+					.ncpus = cpus->ncpus,
 					.vs = vs,
 					.nvs = (size_t)d->n_vs,
 					.degraded = metrics_degraded(d),
-					.failed_updates = d->last.failed_updates,
+					.failed_updates = cpus->failed_updates,
+					.arrival_misses = cpus->arrival_misses,
+					.lost_baselines = cpus->lost_baselines,
 					.daemon = true,
 					.queue_length = live[0].n + live[2].n,
 					.live = live,
@@ -264,6 +275,7 @@ void metrics_publish(struct cpoold *d)
 	cpool_prom_render(&text, &in);
 	cpool_prom_render(&om, &in);
 	free(vs);
+	cpool_kmetrics_snapshot_free(&now);
 	if (cpool_prom_finish(&text) || cpool_prom_finish(&om)) {
 		cpool_prom_free(&text);
 		cpool_prom_free(&om);

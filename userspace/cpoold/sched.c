@@ -173,6 +173,7 @@ static void schedule(struct cpoold *d)
 		case CPOOL_DECIDE_PREEMPT:
 			if (jobs_preempt(d, j))
 				break;
+			switchcost_late(d, now);
 			pj->seq = d->next_seq++;
 			pj->ready_since_us = now;
 			pj->vs = -1;
@@ -201,6 +202,7 @@ static void schedule(struct cpoold *d)
 		}
 	}
 out:
+	switchcost_round_end(d);
 	count_vs_jobs(d);
 	free(queued);
 	free(running);

@@ -109,6 +109,8 @@ int cpool_kmetrics_diff(const struct cpool_kmetrics_snapshot *prev,
 	memcpy(out->reason, cur->reason, sizeof(out->reason));
 	out->failed_updates = sub(cur->failed_updates, prev->failed_updates);
 	out->unmatched_switches = sub(cur->unmatched_switches, prev->unmatched_switches);
+	out->arrival_misses = sub(cur->arrival_misses, prev->arrival_misses);
+	out->lost_baselines = sub(cur->lost_baselines, prev->lost_baselines);
 	out->cpus = calloc(cur->ncpus ? cur->ncpus : 1, sizeof(*out->cpus));
 	out->cgroups = calloc(cur->ncgroups ? cur->ncgroups : 1, sizeof(*out->cgroups));
 	out->preempts = calloc(cur->npreempts ? cur->npreempts : 1, sizeof(*out->preempts));
@@ -175,6 +177,81 @@ int cpool_kmetrics_diff(const struct cpool_kmetrics_snapshot *prev,
 nomem:
 	cpool_kmetrics_snapshot_free(out);
 	return -ENOMEM;
+}
+
+/*
+ * The span a reader adds, and why the counters it shows never go back.
+ *
+ * The program charges a CPU's time at its clocked switches (to or from
+ * the idle task, or unmatched): at a switch at s it adds s - L to busy +
+ * idle (L: last_switch_ns, the previous clocked switch) and sets L = s.
+ * So busy + idle = L - L0 (L0: the CPU's first switch), and a reader whose
+ * clock says r shows busy + idle + max(0, r - L) = max(L, r) - L0.  A
+ * later reader shows max(L', r') - L0 with L' >= L (the CPU's own clock)
+ * and r' >= r (the reader's): never less.  A CPU whose clock runs ahead of
+ * the reader's (L > r: skew between CPUs, or a switch after the clock
+ * was read) adds nothing rather than a negative span.  Between readings
+ * the sum grows by the reader's clock, one second a second per CPU.
+ *
+ * Busy: the reader reads the clock (r) BEFORE the state (at m >= r).  A
+ * busy span open in the state closes at a switch s > m >= r and adds s - L
+ * >= r - L, what the reader added; the other way round, a span closing
+ * between the state and the clock would have been shown r - s too long.
+ * With NO_HZ idle, an idle task's span shows busy = its time since L not
+ * in idle spans: closed spans and the open one (start to r) are idle, so
+ * what the reader shows busy is fixed by the kernel's span edges, which
+ * only ever add busy later (s - e >= the spans after an edge e).
+ *
+ * Idle can show more than its closing counts, by a bounded amount: from
+ * switches, the idle task's span is idle only up to the queueing of the
+ * task that ends it, which the reader cannot see (a reading between that
+ * wakeup and the switch shows the wait as idle); from NO_HZ spans, the
+ * kernel stamps a span's end before the hook stores it (a reading in
+ * between shows the span to r).  cpool_kmetrics_cpu_monotonic() holds
+ * idle at what was shown until the kernel's count passes it and shows the
+ * rest of the sum as busy: both monotonic, and the sum still the
+ * reading's.
+ */
+void cpool_kmetrics_cpu_at(const struct cpool_kmetrics_cpu_state *st, uint64_t now,
+			   struct cpool_kmetrics_cpu *out)
+{
+	uint64_t inflight, open, counted;
+
+	*out = (struct cpool_kmetrics_cpu){ .cpu = st->cpu,
+					    .busy_ns = st->busy_ns,
+					    .idle_ns = st->idle_ns,
+					    .switches = st->switches };
+	if (!st->last_switch_ns || now <= st->last_switch_ns)
+		return;
+	inflight = now - st->last_switch_ns;
+	if (!st->idle_task) {
+		out->busy_ns += inflight;
+	} else if (!st->nohz) {
+		out->idle_ns += inflight;
+	} else {
+		/* The same split the next switch will make. */
+		open = st->nohz_idle_start && now > st->nohz_idle_start ?
+			       now - st->nohz_idle_start :
+			       0;
+		counted = open;
+		if (st->idle_ns > st->idle_at_switch_in)
+			counted += st->idle_ns - st->idle_at_switch_in;
+		out->idle_ns += open;
+		out->busy_ns += counted < inflight ? inflight - counted : 0;
+	}
+}
+
+void cpool_kmetrics_cpu_monotonic(struct cpool_kmetrics_cpu *shown, struct cpool_kmetrics_cpu *read)
+{
+	uint64_t total = read->busy_ns + read->idle_ns;
+	uint64_t idle = read->idle_ns > shown->idle_ns ? read->idle_ns : shown->idle_ns;
+	uint64_t busy = total > idle ? total - idle : 0;
+
+	read->idle_ns = idle;
+	read->busy_ns = busy > shown->busy_ns ? busy : shown->busy_ns;
+	if (read->switches < shown->switches)
+		read->switches = shown->switches;
+	*shown = *read;
 }
 
 void cpool_kmetrics_cpu_sum(const struct cpool_kmetrics_snapshot *d,

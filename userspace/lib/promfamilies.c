@@ -13,6 +13,8 @@ const char *const cpool_prom_family_names[] = {
 	"cpool_vs_runqueue_latency_seconds",
 	"cpool_collector_degraded",
 	"cpool_bpf_failed_updates_total",
+	"cpool_bpf_arrival_misses_total",
+	"cpool_bpf_lost_baselines_total",
 	"cpool_queue_length",
 	"cpool_jobs",
 	"cpool_jobs_ended_total",
@@ -133,6 +135,18 @@ void cpool_prom_render(struct cpool_prom *p, const struct cpool_prom_input *in)
 	cpool_prom_family(p, "cpool_bpf_failed_updates", CPOOL_PROM_COUNTER,
 			  "BPF map updates that failed (map full, no memory): counts may be low");
 	cpool_prom_counter(p, "cpool_bpf_failed_updates", NULL, 0, (double)in->failed_updates);
+	if (!in->degraded) {
+		cpool_prom_family(
+			p, "cpool_bpf_arrival_misses", CPOOL_PROM_COUNTER,
+			"Switches whose next task was not in the CPU's arrival cache (dearer switches)");
+		cpool_prom_counter(p, "cpool_bpf_arrival_misses", NULL, 0,
+				   (double)in->arrival_misses);
+		cpool_prom_family(
+			p, "cpool_bpf_lost_baselines", CPOOL_PROM_COUNTER,
+			"Queued tasks moved between CPUs whose wait before the move was not counted");
+		cpool_prom_counter(p, "cpool_bpf_lost_baselines", NULL, 0,
+				   (double)in->lost_baselines);
+	}
 	if (in->daemon)
 		daemon_families(p, in);
 }

@@ -57,6 +57,8 @@ struct cpool_collector {
 	/* ids in the map whose cgroup a rescan did not find, and since when */
 	struct missing_cgroup *missing;
 	size_t nmissing;
+	/* per possible CPU: the counters last shown, kept monotonic (show_monotonic()) */
+	struct cpool_kmetrics_cpu *shown;
 	/*
 	 * The tick's files, kept open and re-read with pread at offset 0
 	 * (sysfs, procfs and cgroup files generate their text afresh): an
@@ -69,7 +71,7 @@ struct cpool_collector {
 	/* The map walk's buffers, kept between reads. */
 	__u64 *slot_ids;
 	__u32 *slot_of;
-	void *cg_vals, *cpu_vals;
+	void *cg_vals;
 };
 
 /* /proc/PID/schedstat of the task a CPU was running at the last read. */
@@ -339,8 +341,7 @@ static int alloc_read_buffers(struct cpool_collector *c)
 	c->slot_ids = calloc(c->max_cgroups, sizeof(*c->slot_ids));
 	c->slot_of = calloc(c->max_cgroups, sizeof(*c->slot_of));
 	c->cg_vals = calloc(n, sizeof(struct cpool_bpf_cgroup));
-	c->cpu_vals = calloc(n, sizeof(struct cpool_bpf_cpu));
-	if (!c->task_files || !c->slot_ids || !c->slot_of || !c->cg_vals || !c->cpu_vals)
+	if (!c->task_files || !c->slot_ids || !c->slot_of || !c->cg_vals)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		c->task_files[i].fd = -1;
@@ -378,6 +379,11 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 		snprintf(c->reason, sizeof(c->reason), "counting possible CPUs: %s",
 			 strerror(-c->ncpus_possible));
 		c->ncpus_possible = 0;
+	} else if (!(c->shown = calloc((size_t)c->ncpus_possible, sizeof(*c->shown)))) {
+		free(c->cgroup_root);
+		free(c->stat_subtree);
+		free(c);
+		return -ENOMEM;
 	} else if (o->no_bpf) {
 		snprintf(c->reason, sizeof(c->reason), "BPF disabled by request");
 	} else {
@@ -413,10 +419,10 @@ void cpool_collector_close(struct cpool_collector *c)
 	free(c->slot_ids);
 	free(c->slot_of);
 	free(c->cg_vals);
-	free(c->cpu_vals);
 	free(c->cgroup_root);
 	free(c->stat_subtree);
 	free(c->missing);
+	free(c->shown);
 	free(c);
 }
 
@@ -919,19 +925,25 @@ static void warm_path_cache(struct cpool_collector *c, size_t nslots)
 }
 
 /*
- * What the task running on a CPU has run since it came in: its
- * sum_exec_runtime now (the first field of /proc/PID/schedstat, brought up
- * to date by the kernel as it is read) less the value the switch recorded.
- * The scheduler's clock, like the run time the switches charge, and no
- * clock read in the switch: a switch between two tasks takes none, so
- * last_switch_ns is not when the running task came in.  0 when the task is
- * gone (its time was charged at its last switch).
+ * What the task running on a CPU had run since it came in, up to @at (the
+ * snapshot's instant, read before the per-CPU map): its sum_exec_runtime
+ * now (the first field of /proc/PID/schedstat, brought up to date by the
+ * kernel as it is read) less the value the switch recorded, less the time
+ * since @at, which it ran at most of.  A lower bound, and exact for a task
+ * that ran throughout: a reader stalled after the map (a vCPU under TCG,
+ * tens of ms) must not count the stall as run time of this snapshot, or
+ * the interval's run time exceeds the interval.  The scheduler's clock,
+ * like the run time the switches charge, and no clock read in the switch:
+ * a switch between two tasks takes none, so last_switch_ns is not when the
+ * running task came in.  0 when the task is gone (its time was charged at
+ * its last switch).
  */
 static uint64_t running_task_inflight(struct cpool_collector *c, int cpu,
-				      const struct cpool_bpf_cpu *v)
+				      const struct cpool_bpf_cpu *v, uint64_t at)
 {
 	struct task_file *tf = &c->task_files[cpu];
 	unsigned long long exec;
+	uint64_t ran, late;
 	char path[64], text[128];
 
 	if (!v->cur_pid)
@@ -955,19 +967,95 @@ static uint64_t running_task_inflight(struct cpool_collector *c, int cpu,
 		tf->fd = -1;
 		return 0;
 	}
-	if (sscanf(text, "%llu", &exec) != 1)
-		return 0;
-	return exec > v->cur_exec_start ? exec - v->cur_exec_start : 0;
+	late = monotonic_ns() - at;
+	ran = sscanf(text, "%llu", &exec) == 1 && exec > v->cur_exec_start ?
+		      exec - v->cur_exec_start :
+		      0;
+	return ran > late ? ran - late : 0;
+}
+
+/*
+ * The per-CPU state, each CPU's open span added up to the snapshot's
+ * instant (cpool_kmetrics_cpu_at(): the clock is read before the map), and
+ * the program's own counters.  *@raw (freed by the caller) keeps the
+ * elements read, for the running tasks' in-flight run time.
+ */
+static int read_bpf_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s,
+			 struct cpool_bpf_cpu **raw)
+{
+	int fd = bpf_map__fd(c->skel->maps.cpu_stats);
+	struct cpool_bpf_cpu *vals;
+	struct cpool_cpuset online;
+	__u32 zero = 0;
+	int err;
+
+	*raw = NULL;
+	vals = calloc((size_t)c->ncpus_possible, sizeof(*vals));
+	s->cpus = calloc((size_t)c->ncpus_possible, sizeof(*s->cpus));
+	if (!vals || !s->cpus) {
+		free(vals);
+		return -ENOMEM;
+	}
+	if (online_cpus(c, &online))
+		cpool_cpuset_set_range(&online, 0, c->ncpus_possible - 1);
+	/* The clock right before the map: the instant the CPUs are shown at. */
+	s->time_ns = monotonic_ns();
+	if (bpf_map_lookup_elem(fd, &zero, vals)) {
+		err = -errno;
+		free(vals);
+		return err;
+	}
+	for (int i = 0; i < c->ncpus_possible; i++) {
+		const struct cpool_bpf_cpu *v = &vals[i];
+		struct cpool_kmetrics_cpu_state st = {
+			.cpu = i,
+			.busy_ns = v->busy_ns,
+			.idle_ns = v->idle_ns,
+			.switches = v->switches,
+			.last_switch_ns = v->last_switch_ns,
+			.idle_task = !v->cur_cgroup,
+			.nohz = c->skel->rodata->nohz_idle,
+			.nohz_idle_start = v->nohz_idle_start,
+			.idle_at_switch_in = v->idle_at_switch_in,
+		};
+
+		s->failed_updates += v->failed_updates;
+		s->unmatched_switches += v->unmatched;
+		s->arrival_misses += v->arrival_misses;
+		s->lost_baselines += v->lost_baselines;
+		if (cpool_cpuset_isset(&online, i))
+			cpool_kmetrics_cpu_at(&st, s->time_ns, &s->cpus[s->ncpus++]);
+	}
+	*raw = vals;
+	return 0;
+}
+
+/*
+ * Whether another online CPU shows @v's task as running too, having taken
+ * it in later: the map's CPUs are copied one after another, so a task
+ * that moved meanwhile can be current in two of them, and its schedstat
+ * would be counted twice (once more than the switches will ever charge,
+ * and a counter that goes back reads as a reset).  The later arrival
+ * counts it.
+ */
+static bool left_for_later(const struct cpool_bpf_cpu *vals,
+			   const struct cpool_kmetrics_snapshot *s, const struct cpool_bpf_cpu *v)
+{
+	for (size_t k = 0; k < s->ncpus; k++) {
+		const struct cpool_bpf_cpu *o = &vals[s->cpus[k].cpu];
+
+		if (o != v && o->cur_cgroup && o->cur_task == v->cur_task &&
+		    (o->cur_exec_start > v->cur_exec_start ||
+		     (o->cur_exec_start == v->cur_exec_start && o > v)))
+			return true;
+	}
+	return false;
 }
 
 static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
 {
-	int fd = bpf_map__fd(c->skel->maps.cpu_stats);
-	struct cpool_bpf_cpu *vals = c->cpu_vals;
-	struct cpool_cpuset online;
+	struct cpool_bpf_cpu *vals;
 	size_t cap = 0, nslots;
-	__u32 zero = 0;
-	uint64_t now;
 	int err;
 
 	/*
@@ -982,61 +1070,26 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 	/* Nothing to read when the program does not count them (cpoold has no use for them). */
 	if (!err && c->skel->rodata->track_preemptors)
 		err = read_bpf_preempts(c, s);
+	if (!err)
+		err = read_bpf_cpus(c, s, &vals);
 	if (err)
 		return err;
+	/* Whatever runs now has not been charged to its cgroup yet. */
+	for (size_t i = 0; i < s->ncpus; i++) {
+		const struct cpool_bpf_cpu *v = &vals[s->cpus[i].cpu];
+		struct cpool_kmetrics_cgroup *cg = NULL;
 
-	if (bpf_map_lookup_elem(fd, &zero, vals))
-		return -errno;
-	now = monotonic_ns();
-	s->time_ns = now;
-	if (online_cpus(c, &online))
-		cpool_cpuset_set_range(&online, 0, c->ncpus_possible - 1);
-	s->cpus = calloc((size_t)c->ncpus_possible, sizeof(*s->cpus));
-	if (!s->cpus)
-		return -ENOMEM;
-	for (int i = 0; i < c->ncpus_possible; i++) {
-		const struct cpool_bpf_cpu *v = &vals[i];
-		struct cpool_kmetrics_cpu *o;
-		uint64_t inflight = 0;
-
-		s->failed_updates += v->failed_updates;
-		s->unmatched_switches += v->unmatched;
-		if (!cpool_cpuset_isset(&online, i))
+		if (!v->cur_cgroup || !v->last_switch_ns || left_for_later(vals, s, v))
 			continue;
-		o = &s->cpus[s->ncpus++];
-		o->cpu = i;
-		o->busy_ns = v->busy_ns;
-		o->idle_ns = v->idle_ns;
-		o->switches = v->switches;
-		/* Whatever runs now has not been charged yet. */
-		if (v->last_switch_ns && now > v->last_switch_ns)
-			inflight = now - v->last_switch_ns;
-		if (!inflight)
-			continue;
-		if (!v->cur_cgroup && c->skel->rodata->nohz_idle) {
-			/* The same split the next switch will make. */
-			uint64_t open = v->nohz_idle_start && now > v->nohz_idle_start ?
-						now - v->nohz_idle_start :
-						0;
-			uint64_t counted = v->idle_ns - v->idle_at_switch_in + open;
-
-			o->idle_ns += open;
-			o->busy_ns += counted < inflight ? inflight - counted : 0;
-		} else if (!v->cur_cgroup) {
-			o->idle_ns += inflight;
-		} else {
-			struct cpool_kmetrics_cgroup *cg = NULL;
-
-			o->busy_ns += inflight;
-			for (size_t k = 0; k < s->ncgroups && !cg; k++)
-				if (s->cgroups[k].id == v->cur_cgroup)
-					cg = &s->cgroups[k];
-			if (!cg)
-				cg = add_cgroup(s, &cap, v->cur_cgroup);
-			if (cg)
-				cg->run_ns += running_task_inflight(c, i, v);
-		}
+		for (size_t k = 0; k < s->ncgroups && !cg; k++)
+			if (s->cgroups[k].id == v->cur_cgroup)
+				cg = &s->cgroups[k];
+		if (!cg)
+			cg = add_cgroup(s, &cap, v->cur_cgroup);
+		if (cg)
+			cg->run_ns += running_task_inflight(c, s->cpus[i].cpu, v, s->time_ns);
 	}
+	free(vals);
 
 	for (size_t i = 0; i < s->ncgroups; i++) {
 		const char *p = cpool_collector_cgroup_path(c, s->cgroups[i].id);
@@ -1096,6 +1149,17 @@ static int read_degraded(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 	return 0;
 }
 
+/*
+ * Every reading of a CPU, from either read function, goes through here:
+ * what is shown never goes back (cpool_kmetrics_cpu_monotonic()).
+ */
+static void show_monotonic(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
+{
+	for (size_t i = 0; i < s->ncpus; i++)
+		if (s->cpus[i].cpu >= 0 && s->cpus[i].cpu < c->ncpus_possible)
+			cpool_kmetrics_cpu_monotonic(&c->shown[s->cpus[i].cpu], &s->cpus[i]);
+}
+
 int cpool_collector_read(struct cpool_collector *c, struct cpool_kmetrics_snapshot *snap)
 {
 	int err;
@@ -1107,6 +1171,31 @@ int cpool_collector_read(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 		cpool_kmetrics_snapshot_free(snap);
 		return err;
 	}
+	show_monotonic(c, snap);
+	cpool_kmetrics_snapshot_sort(snap);
+	return 0;
+}
+
+int cpool_collector_read_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapshot *snap)
+{
+	struct cpool_bpf_cpu *raw = NULL;
+	int err;
+
+	memset(snap, 0, sizeof(*snap));
+	if (c->skel) {
+		err = read_bpf_cpus(c, snap, &raw);
+		free(raw);
+	} else {
+		snap->degraded = true;
+		snprintf(snap->reason, sizeof(snap->reason), "%s", c->reason);
+		snap->time_ns = monotonic_ns();
+		err = read_proc_stat(snap);
+	}
+	if (err) {
+		cpool_kmetrics_snapshot_free(snap);
+		return err;
+	}
+	show_monotonic(c, snap);
 	cpool_kmetrics_snapshot_sort(snap);
 	return 0;
 }

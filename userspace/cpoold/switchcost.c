@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * What a switch between jobs costs, measured: a preempting policy (rr,
+ * srtf, mlfq, ...) hands a VS's CPUs from one job to another by freezing
+ * the first job's leaf and starting or thawing the next, and none of that
+ * is instant (tens of milliseconds each under the lab's TCG, against
+ * 100 ms quanta).  The simulator can charge a switch cost; this is where
+ * the daemon says what the cost really was, so that cpool bench can give
+ * the simulator the measured figure instead of a guessed or fitted one.
+ *
+ * Per switch, on the daemon's clock:
+ *   late      the round that preempts runs after the quantum's end, which
+ *             is when the policy decided;
+ *   freeze    from the freeze request to cgroup.events saying frozen, and
+ *             the CPU time per CPU the job still used in that window;
+ *   handover  from the CPUs given back (the freeze completed) to the start
+ *             or resume of the next job on them (the instant jobs_start()
+ *             is called: its slice starts then);
+ *   thaw      from there (the leaf's cpuset is set first) to cgroup.events
+ *             saying thawed, and the CPU time per CPU the job used in
+ *             that window.
+ * And, under any policy, each launch: from the start (the job's CPUs are
+ * its own from then) to its exec, which its leaf's CPU time does not
+ * count; and the dispatch after an end: from a job's end (its
+ * supervisor's clock) to the start or resume of the next job on its CPUs,
+ * when the round after the end started one there (a policy that holds the
+ * CPUs back, as fcfs before a wide job, is not the daemon's delay).
+ * Cumulative since the daemon started, in `stats` (docs/protocol.md): a
+ * reader takes the difference over its interval.
+ */
+#include "cpoold.h"
+
+/* The leaf's CPU time in seconds; < 0 when it cannot be read. */
+static double leaf_cpu_s(struct cpoold *d, const struct djob *j)
+{
+	struct cpool_cg_usage u;
+	struct cpool_error e = { 0 };
+
+	if (cpool_cg_read_usage(&d->pool, j->leaf, &u, &e))
+		return -1;
+	return (double)u.cpu.usage_usec / 1e6;
+}
+
+/* Before the request: cgroup.events may say it is done before request_freeze() returns. */
+void switchcost_asked(struct cpoold *d, struct djob *j, bool freeze, double at)
+{
+	j->switch_asked_at = at;
+	j->switch_cpu_s = leaf_cpu_s(d, j);
+	j->switch_timed = true;
+	j->switch_freeze = freeze;
+}
+
+void switchcost_done(struct cpoold *d, struct djob *j, bool frozen)
+{
+	struct switch_cost *s = &d->switches;
+	double wait, cpu, ran = 0;
+
+	/* A thaw to kill it, after a timed freeze, is no switch. */
+	if (!j->switch_timed || j->switch_freeze != frozen)
+		return;
+	j->switch_timed = false;
+	wait = now_s() - j->switch_asked_at;
+	cpu = leaf_cpu_s(d, j);
+	if (cpu >= 0 && j->switch_cpu_s >= 0 && cpu > j->switch_cpu_s && j->rec.cpus > 0)
+		ran = (cpu - j->switch_cpu_s) / j->rec.cpus;
+	if (frozen) {
+		s->freezes++;
+		s->freeze_wait_s += wait;
+		s->freeze_ran_s += ran;
+	} else {
+		s->thaws++;
+		s->thaw_wait_s += wait;
+		s->thaw_ran_s += ran;
+	}
+}
+
+void switchcost_late(struct cpoold *d, int64_t decided_us)
+{
+	int64_t late = now_us() - decided_us;
+
+	d->switches.preemptions++;
+	if (late > 0)
+		d->switches.late_s += (double)late / 1e6;
+}
+
+void switchcost_released(struct vsrv *v)
+{
+	if (!v->n_released++)
+		v->released_at = now_s();
+}
+
+void switchcost_ended(struct vsrv *v, double end)
+{
+	if (!v->n_ended++)
+		v->ended_at = end;
+}
+
+void switchcost_started(struct cpoold *d, struct vsrv *v, double at)
+{
+	if (v->n_released) {
+		v->n_released--;
+		d->switches.handovers++;
+		d->switches.handover_wait_s += at - v->released_at;
+	} else if (v->n_ended) {
+		v->n_ended--;
+		d->switches.end_handovers++;
+		d->switches.end_handover_wait_s += at - v->ended_at;
+	}
+}
+
+/*
+ * CPUs given back that the round after did not hand to anyone were not
+ * a switch: the next start there is a start onto idle CPUs.
+ */
+void switchcost_round_end(struct cpoold *d)
+{
+	for (int i = 0; i < d->n_vs; i++)
+		d->vs[i].n_released = d->vs[i].n_ended = 0;
+}
+
+void switchcost_launched(struct cpoold *d, double wait)
+{
+	d->switches.launches++;
+	if (wait > 0)
+		d->switches.launch_wait_s += wait;
+}
+
+json_t *switchcost_json(const struct cpoold *d)
+{
+	const struct switch_cost *s = &d->switches;
+
+	return json_pack("{s:I, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f}",
+			 "launches", (json_int_t)s->launches, "launch_wait", s->launch_wait_s,
+			 "preemptions", (json_int_t)s->preemptions, "late", s->late_s, "freezes",
+			 (json_int_t)s->freezes, "freeze_wait", s->freeze_wait_s, "freeze_ran",
+			 s->freeze_ran_s, "handovers", (json_int_t)s->handovers, "handover_wait",
+			 s->handover_wait_s, "thaws", (json_int_t)s->thaws, "thaw_wait",
+			 s->thaw_wait_s, "thaw_ran", s->thaw_ran_s, "end_handovers",
+			 (json_int_t)s->end_handovers, "end_handover_wait", s->end_handover_wait_s);
+}
