@@ -28,6 +28,12 @@
 static int tap_planned = -1;
 static int tap_run;
 static int tap_failed;
+/*
+ * A known, open defect (TAP's TODO): its assertions still run and print,
+ * "# TODO why" follows each, and prove neither fails on them nor hides
+ * them (a TODO that passes is reported as such, so it gets noticed).
+ */
+static const char *tap_todo;
 
 static inline void tap_vprint(const char *prefix, const char *fmt, va_list ap)
 {
@@ -67,9 +73,10 @@ static inline __attribute__((format(printf, 4, 5))) bool tap_ok(bool pass, const
 	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
 	tap_run++;
-	if (!pass)
+	if (!pass && !tap_todo)
 		tap_failed++;
-	printf("%sok %d - %s\n", pass ? "" : "not ", tap_run, name);
+	printf("%sok %d - %s%s%s\n", pass ? "" : "not ", tap_run, name, tap_todo ? " # TODO " : "",
+	       tap_todo ? tap_todo : "");
 	if (!pass)
 		printf("#   Failed test at %s line %d.\n", file, line);
 	fflush(stdout);
@@ -142,6 +149,17 @@ static inline bool tap_cmp_ok(bool pass, int64_t a, const char *op, int64_t b, c
 			     (double)(tol));                                                     \
 		p_;                                                                              \
 	})
+
+/* Until todo_end(), assertions are a known defect named by @why. */
+static inline void todo_start(const char *why)
+{
+	tap_todo = why;
+}
+
+static inline void todo_end(void)
+{
+	tap_todo = NULL;
+}
 
 static inline void skip(int n, const char *reason)
 {

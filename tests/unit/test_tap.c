@@ -51,6 +51,14 @@ static void passing_cmp(void)
 	cmp_ok(-5, !=, 5, "signs differ");
 }
 
+static void failing_todo(void)
+{
+	todo_start("a known defect");
+	ok(false, "not yet");
+	todo_end();
+	ok(true, "after it");
+}
+
 int main(void)
 {
 	char buf[4096];
@@ -69,6 +77,12 @@ int main(void)
 	   "shows both values and the operator");
 	if (!strstr(buf, "#     7\n"))
 		diag("captured:\n%s", buf);
+
+	is_int(captured(failing_todo, buf, sizeof(buf)), 0,
+	       "a failing TODO does not fail the test");
+	ok(strstr(buf, "not ok 1 - not yet # TODO a known defect\n") != NULL,
+	   "it is printed as not ok, with its reason");
+	ok(strstr(buf, "\nok 2 - after it\n") != NULL, "the next one is plain again");
 	done_testing();
 	return exit_status();
 }
