@@ -20,6 +20,7 @@ struct cpool_store {
 	sqlite3 *db;
 	sqlite3_stmt *job_insert, *job_update, *job_get;
 	sqlite3_stmt *sample_insert; /* prepared at the first sample */
+	sqlite3_stmt *jobctl_get; /* prepared at the first look-up (store_jobctl.c) */
 };
 
 static const char schema[] =
@@ -87,6 +88,11 @@ int store_sql_error(int rc)
 sqlite3 *store_db(struct cpool_store *store)
 {
 	return store->db;
+}
+
+sqlite3_stmt **store_jobctl_get_stmt(struct cpool_store *store)
+{
+	return &store->jobctl_get;
 }
 
 const char *cpool_store_errmsg(struct cpool_store *store)
@@ -307,6 +313,7 @@ void cpool_store_close(struct cpool_store *store)
 	sqlite3_finalize(store->job_update);
 	sqlite3_finalize(store->job_get);
 	sqlite3_finalize(store->sample_insert);
+	sqlite3_finalize(store->jobctl_get);
 	sqlite3_close(store->db);
 	free(store);
 }

@@ -8,6 +8,12 @@
 #include "cpool/store.h"
 
 sqlite3 *store_db(struct cpool_store *store);
+/*
+ * The job_ctl look-up's statement, kept for the store's life: a history
+ * page looks up every row's job control, and preparing it each time was
+ * most of the page's cost (docs/security.md).
+ */
+sqlite3_stmt **store_jobctl_get_stmt(struct cpool_store *store);
 /* SQLite's answer as a negative errno. */
 int store_sql_error(int rc);
 /* Creates the job_ctl table when missing (a database of an older cpoold gains it). */

@@ -75,16 +75,20 @@ static char *dup_text(sqlite3_stmt *st, int i)
 
 int cpool_store_jobctl_get(struct cpool_store *store, int64_t id, struct cpool_jobctl_row *row)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt **stmt = store_jobctl_get_stmt(store), *st;
 	int rc, r = 0;
 
 	*row = (struct cpool_jobctl_row){ .id = id, .array_task = -1 };
-	rc = sqlite3_prepare_v2(store_db(store),
-				"SELECT held, after, array_id, array_task, array_max, reason"
-				" FROM job_ctl WHERE id=?",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_error(rc);
+	if (!*stmt) {
+		rc = sqlite3_prepare_v3(
+			store_db(store),
+			"SELECT held, after, array_id, array_task, array_max, reason"
+			" FROM job_ctl WHERE id=?",
+			-1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+		if (rc != SQLITE_OK)
+			return store_sql_error(rc);
+	}
+	st = *stmt;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -97,7 +101,8 @@ int cpool_store_jobctl_get(struct cpool_store *store, int64_t id, struct cpool_j
 	} else {
 		r = rc == SQLITE_DONE ? -ENOENT : store_sql_error(rc);
 	}
-	sqlite3_finalize(st);
+	/* Reset, not finalised: an unreset statement would hold its read open. */
+	sqlite3_reset(st);
 	return r;
 }
 
