@@ -341,6 +341,16 @@ static void give_back_cpus(struct cpoold *d, struct djob *j)
 
 /* ---- freeze and thaw: asked for, confirmed by cgroup.events ---- */
 
+/* A preempted job's CPUs go back: the switch's handover starts now. */
+static void release_cpus(struct cpoold *d, struct djob *j)
+{
+	struct vsrv *v = pool_find(d, j->pol.vs);
+
+	give_back_cpus(d, j);
+	if (v)
+		switchcost_released(v);
+}
+
 static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct djob *j = data;
@@ -355,11 +365,7 @@ static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *
 		return;
 	log_debug("job %lld %s", (long long)j->rec.id, j->freeze_want ? "frozen" : "thawed");
 	if (j->freeze_want && j->releasing) {
-		struct vsrv *v = pool_find(the_daemon, j->pol.vs);
-
-		give_back_cpus(the_daemon, j);
-		if (v)
-			switchcost_released(v);
+		release_cpus(the_daemon, j);
 		sched_kick(the_daemon);
 	}
 	cpool_evloop_remove(j->freeze_src);
@@ -952,13 +958,7 @@ static void on_release_timeout(struct cpool_evsource *src, uint32_t events, void
 	log_warn("job %lld: its freeze has not completed after %llu ms: its CPUs are given "
 		 "back anyway",
 		 (long long)j->rec.id, RELEASE_TIMEOUT_NS / 1000000ULL);
-	{
-		struct vsrv *v = pool_find(the_daemon, j->pol.vs);
-
-		give_back_cpus(the_daemon, j);
-		if (v)
-			switchcost_released(v);
-	}
+	release_cpus(the_daemon, j);
 	sched_kick(the_daemon);
 }
 
