@@ -284,11 +284,18 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 				  "running", 2, "cpus", "0-1", "cpus", "cpu", 0, "util", 0.5, "cpu",
 				  1, "util", 1.0, "cpu", 2, "util", 0.0, "cpu", 3, "util", 0.25));
 	case CPOOL_OP_STATS:
-		return cpool_reply_ok(req->id,
-				      json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
-						"loop_rounds", 1234, "loop_stall_max_us", 2500,
-						"loop_stall_window_us", 310, "queued", 100,
-						"starting", 1, "running", 2, "frozen", 0));
+		return cpool_reply_ok(
+			req->id,
+			json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
+				  "s:{s:i, s:i, s:i, s:i}, "
+				  "s:{s:i, s:f, s:i, s:f, s:i, s:f, s:i, s:f, s:i, s:f}}",
+				  "loop_rounds", 1234, "loop_stall_max_us", 2500,
+				  "loop_stall_window_us", 310, "queued", 100, "starting", 1,
+				  "running", 2, "frozen", 0, "metrics_tick", "ticks", 4, "cpu_us",
+				  1000, "last_cpu_us", 300, "max_cpu_us", 450, "switches",
+				  "launches", 2, "launch_wait", 0.6, "preemptions", 4, "late", 0.2,
+				  "freezes", 4, "freeze_wait", 0.12, "handovers", 4,
+				  "handover_wait", 0.04, "thaws", 2, "thaw_wait", 0.03));
 	default:
 		return cpool_reply_ok(req->id,
 				      json_pack("{s:s, s:i}", "version", "0.1.0", "protocol", 1));

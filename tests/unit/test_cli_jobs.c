@@ -317,6 +317,14 @@ static void test_stats(void)
 	ok(strstr(out, "0.310 ms") != NULL, "stats: the longest since the last read");
 	ok(strstr(out, "100 queued, 1 starting, 2 running, 0 frozen") != NULL,
 	   "stats: the job counts");
+	ok(strstr(out, "4 ticks, CPU 0.250 ms each on average, last 0.300 ms, max 0.450 ms") !=
+		   NULL,
+	   "stats: the metrics tick's CPU, mean per tick");
+	ok(strstr(out, "launches             2, to exec 300.0 ms") != NULL,
+	   "stats: launches and their mean time to exec");
+	ok(strstr(out, "preemptions          4, late 50.0 ms, freeze 30.0 ms, handover 10.0 ms, "
+		       "thaw 15.0 ms") != NULL,
+	   "stats: what a preemption costs, step by step");
 	a = fake_only_args("stats");
 	is_int(a ? (int64_t)json_object_size(a) : -1, 0, "stats sent one request, no arguments");
 	json_decref(a);

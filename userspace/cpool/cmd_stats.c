@@ -10,10 +10,55 @@ static const struct cli_spec cmd_spec = {
 		 "since the last 'stats' (which this read resets), and how many jobs are\n"
 		 "queued, starting, running and frozen.  A long round is a stall: every\n"
 		 "request waited that long; in parentheses, the callback that held it.\n"
+		 "Then the metrics tick's own CPU time, and what launches and preemptions\n"
+		 "cost (means per event, as 'cpool bench' charges them).\n"
 		 "After a reload, its outcome.  Any user may ask.",
 	.json_help = "the daemon's answer",
 	.socket = true,
 };
+
+/* A sum of seconds over @n events, as milliseconds each; nothing when none. */
+static void print_mean_ms(const char *what, const json_t *o, const char *sum, long long n)
+{
+	if (n > 0)
+		printf(", %s %.1f ms", what,
+		       1000.0 * json_number_value(json_object_get(o, sum)) / (double)n);
+}
+
+/* The once-a-second metrics tick's own CPU time: what an idle daemon costs. */
+static void print_tick(const json_t *t)
+{
+	long long ticks = cli_json_int(t, "ticks", 0);
+
+	if (!json_is_object(t))
+		return;
+	printf("metrics tick         %lld ticks, CPU %.3f ms each on average, last %.3f ms, "
+	       "max %.3f ms\n",
+	       ticks, ticks ? (double)cli_json_int(t, "cpu_us", 0) / 1000.0 / (double)ticks : 0.0,
+	       (double)cli_json_int(t, "last_cpu_us", 0) / 1000.0,
+	       (double)cli_json_int(t, "max_cpu_us", 0) / 1000.0);
+}
+
+/*
+ * What preempting and launching cost, as the daemon measured it (the
+ * figures bench's calibration charges): means per event.
+ */
+static void print_switches(const json_t *sw)
+{
+	long long launches = cli_json_int(sw, "launches", 0);
+	long long preempt = cli_json_int(sw, "preemptions", 0);
+
+	if (!json_is_object(sw))
+		return;
+	printf("launches             %lld", launches);
+	print_mean_ms("to exec", sw, "launch_wait", launches);
+	printf("\npreemptions          %lld", preempt);
+	print_mean_ms("late", sw, "late", preempt);
+	print_mean_ms("freeze", sw, "freeze_wait", cli_json_int(sw, "freezes", 0));
+	print_mean_ms("handover", sw, "handover_wait", cli_json_int(sw, "handovers", 0));
+	print_mean_ms("thaw", sw, "thaw_wait", cli_json_int(sw, "thaws", 0));
+	printf("\n");
+}
 
 static void print_stats(const json_t *s)
 {
@@ -27,6 +72,8 @@ static void print_stats(const json_t *s)
 	printf("jobs                 %lld queued, %lld starting, %lld running, %lld frozen\n",
 	       cli_json_int(s, "queued", 0), cli_json_int(s, "starting", 0),
 	       cli_json_int(s, "running", 0), cli_json_int(s, "frozen", 0));
+	print_tick(json_object_get(s, "metrics_tick"));
+	print_switches(json_object_get(s, "switches"));
 	if (json_is_object(json_object_get(s, "last_reload"))) {
 		const json_t *r = json_object_get(s, "last_reload");
 
