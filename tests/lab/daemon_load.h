@@ -265,11 +265,10 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	if (lc.c)
 		cpool_apiclient_close(lc.c);
 
-	kill(pid, SIGTERM);
 	{
 		int status = 0;
 
-		waitpid(pid, &status, 0);
+		lab_cpoold_stop(pid, LAB_CPOOLD_STOP_S, &status);
 		L->daemon_status = status;
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
 			diag("cpoold was killed by signal %d%s", WTERMSIG(status),

@@ -17,9 +17,18 @@
 #include "cpool/apiclient.h"
 #include "lab.h"
 
+/* How long a daemon may take to answer before the harness gives up on it. */
+#define LAB_CPOOLD_START_MS 60000
+/* How long a stopped daemon may take to exit on SIGTERM, and then on SIGKILL. */
+#define LAB_CPOOLD_STOP_S 30
+#define LAB_CPOOLD_REAP_MS 10000
+
 /*
  * Starts @bin (a cpoold build) on @dir's files without waiting for it;
  * @crash_at, when set, goes to the daemon as CPOOL_CRASH_AT (cpoold-crash).
+ * The daemon's stdout and stderr go to DIR/cpoold.log and it keeps none of
+ * the test's other descriptors: a daemon left behind by a failed test must
+ * not hold prove's pipe, or prove waits for its EOF for ever.
  */
 static inline pid_t lab_spawn_cpoold(const char *bin, const char *dir, const char *ini,
 				     const char *root, const char *socket_mode, bool verbose,
@@ -32,11 +41,19 @@ static inline pid_t lab_spawn_cpoold(const char *bin, const char *dir, const cha
 	snprintf(state, sizeof(state), "%s/state", dir);
 	snprintf(rec, sizeof(rec), "%s/records", dir);
 	snprintf(logpath, sizeof(logpath), "%s/cpoold.log", dir);
+	fflush(stdout);
+	fflush(stderr);
 	pid = fork();
+	if (pid < 0)
+		bail_out("fork: %s", strerror(errno));
 	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-		dup2(fd, 2);
+		/* Exit statuses 126: no log to write to, so nothing else could say why. */
+		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		close_range(3, ~0U, 0);
 		if (crash_at)
 			setenv("CPOOL_CRASH_AT", crash_at, 1);
 		else
@@ -44,18 +61,39 @@ static inline pid_t lab_spawn_cpoold(const char *bin, const char *dir, const cha
 		execl(bin, "cpoold", "-c", ini, "--foreground", "--socket", sock, "--state-dir",
 		      state, "--record-dir", rec, "--cgroup-root", root, "--socket-mode",
 		      socket_mode, verbose ? "-v" : "-q", (char *)NULL);
+		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
 	return pid;
 }
 
-/* True once the daemon @pid answers on @dir/cpool.sock; false when it died or never did. */
-static inline bool lab_cpoold_up(const char *dir, pid_t pid)
+static inline int64_t lab_mono_ms(void)
 {
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* True once @pid has ended (it stays unreaped: the caller learns how it died). */
+static inline bool lab_child_ended(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid;
+}
+
+/*
+ * True once the daemon @pid answers on @dir/cpool.sock; false when it died,
+ * or did not answer within @limit_ms.
+ */
+static inline bool lab_cpoold_up_within(const char *dir, pid_t pid, int limit_ms)
+{
+	int64_t deadline = lab_mono_ms() + limit_ms;
 	char sock[PATH_MAX];
 
 	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
-	for (int i = 0; i < 300; i++) {
+	for (;;) {
 		struct cpool_apiclient *c;
 		struct cpool_error err;
 
@@ -63,14 +101,15 @@ static inline bool lab_cpoold_up(const char *dir, pid_t pid)
 			cpool_apiclient_close(c);
 			return true;
 		}
-		siginfo_t si = { 0 };
-
-		/* WNOWAIT: the caller reaps it, and learns how it died. */
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid)
+		if (lab_child_ended(pid) || lab_mono_ms() >= deadline)
 			return false;
 		lab_sleep_ms(100);
 	}
-	return false;
+}
+
+static inline bool lab_cpoold_up(const char *dir, pid_t pid)
+{
+	return lab_cpoold_up_within(dir, pid, LAB_CPOOLD_START_MS);
 }
 
 static inline void lab_cpoold_log_tail(const char *dir, size_t bytes)
@@ -84,19 +123,120 @@ static inline void lab_cpoold_log_tail(const char *dir, size_t bytes)
 	diag("the end of the daemon's log:\n%s", log + (n > bytes ? n - bytes : 0));
 }
 
-/* Bails out, with the end of the daemon's log, when it does not come up. */
+/* What a live process is waiting in: its wchan and, where readable, its kernel stack. */
+static inline void lab_show_blocked(pid_t pid)
+{
+	static char stack[16384];
+	char path[64], wchan[256], state[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	lab_read(path, wchan, sizeof(wchan));
+	lab_status(pid, "State", state, sizeof(state));
+	diag("pid %d: state %s, wchan %s", (int)pid, state[0] ? state : "(gone)",
+	     wchan[0] ? wchan : "(unreadable)");
+	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
+	if (lab_slurp(path, stack, sizeof(stack))[0])
+		diag("pid %d: kernel stack:\n%s", (int)pid, stack);
+}
+
+/* Reaps the child @pid if it ends within @limit_ms: true then, and *status (may be NULL). */
+static inline bool lab_reap_within(pid_t pid, int limit_ms, int *status)
+{
+	int64_t deadline = lab_mono_ms() + limit_ms;
+	int st = 0;
+	pid_t r;
+
+	while ((r = waitpid(pid, &st, WNOHANG)) == 0) {
+		if (lab_mono_ms() >= deadline)
+			return false;
+		lab_sleep_ms(20);
+	}
+	if (r == pid && status)
+		*status = st;
+	return r == pid;
+}
+
+/*
+ * SIGKILL to @pid, then reap it, waiting at most @limit_ms (a task stuck in
+ * the kernel may not die at once).  True when it was reaped; *status its
+ * wait status.
+ */
+static inline bool lab_kill_reap(pid_t pid, int limit_ms, int *status)
+{
+	kill(pid, SIGKILL);
+	if (lab_reap_within(pid, limit_ms, status))
+		return true;
+	diag("pid %d did not end %d ms after SIGKILL", (int)pid, limit_ms);
+	lab_show_blocked(pid);
+	return false;
+}
+
+/* How lab_cpoold_stop ended a daemon. */
+enum lab_stop {
+	LAB_STOPPED_BY_TERM, /* it exited on SIGTERM */
+	LAB_STOPPED_BY_KILL, /* it ignored SIGTERM for @term_s and was SIGKILLed */
+	LAB_STOP_STUCK, /* not even SIGKILL ended it within LAB_CPOOLD_REAP_MS */
+};
+
+/*
+ * Stops the daemon @pid without ever waiting unboundedly: SIGTERM, up to
+ * @term_s seconds for it to exit, then SIGKILL and a bounded reap.  Says
+ * which in a diag line when SIGTERM was not enough; *status (may be NULL)
+ * is the wait status once reaped.
+ */
+static inline enum lab_stop lab_cpoold_stop(pid_t pid, int term_s, int *status)
+{
+	if (pid <= 0)
+		return LAB_STOPPED_BY_TERM;
+	kill(pid, SIGTERM);
+	if (lab_reap_within(pid, term_s * 1000, status))
+		return LAB_STOPPED_BY_TERM;
+	diag("cpoold (pid %d) still running %d s after SIGTERM: SIGKILL", (int)pid, term_s);
+	lab_show_blocked(pid);
+	if (!lab_kill_reap(pid, LAB_CPOOLD_REAP_MS, status))
+		return LAB_STOP_STUCK;
+	return LAB_STOPPED_BY_KILL;
+}
+
+/*
+ * Starts @bin and waits @limit_ms for it to answer.  When it does not:
+ * what it is doing (wchan, kernel stack, the end of its log), then it is
+ * killed and reaped, then the test bails out.
+ */
+static inline pid_t lab_start_cpoold_bin(const char *bin, const char *dir, const char *ini,
+					 const char *root, const char *socket_mode, bool verbose,
+					 int limit_ms)
+{
+	pid_t pid = lab_spawn_cpoold(bin, dir, ini, root, socket_mode, verbose, NULL);
+	int status = 0;
+
+	if (lab_cpoold_up_within(dir, pid, limit_ms))
+		return pid;
+	if (lab_child_ended(pid)) {
+		waitpid(pid, &status, 0);
+		diag("cpoold (pid %d) ended before it answered: %s %d", (int)pid,
+		     WIFSIGNALED(status) ? "signal" : "exit status",
+		     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		lab_cpoold_log_tail(dir, 4000);
+	} else {
+		diag("cpoold (pid %d) did not answer within %d ms; what it is doing:", (int)pid,
+		     limit_ms);
+		lab_show_blocked(pid);
+		lab_cpoold_log_tail(dir, 4000);
+		if (lab_kill_reap(pid, LAB_CPOOLD_REAP_MS, NULL))
+			diag("cpoold (pid %d) killed", (int)pid);
+	}
+	bail_out("cpoold did not start");
+}
+
+/* Bails out, with what the daemon was doing, when it does not come up. */
 static inline pid_t lab_start_cpoold(const char *dir, const char *ini, const char *root,
 				     const char *socket_mode, bool verbose)
 {
 	char bin[PATH_MAX];
-	pid_t pid;
 
 	snprintf(bin, sizeof(bin), "%s/cpoold", getenv("CPOOL_BUILD") ?: "build");
-	pid = lab_spawn_cpoold(bin, dir, ini, root, socket_mode, verbose, NULL);
-	if (lab_cpoold_up(dir, pid))
-		return pid;
-	lab_cpoold_log_tail(dir, 4000);
-	bail_out("cpoold did not start");
+	return lab_start_cpoold_bin(bin, dir, ini, root, socket_mode, verbose, LAB_CPOOLD_START_MS);
 }
 
 /*

@@ -252,8 +252,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/utilization.svg", out);
 	ok(lab_exists(path), "and the utilization plot as SVG");
 
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	lab_cpoold_stop(daemon_pid, LAB_CPOOLD_STOP_S, NULL);
 	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
 		diag("cleanup: %s", e.msg);
 	if (exit_status())

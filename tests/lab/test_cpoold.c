@@ -407,8 +407,7 @@ static void test_kill9_recovery(void)
 		json_decref(res);
 	}
 	is_int(running, 2, "two jobs running, three queued");
-	kill(daemon_pid, SIGKILL);
-	waitpid(daemon_pid, NULL, 0);
+	lab_kill_reap(daemon_pid, LAB_CPOOLD_REAP_MS, NULL);
 	lab_sleep_ms(4000); /* the running jobs end while no daemon is there */
 	start_daemon();
 	for (int i = 0; i < 5; i++) {
@@ -503,8 +502,7 @@ int main(void)
 	test_kill9_recovery();
 	test_thousand_queued();
 
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	lab_cpoold_stop(daemon_pid, LAB_CPOOLD_STOP_S, NULL);
 	lab_cpoold_cleanup(dir, root);
 	done_testing();
 	return exit_status();

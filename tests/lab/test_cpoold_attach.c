@@ -252,8 +252,7 @@ int main(void)
 	is_int(attach(c, 1, 43, &res, &e), 0, "a second attach takes the second CPU");
 	id_c = lab_jint(res, "job");
 	json_decref(res);
-	kill(daemon_pid, SIGKILL);
-	waitpid(daemon_pid, NULL, 0);
+	lab_kill_reap(daemon_pid, LAB_CPOOLD_REAP_MS, NULL);
 	end_task(c, rel_c);
 	daemon_pid = lab_start_cpoold(dir, ini, root, "0666", true);
 	j = ps_job(id_a);
@@ -298,8 +297,7 @@ int main(void)
 	is_str(lab_jstr(res, "state"), "cancelled", "and its record ends cancelled");
 	json_decref(res);
 
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	lab_cpoold_stop(daemon_pid, LAB_CPOOLD_STOP_S, NULL);
 	lab_cpoold_cleanup(dir, root);
 	return exit_status();
 }

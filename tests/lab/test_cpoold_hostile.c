@@ -321,13 +321,23 @@ static int daemon_with_dirs(const char *state, const char *socket, char *said, s
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(lp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int null = open("/dev/null", O_RDONLY);
 
-		dup2(fd, 2);
+		/* Not the test's stdout: a daemon that wrongly stays up must not hold prove's pipe. */
+		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		close_range(3, ~0U, 0);
 		execl(bin, "cpoold", "-c", ini, "--foreground", "--socket", socket, "--state-dir",
 		      state, "--record-dir", rec, "--cgroup-root", root, (char *)NULL);
 		_exit(127);
 	}
-	waitpid(pid, &status, 0);
+	if (!lab_reap_within(pid, LAB_CPOOLD_START_MS, &status)) {
+		diag("cpoold with refused directories still runs after %d ms", LAB_CPOOLD_START_MS);
+		lab_show_blocked(pid);
+		lab_kill_reap(pid, LAB_CPOOLD_REAP_MS, &status);
+		lab_slurp(lp, said, len);
+		return -1;
+	}
 	lab_slurp(lp, said, len);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -500,8 +510,7 @@ int main(void)
 		is_int(wrong, 0, "every one ran as the user who submitted it");
 	}
 
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	lab_cpoold_stop(daemon_pid, LAB_CPOOLD_STOP_S, NULL);
 	{
 		static char log[1 << 20];
 		bool forged = false;

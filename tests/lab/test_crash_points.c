@@ -707,14 +707,10 @@ static void cleanup(struct round *rd, pid_t daemon)
 	struct cpool_error e;
 	char cmd[256];
 
-	if (rd->sampler > 0) {
-		kill(rd->sampler, SIGKILL);
-		waitpid(rd->sampler, NULL, 0);
-	}
-	if (daemon > 0) {
-		kill(daemon, SIGTERM);
-		waitpid(daemon, NULL, 0);
-	}
+	if (rd->sampler > 0)
+		lab_kill_reap(rd->sampler, LAB_CPOOLD_REAP_MS, NULL);
+	if (daemon > 0)
+		lab_cpoold_stop(daemon, LAB_CPOOLD_STOP_S, NULL);
 	if (cpool_cg_pool_open(&pool, rd->root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
 		diag("cleanup of %s: %s", rd->root, e.msg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rd->dir);
@@ -770,7 +766,8 @@ static void run_round(const char *point, int pass, int seq)
 	if (!ok_up) {
 		ok(0, "%s: cpoold restarts after the crash", crash_at);
 		lab_cpoold_log_tail(rd.dir, 4000);
-		cleanup(&rd, 0);
+		/* Up or not, it must not outlive the test (it would hold the round's cgroups). */
+		cleanup(&rd, normal);
 		return;
 	}
 	/* What a client would do again: the cancels and the destroy the crash may have eaten. */

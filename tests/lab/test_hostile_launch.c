@@ -400,8 +400,7 @@ int main(void)
 	test_forged_report();
 	test_fifo_stdout();
 
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	lab_cpoold_stop(daemon_pid, LAB_CPOOLD_STOP_S, NULL);
 	if (cpool_cg_pool_open(&pool, root, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
 		diag("cleanup: %s", e.msg);
 	if (exit_status())

@@ -191,8 +191,7 @@ static pid_t test_restart(pid_t daemon_pid)
 			lab_sleep_ms(100);
 	}
 	ok(running, "a job with --time 4s runs");
-	kill(daemon_pid, SIGKILL);
-	waitpid(daemon_pid, NULL, 0);
+	lab_kill_reap(daemon_pid, LAB_CPOOLD_REAP_MS, NULL);
 	daemon_pid = lab_start_cpoold(dir, ini, root, "0666", true);
 	rec = id > 0 ? wait_job(id) : NULL;
 	ok(rec && !strcmp(lab_jstr(rec, "state"), "timeout") && lab_jint(rec, "signal") == 15,
@@ -233,8 +232,7 @@ int main(void)
 	test_time_limit();
 	daemon_pid = test_restart(daemon_pid);
 
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	lab_cpoold_stop(daemon_pid, LAB_CPOOLD_STOP_S, NULL);
 	lab_cpoold_cleanup(dir, root);
 	done_testing();
 	return exit_status();

@@ -334,8 +334,7 @@ int main(void)
 			lab_cpoold_log_tail(dir, 4000);
 		}
 	}
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, NULL, 0);
+	lab_cpoold_stop(daemon_pid, LAB_CPOOLD_STOP_S, NULL);
 	lab_cpoold_cleanup(dir, root);
 	done_testing();
 	return exit_status();

@@ -162,8 +162,7 @@ int main(void)
 		if (system("dmesg | tail -n 20 | sed 's/^/# dmesg: /'"))
 			diag("no dmesg");
 	} else {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, NULL, 0);
+		lab_cpoold_stop(daemon_pid, LAB_CPOOLD_STOP_S, NULL);
 	}
 	lab_cpoold_cleanup(dir, root);
 	done_testing();

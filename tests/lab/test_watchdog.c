@@ -167,7 +167,8 @@ int main(void)
 	/* What systemd does then: WatchdogSignal=SIGABRT, and Restart=on-failure. */
 	kill(pid, SIGABRT);
 	kill(pid, SIGCONT);
-	waitpid(pid, &st, 0);
+	if (!lab_reap_within(pid, LAB_CPOOLD_STOP_S * 1000, &st))
+		lab_kill_reap(pid, LAB_CPOOLD_REAP_MS, &st);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "the watchdog's SIGABRT ended it");
 
 	pid = start(NULL);
@@ -176,9 +177,9 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "wait %.20s", idtext);
 	is_int(cli(cmd), 7, "the job ran through the stall and the restart: its exit status 7");
 
-	kill(pid, SIGTERM);
-	waitpid(pid, &st, 0);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: a clean exit");
+	ok(lab_cpoold_stop(pid, LAB_CPOOLD_STOP_S, &st) == LAB_STOPPED_BY_TERM && WIFEXITED(st) &&
+		   WEXITSTATUS(st) == 0,
+	   "SIGTERM: a clean exit");
 	{
 		bool stopping = false;
 		char buf[256];
@@ -192,8 +193,7 @@ int main(void)
 	pid = start("1");
 	ok(wait_ready(30, NULL, 0), "WATCHDOG_PID=1: READY=1 still");
 	is_int(listen_for(2, NULL, 0, NULL), 0, "WATCHDOG_PID=1: no pings");
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	lab_cpoold_stop(pid, LAB_CPOOLD_STOP_S, NULL);
 
 	lab_cpoold_cleanup(dir, root);
 	done_testing();
