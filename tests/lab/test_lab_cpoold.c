@@ -9,7 +9,9 @@
  *
  * The daemon here is a stand-in that never answers and ignores SIGTERM, the
  * way a cpoold stuck in start-up does; the real cpoold goes through the same
- * helpers in every other lab test.
+ * helpers in every other lab test.  The real one is started here only to
+ * fail: a start that fails after the pool's cgroups were made removes them,
+ * unless the pool root was there before (it may hold another daemon's jobs).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -45,6 +47,21 @@ static bool log_has(const char *who, pid_t pid)
 	snprintf(what, sizeof(what), "%s %d starting", who, (int)pid);
 
 	while (!strstr(lab_slurp(logpath, log, sizeof(log)), what)) {
+		if (lab_mono_ms() >= deadline)
+			return false;
+		lab_sleep_ms(50);
+	}
+	return true;
+}
+
+/* @pid has exec'd the sleep: the stand-in shell, and the script it held open, are gone. */
+static bool became_sleep(pid_t pid)
+{
+	int64_t deadline = lab_mono_ms() + GUARD_MS;
+	char path[64], comm[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	while (strcmp(lab_read(path, comm, sizeof(comm)), "sleep") != 0) {
 		if (lab_mono_ms() >= deadline)
 			return false;
 		lab_sleep_ms(50);
@@ -154,6 +171,7 @@ static void test_descriptors(void)
 	target[n > 0 ? n : 0] = '\0';
 	is_str(target, "/dev/null", "its stdin is /dev/null");
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	ok(became_sleep(pid), "the stand-in is down to its sleep");
 	fdir = opendir(path);
 	while (fdir && (d = readdir(fdir)))
 		fds += d->d_name[0] != '.';
@@ -182,6 +200,73 @@ static void test_stop_obedient(void)
 	   status);
 }
 
+/*
+ * The real cpoold, failing after its pool's cgroups exist: its socket path
+ * is taken by a regular file, which only the API server, opened after the
+ * pool, refuses.  Returns the daemon's wait status; -1 if it did not end.
+ */
+static int failed_start(const char *pool_root)
+{
+	char bin[PATH_MAX], sock[96];
+	int status = 0;
+	FILE *f;
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/cpoold", getenv("CPOOL_BUILD") ?: "build");
+	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
+	f = fopen(sock, "w");
+	if (!f || fclose(f))
+		bail_out("create %s: %s", sock, strerror(errno));
+	f = fopen(ini, "w");
+	if (!f || fputs("[pool]\nname = labcpoold\n\n[vserver a]\ncpus = 1\n", f) < 0 || fclose(f))
+		bail_out("write %s: %s", ini, strerror(errno));
+	unlink(logpath);
+	pid = lab_spawn_cpoold(bin, dir, ini, pool_root, "0666", true, NULL);
+	if (!lab_reap_within(pid, LAB_CPOOLD_START_MS, &status)) {
+		diag("cpoold did not end within %d ms of a start that must fail",
+		     LAB_CPOOLD_START_MS);
+		lab_show_blocked(pid);
+		lab_kill_reap(pid, LAB_CPOOLD_REAP_MS, NULL);
+		return -1;
+	}
+	return status;
+}
+
+static void test_failed_start_cleanup(void)
+{
+	static char log[1 << 16];
+	char fresh[96], existing[96], path[160];
+	struct cpool_cg_pool pool;
+	struct cpool_error e;
+	int st;
+
+	snprintf(fresh, sizeof(fresh), "%s-fresh", root);
+	st = failed_start(fresh);
+	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1,
+	   "cpoold exits 1 when its socket path is taken (status 0x%x)", st);
+	lab_slurp(logpath, log, sizeof(log));
+	ok(strstr(log, "cpool.sock") && strstr(log, "removed the pool's cgroups"),
+	   "after the pool was set up, and says it removed the pool's cgroups");
+	snprintf(path, sizeof(path), "%s/%s", CPOOL_CG_MOUNT, fresh);
+	ok(!lab_exists(path), "no cgroup of the failed start is left (%s)", path);
+	if (!ok(!strstr(log, "stay:"), "and none stayed"))
+		lab_cpoold_log_tail(dir, 3000);
+
+	snprintf(existing, sizeof(existing), "%s-existing", root);
+	snprintf(path, sizeof(path), "%s/%s", CPOOL_CG_MOUNT, existing);
+	if (mkdir(path, 0755))
+		bail_out("mkdir %s: %s", path, strerror(errno));
+	st = failed_start(existing);
+	ok(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1,
+	   "with a pool root that was there before: cpoold exits 1 too (status 0x%x)", st);
+	snprintf(path, sizeof(path), "%s/%s/a", CPOOL_CG_MOUNT, existing);
+	ok(lab_exists(path), "and leaves that pool's cgroups alone");
+	if (cpool_cg_pool_open(&pool, existing, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
+		diag("cleanup: %s", e.msg);
+	if (cpool_cg_pool_open(&pool, fresh, &e) == 0 && cpool_cg_pool_destroy(&pool, 10000, &e))
+		diag("cleanup: %s", e.msg);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -207,6 +292,7 @@ int main(void)
 	test_start_limit();
 	test_descriptors();
 	test_stop_obedient();
+	test_failed_start_cleanup();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

@@ -142,6 +142,7 @@ struct cpoold {
 	struct cpool_pool_config cfg;
 	struct cpool_planner *planner;
 	struct cpool_cg_pool pool;
+	bool pool_created; /* this start made the pool root: a failed start removes it */
 	struct vsrv *vs;
 	int n_vs;
 

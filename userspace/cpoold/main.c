@@ -4,6 +4,7 @@
  * then serves the API and runs the scheduler on one event loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <signal.h>
@@ -145,6 +146,56 @@ static void log_loop_stats(struct cpoold *d)
 			 (unsigned long long)st.stale_sources);
 }
 
+/* The cgroup cpoold was started in (relative to CPOOL_CG_MOUNT): where a failed start goes back to. */
+static char start_cgroup[PATH_MAX];
+
+static void remember_start_cgroup(void)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[PATH_MAX + 8];
+
+	start_cgroup[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		size_t n = strcspn(line, "\n");
+
+		if (strncmp(line, "0::", 3) == 0 && n - 3 < sizeof(start_cgroup)) {
+			memcpy(start_cgroup, line + 3, n - 3);
+			start_cgroup[n - 3] = '\0';
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * A start that fails once its pool's cgroups exist must not leave them
+ * behind, but only a pool root this start made is removed: one that was
+ * there already may hold the jobs of a previous daemon (adopted by the
+ * next start) or belong to a daemon that is running.  The daemon itself
+ * sits in the pool's system VS by then, so it goes back to the cgroup it
+ * was started in first.
+ */
+static void start_undo(struct cpoold *d)
+{
+	struct cpool_error err;
+	char procs[PATH_MAX + 64];
+	int fd;
+
+	if (!d->pool_created)
+		return;
+	snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", CPOOL_CG_MOUNT, start_cgroup);
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		log_warn("leave the pool for %s: %s", procs, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (cpool_cg_pool_destroy(&d->pool, 5000, &err))
+		log_err("start failed; its pool's cgroups stay: %s", err.msg);
+	else
+		log_info("start failed; removed the pool's cgroups %s made by it", d->pool.path);
+}
+
 static int start(struct cpoold *d)
 {
 	struct cpool_apiserver_opts o = { .path = d->socket_path,
@@ -168,6 +219,7 @@ static int start(struct cpoold *d)
 		log_err("%s", err.msg);
 		return r;
 	}
+	remember_start_cgroup();
 	r = pool_setup(d);
 	if (r)
 		return r;
@@ -354,8 +406,10 @@ int main(int argc, char **argv)
 			log_debug("report start-up to the parent: %s", strerror(errno));
 		close(ready[1]);
 	}
-	if (r)
+	if (r) {
+		start_undo(&d);
 		return 1;
+	}
 	r = cpool_evloop_run(d.loop);
 	log_loop_stats(&d);
 	cpool_apiserver_close(d.api);

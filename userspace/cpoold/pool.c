@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpoold.h"
 #include "cpool/units.h"
@@ -276,8 +277,15 @@ int pool_setup(struct cpoold *d)
 		log_err("%s", e.msg);
 		return r;
 	}
+	{
+		char abs[PATH_MAX];
+
+		snprintf(abs, sizeof(abs), "%s/%s", CPOOL_CG_MOUNT, root);
+		d->pool_created = access(abs, F_OK) < 0 && errno == ENOENT;
+	}
 	r = cpool_cg_pool_open(&d->pool, root, &e);
 	if (r) {
+		d->pool_created = false;
 		log_err("%s", e.msg);
 		return r;
 	}
