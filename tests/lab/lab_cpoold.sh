@@ -28,12 +28,47 @@ cg=/sys/fs/cgroup/$root
 export CPOOL_SOCKET=$dir/cpool.sock
 daemon=
 
+# lab_pid_alive PID: true while PID runs (a zombie counts as ended).
+lab_pid_alive() {
+	local st
+	st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# lab_wait_gone PID TENTHS: true once PID has ended, within TENTHS tenths of a second.
+lab_wait_gone() {
+	local n=0
+	while lab_pid_alive "$1"; do
+		[ $n -lt "$2" ] || return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# lab_show_blocked PID: what a live process waits in, as TAP comments.
+lab_show_blocked() {
+	echo "# pid $1: state $(sed -n 's/^State:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)," \
+		"wchan $(cat "/proc/$1/wchan" 2>/dev/null)"
+	[ -r "/proc/$1/stack" ] && sed "s/^/# pid $1 stack: /" "/proc/$1/stack" 2>/dev/null
+	return 0
+}
+
+# lab_cpoold_stop PID: SIGTERM, 30 s for it to end, then SIGKILL (and 10 s
+# more): a test must never wait unboundedly for a daemon.
+lab_cpoold_stop() {
+	kill -TERM "$1" 2>/dev/null
+	lab_wait_gone "$1" 300 && return 0
+	echo "# cpoold (pid $1) still running 30 s after SIGTERM: SIGKILL"
+	lab_show_blocked "$1"
+	kill -KILL "$1" 2>/dev/null
+	lab_wait_gone "$1" 100 || echo "# cpoold (pid $1) did not end 10 s after SIGKILL"
+}
+
 lab_cpoold_cleanup() {
 	declare -F lab_cpoold_before_cleanup >/dev/null && lab_cpoold_before_cleanup
-	if [ -n "$daemon" ]; then
-		kill -TERM "$daemon" 2>/dev/null
-		wait "$daemon" 2>/dev/null
-	fi
+	[ -z "$daemon" ] || lab_cpoold_stop "$daemon"
 	# Jobs outlive the daemon by design (KillMode=process): kill them, then
 	# remove the tree leaves first.
 	if [ -d "$cg" ]; then
@@ -59,19 +94,27 @@ as_nobody() { # as_nobody cpool ARGS...
 
 # lab_cpoold_run [CPOOLD-OPTIONS...]: starts cpoold on "$dir/pool.ini", the
 # options after the usual ones (the last of a repeated option counts), its
-# stderr appended to "$dir/cpoold.log" (a restarted daemon's follows the
-# first's), and waits until it answers: 1 when it does not (a test that
-# restarts the daemon asserts on that).
+# stdout and stderr appended to "$dir/cpoold.log" (a restarted daemon's
+# follows the first's; never the test's stdout, which a daemon left behind
+# would hold open and prove would wait on for ever), and waits up to 60 s
+# until it answers: 1 when it does not (a test that restarts the daemon
+# asserts on that).  A daemon that is still running then is shown and killed.
 lab_cpoold_run() {
+	local deadline=$((SECONDS + 60))
 	"$cpoold" -c "$dir/pool.ini" --foreground --socket "$CPOOL_SOCKET" \
 		--state-dir "$dir/state" --record-dir "$dir/records" --cgroup-root "$root" \
-		--socket-mode 0666 -v "$@" 2>>"$dir/cpoold.log" &
+		--socket-mode 0666 -v "$@" </dev/null >>"$dir/cpoold.log" 2>&1 &
 	daemon=$!
-	for _ in $(seq 600); do
+	while [ $SECONDS -lt $deadline ]; do
 		"$cpool" vs list >/dev/null 2>&1 && return 0
-		kill -0 "$daemon" 2>/dev/null || return 1
+		lab_pid_alive "$daemon" || return 1
 		sleep 0.1
 	done
+	echo "# cpoold (pid $daemon) did not answer within 60 s; what it is doing:"
+	lab_show_blocked "$daemon"
+	kill -KILL "$daemon" 2>/dev/null
+	lab_wait_gone "$daemon" 100 || echo "# cpoold (pid $daemon) did not end 10 s after SIGKILL"
+	daemon=
 	return 1
 }
 
@@ -79,7 +122,7 @@ lab_cpoold_run() {
 # the test runs in $dir.
 lab_cpoold_start() {
 	if ! lab_cpoold_run "$@"; then
-		sed 's/^/# /' "$dir/cpoold.log"
+		tail -c 4000 "$dir/cpoold.log" | sed 's/^/# /'
 		echo "Bail out! cpoold did not start"
 		exit 1
 	fi
