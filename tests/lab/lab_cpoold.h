@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -54,6 +55,9 @@ static inline pid_t lab_spawn_cpoold(const char *bin, const char *dir, const cha
 		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(126);
 		close_range(3, ~0U, 0);
+		/* A test that dies does not leave its daemon behind. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+			_exit(126);
 		if (crash_at)
 			setenv("CPOOL_CRASH_AT", crash_at, 1);
 		else
@@ -272,7 +276,12 @@ static inline int lab_request_once(const char *sock, const char *op, json_t *arg
 		r = -errno;
 		goto out;
 	}
-	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) != 1) {
+	/*
+	 * MSG_NOSIGNAL: a daemon that dies meanwhile (the crash points kill it
+	 * on purpose) must give EPIPE, not a SIGPIPE that silently ends the test.
+	 */
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
 		r = -errno;
 		goto out;
 	}

@@ -737,8 +737,15 @@ static void run_round(const char *point, int pass, int seq)
 	snprintf(crash_at, sizeof(crash_at), "%s:%d", point, pass);
 
 	rd.sampler = fork();
-	if (rd.sampler == 0)
+	if (rd.sampler == 0) {
+		/*
+		 * It shares the test's stdout, prove's pipe: if the test dies, it
+		 * must too, or prove waits for that pipe's EOF for ever.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+			_exit(1);
 		sampler(rd.root, rd.dir);
+	}
 	rd.daemon = lab_spawn_cpoold(crash_bin, rd.dir, rd.ini, rd.root, "0666", true, crash_at);
 	if (lab_cpoold_up(rd.dir, rd.daemon) || daemon_dead(&rd)) {
 		t_up = mono_s();
