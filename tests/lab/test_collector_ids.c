@@ -199,8 +199,8 @@ int main(void)
 	ok(made, "%d cgroups made under /%s", NCG + 1, root_rel);
 	n = dir_handle(dirs[1], &type, &hid);
 	ok(n == 8 && type == 0xfe && hid == dir_id(dirs[1]),
-	   "a cgroup's handle is FILEID_KERNFS, 8 bytes, its inode number (%d bytes, type %#x)",
-	   n, type);
+	   "a cgroup's handle is FILEID_KERNFS, 8 bytes, its inode number (%d bytes, type %#x)", n,
+	   type);
 	by_handle();
 	by_walk();
 	for (int i = 1; i < NCG; i++)

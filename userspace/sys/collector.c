@@ -622,8 +622,8 @@ static bool handles_refused(int err)
  * @e found at @rel: a first resolution is counted, and its existence check
  * is due at the next idle read; a confirmed one is checked again later.
  */
-static struct cpool_cgid *found_at(struct cpool_collector *c, struct cpool_cgid *e,
-				   const char *rel, uint64_t now, uint64_t *counter)
+static struct cpool_cgid *found_at(struct cpool_collector *c, struct cpool_cgid *e, const char *rel,
+				   uint64_t now, uint64_t *counter)
 {
 	bool known = e->path != NULL;
 
