@@ -665,16 +665,22 @@ static struct cpool_cgid *resolve_id(struct cpool_collector *c, uint64_t id, uin
 		}
 		fall_back_to_walks(c, "open_by_handle_at on the cgroup2 mount", err);
 	}
-	/* At most one walk per read, shared by every id due in it. */
-	if (!c->rescanned) {
+	/*
+	 * A new id is looked for in the last walk first (ids are never reused,
+	 * so what it found is still that id's), then in a new one; a known id
+	 * is checked only against a walk of this read.  At most one walk per
+	 * read, shared by every id due in it.
+	 */
+	walked = !e->path || c->walked ? lookup_name(c, id) : NULL;
+	if (!walked && !c->rescanned) {
 		c->rescanned = true;
 		c->walked = rescan_cgroups(c) == 0;
+		walked = c->walked ? lookup_name(c, id) : NULL;
 	}
-	if (!c->walked) {
+	if (!walked && !c->walked) {
 		cpool_backoff_failed(&e->retry, now);
 		return e;
 	}
-	walked = lookup_name(c, id);
 	if (walked)
 		return found_at(c, e, walked, now, &c->id_stats.by_walk);
 	if (++e->misses >= WALK_MISSES_GONE) {
