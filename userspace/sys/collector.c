@@ -81,6 +81,14 @@ struct cpool_collector {
 	__u64 *slot_ids;
 	__u32 *slot_of;
 	void *cg_vals;
+	/*
+	 * Batched reads of cgroup_stats: per slot, the id holding it (0: none)
+	 * during a read; the keys and values of one batch of slots.
+	 */
+	__u64 *slot_owner;
+	__u32 *batch_keys;
+	void *batch_vals;
+	__u32 batch_slots; /* slots per batch; 0: no batch ops (per-slot reads) */
 };
 
 /* /proc/PID/schedstat of the task a CPU was running at the last read. */
@@ -338,6 +346,8 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 
 static void open_handles(struct cpool_collector *c, bool walk_requested);
 
+#define CG_BATCH_BYTES (256 * 1024)
+
 static int alloc_read_buffers(struct cpool_collector *c)
 {
 	size_t n = (size_t)c->ncpus_possible;
@@ -346,7 +356,17 @@ static int alloc_read_buffers(struct cpool_collector *c)
 	c->slot_ids = calloc(c->max_cgroups, sizeof(*c->slot_ids));
 	c->slot_of = calloc(c->max_cgroups, sizeof(*c->slot_of));
 	c->cg_vals = calloc(n, sizeof(struct cpool_bpf_cgroup));
-	if (!c->task_files || !c->slot_ids || !c->slot_of || !c->cg_vals)
+	/* Batches of at most 256 KiB of values: a few of them cover the map. */
+	c->batch_slots = (__u32)(CG_BATCH_BYTES / (n * sizeof(struct cpool_bpf_cgroup)));
+	if (c->batch_slots < 1)
+		c->batch_slots = 1;
+	if (c->batch_slots > c->max_cgroups)
+		c->batch_slots = c->max_cgroups;
+	c->slot_owner = calloc(c->max_cgroups, sizeof(*c->slot_owner));
+	c->batch_keys = calloc(c->batch_slots, sizeof(*c->batch_keys));
+	c->batch_vals = calloc((size_t)c->batch_slots * n, sizeof(struct cpool_bpf_cgroup));
+	if (!c->task_files || !c->slot_ids || !c->slot_of || !c->cg_vals || !c->slot_owner ||
+	    !c->batch_keys || !c->batch_vals)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		c->task_files[i].fd = -1;
@@ -431,6 +451,9 @@ void cpool_collector_close(struct cpool_collector *c)
 	free(c->slot_ids);
 	free(c->slot_of);
 	free(c->cg_vals);
+	free(c->slot_owner);
+	free(c->batch_keys);
+	free(c->batch_vals);
 	free(c->cgroup_root);
 	free(c->stat_subtree);
 	cpool_cgid_table_free(&c->ids);
@@ -982,6 +1005,89 @@ static size_t read_cgroup_slots(struct cpool_collector *c)
 	return n;
 }
 
+/* One cgroup's per-CPU copies, as counted since @key got the slot, into the snapshot. */
+static int add_cgroup_counts(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s,
+			     size_t *cap, __u64 key, const struct cpool_bpf_cgroup *vals)
+{
+	struct cpool_kmetrics_cgroup *cg = add_cgroup(s, cap, key);
+
+	if (!cg)
+		return -ENOMEM;
+	for (int i = 0; i < c->ncpus_possible; i++) {
+		const struct cpool_bpf_cgroup *v = &vals[i];
+
+		/* A CPU that has not counted for this cgroup since it got the slot. */
+		if (v->id != key)
+			continue;
+		cg->run_ns += v->run_ns;
+		cg->scheduled += v->scheduled;
+		cg->preempted += v->preempted;
+		cg->rqlat_count += v->rqlat_count;
+		cg->rqlat_sum_ns += v->rqlat_sum_ns;
+		for (int k = 0; k < CPOOL_BPF_HIST_SLOTS; k++)
+			cg->rqlat_hist[k] += v->rqlat_hist[k];
+	}
+	return 0;
+}
+
+/*
+ * The slots in use, read in batches of consecutive slots (one system call
+ * per batch, not per cgroup: a thousand cgroups were a thousand calls per
+ * tick).  -EOPNOTSUPP when the kernel has no batch ops for arrays (before
+ * 5.6) and nothing was read.
+ */
+static int read_bpf_cgroups_batched(struct cpool_collector *c, size_t nslots,
+				    struct cpool_kmetrics_snapshot *s, size_t *cap)
+{
+	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	size_t stride = (size_t)c->ncpus_possible;
+	const struct cpool_bpf_cgroup *vals = c->batch_vals;
+	__u32 start = 0, prev, next;
+	bool first = true;
+	int err = 0;
+
+	for (size_t n = 0; n < nslots; n++)
+		if (c->slot_of[n] < c->max_cgroups)
+			c->slot_owner[c->slot_of[n]] = c->slot_ids[n];
+	while (!err && start < c->max_cgroups) {
+		__u32 count;
+		int r;
+
+		while (start < c->max_cgroups && !c->slot_owner[start])
+			start++;
+		if (start == c->max_cgroups)
+			break;
+		count = c->max_cgroups - start < c->batch_slots ? c->max_cgroups - start :
+								  c->batch_slots;
+		/* An array's batch starts after the key given: the slot before. */
+		prev = start - 1;
+		r = bpf_map_lookup_batch(fd, start ? &prev : NULL, &next, c->batch_keys,
+					 c->batch_vals, &count, NULL);
+		if (r && errno != ENOENT) {
+			if (first && (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP))
+				err = -EOPNOTSUPP;
+			else
+				err = -errno;
+			break;
+		}
+		first = false;
+		for (__u32 k = 0; k < count && !err; k++) {
+			__u32 slot = c->batch_keys[k];
+
+			if (slot < c->max_cgroups && c->slot_owner[slot])
+				err = add_cgroup_counts(c, s, cap, c->slot_owner[slot],
+							&vals[k * stride]);
+		}
+		if (!count || r)
+			break;
+		start = c->batch_keys[count - 1] + 1;
+	}
+	for (size_t n = 0; n < nslots; n++)
+		if (c->slot_of[n] < c->max_cgroups)
+			c->slot_owner[c->slot_of[n]] = 0;
+	return err;
+}
+
 static int read_bpf_cgroups(struct cpool_collector *c, size_t nslots,
 			    struct cpool_kmetrics_snapshot *s, size_t *cap)
 {
@@ -989,31 +1095,17 @@ static int read_bpf_cgroups(struct cpool_collector *c, size_t nslots,
 	struct cpool_bpf_cgroup *vals = c->cg_vals;
 	int err = 0;
 
-	for (size_t n = 0; n < nslots; n++) {
-		__u64 key = c->slot_ids[n];
-		struct cpool_kmetrics_cgroup *cg;
-
+	if (c->batch_slots) {
+		err = read_bpf_cgroups_batched(c, nslots, s, cap);
+		if (err != -EOPNOTSUPP)
+			return err;
+		c->batch_slots = 0; /* this kernel has none: per slot from now on */
+		err = 0;
+	}
+	for (size_t n = 0; n < nslots && !err; n++) {
 		if (bpf_map_lookup_elem(fd, &c->slot_of[n], vals))
 			continue;
-		cg = add_cgroup(s, cap, key);
-		if (!cg) {
-			err = -ENOMEM;
-			break;
-		}
-		for (int i = 0; i < c->ncpus_possible; i++) {
-			const struct cpool_bpf_cgroup *v = &vals[i];
-
-			/* A CPU that has not counted for this cgroup since it got the slot. */
-			if (v->id != key)
-				continue;
-			cg->run_ns += v->run_ns;
-			cg->scheduled += v->scheduled;
-			cg->preempted += v->preempted;
-			cg->rqlat_count += v->rqlat_count;
-			cg->rqlat_sum_ns += v->rqlat_sum_ns;
-			for (int k = 0; k < CPOOL_BPF_HIST_SLOTS; k++)
-				cg->rqlat_hist[k] += v->rqlat_hist[k];
-		}
+		err = add_cgroup_counts(c, s, cap, c->slot_ids[n], vals);
 	}
 	return err;
 }
