@@ -1048,7 +1048,7 @@ static int read_bpf_cgroups_batched(struct cpool_collector *c, size_t nslots,
 
 	for (size_t n = 0; n < nslots; n++)
 		if (c->slot_of[n] < c->max_cgroups)
-			c->slot_owner[c->slot_of[n]] = c->slot_ids[n];
+			c->slot_owner[c->slot_of[n]] = c->slot_ids[n]; /* 0: gone, skipped */
 	while (!err && start < c->max_cgroups) {
 		__u32 count;
 		int r;
@@ -1103,7 +1103,7 @@ static int read_bpf_cgroups(struct cpool_collector *c, size_t nslots,
 		err = 0;
 	}
 	for (size_t n = 0; n < nslots && !err; n++) {
-		if (bpf_map_lookup_elem(fd, &c->slot_of[n], vals))
+		if (!c->slot_ids[n] || bpf_map_lookup_elem(fd, &c->slot_of[n], vals))
 			continue;
 		err = add_cgroup_counts(c, s, cap, c->slot_ids[n], vals);
 	}
@@ -1199,8 +1199,10 @@ static void resolve_slots(struct cpool_collector *c, size_t nslots, uint64_t now
 		if (!e)
 			continue;
 		e->seen = true;
-		if (!e->path && c->cgroup_root && cpool_backoff_due(&e->retry, now))
-			resolve_id(c, c->slot_ids[k], now);
+		/* Gone: its slot was just freed; its counters are not read (id 0). */
+		if (!e->path && c->cgroup_root && cpool_backoff_due(&e->retry, now) &&
+		    !resolve_id(c, c->slot_ids[k], now))
+			c->slot_ids[k] = 0;
 	}
 }
 
