@@ -347,6 +347,7 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 static void open_handles(struct cpool_collector *c, bool walk_requested);
 
 #define CG_BATCH_BYTES (256 * 1024)
+#define CG_BATCH_GAP 4
 
 static int alloc_read_buffers(struct cpool_collector *c)
 {
@@ -1042,7 +1043,7 @@ static int read_bpf_cgroups_batched(struct cpool_collector *c, size_t nslots,
 	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
 	size_t stride = (size_t)c->ncpus_possible;
 	const struct cpool_bpf_cgroup *vals = c->batch_vals;
-	__u32 start = 0, prev, next;
+	__u32 start = 0, last, prev, next;
 	bool first = true;
 	int err = 0;
 
@@ -1057,8 +1058,19 @@ static int read_bpf_cgroups_batched(struct cpool_collector *c, size_t nslots,
 			start++;
 		if (start == c->max_cgroups)
 			break;
-		count = c->max_cgroups - start < c->batch_slots ? c->max_cgroups - start :
-								  c->batch_slots;
+		/*
+		 * A cluster of used slots, gaps of at most CG_BATCH_GAP unused
+		 * ones: every slot in a batch is copied, used or not, and
+		 * freed slots return to the back of the queue, so after a
+		 * while the used ones are spread over the whole map.
+		 */
+		last = start;
+		for (__u32 k = start + 1;
+		     k < c->max_cgroups && k - start < c->batch_slots && k - last <= CG_BATCH_GAP;
+		     k++)
+			if (c->slot_owner[k])
+				last = k;
+		count = last - start + 1;
 		/* An array's batch starts after the key given: the slot before. */
 		prev = start - 1;
 		r = bpf_map_lookup_batch(fd, start ? &prev : NULL, &next, c->batch_keys,
