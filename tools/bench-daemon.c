@@ -10,7 +10,10 @@
  *	/work/bin/labslot tools/lab --kernel 6.12 -- build/tools/bench-daemon
  *
  * or on a host with a unified hierarchy.  --queued N and --live N change
- * the sizes.
+ * the sizes, --idle S the length of each idle measurement (default 5 s;
+ * longer smooths the once-a-second tick out).  Idle CPU is shown as
+ * /proc/PID/stat counts it (clock ticks) and as the scheduler does
+ * (schedstat, ns), with the threads' wakeups per second.
  */
 #include <getopt.h>
 
@@ -20,6 +23,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "queued", required_argument, NULL, 'q' },
 					      { "live", required_argument, NULL, 'l' },
+					      { "idle", required_argument, NULL, 'i' },
 					      { 0 } };
 	struct daemon_load L = { .queued = 10000, .live = 1000, .idle_s = 5 };
 	char dir[] = "/tmp/bench-daemon.XXXXXX", cmd[256];
@@ -33,8 +37,14 @@ int main(int argc, char **argv)
 			L.queued = atoi(optarg);
 		else if (c == 'l')
 			L.live = atoi(optarg);
+		else if (c == 'i')
+			L.idle_s = atof(optarg);
 		else
 			return 2;
+	}
+	if (L.idle_s < 1) {
+		fprintf(stderr, "bench-daemon: --idle must be at least 1 s\n");
+		return 2;
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench-daemon: needs root (it runs cpoold and its cgroups)\n");
@@ -55,14 +65,28 @@ int main(int argc, char **argv)
 	printf("  RSS peak           %8.1f MB  x%.2f of baseline  target < 64 MB: %s\n",
 	       L.rss_peak_kb / 1024.0, (double)L.rss_peak_kb / (double)(L.rss_empty_kb ?: 1),
 	       L.rss_peak_kb < 64 * 1024 ? "met" : "MISSED");
-	printf("  idle CPU empty     %8.3f %% of a core (baseline)\n", L.idle_cpu_empty * 100);
+	printf("  idle CPU empty     %8.3f %% of a core (baseline; %.0f s, /proc/PID/stat)\n",
+	       L.idle_cpu_empty * 100, L.idle_s);
 	printf("  idle CPU queued    %8.3f %% of a core  target < 1 %%: %s\n",
 	       L.idle_cpu_queued * 100, L.idle_cpu_queued < 0.01 ? "met" : "MISSED");
+	printf("  idle sched empty   %8.3f %% of a core (baseline; schedstat)\n",
+	       L.idle_sched_empty * 100);
+	printf("  idle sched queued  %8.3f %% of a core  x%.2f of baseline  target < 1 %%: %s\n",
+	       L.idle_sched_queued * 100, L.idle_sched_queued / (L.idle_sched_empty ?: 1e-9),
+	       L.idle_sched_queued < 0.01 ? "met" : "MISSED");
+	printf("  wakeups empty      %8.1f /s (baseline)\n", L.wakeups_empty);
+	printf("  wakeups queued     %8.1f /s  x%.2f of baseline\n", L.wakeups_queued,
+	       L.wakeups_queued / (L.wakeups_empty ?: 1e-9));
 	printf("  metrics tick       %8.0f us CPU empty, %.0f us with the queue (mean per tick)\n",
 	       L.tick_us_empty, L.tick_us_queued);
 	printf("  longest loop stall %8.1f ms  target < 10 ms on real hardware: %s (in: %s)\n",
 	       L.stall_ms, L.stall_ms >= 0 && L.stall_ms < 10 ? "met" : "missed here",
 	       L.stall_what[0] ? L.stall_what : "not logged");
+	printf("  longest metrics tick %6.1f ms: read %.1f ms, fold %.1f ms, store %.1f ms\n",
+	       L.tick_max_ms, L.tick_max_read_ms, L.tick_max_fold_ms, L.tick_max_store_ms);
+	printf("  cgroup ids         %lld by handle, %lld by walk (%lld walks), %lld stale, "
+	       "%lld pending retry\n",
+	       L.ids_by_handle, L.ids_by_walk, L.ids_walks, L.ids_stale, L.ids_pending);
 	printf("  submit %.0f/s, cancel %.0f/s, live %.1f processes/s\n", L.queued / L.submit_s,
 	       L.queued / L.cancel_s, L.live / L.live_s);
 

@@ -42,6 +42,18 @@ struct cpool_collector_opts {
 	 * two files per cgroup of the machine every interval.
 	 */
 	const char *stat_subtree;
+	/*
+	 * With BPF, read no cgroup files at all (cpu.stat, cpu.pressure): the
+	 * map gives the run time, and a daemon that reads nothing else of them
+	 * need not pay two files per cgroup every interval.  The degraded mode
+	 * still reads them: its run time is cpu.stat's.
+	 */
+	bool no_cgroup_files;
+	/*
+	 * Resolve cgroup ids by walking the tree, as where open_by_handle_at()
+	 * is not permitted; for benchmarks and tests.
+	 */
+	bool resolve_by_walk;
 };
 
 /*
@@ -78,9 +90,26 @@ int cpool_collector_read(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 int cpool_collector_read_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapshot *snap);
 
 /*
- * The path (relative to the cgroup2 mount) of the cgroup with this id,
- * rescanning the tree at most once per call; NULL when not found.
+ * The path (relative to the cgroup2 mount) of the cgroup with this id;
+ * NULL when not found.  An unknown id is resolved by its file handle
+ * (open_by_handle_at() on the mount: the id is the handle), or, where
+ * that is not permitted, by a walk of the tree (at most one per read);
+ * one that cannot be resolved is tried again after 1, 2, 4 .. 64 s, and
+ * one whose cgroup is gone has its map slot freed.
  */
 const char *cpool_collector_cgroup_path(struct cpool_collector *c, uint64_t id);
+
+/* How cgroup ids were resolved, since the collector was opened. */
+struct cpool_collector_ids {
+	uint64_t by_handle; /* ids resolved by open_by_handle_at() */
+	uint64_t by_walk; /* ids resolved by a walk of the tree */
+	uint64_t walks; /* walks of the whole tree */
+	uint64_t stale; /* ids found gone, their slots freed */
+	uint64_t known; /* ids held now */
+	uint64_t pending; /* of those, not resolved yet: waiting for their retry */
+	/* NULL while ids are resolved by handle; else why they are walked. */
+	const char *walk_reason;
+};
+void cpool_collector_id_stats(const struct cpool_collector *c, struct cpool_collector_ids *out);
 
 #endif /* CPOOL_COLLECTOR_H */

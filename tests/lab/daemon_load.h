@@ -14,6 +14,8 @@
 #ifndef CPOOL_TESTS_DAEMON_LOAD_H
 #define CPOOL_TESTS_DAEMON_LOAD_H
 
+#include <dirent.h>
+
 #include "lab_cpoold.h"
 
 struct daemon_load {
@@ -23,11 +25,23 @@ struct daemon_load {
 	/* results */
 	int accepted, seen_queued, cancelled, ended_ok, history;
 	long rss_empty_kb, rss_queued_kb, rss_peak_kb;
-	double idle_cpu_empty, idle_cpu_queued; /* fraction of one core */
+	double idle_cpu_empty, idle_cpu_queued; /* fraction of one core, from /proc/PID/stat */
+	/*
+	 * The same from the scheduler's own run time of every thread
+	 * (/proc/PID/task/TID/schedstat, ns: /proc/PID/stat counts clock
+	 * ticks, too coarse for a daemon that runs a few ms a second), and
+	 * how often its threads were switched in per second: wakeups.
+	 */
+	double idle_sched_empty, idle_sched_queued;
+	double wakeups_empty, wakeups_queued;
 	/* The metrics tick's own CPU time (stats op), mean over each idle window */
 	double tick_us_empty, tick_us_queued;
 	double submit_s, cancel_s, live_s;
 	double stall_ms;
+	/* From the stats op at the end: the longest metrics tick and its parts, in ms */
+	double tick_max_ms, tick_max_read_ms, tick_max_fold_ms, tick_max_store_ms;
+	/* and how the collector resolved cgroup ids (-1: the daemon did not say) */
+	long long ids_by_handle, ids_by_walk, ids_walks, ids_stale, ids_pending;
 	char stall_what[64]; /* the callback of the longest round, as cpoold logs it */
 	int daemon_status; /* cpoold's wait status */
 };
@@ -60,6 +74,32 @@ static double load_cpu_s(pid_t pid)
 	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Run time (s) and times switched in, summed over @pid's threads, from their schedstat. */
+static void load_schedstat(pid_t pid, double *run_s, double *switched_in)
+{
+	char dir[64], path[400], buf[256];
+	unsigned long long run, wait, slices;
+	struct dirent *de;
+	DIR *d;
+
+	*run_s = *switched_in = 0;
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/schedstat", dir, de->d_name);
+		lab_slurp(path, buf, sizeof(buf));
+		if (sscanf(buf, "%llu %llu %llu", &run, &wait, &slices) == 3) {
+			*run_s += (double)run / 1e9;
+			*switched_in += (double)slices;
+		}
+	}
+	closedir(d);
 }
 
 /* A connection per 900 requests: each has a burst of 1000 before its rate limit. */
@@ -108,17 +148,27 @@ static void load_tick_cost(struct load_conn *lc, json_int_t *ticks, json_int_t *
 	json_decref(res);
 }
 
-/* The daemon's CPU over @seconds idle (fraction of a core); *tick_us: its ticks' mean cost. */
-static double load_idle_cpu(struct load_conn *lc, pid_t pid, double seconds, double *tick_us)
+/*
+ * The daemon's CPU over @seconds idle (fraction of a core); *tick_us: its
+ * ticks' mean cost; *sched: the same CPU from schedstat; *wakeups: its
+ * threads' switches in per second.
+ */
+static double load_idle_cpu(struct load_conn *lc, pid_t pid, double seconds, double *tick_us,
+			    double *sched, double *wakeups)
 {
 	json_int_t n0, us0, n1, us1;
-	double c0, t0, cpu;
+	double c0, t0, cpu, r0, w0, r1, w1, dt;
 
 	load_tick_cost(lc, &n0, &us0);
 	c0 = load_cpu_s(pid);
+	load_schedstat(pid, &r0, &w0);
 	t0 = load_mono_s();
 	lab_sleep_ms((int)(seconds * 1000));
-	cpu = (load_cpu_s(pid) - c0) / (load_mono_s() - t0);
+	load_schedstat(pid, &r1, &w1);
+	dt = load_mono_s() - t0;
+	cpu = (load_cpu_s(pid) - c0) / dt;
+	*sched = (r1 - r0) / dt;
+	*wakeups = (w1 - w0) / dt;
 	load_tick_cost(lc, &n1, &us1);
 	*tick_us = n1 > n0 ? (double)(us1 - us0) / (double)(n1 - n0) : -1;
 	return cpu;
@@ -183,7 +233,8 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	/* The baseline: the same daemon, empty. */
 	lab_sleep_ms(1000);
 	L->rss_empty_kb = load_status_kb(pid, "VmRSS");
-	L->idle_cpu_empty = load_idle_cpu(&lc, pid, L->idle_s, &L->tick_us_empty);
+	L->idle_cpu_empty = load_idle_cpu(&lc, pid, L->idle_s, &L->tick_us_empty,
+					  &L->idle_sched_empty, &L->wakeups_empty);
 
 	if (load_call(&lc, CPOOL_OP_SUBMIT,
 		      json_pack("{s:[s,s], s:s, s:i, s:s, s:s, s:s}", "argv", "/bin/sleep",
@@ -209,7 +260,8 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	L->seen_queued = load_count_jobs(&lc, "queued");
 	lab_sleep_ms(1000);
 	L->rss_queued_kb = load_status_kb(pid, "VmRSS");
-	L->idle_cpu_queued = load_idle_cpu(&lc, pid, L->idle_s, &L->tick_us_queued);
+	L->idle_cpu_queued = load_idle_cpu(&lc, pid, L->idle_s, &L->tick_us_queued,
+					   &L->idle_sched_queued, &L->wakeups_queued);
 
 	t0 = load_mono_s();
 	for (int i = 0; i < L->accepted; i++) {
@@ -262,6 +314,24 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 		} while (after);
 	}
 	L->rss_peak_kb = load_status_kb(pid, "VmHWM");
+	L->ids_by_handle = L->ids_by_walk = L->ids_walks = L->ids_stale = L->ids_pending = -1;
+	if (load_call(&lc, CPOOL_OP_STATS, NULL, &res) == 0) {
+		const json_t *l = json_object_get(json_object_get(res, "metrics_tick"), "longest");
+		const json_t *cg = json_object_get(res, "cgroup_ids");
+
+		L->tick_max_ms = json_integer_value(json_object_get(l, "wall_us")) / 1000.0;
+		L->tick_max_read_ms = json_integer_value(json_object_get(l, "read_us")) / 1000.0;
+		L->tick_max_fold_ms = json_integer_value(json_object_get(l, "fold_us")) / 1000.0;
+		L->tick_max_store_ms = json_integer_value(json_object_get(l, "store_us")) / 1000.0;
+		if (json_is_object(cg)) {
+			L->ids_by_handle = json_integer_value(json_object_get(cg, "by_handle"));
+			L->ids_by_walk = json_integer_value(json_object_get(cg, "by_walk"));
+			L->ids_walks = json_integer_value(json_object_get(cg, "walks"));
+			L->ids_stale = json_integer_value(json_object_get(cg, "stale"));
+			L->ids_pending = json_integer_value(json_object_get(cg, "pending_retry"));
+		}
+		json_decref(res);
+	}
 	if (lc.c)
 		cpool_apiclient_close(lc.c);
 

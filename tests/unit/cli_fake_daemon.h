@@ -287,14 +287,19 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 		return cpool_reply_ok(
 			req->id,
 			json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
-				  "s:{s:i, s:i, s:i, s:i}, "
+				  "s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:i, s:i}}, "
+				  "s:{s:i, s:i, s:i, s:i, s:i, s:i, s:s}, "
 				  "s:{s:i, s:f, s:i, s:f, s:i, s:f, s:i, s:f, s:i, s:f}}",
 				  "loop_rounds", 1234, "loop_stall_max_us", 2500,
 				  "loop_stall_window_us", 310, "queued", 100, "starting", 1,
 				  "running", 2, "frozen", 0, "metrics_tick", "ticks", 4, "cpu_us",
-				  1000, "last_cpu_us", 300, "max_cpu_us", 450, "switches",
-				  "launches", 2, "launch_wait", 0.6, "preemptions", 4, "late", 0.2,
-				  "freezes", 4, "freeze_wait", 0.12, "handovers", 4,
+				  1000, "last_cpu_us", 300, "max_cpu_us", 450, "read_us", 2000,
+				  "fold_us", 400, "store_us", 6000, "longest", "wall_us", 5200,
+				  "read_us", 1100, "fold_us", 100, "store_us", 4000, "cgroup_ids",
+				  "by_handle", 40, "by_walk", 3, "walks", 2, "stale", 7, "known",
+				  36, "pending_retry", 1, "walk_reason", "open_by_handle_at: EPERM",
+				  "switches", "launches", 2, "launch_wait", 0.6, "preemptions", 4,
+				  "late", 0.2, "freezes", 4, "freeze_wait", 0.12, "handovers", 4,
 				  "handover_wait", 0.04, "thaws", 2, "thaw_wait", 0.03));
 	default:
 		return cpool_reply_ok(req->id,

@@ -320,6 +320,16 @@ static void test_stats(void)
 	ok(strstr(out, "4 ticks, CPU 0.250 ms each on average, last 0.300 ms, max 0.450 ms") !=
 		   NULL,
 	   "stats: the metrics tick's CPU, mean per tick");
+	ok(strstr(out, "wall, mean         read 0.500 ms, fold 0.100 ms, store 1.500 ms") != NULL,
+	   "stats: the tick's wall time by part, mean per tick");
+	ok(strstr(out, "longest tick       5.200 ms: read 1.100 ms, fold 0.100 ms, store "
+		       "4.000 ms") != NULL,
+	   "stats: the longest tick and its parts");
+	ok(strstr(out, "cgroup ids           40 by handle, 3 by walk (2 walks), 7 stale, 36 held, "
+		       "1 pending retry") != NULL,
+	   "stats: how the collector resolved cgroup ids");
+	ok(strstr(out, "resolved by walks: open_by_handle_at: EPERM") != NULL,
+	   "stats: and why it walks, when it does");
 	ok(strstr(out, "launches             2, to exec 300.0 ms") != NULL,
 	   "stats: launches and their mean time to exec");
 	ok(strstr(out, "preemptions          4, late 50.0 ms, freeze 30.0 ms, handover 10.0 ms, "

@@ -10,7 +10,11 @@ static const struct cli_spec cmd_spec = {
 		 "since the last 'stats' (which this read resets), and how many jobs are\n"
 		 "queued, starting, running and frozen.  A long round is a stall: every\n"
 		 "request waited that long; in parentheses, the callback that held it.\n"
-		 "Then the metrics tick's own CPU time, and what launches and preemptions\n"
+		 "Then the metrics tick's own CPU time and its wall time by part (reading\n"
+		 "the kernel's counters, folding them, storing samples and fair share), on\n"
+		 "average and in the longest tick; how the cgroup ids the counters are kept\n"
+		 "by were resolved (by file handle, or by walking the cgroup tree where\n"
+		 "handles are not permitted); and what launches and preemptions\n"
 		 "cost (means per event, as 'cpool bench' charges them).\n"
 		 "After a reload, its outcome.  Any user may ask.",
 	.json_help = "the daemon's answer",
@@ -25,18 +29,47 @@ static void print_mean_ms(const char *what, const json_t *o, const char *sum, lo
 		       1000.0 * json_number_value(json_object_get(o, sum)) / (double)n);
 }
 
-/* The once-a-second metrics tick's own CPU time: what an idle daemon costs. */
+static double ms(const json_t *o, const char *key)
+{
+	return (double)cli_json_int(o, key, 0) / 1000.0;
+}
+
+/*
+ * The once-a-second metrics tick: its own CPU time (what an idle daemon
+ * costs), then its wall time by part, on average and in the longest tick.
+ */
 static void print_tick(const json_t *t)
 {
 	long long ticks = cli_json_int(t, "ticks", 0);
+	double n = ticks ? (double)ticks : 1.0;
+	const json_t *l = json_object_get(t, "longest");
 
 	if (!json_is_object(t))
 		return;
 	printf("metrics tick         %lld ticks, CPU %.3f ms each on average, last %.3f ms, "
 	       "max %.3f ms\n",
-	       ticks, ticks ? (double)cli_json_int(t, "cpu_us", 0) / 1000.0 / (double)ticks : 0.0,
-	       (double)cli_json_int(t, "last_cpu_us", 0) / 1000.0,
-	       (double)cli_json_int(t, "max_cpu_us", 0) / 1000.0);
+	       ticks, ms(t, "cpu_us") / n, ms(t, "last_cpu_us"), ms(t, "max_cpu_us"));
+	if (!json_object_get(t, "read_us"))
+		return; /* an older daemon */
+	printf("  wall, mean         read %.3f ms, fold %.3f ms, store %.3f ms\n",
+	       ms(t, "read_us") / n, ms(t, "fold_us") / n, ms(t, "store_us") / n);
+	if (json_is_object(l))
+		printf("  longest tick       %.3f ms: read %.3f ms, fold %.3f ms, store %.3f ms\n",
+		       ms(l, "wall_us"), ms(l, "read_us"), ms(l, "fold_us"), ms(l, "store_us"));
+}
+
+/* How the metrics collector found the cgroups behind the ids its BPF map holds. */
+static void print_cgroup_ids(const json_t *c)
+{
+	if (!json_is_object(c))
+		return;
+	printf("cgroup ids           %lld by handle, %lld by walk (%lld walks), %lld stale, "
+	       "%lld held, %lld pending retry\n",
+	       cli_json_int(c, "by_handle", 0), cli_json_int(c, "by_walk", 0),
+	       cli_json_int(c, "walks", 0), cli_json_int(c, "stale", 0),
+	       cli_json_int(c, "known", 0), cli_json_int(c, "pending_retry", 0));
+	if (json_is_string(json_object_get(c, "walk_reason")))
+		printf("  resolved by walks: %s\n", cli_json_str(c, "walk_reason", "?"));
 }
 
 /*
@@ -73,6 +106,7 @@ static void print_stats(const json_t *s)
 	       cli_json_int(s, "queued", 0), cli_json_int(s, "starting", 0),
 	       cli_json_int(s, "running", 0), cli_json_int(s, "frozen", 0));
 	print_tick(json_object_get(s, "metrics_tick"));
+	print_cgroup_ids(json_object_get(s, "cgroup_ids"));
 	print_switches(json_object_get(s, "switches"));
 	if (json_is_object(json_object_get(s, "last_reload"))) {
 		const json_t *r = json_object_get(s, "last_reload");

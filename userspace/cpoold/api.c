@@ -310,6 +310,35 @@ static json_t *op_top(struct cpoold *d, const struct cpool_request *req)
 						 "vservers", vs, "cpus", metrics_top_cpus(d)));
 }
 
+#define US(ns) ((json_int_t)((ns) / 1000))
+
+/* The metrics ticks: CPU, and the wall clock by part (read, fold, store), summed and longest. */
+static json_t *tick_json(const struct metrics_tick_cost *t)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}", "ticks",
+			 (json_int_t)t->ticks, "cpu_us", US(t->cpu_ns), "last_cpu_us",
+			 US(t->last_cpu_ns), "max_cpu_us", US(t->max_cpu_ns), "read_us",
+			 US(t->read_ns), "fold_us", US(t->fold_ns), "store_us", US(t->store_ns),
+			 "longest", "wall_us", US(t->max_wall_ns), "read_us", US(t->max_read_ns),
+			 "fold_us", US(t->max_fold_ns), "store_us", US(t->max_store_ns));
+}
+
+/* How the collector found the cgroups of the ids its map holds. */
+static json_t *cgroup_ids_json(struct cpoold *d)
+{
+	struct cpool_collector_ids ids;
+	json_t *o;
+
+	cpool_collector_id_stats(d->collector, &ids);
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "by_handle", (json_int_t)ids.by_handle,
+		      "by_walk", (json_int_t)ids.by_walk, "walks", (json_int_t)ids.walks, "stale",
+		      (json_int_t)ids.stale, "known", (json_int_t)ids.known, "pending_retry",
+		      (json_int_t)ids.pending);
+	if (o && ids.walk_reason)
+		json_object_set_new(o, "walk_reason", json_string(ids.walk_reason));
+	return o;
+}
+
 /* The event loop's health, for any user: a stalled loop answers nobody. */
 static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 {
@@ -332,12 +361,9 @@ static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 		json_object_set(o, "last_reload", d->last_reload);
 	metrics_tick_cost(d, &tick);
 	if (o)
-		json_object_set_new(o, "metrics_tick",
-				    json_pack("{s:I, s:I, s:I, s:I}", "ticks",
-					      (json_int_t)tick.ticks, "cpu_us",
-					      (json_int_t)(tick.cpu_ns / 1000), "last_cpu_us",
-					      (json_int_t)(tick.last_cpu_ns / 1000), "max_cpu_us",
-					      (json_int_t)(tick.max_cpu_ns / 1000)));
+		json_object_set_new(o, "metrics_tick", tick_json(&tick));
+	if (o && d->collector)
+		json_object_set_new(o, "cgroup_ids", cgroup_ids_json(d));
 	if (o)
 		json_object_set_new(o, "switches", switchcost_json(d));
 	return cpool_reply_ok(req->id, o);

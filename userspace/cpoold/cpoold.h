@@ -172,6 +172,7 @@ struct cpoold {
 	long long retention_pruned_samples, retention_pruned_jobs; /* this pass */
 	struct cpool_fairshare fs; /* share.c: decayed CPU time per uid */
 	bool fs_dirty; /* charged since it was last stored */
+	int64_t fs_stored_us; /* when it was last stored (now_us()) */
 	json_t *last_reload; /* reload.c: the outcome of the last reload, for stats */
 	struct switch_cost switches;
 };
@@ -278,9 +279,16 @@ int metrics_init(struct cpoold *d);
 void metrics_close(struct cpoold *d);
 json_t *metrics_top_cpus(struct cpoold *d);
 bool metrics_degraded(struct cpoold *d);
-/* What the metrics ticks cost on the loop's thread CPU clock, for the stats op. */
+/*
+ * What the metrics ticks cost, for the stats op: on the loop's thread CPU
+ * clock, and on the wall clock (what the loop waited) split into reading
+ * the collector, folding its delta, and storing (samples, fair share),
+ * summed and for the longest tick.
+ */
 struct metrics_tick_cost {
 	uint64_t ticks, cpu_ns, last_cpu_ns, max_cpu_ns;
+	uint64_t read_ns, fold_ns, store_ns;
+	uint64_t max_wall_ns, max_read_ns, max_fold_ns, max_store_ns;
 };
 void metrics_tick_cost(struct cpoold *d, struct metrics_tick_cost *out);
 /* Renders /metrics's documents now and publishes them (http.c asks, for a scrape). */
@@ -376,6 +384,8 @@ void share_set_half_life(struct cpoold *d, double seconds);
 void share_charge(struct cpoold *d, uid_t uid, uint64_t cpu_ns);
 /* Stores the usage when it changed. */
 void share_flush(struct cpoold *d);
+/* The same, once its last store is 10 s old: what each metrics tick calls. */
+void share_flush_due(struct cpoold *d);
 void share_set_factors(struct cpoold *d, struct cpool_pjob *const *queued, size_t n);
 /* The "share" reply: every known user's usage, share and factor. */
 json_t *share_json(struct cpoold *d);

@@ -38,6 +38,7 @@ struct metrics_export {
 	unsigned int stall_next;
 	double store_write_s;
 	struct metrics_tick_cost tick;
+	bool walk_logged; /* that cgroup ids are resolved by walks */
 };
 
 static struct vs_totals *vs_totals(struct cpoold *d, const char *name)
@@ -83,7 +84,16 @@ static int locate(struct cpoold *d, const char *path, int64_t *job)
 	return pool_index(d, vs);
 }
 
-static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* *@store_ns: the part spent queueing and writing samples. */
+static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta, uint64_t *store_ns)
 {
 	uint64_t(*hist)[CPOOL_KMETRICS_HIST_SLOTS] = calloc((size_t)d->n_vs + 1, sizeof(*hist));
 	double t = now_s();
@@ -153,14 +163,15 @@ static void fold(struct cpoold *d, const struct cpool_kmetrics_snapshot *delta)
 			sample.cpu_usec = sum.busy_ns / 1000;
 		}
 		{
+			uint64_t t0 = mono_ns();
 			double took = samples_add(d, &sample);
 
+			*store_ns += mono_ns() - t0;
 			if (took > 0 && d->export)
 				d->export->store_write_s = took;
 		}
 	}
 	free(hist);
-	share_flush(d);
 }
 
 static const char *const live_states[] = { "queued", "running", "frozen" };
@@ -309,15 +320,21 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* A tick's wall-clock parts. */
+struct tick_parts {
+	uint64_t read_ns, fold_ns, store_ns;
+};
+
 /*
  * The tick's own CPU time, counted for the stats op: the wall clock of a
  * round (its stall) also holds whatever else the machine ran, which
- * under the lab's emulator is most of it.
+ * under the lab's emulator is most of it.  The wall-clock parts say where
+ * a long tick went.
  */
-static void count_tick_cost(struct cpoold *d, uint64_t since)
+static void count_tick_cost(struct cpoold *d, uint64_t since, const struct tick_parts *p)
 {
 	struct metrics_tick_cost *t;
-	uint64_t ns = thread_cpu_ns() - since;
+	uint64_t ns = thread_cpu_ns() - since, wall = p->read_ns + p->fold_ns + p->store_ns;
 
 	if (!d->export)
 		return;
@@ -327,6 +344,31 @@ static void count_tick_cost(struct cpoold *d, uint64_t since)
 	t->last_cpu_ns = ns;
 	if (ns > t->max_cpu_ns)
 		t->max_cpu_ns = ns;
+	t->read_ns += p->read_ns;
+	t->fold_ns += p->fold_ns;
+	t->store_ns += p->store_ns;
+	if (wall > t->max_wall_ns) {
+		t->max_wall_ns = wall;
+		t->max_read_ns = p->read_ns;
+		t->max_fold_ns = p->fold_ns;
+		t->max_store_ns = p->store_ns;
+	}
+}
+
+/* Walking the cgroup tree for ids costs seconds with many cgroups: said once. */
+static void log_walks_once(struct cpoold *d)
+{
+	struct cpool_collector_ids ids;
+
+	if (!d->export || d->export->walk_logged || cpool_collector_degraded(d->collector))
+		return;
+	cpool_collector_id_stats(d->collector, &ids);
+	if (!ids.walk_reason)
+		return;
+	d->export->walk_logged = true;
+	log_warn("metrics: cgroup ids are resolved by walking the cgroup tree, slow with many "
+		 "cgroups: %s",
+		 ids.walk_reason);
 }
 
 void metrics_tick_cost(struct cpoold *d, struct metrics_tick_cost *out)
@@ -341,15 +383,19 @@ static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
 {
 	struct cpoold *d = data;
 	struct cpool_kmetrics_snapshot cur = { 0 }, delta = { 0 };
-	uint64_t t0 = thread_cpu_ns();
+	uint64_t t0 = thread_cpu_ns(), w0 = mono_ns(), w1;
+	struct tick_parts parts = { 0 };
 	int r;
 
 	(void)src;
 	(void)events;
 	r = cpool_collector_read(d->collector, &cur);
+	w1 = mono_ns();
+	parts.read_ns = w1 - w0;
+	log_walks_once(d);
 	if (r) {
 		log_warn("read the kernel metrics: %s", strerror(-r));
-		count_tick_cost(d, t0);
+		count_tick_cost(d, t0, &parts);
 		return;
 	}
 	if (d->have_last && cpool_kmetrics_diff(&d->last, &cur, &delta) == 0) {
@@ -357,7 +403,7 @@ static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
 		d->window = delta;
 		if (d->export)
 			prune_totals(d);
-		fold(d, &d->window);
+		fold(d, &d->window, &parts.store_ns);
 		/* Policies that read measurements may now decide differently. */
 		if (d->policy.place >= CPOOL_PLACE_LEAST_LOADED || d->policy.admit_p99_us)
 			sched_kick(d);
@@ -367,7 +413,12 @@ static void on_tick(struct cpool_evsource *src, uint32_t events, void *data)
 	d->have_last = true;
 	if (d->export)
 		note_stall_window(d);
-	count_tick_cost(d, t0);
+	/* The fold's time less the samples it queued or wrote, which count as store. */
+	w0 = mono_ns();
+	parts.fold_ns = w0 - w1 - parts.store_ns;
+	share_flush_due(d);
+	parts.store_ns += mono_ns() - w0;
+	count_tick_cost(d, t0, &parts);
 }
 
 int metrics_init(struct cpoold *d)
@@ -385,6 +436,13 @@ int metrics_init(struct cpoold *d)
 		.idle_from_switches = true,
 		/* Who preempted whom: nothing here reads it, and it costs every switch. */
 		.no_preemptors = true,
+		/*
+		 * Nothing here reads cpu.stat or cpu.pressure from the snapshot:
+		 * run time comes from the map, a job's CPU time from its leaf's
+		 * cpu.stat once, at its end (attach.c).  The degraded mode still
+		 * reads them under the pool's root, for its run time.
+		 */
+		.no_cgroup_files = true,
 		.stat_subtree = d->pool.root
 	};
 	struct cpool_evsource *tick;
@@ -401,6 +459,7 @@ int metrics_init(struct cpoold *d)
 	d->export = calloc(1, sizeof(*d->export));
 	if (!d->export)
 		return -ENOMEM;
+	log_walks_once(d);
 	/* A port in use is reported and the daemon runs on: scheduling matters more. */
 	http_start(d, d->cfg.metrics_listen);
 	r = cpool_evloop_add_timer(d->loop, METRICS_INTERVAL_NS, METRICS_INTERVAL_NS, on_tick, d,

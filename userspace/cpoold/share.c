@@ -4,8 +4,11 @@
  * measures it every interval, is charged to the job's uid
  * (include/cpool/fairshare.h); before each scheduling round every queued
  * job gets its user's factor.  The table is kept in the store as one
- * setting, written after each interval that charged something, so usage
- * survives a restart (a crash loses at most the last interval's).
+ * setting, written at most every SHARE_STORE_US when something was
+ * charged, and at exit, so usage survives a restart; a crash loses at most
+ * the last 10 s of usage (never a job: jobs are stored on their own).
+ * Writing it every 1 s tick was a SQLite commit per second for a figure
+ * that decays over days.
  * Usage is on the wall clock: it must decay across the daemon's downtime.
  */
 #include <stdlib.h>
@@ -14,6 +17,8 @@
 #include "cpool/fairshare.h"
 
 #define SHARE_SETTING "fairshare.usage"
+/* How often the usage is stored while it changes. */
+#define SHARE_STORE_US (10 * 1000000LL)
 /* Users whose usage decayed below this, with no live job, are forgotten. */
 #define SHARE_FLOOR_S 1e-3
 
@@ -64,6 +69,8 @@ void share_flush(struct cpoold *d)
 
 	if (!d->fs_dirty)
 		return;
+	/* A failing store is tried again at the next due time, not at every tick. */
+	d->fs_stored_us = now_us();
 	cpool_fairshare_prune(&d->fs, share_now(), SHARE_FLOOR_S, has_live_job, d);
 	text = cpool_fairshare_save(&d->fs);
 	if (!text || cpool_store_setting_put(d->store, SHARE_SETTING, text))
@@ -72,6 +79,12 @@ void share_flush(struct cpoold *d)
 	else
 		d->fs_dirty = false;
 	free(text);
+}
+
+void share_flush_due(struct cpoold *d)
+{
+	if (d->fs_dirty && now_us() - d->fs_stored_us >= SHARE_STORE_US)
+		share_flush(d);
 }
 
 void share_set_factors(struct cpoold *d, struct cpool_pjob *const *queued, size_t n)

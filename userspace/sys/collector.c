@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "cpool/bpf_metrics.h"
+#include "cpool/cgroup_ids.h"
 #include "cpool/collector.h"
 #include "cpool/cpuset.h"
 #include "cpool/skel/metrics.skel.h"
@@ -48,15 +49,23 @@ struct cpool_collector {
 	uint32_t max_cgroups;
 	char reason[CPOOL_KMETRICS_REASON_MAX];
 	char *cgroup_root;
-	/* id -> path, sorted by id; rebuilt when an unknown id shows up */
+	size_t root_len; /* of cgroup_root, without a trailing '/' */
+	/* The map's ids and their paths, resolved by handle or by a walk. */
+	struct cpool_cgid_table ids;
+	/*
+	 * The mount for open_by_handle_at(); -1 when the ids are resolved by
+	 * walking the tree instead (why in walk_reason).
+	 */
+	int mount_fd;
+	char walk_reason[160];
+	struct cpool_collector_ids id_stats;
+	/* The last walk's id -> path, sorted by id (degraded mode, and the fallback). */
 	struct cgroup_name *names;
 	size_t nnames;
 	bool rescanned; /* during the current read */
 	bool walked; /* a rescan during the current read succeeded */
+	bool no_cgroup_files; /* BPF mode reads no cpu.stat / cpu.pressure */
 	char *stat_subtree; /* "/cpool": cgroup files read only here; NULL: everywhere */
-	/* ids in the map whose cgroup a rescan did not find, and since when */
-	struct missing_cgroup *missing;
-	size_t nmissing;
 	/* per possible CPU: the counters last shown, kept monotonic (show_monotonic()) */
 	struct cpool_kmetrics_cpu *shown;
 	/*
@@ -72,6 +81,14 @@ struct cpool_collector {
 	__u64 *slot_ids;
 	__u32 *slot_of;
 	void *cg_vals;
+	/*
+	 * Batched reads of cgroup_stats: per slot, the id holding it (0: none)
+	 * during a read; the keys and values of one batch of slots.
+	 */
+	__u64 *slot_owner;
+	__u32 *batch_keys;
+	void *batch_vals;
+	__u32 batch_slots; /* slots per batch; 0: no batch ops (per-slot reads) */
 };
 
 /* /proc/PID/schedstat of the task a CPU was running at the last read. */
@@ -94,18 +111,12 @@ struct cgroup_files {
  */
 #define CG_FILES_MAX 128
 
-struct missing_cgroup {
-	uint64_t id;
-	uint64_t since_ns;
-};
-
 /*
- * A cgroup id still unknown to rescans this long after the first miss is
- * gone (ids are never reused): its slot is released, or every read
- * would walk the whole cgroup tree again for it.  Two rescans at least
- * this far apart: one that raced the cgroup's mkdir cannot drop it.
+ * Walks that must miss an id before it counts as gone: two, at least the
+ * first back-off (1 s) apart, so that a walk that raced the cgroup's
+ * mkdir cannot drop it.  (By handle, the kernel's answer is final.)
  */
-#define MISSING_DROP_NS 1000000000ULL
+#define WALK_MISSES_GONE 2
 
 /* libbpf's last warning, to explain a failed load in one line. */
 static char libbpf_last_msg[200];
@@ -333,6 +344,11 @@ static int load_bpf(struct cpool_collector *c, const struct cpool_collector_opts
 	return err;
 }
 
+static void open_handles(struct cpool_collector *c, bool walk_requested);
+
+#define CG_BATCH_BYTES (256 * 1024)
+#define CG_BATCH_GAP 4
+
 static int alloc_read_buffers(struct cpool_collector *c)
 {
 	size_t n = (size_t)c->ncpus_possible;
@@ -341,7 +357,17 @@ static int alloc_read_buffers(struct cpool_collector *c)
 	c->slot_ids = calloc(c->max_cgroups, sizeof(*c->slot_ids));
 	c->slot_of = calloc(c->max_cgroups, sizeof(*c->slot_of));
 	c->cg_vals = calloc(n, sizeof(struct cpool_bpf_cgroup));
-	if (!c->task_files || !c->slot_ids || !c->slot_of || !c->cg_vals)
+	/* Batches of at most 256 KiB of values: a few of them cover the map. */
+	c->batch_slots = (__u32)(CG_BATCH_BYTES / (n * sizeof(struct cpool_bpf_cgroup)));
+	if (c->batch_slots < 1)
+		c->batch_slots = 1;
+	if (c->batch_slots > c->max_cgroups)
+		c->batch_slots = c->max_cgroups;
+	c->slot_owner = calloc(c->max_cgroups, sizeof(*c->slot_owner));
+	c->batch_keys = calloc(c->batch_slots, sizeof(*c->batch_keys));
+	c->batch_vals = calloc((size_t)c->batch_slots * n, sizeof(struct cpool_bpf_cgroup));
+	if (!c->task_files || !c->slot_ids || !c->slot_of || !c->cg_vals || !c->slot_owner ||
+	    !c->batch_keys || !c->batch_vals)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		c->task_files[i].fd = -1;
@@ -369,6 +395,12 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 			snprintf(c->stat_subtree, n + 2, "/%s",
 				 o->stat_subtree + strspn(o->stat_subtree, "/"));
 	}
+	c->no_cgroup_files = o->no_cgroup_files;
+	if (c->cgroup_root) {
+		c->root_len = strlen(c->cgroup_root);
+		while (c->root_len > 1 && c->cgroup_root[c->root_len - 1] == '/')
+			c->root_len--;
+	}
 	if ((o->cgroup_root && !c->cgroup_root) || (o->stat_subtree && !c->stat_subtree)) {
 		free(c->cgroup_root);
 		free(c);
@@ -389,6 +421,7 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 	} else {
 		load_bpf(c, o);
 	}
+	open_handles(c, o->resolve_by_walk);
 	if (c->skel && alloc_read_buffers(c)) {
 		cpool_collector_close(c);
 		return -ENOMEM;
@@ -419,9 +452,14 @@ void cpool_collector_close(struct cpool_collector *c)
 	free(c->slot_ids);
 	free(c->slot_of);
 	free(c->cg_vals);
+	free(c->slot_owner);
+	free(c->batch_keys);
+	free(c->batch_vals);
 	free(c->cgroup_root);
 	free(c->stat_subtree);
-	free(c->missing);
+	cpool_cgid_table_free(&c->ids);
+	if (c->mount_fd >= 0)
+		close(c->mount_fd);
 	free(c->shown);
 	free(c);
 }
@@ -520,6 +558,7 @@ static int rescan_cgroups(struct cpool_collector *c)
 	free_names(c->names, c->nnames);
 	c->names = walk.names;
 	c->nnames = walk.n;
+	c->id_stats.walks++;
 	return 0;
 }
 
@@ -533,17 +572,209 @@ static const char *lookup_name(const struct cpool_collector *c, uint64_t id)
 	return hit ? hit->path : NULL;
 }
 
+/* The kernel's handle type for kernfs nodes: the 64-bit node id is the whole handle. */
+#define CPOOL_FILEID_KERNFS 0xfe
+
+/*
+ * The path of cgroup @id by its file handle: a cgroup's id is its kernfs
+ * node id, which is its handle (the kernel's kernfs_encode_fh()), so one
+ * open_by_handle_at() and a readlink of the fd answer what a walk of the
+ * whole tree would.  0 and the path relative to the mount in @rel, or a
+ * negative errno: -ESTALE or -ENOENT when the cgroup is gone.
+ */
+static int path_by_handle(const struct cpool_collector *c, uint64_t id, char *rel, size_t size)
+{
+	_Alignas(struct file_handle) char buf[sizeof(struct file_handle) + sizeof(id)];
+	struct file_handle *fh = (struct file_handle *)buf;
+	char link[64], abs[PATH_MAX];
+	ssize_t n;
+	int fd, err = 0;
+
+	fh->handle_bytes = sizeof(id);
+	fh->handle_type = CPOOL_FILEID_KERNFS;
+	memcpy(fh->f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(c->mount_fd, fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, abs, sizeof(abs) - 1);
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	if (n < 0)
+		return err;
+	abs[n] = '\0';
+	/* Removed between the open and the readlink. */
+	if (n > 10 && strcmp(abs + n - 10, " (deleted)") == 0)
+		return -ESTALE;
+	if (strncmp(abs, c->cgroup_root, c->root_len) != 0 ||
+	    (abs[c->root_len] != '/' && abs[c->root_len] != '\0'))
+		return -EXDEV; /* not under the mount as this process sees it */
+	snprintf(rel, size, "%s", abs[c->root_len] ? abs + c->root_len : "/");
+	return 0;
+}
+
+static void release_cgroup_slot(struct cpool_collector *c, uint64_t id);
+
+/* @id's cgroup is gone (ids are never reused): its entry and its map slot go too. */
+static void forget_gone(struct cpool_collector *c, uint64_t id)
+{
+	c->id_stats.stale++;
+	cpool_cgid_remove(&c->ids, id);
+	if (c->skel)
+		release_cgroup_slot(c, id);
+}
+
+/* Handles cannot be used: ids are resolved by walking the tree from now on. */
+static void fall_back_to_walks(struct cpool_collector *c, const char *why, int err)
+{
+	snprintf(c->walk_reason, sizeof(c->walk_reason), "%s: %s%s", why, strerror(-err),
+		 err == -EPERM ? " (needs CAP_DAC_READ_SEARCH)" : "");
+	if (c->mount_fd >= 0)
+		close(c->mount_fd);
+	c->mount_fd = -1;
+}
+
+/* Errors that say handles do not work here at all, rather than for this id. */
+static bool handles_refused(int err)
+{
+	return err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -ENOSYS ||
+	       err == -EINVAL;
+}
+
+/*
+ * @e found at @rel: a first resolution is counted, and its existence check
+ * is due at the next idle read; a confirmed one is checked again later.
+ */
+static struct cpool_cgid *found_at(struct cpool_collector *c, struct cpool_cgid *e, const char *rel,
+				   uint64_t now, uint64_t *counter)
+{
+	bool known = e->path != NULL;
+
+	if (!known)
+		(*counter)++;
+	if ((!known || strcmp(e->path, rel) != 0) && cpool_cgid_set_path(e, rel))
+		return e; /* out of memory: tried again at the next read */
+	e->misses = 0;
+	if (known)
+		cpool_backoff_failed(&e->retry, now);
+	return e;
+}
+
+/*
+ * One try to resolve @id, or to confirm that its cgroup still exists.
+ * Its entry afterwards; NULL when the cgroup is gone.  A failure that is
+ * not an answer waits its back-off (1, 2, 4 .. 64 s) before the next try.
+ */
+static struct cpool_cgid *resolve_id(struct cpool_collector *c, uint64_t id, uint64_t now)
+{
+	struct cpool_cgid *e = cpool_cgid_find(&c->ids, id);
+	char rel[PATH_MAX];
+	const char *walked;
+	int err;
+
+	if (!e)
+		return NULL;
+	if (c->mount_fd >= 0) {
+		err = path_by_handle(c, id, rel, sizeof(rel));
+		if (!err)
+			return found_at(c, e, rel, now, &c->id_stats.by_handle);
+		if (err == -ESTALE || err == -ENOENT) {
+			forget_gone(c, id);
+			return NULL;
+		}
+		if (!handles_refused(err)) {
+			cpool_backoff_failed(&e->retry, now);
+			return e;
+		}
+		fall_back_to_walks(c, "open_by_handle_at on the cgroup2 mount", err);
+	}
+	/*
+	 * A new id is looked for in the last walk first (ids are never reused,
+	 * so what it found is still that id's), then in a new one; a known id
+	 * is checked only against a walk of this read.  At most one walk per
+	 * read, shared by every id due in it.
+	 */
+	walked = !e->path || c->walked ? lookup_name(c, id) : NULL;
+	if (!walked && !c->rescanned) {
+		c->rescanned = true;
+		c->walked = rescan_cgroups(c) == 0;
+		walked = c->walked ? lookup_name(c, id) : NULL;
+	}
+	if (!walked && !c->walked) {
+		cpool_backoff_failed(&e->retry, now);
+		return e;
+	}
+	if (walked)
+		return found_at(c, e, walked, now, &c->id_stats.by_walk);
+	if (++e->misses >= WALK_MISSES_GONE) {
+		forget_gone(c, id);
+		return NULL;
+	}
+	cpool_backoff_failed(&e->retry, now);
+	return e;
+}
+
 const char *cpool_collector_cgroup_path(struct cpool_collector *c, uint64_t id)
 {
-	const char *p = lookup_name(c, id);
+	struct cpool_cgid *e = cpool_cgid_find(&c->ids, id);
+	uint64_t now;
 
-	if (p || c->rescanned)
-		return p;
-	c->rescanned = true;
-	if (rescan_cgroups(c))
+	if (e && e->path)
+		return e->path;
+	if (!c->cgroup_root || (!e && !(e = cpool_cgid_add(&c->ids, id))))
 		return NULL;
-	c->walked = true;
-	return lookup_name(c, id);
+	now = monotonic_ns();
+	if (!cpool_backoff_due(&e->retry, now))
+		return NULL;
+	/* Outside a read: each call may walk (the back-off still spaces an id's). */
+	c->rescanned = c->walked = false;
+	e = resolve_id(c, id, now);
+	return e ? e->path : NULL;
+}
+
+void cpool_collector_id_stats(const struct cpool_collector *c, struct cpool_collector_ids *out)
+{
+	*out = c->id_stats;
+	out->known = c->ids.n;
+	out->pending = cpool_cgid_unresolved(&c->ids);
+	out->walk_reason = c->mount_fd >= 0 ? NULL : c->walk_reason;
+}
+
+/*
+ * Opens the mount for handles and proves they work on the mount's own
+ * root, so that a kernel which cannot decode them is told from a cgroup
+ * that is gone; otherwise ids are resolved by walks, and why is kept.
+ */
+static void open_handles(struct cpool_collector *c, bool walk_requested)
+{
+	char rel[8];
+	struct stat st;
+	int err;
+
+	c->mount_fd = -1;
+	if (!c->cgroup_root) {
+		snprintf(c->walk_reason, sizeof(c->walk_reason), "no cgroup2 mount");
+		return;
+	}
+	if (walk_requested) {
+		snprintf(c->walk_reason, sizeof(c->walk_reason), "walks requested");
+		return;
+	}
+	c->mount_fd = open(c->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->mount_fd < 0) {
+		fall_back_to_walks(c, c->cgroup_root, -errno);
+		return;
+	}
+	if (fstat(c->mount_fd, &st)) {
+		fall_back_to_walks(c, c->cgroup_root, -errno);
+		return;
+	}
+	err = path_by_handle(c, (uint64_t)st.st_ino, rel, sizeof(rel));
+	if (!err && strcmp(rel, "/") != 0)
+		err = -EXDEV;
+	if (err)
+		fall_back_to_walks(c, "open_by_handle_at on the cgroup2 mount's root", err);
 }
 
 /* ---- cgroup files ---------------------------------------------------------- */
@@ -775,6 +1006,100 @@ static size_t read_cgroup_slots(struct cpool_collector *c)
 	return n;
 }
 
+/* One cgroup's per-CPU copies, as counted since @key got the slot, into the snapshot. */
+static int add_cgroup_counts(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s,
+			     size_t *cap, __u64 key, const struct cpool_bpf_cgroup *vals)
+{
+	struct cpool_kmetrics_cgroup *cg = add_cgroup(s, cap, key);
+
+	if (!cg)
+		return -ENOMEM;
+	for (int i = 0; i < c->ncpus_possible; i++) {
+		const struct cpool_bpf_cgroup *v = &vals[i];
+
+		/* A CPU that has not counted for this cgroup since it got the slot. */
+		if (v->id != key)
+			continue;
+		cg->run_ns += v->run_ns;
+		cg->scheduled += v->scheduled;
+		cg->preempted += v->preempted;
+		cg->rqlat_count += v->rqlat_count;
+		cg->rqlat_sum_ns += v->rqlat_sum_ns;
+		for (int k = 0; k < CPOOL_BPF_HIST_SLOTS; k++)
+			cg->rqlat_hist[k] += v->rqlat_hist[k];
+	}
+	return 0;
+}
+
+/*
+ * The slots in use, read in batches of consecutive slots (one system call
+ * per batch, not per cgroup: a thousand cgroups were a thousand calls per
+ * tick).  -EOPNOTSUPP when the kernel has no batch ops for arrays (before
+ * 5.6) and nothing was read.
+ */
+static int read_bpf_cgroups_batched(struct cpool_collector *c, size_t nslots,
+				    struct cpool_kmetrics_snapshot *s, size_t *cap)
+{
+	int fd = bpf_map__fd(c->skel->maps.cgroup_stats);
+	size_t stride = (size_t)c->ncpus_possible;
+	const struct cpool_bpf_cgroup *vals = c->batch_vals;
+	__u32 start = 0, last, prev, next;
+	bool first = true;
+	int err = 0;
+
+	for (size_t n = 0; n < nslots; n++)
+		if (c->slot_of[n] < c->max_cgroups)
+			c->slot_owner[c->slot_of[n]] = c->slot_ids[n]; /* 0: gone, skipped */
+	while (!err && start < c->max_cgroups) {
+		__u32 count;
+		int r;
+
+		while (start < c->max_cgroups && !c->slot_owner[start])
+			start++;
+		if (start == c->max_cgroups)
+			break;
+		/*
+		 * A cluster of used slots, gaps of at most CG_BATCH_GAP unused
+		 * ones: every slot in a batch is copied, used or not, and
+		 * freed slots return to the back of the queue, so after a
+		 * while the used ones are spread over the whole map.
+		 */
+		last = start;
+		for (__u32 k = start + 1;
+		     k < c->max_cgroups && k - start < c->batch_slots && k - last <= CG_BATCH_GAP;
+		     k++)
+			if (c->slot_owner[k])
+				last = k;
+		count = last - start + 1;
+		/* An array's batch starts after the key given: the slot before. */
+		prev = start - 1;
+		r = bpf_map_lookup_batch(fd, start ? &prev : NULL, &next, c->batch_keys,
+					 c->batch_vals, &count, NULL);
+		if (r && errno != ENOENT) {
+			if (first && (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP))
+				err = -EOPNOTSUPP;
+			else
+				err = -errno;
+			break;
+		}
+		first = false;
+		for (__u32 k = 0; k < count && !err; k++) {
+			__u32 slot = c->batch_keys[k];
+
+			if (slot < c->max_cgroups && c->slot_owner[slot])
+				err = add_cgroup_counts(c, s, cap, c->slot_owner[slot],
+							&vals[k * stride]);
+		}
+		if (!count || r)
+			break;
+		start = c->batch_keys[count - 1] + 1;
+	}
+	for (size_t n = 0; n < nslots; n++)
+		if (c->slot_of[n] < c->max_cgroups)
+			c->slot_owner[c->slot_of[n]] = 0;
+	return err;
+}
+
 static int read_bpf_cgroups(struct cpool_collector *c, size_t nslots,
 			    struct cpool_kmetrics_snapshot *s, size_t *cap)
 {
@@ -782,31 +1107,17 @@ static int read_bpf_cgroups(struct cpool_collector *c, size_t nslots,
 	struct cpool_bpf_cgroup *vals = c->cg_vals;
 	int err = 0;
 
-	for (size_t n = 0; n < nslots; n++) {
-		__u64 key = c->slot_ids[n];
-		struct cpool_kmetrics_cgroup *cg;
-
-		if (bpf_map_lookup_elem(fd, &c->slot_of[n], vals))
+	if (c->batch_slots) {
+		err = read_bpf_cgroups_batched(c, nslots, s, cap);
+		if (err != -EOPNOTSUPP)
+			return err;
+		c->batch_slots = 0; /* this kernel has none: per slot from now on */
+		err = 0;
+	}
+	for (size_t n = 0; n < nslots && !err; n++) {
+		if (!c->slot_ids[n] || bpf_map_lookup_elem(fd, &c->slot_of[n], vals))
 			continue;
-		cg = add_cgroup(s, cap, key);
-		if (!cg) {
-			err = -ENOMEM;
-			break;
-		}
-		for (int i = 0; i < c->ncpus_possible; i++) {
-			const struct cpool_bpf_cgroup *v = &vals[i];
-
-			/* A CPU that has not counted for this cgroup since it got the slot. */
-			if (v->id != key)
-				continue;
-			cg->run_ns += v->run_ns;
-			cg->scheduled += v->scheduled;
-			cg->preempted += v->preempted;
-			cg->rqlat_count += v->rqlat_count;
-			cg->rqlat_sum_ns += v->rqlat_sum_ns;
-			for (int k = 0; k < CPOOL_BPF_HIST_SLOTS; k++)
-				cg->rqlat_hist[k] += v->rqlat_hist[k];
-		}
+		err = add_cgroup_counts(c, s, cap, c->slot_ids[n], vals);
 	}
 	return err;
 }
@@ -887,41 +1198,58 @@ static bool in_stat_subtree(const struct cpool_collector *c, const char *rel)
 	return rel && strncmp(rel, c->stat_subtree, n) == 0 && (rel[n] == '\0' || rel[n] == '/');
 }
 
-/* Releases the slots of ids missing from two rescans MISSING_DROP_NS apart. */
-static void drop_missing_cgroups(struct cpool_collector *c, const struct cpool_kmetrics_snapshot *s)
+/*
+ * Marks the map's ids seen and resolves those not known yet that are due,
+ * before the counters are read: resolving is the slow part, and it must not
+ * fall between the counters and what is read beside them.
+ */
+static void resolve_slots(struct cpool_collector *c, size_t nslots, uint64_t now)
 {
-	struct missing_cgroup *now_missing = NULL;
-	size_t n = 0;
+	for (size_t k = 0; k < nslots; k++) {
+		struct cpool_cgid *e = cpool_cgid_add(&c->ids, c->slot_ids[k]);
 
-	if (!c->walked)
-		return; /* no walk this read: a miss proves nothing */
-	for (size_t i = 0; i < s->ncgroups; i++)
-		n += !s->cgroups[i].path;
-	if (n && !(now_missing = calloc(n, sizeof(*now_missing))))
-		return;
-	n = 0;
-	for (size_t i = 0; i < s->ncgroups; i++) {
-		uint64_t id = s->cgroups[i].id, since = s->time_ns;
-
-		if (s->cgroups[i].path)
+		if (!e)
 			continue;
-		for (size_t k = 0; k < c->nmissing; k++)
-			if (c->missing[k].id == id)
-				since = c->missing[k].since_ns;
-		if (s->time_ns - since >= MISSING_DROP_NS)
-			release_cgroup_slot(c, id);
-		else
-			now_missing[n++] = (struct missing_cgroup){ id, since };
+		e->seen = true;
+		/* Gone: its slot was just freed; its counters are not read (id 0). */
+		if (!e->path && c->cgroup_root && cpool_backoff_due(&e->retry, now) &&
+		    !resolve_id(c, c->slot_ids[k], now))
+			c->slot_ids[k] = 0;
 	}
-	free(c->missing);
-	c->missing = now_missing;
-	c->nmissing = n;
 }
 
-static void warm_path_cache(struct cpool_collector *c, size_t nslots)
+/*
+ * The path of @cg, checking that a cgroup whose tasks were not switched
+ * in since the last read still exists (its back-off spaces the checks of
+ * one that stays idle), so that a removed cgroup's slot returns to the
+ * map within a read or two of its last run.  By walk, the check waits for
+ * a walk that new ids make anyway.  NULL when unknown or gone.
+ */
+static const char *snapshot_path(struct cpool_collector *c, const struct cpool_kmetrics_cgroup *cg,
+				 uint64_t now)
 {
-	for (size_t k = 0; k < nslots; k++)
-		cpool_collector_cgroup_path(c, c->slot_ids[k]);
+	struct cpool_cgid *e = cpool_cgid_find(&c->ids, cg->id);
+
+	if (!c->cgroup_root)
+		return NULL;
+	if (!e) {
+		/* Running on a CPU without a slot (the map is full). */
+		if (!(e = cpool_cgid_add(&c->ids, cg->id)))
+			return NULL;
+		e->seen = true;
+	}
+	if (!e->path) {
+		if (cpool_backoff_due(&e->retry, now))
+			e = resolve_id(c, cg->id, now);
+		return e ? e->path : NULL;
+	}
+	if (e->activity != cg->scheduled) {
+		e->activity = cg->scheduled;
+		cpool_backoff_reset(&e->retry);
+	} else if (cpool_backoff_due(&e->retry, now) && (c->mount_fd >= 0 || c->walked)) {
+		e = resolve_id(c, cg->id, now);
+	}
+	return e ? e->path : NULL;
 }
 
 /*
@@ -1056,15 +1384,12 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 {
 	struct cpool_bpf_cpu *vals;
 	size_t cap = 0, nslots;
+	uint64_t now;
 	int err;
 
-	/*
-	 * Resolve new ids first: a rescan of the cgroup tree is slow, and it
-	 * must not fall between the counters and the cgroup files read beside
-	 * them, or the two would cover different windows.
-	 */
 	nslots = read_cgroup_slots(c);
-	warm_path_cache(c, nslots);
+	now = monotonic_ns();
+	resolve_slots(c, nslots, now);
 	/* Cgroups before CPUs: time charged after this read shows as in-flight below. */
 	err = read_bpf_cgroups(c, nslots, s, &cap);
 	/* Nothing to read when the program does not count them (cpoold has no use for them). */
@@ -1092,15 +1417,15 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 	free(vals);
 
 	for (size_t i = 0; i < s->ncgroups; i++) {
-		const char *p = cpool_collector_cgroup_path(c, s->cgroups[i].id);
+		const char *p = snapshot_path(c, &s->cgroups[i], now);
 
 		if (p && !(s->cgroups[i].path = strdup(p)))
 			return -ENOMEM;
-		if (in_stat_subtree(c, p))
+		if (!c->no_cgroup_files && in_stat_subtree(c, p))
 			read_cgstat(c, s->cgroups[i].id, p, &s->cgroups[i].stat);
 	}
 	cgroup_files_sweep(c);
-	drop_missing_cgroups(c, s);
+	cpool_cgid_sweep(&c->ids);
 	prune_dead_cgroups(c, s);
 	return 0;
 }
