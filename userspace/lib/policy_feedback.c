@@ -294,7 +294,13 @@ static int expire(struct fb *f)
 	int ret = 0;
 
 	if (n > 32) {
-		qsort(order, n, sizeof(*order), by_slice);
+		size_t a = 1;
+
+		/* A caller that keeps running[] in quantum-end order has them sorted already. */
+		while (a < n && by_slice(&order[a - 1], &order[a]) < 0)
+			a++;
+		if (a < n)
+			qsort(order, n, sizeof(*order), by_slice);
 	} else {
 		/* A few expire at once, usually: insertion sort, no allocation. */
 		for (size_t a = 1; a < n; a++) {
@@ -481,6 +487,9 @@ static int note_running_rr(struct fb *f)
 
 			if (t < edge)
 				edge = t;
+			/* In quantum-end order: the rest end later still. */
+			if (s->running_by_service)
+				break;
 			continue;
 		}
 		f->level[r] = 0;
@@ -491,6 +500,23 @@ static int note_running_rr(struct fb *f)
 	}
 	f->edge_last = edge;
 	return 0;
+}
+
+bool cpool_policy_running_by_service(const struct cpool_policy *p)
+{
+	return p->sched == CPOOL_SCHED_RR && p->quantum_us > 0;
+}
+
+/* rr's quantum edges, as note_running_rr() finds them. */
+int64_t cpool_policy_quantum_end(const struct cpool_policy *p, const struct cpool_pjob *j,
+				 int64_t now_us)
+{
+	int64_t q = p->quantum_us, used = j->level_used_us + (now_us - j->slice_start_us);
+
+	if (used < q)
+		return now_us + (q - used);
+	used = rem(used, q);
+	return used ? now_us + (q - used) : now_us;
 }
 
 int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s,

@@ -24,7 +24,8 @@ struct sjob {
 	/* Preempted in this decision round, its heap entry not yet reused or removed. */
 	bool pending;
 	size_t pend_pos;
-	size_t run_pos;
+	size_t run_pos; /* in rbuf */
+	int64_t quantum_end_us; /* by_service: its key in running[] */
 	int64_t charged_us; /* fairshare: work already charged to its user */
 	size_t user_slot; /* fairshare: its user's index in sim.uids */
 	int state;
@@ -40,13 +41,15 @@ struct svs {
 	int64_t rq_p99_us;
 };
 
+struct heap_ent;
+
 struct sim {
 	const struct cpool_sim_config *cfg;
 	struct sjob *j;
 	size_t n;
 	struct sjob **arrivals; /* by (submit, index) */
 	size_t next_arrival;
-	struct sjob **heap; /* running jobs by (end, index) */
+	struct heap_ent *heap; /* running jobs by (end, index) */
 	size_t n_heap;
 	/*
 	 * Jobs preempted in the current round keep their heap entry until a
@@ -63,8 +66,18 @@ struct sim {
 	 */
 	struct cpool_pjob **qbuf, **queue;
 	size_t qcap, qhead, n_queue;
-	struct cpool_pjob **running;
-	size_t n_running;
+	/*
+	 * running[0..n_running) is a window at rhead into rbuf.  Under a
+	 * policy that decides by service (rr), it is kept in quantum-end
+	 * order (quantum_end_us), so the policy reads a prefix of it and not
+	 * every running job at every event: starts go to the tail (their
+	 * quantum ends last), jobs whose quantum ended and that kept running
+	 * move from the head to the tail.  Otherwise removal swaps the last
+	 * job in.
+	 */
+	struct cpool_pjob **rbuf, **running;
+	size_t rcap, rhead, n_running;
+	bool by_service;
 	struct svs *vs;
 	struct cpool_vs_state *vstate;
 	struct cpool_decision *dec;
@@ -111,65 +124,64 @@ struct sim {
 	double *user_factor;
 };
 
-/* ---- completion heap, indexed so a preempted job's completion can be removed ---- */
+/*
+ * ---- completion heap, indexed so a preempted job's completion can be removed ----
+ * Its keys are copied into the entries: sifting compares them without a
+ * load from the job (100k jobs do not fit in a cache; the heap does).
+ */
 
-static bool heap_before(const struct sjob *a, const struct sjob *b)
+struct heap_ent {
+	int64_t end_us;
+	size_t index;
+	struct sjob *j;
+};
+
+static bool heap_before(const struct heap_ent *a, const struct heap_ent *b)
 {
 	if (a->end_us != b->end_us)
 		return a->end_us < b->end_us;
 	return a->index < b->index;
 }
 
-static void heap_set(struct sim *s, size_t i, struct sjob *j)
+static void heap_set(struct sim *s, size_t i, const struct heap_ent *e)
 {
-	s->heap[i] = j;
-	j->heap_pos = i;
+	s->heap[i] = *e;
+	e->j->heap_pos = i;
 }
 
-static void heap_up(struct sim *s, size_t i)
+/* Entry @i now holds @j, whose key may be anywhere: sift it into place. */
+static void heap_place(struct sim *s, size_t i, struct sjob *j)
 {
-	struct sjob *j = s->heap[i];
+	struct heap_ent e = { j->end_us, j->index, j };
 
-	while (i > 0 && heap_before(j, s->heap[(i - 1) / 2])) {
-		heap_set(s, i, s->heap[(i - 1) / 2]);
+	while (i > 0 && heap_before(&e, &s->heap[(i - 1) / 2])) {
+		heap_set(s, i, &s->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
-	heap_set(s, i, j);
-}
-
-static void heap_down(struct sim *s, size_t i)
-{
-	struct sjob *j = s->heap[i];
-
 	for (;;) {
 		size_t c = 2 * i + 1;
 
 		if (c >= s->n_heap)
 			break;
-		if (c + 1 < s->n_heap && heap_before(s->heap[c + 1], s->heap[c]))
+		if (c + 1 < s->n_heap && heap_before(&s->heap[c + 1], &s->heap[c]))
 			c++;
-		if (!heap_before(s->heap[c], j))
+		if (!heap_before(&s->heap[c], &e))
 			break;
-		heap_set(s, i, s->heap[c]);
+		heap_set(s, i, &s->heap[c]);
 		i = c;
 	}
-	heap_set(s, i, j);
+	heap_set(s, i, &e);
 }
 
 static void heap_push(struct sim *s, struct sjob *j)
 {
-	s->heap[s->n_heap++] = j;
-	heap_up(s, s->n_heap - 1);
+	heap_place(s, s->n_heap++, j);
 }
 
 /* @j's entry now holds @k (j == k: its key changed). */
 static void heap_replace(struct sim *s, struct sjob *j, struct sjob *k)
 {
-	size_t i = j->heap_pos;
-
-	heap_set(s, i, k);
-	heap_up(s, i);
-	heap_down(s, k->heap_pos);
+	heap_place(s, j->heap_pos, k);
 }
 
 static void pend_take(struct sim *s, struct sjob *j)
@@ -184,13 +196,11 @@ static void pend_take(struct sim *s, struct sjob *j)
 static void heap_remove(struct sim *s, struct sjob *j)
 {
 	size_t i = j->heap_pos;
-	struct sjob *last = s->heap[--s->n_heap];
+	struct sjob *last = s->heap[--s->n_heap].j;
 
 	if (i == s->n_heap)
 		return;
-	heap_set(s, i, last);
-	heap_up(s, i);
-	heap_down(s, last->heap_pos);
+	heap_place(s, i, last);
 }
 
 /* ---- measured state ---- */
@@ -278,12 +288,132 @@ static void enqueue(struct sim *s, struct sjob *j)
 	s->queue[s->n_queue++] = &j->pj;
 }
 
+static void run_set(struct sim *s, size_t pos, struct cpool_pjob *pj)
+{
+	s->rbuf[pos] = pj;
+	((struct sjob *)pj)->run_pos = pos;
+}
+
+static int64_t quantum_end_of(const struct cpool_pjob *pj)
+{
+	return ((const struct sjob *)pj)->quantum_end_us;
+}
+
 static void run_remove(struct sim *s, struct sjob *j)
 {
-	struct cpool_pjob *last = s->running[--s->n_running];
+	size_t pos = j->run_pos, tail = s->rhead + s->n_running - 1;
 
-	s->running[j->run_pos] = last;
-	((struct sjob *)last)->run_pos = j->run_pos;
+	if (!s->by_service) {
+		run_set(s, pos, s->rbuf[tail]);
+	} else if (pos - s->rhead < tail - pos) {
+		/* Preemptions take jobs whose quantum ended, at the head. */
+		for (; pos > s->rhead; pos--)
+			run_set(s, pos, s->rbuf[pos - 1]);
+		s->rhead++;
+		s->running++;
+	} else {
+		for (; pos < tail; pos++)
+			run_set(s, pos, s->rbuf[pos + 1]);
+	}
+	s->n_running--;
+}
+
+/* Room for @m more at the tail: slide the window back (rcap > 2 * n). */
+static void run_room(struct sim *s, size_t m)
+{
+	if (s->rhead + s->n_running + m <= s->rcap)
+		return;
+	for (size_t i = 0; i < s->n_running; i++)
+		run_set(s, i, s->rbuf[s->rhead + i]);
+	s->rhead = 0;
+	s->running = s->rbuf;
+}
+
+/* Into running[], in quantum-end order under by_service. */
+static void run_add(struct sim *s, struct sjob *j)
+{
+	size_t pos;
+
+	run_room(s, 1);
+	pos = s->rhead + s->n_running++;
+	while (s->by_service && pos > s->rhead &&
+	       quantum_end_of(s->rbuf[pos - 1]) > j->quantum_end_us) {
+		run_set(s, pos, s->rbuf[pos - 1]);
+		pos--;
+	}
+	run_set(s, pos, &j->pj);
+}
+
+/* Quantum end, then as the policy sorts those that end together (slice start, seq). */
+static bool quantum_before(const struct cpool_pjob *a, const struct cpool_pjob *b)
+{
+	const struct sjob *x = (const struct sjob *)a, *y = (const struct sjob *)b;
+
+	if (x->quantum_end_us != y->quantum_end_us)
+		return x->quantum_end_us < y->quantum_end_us;
+	if (a->slice_start_us != b->slice_start_us)
+		return a->slice_start_us < b->slice_start_us;
+	return a->seq < b->seq;
+}
+
+static int by_quantum_end(const void *a, const void *b)
+{
+	const struct cpool_pjob *x = *(struct cpool_pjob *const *)a;
+	const struct cpool_pjob *y = *(struct cpool_pjob *const *)b;
+
+	return quantum_before(x, y) ? -1 : quantum_before(y, x);
+}
+
+static void run_sort(struct sim *s, size_t from)
+{
+	struct cpool_pjob **r = s->running + from;
+	size_t n = s->n_running - from;
+
+	if (n > 16) {
+		qsort(r, n, sizeof(*r), by_quantum_end);
+	} else {
+		for (size_t a = 1; a < n; a++) {
+			struct cpool_pjob *x = r[a];
+			size_t b = a;
+
+			for (; b > 0 && quantum_before(x, r[b - 1]); b--)
+				r[b] = r[b - 1];
+			r[b] = x;
+		}
+	}
+	for (size_t i = from; i < s->n_running; i++)
+		((struct sjob *)s->running[i])->run_pos = s->rhead + i;
+}
+
+/*
+ * by_service, before the policy is asked at now: the jobs whose quantum
+ * ended before now (they kept running, or it ended while the policy was
+ * not asked, nobody waiting) are at the head; their quantum's next end is
+ * at or after now, behind the others as a rule: move them to the tail.
+ */
+static void run_reorder(struct sim *s)
+{
+	const struct cpool_policy *p = &s->cfg->policy;
+	size_t m = 0, keep;
+
+	while (m < s->n_running && quantum_end_of(s->running[m]) < s->now)
+		m++;
+	if (!m)
+		return;
+	keep = s->n_running - m;
+	run_room(s, m);
+	for (size_t i = 0; i < m; i++) {
+		struct sjob *j = (struct sjob *)s->running[i];
+
+		j->quantum_end_us = cpool_policy_quantum_end(p, &j->pj, s->now);
+		s->running[s->n_running + i] = &j->pj;
+	}
+	s->rhead += m;
+	s->running += m;
+	run_sort(s, keep);
+	/* Not behind all the others after all (long unseen): sort the whole. */
+	if (keep && m && quantum_end_of(s->running[keep]) < quantum_end_of(s->running[keep - 1]))
+		run_sort(s, 0);
 }
 
 static int64_t done_now(const struct sim *s, const struct sjob *j)
@@ -344,8 +474,9 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		if (s->measure)
 			rq_sample(&s->vs[v], s->now - j->pj.ready_since_us);
 		busy_change(s, v, j->pj.job->cpus);
-		j->run_pos = s->n_running;
-		s->running[s->n_running++] = &j->pj;
+		if (s->by_service)
+			j->quantum_end_us = cpool_policy_quantum_end(&s->cfg->policy, &j->pj, s->now);
+		run_add(s, j);
 		if (j->pending) {
 			pend_take(s, j);
 			heap_replace(s, j, j);
@@ -396,6 +527,9 @@ static int decide(struct sim *s, int64_t *wake)
 	size_t started = 0;
 	int n;
 
+	/* With nobody queued rr reads no running job. */
+	if (s->by_service && s->n_queue)
+		run_reorder(s);
 	for (size_t r = 0; s->refresh_done && r < s->n_running; r++) {
 		struct sjob *j = (struct sjob *)s->running[r];
 
@@ -456,6 +590,7 @@ static int decide(struct sim *s, int64_t *wake)
 		.priority_floor = s->priority_floor,
 		/* Arrivals are queued in (submit, index) order; only a preemption breaks it. */
 		.queued_by_submit = !s->requeued,
+		.running_by_service = s->by_service && s->n_queue,
 	};
 	n = cpool_policy_decide(&s->cfg->policy, &snap, s->dec, s->dec_cap, wake);
 	if (n < 0)
@@ -593,8 +728,9 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	s->pend = malloc((s->n + 1) * sizeof(*s->pend));
 	s->qcap = s->n + 1;
 	s->qbuf = s->queue = malloc(s->qcap * sizeof(*s->queue));
-	s->running = malloc((s->n + 1) * sizeof(*s->running));
-	if (!s->arrivals || !s->heap || !s->pend || !s->qbuf || !s->running)
+	s->rcap = 2 * (s->n + 1);
+	s->rbuf = s->running = malloc(s->rcap * sizeof(*s->running));
+	if (!s->arrivals || !s->heap || !s->pend || !s->qbuf || !s->rbuf)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
 		s->arrivals[i] = &s->j[i];
@@ -615,6 +751,7 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	for (size_t i = 0; i < s->n; i++)
 		if (s->j[i].pj.job->priority < s->priority_floor)
 			s->priority_floor = s->j[i].pj.job->priority;
+	s->by_service = cpool_policy_running_by_service(p);
 	s->refresh_done = s->fair || p->sched == CPOOL_SCHED_SRTF || p->sched == CPOOL_SCHED_EASY;
 	return 0;
 }
@@ -632,15 +769,15 @@ static int loop(struct sim *s, struct cpool_sim_result *res)
 
 		if (s->next_arrival < s->n && s->arrivals[s->next_arrival]->pj.job->submit_us < t)
 			t = s->arrivals[s->next_arrival]->pj.job->submit_us;
-		if (s->n_heap && s->heap[0]->end_us < t)
-			t = s->heap[0]->end_us;
+		if (s->n_heap && s->heap[0].end_us < t)
+			t = s->heap[0].end_us;
 		if (t == CPOOL_NEVER)
 			break;
 		res->busy_cpu_us += (int64_t)s->busy_cpus * (t - s->now);
 		s->now = t;
 		res->events++;
-		while (s->n_heap && s->heap[0]->end_us == t) {
-			struct sjob *j = s->heap[0];
+		while (s->n_heap && s->heap[0].end_us == t) {
+			struct sjob *j = s->heap[0].j;
 
 			heap_remove(s, j);
 			finish(s, j);
@@ -715,7 +852,7 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 	free(s.heap);
 	free(s.pend);
 	free(s.qbuf);
-	free(s.running);
+	free(s.rbuf);
 	free(s.vs);
 	free(s.vstate);
 	free(s.dec);
