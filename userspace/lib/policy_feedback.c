@@ -55,6 +55,13 @@ struct fb {
 	const int64_t *q;
 	int *avail;
 	/*
+	 * The sum of avail: a job needing more fits nowhere, so fill() need
+	 * not ask placement (at an rr quantum edge one job's CPUs are freed,
+	 * the next in line is started there, and the one after it found no
+	 * room, at each of 15M preemptions at load 0.9).
+	 */
+	long free_total;
+	/*
 	 * Queued jobs started by this call: all of queued[0..cursor) and those
 	 * listed in taken[].  With rr the started ones are always a prefix, so
 	 * nothing here grows with the queue.
@@ -214,6 +221,7 @@ static bool someone_waits_at(struct fb *f, int level)
 static int start(struct fb *f, const struct cand *c, int v)
 {
 	f->avail[v] -= c->job->job->cpus;
+	f->free_total -= c->job->job->cpus;
 	if (c->rq) {
 		c->rq->started = true;
 	} else if (c->i == f->cursor) {
@@ -242,9 +250,11 @@ static int fill(struct fb *f)
 	struct cand c;
 
 	while (best_waiting(f, &c)) {
-		int v = cpool_policy_place(f->p, f->s, f->avail, c.job->job->cpus, c.job->job->vs);
-		int ret;
+		int v, ret;
 
+		if (c.job->job->cpus > f->free_total)
+			return 0;
+		v = cpool_policy_place(f->p, f->s, f->avail, c.job->job->cpus, c.job->job->vs);
 		if (v < 0)
 			return 0;
 		ret = start(f, &c, v);
@@ -260,6 +270,7 @@ static void preempt(struct fb *f, size_t r)
 
 	f->gone[r] = true;
 	f->avail[j->vs] += j->job->cpus;
+	f->free_total += j->job->cpus;
 	f->rq[f->n_rq++] = (struct requeued){ .r = r, .level = f->level[r], .used = f->used[r] };
 	policy_emit(f->o, CPOOL_DECIDE_PREEMPT, j, -1, f->level[r], f->used[r]);
 }
@@ -430,7 +441,8 @@ static int64_t next_wake(struct fb *f)
 	if (waiting && f->edge_last < wake)
 		wake = f->edge_last;
 	for (size_t k = 0; k < f->n_expiring; k++)
-		wake = earlier_edge(f, f->order[k].r, waiting, wake);
+		if (!f->gone[f->order[k].r])
+			wake = earlier_edge(f, f->order[k].r, waiting, wake);
 	return wake;
 }
 
@@ -571,8 +583,10 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	f.room = f.level + s->n_running + 1;
 	f.avail = f.room + s->n_vs + 1;
 	f.gone = (bool *)(f.avail + s->n_vs + 1);
-	for (int v = 0; v < s->n_vs; v++)
+	for (int v = 0; v < s->n_vs; v++) {
 		f.avail[v] = s->vs[v].free_cpus;
+		f.free_total += s->vs[v].free_cpus;
+	}
 	/* (mlfq with one level of quantum 0 is FCFS: the general path.) */
 	rr_like = f.levels == 1 && f.q[0] > 0;
 	if (rr_like) {

@@ -23,6 +23,7 @@ struct sjob {
 	size_t heap_pos;
 	/* Preempted in this decision round, its heap entry not yet reused or removed. */
 	bool pending;
+	bool in_heap;
 	size_t pend_pos;
 	size_t run_pos; /* in rbuf */
 	int64_t quantum_end_us; /* by_service: its key in running[] */
@@ -78,6 +79,14 @@ struct sim {
 	struct cpool_pjob **rbuf, **running;
 	size_t rcap, rhead, n_running;
 	bool by_service;
+	/*
+	 * by_service: running jobs left out of the completion heap, as they
+	 * end after their quantum does and the policy will be asked by then
+	 * (someone waits, so it wakes at every quantum end): most of rr's
+	 * 15M slices at load 0.9 end in a preemption, and each cost a sift in
+	 * and a sift out.  With nobody queued after a round, they all go in.
+	 */
+	size_t n_out;
 	struct svs *vs;
 	struct cpool_vs_state *vstate;
 	struct cpool_decision *dec;
@@ -175,12 +184,15 @@ static void heap_place(struct sim *s, size_t i, struct sjob *j)
 
 static void heap_push(struct sim *s, struct sjob *j)
 {
+	j->in_heap = true;
 	heap_place(s, s->n_heap++, j);
 }
 
 /* @j's entry now holds @k (j == k: its key changed). */
 static void heap_replace(struct sim *s, struct sjob *j, struct sjob *k)
 {
+	j->in_heap = false;
+	k->in_heap = true;
 	heap_place(s, j->heap_pos, k);
 }
 
@@ -198,6 +210,7 @@ static void heap_remove(struct sim *s, struct sjob *j)
 	size_t i = j->heap_pos;
 	struct sjob *last = s->heap[--s->n_heap].j;
 
+	j->in_heap = false;
 	if (i == s->n_heap)
 		return;
 	heap_place(s, i, last);
@@ -218,7 +231,7 @@ static double rul_at(const struct svs *v, int64_t now)
 	return v->ema * decay + busy_frac(v) * (1 - decay);
 }
 
-static void busy_change(struct sim *s, int v, int delta)
+static inline void busy_change(struct sim *s, int v, int delta)
 {
 	struct svs *x = &s->vs[v];
 
@@ -407,6 +420,10 @@ static void run_reorder(struct sim *s)
 
 		j->quantum_end_us = cpool_policy_quantum_end(p, &j->pj, s->now);
 		s->running[s->n_running + i] = &j->pj;
+		if (!j->in_heap && j->end_us <= j->quantum_end_us) {
+			heap_push(s, j);
+			s->n_out--;
+		}
 	}
 	s->rhead += m;
 	s->running += m;
@@ -414,6 +431,30 @@ static void run_reorder(struct sim *s)
 	/* Not behind all the others after all (long unseen): sort the whole. */
 	if (keep && m && quantum_end_of(s->running[keep]) < quantum_end_of(s->running[keep - 1]))
 		run_sort(s, 0);
+}
+
+/*
+ * by_service, after a round: a job left out of the completion heap must
+ * be in it if it can end before the policy is next asked.  With someone
+ * waiting the policy wakes at the next quantum end, so only the jobs
+ * whose quantum ended now and that kept running need a look; with nobody
+ * waiting nothing wakes it, and they all go in.
+ */
+static void run_cover(struct sim *s)
+{
+	const struct cpool_policy *p = &s->cfg->policy;
+
+	for (size_t r = 0; s->n_out && r < s->n_running; r++) {
+		struct sjob *j = (struct sjob *)s->running[r];
+
+		if (s->n_queue && j->quantum_end_us > s->now)
+			break;
+		if (j->in_heap ||
+		    (s->n_queue && j->end_us > cpool_policy_quantum_end(p, &j->pj, s->now + 1)))
+			continue;
+		heap_push(s, j);
+		s->n_out--;
+	}
 }
 
 static int64_t done_now(const struct sim *s, const struct sjob *j)
@@ -441,9 +482,13 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 	case CPOOL_DECIDE_PREEMPT:
 		if (j->state != JOB_RUNNING)
 			return -EPROTO;
-		j->pending = true;
-		j->pend_pos = s->n_pend;
-		s->pend[s->n_pend++] = j;
+		if (j->in_heap) {
+			j->pending = true;
+			j->pend_pos = s->n_pend;
+			s->pend[s->n_pend++] = j;
+		} else {
+			s->n_out--;
+		}
 		run_remove(s, j);
 		j->pj.done_us = done_now(s, j);
 		charge(s, j, j->pj.done_us);
@@ -475,9 +520,13 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 			rq_sample(&s->vs[v], s->now - j->pj.ready_since_us);
 		busy_change(s, v, j->pj.job->cpus);
 		if (s->by_service)
-			j->quantum_end_us = cpool_policy_quantum_end(&s->cfg->policy, &j->pj, s->now);
+			j->quantum_end_us =
+				cpool_policy_quantum_end(&s->cfg->policy, &j->pj, s->now);
 		run_add(s, j);
-		if (j->pending) {
+		if (s->by_service && j->end_us > j->quantum_end_us) {
+			/* A pending entry of its own is removed after the round. */
+			s->n_out++;
+		} else if (j->pending) {
 			pend_take(s, j);
 			heap_replace(s, j, j);
 		} else if (s->n_pend) {
@@ -616,6 +665,8 @@ static int decide(struct sim *s, int64_t *wake)
 	}
 	if (started)
 		queue_compact(s, started);
+	if (s->by_service)
+		run_cover(s);
 	return 0;
 }
 
