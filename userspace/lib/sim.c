@@ -11,6 +11,7 @@
 #include "cpool/metrics.h"
 #include "cpool/policy.h"
 #include "cpool/sim.h"
+#include "sim_share.h"
 
 enum { JOB_FUTURE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -27,6 +28,12 @@ struct sjob {
 	size_t pend_pos;
 	size_t run_pos; /* in rbuf */
 	int64_t quantum_end_us; /* by_service: its key in running[] */
+	/*
+	 * Shared CPUs: the rate it progresses at (work per wall time) since
+	 * work_start_us, and the time it has run (its mean rate at the end).
+	 */
+	double rate;
+	int64_t ran_us, ran_from_us;
 	int64_t charged_us; /* fairshare: work already charged to its user */
 	size_t user_slot; /* fairshare: its user's index in sim.uids */
 	int state;
@@ -40,6 +47,9 @@ struct svs {
 	int64_t rq[CPOOL_SIM_RQ_SAMPLES];
 	int n_rq, rq_next;
 	int64_t rq_p99_us;
+	/* Shared CPUs: the fraction of its CPUs with a runnable thread, whoever's. */
+	bool shared;
+	double shared_busy;
 };
 
 struct heap_ent;
@@ -87,6 +97,14 @@ struct sim {
 	 * and a sift out.  With nobody queued after a round, they all go in.
 	 */
 	size_t n_out;
+	/*
+	 * CPUs shared (VSs overlap or background load): each running job's
+	 * CPUs (jcpus, by job), each VS's CPUs taken by its jobs and the held
+	 * background (vbusy), and the load per CPU (sh).
+	 */
+	bool share;
+	struct sim_share sh;
+	struct cpool_cpuset *jcpus, *vbusy;
 	struct svs *vs;
 	struct cpool_vs_state *vstate;
 	struct cpool_decision *dec;
@@ -220,6 +238,8 @@ static void heap_remove(struct sim *s, struct sjob *j)
 
 static double busy_frac(const struct svs *v)
 {
+	if (v->shared)
+		return v->shared_busy;
 	return v->cpus ? (double)(v->cpus - v->free_cpus) / v->cpus : 0;
 }
 
@@ -459,11 +479,107 @@ static void run_cover(struct sim *s)
 
 static int64_t done_now(const struct sim *s, const struct sjob *j)
 {
-	return j->done_base_us + (s->now > j->work_start_us ? s->now - j->work_start_us : 0);
+	int64_t d;
+
+	if (s->now <= j->work_start_us)
+		return j->done_base_us;
+	if (!s->share || j->rate == 1)
+		return j->done_base_us + (s->now - j->work_start_us);
+	d = j->done_base_us + llround(j->rate * (double)(s->now - j->work_start_us));
+	return d < j->pj.job->runtime_us ? d : j->pj.job->runtime_us;
+}
+
+/* When the work left ends at the job's rate. */
+static int64_t end_at(const struct sjob *j)
+{
+	int64_t left = j->pj.job->runtime_us - j->done_base_us;
+
+	if (j->rate == 1)
+		return j->work_start_us + left;
+	return j->work_start_us + (int64_t)ceil((double)left / j->rate);
+}
+
+/* ---- shared CPUs (sim_share.c) ---- */
+
+/* Fold every VS's measured busy time up to now: a load change on one CPU shows in each VS that has it. */
+static void share_fold(struct sim *s)
+{
+	for (int v = 0; s->measure && v < s->cfg->n_vs; v++) {
+		s->vs[v].ema = rul_at(&s->vs[v], s->now);
+		s->vs[v].since_us = s->now;
+	}
+}
+
+static void share_busy(struct sim *s)
+{
+	for (int v = 0; v < s->cfg->n_vs; v++)
+		s->vs[v].shared_busy = sim_share_busy(&s->sh, &s->cfg->vs[v].cpus);
+}
+
+/* @j starts on VS @v: the first CPUs its VS counts free, as the daemon gives them (pool.c). */
+static void share_take(struct sim *s, struct sjob *j, int v)
+{
+	struct cpool_cpuset *mine = &s->jcpus[j - s->j];
+	int got = 0;
+
+	share_fold(s);
+	cpool_cpuset_zero(mine);
+	for (int c = cpool_cpuset_first(&s->cfg->vs[v].cpus); c >= 0 && got < j->pj.job->cpus;
+	     c = cpool_cpuset_next(&s->cfg->vs[v].cpus, c)) {
+		if (cpool_cpuset_isset(&s->vbusy[v], c))
+			continue;
+		cpool_cpuset_set(mine, c);
+		got++;
+	}
+	cpool_cpuset_or(&s->vbusy[v], &s->vbusy[v], mine);
+	sim_share_job(&s->sh, mine, 1);
+	share_busy(s);
+}
+
+static void share_give(struct sim *s, struct sjob *j)
+{
+	struct cpool_cpuset *mine = &s->jcpus[j - s->j];
+
+	share_fold(s);
+	cpool_cpuset_andnot(&s->vbusy[j->pj.vs], &s->vbusy[j->pj.vs], mine);
+	sim_share_job(&s->sh, mine, -1);
+	share_busy(s);
+}
+
+/* The time @j ran in the slice ending now, its switch cost aside. */
+static void slice_ran(struct sim *s, struct sjob *j)
+{
+	if (s->now > j->ran_from_us)
+		j->ran_us += s->now - j->ran_from_us;
+}
+
+/*
+ * After the sharing changed: each running job whose rate changed has its
+ * work settled at the old rate up to now and its end moved.
+ */
+static void share_rates(struct sim *s)
+{
+	for (size_t r = 0; r < s->n_running; r++) {
+		struct sjob *j = (struct sjob *)s->running[r];
+		double rate = sim_share_rate(&s->sh, &s->jcpus[j - s->j]);
+
+		if (rate == j->rate)
+			continue;
+		if (s->now > j->work_start_us) {
+			j->done_base_us = done_now(s, j);
+			j->work_start_us = s->now;
+		}
+		j->rate = rate;
+		j->end_us = end_at(j);
+		heap_replace(s, j, j);
+	}
 }
 
 static void finish(struct sim *s, struct sjob *j)
 {
+	if (s->share)
+		share_give(s, j);
+	slice_ran(s, j);
 	run_remove(s, j);
 	busy_change(s, j->pj.vs, -j->pj.job->cpus);
 	j->pj.done_us = j->pj.job->runtime_us;
@@ -489,6 +605,9 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		} else {
 			s->n_out--;
 		}
+		if (s->share)
+			share_give(s, j);
+		slice_ran(s, j);
 		run_remove(s, j);
 		j->pj.done_us = done_now(s, j);
 		charge(s, j, j->pj.done_us);
@@ -514,8 +633,13 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 			j->pj.first_start_us = s->now;
 		j->pj.slice_start_us = s->now;
 		j->work_start_us = s->now + s->cfg->switch_cost_us;
+		j->ran_from_us = j->work_start_us;
 		j->done_base_us = j->pj.done_us;
-		j->end_us = j->work_start_us + (j->pj.job->runtime_us - j->pj.done_us);
+		if (s->share) {
+			share_take(s, j, v);
+			j->rate = sim_share_rate(&s->sh, &s->jcpus[j - s->j]);
+		}
+		j->end_us = end_at(j);
 		if (s->measure)
 			rq_sample(&s->vs[v], s->now - j->pj.ready_since_us);
 		busy_change(s, v, j->pj.job->cpus);
@@ -616,6 +740,12 @@ static int decide(struct sim *s, int64_t *wake)
 		if (s->measure) {
 			s->vstate[v].rul = rul_at(&s->vs[v], s->now);
 			s->vstate[v].rq_p99_us = s->vs[v].rq_p99_us;
+			if (s->share) {
+				int64_t rq = sim_share_rq_us(&s->sh, &s->cfg->vs[v].cpus);
+
+				if (rq > s->vstate[v].rq_p99_us)
+					s->vstate[v].rq_p99_us = rq;
+			}
 		}
 	}
 	if (need > s->dec_cap) {
@@ -667,6 +797,8 @@ static int decide(struct sim *s, int64_t *wake)
 		queue_compact(s, started);
 	if (s->by_service)
 		run_cover(s);
+	if (s->share)
+		share_rates(s);
 	return 0;
 }
 
@@ -712,20 +844,40 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		 size_t n, struct cpool_sim_result *res)
 {
 	const struct cpool_policy *p = &cfg->policy;
+	int ret;
 
 	s->cfg = cfg;
 	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0 ||
-	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
+	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC ||
+	    cfg->n_background < 0 || (cfg->n_background && !cfg->background))
 		return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
 	if (!s->vs || !s->vstate)
 		return -ENOMEM;
+	s->share = sim_share_needed(cfg->vs, cfg->n_vs, cfg->n_background);
+	res->shared = s->share;
+	if (s->share) {
+		ret = sim_share_init(&s->sh, cfg->vs, cfg->n_vs, cfg->background,
+				     cfg->n_background);
+		if (ret)
+			return ret;
+		s->vbusy = calloc((size_t)cfg->n_vs, sizeof(*s->vbusy));
+		if (!s->vbusy)
+			return -ENOMEM;
+	}
 	s->measure = p->place == CPOOL_PLACE_LEAST_LOADED ||
 		     p->place == CPOOL_PLACE_LOWEST_LATENCY || p->admit_p99_us > 0;
 	for (int v = 0; v < cfg->n_vs; v++) {
 		int c = cpool_cpuset_count(&cfg->vs[v].cpus);
 
+		if (s->share) {
+			/* Held background is a job the daemon counts: its CPUs are not free. */
+			cpool_cpuset_and(&s->vbusy[v], &cfg->vs[v].cpus, &s->sh.held);
+			c -= cpool_cpuset_count(&s->vbusy[v]);
+			s->vs[v].shared = true;
+			s->vs[v].shared_busy = sim_share_busy(&s->sh, &cfg->vs[v].cpus);
+		}
 		if (c < 1)
 			return -EINVAL;
 		s->vs[v].cpus = s->vs[v].free_cpus = c;
@@ -742,6 +894,8 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	res->records = calloc(n + 1, sizeof(*res->records));
 	if (!s->j || !res->records)
 		return -ENOMEM;
+	if (s->share && !(s->jcpus = calloc(n + 1, sizeof(*s->jcpus))))
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct cpool_job *job = &jobs[i];
 
@@ -757,6 +911,7 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 			.pj = { .job = job, .first_start_us = -1, .vs = -1 },
 			.index = job->index,
 			.state = JOB_FUTURE,
+			.rate = 1,
 		};
 		s->n++;
 	}
@@ -802,7 +957,8 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	for (size_t i = 0; i < s->n; i++)
 		if (s->j[i].pj.job->priority < s->priority_floor)
 			s->priority_floor = s->j[i].pj.job->priority;
-	s->by_service = cpool_policy_running_by_service(p);
+	/* Under sharing a job's end moves with its neighbours: the plain order, every job in the heap. */
+	s->by_service = !s->share && cpool_policy_running_by_service(p);
 	s->refresh_done = s->fair || p->sched == CPOOL_SCHED_SRTF || p->sched == CPOOL_SCHED_EASY;
 	return 0;
 }
@@ -882,6 +1038,9 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 				.end_us = j->end_us,
 				.vs = j->pj.vs,
 				.preemptions = j->preemptions,
+				.mean_rate = j->ran_us > 0 ? (double)j->pj.job->runtime_us /
+								     (double)j->ran_us :
+							     1,
 			};
 			res->preemptions += j->preemptions;
 			if (t)
@@ -904,6 +1063,9 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 	free(s.pend);
 	free(s.qbuf);
 	free(s.rbuf);
+	sim_share_free(&s.sh);
+	free(s.jcpus);
+	free(s.vbusy);
 	free(s.vs);
 	free(s.vstate);
 	free(s.dec);
