@@ -62,6 +62,12 @@ struct fb {
 	 */
 	long free_total;
 	/*
+	 * The widest VS admission lets jobs onto: a job that names no VS is
+	 * eligible somewhere if it is no wider (someone_waits_at(), asked at
+	 * every rr quantum end, without a pass over the VSs).
+	 */
+	int widest_admitted;
+	/*
 	 * Queued jobs started by this call: all of queued[0..cursor) and those
 	 * listed in taken[].  With rr the started ones are always a prefix, so
 	 * nothing here grows with the queue.
@@ -212,6 +218,8 @@ static bool someone_waits_at(struct fb *f, int level)
 
 	if (!best_waiting(f, &b) || b.level > level)
 		return false;
+	if (!b.job->job->vs[0])
+		return b.job->job->cpus <= f->widest_admitted;
 	for (int v = 0; v < f->s->n_vs; v++)
 		if (policy_vs_eligible(f->p, &f->s->vs[v], b.job->job))
 			return true;
@@ -586,6 +594,8 @@ int policy_feedback(const struct cpool_policy *p, const struct cpool_snapshot *s
 	for (int v = 0; v < s->n_vs; v++) {
 		f.avail[v] = s->vs[v].free_cpus;
 		f.free_total += s->vs[v].free_cpus;
+		if (cpool_policy_admits(p, &s->vs[v]) && s->vs[v].cpus > f.widest_admitted)
+			f.widest_admitted = s->vs[v].cpus;
 	}
 	/* (mlfq with one level of quantum 0 is FCFS: the general path.) */
 	rr_like = f.levels == 1 && f.q[0] > 0;
