@@ -546,7 +546,7 @@ static void share_give(struct sim *s, struct sjob *j)
 	share_busy(s);
 }
 
-/* The time @j ran in the slice ending now, its switch cost aside. */
+/* Shared CPUs: the time @j ran in the slice ending now, its switch cost aside. */
 static void slice_ran(struct sim *s, struct sjob *j)
 {
 	if (s->now > j->ran_from_us)
@@ -577,9 +577,10 @@ static void share_rates(struct sim *s)
 
 static void finish(struct sim *s, struct sjob *j)
 {
-	if (s->share)
+	if (s->share) {
 		share_give(s, j);
-	slice_ran(s, j);
+		slice_ran(s, j);
+	}
 	run_remove(s, j);
 	busy_change(s, j->pj.vs, -j->pj.job->cpus);
 	j->pj.done_us = j->pj.job->runtime_us;
@@ -605,9 +606,10 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		} else {
 			s->n_out--;
 		}
-		if (s->share)
+		if (s->share) {
 			share_give(s, j);
-		slice_ran(s, j);
+			slice_ran(s, j);
+		}
 		run_remove(s, j);
 		j->pj.done_us = done_now(s, j);
 		charge(s, j, j->pj.done_us);
