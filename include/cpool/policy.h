@@ -164,6 +164,15 @@ struct cpool_snapshot {
 	 * order that breaks ties of rank (so a tie is decided by position).
 	 */
 	bool queued_by_submit;
+	/*
+	 * Optional likewise, for a policy for which
+	 * cpool_policy_running_by_service() is true: running[] is in
+	 * non-decreasing order of each job's cpool_policy_quantum_end() at
+	 * now_us (the job that has had the most of its current quantum
+	 * first).  The policy then looks at running jobs only up to the first
+	 * whose quantum does not end now, not at all of them at every event.
+	 */
+	bool running_by_service;
 };
 
 enum cpool_decision_kind {
@@ -200,6 +209,19 @@ int cpool_policy_decide(const struct cpool_policy *p, const struct cpool_snapsho
 bool cpool_policy_easy_reservation(const struct cpool_policy *p, const struct cpool_snapshot *s,
 				   const struct cpool_decision *dec, size_t n,
 				   const struct cpool_pjob **job, int64_t *at_us);
+
+/*
+ * Whether @p decides by where each running job is in its quantum (rr), so
+ * that a caller may keep running[] in that order and promise it with
+ * running_by_service: what matters to it is then a prefix of running[].
+ */
+bool cpool_policy_running_by_service(const struct cpool_policy *p);
+/*
+ * Under such a policy, the first instant at or after @now_us at which
+ * running job @j's quantum ends (@now_us itself: it expires now).
+ */
+int64_t cpool_policy_quantum_end(const struct cpool_policy *p, const struct cpool_pjob *j,
+				 int64_t now_us);
 
 /* Defaults: FCFS, first-fit, quantum 100 ms, MLFQ 3 levels of 100 ms, 200 ms, FCFS. */
 void cpool_policy_init(struct cpool_policy *p);

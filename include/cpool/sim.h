@@ -8,7 +8,13 @@
  * The pool is a list of virtual servers, each with its CPUs: the planner's
  * output (struct cpool_vserver) plugs in directly; "N one-CPU slots" is one
  * VS of N CPUs (cpool_sim_slots).  A job runs on one VS, on as many CPUs
- * as it asks for, for its runtime; it is never slowed by its neighbours.
+ * as it asks for, for its runtime; it is never slowed by its neighbours,
+ * unless CPUs are shared: VSs that overlap (exclusive = no) or background
+ * load given (a noisy neighbour).  Then each job is given CPUs of its VS
+ * as the daemon gives them (the first its VS counts free), and the CPUs
+ * are processor-shared (sim_share.c): k runnable threads on a CPU each get
+ * 1/k of it, a job on several CPUs progresses at its slowest CPU's rate,
+ * and ends move whenever the sharing changes.
  *
  * The "measured" state that least-loaded, lowest-latency and admission
  * read comes from the simulated pool:
@@ -39,6 +45,24 @@
 
 #define CPOOL_SIM_RUL_TAU_US (60 * CPOOL_USEC_PER_SEC)
 #define CPOOL_SIM_RQ_SAMPLES 64
+/*
+ * Shared CPUs: a VS with a CPU of load L > 1 (runnable threads) measures
+ * a run-queue p99 of at least (L - 1) / L of this, CFS's default
+ * scheduling period (a thread waits for the others' turns).
+ */
+#define CPOOL_SIM_SCHED_PERIOD_US 6000
+
+/*
+ * Load that is not a job of the trace, for the whole run: @threads
+ * runnable threads spread evenly over @cpus.  @held: it is a job the
+ * daemon counts (cpool bench --noise), so those CPUs are taken in the VSs
+ * that have them.
+ */
+struct cpool_sim_background {
+	struct cpool_cpuset cpus;
+	double threads;
+	bool held;
+};
 
 struct cpool_sim_config {
 	const struct cpool_vserver *vs;
@@ -46,6 +70,9 @@ struct cpool_sim_config {
 	struct cpool_policy policy;
 	/* Charged at every dispatch (start or resume): the CPUs are busy, the job makes no progress. */
 	int64_t switch_cost_us;
+	/* Background load on shared CPUs; NULL / 0 for none. */
+	const struct cpool_sim_background *background;
+	int n_background;
 	/* Called every few thousand finished jobs; NULL for none. */
 	void (*progress)(size_t finished, size_t total, void *arg);
 	void *progress_arg;
@@ -57,6 +84,8 @@ struct cpool_sim_record {
 	int64_t end_us;
 	int vs; /* where it finished */
 	unsigned preemptions;
+	/* Its runtime over the time it ran (switch costs aside): 1 unless CPUs were shared. */
+	double mean_rate;
 };
 
 struct cpool_sim_result {
@@ -68,6 +97,7 @@ struct cpool_sim_result {
 	int64_t busy_cpu_us;
 	uint64_t events;
 	uint64_t preemptions;
+	bool shared; /* CPUs were shared (overlap or background): sim_share.c's model */
 	struct cpool_pool_summary summary;
 };
 

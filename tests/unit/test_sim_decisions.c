@@ -117,13 +117,89 @@ static const struct pinned pinned[] = {
 	{ "fairshare", 0xf0015741d0f4dd5bULL, 0x639c9559d2416a03ULL },
 };
 
+/*
+ * The paths the speed work on rr (running jobs kept in quantum-end order,
+ * slices left out of the completion heap) and on the shared fill() of rr
+ * and mlfq took, beyond the defaults above: a switch cost (slices end
+ * later than the quantum), a long quantum (jobs pass quantum ends while
+ * nobody waits, and the order must be rebuilt), measured placement and
+ * admission (decisions asked again at one instant), and srtf and
+ * fairshare under a measured placement.  Digests from the code before
+ * that work (547a712).
+ */
+struct variant {
+	const char *name;
+	const char *policy;
+	enum cpool_place place;
+	int64_t admit_p99_us, quantum_us, switch_cost_us;
+	bool two_vs;
+	uint64_t digest;
+};
+
+static const struct variant variants[] = {
+	{ "rr, switch cost 2 s, two VSs", "rr", CPOOL_PLACE_FIRST_FIT, 0, 60000000, 2000000, true,
+	  0x504794a025608723ULL },
+	{ "rr, quantum 1 h, 32 slots", "rr", CPOOL_PLACE_FIRST_FIT, 0, 3600000000LL, 0, false,
+	  0x65c34c1c562f6adeULL },
+	{ "rr, quantum 10 s, 32 slots", "rr", CPOOL_PLACE_FIRST_FIT, 0, 10000000, 0, false,
+	  0x6ba8df98d536c7e3ULL },
+	{ "rr, least-loaded, two VSs", "rr", CPOOL_PLACE_LEAST_LOADED, 0, 60000000, 0, true,
+	  0x81f45d794596d1bcULL },
+	{ "rr, lowest-latency + admission 2 h, two VSs", "rr", CPOOL_PLACE_LOWEST_LATENCY,
+	  7200000000LL, 60000000, 0, true, 0x54ad64d3c305b936ULL },
+	{ "mlfq, switch cost 2 s, two VSs", "mlfq", CPOOL_PLACE_FIRST_FIT, 0, 60000000, 2000000,
+	  true, 0xfdb6f7adfbae2c72ULL },
+	{ "mlfq, lowest-latency, two VSs", "mlfq", CPOOL_PLACE_LOWEST_LATENCY, 0, 60000000, 0, true,
+	  0x37889e8e5aad24a9ULL },
+	{ "srtf, least-loaded, two VSs", "srtf", CPOOL_PLACE_LEAST_LOADED, 0, 60000000, 0, true,
+	  0xf66aecf818c92fcbULL },
+	{ "fairshare, lowest-latency, two VSs", "fairshare", CPOOL_PLACE_LOWEST_LATENCY, 0,
+	  60000000, 0, true, 0x1e7810fa0dbeeb2dULL },
+};
+
+static void check_variants(const struct cpool_job *jobs, const struct cpool_vserver *vs, bool print)
+{
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		const struct variant *x = &variants[i];
+		struct cpool_vserver slots;
+		struct cpool_sim_config cfg = { 0 };
+		struct cpool_sim_result r;
+		enum cpool_sched s;
+		uint64_t got;
+		int ret;
+
+		if (cpool_sched_parse(x->policy, &s))
+			bail_out("unknown policy %s", x->policy);
+		cpool_sim_slots(32, &slots);
+		cfg.vs = x->two_vs ? vs : &slots;
+		cfg.n_vs = x->two_vs ? 2 : 1;
+		cfg.policy = policy_for(s);
+		cfg.policy.place = x->place;
+		cfg.policy.admit_p99_us = x->admit_p99_us;
+		cfg.policy.quantum_us = x->quantum_us;
+		cfg.switch_cost_us = x->switch_cost_us;
+		ret = cpool_sim_run(&cfg, jobs, N_JOBS, &r);
+		got = ret ? 0 : digest(&r);
+		if (ret)
+			diag("%s: cpool_sim_run returned %d", x->name, ret);
+		else
+			diag("%s: mean wait %.0f s, %llu preemptions", x->name, r.summary.mean_wait,
+			     (unsigned long long)r.preemptions);
+		cpool_sim_result_free(&r);
+		if (print)
+			printf("# \t%s: 0x%016" PRIx64 "ULL\n", x->name, got);
+		ok(got == x->digest, "%s: decisions as pinned", x->name);
+	}
+}
+
 int main(void)
 {
 	static struct cpool_job jobs[N_JOBS];
 	struct cpool_vserver vs[2];
 	bool print = getenv("CPOOL_SIM_DECISIONS_PRINT") != NULL;
 
-	plan(2 * (int)(sizeof(pinned) / sizeof(pinned[0])) + 1);
+	plan(2 * (int)(sizeof(pinned) / sizeof(pinned[0])) + 1 +
+	     (int)(sizeof(variants) / sizeof(variants[0])));
 	make_trace(jobs);
 	is_int((long long)(sizeof(pinned) / sizeof(pinned[0])), CPOOL_SCHED__COUNT,
 	       "a digest for every policy");
@@ -165,5 +241,6 @@ int main(void)
 		ok(got[1] == pinned[i].two_vs, "%s on two VSs: decisions as pinned",
 		   pinned[i].policy);
 	}
+	check_variants(jobs, vs, print);
 	return exit_status();
 }

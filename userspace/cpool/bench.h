@@ -14,6 +14,7 @@
 #include "cpool/job.h"
 #include "cpool/metrics.h"
 #include "cpool/policy.h"
+#include "cpool/sim.h"
 #include "cpool/vserver.h"
 
 #define BENCH_STATE_MAX 16
@@ -113,10 +114,13 @@ struct bench {
 	/*
 	 * --noise VS:THREADS: during every run a job that asks for one CPU of
 	 * VS but spins THREADS threads (a neighbour using more than it
-	 * declared).  The simulator sees that VS with one CPU less.
+	 * declared).  The simulator sees it as held background load on the
+	 * CPU the daemon gives it (noise_bg, n_noise_bg: sim_share.c).
 	 */
 	char noise_vs[CPOOL_VS_NAME_MAX + 1];
 	int noise_threads;
+	struct cpool_sim_background noise_bg;
+	int n_noise_bg;
 	long long noise_id; /* the current run's noise job, 0 when none */
 };
 

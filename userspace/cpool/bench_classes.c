@@ -27,7 +27,7 @@
 
 struct class_figures {
 	double rq_p50_us, rq_p99_us; /* NAN: no BPF figure */
-	double m_response, p_response; /* mean, s */
+	double m_response, p_response, c_response; /* mean, s; c: calibrated */
 	double m_throughput, p_throughput; /* jobs/s */
 	size_t n_jobs, n_ok;
 };
@@ -78,8 +78,8 @@ static int class_figures(const struct bench_run *r, const char *cls, struct clas
 	double *mean = calloc(r->n_jobs ?: 1, sizeof(*mean));
 	double *p99 = calloc(r->n_jobs ?: 1, sizeof(*p99));
 	double m_first = INFINITY, m_last = -INFINITY, p_first = INFINITY, p_last = -INFINITY;
-	double m_resp = 0, p_resp = 0;
-	size_t n_rq = 0, n_p = 0;
+	double m_resp = 0, p_resp = 0, c_resp = 0;
+	size_t n_rq = 0, n_p = 0, n_c = 0;
 
 	if (!mean || !p99) {
 		free(mean);
@@ -101,6 +101,10 @@ static int class_figures(const struct bench_run *r, const char *cls, struct clas
 			p_last = fmax(p_last, j->p_end);
 			n_p++;
 		}
+		if (r->calibrated && bench_job_metrics(j, BENCH_CALIBRATED, &m)) {
+			c_resp += m.response;
+			n_c++;
+		}
 		if (!r->measured || !bench_job_metrics(j, BENCH_MEASURED, &m))
 			continue;
 		f->n_ok++;
@@ -116,6 +120,7 @@ static int class_figures(const struct bench_run *r, const char *cls, struct clas
 	f->rq_p99_us = quantile(p99, n_rq, 99);
 	f->m_response = f->n_ok ? m_resp / (double)f->n_ok : NAN;
 	f->p_response = n_p ? p_resp / (double)n_p : NAN;
+	f->c_response = n_c ? c_resp / (double)n_c : NAN;
 	f->m_throughput = f->n_ok && m_last > m_first ? (double)f->n_ok / (m_last - m_first) : NAN;
 	f->p_throughput = n_p && p_last > p_first ? (double)n_p / (p_last - p_first) : NAN;
 	free(mean);
@@ -133,14 +138,16 @@ static int class_mean(const struct bench *b, size_t policy, const char *cls, str
 {
 	size_t np = b->n_policies ? b->n_policies : b->n_runs;
 	double *acc[] = { &cm->mean.rq_p50_us,	&cm->mean.rq_p99_us,	&cm->mean.m_response,
-			  &cm->mean.p_response, &cm->mean.m_throughput, &cm->mean.p_throughput };
-	size_t cnt[6] = { 0 };
+			  &cm->mean.p_response, &cm->mean.m_throughput, &cm->mean.p_throughput,
+			  &cm->mean.c_response };
+	size_t cnt[7] = { 0 };
 
 	memset(cm, 0, sizeof(*cm));
 	for (size_t i = policy; i < b->n_runs; i += np) {
 		struct class_figures f;
 		const double *val[] = { &f.rq_p50_us,  &f.rq_p99_us,	&f.m_response,
-					&f.p_response, &f.m_throughput, &f.p_throughput };
+					&f.p_response, &f.m_throughput, &f.p_throughput,
+					&f.c_response };
 		int ret = class_figures(&b->runs[i], cls, &f);
 
 		if (ret)
@@ -148,13 +155,13 @@ static int class_mean(const struct bench *b, size_t policy, const char *cls, str
 		cm->runs += b->runs[i].measured;
 		cm->mean.n_jobs = f.n_jobs;
 		cm->mean.n_ok += f.n_ok;
-		for (size_t k = 0; k < 6; k++)
+		for (size_t k = 0; k < 7; k++)
 			if (!isnan(*val[k])) {
 				*acc[k] += *val[k];
 				cnt[k]++;
 			}
 	}
-	for (size_t k = 0; k < 6; k++)
+	for (size_t k = 0; k < 7; k++)
 		*acc[k] = cnt[k] ? *acc[k] / (double)cnt[k] : NAN;
 	return 0;
 }
@@ -170,9 +177,10 @@ static void cell(struct cli_table *t, double v, int prec)
 void bench_print_classes(const struct bench *b, FILE *out)
 {
 	static const struct cli_column cols[] = {
-		{ "POLICY", false },	 { "CLASS", false },	   { "JOBS", true },
-		{ "RQ P50 us", true },	 { "RQ P99 us", true },	   { "RESPONSE s", true },
-		{ "PRED RESP s", true }, { "THROUGHPUT/s", true }, { "PRED THR/s", true },
+		{ "POLICY", false },	 { "CLASS", false },	 { "JOBS", true },
+		{ "RQ P50 us", true },	 { "RQ P99 us", true },	 { "RESPONSE s", true },
+		{ "PRED RESP s", true }, { "CAL RESP s", true }, { "THROUGHPUT/s", true },
+		{ "PRED THR/s", true },
 	};
 	char names[CLASS_MAX][CLASS_NAME_MAX];
 	size_t n_cls = list_classes(b, names);
@@ -181,7 +189,7 @@ void bench_print_classes(const struct bench *b, FILE *out)
 
 	if (n_cls < 2)
 		return; /* one class: the main table says it all */
-	t = cli_table_new(cols, 9);
+	t = cli_table_new(cols, 10);
 	for (size_t p = 0; p < np; p++) {
 		for (size_t c = 0; c < n_cls; c++) {
 			struct class_mean cm;
@@ -195,6 +203,7 @@ void bench_print_classes(const struct bench *b, FILE *out)
 			cell(t, cm.mean.rq_p99_us, 0);
 			cell(t, cm.mean.m_response, 3);
 			cell(t, cm.mean.p_response, 3);
+			cell(t, cm.mean.c_response, 3);
 			cell(t, cm.mean.m_throughput, 3);
 			cell(t, cm.mean.p_throughput, 3);
 		}
@@ -202,7 +211,8 @@ void bench_print_classes(const struct bench *b, FILE *out)
 	fprintf(out,
 		"\nPer job class (id up to its first '-'), means over the repeats: RQ P50 the median\n"
 		"of the jobs' mean run-queue latency, RQ P99 the p99 of the jobs' p99s (BPF);\n"
-		"PRED: the simulator's (a priori), which does not model the kernel's run queue.\n");
+		"PRED: the simulator's (a priori); CAL: the simulator re-run on the measured run\n"
+		"(bench_calibrate.c), with shared CPUs and --noise as processor sharing.\n");
 	cli_table_print(t, out);
 	cli_table_free(t);
 }
@@ -220,7 +230,7 @@ int bench_write_classes(const struct bench *b)
 	if (!f)
 		return -errno;
 	fputs("policy,repeat,class,jobs,ok,rq_p50_us,rq_p99_us,mean_response,predicted_mean_response,"
-	      "throughput,predicted_throughput\n",
+	      "throughput,predicted_throughput,calibrated_mean_response\n",
 	      f);
 	for (size_t i = 0; i < b->n_runs; i++)
 		for (size_t c = 0; c < n_cls; c++) {
@@ -228,10 +238,10 @@ int bench_write_classes(const struct bench *b)
 
 			if (class_figures(&b->runs[i], names[c], &x))
 				continue;
-			fprintf(f, "%s,%d,%s,%zu,%zu,%.1f,%.1f,%.6f,%.6f,%.6f,%.6f\n",
+			fprintf(f, "%s,%d,%s,%zu,%zu,%.1f,%.1f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
 				bench_run_label(&b->runs[i]), b->runs[i].repeat + 1, names[c],
 				x.n_jobs, x.n_ok, x.rq_p50_us, x.rq_p99_us, x.m_response,
-				x.p_response, x.m_throughput, x.p_throughput);
+				x.p_response, x.m_throughput, x.p_throughput, x.c_response);
 		}
 	return fclose(f) ? -errno : 0;
 }

@@ -153,7 +153,11 @@ static int scale_trace(struct bench *b, const struct cpool_trace *t)
 
 static int predict(const struct bench *b, struct bench_run *r)
 {
-	struct cpool_sim_config cfg = { .vs = b->vs, .n_vs = b->n_vs, .policy = r->policy };
+	struct cpool_sim_config cfg = { .vs = b->vs,
+					.n_vs = b->n_vs,
+					.policy = r->policy,
+					.background = &b->noise_bg,
+					.n_background = b->n_noise_bg };
 	struct cpool_sim_result res = { 0 };
 	int ret = cpool_sim_run(&cfg, b->jobs, b->n_jobs, &res);
 
@@ -777,8 +781,11 @@ static int set_noise(const struct cli_option *o, const char *arg, struct cpool_e
 }
 
 /*
- * The simulator sees the noise job as what the daemon counts it as: one
- * CPU of its VS taken for the whole run.
+ * The simulator sees the noise job as what it is: a job the daemon counts
+ * (one CPU of its VS taken for the whole run) that keeps THREADS threads
+ * runnable on that CPU, the VS's first (the daemon gives a job the first
+ * CPUs its VS has free, and the VS is idle when the noise starts).  Its
+ * VS's RUL and run-queue latency show it (sim_share.c).
  */
 static int noise_in_pool(struct bench *b)
 {
@@ -793,13 +800,11 @@ static int noise_in_pool(struct bench *b)
 				 x->name);
 			return -EINVAL;
 		}
-		{
-			struct cpool_cpuset last;
-
-			cpool_cpuset_zero(&last);
-			cpool_cpuset_set(&last, cpool_cpuset_last(&x->cpus));
-			cpool_cpuset_andnot(&x->cpus, &x->cpus, &last);
-		}
+		memset(&b->noise_bg, 0, sizeof(b->noise_bg));
+		cpool_cpuset_set(&b->noise_bg.cpus, cpool_cpuset_first(&x->cpus));
+		b->noise_bg.threads = b->noise_threads;
+		b->noise_bg.held = true;
+		b->n_noise_bg = 1;
 		b->total_cpus--;
 		return 0;
 	}

@@ -11,6 +11,7 @@
 #include "cpool/metrics.h"
 #include "cpool/policy.h"
 #include "cpool/sim.h"
+#include "sim_share.h"
 
 enum { JOB_FUTURE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -23,8 +24,16 @@ struct sjob {
 	size_t heap_pos;
 	/* Preempted in this decision round, its heap entry not yet reused or removed. */
 	bool pending;
+	bool in_heap;
 	size_t pend_pos;
-	size_t run_pos;
+	size_t run_pos; /* in rbuf */
+	int64_t quantum_end_us; /* by_service: its key in running[] */
+	/*
+	 * Shared CPUs: the rate it progresses at (work per wall time) since
+	 * work_start_us, and the time it has run (its mean rate at the end).
+	 */
+	double rate;
+	int64_t ran_us, ran_from_us;
 	int64_t charged_us; /* fairshare: work already charged to its user */
 	size_t user_slot; /* fairshare: its user's index in sim.uids */
 	int state;
@@ -38,7 +47,12 @@ struct svs {
 	int64_t rq[CPOOL_SIM_RQ_SAMPLES];
 	int n_rq, rq_next;
 	int64_t rq_p99_us;
+	/* Shared CPUs: the fraction of its CPUs with a runnable thread, whoever's. */
+	bool shared;
+	double shared_busy;
 };
+
+struct heap_ent;
 
 struct sim {
 	const struct cpool_sim_config *cfg;
@@ -46,7 +60,7 @@ struct sim {
 	size_t n;
 	struct sjob **arrivals; /* by (submit, index) */
 	size_t next_arrival;
-	struct sjob **heap; /* running jobs by (end, index) */
+	struct heap_ent *heap; /* running jobs by (end, index) */
 	size_t n_heap;
 	/*
 	 * Jobs preempted in the current round keep their heap entry until a
@@ -63,8 +77,34 @@ struct sim {
 	 */
 	struct cpool_pjob **qbuf, **queue;
 	size_t qcap, qhead, n_queue;
-	struct cpool_pjob **running;
-	size_t n_running;
+	/*
+	 * running[0..n_running) is a window at rhead into rbuf.  Under a
+	 * policy that decides by service (rr), it is kept in quantum-end
+	 * order (quantum_end_us), so the policy reads a prefix of it and not
+	 * every running job at every event: starts go to the tail (their
+	 * quantum ends last), jobs whose quantum ended and that kept running
+	 * move from the head to the tail.  Otherwise removal swaps the last
+	 * job in.
+	 */
+	struct cpool_pjob **rbuf, **running;
+	size_t rcap, rhead, n_running;
+	bool by_service;
+	/*
+	 * by_service: running jobs left out of the completion heap, as they
+	 * end after their quantum does and the policy will be asked by then
+	 * (someone waits, so it wakes at every quantum end): most of rr's
+	 * 15M slices at load 0.9 end in a preemption, and each cost a sift in
+	 * and a sift out.  With nobody queued after a round, they all go in.
+	 */
+	size_t n_out;
+	/*
+	 * CPUs shared (VSs overlap or background load): each running job's
+	 * CPUs (jcpus, by job), each VS's CPUs taken by its jobs and the held
+	 * background (vbusy), and the load per CPU (sh).
+	 */
+	bool share;
+	struct sim_share sh;
+	struct cpool_cpuset *jcpus, *vbusy;
 	struct svs *vs;
 	struct cpool_vs_state *vstate;
 	struct cpool_decision *dec;
@@ -111,65 +151,67 @@ struct sim {
 	double *user_factor;
 };
 
-/* ---- completion heap, indexed so a preempted job's completion can be removed ---- */
+/*
+ * ---- completion heap, indexed so a preempted job's completion can be removed ----
+ * Its keys are copied into the entries: sifting compares them without a
+ * load from the job (100k jobs do not fit in a cache; the heap does).
+ */
 
-static bool heap_before(const struct sjob *a, const struct sjob *b)
+struct heap_ent {
+	int64_t end_us;
+	size_t index;
+	struct sjob *j;
+};
+
+static bool heap_before(const struct heap_ent *a, const struct heap_ent *b)
 {
 	if (a->end_us != b->end_us)
 		return a->end_us < b->end_us;
 	return a->index < b->index;
 }
 
-static void heap_set(struct sim *s, size_t i, struct sjob *j)
+static void heap_set(struct sim *s, size_t i, const struct heap_ent *e)
 {
-	s->heap[i] = j;
-	j->heap_pos = i;
+	s->heap[i] = *e;
+	e->j->heap_pos = i;
 }
 
-static void heap_up(struct sim *s, size_t i)
+/* Entry @i now holds @j, whose key may be anywhere: sift it into place. */
+static void heap_place(struct sim *s, size_t i, struct sjob *j)
 {
-	struct sjob *j = s->heap[i];
+	struct heap_ent e = { j->end_us, j->index, j };
 
-	while (i > 0 && heap_before(j, s->heap[(i - 1) / 2])) {
-		heap_set(s, i, s->heap[(i - 1) / 2]);
+	while (i > 0 && heap_before(&e, &s->heap[(i - 1) / 2])) {
+		heap_set(s, i, &s->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
-	heap_set(s, i, j);
-}
-
-static void heap_down(struct sim *s, size_t i)
-{
-	struct sjob *j = s->heap[i];
-
 	for (;;) {
 		size_t c = 2 * i + 1;
 
 		if (c >= s->n_heap)
 			break;
-		if (c + 1 < s->n_heap && heap_before(s->heap[c + 1], s->heap[c]))
+		if (c + 1 < s->n_heap && heap_before(&s->heap[c + 1], &s->heap[c]))
 			c++;
-		if (!heap_before(s->heap[c], j))
+		if (!heap_before(&s->heap[c], &e))
 			break;
-		heap_set(s, i, s->heap[c]);
+		heap_set(s, i, &s->heap[c]);
 		i = c;
 	}
-	heap_set(s, i, j);
+	heap_set(s, i, &e);
 }
 
 static void heap_push(struct sim *s, struct sjob *j)
 {
-	s->heap[s->n_heap++] = j;
-	heap_up(s, s->n_heap - 1);
+	j->in_heap = true;
+	heap_place(s, s->n_heap++, j);
 }
 
 /* @j's entry now holds @k (j == k: its key changed). */
 static void heap_replace(struct sim *s, struct sjob *j, struct sjob *k)
 {
-	size_t i = j->heap_pos;
-
-	heap_set(s, i, k);
-	heap_up(s, i);
-	heap_down(s, k->heap_pos);
+	j->in_heap = false;
+	k->in_heap = true;
+	heap_place(s, j->heap_pos, k);
 }
 
 static void pend_take(struct sim *s, struct sjob *j)
@@ -184,19 +226,20 @@ static void pend_take(struct sim *s, struct sjob *j)
 static void heap_remove(struct sim *s, struct sjob *j)
 {
 	size_t i = j->heap_pos;
-	struct sjob *last = s->heap[--s->n_heap];
+	struct sjob *last = s->heap[--s->n_heap].j;
 
+	j->in_heap = false;
 	if (i == s->n_heap)
 		return;
-	heap_set(s, i, last);
-	heap_up(s, i);
-	heap_down(s, last->heap_pos);
+	heap_place(s, i, last);
 }
 
 /* ---- measured state ---- */
 
 static double busy_frac(const struct svs *v)
 {
+	if (v->shared)
+		return v->shared_busy;
 	return v->cpus ? (double)(v->cpus - v->free_cpus) / v->cpus : 0;
 }
 
@@ -208,7 +251,7 @@ static double rul_at(const struct svs *v, int64_t now)
 	return v->ema * decay + busy_frac(v) * (1 - decay);
 }
 
-static void busy_change(struct sim *s, int v, int delta)
+static inline void busy_change(struct sim *s, int v, int delta)
 {
 	struct svs *x = &s->vs[v];
 
@@ -278,21 +321,266 @@ static void enqueue(struct sim *s, struct sjob *j)
 	s->queue[s->n_queue++] = &j->pj;
 }
 
+static void run_set(struct sim *s, size_t pos, struct cpool_pjob *pj)
+{
+	s->rbuf[pos] = pj;
+	((struct sjob *)pj)->run_pos = pos;
+}
+
+static int64_t quantum_end_of(const struct cpool_pjob *pj)
+{
+	return ((const struct sjob *)pj)->quantum_end_us;
+}
+
 static void run_remove(struct sim *s, struct sjob *j)
 {
-	struct cpool_pjob *last = s->running[--s->n_running];
+	size_t pos = j->run_pos, tail = s->rhead + s->n_running - 1;
 
-	s->running[j->run_pos] = last;
-	((struct sjob *)last)->run_pos = j->run_pos;
+	if (!s->by_service) {
+		run_set(s, pos, s->rbuf[tail]);
+	} else if (pos - s->rhead < tail - pos) {
+		/* Preemptions take jobs whose quantum ended, at the head. */
+		for (; pos > s->rhead; pos--)
+			run_set(s, pos, s->rbuf[pos - 1]);
+		s->rhead++;
+		s->running++;
+	} else {
+		for (; pos < tail; pos++)
+			run_set(s, pos, s->rbuf[pos + 1]);
+	}
+	s->n_running--;
+}
+
+/* Room for @m more at the tail: slide the window back (rcap > 2 * n). */
+static void run_room(struct sim *s, size_t m)
+{
+	if (s->rhead + s->n_running + m <= s->rcap)
+		return;
+	for (size_t i = 0; i < s->n_running; i++)
+		run_set(s, i, s->rbuf[s->rhead + i]);
+	s->rhead = 0;
+	s->running = s->rbuf;
+}
+
+/* Into running[], in quantum-end order under by_service. */
+static void run_add(struct sim *s, struct sjob *j)
+{
+	size_t pos;
+
+	run_room(s, 1);
+	pos = s->rhead + s->n_running++;
+	while (s->by_service && pos > s->rhead &&
+	       quantum_end_of(s->rbuf[pos - 1]) > j->quantum_end_us) {
+		run_set(s, pos, s->rbuf[pos - 1]);
+		pos--;
+	}
+	run_set(s, pos, &j->pj);
+}
+
+/* Quantum end, then as the policy sorts those that end together (slice start, seq). */
+static bool quantum_before(const struct cpool_pjob *a, const struct cpool_pjob *b)
+{
+	const struct sjob *x = (const struct sjob *)a, *y = (const struct sjob *)b;
+
+	if (x->quantum_end_us != y->quantum_end_us)
+		return x->quantum_end_us < y->quantum_end_us;
+	if (a->slice_start_us != b->slice_start_us)
+		return a->slice_start_us < b->slice_start_us;
+	return a->seq < b->seq;
+}
+
+static int by_quantum_end(const void *a, const void *b)
+{
+	const struct cpool_pjob *x = *(struct cpool_pjob *const *)a;
+	const struct cpool_pjob *y = *(struct cpool_pjob *const *)b;
+
+	return quantum_before(x, y) ? -1 : quantum_before(y, x);
+}
+
+static void run_sort(struct sim *s, size_t from)
+{
+	struct cpool_pjob **r = s->running + from;
+	size_t n = s->n_running - from;
+
+	if (n > 16) {
+		qsort(r, n, sizeof(*r), by_quantum_end);
+	} else {
+		for (size_t a = 1; a < n; a++) {
+			struct cpool_pjob *x = r[a];
+			size_t b = a;
+
+			for (; b > 0 && quantum_before(x, r[b - 1]); b--)
+				r[b] = r[b - 1];
+			r[b] = x;
+		}
+	}
+	for (size_t i = from; i < s->n_running; i++)
+		((struct sjob *)s->running[i])->run_pos = s->rhead + i;
+}
+
+/*
+ * by_service, before the policy is asked at now: the jobs whose quantum
+ * ended before now (they kept running, or it ended while the policy was
+ * not asked, nobody waiting) are at the head; their quantum's next end is
+ * at or after now, behind the others as a rule: move them to the tail.
+ */
+static void run_reorder(struct sim *s)
+{
+	const struct cpool_policy *p = &s->cfg->policy;
+	size_t m = 0, keep;
+
+	while (m < s->n_running && quantum_end_of(s->running[m]) < s->now)
+		m++;
+	if (!m)
+		return;
+	keep = s->n_running - m;
+	run_room(s, m);
+	for (size_t i = 0; i < m; i++) {
+		struct sjob *j = (struct sjob *)s->running[i];
+
+		j->quantum_end_us = cpool_policy_quantum_end(p, &j->pj, s->now);
+		s->running[s->n_running + i] = &j->pj;
+		if (!j->in_heap && j->end_us <= j->quantum_end_us) {
+			heap_push(s, j);
+			s->n_out--;
+		}
+	}
+	s->rhead += m;
+	s->running += m;
+	run_sort(s, keep);
+	/* Not behind all the others after all (long unseen): sort the whole. */
+	if (keep && m && quantum_end_of(s->running[keep]) < quantum_end_of(s->running[keep - 1]))
+		run_sort(s, 0);
+}
+
+/*
+ * by_service, after a round: a job left out of the completion heap must
+ * be in it if it can end before the policy is next asked.  With someone
+ * waiting the policy wakes at the next quantum end, so only the jobs
+ * whose quantum ended now and that kept running need a look; with nobody
+ * waiting nothing wakes it, and they all go in.
+ */
+static void run_cover(struct sim *s)
+{
+	const struct cpool_policy *p = &s->cfg->policy;
+
+	for (size_t r = 0; s->n_out && r < s->n_running; r++) {
+		struct sjob *j = (struct sjob *)s->running[r];
+
+		if (s->n_queue && j->quantum_end_us > s->now)
+			break;
+		if (j->in_heap ||
+		    (s->n_queue && j->end_us > cpool_policy_quantum_end(p, &j->pj, s->now + 1)))
+			continue;
+		heap_push(s, j);
+		s->n_out--;
+	}
 }
 
 static int64_t done_now(const struct sim *s, const struct sjob *j)
 {
-	return j->done_base_us + (s->now > j->work_start_us ? s->now - j->work_start_us : 0);
+	int64_t d;
+
+	if (s->now <= j->work_start_us)
+		return j->done_base_us;
+	if (!s->share || j->rate == 1)
+		return j->done_base_us + (s->now - j->work_start_us);
+	d = j->done_base_us + llround(j->rate * (double)(s->now - j->work_start_us));
+	return d < j->pj.job->runtime_us ? d : j->pj.job->runtime_us;
+}
+
+/* When the work left ends at the job's rate. */
+static int64_t end_at(const struct sjob *j)
+{
+	int64_t left = j->pj.job->runtime_us - j->done_base_us;
+
+	if (j->rate == 1)
+		return j->work_start_us + left;
+	return j->work_start_us + (int64_t)ceil((double)left / j->rate);
+}
+
+/* ---- shared CPUs (sim_share.c) ---- */
+
+/* Fold every VS's measured busy time up to now: a load change on one CPU shows in each VS that has it. */
+static void share_fold(struct sim *s)
+{
+	for (int v = 0; s->measure && v < s->cfg->n_vs; v++) {
+		s->vs[v].ema = rul_at(&s->vs[v], s->now);
+		s->vs[v].since_us = s->now;
+	}
+}
+
+static void share_busy(struct sim *s)
+{
+	for (int v = 0; v < s->cfg->n_vs; v++)
+		s->vs[v].shared_busy = sim_share_busy(&s->sh, &s->cfg->vs[v].cpus);
+}
+
+/* @j starts on VS @v: the first CPUs its VS counts free, as the daemon gives them (pool.c). */
+static void share_take(struct sim *s, struct sjob *j, int v)
+{
+	struct cpool_cpuset *mine = &s->jcpus[j - s->j];
+	int got = 0;
+
+	share_fold(s);
+	cpool_cpuset_zero(mine);
+	for (int c = cpool_cpuset_first(&s->cfg->vs[v].cpus); c >= 0 && got < j->pj.job->cpus;
+	     c = cpool_cpuset_next(&s->cfg->vs[v].cpus, c)) {
+		if (cpool_cpuset_isset(&s->vbusy[v], c))
+			continue;
+		cpool_cpuset_set(mine, c);
+		got++;
+	}
+	cpool_cpuset_or(&s->vbusy[v], &s->vbusy[v], mine);
+	sim_share_job(&s->sh, mine, 1);
+	share_busy(s);
+}
+
+static void share_give(struct sim *s, struct sjob *j)
+{
+	struct cpool_cpuset *mine = &s->jcpus[j - s->j];
+
+	share_fold(s);
+	cpool_cpuset_andnot(&s->vbusy[j->pj.vs], &s->vbusy[j->pj.vs], mine);
+	sim_share_job(&s->sh, mine, -1);
+	share_busy(s);
+}
+
+/* Shared CPUs: the time @j ran in the slice ending now, its switch cost aside. */
+static void slice_ran(struct sim *s, struct sjob *j)
+{
+	if (s->now > j->ran_from_us)
+		j->ran_us += s->now - j->ran_from_us;
+}
+
+/*
+ * After the sharing changed: each running job whose rate changed has its
+ * work settled at the old rate up to now and its end moved.
+ */
+static void share_rates(struct sim *s)
+{
+	for (size_t r = 0; r < s->n_running; r++) {
+		struct sjob *j = (struct sjob *)s->running[r];
+		double rate = sim_share_rate(&s->sh, &s->jcpus[j - s->j]);
+
+		if (rate == j->rate)
+			continue;
+		if (s->now > j->work_start_us) {
+			j->done_base_us = done_now(s, j);
+			j->work_start_us = s->now;
+		}
+		j->rate = rate;
+		j->end_us = end_at(j);
+		heap_replace(s, j, j);
+	}
 }
 
 static void finish(struct sim *s, struct sjob *j)
 {
+	if (s->share) {
+		share_give(s, j);
+		slice_ran(s, j);
+	}
 	run_remove(s, j);
 	busy_change(s, j->pj.vs, -j->pj.job->cpus);
 	j->pj.done_us = j->pj.job->runtime_us;
@@ -311,9 +599,17 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 	case CPOOL_DECIDE_PREEMPT:
 		if (j->state != JOB_RUNNING)
 			return -EPROTO;
-		j->pending = true;
-		j->pend_pos = s->n_pend;
-		s->pend[s->n_pend++] = j;
+		if (j->in_heap) {
+			j->pending = true;
+			j->pend_pos = s->n_pend;
+			s->pend[s->n_pend++] = j;
+		} else {
+			s->n_out--;
+		}
+		if (s->share) {
+			share_give(s, j);
+			slice_ran(s, j);
+		}
 		run_remove(s, j);
 		j->pj.done_us = done_now(s, j);
 		charge(s, j, j->pj.done_us);
@@ -339,14 +635,24 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 			j->pj.first_start_us = s->now;
 		j->pj.slice_start_us = s->now;
 		j->work_start_us = s->now + s->cfg->switch_cost_us;
+		j->ran_from_us = j->work_start_us;
 		j->done_base_us = j->pj.done_us;
-		j->end_us = j->work_start_us + (j->pj.job->runtime_us - j->pj.done_us);
+		if (s->share) {
+			share_take(s, j, v);
+			j->rate = sim_share_rate(&s->sh, &s->jcpus[j - s->j]);
+		}
+		j->end_us = end_at(j);
 		if (s->measure)
 			rq_sample(&s->vs[v], s->now - j->pj.ready_since_us);
 		busy_change(s, v, j->pj.job->cpus);
-		j->run_pos = s->n_running;
-		s->running[s->n_running++] = &j->pj;
-		if (j->pending) {
+		if (s->by_service)
+			j->quantum_end_us =
+				cpool_policy_quantum_end(&s->cfg->policy, &j->pj, s->now);
+		run_add(s, j);
+		if (s->by_service && j->end_us > j->quantum_end_us) {
+			/* A pending entry of its own is removed after the round. */
+			s->n_out++;
+		} else if (j->pending) {
 			pend_take(s, j);
 			heap_replace(s, j, j);
 		} else if (s->n_pend) {
@@ -396,6 +702,9 @@ static int decide(struct sim *s, int64_t *wake)
 	size_t started = 0;
 	int n;
 
+	/* With nobody queued rr reads no running job. */
+	if (s->by_service && s->n_queue)
+		run_reorder(s);
 	for (size_t r = 0; s->refresh_done && r < s->n_running; r++) {
 		struct sjob *j = (struct sjob *)s->running[r];
 
@@ -433,6 +742,12 @@ static int decide(struct sim *s, int64_t *wake)
 		if (s->measure) {
 			s->vstate[v].rul = rul_at(&s->vs[v], s->now);
 			s->vstate[v].rq_p99_us = s->vs[v].rq_p99_us;
+			if (s->share) {
+				int64_t rq = sim_share_rq_us(&s->sh, &s->cfg->vs[v].cpus);
+
+				if (rq > s->vstate[v].rq_p99_us)
+					s->vstate[v].rq_p99_us = rq;
+			}
 		}
 	}
 	if (need > s->dec_cap) {
@@ -456,6 +771,7 @@ static int decide(struct sim *s, int64_t *wake)
 		.priority_floor = s->priority_floor,
 		/* Arrivals are queued in (submit, index) order; only a preemption breaks it. */
 		.queued_by_submit = !s->requeued,
+		.running_by_service = s->by_service && s->n_queue,
 	};
 	n = cpool_policy_decide(&s->cfg->policy, &snap, s->dec, s->dec_cap, wake);
 	if (n < 0)
@@ -481,6 +797,10 @@ static int decide(struct sim *s, int64_t *wake)
 	}
 	if (started)
 		queue_compact(s, started);
+	if (s->by_service)
+		run_cover(s);
+	if (s->share)
+		share_rates(s);
 	return 0;
 }
 
@@ -526,20 +846,40 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		 size_t n, struct cpool_sim_result *res)
 {
 	const struct cpool_policy *p = &cfg->policy;
+	int ret;
 
 	s->cfg = cfg;
 	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0 ||
-	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
+	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC ||
+	    cfg->n_background < 0 || (cfg->n_background && !cfg->background))
 		return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
 	if (!s->vs || !s->vstate)
 		return -ENOMEM;
+	s->share = sim_share_needed(cfg->vs, cfg->n_vs, cfg->n_background);
+	res->shared = s->share;
+	if (s->share) {
+		ret = sim_share_init(&s->sh, cfg->vs, cfg->n_vs, cfg->background,
+				     cfg->n_background);
+		if (ret)
+			return ret;
+		s->vbusy = calloc((size_t)cfg->n_vs, sizeof(*s->vbusy));
+		if (!s->vbusy)
+			return -ENOMEM;
+	}
 	s->measure = p->place == CPOOL_PLACE_LEAST_LOADED ||
 		     p->place == CPOOL_PLACE_LOWEST_LATENCY || p->admit_p99_us > 0;
 	for (int v = 0; v < cfg->n_vs; v++) {
 		int c = cpool_cpuset_count(&cfg->vs[v].cpus);
 
+		if (s->share) {
+			/* Held background is a job the daemon counts: its CPUs are not free. */
+			cpool_cpuset_and(&s->vbusy[v], &cfg->vs[v].cpus, &s->sh.held);
+			c -= cpool_cpuset_count(&s->vbusy[v]);
+			s->vs[v].shared = true;
+			s->vs[v].shared_busy = sim_share_busy(&s->sh, &cfg->vs[v].cpus);
+		}
 		if (c < 1)
 			return -EINVAL;
 		s->vs[v].cpus = s->vs[v].free_cpus = c;
@@ -556,6 +896,8 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	res->records = calloc(n + 1, sizeof(*res->records));
 	if (!s->j || !res->records)
 		return -ENOMEM;
+	if (s->share && !(s->jcpus = calloc(n + 1, sizeof(*s->jcpus))))
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct cpool_job *job = &jobs[i];
 
@@ -571,6 +913,7 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 			.pj = { .job = job, .first_start_us = -1, .vs = -1 },
 			.index = job->index,
 			.state = JOB_FUTURE,
+			.rate = 1,
 		};
 		s->n++;
 	}
@@ -593,8 +936,9 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	s->pend = malloc((s->n + 1) * sizeof(*s->pend));
 	s->qcap = s->n + 1;
 	s->qbuf = s->queue = malloc(s->qcap * sizeof(*s->queue));
-	s->running = malloc((s->n + 1) * sizeof(*s->running));
-	if (!s->arrivals || !s->heap || !s->pend || !s->qbuf || !s->running)
+	s->rcap = 2 * (s->n + 1);
+	s->rbuf = s->running = malloc(s->rcap * sizeof(*s->running));
+	if (!s->arrivals || !s->heap || !s->pend || !s->qbuf || !s->rbuf)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++)
 		s->arrivals[i] = &s->j[i];
@@ -615,6 +959,8 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	for (size_t i = 0; i < s->n; i++)
 		if (s->j[i].pj.job->priority < s->priority_floor)
 			s->priority_floor = s->j[i].pj.job->priority;
+	/* Under sharing a job's end moves with its neighbours: the plain order, every job in the heap. */
+	s->by_service = !s->share && cpool_policy_running_by_service(p);
 	s->refresh_done = s->fair || p->sched == CPOOL_SCHED_SRTF || p->sched == CPOOL_SCHED_EASY;
 	return 0;
 }
@@ -632,15 +978,15 @@ static int loop(struct sim *s, struct cpool_sim_result *res)
 
 		if (s->next_arrival < s->n && s->arrivals[s->next_arrival]->pj.job->submit_us < t)
 			t = s->arrivals[s->next_arrival]->pj.job->submit_us;
-		if (s->n_heap && s->heap[0]->end_us < t)
-			t = s->heap[0]->end_us;
+		if (s->n_heap && s->heap[0].end_us < t)
+			t = s->heap[0].end_us;
 		if (t == CPOOL_NEVER)
 			break;
 		res->busy_cpu_us += (int64_t)s->busy_cpus * (t - s->now);
 		s->now = t;
 		res->events++;
-		while (s->n_heap && s->heap[0]->end_us == t) {
-			struct sjob *j = s->heap[0];
+		while (s->n_heap && s->heap[0].end_us == t) {
+			struct sjob *j = s->heap[0].j;
 
 			heap_remove(s, j);
 			finish(s, j);
@@ -694,6 +1040,9 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 				.end_us = j->end_us,
 				.vs = j->pj.vs,
 				.preemptions = j->preemptions,
+				.mean_rate = j->ran_us > 0 ? (double)j->pj.job->runtime_us /
+								     (double)j->ran_us :
+							     1,
 			};
 			res->preemptions += j->preemptions;
 			if (t)
@@ -715,7 +1064,10 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 	free(s.heap);
 	free(s.pend);
 	free(s.qbuf);
-	free(s.running);
+	free(s.rbuf);
+	sim_share_free(&s.sh);
+	free(s.jcpus);
+	free(s.vbusy);
 	free(s.vs);
 	free(s.vstate);
 	free(s.dec);
