@@ -180,20 +180,31 @@ static void schedule(struct cpoold *d)
 			pj->level = dec[i].level;
 			pj->level_used_us = dec[i].level_used_us;
 			break;
-		case CPOOL_DECIDE_START:
+		case CPOOL_DECIDE_START: {
+			int64_t started = now_us();
+
 			if (limits_refuse_start(d, j)) {
 				jobctl_set_reason(j, "RunningCpusPerUser");
 				break;
 			}
 			pj->level = dec[i].level;
 			pj->level_used_us = dec[i].level_used_us;
-			pj->slice_start_us = now;
+			/*
+			 * Its slice counts from its actual start, not from the
+			 * instant the round was due: in a round that ran late
+			 * (after a freeze completed, say) that instant is
+			 * already past, and the job would lose that much of its
+			 * first quantum.  A RENEW keeps the boundary: that job
+			 * ran all along.
+			 */
+			pj->slice_start_us = started;
 			if (pj->first_start_us < 0)
-				pj->first_start_us = now;
+				pj->first_start_us = started;
 			/* A failed launch retires (frees) the job: do not touch it after. */
 			if (jobs_start(d, j, dec[i].vs) == 0)
 				pj->vs = dec[i].vs;
 			break;
+		}
 		case CPOOL_DECIDE_RENEW:
 			pj->slice_start_us = now;
 			pj->level = dec[i].level;
