@@ -46,6 +46,13 @@ struct cpool_sim_config {
 	struct cpool_policy policy;
 	/* Charged at every dispatch (start or resume): the CPUs are busy, the job makes no progress. */
 	int64_t switch_cost_us;
+	/*
+	 * A job's first slice counts from this long after its first dispatch
+	 * (0: from the dispatch).  In cpoold a launched job is not the
+	 * policy's until its exec, so its first quantum ends at the first
+	 * quantum boundary after the exec: cpool bench's calibration.
+	 */
+	int64_t launch_slice_us;
 	/* Called every few thousand finished jobs; NULL for none. */
 	void (*progress)(size_t finished, size_t total, void *arg);
 	void *progress_arg;

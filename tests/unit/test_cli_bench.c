@@ -502,10 +502,13 @@ static void switches(void)
  * ms each, 2 launch turns idle 200 ms each (the exec included).  The
  * switch cost is a resume's idle and the handover, 30 ms; a job's first
  * turn idles 180 ms more, counted once, in its work: 1.18 s each, 115 ms
- * of it a 145 ms turn, so 10 turns each, alternating, then 30 ms and 30
- * ms of work after a switch: the second ends at 20 x 145 + 2 x 60 ms.
- * With the launch also charged as the old launch-to-exec it would be
- * longer, as it would with the thaw's window as the switch cost.
+ * of it a 145 ms turn.  A launch takes 150 ms to the exec, so a job's
+ * first quantum ends at the second boundary, 100 ms later than a
+ * resumed one's: a first turn of 245 ms, 215 ms of work.  Then 8 turns
+ * each, alternating, and 45 ms of work after a switch: the second ends
+ * at 2 x 245 + 16 x 145 + 2 x 75 ms.  With the launch also charged as
+ * the old launch-to-exec it would be longer, as it would with the thaw's
+ * window as the switch cost.
  */
 static void turns(void)
 {
@@ -545,7 +548,10 @@ static void turns(void)
 	ok(fabs(c.r.cal_launch_extra_s - 0.18) < 1e-9 && fabs(c.bj[0].c_held - 1.18) < 1e-6,
 	   "turns: a launch turn's extra idle is in each job's work, once (%.4f, %.4f)",
 	   c.r.cal_launch_extra_s, c.bj[0].c_held);
-	ok(fabs(c.r.cal.makespan - 3.02) < 1e-3, "turns: calibrated makespan 3.02 s (%.4f)",
+	ok(fabs(c.r.cal_launch_slice_s - 0.1) < 1e-9,
+	   "turns: a 150 ms launch starts the first slice one 100 ms quantum later (%.4f)",
+	   c.r.cal_launch_slice_s);
+	ok(fabs(c.r.cal.makespan - 2.96) < 1e-3, "turns: calibrated makespan 2.96 s (%.4f)",
 	   c.r.cal.makespan);
 }
 

@@ -87,6 +87,8 @@ struct bench_run {
 	double cal_turn_delay_s, cal_switch_cost_s;
 	/* A launch's turn less a resume's, idle: what a job's first start costs more. */
 	double cal_launch_extra_s;
+	/* ... and how much later its first slice starts: its launch, in whole quanta. */
+	double cal_launch_slice_s;
 	bool calibrated;
 	double pred_busy_cpu_s, meas_busy_cpu_s;
 	size_t meas_failed; /* jobs without a good record: left out of the summary */

@@ -116,6 +116,24 @@ static void switch_cost(struct bench_run *r)
 			bench_per(s->launch_turn_idle, s->launch_turns) - resume_idle;
 }
 
+/*
+ * A launched job is not the policy's until its exec (cpoold's sched.c
+ * leaves a starting job out of the snapshot), and its slice counts from
+ * its start: its first quantum ends at the first quantum boundary at or
+ * after the exec, not one quantum after its start as a resumed job's.
+ * The simulator's turn is already the quantum and the turn delay, so the
+ * first slice starts that many whole quanta later.  From the daemon's
+ * mean launch to the exec; 0 when a launch is shorter than a quantum.
+ */
+static int64_t launch_slice_us(struct bench_run *r)
+{
+	double q = cpool_us_to_s(r->policy.quantum_us),
+	       launch = r->sw.have ? bench_per(r->sw.launch_wait, r->sw.launches) : 0;
+
+	r->cal_launch_slice_s = q > 0 && launch > q ? (ceil(launch / q) - 1) * q : 0;
+	return llround(r->cal_launch_slice_s * CPOOL_USEC_PER_SEC);
+}
+
 int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 {
 	struct cpool_sim_config cfg = { .vs = b->vs, .n_vs = b->n_vs, .policy = r->policy };
@@ -141,8 +159,10 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	delay_us = llround(fmax(0, r->cal_dispatch_s) * CPOOL_USEC_PER_SEC);
 	switch_cost(r);
 	cfg.switch_cost_us = llround(r->cal_switch_cost_s * CPOOL_USEC_PER_SEC);
-	if (cfg.policy.quantum_us > 0)
+	if (cfg.policy.quantum_us > 0) {
+		cfg.launch_slice_us = launch_slice_us(r);
 		cfg.policy.quantum_us += llround(r->cal_turn_delay_s * CPOOL_USEC_PER_SEC);
+	}
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
 

@@ -227,7 +227,7 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 		fprintf(out,
 			"           %.0f switches: turn +%.3f s (late %.3f, freeze %.3f, handover %.3f), "
 			"switch cost %.3f s; resume turns %.0f of %.3f s, %.3f idle; launch turns "
-			"%.0f of %.3f s, %.3f idle (launch to exec %.3f s): +%.3f s a job\n",
+			"%.0f of %.3f s, %.3f idle (launch to exec %.3f s): +%.3f s a job, first slice +%.3f s\n",
 			r->sw.preemptions, r->cal_turn_delay_s,
 			bench_per(r->sw.late, r->sw.preemptions),
 			bench_per(r->sw.freeze_wait, r->sw.freezes),
@@ -236,7 +236,8 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 			bench_per(r->sw.resume_turn_idle, r->sw.resume_turns), r->sw.launch_turns,
 			bench_per(r->sw.launch_turn, r->sw.launch_turns),
 			bench_per(r->sw.launch_turn_idle, r->sw.launch_turns),
-			bench_per(r->sw.launch_wait, r->sw.launches), r->cal_launch_extra_s);
+			bench_per(r->sw.launch_wait, r->sw.launches), r->cal_launch_extra_s,
+			r->cal_launch_slice_s);
 }
 
 void bench_print_table(const struct bench *b, FILE *out)
@@ -447,6 +448,7 @@ static int write_json(const struct bench *b, const char *path)
 			json_object_set_new(cal, "turn_delay", json_real(r->cal_turn_delay_s));
 			json_object_set_new(cal, "switch_cost", json_real(r->cal_switch_cost_s));
 			json_object_set_new(cal, "launch_extra", json_real(r->cal_launch_extra_s));
+			json_object_set_new(cal, "launch_slice", json_real(r->cal_launch_slice_s));
 			if (r->sw.have)
 				json_object_set_new(
 					cal, "switches",
