@@ -73,6 +73,13 @@ struct cpool_sim_config {
 	/* Background load on shared CPUs; NULL / 0 for none. */
 	const struct cpool_sim_background *background;
 	int n_background;
+	/*
+	 * A job's first slice counts from this long after its first dispatch
+	 * (0: from the dispatch).  In cpoold a launched job is not the
+	 * policy's until its exec, so its first quantum ends at the first
+	 * quantum boundary after the exec: cpool bench's calibration.
+	 */
+	int64_t launch_slice_us;
 	/* Called every few thousand finished jobs; NULL for none. */
 	void (*progress)(size_t finished, size_t total, void *arg);
 	void *progress_arg;

@@ -497,6 +497,64 @@ static void switches(void)
 	   "switches: a daemon that does not report them costs nothing (%.4f s)", c.r.cal.makespan);
 }
 
+/*
+ * The same with the daemon's turns (switchcost.c): 8 resume turns idle 20
+ * ms each, 2 launch turns idle 200 ms each (the exec included).  The
+ * switch cost is a resume's idle and the handover, 30 ms; a job's first
+ * turn idles 180 ms more, counted once, in its work: 1.18 s each, 115 ms
+ * of it a 145 ms turn.  A launch takes 150 ms to the exec, so a job's
+ * first quantum ends at the second boundary, 100 ms later than a
+ * resumed one's: a first turn of 245 ms, 215 ms of work.  Then 8 turns
+ * each, alternating, and 45 ms of work after a switch: the second ends
+ * at 2 x 245 + 16 x 145 + 2 x 75 ms.  With the launch also charged as
+ * the old launch-to-exec it would be longer, as it would with the thaw's
+ * window as the switch cost.
+ */
+static void turns(void)
+{
+	struct cal_case c;
+
+	cal_case_init(&c, 2, "0", CPOOL_SCHED_RR);
+	c.r.policy.quantum_us = 100000;
+	for (int k = 0; k < 2; k++) {
+		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
+		c.bj[k].m_end = 3;
+		c.bj[k].m_cpu_time = 1;
+		c.bj[k].m_seen_frozen = 5;
+	}
+	c.r.sw = (struct bench_switches){ .have = true,
+					  .launches = 2,
+					  .launch_wait = 0.3,
+					  .preemptions = 10,
+					  .late = 0.05,
+					  .freezes = 10,
+					  .freeze_wait = 0.3,
+					  .freeze_ran = 0.1,
+					  .handovers = 10,
+					  .handover_wait = 0.1,
+					  .thaws = 8,
+					  .thaw_wait = 0.4,
+					  .thaw_ran = 0,
+					  .launch_turns = 2,
+					  .launch_turn = 0.8,
+					  .launch_turn_idle = 0.4,
+					  .resume_turns = 8,
+					  .resume_turn = 1.2,
+					  .resume_turn_idle = 0.16 };
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "turns: calibrated");
+	ok(fabs(c.r.cal_turn_delay_s - 0.045) < 1e-9 && fabs(c.r.cal_switch_cost_s - 0.03) < 1e-9,
+	   "turns: the switch cost is a resume turn's idle and the handover (%.4f, %.4f)",
+	   c.r.cal_turn_delay_s, c.r.cal_switch_cost_s);
+	ok(fabs(c.r.cal_launch_extra_s - 0.18) < 1e-9 && fabs(c.bj[0].c_held - 1.18) < 1e-6,
+	   "turns: a launch turn's extra idle is in each job's work, once (%.4f, %.4f)",
+	   c.r.cal_launch_extra_s, c.bj[0].c_held);
+	ok(fabs(c.r.cal_launch_slice_s - 0.1) < 1e-9,
+	   "turns: a 150 ms launch starts the first slice one 100 ms quantum later (%.4f)",
+	   c.r.cal_launch_slice_s);
+	ok(fabs(c.r.cal.makespan - 2.96) < 1e-3, "turns: calibrated makespan 2.96 s (%.4f)",
+	   c.r.cal.makespan);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
@@ -506,6 +564,7 @@ int main(void)
 	late_arrival();
 	frozen_share();
 	switches();
+	turns();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

@@ -170,6 +170,30 @@ int main(void)
 		expect_jobs(&c, "rr default quantum", e, N_OF(e));
 		case_free(&c);
 	}
+	{
+		/*
+		 * A first slice 2 s late (cpoold: a launch that is not the
+		 * policy's until its exec), q = 2: A(0, 5), B(0, 3).  A's
+		 * first quantum ends at 4, B's at 8; resumed, a slice is
+		 * the quantum: A 0-4, B 4-7 (done), A 7-8.
+		 */
+		static const struct tjob t[] = { { "A", 0, 5 }, { "B", 0, 3 } };
+		static const struct texp e[] = {
+			{ "A", 0, 8, 3, 0, 8 },
+			{ "B", 4, 7, 4, 4, 7 },
+		};
+
+		case_jobs(&c, t, N_OF(t));
+		memset(&c.cfg, 0, sizeof(c.cfg));
+		cpool_sim_slots(1, &c.vs[0]);
+		c.cfg.vs = c.vs;
+		c.cfg.n_vs = 1;
+		c.cfg.policy = rr(2);
+		c.cfg.launch_slice_us = 2000000;
+		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
+		expect_jobs(&c, "rr first slice late", e, N_OF(e));
+		case_free(&c);
+	}
 	done_testing();
 	return exit_status();
 }

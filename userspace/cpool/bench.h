@@ -55,6 +55,9 @@ struct bench_switches {
 	double preemptions, freezes, handovers, thaws, end_handovers, launches;
 	double late, freeze_wait, freeze_ran, handover_wait, thaw_wait, thaw_ran;
 	double end_handover_wait, launch_wait;
+	/* Turns a freeze ended, from the start or resume: counts, seconds, idle seconds. */
+	double launch_turns, launch_turn, launch_turn_idle;
+	double resume_turns, resume_turn, resume_turn_idle;
 };
 
 struct bench_run {
@@ -83,6 +86,10 @@ struct bench_run {
 	 */
 	struct bench_switches sw;
 	double cal_turn_delay_s, cal_switch_cost_s;
+	/* A launch's turn less a resume's, idle: what a job's first start costs more. */
+	double cal_launch_extra_s;
+	/* ... and how much later its first slice starts: its launch, in whole quanta. */
+	double cal_launch_slice_s;
 	bool calibrated;
 	double pred_busy_cpu_s, meas_busy_cpu_s;
 	size_t meas_failed; /* jobs without a good record: left out of the summary */

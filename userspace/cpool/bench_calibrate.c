@@ -54,15 +54,15 @@ static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
  * unless `ps` saw it frozen (a preempting policy): then the occupancy also
  * counts the time it sat frozen, which the simulator models itself, and
  * its CPU time per CPU (its cgroup's usage, the kernel's count of when it
- * ran) stands in, plus its launch up to the exec (@launch_s: the daemon's
- * mean over the run), which its cgroup does not count.  The share of `ps`
- * samples that found it running was tried first and undercounted by half
- * under rr with 100 ms quanta.
+ * ran) stands in, plus what its first turn cost more than the others
+ * (@launch_extra_s, switch_cost()), its launch up to the exec, which its
+ * cgroup does not count.  The share of `ps` samples that found it running
+ * was tried first and undercounted by half under rr with 100 ms quanta.
  */
-static double held_s(const struct bench_job *j, double launch_s)
+static double held_s(const struct bench_job *j, double launch_extra_s)
 {
 	if (j->m_seen_frozen && j->m_cpu_time > 0)
-		return j->m_cpu_time / j->job->cpus + launch_s;
+		return fmax(j->m_cpu_time / j->job->cpus + launch_extra_s, 1e-6);
 	return j->m_end - j->m_start;
 }
 
@@ -77,26 +77,61 @@ double bench_per(double sum, double n)
  * slice when it starts the job, after the previous job's freeze has
  * completed and its CPUs were handed over, so a turn lasts the quantum
  * plus the delay from the quantum's end to that start (the round's
- * lateness, the freeze, the handover): the simulator's quantum is made
- * that long.  Of a turn, the CPUs did no work from the moment the old job
- * stopped running to the moment the new one ran: the freeze's window less
- * what the old job still ran in it, the handover, and the thaw's window
- * less what the new job ran in it.  That is the simulator's switch cost,
- * charged at every dispatch.  Nothing here is fitted to the outcome.
+ * lateness up to the freeze request, the freeze, the handover): the
+ * simulator's quantum is made that long.  Of a turn, the CPUs did no work
+ * for the handover before it and for the part of the turn its job did not
+ * run: the daemon times each turn from the start or resume to the
+ * completed freeze and reads the leaf's CPU time at those two ends only.
+ * A resume's is the simulator's switch cost, charged at every dispatch.
+ * A job's first turn (its launch, the exec included) idles longer: the
+ * simulator charges it the switch cost like any other, so the difference
+ * goes into the job's work (held_s()), once.  A daemon without the turns
+ * gives the freeze's and thaw's windows less what the job ran in them,
+ * read while it ran, and the launch to the exec.  Nothing here is fitted
+ * to the outcome.
  */
 static void switch_cost(struct bench_run *r)
 {
 	const struct bench_switches *s = &r->sw;
+	double resume_idle;
 
 	r->cal_turn_delay_s = r->cal_switch_cost_s = 0;
+	r->cal_launch_extra_s = s->have ? bench_per(s->launch_wait, s->launches) : 0;
 	if (!s->have || s->preemptions < 1)
 		return;
 	r->cal_turn_delay_s = bench_per(s->late, s->preemptions) +
 			      bench_per(s->freeze_wait, s->freezes) +
 			      bench_per(s->handover_wait, s->handovers);
-	r->cal_switch_cost_s = fmax(0, bench_per(s->freeze_wait - s->freeze_ran, s->freezes)) +
-			       bench_per(s->handover_wait, s->handovers) +
-			       fmax(0, bench_per(s->thaw_wait - s->thaw_ran, s->thaws));
+	if (s->resume_turns < 1) {
+		r->cal_switch_cost_s =
+			fmax(0, bench_per(s->freeze_wait - s->freeze_ran, s->freezes)) +
+			bench_per(s->handover_wait, s->handovers) +
+			fmax(0, bench_per(s->thaw_wait - s->thaw_ran, s->thaws));
+		return;
+	}
+	resume_idle = bench_per(s->resume_turn_idle, s->resume_turns);
+	r->cal_switch_cost_s = resume_idle + bench_per(s->handover_wait, s->handovers);
+	if (s->launch_turns >= 1)
+		r->cal_launch_extra_s =
+			bench_per(s->launch_turn_idle, s->launch_turns) - resume_idle;
+}
+
+/*
+ * A launched job is not the policy's until its exec (cpoold's sched.c
+ * leaves a starting job out of the snapshot), and its slice counts from
+ * its start: its first quantum ends at the first quantum boundary at or
+ * after the exec, not one quantum after its start as a resumed job's.
+ * The simulator's turn is already the quantum and the turn delay, so the
+ * first slice starts that many whole quanta later.  From the daemon's
+ * mean launch to the exec; 0 when a launch is shorter than a quantum.
+ */
+static int64_t launch_slice_us(struct bench_run *r)
+{
+	double q = cpool_us_to_s(r->policy.quantum_us),
+	       launch = r->sw.have ? bench_per(r->sw.launch_wait, r->sw.launches) : 0;
+
+	r->cal_launch_slice_s = q > 0 && launch > q ? (ceil(launch / q) - 1) * q : 0;
+	return llround(r->cal_launch_slice_s * CPOOL_USEC_PER_SEC);
 }
 
 int bench_run_calibrate(const struct bench *b, struct bench_run *r)
@@ -128,8 +163,10 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	delay_us = llround(fmax(0, r->cal_dispatch_s) * CPOOL_USEC_PER_SEC);
 	switch_cost(r);
 	cfg.switch_cost_us = llround(r->cal_switch_cost_s * CPOOL_USEC_PER_SEC);
-	if (cfg.policy.quantum_us > 0)
+	if (cfg.policy.quantum_us > 0) {
+		cfg.launch_slice_us = launch_slice_us(r);
 		cfg.policy.quantum_us += llround(r->cal_turn_delay_s * CPOOL_USEC_PER_SEC);
+	}
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
 
@@ -150,8 +187,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		 */
 		if (j->m_ok && j->m_end > j->m_start)
 			jobs[i].runtime_us =
-				llround(held_s(j, bench_per(r->sw.launch_wait, r->sw.launches)) *
-					CPOOL_USEC_PER_SEC);
+				llround(held_s(j, r->cal_launch_extra_s) * CPOOL_USEC_PER_SEC);
 		r->jobs[i].c_held = cpool_us_to_s(jobs[i].runtime_us);
 		jobs[i].runtime_us += delay_us;
 		r->jobs[i].c_vs = -1;

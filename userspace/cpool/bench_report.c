@@ -226,13 +226,18 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 	if (r->sw.have && r->sw.preemptions > 0)
 		fprintf(out,
 			"           %.0f switches: turn +%.3f s (late %.3f, freeze %.3f, handover %.3f), "
-			"switch cost %.3f s (thaw %.3f); launch to exec %.3f s\n",
+			"switch cost %.3f s; resume turns %.0f of %.3f s, %.3f idle; launch turns "
+			"%.0f of %.3f s, %.3f idle (launch to exec %.3f s): +%.3f s a job, first slice +%.3f s\n",
 			r->sw.preemptions, r->cal_turn_delay_s,
 			bench_per(r->sw.late, r->sw.preemptions),
 			bench_per(r->sw.freeze_wait, r->sw.freezes),
 			bench_per(r->sw.handover_wait, r->sw.handovers), r->cal_switch_cost_s,
-			bench_per(r->sw.thaw_wait, r->sw.thaws),
-			bench_per(r->sw.launch_wait, r->sw.launches));
+			r->sw.resume_turns, bench_per(r->sw.resume_turn, r->sw.resume_turns),
+			bench_per(r->sw.resume_turn_idle, r->sw.resume_turns), r->sw.launch_turns,
+			bench_per(r->sw.launch_turn, r->sw.launch_turns),
+			bench_per(r->sw.launch_turn_idle, r->sw.launch_turns),
+			bench_per(r->sw.launch_wait, r->sw.launches), r->cal_launch_extra_s,
+			r->cal_launch_slice_s);
 }
 
 void bench_print_table(const struct bench *b, FILE *out)
@@ -442,12 +447,14 @@ static int write_json(const struct bench *b, const char *path)
 			json_object_set_new(cal, "largest_start_differences", top);
 			json_object_set_new(cal, "turn_delay", json_real(r->cal_turn_delay_s));
 			json_object_set_new(cal, "switch_cost", json_real(r->cal_switch_cost_s));
+			json_object_set_new(cal, "launch_extra", json_real(r->cal_launch_extra_s));
+			json_object_set_new(cal, "launch_slice", json_real(r->cal_launch_slice_s));
 			if (r->sw.have)
 				json_object_set_new(
 					cal, "switches",
 					json_pack(
 						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
-						"s:f, s:f, s:f, s:f}",
+						"s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
 						"launches", r->sw.launches, "launch_wait",
 						r->sw.launch_wait, "end_handovers",
 						r->sw.end_handovers, "end_handover_wait",
@@ -458,7 +465,12 @@ static int write_json(const struct bench *b, const char *path)
 						r->sw.handovers, "handover_wait",
 						r->sw.handover_wait, "thaws", r->sw.thaws,
 						"thaw_wait", r->sw.thaw_wait, "thaw_ran",
-						r->sw.thaw_ran));
+						r->sw.thaw_ran, "launch_turns", r->sw.launch_turns,
+						"launch_turn", r->sw.launch_turn,
+						"launch_turn_idle", r->sw.launch_turn_idle,
+						"resume_turns", r->sw.resume_turns, "resume_turn",
+						r->sw.resume_turn, "resume_turn_idle",
+						r->sw.resume_turn_idle));
 			json_object_set_new(cal, "jobs_on_another_vs",
 					    json_integer((json_int_t)g.other_vs));
 			json_object_set_new(cal, "pairs_started_in_other_order",

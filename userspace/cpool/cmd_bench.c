@@ -431,6 +431,12 @@ static int read_switches(struct cpool_apiclient *c, struct bench_switches *sw)
 		sw->launches = cli_json_num(x, "launches", 0);
 		sw->launch_wait = cli_json_num(x, "launch_wait", 0);
 		sw->end_handover_wait = cli_json_num(x, "end_handover_wait", 0);
+		sw->launch_turns = cli_json_num(x, "launch_turns", 0);
+		sw->launch_turn = cli_json_num(x, "launch_turn", 0);
+		sw->launch_turn_idle = cli_json_num(x, "launch_turn_idle", 0);
+		sw->resume_turns = cli_json_num(x, "resume_turns", 0);
+		sw->resume_turn = cli_json_num(x, "resume_turn", 0);
+		sw->resume_turn_idle = cli_json_num(x, "resume_turn_idle", 0);
 	}
 	json_decref(res);
 	return 0;
@@ -454,6 +460,12 @@ static void switches_during(struct bench_switches *after, const struct bench_swi
 	after->launches -= before->launches;
 	after->launch_wait -= before->launch_wait;
 	after->end_handover_wait -= before->end_handover_wait;
+	after->launch_turns -= before->launch_turns;
+	after->launch_turn -= before->launch_turn;
+	after->launch_turn_idle -= before->launch_turn_idle;
+	after->resume_turns -= before->resume_turns;
+	after->resume_turn -= before->resume_turn;
+	after->resume_turn_idle -= before->resume_turn_idle;
 }
 
 static struct bench_job *find_job(struct bench_run *r, long long id)

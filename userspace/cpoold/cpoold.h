@@ -96,6 +96,9 @@ struct djob {
 	/* switchcost.c: the freeze or thaw being timed, asked at, the leaf's CPU time then */
 	bool switch_timed, switch_freeze;
 	double switch_asked_at, switch_cpu_s;
+	/* switchcost.c: its turn on the CPUs, open from its start or resume to its freeze */
+	bool turn_open, turn_launch;
+	double turn_at, turn_cpu_s;
 	char leaf[2 * CPOOL_VS_NAME_MAX + 2]; /* "vs/job-ID" */
 	struct waiter *waiters;
 	uint64_t rq_hist[CPOOL_KMETRICS_HIST_SLOTS]; /* its run-queue waits so far */
@@ -121,6 +124,12 @@ struct switch_cost {
 	long long preemptions, freezes, handovers, thaws, end_handovers, launches;
 	double late_s, freeze_wait_s, freeze_ran_s, handover_wait_s, thaw_wait_s, thaw_ran_s;
 	double end_handover_wait_s, launch_wait_s;
+	/*
+	 * Turns that a freeze ended, launches (a job's first) and resumes
+	 * apart: their length and the part of it the job did not run.
+	 */
+	long long launch_turns, resume_turns;
+	double launch_turn_s, launch_turn_idle_s, resume_turn_s, resume_turn_idle_s;
 };
 
 struct cpoold {
@@ -211,8 +220,10 @@ int pool_save_api_vservers(struct cpoold *d);
 void switchcost_asked(struct cpoold *d, struct djob *j, bool freeze, double at);
 /* ... and cgroup.events says it is done. */
 void switchcost_done(struct cpoold *d, struct djob *j, bool frozen);
-/* A preemption applied by the round decided at @decided_us (timers' clock). */
-void switchcost_late(struct cpoold *d, int64_t decided_us);
+/* A preemption decided at @decided_us, its freeze asked for at @asked_us (timers' clock). */
+void switchcost_late(struct cpoold *d, int64_t decided_us, int64_t asked_us);
+/* @j was just started (launch) or resumed (@resume): its turn begins. */
+void switchcost_turn_begun(struct cpoold *d, struct djob *j, bool resume);
 /* A completed freeze gave back CPUs of @v; a job started or resumed on @v. */
 void switchcost_released(struct vsrv *v);
 /* A job that held CPUs of @v ended at @end (the supervisor's wall clock). */

@@ -8,6 +8,7 @@
  * include/cpool/policy.h, the same the simulator keeps.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
@@ -170,30 +171,52 @@ static void schedule(struct cpoold *d)
 		struct djob *j = job_of(pj);
 
 		switch (dec[i].kind) {
-		case CPOOL_DECIDE_PREEMPT:
+		case CPOOL_DECIDE_PREEMPT: {
+			/*
+			 * Late until the freeze is asked for: from there on the
+			 * freeze's own wait counts (its store write included),
+			 * and the two must not overlap.
+			 */
+			int64_t asked = now_us();
+
 			if (jobs_preempt(d, j))
 				break;
-			switchcost_late(d, now);
+			switchcost_late(d, now, asked);
 			pj->seq = d->next_seq++;
 			pj->ready_since_us = now;
 			pj->vs = -1;
 			pj->level = dec[i].level;
 			pj->level_used_us = dec[i].level_used_us;
 			break;
-		case CPOOL_DECIDE_START:
+		}
+		case CPOOL_DECIDE_START: {
+			bool resume = j->rec.state == CPOOL_JOB_FROZEN;
+			int64_t started = now_us();
+
 			if (limits_refuse_start(d, j)) {
 				jobctl_set_reason(j, "RunningCpusPerUser");
 				break;
 			}
 			pj->level = dec[i].level;
 			pj->level_used_us = dec[i].level_used_us;
-			pj->slice_start_us = now;
+			/*
+			 * Its slice counts from its actual start, not from the
+			 * instant the round was due: in a round that ran late
+			 * (after a freeze completed, say) that instant is
+			 * already past, and the job would lose that much of its
+			 * first quantum.  A RENEW keeps the boundary: that job
+			 * ran all along.
+			 */
+			pj->slice_start_us = started;
 			if (pj->first_start_us < 0)
-				pj->first_start_us = now;
+				pj->first_start_us = started;
 			/* A failed launch retires (frees) the job: do not touch it after. */
-			if (jobs_start(d, j, dec[i].vs) == 0)
+			if (jobs_start(d, j, dec[i].vs) == 0) {
 				pj->vs = dec[i].vs;
+				switchcost_turn_begun(d, j, resume);
+			}
 			break;
+		}
 		case CPOOL_DECIDE_RENEW:
 			pj->slice_start_us = now;
 			pj->level = dec[i].level;

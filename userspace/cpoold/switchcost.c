@@ -28,6 +28,8 @@
  * Cumulative since the daemon started, in `stats` (docs/protocol.md): a
  * reader takes the difference over its interval.
  */
+#include <math.h>
+
 #include "cpoold.h"
 
 /* The leaf's CPU time in seconds; < 0 when it cannot be read. */
@@ -63,6 +65,21 @@ void switchcost_done(struct cpoold *d, struct djob *j, bool frozen)
 	cpu = leaf_cpu_s(d, j);
 	if (cpu >= 0 && j->switch_cpu_s >= 0 && cpu > j->switch_cpu_s && j->rec.cpus > 0)
 		ran = (cpu - j->switch_cpu_s) / j->rec.cpus;
+	if (frozen && j->turn_open && cpu >= 0 && j->rec.cpus > 0) {
+		double len = now_s() - j->turn_at;
+		double idle = fmax(0, len - (cpu - j->turn_cpu_s) / j->rec.cpus);
+
+		j->turn_open = false;
+		if (j->turn_launch) {
+			s->launch_turns++;
+			s->launch_turn_s += len;
+			s->launch_turn_idle_s += idle;
+		} else {
+			s->resume_turns++;
+			s->resume_turn_s += len;
+			s->resume_turn_idle_s += idle;
+		}
+	}
 	if (frozen) {
 		s->freezes++;
 		s->freeze_wait_s += wait;
@@ -74,13 +91,31 @@ void switchcost_done(struct cpoold *d, struct djob *j, bool frozen)
 	}
 }
 
-void switchcost_late(struct cpoold *d, int64_t decided_us)
+void switchcost_late(struct cpoold *d, int64_t decided_us, int64_t asked_us)
 {
-	int64_t late = now_us() - decided_us;
+	int64_t late = asked_us - decided_us;
 
 	d->switches.preemptions++;
 	if (late > 0)
 		d->switches.late_s += (double)late / 1e6;
+}
+
+/*
+ * A turn is read at its two ends only, when its leaf is still: at a resume
+ * the job is frozen until the thaw asked for after the reading
+ * (jobs_start() takes it for the thaw's timing), at a launch its leaf has
+ * no CPU time yet (the supervisor creates it), and at the end the freeze
+ * has completed.  Read in between, while the job runs, the CPU time moves
+ * under the reading.
+ */
+void switchcost_turn_begun(struct cpoold *d, struct djob *j, bool resume)
+{
+	(void)d;
+	/* A resume's thaw may be confirmed already: switch_timed is cleared, the reading kept. */
+	j->turn_open = !resume || (!j->switch_freeze && j->switch_cpu_s >= 0);
+	j->turn_launch = !resume;
+	j->turn_at = resume ? j->switch_asked_at : j->rec.start_time;
+	j->turn_cpu_s = resume ? j->switch_cpu_s : 0;
 }
 
 void switchcost_released(struct vsrv *v)
@@ -128,13 +163,41 @@ void switchcost_launched(struct cpoold *d, double wait)
 json_t *switchcost_json(const struct cpoold *d)
 {
 	const struct switch_cost *s = &d->switches;
+	const struct {
+		const char *name;
+		long long n;
+	} counts[] = {
+		{ "launches", s->launches },
+		{ "preemptions", s->preemptions },
+		{ "freezes", s->freezes },
+		{ "handovers", s->handovers },
+		{ "thaws", s->thaws },
+		{ "end_handovers", s->end_handovers },
+		{ "launch_turns", s->launch_turns },
+		{ "resume_turns", s->resume_turns },
+	};
+	const struct {
+		const char *name;
+		double s;
+	} secs[] = {
+		{ "launch_wait", s->launch_wait_s },
+		{ "late", s->late_s },
+		{ "freeze_wait", s->freeze_wait_s },
+		{ "freeze_ran", s->freeze_ran_s },
+		{ "handover_wait", s->handover_wait_s },
+		{ "thaw_wait", s->thaw_wait_s },
+		{ "thaw_ran", s->thaw_ran_s },
+		{ "end_handover_wait", s->end_handover_wait_s },
+		{ "launch_turn", s->launch_turn_s },
+		{ "launch_turn_idle", s->launch_turn_idle_s },
+		{ "resume_turn", s->resume_turn_s },
+		{ "resume_turn_idle", s->resume_turn_idle_s },
+	};
+	json_t *o = json_object();
 
-	return json_pack("{s:I, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f, s:I, s:f, s:f, s:I, s:f}",
-			 "launches", (json_int_t)s->launches, "launch_wait", s->launch_wait_s,
-			 "preemptions", (json_int_t)s->preemptions, "late", s->late_s, "freezes",
-			 (json_int_t)s->freezes, "freeze_wait", s->freeze_wait_s, "freeze_ran",
-			 s->freeze_ran_s, "handovers", (json_int_t)s->handovers, "handover_wait",
-			 s->handover_wait_s, "thaws", (json_int_t)s->thaws, "thaw_wait",
-			 s->thaw_wait_s, "thaw_ran", s->thaw_ran_s, "end_handovers",
-			 (json_int_t)s->end_handovers, "end_handover_wait", s->end_handover_wait_s);
+	for (size_t i = 0; o && i < sizeof(counts) / sizeof(counts[0]); i++)
+		json_object_set_new(o, counts[i].name, json_integer(counts[i].n));
+	for (size_t i = 0; o && i < sizeof(secs) / sizeof(secs[0]); i++)
+		json_object_set_new(o, secs[i].name, json_real(secs[i].s));
+	return o;
 }

@@ -631,9 +631,10 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		j->pj.vs = v;
 		j->pj.level = d->level;
 		j->pj.level_used_us = d->level_used_us;
+		j->pj.slice_start_us =
+			s->now + (j->pj.first_start_us < 0 ? s->cfg->launch_slice_us : 0);
 		if (j->pj.first_start_us < 0)
 			j->pj.first_start_us = s->now;
-		j->pj.slice_start_us = s->now;
 		j->work_start_us = s->now + s->cfg->switch_cost_us;
 		j->ran_from_us = j->work_start_us;
 		j->done_base_us = j->pj.done_us;
@@ -851,7 +852,9 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	s->cfg = cfg;
 	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0 ||
 	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC ||
-	    cfg->n_background < 0 || (cfg->n_background && !cfg->background))
+	    cfg->n_background < 0 || (cfg->n_background && !cfg->background) ||
+	    cfg->launch_slice_us < 0 ||
+	    cfg->launch_slice_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
 		return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
