@@ -73,6 +73,27 @@ int cpool_client_send(struct cpool_client *client, json_t *msg);
  * does not take is closed after it returns.
  */
 int cpool_client_take_fds(struct cpool_client *client, int *fds, int max);
+
+/*
+ * A reply too long to build in one go (ps over thousands of jobs): the
+ * handler registers it with cpool_client_stream() and returns NULL, and
+ * the server asks @next for one part at a time, each once the part before
+ * has left for the socket, at most one part a loop iteration.  The loop so
+ * answers everyone else between the parts, and a client that does not
+ * read holds one part in memory, not its whole reply.
+ *
+ * @next stores a malloc'd part in *@part (@len bytes; NULL and 0 for none
+ * this time) and returns 1 while more follows, 0 when the reply is
+ * complete, or a negative errno: the connection is then closed, as the
+ * line it was sending cannot be finished.  The parts make one line: its
+ * newline comes last.  Until it does, the client's next requests wait, and
+ * what cpool_client_send() queues for it (a wait's answer) follows the
+ * line.  @release frees @ctx when the reply is complete or the client
+ * gone.  -EBUSY when a reply is already streaming to the client.
+ */
+typedef int (*cpool_client_stream_fn)(void *ctx, char **part, size_t *len);
+int cpool_client_stream(struct cpool_client *client, cpool_client_stream_fn next,
+			void (*release)(void *ctx), void *ctx);
 int cpool_apiserver_client_count(const struct cpool_apiserver *srv);
 
 #endif /* CPOOL_APISERVER_H */

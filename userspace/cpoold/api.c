@@ -30,32 +30,235 @@ static bool visible(const struct cpool_peer *p, uid_t owner)
 	return is_root(p) || p->uid == owner;
 }
 
-static json_t *op_ps(struct cpoold *d, const struct cpool_peer *p, const struct cpool_request *req)
+/*
+ * ps is sent in parts (cpool_client_stream): encoding thousands of jobs in
+ * one go held the loop for seconds under TCG, and a user asking ps in a
+ * loop held it all the time.  A part encodes at most PS_PART_JOBS jobs
+ * and looks at most at PS_PART_LOOKS, each as it is when its part is
+ * made: a job that ends before its part is not listed (history has it),
+ * and none is listed twice.  The line is byte for byte the one a single
+ * reply would be.
+ */
+#define PS_PART_JOBS 64
+#define PS_PART_LOOKS 2048
+
+enum ps_phase { PS_HEAD, PS_LIVE, PS_UNSAVED, PS_TAIL };
+
+struct ps_stream {
+	struct cpoold *d;
+	struct cpool_peer peer;
+	struct cpool_job_select sel; /* its strings are ps_stream's own */
+	json_int_t id;
+	enum ps_phase phase;
+	bool any; /* a job was written: the next one follows a comma */
+	int64_t last_id; /* live: the last job looked at */
+	struct djob *next; /* the job after it, while jobs_gen is ... */
+	uint64_t gen;
+	uint64_t unsaved_max; /* unsaved: kept before the listing began, by unsaved_seq */
+	uint64_t unsaved_last; /* the last looked at; 0: none yet */
+};
+
+static void ps_release(void *ctx)
 {
-	json_t *jobs = json_array();
+	struct ps_stream *s = ctx;
 
-	jobctl_estimate(d);
-	for (struct djob *j = d->jobs; j; j = j->next) {
-		json_t *o;
+	free((char *)s->sel.vs);
+	free((char *)s->sel.name);
+	free(s);
+}
 
-		if (!visible(p, j->rec.uid) || !jobctl_selected(j, &req->select))
-			continue;
-		o = jobs_json(&j->rec);
-		jobctl_json(j, o);
-		json_array_append_new(jobs, o);
+struct strbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_add(struct strbuf *b, const char *str, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
 	}
-	/* Ended, but the store has not taken their end yet (unsaved.c). */
-	for (struct djob *j = d->unsaved; j; j = j->next) {
-		json_t *o;
+	memcpy(b->p + b->len, str, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
 
-		if (!visible(p, j->rec.uid) || !jobctl_selected(j, &req->select))
-			continue;
-		o = jobs_json(&j->rec);
-		jobctl_json(j, o);
+/* The reply's line around its list: `{"v":1,...,"result":{"jobs":[` and `]}}\n`. */
+static void ps_frame(json_int_t id, struct strbuf *b, bool head)
+{
+	static const char mark[] = "\"jobs\":[]";
+	json_t *empty = cpool_reply_ok(id, json_pack("{s:[]}", "jobs"));
+	char *line = empty ? cpool_message_encode(empty) : NULL;
+	char *at = line ? strstr(line, mark) : NULL;
+
+	json_decref(empty);
+
+	if (!at) {
+		b->failed = true;
+	} else if (head) {
+		sb_add(b, line, (size_t)(at - line) + sizeof(mark) - 2);
+	} else {
+		at += sizeof(mark) - 2;
+		sb_add(b, at, strlen(at));
+	}
+	free(line);
+}
+
+static void ps_add(struct ps_stream *s, struct strbuf *b, const struct djob *j, bool unsaved)
+{
+	json_t *o = jobs_json(&j->rec);
+	char *text;
+
+	jobctl_json(j, o);
+	if (unsaved)
 		json_object_set_new(o, "unsaved", json_true());
-		json_array_append_new(jobs, o);
+	/* The flags of cpool_message_encode(), so the parts make its line. */
+	text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (!text) {
+		b->failed = true;
+		return;
 	}
-	return cpool_reply_ok(req->id, json_pack("{s:o}", "jobs", jobs));
+	if (s->any)
+		sb_add(b, ",", 1);
+	sb_add(b, text, strlen(text));
+	free(text);
+	s->any = true;
+}
+
+static bool ps_wanted(const struct ps_stream *s, const struct djob *j)
+{
+	return visible(&s->peer, j->rec.uid) && jobctl_selected(j, &s->sel);
+}
+
+/* The first live job after the last one looked at. */
+static struct djob *ps_resume(struct ps_stream *s)
+{
+	struct djob *j;
+
+	if (s->gen == s->d->jobs_gen)
+		return s->next;
+	/* A job left the table since: the pointer may be stale, the id is not. */
+	for (j = s->d->jobs; j && j->rec.id <= s->last_id; j = j->next)
+		;
+	return j;
+}
+
+static int ps_next(void *ctx, char **part, size_t *len)
+{
+	struct ps_stream *s = ctx;
+	struct cpoold *d = s->d;
+	struct strbuf b = { 0 };
+	int written = 0, looked = 0;
+
+	if (s->phase == PS_HEAD) {
+		/* The expected starts, as of the listing's beginning. */
+		jobctl_estimate(d);
+		ps_frame(s->id, &b, true);
+		s->phase = PS_LIVE;
+		s->last_id = 0;
+		s->gen = d->jobs_gen;
+		s->next = d->jobs;
+		s->unsaved_max = d->unsaved_seq;
+	}
+	if (s->phase == PS_LIVE) {
+		struct djob *j = ps_resume(s);
+
+		for (; j && written < PS_PART_JOBS && looked < PS_PART_LOOKS; j = j->next) {
+			looked++;
+			s->last_id = j->rec.id;
+			if (ps_wanted(s, j)) {
+				ps_add(s, &b, j, false);
+				written++;
+			}
+		}
+		s->next = j;
+		s->gen = d->jobs_gen;
+		if (!j)
+			s->phase = PS_UNSAVED;
+	}
+	if (s->phase == PS_UNSAVED) {
+		/*
+		 * Ended, but the store has not taken their end yet (unsaved.c).
+		 * Only those kept before the listing began: a later one was
+		 * listed live already, or ended before its turn.  The list is
+		 * newest first.
+		 */
+		struct djob *j = d->unsaved;
+
+		while (j && (j->unsaved_seq > s->unsaved_max ||
+			     (s->unsaved_last && j->unsaved_seq >= s->unsaved_last)))
+			j = j->next;
+		for (; j && written < PS_PART_JOBS && looked < PS_PART_LOOKS; j = j->next) {
+			looked++;
+			s->unsaved_last = j->unsaved_seq;
+			if (ps_wanted(s, j)) {
+				ps_add(s, &b, j, true);
+				written++;
+			}
+		}
+		if (!j)
+			s->phase = PS_TAIL;
+	}
+	if (s->phase == PS_TAIL)
+		ps_frame(s->id, &b, false);
+	if (b.failed) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*part = b.p;
+	*len = b.len;
+	return s->phase == PS_TAIL ? 0 : 1;
+}
+
+static json_t *op_ps(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
+		     const struct cpool_request *req)
+{
+	struct ps_stream *s = calloc(1, sizeof(*s));
+	struct strbuf all = { 0 };
+	json_t *reply;
+	int r;
+
+	if (!s)
+		return cpool_reply_error(req->id, -ENOMEM, "out of memory");
+	*s = (struct ps_stream){ .d = d, .peer = *p, .sel = req->select, .id = req->id };
+	s->sel.vs = req->select.vs ? strdup(req->select.vs) : NULL;
+	s->sel.name = req->select.name ? strdup(req->select.name) : NULL;
+	if ((req->select.vs && !s->sel.vs) || (req->select.name && !s->sel.name)) {
+		ps_release(s);
+		return cpool_reply_error(req->id, -ENOMEM, "out of memory");
+	}
+	if (c) {
+		r = cpool_client_stream(c, ps_next, ps_release, s);
+		if (!r)
+			return NULL;
+		ps_release(s);
+		return cpool_reply_error(req->id, r, "ps: %s", strerror(-r));
+	}
+	/* No connection (the daemon's own tests): the parts, at once, as one reply. */
+	do {
+		char *part = NULL;
+		size_t len = 0;
+
+		r = ps_next(s, &part, &len);
+		if (r >= 0 && part)
+			sb_add(&all, part, len);
+		free(part);
+	} while (r > 0);
+	ps_release(s);
+	reply = r || all.failed ? NULL : json_loadb(all.p, all.len, 0, NULL);
+	free(all.p);
+	return reply ?: cpool_reply_error(req->id, -ENOMEM, "out of memory");
 }
 
 /*
@@ -397,7 +600,7 @@ json_t *api_handle(struct cpool_client *c, const struct cpool_peer *p,
 		return cpool_reply_ok(req->id, result);
 	}
 	case CPOOL_OP_PS:
-		return op_ps(d, p, req);
+		return op_ps(d, c, p, req);
 	case CPOOL_OP_CANCEL:
 	case CPOOL_OP_WAIT:
 	case CPOOL_OP_HOLD:

@@ -112,6 +112,7 @@ struct djob {
 	bool timed_out; /* SIGTERM sent at the limit: it ends TIMEOUT */
 	bool walltime_killed; /* the grace is over: its leaf was killed */
 	int unsaved_tries; /* ended, but the store has not taken its end yet (unsaved.c) */
+	uint64_t unsaved_seq; /* ... since the d->unsaved_seq-th such end */
 	/* run.c: cpool run's stdin/stdout/stderr, held until its supervisor forks */
 	bool has_stdio;
 	int stdio[3];
@@ -175,6 +176,8 @@ struct cpoold {
 	struct leaf_gc *leaf_gc; /* killed leaves waiting to be empty to be removed */
 	struct sample_buffer *samples; /* samples.c: metric samples not yet written */
 	struct djob *unsaved; /* unsaved.c: ended jobs whose end the store has not taken */
+	uint64_t unsaved_seq; /* ends kept there so far */
+	uint64_t jobs_gen; /* jobs that left the table so far: a held pointer may be stale */
 	struct cpool_evsource *unsaved_timer;
 	uint64_t unsaved_backoff_ns;
 	struct cpool_evsource *retention_timer; /* retention.c */

@@ -68,6 +68,7 @@ static void unlink_job(struct cpoold *d, struct djob *j)
 	for (struct djob **pp = &d->jobs; *pp; pp = &(*pp)->next) {
 		if (*pp == j) {
 			*pp = j->next;
+			d->jobs_gen++;
 			return;
 		}
 	}

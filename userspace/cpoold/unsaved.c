@@ -41,6 +41,7 @@ void unsaved_keep(struct cpoold *d, struct djob *j)
 		free(w);
 	}
 	j->unsaved_tries = 1;
+	j->unsaved_seq = ++d->unsaved_seq;
 	j->next = d->unsaved;
 	d->unsaved = j;
 	log_warn("job %lld %s, but its end is not stored yet: kept in memory and retried",

@@ -45,6 +45,12 @@ struct cpool_client {
 	size_t fds_at;
 	bool in_handler;
 	bool closing; /* flush what is queued, then close */
+	/* A reply sent in parts (cpool_client_stream), and what is sent meanwhile, after it. */
+	cpool_client_stream_fn stream;
+	void (*stream_release)(void *ctx);
+	void *stream_ctx;
+	char *after;
+	size_t after_len;
 };
 
 struct cpool_apiserver {
@@ -87,10 +93,21 @@ int cpool_client_take_fds(struct cpool_client *c, int *fds, int max)
 	return n;
 }
 
+static void end_stream(struct cpool_client *c)
+{
+	if (c->stream && c->stream_release)
+		c->stream_release(c->stream_ctx);
+	c->stream = NULL;
+	c->stream_release = NULL;
+	c->stream_ctx = NULL;
+}
+
 static void client_free(struct cpool_client *c)
 {
 	struct cpool_apiserver *srv = c->srv;
 
+	end_stream(c);
+	free(c->after);
 	close_fds(c);
 	if (srv->opts.on_close)
 		srv->opts.on_close(c, srv->opts.data);
@@ -121,7 +138,7 @@ static void drop_output(struct cpool_client *c)
  */
 static void watch(struct cpool_client *c)
 {
-	cpool_evloop_modify(c->src, c->out_len ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
+	cpool_evloop_modify(c->src, c->out_len || c->stream ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
 }
 
 static int flush_output(struct cpool_client *c)
@@ -144,23 +161,13 @@ static int flush_output(struct cpool_client *c)
 	return 0;
 }
 
-int cpool_client_send(struct cpool_client *c, json_t *msg)
+/* Queues @n bytes of @line (taken) after what is pending; -EPIPE: the client is to be closed. */
+static int queue_bytes(struct cpool_client *c, char *line, size_t n)
 {
-	char *line = cpool_message_encode(msg);
-	size_t n, pending = c->out_len - c->out_off;
+	size_t pending = c->out_len - c->out_off;
 
-	json_decref(msg);
-	if (!c->in_handler && c->owed > 0)
-		c->owed--;
-	if (!line)
-		return -ENOMEM;
-	if (c->closing) {
-		free(line);
-		return -EPIPE;
-	}
-	n = strlen(line);
 	/* A reader that does not read must not make the daemon hoard memory. */
-	if (pending + n > c->srv->opts.max_output) {
+	if (pending + c->after_len + n > c->srv->opts.max_output) {
 		free(line);
 		c->closing = true;
 		drop_output(c);
@@ -192,6 +199,115 @@ int cpool_client_send(struct cpool_client *c, json_t *msg)
 		c->out_len += n;
 		free(line);
 	}
+	return 0;
+}
+
+/* While a reply streams, a whole message waits to follow it, not to cut its line. */
+static int queue_after(struct cpool_client *c, char *line, size_t n)
+{
+	char *p;
+
+	if (c->out_len - c->out_off + c->after_len + n > c->srv->opts.max_output) {
+		free(line);
+		c->closing = true;
+		drop_output(c);
+		return -EPIPE;
+	}
+	p = realloc(c->after, c->after_len + n);
+	if (!p) {
+		free(line);
+		return -ENOMEM;
+	}
+	memcpy(p + c->after_len, line, n);
+	c->after = p;
+	c->after_len += n;
+	free(line);
+	return 0;
+}
+
+/*
+ * The next part of the streaming reply, queued and sent as far as the
+ * socket takes it; once the last is queued, what waited after it.  A
+ * negative errno: the client is to be closed.
+ */
+static int stream_step(struct cpool_client *c)
+{
+	char *part = NULL;
+	size_t len = 0;
+	int r = c->stream(c->stream_ctx, &part, &len);
+
+	if (r < 0) {
+		free(part);
+		end_stream(c);
+		c->closing = true;
+		drop_output(c);
+		return r;
+	}
+	if (part && len) {
+		int q = queue_bytes(c, part, len);
+
+		if (q < 0) {
+			/* Half a line sent cannot be finished: the client goes. */
+			end_stream(c);
+			c->closing = true;
+			drop_output(c);
+			return q;
+		}
+	} else {
+		free(part);
+	}
+	if (r == 0) {
+		end_stream(c);
+		if (c->after) {
+			char *after = c->after;
+			size_t n = c->after_len;
+
+			c->after = NULL;
+			c->after_len = 0;
+			if (queue_bytes(c, after, n))
+				return -EPIPE;
+		}
+	}
+	if (flush_output(c) < 0) {
+		c->closing = true;
+		drop_output(c);
+		return -EPIPE;
+	}
+	return 0;
+}
+
+int cpool_client_stream(struct cpool_client *c, cpool_client_stream_fn next,
+			void (*release)(void *ctx), void *ctx)
+{
+	if (!c || !next)
+		return -EINVAL;
+	if (c->stream)
+		return -EBUSY;
+	c->stream = next;
+	c->stream_release = release;
+	c->stream_ctx = ctx;
+	return 0;
+}
+
+int cpool_client_send(struct cpool_client *c, json_t *msg)
+{
+	char *line = cpool_message_encode(msg);
+	int r;
+
+	json_decref(msg);
+	if (!c->in_handler && c->owed > 0)
+		c->owed--;
+	if (!line)
+		return -ENOMEM;
+	if (c->closing) {
+		free(line);
+		return -EPIPE;
+	}
+	if (c->stream)
+		return queue_after(c, line, strlen(line));
+	r = queue_bytes(c, line, strlen(line));
+	if (r)
+		return r;
 	if (flush_output(c) < 0) {
 		/* Freed on its next event (the error or hang-up wakes it), or by the sweep. */
 		c->closing = true;
@@ -249,6 +365,8 @@ static void handle_line(struct cpool_client *c, const char *line, size_t len)
 		c->in_handler = false;
 		if (reply)
 			cpool_client_send(c, reply);
+		else if (c->stream)
+			stream_step(c); /* its first part now: a short reply is done at once */
 		else
 			c->owed++;
 	}
@@ -261,7 +379,8 @@ static void handle_lines(struct cpool_client *c)
 	size_t done = 0;
 	char *nl;
 
-	while (!c->closing && !c->out_len && (nl = memchr(c->in + done, '\n', c->in_len - done))) {
+	while (c->in && !c->closing && !c->out_len && !c->stream &&
+	       (nl = memchr(c->in + done, '\n', c->in_len - done))) {
 		size_t len = (size_t)(nl - (c->in + done));
 		/* Descriptors that came with this line's bytes are its own. */
 		bool own = c->n_fds && c->fds_at <= done + len;
@@ -373,11 +492,15 @@ static void client_event(struct cpool_evsource *src, uint32_t events, void *data
 			client_free(c);
 			return;
 		}
+		/* One part of a streaming reply an iteration: the loop serves the others between. */
+		if (!c->out_len && c->stream && !c->closing)
+			stream_step(c);
 		/* Requests read before the pause are answered before any new one is read. */
-		if (!c->out_len)
+		if (!c->out_len && !c->stream && !c->closing)
 			handle_lines(c);
 	}
-	if (!c->closing && !c->out_len && (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
+	if (!c->closing && !c->out_len && !c->stream &&
+	    (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
 		if (!read_input(c)) {
 			client_free(c);
 			return;

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * ps over the API socket, sent in parts (api.c, cpool_client_stream): the
+ * line is byte for byte the one reply of old, everyone else is answered
+ * between its parts, a job that ends meanwhile is listed once or not at
+ * all, what is owed the client follows the line, and a client that goes
+ * away mid-listing leaves nothing behind (ASan).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cpoold_fixture.h"
+
+static char dir[] = "/tmp/cpool-test-cpoold-ps.XXXXXX";
+static char sock[100];
+static struct cpoold d;
+
+static const char *argv_true[] = { "/bin/true", NULL };
+
+static int64_t submit(uid_t uid, bool hold, const char *name)
+{
+	struct cpool_submit_req s = { .argv = argv_true,
+				      .argc = 1,
+				      .vs = "v",
+				      .cpus = 1,
+				      .cwd = "/",
+				      .hold = hold,
+				      .name = name };
+	struct cpool_error e;
+	json_t *result = NULL;
+	int64_t id;
+
+	if (jobctl_submit(&d, &s, uid, uid, &result, &e))
+		bail_out("submit: %s", e.msg);
+	id = json_integer_value(json_object_get(result, "job"));
+	json_decref(result);
+	return id;
+}
+
+static int connect_client(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		bail_out("connect %s: %s", sock, strerror(errno));
+	return fd;
+}
+
+static void send_str(int fd, const char *s)
+{
+	if (send(fd, s, strlen(s), MSG_NOSIGNAL) < 0)
+		bail_out("send: %s", strerror(errno));
+}
+
+/* What a client has received so far, without waiting. */
+struct inbox {
+	char *p;
+	size_t len;
+};
+
+static void take(int fd, struct inbox *in)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		in->p = realloc(in->p, in->len + (size_t)n + 1);
+		memcpy(in->p + in->len, buf, (size_t)n);
+		in->len += (size_t)n;
+		in->p[in->len] = '\0';
+	}
+}
+
+static size_t lines(const struct inbox *in)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < in->len; i++)
+		n += in->p[i] == '\n';
+	return n;
+}
+
+/* Runs the loop until the first bytes of a reply came: the request is being answered. */
+static void pump_started(int fd, struct inbox *in)
+{
+	for (int i = 0; i < 1000 && !in->len; i++) {
+		cpool_evloop_once(d.loop, 10);
+		take(fd, in);
+	}
+	if (!in->len)
+		bail_out("no reply started");
+}
+
+/* Runs the loop one iteration at a time until @fd has @want lines; the iterations it took. */
+static int pump_until(int fd, struct inbox *in, size_t want)
+{
+	int rounds = 0;
+
+	while (lines(in) < want && rounds < 100000) {
+		cpool_evloop_once(d.loop, 10);
+		rounds++;
+		take(fd, in);
+	}
+	return rounds;
+}
+
+/* The one reply ps gave before it was sent in parts: built whole, encoded once. */
+static char *reference(uid_t uid, const struct cpool_job_select *sel, json_int_t id)
+{
+	json_t *jobs = json_array(), *reply;
+	char *line;
+
+	jobctl_estimate(&d);
+	for (struct djob *j = d.jobs; j; j = j->next) {
+		json_t *o;
+
+		if ((uid && j->rec.uid != uid) || !jobctl_selected(j, sel))
+			continue;
+		o = jobs_json(&j->rec);
+		jobctl_json(j, o);
+		json_array_append_new(jobs, o);
+	}
+	for (struct djob *j = d.unsaved; j; j = j->next) {
+		json_t *o;
+
+		if ((uid && j->rec.uid != uid) || !jobctl_selected(j, sel))
+			continue;
+		o = jobs_json(&j->rec);
+		jobctl_json(j, o);
+		json_object_set_new(o, "unsaved", json_true());
+		json_array_append_new(jobs, o);
+	}
+	reply = cpool_reply_ok(id, json_pack("{s:o}", "jobs", jobs));
+	line = cpool_message_encode(reply);
+	json_decref(reply);
+	if (!line)
+		bail_out("encode");
+	return line;
+}
+
+/* An ended job whose end the store has not taken (unsaved.c). */
+static void add_unsaved(int64_t id, uid_t uid)
+{
+	struct djob *j = calloc(1, sizeof(*j));
+
+	j->rec.id = id;
+	j->rec.uid = uid;
+	j->rec.name = strdup("gone");
+	j->rec.vs = strdup("v");
+	j->rec.state = CPOOL_JOB_DONE;
+	j->rec.submit_time = 1000;
+	j->rec.first_start = 1001;
+	j->rec.end_time = 1002;
+	j->freeze_fd = -1;
+	unsaved_keep(&d, j);
+}
+
+static void test_identical(void)
+{
+	struct cpool_job_select all = { .uid = -1, .state = -1, .task = -1 };
+	struct cpool_job_select queued = { .uid = -1, .state = CPOOL_JOB_QUEUED, .task = -1 };
+	struct inbox a = { 0 }, b = { 0 };
+	int fa = connect_client(), fb = connect_client();
+	char *want;
+	int rounds;
+
+	/* Root's ps and, at once, another client's stats. */
+	send_str(fa, "{\"v\":1,\"id\":7,\"op\":\"ps\"}\n");
+	send_str(fb, "{\"v\":1,\"id\":8,\"op\":\"stats\"}\n");
+	pump_until(fb, &b, 1);
+	take(fa, &a);
+	ok(lines(&a) == 0 && a.len > 0,
+	   "another client is answered while ps is half sent (%zu bytes of it so far)", a.len);
+	rounds = pump_until(fa, &a, 1);
+	want = reference(0, &all, 7);
+	ok(rounds >= 3, "ps over 300 jobs takes several loop iterations (%d)", rounds);
+	is_int((int)a.len, (int)strlen(want), "ps: as long as the one reply of old");
+	ok(a.len == strlen(want) && memcmp(a.p, want, a.len) == 0,
+	   "ps: byte for byte the one reply of old, unsaved job and expected starts included");
+	free(want);
+	free(a.p);
+	a = (struct inbox){ 0 };
+
+	/* A user's ps with a filter: their own queued jobs. */
+	close(fa);
+	free(b.p);
+	close(fb);
+	{
+		json_t *reply, *jobs;
+		char *got;
+
+		fa = connect_client();
+		/* The test runs as root: the peer is root; the filter is the user's. */
+		send_str(
+			fa,
+			"{\"v\":1,\"id\":9,\"op\":\"ps\",\"args\":{\"uid\":1000,\"state\":\"queued\"}}\n");
+		pump_until(fa, &a, 1);
+		queued.uid = 1000;
+		want = reference(0, &queued, 9);
+		ok(a.len == strlen(want) && memcmp(a.p, want, a.len) == 0,
+		   "ps --user --state: byte for byte the one reply of old");
+		reply = json_loadb(a.p, a.len, 0, NULL);
+		jobs = json_object_get(json_object_get(reply, "result"), "jobs");
+		ok(json_array_size(jobs) > 100, "and it lists the user's jobs (%zu)",
+		   json_array_size(jobs));
+		json_decref(reply);
+		free(want);
+		/* The daemon's tests ask without a connection: the same parts, one reply. */
+		reply = fixture_ask(&d, 0,
+				    "{\"v\":1,\"id\":9,\"op\":\"ps\",\"args\":{\"uid\":1000,"
+				    "\"state\":\"queued\"}}");
+		got = cpool_message_encode(reply);
+		want = reference(0, &queued, 9);
+		is_str(got, want, "without a connection: the same reply");
+		free(got);
+		free(want);
+		json_decref(reply);
+	}
+	free(a.p);
+	close(fa);
+}
+
+/* Jobs that end while the listing is sent: listed once, in order, or not at all. */
+static void test_ends_meanwhile(void)
+{
+	struct inbox a = { 0 };
+	int fa = connect_client(), cancelled = 0, kept = 0, listed_kept = 0;
+	int64_t first = d.jobs->rec.id, last_seen = 0;
+	bool ascending = true;
+	json_t *reply, *jobs, *o;
+	size_t i;
+
+	send_str(fa, "{\"v\":1,\"id\":11,\"op\":\"ps\"}\n");
+	pump_started(fa, &a);
+	ok(!memchr(a.p, '\n', a.len), "ps has begun, and not ended");
+	/* Every third job, from the head (listed already) to the tail (not yet), ends. */
+	for (struct djob *j = d.jobs, *next; j; j = next) {
+		struct cpool_error e;
+
+		next = j->next;
+		if ((j->rec.id - first) % 3 == 1 && j->rec.state == CPOOL_JOB_QUEUED) {
+			jobs_cancel(&d, j, &e);
+			cancelled++;
+		}
+		if (cancelled && cancelled % 20 == 0)
+			cpool_evloop_once(d.loop, 10);
+	}
+	pump_until(fa, &a, 1);
+	reply = json_loadb(a.p, a.len, 0, NULL);
+	ok(json_is_true(json_object_get(reply, "ok")),
+	   "ps with jobs ending meanwhile: one valid line");
+	jobs = json_object_get(json_object_get(reply, "result"), "jobs");
+	json_array_foreach(jobs, i, o) {
+		int64_t id = json_integer_value(json_object_get(o, "id"));
+
+		if (json_is_true(json_object_get(o, "unsaved")))
+			continue;
+		ascending &= id > last_seen;
+		last_seen = id;
+		listed_kept += jobs_find(&d, id) != NULL;
+	}
+	for (struct djob *j = d.jobs; j; j = j->next)
+		kept++;
+	ok(cancelled > 50, "%d jobs ended while it was sent", cancelled);
+	ok(ascending, "no job listed twice, in id order");
+	is_int(listed_kept, kept, "every job live throughout is listed");
+	json_decref(reply);
+	free(a.p);
+	close(fa);
+}
+
+/* A wait's answer that comes while ps is sent follows the ps line, not inside it. */
+static void test_owed_after(void)
+{
+	struct inbox a = { 0 };
+	int fa = connect_client();
+	int64_t id = submit(1000, true, "waited");
+	char req[200];
+	char *nl;
+	json_t *first, *second;
+	struct cpool_error e;
+
+	snprintf(req, sizeof(req),
+		 "{\"v\":1,\"id\":21,\"op\":\"wait\",\"args\":{\"job\":%lld}}\n"
+		 "{\"v\":1,\"id\":22,\"op\":\"ps\"}\n",
+		 (long long)id);
+	send_str(fa, req);
+	pump_started(fa, &a);
+	jobs_cancel(&d, jobs_find(&d, id), &e);
+	pump_until(fa, &a, 2);
+	nl = memchr(a.p, '\n', a.len);
+	first = nl ? json_loadb(a.p, (size_t)(nl - a.p), 0, NULL) : NULL;
+	second = nl ? json_loads(nl + 1, 0, NULL) : NULL;
+	is_int(json_integer_value(json_object_get(first, "id")), 22,
+	       "the ps line comes whole first");
+	is_int(json_integer_value(json_object_get(second, "id")), 21,
+	       "the wait's answer, given meanwhile, after it");
+	json_decref(first);
+	json_decref(second);
+	free(a.p);
+	close(fa);
+}
+
+/* A client gone mid-listing: its stream is released (ASan would see a leak). */
+static void test_gone(void)
+{
+	struct inbox a = { 0 };
+	int fa = connect_client();
+
+	send_str(fa, "{\"v\":1,\"id\":31,\"op\":\"ps\"}\n");
+	pump_started(fa, &a);
+	ok(!memchr(a.p, '\n', a.len), "ps has begun, and not ended");
+	free(a.p);
+	close(fa);
+	for (int i = 0; i < 50; i++)
+		cpool_evloop_once(d.loop, 1);
+	is_int(cpool_apiserver_client_count(d.api), 0, "a client gone mid-listing is freed");
+}
+
+int main(void)
+{
+	struct cpool_apiserver_opts o = { .mode = 0600,
+					  .gid = (gid_t)-1,
+					  .handler = api_handle,
+					  .on_close = api_client_closed,
+					  .data = &d };
+	struct cpool_error err;
+	struct vsrv vs = { 0 };
+
+	fixture_open(&d, dir);
+	snprintf(vs.vs.name, sizeof(vs.vs.name), "v");
+	cpool_cpuset_set_range(&vs.vs.cpus, 0, 7);
+	cpool_cpuset_set_range(&vs.busy, 0, 7); /* all busy: every job stays queued */
+	d.vs = &vs;
+	d.n_vs = 1;
+	cpool_user_limits_default(&d.cfg.limits);
+	d.cfg.limits.submit_rate = 1e6;
+	d.cfg.limits.queued_jobs_per_user = 0;
+	cpool_policy_init(&d.policy);
+	if (cpool_evloop_new(&d.loop))
+		bail_out("evloop");
+	snprintf(sock, sizeof(sock), "%s/cpool.sock", dir);
+	o.path = sock;
+	if (cpool_apiserver_open(d.loop, &o, &d.api, &err))
+		bail_out("%s", err.msg);
+
+	for (int i = 0; i < 300; i++)
+		submit(i % 3 ? 1000 : 1001, i % 7 == 0, i % 2 ? "odd" : "even");
+	{
+		/* Why they wait and when they may start, as a round leaves them. */
+		struct cpool_pjob *queued[400];
+		struct cpool_vs_state vstate = { .name = "v", .cpus = 8, .free_cpus = 0 };
+		struct cpool_decision dec[8];
+		struct cpool_snapshot snap;
+		size_t n = 0;
+		int64_t wake;
+		int k;
+
+		jobctl_round_begin(&d);
+		for (struct djob *j = d.jobs; j; j = j->next)
+			if (jobctl_admit(&d, j))
+				queued[n++] = &j->pj;
+		snap = (struct cpool_snapshot){ .now_us = now_us(),
+						.queued = queued,
+						.n_queued = n,
+						.vs = &vstate,
+						.n_vs = 1 };
+		k = cpool_policy_decide(&d.policy, &snap, dec, 8, &wake);
+		jobctl_round_end(&d, &snap, dec, k);
+	}
+	add_unsaved(100000, 1000);
+
+	test_identical();
+	test_ends_meanwhile();
+	test_owed_after();
+	test_gone();
+
+	cpool_apiserver_close(d.api);
+	unsaved_free(&d);
+	fixture_close(&d, dir);
+	cpool_evloop_free(d.loop);
+	done_testing();
+	return exit_status();
+}
