@@ -94,6 +94,12 @@ int cpool_client_take_fds(struct cpool_client *client, int *fds, int max);
 typedef int (*cpool_client_stream_fn)(void *ctx, char **part, size_t *len);
 int cpool_client_stream(struct cpool_client *client, cpool_client_stream_fn next,
 			void (*release)(void *ctx), void *ctx);
+/*
+ * @next may also return this: it waits for something else (what ps shows
+ * of the simulator); nothing is asked of it until cpool_client_stream_resume().
+ */
+#define CPOOL_CLIENT_STREAM_PAUSE 2
+void cpool_client_stream_resume(struct cpool_client *client);
 int cpool_apiserver_client_count(const struct cpool_apiserver *srv);
 
 #endif /* CPOOL_APISERVER_H */

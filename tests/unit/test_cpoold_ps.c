@@ -7,6 +7,7 @@
  * away mid-listing leaves nothing behind (ASan).
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,9 @@ static void test_identical(void)
 	send_str(fa, "{\"v\":1,\"id\":7,\"op\":\"ps\"}\n");
 	send_str(fb, "{\"v\":1,\"id\":8,\"op\":\"stats\"}\n");
 	pump_until(fb, &b, 1);
+	pump_started(fa, &a);
+	send_str(fb, "{\"v\":1,\"id\":8,\"op\":\"stats\"}\n");
+	pump_until(fb, &b, 2);
 	take(fa, &a);
 	ok(lines(&a) == 0 && a.len > 0,
 	   "another client is answered while ps is half sent (%zu bytes of it so far)", a.len);
@@ -324,6 +328,113 @@ static void test_gone(void)
 	is_int(cpool_apiserver_client_count(d.api), 0, "a client gone mid-listing is freed");
 }
 
+/* A scheduling round as sched.c runs it, with every CPU of the VS busy: nothing starts. */
+static void round_all_busy(void)
+{
+	struct cpool_pjob **queued = calloc(1024, sizeof(*queued));
+	struct cpool_vs_state vstate = { .name = "v", .cpus = 8, .free_cpus = 0 };
+	struct cpool_decision dec[8];
+	struct cpool_snapshot snap;
+	size_t n = 0;
+	int64_t wake;
+	int k;
+
+	jobctl_round_begin(&d);
+	for (struct djob *j = d.jobs; j && n < 1024; j = j->next)
+		if (jobctl_admit(&d, j))
+			queued[n++] = &j->pj;
+	snap = (struct cpool_snapshot){
+		.now_us = now_us(), .queued = queued, .n_queued = n, .vs = &vstate, .n_vs = 1
+	};
+	k = cpool_policy_decide(&d.policy, &snap, dec, 8, &wake);
+	jobctl_round_end(&d, &snap, dec, k);
+	free(queued);
+}
+
+/* Each listed job's expected start from now, in hours (-1: none), by the socket's ps. */
+static int ps_starts(int64_t *ids, double *hours, int max)
+{
+	struct inbox a = { 0 };
+	int fa = connect_client(), n = 0;
+	double now = now_s();
+	json_t *reply, *o;
+	size_t i;
+
+	send_str(fa, "{\"v\":1,\"id\":41,\"op\":\"ps\"}\n");
+	pump_until(fa, &a, 1);
+	reply = json_loadb(a.p, a.len, 0, NULL);
+	json_array_foreach(json_object_get(json_object_get(reply, "result"), "jobs"), i, o) {
+		json_t *at = json_object_get(o, "expected_start");
+
+		if (n == max)
+			break;
+		ids[n] = json_integer_value(json_object_get(o, "id"));
+		hours[n++] = at ? (json_number_value(at) - now) / 3600 : -1;
+	}
+	json_decref(reply);
+	free(a.p);
+	close(fa);
+	return n;
+}
+
+/*
+ * The simulator's expected starts, now computed off the loop and kept per
+ * round: right after a submission, a cancel, and only once per round.
+ * Eight CPUs, jobs of an hour (the default estimate): the k-th waiting job
+ * starts in k / 8 hours.
+ */
+static void test_estimate(void)
+{
+	int64_t ids[64], held;
+	double h[64];
+	uint64_t runs;
+	int n, bad = 0;
+	struct cpool_error e;
+
+	while (d.jobs)
+		jobs_cancel(&d, d.jobs, &e);
+	for (int i = 0; i < 20; i++)
+		submit(1000, false, "est");
+	held = submit(1000, true, "held");
+	round_all_busy();
+	n = ps_starts(ids, h, 64);
+	is_int(n, 22, "20 waiting, one held, one unsaved");
+	for (int k = 0; k < 20; k++)
+		bad += fabs(h[k] - (double)(k / 8)) > 0.01;
+	ok(bad == 0, "the k-th waiting job is expected in k/8 hours (first %.3f, last %.3f)", h[0],
+	   h[19]);
+	ok(ids[20] == held && h[20] < 0, "the held job has no expected start");
+	runs = jobctl_estimate_runs();
+	ps_starts(ids, h, 64);
+	is_int((int)(jobctl_estimate_runs() - runs), 0,
+	       "a second ps in the same round replays nothing");
+
+	/* Eight end: everyone moves up an hour, once the round has seen it. */
+	for (int k = 0; k < 8; k++)
+		jobs_cancel(&d, jobs_find(&d, ids[k]), &e);
+	round_all_busy();
+	n = ps_starts(ids, h, 64);
+	is_int((int)(jobctl_estimate_runs() - runs), 1, "a new round: one new replay");
+	bad = 0;
+	for (int k = 0; k < 12; k++)
+		bad += fabs(h[k] - (double)(k / 8)) > 0.01;
+	is_int(bad, 0, "after 8 cancels the k-th waiting job is expected in k/8 hours");
+
+	/* A new job queues behind them: 12 before it, so in an hour. */
+	{
+		int64_t late = submit(1000, false, "late");
+		int at = -1;
+
+		round_all_busy();
+		n = ps_starts(ids, h, 64);
+		for (int k = 0; k < n; k++)
+			if (ids[k] == late)
+				at = k;
+		ok(at >= 0 && fabs(h[at] - 1) < 0.01, "a job submitted after them: in 1 h (%.3f)",
+		   at >= 0 ? h[at] : -1);
+	}
+}
+
 int main(void)
 {
 	struct cpool_apiserver_opts o = { .mode = 0600,
@@ -381,8 +492,10 @@ int main(void)
 	test_ends_meanwhile();
 	test_owed_after();
 	test_gone();
+	test_estimate();
 
 	cpool_apiserver_close(d.api);
+	jobctl_estimate_close();
 	unsaved_free(&d);
 	fixture_close(&d, dir);
 	cpool_evloop_free(d.loop);

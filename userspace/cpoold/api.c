@@ -46,6 +46,10 @@ enum ps_phase { PS_HEAD, PS_LIVE, PS_UNSAVED, PS_TAIL };
 
 struct ps_stream {
 	struct cpoold *d;
+	struct cpool_client *c; /* NULL: built at once, for the daemon's tests */
+	uint64_t since; /* the round it was asked in: its expected starts are of it or later */
+	bool waiting; /* for them, on d->ps_waiting */
+	struct ps_stream *wait_next;
 	struct cpool_peer peer;
 	struct cpool_job_select sel; /* its strings are ps_stream's own */
 	json_int_t id;
@@ -62,6 +66,12 @@ static void ps_release(void *ctx)
 {
 	struct ps_stream *s = ctx;
 
+	for (struct ps_stream **pp = &s->d->ps_waiting; s->waiting && *pp; pp = &(*pp)->wait_next) {
+		if (*pp == s) {
+			*pp = s->wait_next;
+			break;
+		}
+	}
 	free((char *)s->sel.vs);
 	free((char *)s->sel.name);
 	free(s);
@@ -162,8 +172,23 @@ static int ps_next(void *ctx, char **part, size_t *len)
 	int written = 0, looked = 0;
 
 	if (s->phase == PS_HEAD) {
-		/* The expected starts, as of the listing's beginning. */
-		jobctl_estimate(d);
+		/*
+		 * The expected starts, of the state it was asked in or later:
+		 * the simulator replays the pool on a thread of its own, and
+		 * the listing begins once it is done.
+		 */
+		if (!s->c) {
+			jobctl_estimate(d);
+		} else if (!jobctl_estimate_ready(d, s->since)) {
+			if (!s->waiting) {
+				s->waiting = true;
+				s->wait_next = d->ps_waiting;
+				d->ps_waiting = s;
+			}
+			*part = NULL;
+			*len = 0;
+			return CPOOL_CLIENT_STREAM_PAUSE;
+		}
 		ps_frame(s->id, &b, true);
 		s->phase = PS_LIVE;
 		s->last_id = 0;
@@ -221,6 +246,21 @@ static int ps_next(void *ctx, char **part, size_t *len)
 	return s->phase == PS_TAIL ? 0 : 1;
 }
 
+void api_estimate_ready(struct cpoold *d)
+{
+	struct ps_stream *s = d->ps_waiting;
+
+	d->ps_waiting = NULL;
+	while (s) {
+		struct ps_stream *next = s->wait_next;
+
+		s->waiting = false;
+		s->wait_next = NULL;
+		cpool_client_stream_resume(s->c); /* may ask for another, of a later round */
+		s = next;
+	}
+}
+
 static json_t *op_ps(struct cpoold *d, struct cpool_client *c, const struct cpool_peer *p,
 		     const struct cpool_request *req)
 {
@@ -231,7 +271,12 @@ static json_t *op_ps(struct cpoold *d, struct cpool_client *c, const struct cpoo
 
 	if (!s)
 		return cpool_reply_error(req->id, -ENOMEM, "out of memory");
-	*s = (struct ps_stream){ .d = d, .peer = *p, .sel = req->select, .id = req->id };
+	*s = (struct ps_stream){ .d = d,
+				 .c = c,
+				 .since = jobctl_round_epoch(),
+				 .peer = *p,
+				 .sel = req->select,
+				 .id = req->id };
 	s->sel.vs = req->select.vs ? strdup(req->select.vs) : NULL;
 	s->sel.name = req->select.name ? strdup(req->select.name) : NULL;
 	if ((req->select.vs && !s->sel.vs) || (req->select.name && !s->sel.name)) {

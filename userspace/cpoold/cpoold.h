@@ -178,6 +178,7 @@ struct cpoold {
 	struct djob *unsaved; /* unsaved.c: ended jobs whose end the store has not taken */
 	uint64_t unsaved_seq; /* ends kept there so far */
 	uint64_t jobs_gen; /* jobs that left the table so far: a held pointer may be stale */
+	struct ps_stream *ps_waiting; /* api.c: ps listings waiting for the expected starts */
 	struct cpool_evsource *unsaved_timer;
 	uint64_t unsaved_backoff_ns;
 	struct cpool_evsource *retention_timer; /* retention.c */
@@ -361,8 +362,20 @@ void jobctl_set_reason(struct djob *j, const char *reason);
 /* Before the decisions are applied: why each queued job the policy passed over waits. */
 void jobctl_round_end(struct cpoold *d, const struct cpool_snapshot *s,
 		      const struct cpool_decision *dec, int n);
-/* The simulator's expected start of the jobs the policy passes over; once per round, for ps. */
+/* The simulator's expected start of the jobs the policy passes over; once per round, here. */
 void jobctl_estimate(struct cpoold *d);
+/* Scheduling rounds so far: what an estimate is of. */
+uint64_t jobctl_round_epoch(void);
+/*
+ * True when the expected starts ps shows are of round @since or a later
+ * one.  Else one is computed on a thread of its own, and
+ * api_estimate_ready() is called once it is applied (ask again then).
+ */
+bool jobctl_estimate_ready(struct cpoold *d, uint64_t since);
+/* Replays of the simulator so far. */
+uint64_t jobctl_estimate_runs(void);
+/* Waits for an estimate still running and forgets it (the daemon's tests). */
+void jobctl_estimate_close(void);
 void jobctl_json(const struct djob *j, json_t *o);
 void jobctl_json_stored(struct cpoold *d, int64_t id, json_t *o);
 bool jobctl_selected(const struct djob *j, const struct cpool_job_select *sel);
@@ -431,5 +444,7 @@ void run_release_stdio(struct djob *j);
 json_t *api_handle(struct cpool_client *c, const struct cpool_peer *peer,
 		   const struct cpool_request *req, void *data);
 void api_client_closed(struct cpool_client *c, void *data);
+/* jobctl.c applied an estimate: the ps listings waiting for one go on. */
+void api_estimate_ready(struct cpoold *d);
 
 #endif /* CPOOLD_H */

@@ -7,10 +7,14 @@
  * same transaction as the jobs it belongs to.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "cpoold.h"
 #include "cpool/jobctl.h"
@@ -27,12 +31,18 @@ struct jobctl {
 	int64_t array_task;
 	int array_max;
 	const char *reason; /* why it waits, as of the last round (a static string) */
-	double expected_start; /* unix seconds, 0: unknown */
-	bool start_simulated; /* expected_start is the simulator's guess, not easy's reservation */
+	double expected_start; /* easy's reservation, this round: unix seconds, 0: none */
+	/* The simulator's guess (unix seconds, 0: none), valid while sim_epoch is the last applied */
+	double sim_start;
+	uint64_t sim_epoch;
 };
 
-/* Scheduling rounds so far, and the one the simulator's guesses are of. */
+/*
+ * Scheduling rounds so far; the round the simulator's last applied guesses
+ * are of; whether any were applied yet.
+ */
 static uint64_t round_epoch, estimated_epoch;
+static bool estimated;
 
 static struct jobctl *ctl_of(struct djob *j)
 {
@@ -555,7 +565,7 @@ void jobctl_round_begin(struct cpoold *d)
 
 		next = j->next;
 		if (j->ctl)
-			j->ctl->expected_start = 0;
+			j->ctl->expected_start = 0; /* easy's reservation is of one round */
 		if (!j->ctl || j->rec.state != CPOOL_JOB_QUEUED) {
 			if (j->ctl && j->ctl->array_id && jobs_running(j)) {
 				struct array_count *a = count_of(j->ctl->array_id);
@@ -641,7 +651,6 @@ void jobctl_round_end(struct cpoold *d, const struct cpool_snapshot *s,
 		if (pj == reserved) {
 			c->reason = "Resources";
 			c->expected_start = now_s() + (double)(at_us - s->now_us) / 1e6;
-			c->start_simulated = false;
 		} else if (pj->job->cpus > max_free) {
 			c->reason = "Resources";
 		} else {
@@ -653,7 +662,7 @@ void jobctl_round_end(struct cpoold *d, const struct cpool_snapshot *s,
 
 /* ---- the simulator's guess at the others' start ---- */
 
-/* Past this many live jobs a ps shows no simulated start: the guess would cost the loop too much. */
+/* Past this many live jobs a ps shows no simulated start: the guess would cost too much CPU. */
 #define ESTIMATE_MAX_JOBS 500
 
 /* Waiting for CPUs or for jobs before it: the policy saw it; a held one has no start to guess. */
@@ -666,76 +675,240 @@ static bool policy_waits(const struct djob *j)
 }
 
 /*
- * The pool replayed from now by the simulator under the live policy: the
- * running jobs first, for what their estimates leave, pinned to their VS,
- * then the jobs the policy passes over, in queue order, each taking its
- * estimate.  The start it finds is their expected start.  Run at most once
- * per scheduling round, when a ps asks.
+ * One replay of the pool by the simulator.  Everything it reads is copied
+ * in on the loop (O(jobs)), so it can run on a thread of its own: under rr
+ * a replay of a few hundred jobs of an hour each is seconds of CPU, which
+ * a ps used to spend inside the loop.
  */
-void jobctl_estimate(struct cpoold *d)
-{
-	struct cpool_sim_config cfg = { .policy = d->policy };
-	struct cpool_vserver *vs = calloc((size_t)d->n_vs + 1, sizeof(*vs));
-	struct cpool_sim_result res = { 0 };
-	struct djob **of = NULL;
-	struct cpool_job *jobs = NULL;
-	size_t n = 0, total = 0;
-	double now = now_s();
+struct estimate {
+	struct cpool_sim_config cfg;
+	struct cpool_vserver *vs;
+	struct cpool_job *jobs;
+	int64_t *ids; /* each job's; the waiting ones come last, in id order */
+	size_t n, first_waiting;
+	double now;
+	uint64_t epoch; /* the round it is of */
+	int64_t *start_us; /* out: each job's first start from now; -1: none */
+	pthread_t thread;
+};
 
-	if (estimated_epoch == round_epoch) {
-		free(vs);
+/* The estimate on its thread; its end is written to estimate_fd. */
+static struct estimate *estimate_running;
+static uint64_t estimate_runs; /* replays so far */
+static int estimate_fd = -1;
+static struct cpool_evsource *estimate_src;
+
+static void estimate_free(struct estimate *e)
+{
+	if (!e)
 		return;
-	}
-	estimated_epoch = round_epoch;
+	free(e->vs);
+	free(e->jobs);
+	free(e->ids);
+	free(e->start_us);
+	free(e);
+}
+
+/*
+ * The pool replayed from now under the live policy: the running jobs
+ * first, for what their estimates leave, pinned to their VS, then the jobs
+ * the policy passes over, in queue order, each taking its estimate.  NULL
+ * when there is nothing to replay (or too much, or no memory): no guess.
+ */
+static struct estimate *estimate_build(struct cpoold *d)
+{
+	struct estimate *e = calloc(1, sizeof(*e));
+	size_t total = 0;
+
+	if (!e)
+		return NULL;
+	e->epoch = round_epoch;
+	e->now = now_s();
 	for (struct djob *j = d->jobs; j; j = j->next)
 		total++;
-	if (!vs || !total || total > ESTIMATE_MAX_JOBS)
-		goto out;
-	jobs = calloc(total, sizeof(*jobs));
-	of = calloc(total, sizeof(*of));
-	if (!jobs || !of)
-		goto out;
+	if (!total || total > ESTIMATE_MAX_JOBS)
+		goto none;
+	e->vs = calloc((size_t)d->n_vs + 1, sizeof(*e->vs));
+	e->jobs = calloc(total, sizeof(*e->jobs));
+	e->ids = calloc(total, sizeof(*e->ids));
+	e->start_us = calloc(total, sizeof(*e->start_us));
+	if (!e->vs || !e->jobs || !e->ids || !e->start_us)
+		goto none;
 	for (int i = 0; i < d->n_vs; i++)
-		vs[i] = d->vs[i].vs;
+		e->vs[i] = d->vs[i].vs;
 	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			e->first_waiting = e->n;
 		for (struct djob *j = d->jobs; j; j = j->next) {
-			struct cpool_job *p = &jobs[n];
+			struct cpool_job *p = &e->jobs[e->n];
 
 			if (pass == 0 ? !jobs_running(j) : !policy_waits(j))
 				continue;
 			*p = j->pol;
 			p->submit_us = 0;
-			p->index = n;
+			p->index = e->n;
 			if (pass == 0) {
 				int64_t left = j->pol.estimate_us -
 					       (int64_t)(j->rec.run_time * 1e6) -
-					       (int64_t)((now - j->rec.start_time) * 1e6);
+					       (int64_t)((e->now - j->rec.start_time) * 1e6);
 
 				p->runtime_us = p->estimate_us = left > 1000 ? left : 1000;
 				p->priority = -20; /* first, as they hold their CPUs now */
 			}
-			of[n++] = j;
+			e->ids[e->n++] = j->rec.id;
 		}
 	}
-	cfg.vs = vs;
-	cfg.n_vs = d->n_vs;
-	if (cpool_sim_run(&cfg, jobs, n, &res) == 0) {
-		for (size_t r = 0; r < res.n_records; r++) {
-			size_t k = (size_t)(res.records[r].job - jobs);
-			struct jobctl *c = k < n ? of[k]->ctl : NULL;
+	if (e->first_waiting == e->n)
+		goto none; /* nobody the policy passes over */
+	e->cfg = (struct cpool_sim_config){ .policy = d->policy, .vs = e->vs, .n_vs = d->n_vs };
+	return e;
+none:
+	estimate_free(e);
+	return NULL;
+}
 
-			if (c && policy_waits(of[k]) && c->expected_start <= 0) {
-				c->expected_start =
-					now + cpool_us_to_s(res.records[r].first_start_us);
-				c->start_simulated = true;
-			}
+/* The replay itself: reads and writes @e alone. */
+static void estimate_compute(struct estimate *e)
+{
+	struct cpool_sim_result res = { 0 };
+
+	__atomic_add_fetch(&estimate_runs, 1, __ATOMIC_RELAXED);
+	for (size_t k = 0; k < e->n; k++)
+		e->start_us[k] = -1;
+	if (cpool_sim_run(&e->cfg, e->jobs, e->n, &res) == 0) {
+		for (size_t r = 0; r < res.n_records; r++) {
+			size_t k = (size_t)(res.records[r].job - e->jobs);
+
+			if (k < e->n)
+				e->start_us[k] = res.records[r].first_start_us;
 		}
 	}
 	cpool_sim_result_free(&res);
-out:
-	free(vs);
-	free(jobs);
-	free(of);
+}
+
+/*
+ * The guesses of @e (NULL: none) become the ones ps shows.  The waiting
+ * jobs come in id order, as the table is: one walk pairs them, and a job
+ * that ended since is passed over.
+ */
+static void estimate_apply(struct cpoold *d, struct estimate *e, uint64_t epoch)
+{
+	struct djob *j = d->jobs;
+
+	estimated_epoch = epoch;
+	estimated = true;
+	for (size_t k = e ? e->first_waiting : 0; e && k < e->n; k++) {
+		struct jobctl *c;
+
+		while (j && j->rec.id < e->ids[k])
+			j = j->next;
+		if (!j || j->rec.id != e->ids[k] || e->start_us[k] < 0 || !(c = ctl_of(j)))
+			continue;
+		c->sim_start = e->now + cpool_us_to_s(e->start_us[k]);
+		c->sim_epoch = epoch;
+	}
+}
+
+void jobctl_estimate(struct cpoold *d)
+{
+	struct estimate *e;
+
+	if (estimated && estimated_epoch == round_epoch)
+		return;
+	e = estimate_build(d);
+	if (e)
+		estimate_compute(e);
+	estimate_apply(d, e, round_epoch);
+	estimate_free(e);
+}
+
+static void *estimate_thread(void *arg)
+{
+	uint64_t one = 1;
+
+	estimate_compute(arg);
+	/* The loop takes it from here; it reads no job but by id. */
+	if (write(estimate_fd, &one, sizeof(one)) != sizeof(one)) {
+		/* An eventfd write fails only on overflow, which 2^64 ends are not. */
+	}
+	return NULL;
+}
+
+static void estimate_done(struct cpool_evsource *src, uint32_t events, void *data)
+{
+	struct cpoold *d = data;
+	struct estimate *e = estimate_running;
+	uint64_t n;
+
+	(void)src;
+	(void)events;
+	if (read(estimate_fd, &n, sizeof(n)) != sizeof(n) || !e)
+		return;
+	pthread_join(e->thread, NULL);
+	estimate_running = NULL;
+	estimate_apply(d, e, e->epoch);
+	estimate_free(e);
+	api_estimate_ready(d);
+}
+
+uint64_t jobctl_estimate_runs(void)
+{
+	return __atomic_load_n(&estimate_runs, __ATOMIC_RELAXED);
+}
+
+uint64_t jobctl_round_epoch(void)
+{
+	return round_epoch;
+}
+
+bool jobctl_estimate_ready(struct cpoold *d, uint64_t since)
+{
+	struct estimate *e;
+
+	if (estimated && estimated_epoch >= since)
+		return true;
+	if (estimate_running)
+		return false; /* of an older round: asked again once it is done */
+	if (d->loop && estimate_fd < 0) {
+		estimate_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (estimate_fd >= 0 && cpool_evloop_add(d->loop, estimate_fd, EPOLLIN,
+							 estimate_done, d, &estimate_src)) {
+			close(estimate_fd);
+			estimate_fd = -1;
+		}
+		if (estimate_src)
+			cpool_evsource_set_name(estimate_src, "expected starts");
+	}
+	e = estimate_build(d);
+	if (!e) {
+		estimate_apply(d, NULL, round_epoch);
+		return true;
+	}
+	if (estimate_fd >= 0 && pthread_create(&e->thread, NULL, estimate_thread, e) == 0) {
+		estimate_running = e;
+		return false;
+	}
+	/* No thread (or no loop, as in the daemon's tests): here and now, as before. */
+	estimate_compute(e);
+	estimate_apply(d, e, e->epoch);
+	estimate_free(e);
+	return true;
+}
+
+void jobctl_estimate_close(void)
+{
+	if (estimate_running) {
+		pthread_join(estimate_running->thread, NULL);
+		estimate_free(estimate_running);
+		estimate_running = NULL;
+	}
+	if (estimate_src)
+		cpool_evloop_remove(estimate_src);
+	estimate_src = NULL;
+	if (estimate_fd >= 0)
+		close(estimate_fd);
+	estimate_fd = -1;
+	estimated = false;
 }
 
 /* ---- what ps and history show ---- */
@@ -752,8 +925,11 @@ void jobctl_json(const struct djob *j, json_t *o)
 		json_object_set_new(o, "reason", json_string(c->reason));
 	if (c->expected_start > 0 && j->rec.state == CPOOL_JOB_QUEUED) {
 		json_object_set_new(o, "expected_start", json_real(c->expected_start));
-		json_object_set_new(o, "expected_start_by",
-				    json_string(c->start_simulated ? "simulator" : "reservation"));
+		json_object_set_new(o, "expected_start_by", json_string("reservation"));
+	} else if (c->sim_start > 0 && estimated && c->sim_epoch == estimated_epoch &&
+		   policy_waits(j)) {
+		json_object_set_new(o, "expected_start", json_real(c->sim_start));
+		json_object_set_new(o, "expected_start_by", json_string("simulator"));
 	}
 	if (c->n_deps) {
 		char *after = cpool_deps_format(c->deps, c->n_deps);

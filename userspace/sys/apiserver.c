@@ -49,6 +49,7 @@ struct cpool_client {
 	cpool_client_stream_fn stream;
 	void (*stream_release)(void *ctx);
 	void *stream_ctx;
+	bool stream_paused;
 	char *after;
 	size_t after_len;
 };
@@ -100,6 +101,7 @@ static void end_stream(struct cpool_client *c)
 	c->stream = NULL;
 	c->stream_release = NULL;
 	c->stream_ctx = NULL;
+	c->stream_paused = false;
 }
 
 static void client_free(struct cpool_client *c)
@@ -138,7 +140,13 @@ static void drop_output(struct cpool_client *c)
  */
 static void watch(struct cpool_client *c)
 {
-	cpool_evloop_modify(c->src, c->out_len || c->stream ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
+	uint32_t ev = EPOLLIN | EPOLLRDHUP;
+
+	if (c->out_len || (c->stream && !c->stream_paused))
+		ev = EPOLLOUT;
+	else if (c->stream)
+		ev = 0; /* paused: only a hang-up or an error (always reported) */
+	cpool_evloop_modify(c->src, ev);
 }
 
 static int flush_output(struct cpool_client *c)
@@ -236,6 +244,7 @@ static int stream_step(struct cpool_client *c)
 	size_t len = 0;
 	int r = c->stream(c->stream_ctx, &part, &len);
 
+	c->stream_paused = r == CPOOL_CLIENT_STREAM_PAUSE;
 	if (r < 0) {
 		free(part);
 		end_stream(c);
@@ -274,6 +283,14 @@ static int stream_step(struct cpool_client *c)
 		return -EPIPE;
 	}
 	return 0;
+}
+
+void cpool_client_stream_resume(struct cpool_client *c)
+{
+	if (!c->stream || !c->stream_paused)
+		return;
+	c->stream_paused = false;
+	watch(c);
 }
 
 int cpool_client_stream(struct cpool_client *c, cpool_client_stream_fn next,
@@ -487,13 +504,17 @@ static void client_event(struct cpool_evsource *src, uint32_t events, void *data
 	struct cpool_client *c = data;
 
 	(void)src;
+	if (c->stream_paused && !c->out_len && (events & (EPOLLHUP | EPOLLERR))) {
+		client_free(c); /* gone while its reply waited */
+		return;
+	}
 	if (events & EPOLLOUT) {
 		if (flush_output(c) < 0) {
 			client_free(c);
 			return;
 		}
 		/* One part of a streaming reply an iteration: the loop serves the others between. */
-		if (!c->out_len && c->stream && !c->closing)
+		if (!c->out_len && c->stream && !c->stream_paused && !c->closing)
 			stream_step(c);
 		/* Requests read before the pause are answered before any new one is read. */
 		if (!c->out_len && !c->stream && !c->closing)
