@@ -435,6 +435,33 @@ static void test_estimate(void)
 	}
 }
 
+/* The table stays in id order with its last job found at once (jobs.c link_job). */
+static void test_table_order(void)
+{
+	struct cpool_error e;
+	struct djob *last = NULL;
+	int64_t prev = 0, a, b, c;
+	bool ascending = true;
+	int n = 0;
+
+	a = submit(1000, false, "t");
+	b = submit(1000, false, "t");
+	jobs_cancel(&d, jobs_find(&d, b), &e); /* the last one goes */
+	c = submit(1000, false, "t");
+	jobs_cancel(&d, jobs_find(&d, a), &e);
+	submit(1000, false, "t");
+	for (struct djob *j = d.jobs; j; j = j->next) {
+		ascending &= j->rec.id > prev;
+		prev = j->rec.id;
+		last = j;
+		n++;
+	}
+	ok(ascending && jobs_find(&d, c) && !jobs_find(&d, a) && !jobs_find(&d, b),
+	   "the table in id order after its last and a middle job went");
+	ok(last && last->rec.id == prev && last->rec.id > c, "the newest job is last");
+	is_int(n, 12 + 1 + 1 + 2, "and nothing is lost (12 waiting, held, late, 2 new)");
+}
+
 int main(void)
 {
 	struct cpool_apiserver_opts o = { .mode = 0600,
@@ -493,6 +520,7 @@ int main(void)
 	test_owed_after();
 	test_gone();
 	test_estimate();
+	test_table_order();
 
 	cpool_apiserver_close(d.api);
 	jobctl_estimate_close();

@@ -592,15 +592,19 @@ static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 {
 	struct cpool_evloop_stats st;
 	struct metrics_tick_cost tick;
+	int n[CPOOL_JOB__COUNT] = { 0 };
 	json_t *o;
 
+	/* One walk, not one per state: with 10 000 jobs each walk is milliseconds under TCG. */
+	for (struct djob *j = d->jobs; j; j = j->next)
+		if ((unsigned)j->rec.state < CPOOL_JOB__COUNT)
+			n[j->rec.state]++;
 	cpool_evloop_stats(d->loop, &st, true);
 	o = json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i}", "loop_rounds", (json_int_t)st.rounds,
 		      "loop_stall_max_us", (json_int_t)(st.stall_max_ns / 1000),
 		      "loop_stall_window_us", (json_int_t)(st.stall_window_ns / 1000), "queued",
-		      jobs_count(d, CPOOL_JOB_QUEUED), "starting",
-		      jobs_count(d, CPOOL_JOB_STARTING), "running",
-		      jobs_count(d, CPOOL_JOB_RUNNING), "frozen", jobs_count(d, CPOOL_JOB_FROZEN));
+		      n[CPOOL_JOB_QUEUED], "starting", n[CPOOL_JOB_STARTING], "running",
+		      n[CPOOL_JOB_RUNNING], "frozen", n[CPOOL_JOB_FROZEN]);
 	if (o && st.stall_max_what)
 		json_object_set_new(o, "loop_stall_max_what", json_string(st.stall_max_what));
 	if (o && st.stall_window_what)

@@ -158,6 +158,7 @@ struct cpoold {
 
 	struct cpool_policy policy;
 	struct djob *jobs; /* live: queued, running, frozen; in id order */
+	struct djob *jobs_last; /* the last of them (jobs.c) */
 	uint64_t next_seq;
 	struct cpool_collector *collector;
 	struct cpool_kmetrics_snapshot last, window; /* last read; last interval's delta */

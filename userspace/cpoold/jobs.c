@@ -53,21 +53,34 @@ struct djob *jobs_find(struct cpoold *d, int64_t id)
 	return NULL;
 }
 
+/*
+ * A new job has the highest id: it goes after the last one, found at
+ * once, not by a walk of the whole table (10 000 queued jobs made that
+ * walk most of a submission's time).
+ */
 static void link_job(struct cpoold *d, struct djob *j)
 {
 	struct djob **pp = &d->jobs;
 
+	if (d->jobs_last && d->jobs_last->rec.id < j->rec.id)
+		pp = &d->jobs_last->next;
 	while (*pp && (*pp)->rec.id < j->rec.id)
 		pp = &(*pp)->next;
 	j->next = *pp;
 	*pp = j;
+	if (!j->next)
+		d->jobs_last = j;
 }
 
 static void unlink_job(struct cpoold *d, struct djob *j)
 {
-	for (struct djob **pp = &d->jobs; *pp; pp = &(*pp)->next) {
+	struct djob *prev = NULL;
+
+	for (struct djob **pp = &d->jobs; *pp; prev = *pp, pp = &(*pp)->next) {
 		if (*pp == j) {
 			*pp = j->next;
+			if (d->jobs_last == j)
+				d->jobs_last = prev;
 			d->jobs_gen++;
 			return;
 		}

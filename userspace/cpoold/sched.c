@@ -150,7 +150,15 @@ static void schedule(struct cpoold *d)
 			break;
 		}
 	}
-	qsort(queued, nq, sizeof(*queued), by_seq);
+	{
+		/* Mostly in order already (the table is by id, seq follows it): a check, not a sort. */
+		size_t i = 1;
+
+		while (i < nq && by_seq(&queued[i - 1], &queued[i]) <= 0)
+			i++;
+		if (i < nq)
+			qsort(queued, nq, sizeof(*queued), by_seq);
+	}
 	if (d->policy.sched == CPOOL_SCHED_FAIRSHARE)
 		share_set_factors(d, queued, nq);
 	snap = (struct cpool_snapshot){ .now_us = now,
