@@ -11,7 +11,9 @@
  *
  * or on a host with a unified hierarchy.  --queued N and --live N change
  * the sizes, --idle S the length of each idle measurement (default 5 s;
- * longer smooths the once-a-second tick out).  Idle CPU is shown as
+ * longer smooths the once-a-second tick out), --hostile N the clients that
+ * ask ps over the whole queue in a loop for --hostile-time S (default 2
+ * for 20 s) while root's hello is timed.  Idle CPU is shown as
  * /proc/PID/stat counts it (clock ticks) and as the scheduler does
  * (schedstat, ns), with the threads' wakeups per second.
  */
@@ -24,8 +26,12 @@ int main(int argc, char **argv)
 	static const struct option opts[] = { { "queued", required_argument, NULL, 'q' },
 					      { "live", required_argument, NULL, 'l' },
 					      { "idle", required_argument, NULL, 'i' },
+					      { "hostile", required_argument, NULL, 'H' },
+					      { "hostile-time", required_argument, NULL, 'T' },
 					      { 0 } };
-	struct daemon_load L = { .queued = 10000, .live = 1000, .idle_s = 5 };
+	struct daemon_load L = {
+		.queued = 10000, .live = 1000, .idle_s = 5, .hostile = 2, .hostile_s = 20
+	};
 	char dir[] = "/tmp/bench-daemon.XXXXXX", cmd[256];
 	const char *root = lab_pool_root("bench-daemon");
 	struct cpool_cg_pool pool;
@@ -39,6 +45,10 @@ int main(int argc, char **argv)
 			L.live = atoi(optarg);
 		else if (c == 'i')
 			L.idle_s = atof(optarg);
+		else if (c == 'H')
+			L.hostile = atoi(optarg);
+		else if (c == 'T')
+			L.hostile_s = atof(optarg);
 		else
 			return 2;
 	}
@@ -79,6 +89,15 @@ int main(int argc, char **argv)
 	       L.wakeups_queued / (L.wakeups_empty ?: 1e-9));
 	printf("  metrics tick       %8.0f us CPU empty, %.0f us with the queue (mean per tick)\n",
 	       L.tick_us_empty, L.tick_us_queued);
+	printf("  ps over the queue  %8.1f ms wall\n", L.ps_ms);
+	printf("  root hello, queue  %8.2f ms mean, %.2f ms max (baseline)\n", L.root_ms,
+	       L.root_ms_max);
+	if (L.hostile > 0)
+		printf("  root hello, %d ps loops %6.2f ms mean x%.2f of baseline, %.2f ms max  "
+		       "target < 50 ms: %s (%d ps done; longest round %.1f ms in %s)\n",
+		       L.hostile, L.root_ms_hostile, L.root_ms_hostile / (L.root_ms ?: 1e-9),
+		       L.root_ms_hostile_max, L.root_ms_hostile_max < 50 ? "met" : "missed here",
+		       L.hostile_ps, L.stall_hostile_ms, L.stall_hostile_what);
 	printf("  longest loop stall %8.1f ms  target < 10 ms on real hardware: %s (in: %s)\n",
 	       L.stall_ms, L.stall_ms >= 0 && L.stall_ms < 10 ? "met" : "missed here",
 	       L.stall_what[0] ? L.stall_what : "not logged");

@@ -15,6 +15,8 @@
 #define CPOOL_TESTS_DAEMON_LOAD_H
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 
 #include "lab_cpoold.h"
 
@@ -22,6 +24,8 @@ struct daemon_load {
 	int queued; /* submissions that wait */
 	int live; /* processes run through the pool */
 	double idle_s; /* length of each idle measurement */
+	double hostile_s; /* length of the phase with clients asking ps in a loop */
+	int hostile; /* how many such clients */
 	/* results */
 	int accepted, seen_queued, cancelled, ended_ok, history;
 	long rss_empty_kb, rss_queued_kb, rss_peak_kb;
@@ -43,6 +47,12 @@ struct daemon_load {
 	/* and how the collector resolved cgroup ids (-1: the daemon did not say) */
 	long long ids_by_handle, ids_by_walk, ids_walks, ids_stale, ids_pending;
 	char stall_what[64]; /* the callback of the longest round, as cpoold logs it */
+	/* One ps listing the queue (wall ms); root's hello with the queue, loop otherwise idle */
+	double ps_ms, root_ms, root_ms_max;
+	/* ... and while the hostile clients ask ps in a loop; their ps done; the longest round then */
+	double root_ms_hostile, root_ms_hostile_max, stall_hostile_ms;
+	int hostile_ps;
+	char stall_hostile_what[64];
 	int daemon_status; /* cpoold's wait status */
 };
 
@@ -209,6 +219,99 @@ static int load_count_history(struct load_conn *lc)
 	return n;
 }
 
+/* Root's hello, @n times @gap_ms apart: mean and max wall ms. */
+static void load_root_latency(struct load_conn *lc, int n, int gap_ms, double *mean, double *max)
+{
+	double sum = 0;
+	int got = 0;
+
+	*mean = *max = -1;
+	for (int i = 0; i < n; i++) {
+		double t0 = load_mono_s(), ms;
+		json_t *res;
+
+		if (load_call(lc, CPOOL_OP_HELLO, NULL, &res))
+			continue;
+		ms = (load_mono_s() - t0) * 1000;
+		json_decref(res);
+		sum += ms;
+		got++;
+		if (ms > *max)
+			*max = ms;
+		lab_sleep_ms(gap_ms);
+	}
+	if (got)
+		*mean = sum / got;
+}
+
+/* The longest loop round since the last stats request, and what it ran. */
+static double load_stall_window(struct load_conn *lc, char *what, size_t len)
+{
+	json_t *res;
+	double ms;
+
+	if (load_call(lc, CPOOL_OP_STATS, NULL, &res))
+		return -1;
+	ms = json_integer_value(json_object_get(res, "loop_stall_window_us")) / 1000.0;
+	snprintf(what, len, "%s",
+		 json_string_value(json_object_get(res, "loop_stall_window_what")) ?: "-");
+	json_decref(res);
+	return ms;
+}
+
+/*
+ * @n clients ask ps (the whole queue) in a loop for @seconds, each a
+ * process of its own, while root says hello every 100 ms: how long root
+ * waits, beside the same with the loop otherwise idle.
+ */
+static void load_hostile(struct daemon_load *L, struct load_conn *lc, int n, double seconds)
+{
+	pid_t kids[16];
+	int pipefd[2], nk = 0, samples;
+	char what[64], c;
+
+	if (n > 16)
+		n = 16;
+	if (pipe(pipefd) < 0)
+		return;
+	load_stall_window(lc, what, sizeof(what)); /* a new window */
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct load_conn mine = { .sock = lc->sock };
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(pipefd[0]);
+			for (;;) {
+				json_t *res;
+
+				if (load_call(&mine, CPOOL_OP_PS, NULL, &res))
+					_exit(1);
+				json_decref(res);
+				if (write(pipefd[1], "p", 1) != 1)
+					_exit(1);
+			}
+		}
+		if (pid > 0)
+			kids[nk++] = pid;
+	}
+	close(pipefd[1]);
+	lab_sleep_ms(500); /* they are asking */
+	samples = (int)(seconds * 10);
+	load_root_latency(lc, samples, 100, &L->root_ms_hostile, &L->root_ms_hostile_max);
+	L->stall_hostile_ms =
+		load_stall_window(lc, L->stall_hostile_what, sizeof(L->stall_hostile_what));
+	for (int i = 0; i < nk; i++)
+		kill(kids[i], SIGKILL);
+	for (int i = 0; i < nk; i++)
+		waitpid(kids[i], NULL, 0);
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	while (read(pipefd[0], &c, 1) == 1)
+		L->hostile_ps++;
+	close(pipefd[0]);
+}
+
 static void daemon_load_run(struct daemon_load *L, const char *dir, const char *cg_root)
 {
 	char ini[PATH_MAX], sock[PATH_MAX], logpath[PATH_MAX];
@@ -262,6 +365,13 @@ static void daemon_load_run(struct daemon_load *L, const char *dir, const char *
 	L->rss_queued_kb = load_status_kb(pid, "VmRSS");
 	L->idle_cpu_queued = load_idle_cpu(&lc, pid, L->idle_s, &L->tick_us_queued,
 					   &L->idle_sched_queued, &L->wakeups_queued);
+	/* ps over the whole queue, root's wait beside it, and under ps asked in a loop. */
+	t0 = load_mono_s();
+	load_count_jobs(&lc, NULL);
+	L->ps_ms = (load_mono_s() - t0) * 1000;
+	load_root_latency(&lc, 20, 100, &L->root_ms, &L->root_ms_max);
+	if (L->hostile > 0 && L->hostile_s > 0)
+		load_hostile(L, &lc, L->hostile, L->hostile_s);
 
 	t0 = load_mono_s();
 	for (int i = 0; i < L->accepted; i++) {
