@@ -11,14 +11,16 @@
 
 int main(void)
 {
-	struct daemon_load L = { .queued = 2000, .live = 100, .idle_s = 3 };
+	struct daemon_load L = {
+		.queued = 2000, .live = 100, .idle_s = 3, .hostile = 1, .hostile_s = 5
+	};
 	char dir[] = "/tmp/cpoold-load.XXXXXX", cmd[256];
 	const char *root;
 	struct cpool_cg_pool pool;
 	struct cpool_error e;
 
 	lab_require();
-	plan(6);
+	plan(8);
 	root = lab_pool_root("load");
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp: %s", strerror(errno));
@@ -30,6 +32,13 @@ int main(void)
 	is_int(L.history, L.queued + 1 + L.live, "the history, read page by page, holds every job");
 	is_int(L.ended_ok, L.live, "every live process ended with exit 0");
 	ok(L.stall_ms >= 0, "cpoold reported its longest loop stall");
+	/* ps over the queue, sent in parts: asked in a loop, root is answered between them. */
+	ok(L.hostile_ps > 0, "a client asking ps in a loop got whole listings (%d)", L.hostile_ps);
+	ok(L.root_ms_hostile >= 0, "root was answered meanwhile");
+	diag("ps over the queue %.1f ms; root's hello %.2f ms mean with the queue, %.2f ms mean "
+	     "(%.2f max) under the ps loop; longest round then %.1f ms (%s)",
+	     L.ps_ms, L.root_ms, L.root_ms_hostile, L.root_ms_hostile_max, L.stall_hostile_ms,
+	     L.stall_hostile_what);
 	diag("RSS: %ld kB empty, %ld kB with %d queued, peak %ld kB", L.rss_empty_kb,
 	     L.rss_queued_kb, L.queued, L.rss_peak_kb);
 	diag("idle CPU: %.2f %% of a core empty, %.2f %% with the queue", L.idle_cpu_empty * 100,
