@@ -10,7 +10,9 @@
  *   http.c    /metrics for Prometheus (its own thread, a published copy)
  *   log.c     messages on stderr (the journal under systemd)
  * Everything runs on one thread, in the event loop, except libmicrohttpd's
- * thread in http.c, which touches nothing but the documents it is given.
+ * thread in http.c, which touches nothing but the documents it is given,
+ * and jobctl.c's replay of the queue by the simulator for ps, which
+ * touches nothing but the copy it is given.
  */
 #ifndef CPOOLD_H
 #define CPOOLD_H
