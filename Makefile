@@ -233,6 +233,13 @@ $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIBCPOOL)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBCPOOL) $(LDFLAGS) $(LDLIBS)
 
+# bench-ps drives cpoold's request code in its own process (no root, no
+# cgroups): it links the daemon's objects, all but main.o.
+$(BUILD)/tools/bench-ps: $(BUILD)/obj/tools/bench-ps.o $(filter-out %/cpoold/main.o,$(DAEMON_OBJS)) $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
 bench: $(BENCH_BINS)
 
 # Tests find the sources and the shared real-world data (hwloc topologies,
