@@ -795,6 +795,8 @@ static void estimate_apply(struct cpoold *d, struct estimate *e, uint64_t epoch)
 {
 	struct djob *j = d->jobs;
 
+	if (estimated && epoch < estimated_epoch)
+		return; /* a newer one was applied meanwhile (here and now, without a loop) */
 	estimated_epoch = epoch;
 	estimated = true;
 	for (size_t k = e ? e->first_waiting : 0; e && k < e->n; k++) {

@@ -556,8 +556,9 @@ static void idle_event(struct cpool_evsource *src, uint32_t events, void *data)
 			client_free(c);
 			continue;
 		}
-		/* A client waiting for a job's end is silent by design. */
-		if (c->owed > 0 || now - c->last_active < srv->opts.idle_timeout)
+		/* A client waiting for a job's end, or for what its streamed reply needs, is silent by design. */
+		if (c->owed > 0 || c->stream_paused ||
+		    now - c->last_active < srv->opts.idle_timeout)
 			continue;
 		if (!c->out_len) {
 			/* Best effort: a goodbye the client can match to nothing it sent. */
