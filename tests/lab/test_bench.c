@@ -210,7 +210,7 @@ int main(void)
 			 * one: a priori the CPU never idles (1.000), but it does
 			 * while the daemon launches each job, up to its exec, and
 			 * under TCG a loaded host stretches that work in wall time
-			 * (0.07 s a launch unloaded, 0.16-0.38 s loaded) while a
+			 * (0.07 s a launch unloaded, 0.08-0.38 s loaded) while a
 			 * burner's seconds, counted on its own CPU clock, do not
 			 * stretch: measured RUL fell to 0.87 on a loaded host,
 			 * although every figure was right.  The calibration knows
