@@ -28,42 +28,12 @@ cg=/sys/fs/cgroup/$root
 export CPOOL_SOCKET=$dir/cpool.sock
 daemon=
 
-# lab_pid_alive PID: true while PID runs (a zombie counts as ended).
-lab_pid_alive() {
-	local st
-	st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
-}
-
-# lab_wait_gone PID TENTHS: true once PID has ended, within TENTHS tenths of a second.
-lab_wait_gone() {
-	local n=0
-	while lab_pid_alive "$1"; do
-		[ $n -lt "$2" ] || return 1
-		sleep 0.1
-		n=$((n + 1))
-	done
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-# lab_show_blocked PID: what a live process waits in, as TAP comments.
-lab_show_blocked() {
-	echo "# pid $1: state $(sed -n 's/^State:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)," \
-		"wchan $(cat "/proc/$1/wchan" 2>/dev/null)"
-	[ -r "/proc/$1/stack" ] && sed "s/^/# pid $1 stack: /" "/proc/$1/stack" 2>/dev/null
-	return 0
-}
+. "$(dirname "$0")/lab_proc.sh"
 
 # lab_cpoold_stop PID: SIGTERM, 30 s for it to end, then SIGKILL (and 10 s
 # more): a test must never wait unboundedly for a daemon.
 lab_cpoold_stop() {
-	kill -TERM "$1" 2>/dev/null
-	lab_wait_gone "$1" 300 && return 0
-	echo "# cpoold (pid $1) still running 30 s after SIGTERM: SIGKILL"
-	lab_show_blocked "$1"
-	kill -KILL "$1" 2>/dev/null
-	lab_wait_gone "$1" 100 || echo "# cpoold (pid $1) did not end 10 s after SIGKILL"
+	lab_stop_child "$1" cpoold
 }
 
 lab_cpoold_cleanup() {
@@ -129,12 +99,13 @@ lab_cpoold_start() {
 	cd "$dir" || exit 1
 }
 
-# wait_state ID STATE: until cpool ps shows job ID in STATE (30 s at most).
+# wait_state ID STATE: until cpool ps shows job ID in STATE (30 s of wall time at most).
 wait_state() {
-	local s=
-	for _ in $(seq 300); do
+	local s= deadline=$((SECONDS + 30))
+	while :; do
 		s=$("$cpool" ps --json | jq -r --argjson id "$1" '.jobs[] | select(.id == $id) | .state')
 		[ "$s" = "$2" ] && return 0
+		[ $SECONDS -lt $deadline ] || break
 		sleep 0.1
 	done
 	echo "# job $1 is $s, not $2"

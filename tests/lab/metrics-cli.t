@@ -7,6 +7,7 @@ if [ "${CPOOL_LAB:-}" != 1 ]; then
 	exit 1
 fi
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lab_proc.sh"
 
 top=${CPOOL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 cpool=${CPOOL_BUILD:-$top/build}/cpool
@@ -14,7 +15,7 @@ cg=/sys/fs/cgroup/cpool-lab-metrics-cli.$$
 busy=
 tmp=$(mktemp -d)
 cleanup() {
-	[ -n "$busy" ] && kill "$busy" 2>/dev/null && wait "$busy" 2>/dev/null
+	[ -z "$busy" ] || lab_stop_child "$busy" "the busy loop"
 	rmdir "$cg" 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -23,7 +24,8 @@ trap cleanup EXIT
 echo "1..10"
 
 mkdir "$cg"
-sh -c 'echo $$ > '"$cg"'/cgroup.procs; while :; do :; done' &
+# Its own input and output: a loop left behind must not hold prove's pipe.
+sh -c 'echo $$ > '"$cg"'/cgroup.procs; while :; do :; done' </dev/null >/dev/null 2>&1 &
 busy=$!
 sleep 0.3
 

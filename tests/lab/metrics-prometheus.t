@@ -27,7 +27,7 @@ ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null
 port=19464
 prom=''
 lab_cpoold_before_cleanup() {
-	[ -n "$prom" ] && kill -TERM "$prom" 2>/dev/null && wait "$prom" 2>/dev/null
+	[ -z "$prom" ] || lab_stop_child "$prom" prometheus
 }
 
 printf '[pool]\nname = prompool\n\n[vserver a]\ncpus = 1\n\n[metrics]\nlisten = 127.0.0.1:%s\n' \
@@ -71,7 +71,7 @@ ok $? "a job of two busy loops runs on VS a ($id)"
 printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: cpoold\n    static_configs:\n      - targets: [\x27127.0.0.1:%s\x27]\n' \
 	"$port" >"$dir/prometheus.yml"
 prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
-	--web.listen-address=127.0.0.1:19090 >"$dir/prom.log" 2>&1 &
+	--web.listen-address=127.0.0.1:19090 </dev/null >"$dir/prom.log" 2>&1 &
 prom=$!
 api=http://127.0.0.1:19090/api/v1
 query() { curl -sf --get "$api/query" --data-urlencode "query=$1" | jq -r '.data.result[0].value[1] // empty'; }

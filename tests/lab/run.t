@@ -44,7 +44,8 @@ is "$(cat "$dir/who.txt")" 65534 "a user's cpool run job runs as that user"
 # Ctrl-C: SIGINT to cpool run while its job runs.  A background command of a
 # script starts with SIGINT ignored; env gives it the default, as a terminal's
 # foreground command has.
-env --default-signal=INT "$cpool" run --name ctrlc -- /bin/sh -c 'echo started; sleep 300' >"$dir/ctrlc.out" &
+env --default-signal=INT "$cpool" run --name ctrlc -- /bin/sh -c 'echo started; sleep 300' \
+	</dev/null >"$dir/ctrlc.out" 2>"$dir/ctrlc.err" &
 runner=$!
 id=
 for _ in $(seq 300); do
@@ -54,9 +55,8 @@ for _ in $(seq 300); do
 done
 [ -n "$id" ]
 ok $? "the attached job runs ($id) and writes to our file"
-kill -INT "$runner"
-wait "$runner"
-is $? 130 "cpool run dies of SIGINT (130)"
+lab_stop_child "$runner" "cpool run" INT
+is "$lab_wait_status" 130 "cpool run dies of SIGINT (130)"
 state=
 for _ in $(seq 300); do
 	state=$("$cpool" history --json | jq -r --argjson id "${id:-0}" '.jobs[] | select(.id == $id) | .state')

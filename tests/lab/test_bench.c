@@ -7,10 +7,11 @@
  * On a 1-CPU VS a long job starts first; while it runs a medium job
  * arrives, then three short ones.  FCFS runs the medium one next, SJF the
  * short ones: the short jobs' waits shrink by more than the medium one's
- * grows.  The measured mean wait must follow, and the measured RUL must be
- * within 10 % of the simulator's.  Under every policy the calibrated
- * prediction (the simulator told what the run measured, rr's switches
- * included) must be within 10 % of the measurement.
+ * grows.  The measured mean wait must follow.  Under every policy the
+ * calibrated prediction (the simulator told what the run measured, rr's
+ * switches included) must be within 10 % of the measurement, and so must
+ * its RUL under fcfs and sjf: the kernel's count of the jobs' CPU time
+ * against the daemon's record of when they ran.
  */
 #include <fcntl.h>
 #include <jansson.h>
@@ -78,11 +79,12 @@ static void dump_jobs(json_t *run)
 	json_t *j;
 
 	json_array_foreach(json_object_get(run, "jobs"), i, j)
-		diag("%-7s runtime %.2f  submit %.3f start %.3f end %.3f cpu_time %.3f",
+		diag("%-7s runtime %.2f  submit %.3f start %.3f end %.3f run_time %.3f cpu_time %.3f",
 		     json_string_value(json_object_get(j, "id")),
 		     json_number_value(json_object_get(j, "runtime")),
 		     side(j, "measured", "submit"), side(j, "measured", "start"),
-		     side(j, "measured", "end"), side(j, "measured", "cpu_time"));
+		     side(j, "measured", "end"), side(j, "measured", "run_time"),
+		     side(j, "measured", "cpu_time"));
 }
 
 /* Every job's recorded CPU time is its work: the burner counts its own CPU clock. */
@@ -203,14 +205,29 @@ int main(void)
 			static const char *const name[] = { "fcfs", "sjf", "rr" };
 			json_t *run = k == 2 ? rr : k ? sjf : fcfs;
 
-			/* rr's switches leave the CPU idle: the prediction without them is 1. */
+			/*
+			 * RUL against the calibrated prediction, not the a-priori
+			 * one: a priori the CPU never idles (1.000), but it does
+			 * while the daemon launches each job, up to its exec, and
+			 * under TCG a loaded host stretches that work in wall time
+			 * (0.07 s a launch unloaded, 0.08-0.38 s loaded) while a
+			 * burner's seconds, counted on its own CPU clock, do not
+			 * stretch: measured RUL fell to 0.87 on a loaded host,
+			 * although every figure was right.  The calibration knows
+			 * the launches from the daemon's records (start, exec, end),
+			 * the measurement counts the kernel's CPU time of the jobs'
+			 * cgroups: they agree unless the CPU idled (or worked)
+			 * where the daemon says a job ran.  Under rr the calibrated
+			 * busy time is the jobs' CPU time itself (a frozen job's
+			 * work), so only the makespans would be compared.
+			 */
 			if (k < 2) {
-				double p = side(run, "predicted", "rul"),
+				double c = side(run, "calibrated", "rul"),
 				       m = side(run, "measured", "rul");
 
-				if (!ok(p > 0 && fabs(m - p) <= 0.1 * p,
-					"%s: measured RUL %.3f within 10%% of the predicted %.3f",
-					name[k], m, p))
+				if (!ok(c > 0 && fabs(m - c) <= 0.1 * c,
+					"%s: measured RUL %.3f within 10%% of the calibrated %.3f (a priori %.3f)",
+					name[k], m, c, side(run, "predicted", "rul")))
 					dump_jobs(run);
 			}
 			check_burn(run, name[k]);

@@ -8,11 +8,27 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
-#include "lab.h"
+#include "lab_cpoold.h"
 
 static struct cpool_cg_pool pool;
 static struct cpool_error err;
 static int ncpus;
+
+/*
+ * Reaps @pid, which a destroy just killed: bounded, so that a destroy that
+ * left it alive fails the test (its status is then not SIGKILL's, or 0)
+ * instead of hanging it.
+ */
+static void reap_killed(pid_t pid, int *status)
+{
+	*status = 0;
+	if (lab_reap_within(pid, 10000, status))
+		return;
+	diag("pid %d still running 10 s after the destroy", (int)pid);
+	lab_show_blocked(pid);
+	lab_kill_reap(pid, LAB_CPOOLD_REAP_MS, NULL);
+	*status = 0;
+}
 
 static int count_vs(void)
 {
@@ -322,7 +338,7 @@ static void test_adopt(void)
 	ok(lab_exists(stray), "stray left alone");
 	rmdir(stray);
 	is_int(cpool_cg_vs_destroy(&pool, "a", 10000, &err), 0, "destroy a (with its job)");
-	waitpid(job, &status, 0);
+	reap_killed(job, &status);
 	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "a's job was killed");
 	ok(!lab_exists(leaf), "a/j1 removed");
 }
@@ -349,7 +365,7 @@ static void test_delegated(void)
 	ok(strstr(buf, "cpuset") && strstr(buf, "memory"), "controllers enabled after the move: %s",
 	   buf);
 	is_int(cpool_cg_pool_destroy(&dp, 10000, &err), 0, "destroyed");
-	waitpid(job, &status, 0);
+	reap_killed(job, &status);
 	ok(!lab_exists(dp.path), "nothing left of it");
 }
 
@@ -433,7 +449,7 @@ static void test_enter_system(void)
 	ok(lab_alive(pid), "it refused to destroy its own VS (and is alive)");
 	is_int(cpool_cg_vs_destroy(&pool, CPOOL_CG_SYSTEM_VS, 10000, &err), 0,
 	       "system VS destroyed");
-	waitpid(pid, &status, 0);
+	reap_killed(pid, &status);
 	ok(WIFSIGNALED(status), "its process was killed with it");
 }
 

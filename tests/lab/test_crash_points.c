@@ -192,7 +192,7 @@ static void attach_and_end(struct round *rd, const char *vs)
 		close(pidfd);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	for (int waited = 0; waited < 10000 && !daemon_dead(rd); waited += POLL_MS) {
+	for (int64_t end = lab_mono_ms() + 10000; lab_mono_ms() < end && !daemon_dead(rd);) {
 		bool listed = false;
 		size_t i;
 		json_t *j;
@@ -253,7 +253,8 @@ static void wait_running(struct round *rd, const struct job *j)
 {
 	char state[32];
 
-	for (int waited = 0; waited < 5000 && j->id > 0 && !daemon_dead(rd); waited += POLL_MS) {
+	for (int64_t end = lab_mono_ms() + 5000;
+	     lab_mono_ms() < end && j->id > 0 && !daemon_dead(rd);) {
 		ps_state(rd, j->id, state, sizeof(state));
 		if (strcmp(state, "running") == 0)
 			return;
@@ -269,8 +270,8 @@ static void wait_ended(struct round *rd, const struct job *j, int timeout_ms)
 {
 	char state[32];
 
-	for (int waited = 0; waited < timeout_ms && j && j->id > 0 && !daemon_dead(rd);
-	     waited += POLL_MS) {
+	for (int64_t end = lab_mono_ms() + timeout_ms;
+	     lab_mono_ms() < end && j && j->id > 0 && !daemon_dead(rd);) {
 		ps_state(rd, j->id, state, sizeof(state));
 		if (!state[0])
 			return;
@@ -431,10 +432,16 @@ static void workload(struct round *rd, enum phase from)
 			phases[p](rd);
 }
 
-/* No job of ours left in root's ps (or the daemon gone): true when all ended. */
+/*
+ * No job of ours left in root's ps (or the daemon gone): true when all
+ * ended.  The limit is wall time, not the sum of the sleeps: each ps may
+ * itself take seconds on a loaded host.
+ */
 static bool wait_all_ended(struct round *rd, int timeout_ms, bool stop_on_death)
 {
-	for (int waited = 0; waited < timeout_ms; waited += POLL_MS) {
+	int64_t end = lab_mono_ms() + timeout_ms;
+
+	do {
 		json_t *res;
 		int r;
 
@@ -447,7 +454,7 @@ static bool wait_all_ended(struct round *rd, int timeout_ms, bool stop_on_death)
 		}
 		json_decref(res);
 		lab_sleep_ms(POLL_MS);
-	}
+	} while (lab_mono_ms() < end);
 	return false;
 }
 

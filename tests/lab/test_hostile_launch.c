@@ -267,7 +267,7 @@ static void test_supervisor_fds(void)
 		json_pack("{s:[s,s], s:s, s:s}", "argv", "/bin/sleep", "60", "cwd", dir, "vs", "b"),
 		NULL, 0);
 	ok(ids[0] > 0 && ids[1] > 0, "nobody submits a job to a and one to b");
-	for (int waited = 0; waited < 30000 && !(sups[0] && sups[1]); waited += 100) {
+	for (int64_t end = lab_mono_ms() + 30000; lab_mono_ms() < end && !(sups[0] && sups[1]);) {
 		for (int i = 0; i < 2; i++) {
 			long pid = ids[i] > 0 && !sups[i] ? ps_pid(ids[i]) : 0;
 

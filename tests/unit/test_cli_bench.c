@@ -433,6 +433,35 @@ static void late_arrival(void)
 }
 
 /*
+ * fcfs on one CPU: two jobs of 2 s of occupancy each, back to back, of
+ * which the first 0.5 s was the daemon's launch (the run time counts from
+ * the exec).  Both hold the CPU for all of it in the simulation (makespan
+ * 4 s), but the CPU works only from each exec: the calibrated RUL is
+ * 3 / 4, not 1.  Without a recorded run time the occupancy counts whole.
+ */
+static void launch_idle(void)
+{
+	struct cal_case c;
+
+	cal_case_init(&c, 2, "0", CPOOL_SCHED_FCFS);
+	for (int k = 0; k < 2; k++) {
+		c.bj[k].m_start = 2.0 * k;
+		c.bj[k].m_end = 2.0 * k + 2;
+		c.bj[k].m_cpu_time = 1.5;
+		c.bj[k].m_run_time = 1.5;
+	}
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "launch idle: calibrated");
+	ok(fabs(c.r.cal.makespan - 4) < 1e-3 && fabs(c.r.cal.rul - 0.75) < 1e-6,
+	   "launch idle: the jobs hold the CPU 4 s, busy from their exec: RUL 0.75 (%.4f s, %.4f)",
+	   c.r.cal.makespan, c.r.cal.rul);
+	for (int k = 0; k < 2; k++)
+		c.bj[k].m_run_time = -1;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "launch idle: calibrated without run times");
+	ok(fabs(c.r.cal.rul - 1) < 1e-6, "launch idle: no run time, the occupancy is busy (%.4f)",
+	   c.r.cal.rul);
+}
+
+/*
  * rr: job 1 was seen frozen, so its 4 s of occupancy count only its 1.5 s
  * of CPU time; job 2, never seen frozen, all of its own 2 s.
  */
@@ -562,6 +591,7 @@ int main(void)
 	report_repeats();
 	dispatch_median();
 	late_arrival();
+	launch_idle();
 	frozen_share();
 	switches();
 	turns();

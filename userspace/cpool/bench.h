@@ -33,6 +33,7 @@ struct bench_job {
 	bool m_ok; /* ... and the job ran to its end with status 0 */
 	double m_submit, m_start, m_end;
 	double m_cpu_time; /* user + system CPU seconds of its cgroup */
+	double m_run_time; /* seconds it ran, from its exec (not its launch); < 0: not recorded */
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */
@@ -40,6 +41,7 @@ struct bench_job {
 	/* The simulator re-run with what was measured (bench_run_calibrate). */
 	double c_start, c_end;
 	double c_held; /* the work it was given: seconds it holds its CPUs, running */
+	double c_idle; /* ... of which its CPUs idle while the daemon launches it */
 	int c_vs; /* -1: not calibrated */
 	char m_vs[CPOOL_VS_NAME_MAX + 1];
 	char m_state[BENCH_STATE_MAX];

@@ -66,6 +66,24 @@ static double held_s(const struct bench_job *j, double launch_extra_s)
 	return j->m_end - j->m_start;
 }
 
+/*
+ * Of held_s(), what its CPUs spent idle while the daemon launched it:
+ * from the round that started it to its exec, the work (the supervisor's
+ * fork, its records, the clone into the job's cgroup) is the daemon's, on
+ * the system's CPUs.  Never frozen, its run time (the daemon's, from the
+ * exec) is the rest of its occupancy; frozen, the launch turn's extra
+ * idle added above.  Only the calibrated RUL leaves it out of the busy
+ * time: the job still holds its CPUs for it.
+ */
+static double launch_idle_s(const struct bench_job *j, double launch_extra_s)
+{
+	if (j->m_seen_frozen && j->m_cpu_time > 0)
+		return fmax(0, launch_extra_s);
+	if (j->m_run_time > 0 && j->m_run_time <= j->m_end - j->m_start)
+		return j->m_end - j->m_start - j->m_run_time;
+	return 0;
+}
+
 double bench_per(double sum, double n)
 {
 	return n > 0 ? sum / n : 0;
@@ -189,6 +207,9 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 			jobs[i].runtime_us =
 				llround(held_s(j, r->cal_launch_extra_s) * CPOOL_USEC_PER_SEC);
 		r->jobs[i].c_held = cpool_us_to_s(jobs[i].runtime_us);
+		r->jobs[i].c_idle = j->m_ok && j->m_end > j->m_start ?
+					    launch_idle_s(j, r->cal_launch_extra_s) :
+					    0;
 		jobs[i].runtime_us += delay_us;
 		r->jobs[i].c_vs = -1;
 	}

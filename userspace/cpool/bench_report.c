@@ -79,8 +79,13 @@ static int summarise(const struct bench *b, struct bench_run *r, enum bench_side
 				n_rq++;
 			}
 		} else if (side == BENCH_CALIBRATED) {
-			/* The work the calibration gave it: its occupancy, or under preemption its CPU time. */
-			busy += j->c_held * j->job->cpus;
+			/*
+			 * The work the calibration gave it (its occupancy, or under
+			 * preemption its CPU time) less its launch: until its exec
+			 * the launch is the daemon's work, on the system's CPUs,
+			 * and the job's CPUs idle.
+			 */
+			busy += fmax(0, j->c_held - j->c_idle) * j->job->cpus;
 		} else {
 			busy += t[n].runtime * j->job->cpus;
 		}
@@ -343,6 +348,8 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 	if (measured) {
 		json_object_set_new(o, "state", json_string(j->m_state));
 		json_object_set_new(o, "cpu_time", json_real(j->m_cpu_time));
+		json_object_set_new(o, "run_time",
+				    j->m_run_time >= 0 ? json_real(j->m_run_time) : json_null());
 		json_object_set_new(o, "rq_latency_mean_us",
 				    j->m_rq_mean_us >= 0 ? json_real(j->m_rq_mean_us) :
 							   json_null());
