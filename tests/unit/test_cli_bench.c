@@ -455,6 +455,40 @@ static void frozen_share(void)
 }
 
 /*
+ * rr: the daemon's run time says who was frozen, not the `ps` samples.
+ * Job 1 ran 2 s of its 4 s occupancy (its record's run time) but no poll
+ * caught it frozen: it runs its 1.5 CPU-s.  Job 2 ran its whole 2 s
+ * occupancy, though a poll caught it "frozen" (a state read just before
+ * its start): all of its 2 s.  A daemon that reports no run time falls
+ * back to the samples.
+ */
+static void frozen_by_run_time(void)
+{
+	struct cal_case c;
+
+	cal_case_init(&c, 2, "0-1", CPOOL_SCHED_RR);
+	for (int k = 0; k < 2; k++) {
+		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
+		c.bj[k].m_end = k ? 2.001 : 4.001;
+		c.bj[k].m_run_time = 2;
+		c.bj[k].m_cpu_time = k ? 1.9 : 1.5;
+		c.bj[k].m_seen_running = 8;
+		c.bj[k].m_seen_frozen = k ? 1 : 0;
+	}
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "frozen by run time: calibrated");
+	ok(fabs(c.bj[0].c_end - 1.501) < 1e-5 && fabs(c.bj[1].c_end - 2.001) < 1e-5,
+	   "frozen by run time: job 1 runs its 1.5 CPU-s, job 2 its 2 s of occupancy (ends %.4f, "
+	   "%.4f)",
+	   c.bj[0].c_end, c.bj[1].c_end);
+	for (int k = 0; k < 2; k++)
+		c.bj[k].m_run_time = -1;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "frozen by run time: calibrated without it");
+	ok(fabs(c.bj[0].c_end - 4.001) < 1e-5 && fabs(c.bj[1].c_end - 1.901) < 1e-5,
+	   "frozen by run time: without it the samples decide (ends %.4f, %.4f)", c.bj[0].c_end,
+	   c.bj[1].c_end);
+}
+
+/*
  * rr with the daemon's switch counters: 10 preemptions, each 5 ms late,
  * freezes of 30 ms of which the job ran 10, handovers of 10 ms, thaws of
  * 20 ms of which it ran 10.  A turn lasts the quantum + 45 ms, of which
@@ -563,6 +597,7 @@ int main(void)
 	dispatch_median();
 	late_arrival();
 	frozen_share();
+	frozen_by_run_time();
 	switches();
 	turns();
 

@@ -18,6 +18,12 @@
 #include "cpool/vserver.h"
 
 #define BENCH_STATE_MAX 16
+/*
+ * A job's occupancy above its run time by more than this was frozen: a
+ * freeze and a thaw take milliseconds at least; the daemon's clock
+ * readings, microseconds.
+ */
+#define BENCH_FROZEN_MIN_S 0.001
 
 /* Which figures: the simulator's on the trace, the live run's, the simulator's re-run on the live one's. */
 enum bench_side { BENCH_PREDICTED, BENCH_MEASURED, BENCH_CALIBRATED };
@@ -33,6 +39,12 @@ struct bench_job {
 	bool m_ok; /* ... and the job ran to its end with status 0 */
 	double m_submit, m_start, m_end;
 	double m_cpu_time; /* user + system CPU seconds of its cgroup */
+	/*
+	 * The daemon's sum of its turns (start or resume to preemption or
+	 * end), seconds; < 0 when the daemon does not report it.  Below
+	 * m_end - m_start when it was ever frozen.
+	 */
+	double m_run_time;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */

@@ -50,18 +50,36 @@ static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
 }
 
 /*
+ * Whether the daemon ever froze the job: its record's run time (the sum of
+ * its turns, from each start or resume to the preemption or the end) is
+ * below its occupancy.  That is the daemon's own count; the `ps` samples
+ * (4 a second) stand in only for a daemon that does not report it, as
+ * they miss freezes shorter than a poll: in the demo's rr runs a job that
+ * shared its VS for one or two 100 ms turns was often never seen frozen,
+ * and its occupancy, its frozen time in it, made it seconds longer in the
+ * simulation, which froze it again.
+ */
+static bool was_frozen(const struct bench_job *j)
+{
+	if (j->m_run_time > 0)
+		return j->m_end - j->m_start - j->m_run_time > BENCH_FROZEN_MIN_S;
+	return j->m_seen_frozen > 0;
+}
+
+/*
  * What a job held its CPUs for, in seconds.  Its occupancy (start to end),
- * unless `ps` saw it frozen (a preempting policy): then the occupancy also
- * counts the time it sat frozen, which the simulator models itself, and
- * its CPU time per CPU (its cgroup's usage, the kernel's count of when it
- * ran) stands in, plus what its first turn cost more than the others
- * (@launch_extra_s, switch_cost()), its launch up to the exec, which its
- * cgroup does not count.  The share of `ps` samples that found it running
- * was tried first and undercounted by half under rr with 100 ms quanta.
+ * unless it was frozen (a preempting policy, was_frozen()): then the
+ * occupancy also counts the time it sat frozen, which the simulator models
+ * itself, and its CPU time per CPU (its cgroup's usage, the kernel's count
+ * of when it ran) stands in, plus what its first turn cost more than the
+ * others (@launch_extra_s, switch_cost()), its launch up to the exec,
+ * which its cgroup does not count.  The share of `ps` samples that found
+ * it running was tried first and undercounted by half under rr with 100 ms
+ * quanta.
  */
 static double held_s(const struct bench_job *j, double launch_extra_s)
 {
-	if (j->m_seen_frozen && j->m_cpu_time > 0)
+	if (was_frozen(j) && j->m_cpu_time > 0)
 		return fmax(j->m_cpu_time / j->job->cpus + launch_extra_s, 1e-6);
 	return j->m_end - j->m_start;
 }
