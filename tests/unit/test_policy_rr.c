@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* rr on one slot: textbook numbers and the quantum edge rules. */
+#include <errno.h>
+
 #include "sim_case.h"
 
 static struct cpool_policy rr(double q)
@@ -192,6 +194,39 @@ int main(void)
 		c.cfg.launch_slice_us = 2000000;
 		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
 		expect_jobs(&c, "rr first slice late", e, N_OF(e));
+		case_free(&c);
+	}
+	{
+		/*
+		 * Each job its own first slice (launches differ), q = 2:
+		 * A(0, 5) none, B(0, 3) 2 s late.  A 0-2; B's first quantum
+		 * ends at 2 + 2 + 2 = 6, so B 2-5 (done in one turn), A 5-8.
+		 * With 2 s for both, as above, A 0-4, B 4-7, A 7-8; with
+		 * neither, A 0-2, B 2-4, A 4-6, B 6-7, A 7-8.  An entry out
+		 * of range is refused.
+		 */
+		static const struct tjob t[] = { { "A", 0, 5 }, { "B", 0, 3 } };
+		static const struct texp e[] = {
+			{ "A", 0, 8, 3, 0, 8 },
+			{ "B", 2, 5, 2, 2, 5 },
+		};
+		static const int64_t each[] = { 0, 2000000 };
+		static const int64_t bad[] = { 0, -1 };
+
+		case_jobs(&c, t, N_OF(t));
+		memset(&c.cfg, 0, sizeof(c.cfg));
+		cpool_sim_slots(1, &c.vs[0]);
+		c.cfg.vs = c.vs;
+		c.cfg.n_vs = 1;
+		c.cfg.policy = rr(2);
+		c.cfg.launch_slice_us = 5000000; /* overridden */
+		c.cfg.launch_slice_each_us = each;
+		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
+		expect_jobs(&c, "rr first slice per job", e, N_OF(e));
+		cpool_sim_result_free(&c.res);
+		c.cfg.launch_slice_each_us = bad;
+		is_int(cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res), -EINVAL,
+		       "rr first slice per job: a negative one is refused");
 		case_free(&c);
 	}
 	done_testing();

@@ -588,6 +588,13 @@ static void finish(struct sim *s, struct sjob *j)
 	j->state = JOB_DONE;
 }
 
+/* How much later than its first dispatch a job's first slice starts. */
+static int64_t launch_slice(const struct sim *s, const struct sjob *j)
+{
+	return s->cfg->launch_slice_each_us ? s->cfg->launch_slice_each_us[j - s->j] :
+					      s->cfg->launch_slice_us;
+}
+
 static int apply(struct sim *s, const struct cpool_decision *d)
 {
 	struct sjob *j = (struct sjob *)d->job;
@@ -631,8 +638,7 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		j->pj.vs = v;
 		j->pj.level = d->level;
 		j->pj.level_used_us = d->level_used_us;
-		j->pj.slice_start_us =
-			s->now + (j->pj.first_start_us < 0 ? s->cfg->launch_slice_us : 0);
+		j->pj.slice_start_us = s->now + (j->pj.first_start_us < 0 ? launch_slice(s, j) : 0);
 		if (j->pj.first_start_us < 0)
 			j->pj.first_start_us = s->now;
 		j->work_start_us = s->now + s->cfg->switch_cost_us;
@@ -856,6 +862,11 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	    cfg->launch_slice_us < 0 ||
 	    cfg->launch_slice_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
 		return -EINVAL;
+	for (size_t i = 0; cfg->launch_slice_each_us && i < n; i++)
+		if (cfg->launch_slice_each_us[i] < 0 ||
+		    cfg->launch_slice_each_us[i] >
+			    (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
+			return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
 	if (!s->vs || !s->vstate)
