@@ -37,6 +37,7 @@ struct cpool_jobrec {
 	enum cpool_job_state state;
 	double submit_time, first_start, start_time, end_time;
 	double run_time; /* wall seconds spent running (not frozen) */
+	double launch_time; /* seconds from the first start to the exec; 0 = not exec'd */
 	pid_t pid;
 	char *cgroup; /* leaf cgroup path */
 	char *cpuset;
