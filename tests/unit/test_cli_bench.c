@@ -376,6 +376,7 @@ static void cal_case_init(struct cal_case *c, size_t n, const char *cpus, enum c
 					       .c_vs = -1,
 					       .m_ok = true,
 					       .m_ended = true,
+					       .m_launch = -1,
 					       .m_rq_mean_us = -1 };
 		snprintf(c->bj[k].m_vs, sizeof(c->bj[k].m_vs), "a");
 	}
@@ -544,37 +545,42 @@ static void switches(void)
  * the old launch-to-exec it would be longer, as it would with the thaw's
  * window as the switch cost.
  */
+static void turns_case(struct cal_case *c)
+{
+	cal_case_init(c, 2, "0", CPOOL_SCHED_RR);
+	c->r.policy.quantum_us = 100000;
+	for (int k = 0; k < 2; k++) {
+		c->bj[k].m_submit = c->bj[k].m_start = 0.001;
+		c->bj[k].m_end = 3;
+		c->bj[k].m_cpu_time = 1;
+		c->bj[k].m_seen_frozen = 5;
+	}
+	c->r.sw = (struct bench_switches){ .have = true,
+					   .launches = 2,
+					   .launch_wait = 0.3,
+					   .preemptions = 10,
+					   .late = 0.05,
+					   .freezes = 10,
+					   .freeze_wait = 0.3,
+					   .freeze_ran = 0.1,
+					   .handovers = 10,
+					   .handover_wait = 0.1,
+					   .thaws = 8,
+					   .thaw_wait = 0.4,
+					   .thaw_ran = 0,
+					   .launch_turns = 2,
+					   .launch_turn = 0.8,
+					   .launch_turn_idle = 0.4,
+					   .resume_turns = 8,
+					   .resume_turn = 1.2,
+					   .resume_turn_idle = 0.16 };
+}
+
 static void turns(void)
 {
 	struct cal_case c;
 
-	cal_case_init(&c, 2, "0", CPOOL_SCHED_RR);
-	c.r.policy.quantum_us = 100000;
-	for (int k = 0; k < 2; k++) {
-		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
-		c.bj[k].m_end = 3;
-		c.bj[k].m_cpu_time = 1;
-		c.bj[k].m_seen_frozen = 5;
-	}
-	c.r.sw = (struct bench_switches){ .have = true,
-					  .launches = 2,
-					  .launch_wait = 0.3,
-					  .preemptions = 10,
-					  .late = 0.05,
-					  .freezes = 10,
-					  .freeze_wait = 0.3,
-					  .freeze_ran = 0.1,
-					  .handovers = 10,
-					  .handover_wait = 0.1,
-					  .thaws = 8,
-					  .thaw_wait = 0.4,
-					  .thaw_ran = 0,
-					  .launch_turns = 2,
-					  .launch_turn = 0.8,
-					  .launch_turn_idle = 0.4,
-					  .resume_turns = 8,
-					  .resume_turn = 1.2,
-					  .resume_turn_idle = 0.16 };
+	turns_case(&c);
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "turns: calibrated");
 	ok(fabs(c.r.cal_turn_delay_s - 0.045) < 1e-9 && fabs(c.r.cal_switch_cost_s - 0.03) < 1e-9,
 	   "turns: the switch cost is a resume turn's idle and the handover (%.4f, %.4f)",
@@ -589,6 +595,29 @@ static void turns(void)
 	   c.r.cal.makespan);
 }
 
+/*
+ * turns() with each job's own launch (history's `launch`): 50 and 250 ms
+ * about the mean of 150.  Job 1's work is 100 ms less than with the mean,
+ * job 2's 100 ms more, and job 2's first slice starts two quanta late,
+ * job 1's at once.  Without them both get the mean, as in turns().
+ */
+static void launch_each(void)
+{
+	struct cal_case c;
+
+	turns_case(&c);
+	c.bj[0].m_launch = 0.05;
+	c.bj[1].m_launch = 0.25;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "launch each: calibrated");
+	ok(fabs(c.bj[0].c_held - 1.08) < 1e-6 && fabs(c.bj[1].c_held - 1.28) < 1e-6,
+	   "launch each: a job's work has its own launch, not the mean (%.4f, %.4f)",
+	   c.bj[0].c_held, c.bj[1].c_held);
+	ok(c.bj[1].c_start > c.bj[0].c_start && c.bj[1].c_start - c.bj[0].c_start > 0.1,
+	   "launch each: job 1, launched in 50 ms, is preempted after its first quantum "
+	   "(job 2 starts at %.4f)",
+	   c.bj[1].c_start);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
@@ -600,6 +629,7 @@ int main(void)
 	frozen_by_run_time();
 	switches();
 	turns();
+	launch_each();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

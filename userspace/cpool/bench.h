@@ -45,6 +45,8 @@ struct bench_job {
 	 * m_end - m_start when it was ever frozen.
 	 */
 	double m_run_time;
+	/* From its start to its exec, seconds (the daemon's); < 0 when not reported. */
+	double m_launch;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */
@@ -102,6 +104,8 @@ struct bench_run {
 	double cal_launch_extra_s;
 	/* ... and how much later its first slice starts: its launch, in whole quanta. */
 	double cal_launch_slice_s;
+	/* The calibrated simulation's preemptions, beside the daemon's (sw.preemptions). */
+	unsigned long long cal_preemptions;
 	bool calibrated;
 	double pred_busy_cpu_s, meas_busy_cpu_s;
 	size_t meas_failed; /* jobs without a good record: left out of the summary */

@@ -72,16 +72,21 @@ static bool was_frozen(const struct bench_job *j)
  * occupancy also counts the time it sat frozen, which the simulator models
  * itself, and its CPU time per CPU (its cgroup's usage, the kernel's count
  * of when it ran) stands in, plus what its first turn cost more than the
- * others (@launch_extra_s, switch_cost()), its launch up to the exec,
- * which its cgroup does not count.  The share of `ps` samples that found
- * it running was tried first and undercounted by half under rr with 100 ms
- * quanta.
+ * others (@launch_extra_s, switch_cost(): the run's mean), its launch up
+ * to the exec, which its cgroup does not count.  Where the daemon reports
+ * each job's own launch, the job's differs from the mean by that much:
+ * launches under the lab's TCG took 0.04 to 0.5 s in one run, and a job
+ * given the mean did a quarter second more or less work in its first turn
+ * than it had.  The share of `ps` samples that found it running was tried
+ * first and undercounted by half under rr with 100 ms quanta.
  */
-static double held_s(const struct bench_job *j, double launch_extra_s)
+static double held_s(const struct bench_run *r, const struct bench_job *j, double launch_extra_s)
 {
-	if (was_frozen(j) && j->m_cpu_time > 0)
-		return fmax(j->m_cpu_time / j->job->cpus + launch_extra_s, 1e-6);
-	return j->m_end - j->m_start;
+	if (!was_frozen(j) || !(j->m_cpu_time > 0))
+		return j->m_end - j->m_start;
+	if (j->m_launch >= 0 && r->sw.have && r->sw.launches > 0)
+		launch_extra_s += j->m_launch - bench_per(r->sw.launch_wait, r->sw.launches);
+	return fmax(j->m_cpu_time / j->job->cpus + fmax(launch_extra_s, 0), 1e-6);
 }
 
 double bench_per(double sum, double n)
@@ -143,13 +148,43 @@ static void switch_cost(struct bench_run *r)
  * first slice starts that many whole quanta later.  From the daemon's
  * mean launch to the exec; 0 when a launch is shorter than a quantum.
  */
+/* In whole quanta after the first: 0 when a launch is shorter than a quantum. */
+static double slice_after(double launch, double q)
+{
+	return q > 0 && launch > q ? (ceil(launch / q) - 1) * q : 0;
+}
+
 static int64_t launch_slice_us(struct bench_run *r)
 {
 	double q = cpool_us_to_s(r->policy.quantum_us),
 	       launch = r->sw.have ? bench_per(r->sw.launch_wait, r->sw.launches) : 0;
 
-	r->cal_launch_slice_s = q > 0 && launch > q ? (ceil(launch / q) - 1) * q : 0;
+	r->cal_launch_slice_s = slice_after(launch, q);
 	return llround(r->cal_launch_slice_s * CPOOL_USEC_PER_SEC);
+}
+
+/*
+ * The same job by job, where the daemon reports each job's launch (the
+ * run's mean for a job it does not): NULL when it reports none.
+ */
+static int64_t *launch_slice_each_us(const struct bench_run *r)
+{
+	double q = cpool_us_to_s(r->policy.quantum_us);
+	int64_t *each;
+	bool any = false;
+
+	for (size_t i = 0; i < r->n_jobs; i++)
+		any |= r->jobs[i].m_ok && r->jobs[i].m_launch >= 0;
+	if (!any || !(each = calloc(r->n_jobs, sizeof(*each))))
+		return NULL;
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		const struct bench_job *j = &r->jobs[i];
+
+		each[i] = j->m_ok && j->m_launch >= 0 ?
+				  llround(slice_after(j->m_launch, q) * CPOOL_USEC_PER_SEC) :
+				  llround(r->cal_launch_slice_s * CPOOL_USEC_PER_SEC);
+	}
+	return each;
 }
 
 int bench_run_calibrate(const struct bench *b, struct bench_run *r)
@@ -161,7 +196,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 					.n_background = b->n_noise_bg };
 	struct cpool_sim_result res = { 0 };
 	struct cpool_job *jobs = calloc(r->n_jobs ?: 1, sizeof(*jobs));
-	int64_t delay_us;
+	int64_t delay_us, *each = NULL;
 	int ret;
 
 	if (!jobs || dispatch_delay(r, &r->cal_dispatch_s, &r->cal_dispatch_n)) {
@@ -183,6 +218,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	cfg.switch_cost_us = llround(r->cal_switch_cost_s * CPOOL_USEC_PER_SEC);
 	if (cfg.policy.quantum_us > 0) {
 		cfg.launch_slice_us = launch_slice_us(r);
+		cfg.launch_slice_each_us = each = launch_slice_each_us(r);
 		cfg.policy.quantum_us += llround(r->cal_turn_delay_s * CPOOL_USEC_PER_SEC);
 	}
 	for (size_t i = 0; i < r->n_jobs; i++) {
@@ -205,7 +241,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		 */
 		if (j->m_ok && j->m_end > j->m_start)
 			jobs[i].runtime_us =
-				llround(held_s(j, r->cal_launch_extra_s) * CPOOL_USEC_PER_SEC);
+				llround(held_s(r, j, r->cal_launch_extra_s) * CPOOL_USEC_PER_SEC);
 		r->jobs[i].c_held = cpool_us_to_s(jobs[i].runtime_us);
 		jobs[i].runtime_us += delay_us;
 		r->jobs[i].c_vs = -1;
@@ -231,6 +267,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		cpool_sim_result_free(&res);
 		ret = cpool_sim_run(&cfg, jobs, r->n_jobs, &res);
 	}
+	r->cal_preemptions = res.preemptions;
 	for (size_t i = 0; !ret && i < res.n_records; i++) {
 		const struct cpool_sim_record *x = &res.records[i];
 		struct bench_job *j = &r->jobs[x->job - jobs];
@@ -241,6 +278,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	}
 	cpool_sim_result_free(&res);
 	free(jobs);
+	free(each);
 	if (ret)
 		return ret;
 	r->calibrated = true;
