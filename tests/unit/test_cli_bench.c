@@ -616,6 +616,16 @@ static void launch_each(void)
 	   "launch each: job 1, launched in 50 ms, is preempted after its first quantum "
 	   "(job 2 starts at %.4f)",
 	   c.bj[1].c_start);
+	/*
+	 * Its first turn's own idle, where the daemon reports it, rather
+	 * than the launch: 100 and 350 ms, less a resume turn's 20.
+	 */
+	c.bj[0].m_launch_idle = 0.1;
+	c.bj[1].m_launch_idle = 0.35;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "launch each: calibrated with the idles");
+	ok(fabs(c.bj[0].c_held - 1.08) < 1e-6 && fabs(c.bj[1].c_held - 1.33) < 1e-6,
+	   "launch each: a job's work has its first turn's idle less a resume's (%.4f, %.4f)",
+	   c.bj[0].c_held, c.bj[1].c_held);
 }
 
 int main(void)

@@ -47,6 +47,8 @@ struct bench_job {
 	double m_run_time;
 	/* From its start to its exec, seconds (the daemon's); < 0 when not reported. */
 	double m_launch;
+	/* Its first turn's idle when a freeze ended it, seconds per CPU; <= 0 when not reported. */
+	double m_launch_idle;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */

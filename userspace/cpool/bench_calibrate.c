@@ -71,22 +71,28 @@ static bool was_frozen(const struct bench_job *j)
  * unless it was frozen (a preempting policy, was_frozen()): then the
  * occupancy also counts the time it sat frozen, which the simulator models
  * itself, and its CPU time per CPU (its cgroup's usage, the kernel's count
- * of when it ran) stands in, plus what its first turn cost more than the
- * others (@launch_extra_s, switch_cost(): the run's mean), its launch up
- * to the exec, which its cgroup does not count.  Where the daemon reports
- * each job's own launch, the job's differs from the mean by that much:
- * launches under the lab's TCG took 0.04 to 0.5 s in one run, and a job
- * given the mean did a quarter second more or less work in its first turn
- * than it had.  The share of `ps` samples that found it running was tried
- * first and undercounted by half under rr with 100 ms quanta.
+ * of when it ran) stands in, plus what its first turn idled more than a
+ * resumed one (@launch_extra_s, switch_cost(): the run's mean), mostly its
+ * launch up to the exec.  Where the daemon reports the job's own first
+ * turn's idle, that is used, and failing that its own launch about the
+ * mean: launches under the lab's TCG took 0.04 to 0.5 s in one run, and
+ * part of one is CPU time in the job's cgroup (the work before the exec),
+ * so a job given the mean did up to a quarter second more or less work in
+ * its first turn than it had.  The share of `ps` samples that found it
+ * running was tried first and undercounted by half under rr with 100 ms
+ * quanta.
  */
 static double held_s(const struct bench_run *r, const struct bench_job *j, double launch_extra_s)
 {
+	const struct bench_switches *s = &r->sw;
+
 	if (!was_frozen(j) || !(j->m_cpu_time > 0))
 		return j->m_end - j->m_start;
-	if (j->m_launch >= 0 && r->sw.have && r->sw.launches > 0)
-		launch_extra_s += j->m_launch - bench_per(r->sw.launch_wait, r->sw.launches);
-	return fmax(j->m_cpu_time / j->job->cpus + fmax(launch_extra_s, 0), 1e-6);
+	if (j->m_launch_idle > 0 && s->have && s->resume_turns >= 1)
+		launch_extra_s = j->m_launch_idle - bench_per(s->resume_turn_idle, s->resume_turns);
+	else if (j->m_launch >= 0 && s->have && s->launches > 0)
+		launch_extra_s += j->m_launch - bench_per(s->launch_wait, s->launches);
+	return fmax(j->m_cpu_time / j->job->cpus + launch_extra_s, 1e-6);
 }
 
 double bench_per(double sum, double n)

@@ -130,6 +130,8 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "start", json_real(r->first_start));
 	if (r->launch_time > 0)
 		json_object_set_new(o, "launch", json_real(r->launch_time));
+	if (r->launch_idle > 0)
+		json_object_set_new(o, "launch_idle", json_real(r->launch_idle));
 	if (r->pid > 0)
 		json_object_set_new(o, "pid", json_integer(r->pid));
 	if (r->time_limit > 0)
@@ -818,7 +820,7 @@ static void back_to_queued(struct cpoold *d, struct djob *j)
 {
 	give_back_cpus(d, j);
 	j->rec.state = CPOOL_JOB_QUEUED;
-	j->rec.first_start = j->rec.start_time = j->rec.launch_time = 0;
+	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
 }
 
 static void unpend_launch(struct cpoold *d, struct djob *j)
@@ -1154,7 +1156,7 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 	jobs_leaf_remove(d, j->leaf);
 	j->leaf[0] = '\0';
 	j->rec.state = CPOOL_JOB_QUEUED;
-	j->rec.first_start = j->rec.start_time = j->rec.launch_time = 0;
+	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
 	j->rec.pid = 0;
 	set_string(&j->rec.cgroup, NULL);
 	set_string(&j->rec.cpuset, NULL);
