@@ -456,12 +456,14 @@ static void frozen_share(void)
 }
 
 /*
- * rr: the daemon's run time says who was frozen, not the `ps` samples.
- * Job 1 ran 2 s of its 4 s occupancy (its record's run time) but no poll
- * caught it frozen: it runs its 1.5 CPU-s.  Job 2 ran its whole 2 s
- * occupancy, though a poll caught it "frozen" (a state read just before
- * its start): all of its 2 s.  A daemon that reports no run time falls
- * back to the samples.
+ * rr: the daemon's run time and launch say who was frozen, not the `ps`
+ * samples.  Both launched in 0.2 s.  Job 1 ran 2 s after its exec in
+ * its 4 s occupancy (its record's run time) but no poll caught it frozen:
+ * it runs its 1.5 CPU-s.  Job 2's launch and run time make up its 2 s
+ * occupancy, as for any job never preempted (run time counts from the
+ * exec), though a poll caught it "frozen" (a state read just before its
+ * start): all of its 2 s.  A daemon that reports no run time falls back
+ * to the samples.
  */
 static void frozen_by_run_time(void)
 {
@@ -471,7 +473,8 @@ static void frozen_by_run_time(void)
 	for (int k = 0; k < 2; k++) {
 		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
 		c.bj[k].m_end = k ? 2.001 : 4.001;
-		c.bj[k].m_run_time = 2;
+		c.bj[k].m_launch = 0.2;
+		c.bj[k].m_run_time = k ? 1.8 : 2;
 		c.bj[k].m_cpu_time = k ? 1.9 : 1.5;
 		c.bj[k].m_seen_running = 8;
 		c.bj[k].m_seen_frozen = k ? 1 : 0;

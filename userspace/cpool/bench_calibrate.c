@@ -51,18 +51,19 @@ static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
 
 /*
  * Whether the daemon ever froze the job: its record's run time (the sum of
- * its turns, from each start or resume to the preemption or the end) is
- * below its occupancy.  That is the daemon's own count; the `ps` samples
- * (4 a second) stand in only for a daemon that does not report it, as
- * they miss freezes shorter than a poll: in the demo's rr runs a job that
+ * its turns, from each start or resume to the preemption or the end; the
+ * first from its exec) and its launch (start to exec) fall short of its
+ * occupancy.  That is the daemon's own count; the `ps` samples (4 a
+ * second) stand in only for a daemon that does not report both, as they
+ * miss freezes shorter than a poll: in the demo's rr runs a job that
  * shared its VS for one or two 100 ms turns was often never seen frozen,
  * and its occupancy, its frozen time in it, made it seconds longer in the
  * simulation, which froze it again.
  */
 static bool was_frozen(const struct bench_job *j)
 {
-	if (j->m_run_time > 0)
-		return j->m_end - j->m_start - j->m_run_time > BENCH_FROZEN_MIN_S;
+	if (j->m_run_time > 0 && j->m_launch >= 0)
+		return j->m_end - j->m_start - j->m_launch - j->m_run_time > BENCH_FROZEN_MIN_S;
 	return j->m_seen_frozen > 0;
 }
 
