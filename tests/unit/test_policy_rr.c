@@ -229,6 +229,44 @@ int main(void)
 		       "rr first slice per job: a negative one is refused");
 		case_free(&c);
 	}
+	{
+		/*
+		 * A preempted job resumes on its own VS, as in cpoold (its
+		 * cgroup lives there).  VSs a and b of one CPU, q = 1:
+		 * A(0, 2.5) on a, B(0, 10) on b, C(0.5, 0.5).  At 1 both
+		 * expire: A is preempted and C takes a; B is preempted for A,
+		 * which may not move to b, so b idles until C ends at 1.5:
+		 * then A on a (ends 3), B on b (ends 10.5).  Were A free to
+		 * move it would resume on b at 1 and end at 2.5 there.
+		 */
+		static const struct tjob t[] = { { "A", 0, 2.5 },
+						 { "B", 0, 10 },
+						 { "C", 0.5, 0.5 } };
+		static const struct texp e[] = {
+			{ "A", 0, 3, 0.5, 0, 3 },
+			{ "B", 0, 10.5, 0.5, 0, 10.5 },
+			{ "C", 1, 1.5, 0.5, 0.5, 1 },
+		};
+		const struct cpool_sim_record *a, *b;
+
+		case_jobs(&c, t, N_OF(t));
+		memset(&c.cfg, 0, sizeof(c.cfg));
+		memset(c.vs, 0, 2 * sizeof(c.vs[0]));
+		strcpy(c.vs[0].name, "a");
+		cpool_cpuset_set_range(&c.vs[0].cpus, 0, 0);
+		strcpy(c.vs[1].name, "b");
+		cpool_cpuset_set_range(&c.vs[1].cpus, 1, 1);
+		c.cfg.vs = c.vs;
+		c.cfg.n_vs = 2;
+		c.cfg.policy = rr(1);
+		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
+		expect_jobs(&c, "rr preempted job stays on its VS", e, N_OF(e));
+		a = find_rec(&c, "A");
+		b = find_rec(&c, "B");
+		ok(a && b && a->vs == 0 && b->vs == 1 && a->job == &c.jobs[0],
+		   "rr preempted job stays on its VS: A ends on a, B on b, records point at the input");
+		case_free(&c);
+	}
 	done_testing();
 	return exit_status();
 }
