@@ -146,6 +146,12 @@ static void switch_cost(struct bench_run *r)
 			bench_per(s->launch_turn_idle, s->launch_turns) - resume_idle;
 }
 
+/* In whole quanta after the first: 0 when a launch is shorter than a quantum. */
+static double slice_after(double launch, double q)
+{
+	return q > 0 && launch > q ? (ceil(launch / q) - 1) * q : 0;
+}
+
 /*
  * A launched job is not the policy's until its exec (cpoold's sched.c
  * leaves a starting job out of the snapshot), and its slice counts from
@@ -155,12 +161,6 @@ static void switch_cost(struct bench_run *r)
  * first slice starts that many whole quanta later.  From the daemon's
  * mean launch to the exec; 0 when a launch is shorter than a quantum.
  */
-/* In whole quanta after the first: 0 when a launch is shorter than a quantum. */
-static double slice_after(double launch, double q)
-{
-	return q > 0 && launch > q ? (ceil(launch / q) - 1) * q : 0;
-}
-
 static int64_t launch_slice_us(struct bench_run *r)
 {
 	double q = cpool_us_to_s(r->policy.quantum_us),
