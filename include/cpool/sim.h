@@ -80,6 +80,12 @@ struct cpool_sim_config {
 	 * quantum boundary after the exec: cpool bench's calibration.
 	 */
 	int64_t launch_slice_us;
+	/*
+	 * The same per job, in input order (@n entries), when not NULL:
+	 * launches differ job by job (tens of milliseconds to half a second
+	 * under the lab's TCG), and with them how long a first turn lasts.
+	 */
+	const int64_t *launch_slice_each_us;
 	/* Called every few thousand finished jobs; NULL for none. */
 	void (*progress)(size_t finished, size_t total, void *arg);
 	void *progress_arg;

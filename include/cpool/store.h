@@ -37,6 +37,12 @@ struct cpool_jobrec {
 	enum cpool_job_state state;
 	double submit_time, first_start, start_time, end_time;
 	double run_time; /* wall seconds spent running (not frozen) */
+	double launch_time; /* seconds from the first start to the exec; 0 = not exec'd */
+	/*
+	 * Seconds of its first turn (start to first completed freeze) its
+	 * CPUs did not run it, per CPU; 0 = never frozen (or not measured).
+	 */
+	double launch_idle;
 	pid_t pid;
 	char *cgroup; /* leaf cgroup path */
 	char *cpuset;

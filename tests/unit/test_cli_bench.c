@@ -376,6 +376,7 @@ static void cal_case_init(struct cal_case *c, size_t n, const char *cpus, enum c
 					       .c_vs = -1,
 					       .m_ok = true,
 					       .m_ended = true,
+					       .m_launch = -1,
 					       .m_rq_mean_us = -1 };
 		snprintf(c->bj[k].m_vs, sizeof(c->bj[k].m_vs), "a");
 	}
@@ -484,6 +485,43 @@ static void frozen_share(void)
 }
 
 /*
+ * rr: the daemon's run time and launch say who was frozen, not the `ps`
+ * samples.  Both launched in 0.2 s.  Job 1 ran 2 s after its exec in
+ * its 4 s occupancy (its record's run time) but no poll caught it frozen:
+ * it runs its 1.5 CPU-s.  Job 2's launch and run time make up its 2 s
+ * occupancy, as for any job never preempted (run time counts from the
+ * exec), though a poll caught it "frozen" (a state read just before its
+ * start): all of its 2 s.  A daemon that reports no run time falls back
+ * to the samples.
+ */
+static void frozen_by_run_time(void)
+{
+	struct cal_case c;
+
+	cal_case_init(&c, 2, "0-1", CPOOL_SCHED_RR);
+	for (int k = 0; k < 2; k++) {
+		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
+		c.bj[k].m_end = k ? 2.001 : 4.001;
+		c.bj[k].m_launch = 0.2;
+		c.bj[k].m_run_time = k ? 1.8 : 2;
+		c.bj[k].m_cpu_time = k ? 1.9 : 1.5;
+		c.bj[k].m_seen_running = 8;
+		c.bj[k].m_seen_frozen = k ? 1 : 0;
+	}
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "frozen by run time: calibrated");
+	ok(fabs(c.bj[0].c_end - 1.501) < 1e-5 && fabs(c.bj[1].c_end - 2.001) < 1e-5,
+	   "frozen by run time: job 1 runs its 1.5 CPU-s, job 2 its 2 s of occupancy (ends %.4f, "
+	   "%.4f)",
+	   c.bj[0].c_end, c.bj[1].c_end);
+	for (int k = 0; k < 2; k++)
+		c.bj[k].m_run_time = -1;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "frozen by run time: calibrated without it");
+	ok(fabs(c.bj[0].c_end - 4.001) < 1e-5 && fabs(c.bj[1].c_end - 1.901) < 1e-5,
+	   "frozen by run time: without it the samples decide (ends %.4f, %.4f)", c.bj[0].c_end,
+	   c.bj[1].c_end);
+}
+
+/*
  * rr with the daemon's switch counters: 10 preemptions, each 5 ms late,
  * freezes of 30 ms of which the job ran 10, handovers of 10 ms, thaws of
  * 20 ms of which it ran 10.  A turn lasts the quantum + 45 ms, of which
@@ -539,37 +577,42 @@ static void switches(void)
  * the old launch-to-exec it would be longer, as it would with the thaw's
  * window as the switch cost.
  */
+static void turns_case(struct cal_case *c)
+{
+	cal_case_init(c, 2, "0", CPOOL_SCHED_RR);
+	c->r.policy.quantum_us = 100000;
+	for (int k = 0; k < 2; k++) {
+		c->bj[k].m_submit = c->bj[k].m_start = 0.001;
+		c->bj[k].m_end = 3;
+		c->bj[k].m_cpu_time = 1;
+		c->bj[k].m_seen_frozen = 5;
+	}
+	c->r.sw = (struct bench_switches){ .have = true,
+					   .launches = 2,
+					   .launch_wait = 0.3,
+					   .preemptions = 10,
+					   .late = 0.05,
+					   .freezes = 10,
+					   .freeze_wait = 0.3,
+					   .freeze_ran = 0.1,
+					   .handovers = 10,
+					   .handover_wait = 0.1,
+					   .thaws = 8,
+					   .thaw_wait = 0.4,
+					   .thaw_ran = 0,
+					   .launch_turns = 2,
+					   .launch_turn = 0.8,
+					   .launch_turn_idle = 0.4,
+					   .resume_turns = 8,
+					   .resume_turn = 1.2,
+					   .resume_turn_idle = 0.16 };
+}
+
 static void turns(void)
 {
 	struct cal_case c;
 
-	cal_case_init(&c, 2, "0", CPOOL_SCHED_RR);
-	c.r.policy.quantum_us = 100000;
-	for (int k = 0; k < 2; k++) {
-		c.bj[k].m_submit = c.bj[k].m_start = 0.001;
-		c.bj[k].m_end = 3;
-		c.bj[k].m_cpu_time = 1;
-		c.bj[k].m_seen_frozen = 5;
-	}
-	c.r.sw = (struct bench_switches){ .have = true,
-					  .launches = 2,
-					  .launch_wait = 0.3,
-					  .preemptions = 10,
-					  .late = 0.05,
-					  .freezes = 10,
-					  .freeze_wait = 0.3,
-					  .freeze_ran = 0.1,
-					  .handovers = 10,
-					  .handover_wait = 0.1,
-					  .thaws = 8,
-					  .thaw_wait = 0.4,
-					  .thaw_ran = 0,
-					  .launch_turns = 2,
-					  .launch_turn = 0.8,
-					  .launch_turn_idle = 0.4,
-					  .resume_turns = 8,
-					  .resume_turn = 1.2,
-					  .resume_turn_idle = 0.16 };
+	turns_case(&c);
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "turns: calibrated");
 	ok(fabs(c.r.cal_turn_delay_s - 0.045) < 1e-9 && fabs(c.r.cal_switch_cost_s - 0.03) < 1e-9,
 	   "turns: the switch cost is a resume turn's idle and the handover (%.4f, %.4f)",
@@ -584,6 +627,39 @@ static void turns(void)
 	   c.r.cal.makespan);
 }
 
+/*
+ * turns() with each job's own launch (history's `launch`): 50 and 250 ms
+ * about the mean of 150.  Job 1's work is 100 ms less than with the mean,
+ * job 2's 100 ms more, and job 2's first slice starts two quanta late,
+ * job 1's at once.  Without them both get the mean, as in turns().
+ */
+static void launch_each(void)
+{
+	struct cal_case c;
+
+	turns_case(&c);
+	c.bj[0].m_launch = 0.05;
+	c.bj[1].m_launch = 0.25;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "launch each: calibrated");
+	ok(fabs(c.bj[0].c_held - 1.08) < 1e-6 && fabs(c.bj[1].c_held - 1.28) < 1e-6,
+	   "launch each: a job's work has its own launch, not the mean (%.4f, %.4f)",
+	   c.bj[0].c_held, c.bj[1].c_held);
+	ok(c.bj[1].c_start > c.bj[0].c_start && c.bj[1].c_start - c.bj[0].c_start > 0.1,
+	   "launch each: job 1, launched in 50 ms, is preempted after its first quantum "
+	   "(job 2 starts at %.4f)",
+	   c.bj[1].c_start);
+	/*
+	 * Its first turn's own idle, where the daemon reports it, rather
+	 * than the launch: 100 and 350 ms, less a resume turn's 20.
+	 */
+	c.bj[0].m_launch_idle = 0.1;
+	c.bj[1].m_launch_idle = 0.35;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "launch each: calibrated with the idles");
+	ok(fabs(c.bj[0].c_held - 1.08) < 1e-6 && fabs(c.bj[1].c_held - 1.33) < 1e-6,
+	   "launch each: a job's work has its first turn's idle less a resume's (%.4f, %.4f)",
+	   c.bj[0].c_held, c.bj[1].c_held);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
@@ -593,8 +669,10 @@ int main(void)
 	late_arrival();
 	launch_idle();
 	frozen_share();
+	frozen_by_run_time();
 	switches();
 	turns();
+	launch_each();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

@@ -56,6 +56,7 @@ static void turns(struct cpoold *d)
 	is_double(d->switches.launch_turn_s, 0.5, 0.05, "its length: from the start");
 	is_double(d->switches.launch_turn_idle_s, 0.2, 0.05,
 		  "its idle: the length less the CPU time per CPU");
+	is_double(j.rec.launch_idle, 0.2, 0.05, "and the job's own, in its record");
 
 	/* Resumed 0.4 s ago with 0.6 s in the leaf; 0.5 s more since (0.25 per CPU). */
 	switchcost_asked(d, &j, false, now_s() - 0.4);
@@ -66,6 +67,7 @@ static void turns(struct cpoold *d)
 	switchcost_done(d, &j, true);
 	ok(d->switches.launch_turns == 1 && d->switches.resume_turns == 1,
 	   "a resume's turn is a resume turn, its thaw confirmed before it began");
+	is_double(j.rec.launch_idle, 0.2, 0.05, "the record keeps its first turn's idle");
 	is_double(d->switches.resume_turn_s, 0.4, 0.05, "its length: from the thaw's request");
 	is_double(d->switches.resume_turn_idle_s, 0.15, 0.05,
 		  "its idle: CPU time from the frozen reading at the resume");
@@ -89,7 +91,7 @@ int main(void)
 	double late, t;
 	int64_t t_us;
 
-	plan(18);
+	plan(20);
 	fixture_open(&d, dir);
 	snprintf(vs.vs.name, sizeof(vs.vs.name), "v");
 	d.vs = &vs;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* rr on one slot: textbook numbers and the quantum edge rules. */
+#include <errno.h>
+
 #include "sim_case.h"
 
 static struct cpool_policy rr(double q)
@@ -192,6 +194,77 @@ int main(void)
 		c.cfg.launch_slice_us = 2000000;
 		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
 		expect_jobs(&c, "rr first slice late", e, N_OF(e));
+		case_free(&c);
+	}
+	{
+		/*
+		 * Each job its own first slice (launches differ), q = 2:
+		 * A(0, 5) none, B(0, 3) 2 s late.  A 0-2; B's first quantum
+		 * ends at 2 + 2 + 2 = 6, so B 2-5 (done in one turn), A 5-8.
+		 * With 2 s for both, as above, A 0-4, B 4-7, A 7-8; with
+		 * neither, A 0-2, B 2-4, A 4-6, B 6-7, A 7-8.  An entry out
+		 * of range is refused.
+		 */
+		static const struct tjob t[] = { { "A", 0, 5 }, { "B", 0, 3 } };
+		static const struct texp e[] = {
+			{ "A", 0, 8, 3, 0, 8 },
+			{ "B", 2, 5, 2, 2, 5 },
+		};
+		static const int64_t each[] = { 0, 2000000 };
+		static const int64_t bad[] = { 0, -1 };
+
+		case_jobs(&c, t, N_OF(t));
+		memset(&c.cfg, 0, sizeof(c.cfg));
+		cpool_sim_slots(1, &c.vs[0]);
+		c.cfg.vs = c.vs;
+		c.cfg.n_vs = 1;
+		c.cfg.policy = rr(2);
+		c.cfg.launch_slice_us = 5000000; /* overridden */
+		c.cfg.launch_slice_each_us = each;
+		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
+		expect_jobs(&c, "rr first slice per job", e, N_OF(e));
+		cpool_sim_result_free(&c.res);
+		c.cfg.launch_slice_each_us = bad;
+		is_int(cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res), -EINVAL,
+		       "rr first slice per job: a negative one is refused");
+		case_free(&c);
+	}
+	{
+		/*
+		 * A preempted job resumes on its own VS, as in cpoold (its
+		 * cgroup lives there).  VSs a and b of one CPU, q = 1:
+		 * A(0, 2.5) on a, B(0, 10) on b, C(0.5, 0.5).  At 1 both
+		 * expire: A is preempted and C takes a; B is preempted for A,
+		 * which may not move to b, so b idles until C ends at 1.5:
+		 * then A on a (ends 3), B on b (ends 10.5).  Were A free to
+		 * move it would resume on b at 1 and end at 2.5 there.
+		 */
+		static const struct tjob t[] = { { "A", 0, 2.5 },
+						 { "B", 0, 10 },
+						 { "C", 0.5, 0.5 } };
+		static const struct texp e[] = {
+			{ "A", 0, 3, 0.5, 0, 3 },
+			{ "B", 0, 10.5, 0.5, 0, 10.5 },
+			{ "C", 1, 1.5, 0.5, 0.5, 1 },
+		};
+		const struct cpool_sim_record *a, *b;
+
+		case_jobs(&c, t, N_OF(t));
+		memset(&c.cfg, 0, sizeof(c.cfg));
+		memset(c.vs, 0, 2 * sizeof(c.vs[0]));
+		strcpy(c.vs[0].name, "a");
+		cpool_cpuset_set_range(&c.vs[0].cpus, 0, 0);
+		strcpy(c.vs[1].name, "b");
+		cpool_cpuset_set_range(&c.vs[1].cpus, 1, 1);
+		c.cfg.vs = c.vs;
+		c.cfg.n_vs = 2;
+		c.cfg.policy = rr(1);
+		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
+		expect_jobs(&c, "rr preempted job stays on its VS", e, N_OF(e));
+		a = find_rec(&c, "A");
+		b = find_rec(&c, "B");
+		ok(a && b && a->vs == 0 && b->vs == 1 && a->job == &c.jobs[0],
+		   "rr preempted job stays on its VS: A ends on a, B on b, records point at the input");
 		case_free(&c);
 	}
 	done_testing();

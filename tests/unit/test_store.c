@@ -68,6 +68,8 @@ int main(void)
 	j.state = CPOOL_JOB_DONE;
 	j.first_start = j.start_time = 201.0;
 	j.end_time = 211.0;
+	j.launch_time = 0.25;
+	j.launch_idle = 0.125;
 	j.exit_code = -1;
 	j.signal = SIGKILL;
 	j.oom = true;
@@ -83,6 +85,8 @@ int main(void)
 	ok(got.oom, "oom flag");
 	is_int((int64_t)got.cpu_usec, 9876543, "cpu time");
 	is_double(got.end_time, 211.0, 0, "end time");
+	is_double(got.launch_time, 0.25, 0, "launch time");
+	is_double(got.launch_idle, 0.125, 0, "launch idle");
 	is_str(got.cgroup, "/sys/fs/cgroup/cpool/db/job-2", "cgroup");
 	cpool_jobrec_free(&got);
 	is_int(cpool_store_job_get(s, 99, &got), -ENOENT, "missing job");

@@ -71,6 +71,7 @@ int main(void)
 	is_str(got.name, "old", "its job is there");
 	is_int(got.origin, CPOOL_JOB_ORIGIN_CPOOL, "and reads as cpoold's own");
 	ok(got.slurm_job == -1 && got.slurm_step == -1, "with no Slurm ids");
+	ok(got.launch_time == 0 && got.launch_idle == 0, "and no launch time or idle");
 	free(got.name);
 
 	is_int(cpool_store_job_insert(s, &slurm), 0, "a Slurm job is stored");

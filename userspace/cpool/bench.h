@@ -18,6 +18,12 @@
 #include "cpool/vserver.h"
 
 #define BENCH_STATE_MAX 16
+/*
+ * A job's occupancy above its run time by more than this was frozen: a
+ * freeze and a thaw take milliseconds at least; the daemon's clock
+ * readings, microseconds.
+ */
+#define BENCH_FROZEN_MIN_S 0.001
 
 /* Which figures: the simulator's on the trace, the live run's, the simulator's re-run on the live one's. */
 enum bench_side { BENCH_PREDICTED, BENCH_MEASURED, BENCH_CALIBRATED };
@@ -33,7 +39,16 @@ struct bench_job {
 	bool m_ok; /* ... and the job ran to its end with status 0 */
 	double m_submit, m_start, m_end;
 	double m_cpu_time; /* user + system CPU seconds of its cgroup */
-	double m_run_time; /* seconds it ran, from its exec (not its launch); < 0: not recorded */
+	/*
+	 * The daemon's sum of its turns (exec or resume to preemption or
+	 * end), seconds; < 0 when the daemon does not report it.  Below
+	 * m_end - m_start by its launch, and by more when it was ever frozen.
+	 */
+	double m_run_time;
+	/* From its start to its exec, seconds (the daemon's); < 0 when not reported. */
+	double m_launch;
+	/* Its first turn's idle when a freeze ended it, seconds per CPU; <= 0 when not reported. */
+	double m_launch_idle;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */
@@ -92,6 +107,8 @@ struct bench_run {
 	double cal_launch_extra_s;
 	/* ... and how much later its first slice starts: its launch, in whole quanta. */
 	double cal_launch_slice_s;
+	/* The calibrated simulation's preemptions, beside the daemon's (sw.preemptions). */
+	unsigned long long cal_preemptions;
 	bool calibrated;
 	double pred_busy_cpu_s, meas_busy_cpu_s;
 	size_t meas_failed; /* jobs without a good record: left out of the summary */

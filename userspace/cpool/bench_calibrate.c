@@ -50,20 +50,50 @@ static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
 }
 
 /*
- * What a job held its CPUs for, in seconds.  Its occupancy (start to end),
- * unless `ps` saw it frozen (a preempting policy): then the occupancy also
- * counts the time it sat frozen, which the simulator models itself, and
- * its CPU time per CPU (its cgroup's usage, the kernel's count of when it
- * ran) stands in, plus what its first turn cost more than the others
- * (@launch_extra_s, switch_cost()), its launch up to the exec, which its
- * cgroup does not count.  The share of `ps` samples that found it running
- * was tried first and undercounted by half under rr with 100 ms quanta.
+ * Whether the daemon ever froze the job: its record's run time (the sum of
+ * its turns, from each start or resume to the preemption or the end; the
+ * first from its exec) and its launch (start to exec) fall short of its
+ * occupancy.  That is the daemon's own count; the `ps` samples (4 a
+ * second) stand in only for a daemon that does not report both, as they
+ * miss freezes shorter than a poll: in the demo's rr runs a job that
+ * shared its VS for one or two 100 ms turns was often never seen frozen,
+ * and its occupancy, its frozen time in it, made it seconds longer in the
+ * simulation, which froze it again.
  */
-static double held_s(const struct bench_job *j, double launch_extra_s)
+static bool was_frozen(const struct bench_job *j)
 {
-	if (j->m_seen_frozen && j->m_cpu_time > 0)
-		return fmax(j->m_cpu_time / j->job->cpus + launch_extra_s, 1e-6);
-	return j->m_end - j->m_start;
+	if (j->m_run_time > 0 && j->m_launch >= 0)
+		return j->m_end - j->m_start - j->m_launch - j->m_run_time > BENCH_FROZEN_MIN_S;
+	return j->m_seen_frozen > 0;
+}
+
+/*
+ * What a job held its CPUs for, in seconds.  Its occupancy (start to end),
+ * unless it was frozen (a preempting policy, was_frozen()): then the
+ * occupancy also counts the time it sat frozen, which the simulator models
+ * itself, and its CPU time per CPU (its cgroup's usage, the kernel's count
+ * of when it ran) stands in, plus what its first turn idled more than a
+ * resumed one (@launch_extra_s, switch_cost(): the run's mean), mostly its
+ * launch up to the exec.  Where the daemon reports the job's own first
+ * turn's idle, that is used, and failing that its own launch about the
+ * mean: launches under the lab's TCG took 0.04 to 0.5 s in one run, and
+ * part of one is CPU time in the job's cgroup (the work before the exec),
+ * so a job given the mean did up to a quarter second more or less work in
+ * its first turn than it had.  The share of `ps` samples that found it
+ * running was tried first and undercounted by half under rr with 100 ms
+ * quanta.
+ */
+static double held_s(const struct bench_run *r, const struct bench_job *j, double launch_extra_s)
+{
+	const struct bench_switches *s = &r->sw;
+
+	if (!was_frozen(j) || !(j->m_cpu_time > 0))
+		return j->m_end - j->m_start;
+	if (j->m_launch_idle > 0 && s->have && s->resume_turns >= 1)
+		launch_extra_s = j->m_launch_idle - bench_per(s->resume_turn_idle, s->resume_turns);
+	else if (j->m_launch >= 0 && s->have && s->launches > 0)
+		launch_extra_s += j->m_launch - bench_per(s->launch_wait, s->launches);
+	return fmax(j->m_cpu_time / j->job->cpus + launch_extra_s, 1e-6);
 }
 
 /*
@@ -134,6 +164,12 @@ static void switch_cost(struct bench_run *r)
 			bench_per(s->launch_turn_idle, s->launch_turns) - resume_idle;
 }
 
+/* In whole quanta after the first: 0 when a launch is shorter than a quantum. */
+static double slice_after(double launch, double q)
+{
+	return q > 0 && launch > q ? (ceil(launch / q) - 1) * q : 0;
+}
+
 /*
  * A launched job is not the policy's until its exec (cpoold's sched.c
  * leaves a starting job out of the snapshot), and its slice counts from
@@ -148,8 +184,32 @@ static int64_t launch_slice_us(struct bench_run *r)
 	double q = cpool_us_to_s(r->policy.quantum_us),
 	       launch = r->sw.have ? bench_per(r->sw.launch_wait, r->sw.launches) : 0;
 
-	r->cal_launch_slice_s = q > 0 && launch > q ? (ceil(launch / q) - 1) * q : 0;
+	r->cal_launch_slice_s = slice_after(launch, q);
 	return llround(r->cal_launch_slice_s * CPOOL_USEC_PER_SEC);
+}
+
+/*
+ * The same job by job, where the daemon reports each job's launch (the
+ * run's mean for a job it does not): NULL when it reports none.
+ */
+static int64_t *launch_slice_each_us(const struct bench_run *r)
+{
+	double q = cpool_us_to_s(r->policy.quantum_us);
+	int64_t *each;
+	bool any = false;
+
+	for (size_t i = 0; i < r->n_jobs; i++)
+		any |= r->jobs[i].m_ok && r->jobs[i].m_launch >= 0;
+	if (!any || !(each = calloc(r->n_jobs, sizeof(*each))))
+		return NULL;
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		const struct bench_job *j = &r->jobs[i];
+
+		each[i] = j->m_ok && j->m_launch >= 0 ?
+				  llround(slice_after(j->m_launch, q) * CPOOL_USEC_PER_SEC) :
+				  llround(r->cal_launch_slice_s * CPOOL_USEC_PER_SEC);
+	}
+	return each;
 }
 
 int bench_run_calibrate(const struct bench *b, struct bench_run *r)
@@ -161,7 +221,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 					.n_background = b->n_noise_bg };
 	struct cpool_sim_result res = { 0 };
 	struct cpool_job *jobs = calloc(r->n_jobs ?: 1, sizeof(*jobs));
-	int64_t delay_us;
+	int64_t delay_us, *each = NULL;
 	int ret;
 
 	if (!jobs || dispatch_delay(r, &r->cal_dispatch_s, &r->cal_dispatch_n)) {
@@ -183,6 +243,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	cfg.switch_cost_us = llround(r->cal_switch_cost_s * CPOOL_USEC_PER_SEC);
 	if (cfg.policy.quantum_us > 0) {
 		cfg.launch_slice_us = launch_slice_us(r);
+		cfg.launch_slice_each_us = each = launch_slice_each_us(r);
 		cfg.policy.quantum_us += llround(r->cal_turn_delay_s * CPOOL_USEC_PER_SEC);
 	}
 	for (size_t i = 0; i < r->n_jobs; i++) {
@@ -205,7 +266,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		 */
 		if (j->m_ok && j->m_end > j->m_start)
 			jobs[i].runtime_us =
-				llround(held_s(j, r->cal_launch_extra_s) * CPOOL_USEC_PER_SEC);
+				llround(held_s(r, j, r->cal_launch_extra_s) * CPOOL_USEC_PER_SEC);
 		r->jobs[i].c_held = cpool_us_to_s(jobs[i].runtime_us);
 		r->jobs[i].c_idle = j->m_ok && j->m_end > j->m_start ?
 					    launch_idle_s(j, r->cal_launch_extra_s) :
@@ -234,6 +295,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		cpool_sim_result_free(&res);
 		ret = cpool_sim_run(&cfg, jobs, r->n_jobs, &res);
 	}
+	r->cal_preemptions = res.preemptions;
 	for (size_t i = 0; !ret && i < res.n_records; i++) {
 		const struct cpool_sim_record *x = &res.records[i];
 		struct bench_job *j = &r->jobs[x->job - jobs];
@@ -244,6 +306,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	}
 	cpool_sim_result_free(&res);
 	free(jobs);
+	free(each);
 	if (ret)
 		return ret;
 	r->calibrated = true;

@@ -230,10 +230,11 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 		g.other_vs, g.swapped);
 	if (r->sw.have && r->sw.preemptions > 0)
 		fprintf(out,
-			"           %.0f switches: turn +%.3f s (late %.3f, freeze %.3f, handover %.3f), "
+			"           %.0f switches (%llu simulated): turn +%.3f s (late %.3f, freeze %.3f, "
+			"handover %.3f), "
 			"switch cost %.3f s; resume turns %.0f of %.3f s, %.3f idle; launch turns "
 			"%.0f of %.3f s, %.3f idle (launch to exec %.3f s): +%.3f s a job, first slice +%.3f s\n",
-			r->sw.preemptions, r->cal_turn_delay_s,
+			r->sw.preemptions, r->cal_preemptions, r->cal_turn_delay_s,
 			bench_per(r->sw.late, r->sw.preemptions),
 			bench_per(r->sw.freeze_wait, r->sw.freezes),
 			bench_per(r->sw.handover_wait, r->sw.handovers), r->cal_switch_cost_s,
@@ -350,6 +351,11 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 		json_object_set_new(o, "cpu_time", json_real(j->m_cpu_time));
 		json_object_set_new(o, "run_time",
 				    j->m_run_time >= 0 ? json_real(j->m_run_time) : json_null());
+		json_object_set_new(o, "launch",
+				    j->m_launch >= 0 ? json_real(j->m_launch) : json_null());
+		json_object_set_new(o, "launch_idle",
+				    j->m_launch_idle > 0 ? json_real(j->m_launch_idle) :
+							   json_null());
 		json_object_set_new(o, "rq_latency_mean_us",
 				    j->m_rq_mean_us >= 0 ? json_real(j->m_rq_mean_us) :
 							   json_null());
@@ -456,6 +462,8 @@ static int write_json(const struct bench *b, const char *path)
 			json_object_set_new(cal, "switch_cost", json_real(r->cal_switch_cost_s));
 			json_object_set_new(cal, "launch_extra", json_real(r->cal_launch_extra_s));
 			json_object_set_new(cal, "launch_slice", json_real(r->cal_launch_slice_s));
+			json_object_set_new(cal, "preemptions",
+					    json_integer((json_int_t)r->cal_preemptions));
 			if (r->sw.have)
 				json_object_set_new(
 					cal, "switches",

@@ -71,6 +71,13 @@ void switchcost_done(struct cpoold *d, struct djob *j, bool frozen)
 
 		j->turn_open = false;
 		if (j->turn_launch) {
+			/*
+			 * The job's own, in its record (history's
+			 * `launch_idle`): a launch's idle is its wait for
+			 * the exec less what its leaf ran before it, and
+			 * both differ job by job.
+			 */
+			j->rec.launch_idle = fmax(idle, 1e-6);
 			s->launch_turns++;
 			s->launch_turn_s += len;
 			s->launch_turn_idle_s += idle;

@@ -17,6 +17,12 @@ enum { JOB_FUTURE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
 struct sjob {
 	struct cpool_pjob pj;
+	/*
+	 * The caller's job (records, per-job inputs).  pj.job is it, or once
+	 * started on a pool of several VSs its copy in sim.pinned with that
+	 * VS named (pin()).
+	 */
+	const struct cpool_job *in;
 	int64_t work_start_us; /* slice start + switch cost */
 	int64_t done_base_us; /* done at work_start */
 	int64_t end_us; /* completion: heap key while running, then the end */
@@ -56,8 +62,11 @@ struct heap_ent;
 
 struct sim {
 	const struct cpool_sim_config *cfg;
+	const struct cpool_job *input; /* the caller's array */
 	struct sjob *j;
 	size_t n;
+	/* Copies of started jobs, by sjob, their VS named; allocated at the first. */
+	struct cpool_job *pinned;
 	struct sjob **arrivals; /* by (submit, index) */
 	size_t next_arrival;
 	struct heap_ent *heap; /* running jobs by (end, index) */
@@ -588,6 +597,36 @@ static void finish(struct sim *s, struct sjob *j)
 	j->state = JOB_DONE;
 }
 
+/*
+ * A started job stays on its VS, as in cpoold, where its cgroup lives
+ * there (jobs.c names its VS at its first start): the policy sees its VS
+ * named from then on.  Without this the simulator let a job preempted on
+ * one VS resume on another, even in the round that preempted it, and with
+ * two VSs under rr it placed jobs where the daemon could not.  Only with
+ * several VSs (a copy of the job per start).
+ */
+static int pin(struct sim *s, struct sjob *j, int v)
+{
+	struct cpool_job *c;
+
+	if (s->cfg->n_vs < 2 || j->pj.job->vs[0])
+		return 0;
+	if (!s->pinned && !(s->pinned = calloc(s->n, sizeof(*s->pinned))))
+		return -ENOMEM;
+	c = &s->pinned[j - s->j];
+	*c = *j->pj.job;
+	snprintf(c->vs, sizeof(c->vs), "%s", s->cfg->vs[v].name);
+	j->pj.job = c;
+	return 0;
+}
+
+/* How much later than its first dispatch a job's first slice starts. */
+static int64_t launch_slice(const struct sim *s, const struct sjob *j)
+{
+	return s->cfg->launch_slice_each_us ? s->cfg->launch_slice_each_us[j->in - s->input] :
+					      s->cfg->launch_slice_us;
+}
+
 static int apply(struct sim *s, const struct cpool_decision *d)
 {
 	struct sjob *j = (struct sjob *)d->job;
@@ -626,13 +665,14 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		if (j->state != JOB_QUEUED || v < 0 || v >= s->cfg->n_vs ||
 		    s->vs[v].free_cpus < j->pj.job->cpus)
 			return -EPROTO;
+		if (j->pj.first_start_us < 0 && pin(s, j, v))
+			return -ENOMEM;
 		/* Taken out of the queue array after the round (order kept, one pass). */
 		j->state = JOB_RUNNING;
 		j->pj.vs = v;
 		j->pj.level = d->level;
 		j->pj.level_used_us = d->level_used_us;
-		j->pj.slice_start_us =
-			s->now + (j->pj.first_start_us < 0 ? s->cfg->launch_slice_us : 0);
+		j->pj.slice_start_us = s->now + (j->pj.first_start_us < 0 ? launch_slice(s, j) : 0);
 		if (j->pj.first_start_us < 0)
 			j->pj.first_start_us = s->now;
 		j->work_start_us = s->now + s->cfg->switch_cost_us;
@@ -850,12 +890,18 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	int ret;
 
 	s->cfg = cfg;
+	s->input = jobs;
 	if (cfg->n_vs < 1 || !cfg->vs || cfg->switch_cost_us < 0 ||
 	    cfg->switch_cost_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC ||
 	    cfg->n_background < 0 || (cfg->n_background && !cfg->background) ||
 	    cfg->launch_slice_us < 0 ||
 	    cfg->launch_slice_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
 		return -EINVAL;
+	for (size_t i = 0; cfg->launch_slice_each_us && i < n; i++)
+		if (cfg->launch_slice_each_us[i] < 0 ||
+		    cfg->launch_slice_each_us[i] >
+			    (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
+			return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
 	if (!s->vs || !s->vstate)
@@ -914,6 +960,7 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		}
 		s->j[s->n] = (struct sjob){
 			.pj = { .job = job, .first_start_us = -1, .vs = -1 },
+			.in = job,
 			.index = job->index,
 			.state = JOB_FUTURE,
 			.rate = 1,
@@ -1038,7 +1085,7 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 			struct sjob *j = &s.j[i];
 
 			res->records[i] = (struct cpool_sim_record){
-				.job = j->pj.job,
+				.job = j->in,
 				.first_start_us = j->pj.first_start_us,
 				.end_us = j->end_us,
 				.vs = j->pj.vs,
@@ -1063,6 +1110,7 @@ int cpool_sim_run(const struct cpool_sim_config *cfg, const struct cpool_job *jo
 		free(t);
 	}
 	free(s.j);
+	free(s.pinned);
 	free(s.arrivals);
 	free(s.heap);
 	free(s.pend);

@@ -51,7 +51,8 @@ static const char schema[] =
 	"id, name, uid, gid, argv, env, cwd, stdout, stderr, vs, cpus, mem, estimate,"     \
 	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
-	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step"
+	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step,"  \
+	" launch_time, launch_idle"
 
 static int sql_error(int rc)
 {
@@ -118,6 +119,10 @@ static int add_columns(struct cpool_store *store)
 		{ "origin", "TEXT" },
 		{ "slurm_job", "INTEGER" },
 		{ "slurm_step", "INTEGER" },
+		/* from the first start to the exec, seconds; NULL: not exec'd (or older) */
+		{ "launch_time", "REAL" },
+		/* idle of its first turn when a freeze ended it, seconds; NULL: none */
+		{ "launch_idle", "REAL" },
 	};
 	sqlite3_stmt *st = NULL;
 	int r = 0;
@@ -163,7 +168,9 @@ static int prepare_statements(struct cpool_store *store)
 			" cgroup=:cgroup, cpuset=:cpuset, exit_code=:exit_code, signal=:signal,"
 			" oom=:oom, cpu_usec=:cpu_usec, peak_mem=:peak_mem,"
 			" rq_lat_sum_ns=:rq_lat_sum_ns, rq_lat_count=:rq_lat_count,"
-			" rq_lat_p99_ns=:rq_lat_p99_ns, error=:error WHERE id=:id",
+			" rq_lat_p99_ns=:rq_lat_p99_ns, error=:error, launch_time=:launch_time,"
+			" launch_idle=:launch_idle"
+			" WHERE id=:id",
 			-1, &store->job_update, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(store->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id=:id",
@@ -412,6 +419,8 @@ int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec 
 	set_time(st, ":start_time", job->start_time);
 	set_time(st, ":end_time", job->end_time);
 	set_double(st, ":run_time", job->run_time);
+	set_time(st, ":launch_time", job->launch_time);
+	set_time(st, ":launch_idle", job->launch_idle);
 	if (job->pid > 0)
 		store_set_int(st, ":pid", job->pid);
 	store_set_text(st, ":cgroup", job->cgroup);
@@ -489,6 +498,8 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 		sqlite3_column_type(st, 34) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 34);
 	job->slurm_step =
 		sqlite3_column_type(st, 35) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 35);
+	job->launch_time = sqlite3_column_double(st, 36);
+	job->launch_idle = sqlite3_column_double(st, 37);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
