@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "lab.h"
 #include "cpool/collector.h"
@@ -54,8 +55,17 @@ static pid_t spin_in(const char *dir)
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());
 		if (!lab_write(dir, "cgroup.procs", pid))
 			_exit(1);
-		for (;;)
-			;
+		/*
+		 * Not a bare spin: the map learns a cgroup at a context switch,
+		 * and a task moved into it while running, alone on its CPU, may
+		 * never be switched out (seen on 6.12: c0 never in the map).
+		 * Each sleep is a switch out of c0 and back in.
+		 */
+		for (;;) {
+			for (volatile int i = 0; i < 1000000; i++)
+				;
+			usleep(1000);
+		}
 	}
 	return p;
 }
