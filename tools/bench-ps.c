@@ -16,7 +16,8 @@
  * --ended N (default 0: none) puts N ended jobs in the store, every fourth
  * an array element with a job-control row, and adds a history phase: one
  * page alone, then root's `stats` timed while the --hostile clients page
- * through the whole history (pages of 500, the default) in a loop.
+ * through the whole history (pages of 500, the default) in a loop; and
+ * the page of a user with no ended job (uid 4242), which looks at every row.
  *
  *	build/tools/bench-ps --queued 10000
  *	build/tools/bench-ps --queued 499 --policy rr --hostile 1
@@ -331,6 +332,21 @@ int main(int argc, char **argv)
 		serve_until(pid);
 		stall_ms = window_ms(&what);
 		printf("  longest loop round reading it alone %.2f ms (%s)\n", stall_ms, what);
+		/* A user with no ended job: the whole table looked at for an empty page. */
+		pid = fork();
+		if (pid == 0) {
+			double one = ask(connect_sock(), "{\"v\":1,\"id\":6,\"op\":\"history\","
+							 "\"args\":{\"uid\":4242}}\n") *
+				     1000;
+
+			printf("  an empty user's page %6.1f ms wall, %zu bytes\n", one,
+			       strlen(line));
+			fflush(stdout);
+			_exit(0);
+		}
+		serve_until(pid);
+		stall_ms = window_ms(&what);
+		printf("  longest loop round for it %.2f ms (%s)\n", stall_ms, what);
 		for (int i = 0; i < hostile; i++) {
 			kids[i] = fork();
 			if (kids[i] == 0) {
