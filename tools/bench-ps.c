@@ -333,6 +333,7 @@ int main(int argc, char **argv)
 		stall_ms = window_ms(&what);
 		printf("  longest loop round reading it alone %.2f ms (%s)\n", stall_ms, what);
 		/* A user with no ended job: the whole table looked at for an empty page. */
+		fflush(stdout);
 		pid = fork();
 		if (pid == 0) {
 			double one = ask(connect_sock(), "{\"v\":1,\"id\":6,\"op\":\"history\","
