@@ -414,8 +414,9 @@ static int hist_next(void *ctx, char **part, size_t *len)
 		/* A full slice: the next part reads on from its last job. */
 	}
 	if (r < 0 || b.failed) {
-		log_warn("history for client: %s",
-			 r < 0 ? cpool_store_errmsg(s->d->store) : "out of memory");
+		log_warn("history: read the jobs after %lld: %s", (long long)s->f.after_id,
+			 r == -ENOMEM || b.failed ? "out of memory" :
+						    cpool_store_errmsg(s->d->store));
 		free(b.p);
 		return r < 0 ? r : -ENOMEM;
 	}
