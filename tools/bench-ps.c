@@ -13,8 +13,15 @@
  * policy, whose simulated expected starts ps shows (rr: seconds of CPU a
  * replay with a few hundred queued jobs).
  *
+ * --ended N (default 0: none) puts N ended jobs in the store, every fourth
+ * an array element with a job-control row, and adds a history phase: one
+ * page alone, then root's `stats` timed while the --hostile clients page
+ * through the whole history (pages of 500, the default) in a loop; and
+ * the page of a user with no ended job (uid 4242), which looks at every row.
+ *
  *	build/tools/bench-ps --queued 10000
  *	build/tools/bench-ps --queued 499 --policy rr --hostile 1
+ *	build/tools/bench-ps --queued 1000 --ended 100000
  */
 #include <getopt.h>
 #include <signal.h>
@@ -26,6 +33,7 @@
 #include <unistd.h>
 
 #include "../tests/unit/cpoold_fixture.h"
+#include "cpool/store_jobctl.h"
 
 static char dir[] = "/tmp/bench-ps.XXXXXX";
 static char sock[100];
@@ -118,12 +126,76 @@ static pid_t time_root(double seconds, int out)
 	return pid;
 }
 
+/* @n ended jobs in the store, as retention keeps them; every fourth in an array. */
+static int store_ended(int n)
+{
+	int r = cpool_store_begin(d.store);
+
+	for (int i = 0; i < n && !r; i++) {
+		struct cpool_jobrec rec = { .name = (char *)"ended",
+					    .uid = i % 3 ? 0 : 1000,
+					    .argv_json = (char *)"[\"/bin/true\"]",
+					    .cwd = (char *)"/",
+					    .stdout_path = (char *)"/dev/null",
+					    .stderr_path = (char *)"/dev/null",
+					    .vs = (char *)"a",
+					    .cpus = 1,
+					    .state = i % 10 ? CPOOL_JOB_DONE : CPOOL_JOB_FAILED,
+					    .submit_time = 1e9 + i,
+					    .first_start = 1e9 + i + 1,
+					    .start_time = 1e9 + i + 1,
+					    .end_time = 1e9 + i + 2,
+					    .run_time = 1 };
+
+		r = cpool_store_job_insert(d.store, &rec);
+		if (!r && i % 4 == 0) {
+			struct cpool_jobctl_row row = { .id = rec.id,
+							.array_id = rec.id - (i % 16),
+							.array_task = i % 16 / 4,
+							.reason = i % 8 ? NULL :
+									  (char *)"ArrayTask" };
+
+			r = cpool_store_jobctl_put(d.store, &row);
+		}
+	}
+	if (r) {
+		cpool_store_rollback(d.store);
+		return r;
+	}
+	return cpool_store_commit(d.store);
+}
+
+/* Pages through the whole history on @fd; the pages read. */
+static int history_pass(int fd, double *max_ms)
+{
+	char req[160];
+	long long after = 0;
+	int pages = 0;
+
+	do {
+		const char *next;
+		double s;
+
+		snprintf(req, sizeof(req),
+			 "{\"v\":1,\"id\":4,\"op\":\"history\",\"args\":{\"after\":%lld}}\n",
+			 after);
+		s = ask(fd, req) * 1000;
+		if (max_ms && s > *max_ms)
+			*max_ms = s;
+		pages++;
+		next = strstr(line, "\"next\":");
+		after = next ? atoll(next + 7) : 0;
+	} while (after);
+	return pages;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "queued", required_argument, NULL, 'q' },
 					      { "hostile", required_argument, NULL, 'H' },
 					      { "seconds", required_argument, NULL, 's' },
 					      { "policy", required_argument, NULL, 'p' },
+					      { "ended", required_argument, NULL, 'e' },
 					      { 0 } };
 	struct cpool_apiserver_opts o = { .mode = 0600,
 					  .gid = (gid_t)-1,
@@ -132,7 +204,7 @@ int main(int argc, char **argv)
 					  .data = &d,
 					  .rate = 1e6,
 					  .burst = 1e6 };
-	int queued = 10000, hostile = 2, c, p[2];
+	int queued = 10000, hostile = 2, ended = 0, c, p[2];
 	double seconds = 5, idle[2], busy[2], t0, stall_ms;
 	const char *policy = "fcfs", *what;
 	struct cpool_error err;
@@ -148,6 +220,8 @@ int main(int argc, char **argv)
 			seconds = atof(optarg);
 		else if (c == 'p')
 			policy = optarg;
+		else if (c == 'e')
+			ended = atoi(optarg);
 		else
 			return 2;
 	}
@@ -176,6 +250,11 @@ int main(int argc, char **argv)
 	if (pipe(p) < 0)
 		return 1;
 
+	if (ended > 0 && store_ended(ended)) {
+		fprintf(stderr, "bench-ps: store %d ended jobs: %s\n", ended,
+			cpool_store_errmsg(d.store));
+		return 1;
+	}
 	t0 = mono_s();
 	pid = fork();
 	if (pid == 0) {
@@ -231,6 +310,69 @@ int main(int argc, char **argv)
 	       hostile, busy[0], busy[0] / (idle[0] > 0 ? idle[0] : 1e-9), busy[1],
 	       busy[1] / (idle[1] > 0 ? idle[1] : 1e-9), busy[1] < 50 ? "met" : "missed");
 	printf("  longest loop round under the ps loops %.2f ms (%s)\n", stall_ms, what);
+
+	if (ended > 0) {
+		fflush(stdout);
+		window_ms(&what);
+		pid = fork();
+		if (pid == 0) {
+			int fd = connect_sock(), pages;
+			double one, max = 0;
+
+			one = ask(fd, "{\"v\":1,\"id\":5,\"op\":\"history\"}\n") * 1000;
+			printf("  one history page   %8.1f ms wall, %zu bytes\n", one,
+			       strlen(line));
+			t0 = mono_s();
+			pages = history_pass(fd, &max);
+			printf("  whole history      %8.1f ms wall, %d pages, longest %.1f ms\n",
+			       (mono_s() - t0) * 1000, pages, max);
+			fflush(stdout);
+			_exit(0);
+		}
+		serve_until(pid);
+		stall_ms = window_ms(&what);
+		printf("  longest loop round reading it alone %.2f ms (%s)\n", stall_ms, what);
+		/* A user with no ended job: the whole table looked at for an empty page. */
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			double one = ask(connect_sock(), "{\"v\":1,\"id\":6,\"op\":\"history\","
+							 "\"args\":{\"uid\":4242}}\n") *
+				     1000;
+
+			printf("  an empty user's page %6.1f ms wall, %zu bytes\n", one,
+			       strlen(line));
+			fflush(stdout);
+			_exit(0);
+		}
+		serve_until(pid);
+		stall_ms = window_ms(&what);
+		printf("  longest loop round for it %.2f ms (%s)\n", stall_ms, what);
+		for (int i = 0; i < hostile; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				int fd = connect_sock();
+
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				for (;;)
+					history_pass(fd, NULL);
+			}
+		}
+		serve_until(time_root(seconds, p[1]));
+		if (read(p[0], busy, sizeof(busy)) != sizeof(busy))
+			return 1;
+		stall_ms = window_ms(&what);
+		for (int i = 0; i < hostile; i++)
+			kill(kids[i], SIGKILL);
+		for (int i = 0; i < hostile; i++)
+			waitpid(kids[i], NULL, 0);
+		printf("  root stats, %d history loops %6.2f ms mean x%.1f of baseline, %.2f ms max "
+		       "x%.1f  target < 50 ms: %s\n",
+		       hostile, busy[0], busy[0] / (idle[0] > 0 ? idle[0] : 1e-9), busy[1],
+		       busy[1] / (idle[1] > 0 ? idle[1] : 1e-9), busy[1] < 50 ? "met" : "missed");
+		printf("  longest loop round under the history loops %.2f ms (%s)\n", stall_ms,
+		       what);
+	}
 
 	for (int i = 0; i < 100; i++)
 		cpool_evloop_once(d.loop, 1); /* the clients' ends */

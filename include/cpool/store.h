@@ -94,10 +94,27 @@ struct cpool_job_filter {
 	const char *name; /* NULL = any */
 	int64_t job; /* this job, or every element of the array it heads; 0 = any */
 	int64_t task; /* with job: only that element of the array; < 0 (or 0 without job): all */
+	int64_t upto_id; /* id <= upto_id; 0 = any */
+	int limit; /* at most this many; 0 = all */
 };
 /* Calls @fn for each matching job in id order; stops early on a non-zero return. */
 int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *filter,
 			    int (*fn)(const struct cpool_jobrec *job, void *ctx), void *ctx);
+struct cpool_jobctl_row;
+/*
+ * The same, each job with its job-control row (store_jobctl.h), read in the
+ * same query; a job without one gets an empty row (array_task -1).
+ */
+int cpool_store_job_foreach_ctl(struct cpool_store *store, const struct cpool_job_filter *filter,
+				int (*fn)(const struct cpool_jobrec *job,
+					  const struct cpool_jobctl_row *row, void *ctx),
+				void *ctx);
+/*
+ * The id of the @n-th job after @after_id in id order, whatever its state;
+ * 0 when fewer than @n follow.  A bound for a slice of the table that reads
+ * at most @n rows (history, a page in parts).
+ */
+int cpool_store_job_id_ahead(struct cpool_store *store, int64_t after_id, int n, int64_t *id);
 
 int cpool_store_vs_put(struct cpool_store *store, const char *name, const char *spec_json,
 		       const char *cpus, const char *mems);

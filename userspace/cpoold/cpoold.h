@@ -381,6 +381,9 @@ uint64_t jobctl_estimate_runs(void);
 void jobctl_estimate_close(void);
 void jobctl_json(const struct djob *j, json_t *o);
 void jobctl_json_stored(struct cpoold *d, int64_t id, json_t *o);
+struct cpool_jobctl_row;
+/* The same from a row read with the job (cpool_store_job_foreach_ctl). */
+void jobctl_json_row(const struct cpool_jobctl_row *row, json_t *o);
 bool jobctl_selected(const struct djob *j, const struct cpool_job_select *sel);
 typedef json_t *jobctl_single_fn(struct cpoold *d, struct cpool_client *c,
 				 const struct cpool_peer *p, const struct cpool_request *req);

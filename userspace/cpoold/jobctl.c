@@ -946,20 +946,25 @@ void jobctl_json(const struct djob *j, json_t *o)
 	}
 }
 
+void jobctl_json_row(const struct cpool_jobctl_row *row, json_t *o)
+{
+	if (row->reason)
+		json_object_set_new(o, "reason", json_string(row->reason));
+	if (row->after)
+		json_object_set_new(o, "after", json_string(row->after));
+	if (row->array_id) {
+		json_object_set_new(o, "array_job", json_integer(row->array_id));
+		json_object_set_new(o, "array_task", json_integer(row->array_task));
+	}
+}
+
 void jobctl_json_stored(struct cpoold *d, int64_t id, json_t *o)
 {
 	struct cpool_jobctl_row row;
 
 	if (cpool_store_jobctl_get(d->store, id, &row))
 		return;
-	if (row.reason)
-		json_object_set_new(o, "reason", json_string(row.reason));
-	if (row.after)
-		json_object_set_new(o, "after", json_string(row.after));
-	if (row.array_id) {
-		json_object_set_new(o, "array_job", json_integer(row.array_id));
-		json_object_set_new(o, "array_task", json_integer(row.array_task));
-	}
+	jobctl_json_row(&row, o);
 	cpool_jobctl_row_free(&row);
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cpool/store.h"
+#include "cpool/store_jobctl.h"
 #include "store_internal.h"
 
 #define SCHEMA_VERSION 1
@@ -53,6 +54,7 @@ static const char schema[] =
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
 	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step,"  \
 	" launch_time, launch_idle"
+#define JOB_NCOLUMNS 38
 
 static int sql_error(int rc)
 {
@@ -540,11 +542,19 @@ void cpool_jobrec_free(struct cpool_jobrec *job)
 	" AND (:job = 0 OR (:task < 0 AND id = :job) OR id IN (SELECT id FROM job_ctl"      \
 	" WHERE array_id = :job AND (:task < 0 OR array_task = :task)))"
 
-int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *f,
-			    int (*fn)(const struct cpool_jobrec *job, void *ctx), void *ctx)
+/*
+ * The jobs of @f in id order.  With @ctl, each with its job-control row,
+ * joined here: one look-up a job (history's pages) was as costly as the
+ * row itself.
+ */
+static int job_foreach(struct cpool_store *store, const struct cpool_job_filter *f, bool ctl,
+		       int (*fn)(const struct cpool_jobrec *job, void *ctx),
+		       int (*fn_ctl)(const struct cpool_jobrec *job,
+				     const struct cpool_jobctl_row *row, void *ctx),
+		       void *ctx)
 {
 	const char *state_clause = "";
-	char sql[1024];
+	char sql[1280];
 	sqlite3_stmt *st;
 	int rc, r = 0;
 
@@ -558,15 +568,22 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 		 */
 		state_clause = " AND +state IN ('done','failed','cancelled','timeout')";
 	snprintf(sql, sizeof(sql),
-		 "SELECT " JOB_COLUMNS " FROM jobs WHERE submit_time >= :since"
-		 " AND (:uid < 0 OR uid = :uid) AND id > :after%s" JOB_SELECT_CLAUSE " ORDER BY id",
-		 state_clause);
+		 "SELECT " JOB_COLUMNS "%s FROM jobs%s WHERE submit_time >= :since"
+		 " AND (:uid < 0 OR uid = :uid) AND id > :after%s%s" JOB_SELECT_CLAUSE
+		 " ORDER BY id LIMIT :limit",
+		 ctl ? ", c.after, c.array_id, c.array_task, c.reason" : "",
+		 ctl ? " LEFT JOIN job_ctl AS c USING(id)" : "",
+		 /* In the text, not "(:upto <= 0 OR ...)": a range the walk stops at. */
+		 f->upto_id > 0 ? " AND id <= :upto" : "", state_clause);
 	rc = sqlite3_prepare_v2(store->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_error(rc);
 	set_double(st, ":since", f->since);
 	store_set_int(st, ":uid", f->uid);
 	store_set_int(st, ":after", f->after_id);
+	if (f->upto_id > 0)
+		store_set_int(st, ":upto", f->upto_id);
+	store_set_int(st, ":limit", f->limit > 0 ? f->limit : -1);
 	set_double(st, ":until", f->until);
 	store_set_text(st, ":state", f->state);
 	store_set_text(st, ":vs", f->vs);
@@ -577,7 +594,23 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 		struct cpool_jobrec job;
 
 		read_job(st, &job);
-		r = fn(&job, ctx);
+		if (ctl) {
+			struct cpool_jobctl_row row = {
+				.id = job.id,
+				.after = dup_col(st, JOB_NCOLUMNS),
+				.array_id = sqlite3_column_int64(st, JOB_NCOLUMNS + 1),
+				.array_task =
+					sqlite3_column_type(st, JOB_NCOLUMNS + 2) == SQLITE_NULL ?
+						-1 :
+						sqlite3_column_int64(st, JOB_NCOLUMNS + 2),
+				.reason = dup_col(st, JOB_NCOLUMNS + 3),
+			};
+
+			r = fn_ctl(&job, &row, ctx);
+			cpool_jobctl_row_free(&row);
+		} else {
+			r = fn(&job, ctx);
+		}
 		cpool_jobrec_free(&job);
 		if (r)
 			break;
@@ -586,6 +619,40 @@ int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_fi
 		r = sql_error(rc);
 	sqlite3_finalize(st);
 	return r;
+}
+
+int cpool_store_job_foreach(struct cpool_store *store, const struct cpool_job_filter *f,
+			    int (*fn)(const struct cpool_jobrec *job, void *ctx), void *ctx)
+{
+	return job_foreach(store, f, false, fn, NULL, ctx);
+}
+
+int cpool_store_job_foreach_ctl(struct cpool_store *store, const struct cpool_job_filter *f,
+				int (*fn)(const struct cpool_jobrec *job,
+					  const struct cpool_jobctl_row *row, void *ctx),
+				void *ctx)
+{
+	return job_foreach(store, f, true, NULL, fn, ctx);
+}
+
+int cpool_store_job_id_ahead(struct cpool_store *store, int64_t after_id, int n, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*id = 0;
+	rc = sqlite3_prepare_v2(store->db,
+				"SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?", -1,
+				&st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_error(rc);
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int(st, 2, n > 0 ? n - 1 : 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_error(rc);
 }
 
 static int exec_bound(struct cpool_store *store, const char *sql, int n, const char *const *texts)
