@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cpoold_fixture.h"
+#include "api_test_client.h"
 #include "cpool/store_jobctl.h"
 
 static char dir[] = "/tmp/cpool-test-cpoold-history-parts.XXXXXX";
@@ -23,68 +23,7 @@ static int64_t first_active, n_active;
 
 static int connect_client(void)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		bail_out("connect %s: %s", sock, strerror(errno));
-	return fd;
-}
-
-static void send_str(int fd, const char *s)
-{
-	if (send(fd, s, strlen(s), MSG_NOSIGNAL) < 0)
-		bail_out("send: %s", strerror(errno));
-}
-
-struct inbox {
-	char *p;
-	size_t len;
-};
-
-static void take(int fd, struct inbox *in)
-{
-	char buf[65536];
-	ssize_t n;
-
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		in->p = realloc(in->p, in->len + (size_t)n + 1);
-		memcpy(in->p + in->len, buf, (size_t)n);
-		in->len += (size_t)n;
-		in->p[in->len] = '\0';
-	}
-}
-
-static size_t lines(const struct inbox *in)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < in->len; i++)
-		n += in->p[i] == '\n';
-	return n;
-}
-
-static void pump_started(int fd, struct inbox *in)
-{
-	for (int i = 0; i < 1000 && !in->len; i++) {
-		cpool_evloop_once(d.loop, 10);
-		take(fd, in);
-	}
-	if (!in->len)
-		bail_out("no reply started");
-}
-
-static int pump_until(int fd, struct inbox *in, size_t want)
-{
-	int rounds = 0;
-
-	while (lines(in) < want && rounds < 100000) {
-		cpool_evloop_once(d.loop, 10);
-		rounds++;
-		take(fd, in);
-	}
-	return rounds;
+	return api_test_connect(sock);
 }
 
 /* The page as op_history built it before it was sent in parts: one read, one encoding. */
@@ -137,7 +76,7 @@ static char *ask_socket(const char *req, int *rounds)
 	int fd = connect_client(), n;
 
 	send_str(fd, req);
-	n = pump_until(fd, &in, 1);
+	n = pump_until(d.loop, fd, &in, 1);
 	if (rounds)
 		*rounds = n;
 	close(fd);
@@ -166,14 +105,14 @@ static void test_identical(void)
 
 	/* Root's default page and, at once, another client's stats. */
 	send_str(fa, "{\"v\":1,\"id\":7,\"op\":\"history\"}\n");
-	pump_started(fa, &a);
+	pump_started(d.loop, fa, &a);
 	send_str(fb, "{\"v\":1,\"id\":8,\"op\":\"stats\"}\n");
-	pump_until(fb, &b, 1);
+	pump_until(d.loop, fb, &b, 1);
 	take(fa, &a);
 	ok(lines(&a) == 0 && a.len > 0,
 	   "another client is answered while a history page is half sent (%zu bytes so far)",
 	   a.len);
-	rounds = pump_until(fa, &a, 1);
+	rounds = pump_until(d.loop, fa, &a, 1);
 	want = reference(all, 0, 7);
 	ok(rounds >= 3, "a page of 500 takes several loop iterations (%d more)", rounds);
 	ok(a.len == strlen(want) && memcmp(a.p, want, a.len) == 0,
@@ -288,7 +227,7 @@ static void test_ends_meanwhile(void)
 	/* From job 2400: 100 ended, the 1 500 active, 500 ended: 600 and those ended meanwhile. */
 	send_str(fa, "{\"v\":1,\"id\":21,\"op\":\"history\",\"args\":{\"after\":2400,"
 		     "\"limit\":1000}}\n");
-	pump_started(fa, &a);
+	pump_started(d.loop, fa, &a);
 	ok(!memchr(a.p, '\n', a.len), "the page has begun, and not ended");
 	/* Every active job, those before the slice being read and those after it, ends. */
 	for (int64_t id = first_active; id < first_active + n_active; id++) {
@@ -305,7 +244,7 @@ static void test_ends_meanwhile(void)
 		if (ended % 10 == 0)
 			cpool_evloop_once(d.loop, 10);
 	}
-	pump_until(fa, &a, 1);
+	pump_until(d.loop, fa, &a, 1);
 	reply = json_loadb(a.p, a.len, 0, NULL);
 	ok(json_is_true(json_object_get(reply, "ok")),
 	   "a page with jobs ending meanwhile: one valid line");
@@ -335,7 +274,7 @@ static void test_gone(void)
 	int fa = connect_client();
 
 	send_str(fa, "{\"v\":1,\"id\":31,\"op\":\"history\",\"args\":{\"name\":\"odd\"}}\n");
-	pump_started(fa, &a);
+	pump_started(d.loop, fa, &a);
 	ok(!memchr(a.p, '\n', a.len), "the page has begun, and not ended");
 	free(a.p);
 	close(fa);

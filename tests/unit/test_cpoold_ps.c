@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cpoold_fixture.h"
+#include "api_test_client.h"
 
 static char dir[] = "/tmp/cpool-test-cpoold-ps.XXXXXX";
 static char sock[100];
@@ -45,71 +45,7 @@ static int64_t submit(uid_t uid, bool hold, const char *name)
 
 static int connect_client(void)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		bail_out("connect %s: %s", sock, strerror(errno));
-	return fd;
-}
-
-static void send_str(int fd, const char *s)
-{
-	if (send(fd, s, strlen(s), MSG_NOSIGNAL) < 0)
-		bail_out("send: %s", strerror(errno));
-}
-
-/* What a client has received so far, without waiting. */
-struct inbox {
-	char *p;
-	size_t len;
-};
-
-static void take(int fd, struct inbox *in)
-{
-	char buf[65536];
-	ssize_t n;
-
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		in->p = realloc(in->p, in->len + (size_t)n + 1);
-		memcpy(in->p + in->len, buf, (size_t)n);
-		in->len += (size_t)n;
-		in->p[in->len] = '\0';
-	}
-}
-
-static size_t lines(const struct inbox *in)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < in->len; i++)
-		n += in->p[i] == '\n';
-	return n;
-}
-
-/* Runs the loop until the first bytes of a reply came: the request is being answered. */
-static void pump_started(int fd, struct inbox *in)
-{
-	for (int i = 0; i < 1000 && !in->len; i++) {
-		cpool_evloop_once(d.loop, 10);
-		take(fd, in);
-	}
-	if (!in->len)
-		bail_out("no reply started");
-}
-
-/* Runs the loop one iteration at a time until @fd has @want lines; the iterations it took. */
-static int pump_until(int fd, struct inbox *in, size_t want)
-{
-	int rounds = 0;
-
-	while (lines(in) < want && rounds < 100000) {
-		cpool_evloop_once(d.loop, 10);
-		rounds++;
-		take(fd, in);
-	}
-	return rounds;
+	return api_test_connect(sock);
 }
 
 /* The one reply ps gave before it was sent in parts: built whole, encoded once. */
@@ -175,14 +111,14 @@ static void test_identical(void)
 	/* Root's ps and, at once, another client's stats. */
 	send_str(fa, "{\"v\":1,\"id\":7,\"op\":\"ps\"}\n");
 	send_str(fb, "{\"v\":1,\"id\":8,\"op\":\"stats\"}\n");
-	pump_until(fb, &b, 1);
-	pump_started(fa, &a);
+	pump_until(d.loop, fb, &b, 1);
+	pump_started(d.loop, fa, &a);
 	send_str(fb, "{\"v\":1,\"id\":8,\"op\":\"stats\"}\n");
-	pump_until(fb, &b, 2);
+	pump_until(d.loop, fb, &b, 2);
 	take(fa, &a);
 	ok(lines(&a) == 0 && a.len > 0,
 	   "another client is answered while ps is half sent (%zu bytes of it so far)", a.len);
-	rounds = pump_until(fa, &a, 1);
+	rounds = pump_until(d.loop, fa, &a, 1);
 	want = reference(0, &all, 7);
 	ok(rounds >= 3, "ps over 300 jobs takes several loop iterations (%d)", rounds);
 	is_int((int)a.len, (int)strlen(want), "ps: as long as the one reply of old");
@@ -205,7 +141,7 @@ static void test_identical(void)
 		send_str(
 			fa,
 			"{\"v\":1,\"id\":9,\"op\":\"ps\",\"args\":{\"uid\":1000,\"state\":\"queued\"}}\n");
-		pump_until(fa, &a, 1);
+		pump_until(d.loop, fa, &a, 1);
 		queued.uid = 1000;
 		want = reference(0, &queued, 9);
 		ok(a.len == strlen(want) && memcmp(a.p, want, a.len) == 0,
@@ -242,7 +178,7 @@ static void test_ends_meanwhile(void)
 	size_t i;
 
 	send_str(fa, "{\"v\":1,\"id\":11,\"op\":\"ps\"}\n");
-	pump_started(fa, &a);
+	pump_started(d.loop, fa, &a);
 	ok(!memchr(a.p, '\n', a.len), "ps has begun, and not ended");
 	/* Every third job, from the head (listed already) to the tail (not yet), ends. */
 	for (struct djob *j = d.jobs, *next; j; j = next) {
@@ -256,7 +192,7 @@ static void test_ends_meanwhile(void)
 		if (cancelled && cancelled % 20 == 0)
 			cpool_evloop_once(d.loop, 10);
 	}
-	pump_until(fa, &a, 1);
+	pump_until(d.loop, fa, &a, 1);
 	reply = json_loadb(a.p, a.len, 0, NULL);
 	ok(json_is_true(json_object_get(reply, "ok")),
 	   "ps with jobs ending meanwhile: one valid line");
@@ -296,9 +232,9 @@ static void test_owed_after(void)
 		 "{\"v\":1,\"id\":22,\"op\":\"ps\"}\n",
 		 (long long)id);
 	send_str(fa, req);
-	pump_started(fa, &a);
+	pump_started(d.loop, fa, &a);
 	jobs_cancel(&d, jobs_find(&d, id), &e);
-	pump_until(fa, &a, 2);
+	pump_until(d.loop, fa, &a, 2);
 	nl = memchr(a.p, '\n', a.len);
 	first = nl ? json_loadb(a.p, (size_t)(nl - a.p), 0, NULL) : NULL;
 	second = nl ? json_loads(nl + 1, 0, NULL) : NULL;
@@ -319,7 +255,7 @@ static void test_gone(void)
 	int fa = connect_client();
 
 	send_str(fa, "{\"v\":1,\"id\":31,\"op\":\"ps\"}\n");
-	pump_started(fa, &a);
+	pump_started(d.loop, fa, &a);
 	ok(!memchr(a.p, '\n', a.len), "ps has begun, and not ended");
 	free(a.p);
 	close(fa);
@@ -361,7 +297,7 @@ static int ps_starts(int64_t *ids, double *hours, int max)
 	size_t i;
 
 	send_str(fa, "{\"v\":1,\"id\":41,\"op\":\"ps\"}\n");
-	pump_until(fa, &a, 1);
+	pump_until(d.loop, fa, &a, 1);
 	reply = json_loadb(a.p, a.len, 0, NULL);
 	json_array_foreach(json_object_get(json_object_get(reply, "result"), "jobs"), i, o) {
 		json_t *at = json_object_get(o, "expected_start");
