@@ -240,6 +240,12 @@ $(BUILD)/tools/bench-ps: $(BUILD)/obj/tools/bench-ps.o $(filter-out %/cpoold/mai
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+# bench-recalibrate re-runs cpool bench's calibration: the CLI's objects but main.o.
+$(BUILD)/tools/bench-recalibrate: $(BUILD)/obj/tools/bench-recalibrate.o $(filter-out %/cpool/main.o,$(CLI_OBJS)) $(LIBCPOOL)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
 bench: $(BENCH_BINS)
 
 # Tests find the sources and the shared real-world data (hwloc topologies,
