@@ -104,8 +104,13 @@ static int load_run(json_t *run, struct bench_run *r, struct cpool_job **jobs)
 		t->cpus = (int)num(j, "cpus", 1);
 		t->priority = (int)num(j, "priority", 0);
 		t->index = i;
-		*bj = (struct bench_job){ .job = t, .p_vs = -1, .c_vs = -1, .m_launch = -1,
-					  .m_run_time = -1, .m_rq_mean_us = -1, .m_rq_p99_us = -1 };
+		*bj = (struct bench_job){ .job = t,
+					  .p_vs = -1,
+					  .c_vs = -1,
+					  .m_launch = -1,
+					  .m_run_time = -1,
+					  .m_rq_mean_us = -1,
+					  .m_rq_p99_us = -1 };
 		if (!json_is_object(m))
 			continue;
 		bj->m_ended = true;
@@ -186,8 +191,8 @@ static int recalibrate(const char *path, bool verbose, struct tally *t, int *nt)
 				const struct bench_job *j = &r.jobs[k];
 
 				printf("  job %s: %s measured %.3f..%.3f, calibrated %.3f..%.3f on %s\n",
-				       j->job->id, j->m_vs, j->m_start, j->m_end, j->c_start, j->c_end,
-				       j->c_vs >= 0 ? b.vs[j->c_vs].name : "-");
+				       j->job->id, j->m_vs, j->m_start, j->m_end, j->c_start,
+				       j->c_end, j->c_vs >= 0 ? b.vs[j->c_vs].name : "-");
 			}
 			if ((x = tally_of(t, nt, bench_run_label(&r)))) {
 				x->cal_wait += r.cal.mean_wait;
