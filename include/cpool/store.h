@@ -43,6 +43,11 @@ struct cpool_jobrec {
 	 * CPUs did not run it, per CPU; 0 = never frozen (or not measured).
 	 */
 	double launch_idle;
+	/*
+	 * Seconds from the end that freed its CPUs to its first start, when
+	 * the round right after that end started it; 0 = not so started.
+	 */
+	double handover;
 	pid_t pid;
 	char *cgroup; /* leaf cgroup path */
 	char *cpuset;

@@ -72,6 +72,22 @@ static double measured_start(json_t *run, const char *id)
 	return -1;
 }
 
+/*
+ * Jobs the daemon says it started in the round right after an end on
+ * their VS (the record's handover): with the four later jobs queued while
+ * the long one runs, each start under a policy that never preempts.
+ */
+static int handovers(json_t *run)
+{
+	int n = 0;
+	size_t i;
+	json_t *j;
+
+	json_array_foreach(json_object_get(run, "jobs"), i, j)
+		n += side(j, "measured", "handover") > 0;
+	return n;
+}
+
 /* Where the time went, when RUL is off: each job's measured life. */
 static void dump_jobs(json_t *run)
 {
@@ -224,6 +240,10 @@ int main(void)
 			if (k < 2) {
 				double c = side(run, "calibrated", "rul"),
 				       m = side(run, "measured", "rul");
+
+				ok(handovers(run) == 4,
+				   "%s: the four queued jobs each started right after an end, by the daemon's records (%d)",
+				   name[k], handovers(run));
 
 				if (!ok(c > 0 && fabs(m - c) <= 0.1 * c,
 					"%s: measured RUL %.3f within 10%% of the calibrated %.3f (a priori %.3f)",

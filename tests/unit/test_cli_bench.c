@@ -660,6 +660,41 @@ static void launch_each(void)
 	   c.bj[0].c_held, c.bj[1].c_held);
 }
 
+/*
+ * fcfs on one CPU, four jobs of 1 s queued at 0: the daemon handed the
+ * CPU on 50 ms, 1 s and 50 ms after each end (its mean 0.367 s).  Each
+ * end keeps its CPU for its own delay, so the calibrated starts are the
+ * measured ones; a start the daemon does not call a handover (a later
+ * round: the policy's wait) leaves its end the mean.
+ */
+static void end_hold_each(void)
+{
+	static const double start[] = { 0, 1.05, 3.05, 4.1 }, handover[] = { 0, 0.05, 1.0, 0.05 };
+	struct cal_case c;
+
+	cal_case_init(&c, 4, "0", CPOOL_SCHED_FCFS);
+	for (int k = 0; k < 4; k++) {
+		c.bj[k].m_start = start[k];
+		c.bj[k].m_end = start[k] + 1;
+		c.bj[k].m_handover = handover[k];
+	}
+	c.r.sw = (struct bench_switches){ .have = true,
+					  .end_handovers = 3,
+					  .end_handover_wait = 1.1 };
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "end hold: calibrated");
+	ok(fabs(c.bj[1].c_start - 1.05) < 1e-6 && fabs(c.bj[2].c_start - 3.05) < 1e-6 &&
+		   fabs(c.bj[3].c_start - 4.1) < 1e-6,
+	   "end hold: each end keeps its CPU its own delay (starts %.4f, %.4f, %.4f)",
+	   c.bj[1].c_start, c.bj[2].c_start, c.bj[3].c_start);
+	ok(fabs(c.bj[2].c_end - 4.05) < 1e-6,
+	   "end hold: a job's calibrated end is its own, not its hold's (%.4f)", c.bj[2].c_end);
+	c.bj[2].m_handover = 0;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "end hold: calibrated, job 3 no handover");
+	ok(fabs(c.bj[1].c_start - 1.05) < 1e-6 && fabs(c.bj[2].c_start - (2.05 + 1.1 / 3)) < 1e-6,
+	   "end hold: job 2's end, followed by no handover, keeps the mean (job 3 starts %.4f)",
+	   c.bj[2].c_start);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
@@ -673,6 +708,7 @@ int main(void)
 	switches();
 	turns();
 	launch_each();
+	end_hold_each();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

@@ -91,7 +91,7 @@ int main(void)
 	double late, t;
 	int64_t t_us;
 
-	plan(20);
+	plan(22);
 	fixture_open(&d, dir);
 	snprintf(vs.vs.name, sizeof(vs.vs.name), "v");
 	d.vs = &vs;
@@ -100,7 +100,8 @@ int main(void)
 		bail_out("evloop");
 
 	switchcost_released(&vs);
-	switchcost_started(&d, &vs, now_s());
+	is_double(switchcost_started(&d, &vs, now_s()), -1, 0,
+		  "a start after a freeze is no end's handover for the job's record");
 	is_int((int)d.switches.handovers, 1, "a start after a freeze gave CPUs back: a handover");
 	ok(d.switches.handover_wait_s >= 0 && d.switches.handover_wait_s < 1,
 	   "timed from the give-back (%.6f s)", d.switches.handover_wait_s);
@@ -110,7 +111,8 @@ int main(void)
 	/* One clock reading for both ends: the wait is exact however slow the host. */
 	t = now_s();
 	switchcost_ended(&vs, t - 0.5);
-	switchcost_started(&d, &vs, t);
+	is_double(switchcost_started(&d, &vs, t), 0.5, 1e-6,
+		  "a start after an end: its wait, for the job's record");
 	ok(d.switches.end_handovers == 1 && fabs(d.switches.end_handover_wait_s - 0.5) < 1e-6,
 	   "a start after an end: timed from the job's end (%.3f s)",
 	   d.switches.end_handover_wait_s);

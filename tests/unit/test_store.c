@@ -70,6 +70,7 @@ int main(void)
 	j.end_time = 211.0;
 	j.launch_time = 0.25;
 	j.launch_idle = 0.125;
+	j.handover = 0.0625;
 	j.exit_code = -1;
 	j.signal = SIGKILL;
 	j.oom = true;
@@ -87,6 +88,7 @@ int main(void)
 	is_double(got.end_time, 211.0, 0, "end time");
 	is_double(got.launch_time, 0.25, 0, "launch time");
 	is_double(got.launch_idle, 0.125, 0, "launch idle");
+	is_double(got.handover, 0.0625, 0, "handover from the end before it");
 	is_str(got.cgroup, "/sys/fs/cgroup/cpool/db/job-2", "cgroup");
 	cpool_jobrec_free(&got);
 	is_int(cpool_store_job_get(s, 99, &got), -ENOENT, "missing job");

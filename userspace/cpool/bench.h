@@ -49,6 +49,11 @@ struct bench_job {
 	double m_launch;
 	/* Its first turn's idle when a freeze ended it, seconds per CPU; <= 0 when not reported. */
 	double m_launch_idle;
+	/*
+	 * The daemon started it in the round right after a job's end on its
+	 * VS, this many seconds after that end; <= 0 when not (or not reported).
+	 */
+	double m_handover;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */

@@ -356,6 +356,8 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 		json_object_set_new(o, "launch_idle",
 				    j->m_launch_idle > 0 ? json_real(j->m_launch_idle) :
 							   json_null());
+		json_object_set_new(o, "handover",
+				    j->m_handover > 0 ? json_real(j->m_handover) : json_null());
 		json_object_set_new(o, "rq_latency_mean_us",
 				    j->m_rq_mean_us >= 0 ? json_real(j->m_rq_mean_us) :
 							   json_null());

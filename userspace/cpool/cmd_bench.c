@@ -511,6 +511,7 @@ static int read_history(struct cpool_apiclient *c, struct bench_run *r)
 		j->m_run_time = cli_json_num(rec, "run_time", -1);
 		j->m_launch = cli_json_num(rec, "launch", -1);
 		j->m_launch_idle = cli_json_num(rec, "launch_idle", -1);
+		j->m_handover = cli_json_num(rec, "handover", -1);
 		j->m_rq_mean_us = cli_json_num(rec, "rq_latency_mean_us", -1);
 		j->m_rq_p99_us = cli_json_num(rec, "rq_latency_p99_us", -1);
 		j->m_ok = strcmp(j->m_state, "done") == 0 &&

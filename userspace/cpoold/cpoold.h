@@ -235,7 +235,7 @@ void switchcost_turn_begun(struct cpoold *d, struct djob *j, bool resume);
 void switchcost_released(struct vsrv *v);
 /* A job that held CPUs of @v ended at @end (the supervisor's wall clock). */
 void switchcost_ended(struct vsrv *v, double end);
-void switchcost_started(struct cpoold *d, struct vsrv *v, double at);
+double switchcost_started(struct cpoold *d, struct vsrv *v, double at);
 void switchcost_round_end(struct cpoold *d);
 /* A launched job exec'd @wait seconds after its start (STARTING to RUNNING). */
 void switchcost_launched(struct cpoold *d, double wait);

@@ -146,6 +146,8 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "launch", json_real(r->launch_time));
 	if (r->launch_idle > 0)
 		json_object_set_new(o, "launch_idle", json_real(r->launch_idle));
+	if (r->handover > 0)
+		json_object_set_new(o, "handover", json_real(r->handover));
 	if (r->pid > 0)
 		json_object_set_new(o, "pid", json_integer(r->pid));
 	if (r->time_limit > 0)
@@ -835,6 +837,7 @@ static void back_to_queued(struct cpoold *d, struct djob *j)
 	give_back_cpus(d, j);
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
+	j->rec.handover = 0;
 }
 
 static void unpend_launch(struct cpoold *d, struct djob *j)
@@ -904,7 +907,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	struct cpool_error e = { 0 };
 	struct vsrv *v = &d->vs[vs_index];
 	bool resume = j->rec.state == CPOOL_JOB_FROZEN;
-	double t = now_s();
+	double t = now_s(), handover;
 	int r;
 
 	/* Resumed before its freeze completed: it gives the CPUs it still holds first. */
@@ -964,8 +967,13 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	j->launch_pending = true;
 	d->n_launch_pending++;
 	arm_launch_timer(d);
-	/* The CPUs are handed on now, by this round (switchcost_round_end() follows it). */
-	switchcost_started(d, v, t);
+	/*
+	 * The CPUs are handed on now, by this round (switchcost_round_end()
+	 * follows it).  The job keeps how long after an end that was, for
+	 * cpool bench: each end's own delay, not the run's mean.
+	 */
+	handover = switchcost_started(d, v, t);
+	j->rec.handover = handover >= 0 ? fmax(handover, 1e-6) : 0;
 	return 0;
 }
 
@@ -1171,6 +1179,7 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 	j->leaf[0] = '\0';
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
+	j->rec.handover = 0;
 	j->rec.pid = 0;
 	set_string(&j->rec.cgroup, NULL);
 	set_string(&j->rec.cpuset, NULL);

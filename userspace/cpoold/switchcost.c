@@ -137,7 +137,8 @@ void switchcost_ended(struct vsrv *v, double end)
 		v->ended_at = end;
 }
 
-void switchcost_started(struct cpoold *d, struct vsrv *v, double at)
+/* Returns the end handover's wait, seconds, when this start was one; < 0 otherwise. */
+double switchcost_started(struct cpoold *d, struct vsrv *v, double at)
 {
 	if (v->n_released) {
 		v->n_released--;
@@ -147,7 +148,9 @@ void switchcost_started(struct cpoold *d, struct vsrv *v, double at)
 		v->n_ended--;
 		d->switches.end_handovers++;
 		d->switches.end_handover_wait_s += at - v->ended_at;
+		return at - v->ended_at;
 	}
+	return -1;
 }
 
 /*

@@ -53,8 +53,8 @@ static const char schema[] =
 	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
 	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step,"  \
-	" launch_time, launch_idle"
-#define JOB_NCOLUMNS 38
+	" launch_time, launch_idle, handover"
+#define JOB_NCOLUMNS 39
 
 static int sql_error(int rc)
 {
@@ -125,6 +125,8 @@ static int add_columns(struct cpool_store *store)
 		{ "launch_time", "REAL" },
 		/* idle of its first turn when a freeze ended it, seconds; NULL: none */
 		{ "launch_idle", "REAL" },
+		/* end of the job before it to its first start, seconds; NULL: not so started */
+		{ "handover", "REAL" },
 	};
 	sqlite3_stmt *st = NULL;
 	int r = 0;
@@ -171,7 +173,7 @@ static int prepare_statements(struct cpool_store *store)
 			" oom=:oom, cpu_usec=:cpu_usec, peak_mem=:peak_mem,"
 			" rq_lat_sum_ns=:rq_lat_sum_ns, rq_lat_count=:rq_lat_count,"
 			" rq_lat_p99_ns=:rq_lat_p99_ns, error=:error, launch_time=:launch_time,"
-			" launch_idle=:launch_idle"
+			" launch_idle=:launch_idle, handover=:handover"
 			" WHERE id=:id",
 			-1, &store->job_update, NULL);
 	if (rc == SQLITE_OK)
@@ -423,6 +425,7 @@ int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec 
 	set_double(st, ":run_time", job->run_time);
 	set_time(st, ":launch_time", job->launch_time);
 	set_time(st, ":launch_idle", job->launch_idle);
+	set_time(st, ":handover", job->handover);
 	if (job->pid > 0)
 		store_set_int(st, ":pid", job->pid);
 	store_set_text(st, ":cgroup", job->cgroup);
@@ -502,6 +505,7 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 		sqlite3_column_type(st, 35) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 35);
 	job->launch_time = sqlite3_column_double(st, 36);
 	job->launch_idle = sqlite3_column_double(st, 37);
+	job->handover = sqlite3_column_double(st, 38);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
