@@ -124,6 +124,8 @@ static int load_run(json_t *run, struct bench_run *r, struct cpool_job **jobs)
 		bj->m_launch = num(m, "launch", -1);
 		bj->m_launch_idle = num(m, "launch_idle", -1);
 		bj->m_handover = num(m, "handover", -1);
+		bj->m_first_round = num(m, "first_round", -1);
+		bj->m_start_round = num(m, "start_round", -1);
 		bj->m_rq_mean_us = num(m, "rq_latency_mean_us", -1);
 		bj->m_seen_running = (unsigned)num(m, "seen_running", 0);
 		bj->m_seen_frozen = (unsigned)num(m, "seen_frozen", 0);

@@ -48,6 +48,14 @@ struct cpool_jobrec {
 	 * the round right after that end started it; 0 = not so started.
 	 */
 	double handover;
+	/*
+	 * Wall times of the scheduling round that first had it queued and of
+	 * the round that started it (0 = none yet): the daemon decides in
+	 * rounds, and cpool bench's calibration places the simulated events
+	 * at them, so that an end and an arrival one round saw together are
+	 * simultaneous in the simulation too.
+	 */
+	double first_round, start_round;
 	pid_t pid;
 	char *cgroup; /* leaf cgroup path */
 	char *cpuset;

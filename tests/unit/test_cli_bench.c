@@ -695,6 +695,79 @@ static void end_hold_each(void)
 	   c.bj[2].c_start);
 }
 
+/*
+ * The race of the demo's sjf repeat: job 1 (two CPUs) ends on `wide` at
+ * 1.0 s; job 3 (one CPU, short) is submitted at 1.02 s, and the round that
+ * first has it queued, at 1.04 s, is also the one that learnt of job 1's
+ * end: sjf starts job 3 first, first-fit puts it on `wide`, and job 2
+ * (two CPUs, queued since 0.5 s) waits for job 3's end.  Given the
+ * submission time and the end's hold apart, the simulation put job 3 on
+ * `narrow` at 1.02 s and job 2 on `wide`.
+ */
+static void same_round(void)
+{
+	static const double submit[] = { 0, 0.5, 1.02 }, first[] = { 0.001, 0.5, 1.04 },
+			    start_round[] = { 0.001, 1.27, 1.04 },
+			    start[] = { 0.0012, 1.2701, 1.0401 }, end[] = { 1.0, 2.27, 1.25 },
+			    handover[] = { 0, 0.0201, 0.0401 };
+	static const int cpus[] = { 2, 2, 1 };
+	static const double runtime[] = { 1, 1, 0.2 }, estimate[] = { 1, 5, 0.2 };
+	struct cpool_vserver vs[2] = { 0 };
+	struct cpool_job jobs[3] = { 0 };
+	struct bench_job bj[3];
+	struct bench_run r = { .jobs = bj, .n_jobs = 3, .measured = true };
+	struct bench b = { .vs = vs,
+			   .n_vs = 2,
+			   .total_cpus = 3,
+			   .jobs = jobs,
+			   .n_jobs = 3,
+			   .runs = &r,
+			   .n_runs = 1 };
+
+	snprintf(vs[0].name, sizeof(vs[0].name), "wide");
+	cpool_cpuset_parse(&vs[0].cpus, "0-1", NULL);
+	snprintf(vs[1].name, sizeof(vs[1].name), "narrow");
+	cpool_cpuset_parse(&vs[1].cpus, "2", NULL);
+	cpool_policy_init(&r.policy);
+	r.policy.sched = CPOOL_SCHED_SJF;
+	r.sw = (struct bench_switches){ .have = true,
+					.end_handovers = 2,
+					.end_handover_wait = 0.0602 };
+	for (int k = 0; k < 3; k++) {
+		snprintf(jobs[k].id, sizeof(jobs[k].id), "%d", k + 1);
+		jobs[k].submit_us = llround(submit[k] * 1e6);
+		jobs[k].runtime_us = llround(runtime[k] * 1e6);
+		jobs[k].estimate_us = llround(estimate[k] * 1e6);
+		jobs[k].cpus = cpus[k];
+		jobs[k].index = (size_t)k;
+		bj[k] = (struct bench_job){ .job = &jobs[k],
+					    .p_vs = -1,
+					    .c_vs = -1,
+					    .m_ok = true,
+					    .m_ended = true,
+					    .m_launch = -1,
+					    .m_rq_mean_us = -1,
+					    .m_submit = submit[k],
+					    .m_start = start[k],
+					    .m_end = end[k],
+					    .m_handover = handover[k],
+					    .m_first_round = first[k],
+					    .m_start_round = start_round[k] };
+		snprintf(bj[k].m_vs, sizeof(bj[k].m_vs), "wide");
+	}
+	is_int(bench_run_calibrate(&b, &r), 0, "same round: calibrated");
+	ok(bj[2].c_vs == 0 && fabs(bj[2].c_start - 1.04) < 1e-6,
+	   "same round: job 3 starts on wide at 1.04 s, with job 1's end (vs %d, %.4f)", bj[2].c_vs,
+	   bj[2].c_start);
+	ok(fabs(bj[1].c_start - 1.27) < 1e-6,
+	   "same round: job 2 waits for job 3's end and its round, 1.27 s (%.4f)", bj[1].c_start);
+	for (int k = 0; k < 3; k++)
+		bj[k].m_first_round = bj[k].m_start_round = -1;
+	is_int(bench_run_calibrate(&b, &r), 0, "same round: calibrated without the rounds");
+	ok(bj[2].c_vs == 1,
+	   "same round: without them job 3 goes to narrow at its submission (vs %d)", bj[2].c_vs);
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
@@ -709,6 +782,7 @@ int main(void)
 	turns();
 	launch_each();
 	end_hold_each();
+	same_round();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

@@ -54,6 +54,12 @@ struct bench_job {
 	 * VS, this many seconds after that end; <= 0 when not (or not reported).
 	 */
 	double m_handover;
+	/*
+	 * The daemon's scheduling rounds, seconds into the run as m_start: the
+	 * first that had it queued and the one that started it; < 0 when not
+	 * reported.
+	 */
+	double m_first_round, m_start_round;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */

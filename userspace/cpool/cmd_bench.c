@@ -512,6 +512,12 @@ static int read_history(struct cpool_apiclient *c, struct bench_run *r)
 		j->m_launch = cli_json_num(rec, "launch", -1);
 		j->m_launch_idle = cli_json_num(rec, "launch_idle", -1);
 		j->m_handover = cli_json_num(rec, "handover", -1);
+		j->m_first_round = json_is_number(json_object_get(rec, "first_round")) ?
+					   cli_json_num(rec, "first_round", 0) - r->t0 :
+					   -1;
+		j->m_start_round = json_is_number(json_object_get(rec, "start_round")) ?
+					   cli_json_num(rec, "start_round", 0) - r->t0 :
+					   -1;
 		j->m_rq_mean_us = cli_json_num(rec, "rq_latency_mean_us", -1);
 		j->m_rq_p99_us = cli_json_num(rec, "rq_latency_p99_us", -1);
 		j->m_ok = strcmp(j->m_state, "done") == 0 &&

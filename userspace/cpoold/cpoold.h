@@ -171,6 +171,7 @@ struct cpoold {
 	struct cpool_evsource *launch_timer; /* launches the decided jobs, one per iteration */
 	int n_launch_pending;
 	int64_t wake_at; /* when the policy asked to be called again */
+	double round_wall; /* wall time of the scheduling round under way; 0 outside one */
 	bool sched_pending;
 	bool stopping;
 	struct user_bucket *buckets; /* limits.c: submissions per uid */

@@ -148,6 +148,10 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "launch_idle", json_real(r->launch_idle));
 	if (r->handover > 0)
 		json_object_set_new(o, "handover", json_real(r->handover));
+	if (r->first_round > 0)
+		json_object_set_new(o, "first_round", json_real(r->first_round));
+	if (r->start_round > 0)
+		json_object_set_new(o, "start_round", json_real(r->start_round));
 	if (r->pid > 0)
 		json_object_set_new(o, "pid", json_integer(r->pid));
 	if (r->time_limit > 0)
@@ -837,7 +841,7 @@ static void back_to_queued(struct cpoold *d, struct djob *j)
 	give_back_cpus(d, j);
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
-	j->rec.handover = 0;
+	j->rec.handover = j->rec.first_round = j->rec.start_round = 0;
 }
 
 static void unpend_launch(struct cpoold *d, struct djob *j)
@@ -974,6 +978,7 @@ int jobs_start(struct cpoold *d, struct djob *j, int vs_index)
 	 */
 	handover = switchcost_started(d, v, t);
 	j->rec.handover = handover >= 0 ? fmax(handover, 1e-6) : 0;
+	j->rec.start_round = d->round_wall > 0 ? d->round_wall : t;
 	return 0;
 }
 
@@ -1179,7 +1184,7 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 	j->leaf[0] = '\0';
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
-	j->rec.handover = 0;
+	j->rec.handover = j->rec.first_round = j->rec.start_round = 0;
 	j->rec.pid = 0;
 	set_string(&j->rec.cgroup, NULL);
 	set_string(&j->rec.cpuset, NULL);

@@ -101,6 +101,7 @@ static void schedule(struct cpoold *d)
 		log_err("scheduling round: out of memory");
 		goto out;
 	}
+	d->round_wall = now_s();
 	jobctl_round_begin(d); /* may cancel jobs whose dependency can never be met */
 	for (int i = 0; i < d->n_vs; i++) {
 		struct vsrv *v = &d->vs[i];
@@ -142,6 +143,8 @@ static void schedule(struct cpoold *d)
 		case CPOOL_JOB_FROZEN:
 			if (!jobctl_admit(d, j))
 				break; /* held, a dependency, its array's limit */
+			if (!(j->rec.first_round > 0))
+				j->rec.first_round = d->round_wall;
 			j->pj.vs = -1;
 			j->pj.done_us = (int64_t)(j->rec.run_time * 1e6);
 			queued[nq++] = &j->pj;
@@ -233,6 +236,7 @@ static void schedule(struct cpoold *d)
 		}
 	}
 out:
+	d->round_wall = 0;
 	switchcost_round_end(d);
 	count_vs_jobs(d);
 	free(queued);
