@@ -88,6 +88,27 @@ static int handovers(json_t *run)
 	return n;
 }
 
+/*
+ * Jobs whose record has the daemon's rounds in order: submitted, then
+ * first queued in a round, then started by one, then running.
+ */
+static int rounds_in_order(json_t *run)
+{
+	int n = 0;
+	size_t i;
+	json_t *j;
+
+	json_array_foreach(json_object_get(run, "jobs"), i, j) {
+		double sub = side(j, "measured", "submit"),
+		       first = side(j, "measured", "first_round"),
+		       round = side(j, "measured", "start_round"),
+		       start = side(j, "measured", "start");
+
+		n += first > 0 && sub <= first && first <= round && round <= start;
+	}
+	return n;
+}
+
 /* Where the time went, when RUL is off: each job's measured life. */
 static void dump_jobs(json_t *run)
 {
@@ -241,6 +262,9 @@ int main(void)
 				double c = side(run, "calibrated", "rul"),
 				       m = side(run, "measured", "rul");
 
+				ok(rounds_in_order(run) == 5,
+				   "%s: every job's record has its first and starting rounds, in order (%d)",
+				   name[k], rounds_in_order(run));
 				ok(handovers(run) == 4,
 				   "%s: the four queued jobs each started right after an end, by the daemon's records (%d)",
 				   name[k], handovers(run));
