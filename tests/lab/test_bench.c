@@ -83,8 +83,10 @@ static int handovers(json_t *run)
 	size_t i;
 	json_t *j;
 
+	/* Not the long one: it may follow the previous run's last job in the same way. */
 	json_array_foreach(json_object_get(run, "jobs"), i, j)
-		n += side(j, "measured", "handover") > 0;
+		n += strcmp(json_string_value(json_object_get(j, "id")) ?: "", "long") != 0 &&
+		     side(j, "measured", "handover") > 0;
 	return n;
 }
 
@@ -278,12 +280,16 @@ int main(void)
 			/*
 			 * The calibrated prediction (the simulator on the measured
 			 * occupancies, dispatch delay and, under rr, switches)
-			 * within 10 % of the measurement.
+			 * within 10 % of the measurement; under fcfs and sjf within
+			 * 2 %: there every arrival, occupancy and handover is the
+			 * run's own, placed at the daemon's rounds, so the two differ
+			 * only where the simulator decides otherwise (0.0 % in the
+			 * runs of 2026-12-03; the demo's nine runs at most 0.5 %).
 			 */
 			for (int f = 0; f < 2; f++) {
 				const char *key = f ? "makespan" : "mean_wait";
 				double c = side(run, "calibrated", key),
-				       mm = side(run, "measured", key);
+				       mm = side(run, "measured", key), bound = k < 2 ? 0.02 : 0.1;
 
 				/*
 				 * rr's calibrated mean wait came out 9-13 % above the
@@ -299,9 +305,10 @@ int main(void)
 				if (k == 2 && !f)
 					todo_start("rr's calibrated wait is 9-23 % high (issue 13, "
 						   "docs/bench.md)");
-				if (!ok(mm > 0 && fabs(c - mm) <= 0.1 * mm,
-					"%s: calibrated %s %.3f s within 10%% of the measured %.3f s (a priori %.3f s)",
-					name[k], key, c, mm, side(run, "predicted", key)))
+				if (!ok(mm > 0 && fabs(c - mm) <= bound * mm,
+					"%s: calibrated %s %.3f s within %.0f%% of the measured %.3f s (a priori %.3f s)",
+					name[k], key, c, bound * 100, mm,
+					side(run, "predicted", key)))
 					dump_jobs(run);
 				todo_end();
 			}
