@@ -252,6 +252,7 @@ static int64_t *end_hold_each_us(const struct bench_run *r, int64_t mean_us)
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
 		size_t freed = SIZE_MAX;
+		int64_t gap;
 
 		if (!j->m_ok || !(j->m_handover > 0))
 			continue;
@@ -271,8 +272,8 @@ static int64_t *end_hold_each_us(const struct bench_run *r, int64_t mean_us)
 		if (freed == SIZE_MAX)
 			continue;
 		/* To the round that started the next job, where the daemon reports it (round_us()). */
-		int64_t gap = round_us(j->m_start_round > 0 ? j->m_start_round : j->m_start) -
-			      round_us(r->jobs[freed].m_end);
+		gap = round_us(j->m_start_round > 0 ? j->m_start_round : j->m_start) -
+		      round_us(r->jobs[freed].m_end);
 
 		if (each[freed] < 0 || gap < each[freed])
 			each[freed] = gap;
@@ -286,6 +287,12 @@ static int64_t *end_hold_each_us(const struct bench_run *r, int64_t mean_us)
 		return NULL;
 	}
 	return each;
+}
+
+/* Job @i's hold after its end: its own, or the mean when no end has one. */
+static int64_t hold_of(const int64_t *hold, size_t i, int64_t mean_us)
+{
+	return hold ? hold[i] : mean_us;
 }
 
 int bench_run_calibrate(const struct bench *b, struct bench_run *r)
@@ -316,7 +323,6 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	}
 	delay_us = llround(fmax(0, r->cal_dispatch_s) * CPOOL_USEC_PER_SEC);
 	hold = end_hold_each_us(r, delay_us);
-#define HOLD_US(i) (hold ? hold[i] : delay_us)
 	switch_cost(r);
 	cfg.switch_cost_us = llround(r->cal_switch_cost_s * CPOOL_USEC_PER_SEC);
 	if (cfg.policy.quantum_us > 0) {
@@ -364,7 +370,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		r->jobs[i].c_idle = j->m_ok && j->m_end > j->m_start ?
 					    launch_idle_s(j, r->cal_launch_extra_s) :
 					    0;
-		jobs[i].runtime_us += HOLD_US(i);
+		jobs[i].runtime_us += hold_of(hold, i, delay_us);
 		r->jobs[i].c_vs = -1;
 	}
 	ret = cpool_sim_run(&cfg, jobs, r->n_jobs, &res);
@@ -381,9 +387,11 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 			if (!r->jobs[k].m_ok || !(x->mean_rate < 1))
 				continue;
 			jobs[k].runtime_us =
-				llround((double)(jobs[k].runtime_us - HOLD_US(k)) * x->mean_rate) +
-				HOLD_US(k);
-			r->jobs[k].c_held = cpool_us_to_s(jobs[k].runtime_us - HOLD_US(k));
+				llround((double)(jobs[k].runtime_us - hold_of(hold, k, delay_us)) *
+					x->mean_rate) +
+				hold_of(hold, k, delay_us);
+			r->jobs[k].c_held =
+				cpool_us_to_s(jobs[k].runtime_us - hold_of(hold, k, delay_us));
 		}
 		cpool_sim_result_free(&res);
 		ret = cpool_sim_run(&cfg, jobs, r->n_jobs, &res);
@@ -394,14 +402,14 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		struct bench_job *j = &r->jobs[x->job - jobs];
 
 		j->c_start = cpool_us_to_s(x->first_start_us);
-		j->c_end = cpool_us_to_s(x->end_us - HOLD_US(x->job - jobs));
+		j->c_end =
+			cpool_us_to_s(x->end_us - hold_of(hold, (size_t)(x->job - jobs), delay_us));
 		j->c_vs = x->vs;
 	}
 	cpool_sim_result_free(&res);
 	free(jobs);
 	free(each);
 	free(hold);
-#undef HOLD_US
 	if (ret)
 		return ret;
 	r->calibrated = true;
