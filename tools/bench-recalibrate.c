@@ -8,7 +8,9 @@
  * makespan against the measured ones and the simulated preemptions
  * against the daemon's, and the mean error over the runs shown.
  *
- *   build/tools/bench-recalibrate [--policy NAME] results.json...
+ *   build/tools/bench-recalibrate [-p POLICY] [-v] results.json...
+ *
+ * -v adds each job's measured and calibrated VS, start and end.
  *
  * Only what the live run measured is read (the jobs' records, the
  * daemon's switch counters); the calibrated figures in the file are
@@ -167,15 +169,20 @@ static double pct(double c, double m)
 int main(int argc, char **argv)
 {
 	const char *only = NULL;
+	bool verbose = false;
 	double sum_w = 0, sum_m = 0;
 	int n = 0, opt;
 
-	while ((opt = getopt(argc, argv, "p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "p:vh")) != -1) {
 		if (opt == 'p') {
 			only = optarg;
 			continue;
 		}
-		fprintf(stderr, "usage: %s [-p POLICY] results.json...\n", argv[0]);
+		if (opt == 'v') {
+			verbose = true;
+			continue;
+		}
+		fprintf(stderr, "usage: %s [-p POLICY] [-v] results.json...\n", argv[0]);
 		return opt == 'h' ? 0 : 2;
 	}
 	printf("%-28s %-6s %3s  %21s %8s  %21s %8s  %9s\n", "file", "policy", "rep",
@@ -222,6 +229,15 @@ int main(int argc, char **argv)
 			       r.sw.preemptions, r.cal_preemptions,
 			       pct(num(old, "mean_wait", NAN), r.meas.mean_wait),
 			       pct(num(old, "makespan", NAN), r.meas.makespan));
+			for (size_t k = 0; verbose && k < r.n_jobs; k++) {
+				const struct bench_job *j = &r.jobs[k];
+
+				printf("  job %-4s %d CPU(s)  measured %-8s %7.3f-%7.3f  calibrated %-8s "
+				       "%7.3f-%7.3f  start %+.3f end %+.3f\n",
+				       j->job->id, j->job->cpus, j->m_vs, j->m_start, j->m_end,
+				       j->c_vs >= 0 ? b.vs[j->c_vs].name : "-", j->c_start,
+				       j->c_end, j->c_start - j->m_start, j->c_end - j->m_end);
+			}
 			sum_w += w;
 			sum_m += m;
 			n++;
