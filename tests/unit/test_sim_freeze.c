@@ -173,5 +173,6 @@ int main(void)
 	ends_while_freezing();
 	resumed_while_freezing();
 	config();
+	done_testing();
 	return exit_status();
 }
