@@ -233,10 +233,11 @@ int main(int argc, char **argv)
 				const struct bench_job *j = &r.jobs[k];
 
 				printf("  job %-4s %d CPU(s)  measured %-8s %7.3f-%7.3f  calibrated %-8s "
-				       "%7.3f-%7.3f  start %+.3f end %+.3f\n",
+				       "%7.3f-%7.3f  start %+.3f end %+.3f  work %.3f (CPU %.3f) s\n",
 				       j->job->id, j->job->cpus, j->m_vs, j->m_start, j->m_end,
 				       j->c_vs >= 0 ? b.vs[j->c_vs].name : "-", j->c_start,
-				       j->c_end, j->c_start - j->m_start, j->c_end - j->m_end);
+				       j->c_end, j->c_start - j->m_start, j->c_end - j->m_end,
+				       j->c_held, j->m_cpu_time / j->job->cpus);
 			}
 			sum_w += w;
 			sum_m += m;
