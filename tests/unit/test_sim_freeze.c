@@ -7,6 +7,7 @@
  * queue waits for the other VS one VS idles a whole turn in every few.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../tap.h"
@@ -19,6 +20,9 @@ static struct cpool_policy rr(int64_t quantum_us)
 	p.quantum_us = quantum_us;
 	return p;
 }
+
+/* Charged at every dispatch by run_two(). */
+static int64_t switch_cost_us;
 
 /* wide (CPUs 0-1) and narrow (CPU 2), first-fit: wide first. */
 static int run_two(struct sim_case *c, const struct cpool_policy *p, int64_t freeze_us,
@@ -36,6 +40,7 @@ static int run_two(struct sim_case *c, const struct cpool_policy *p, int64_t fre
 	c->cfg.policy = *p;
 	c->cfg.freeze_us = freeze_us;
 	c->cfg.freeze_ran_us = freeze_ran_us;
+	c->cfg.switch_cost_us = switch_cost_us;
 	c->ret = cpool_sim_run(&c->cfg, c->jobs, n, &c->res);
 	return c->ret;
 }
@@ -155,6 +160,74 @@ static void resumed_while_freezing(void)
 	case_free(&c);
 }
 
+/*
+ * Every policy, preemptive or not, on 60 generated jobs (1 or 2 CPUs, 0.05
+ * to 3 s, arrivals 0.2 s apart on average, random priorities) on the two
+ * VSs, with freezes of 20 ms (5 ms of it worked) and a 3 ms switch cost:
+ * the run completes (no start onto held CPUs taken for a policy error, no
+ * job lost in a hold), every job ends, none sooner than its work allows,
+ * and each stays on its VS.  Without preemptions the freeze changes
+ * nothing: the same run as without it.
+ */
+static void every_policy(void)
+{
+	struct tjob t[60];
+	char ids[60][8];
+	uint32_t x = 12345;
+
+	for (size_t i = 0; i < N_OF(t); i++) {
+		x = x * 1103515245 + 12345;
+		snprintf(ids[i], sizeof(ids[i]), "j%zu", i);
+		t[i] = (struct tjob){ .id = ids[i],
+				      .submit = (double)i * 0.2,
+				      .runtime = 0.05 + (double)(x >> 16 & 1023) / 1023 * 2.95,
+				      .cpus = 1 + (int)(x >> 8 & 1),
+				      .priority = (int)(x >> 4 & 3) };
+	}
+	switch_cost_us = 3000;
+	for (int sched = 0; sched < CPOOL_SCHED__COUNT; sched++) {
+		struct cpool_policy p = rr(100000);
+		struct sim_case c, plain;
+		bool good = true;
+		const char *name;
+
+		p.sched = (enum cpool_sched)sched;
+		name = cpool_sched_name(p.sched);
+		case_jobs(&plain, t, N_OF(t));
+		run_two(&plain, &p, 0, 0, t, N_OF(t));
+		run_two(&c, &p, 20000, 5000, t, N_OF(t));
+		if (!ok(c.ret == 0, "every policy: %s with freezes runs (%d)", name, c.ret)) {
+			case_free(&c);
+			case_free(&plain);
+			continue;
+		}
+		ok(c.res.n_records == N_OF(t), "every policy: %s: every job ended (%zu)", name,
+		   c.res.n_records);
+		for (size_t i = 0; i < c.res.n_records; i++) {
+			const struct cpool_sim_record *r = &c.res.records[i];
+
+			good &= r->end_us >= r->first_start_us + r->job->runtime_us;
+		}
+		ok(good, "every policy: %s: no job ends sooner than its work", name);
+		if (!plain.res.preemptions) {
+			bool same = plain.ret == 0 && plain.res.n_records == c.res.n_records;
+
+			for (size_t i = 0; same && i < c.res.n_records; i++)
+				same = plain.res.records[i].end_us == c.res.records[i].end_us &&
+				       plain.res.records[i].vs == c.res.records[i].vs;
+			ok(same, "every policy: %s never preempts: the freeze changes nothing",
+			   name);
+		} else {
+			ok(c.res.preemptions > 0,
+			   "every policy: %s preempts with freezes too (%llu)", name,
+			   (unsigned long long)c.res.preemptions);
+		}
+		case_free(&c);
+		case_free(&plain);
+	}
+	switch_cost_us = 0;
+}
+
 static void config(void)
 {
 	static const struct tjob t[] = { { "A", 0, 1 } };
@@ -172,6 +245,7 @@ int main(void)
 	lockstep();
 	ends_while_freezing();
 	resumed_while_freezing();
+	every_policy();
 	config();
 	done_testing();
 	return exit_status();
