@@ -8,9 +8,10 @@
  * makespan against the measured ones and the simulated preemptions
  * against the daemon's, and the mean error over the runs shown.
  *
- *   build/tools/bench-recalibrate [-p POLICY] [-v] results.json...
+ *   build/tools/bench-recalibrate [--policy NAME] [--verbose] results.json...
  *
- * -v adds each job's measured and calibrated VS, start and end.
+ * --verbose (-v) adds each job's measured and calibrated VS, start and
+ * end, and the work the calibration gave it beside its CPU time per CPU.
  *
  * Only what the live run measured is read (the jobs' records, the
  * daemon's switch counters); the calibrated figures in the file are
@@ -173,7 +174,14 @@ int main(int argc, char **argv)
 	double sum_w = 0, sum_m = 0;
 	int n = 0, opt;
 
-	while ((opt = getopt(argc, argv, "p:vh")) != -1) {
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((opt = getopt_long(argc, argv, "p:vh", longopts, NULL)) != -1) {
 		if (opt == 'p') {
 			only = optarg;
 			continue;
@@ -182,7 +190,7 @@ int main(int argc, char **argv)
 			verbose = true;
 			continue;
 		}
-		fprintf(stderr, "usage: %s [-p POLICY] [-v] results.json...\n", argv[0]);
+		fprintf(stderr, "usage: %s [--policy NAME] [--verbose] results.json...\n", argv[0]);
 		return opt == 'h' ? 0 : 2;
 	}
 	printf("%-28s %-6s %3s  %21s %8s  %21s %8s  %9s\n", "file", "policy", "rep",
