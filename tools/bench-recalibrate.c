@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
- * bench-recalibrate: cpool bench's calibration re-run on a results.json
- * already measured, so that two versions of the model are compared on the
- * same live data rather than on two runs of a noisy lab.
+ * bench-recalibrate: cpool bench's calibration re-run off line on the
+ * measurements of a results.json, so that a change of the model (sim.c,
+ * bench_calibrate.c) is judged on the SAME live data as the code before
+ * it, and not on a new lab run whose spread (the host's load, TCG) is as
+ * large as the change.  Prints, per run, the calibrated mean wait and
+ * makespan against the measured ones and the simulated preemptions
+ * against the daemon's, and the mean error over the runs shown.
  *
- *   build/tools/bench-recalibrate [-v] RESULTS.json...
+ *   build/tools/bench-recalibrate [--policy NAME] [--verbose] results.json...
  *
- * Per run: the calibrated mean wait and makespan against the measured
- * ones and the error in percent; per policy, the error of the means over
- * the runs of every file, as cpool bench's CALIB% column.  -v prints each
- * job's measured and calibrated start and end.  It reads what cpool bench
- * wrote (the trace's jobs, each job's measured record, the daemon's
- * switch counts) and asks nothing of a daemon.
+ * --verbose (-v) adds each job's measured and calibrated VS, start and
+ * end, and the work the calibration gave it beside its CPU time per CPU.
+ *
+ * Only what the live run measured is read (the jobs' records, the
+ * daemon's switch counters); the calibrated figures in the file are
+ * printed beside the new ones ("file") for reference.
  */
-#include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,99 +27,112 @@
 #include "../userspace/cpool/bench.h"
 #include "cpool/cpuset.h"
 
-#define MAX_POLICIES 16
-
-static double num(json_t *o, const char *key, double none)
+static double num(const json_t *o, const char *key, double dflt)
 {
-	json_t *v = json_object_get(o, key);
+	const json_t *x = json_object_get(o, key);
 
-	return json_is_number(v) ? json_number_value(v) : none;
+	return json_is_number(x) ? json_number_value(x) : dflt;
 }
 
-static const char *str(json_t *o, const char *key)
+static const char *str(const json_t *o, const char *key, const char *dflt)
 {
-	const char *s = json_string_value(json_object_get(o, key));
+	const json_t *x = json_object_get(o, key);
 
-	return s ? s : "";
+	return json_is_string(x) ? json_string_value(x) : dflt;
 }
 
-static int load_pool(json_t *root, struct bench *b)
+static int load_pool(struct bench *b, const json_t *root, const char *path)
 {
-	json_t *pool = json_object_get(root, "pool"), *v;
+	const json_t *pool = json_object_get(root, "pool"), *v;
 	size_t i;
 
 	b->n_vs = (int)json_array_size(pool);
-	b->vs = calloc((size_t)b->n_vs ?: 1, sizeof(*b->vs));
-	if (!b->vs)
-		return -ENOMEM;
+	b->vs = calloc((size_t)b->n_vs + 1, sizeof(*b->vs));
+	if (!b->n_vs || !b->vs) {
+		fprintf(stderr, "%s: no pool\n", path);
+		return -1;
+	}
 	json_array_foreach(pool, i, v) {
-		snprintf(b->vs[i].name, sizeof(b->vs[i].name), "%s", str(v, "name"));
-		if (cpool_cpuset_parse(&b->vs[i].cpus, str(v, "cpus"), NULL))
-			return -EINVAL;
+		const char *bad;
+
+		snprintf(b->vs[i].name, sizeof(b->vs[i].name), "%s", str(v, "name", "?"));
+		if (cpool_cpuset_parse(&b->vs[i].cpus, str(v, "cpus", ""), &bad)) {
+			fprintf(stderr, "%s: VS %s: bad CPUs\n", path, b->vs[i].name);
+			return -1;
+		}
 		b->total_cpus += cpool_cpuset_count(&b->vs[i].cpus);
 	}
-	return b->n_vs > 0 ? 0 : -EINVAL;
+	return 0;
 }
 
-static void load_switches(json_t *o, struct bench_switches *s)
+static void load_switches(struct bench_switches *sw, const json_t *x)
 {
-	if (!json_is_object(o))
+	memset(sw, 0, sizeof(*sw));
+	if (!json_is_object(x))
 		return;
-	s->have = true;
-#define SW(f) s->f = num(o, #f, 0)
-	SW(preemptions), SW(freezes), SW(handovers), SW(thaws), SW(end_handovers), SW(launches);
-	SW(late), SW(freeze_wait), SW(freeze_ran), SW(handover_wait), SW(thaw_wait), SW(thaw_ran);
-	SW(end_handover_wait), SW(launch_wait);
-	SW(launch_turns), SW(launch_turn), SW(launch_turn_idle);
-	SW(resume_turns), SW(resume_turn), SW(resume_turn_idle);
-#undef SW
+	sw->have = true;
+	sw->preemptions = num(x, "preemptions", 0);
+	sw->freezes = num(x, "freezes", 0);
+	sw->handovers = num(x, "handovers", 0);
+	sw->thaws = num(x, "thaws", 0);
+	sw->late = num(x, "late", 0);
+	sw->freeze_wait = num(x, "freeze_wait", 0);
+	sw->freeze_ran = num(x, "freeze_ran", 0);
+	sw->handover_wait = num(x, "handover_wait", 0);
+	sw->thaw_wait = num(x, "thaw_wait", 0);
+	sw->thaw_ran = num(x, "thaw_ran", 0);
+	sw->end_handovers = num(x, "end_handovers", 0);
+	sw->end_handover_wait = num(x, "end_handover_wait", 0);
+	sw->launches = num(x, "launches", 0);
+	sw->launch_wait = num(x, "launch_wait", 0);
+	sw->launch_turns = num(x, "launch_turns", 0);
+	sw->launch_turn = num(x, "launch_turn", 0);
+	sw->launch_turn_idle = num(x, "launch_turn_idle", 0);
+	sw->resume_turns = num(x, "resume_turns", 0);
+	sw->resume_turn = num(x, "resume_turn", 0);
+	sw->resume_turn_idle = num(x, "resume_turn_idle", 0);
 }
 
-/* One run of results.json into @r, its trace jobs into @jobs (the run's own copy). */
-static int load_run(json_t *run, struct bench_run *r, struct cpool_job **jobs)
+/* One run of the file: its trace jobs (@jobs, owned by the caller) and what was measured. */
+static int load_run(struct bench_run *r, struct cpool_job **jobs, const json_t *run)
 {
-	json_t *js = json_object_get(run, "jobs"), *j;
+	const json_t *js = json_object_get(run, "jobs"), *j;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	cpool_policy_init(&r->policy);
-	if (cpool_sched_parse(str(run, "policy"), &r->policy.sched) ||
-	    cpool_place_parse(str(run, "placement"), &r->policy.place))
-		return -EINVAL;
-	r->policy.quantum_us = llround(num(run, "quantum", 0) * CPOOL_USEC_PER_SEC);
+	if (cpool_sched_parse(str(run, "policy", ""), &r->policy.sched) ||
+	    cpool_place_parse(str(run, "placement", "first-fit"), &r->policy.place))
+		return -1;
+	if (num(run, "quantum", 0) > 0)
+		r->policy.quantum_us = llround(num(run, "quantum", 0) * CPOOL_USEC_PER_SEC);
 	r->policy.admit_p99_us = llround(num(run, "admit_p99", 0) * CPOOL_USEC_PER_SEC);
 	r->repeat = (int)num(run, "repeat", 0);
-	r->measured = true;
 	r->n_jobs = json_array_size(js);
-	*jobs = calloc(r->n_jobs ?: 1, sizeof(**jobs));
-	r->jobs = calloc(r->n_jobs ?: 1, sizeof(*r->jobs));
+	*jobs = calloc(r->n_jobs + 1, sizeof(**jobs));
+	r->jobs = calloc(r->n_jobs + 1, sizeof(*r->jobs));
 	if (!*jobs || !r->jobs)
-		return -ENOMEM;
-	load_switches(json_object_get(json_object_get(run, "calibrated"), "switches"), &r->sw);
+		return -1;
 	json_array_foreach(js, i, j) {
 		struct cpool_job *t = &(*jobs)[i];
 		struct bench_job *bj = &r->jobs[i];
-		json_t *m = json_object_get(j, "measured");
+		const json_t *m = json_object_get(j, "measured");
 
-		snprintf(t->id, sizeof(t->id), "%s", str(j, "id"));
+		snprintf(t->id, sizeof(t->id), "%s", str(j, "id", "?"));
+		t->index = i;
+		t->cpus = (int)num(j, "cpus", 1);
 		t->submit_us = llround(num(j, "submit", 0) * CPOOL_USEC_PER_SEC);
 		t->runtime_us = llround(num(j, "runtime", 0) * CPOOL_USEC_PER_SEC);
 		t->estimate_us = llround(num(j, "estimate", 0) * CPOOL_USEC_PER_SEC);
-		t->cpus = (int)num(j, "cpus", 1);
 		t->priority = (int)num(j, "priority", 0);
-		t->index = i;
-		*bj = (struct bench_job){ .job = t,
-					  .p_vs = -1,
-					  .c_vs = -1,
-					  .m_launch = -1,
-					  .m_run_time = -1,
-					  .m_rq_mean_us = -1,
-					  .m_rq_p99_us = -1 };
+		bj->job = t;
+		bj->p_vs = -1;
+		bj->c_vs = -1;
 		if (!json_is_object(m))
 			continue;
 		bj->m_ended = true;
-		snprintf(bj->m_state, sizeof(bj->m_state), "%s", str(m, "state"));
-		snprintf(bj->m_vs, sizeof(bj->m_vs), "%s", str(m, "vs"));
+		snprintf(bj->m_state, sizeof(bj->m_state), "%s", str(m, "state", "?"));
+		snprintf(bj->m_vs, sizeof(bj->m_vs), "%s", str(m, "vs", ""));
 		bj->m_submit = num(m, "submit", 0);
 		bj->m_start = num(m, "start", 0);
 		bj->m_end = num(m, "end", 0);
@@ -127,109 +144,121 @@ static int load_run(json_t *run, struct bench_run *r, struct cpool_job **jobs)
 		bj->m_first_round = num(m, "first_round", -1);
 		bj->m_start_round = num(m, "start_round", -1);
 		bj->m_rq_mean_us = num(m, "rq_latency_mean_us", -1);
+		bj->m_rq_p99_us = -1;
 		bj->m_seen_running = (unsigned)num(m, "seen_running", 0);
 		bj->m_seen_frozen = (unsigned)num(m, "seen_frozen", 0);
-		/* bench wrote a job's times only for a good record (bench_job_metrics()). */
-		bj->m_ok = strcmp(bj->m_state, "done") == 0 && json_object_get(m, "start");
+		/* Only clean ends have their times in the file (job_side_json). */
+		bj->m_ok = strcmp(bj->m_state, "done") == 0 && json_object_get(m, "wait");
 	}
+	load_switches(&r->sw, json_object_get(json_object_get(run, "calibrated"), "switches"));
+	r->measured = json_is_true(json_object_get(run, "measured_ok"));
 	return 0;
 }
 
-struct tally {
-	char name[32];
-	double cal_wait, meas_wait, cal_span, meas_span;
-	int n;
-};
-
-static struct tally *tally_of(struct tally *t, int *n, const char *name)
+/* The last @n characters of @s: the run's directory, not the common prefix. */
+static const char *tail(const char *s, size_t n)
 {
-	for (int i = 0; i < *n; i++)
-		if (strcmp(t[i].name, name) == 0)
-			return &t[i];
-	if (*n == MAX_POLICIES)
-		return NULL;
-	snprintf(t[*n].name, sizeof(t[*n].name), "%s", name);
-	return &t[(*n)++];
+	size_t len = strlen(s);
+
+	return len > n ? s + len - n : s;
 }
 
-static double pct(double cal, double meas)
+static double pct(double c, double m)
 {
-	return meas > 0 ? (cal - meas) / meas * 100 : NAN;
-}
-
-static int recalibrate(const char *path, bool verbose, struct tally *t, int *nt)
-{
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr), *run;
-	struct bench b = { 0 };
-	size_t i;
-	int ret;
-
-	if (!root) {
-		fprintf(stderr, "bench-recalibrate: %s:%d: %s\n", path, jerr.line, jerr.text);
-		return -EINVAL;
-	}
-	ret = load_pool(root, &b);
-	json_array_foreach(json_object_get(root, "runs"), i, run) {
-		struct cpool_job *jobs = NULL;
-		struct bench_run r;
-		struct tally *x;
-		double w, s;
-
-		if (ret || (ret = load_run(run, &r, &jobs)))
-			break;
-		b.jobs = jobs;
-		b.n_jobs = r.n_jobs;
-		b.runs = &r;
-		b.n_runs = b.n_policies = 1;
-		ret = bench_run_calibrate(&b, &r);
-		if (!ret) {
-			w = pct(r.cal.mean_wait, r.meas.mean_wait);
-			s = pct(r.cal.makespan, r.meas.makespan);
-			printf("%s run %zu: %-6s repeat %d: mean wait %.3f / %.3f s %+.1f %%, makespan %.3f / %.3f s %+.1f %%, preemptions %.0f / %llu\n",
-			       path, i, bench_run_label(&r), r.repeat + 1, r.cal.mean_wait,
-			       r.meas.mean_wait, w, r.cal.makespan, r.meas.makespan, s,
-			       r.sw.preemptions, r.cal_preemptions);
-			for (size_t k = 0; verbose && k < r.n_jobs; k++) {
-				const struct bench_job *j = &r.jobs[k];
-
-				printf("  job %s: %s measured %.3f..%.3f, calibrated %.3f..%.3f on %s\n",
-				       j->job->id, j->m_vs, j->m_start, j->m_end, j->c_start,
-				       j->c_end, j->c_vs >= 0 ? b.vs[j->c_vs].name : "-");
-			}
-			if ((x = tally_of(t, nt, bench_run_label(&r)))) {
-				x->cal_wait += r.cal.mean_wait;
-				x->meas_wait += r.meas.mean_wait;
-				x->cal_span += r.cal.makespan;
-				x->meas_span += r.meas.makespan;
-				x->n++;
-			}
-		}
-		free(r.jobs);
-		free(jobs);
-	}
-	free(b.vs);
-	json_decref(root);
-	if (ret)
-		fprintf(stderr, "bench-recalibrate: %s: %s\n", path, strerror(-ret));
-	return ret;
+	return m > 0 ? 100 * (c - m) / m : NAN;
 }
 
 int main(int argc, char **argv)
 {
-	struct tally t[MAX_POLICIES];
-	bool verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
-	int nt = 0, rc = 0;
+	const char *only = NULL;
+	bool verbose = false;
+	double sum_w = 0, sum_m = 0;
+	int n = 0, opt;
 
-	if (argc < 2 + verbose) {
-		fprintf(stderr, "usage: bench-recalibrate [-v] RESULTS.json...\n");
-		return 2;
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((opt = getopt_long(argc, argv, "p:vh", longopts, NULL)) != -1) {
+		if (opt == 'p') {
+			only = optarg;
+			continue;
+		}
+		if (opt == 'v') {
+			verbose = true;
+			continue;
+		}
+		fprintf(stderr, "usage: %s [--policy NAME] [--verbose] results.json...\n", argv[0]);
+		return opt == 'h' ? 0 : 2;
 	}
-	for (int i = 1 + verbose; i < argc; i++)
-		rc |= recalibrate(argv[i], verbose, t, &nt) != 0;
-	for (int i = 0; i < nt; i++)
-		printf("%-6s %d runs: calibrated against measured means (CALIB%%): mean wait %+.1f %%, makespan %+.1f %%\n",
-		       t[i].name, t[i].n, pct(t[i].cal_wait, t[i].meas_wait),
-		       pct(t[i].cal_span, t[i].meas_span));
-	return rc;
+	printf("%-28s %-6s %3s  %21s %8s  %21s %8s  %9s\n", "file", "policy", "rep",
+	       "wait cal/meas (s)", "CALIB%", "makespan cal/meas (s)", "CALIB%", "preempt");
+	for (int a = optind; a < argc; a++) {
+		json_error_t err;
+		json_t *root = json_load_file(argv[a], 0, &err), *run;
+		struct bench b = { 0 };
+		size_t i;
+
+		if (!root) {
+			fprintf(stderr, "%s:%d: %s\n", argv[a], err.line, err.text);
+			return 1;
+		}
+		if (load_pool(&b, root, argv[a]))
+			return 1;
+		json_array_foreach(json_object_get(root, "runs"), i, run) {
+			struct bench_run r;
+			struct cpool_job *jobs = NULL;
+			const json_t *old = json_object_get(run, "calibrated");
+			double w, m;
+			int ret;
+
+			if (only && strcmp(str(run, "policy", ""), only) != 0)
+				continue;
+			if (load_run(&r, &jobs, run)) {
+				fprintf(stderr, "%s: run %zu: cannot read it\n", argv[a], i);
+				return 1;
+			}
+			ret = bench_run_calibrate(&b, &r);
+			if (ret || !r.measured) {
+				fprintf(stderr, "%s: run %zu: not calibrated (%d)\n", argv[a], i,
+					ret);
+				free(jobs);
+				free(r.jobs);
+				continue;
+			}
+			w = pct(r.cal.mean_wait, r.meas.mean_wait);
+			m = pct(r.cal.makespan, r.meas.makespan);
+			printf("%-28s %-6s %3d  %10.3f/%10.3f %+8.1f  %10.3f/%10.3f %+8.1f  %4.0f/%4llu"
+			       "  (file %+.1f / %+.1f)\n",
+			       tail(argv[a], 28), str(run, "policy", ""), r.repeat, r.cal.mean_wait,
+			       r.meas.mean_wait, w, r.cal.makespan, r.meas.makespan, m,
+			       r.sw.preemptions, r.cal_preemptions,
+			       pct(num(old, "mean_wait", NAN), r.meas.mean_wait),
+			       pct(num(old, "makespan", NAN), r.meas.makespan));
+			for (size_t k = 0; verbose && k < r.n_jobs; k++) {
+				const struct bench_job *j = &r.jobs[k];
+
+				printf("  job %-4s %d CPU(s)  measured %-8s %7.3f-%7.3f  calibrated %-8s "
+				       "%7.3f-%7.3f  start %+.3f end %+.3f  work %.3f (CPU %.3f) s\n",
+				       j->job->id, j->job->cpus, j->m_vs, j->m_start, j->m_end,
+				       j->c_vs >= 0 ? b.vs[j->c_vs].name : "-", j->c_start,
+				       j->c_end, j->c_start - j->m_start, j->c_end - j->m_end,
+				       j->c_held, j->m_cpu_time / j->job->cpus);
+			}
+			sum_w += w;
+			sum_m += m;
+			n++;
+			free(jobs);
+			free(r.jobs);
+		}
+		json_decref(root);
+		free(b.vs);
+	}
+	if (n)
+		printf("mean over %d run(s): wait %+.2f %%, makespan %+.2f %%\n", n, sum_w / n,
+		       sum_m / n);
+	return 0;
 }

@@ -86,6 +86,20 @@ struct cpool_sim_config {
 	 * under the lab's TCG), and with them how long a first turn lasts.
 	 */
 	const int64_t *launch_slice_each_us;
+	/*
+	 * A preemption as cpoold makes it (0: the CPUs change hands in the
+	 * round that preempts).  The daemon freezes the job's cgroup and its
+	 * CPUs stay the job's until the freeze has completed; they go back
+	 * then, in a round of their own (jobs.c), which starts the next job.
+	 * Here a preempted job is queued at once, as in the daemon, but holds
+	 * its CPUs for @freeze_us after the decision, and of that it still
+	 * works @freeze_ran_us (a freeze does not stop a job at once; at most
+	 * freeze_us): a job whose work runs out meanwhile ends then.  A start
+	 * onto CPUs still held waits for the next round, as the daemon's
+	 * does; a held job started again gives them back first, as
+	 * jobs_start() does.
+	 */
+	int64_t freeze_us, freeze_ran_us;
 	/* Called every few thousand finished jobs; NULL for none. */
 	void (*progress)(size_t finished, size_t total, void *arg);
 	void *progress_arg;

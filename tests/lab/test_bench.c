@@ -240,6 +240,25 @@ int main(void)
 		   "rr: the daemon measured its switches (%.0f preemptions, %.0f thaws)",
 		   side(json_object_get(rr, "calibrated"), "switches", "preemptions"),
 		   side(json_object_get(rr, "calibrated"), "switches", "thaws"));
+		{
+			/*
+			 * The freeze the calibration models is the daemon's own:
+			 * a preempted job holds its CPUs for the mean late round
+			 * and freeze of this run, and works at most that long.
+			 */
+			json_t *cal = json_object_get(rr, "calibrated");
+			double want = side(cal, "switches", "late") /
+					      side(cal, "switches", "preemptions") +
+				      side(cal, "switches", "freeze_wait") /
+					      side(cal, "switches", "freezes");
+			double got = json_number_value(json_object_get(cal, "freeze"));
+			double ran = json_number_value(json_object_get(cal, "freeze_ran"));
+
+			ok(got > 0 && fabs(got - want) < 1e-6 && ran > 0 && ran <= got,
+			   "rr: a preempted job holds its CPUs for the daemon's late round and "
+			   "freeze, %.3f s (%.3f), working %.3f s of it",
+			   got, want, ran);
+		}
 		for (int k = 0; k < 3; k++) {
 			static const char *const name[] = { "fcfs", "sjf", "rr" };
 			json_t *run = k == 2 ? rr : k ? sjf : fcfs;

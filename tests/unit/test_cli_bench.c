@@ -566,16 +566,22 @@ static void switches(void)
 
 /*
  * The same with the daemon's turns (switchcost.c): 8 resume turns idle 20
- * ms each, 2 launch turns idle 200 ms each (the exec included).  The
- * switch cost is a resume's idle and the handover, 30 ms; a job's first
- * turn idles 180 ms more, counted once, in its work: 1.18 s each, 115 ms
- * of it a 145 ms turn.  A launch takes 150 ms to the exec, so a job's
- * first quantum ends at the second boundary, 100 ms later than a
- * resumed one's: a first turn of 245 ms, 215 ms of work.  Then 8 turns
- * each, alternating, and 45 ms of work after a switch: the second ends
- * at 2 x 245 + 16 x 145 + 2 x 75 ms.  With the launch also charged as
- * the old launch-to-exec it would be longer, as it would with the thaw's
- * window as the switch cost.
+ * ms each, 2 launch turns idle 200 ms each (the exec included).  A turn
+ * is the quantum, 5 ms late, a 30 ms freeze (10 ms of it run) and a 10 ms
+ * handover: 145 ms.  The simulator holds a preempted job's CPUs for the
+ * late round and the freeze, 35 ms, in which it works 15; the next job's
+ * quantum is 110 ms from the release, the handover in it, and its switch
+ * cost is a resume's idle less the freeze's (now in the hold) plus the
+ * handover, 10 ms: 115 ms of work a 145 ms turn.  A job's first turn
+ * idles 180 ms more, counted once, in its work: 1.18 s each.  A launch
+ * takes 150 ms to the exec, so a job's first quantum ends at the second
+ * boundary, 100 ms later than a resumed one's: a first turn of 245 ms,
+ * 215 ms of work.  Then 8 turns each, alternating, and 45 ms of work after
+ * a switch, the last turn of each with no freeze at its end: the second
+ * ends at 2 x 245 + 16 x 145 + 2 x 55 ms.  With the launch also charged
+ * as the old launch-to-exec it would be longer, as it would with the
+ * thaw's window as the switch cost.  (Before the freeze was modelled the
+ * freeze's idle was charged at every start, the last turns' too: 2.96 s.)
  */
 static void turns_case(struct cal_case *c)
 {
@@ -614,16 +620,21 @@ static void turns(void)
 
 	turns_case(&c);
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "turns: calibrated");
-	ok(fabs(c.r.cal_turn_delay_s - 0.045) < 1e-9 && fabs(c.r.cal_switch_cost_s - 0.03) < 1e-9,
-	   "turns: the switch cost is a resume turn's idle and the handover (%.4f, %.4f)",
+	ok(fabs(c.r.cal_turn_delay_s - 0.045) < 1e-9 && fabs(c.r.cal_switch_cost_s - 0.01) < 1e-9,
+	   "turns: the switch cost is a resume turn's idle less the freeze's, and the handover "
+	   "(%.4f, %.4f)",
 	   c.r.cal_turn_delay_s, c.r.cal_switch_cost_s);
+	ok(fabs(c.r.cal_freeze_s - 0.035) < 1e-9 && fabs(c.r.cal_freeze_ran_s - 0.015) < 1e-9,
+	   "turns: a preempted job holds its CPUs for the late round and the freeze, working "
+	   "through the lateness and what it ran in the freeze (%.4f, %.4f)",
+	   c.r.cal_freeze_s, c.r.cal_freeze_ran_s);
 	ok(fabs(c.r.cal_launch_extra_s - 0.18) < 1e-9 && fabs(c.bj[0].c_held - 1.18) < 1e-6,
 	   "turns: a launch turn's extra idle is in each job's work, once (%.4f, %.4f)",
 	   c.r.cal_launch_extra_s, c.bj[0].c_held);
 	ok(fabs(c.r.cal_launch_slice_s - 0.1) < 1e-9,
 	   "turns: a 150 ms launch starts the first slice one 100 ms quantum later (%.4f)",
 	   c.r.cal_launch_slice_s);
-	ok(fabs(c.r.cal.makespan - 2.96) < 1e-3, "turns: calibrated makespan 2.96 s (%.4f)",
+	ok(fabs(c.r.cal.makespan - 2.92) < 1e-3, "turns: calibrated makespan 2.92 s (%.4f)",
 	   c.r.cal.makespan);
 }
 

@@ -114,6 +114,12 @@ struct bench_run {
 	 */
 	struct bench_switches sw;
 	double cal_turn_delay_s, cal_switch_cost_s;
+	/*
+	 * ... the freeze the simulator models (sim.h's freeze_us): how long a
+	 * preempted job keeps its CPUs after its quantum's end, and how much
+	 * of that it still works; 0 when the run has no turns to take it from.
+	 */
+	double cal_freeze_s, cal_freeze_ran_s;
 	/* A launch's turn less a resume's, idle: what a job's first start costs more. */
 	double cal_launch_extra_s;
 	/* ... and how much later its first slice starts: its launch, in whole quanta. */

@@ -164,6 +164,45 @@ static void switch_cost(struct bench_run *r)
 			bench_per(s->launch_turn_idle, s->launch_turns) - resume_idle;
 }
 
+/*
+ * The freeze in the simulator instead of a longer quantum.  With a quantum
+ * of its own length plus the delay (switch_cost()), every simulated turn
+ * lasts the same and the CPUs change hands in the round at its end: on
+ * two VSs two quantum ends that fall on one instant stay together, and
+ * where rr's head of the queue waits for the other VS, the first idles a
+ * whole turn every other turn.  The daemon decides at the quantum's end,
+ * queues the job then, and hands its CPUs on when its freeze completes,
+ * in a round of its own (jobs.c).  So: the job keeps its CPUs for the
+ * round's lateness and the freeze (freeze_us), working through the late
+ * round and what it ran during the freeze (freeze_ran_us); the next job
+ * starts when they are given back, its handover charged to it, and its
+ * quantum ends that much later, as the daemon counts its slice from its
+ * start.  The switch cost loses the freeze's idle, now in the hold; a
+ * turn lasts and works what it did.  Only from the daemon's turns (a
+ * daemon without them keeps the longer quantum).
+ */
+static void freeze_hold(struct bench_run *r, struct cpool_sim_config *cfg)
+{
+	const struct bench_switches *s = &r->sw;
+	double late, freeze, ran, handover;
+
+	r->cal_freeze_s = r->cal_freeze_ran_s = 0;
+	if (!s->have || s->preemptions < 1 || s->freezes < 1 || s->resume_turns < 1 ||
+	    r->policy.quantum_us <= 0)
+		return;
+	late = bench_per(s->late, s->preemptions);
+	freeze = bench_per(s->freeze_wait, s->freezes);
+	ran = fmin(bench_per(s->freeze_ran, s->freezes), freeze);
+	handover = bench_per(s->handover_wait, s->handovers);
+	r->cal_freeze_s = late + freeze;
+	r->cal_freeze_ran_s = late + ran;
+	r->cal_switch_cost_s = fmax(0, r->cal_switch_cost_s - (freeze - ran));
+	cfg->freeze_us = llround(r->cal_freeze_s * CPOOL_USEC_PER_SEC);
+	cfg->freeze_ran_us = llround(r->cal_freeze_ran_s * CPOOL_USEC_PER_SEC);
+	cfg->switch_cost_us = llround(r->cal_switch_cost_s * CPOOL_USEC_PER_SEC);
+	cfg->policy.quantum_us = r->policy.quantum_us + llround(handover * CPOOL_USEC_PER_SEC);
+}
+
 /* In whole quanta after the first: 0 when a launch is shorter than a quantum. */
 static double slice_after(double launch, double q)
 {
@@ -329,6 +368,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		cfg.launch_slice_us = launch_slice_us(r);
 		cfg.launch_slice_each_us = each = launch_slice_each_us(r);
 		cfg.policy.quantum_us += llround(r->cal_turn_delay_s * CPOOL_USEC_PER_SEC);
+		freeze_hold(r, &cfg);
 	}
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];

@@ -232,13 +232,15 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 		fprintf(out,
 			"           %.0f switches (%llu simulated): turn +%.3f s (late %.3f, freeze %.3f, "
 			"handover %.3f), "
-			"switch cost %.3f s; resume turns %.0f of %.3f s, %.3f idle; launch turns "
+			"switch cost %.3f s, CPUs held %.3f s after a quantum (%.3f of it worked); "
+			"resume turns %.0f of %.3f s, %.3f idle; launch turns "
 			"%.0f of %.3f s, %.3f idle (launch to exec %.3f s): +%.3f s a job, first slice +%.3f s\n",
 			r->sw.preemptions, r->cal_preemptions, r->cal_turn_delay_s,
 			bench_per(r->sw.late, r->sw.preemptions),
 			bench_per(r->sw.freeze_wait, r->sw.freezes),
 			bench_per(r->sw.handover_wait, r->sw.handovers), r->cal_switch_cost_s,
-			r->sw.resume_turns, bench_per(r->sw.resume_turn, r->sw.resume_turns),
+			r->cal_freeze_s, r->cal_freeze_ran_s, r->sw.resume_turns,
+			bench_per(r->sw.resume_turn, r->sw.resume_turns),
 			bench_per(r->sw.resume_turn_idle, r->sw.resume_turns), r->sw.launch_turns,
 			bench_per(r->sw.launch_turn, r->sw.launch_turns),
 			bench_per(r->sw.launch_turn_idle, r->sw.launch_turns),
@@ -468,6 +470,8 @@ static int write_json(const struct bench *b, const char *path)
 			json_object_set_new(cal, "largest_start_differences", top);
 			json_object_set_new(cal, "turn_delay", json_real(r->cal_turn_delay_s));
 			json_object_set_new(cal, "switch_cost", json_real(r->cal_switch_cost_s));
+			json_object_set_new(cal, "freeze", json_real(r->cal_freeze_s));
+			json_object_set_new(cal, "freeze_ran", json_real(r->cal_freeze_ran_s));
 			json_object_set_new(cal, "launch_extra", json_real(r->cal_launch_extra_s));
 			json_object_set_new(cal, "launch_slice", json_real(r->cal_launch_slice_s));
 			json_object_set_new(cal, "preemptions",
