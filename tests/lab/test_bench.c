@@ -278,6 +278,17 @@ int main(void)
 		diag("cleanup: %s", e.msg);
 	if (exit_status())
 		diag("daemon log:\n%s", lab_slurp(logpath, log, sizeof(log)));
+	/*
+	 * Kept for a look afterwards (results.json, the daemon's log) when
+	 * the build has a bench-keep directory: the guest's /tmp dies with
+	 * it, the checkout's build is the host's.  tools/bench-recalibrate
+	 * re-runs the calibration on a kept results.json.
+	 */
+	snprintf(cmd, sizeof(cmd),
+		 "k='%s/bench-keep'; [ ! -d \"$k\" ] || cp -r '%s' \"$k/$(date +%%s)-$(uname -r)\"",
+		 getenv("CPOOL_BUILD") ?: "build", dir);
+	if (system(cmd))
+		diag("keeping %s in bench-keep failed", dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		diag("cleanup of %s failed", dir);
