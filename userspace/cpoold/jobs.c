@@ -381,6 +381,7 @@ static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *
 	struct djob *j = data;
 	struct cpool_error e = { 0 };
 	struct cpool_cg_events ev;
+	bool released;
 
 	(void)src;
 	(void)events;
@@ -389,15 +390,21 @@ static void on_freeze_events(struct cpool_evsource *src, uint32_t events, void *
 	    ev.frozen != j->freeze_want)
 		return;
 	log_debug("job %lld %s", (long long)j->rec.id, j->freeze_want ? "frozen" : "thawed");
-	if (j->freeze_want && j->releasing) {
+	released = j->freeze_want && j->releasing;
+	if (released)
 		release_cpus(the_daemon, j);
+	/*
+	 * Right after the give-back, no system call between: the turn ends
+	 * where the handover after it starts.  The kick only arms the round
+	 * that hands the CPUs on, which runs after this handler anyway.
+	 */
+	switchcost_done(the_daemon, j, j->freeze_want);
+	if (released)
 		sched_kick(the_daemon);
-	}
 	cpool_evloop_remove(j->freeze_src);
 	j->freeze_src = NULL;
 	close(j->freeze_fd);
 	j->freeze_fd = -1;
-	switchcost_done(the_daemon, j, j->freeze_want);
 }
 
 /* Write cgroup.freeze and watch for it to complete; the loop never waits for it. */

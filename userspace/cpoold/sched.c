@@ -89,6 +89,12 @@ static void schedule(struct cpoold *d)
 	for (struct djob *j = d->jobs; j; j = j->next)
 		total++;
 	if (!total || !d->n_vs) {
+		/*
+		 * No job, no start: the ends before this round were no
+		 * handover, or the first start after an idle spell counted
+		 * the spell as the dispatch after the last end.
+		 */
+		switchcost_round_end(d);
 		count_vs_jobs(d);
 		return;
 	}
