@@ -141,6 +141,7 @@ static int load_run(struct bench_run *r, struct cpool_job **jobs, const json_t *
 		bj->m_launch = num(m, "launch", -1);
 		bj->m_launch_idle = num(m, "launch_idle", -1);
 		bj->m_handover = num(m, "handover", -1);
+		bj->m_start_report = num(m, "start_report", -1);
 		bj->m_first_round = num(m, "first_round", -1);
 		bj->m_start_round = num(m, "start_round", -1);
 		bj->m_rq_mean_us = num(m, "rq_latency_mean_us", -1);

@@ -56,6 +56,12 @@ struct cpool_jobrec {
 	 * simultaneous in the simulation too.
 	 */
 	double first_round, start_round;
+	/*
+	 * Seconds from its exec to the daemon reading the supervisor's start
+	 * report (0 = not read yet): until then it is not the policy's, and
+	 * under load the read comes late.
+	 */
+	double start_report;
 	pid_t pid;
 	char *cgroup; /* leaf cgroup path */
 	char *cpuset;

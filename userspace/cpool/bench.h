@@ -60,6 +60,8 @@ struct bench_job {
 	 * reported.
 	 */
 	double m_first_round, m_start_round;
+	/* From its exec to the daemon reading its start report, seconds; < 0 when not reported. */
+	double m_start_report;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */

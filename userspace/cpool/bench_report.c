@@ -360,6 +360,9 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 							   json_null());
 		json_object_set_new(o, "handover",
 				    j->m_handover > 0 ? json_real(j->m_handover) : json_null());
+		json_object_set_new(o, "start_report",
+				    j->m_start_report > 0 ? json_real(j->m_start_report) :
+							    json_null());
 		json_object_set_new(o, "first_round",
 				    j->m_first_round > 0 ? json_real(j->m_first_round) :
 							   json_null());

@@ -512,6 +512,7 @@ static int read_history(struct cpool_apiclient *c, struct bench_run *r)
 		j->m_launch = cli_json_num(rec, "launch", -1);
 		j->m_launch_idle = cli_json_num(rec, "launch_idle", -1);
 		j->m_handover = cli_json_num(rec, "handover", -1);
+		j->m_start_report = cli_json_num(rec, "start_report", -1);
 		j->m_first_round = json_is_number(json_object_get(rec, "first_round")) ?
 					   cli_json_num(rec, "first_round", 0) - r->t0 :
 					   -1;

@@ -152,6 +152,8 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "first_round", json_real(r->first_round));
 	if (r->start_round > 0)
 		json_object_set_new(o, "start_round", json_real(r->start_round));
+	if (r->start_report > 0)
+		json_object_set_new(o, "start_report", json_real(r->start_report));
 	if (r->pid > 0)
 		json_object_set_new(o, "pid", json_integer(r->pid));
 	if (r->time_limit > 0)
@@ -553,6 +555,7 @@ static void handle_report(struct cpoold *d, struct djob *j)
 {
 	struct cpool_error e = { 0 };
 	bool watched = j->report_src != NULL;
+	double read_at;
 	int r;
 
 	/*
@@ -595,7 +598,10 @@ static void handle_report(struct cpoold *d, struct djob *j)
 	 * loop busy, the job already killed) must not start the run after
 	 * the end the supervisor will record.
 	 */
-	j->rec.start_time = cpool_job_run_start(j->sup.exec_time, now_s());
+	read_at = now_s();
+	j->rec.start_time = cpool_job_run_start(j->sup.exec_time, read_at);
+	/* From here it is the policy's (sched_kick() below): cpool bench's first slice. */
+	j->rec.start_report = fmax(read_at - j->rec.start_time, 1e-6);
 	/*
 	 * Kept per job (history's `launch`): launches differ by a factor of
 	 * ten under load, and cpool bench gives each job its own.
@@ -848,7 +854,7 @@ static void back_to_queued(struct cpoold *d, struct djob *j)
 	give_back_cpus(d, j);
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
-	j->rec.handover = j->rec.first_round = j->rec.start_round = 0;
+	j->rec.handover = j->rec.first_round = j->rec.start_round = j->rec.start_report = 0;
 }
 
 static void unpend_launch(struct cpoold *d, struct djob *j)
@@ -1191,7 +1197,7 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 	j->leaf[0] = '\0';
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
-	j->rec.handover = j->rec.first_round = j->rec.start_round = 0;
+	j->rec.handover = j->rec.first_round = j->rec.start_round = j->rec.start_report = 0;
 	j->rec.pid = 0;
 	set_string(&j->rec.cgroup, NULL);
 	set_string(&j->rec.cpuset, NULL);

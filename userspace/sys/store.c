@@ -53,8 +53,8 @@ static const char schema[] =
 	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
 	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step,"  \
-	" launch_time, launch_idle, handover, first_round, start_round"
-#define JOB_NCOLUMNS 41
+	" launch_time, launch_idle, handover, first_round, start_round, start_report"
+#define JOB_NCOLUMNS 42
 
 static int sql_error(int rc)
 {
@@ -130,6 +130,8 @@ static int add_columns(struct cpool_store *store)
 		/* wall times of the round that first had it queued, and of its starting round */
 		{ "first_round", "REAL" },
 		{ "start_round", "REAL" },
+		/* its exec to the daemon's read of the start report, seconds; NULL: not read */
+		{ "start_report", "REAL" },
 	};
 	sqlite3_stmt *st = NULL;
 	int r = 0;
@@ -177,7 +179,7 @@ static int prepare_statements(struct cpool_store *store)
 			" rq_lat_sum_ns=:rq_lat_sum_ns, rq_lat_count=:rq_lat_count,"
 			" rq_lat_p99_ns=:rq_lat_p99_ns, error=:error, launch_time=:launch_time,"
 			" launch_idle=:launch_idle, handover=:handover, first_round=:first_round,"
-			" start_round=:start_round"
+			" start_round=:start_round, start_report=:start_report"
 			" WHERE id=:id",
 			-1, &store->job_update, NULL);
 	if (rc == SQLITE_OK)
@@ -432,6 +434,7 @@ int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec 
 	set_time(st, ":handover", job->handover);
 	set_time(st, ":first_round", job->first_round);
 	set_time(st, ":start_round", job->start_round);
+	set_time(st, ":start_report", job->start_report);
 	if (job->pid > 0)
 		store_set_int(st, ":pid", job->pid);
 	store_set_text(st, ":cgroup", job->cgroup);
@@ -514,6 +517,7 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 	job->handover = sqlite3_column_double(st, 38);
 	job->first_round = sqlite3_column_double(st, 39);
 	job->start_round = sqlite3_column_double(st, 40);
+	job->start_report = sqlite3_column_double(st, 41);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
