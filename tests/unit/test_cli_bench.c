@@ -647,6 +647,7 @@ static void turns(void)
 static void launch_each(void)
 {
 	struct cal_case c;
+	double before;
 
 	turns_case(&c);
 	c.bj[0].m_launch = 0.05;
@@ -669,6 +670,16 @@ static void launch_each(void)
 	ok(fabs(c.bj[0].c_held - 1.08) < 1e-6 && fabs(c.bj[1].c_held - 1.33) < 1e-6,
 	   "launch each: a job's work has its first turn's idle less a resume's (%.4f, %.4f)",
 	   c.bj[0].c_held, c.bj[1].c_held);
+	/*
+	 * The daemon read job 1's start report 0.2 s after its exec: not the
+	 * policy's until then, its first slice runs to the boundary after it,
+	 * two quanta later, and job 2 starts that much later.
+	 */
+	before = c.bj[1].c_start;
+	c.bj[0].m_start_report = 0.2;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "launch each: calibrated with a late report");
+	is_double(c.bj[1].c_start - before, 0.2, 1e-6,
+		  "launch each: job 1's first slice runs past its start report's read");
 }
 
 /*

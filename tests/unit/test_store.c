@@ -71,6 +71,9 @@ int main(void)
 	j.launch_time = 0.25;
 	j.launch_idle = 0.125;
 	j.handover = 0.0625;
+	j.first_round = 1764355200.25;
+	j.start_round = 1764355201.5;
+	j.start_report = 0.03125;
 	j.exit_code = -1;
 	j.signal = SIGKILL;
 	j.oom = true;
@@ -89,6 +92,9 @@ int main(void)
 	is_double(got.launch_time, 0.25, 0, "launch time");
 	is_double(got.launch_idle, 0.125, 0, "launch idle");
 	is_double(got.handover, 0.0625, 0, "handover from the end before it");
+	ok(got.first_round == j.first_round && got.start_round == j.start_round,
+	   "its rounds' wall times, to the bit (the calibration's instants)");
+	is_double(got.start_report, 0.03125, 0, "its start report's lateness");
 	is_str(got.cgroup, "/sys/fs/cgroup/cpool/db/job-2", "cgroup");
 	cpool_jobrec_free(&got);
 	is_int(cpool_store_job_get(s, 99, &got), -ENOENT, "missing job");
