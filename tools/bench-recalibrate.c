@@ -65,34 +65,6 @@ static int load_pool(struct bench *b, const json_t *root, const char *path)
 	return 0;
 }
 
-static void load_switches(struct bench_switches *sw, const json_t *x)
-{
-	memset(sw, 0, sizeof(*sw));
-	if (!json_is_object(x))
-		return;
-	sw->have = true;
-	sw->preemptions = num(x, "preemptions", 0);
-	sw->freezes = num(x, "freezes", 0);
-	sw->handovers = num(x, "handovers", 0);
-	sw->thaws = num(x, "thaws", 0);
-	sw->late = num(x, "late", 0);
-	sw->freeze_wait = num(x, "freeze_wait", 0);
-	sw->freeze_ran = num(x, "freeze_ran", 0);
-	sw->handover_wait = num(x, "handover_wait", 0);
-	sw->thaw_wait = num(x, "thaw_wait", 0);
-	sw->thaw_ran = num(x, "thaw_ran", 0);
-	sw->end_handovers = num(x, "end_handovers", 0);
-	sw->end_handover_wait = num(x, "end_handover_wait", 0);
-	sw->launches = num(x, "launches", 0);
-	sw->launch_wait = num(x, "launch_wait", 0);
-	sw->launch_turns = num(x, "launch_turns", 0);
-	sw->launch_turn = num(x, "launch_turn", 0);
-	sw->launch_turn_idle = num(x, "launch_turn_idle", 0);
-	sw->resume_turns = num(x, "resume_turns", 0);
-	sw->resume_turn = num(x, "resume_turn", 0);
-	sw->resume_turn_idle = num(x, "resume_turn_idle", 0);
-}
-
 /* One run of the file: its trace jobs (@jobs, owned by the caller) and what was measured. */
 static int load_run(struct bench_run *r, struct cpool_job **jobs, const json_t *run)
 {
@@ -151,7 +123,8 @@ static int load_run(struct bench_run *r, struct cpool_job **jobs, const json_t *
 		/* Only clean ends have their times in the file (job_side_json). */
 		bj->m_ok = strcmp(bj->m_state, "done") == 0 && json_object_get(m, "wait");
 	}
-	load_switches(&r->sw, json_object_get(json_object_get(run, "calibrated"), "switches"));
+	bench_switches_from_json(&r->sw,
+				 json_object_get(json_object_get(run, "calibrated"), "switches"));
 	r->measured = json_is_true(json_object_get(run, "measured_ok"));
 	return 0;
 }

@@ -790,6 +790,22 @@ static void same_round(void)
 	   "same round: without them job 3 goes to narrow at its submission (vs %d)", bj[2].c_vs);
 }
 
+/* The daemon's switch counters from `stats` (and results.json): every field, by name. */
+static void switches_json(void)
+{
+	struct bench_switches sw;
+	json_t *x = json_pack("{s:i, s:f, s:f}", "preemptions", 3, "resume_turn_idle", 0.5,
+			      "end_handover_wait", 0.25);
+
+	bench_switches_from_json(&sw, x);
+	ok(sw.have && sw.preemptions == 3 && sw.resume_turn_idle == 0.5 &&
+		   sw.end_handover_wait == 0.25 && sw.freezes == 0,
+	   "switches: read by name, the missing ones 0");
+	json_decref(x);
+	bench_switches_from_json(&sw, NULL);
+	ok(!sw.have && sw.preemptions == 0, "switches: none from a daemon without them");
+}
+
 int main(void)
 {
 	const char *build = getenv("CPOOL_BUILD");
@@ -805,6 +821,7 @@ int main(void)
 	launch_each();
 	end_hold_each();
 	same_round();
+	switches_json();
 
 	snprintf(cpool, sizeof(cpool), "%s/cpool", build ? build : "build");
 	if (access(cpool, X_OK)) {

@@ -211,6 +211,9 @@ const char *bench_run_label(const struct bench_run *r);
 /* @sum / @n, 0 when n is 0: a mean over the daemon's switch counters. */
 double bench_per(double sum, double n);
 
+struct json_t;
+void bench_switches_from_json(struct bench_switches *sw, const struct json_t *x);
+
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *x, const void *y);
 

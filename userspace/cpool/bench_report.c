@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,38 @@ static int summarise(const struct bench *b, struct bench_run *r, enum bench_side
 	}
 	free(t);
 	return ret;
+}
+
+/*
+ * The daemon's switch counters as `stats` reports them (and results.json
+ * keeps them, under each run's `calibrated`); all 0 and have false when @x
+ * is not an object (a daemon without them).
+ */
+void bench_switches_from_json(struct bench_switches *sw, const json_t *x)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} fields[] = {
+#define SW(f) { #f, offsetof(struct bench_switches, f) }
+		SW(preemptions),       SW(freezes),	  SW(handovers),    SW(thaws),
+		SW(end_handovers),     SW(launches),	  SW(late),	    SW(freeze_wait),
+		SW(freeze_ran),	       SW(handover_wait), SW(thaw_wait),    SW(thaw_ran),
+		SW(end_handover_wait), SW(launch_wait),	  SW(launch_turns), SW(launch_turn),
+		SW(launch_turn_idle),  SW(resume_turns),  SW(resume_turn),  SW(resume_turn_idle),
+#undef SW
+	};
+
+	memset(sw, 0, sizeof(*sw));
+	if (!json_is_object(x))
+		return;
+	sw->have = true;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const json_t *v = json_object_get(x, fields[i].key);
+
+		*(double *)((char *)sw + fields[i].off) =
+			json_is_number(v) ? json_number_value(v) : 0;
+	}
 }
 
 const char *bench_run_label(const struct bench_run *r)

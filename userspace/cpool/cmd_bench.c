@@ -408,36 +408,13 @@ static int sample_top(struct cpool_apiclient *c, const struct bench *b, struct b
  */
 static int read_switches(struct cpool_apiclient *c, struct bench_switches *sw)
 {
-	json_t *res, *x;
+	json_t *res;
 	int ret = cli_request(c, PROG ": stats", CPOOL_OP_STATS, NULL, &res, CLI_TIMEOUT_MS);
 
 	memset(sw, 0, sizeof(*sw));
 	if (ret)
 		return ret;
-	x = json_object_get(res, "switches");
-	if (json_is_object(x)) {
-		sw->have = true;
-		sw->preemptions = cli_json_num(x, "preemptions", 0);
-		sw->freezes = cli_json_num(x, "freezes", 0);
-		sw->handovers = cli_json_num(x, "handovers", 0);
-		sw->thaws = cli_json_num(x, "thaws", 0);
-		sw->late = cli_json_num(x, "late", 0);
-		sw->freeze_wait = cli_json_num(x, "freeze_wait", 0);
-		sw->freeze_ran = cli_json_num(x, "freeze_ran", 0);
-		sw->handover_wait = cli_json_num(x, "handover_wait", 0);
-		sw->thaw_wait = cli_json_num(x, "thaw_wait", 0);
-		sw->thaw_ran = cli_json_num(x, "thaw_ran", 0);
-		sw->end_handovers = cli_json_num(x, "end_handovers", 0);
-		sw->launches = cli_json_num(x, "launches", 0);
-		sw->launch_wait = cli_json_num(x, "launch_wait", 0);
-		sw->end_handover_wait = cli_json_num(x, "end_handover_wait", 0);
-		sw->launch_turns = cli_json_num(x, "launch_turns", 0);
-		sw->launch_turn = cli_json_num(x, "launch_turn", 0);
-		sw->launch_turn_idle = cli_json_num(x, "launch_turn_idle", 0);
-		sw->resume_turns = cli_json_num(x, "resume_turns", 0);
-		sw->resume_turn = cli_json_num(x, "resume_turn", 0);
-		sw->resume_turn_idle = cli_json_num(x, "resume_turn_idle", 0);
-	}
+	bench_switches_from_json(sw, json_object_get(res, "switches"));
 	json_decref(res);
 	return 0;
 }
