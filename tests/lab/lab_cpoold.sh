@@ -48,7 +48,7 @@ lab_cpoold_cleanup() {
 		local deadline=$((SECONDS + 10))
 		while :; do
 			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$cg" ] && [ $SECONDS -lt $deadline ] || break
+			if [ ! -d "$cg" ] || [ $SECONDS -ge $deadline ]; then break; fi
 			sleep 0.2
 		done
 		[ -d "$cg" ] && echo "# cleanup: $cg is still there 10 s after cgroup.kill:" \

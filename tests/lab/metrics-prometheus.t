@@ -47,7 +47,7 @@ echo "1..10"
 lab_cpoold_start --socket-mode 0600
 deadline=$((SECONDS + 60))
 until curl -sf "http://127.0.0.1:$port/metrics" -o "$dir/m.txt"; do
-	lab_pid_alive "$daemon" && [ $SECONDS -lt $deadline ] || break
+	if ! lab_pid_alive "$daemon" || [ $SECONDS -ge $deadline ]; then break; fi
 	sleep 0.2
 done
 if [ ! -s "$dir/m.txt" ]; then
@@ -97,7 +97,7 @@ while :; do
 	# 15 scrapes: a 10 s rate has data.
 	have=$(query 'count_over_time(cpool_vs_rul{vs="a"}[1m])')
 	[ -n "$have" ] && [ "${have%.*}" -ge 15 ] && break
-	lab_pid_alive "$prom" && [ $SECONDS -lt $deadline ] || break
+	if ! lab_pid_alive "$prom" || [ $SECONDS -ge $deadline ]; then break; fi
 	sleep 1
 done
 if [ -z "$have" ] || [ "${have%.*}" -lt 15 ]; then
