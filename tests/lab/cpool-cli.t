@@ -58,13 +58,8 @@ ok $? "and wait says so on stderr ($(cat "$dir/wait-k.err"))"
 
 # --- ps, cancel -----------------------------------------------------------
 idc=$("$cpool" submit --vs a --name sleeper -- /bin/sleep 60)
-state=
-for _ in $(seq 100); do
-	state=$("$cpool" ps --json | jq -r --argjson id "$idc" '.jobs[] | select(.id == $id) | .state')
-	[ "$state" = running ] && break
-	sleep 0.1
-done
-is "$state" running "cpool ps --json shows the sleeper running"
+wait_state "$idc" running
+ok $? "cpool ps --json shows the sleeper running"
 "$cpool" ps | grep -q sleeper
 ok $? "cpool ps lists it by name"
 

@@ -43,12 +43,16 @@ lab_cpoold_cleanup() {
 	# remove the tree leaves first.
 	if [ -d "$cg" ]; then
 		echo 1 >"$cg/cgroup.kill" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
+		# A killed task leaves its cgroup when it has exited: 10 s of
+		# wall time for that, however slowly the guest runs.
+		local deadline=$((SECONDS + 10))
+		while :; do
 			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$cg" ] || break
+			if [ ! -d "$cg" ] || [ $SECONDS -ge $deadline ]; then break; fi
 			sleep 0.2
 		done
-		[ -d "$cg" ] && echo "# cleanup: $cg is still there"
+		[ -d "$cg" ] && echo "# cleanup: $cg is still there 10 s after cgroup.kill:" \
+			"$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l) processes left in it"
 	fi
 	rm -rf "$dir"
 }

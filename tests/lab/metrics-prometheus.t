@@ -33,17 +33,31 @@ lab_cpoold_before_cleanup() {
 printf '[pool]\nname = prompool\n\n[vserver a]\ncpus = 1\n\n[metrics]\nlisten = 127.0.0.1:%s\n' \
 	"$port" >"$dir/pool.ini"
 
+# Every request has a limit: a daemon or a Prometheus that accepts and then
+# never answers must fail the test, not hold it until the lab's watchdog.
+# 20 s is far beyond a local request even in a starved emulator.
+curl() {
+	command curl --max-time 20 "$@"
+	set -- $? "$@"
+	[ "$1" != 28 ] || echo "# no answer within 20 s: curl ${*:2}" >&2
+	return "$1"
+}
+
 echo "1..10"
 lab_cpoold_start --socket-mode 0600
-for _ in $(seq 300); do
-	curl -sf "http://127.0.0.1:$port/metrics" -o "$dir/m.txt" && break
-	kill -0 "$daemon" 2>/dev/null || break
+deadline=$((SECONDS + 60))
+until curl -sf "http://127.0.0.1:$port/metrics" -o "$dir/m.txt"; do
+	if ! lab_pid_alive "$daemon" || [ $SECONDS -ge $deadline ]; then break; fi
 	sleep 0.2
 done
 if [ ! -s "$dir/m.txt" ]; then
 	curl -sS "http://127.0.0.1:$port/metrics" 2>&1 | head -3 | sed 's/^/# curl: /'
 	sed 's/^/# /' "$dir/cpoold.log"
-	echo "Bail out! cpoold did not serve /metrics"
+	if lab_pid_alive "$daemon"; then
+		echo "Bail out! cpoold did not serve /metrics within 60 s"
+	else
+		echo "Bail out! cpoold died before it served /metrics"
+	fi
 	exit 1
 fi
 
@@ -76,16 +90,20 @@ prom=$!
 api=http://127.0.0.1:19090/api/v1
 query() { curl -sf --get "$api/query" --data-urlencode "query=$1" | jq -r '.data.result[0].value[1] // empty'; }
 have=
-for _ in $(seq 240); do
+# 15 scrapes a second apart; the limit allows a host that runs the guest
+# at a sixteenth of its speed.
+deadline=$((SECONDS + 240))
+while :; do
 	# 15 scrapes: a 10 s rate has data.
 	have=$(query 'count_over_time(cpool_vs_rul{vs="a"}[1m])')
 	[ -n "$have" ] && [ "${have%.*}" -ge 15 ] && break
-	kill -0 "$prom" 2>/dev/null || break
+	if ! lab_pid_alive "$prom" || [ $SECONDS -ge $deadline ]; then break; fi
 	sleep 1
 done
 if [ -z "$have" ] || [ "${have%.*}" -lt 15 ]; then
 	tail -5 "$dir/prom.log" | sed 's/^/# /'
-	echo "Bail out! Prometheus did not collect 15 scrapes (got '$have')"
+	lab_pid_alive "$prom" || echo "# prometheus (pid $prom) is gone"
+	echo "Bail out! Prometheus did not collect 15 scrapes within 240 s (got '$have')"
 	exit 1
 fi
 up=$(query 'up{job="cpoold"}')

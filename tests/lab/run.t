@@ -48,22 +48,25 @@ env --default-signal=INT "$cpool" run --name ctrlc -- /bin/sh -c 'echo started; 
 	</dev/null >"$dir/ctrlc.out" 2>"$dir/ctrlc.err" &
 runner=$!
 id=
-for _ in $(seq 300); do
+deadline=$((SECONDS + 30))
+while :; do
 	id=$("$cpool" ps --json | jq -r '.jobs[] | select(.name == "ctrlc" and .state == "running") | .id')
 	[ -n "$id" ] && grep -q started "$dir/ctrlc.out" && break
+	[ $SECONDS -lt $deadline ] || break
 	sleep 0.1
 done
-[ -n "$id" ]
-ok $? "the attached job runs ($id) and writes to our file"
+[ -n "$id" ] && grep -q started "$dir/ctrlc.out"
+ok $? "the attached job runs ($id) and writes to our file (30 s at most)"
 lab_stop_child "$runner" "cpool run" INT
 is "$lab_wait_status" 130 "cpool run dies of SIGINT (130)"
 state=
-for _ in $(seq 300); do
+deadline=$((SECONDS + 30))
+while :; do
 	state=$("$cpool" history --json | jq -r --argjson id "${id:-0}" '.jobs[] | select(.id == $id) | .state')
-	[ -n "$state" ] && break
+	[ -n "$state" ] || [ $SECONDS -ge $deadline ] && break
 	sleep 0.1
 done
-is "$state" cancelled "its job was cancelled when the connection closed"
+is "$state" cancelled "its job was cancelled when the connection closed (history within 30 s)"
 [ ! -d "/sys/fs/cgroup/$root/r/job-$id" ] || [ -z "$(cat "/sys/fs/cgroup/$root/r/job-$id/cgroup.procs" 2>/dev/null)" ]
 ok $? "no process of it is left"
 

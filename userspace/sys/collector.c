@@ -241,6 +241,31 @@ static void prime_cpus(void)
 	sched_setaffinity(0, sizeof(saved), &saved);
 }
 
+/*
+ * Every task that exists gets its storage from cpool_iter_tasks, read
+ * once after attaching (cpool_newtask covers the tasks created since):
+ * the scheduler's programs only look storage up, never create it
+ * (bpf/metrics.bpf.c, task_wait_of).
+ */
+static int prime_task_storage(struct metrics_bpf *skel)
+{
+	char buf[64];
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(skel->links.cpool_iter_tasks));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	if (!err)
+		skel->bss->tasks_primed = true;
+	return err;
+}
+
 static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector_opts *o,
 			 bool nohz_idle)
 {
@@ -309,6 +334,12 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 	if (err) {
 		snprintf(c->reason, sizeof(c->reason), "attaching to the sched tracepoints: %s%s%s",
 			 strerror(-err), libbpf_last_msg[0] ? ": " : "", libbpf_last_msg);
+		goto cleanup;
+	}
+	err = prime_task_storage(skel);
+	if (err) {
+		snprintf(c->reason, sizeof(c->reason),
+			 "creating the tasks' storage (task iterator): %s", strerror(-err));
 		goto cleanup;
 	}
 	c->skel = skel;
