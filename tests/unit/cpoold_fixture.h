@@ -51,6 +51,26 @@ static inline json_t *fixture_ask(struct cpoold *d, uid_t uid, const char *line)
 }
 
 /* Cancels what is left, closes the store, removes the directory. */
+/*
+ * One VS "v" of CPUs 0-1 (@vs, the caller's), default limits but a
+ * submission rate that never refills too slowly, the default policy,
+ * an event loop and the scheduler: a daemon that schedules, without a
+ * kernel behind it.
+ */
+static inline void fixture_one_vs(struct cpoold *d, struct vsrv *vs)
+{
+	snprintf(vs->vs.name, sizeof(vs->vs.name), "v");
+	cpool_cpuset_set_range(&vs->vs.cpus, 0, 1);
+	d->vs = vs;
+	d->n_vs = 1;
+	cpool_user_limits_default(&d->cfg.limits);
+	d->cfg.limits.submit_rate = 1e6;
+	cpool_policy_init(&d->policy);
+	if (cpool_evloop_new(&d->loop))
+		bail_out("evloop");
+	sched_init(d);
+}
+
 static void fixture_close(struct cpoold *d, const char *dir)
 {
 	char cmd[4096];

@@ -39,17 +39,8 @@ int main(void)
 
 	plan(6);
 	fixture_open(&d, dir);
-	snprintf(vs.vs.name, sizeof(vs.vs.name), "v");
-	cpool_cpuset_set_range(&vs.vs.cpus, 0, 1);
+	fixture_one_vs(&d, &vs);
 	vs.busy = vs.vs.cpus; /* held by jobs not in this test: every job stays queued */
-	d.vs = &vs;
-	d.n_vs = 1;
-	cpool_user_limits_default(&d.cfg.limits);
-	d.cfg.limits.submit_rate = 1e6;
-	cpool_policy_init(&d.policy);
-	if (cpool_evloop_new(&d.loop))
-		bail_out("evloop");
-	sched_init(&d);
 
 	is_int(vs.n_queued + vs.n_running, 0, "a new VS counts no job");
 	for (int i = 0; i < 3; i++)

@@ -33,16 +33,7 @@ int main(void)
 
 	plan(3);
 	fixture_open(&d, dir);
-	snprintf(vs.vs.name, sizeof(vs.vs.name), "v");
-	cpool_cpuset_set_range(&vs.vs.cpus, 0, 1);
-	d.vs = &vs;
-	d.n_vs = 1;
-	cpool_user_limits_default(&d.cfg.limits);
-	d.cfg.limits.submit_rate = 1e6;
-	cpool_policy_init(&d.policy);
-	if (cpool_evloop_new(&d.loop))
-		bail_out("evloop");
-	sched_init(&d);
+	fixture_one_vs(&d, &vs);
 
 	/* The last job ended 5 s ago; the round after its end found nothing to run. */
 	switchcost_ended(&vs, now_s() - 5);

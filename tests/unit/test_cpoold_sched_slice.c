@@ -26,17 +26,8 @@ int main(void)
 
 	plan(4);
 	fixture_open(&d, dir);
-	snprintf(vs.vs.name, sizeof(vs.vs.name), "v");
-	cpool_cpuset_set_range(&vs.vs.cpus, 0, 1);
-	d.vs = &vs;
-	d.n_vs = 1;
-	cpool_user_limits_default(&d.cfg.limits);
-	d.cfg.limits.submit_rate = 1e6;
-	cpool_policy_init(&d.policy);
+	fixture_one_vs(&d, &vs);
 	d.policy.sched = CPOOL_SCHED_RR;
-	if (cpool_evloop_new(&d.loop))
-		bail_out("evloop");
-	sched_init(&d);
 
 	vs.busy = vs.vs.cpus; /* the submission's own round starts nothing */
 	if (jobctl_submit(&d, &s, 1000, 1000, &result, &e))
