@@ -13,6 +13,25 @@
 #include "cpool/sim.h"
 
 /*
+ * The job whose end on @i's VS came last before @i's start (SIZE_MAX:
+ * none): the end that freed the CPUs it started on, if any did.
+ */
+static size_t freed_by(const struct bench_run *r, size_t i)
+{
+	const struct bench_job *j = &r->jobs[i];
+	size_t freed = SIZE_MAX;
+
+	for (size_t k = 0; k < r->n_jobs; k++) {
+		const struct bench_job *x = &r->jobs[k];
+
+		if (k != i && x->m_ok && strcmp(x->m_vs, j->m_vs) == 0 && x->m_end <= j->m_start &&
+		    (freed == SIZE_MAX || x->m_end > r->jobs[freed].m_end))
+			freed = k;
+	}
+	return freed;
+}
+
+/*
  * The daemon's dispatch delay: for each job that was queued when a job on
  * its VS ended, its start minus the latest such end before it; their
  * median.  Not the mean: where the policy holds a job back after an end
@@ -29,19 +48,10 @@ static int dispatch_delay(const struct bench_run *r, double *median, size_t *n)
 	*n = 0;
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
-		double freed = -INFINITY;
+		size_t k = j->m_ok ? freed_by(r, i) : SIZE_MAX;
 
-		if (!j->m_ok)
-			continue;
-		for (size_t k = 0; k < r->n_jobs; k++) {
-			const struct bench_job *x = &r->jobs[k];
-
-			if (k != i && x->m_ok && strcmp(x->m_vs, j->m_vs) == 0 &&
-			    x->m_end <= j->m_start && x->m_end > freed)
-				freed = x->m_end;
-		}
-		if (freed > j->m_submit)
-			gap[(*n)++] = j->m_start - freed;
+		if (k != SIZE_MAX && r->jobs[k].m_end > j->m_submit)
+			gap[(*n)++] = j->m_start - r->jobs[k].m_end;
 	}
 	qsort(gap, *n, sizeof(*gap), bench_cmp_double);
 	*median = !*n ? 0 : *n % 2 ? gap[*n / 2] : (gap[*n / 2 - 1] + gap[*n / 2]) / 2;
@@ -296,19 +306,12 @@ static int64_t *end_hold_each_us(const struct bench_run *r, int64_t mean_us)
 		each[i] = -1;
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
-		size_t freed = SIZE_MAX;
+		size_t freed;
 		int64_t gap;
 
 		if (!j->m_ok || !(j->m_handover > 0))
 			continue;
-		for (size_t k = 0; k < r->n_jobs; k++) {
-			const struct bench_job *x = &r->jobs[k];
-
-			if (k != i && x->m_ok && strcmp(x->m_vs, j->m_vs) == 0 &&
-			    x->m_end <= j->m_start &&
-			    (freed == SIZE_MAX || x->m_end > r->jobs[freed].m_end))
-				freed = k;
-		}
+		freed = freed_by(r, i);
 		/*
 		 * Not only a job queued at the end: one submitted after it and
 		 * read in the same turn of the daemon's loop is handed the CPUs
