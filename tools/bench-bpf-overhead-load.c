@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "cpool/bpf_metrics.h"
+#include "cpool/collector.h"
 #include "cpool/skel/metrics.skel.h"
 
 static volatile sig_atomic_t stop;
@@ -87,22 +88,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = metrics_bpf__attach(skel);
 	/* As the collector does: storage for every task (the switch only looks it up). */
-	if (!err) {
-		int fd = bpf_iter_create(bpf_link__fd(skel->links.cpool_iter_tasks));
-		char buf[64];
-		ssize_t n = 0;
-
-		if (fd < 0)
-			err = -errno;
-		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-			;
-		if (fd >= 0 && n < 0)
-			err = -errno;
-		if (fd >= 0)
-			close(fd);
-		if (!err)
-			skel->bss->tasks_primed = true;
-	}
+	if (!err)
+		err = cpool_collector_prime_task_storage(skel);
 	if (err) {
 		fprintf(stderr, "bench-bpf-overhead-load: loading and attaching: %s\n",
 			strerror(-err));

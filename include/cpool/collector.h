@@ -64,6 +64,15 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 void cpool_collector_close(struct cpool_collector *c);
 
 bool cpool_collector_degraded(const struct cpool_collector *c);
+
+struct metrics_bpf;
+/*
+ * After attaching @skel (metrics.bpf.c): every task that exists gets its
+ * storage, as the scheduler's programs only look it up.  The collector
+ * does it itself; for a loader of its own (bench-bpf-overhead-load).
+ * Returns 0 or a negative errno.
+ */
+int cpool_collector_prime_task_storage(struct metrics_bpf *skel);
 /* Why degraded ("" when not). */
 const char *cpool_collector_reason(const struct cpool_collector *c);
 /*

@@ -247,7 +247,7 @@ static void prime_cpus(void)
  * the scheduler's programs only look storage up, never create it
  * (bpf/metrics.bpf.c, task_wait_of).
  */
-static int prime_task_storage(struct metrics_bpf *skel)
+int cpool_collector_prime_task_storage(struct metrics_bpf *skel)
 {
 	char buf[64];
 	ssize_t n;
@@ -336,7 +336,7 @@ static int load_bpf_once(struct cpool_collector *c, const struct cpool_collector
 			 strerror(-err), libbpf_last_msg[0] ? ": " : "", libbpf_last_msg);
 		goto cleanup;
 	}
-	err = prime_task_storage(skel);
+	err = cpool_collector_prime_task_storage(skel);
 	if (err) {
 		snprintf(c->reason, sizeof(c->reason),
 			 "creating the tasks' storage (task iterator): %s", strerror(-err));
