@@ -100,6 +100,7 @@ static int load_run(struct bench_run *r, struct cpool_job **jobs, const json_t *
 		bj->job = t;
 		bj->p_vs = -1;
 		bj->c_vs = -1;
+		bj->m_preemptions = -1;
 		if (!json_is_object(m))
 			continue;
 		bj->m_ended = true;
@@ -114,6 +115,7 @@ static int load_run(struct bench_run *r, struct cpool_job **jobs, const json_t *
 		bj->m_launch_idle = num(m, "launch_idle", -1);
 		bj->m_handover = num(m, "handover", -1);
 		bj->m_start_report = num(m, "start_report", -1);
+		bj->m_preemptions = (int)num(m, "preemptions", -1);
 		bj->m_first_round = num(m, "first_round", -1);
 		bj->m_start_round = num(m, "start_round", -1);
 		bj->m_rq_mean_us = num(m, "rq_latency_mean_us", -1);
@@ -216,11 +218,13 @@ int main(int argc, char **argv)
 				const struct bench_job *j = &r.jobs[k];
 
 				printf("  job %-4s %d CPU(s)  measured %-8s %7.3f-%7.3f  calibrated %-8s "
-				       "%7.3f-%7.3f  start %+.3f end %+.3f  work %.3f (CPU %.3f) s\n",
+				       "%7.3f-%7.3f  start %+.3f end %+.3f  work %.3f (CPU %.3f) s"
+				       "  preemptions %d/%u\n",
 				       j->job->id, j->job->cpus, j->m_vs, j->m_start, j->m_end,
 				       j->c_vs >= 0 ? b.vs[j->c_vs].name : "-", j->c_start,
 				       j->c_end, j->c_start - j->m_start, j->c_end - j->m_end,
-				       j->c_held, j->m_cpu_time / j->job->cpus);
+				       j->c_held, j->m_cpu_time / j->job->cpus, j->m_preemptions,
+				       j->c_preemptions);
 			}
 			sum_w += w;
 			sum_m += m;

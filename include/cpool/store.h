@@ -62,6 +62,12 @@ struct cpool_jobrec {
 	 * under load the read comes late.
 	 */
 	double start_report;
+	/*
+	 * Times the daemon froze it to give its CPUs to another job (a
+	 * preempting policy): cpool bench compares each job's count with the
+	 * calibrated simulation's.
+	 */
+	unsigned preemptions;
 	pid_t pid;
 	char *cgroup; /* leaf cgroup path */
 	char *cpuset;

@@ -126,6 +126,26 @@ static void dump_jobs(json_t *run)
 		     side(j, "measured", "cpu_time"));
 }
 
+/*
+ * Each job's own count of preemptions, from its daemon record, and their
+ * sum; -1 when a job has none (a daemon that does not count them).
+ */
+static double sum_preemptions(json_t *run)
+{
+	double sum = 0;
+	size_t i;
+	json_t *j;
+
+	json_array_foreach(json_object_get(run, "jobs"), i, j) {
+		json_t *p = json_object_get(json_object_get(j, "measured"), "preemptions");
+
+		if (!json_is_integer(p))
+			return -1;
+		sum += (double)json_integer_value(p);
+	}
+	return sum;
+}
+
 /* Every job's recorded CPU time is its work: the burner counts its own CPU clock. */
 static void check_burn(json_t *run, const char *policy)
 {
@@ -240,6 +260,11 @@ int main(void)
 		   "rr: the daemon measured its switches (%.0f preemptions, %.0f thaws)",
 		   side(json_object_get(rr, "calibrated"), "switches", "preemptions"),
 		   side(json_object_get(rr, "calibrated"), "switches", "thaws"));
+		/* The per-job counts the report compares with the simulation's are the daemon's. */
+		is_double(sum_preemptions(rr),
+			  side(json_object_get(rr, "calibrated"), "switches", "preemptions"), 0,
+			  "rr: the jobs' own preemptions add up to the daemon's count");
+		is_double(sum_preemptions(fcfs), 0, 0, "fcfs: no job was preempted");
 		{
 			/*
 			 * The freeze the calibration models is the daemon's own:

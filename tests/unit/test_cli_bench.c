@@ -377,6 +377,7 @@ static void cal_case_init(struct cal_case *c, size_t n, const char *cpus, enum c
 					       .m_ok = true,
 					       .m_ended = true,
 					       .m_launch = -1,
+					       .m_preemptions = -1,
 					       .m_rq_mean_us = -1 };
 		snprintf(c->bj[k].m_vs, sizeof(c->bj[k].m_vs), "a");
 	}
@@ -558,6 +559,36 @@ static void switches(void)
 	ok(fabs(c.r.cal.makespan - 2.8) < 1e-3,
 	   "switches: the simulator charges them: calibrated makespan 2.8 s (%.4f)",
 	   c.r.cal.makespan);
+	ok(c.bj[0].c_preemptions == 9 && c.bj[1].c_preemptions == 9,
+	   "switches: each job preempted 9 times in the simulation, its 10th turn its end (%u, %u)",
+	   c.bj[0].c_preemptions, c.bj[1].c_preemptions);
+	{
+		/* The daemon froze job 2 three times less: the gap names it, and only it. */
+		struct bench_gap g;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		c.bj[0].m_preemptions = 9;
+		c.bj[1].m_preemptions = 6;
+		bench_run_gap(&c.b, &c.r, &g);
+		ok(g.m_preemptions == 15 && g.c_preemptions == 18 && g.n_turns_top == 1 &&
+			   g.turns_top[0] == &c.bj[1],
+		   "gap: preemptions 15 live, 18 calibrated, job 2 the one that differs (%lld, %lld, "
+		   "%zu)",
+		   g.m_preemptions, g.c_preemptions, g.n_turns_top);
+		f = open_memstream(&text, &len);
+		bench_print_table(&c.b, f);
+		fclose(f);
+		if (!ok(strstr(text, "preemptions 15, calibrated 18; job 2 6 to 9\n") != NULL,
+			"gap: the report says so under the table"))
+			diag("%s", text);
+		free(text);
+		c.bj[1].m_preemptions = -1;
+		bench_run_gap(&c.b, &c.r, &g);
+		ok(g.m_preemptions == 9 && g.c_preemptions == 9 && g.n_turns_top == 0,
+		   "gap: a job without the daemon's count is left out of both sums");
+	}
 	c.r.sw.have = false;
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "switches: calibrated without the counters");
 	ok(c.r.cal_switch_cost_s == 0 && fabs(c.r.cal.makespan - 2.0) < 1e-3,

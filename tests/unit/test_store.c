@@ -74,6 +74,7 @@ int main(void)
 	j.first_round = 1764355200.25;
 	j.start_round = 1764355201.5;
 	j.start_report = 0.03125;
+	j.preemptions = 7;
 	j.exit_code = -1;
 	j.signal = SIGKILL;
 	j.oom = true;
@@ -95,6 +96,7 @@ int main(void)
 	ok(got.first_round == j.first_round && got.start_round == j.start_round,
 	   "its rounds' wall times, to the bit (the calibration's instants)");
 	is_double(got.start_report, 0.03125, 0, "its start report's lateness");
+	is_int(got.preemptions, 7, "the times it was frozen for another job");
 	is_str(got.cgroup, "/sys/fs/cgroup/cpool/db/job-2", "cgroup");
 	cpool_jobrec_free(&got);
 	is_int(cpool_store_job_get(s, 99, &got), -ENOENT, "missing job");

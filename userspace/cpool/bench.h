@@ -62,6 +62,8 @@ struct bench_job {
 	double m_first_round, m_start_round;
 	/* From its exec to the daemon reading its start report, seconds; < 0 when not reported. */
 	double m_start_report;
+	/* Times the daemon froze it for another job; < 0 when not reported. */
+	int m_preemptions;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */
@@ -71,6 +73,7 @@ struct bench_job {
 	double c_held; /* the work it was given: seconds it holds its CPUs, running */
 	double c_idle; /* ... of which its CPUs idle while the daemon launches it */
 	int c_vs; /* -1: not calibrated */
+	unsigned c_preemptions;
 	char m_vs[CPOOL_VS_NAME_MAX + 1];
 	char m_state[BENCH_STATE_MAX];
 };
@@ -201,6 +204,14 @@ struct bench_gap {
 	const struct bench_job *top[3];
 	size_t n_top;
 	size_t other_vs, swapped;
+	/*
+	 * Of a preempting policy, where the daemon counts them: the jobs whose
+	 * calibrated number of preemptions differs most from the measured one
+	 * (largest first), and the sums of both over those that have both.
+	 */
+	const struct bench_job *turns_top[3];
+	size_t n_turns_top;
+	long long m_preemptions, c_preemptions;
 };
 
 void bench_run_gap(const struct bench *b, const struct bench_run *r, struct bench_gap *g);

@@ -454,6 +454,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		j->c_end =
 			cpool_us_to_s(x->end_us - hold_of(hold, (size_t)(x->job - jobs), delay_us));
 		j->c_vs = x->vs;
+		j->c_preemptions = x->preemptions;
 	}
 	cpool_sim_result_free(&res);
 	free(jobs);
@@ -465,13 +466,38 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	return bench_run_summarise(b, r);
 }
 
+static double start_gap(const struct bench_job *j)
+{
+	return fabs(j->m_start - j->c_start);
+}
+
+static double turns_gap(const struct bench_job *j)
+{
+	return fabs((double)j->c_preemptions - j->m_preemptions);
+}
+
+/* @j into @top (at most 3, largest @gap first) if it is among the three largest. */
+static void top3_insert(const struct bench_job **top, size_t *n,
+			double (*gap)(const struct bench_job *), const struct bench_job *j)
+{
+	double d = gap(j);
+	size_t at;
+
+	for (at = *n; at > 0 && gap(top[at - 1]) < d; at--)
+		;
+	if (at >= 3)
+		return;
+	memmove(&top[at + 1], &top[at], (size_t)(*n - at - (*n == 3)) * sizeof(top[0]));
+	top[at] = j;
+	if (*n < 3)
+		(*n)++;
+}
+
 void bench_run_gap(const struct bench *b, const struct bench_run *r, struct bench_gap *g)
 {
 	memset(g, 0, sizeof(*g));
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
-		double d;
-		size_t at;
 
 		if (!j->m_ok || j->c_vs < 0)
 			continue;
@@ -483,17 +509,12 @@ void bench_run_gap(const struct bench *b, const struct bench_run *r, struct benc
 			    (j->c_start - x->c_start) * (j->m_start - x->m_start) < 0)
 				g->swapped++;
 		}
-		/* Insertion into the top three by |measured - calibrated start|. */
-		d = fabs(j->m_start - j->c_start);
-		for (at = g->n_top;
-		     at > 0 && fabs(g->top[at - 1]->m_start - g->top[at - 1]->c_start) < d; at--)
-			;
-		if (at >= 3)
+		top3_insert(g->top, &g->n_top, start_gap, j);
+		if (j->m_preemptions < 0)
 			continue;
-		memmove(&g->top[at + 1], &g->top[at],
-			(size_t)(g->n_top - at - (g->n_top == 3)) * sizeof(g->top[0]));
-		g->top[at] = j;
-		if (g->n_top < 3)
-			g->n_top++;
+		g->m_preemptions += j->m_preemptions;
+		g->c_preemptions += j->c_preemptions;
+		if (turns_gap(j) > 0)
+			top3_insert(g->turns_top, &g->n_turns_top, turns_gap, j);
 	}
 }

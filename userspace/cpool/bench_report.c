@@ -261,6 +261,14 @@ static void gap_line(const struct bench *b, const struct bench_run *r, FILE *out
 			g.top[k]->m_start - g.top[k]->c_start);
 	fprintf(out, "; %zu job(s) on another VS; %zu pair(s) started in the other order\n",
 		g.other_vs, g.swapped);
+	if (g.m_preemptions > 0 || g.c_preemptions > 0) {
+		fprintf(out, "           preemptions %lld, calibrated %lld", g.m_preemptions,
+			g.c_preemptions);
+		for (size_t k = 0; k < g.n_turns_top; k++)
+			fprintf(out, "%s job %s %d to %u", k ? "," : ";", g.turns_top[k]->job->id,
+				g.turns_top[k]->m_preemptions, g.turns_top[k]->c_preemptions);
+		fputc('\n', out);
+	}
 	if (r->sw.have && r->sw.preemptions > 0)
 		fprintf(out,
 			"           %.0f switches (%llu simulated): turn +%.3f s (late %.3f, freeze %.3f, "
@@ -396,6 +404,9 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 		json_object_set_new(o, "start_report",
 				    j->m_start_report > 0 ? json_real(j->m_start_report) :
 							    json_null());
+		json_object_set_new(o, "preemptions",
+				    j->m_preemptions >= 0 ? json_integer(j->m_preemptions) :
+							    json_null());
 		json_object_set_new(o, "first_round",
 				    j->m_first_round > 0 ? json_real(j->m_first_round) :
 							   json_null());
@@ -469,10 +480,12 @@ static int write_json(const struct bench *b, const char *path)
 				job_side_json(b, j, true));
 
 			json_object_set_new(o, "calibrated",
-					    j->c_vs < 0 ? json_null() :
-							  json_pack("{s:f, s:f, s:s}", "start",
-								    j->c_start, "end", j->c_end,
-								    "vs", b->vs[j->c_vs].name));
+					    j->c_vs < 0 ?
+						    json_null() :
+						    json_pack("{s:f, s:f, s:s, s:i}", "start",
+							      j->c_start, "end", j->c_end, "vs",
+							      b->vs[j->c_vs].name, "preemptions",
+							      (json_int_t)j->c_preemptions));
 			json_array_append_new(jobs, o);
 		}
 		for (size_t s = 0; s < r->n_util; s++) {
@@ -538,6 +551,15 @@ static int write_json(const struct bench *b, const char *path)
 					    json_integer((json_int_t)g.other_vs));
 			json_object_set_new(cal, "pairs_started_in_other_order",
 					    json_integer((json_int_t)g.swapped));
+			top = json_array();
+			for (size_t k = 0; k < g.n_turns_top; k++)
+				json_array_append_new(
+					top, json_pack("{s:s, s:i, s:i}", "id",
+						       g.turns_top[k]->job->id, "measured",
+						       (json_int_t)g.turns_top[k]->m_preemptions,
+						       "calibrated",
+						       (json_int_t)g.turns_top[k]->c_preemptions));
+			json_object_set_new(cal, "largest_preemption_differences", top);
 		}
 		json_array_append_new(
 			runs,

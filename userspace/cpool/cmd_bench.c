@@ -490,6 +490,7 @@ static int read_history(struct cpool_apiclient *c, struct bench_run *r)
 		j->m_launch_idle = cli_json_num(rec, "launch_idle", -1);
 		j->m_handover = cli_json_num(rec, "handover", -1);
 		j->m_start_report = cli_json_num(rec, "start_report", -1);
+		j->m_preemptions = (int)cli_json_int(rec, "preemptions", -1);
 		j->m_first_round = json_is_number(json_object_get(rec, "first_round")) ?
 					   cli_json_num(rec, "first_round", 0) - r->t0 :
 					   -1;
@@ -1042,6 +1043,7 @@ static int cmd_bench(int argc, char **argv)
 			r->jobs[k].job = &b.jobs[k];
 			r->jobs[k].p_vs = -1;
 			r->jobs[k].c_vs = -1;
+			r->jobs[k].m_preemptions = -1;
 			r->jobs[k].m_rq_mean_us = -1;
 			r->jobs[k].m_rq_p99_us = -1;
 		}

@@ -154,6 +154,8 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 		json_object_set_new(o, "start_round", json_real(r->start_round));
 	if (r->start_report > 0)
 		json_object_set_new(o, "start_report", json_real(r->start_report));
+	/* Always, 0 too: a reader tells a daemon that counts from one that does not. */
+	json_object_set_new(o, "preemptions", json_integer(r->preemptions));
 	if (r->pid > 0)
 		json_object_set_new(o, "pid", json_integer(r->pid));
 	if (r->time_limit > 0)
@@ -855,6 +857,7 @@ static void back_to_queued(struct cpoold *d, struct djob *j)
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
 	j->rec.handover = j->rec.first_round = j->rec.start_round = j->rec.start_report = 0;
+	j->rec.preemptions = 0;
 }
 
 static void unpend_launch(struct cpoold *d, struct djob *j)
@@ -1032,6 +1035,7 @@ int jobs_preempt(struct cpoold *d, struct djob *j)
 	}
 	crash_point(CRASH_PREEMPT_FREEZE_REQUESTED);
 	j->rec.run_time += cpool_job_run_span(j->rec.start_time, now_s());
+	j->rec.preemptions++;
 	j->rec.state = CPOOL_JOB_FROZEN;
 	if (cpool_store_job_update(d->store, &j->rec))
 		log_err("job %lld: store its preemption: %s", (long long)j->rec.id,
@@ -1198,6 +1202,7 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 	j->rec.state = CPOOL_JOB_QUEUED;
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
 	j->rec.handover = j->rec.first_round = j->rec.start_round = j->rec.start_report = 0;
+	j->rec.preemptions = 0;
 	j->rec.pid = 0;
 	set_string(&j->rec.cgroup, NULL);
 	set_string(&j->rec.cpuset, NULL);

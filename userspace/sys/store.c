@@ -53,8 +53,9 @@ static const char schema[] =
 	" priority, state, submit_time, first_start, start_time, end_time, run_time, pid," \
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
 	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step,"  \
-	" launch_time, launch_idle, handover, first_round, start_round, start_report"
-#define JOB_NCOLUMNS 42
+	" launch_time, launch_idle, handover, first_round, start_round, start_report,"     \
+	" preemptions"
+#define JOB_NCOLUMNS 43
 
 static int sql_error(int rc)
 {
@@ -132,6 +133,8 @@ static int add_columns(struct cpool_store *store)
 		{ "start_round", "REAL" },
 		/* its exec to the daemon's read of the start report, seconds; NULL: not read */
 		{ "start_report", "REAL" },
+		/* times it was frozen for another job; 0 in an older database */
+		{ "preemptions", "INTEGER NOT NULL DEFAULT 0" },
 	};
 	sqlite3_stmt *st = NULL;
 	int r = 0;
@@ -179,7 +182,8 @@ static int prepare_statements(struct cpool_store *store)
 			" rq_lat_sum_ns=:rq_lat_sum_ns, rq_lat_count=:rq_lat_count,"
 			" rq_lat_p99_ns=:rq_lat_p99_ns, error=:error, launch_time=:launch_time,"
 			" launch_idle=:launch_idle, handover=:handover, first_round=:first_round,"
-			" start_round=:start_round, start_report=:start_report"
+			" start_round=:start_round, start_report=:start_report,"
+			" preemptions=:preemptions"
 			" WHERE id=:id",
 			-1, &store->job_update, NULL);
 	if (rc == SQLITE_OK)
@@ -435,6 +439,7 @@ int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec 
 	set_time(st, ":first_round", job->first_round);
 	set_time(st, ":start_round", job->start_round);
 	set_time(st, ":start_report", job->start_report);
+	store_set_int(st, ":preemptions", job->preemptions);
 	if (job->pid > 0)
 		store_set_int(st, ":pid", job->pid);
 	store_set_text(st, ":cgroup", job->cgroup);
@@ -518,6 +523,7 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 	job->first_round = sqlite3_column_double(st, 39);
 	job->start_round = sqlite3_column_double(st, 40);
 	job->start_report = sqlite3_column_double(st, 41);
+	job->preemptions = (unsigned)sqlite3_column_int64(st, 42);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
