@@ -54,14 +54,30 @@ static bool log_has(const char *who, pid_t pid)
 	return true;
 }
 
-/* @pid has exec'd the sleep: the stand-in shell, and the script it held open, are gone. */
+/*
+ * @pid sleeps in the sleep it exec'd: the stand-in shell, and the script
+ * it held open, are gone.  Its name alone is not enough: exec sets it
+ * before it closes the close-on-exec descriptors (begin_new_exec()), and
+ * a loaded lab caught the script's descriptor still open (4, not 3).
+ * Once in nanosleep or clock_nanosleep (x86-64: 35, 230) the exec is over.
+ */
+static bool in_sleep(pid_t pid)
+{
+	char path[64], buf[256];
+	int nr;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (strcmp(lab_read(path, buf, sizeof(buf)), "sleep") != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	return sscanf(lab_read(path, buf, sizeof(buf)), "%d", &nr) == 1 && (nr == 35 || nr == 230);
+}
+
 static bool became_sleep(pid_t pid)
 {
 	int64_t deadline = lab_mono_ms() + GUARD_MS;
-	char path[64], comm[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	while (strcmp(lab_read(path, comm, sizeof(comm)), "sleep") != 0) {
+	while (!in_sleep(pid)) {
 		if (lab_mono_ms() >= deadline)
 			return false;
 		lab_sleep_ms(50);
