@@ -670,6 +670,39 @@ static void turns(void)
 }
 
 /*
+ * turns() with each job's own resumed turns: job 1's idled nothing, job
+ * 2's 40 ms each, about the run's mean of 20.  A job's switch cost is its
+ * own turns' idle less the freeze's (20 ms, in the hold) plus the
+ * handover: 0 (not below) and 30 ms; a job the daemon reports no turns
+ * of keeps the run's 10 ms.  The first turn's extra idle is over the
+ * job's own resume: 200 and 160 ms.
+ */
+static void switch_each(void)
+{
+	struct cal_case c;
+
+	turns_case(&c);
+	c.bj[0].m_resume_turns = 4;
+	c.bj[0].m_resume_turn_idle = 0;
+	c.bj[0].m_launch_idle = 0.2;
+	c.bj[1].m_resume_turns = 4;
+	c.bj[1].m_resume_turn_idle = 0.16;
+	c.bj[1].m_launch_idle = 0.2;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "switch each: calibrated");
+	ok(fabs(c.r.cal_switch_cost_s - 0.01) < 1e-9 && c.bj[0].c_switch_cost == 0 &&
+		   fabs(c.bj[1].c_switch_cost - 0.03) < 1e-9,
+	   "switch each: the run's 10 ms, job 1's 0 and job 2's 30 ms (%.4f, %.4f, %.4f)",
+	   c.r.cal_switch_cost_s, c.bj[0].c_switch_cost, c.bj[1].c_switch_cost);
+	ok(fabs(c.bj[0].c_held - 1.2) < 1e-6 && fabs(c.bj[1].c_held - 1.16) < 1e-6,
+	   "switch each: a first turn's extra idle is over the job's own resumes (%.4f, %.4f)",
+	   c.bj[0].c_held, c.bj[1].c_held);
+	c.bj[1].m_resume_turns = 0;
+	is_int(bench_run_calibrate(&c.b, &c.r), 0, "switch each: calibrated again");
+	ok(fabs(c.bj[1].c_switch_cost - 0.01) < 1e-9,
+	   "switch each: a job without its turns keeps the run's (%.4f)", c.bj[1].c_switch_cost);
+}
+
+/*
  * turns() with each job's own launch (history's `launch`): 50 and 250 ms
  * about the mean of 150.  Job 1's work is 100 ms less than with the mean,
  * job 2's 100 ms more, and job 2's first slice starts two quanta late,
@@ -849,6 +882,7 @@ int main(void)
 	frozen_by_run_time();
 	switches();
 	turns();
+	switch_each();
 	launch_each();
 	end_hold_each();
 	same_round();

@@ -71,6 +71,10 @@ static void turns(struct cpoold *d)
 	is_double(d->switches.resume_turn_s, 0.4, 0.05, "its length: from the thaw's request");
 	is_double(d->switches.resume_turn_idle_s, 0.15, 0.05,
 		  "its idle: CPU time from the frozen reading at the resume");
+	ok(j.rec.resume_turns == 1 &&
+		   fabs(j.rec.resume_turn_idle - d->switches.resume_turn_idle_s) < 1e-9,
+	   "and the job's own count and idle, in its record (%u, %.3f)", j.rec.resume_turns,
+	   j.rec.resume_turn_idle);
 
 	/* A leaf that cannot be read at the turn's end counts no turn. */
 	switchcost_asked(d, &j, false, now_s());
@@ -81,6 +85,7 @@ static void turns(struct cpoold *d)
 	switchcost_asked(d, &j, true, now_s());
 	switchcost_done(d, &j, true);
 	is_int((int)d->switches.resume_turns, 1, "an unreadable leaf counts no turn");
+	is_int((int)j.rec.resume_turns, 1, "in the job's record neither");
 }
 
 int main(void)
@@ -91,7 +96,7 @@ int main(void)
 	double late, t;
 	int64_t t_us;
 
-	plan(22);
+	plan(24);
 	fixture_open(&d, dir);
 	snprintf(vs.vs.name, sizeof(vs.vs.name), "v");
 	d.vs = &vs;

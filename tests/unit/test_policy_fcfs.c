@@ -106,6 +106,27 @@ int main(void)
 		expect_jobs(&c, "switch cost", e, N_OF(e));
 		case_free(&c);
 	}
+	{
+		/* Each its own: A's 0 and B's 1 s, over the common 0.5 s: A 0-2, B 2-5. */
+		static const struct tjob t[] = { { "A", 0, 2 }, { "B", 0, 2 } };
+		static const struct texp e[] = {
+			{ "A", 0, 2, 0, 0, 2 },
+			{ "B", 2, 5, 3, 2, 5 },
+		};
+		static const int64_t each[] = { 0, 1000000 };
+
+		case_jobs(&c, t, N_OF(t));
+		memset(&c.cfg, 0, sizeof(c.cfg));
+		cpool_sim_slots(1, &c.vs[0]);
+		c.cfg.vs = c.vs;
+		c.cfg.n_vs = 1;
+		c.cfg.policy = p;
+		c.cfg.switch_cost_us = 500000;
+		c.cfg.switch_cost_each_us = each;
+		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
+		expect_jobs(&c, "switch cost per job", e, N_OF(e));
+		case_free(&c);
+	}
 	done_testing();
 	return exit_status();
 }

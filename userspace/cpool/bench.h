@@ -64,6 +64,12 @@ struct bench_job {
 	double m_start_report;
 	/* Times the daemon froze it for another job; < 0 when not reported. */
 	int m_preemptions;
+	/*
+	 * Its turns from a resume to a completed freeze, and their idle
+	 * seconds per CPU (the daemon's); m_resume_turns < 1: none reported.
+	 */
+	int m_resume_turns;
+	double m_resume_turn_idle;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */
@@ -74,6 +80,7 @@ struct bench_job {
 	double c_idle; /* ... of which its CPUs idle while the daemon launches it */
 	int c_vs; /* -1: not calibrated */
 	unsigned c_preemptions;
+	double c_switch_cost; /* seconds charged at each of its dispatches */
 	char m_vs[CPOOL_VS_NAME_MAX + 1];
 	char m_state[BENCH_STATE_MAX];
 };

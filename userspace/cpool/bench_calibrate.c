@@ -78,6 +78,20 @@ static bool was_frozen(const struct bench_job *j)
 }
 
 /*
+ * A resumed turn's idle per CPU: the job's own where the daemon reports
+ * its turns, else the run's mean.  A two-CPU job's turns idled 20 ms a
+ * CPU where one-CPU jobs' idled 40 to 110 ms in the lab's demo, and the
+ * run's mean charged the two-CPU VS 1.5-2.5 CPU-seconds a run more than
+ * it lost.
+ */
+static double resume_idle_of(const struct bench_run *r, const struct bench_job *j)
+{
+	if (j->m_resume_turns >= 1)
+		return j->m_resume_turn_idle / j->m_resume_turns;
+	return bench_per(r->sw.resume_turn_idle, r->sw.resume_turns);
+}
+
+/*
  * What a job held its CPUs for, in seconds.  Its occupancy (start to end),
  * unless it was frozen (a preempting policy, was_frozen()): then the
  * occupancy also counts the time it sat frozen, which the simulator models
@@ -100,7 +114,7 @@ static double held_s(const struct bench_run *r, const struct bench_job *j, doubl
 	if (!was_frozen(j) || !(j->m_cpu_time > 0))
 		return j->m_end - j->m_start;
 	if (j->m_launch_idle > 0 && s->have && s->resume_turns >= 1)
-		launch_extra_s = j->m_launch_idle - bench_per(s->resume_turn_idle, s->resume_turns);
+		launch_extra_s = j->m_launch_idle - resume_idle_of(r, j);
 	else if (j->m_launch >= 0 && s->have && s->launches > 0)
 		launch_extra_s += j->m_launch - bench_per(s->launch_wait, s->launches);
 	return fmax(j->m_cpu_time / j->job->cpus + launch_extra_s, 1e-6);
@@ -211,6 +225,37 @@ static void freeze_hold(struct bench_run *r, struct cpool_sim_config *cfg)
 	cfg->freeze_ran_us = llround(r->cal_freeze_ran_s * CPOOL_USEC_PER_SEC);
 	cfg->switch_cost_us = llround(r->cal_switch_cost_s * CPOOL_USEC_PER_SEC);
 	cfg->policy.quantum_us = r->policy.quantum_us + llround(handover * CPOOL_USEC_PER_SEC);
+}
+
+/*
+ * Each job's switch cost, as switch_cost() and freeze_hold() make the
+ * run's, from its own resumed turns' idle (resume_idle_of()): NULL where
+ * no job reports its turns or the run has no resumed turn.
+ */
+static int64_t *switch_cost_each_us(struct bench_run *r)
+{
+	const struct bench_switches *s = &r->sw;
+	double handover, freeze_idle;
+	int64_t *each;
+	bool any = false;
+
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		r->jobs[i].c_switch_cost = r->cal_switch_cost_s;
+		any |= r->jobs[i].m_ok && r->jobs[i].m_resume_turns >= 1;
+	}
+	if (!any || !s->have || s->resume_turns < 1 || !(each = calloc(r->n_jobs, sizeof(*each))))
+		return NULL;
+	handover = bench_per(s->handover_wait, s->handovers);
+	/* The freeze's idle, in the hold when freeze_hold() made one. */
+	freeze_idle = r->cal_freeze_s > 0 ? r->cal_freeze_s - r->cal_freeze_ran_s : 0;
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		struct bench_job *j = &r->jobs[i];
+
+		if (j->m_ok && j->m_resume_turns >= 1)
+			j->c_switch_cost = fmax(0, resume_idle_of(r, j) + handover - freeze_idle);
+		each[i] = llround(j->c_switch_cost * CPOOL_USEC_PER_SEC);
+	}
+	return each;
 }
 
 /* In whole quanta after the first: 0 when a launch is shorter than a quantum. */
@@ -352,7 +397,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 					.n_background = b->n_noise_bg };
 	struct cpool_sim_result res = { 0 };
 	struct cpool_job *jobs = calloc(r->n_jobs ?: 1, sizeof(*jobs));
-	int64_t delay_us, *each = NULL, *hold;
+	int64_t delay_us, *each = NULL, *hold, *switch_cost_each;
 	int ret;
 
 	if (!jobs || dispatch_delay(r, &r->cal_dispatch_s, &r->cal_dispatch_n)) {
@@ -379,6 +424,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		cfg.policy.quantum_us += llround(r->cal_turn_delay_s * CPOOL_USEC_PER_SEC);
 		freeze_hold(r, &cfg);
 	}
+	cfg.switch_cost_each_us = switch_cost_each = switch_cost_each_us(r);
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
 
@@ -460,6 +506,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	free(jobs);
 	free(each);
 	free(hold);
+	free(switch_cost_each);
 	if (ret)
 		return ret;
 	r->calibrated = true;

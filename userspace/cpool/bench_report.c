@@ -407,6 +407,11 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 		json_object_set_new(o, "preemptions",
 				    j->m_preemptions >= 0 ? json_integer(j->m_preemptions) :
 							    json_null());
+		if (j->m_resume_turns > 0) {
+			json_object_set_new(o, "resume_turns", json_integer(j->m_resume_turns));
+			json_object_set_new(o, "resume_turn_idle",
+					    json_real(j->m_resume_turn_idle));
+		}
 		json_object_set_new(o, "first_round",
 				    j->m_first_round > 0 ? json_real(j->m_first_round) :
 							   json_null());
@@ -482,10 +487,11 @@ static int write_json(const struct bench *b, const char *path)
 			json_object_set_new(o, "calibrated",
 					    j->c_vs < 0 ?
 						    json_null() :
-						    json_pack("{s:f, s:f, s:s, s:i}", "start",
+						    json_pack("{s:f, s:f, s:s, s:i, s:f}", "start",
 							      j->c_start, "end", j->c_end, "vs",
 							      b->vs[j->c_vs].name, "preemptions",
-							      (json_int_t)j->c_preemptions));
+							      (json_int_t)j->c_preemptions,
+							      "switch_cost", j->c_switch_cost));
 			json_array_append_new(jobs, o);
 		}
 		for (size_t s = 0; s < r->n_util; s++) {

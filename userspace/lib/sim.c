@@ -714,6 +714,13 @@ static bool hold_preempted(struct sim *s, struct sjob *j)
 	return true;
 }
 
+/* What a dispatch of @j costs: the time its CPUs are busy before it makes progress. */
+static int64_t switch_cost(const struct sim *s, const struct sjob *j)
+{
+	return s->cfg->switch_cost_each_us ? s->cfg->switch_cost_each_us[j->in - s->input] :
+					     s->cfg->switch_cost_us;
+}
+
 /* How much later than its first dispatch a job's first slice starts. */
 static int64_t launch_slice(const struct sim *s, const struct sjob *j)
 {
@@ -784,7 +791,7 @@ static int apply(struct sim *s, const struct cpool_decision *d)
 		j->pj.slice_start_us = s->now + (j->pj.first_start_us < 0 ? launch_slice(s, j) : 0);
 		if (j->pj.first_start_us < 0)
 			j->pj.first_start_us = s->now;
-		j->work_start_us = s->now + s->cfg->switch_cost_us;
+		j->work_start_us = s->now + switch_cost(s, j);
 		j->ran_from_us = j->work_start_us;
 		j->done_base_us = j->pj.done_us;
 		if (s->share) {
@@ -1013,6 +1020,11 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		    cfg->launch_slice_each_us[i] >
 			    (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
 			return -EINVAL;
+	for (size_t i = 0; cfg->switch_cost_each_us && i < n; i++)
+		if (cfg->switch_cost_each_us[i] < 0 ||
+		    cfg->switch_cost_each_us[i] >
+			    (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
+			return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
 	if (!s->vs || !s->vstate)
@@ -1088,7 +1100,9 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		for (size_t i = 0; i < s->n; i++)
 			span = fmax(span, (double)s->j[i].pj.job->submit_us);
 		for (size_t i = 0; i < s->n; i++)
-			span += (double)s->j[i].pj.job->runtime_us + (double)cfg->switch_cost_us;
+			span += (double)s->j[i].pj.job->runtime_us +
+				(double)(cfg->switch_cost_each_us ? cfg->switch_cost_each_us[i] :
+								    cfg->switch_cost_us);
 		if (span * (res->total_cpus + 1) > 0x1p61)
 			return -ERANGE;
 	}

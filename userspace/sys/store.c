@@ -54,8 +54,8 @@ static const char schema[] =
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
 	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step,"  \
 	" launch_time, launch_idle, handover, first_round, start_round, start_report,"     \
-	" preemptions"
-#define JOB_NCOLUMNS 43
+	" preemptions, resume_turns, resume_turn_idle"
+#define JOB_NCOLUMNS 45
 
 static int sql_error(int rc)
 {
@@ -135,6 +135,9 @@ static int add_columns(struct cpool_store *store)
 		{ "start_report", "REAL" },
 		/* times it was frozen for another job; 0 in an older database */
 		{ "preemptions", "INTEGER NOT NULL DEFAULT 0" },
+		/* its resumed turns ended by a freeze, and their idle seconds per CPU */
+		{ "resume_turns", "INTEGER NOT NULL DEFAULT 0" },
+		{ "resume_turn_idle", "REAL NOT NULL DEFAULT 0" },
 	};
 	sqlite3_stmt *st = NULL;
 	int r = 0;
@@ -183,7 +186,8 @@ static int prepare_statements(struct cpool_store *store)
 			" rq_lat_p99_ns=:rq_lat_p99_ns, error=:error, launch_time=:launch_time,"
 			" launch_idle=:launch_idle, handover=:handover, first_round=:first_round,"
 			" start_round=:start_round, start_report=:start_report,"
-			" preemptions=:preemptions"
+			" preemptions=:preemptions, resume_turns=:resume_turns,"
+			" resume_turn_idle=:resume_turn_idle"
 			" WHERE id=:id",
 			-1, &store->job_update, NULL);
 	if (rc == SQLITE_OK)
@@ -440,6 +444,8 @@ int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec 
 	set_time(st, ":start_round", job->start_round);
 	set_time(st, ":start_report", job->start_report);
 	store_set_int(st, ":preemptions", job->preemptions);
+	store_set_int(st, ":resume_turns", job->resume_turns);
+	set_double(st, ":resume_turn_idle", job->resume_turn_idle);
 	if (job->pid > 0)
 		store_set_int(st, ":pid", job->pid);
 	store_set_text(st, ":cgroup", job->cgroup);
@@ -524,6 +530,8 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 	job->start_round = sqlite3_column_double(st, 40);
 	job->start_report = sqlite3_column_double(st, 41);
 	job->preemptions = (unsigned)sqlite3_column_int64(st, 42);
+	job->resume_turns = (unsigned)sqlite3_column_int64(st, 43);
+	job->resume_turn_idle = sqlite3_column_double(st, 44);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
