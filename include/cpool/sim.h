@@ -106,6 +106,12 @@ struct cpool_sim_config {
 	 * jobs_start() does.
 	 */
 	int64_t freeze_us, freeze_ran_us;
+	/*
+	 * @freeze_ran_us per job, in input order (@n entries), when not NULL:
+	 * a switch idles some jobs less than the run's mean freeze does, and
+	 * they work through more of the hold.
+	 */
+	const int64_t *freeze_ran_each_us;
 	/* Called every few thousand finished jobs; NULL for none. */
 	void (*progress)(size_t finished, size_t total, void *arg);
 	void *progress_arg;

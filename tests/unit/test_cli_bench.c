@@ -671,11 +671,13 @@ static void turns(void)
 
 /*
  * turns() with each job's own resumed turns: job 1's idled nothing, job
- * 2's 40 ms each, about the run's mean of 20.  A job's switch cost is its
- * own turns' idle less the freeze's (20 ms, in the hold) plus the
- * handover: 0 (not below) and 30 ms; a job the daemon reports no turns
- * of keeps the run's 10 ms.  The first turn's extra idle is over the
- * job's own resume: 200 and 160 ms.
+ * 2's 40 ms each, about the run's mean of 20.  A simulated turn idles the
+ * job's switch cost and the hold's 20 ms (a 35 ms hold, 15 ms worked);
+ * the daemon's turns idled their own and a 10 ms handover: 10 and 50 ms.
+ * Job 2's switch cost is 30 ms; job 1's is 0 and it works 25 ms of each
+ * hold, idling 10.  A job the daemon reports no turns of keeps the run's
+ * 10 ms and 15.  The first turn's extra idle is over the job's own
+ * resume: 200 and 160 ms.
  */
 static void switch_each(void)
 {
@@ -693,13 +695,17 @@ static void switch_each(void)
 		   fabs(c.bj[1].c_switch_cost - 0.03) < 1e-9,
 	   "switch each: the run's 10 ms, job 1's 0 and job 2's 30 ms (%.4f, %.4f, %.4f)",
 	   c.r.cal_switch_cost_s, c.bj[0].c_switch_cost, c.bj[1].c_switch_cost);
+	ok(fabs(c.bj[0].c_freeze_ran - 0.025) < 1e-9 && fabs(c.bj[1].c_freeze_ran - 0.015) < 1e-9,
+	   "switch each: job 1 works 25 ms of a hold, job 2 the run's 15 (%.4f, %.4f)",
+	   c.bj[0].c_freeze_ran, c.bj[1].c_freeze_ran);
 	ok(fabs(c.bj[0].c_held - 1.2) < 1e-6 && fabs(c.bj[1].c_held - 1.16) < 1e-6,
 	   "switch each: a first turn's extra idle is over the job's own resumes (%.4f, %.4f)",
 	   c.bj[0].c_held, c.bj[1].c_held);
 	c.bj[1].m_resume_turns = 0;
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "switch each: calibrated again");
-	ok(fabs(c.bj[1].c_switch_cost - 0.01) < 1e-9,
-	   "switch each: a job without its turns keeps the run's (%.4f)", c.bj[1].c_switch_cost);
+	ok(fabs(c.bj[1].c_switch_cost - 0.01) < 1e-9 && fabs(c.bj[1].c_freeze_ran - 0.015) < 1e-9,
+	   "switch each: a job without its turns keeps the run's (%.4f, %.4f)",
+	   c.bj[1].c_switch_cost, c.bj[1].c_freeze_ran);
 }
 
 /*

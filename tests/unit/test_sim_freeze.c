@@ -240,6 +240,55 @@ static void config(void)
 	case_free(&c);
 }
 
+/* Three one-CPU jobs on one VS of two CPUs: someone always waits, every turn ends in a hold. */
+static int run_wide(struct sim_case *c, int64_t freeze_ran_us, const int64_t *each)
+{
+	static const struct tjob t[] = { { "N1", 0, 1 }, { "N2", 0, 1 }, { "N3", 0, 1 } };
+
+	case_jobs(c, t, N_OF(t));
+	memset(&c->cfg, 0, sizeof(c->cfg));
+	memset(c->vs, 0, sizeof(c->vs));
+	snprintf(c->vs[0].name, sizeof(c->vs[0].name), "wide");
+	cpool_cpuset_set_range(&c->vs[0].cpus, 0, 1);
+	c->cfg.vs = c->vs;
+	c->cfg.n_vs = 1;
+	c->cfg.policy = rr(100000);
+	c->cfg.freeze_us = 50000;
+	c->cfg.freeze_ran_us = freeze_ran_us;
+	c->cfg.freeze_ran_each_us = each;
+	c->ret = cpool_sim_run(&c->cfg, c->jobs, N_OF(t), &c->res);
+	return c->ret;
+}
+
+/*
+ * Each job's own work in the hold (freeze_ran_each_us): the same for
+ * every job as the common figure gives the same run; a job that works
+ * none of its holds ends later than with the common 30 ms.
+ */
+static void ran_each(void)
+{
+	static const int64_t same[] = { 30000, 30000, 30000 }, none1[] = { 0, 30000, 30000 };
+	static const char *const id[] = { "N1", "N2", "N3" };
+	double common[3], each[3];
+	struct sim_case c;
+
+	is_int(run_wide(&c, 30000, NULL), 0, "ran each: simulated with the common figure");
+	for (int k = 0; k < 3; k++)
+		common[k] = end_of(&c, id[k]);
+	case_free(&c);
+	is_int(run_wide(&c, 0, same), 0, "ran each: simulated with each job's");
+	for (int k = 0; k < 3; k++)
+		each[k] = end_of(&c, id[k]);
+	case_free(&c);
+	ok(common[0] > 1.2 && each[0] == common[0] && each[1] == common[1] && each[2] == common[2],
+	   "ran each: 30 ms for every job is the common 30 ms (%.3f %.3f %.3f)", each[0], each[1],
+	   each[2]);
+	is_int(run_wide(&c, 30000, none1), 0, "ran each: N1 works none of its holds");
+	ok(end_of(&c, "N1") > common[0] + 0.05,
+	   "ran each: N1 ends later, its holds all idle (%.3f, %.3f)", end_of(&c, "N1"), common[0]);
+	case_free(&c);
+}
+
 int main(void)
 {
 	lockstep();
@@ -247,6 +296,7 @@ int main(void)
 	resumed_while_freezing();
 	every_policy();
 	config();
+	ran_each();
 	done_testing();
 	return exit_status();
 }

@@ -81,6 +81,7 @@ struct bench_job {
 	int c_vs; /* -1: not calibrated */
 	unsigned c_preemptions;
 	double c_switch_cost; /* seconds charged at each of its dispatches */
+	double c_freeze_ran; /* seconds it works of the hold after each preemption */
 	char m_vs[CPOOL_VS_NAME_MAX + 1];
 	char m_state[BENCH_STATE_MAX];
 };

@@ -484,14 +484,15 @@ static int write_json(const struct bench *b, const char *path)
 				"predicted", job_side_json(b, j, false), "measured",
 				job_side_json(b, j, true));
 
-			json_object_set_new(o, "calibrated",
-					    j->c_vs < 0 ?
-						    json_null() :
-						    json_pack("{s:f, s:f, s:s, s:i, s:f}", "start",
-							      j->c_start, "end", j->c_end, "vs",
-							      b->vs[j->c_vs].name, "preemptions",
-							      (json_int_t)j->c_preemptions,
-							      "switch_cost", j->c_switch_cost));
+			json_object_set_new(
+				o, "calibrated",
+				j->c_vs < 0 ?
+					json_null() :
+					json_pack("{s:f, s:f, s:s, s:i, s:f, s:f}", "start",
+						  j->c_start, "end", j->c_end, "vs",
+						  b->vs[j->c_vs].name, "preemptions",
+						  (json_int_t)j->c_preemptions, "switch_cost",
+						  j->c_switch_cost, "freeze_ran", j->c_freeze_ran));
 			json_array_append_new(jobs, o);
 		}
 		for (size_t s = 0; s < r->n_util; s++) {

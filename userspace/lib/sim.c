@@ -700,8 +700,10 @@ static void hold_cancel(struct sim *s, struct sjob *j)
 static bool hold_preempted(struct sim *s, struct sjob *j)
 {
 	int64_t left = j->pj.job->runtime_us - j->pj.done_us;
-	int64_t ran = s->cfg->freeze_ran_us < s->cfg->freeze_us ? s->cfg->freeze_ran_us :
-								  s->cfg->freeze_us;
+	int64_t ran = s->cfg->freeze_ran_each_us ? s->cfg->freeze_ran_each_us[j->in - s->input] :
+						   s->cfg->freeze_ran_us;
+
+	ran = ran < s->cfg->freeze_us ? ran : s->cfg->freeze_us;
 
 	if (left <= ran) {
 		j->hold_ends = true;
@@ -1019,6 +1021,9 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 		if (cfg->launch_slice_each_us[i] < 0 ||
 		    cfg->launch_slice_each_us[i] >
 			    (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
+			return -EINVAL;
+	for (size_t i = 0; cfg->freeze_ran_each_us && i < n; i++)
+		if (cfg->freeze_ran_each_us[i] < 0)
 			return -EINVAL;
 	for (size_t i = 0; cfg->switch_cost_each_us && i < n; i++)
 		if (cfg->switch_cost_each_us[i] < 0 ||
