@@ -117,6 +117,7 @@ static int load_run(struct bench_run *r, struct cpool_job **jobs, const json_t *
 		bj->m_start_report = num(m, "start_report", -1);
 		bj->m_preemptions = (int)num(m, "preemptions", -1);
 		bj->m_resume_turns = (int)num(m, "resume_turns", 0);
+		bj->m_resume_turn = num(m, "resume_turn", 0);
 		bj->m_resume_turn_idle = num(m, "resume_turn_idle", 0);
 		bj->m_first_round = num(m, "first_round", -1);
 		bj->m_start_round = num(m, "start_round", -1);

@@ -112,6 +112,8 @@ struct cpool_sim_config {
 	 * they work through more of the hold.
 	 */
 	const int64_t *freeze_ran_each_us;
+	/* @freeze_us per job likewise: a freeze takes some jobs longer than others. */
+	const int64_t *freeze_each_us;
 	/* Called every few thousand finished jobs; NULL for none. */
 	void (*progress)(size_t finished, size_t total, void *arg);
 	void *progress_arg;

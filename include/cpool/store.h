@@ -70,12 +70,12 @@ struct cpool_jobrec {
 	unsigned preemptions;
 	/*
 	 * Its turns that began at a resume and ended at a completed freeze,
-	 * and the seconds of them its CPUs did not run it (per CPU): each
-	 * job's own switch cost, for cpool bench (switches differ job by job:
-	 * a two-CPU job's idle less per CPU than a one-CPU job's).
+	 * their seconds, and the seconds of them its CPUs did not run it (per
+	 * CPU): each job's own switch, for cpool bench (switches differ job
+	 * by job: a two-CPU job's idle less per CPU than a one-CPU job's).
 	 */
 	unsigned resume_turns;
-	double resume_turn_idle;
+	double resume_turn, resume_turn_idle;
 	pid_t pid;
 	char *cgroup; /* leaf cgroup path */
 	char *cpuset;

@@ -670,14 +670,16 @@ static void turns(void)
 }
 
 /*
- * turns() with each job's own resumed turns: job 1's idled nothing, job
- * 2's 40 ms each, about the run's mean of 20.  A simulated turn idles the
- * job's switch cost and the hold's 20 ms (a 35 ms hold, 15 ms worked);
+ * turns() with each job's own resumed turns, 135 ms each as the run's
+ * (its hold after a preemption is 35 ms): job 1's idled nothing, job 2's
+ * 40 ms each, about the run's mean of 20.  A simulated turn idles the
+ * job's switch cost and the hold's share (the run's: 20 ms of 35), and
  * the daemon's turns idled their own and a 10 ms handover: 10 and 50 ms.
- * Job 2's switch cost is 30 ms; job 1's is 0 and it works 25 ms of each
- * hold, idling 10.  A job the daemon reports no turns of keeps the run's
- * 10 ms and 15.  The first turn's extra idle is over the job's own
- * resume: 200 and 160 ms.
+ * Job 2's switch cost is 30 ms, its hold idles 20 as the run's; job 1's
+ * switch cost is 0 and it works 25 ms of each hold, idling 10.  Job 1's
+ * turns 10 ms shorter hold it 25 ms, 15 worked.  A job the daemon reports
+ * no turns of keeps the run's.  The first turn's extra idle is over the
+ * job's own resume: 200 and 160 ms.
  */
 static void switch_each(void)
 {
@@ -685,9 +687,11 @@ static void switch_each(void)
 
 	turns_case(&c);
 	c.bj[0].m_resume_turns = 4;
+	c.bj[0].m_resume_turn = 0.54;
 	c.bj[0].m_resume_turn_idle = 0;
 	c.bj[0].m_launch_idle = 0.2;
 	c.bj[1].m_resume_turns = 4;
+	c.bj[1].m_resume_turn = 0.54;
 	c.bj[1].m_resume_turn_idle = 0.16;
 	c.bj[1].m_launch_idle = 0.2;
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "switch each: calibrated");
@@ -695,15 +699,23 @@ static void switch_each(void)
 		   fabs(c.bj[1].c_switch_cost - 0.03) < 1e-9,
 	   "switch each: the run's 10 ms, job 1's 0 and job 2's 30 ms (%.4f, %.4f, %.4f)",
 	   c.r.cal_switch_cost_s, c.bj[0].c_switch_cost, c.bj[1].c_switch_cost);
-	ok(fabs(c.bj[0].c_freeze_ran - 0.025) < 1e-9 && fabs(c.bj[1].c_freeze_ran - 0.015) < 1e-9,
-	   "switch each: job 1 works 25 ms of a hold, job 2 the run's 15 (%.4f, %.4f)",
+	ok(fabs(c.bj[0].c_freeze - 0.035) < 1e-9 && fabs(c.bj[1].c_freeze - 0.035) < 1e-9 &&
+		   fabs(c.bj[0].c_freeze_ran - 0.025) < 1e-9 &&
+		   fabs(c.bj[1].c_freeze_ran - 0.015) < 1e-9,
+	   "switch each: 35 ms holds; job 1 works 25 ms of one, job 2 the run's 15 (%.4f, %.4f)",
 	   c.bj[0].c_freeze_ran, c.bj[1].c_freeze_ran);
 	ok(fabs(c.bj[0].c_held - 1.2) < 1e-6 && fabs(c.bj[1].c_held - 1.16) < 1e-6,
 	   "switch each: a first turn's extra idle is over the job's own resumes (%.4f, %.4f)",
 	   c.bj[0].c_held, c.bj[1].c_held);
+	c.bj[0].m_resume_turn = 0.5;
 	c.bj[1].m_resume_turns = 0;
 	is_int(bench_run_calibrate(&c.b, &c.r), 0, "switch each: calibrated again");
-	ok(fabs(c.bj[1].c_switch_cost - 0.01) < 1e-9 && fabs(c.bj[1].c_freeze_ran - 0.015) < 1e-9,
+	ok(fabs(c.bj[0].c_freeze - 0.025) < 1e-9 && fabs(c.bj[0].c_freeze_ran - 0.015) < 1e-9 &&
+		   c.bj[0].c_switch_cost == 0,
+	   "switch each: job 1's shorter turns hold it 25 ms, 15 worked (%.4f, %.4f, %.4f)",
+	   c.bj[0].c_freeze, c.bj[0].c_freeze_ran, c.bj[0].c_switch_cost);
+	ok(fabs(c.bj[1].c_switch_cost - 0.01) < 1e-9 && fabs(c.bj[1].c_freeze - 0.035) < 1e-9 &&
+		   fabs(c.bj[1].c_freeze_ran - 0.015) < 1e-9,
 	   "switch each: a job without its turns keeps the run's (%.4f, %.4f)",
 	   c.bj[1].c_switch_cost, c.bj[1].c_freeze_ran);
 }

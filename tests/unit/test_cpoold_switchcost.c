@@ -71,10 +71,10 @@ static void turns(struct cpoold *d)
 	is_double(d->switches.resume_turn_s, 0.4, 0.05, "its length: from the thaw's request");
 	is_double(d->switches.resume_turn_idle_s, 0.15, 0.05,
 		  "its idle: CPU time from the frozen reading at the resume");
-	ok(j.rec.resume_turns == 1 &&
+	ok(j.rec.resume_turns == 1 && fabs(j.rec.resume_turn - d->switches.resume_turn_s) < 1e-9 &&
 		   fabs(j.rec.resume_turn_idle - d->switches.resume_turn_idle_s) < 1e-9,
-	   "and the job's own count and idle, in its record (%u, %.3f)", j.rec.resume_turns,
-	   j.rec.resume_turn_idle);
+	   "and the job's own count, length and idle, in its record (%u, %.3f, %.3f)",
+	   j.rec.resume_turns, j.rec.resume_turn, j.rec.resume_turn_idle);
 
 	/* A leaf that cannot be read at the turn's end counts no turn. */
 	switchcost_asked(d, &j, false, now_s());

@@ -76,6 +76,7 @@ int main(void)
 	j.start_report = 0.03125;
 	j.preemptions = 7;
 	j.resume_turns = 6;
+	j.resume_turn = 0.875;
 	j.resume_turn_idle = 0.375;
 	j.exit_code = -1;
 	j.signal = SIGKILL;
@@ -99,8 +100,9 @@ int main(void)
 	   "its rounds' wall times, to the bit (the calibration's instants)");
 	is_double(got.start_report, 0.03125, 0, "its start report's lateness");
 	is_int(got.preemptions, 7, "the times it was frozen for another job");
-	ok(got.resume_turns == 6 && got.resume_turn_idle == 0.375,
-	   "its resumed turns and their idle (%u, %.3f)", got.resume_turns, got.resume_turn_idle);
+	ok(got.resume_turns == 6 && got.resume_turn == 0.875 && got.resume_turn_idle == 0.375,
+	   "its resumed turns, their length and idle (%u, %.3f, %.3f)", got.resume_turns,
+	   got.resume_turn, got.resume_turn_idle);
 	is_str(got.cgroup, "/sys/fs/cgroup/cpool/db/job-2", "cgroup");
 	cpool_jobrec_free(&got);
 	is_int(cpool_store_job_get(s, 99, &got), -ENOENT, "missing job");

@@ -69,7 +69,7 @@ struct bench_job {
 	 * seconds per CPU (the daemon's); m_resume_turns < 1: none reported.
 	 */
 	int m_resume_turns;
-	double m_resume_turn_idle;
+	double m_resume_turn, m_resume_turn_idle;
 	double m_rq_mean_us; /* < 0: not measured */
 	double m_rq_p99_us; /* the job's own run-queue p99 (BPF); < 0: not measured */
 	/* `ps` samples (every POLL_PS_S) that found it running or frozen. */
@@ -81,7 +81,8 @@ struct bench_job {
 	int c_vs; /* -1: not calibrated */
 	unsigned c_preemptions;
 	double c_switch_cost; /* seconds charged at each of its dispatches */
-	double c_freeze_ran; /* seconds it works of the hold after each preemption */
+	/* The hold after each of its preemptions, and what it works of it, seconds. */
+	double c_freeze, c_freeze_ran;
 	char m_vs[CPOOL_VS_NAME_MAX + 1];
 	char m_state[BENCH_STATE_MAX];
 };

@@ -228,46 +228,54 @@ static void freeze_hold(struct bench_run *r, struct cpool_sim_config *cfg)
 }
 
 /*
- * Each job's switch cost and work in the hold after a preemption, as
- * switch_cost() and freeze_hold() make the run's, from its own resumed
- * turns' idle (resume_idle_of()).  A simulated turn idles its switch cost
- * and the hold's idle (the freeze's less what the job ran in it): the
- * daemon's turns of the job idled its own, plus the handover before each.
- * Where that is less than the run's mean freeze idles (a two-CPU job's
- * turns in the lab's demo, 13-24 ms a CPU against a 26-31 ms freeze), its
- * switch cost is 0 and it works through more of the hold.  The arrays
- * stay NULL (the run's figures for all) where no job reports its turns.
+ * Each job's switch cost and hold after a preemption, as switch_cost()
+ * and freeze_hold() make the run's, from its own resumed turns: the hold
+ * is its turn's mean length past the quantum (the late round and the
+ * freeze, as the daemon times the turn from the resume to the completed
+ * freeze), and a simulated turn idles what its turns idled, plus the
+ * handover before each, the hold idling the run's share of it.  In the
+ * lab's demo a two-CPU job's turns idled 13-24 ms a CPU where one-CPU
+ * jobs' idled 40-200 ms, and the run's means gave every job the same.
+ * The arrays stay NULL (the run's figures for all) where no job reports
+ * its turns or the run has no hold.
  */
-static int per_job_switches(struct bench_run *r, int64_t **switch_cost, int64_t **freeze_ran)
+static int per_job_switches(struct bench_run *r, int64_t **switch_cost, int64_t **freeze,
+			    int64_t **freeze_ran)
 {
 	const struct bench_switches *s = &r->sw;
-	double handover, freeze_idle;
+	double q = cpool_us_to_s(r->policy.quantum_us), handover, idle_share;
 	bool any = false;
 
-	*switch_cost = *freeze_ran = NULL;
+	*switch_cost = *freeze = *freeze_ran = NULL;
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		r->jobs[i].c_switch_cost = r->cal_switch_cost_s;
+		r->jobs[i].c_freeze = r->cal_freeze_s;
 		r->jobs[i].c_freeze_ran = r->cal_freeze_ran_s;
 		any |= r->jobs[i].m_ok && r->jobs[i].m_resume_turns >= 1;
 	}
-	if (!any || !s->have || s->resume_turns < 1)
+	if (!any || !s->have || s->resume_turns < 1 || !(r->cal_freeze_s > 0))
 		return 0;
 	*switch_cost = calloc(r->n_jobs, sizeof(**switch_cost));
+	*freeze = calloc(r->n_jobs, sizeof(**freeze));
 	*freeze_ran = calloc(r->n_jobs, sizeof(**freeze_ran));
-	if (!*switch_cost || !*freeze_ran)
+	if (!*switch_cost || !*freeze || !*freeze_ran)
 		return -ENOMEM;
 	handover = bench_per(s->handover_wait, s->handovers);
-	freeze_idle = r->cal_freeze_s > 0 ? r->cal_freeze_s - r->cal_freeze_ran_s : 0;
+	idle_share = (r->cal_freeze_s - r->cal_freeze_ran_s) / r->cal_freeze_s;
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		struct bench_job *j = &r->jobs[i];
-		double idle = resume_idle_of(r, j) + handover;
 
 		if (j->m_ok && j->m_resume_turns >= 1) {
-			j->c_switch_cost = fmax(0, idle - freeze_idle);
-			if (r->cal_freeze_s > 0 && idle < freeze_idle)
-				j->c_freeze_ran = r->cal_freeze_s - idle;
+			double idle = resume_idle_of(r, j) + handover;
+			double hold = fmax(0, j->m_resume_turn / j->m_resume_turns - q);
+			double hold_idle = fmin(idle, hold * idle_share);
+
+			j->c_freeze = hold;
+			j->c_freeze_ran = hold - hold_idle;
+			j->c_switch_cost = idle - hold_idle;
 		}
 		(*switch_cost)[i] = llround(j->c_switch_cost * CPOOL_USEC_PER_SEC);
+		(*freeze)[i] = llround(j->c_freeze * CPOOL_USEC_PER_SEC);
 		(*freeze_ran)[i] = llround(j->c_freeze_ran * CPOOL_USEC_PER_SEC);
 	}
 	return 0;
@@ -412,7 +420,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 					.n_background = b->n_noise_bg };
 	struct cpool_sim_result res = { 0 };
 	struct cpool_job *jobs = calloc(r->n_jobs ?: 1, sizeof(*jobs));
-	int64_t delay_us, *each = NULL, *hold, *switch_cost_each, *freeze_ran_each;
+	int64_t delay_us, *each = NULL, *hold, *switch_cost_each, *freeze_each, *freeze_ran_each;
 	int ret;
 
 	if (!jobs || dispatch_delay(r, &r->cal_dispatch_s, &r->cal_dispatch_n)) {
@@ -439,8 +447,9 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		cfg.policy.quantum_us += llround(r->cal_turn_delay_s * CPOOL_USEC_PER_SEC);
 		freeze_hold(r, &cfg);
 	}
-	if (per_job_switches(r, &switch_cost_each, &freeze_ran_each)) {
+	if (per_job_switches(r, &switch_cost_each, &freeze_each, &freeze_ran_each)) {
 		free(switch_cost_each);
+		free(freeze_each);
 		free(freeze_ran_each);
 		free(jobs);
 		free(each);
@@ -448,6 +457,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 		return -ENOMEM;
 	}
 	cfg.switch_cost_each_us = switch_cost_each;
+	cfg.freeze_each_us = freeze_each;
 	cfg.freeze_ran_each_us = freeze_ran_each;
 	for (size_t i = 0; i < r->n_jobs; i++) {
 		const struct bench_job *j = &r->jobs[i];
@@ -531,6 +541,7 @@ int bench_run_calibrate(const struct bench *b, struct bench_run *r)
 	free(each);
 	free(hold);
 	free(switch_cost_each);
+	free(freeze_each);
 	free(freeze_ran_each);
 	if (ret)
 		return ret;

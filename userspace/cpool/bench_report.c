@@ -409,6 +409,7 @@ static json_t *job_side_json(const struct bench *b, const struct bench_job *j, b
 							    json_null());
 		if (j->m_resume_turns > 0) {
 			json_object_set_new(o, "resume_turns", json_integer(j->m_resume_turns));
+			json_object_set_new(o, "resume_turn", json_real(j->m_resume_turn));
 			json_object_set_new(o, "resume_turn_idle",
 					    json_real(j->m_resume_turn_idle));
 		}
@@ -486,13 +487,13 @@ static int write_json(const struct bench *b, const char *path)
 
 			json_object_set_new(
 				o, "calibrated",
-				j->c_vs < 0 ?
-					json_null() :
-					json_pack("{s:f, s:f, s:s, s:i, s:f, s:f}", "start",
-						  j->c_start, "end", j->c_end, "vs",
-						  b->vs[j->c_vs].name, "preemptions",
-						  (json_int_t)j->c_preemptions, "switch_cost",
-						  j->c_switch_cost, "freeze_ran", j->c_freeze_ran));
+				j->c_vs < 0 ? json_null() :
+					      json_pack("{s:f, s:f, s:s, s:i, s:f, s:f, s:f}",
+							"start", j->c_start, "end", j->c_end, "vs",
+							b->vs[j->c_vs].name, "preemptions",
+							(json_int_t)j->c_preemptions, "switch_cost",
+							j->c_switch_cost, "freeze", j->c_freeze,
+							"freeze_ran", j->c_freeze_ran));
 			json_array_append_new(jobs, o);
 		}
 		for (size_t s = 0; s < r->n_util; s++) {

@@ -492,6 +492,7 @@ static int read_history(struct cpool_apiclient *c, struct bench_run *r)
 		j->m_start_report = cli_json_num(rec, "start_report", -1);
 		j->m_preemptions = (int)cli_json_int(rec, "preemptions", -1);
 		j->m_resume_turns = (int)cli_json_int(rec, "resume_turns", 0);
+		j->m_resume_turn = cli_json_num(rec, "resume_turn", 0);
 		j->m_resume_turn_idle = cli_json_num(rec, "resume_turn_idle", 0);
 		j->m_first_round = json_is_number(json_object_get(rec, "first_round")) ?
 					   cli_json_num(rec, "first_round", 0) - r->t0 :

@@ -158,6 +158,7 @@ json_t *jobs_json(const struct cpool_jobrec *r)
 	json_object_set_new(o, "preemptions", json_integer(r->preemptions));
 	if (r->resume_turns > 0) {
 		json_object_set_new(o, "resume_turns", json_integer(r->resume_turns));
+		json_object_set_new(o, "resume_turn", json_real(r->resume_turn));
 		json_object_set_new(o, "resume_turn_idle", json_real(r->resume_turn_idle));
 	}
 	if (r->pid > 0)
@@ -862,7 +863,7 @@ static void back_to_queued(struct cpoold *d, struct djob *j)
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
 	j->rec.handover = j->rec.first_round = j->rec.start_round = j->rec.start_report = 0;
 	j->rec.preemptions = j->rec.resume_turns = 0;
-	j->rec.resume_turn_idle = 0;
+	j->rec.resume_turn = j->rec.resume_turn_idle = 0;
 }
 
 static void unpend_launch(struct cpoold *d, struct djob *j)
@@ -1208,7 +1209,7 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
 	j->rec.handover = j->rec.first_round = j->rec.start_round = j->rec.start_report = 0;
 	j->rec.preemptions = j->rec.resume_turns = 0;
-	j->rec.resume_turn_idle = 0;
+	j->rec.resume_turn = j->rec.resume_turn_idle = 0;
 	j->rec.pid = 0;
 	set_string(&j->rec.cgroup, NULL);
 	set_string(&j->rec.cpuset, NULL);

@@ -95,6 +95,7 @@ void switchcost_done(struct cpoold *d, struct djob *j, bool frozen)
 			s->resume_turn_s += len;
 			s->resume_turn_idle_s += idle;
 			j->rec.resume_turns++;
+			j->rec.resume_turn += len;
 			j->rec.resume_turn_idle += idle;
 		}
 	}

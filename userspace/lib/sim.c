@@ -700,11 +700,12 @@ static void hold_cancel(struct sim *s, struct sjob *j)
 static bool hold_preempted(struct sim *s, struct sjob *j)
 {
 	int64_t left = j->pj.job->runtime_us - j->pj.done_us;
-	int64_t ran = s->cfg->freeze_ran_each_us ? s->cfg->freeze_ran_each_us[j->in - s->input] :
-						   s->cfg->freeze_ran_us;
+	size_t k = (size_t)(j->in - s->input);
+	int64_t freeze = s->cfg->freeze_each_us ? s->cfg->freeze_each_us[k] : s->cfg->freeze_us;
+	int64_t ran =
+		s->cfg->freeze_ran_each_us ? s->cfg->freeze_ran_each_us[k] : s->cfg->freeze_ran_us;
 
-	ran = ran < s->cfg->freeze_us ? ran : s->cfg->freeze_us;
-
+	ran = ran < freeze ? ran : freeze;
 	if (left <= ran) {
 		j->hold_ends = true;
 		j->state = JOB_RUNNING; /* not queued, not in running[]: ending */
@@ -712,7 +713,7 @@ static bool hold_preempted(struct sim *s, struct sjob *j)
 		return false;
 	}
 	j->pj.done_us += ran;
-	hold_add(s, j, s->now + s->cfg->freeze_us);
+	hold_add(s, j, s->now + freeze);
 	return true;
 }
 
@@ -1024,6 +1025,10 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 			return -EINVAL;
 	for (size_t i = 0; cfg->freeze_ran_each_us && i < n; i++)
 		if (cfg->freeze_ran_each_us[i] < 0)
+			return -EINVAL;
+	for (size_t i = 0; cfg->freeze_each_us && i < n; i++)
+		if (cfg->freeze_each_us[i] < 0 ||
+		    cfg->freeze_each_us[i] > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
 			return -EINVAL;
 	for (size_t i = 0; cfg->switch_cost_each_us && i < n; i++)
 		if (cfg->switch_cost_each_us[i] < 0 ||

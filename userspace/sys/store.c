@@ -54,8 +54,8 @@ static const char schema[] =
 	" cgroup, cpuset, exit_code, signal, oom, cpu_usec, peak_mem, rq_lat_sum_ns,"      \
 	" rq_lat_count, rq_lat_p99_ns, error, time_limit, origin, slurm_job, slurm_step,"  \
 	" launch_time, launch_idle, handover, first_round, start_round, start_report,"     \
-	" preemptions, resume_turns, resume_turn_idle"
-#define JOB_NCOLUMNS 45
+	" preemptions, resume_turns, resume_turn_idle, resume_turn"
+#define JOB_NCOLUMNS 46
 
 static int sql_error(int rc)
 {
@@ -138,6 +138,7 @@ static int add_columns(struct cpool_store *store)
 		/* its resumed turns ended by a freeze, and their idle seconds per CPU */
 		{ "resume_turns", "INTEGER NOT NULL DEFAULT 0" },
 		{ "resume_turn_idle", "REAL NOT NULL DEFAULT 0" },
+		{ "resume_turn", "REAL NOT NULL DEFAULT 0" },
 	};
 	sqlite3_stmt *st = NULL;
 	int r = 0;
@@ -187,7 +188,7 @@ static int prepare_statements(struct cpool_store *store)
 			" launch_idle=:launch_idle, handover=:handover, first_round=:first_round,"
 			" start_round=:start_round, start_report=:start_report,"
 			" preemptions=:preemptions, resume_turns=:resume_turns,"
-			" resume_turn_idle=:resume_turn_idle"
+			" resume_turn_idle=:resume_turn_idle, resume_turn=:resume_turn"
 			" WHERE id=:id",
 			-1, &store->job_update, NULL);
 	if (rc == SQLITE_OK)
@@ -446,6 +447,7 @@ int cpool_store_job_update(struct cpool_store *store, const struct cpool_jobrec 
 	store_set_int(st, ":preemptions", job->preemptions);
 	store_set_int(st, ":resume_turns", job->resume_turns);
 	set_double(st, ":resume_turn_idle", job->resume_turn_idle);
+	set_double(st, ":resume_turn", job->resume_turn);
 	if (job->pid > 0)
 		store_set_int(st, ":pid", job->pid);
 	store_set_text(st, ":cgroup", job->cgroup);
@@ -532,6 +534,7 @@ static void read_job(sqlite3_stmt *st, struct cpool_jobrec *job)
 	job->preemptions = (unsigned)sqlite3_column_int64(st, 42);
 	job->resume_turns = (unsigned)sqlite3_column_int64(st, 43);
 	job->resume_turn_idle = sqlite3_column_double(st, 44);
+	job->resume_turn = sqlite3_column_double(st, 45);
 }
 
 int cpool_store_job_get(struct cpool_store *store, int64_t id, struct cpool_jobrec *job)
