@@ -2,6 +2,21 @@
 /* fcfs on one one-CPU slot: the textbook numbers, exactly. */
 #include "sim_case.h"
 
+/* @t on one CPU, 0.5 s charged at every dispatch, or each job's own (@each, NULL: none). */
+static void run_switch_cost(struct sim_case *c, const struct cpool_policy *p, const struct tjob *t,
+			    size_t n, const int64_t *each)
+{
+	case_jobs(c, t, n);
+	memset(&c->cfg, 0, sizeof(c->cfg));
+	cpool_sim_slots(1, &c->vs[0]);
+	c->cfg.vs = c->vs;
+	c->cfg.n_vs = 1;
+	c->cfg.policy = *p;
+	c->cfg.switch_cost_us = 500000;
+	c->cfg.switch_cost_each_us = each;
+	c->ret = cpool_sim_run(&c->cfg, c->jobs, n, &c->res);
+}
+
 int main(void)
 {
 	struct cpool_policy p = policy_of(CPOOL_SCHED_FCFS);
@@ -95,14 +110,7 @@ int main(void)
 			{ "B", 2.5, 5, 3, 2.5, 5 },
 		};
 
-		case_jobs(&c, t, N_OF(t));
-		memset(&c.cfg, 0, sizeof(c.cfg));
-		cpool_sim_slots(1, &c.vs[0]);
-		c.cfg.vs = c.vs;
-		c.cfg.n_vs = 1;
-		c.cfg.policy = p;
-		c.cfg.switch_cost_us = 500000;
-		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
+		run_switch_cost(&c, &p, t, N_OF(t), NULL);
 		expect_jobs(&c, "switch cost", e, N_OF(e));
 		case_free(&c);
 	}
@@ -115,15 +123,7 @@ int main(void)
 		};
 		static const int64_t each[] = { 0, 1000000 };
 
-		case_jobs(&c, t, N_OF(t));
-		memset(&c.cfg, 0, sizeof(c.cfg));
-		cpool_sim_slots(1, &c.vs[0]);
-		c.cfg.vs = c.vs;
-		c.cfg.n_vs = 1;
-		c.cfg.policy = p;
-		c.cfg.switch_cost_us = 500000;
-		c.cfg.switch_cost_each_us = each;
-		c.ret = cpool_sim_run(&c.cfg, c.jobs, N_OF(t), &c.res);
+		run_switch_cost(&c, &p, t, N_OF(t), each);
 		expect_jobs(&c, "switch cost per job", e, N_OF(e));
 		case_free(&c);
 	}

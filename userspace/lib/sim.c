@@ -1002,6 +1002,16 @@ static void user_slots(struct sim *s)
 	}
 }
 
+/* A per-job array of durations (NULL: none): each within a job's longest. */
+static bool durations_ok(const int64_t *each_us, size_t n)
+{
+	for (size_t i = 0; each_us && i < n; i++)
+		if (each_us[i] < 0 ||
+		    each_us[i] > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
+			return false;
+	return true;
+}
+
 static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct cpool_job *jobs,
 		 size_t n, struct cpool_sim_result *res)
 {
@@ -1018,23 +1028,9 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 	    cfg->freeze_us < 0 || cfg->freeze_ran_us < 0 ||
 	    cfg->freeze_us > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
 		return -EINVAL;
-	for (size_t i = 0; cfg->launch_slice_each_us && i < n; i++)
-		if (cfg->launch_slice_each_us[i] < 0 ||
-		    cfg->launch_slice_each_us[i] >
-			    (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
-			return -EINVAL;
-	for (size_t i = 0; cfg->freeze_ran_each_us && i < n; i++)
-		if (cfg->freeze_ran_each_us[i] < 0)
-			return -EINVAL;
-	for (size_t i = 0; cfg->freeze_each_us && i < n; i++)
-		if (cfg->freeze_each_us[i] < 0 ||
-		    cfg->freeze_each_us[i] > (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
-			return -EINVAL;
-	for (size_t i = 0; cfg->switch_cost_each_us && i < n; i++)
-		if (cfg->switch_cost_each_us[i] < 0 ||
-		    cfg->switch_cost_each_us[i] >
-			    (int64_t)CPOOL_JOB_TIME_MAX_S * CPOOL_USEC_PER_SEC)
-			return -EINVAL;
+	if (!durations_ok(cfg->launch_slice_each_us, n) || !durations_ok(cfg->freeze_each_us, n) ||
+	    !durations_ok(cfg->freeze_ran_each_us, n) || !durations_ok(cfg->switch_cost_each_us, n))
+		return -EINVAL;
 	s->vs = calloc((size_t)cfg->n_vs, sizeof(*s->vs));
 	s->vstate = calloc((size_t)cfg->n_vs, sizeof(*s->vstate));
 	if (!s->vs || !s->vstate)
