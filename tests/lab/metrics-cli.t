@@ -29,7 +29,11 @@ sh -c 'echo $$ > '"$cg"'/cgroup.procs; while :; do :; done' </dev/null >/dev/nul
 busy=$!
 sleep 0.3
 
-out=$("$cpool" metrics --json --hist --interval 0.5 --count 1 2>"$tmp/err")
+# Two seconds: the collector's reads in one snapshot spread over tens of
+# milliseconds when the lab's host is loaded (a busy loop read at 5 % over
+# a 0.53 s interval once, two guests on two cores), and the bound below
+# is 2 % of the interval.
+out=$("$cpool" metrics --json --hist --interval 2 --count 1 2>"$tmp/err")
 ok $? "cpool metrics --json exits 0"
 # JSON checks in one python3 run; prints one line per check: 0|1 description
 python3 - "$out" "$(nproc)" "/$(basename "$cg")" <<'PY' >"$tmp/checks" 2>&1
@@ -47,7 +51,8 @@ check(len(row) == 1, "the busy process's cgroup has a row with its path %s" % pa
 row = row[0] if row else {}
 iv = r["interval_ns"]
 check(0.6 * iv < row.get("run_ns", 0) <= 1.02 * iv,
-      "a busy loop runs most of the interval: %s of %s ns" % (row.get("run_ns"), iv))
+      "a busy loop runs most of the interval: %s of %s ns (cpu.stat: %s us)"
+      % (row.get("run_ns"), iv, row.get("cpu_stat", {}).get("usage_usec")))
 rq = row.get("rqlat", {})
 check("hist_ns" in rq and sum(b["count"] for b in rq["hist_ns"]) == rq.get("count"),
       "--hist adds the non-empty buckets, which hold every wait")
