@@ -14,7 +14,11 @@ ok() { # ok STATUS DESCRIPTION
 		echo "ok $n - $2"
 	else
 		echo "not ok $n - $2"
-		failed=$((failed + 1))
+		# A TODO is a known defect, reported, not a failure (TAP).
+		case "$2" in
+		*"# TODO"*) ;;
+		*) failed=$((failed + 1)) ;;
+		esac
 	fi
 }
 
