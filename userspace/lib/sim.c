@@ -1107,8 +1107,7 @@ static int setup(struct sim *s, const struct cpool_sim_config *cfg, const struct
 			span = fmax(span, (double)s->j[i].pj.job->submit_us);
 		for (size_t i = 0; i < s->n; i++)
 			span += (double)s->j[i].pj.job->runtime_us +
-				(double)(cfg->switch_cost_each_us ? cfg->switch_cost_each_us[i] :
-								    cfg->switch_cost_us);
+				(double)switch_cost(s, &s->j[i]);
 		if (span * (res->total_cpus + 1) > 0x1p61)
 			return -ERANGE;
 	}
