@@ -856,14 +856,20 @@ static void arm_launch_timer(struct cpoold *d)
 }
 
 /* Back to QUEUED, its CPUs free: no process, and the store still says QUEUED. */
+/* Queued again, never started: what its starts and turns measured goes with them. */
+static void requeued_record(struct cpool_jobrec *r)
+{
+	r->state = CPOOL_JOB_QUEUED;
+	r->first_start = r->start_time = r->launch_time = r->launch_idle = 0;
+	r->handover = r->first_round = r->start_round = r->start_report = 0;
+	r->preemptions = r->resume_turns = 0;
+	r->resume_turn = r->resume_turn_idle = 0;
+}
+
 static void back_to_queued(struct cpoold *d, struct djob *j)
 {
 	give_back_cpus(d, j);
-	j->rec.state = CPOOL_JOB_QUEUED;
-	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
-	j->rec.handover = j->rec.first_round = j->rec.start_round = j->rec.start_report = 0;
-	j->rec.preemptions = j->rec.resume_turns = 0;
-	j->rec.resume_turn = j->rec.resume_turn_idle = 0;
+	requeued_record(&j->rec);
 }
 
 static void unpend_launch(struct cpoold *d, struct djob *j)
@@ -1205,11 +1211,7 @@ static void requeue_job(struct cpoold *d, struct djob *j)
 	give_back_cpus(d, j);
 	jobs_leaf_remove(d, j->leaf);
 	j->leaf[0] = '\0';
-	j->rec.state = CPOOL_JOB_QUEUED;
-	j->rec.first_start = j->rec.start_time = j->rec.launch_time = j->rec.launch_idle = 0;
-	j->rec.handover = j->rec.first_round = j->rec.start_round = j->rec.start_report = 0;
-	j->rec.preemptions = j->rec.resume_turns = 0;
-	j->rec.resume_turn = j->rec.resume_turn_idle = 0;
+	requeued_record(&j->rec);
 	j->rec.pid = 0;
 	set_string(&j->rec.cgroup, NULL);
 	set_string(&j->rec.cpuset, NULL);
