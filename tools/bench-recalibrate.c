@@ -103,25 +103,7 @@ static int load_run(struct bench_run *r, struct cpool_job **jobs, const json_t *
 		bj->m_preemptions = -1;
 		if (!json_is_object(m))
 			continue;
-		bj->m_ended = true;
-		snprintf(bj->m_state, sizeof(bj->m_state), "%s", str(m, "state", "?"));
-		snprintf(bj->m_vs, sizeof(bj->m_vs), "%s", str(m, "vs", ""));
-		bj->m_submit = num(m, "submit", 0);
-		bj->m_start = num(m, "start", 0);
-		bj->m_end = num(m, "end", 0);
-		bj->m_cpu_time = num(m, "cpu_time", 0);
-		bj->m_run_time = num(m, "run_time", -1);
-		bj->m_launch = num(m, "launch", -1);
-		bj->m_launch_idle = num(m, "launch_idle", -1);
-		bj->m_handover = num(m, "handover", -1);
-		bj->m_start_report = num(m, "start_report", -1);
-		bj->m_preemptions = (int)num(m, "preemptions", -1);
-		bj->m_resume_turns = (int)num(m, "resume_turns", 0);
-		bj->m_resume_turn = num(m, "resume_turn", 0);
-		bj->m_resume_turn_idle = num(m, "resume_turn_idle", 0);
-		bj->m_first_round = num(m, "first_round", -1);
-		bj->m_start_round = num(m, "start_round", -1);
-		bj->m_rq_mean_us = num(m, "rq_latency_mean_us", -1);
+		bench_job_from_record(bj, m, 0);
 		bj->m_rq_p99_us = -1;
 		bj->m_seen_running = (unsigned)num(m, "seen_running", 0);
 		bj->m_seen_frozen = (unsigned)num(m, "seen_frozen", 0);

@@ -233,6 +233,13 @@ double bench_per(double sum, double n);
 
 struct json_t;
 void bench_switches_from_json(struct bench_switches *sw, const struct json_t *x);
+/*
+ * What the daemon's record of a job measured (`history`, or a run's
+ * `measured` in results.json, which keeps the same keys), its wall times
+ * less @t0 (results.json's are the run's already: 0).  The caller adds
+ * what only its source has.
+ */
+void bench_job_from_record(struct bench_job *j, const struct json_t *rec, double t0);
 
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *x, const void *y);

@@ -139,6 +139,35 @@ void bench_switches_from_json(struct bench_switches *sw, const json_t *x)
 	}
 }
 
+/* @key's number less @t0, or -1 when there is none. */
+static double time_or_none(const json_t *rec, const char *key, double t0)
+{
+	return json_is_number(json_object_get(rec, key)) ? cli_json_num(rec, key, 0) - t0 : -1;
+}
+
+void bench_job_from_record(struct bench_job *j, const json_t *rec, double t0)
+{
+	j->m_ended = true;
+	snprintf(j->m_state, sizeof(j->m_state), "%s", cli_json_str(rec, "state", "?"));
+	snprintf(j->m_vs, sizeof(j->m_vs), "%s", cli_json_str(rec, "vs", ""));
+	j->m_submit = cli_json_num(rec, "submit", 0) - t0;
+	j->m_start = cli_json_num(rec, "start", 0) - t0;
+	j->m_end = cli_json_num(rec, "end", 0) - t0;
+	j->m_cpu_time = cli_json_num(rec, "cpu_time", 0);
+	j->m_run_time = cli_json_num(rec, "run_time", -1);
+	j->m_launch = cli_json_num(rec, "launch", -1);
+	j->m_launch_idle = cli_json_num(rec, "launch_idle", -1);
+	j->m_handover = cli_json_num(rec, "handover", -1);
+	j->m_start_report = cli_json_num(rec, "start_report", -1);
+	j->m_preemptions = (int)cli_json_int(rec, "preemptions", -1);
+	j->m_resume_turns = (int)cli_json_int(rec, "resume_turns", 0);
+	j->m_resume_turn = cli_json_num(rec, "resume_turn", 0);
+	j->m_resume_turn_idle = cli_json_num(rec, "resume_turn_idle", 0);
+	j->m_first_round = time_or_none(rec, "first_round", t0);
+	j->m_start_round = time_or_none(rec, "start_round", t0);
+	j->m_rq_mean_us = cli_json_num(rec, "rq_latency_mean_us", -1);
+}
+
 const char *bench_run_label(const struct bench_run *r)
 {
 	return r->label[0] ? r->label : cpool_sched_name(r->policy.sched);

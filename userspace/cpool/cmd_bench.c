@@ -478,29 +478,7 @@ static int read_history(struct cpool_apiclient *c, struct bench_run *r)
 
 		if (!j)
 			continue;
-		j->m_ended = true;
-		snprintf(j->m_state, sizeof(j->m_state), "%s", cli_json_str(rec, "state", "?"));
-		snprintf(j->m_vs, sizeof(j->m_vs), "%s", cli_json_str(rec, "vs", ""));
-		j->m_submit = cli_json_num(rec, "submit", 0) - r->t0;
-		j->m_start = cli_json_num(rec, "start", 0) - r->t0;
-		j->m_end = cli_json_num(rec, "end", 0) - r->t0;
-		j->m_cpu_time = cli_json_num(rec, "cpu_time", 0);
-		j->m_run_time = cli_json_num(rec, "run_time", -1);
-		j->m_launch = cli_json_num(rec, "launch", -1);
-		j->m_launch_idle = cli_json_num(rec, "launch_idle", -1);
-		j->m_handover = cli_json_num(rec, "handover", -1);
-		j->m_start_report = cli_json_num(rec, "start_report", -1);
-		j->m_preemptions = (int)cli_json_int(rec, "preemptions", -1);
-		j->m_resume_turns = (int)cli_json_int(rec, "resume_turns", 0);
-		j->m_resume_turn = cli_json_num(rec, "resume_turn", 0);
-		j->m_resume_turn_idle = cli_json_num(rec, "resume_turn_idle", 0);
-		j->m_first_round = json_is_number(json_object_get(rec, "first_round")) ?
-					   cli_json_num(rec, "first_round", 0) - r->t0 :
-					   -1;
-		j->m_start_round = json_is_number(json_object_get(rec, "start_round")) ?
-					   cli_json_num(rec, "start_round", 0) - r->t0 :
-					   -1;
-		j->m_rq_mean_us = cli_json_num(rec, "rq_latency_mean_us", -1);
+		bench_job_from_record(j, rec, r->t0);
 		j->m_rq_p99_us = cli_json_num(rec, "rq_latency_p99_us", -1);
 		j->m_ok = strcmp(j->m_state, "done") == 0 &&
 			  cli_json_int(rec, "exit_code", -1) == 0 &&
