@@ -65,8 +65,9 @@ struct bench_job {
 	/* Times the daemon froze it for another job; < 0 when not reported. */
 	int m_preemptions;
 	/*
-	 * Its turns from a resume to a completed freeze, and their idle
-	 * seconds per CPU (the daemon's); m_resume_turns < 1: none reported.
+	 * Its turns from a resume to a completed freeze: how many, their
+	 * seconds and their idle seconds per CPU (the daemon's);
+	 * m_resume_turns < 1: none reported.
 	 */
 	int m_resume_turns;
 	double m_resume_turn, m_resume_turn_idle;

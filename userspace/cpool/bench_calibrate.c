@@ -79,10 +79,8 @@ static bool was_frozen(const struct bench_job *j)
 
 /*
  * A resumed turn's idle per CPU: the job's own where the daemon reports
- * its turns, else the run's mean.  A two-CPU job's turns idled 20 ms a
- * CPU where one-CPU jobs' idled 40 to 110 ms in the lab's demo, and the
- * run's mean charged the two-CPU VS 1.5-2.5 CPU-seconds a run more than
- * it lost.
+ * its turns (they differ job by job: per_job_switches()), else the run's
+ * mean.
  */
 static double resume_idle_of(const struct bench_run *r, const struct bench_job *j)
 {
