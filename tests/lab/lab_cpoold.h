@@ -87,6 +87,34 @@ static inline bool lab_child_ended(pid_t pid)
 	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid;
 }
 
+/* True once @fd has something to read (or its writer closed it) within @limit_ms. */
+static inline bool lab_wait_readable(int fd, int limit_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int64_t deadline = lab_mono_ms() + limit_ms;
+	int n;
+
+	do
+		n = poll(&p, 1, (int)(deadline - lab_mono_ms() > 0 ? deadline - lab_mono_ms() : 0));
+	while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
+/* True once the child @pid is named @comm (it exec'd it) within @limit_ms; false if it ended. */
+static inline bool lab_wait_comm(pid_t pid, const char *comm, int limit_ms)
+{
+	int64_t deadline = lab_mono_ms() + limit_ms;
+	char path[64], buf[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	while (strcmp(lab_read(path, buf, sizeof(buf)), comm) != 0) {
+		if (lab_child_ended(pid) || lab_mono_ms() >= deadline)
+			return false;
+		lab_sleep_ms(20);
+	}
+	return true;
+}
+
 /*
  * True once the daemon @pid answers on @dir/cpool.sock; false when it died,
  * or did not answer within @limit_ms.

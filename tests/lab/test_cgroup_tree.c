@@ -10,6 +10,9 @@
 
 #include "lab_cpoold.h"
 
+/* A child getting into place: seconds under a loaded TCG guest, never more. */
+#define WAIT_MS 30000
+
 static struct cpool_cg_pool pool;
 static struct cpool_error err;
 static int ncpus;
@@ -275,6 +278,9 @@ static pid_t spawn_sleeper_in(const char *dir)
 		execl("/bin/sleep", "sleep", "60", (char *)NULL);
 		_exit(3);
 	}
+	/* Its exec follows the move: a fixed wait lost that race on a loaded host. */
+	if (pid > 0)
+		lab_wait_comm(pid, "sleep", WAIT_MS);
 	return pid;
 }
 
@@ -295,7 +301,6 @@ static void test_adopt(void)
 	is_int(cpool_cg_vs_create(&pool, &cfg[1], &st, &err), 0, "VS b created");
 	is_int(cpool_cg_job_create(&pool, "a", "j1", leaf, sizeof(leaf), &err), 0, "job leaf a/j1");
 	job = spawn_sleeper_in(leaf);
-	lab_sleep_ms(200);
 	ok(lab_alive(job), "a job runs in a/j1");
 
 	/* Behind our back: b's cpuset changed, and a VS nobody configured. */
@@ -355,7 +360,6 @@ static void test_delegated(void)
 	snprintf(path, sizeof(path), "%s/%s", CPOOL_CG_MOUNT, root);
 	ok(mkdir(path, 0755) == 0, "delegated-style root made");
 	job = spawn_sleeper_in(path);
-	lab_sleep_ms(200);
 	if (!is_int(cpool_cg_pool_open(&dp, root, &err), 0, "pool opened on a populated root"))
 		diag("%s", err.msg);
 	snprintf(want, sizeof(want), "0::/%s/system/cpoold", root);
@@ -419,16 +423,19 @@ static void test_enter_system(void)
 {
 	struct cpool_cpuset reserved;
 	char want[PATH_MAX], buf[PATH_MAX], list[64];
-	int status;
+	int status, ready[2];
 	pid_t pid;
 
 	cpool_cpuset_zero(&reserved);
 	cpool_cpuset_set(&reserved, cpool_cpuset_first(&pool.machine_cpus));
+	if (pipe(ready))
+		bail_out("pipe: %s", strerror(errno));
 	pid = fork();
 	if (pid == 0) {
 		struct cpool_cg_pool own;
 		struct cpool_error e;
 
+		close(ready[0]);
 		/* A fresh handle, as the daemon has at start. */
 		if (cpool_cg_pool_open(&own, pool.root, &e) ||
 		    cpool_cg_enter_system(&own, &reserved, &e))
@@ -436,10 +443,15 @@ static void test_enter_system(void)
 		/* Destroying its own VS would kill the daemon: refused. */
 		if (cpool_cg_vs_destroy(&own, CPOOL_CG_SYSTEM_VS, 1000, &e) != -EBUSY)
 			_exit(2);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(3);
 		pause();
 		_exit(0);
 	}
-	lab_sleep_ms(500);
+	/* Until it says it is in place (a fixed 500 ms lost that race on a loaded host). */
+	close(ready[1]);
+	lab_wait_readable(ready[0], WAIT_MS);
+	close(ready[0]);
 	snprintf(want, sizeof(want), "0::/%s/system/cpoold", pool.root);
 	snprintf(list, sizeof(list), "/proc/%d/cgroup", (int)pid);
 	is_str(lab_read(list, buf, sizeof(buf)), want, "the daemon moved itself to system/cpoold");
