@@ -1012,7 +1012,7 @@ static int by_slot_stat_id(const void *a, const void *b)
  * right before the counters, so that cpu.stat is as of a moment before
  * the snapshot's instant, however long what follows it takes.  Read
  * after the running tasks' schedstat and the other cgroups' files, a
- * cgroup's cpu.stat came 13-60 ms after the instant in the lab, 10-17 ms
+ * cgroup's cpu.stat came 13-60 ms after the instant in the lab, 2-17 ms
  * later still at the first read (every file opened, every path run for
  * the first time): a busy cgroup's cpu.stat baseline was that much too
  * high, and the first interval's run time read up to 1.8 % over the
@@ -1504,10 +1504,10 @@ static bool left_for_later(const struct cpool_bpf_cpu *vals,
  * The maps read once at open, and thrown away: what lies between a read's
  * cgroup files and its instant (the cgroups' map, the CPUs') is then not
  * done for the first time at the first read, the baseline.  Done the first
- * time it took 5-22 ms in the lab (the buffers' pages faulted in, the
+ * time it took up to 22 ms in the lab (the buffers' pages faulted in, the
  * emulator translating the code), against 0.2-0.7 ms after; the baseline's
  * cpu.stat was that much older than its instant, and the first interval
- * read under the kernel by 0.3-0.7 %.  Nothing else is touched: no path
+ * read under the kernel by up to 0.7 %.  Nothing else is touched: no path
  * is resolved and no file read, so the ids' statistics stay the reads'.
  */
 static void prime_map_reads(struct cpool_collector *c)
