@@ -30,12 +30,13 @@ busy=$!
 sleep 0.3
 
 # Two intervals of two seconds.  The first, from the baseline taken right
-# after the programs attach, counts a busy loop 20-45 ms more than the
-# kernel does (6.1 in the lab; later intervals within 0.3 %): a defect,
-# checked below as a TODO.  The busy loop's share is checked on the
-# second: the collector's reads in one snapshot spread over tens of
-# milliseconds when the lab's host is loaded, and 2 % of two seconds is
-# 40 ms.
+# after the programs attach, must agree with the kernel's cpu.stat like
+# any other: it read 0.5-1.8 % over while the collector read the cgroup
+# files after the counters, later than at the baseline's instant by more
+# at the baseline, its first read (docs/metrics.md, "Run time against
+# cpu.stat").  The busy loop's share is checked on the second: the
+# collector's reads in one snapshot spread over tens of milliseconds when
+# the lab's host is loaded, and 2 % of two seconds is 40 ms.
 out=$("$cpool" metrics --json --hist --interval 2 --count 2 2>"$tmp/err")
 ok $? "cpool metrics --json exits 0"
 # JSON checks in one python3 run; prints one line per check: 0|1 description
@@ -65,9 +66,9 @@ check(row != {} and len(reports) == 2,
       % (path, len(reports)))
 first_kernel = row.get("cpu_stat", {}).get("usage_usec", 0) * 1000
 check(first_kernel > 0 and abs(row.get("run_ns", 0) - first_kernel) <= 0.01 * first_kernel,
-      "the first interval's run time within 1 %% of the kernel's: %s ns, cpu.stat %s ns"
-      " # TODO the baseline right after attach undercounts the running task"
-      % (row.get("run_ns"), first_kernel))
+      "the first interval's run time within 1 %% of the kernel's: %s ns, cpu.stat %s ns (%+.2f %%)"
+      % (row.get("run_ns"), first_kernel,
+         100.0 * (row.get("run_ns", 0) - first_kernel) / first_kernel if first_kernel else 0))
 second = reports[-1]; row2 = busy_row(second); iv = second["interval_ns"]
 check(0.6 * iv < row2.get("run_ns", 0) <= 1.02 * iv,
       "a busy loop runs most of the interval: %s of %s ns (cpu.stat: %s us)"

@@ -359,8 +359,9 @@ static bool idle_follows(const struct idle_reading *a, const struct idle_reading
  * snapshot counts idle up to its time_ns; CPUs idle on while we read, so
  * the reference is /proc/stat at that same instant, interpolated between
  * a reading just before and one just after (not the middle of the two:
- * the collector reads the cgroup files after time_ns, and a stall of the
- * emulator there moved the middle by tens of ms).  A reading before and
+ * the collector reads the cgroup files before time_ns and the running
+ * tasks' schedstat after it, and a stall of the emulator in either moves
+ * the middle by tens of ms).  A reading before and
  * one after those check that the four are consistent (idle_follows());
  * an inconsistent set takes the whole edge again.
  */

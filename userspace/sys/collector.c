@@ -77,6 +77,13 @@ struct cpool_collector {
 	struct task_file *task_files; /* per possible CPU: its running task's schedstat */
 	struct cgroup_files *cg_files;
 	size_t ncg_files;
+	/*
+	 * The cgroup files of the map's cgroups, read right before the
+	 * counters (read_slot_files()), sorted by id; a cgroup not in them
+	 * has its files read after the counters.
+	 */
+	struct slot_stat *slot_stats;
+	size_t nslot_stats;
 	/* The map walk's buffers, kept between reads. */
 	__u64 *slot_ids;
 	__u32 *slot_of;
@@ -95,6 +102,12 @@ struct cpool_collector {
 struct task_file {
 	uint64_t pid;
 	int fd;
+};
+
+/* A cgroup's cpu.stat and cpu.pressure as read before the counters. */
+struct slot_stat {
+	uint64_t id;
+	struct cpool_kmetrics_cgstat stat;
 };
 
 /* A cgroup's cpu.stat and cpu.pressure, open while the cgroup is reported. */
@@ -387,6 +400,9 @@ static int alloc_read_buffers(struct cpool_collector *c)
 	c->task_files = calloc(n, sizeof(*c->task_files));
 	c->slot_ids = calloc(c->max_cgroups, sizeof(*c->slot_ids));
 	c->slot_of = calloc(c->max_cgroups, sizeof(*c->slot_of));
+	/* cpoold reads no cgroup files: nothing to keep for it. */
+	if (!c->no_cgroup_files)
+		c->slot_stats = calloc(c->max_cgroups, sizeof(*c->slot_stats));
 	c->cg_vals = calloc(n, sizeof(struct cpool_bpf_cgroup));
 	/* Batches of at most 256 KiB of values: a few of them cover the map. */
 	c->batch_slots = (__u32)(CG_BATCH_BYTES / (n * sizeof(struct cpool_bpf_cgroup)));
@@ -398,12 +414,14 @@ static int alloc_read_buffers(struct cpool_collector *c)
 	c->batch_keys = calloc(c->batch_slots, sizeof(*c->batch_keys));
 	c->batch_vals = calloc((size_t)c->batch_slots * n, sizeof(struct cpool_bpf_cgroup));
 	if (!c->task_files || !c->slot_ids || !c->slot_of || !c->cg_vals || !c->slot_owner ||
-	    !c->batch_keys || !c->batch_vals)
+	    !c->batch_keys || !c->batch_vals || (!c->no_cgroup_files && !c->slot_stats))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		c->task_files[i].fd = -1;
 	return 0;
 }
+
+static void prime_map_reads(struct cpool_collector *c);
 
 int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_collector **out)
 {
@@ -457,6 +475,8 @@ int cpool_collector_open(const struct cpool_collector_opts *opts, struct cpool_c
 		cpool_collector_close(c);
 		return -ENOMEM;
 	}
+	if (c->skel)
+		prime_map_reads(c);
 	*out = c;
 	return 0;
 }
@@ -480,6 +500,7 @@ void cpool_collector_close(struct cpool_collector *c)
 		close(c->cg_files[i].pressure_fd);
 	}
 	free(c->cg_files);
+	free(c->slot_stats);
 	free(c->slot_ids);
 	free(c->slot_of);
 	free(c->cg_vals);
@@ -952,13 +973,14 @@ static void read_cgstat(struct cpool_collector *c, uint64_t id, const char *rel,
 	f = cgroup_files_of(c, id);
 	if (!f)
 		f = cgroup_files_open(c, id, rel);
-	stat_ok = read_cgroup_text(c, f ? f->stat_fd : -1, rel, "cpu.stat", text, sizeof(text));
-	if (stat_ok)
-		cpool_kmetrics_parse_cpu_stat(text, st);
+	/* cpu.stat last: the counters are read next, and it is what they are compared with. */
 	pressure_ok = read_cgroup_text(c, f ? f->pressure_fd : -1, rel, "cpu.pressure", text,
 				       sizeof(text));
 	if (pressure_ok)
 		cpool_kmetrics_parse_pressure(text, st);
+	stat_ok = read_cgroup_text(c, f ? f->stat_fd : -1, rel, "cpu.stat", text, sizeof(text));
+	if (stat_ok)
+		cpool_kmetrics_parse_cpu_stat(text, st);
 	if (!f)
 		return;
 	/* Gone (ENODEV): closed now, or the fds would pin a dying cgroup. */
@@ -966,6 +988,79 @@ static void read_cgstat(struct cpool_collector *c, uint64_t id, const char *rel,
 		cgroup_files_drop(c, f);
 	else
 		f->seen = true;
+}
+
+static bool in_stat_subtree(const struct cpool_collector *c, const char *rel)
+{
+	size_t n;
+
+	if (!c->stat_subtree)
+		return true;
+	n = strlen(c->stat_subtree);
+	return rel && strncmp(rel, c->stat_subtree, n) == 0 && (rel[n] == '\0' || rel[n] == '/');
+}
+
+static int by_slot_stat_id(const void *a, const void *b)
+{
+	const struct slot_stat *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * The cgroup files of the map's cgroups whose paths are known, read
+ * right before the counters, so that cpu.stat is as of a moment before
+ * the snapshot's instant, however long what follows it takes.  Read
+ * after the running tasks' schedstat and the other cgroups' files, a
+ * cgroup's cpu.stat came 13-60 ms after the instant in the lab, 2-17 ms
+ * later still at the first read (every file opened, every path run for
+ * the first time): a busy cgroup's cpu.stat baseline was that much too
+ * high, and the first interval's run time read up to 1.8 % over the
+ * kernel's (docs/metrics.md, "Run time against cpu.stat").
+ */
+static void read_slot_files(struct cpool_collector *c, size_t nslots)
+{
+	c->nslot_stats = 0;
+	if (c->no_cgroup_files || !c->cgroup_root)
+		return;
+	/*
+	 * Opened first, all of them: a first open took up to 5 ms in the
+	 * lab, and one between a cgroup's cpu.stat and the counters would
+	 * age that cpu.stat as much.
+	 */
+	for (size_t k = 0; k < nslots; k++) {
+		struct cpool_cgid *e =
+			c->slot_ids[k] ? cpool_cgid_find(&c->ids, c->slot_ids[k]) : NULL;
+
+		if (e && e->path && in_stat_subtree(c, e->path) && !cgroup_files_of(c, e->id))
+			cgroup_files_open(c, e->id, e->path);
+	}
+	for (size_t k = 0; k < nslots; k++) {
+		struct cpool_cgid *e =
+			c->slot_ids[k] ? cpool_cgid_find(&c->ids, c->slot_ids[k]) : NULL;
+		struct slot_stat *ss;
+
+		if (!e || !e->path || !in_stat_subtree(c, e->path))
+			continue;
+		ss = &c->slot_stats[c->nslot_stats++];
+		ss->id = e->id;
+		read_cgstat(c, e->id, e->path, &ss->stat);
+	}
+	if (c->nslot_stats > 1)
+		qsort(c->slot_stats, c->nslot_stats, sizeof(*c->slot_stats), by_slot_stat_id);
+}
+
+/* @id's files as read_slot_files() read them; false when it did not. */
+static bool slot_files_of(const struct cpool_collector *c, uint64_t id,
+			  struct cpool_kmetrics_cgstat *st)
+{
+	struct slot_stat key = { .id = id }, *hit = NULL;
+
+	if (c->nslot_stats)
+		hit = bsearch(&key, c->slot_stats, c->nslot_stats, sizeof(key), by_slot_stat_id);
+	if (hit)
+		*st = hit->stat;
+	return hit != NULL;
 }
 
 /* ---- snapshot assembly ----------------------------------------------------- */
@@ -1219,16 +1314,6 @@ static void prune_dead_cgroups(struct cpool_collector *c, const struct cpool_kme
 			release_cgroup_slot(c, s->cgroups[i].id);
 }
 
-static bool in_stat_subtree(const struct cpool_collector *c, const char *rel)
-{
-	size_t n;
-
-	if (!c->stat_subtree)
-		return true;
-	n = strlen(c->stat_subtree);
-	return rel && strncmp(rel, c->stat_subtree, n) == 0 && (rel[n] == '\0' || rel[n] == '/');
-}
-
 /*
  * Marks the map's ids seen and resolves those not known yet that are due,
  * before the counters are read: resolving is the slow part, and it must not
@@ -1333,18 +1418,24 @@ static uint64_t running_task_inflight(struct cpool_collector *c, int cpu,
 	return ran > late ? ran - late : 0;
 }
 
+/* The online CPUs; all the possible ones when that cannot be read. */
+static void read_online(struct cpool_collector *c, struct cpool_cpuset *online)
+{
+	if (online_cpus(c, online))
+		cpool_cpuset_set_range(online, 0, c->ncpus_possible - 1);
+}
+
 /*
- * The per-CPU state, each CPU's open span added up to the snapshot's
- * instant (cpool_kmetrics_cpu_at(): the clock is read before the map), and
- * the program's own counters.  *@raw (freed by the caller) keeps the
+ * The per-CPU state of the @online CPUs, each CPU's open span added up to
+ * the snapshot's instant (cpool_kmetrics_cpu_at(): the clock is read
+ * before the map), and the program's own counters.  *@raw (freed by the caller) keeps the
  * elements read, for the running tasks' in-flight run time.
  */
 static int read_bpf_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s,
-			 struct cpool_bpf_cpu **raw)
+			 const struct cpool_cpuset *online, struct cpool_bpf_cpu **raw)
 {
 	int fd = bpf_map__fd(c->skel->maps.cpu_stats);
 	struct cpool_bpf_cpu *vals;
-	struct cpool_cpuset online;
 	__u32 zero = 0;
 	int err;
 
@@ -1355,8 +1446,6 @@ static int read_bpf_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 		free(vals);
 		return -ENOMEM;
 	}
-	if (online_cpus(c, &online))
-		cpool_cpuset_set_range(&online, 0, c->ncpus_possible - 1);
 	/* The clock right before the map: the instant the CPUs are shown at. */
 	s->time_ns = monotonic_ns();
 	if (bpf_map_lookup_elem(fd, &zero, vals)) {
@@ -1382,7 +1471,7 @@ static int read_bpf_cpus(struct cpool_collector *c, struct cpool_kmetrics_snapsh
 		s->unmatched_switches += v->unmatched;
 		s->arrival_misses += v->arrival_misses;
 		s->lost_baselines += v->lost_baselines;
-		if (cpool_cpuset_isset(&online, i))
+		if (cpool_cpuset_isset(online, i))
 			cpool_kmetrics_cpu_at(&st, s->time_ns, &s->cpus[s->ncpus++]);
 	}
 	*raw = vals;
@@ -1411,23 +1500,51 @@ static bool left_for_later(const struct cpool_bpf_cpu *vals,
 	return false;
 }
 
+/*
+ * The maps read once at open, and thrown away: what lies between a read's
+ * cgroup files and its instant (the cgroups' map, the CPUs') is then not
+ * done for the first time at the first read, the baseline.  Done the first
+ * time it took up to 22 ms in the lab (the buffers' pages faulted in, the
+ * emulator translating the code), against 0.2-0.7 ms after; the baseline's
+ * cpu.stat was that much older than its instant, and the first interval
+ * read under the kernel by up to 0.7 %.  Nothing else is touched: no path
+ * is resolved and no file read, so the ids' statistics stay the reads'.
+ */
+static void prime_map_reads(struct cpool_collector *c)
+{
+	struct cpool_kmetrics_snapshot s = { 0 };
+	struct cpool_bpf_cpu *raw = NULL;
+	struct cpool_cpuset online;
+	size_t cap = 0;
+
+	read_online(c, &online);
+	read_bpf_cgroups(c, read_cgroup_slots(c), &s, &cap);
+	read_bpf_cpus(c, &s, &online, &raw);
+	free(raw);
+	cpool_kmetrics_snapshot_free(&s);
+}
+
 static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s)
 {
 	struct cpool_bpf_cpu *vals;
+	struct cpool_cpuset online;
 	size_t cap = 0, nslots;
 	uint64_t now;
 	int err;
 
+	/*
+	 * What can wait is read first: from the cgroup files to the CPUs'
+	 * map, nothing but the cgroups' map (why in read_slot_files()).
+	 */
+	read_online(c, &online);
 	nslots = read_cgroup_slots(c);
 	now = monotonic_ns();
 	resolve_slots(c, nslots, now);
+	read_slot_files(c, nslots);
 	/* Cgroups before CPUs: time charged after this read shows as in-flight below. */
 	err = read_bpf_cgroups(c, nslots, s, &cap);
-	/* Nothing to read when the program does not count them (cpoold has no use for them). */
-	if (!err && c->skel->rodata->track_preemptors)
-		err = read_bpf_preempts(c, s);
 	if (!err)
-		err = read_bpf_cpus(c, s, &vals);
+		err = read_bpf_cpus(c, s, &online, &vals);
 	if (err)
 		return err;
 	/* Whatever runs now has not been charged to its cgroup yet. */
@@ -1446,13 +1563,27 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 			cg->run_ns += running_task_inflight(c, s->cpus[i].cpu, v, s->time_ns);
 	}
 	free(vals);
+	/*
+	 * Nothing to read when the program does not count them (cpoold has no
+	 * use for them).  Read last: they are compared with nothing, and a
+	 * walk of the hash between the cgroups' map and the CPUs' widened the
+	 * window in which a switch ends a span that neither then shows (charged
+	 * after the cgroups' map was read, no longer in flight in the CPUs').
+	 */
+	if (c->skel->rodata->track_preemptors) {
+		err = read_bpf_preempts(c, s);
+		if (err)
+			return err;
+	}
 
 	for (size_t i = 0; i < s->ncgroups; i++) {
 		const char *p = snapshot_path(c, &s->cgroups[i], now);
 
 		if (p && !(s->cgroups[i].path = strdup(p)))
 			return -ENOMEM;
-		if (!c->no_cgroup_files && in_stat_subtree(c, p))
+		/* A cgroup resolved just now, or running without a slot: its files now. */
+		if (!c->no_cgroup_files && p && in_stat_subtree(c, p) &&
+		    !slot_files_of(c, s->cgroups[i].id, &s->cgroups[i].stat))
 			read_cgstat(c, s->cgroups[i].id, p, &s->cgroups[i].stat);
 	}
 	cgroup_files_sweep(c);
@@ -1539,7 +1670,10 @@ int cpool_collector_read_cpus(struct cpool_collector *c, struct cpool_kmetrics_s
 
 	memset(snap, 0, sizeof(*snap));
 	if (c->skel) {
-		err = read_bpf_cpus(c, snap, &raw);
+		struct cpool_cpuset online;
+
+		read_online(c, &online);
+		err = read_bpf_cpus(c, snap, &online, &raw);
 		free(raw);
 	} else {
 		snap->degraded = true;
