@@ -1541,7 +1541,13 @@ static int read_bpf(struct cpool_collector *c, struct cpool_kmetrics_snapshot *s
 	now = monotonic_ns();
 	resolve_slots(c, nslots, now);
 	read_slot_files(c, nslots);
-	/* Cgroups before CPUs: time charged after this read shows as in-flight below. */
+	/*
+	 * Cgroups before CPUs: time charged after this read shows as in-flight
+	 * below, unless its task switched out before the CPUs' read: that span
+	 * is then in neither (the CPU shows the next task) and shows in the
+	 * next snapshot's cgroups, one interval that much low and the next as
+	 * much high (the two reads are a few ms apart; never seen in the lab).
+	 */
 	err = read_bpf_cgroups(c, nslots, s, &cap);
 	if (!err)
 		err = read_bpf_cpus(c, s, &online, &vals);
