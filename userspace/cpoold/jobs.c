@@ -855,7 +855,6 @@ static void arm_launch_timer(struct cpoold *d)
 	cpool_evloop_timer_set(d->launch_timer, 1, 0);
 }
 
-/* Back to QUEUED, its CPUs free: no process, and the store still says QUEUED. */
 /* Queued again, never started: what its starts and turns measured goes with them. */
 static void requeued_record(struct cpool_jobrec *r)
 {
@@ -866,6 +865,7 @@ static void requeued_record(struct cpool_jobrec *r)
 	r->resume_turn = r->resume_turn_idle = 0;
 }
 
+/* Back to QUEUED, its CPUs free: no process, and the store still says QUEUED. */
 static void back_to_queued(struct cpoold *d, struct djob *j)
 {
 	give_back_cpus(d, j);
