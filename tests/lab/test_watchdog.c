@@ -50,6 +50,23 @@ static bool receive(char *buf, size_t len, double timeout_s)
 }
 
 /* What arrives during @seconds: the pings counted, the last STATUS= kept. */
+/* True once @pid is stopped (state T in /proc/PID/stat) within @seconds. */
+static bool wait_stopped(pid_t pid, double seconds)
+{
+	double end = now_s() + seconds;
+	char path[64], buf[512];
+	const char *paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	do {
+		paren = strrchr(lab_read(path, buf, sizeof(buf)), ')');
+		if (paren && paren[1] == ' ' && paren[2] == 'T')
+			return true;
+		lab_sleep_ms(10);
+	} while (now_s() < end);
+	return false;
+}
+
 static int listen_for(double seconds, char *status, size_t status_len, bool *ready)
 {
 	double end = now_s() + seconds;
@@ -155,10 +172,17 @@ int main(void)
 	is_str(status, "1 virtual servers, 1 jobs running, 0 queued or frozen",
 	       "STATUS= follows the job");
 
-	/* Stall the loop: systemd's view of it. */
+	/*
+	 * Stall the loop: systemd's view of it.  SIGSTOP takes effect some
+	 * time after kill() returns, and a ping sent meanwhile was counted as
+	 * the stalled daemon's (seen once on 6.12): wait until it is stopped,
+	 * then take what it sent before.
+	 */
+	kill(pid, SIGSTOP);
+	if (!wait_stopped(pid, 10))
+		bail_out("cpoold (pid %d) did not stop within 10 s of SIGSTOP", (int)pid);
 	listen_for(0.2, NULL, 0, NULL);
 	last_ping = now_s();
-	kill(pid, SIGSTOP);
 	pings = listen_for((double)WATCHDOG_USEC / 1e6 * 1.5, NULL, 0, NULL);
 	is_int(pings, 0, "a stalled daemon sends no ping");
 	stalled_for = now_s() - last_ping;
