@@ -249,6 +249,13 @@ struct cpool_cg_usage {
 };
 int cpool_cg_read_usage(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_usage *u,
 			struct cpool_error *e);
+/*
+ * cpu.stat alone: where only the CPU time is wanted, on the path from a
+ * quantum's end to the next job's start, the four other files of
+ * cpool_cg_read_usage() are four needless reads.
+ */
+int cpool_cg_read_cpu_stat(const struct cpool_cg_pool *pool, const char *rel,
+			   struct cpool_cg_cpu_stat *st, struct cpool_error *e);
 
 /* Job leaves: <vs>/<job>.  The absolute path goes to cpool_launch(). */
 int cpool_cg_job_create(const struct cpool_cg_pool *pool, const char *vs, const char *job,

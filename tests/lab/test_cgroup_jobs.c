@@ -289,6 +289,19 @@ static void test_cpu(struct cpool_job_proc *a, struct cpool_job_proc *b)
 	   (unsigned long long)u1);
 	ok(u2 == u1, "no CPU time while frozen (%llu -> %llu us)", (unsigned long long)u1,
 	   (unsigned long long)u2);
+	{
+		struct cpool_cg_cpu_stat cs;
+
+		/* Frozen, the count stands still: the two reads must agree exactly. */
+		is_int(cpool_cg_read_cpu_stat(&pool, "a/spin", &cs, &err), 0,
+		       "cpu.stat alone read");
+		is_int((int64_t)cs.usage_usec, (int64_t)u2,
+		       "cpu.stat alone gives the usage the whole read does");
+		is_int(cpool_cg_read_cpu_stat(&pool, "a/no-such-leaf", &cs, &err), -ENOENT,
+		       "cpu.stat alone of a missing leaf: -ENOENT");
+		ok(strstr(err.msg, "no-such-leaf") != NULL, "its error names the path: %s",
+		   err.msg);
+	}
 	if (!is_int(cpool_cg_freeze(&pool, "a/spin", false, 20000, &err), 0, "thawed"))
 		diag("%s", err.msg);
 	lab_sleep_ms(700);

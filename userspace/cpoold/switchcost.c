@@ -35,12 +35,12 @@
 /* The leaf's CPU time in seconds; < 0 when it cannot be read. */
 static double leaf_cpu_s(struct cpoold *d, const struct djob *j)
 {
-	struct cpool_cg_usage u;
+	struct cpool_cg_cpu_stat st;
 	struct cpool_error e = { 0 };
 
-	if (cpool_cg_read_usage(&d->pool, j->leaf, &u, &e))
+	if (cpool_cg_read_cpu_stat(&d->pool, j->leaf, &st, &e))
 		return -1;
-	return (double)u.cpu.usage_usec / 1e6;
+	return (double)st.usage_usec / 1e6;
 }
 
 /* Before the request: cgroup.events may say it is done before request_freeze() returns. */

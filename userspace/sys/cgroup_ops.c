@@ -289,6 +289,20 @@ int cpool_cg_read_usage(const struct cpool_cg_pool *pool, const char *rel, struc
 	return err;
 }
 
+int cpool_cg_read_cpu_stat(const struct cpool_cg_pool *pool, const char *rel,
+			   struct cpool_cg_cpu_stat *st, struct cpool_error *e)
+{
+	char dir[PATH_MAX], text[2048];
+	int err = dir_of(pool, rel, dir, sizeof(dir), e);
+
+	memset(st, 0, sizeof(*st));
+	if (!err)
+		err = cg_read_file(dir, "cpu.stat", text, sizeof(text), e);
+	if (!err && cpool_cg_cpu_stat_parse(text, st))
+		err = cpool_cg_fail(e, EINVAL, "parse %s/cpu.stat: no usage_usec", dir);
+	return err;
+}
+
 int cpool_cg_job_create(const struct cpool_cg_pool *pool, const char *vs, const char *job,
 			char *path, size_t path_len, struct cpool_error *e)
 {
