@@ -131,6 +131,20 @@ static pid_t start_hog(int cpu)
 		;
 }
 
+/* @text as a number from @lo to @hi into @out, or -EINVAL with a message. */
+static int parse_between(const char *opt, const char *text, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(text, &end);
+
+	if (end == text || *end || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "bench-wakeup: %s '%s': want %g to %g\n", opt, text, lo, hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: bench-wakeup [--cpu N] [--busy LIST] [--period-ms MS] [--seconds S]\n", f);
@@ -171,20 +185,12 @@ int main(int argc, char **argv)
 			busy_list = optarg;
 			break;
 		case 'p':
-			period_ms = strtod(optarg, &end);
-			if (*end || !(period_ms >= 1 && period_ms <= 10000)) {
-				fprintf(stderr, "bench-wakeup: --period-ms '%s': want 1 to 10000\n",
-					optarg);
+			if (parse_between("--period-ms", optarg, 1, 10000, &period_ms))
 				return 2;
-			}
 			break;
 		case 's':
-			seconds = strtod(optarg, &end);
-			if (*end || !(seconds >= 1 && seconds <= 3600)) {
-				fprintf(stderr, "bench-wakeup: --seconds '%s': want 1 to 3600\n",
-					optarg);
+			if (parse_between("--seconds", optarg, 1, 3600, &seconds))
 				return 2;
-			}
 			break;
 		case 'h':
 			usage(stdout);
