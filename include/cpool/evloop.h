@@ -67,6 +67,26 @@ struct cpool_evloop_stats {
 void cpool_evloop_stats(struct cpool_evloop *loop, struct cpool_evloop_stats *out,
 			bool reset_window);
 
+/*
+ * Where the loop's time went since it started, by what each callback said
+ * it did (its note, else its source's name, else "unnamed"): dispatches,
+ * their summed and longest wall time.  A stall says which callback held
+ * one round; this says which kept the loop busy, as when every scheduling
+ * round of rr is slow.  Past CPOOL_EVLOOP_BUSY_MAX - 1 distinct names the
+ * rest share one entry, "other".
+ */
+#define CPOOL_EVLOOP_BUSY_MAX 48
+struct cpool_evloop_busy {
+	const char *what;
+	uint64_t dispatches;
+	uint64_t busy_ns;
+	uint64_t max_ns;
+};
+
+/* Up to @max entries into @out, the most busy time first; returns how many. */
+size_t cpool_evloop_busy(const struct cpool_evloop *loop, struct cpool_evloop_busy *out,
+			 size_t max);
+
 /* Runs until cpool_evloop_quit(); returns its code, or a negative errno from epoll. */
 int cpool_evloop_run(struct cpool_evloop *loop);
 /* One round: waits at most @timeout_ms (-1 = forever); returns events handled. */

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+#include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +64,52 @@ static void on_read(struct cpool_evsource *src, uint32_t events, void *data)
 		reads++;
 	cpool_evloop_remove(src);
 	cpool_evloop_remove(other_src);
+}
+
+/*
+ * Where the loop's time went, by name: called after a 30 ms "slow pipe"
+ * dispatch and a 60 ms one of "a source" noted as "noted op".
+ */
+static void test_busy(struct cpool_evloop *loop)
+{
+	struct cpool_evloop_busy b[CPOOL_EVLOOP_BUSY_MAX], one;
+	static char text[CPOOL_EVLOOP_BUSY_MAX + 4][16];
+	struct cpool_evsource *src;
+	size_t n = cpool_evloop_busy(loop, b, CPOOL_EVLOOP_BUSY_MAX), as_source = 0, other = 0;
+	int p[2];
+
+	ok(n >= 3, "busy time by %zu names", n);
+	is_str(n ? b[0].what : "", "noted op", "the 60 ms noted dispatch is the busiest");
+	ok(n && b[0].dispatches == 1 && b[0].busy_ns >= 60000000ull && b[0].max_ns == b[0].busy_ns,
+	   "once, 60 ms or more, its own longest (%llu ns)",
+	   n ? (unsigned long long)b[0].busy_ns : 0ULL);
+	is_str(n > 1 ? b[1].what : "", "slow pipe", "then the 30 ms source");
+	for (size_t i = 0; i < n; i++)
+		as_source += strcmp(b[i].what, "a source") == 0;
+	is_int((int64_t)as_source, 0, "a noted dispatch is not also counted as its source");
+	is_int((int64_t)cpool_evloop_busy(loop, &one, 1), 1, "at most as many as asked");
+	is_str(one.what, "noted op", "the busiest first");
+
+	/* More distinct names than the table holds: the rest share "other". */
+	if (pipe(p))
+		bail_out("pipe");
+	cpool_evloop_add(loop, p[0], EPOLLIN, on_quick, NULL, &src);
+	for (size_t i = 0; i < CPOOL_EVLOOP_BUSY_MAX + 4; i++) {
+		snprintf(text[i], sizeof(text[i]), "name %zu", i);
+		cpool_evsource_set_name(src, text[i]);
+		if (write(p[1], "x", 1) != 1)
+			bail_out("write");
+		cpool_evloop_once(loop, 100);
+	}
+	n = cpool_evloop_busy(loop, b, CPOOL_EVLOOP_BUSY_MAX);
+	is_int((int64_t)n, CPOOL_EVLOOP_BUSY_MAX, "the table fills and stays full");
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(b[i].what, "other") == 0)
+			other = b[i].dispatches;
+	ok(other >= 5, "the names past it are counted together as other (%zu)", other);
+	cpool_evloop_remove(src);
+	close(p[0]);
+	close(p[1]);
 }
 
 int main(void)
@@ -132,6 +180,7 @@ int main(void)
 	cpool_evloop_stats(loop, &st, false);
 	is_str(st.stall_window_what, "noted op",
 	       "a callback's note names its dispatch over its source");
+	test_busy(loop);
 	cpool_evloop_remove(noted);
 	cpool_evloop_remove(quick);
 	cpool_evloop_remove(slow);

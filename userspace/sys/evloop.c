@@ -29,6 +29,8 @@ struct cpool_evloop {
 	struct cpool_evsource *stale; /* removed after their fd was closed: freed with the loop */
 	struct cpool_evloop_stats stats;
 	const char *note; /* what the current dispatch says it does */
+	struct cpool_evloop_busy busy[CPOOL_EVLOOP_BUSY_MAX];
+	size_t n_busy;
 };
 
 int cpool_evloop_new(struct cpool_evloop **out)
@@ -224,6 +226,55 @@ void cpool_evloop_stats(struct cpool_evloop *loop, struct cpool_evloop_stats *ou
 	}
 }
 
+/*
+ * Names are static strings, mostly the same few pointers: compared as
+ * pointers first, as strings only to merge equal names from two places.
+ */
+static void account_dispatch(struct cpool_evloop *loop, const char *what, uint64_t ns)
+{
+	struct cpool_evloop_busy *b = NULL;
+
+	for (size_t i = 0; i < loop->n_busy && !b; i++)
+		if (loop->busy[i].what == what)
+			b = &loop->busy[i];
+	for (size_t i = 0; i < loop->n_busy && !b; i++)
+		if (strcmp(loop->busy[i].what, what) == 0)
+			b = &loop->busy[i];
+	if (!b && loop->n_busy < CPOOL_EVLOOP_BUSY_MAX - 1) {
+		b = &loop->busy[loop->n_busy++];
+		b->what = what;
+	}
+	if (!b) {
+		b = &loop->busy[CPOOL_EVLOOP_BUSY_MAX - 1];
+		b->what = "other";
+		loop->n_busy = CPOOL_EVLOOP_BUSY_MAX;
+	}
+	b->dispatches++;
+	b->busy_ns += ns;
+	if (ns > b->max_ns)
+		b->max_ns = ns;
+}
+
+static int by_busy_desc(const void *a, const void *b)
+{
+	const struct cpool_evloop_busy *x = a, *y = b;
+
+	return (x->busy_ns < y->busy_ns) - (x->busy_ns > y->busy_ns);
+}
+
+size_t cpool_evloop_busy(const struct cpool_evloop *loop, struct cpool_evloop_busy *out, size_t max)
+{
+	struct cpool_evloop_busy all[CPOOL_EVLOOP_BUSY_MAX];
+	size_t n = loop->n_busy;
+
+	memcpy(all, loop->busy, n * sizeof(all[0]));
+	qsort(all, n, sizeof(all[0]), by_busy_desc);
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
+}
+
 int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms)
 {
 	struct epoll_event evs[64];
@@ -252,6 +303,7 @@ int cpool_evloop_once(struct cpool_evloop *loop, int timeout_ms)
 		loop->note = NULL;
 		s->fn(s, evs[i].events, s->data);
 		end_ns = monotonic_ns();
+		account_dispatch(loop, loop->note ?: s->name ?: "unnamed", end_ns - at_ns);
 		if (end_ns - at_ns >= slowest_ns) {
 			slowest_ns = end_ns - at_ns;
 			/* s may be dead now, but is freed only after the round. */
