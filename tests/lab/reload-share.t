@@ -20,7 +20,7 @@ pool_ini() { # pool_ini EXTRA-SECTIONS
 }
 pool_ini ""
 
-echo "1..16"
+echo "1..17"
 
 lab_cpoold_start
 
@@ -66,6 +66,14 @@ is "$(count_list "$(vs_cpus g)")" 2 "g keeps its 2 CPUs"
 is "$("$cpool" policy get --json | jq -r .policy)" fairshare "the policy change in the same file did not apply"
 "$cpool" stats --json | jq -e '.last_reload.ok == false' >/dev/null
 ok $? "cpool stats shows the refused reload"
+# Where the loop's time went: jobs started and a reload ran, so a scheduling
+# round was dispatched; each entry's sum fits its count and (in µs, rounded
+# down) longest, and the busiest comes first.
+"$cpool" stats --json | jq -e '.loop_busy as $b | ($b | length) > 0
+	and ([$b[].what] | index("scheduling round")) != null
+	and all($b[]; .dispatches >= 1 and .busy_us <= (.max_us + 1) * .dispatches)
+	and ([$b[].busy_us] == ([$b[].busy_us] | sort | reverse))' >/dev/null
+ok $? "cpool stats says where the loop's time went, busiest first"
 is "$(wait_state "$idg" running && echo alive)" alive "the job still runs"
 "$cpool" cancel "$idg" >/dev/null
 

@@ -289,7 +289,8 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 			json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
 				  "s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:i, s:i}}, "
 				  "s:{s:i, s:i, s:i, s:i, s:i, s:i, s:s}, "
-				  "s:{s:i, s:f, s:i, s:f, s:i, s:f, s:i, s:f, s:i, s:f}}",
+				  "s:{s:i, s:f, s:i, s:f, s:i, s:f, s:i, s:f, s:i, s:f}, "
+				  "s:[{s:s, s:i, s:i, s:i}, {s:s, s:i, s:i, s:i}]}",
 				  "loop_rounds", 1234, "loop_stall_max_us", 2500,
 				  "loop_stall_window_us", 310, "queued", 100, "starting", 1,
 				  "running", 2, "frozen", 0, "metrics_tick", "ticks", 4, "cpu_us",
@@ -300,7 +301,10 @@ static json_t *fake_handler(struct cpool_client *c, const struct cpool_peer *pee
 				  36, "pending_retry", 1, "walk_reason", "open_by_handle_at: EPERM",
 				  "switches", "launches", 2, "launch_wait", 0.6, "preemptions", 4,
 				  "late", 0.2, "freezes", 4, "freeze_wait", 0.12, "handovers", 4,
-				  "handover_wait", 0.04, "thaws", 2, "thaw_wait", 0.03));
+				  "handover_wait", 0.04, "thaws", 2, "thaw_wait", 0.03, "loop_busy",
+				  "what", "scheduling round", "dispatches", 800, "busy_us", 8000000,
+				  "max_us", 115000, "what", "ps", "dispatches", 150, "busy_us",
+				  1500000, "max_us", 49000));
 	default:
 		return cpool_reply_ok(req->id,
 				      json_pack("{s:s, s:i}", "version", "0.1.0", "protocol", 1));

@@ -317,6 +317,12 @@ static void test_stats(void)
 	ok(strstr(out, "0.310 ms") != NULL, "stats: the longest since the last read");
 	ok(strstr(out, "100 queued, 1 starting, 2 running, 0 frozen") != NULL,
 	   "stats: the job counts");
+	ok(strstr(out, "busiest              8.000 s in 800 (10.000 ms each, longest 115.000 ms): "
+		       "scheduling round\n") != NULL,
+	   "stats: the busiest callback, its mean and longest");
+	ok(strstr(out, "                     1.500 s in 150 (10.000 ms each, longest 49.000 ms): "
+		       "ps\n") != NULL,
+	   "stats: then the next");
 	ok(strstr(out, "4 ticks, CPU 0.250 ms each on average, last 0.300 ms, max 0.450 ms") !=
 		   NULL,
 	   "stats: the metrics tick's CPU, mean per tick");

@@ -10,6 +10,7 @@ static const struct cli_spec cmd_spec = {
 		 "since the last 'stats' (which this read resets), and how many jobs are\n"
 		 "queued, starting, running and frozen.  A long round is a stall: every\n"
 		 "request waited that long; in parentheses, the callback that held it.\n"
+		 "The callbacks that kept the loop busiest since the daemon started.\n"
 		 "Then the metrics tick's own CPU time and its wall time by part (reading\n"
 		 "the kernel's counters, folding them, storing samples and fair share), on\n"
 		 "average and in the longest tick; how the cgroup ids the counters are kept\n"
@@ -93,6 +94,22 @@ static void print_switches(const json_t *sw)
 	printf("\n");
 }
 
+/* What kept the loop busy since the daemon started, the busiest first. */
+static void print_busy(const json_t *a)
+{
+	const json_t *b;
+	size_t i;
+
+	json_array_foreach(a, i, b) {
+		long long n = cli_json_int(b, "dispatches", 0);
+
+		printf("%-20s %.3f s in %lld (%.3f ms each, longest %.3f ms): %s\n",
+		       i ? "" : "busiest", ms(b, "busy_us") / 1000.0, n,
+		       n ? ms(b, "busy_us") / (double)n : 0.0, ms(b, "max_us"),
+		       cli_json_str(b, "what", "?"));
+	}
+}
+
 static void print_stats(const json_t *s)
 {
 	printf("loop rounds          %lld\n", cli_json_int(s, "loop_rounds", 0));
@@ -102,6 +119,7 @@ static void print_stats(const json_t *s)
 	printf("longest since last   %.3f ms (%s)\n",
 	       (double)cli_json_int(s, "loop_stall_window_us", 0) / 1000.0,
 	       cli_json_str(s, "loop_stall_window_what", "-"));
+	print_busy(json_object_get(s, "loop_busy"));
 	printf("jobs                 %lld queued, %lld starting, %lld running, %lld frozen\n",
 	       cli_json_int(s, "queued", 0), cli_json_int(s, "starting", 0),
 	       cli_json_int(s, "running", 0), cli_json_int(s, "frozen", 0));

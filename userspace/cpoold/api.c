@@ -693,6 +693,21 @@ static json_t *cgroup_ids_json(struct cpoold *d)
 	return o;
 }
 
+/* The busiest things the loop did since cpoold started: where rr's rounds go, say. */
+static json_t *loop_busy_json(struct cpoold *d)
+{
+	struct cpool_evloop_busy b[8];
+	size_t n = cpool_evloop_busy(d->loop, b, sizeof(b) / sizeof(b[0]));
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I}", "what", b[i].what,
+						   "dispatches", (json_int_t)b[i].dispatches,
+						   "busy_us", (json_int_t)(b[i].busy_ns / 1000),
+						   "max_us", (json_int_t)(b[i].max_ns / 1000)));
+	return a;
+}
+
 /* The event loop's health, for any user: a stalled loop answers nobody. */
 static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 {
@@ -715,6 +730,8 @@ static json_t *op_stats(struct cpoold *d, const struct cpool_request *req)
 		json_object_set_new(o, "loop_stall_max_what", json_string(st.stall_max_what));
 	if (o && st.stall_window_what)
 		json_object_set_new(o, "loop_stall_window_what", json_string(st.stall_window_what));
+	if (o)
+		json_object_set_new(o, "loop_busy", loop_busy_json(d));
 	if (o && d->last_reload)
 		json_object_set(o, "last_reload", d->last_reload);
 	metrics_tick_cost(d, &tick);

@@ -438,9 +438,10 @@ static int request_freeze(struct cpoold *d, struct djob *j, bool freeze)
 	j->freeze_want = freeze;
 	if (cpool_cg_events_watch(&d->pool, j->leaf, &j->freeze_fd, &e) == 0 &&
 	    cpool_evloop_add(d->loop, j->freeze_fd, EPOLLIN, on_freeze_events, j, &j->freeze_src) ==
-		    0)
+		    0) {
+		cpool_evsource_set_name(j->freeze_src, freeze ? "freeze done" : "thaw done");
 		on_freeze_events(j->freeze_src, 0, j); /* done already? */
-	else if (j->freeze_fd >= 0) {
+	} else if (j->freeze_fd >= 0) {
 		close(j->freeze_fd);
 		j->freeze_fd = -1;
 	}

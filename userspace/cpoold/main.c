@@ -141,6 +141,15 @@ static void log_loop_stats(struct cpoold *d)
 	log_info("event loop: %llu rounds, %.3f s busy, longest stall %.3f ms (%s)",
 		 (unsigned long long)st.rounds, (double)st.busy_ns / 1e9,
 		 (double)st.stall_max_ns / 1e6, st.stall_max_what ?: "none");
+	{
+		struct cpool_evloop_busy b[5];
+		size_t n = cpool_evloop_busy(d->loop, b, sizeof(b) / sizeof(b[0]));
+
+		for (size_t i = 0; i < n; i++)
+			log_info("event loop: %s: %.3f s in %llu, longest %.3f ms", b[i].what,
+				 (double)b[i].busy_ns / 1e9, (unsigned long long)b[i].dispatches,
+				 (double)b[i].max_ns / 1e6);
+	}
 	if (st.stale_sources)
 		log_warn("event loop: %llu sources were removed after their fd was closed",
 			 (unsigned long long)st.stale_sources);
