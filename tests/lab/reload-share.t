@@ -66,13 +66,17 @@ is "$(count_list "$(vs_cpus g)")" 2 "g keeps its 2 CPUs"
 is "$("$cpool" policy get --json | jq -r .policy)" fairshare "the policy change in the same file did not apply"
 "$cpool" stats --json | jq -e '.last_reload.ok == false' >/dev/null
 ok $? "cpool stats shows the refused reload"
-# Where the loop's time went: jobs started and a reload ran, so a scheduling
-# round was dispatched; each entry's sum fits its count and (in µs, rounded
-# down) longest, and the busiest comes first.
-"$cpool" stats --json | jq -e '.loop_busy as $b | ($b | length) > 0
-	and ([$b[].what] | index("scheduling round")) != null
-	and all($b[]; .dispatches >= 1 and .busy_us <= (.max_us + 1) * .dispatches)
-	and ([$b[].busy_us] == ([$b[].busy_us] | sort | reverse))' >/dev/null
+# Where the loop's time went: up to eight names (which ones depends on the
+# kernel's speed), more than ten dispatches in all after the requests above;
+# each entry's sum lies between its longest and its count times the longest
+# (in µs, rounded down), and the busiest comes first.
+"$cpool" stats --json >"$dir/stats.json"
+jq -c '.loop_busy[]' "$dir/stats.json" | sed 's/^/# /'
+jq -e '.loop_busy as $b | ($b | length) >= 1 and ($b | length) <= 8
+	and ([$b[].dispatches] | add) > 10
+	and all($b[]; (.what | length) > 0 and .dispatches >= 1 and .max_us <= .busy_us
+		and .busy_us <= (.max_us + 1) * .dispatches)
+	and ([$b[].busy_us] == ([$b[].busy_us] | sort | reverse))' "$dir/stats.json" >/dev/null
 ok $? "cpool stats says where the loop's time went, busiest first"
 is "$(wait_state "$idg" running && echo alive)" alive "the job still runs"
 "$cpool" cancel "$idg" >/dev/null
