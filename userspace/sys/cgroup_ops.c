@@ -255,6 +255,17 @@ static int read_flat(const char *dir, const char *file, char *buf, size_t len, b
 	return err == -ENOENT ? 0 : err;
 }
 
+/* @dir's cpu.stat into @st: both reads below start with it. */
+static int read_cpu_stat_in(const char *dir, struct cpool_cg_cpu_stat *st, struct cpool_error *e)
+{
+	char text[2048];
+	int err = cg_read_file(dir, "cpu.stat", text, sizeof(text), e);
+
+	if (!err && cpool_cg_cpu_stat_parse(text, st))
+		err = cpool_cg_fail(e, EINVAL, "parse %s/cpu.stat: no usage_usec", dir);
+	return err;
+}
+
 int cpool_cg_read_usage(const struct cpool_cg_pool *pool, const char *rel, struct cpool_cg_usage *u,
 			struct cpool_error *e)
 {
@@ -265,9 +276,7 @@ int cpool_cg_read_usage(const struct cpool_cg_pool *pool, const char *rel, struc
 	memset(u, 0, sizeof(*u));
 	if (err)
 		return err;
-	err = cg_read_file(dir, "cpu.stat", text, sizeof(text), e);
-	if (!err && cpool_cg_cpu_stat_parse(text, &u->cpu))
-		err = cpool_cg_fail(e, EINVAL, "parse %s/cpu.stat: no usage_usec", dir);
+	err = read_cpu_stat_in(dir, &u->cpu, e);
 	if (!err)
 		err = read_flat(dir, "memory.events", text, sizeof(text), &present, e);
 	if (!err && present && cpool_cg_memory_events_parse(text, &u->memory))
@@ -292,15 +301,11 @@ int cpool_cg_read_usage(const struct cpool_cg_pool *pool, const char *rel, struc
 int cpool_cg_read_cpu_stat(const struct cpool_cg_pool *pool, const char *rel,
 			   struct cpool_cg_cpu_stat *st, struct cpool_error *e)
 {
-	char dir[PATH_MAX], text[2048];
+	char dir[PATH_MAX];
 	int err = dir_of(pool, rel, dir, sizeof(dir), e);
 
 	memset(st, 0, sizeof(*st));
-	if (!err)
-		err = cg_read_file(dir, "cpu.stat", text, sizeof(text), e);
-	if (!err && cpool_cg_cpu_stat_parse(text, st))
-		err = cpool_cg_fail(e, EINVAL, "parse %s/cpu.stat: no usage_usec", dir);
-	return err;
+	return err ? err : read_cpu_stat_in(dir, st, e);
 }
 
 int cpool_cg_job_create(const struct cpool_cg_pool *pool, const char *vs, const char *job,
