@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cpool/cpuset.h"
+#include "cpool/metrics.h"
 
 #define MAX_HOGS 1024
 
@@ -103,10 +104,9 @@ static void summarise(double *late, size_t n, struct lateness *l)
 	for (size_t i = 0; i < n; i++)
 		sq += (late[i] - l->mean) * (late[i] - l->mean);
 	l->sd = n > 1 ? sqrt(sq / (double)(n - 1)) : 0;
-	/* Nearest rank. */
-	l->p50 = late[(size_t)ceil(0.50 * (double)n) - 1];
-	l->p90 = late[(size_t)ceil(0.90 * (double)n) - 1];
-	l->p99 = late[(size_t)ceil(0.99 * (double)n) - 1];
+	l->p50 = cpool_percentile_sorted(late, n, 50);
+	l->p90 = cpool_percentile_sorted(late, n, 90);
+	l->p99 = cpool_percentile_sorted(late, n, 99);
 	l->max = late[n - 1];
 }
 
